@@ -1,0 +1,942 @@
+/*
+ * pa — passive authentication (ICAO 9303 part 11, 5.1; part 12) with
+ * OpenSSL 3: the trust store (CSCA certificates, master lists, CRLs) and the
+ * checks on an EF.SOD and the data groups read. See pa.h.
+ *
+ * The LDSSecurityObject and CscaMasterList are parsed with crypto/tlv (DER is
+ * a subset of BER-TLV); CMS and X.509 are left to OpenSSL. Chain building
+ * uses a store made of our CSCAs only, with time checks turned off so that
+ * "validity" is reported apart from "chain".
+ */
+#include "crypto/pa.h"
+
+#include <dirent.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/bio.h>
+#include <openssl/pem.h> /* before cms.h, which then declares PEM_read_bio_CMS */
+#include <openssl/cms.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "crypto/tlv.h"
+
+#define OID_LDS_SECURITY_OBJECT "2.23.136.1.1.1"
+#define OID_CSCA_MASTER_LIST "2.23.136.1.1.2"
+#define MAX_TRUST_FILE (64u * 1024u * 1024u)
+
+struct pa_trust {
+	STACK_OF(X509) *cscas;
+	STACK_OF(X509_CRL) *crls;
+};
+
+const char *pa_status_name(pa_status s)
+{
+	switch (s) {
+	case PA_NOT_CHECKED: return "not checked";
+	case PA_PASS: return "pass";
+	case PA_FAIL: return "fail";
+	}
+	return "unknown";
+}
+
+static crypto_err fail(char *err, size_t errlen, crypto_err code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static crypto_err fail(char *err, size_t errlen, crypto_err code, const char *fmt, ...)
+{
+	if (err && errlen > 0) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	ERR_clear_error();
+	return code;
+}
+
+static void set_check(pa_check *c, pa_status s, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_check(pa_check *c, pa_status s, const char *fmt, ...)
+{
+	va_list ap;
+	c->status = s;
+	va_start(ap, fmt);
+	vsnprintf(c->detail, sizeof c->detail, fmt, ap);
+	va_end(ap);
+}
+
+/* One-line distinguished name, "C=ID, O=..., CN=...", UTF-8. */
+static void name_line(const X509_NAME *name, char *out, size_t outlen)
+{
+	out[0] = '\0';
+	BIO *b = BIO_new(BIO_s_mem());
+	if (!b)
+		return;
+	unsigned long flags = (XN_FLAG_ONELINE & ~XN_FLAG_SPC_EQ & ~ASN1_STRFLGS_ESC_MSB) |
+	                      ASN1_STRFLGS_UTF8_CONVERT;
+	if (X509_NAME_print_ex(b, name, 0, flags) >= 0) {
+		char *data = NULL;
+		long len = BIO_get_mem_data(b, &data);
+		if (len > 0) {
+			size_t n = (size_t)len < outlen - 1 ? (size_t)len : outlen - 1;
+			memcpy(out, data, n);
+			out[n] = '\0';
+		}
+	}
+	BIO_free(b);
+}
+
+/* "YYYY-MM-DD" of an ASN1_TIME. */
+static void date_line(const ASN1_TIME *t, char out[16])
+{
+	struct tm tm;
+	if (!t || !ASN1_TIME_to_tm(t, &tm) || strftime(out, 16, "%Y-%m-%d", &tm) == 0)
+		strcpy(out, "an unknown date");
+}
+
+/* ---- trust store ------------------------------------------------------- */
+
+static crypto_err read_file(const char *path, uint8_t **ret, size_t *ret_len,
+                            char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return fail(err, errlen, CRYPTO_ERR_TRUST_STORE, "cannot open %s", path);
+	uint8_t *data = NULL;
+	size_t len = 0, cap = 0;
+	crypto_err e = CRYPTO_OK;
+	for (;;) {
+		if (len == cap) {
+			if (cap >= MAX_TRUST_FILE) {
+				e = fail(err, errlen, CRYPTO_ERR_TRUST_STORE, "%s is too large", path);
+				break;
+			}
+			size_t ncap = cap ? cap * 2 : 16384;
+			uint8_t *p = realloc(data, ncap);
+			if (!p) {
+				e = fail(err, errlen, CRYPTO_ERR_NOMEM, "out of memory reading %s", path);
+				break;
+			}
+			data = p;
+			cap = ncap;
+		}
+		size_t n = fread(data + len, 1, cap - len, f);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	if (!e && ferror(f))
+		e = fail(err, errlen, CRYPTO_ERR_TRUST_STORE, "cannot read %s", path);
+	fclose(f);
+	if (e) {
+		free(data);
+		return e;
+	}
+	*ret = data;
+	*ret_len = len;
+	return CRYPTO_OK;
+}
+
+/* Add a certificate unless the store has it already; takes a reference. */
+static crypto_err add_cert(pa_trust *t, X509 *x)
+{
+	for (int i = 0; i < sk_X509_num(t->cscas); i++)
+		if (X509_cmp(sk_X509_value(t->cscas, i), x) == 0)
+			return CRYPTO_OK;
+	if (!X509_up_ref(x))
+		return CRYPTO_ERR_LIBCRYPTO;
+	if (!sk_X509_push(t->cscas, x)) {
+		X509_free(x);
+		return CRYPTO_ERR_NOMEM;
+	}
+	return CRYPTO_OK;
+}
+
+static bool oid_is(const ASN1_OBJECT *obj, const char *dotted)
+{
+	char buf[64];
+	return obj && OBJ_obj2txt(buf, sizeof buf, obj, 1) > 0 && strcmp(buf, dotted) == 0;
+}
+
+static CMS_ContentInfo *parse_cms(const uint8_t *data, size_t len)
+{
+	const unsigned char *p = data;
+	CMS_ContentInfo *cms = d2i_CMS_ContentInfo(NULL, &p, (long)len);
+	if (cms)
+		return cms;
+	BIO *b = BIO_new_mem_buf(data, (int)len);
+	if (b) {
+		cms = PEM_read_bio_CMS(b, NULL, NULL, NULL);
+		BIO_free(b);
+	}
+	ERR_clear_error();
+	return cms;
+}
+
+/* Certificates of a CscaMasterList { version, certList SET OF Certificate }. */
+static crypto_err parse_master_list(const uint8_t *d, size_t len, STACK_OF(X509) *out)
+{
+	tlv seq, ver, set;
+	if (tlv_parse_one(d, len, &seq) != TLV_OK || seq.tag != 0x30)
+		return CRYPTO_ERR_FORMAT;
+	const uint8_t *p = seq.value, *end = seq.value + seq.len;
+	if (tlv_next(&p, end, &ver) != TLV_OK || ver.tag != 0x02 ||
+	    tlv_next(&p, end, &set) != TLV_OK || set.tag != 0x31)
+		return CRYPTO_ERR_FORMAT;
+	const uint8_t *q = set.value, *qend = set.value + set.len;
+	tlv cert;
+	tlv_status s;
+	while ((s = tlv_next(&q, qend, &cert)) == TLV_OK) {
+		const unsigned char *c = cert.raw;
+		X509 *x = d2i_X509(NULL, &c, (long)cert.raw_len);
+		if (!x)
+			return CRYPTO_ERR_FORMAT;
+		if (!sk_X509_push(out, x)) {
+			X509_free(x);
+			return CRYPTO_ERR_NOMEM;
+		}
+	}
+	return s == TLV_END ? CRYPTO_OK : CRYPTO_ERR_FORMAT;
+}
+
+/* A master list whose signature verifies and whose signer chains to one of
+ * the CSCAs it lists: add those CSCAs. */
+static crypto_err load_master_list(pa_trust *t, CMS_ContentInfo *cms, const char *path,
+                                   size_t *n_found, char *err, size_t errlen)
+{
+	crypto_err e = CRYPTO_ERR_TRUST_STORE;
+	STACK_OF(X509) *list = sk_X509_new_null();
+	STACK_OF(X509) *signers = NULL;
+	X509_STORE *store = NULL;
+	X509_STORE_CTX *ctx = NULL;
+	if (!list) {
+		e = fail(err, errlen, CRYPTO_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (CMS_verify(cms, NULL, NULL, NULL, NULL, CMS_NO_SIGNER_CERT_VERIFY | CMS_BINARY) != 1) {
+		fail(err, errlen, e, "master list %s: its signature does not verify", path);
+		goto out;
+	}
+	ASN1_OCTET_STRING **content = CMS_get0_content(cms);
+	if (!content || !*content ||
+	    parse_master_list(ASN1_STRING_get0_data(*content), (size_t)ASN1_STRING_length(*content),
+	                      list) != CRYPTO_OK || sk_X509_num(list) == 0) {
+		fail(err, errlen, e, "master list %s: the CSCA list is malformed or empty", path);
+		goto out;
+	}
+	signers = CMS_get0_signers(cms);
+	X509 *signer = signers && sk_X509_num(signers) > 0 ? sk_X509_value(signers, 0) : NULL;
+	store = X509_STORE_new();
+	ctx = X509_STORE_CTX_new();
+	if (!signer || !store || !ctx) {
+		fail(err, errlen, e, "master list %s: no signer certificate", path);
+		goto out;
+	}
+	for (int i = 0; i < sk_X509_num(list); i++)
+		if (!X509_STORE_add_cert(store, sk_X509_value(list, i))) {
+			fail(err, errlen, e, "master list %s: cannot use its CSCAs", path);
+			goto out;
+		}
+	if (!X509_STORE_CTX_init(ctx, store, signer, NULL)) {
+		fail(err, errlen, e, "master list %s: cannot verify its signer", path);
+		goto out;
+	}
+	X509_VERIFY_PARAM_set_flags(X509_STORE_CTX_get0_param(ctx), X509_V_FLAG_PARTIAL_CHAIN);
+	if (X509_verify_cert(ctx) != 1) {
+		char dn[PA_NAME_LEN];
+		name_line(X509_get_subject_name(signer), dn, sizeof dn);
+		fail(err, errlen, e,
+		     "master list %s: its signer (%s) does not chain to a CSCA in the list: %s",
+		     path, dn, X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+		goto out;
+	}
+	for (int i = 0; i < sk_X509_num(list); i++) {
+		crypto_err ae = add_cert(t, sk_X509_value(list, i));
+		if (ae) {
+			e = fail(err, errlen, ae, "out of memory");
+			goto out;
+		}
+	}
+	*n_found = (size_t)sk_X509_num(list);
+	e = CRYPTO_OK;
+out:
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(store);
+	sk_X509_free(signers);
+	sk_X509_pop_free(list, X509_free);
+	ERR_clear_error();
+	return e;
+}
+
+typedef enum file_kind { FILE_OTHER, FILE_CERTS, FILE_MASTER_LIST } file_kind;
+
+/* Load one file: a master list, or certificates (PEM, possibly several, or
+ * DER). Certificates that are not CAs are skipped. *kind says what it was,
+ * *n_found how many CSCAs it holds (some may have been in the store already). */
+static crypto_err load_file(pa_trust *t, const char *path, file_kind *kind, size_t *n_found,
+                            char *err, size_t errlen)
+{
+	uint8_t *data = NULL;
+	size_t len = 0;
+	*kind = FILE_OTHER;
+	*n_found = 0;
+	crypto_err e = read_file(path, &data, &len, err, errlen);
+	if (e)
+		return e;
+	CMS_ContentInfo *cms = parse_cms(data, len);
+	if (cms && OBJ_obj2nid(CMS_get0_type(cms)) == NID_pkcs7_signed &&
+	    oid_is(CMS_get0_eContentType(cms), OID_CSCA_MASTER_LIST)) {
+		*kind = FILE_MASTER_LIST;
+		e = load_master_list(t, cms, path, n_found, err, errlen);
+		goto out;
+	}
+	STACK_OF(X509) *certs = sk_X509_new_null();
+	if (!certs) {
+		e = fail(err, errlen, CRYPTO_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	BIO *b = BIO_new_mem_buf(data, (int)len);
+	X509 *x;
+	while (b && (x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL)
+		if (!sk_X509_push(certs, x))
+			X509_free(x);
+	BIO_free(b);
+	if (sk_X509_num(certs) == 0) {
+		const unsigned char *p = data;
+		x = d2i_X509(NULL, &p, (long)len);
+		if (x && p == data + len && sk_X509_push(certs, x))
+			x = NULL;
+		X509_free(x);
+	}
+	if (sk_X509_num(certs) > 0)
+		*kind = FILE_CERTS;
+	for (int i = 0; i < sk_X509_num(certs) && !e; i++) {
+		X509 *c = sk_X509_value(certs, i);
+		if (X509_check_ca(c) == 0)
+			continue;
+		e = add_cert(t, c);
+		if (e)
+			fail(err, errlen, e, "out of memory");
+		(*n_found)++;
+	}
+	sk_X509_pop_free(certs, X509_free);
+out:
+	CMS_ContentInfo_free(cms);
+	free(data);
+	ERR_clear_error();
+	return e;
+}
+
+crypto_err pa_trust_add(pa_trust *t, const char *path, char *err, size_t errlen)
+{
+	if (!t || !path)
+		return fail(err, errlen, CRYPTO_ERR_ARG, "no trust store path given");
+	struct stat st;
+	if (stat(path, &st) != 0)
+		return fail(err, errlen, CRYPTO_ERR_TRUST_STORE, "trust store %s does not exist", path);
+	file_kind kind;
+	size_t found = 0;
+	if (!S_ISDIR(st.st_mode)) {
+		crypto_err e = load_file(t, path, &kind, &found, err, errlen);
+		if (e)
+			return e;
+		if (kind == FILE_OTHER)
+			return fail(err, errlen, CRYPTO_ERR_TRUST_STORE,
+			            "%s is neither a certificate nor an ICAO master list", path);
+		if (found == 0)
+			return fail(err, errlen, CRYPTO_ERR_TRUST_STORE,
+			            "%s holds no CA certificate", path);
+		return CRYPTO_OK;
+	}
+	DIR *dir = opendir(path);
+	if (!dir)
+		return fail(err, errlen, CRYPTO_ERR_TRUST_STORE, "cannot read directory %s", path);
+	crypto_err e = CRYPTO_OK;
+	size_t total = 0;
+	struct dirent *de;
+	while (!e && (de = readdir(dir)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		char file[4096];
+		if (snprintf(file, sizeof file, "%s/%s", path, de->d_name) >= (int)sizeof file)
+			continue;
+		if (stat(file, &st) != 0 || !S_ISREG(st.st_mode))
+			continue;
+		e = load_file(t, file, &kind, &found, err, errlen);
+		total += found;
+	}
+	closedir(dir);
+	if (e)
+		return e;
+	if (total == 0)
+		return fail(err, errlen, CRYPTO_ERR_TRUST_STORE,
+		            "no CSCA certificate or master list found in %s", path);
+	return CRYPTO_OK;
+}
+
+crypto_err pa_trust_load(const char *path, pa_trust **ret, char *err, size_t errlen)
+{
+	if (!ret)
+		return fail(err, errlen, CRYPTO_ERR_ARG, "no place for the trust store");
+	pa_trust *t = calloc(1, sizeof *t);
+	if (!t)
+		return fail(err, errlen, CRYPTO_ERR_NOMEM, "out of memory");
+	t->cscas = sk_X509_new_null();
+	t->crls = sk_X509_CRL_new_null();
+	if (!t->cscas || !t->crls) {
+		pa_trust_free(t);
+		return fail(err, errlen, CRYPTO_ERR_NOMEM, "out of memory");
+	}
+	crypto_err e = pa_trust_add(t, path, err, errlen);
+	if (e) {
+		pa_trust_free(t);
+		return e;
+	}
+	*ret = t;
+	return CRYPTO_OK;
+}
+
+crypto_err pa_trust_add_crl(pa_trust *t, const char *crl_path, char *err, size_t errlen)
+{
+	if (!t || !crl_path)
+		return fail(err, errlen, CRYPTO_ERR_ARG, "no CRL path given");
+	uint8_t *data = NULL;
+	size_t len = 0;
+	crypto_err e = read_file(crl_path, &data, &len, err, errlen);
+	if (e)
+		return e;
+	const unsigned char *p = data;
+	X509_CRL *crl = d2i_X509_CRL(NULL, &p, (long)len);
+	if (!crl) {
+		BIO *b = BIO_new_mem_buf(data, (int)len);
+		crl = b ? PEM_read_bio_X509_CRL(b, NULL, NULL, NULL) : NULL;
+		BIO_free(b);
+	}
+	free(data);
+	if (!crl)
+		return fail(err, errlen, CRYPTO_ERR_TRUST_STORE, "%s is not a CRL (DER or PEM)", crl_path);
+	if (!sk_X509_CRL_push(t->crls, crl)) {
+		X509_CRL_free(crl);
+		return fail(err, errlen, CRYPTO_ERR_NOMEM, "out of memory");
+	}
+	ERR_clear_error();
+	return CRYPTO_OK;
+}
+
+size_t pa_trust_count(const pa_trust *t)
+{
+	return t && t->cscas ? (size_t)sk_X509_num(t->cscas) : 0;
+}
+
+void pa_trust_free(pa_trust *t)
+{
+	if (!t)
+		return;
+	sk_X509_pop_free(t->cscas, X509_free);
+	sk_X509_CRL_pop_free(t->crls, X509_CRL_free);
+	free(t);
+}
+
+/* ---- the LDS security object ------------------------------------------- */
+
+typedef struct lso {
+	const EVP_MD *md;
+	size_t n;
+	struct {
+		int number;
+		const uint8_t *hash;
+		size_t len;
+	} dg[PA_MAX_DGS];
+	char hash_name[16];
+	char lds_version[8];
+} lso;
+
+static bool small_uint(const tlv *t, int max, int *ret)
+{
+	if (t->tag != 0x02 || t->len < 1 || t->len > 2 || (t->value[0] & 0x80))
+		return false;
+	int v = 0;
+	for (size_t i = 0; i < t->len; i++)
+		v = (v << 8) | t->value[i];
+	if (v > max)
+		return false;
+	*ret = v;
+	return true;
+}
+
+static crypto_err parse_lso(const uint8_t *d, size_t len, lso *ret, char *err, size_t errlen)
+{
+	static const struct {
+		int nid;
+		const char *name;
+	} hashes[] = {
+		{ NID_sha1, "SHA-1" }, { NID_sha224, "SHA-224" }, { NID_sha256, "SHA-256" },
+		{ NID_sha384, "SHA-384" }, { NID_sha512, "SHA-512" },
+	};
+	lso l = { 0 };
+	tlv seq, ver, alg, list, oid;
+	int version;
+	if (tlv_parse_one(d, len, &seq) != TLV_OK || seq.tag != 0x30)
+		return fail(err, errlen, CRYPTO_ERR_FORMAT,
+		            "EF.SOD: the LDS security object is not a DER SEQUENCE");
+	const uint8_t *p = seq.value, *end = seq.value + seq.len;
+	if (tlv_next(&p, end, &ver) != TLV_OK || !small_uint(&ver, 1, &version) ||
+	    tlv_next(&p, end, &alg) != TLV_OK || alg.tag != 0x30 ||
+	    tlv_next(&p, end, &list) != TLV_OK || list.tag != 0x30)
+		return fail(err, errlen, CRYPTO_ERR_FORMAT,
+		            "EF.SOD: the LDS security object's version, hash algorithm or hash list is malformed");
+	const uint8_t *a = alg.value;
+	if (tlv_next(&a, alg.value + alg.len, &oid) != TLV_OK || oid.tag != 0x06)
+		return fail(err, errlen, CRYPTO_ERR_FORMAT, "EF.SOD: the hash algorithm is malformed");
+	const unsigned char *op = oid.raw;
+	ASN1_OBJECT *obj = d2i_ASN1_OBJECT(NULL, &op, (long)oid.raw_len);
+	int nid = obj ? OBJ_obj2nid(obj) : NID_undef;
+	ASN1_OBJECT_free(obj);
+	for (size_t i = 0; i < sizeof hashes / sizeof hashes[0]; i++) {
+		if (hashes[i].nid == nid) {
+			l.md = EVP_get_digestbynid(nid);
+			snprintf(l.hash_name, sizeof l.hash_name, "%s", hashes[i].name);
+		}
+	}
+	if (!l.md)
+		return fail(err, errlen, CRYPTO_ERR_UNSUPPORTED,
+		            "EF.SOD: the data group hash algorithm is not SHA-1/224/256/384/512");
+	const size_t md_len = (size_t)EVP_MD_get_size(l.md);
+
+	const uint8_t *q = list.value, *qend = list.value + list.len;
+	tlv item;
+	tlv_status s;
+	while ((s = tlv_next(&q, qend, &item)) == TLV_OK) {
+		tlv num, hash;
+		const uint8_t *r = item.value, *rend = item.value + item.len;
+		int n;
+		if (item.tag != 0x30 || tlv_next(&r, rend, &num) != TLV_OK ||
+		    !small_uint(&num, PA_MAX_DGS, &n) || n < 1 ||
+		    tlv_next(&r, rend, &hash) != TLV_OK || hash.tag != 0x04 || r != rend)
+			return fail(err, errlen, CRYPTO_ERR_FORMAT,
+			            "EF.SOD: a data group hash entry is malformed");
+		if (hash.len != md_len)
+			return fail(err, errlen, CRYPTO_ERR_FORMAT,
+			            "EF.SOD: the hash of DG%d has %zu bytes, not %zu as %s needs",
+			            n, hash.len, md_len, l.hash_name);
+		for (size_t i = 0; i < l.n; i++)
+			if (l.dg[i].number == n)
+				return fail(err, errlen, CRYPTO_ERR_FORMAT,
+				            "EF.SOD: DG%d is listed twice", n);
+		if (l.n == PA_MAX_DGS)
+			return fail(err, errlen, CRYPTO_ERR_FORMAT, "EF.SOD: too many data groups");
+		l.dg[l.n].number = n;
+		l.dg[l.n].hash = hash.value;
+		l.dg[l.n].len = hash.len;
+		l.n++;
+	}
+	if (s != TLV_END || l.n == 0)
+		return fail(err, errlen, CRYPTO_ERR_FORMAT, "EF.SOD: the data group hash list is malformed");
+
+	if (version == 1 && p < end) {
+		tlv info, ldsv;
+		const uint8_t *v;
+		if (tlv_next(&p, end, &info) != TLV_OK || info.tag != 0x30 ||
+		    (v = info.value, tlv_next(&v, info.value + info.len, &ldsv)) != TLV_OK ||
+		    ldsv.tag != 0x13 || ldsv.len != 4)
+			return fail(err, errlen, CRYPTO_ERR_FORMAT, "EF.SOD: ldsVersionInfo is malformed");
+		const uint8_t *x = ldsv.value; /* "aabb" -> "a.b" without leading zeros */
+		int major = (x[0] - '0') * 10 + (x[1] - '0'), minor = (x[2] - '0') * 10 + (x[3] - '0');
+		for (int i = 0; i < 4; i++)
+			if (x[i] < '0' || x[i] > '9')
+				return fail(err, errlen, CRYPTO_ERR_FORMAT, "EF.SOD: ldsVersion is not digits");
+		snprintf(l.lds_version, sizeof l.lds_version, "%d.%d", major % 100, minor % 100);
+	}
+	if (p != end && version == 0)
+		return fail(err, errlen, CRYPTO_ERR_FORMAT,
+		            "EF.SOD: unexpected data after the hash list of a version 0 security object");
+	*ret = l;
+	return CRYPTO_OK;
+}
+
+/* ---- the checks -------------------------------------------------------- */
+
+static const char *signature_name(const X509_ALGOR *sig)
+{
+	const ASN1_OBJECT *obj = NULL;
+	X509_ALGOR_get0(&obj, NULL, NULL, sig);
+	int nid = OBJ_obj2nid(obj);
+	switch (nid) {
+	case NID_rsaEncryption:
+	case NID_sha1WithRSAEncryption:
+	case NID_sha224WithRSAEncryption:
+	case NID_sha256WithRSAEncryption:
+	case NID_sha384WithRSAEncryption:
+	case NID_sha512WithRSAEncryption:
+		return "RSA PKCS#1 v1.5";
+	case NID_rsassaPss:
+		return "RSA-PSS";
+	case NID_X9_62_id_ecPublicKey:
+	case NID_ecdsa_with_SHA1:
+	case NID_ecdsa_with_SHA224:
+	case NID_ecdsa_with_SHA256:
+	case NID_ecdsa_with_SHA384:
+	case NID_ecdsa_with_SHA512:
+		return "ECDSA";
+	default:
+		return nid != NID_undef ? OBJ_nid2sn(nid) : "unknown";
+	}
+}
+
+/* The signature over the signed attributes, and their messageDigest against
+ * the encapsulated content. */
+static void check_signature(CMS_SignerInfo *si, X509 *ds, const ASN1_OCTET_STRING *content,
+                            pa_check *out)
+{
+	if (!ds) {
+		set_check(out, PA_FAIL, "The SOD carries no document signer certificate to verify it with.");
+		return;
+	}
+	if (CMS_signed_get_attr_count(si) <= 0) {
+		set_check(out, PA_FAIL, "The SOD has no signed attributes, as ICAO 9303 requires.");
+		return;
+	}
+	CMS_SignerInfo_set1_signer_cert(si, ds);
+	if (CMS_SignerInfo_verify(si) != 1) {
+		set_check(out, PA_FAIL,
+		          "The SOD's signature does not verify with its document signer certificate.");
+		return;
+	}
+	X509_ALGOR *dig = NULL;
+	CMS_SignerInfo_get0_algs(si, NULL, NULL, &dig, NULL);
+	const ASN1_OBJECT *dobj = NULL;
+	if (dig)
+		X509_ALGOR_get0(&dobj, NULL, NULL, dig);
+	const EVP_MD *md = dobj ? EVP_get_digestbyobj(dobj) : NULL;
+	ASN1_OCTET_STRING *md_attr = CMS_signed_get0_data_by_OBJ(
+		si, OBJ_nid2obj(NID_pkcs9_messageDigest), -3, V_ASN1_OCTET_STRING);
+	unsigned char digest[EVP_MAX_MD_SIZE];
+	unsigned dlen = 0;
+	if (!md || !md_attr ||
+	    !EVP_Digest(ASN1_STRING_get0_data(content), (size_t)ASN1_STRING_length(content),
+	                digest, &dlen, md, NULL)) {
+		set_check(out, PA_FAIL, "The SOD's signed attributes lack a usable messageDigest.");
+		return;
+	}
+	if ((int)dlen != ASN1_STRING_length(md_attr) ||
+	    memcmp(digest, ASN1_STRING_get0_data(md_attr), dlen) != 0) {
+		set_check(out, PA_FAIL,
+		          "The SOD's messageDigest does not match its content: the security object was altered.");
+		return;
+	}
+	set_check(out, PA_PASS, "The SOD's signature verifies with its document signer certificate.");
+}
+
+/* DS -> CSCA with our store only, time not checked here. Returns the CSCA
+ * (a new reference) or NULL. */
+static X509 *check_chain(const pa_trust *trust, X509 *ds, STACK_OF(X509) *untrusted,
+                         pa_check *out)
+{
+	char issuer[PA_NAME_LEN];
+	if (!ds) {
+		set_check(out, PA_FAIL, "No document signer certificate to check.");
+		return NULL;
+	}
+	name_line(X509_get_issuer_name(ds), issuer, sizeof issuer);
+	if (pa_trust_count(trust) == 0) {
+		set_check(out, PA_FAIL, "No trust store is configured: signed by the CSCA %s.", issuer);
+		return NULL;
+	}
+	X509 *csca = NULL;
+	X509_STORE *store = X509_STORE_new();
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	if (!store || !ctx) {
+		set_check(out, PA_FAIL, "Out of memory while checking the chain.");
+		goto out;
+	}
+	for (int i = 0; i < sk_X509_num(trust->cscas); i++)
+		X509_STORE_add_cert(store, sk_X509_value(trust->cscas, i));
+	if (!X509_STORE_CTX_init(ctx, store, ds, untrusted)) {
+		set_check(out, PA_FAIL, "The chain could not be checked (OpenSSL failure).");
+		goto out;
+	}
+	X509_VERIFY_PARAM_set_flags(X509_STORE_CTX_get0_param(ctx),
+	                            X509_V_FLAG_NO_CHECK_TIME | X509_V_FLAG_PARTIAL_CHAIN);
+	if (X509_verify_cert(ctx) == 1) {
+		STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(ctx);
+		X509 *top = chain && sk_X509_num(chain) > 1 ? sk_X509_value(chain, sk_X509_num(chain) - 1) : NULL;
+		if (top && X509_up_ref(top)) {
+			char dn[PA_NAME_LEN];
+			csca = top;
+			name_line(X509_get_subject_name(csca), dn, sizeof dn);
+			set_check(out, PA_PASS, "The document signer certificate chains to the CSCA %s.", dn);
+		} else {
+			set_check(out, PA_FAIL, "The document signer certificate is itself in the trust store, not a CSCA.");
+		}
+		goto out;
+	}
+	int verr = X509_STORE_CTX_get_error(ctx);
+	switch (verr) {
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+		set_check(out, PA_FAIL, "The document signer certificate is signed by an unknown CSCA: %s.",
+		          issuer);
+		break;
+	default:
+		set_check(out, PA_FAIL,
+		          "The document signer certificate does not chain to the CSCA %s: %s.", issuer,
+		          X509_verify_cert_error_string(verr));
+		break;
+	}
+out:
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(store);
+	return csca;
+}
+
+/* -1 not yet valid, 1 expired, 0 valid at now. */
+static int cert_time(X509 *x, time_t now)
+{
+	time_t t = now;
+	if (X509_cmp_time(X509_get0_notBefore(x), &t) > 0)
+		return -1;
+	if (X509_cmp_time(X509_get0_notAfter(x), &t) < 0)
+		return 1;
+	return 0;
+}
+
+static void check_validity(X509 *ds, X509 *csca, time_t now, pa_check *out)
+{
+	char when[16], date[16];
+	struct tm tm;
+	if (!gmtime_r(&now, &tm) || strftime(when, sizeof when, "%Y-%m-%d", &tm) == 0)
+		strcpy(when, "that date");
+	if (!ds) {
+		set_check(out, PA_FAIL, "No document signer certificate to check.");
+		return;
+	}
+	struct {
+		X509 *cert;
+		const char *what;
+	} certs[] = { { ds, "document signer" }, { csca, "CSCA" } };
+	for (size_t i = 0; i < 2; i++) {
+		if (!certs[i].cert)
+			continue;
+		switch (cert_time(certs[i].cert, now)) {
+		case 1:
+			date_line(X509_get0_notAfter(certs[i].cert), date);
+			set_check(out, PA_FAIL, "The %s certificate expired on %s.", certs[i].what, date);
+			return;
+		case -1:
+			date_line(X509_get0_notBefore(certs[i].cert), date);
+			set_check(out, PA_FAIL, "The %s certificate is not valid before %s.",
+			          certs[i].what, date);
+			return;
+		default:
+			break;
+		}
+	}
+	date_line(X509_get0_notAfter(ds), date);
+	if (csca)
+		set_check(out, PA_PASS,
+		          "The document signer (valid until %s) and CSCA certificates are valid on %s.",
+		          date, when);
+	else
+		set_check(out, PA_PASS,
+		          "The document signer certificate is valid on %s (until %s); the CSCA is unknown.",
+		          when, date);
+}
+
+static void check_crl(const pa_trust *trust, X509 *ds, X509 *csca, time_t now, pa_check *out)
+{
+	if (!trust || sk_X509_CRL_num(trust->crls) == 0) {
+		set_check(out, PA_NOT_CHECKED, "No CRL is configured.");
+		return;
+	}
+	if (!ds || !csca) {
+		set_check(out, PA_NOT_CHECKED, "The CSCA is unknown, so no CRL applies.");
+		return;
+	}
+	char dn[PA_NAME_LEN], date[16];
+	name_line(X509_get_subject_name(csca), dn, sizeof dn);
+	EVP_PKEY *key = X509_get0_pubkey(csca);
+	bool found = false;
+	for (int i = 0; i < sk_X509_CRL_num(trust->crls); i++) {
+		X509_CRL *crl = sk_X509_CRL_value(trust->crls, i);
+		if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(csca)) != 0)
+			continue;
+		found = true;
+		if (!key || X509_CRL_verify(crl, key) != 1) {
+			set_check(out, PA_FAIL, "The CRL naming %s as issuer does not verify against that CSCA.",
+			          dn);
+			return;
+		}
+		time_t t = now;
+		const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl);
+		if (X509_cmp_time(X509_CRL_get0_lastUpdate(crl), &t) > 0) {
+			date_line(X509_CRL_get0_lastUpdate(crl), date);
+			set_check(out, PA_FAIL, "The CRL of %s is not valid before %s.", dn, date);
+			return;
+		}
+		if (next && X509_cmp_time(next, &t) < 0) {
+			date_line(next, date);
+			set_check(out, PA_FAIL, "The CRL of %s is out of date: its next update was due on %s.",
+			          dn, date);
+			return;
+		}
+		X509_REVOKED *rev = NULL;
+		if (X509_CRL_get0_by_serial(crl, &rev, X509_get0_serialNumber(ds)) == 1) {
+			date_line(rev ? X509_REVOKED_get0_revocationDate(rev) : NULL, date);
+			set_check(out, PA_FAIL, "The document signer certificate was revoked on %s.", date);
+			return;
+		}
+	}
+	if (!found) {
+		set_check(out, PA_NOT_CHECKED, "No CRL of the CSCA %s is configured.", dn);
+		return;
+	}
+	set_check(out, PA_PASS, "The document signer certificate is not on the CRL of %s.", dn);
+}
+
+static void check_dgs(const lso *l, const pa_dg *dgs, size_t n_dgs, pa_report *r)
+{
+	for (size_t i = 0; i < n_dgs; i++) {
+		pa_dg_result *res = &r->dgs[i];
+		int n = dgs[i].number;
+		res->number = n;
+		const uint8_t *want = NULL;
+		for (size_t j = 0; j < l->n; j++)
+			if (l->dg[j].number == n)
+				want = l->dg[j].hash;
+		if (!want) {
+			set_check(&res->hash, PA_FAIL, "DG%d is not covered by the SOD.", n);
+			continue;
+		}
+		unsigned char digest[EVP_MAX_MD_SIZE];
+		unsigned dlen = 0;
+		if (!EVP_Digest(dgs[i].data, dgs[i].len, digest, &dlen, l->md, NULL)) {
+			set_check(&res->hash, PA_FAIL, "DG%d could not be hashed (OpenSSL failure).", n);
+			continue;
+		}
+		if (memcmp(digest, want, dlen) != 0)
+			set_check(&res->hash, PA_FAIL,
+			          "DG%d hash does not match the SOD: the data group was altered.", n);
+		else
+			set_check(&res->hash, PA_PASS, "DG%d hash matches the SOD.", n);
+	}
+	r->n_dgs = n_dgs;
+}
+
+static X509 *find_signer_cert(CMS_SignerInfo *si, STACK_OF(X509) *certs)
+{
+	for (int i = 0; i < sk_X509_num(certs); i++)
+		if (CMS_SignerInfo_cert_cmp(si, sk_X509_value(certs, i)) == 0)
+			return sk_X509_value(certs, i);
+	return NULL;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+crypto_err pa_verify(const pa_trust *trust, const uint8_t *sod, size_t sod_len,
+                     const pa_dg *dgs, size_t n_dgs, time_t now, pa_report *ret,
+                     char *err, size_t errlen)
+{
+	if (!sod || !ret || (n_dgs > 0 && !dgs))
+		return fail(err, errlen, CRYPTO_ERR_ARG, "pa_verify: missing argument");
+	if (n_dgs > PA_MAX_DGS)
+		return fail(err, errlen, CRYPTO_ERR_ARG, "at most %d data groups can be checked",
+		            PA_MAX_DGS);
+	for (size_t i = 0; i < n_dgs; i++)
+		if (dgs[i].number < 1 || dgs[i].number > PA_MAX_DGS || (!dgs[i].data && dgs[i].len))
+			return fail(err, errlen, CRYPTO_ERR_ARG, "data group number %d is not 1..16",
+			            dgs[i].number);
+
+	tlv outer;
+	if (tlv_parse_one(sod, sod_len, &outer) != TLV_OK || outer.tag != 0x77)
+		return fail(err, errlen, CRYPTO_ERR_FORMAT,
+		            "EF.SOD: not a complete tag 77 object (truncated or not an SOD)");
+	const unsigned char *p = outer.value;
+	CMS_ContentInfo *cms = d2i_CMS_ContentInfo(NULL, &p, (long)outer.len);
+	if (!cms || p != outer.value + outer.len) {
+		CMS_ContentInfo_free(cms);
+		return fail(err, errlen, CRYPTO_ERR_FORMAT, "EF.SOD: the CMS SignedData cannot be parsed");
+	}
+	crypto_err e = CRYPTO_ERR_FORMAT;
+	STACK_OF(X509) *certs = NULL;
+	X509 *csca = NULL;
+	pa_report *r = calloc(1, sizeof *r);
+	if (!r) {
+		e = fail(err, errlen, CRYPTO_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_signed ||
+	    !oid_is(CMS_get0_eContentType(cms), OID_LDS_SECURITY_OBJECT)) {
+		fail(err, errlen, e, "EF.SOD: not a SignedData over an LDS security object");
+		goto out;
+	}
+	ASN1_OCTET_STRING **content = CMS_get0_content(cms);
+	if (!content || !*content) {
+		fail(err, errlen, e, "EF.SOD: the LDS security object is missing");
+		goto out;
+	}
+	lso l;
+	e = parse_lso(ASN1_STRING_get0_data(*content), (size_t)ASN1_STRING_length(*content), &l,
+	              err, errlen);
+	if (e)
+		goto out;
+	STACK_OF(CMS_SignerInfo) *sis = CMS_get0_SignerInfos(cms);
+	if (sk_CMS_SignerInfo_num(sis) != 1) {
+		e = fail(err, errlen, CRYPTO_ERR_FORMAT, "EF.SOD: expected one signer, found %d",
+		         sk_CMS_SignerInfo_num(sis));
+		goto out;
+	}
+	CMS_SignerInfo *si = sk_CMS_SignerInfo_value(sis, 0);
+
+	snprintf(r->hash_algorithm, sizeof r->hash_algorithm, "%s", l.hash_name);
+	snprintf(r->lds_version, sizeof r->lds_version, "%s", l.lds_version);
+	for (size_t i = 0; i < l.n; i++)
+		r->covered[i] = l.dg[i].number;
+	r->n_covered = l.n;
+	qsort(r->covered, r->n_covered, sizeof r->covered[0], cmp_int);
+	X509_ALGOR *sig = NULL;
+	CMS_SignerInfo_get0_algs(si, NULL, NULL, NULL, &sig);
+	snprintf(r->signature_algorithm, sizeof r->signature_algorithm, "%s",
+	         sig ? signature_name(sig) : "unknown");
+
+	certs = CMS_get1_certs(cms);
+	X509 *ds = find_signer_cert(si, certs);
+	if (ds)
+		name_line(X509_get_subject_name(ds), r->ds_subject, sizeof r->ds_subject);
+
+	check_signature(si, ds, *content, &r->sod_signature);
+	csca = check_chain(trust, ds, certs, &r->chain);
+	if (csca)
+		name_line(X509_get_subject_name(csca), r->csca_subject, sizeof r->csca_subject);
+	check_validity(ds, csca, now, &r->validity);
+	check_crl(trust, ds, csca, now, &r->crl);
+	check_dgs(&l, dgs, n_dgs, r);
+
+	bool passed = r->sod_signature.status == PA_PASS && r->chain.status == PA_PASS &&
+	              r->validity.status == PA_PASS && r->crl.status != PA_FAIL;
+	for (size_t i = 0; i < r->n_dgs; i++)
+		passed = passed && r->dgs[i].hash.status == PA_PASS;
+	r->passed = passed;
+	*ret = *r;
+	e = CRYPTO_OK;
+out:
+	free(r);
+	X509_free(csca);
+	sk_X509_pop_free(certs, X509_free);
+	CMS_ContentInfo_free(cms);
+	ERR_clear_error();
+	return e;
+}

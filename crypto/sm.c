@@ -1,0 +1,451 @@
+/*
+ * sm — secure messaging (ICAO 9303 part 11, 9.8) for both ends of the link:
+ * the terminal wraps commands and unwraps responses, the (virtual) chip
+ * unwraps commands and wraps responses. Only 3DES is implemented; an AES
+ * context is refused with CRYPTO_ERR_UNSUPPORTED until issue 3. See sm.h.
+ */
+#include "crypto/sm.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "crypto/icao-internal.h"
+#include "crypto/tlv.h"
+
+#define SM_TAG_CRYPTO_ODD  0x85 /* cryptogram, odd INS: no padding indicator */
+#define SM_TAG_CRYPTO      0x87 /* padding indicator 01 + cryptogram */
+#define SM_TAG_LE          0x97
+#define SM_TAG_STATUS      0x99
+#define SM_TAG_MAC         0x8E
+#define SM_PAD_INDICATOR   0x01
+#define SM_MAC_LEN         8
+
+crypto_err sm_init_3des(sm_ctx *ctx, const uint8_t ks_enc[16], const uint8_t ks_mac[16], const uint8_t ssc[8])
+{
+	if (!ctx || !ks_enc || !ks_mac || !ssc)
+		return CRYPTO_ERR_ARG;
+	sm_ctx c = { .cipher = SM_CIPHER_3DES, .key_len = 16, .block_len = 8 };
+	memcpy(c.ks_enc, ks_enc, 16);
+	memcpy(c.ks_mac, ks_mac, 16);
+	memcpy(c.ssc, ssc, 8);
+	*ctx = c;
+	OPENSSL_cleanse(&c, sizeof c);
+	return CRYPTO_OK;
+}
+
+void sm_increment_ssc(sm_ctx *ctx)
+{
+	for (size_t i = ctx->block_len; i-- > 0;)
+		if (++ctx->ssc[i] != 0)
+			break;
+}
+
+static crypto_err check_ctx(const sm_ctx *ctx)
+{
+	if (!ctx)
+		return CRYPTO_ERR_ARG;
+	switch (ctx->cipher) {
+	case SM_CIPHER_3DES:
+		return ctx->key_len == 16 && ctx->block_len == 8 ? CRYPTO_OK : CRYPTO_ERR_ARG;
+	case SM_CIPHER_AES:
+		return CRYPTO_ERR_UNSUPPORTED;
+	}
+	return CRYPTO_ERR_ARG;
+}
+
+/* Advance the SSC before a wrap or unwrap; refuse to wrap around, which
+ * would reuse counter values under the same keys. */
+static crypto_err next_ssc(sm_ctx *ctx)
+{
+	size_t i;
+	for (i = 0; i < ctx->block_len; i++)
+		if (ctx->ssc[i] != 0xFF)
+			break;
+	if (i == ctx->block_len)
+		return CRYPTO_ERR_SSC;
+	sm_increment_ssc(ctx);
+	return CRYPTO_OK;
+}
+
+crypto_err sm_mac(const sm_ctx *ctx, const uint8_t *msg, size_t len, uint8_t mac[8])
+{
+	crypto_err err = check_ctx(ctx);
+	if (err != CRYPTO_OK)
+		return err;
+	if ((!msg && len) || !mac)
+		return CRYPTO_ERR_ARG;
+	return icao_retail_mac(ctx->ks_mac, msg, len, mac);
+}
+
+/* MAC over SSC || msg (msg already holds the padded header when there is one). */
+static crypto_err mac_with_ssc(const sm_ctx *ctx, const uint8_t *msg, size_t len, uint8_t mac[8])
+{
+	buf n = BUF_INIT;
+	buf_append(&n, ctx->ssc, ctx->block_len);
+	buf_append(&n, msg, len);
+	crypto_err err = buf_ok(&n) ? icao_retail_mac(ctx->ks_mac, n.data, n.len, mac) : CRYPTO_ERR_NOMEM;
+	buf_free(&n);
+	return err;
+}
+
+/* Append the cryptogram data object for len bytes of plain data: padded,
+ * encrypted, as DO'87 (with the padding indicator) or DO'85. */
+static crypto_err append_cryptogram(const sm_ctx *ctx, uint32_t tag, const uint8_t *data, size_t len, buf *out)
+{
+	size_t plen = icao_pad_len(len, ctx->block_len);
+	uint8_t *p = malloc(plen);
+	if (!p)
+		return CRYPTO_ERR_NOMEM;
+	memcpy(p, data, len);
+	icao_pad(p, len, ctx->block_len);
+	crypto_err err = icao_3des_cbc(ctx->ks_enc, NULL, p, plen, p, true);
+	if (err == CRYPTO_OK) {
+		if (tag == SM_TAG_CRYPTO) {
+			buf_append_tlv_header(out, tag, plen + 1);
+			buf_append_byte(out, SM_PAD_INDICATOR);
+		} else {
+			buf_append_tlv_header(out, tag, plen);
+		}
+		buf_append(out, p, plen);
+		if (!buf_ok(out))
+			err = CRYPTO_ERR_NOMEM;
+	}
+	OPENSSL_cleanse(p, plen);
+	free(p);
+	return err;
+}
+
+/* Decrypt a DO'87 / DO'85 value and strip the padding into out. */
+static crypto_err decrypt_cryptogram(const sm_ctx *ctx, const tlv *t, buf *out)
+{
+	const uint8_t *ct = t->value;
+	size_t len = t->len;
+	if (t->tag == SM_TAG_CRYPTO) {
+		if (len < 1 || ct[0] != SM_PAD_INDICATOR)
+			return CRYPTO_ERR_FORMAT;
+		ct++;
+		len--;
+	}
+	if (len == 0 || len % ctx->block_len != 0)
+		return CRYPTO_ERR_FORMAT;
+	uint8_t *p = malloc(len);
+	if (!p)
+		return CRYPTO_ERR_NOMEM;
+	size_t plain_len = 0;
+	crypto_err err = icao_3des_cbc(ctx->ks_enc, NULL, ct, len, p, false);
+	if (err == CRYPTO_OK && !icao_unpad(p, len, ctx->block_len, &plain_len))
+		err = CRYPTO_ERR_PADDING;
+	if (err == CRYPTO_OK) {
+		buf_append(out, p, plain_len);
+		if (!buf_ok(out))
+			err = CRYPTO_ERR_NOMEM;
+	}
+	OPENSSL_cleanse(p, len);
+	free(p);
+	return err;
+}
+
+/* The data objects of a protected message: where the MAC'd part ends and
+ * which objects were present. */
+typedef struct sm_objects {
+	tlv crypto;        /* DO'87 or DO'85 */
+	tlv le;            /* DO'97 */
+	tlv status;        /* DO'99 */
+	tlv mac;           /* DO'8E */
+	bool has_crypto, has_le, has_status, has_mac;
+	size_t maced_len;  /* bytes before DO'8E */
+} sm_objects;
+
+static crypto_err parse_objects(const uint8_t *data, size_t len, sm_objects *ret)
+{
+	sm_objects o = { 0 };
+	const uint8_t *p = data, *end = data + len;
+	for (;;) {
+		tlv t;
+		tlv_status s = tlv_next(&p, end, &t);
+		if (s == TLV_END)
+			break;
+		if (s != TLV_OK)
+			return CRYPTO_ERR_FORMAT;
+		if (o.has_mac)
+			return CRYPTO_ERR_FORMAT; /* nothing may follow the MAC */
+		bool *seen;
+		tlv *slot;
+		switch (t.tag) {
+		case SM_TAG_CRYPTO:
+		case SM_TAG_CRYPTO_ODD:
+			seen = &o.has_crypto;
+			slot = &o.crypto;
+			break;
+		case SM_TAG_LE:
+			seen = &o.has_le;
+			slot = &o.le;
+			break;
+		case SM_TAG_STATUS:
+			seen = &o.has_status;
+			slot = &o.status;
+			break;
+		case SM_TAG_MAC:
+			seen = &o.has_mac;
+			slot = &o.mac;
+			o.maced_len = (size_t)(t.raw - data);
+			break;
+		default:
+			return CRYPTO_ERR_FORMAT;
+		}
+		if (*seen)
+			return CRYPTO_ERR_FORMAT;
+		*seen = true;
+		*slot = t;
+	}
+	*ret = o;
+	return CRYPTO_OK;
+}
+
+static crypto_err check_mac(const sm_ctx *ctx, const uint8_t *header, size_t header_len, const uint8_t *objects,
+                            const sm_objects *o)
+{
+	if (o->mac.len != SM_MAC_LEN)
+		return CRYPTO_ERR_FORMAT;
+	buf m = BUF_INIT;
+	buf_append(&m, header, header_len);
+	buf_append(&m, objects, o->maced_len);
+	uint8_t mac[SM_MAC_LEN];
+	crypto_err err = buf_ok(&m) ? mac_with_ssc(ctx, m.data, m.len, mac) : CRYPTO_ERR_NOMEM;
+	buf_free(&m);
+	if (err == CRYPTO_OK && CRYPTO_memcmp(mac, o->mac.value, SM_MAC_LEN) != 0)
+		err = CRYPTO_ERR_MAC;
+	return err;
+}
+
+/* ---- terminal side ---- */
+
+crypto_err sm_wrap_command(sm_ctx *ctx, const apdu *plain, buf *out)
+{
+	crypto_err err = check_ctx(ctx);
+	if (err != CRYPTO_OK)
+		return err;
+	if (!plain || !out || (plain->lc && !plain->data) || plain->lc > 65535 || plain->le > APDU_MAX_EXT_LE)
+		return CRYPTO_ERR_ARG;
+	bool plain_ext = apdu_is_extended(plain);
+
+	err = next_ssc(ctx);
+	if (err != CRYPTO_OK)
+		return err;
+
+	uint8_t header[8] = { (uint8_t)(plain->cla | 0x0C), plain->ins, plain->p1, plain->p2 };
+	icao_pad(header, 4, 8);
+
+	buf dos = BUF_INIT;
+	if (plain->lc) {
+		uint32_t tag = (plain->ins & 1) ? SM_TAG_CRYPTO_ODD : SM_TAG_CRYPTO;
+		err = append_cryptogram(ctx, tag, plain->data, plain->lc, &dos);
+		if (err != CRYPTO_OK)
+			goto out_free_dos;
+	}
+	if (plain->le) {
+		uint8_t le[2];
+		if (plain_ext) {
+			size_t v = plain->le == APDU_MAX_EXT_LE ? 0 : plain->le;
+			le[0] = (uint8_t)(v >> 8);
+			le[1] = (uint8_t)v;
+			buf_append_tlv(&dos, SM_TAG_LE, le, 2);
+		} else {
+			le[0] = (uint8_t)(plain->le == APDU_MAX_SHORT_LE ? 0 : plain->le);
+			buf_append_tlv(&dos, SM_TAG_LE, le, 1);
+		}
+	}
+
+	buf m = BUF_INIT;
+	buf_append(&m, header, sizeof header);
+	buf_append(&m, dos.data, dos.len);
+	uint8_t mac[SM_MAC_LEN];
+	err = buf_ok(&m) && buf_ok(&dos) ? mac_with_ssc(ctx, m.data, m.len, mac) : CRYPTO_ERR_NOMEM;
+	buf_free(&m);
+	if (err != CRYPTO_OK)
+		goto out_free_dos;
+	buf_append_tlv(&dos, SM_TAG_MAC, mac, sizeof mac);
+	if (!buf_ok(&dos)) {
+		err = CRYPTO_ERR_NOMEM;
+		goto out_free_dos;
+	}
+	if (dos.len > 65535) {
+		err = CRYPTO_ERR_ARG;
+		goto out_free_dos;
+	}
+
+	bool ext = plain_ext || dos.len > APDU_MAX_SHORT_LC;
+	apdu prot = {
+		.cla = header[0], .ins = plain->ins, .p1 = plain->p1, .p2 = plain->p2,
+		.data = dos.data, .lc = dos.len,
+		.le = ext ? APDU_MAX_EXT_LE : APDU_MAX_SHORT_LE,
+		.extended = ext,
+	};
+	size_t n = apdu_encoded_len(&prot);
+	if (!buf_reserve(out, n)) {
+		err = CRYPTO_ERR_NOMEM;
+		goto out_free_dos;
+	}
+	size_t written = 0;
+	err = apdu_encode(&prot, out->data + out->len, n, &written);
+	if (err == CRYPTO_OK)
+		out->len += written;
+out_free_dos:
+	if (dos.data)
+		OPENSSL_cleanse(dos.data, dos.cap);
+	buf_free(&dos);
+	return err;
+}
+
+crypto_err sm_unwrap_response(sm_ctx *ctx, const uint8_t *resp, size_t len, buf *out)
+{
+	crypto_err err = check_ctx(ctx);
+	if (err != CRYPTO_OK)
+		return err;
+	if (!resp || !out)
+		return CRYPTO_ERR_ARG;
+	if (len < 2)
+		return CRYPTO_ERR_FORMAT;
+	err = next_ssc(ctx);
+	if (err != CRYPTO_OK)
+		return err;
+
+	size_t body_len = len - 2;
+	sm_objects o;
+	err = parse_objects(resp, body_len, &o);
+	if (err != CRYPTO_OK)
+		return err;
+	if (!o.has_mac) {
+		/* A status in the clear: the chip refused the command or dropped
+		 * the session. Pass the status on so the caller can say which. */
+		if (body_len == 0)
+			buf_append(out, resp + body_len, 2);
+		return CRYPTO_ERR_FORMAT;
+	}
+	err = check_mac(ctx, NULL, 0, resp, &o);
+	if (err != CRYPTO_OK)
+		return err;
+	if (o.has_le || !o.has_status || o.status.len != 2)
+		return CRYPTO_ERR_FORMAT;
+
+	buf plain = BUF_INIT;
+	if (o.has_crypto) {
+		err = decrypt_cryptogram(ctx, &o.crypto, &plain);
+		if (err != CRYPTO_OK)
+			goto out_free_plain;
+	}
+	buf_append(&plain, o.status.value, 2);
+	if (!buf_ok(&plain)) {
+		err = CRYPTO_ERR_NOMEM;
+		goto out_free_plain;
+	}
+	buf_append(out, plain.data, plain.len);
+	if (!buf_ok(out))
+		err = CRYPTO_ERR_NOMEM;
+out_free_plain:
+	if (plain.data)
+		OPENSSL_cleanse(plain.data, plain.cap);
+	buf_free(&plain);
+	return err;
+}
+
+/* ---- chip side ---- */
+
+crypto_err sm_card_unwrap_command(sm_ctx *ctx, const uint8_t *cmd, size_t len, apdu *ret, buf *storage)
+{
+	crypto_err err = check_ctx(ctx);
+	if (err != CRYPTO_OK)
+		return err;
+	if (!cmd || !ret || !storage)
+		return CRYPTO_ERR_ARG;
+	apdu prot;
+	err = apdu_decode(cmd, len, &prot);
+	if (err != CRYPTO_OK)
+		return err;
+	err = next_ssc(ctx);
+	if (err != CRYPTO_OK)
+		return err;
+	if ((prot.cla & 0x0C) != 0x0C)
+		return CRYPTO_ERR_FORMAT;
+
+	sm_objects o = { 0 };
+	if (prot.lc) {
+		err = parse_objects(prot.data, prot.lc, &o);
+		if (err != CRYPTO_OK)
+			return err;
+	}
+	if (!o.has_mac || o.has_status)
+		return CRYPTO_ERR_FORMAT;
+	uint8_t header[8] = { prot.cla, prot.ins, prot.p1, prot.p2 };
+	icao_pad(header, 4, 8);
+	err = check_mac(ctx, header, sizeof header, prot.data, &o);
+	if (err != CRYPTO_OK)
+		return err;
+
+	apdu plain = { .cla = (uint8_t)(prot.cla & ~0x0C), .ins = prot.ins, .p1 = prot.p1, .p2 = prot.p2 };
+	if (o.has_le) {
+		const uint8_t *v = o.le.value;
+		switch (o.le.len) {
+		case 1:
+			plain.le = v[0] ? v[0] : APDU_MAX_SHORT_LE;
+			break;
+		case 2:
+			plain.le = ((size_t)v[0] << 8 | v[1]) ? ((size_t)v[0] << 8 | v[1]) : APDU_MAX_EXT_LE;
+			plain.extended = true;
+			break;
+		default:
+			return CRYPTO_ERR_FORMAT;
+		}
+	}
+	if (o.has_crypto) {
+		size_t start = storage->len;
+		err = decrypt_cryptogram(ctx, &o.crypto, storage);
+		if (err != CRYPTO_OK)
+			return err;
+		plain.lc = storage->len - start;
+		plain.data = plain.lc ? storage->data + start : NULL;
+		if (plain.lc > APDU_MAX_SHORT_LC)
+			plain.extended = true;
+	}
+	*ret = plain;
+	return CRYPTO_OK;
+}
+
+crypto_err sm_card_wrap_response(sm_ctx *ctx, const uint8_t *data, size_t len, uint16_t sw, buf *out)
+{
+	crypto_err err = check_ctx(ctx);
+	if (err != CRYPTO_OK)
+		return err;
+	if ((len && !data) || !out)
+		return CRYPTO_ERR_ARG;
+	err = next_ssc(ctx);
+	if (err != CRYPTO_OK)
+		return err;
+
+	buf dos = BUF_INIT;
+	if (len) {
+		err = append_cryptogram(ctx, SM_TAG_CRYPTO, data, len, &dos);
+		if (err != CRYPTO_OK)
+			goto out_free_dos;
+	}
+	uint8_t swb[2] = { (uint8_t)(sw >> 8), (uint8_t)sw };
+	buf_append_tlv(&dos, SM_TAG_STATUS, swb, 2);
+	uint8_t mac[SM_MAC_LEN];
+	err = buf_ok(&dos) ? mac_with_ssc(ctx, dos.data, dos.len, mac) : CRYPTO_ERR_NOMEM;
+	if (err != CRYPTO_OK)
+		goto out_free_dos;
+	buf_append_tlv(&dos, SM_TAG_MAC, mac, sizeof mac);
+	buf_append(&dos, swb, 2);
+	if (!buf_ok(&dos)) {
+		err = CRYPTO_ERR_NOMEM;
+		goto out_free_dos;
+	}
+	buf_append(out, dos.data, dos.len);
+	if (!buf_ok(out))
+		err = CRYPTO_ERR_NOMEM;
+out_free_dos:
+	buf_free(&dos);
+	return err;
+}

@@ -1,0 +1,124 @@
+/*
+ * docgen — the test-document factory: makes the PKI (CSCA, document signer,
+ * master list signer), e-passport contents (EF.COM, DG1, DG2, DG11, DG12,
+ * DG15, EF.SOD) from a persona, ICAO master lists and CRLs, all with OpenSSL
+ * and keys generated at run time. The `appm-docgen` command is a thin shell
+ * around these functions; tests call them in-process.
+ *
+ * Every function returns a docgen_err and, when err is not NULL, writes one
+ * sentence saying what went wrong into err[0..errlen). Nothing here prints.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum docgen_err {
+	DOCGEN_OK = 0,
+	DOCGEN_ERR_ARG,      /* an option is missing or impossible */
+	DOCGEN_ERR_NOMEM,
+	DOCGEN_ERR_IO,       /* a file could not be read or written */
+	DOCGEN_ERR_PERSONA,  /* the persona file is missing or lacks a field */
+	DOCGEN_ERR_IMAGE,    /* the face image could not be decoded or encoded */
+	DOCGEN_ERR_PKI,      /* a PKI directory is incomplete or unreadable */
+	DOCGEN_ERR_CRYPTO,   /* OpenSSL failed */
+} docgen_err;
+
+const char *docgen_strerror(docgen_err e);
+
+/* ---- personas ---------------------------------------------------------- */
+
+typedef struct docgen_persona {
+	char surname[40];
+	char given_names[40];
+	char nationality[4];       /* ICAO alpha-3, e.g. IDN */
+	char issuing_state[4];
+	char sex;                  /* 'F', 'M' or '<' */
+	char birth_date[7];        /* YYMMDD */
+	char document_number[10];  /* up to 9 characters */
+	char expiry_date[7];       /* YYMMDD */
+	char place_of_birth[64];
+	char personal_number[32];
+	char issuing_authority[64];
+	char date_of_issue[9];     /* YYYYMMDD */
+	char face_path[512];       /* resolved path of the face JPEG */
+} docgen_persona;
+
+/* `spec` is a persona file path, or a name looked up as
+ * <data_dir>/personas/<name>.persona. The face is resolved relative to
+ * <data_dir>/faces/ (a name) or to the persona file's folder (../faces/). */
+docgen_err docgen_persona_load(const char *spec, const char *data_dir,
+                               docgen_persona *ret, char *err, size_t errlen);
+
+/* The two 44-character TD3 lines, concatenated, with every check digit. */
+docgen_err docgen_mrz_td3(const docgen_persona *p, char ret[89]);
+
+/* ---- PKI --------------------------------------------------------------- */
+
+typedef enum docgen_key_type {
+	DOCGEN_KEY_EC = 0,   /* ECDSA P-256 */
+	DOCGEN_KEY_RSA,      /* RSA 2048 */
+} docgen_key_type;
+
+typedef enum docgen_ds_validity {
+	DOCGEN_DS_VALID = 0,
+	DOCGEN_DS_EXPIRED,        /* validity entirely in the past */
+	DOCGEN_DS_NOT_YET_VALID,  /* validity entirely in the future */
+} docgen_ds_validity;
+
+typedef struct docgen_pki_opts {
+	const char *out_dir;       /* created if missing */
+	const char *country;       /* ICAO alpha-3; NULL means IDN */
+	docgen_key_type key;
+	docgen_ds_validity ds_validity;
+} docgen_pki_opts;
+
+/* Writes csca.pem/.key (self-signed CA), ds.pem/.key (document signer) and
+ * mls.pem/.key (master list signer), both issued by the CSCA. */
+docgen_err docgen_pki_create(const docgen_pki_opts *o, char *err, size_t errlen);
+
+/* ---- documents --------------------------------------------------------- */
+
+typedef enum docgen_face_format {
+	DOCGEN_FACE_JPEG = 0,  /* the persona's JPEG as stored */
+	DOCGEN_FACE_JP2,       /* re-encoded to JPEG 2000 (JP2 container) */
+} docgen_face_format;
+
+typedef enum docgen_sig_scheme {
+	DOCGEN_SIG_DEFAULT = 0,  /* ECDSA for EC keys, PKCS#1 v1.5 for RSA */
+	DOCGEN_SIG_RSA_PSS,      /* RSA keys only */
+} docgen_sig_scheme;
+
+typedef struct docgen_doc_opts {
+	const char *pki_dir;
+	const docgen_persona *persona;
+	const char *out_dir;            /* created if missing */
+	docgen_face_format face;
+	const char *hash;               /* sha1 sha224 sha256 sha384 sha512; NULL = sha256 */
+	docgen_sig_scheme sig;
+	bool dg15;                      /* write DG15 and aa.key (RSA 2048) */
+	bool lds_1_8;                   /* EF.COM says LDS 1.8; the SOD is version 1 with ldsVersionInfo */
+	int tamper_dg;                  /* change one byte of this DG after signing; 0 = none */
+	uint32_t omit_dgs;              /* bit n set: DGn is not written at all */
+	uint32_t unsigned_dgs;          /* bit n set: DGn is written but left out of the SOD */
+} docgen_doc_opts;
+
+/* Writes EF.COM, EF.SOD, EF.DGn and document.txt into out_dir. */
+docgen_err docgen_doc_create(const docgen_doc_opts *o, char *err, size_t errlen);
+
+/* ---- master lists and CRLs --------------------------------------------- */
+
+/* A CSCA master list holding the CSCAs of every PKI, signed by the master
+ * list signer of the first. */
+docgen_err docgen_masterlist_create(const char *const *pki_dirs, size_t n_pki,
+                                    const char *out_path, char *err, size_t errlen);
+
+typedef struct docgen_crl_opts {
+	const char *pki_dir;
+	const char *out_path;      /* DER */
+	bool revoke_ds;            /* list the DS certificate's serial */
+	bool expired;              /* nextUpdate already in the past */
+} docgen_crl_opts;
+
+docgen_err docgen_crl_create(const docgen_crl_opts *o, char *err, size_t errlen);

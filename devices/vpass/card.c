@@ -1,0 +1,585 @@
+/*
+ * vpass card — the chip itself: ISO 7816-4 command processing for an ICAO
+ * 9303 eMRTD with BAC and 3DES secure messaging, plus the faults it can be
+ * told to produce (see vpass_options).
+ *
+ * State it keeps, as a real chip does in RAM: which DF is selected (MF or
+ * the eMRTD application), the current EF, the last challenge, and the
+ * secure messaging session. Any SM error, or a plain command other than
+ * the ones that start over (SELECT of the application, GET CHALLENGE), ends
+ * the session (ICAO 9303 part 11, 9.8.6); so does any status sent in the
+ * clear while a session is open, which is how the terminal can tell.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "crypto/apdu.h"
+#include "crypto/bac.h"
+#include "crypto/sm.h"
+#include "crypto/tlv.h"
+#include "devices/vpass/vpass-internal.h"
+
+/* Status words apdu.h does not name. */
+#define VPASS_SW_AUTH_FAILED     0x6300
+#define VPASS_SW_NO_CURRENT_EF   0x6986
+#define VPASS_SW_WRONG_P1P2      0x6A86
+
+#define INS_SELECT        0xA4
+#define INS_GET_CHALLENGE 0x84
+#define INS_EXTERNAL_AUTH 0x82
+#define INS_READ_BINARY   0xB0
+#define INS_READ_BINARY_ODD 0xB1
+
+#define FID_MF 0x3F00
+
+struct vpass_card {
+	vpass_doc *doc;
+	bac_keys keys;
+	vpass_options opts;
+	vpass_stats stats;
+	bool present;
+	unsigned long apdus_counted; /* toward opts.remove_after */
+
+	bool app_selected;            /* the eMRTD application, else the MF */
+	const vpass_file *current;    /* current EF, NULL when none */
+	bool challenge_valid;
+	uint8_t rnd_icc[8];
+	bool sm_active;
+	sm_ctx sm;
+
+	/* Set by a command's handler, applied once its answer is built. */
+	bool pending_session;
+	sm_ctx pending_sm;
+	bool drop_session;
+};
+
+/* The answer a handler builds: response data and status word. */
+typedef struct reply {
+	buf data;
+	uint16_t sw;
+} reply;
+
+static void end_session(vpass_card *card)
+{
+	card->sm_active = false;
+	OPENSSL_cleanse(&card->sm, sizeof card->sm);
+}
+
+void vpass_card_reset(vpass_card *card)
+{
+	if (!card)
+		return;
+	card->app_selected = false;
+	card->current = NULL;
+	card->challenge_valid = false;
+	card->pending_session = false;
+	card->drop_session = false;
+	OPENSSL_cleanse(&card->pending_sm, sizeof card->pending_sm);
+	end_session(card);
+}
+
+vpass_result vpass_card_new(const vpass_doc *doc, const vpass_options *opts, vpass_card **ret)
+{
+	if (!doc || !ret)
+		return VPASS_ERR_ARG;
+	if (!doc->has_access)
+		return VPASS_ERR_NO_ACCESS;
+	vpass_card *card = calloc(1, sizeof(*card));
+	if (!card)
+		return VPASS_ERR_NOMEM;
+	vpass_result r = vpass_doc_copy(doc, &card->doc);
+	if (r != VPASS_OK)
+		goto out_free_card;
+	if (bac_keys_from_mrz(doc->doc_number, doc->birth_date, doc->expiry_date, &card->keys) != CRYPTO_OK) {
+		r = VPASS_ERR_NO_ACCESS;
+		goto out_free_card;
+	}
+	if (opts)
+		card->opts = *opts;
+	card->present = true;
+	*ret = card;
+	return VPASS_OK;
+out_free_card:
+	vpass_card_free(card);
+	return r;
+}
+
+void vpass_card_free(vpass_card *card)
+{
+	if (!card)
+		return;
+	vpass_doc_free(card->doc);
+	OPENSSL_cleanse(card, sizeof(*card));
+	free(card);
+}
+
+size_t vpass_card_atr(const vpass_card *card, uint8_t out[33])
+{
+	/* PC/SC part 3, 3.1.3.2.3: an ISO 14443-4 type B card. Historical bytes:
+	 * ATQB application data (4), protocol info (3), MBLI nibble (1). */
+	static const uint8_t hist[] = { 0x00, 0x00, 0x00, 0x00, 0x33, 0x81, 0x81, 0x00 };
+	(void)card;
+	size_t n = 0;
+	out[n++] = 0x3B;
+	out[n++] = (uint8_t)(0x80 | sizeof hist); /* T0: TD1 follows, K historical bytes */
+	out[n++] = 0x80;                          /* TD1: TD2 follows, T=0 */
+	out[n++] = 0x01;                          /* TD2: T=1 */
+	memcpy(out + n, hist, sizeof hist);
+	n += sizeof hist;
+	uint8_t tck = 0;
+	for (size_t i = 1; i < n; i++)
+		tck ^= out[i];
+	out[n++] = tck;
+	return n;
+}
+
+/* ---- access rules ---- */
+
+static bool is_lds(const vpass_file *f)
+{
+	return f->fid != VPASS_FID_CARD_ACCESS;
+}
+
+/* Can this EF be reached from the current DF at all? */
+static bool visible(const vpass_card *card, const vpass_file *f)
+{
+	return !is_lds(f) || card->app_selected;
+}
+
+/* May it be read now? LDS files need a BAC session and SM. */
+static bool readable(const vpass_card *card, const vpass_file *f, bool secured)
+{
+	return !is_lds(f) || (secured && card->sm_active);
+}
+
+/* ---- commands ---- */
+
+static void append_fcp(const vpass_file *f, buf *out)
+{
+	uint8_t size[2] = { (uint8_t)(f->len >> 8), (uint8_t)f->len };
+	uint8_t big[3] = { (uint8_t)(f->len >> 16), (uint8_t)(f->len >> 8), (uint8_t)f->len };
+	uint8_t fid[2] = { (uint8_t)(f->fid >> 8), (uint8_t)f->fid };
+	buf body = BUF_INIT;
+	if (f->len > 0xFFFF)
+		buf_append_tlv(&body, 0x80, big, 3);
+	else
+		buf_append_tlv(&body, 0x80, size, 2);
+	buf_append_tlv(&body, 0x82, (const uint8_t[]){ 0x01 }, 1); /* transparent EF */
+	buf_append_tlv(&body, 0x83, fid, 2);
+	if (buf_ok(&body))
+		buf_append_tlv(out, 0x62, body.data, body.len);
+	else
+		out->failed = true;
+	buf_free(&body);
+}
+
+static uint16_t select_file_id(vpass_card *card, const apdu *a, bool secured, reply *r)
+{
+	if (a->lc != 2)
+		return SW_WRONG_LENGTH;
+	uint16_t fid = (uint16_t)(a->data[0] << 8 | a->data[1]);
+	if (fid == FID_MF) {
+		card->app_selected = false;
+		card->current = NULL;
+		return SW_OK;
+	}
+	const vpass_file *f = vpass_doc_find(card->doc, fid);
+	if (!f || !visible(card, f))
+		return SW_FILE_NOT_FOUND;
+	if (!readable(card, f, secured))
+		return SW_SECURITY_STATUS;
+	card->current = f;
+	if (a->le && (a->p2 & 0x0C) != 0x0C)
+		append_fcp(f, &r->data);
+	return SW_OK;
+}
+
+static uint16_t cmd_select(vpass_card *card, const apdu *a, bool secured, reply *r)
+{
+	if ((a->p2 & 0xF3) != 0)
+		return VPASS_SW_WRONG_P1P2;
+	switch (a->p1) {
+	case 0x04: /* by DF name */
+		if (a->lc != sizeof vpass_emrtd_aid || memcmp(a->data, vpass_emrtd_aid, a->lc) != 0)
+			return SW_FILE_NOT_FOUND;
+		card->app_selected = true;
+		card->current = NULL;
+		return SW_OK;
+	case 0x00: /* MF, or any file by identifier */
+		if (a->lc == 0) {
+			card->app_selected = false;
+			card->current = NULL;
+			return SW_OK;
+		}
+		return select_file_id(card, a, secured, r);
+	case 0x01: /* child DF; readers also use it for EFs */
+	case 0x02: /* EF under the current DF */
+		return select_file_id(card, a, secured, r);
+	case 0x03: /* parent DF */
+		card->app_selected = false;
+		card->current = NULL;
+		return SW_OK;
+	default:
+		return VPASS_SW_WRONG_P1P2;
+	}
+}
+
+static uint16_t cmd_get_challenge(vpass_card *card, const apdu *a, reply *r)
+{
+	if (a->p1 || a->p2)
+		return VPASS_SW_WRONG_P1P2;
+	if (a->lc || a->le != sizeof card->rnd_icc)
+		return SW_WRONG_LENGTH;
+	if (RAND_bytes(card->rnd_icc, sizeof card->rnd_icc) != 1)
+		return SW_UNKNOWN;
+	card->challenge_valid = true;
+	buf_append(&r->data, card->rnd_icc, sizeof card->rnd_icc);
+	return SW_OK;
+}
+
+static uint16_t cmd_external_authenticate(vpass_card *card, const apdu *a, reply *r)
+{
+	if (a->p1 || a->p2)
+		return VPASS_SW_WRONG_P1P2;
+	if (!card->challenge_valid)
+		return SW_CONDITIONS;
+	card->challenge_valid = false; /* one attempt per challenge */
+	if (a->lc != 40)
+		return SW_WRONG_LENGTH;
+	uint8_t k_icc[16], resp[40];
+	if (RAND_bytes(k_icc, sizeof k_icc) != 1)
+		return SW_UNKNOWN;
+	crypto_err e = bac_card_respond(&card->keys, card->rnd_icc, a->data, k_icc, resp, &card->pending_sm);
+	OPENSSL_cleanse(k_icc, sizeof k_icc);
+	if (e != CRYPTO_OK) {
+		card->stats.bac_failed++;
+		card->drop_session = true;
+		return VPASS_SW_AUTH_FAILED;
+	}
+	card->stats.bac_ok++;
+	card->pending_session = true;
+	buf_append(&r->data, resp, sizeof resp);
+	return SW_OK;
+}
+
+/* Resolve the EF a READ BINARY names by short identifier; it becomes the
+ * current EF. */
+static uint16_t file_by_sfi(vpass_card *card, uint8_t sfi, const vpass_file **ret)
+{
+	const vpass_file *f = sfi ? vpass_doc_find_sfi(card->doc, sfi) : NULL;
+	if (!f || !visible(card, f))
+		return SW_FILE_NOT_FOUND;
+	*ret = f;
+	return SW_OK;
+}
+
+/* Shared tail of both READ BINARY forms: faults, bounds and length. `room`
+ * is how many bytes the answer may carry (Le, and what secure messaging
+ * leaves of the response); `wrap53` puts the data into DO'53 (odd INS). */
+static uint16_t read_data(vpass_card *card, const vpass_file *f, bool secured, size_t offset, size_t le,
+                          size_t room, bool wrap53, reply *r)
+{
+	if (!readable(card, f, secured))
+		return SW_SECURITY_STATUS;
+	card->current = f;
+	if (card->opts.fail_reads > 0) {
+		card->opts.fail_reads--;
+		return SW_UNKNOWN;
+	}
+	if (offset >= f->len)
+		return SW_WRONG_P1P2;
+	if (le == 0)
+		return SW_WRONG_LENGTH;
+	size_t n = f->len - offset;
+	if (card->opts.max_response_data && n > card->opts.max_response_data)
+		n = card->opts.max_response_data;
+	if (!wrap53) {
+		if (n > le)
+			n = le;
+		/* Le 00 / 0000 asks for whatever fits; an explicit Le that
+		 * secure messaging cannot carry is refused. */
+		if (n > room && le != APDU_MAX_SHORT_LE && le != APDU_MAX_EXT_LE)
+			return SW_WRONG_LENGTH;
+		if (n > room)
+			n = room;
+		buf_append(&r->data, f->data + offset, n);
+		return SW_OK;
+	}
+	size_t limit = le < room ? le : room;
+	if (n > limit)
+		n = limit;
+	while (n > 0 && tlv_total_len(0x53, n) > limit)
+		n--;
+	if (n == 0)
+		return SW_WRONG_LENGTH;
+	buf_append_tlv(&r->data, 0x53, f->data + offset, n);
+	return SW_OK;
+}
+
+static uint16_t cmd_read_binary(vpass_card *card, const apdu *a, bool secured, size_t room, reply *r)
+{
+	const vpass_file *f = card->current;
+	size_t offset;
+	if (a->p1 & 0x80) {
+		if (a->p1 & 0x60)
+			return VPASS_SW_WRONG_P1P2;
+		uint16_t sw = file_by_sfi(card, a->p1 & 0x1F, &f);
+		if (sw != SW_OK)
+			return sw;
+		offset = a->p2;
+	} else {
+		if (!f)
+			return VPASS_SW_NO_CURRENT_EF;
+		offset = (size_t)a->p1 << 8 | a->p2;
+	}
+	if (a->lc)
+		return SW_WRONG_LENGTH;
+	return read_data(card, f, secured, offset, a->le, room, false, r);
+}
+
+static uint16_t cmd_read_binary_odd(vpass_card *card, const apdu *a, bool secured, size_t room, reply *r)
+{
+	const vpass_file *f = card->current;
+	uint16_t id = (uint16_t)(a->p1 << 8 | a->p2);
+	if (id == 0) {
+		if (!f)
+			return VPASS_SW_NO_CURRENT_EF;
+	} else if (a->p1 == 0 && (a->p2 & 0xE0) == 0) {
+		uint16_t sw = file_by_sfi(card, a->p2 & 0x1F, &f);
+		if (sw != SW_OK)
+			return sw;
+	} else {
+		f = vpass_doc_find(card->doc, id);
+		if (!f || !visible(card, f))
+			return SW_FILE_NOT_FOUND;
+	}
+	tlv t;
+	if (a->lc == 0)
+		return SW_WRONG_LENGTH;
+	if (tlv_parse_one(a->data, a->lc, &t) != TLV_OK || t.raw_len != a->lc || t.tag != 0x54 || t.len < 1 ||
+	    t.len > 3)
+		return SW_WRONG_DATA;
+	size_t offset = 0;
+	for (size_t i = 0; i < t.len; i++)
+		offset = offset << 8 | t.value[i];
+	return read_data(card, f, secured, offset, a->le, room, true, r);
+}
+
+/* Run one plain command. `room`: most response data bytes the answer can
+ * carry once wrapped for the transport's length form. */
+static uint16_t execute(vpass_card *card, const apdu *a, bool secured, size_t room, reply *r)
+{
+	switch (a->ins) {
+	case INS_SELECT:
+		return cmd_select(card, a, secured, r);
+	case INS_GET_CHALLENGE:
+		return cmd_get_challenge(card, a, r);
+	case INS_EXTERNAL_AUTH:
+		return cmd_external_authenticate(card, a, r);
+	case INS_READ_BINARY:
+		return cmd_read_binary(card, a, secured, room, r);
+	case INS_READ_BINARY_ODD:
+		return cmd_read_binary_odd(card, a, secured, room, r);
+	default:
+		return SW_INS_NOT_SUPPORTED;
+	}
+}
+
+/* ---- the APDU loop ---- */
+
+/* Most plain bytes a protected response can carry within max_body bytes of
+ * data objects: DO'87 (01 + padded cryptogram), DO'99 (4), DO'8E (10). */
+static size_t sm_room(size_t max_body)
+{
+	size_t padded = (max_body - 15) / 8 * 8;
+	while (padded > 0 && tlv_total_len(0x87, padded + 1) + 14 > max_body)
+		padded -= 8;
+	return padded ? padded - 1 : 0;
+}
+
+static void answer_clear(vpass_card *card, uint16_t sw, buf *out)
+{
+	/* A status in the clear ends any session. */
+	end_session(card);
+	buf_append_byte(out, (uint8_t)(sw >> 8));
+	buf_append_byte(out, (uint8_t)sw);
+}
+
+static void finish_command(vpass_card *card)
+{
+	if (card->drop_session)
+		end_session(card);
+	if (card->pending_session) {
+		card->sm = card->pending_sm;
+		card->sm_active = true;
+	}
+	card->pending_session = false;
+	card->drop_session = false;
+	OPENSSL_cleanse(&card->pending_sm, sizeof card->pending_sm);
+}
+
+static void respond_secured(vpass_card *card, const uint8_t *cmd, size_t len, bool extended, buf *out)
+{
+	if (!card->sm_active) {
+		card->stats.sm_errors++;
+		answer_clear(card, SW_SM_INCORRECT, out);
+		return;
+	}
+	apdu plain;
+	buf storage = BUF_INIT;
+	crypto_err e = sm_card_unwrap_command(&card->sm, cmd, len, &plain, &storage);
+	if (e != CRYPTO_OK) {
+		card->stats.sm_errors++;
+		answer_clear(card, e == CRYPTO_ERR_FORMAT ? SW_SM_MISSING : SW_SM_INCORRECT, out);
+		goto out_free_storage;
+	}
+	reply r = { .data = BUF_INIT };
+	r.sw = execute(card, &plain, true, sm_room(extended ? APDU_MAX_EXT_LE : APDU_MAX_SHORT_LE), &r);
+	if (!buf_ok(&r.data)) {
+		buf_free(&r.data);
+		r = (reply){ .data = BUF_INIT, .sw = SW_UNKNOWN };
+	}
+	size_t start = out->len;
+	e = sm_card_wrap_response(&card->sm, r.data.data, r.data.len, r.sw, out);
+	buf_free(&r.data);
+	if (e != CRYPTO_OK) {
+		out->len = start;
+		answer_clear(card, SW_UNKNOWN, out);
+		goto out_free_storage;
+	}
+	if (card->opts.corrupt_mac && out->len - start >= 3)
+		out->data[out->len - 3] ^= 0x5A; /* last MAC byte, before SW1 SW2 */
+	finish_command(card);
+out_free_storage:
+	if (storage.data)
+		OPENSSL_cleanse(storage.data, storage.cap);
+	buf_free(&storage);
+}
+
+static void respond_plain(vpass_card *card, const apdu *a, buf *out)
+{
+	if (card->sm_active) {
+		/* Starting over is allowed; anything else needs SM. */
+		bool restart = a->ins == INS_GET_CHALLENGE || (a->ins == INS_SELECT && a->p1 == 0x04);
+		if (!restart) {
+			card->stats.sm_errors++;
+			answer_clear(card, SW_SM_MISSING, out);
+			return;
+		}
+		end_session(card);
+	}
+	reply r = { .data = BUF_INIT };
+	r.sw = execute(card, a, false, a->extended ? APDU_MAX_EXT_LE : APDU_MAX_SHORT_LE, &r);
+	buf_append(out, r.data.data, r.data.len);
+	buf_free(&r.data);
+	buf_append_byte(out, (uint8_t)(r.sw >> 8));
+	buf_append_byte(out, (uint8_t)r.sw);
+	finish_command(card);
+}
+
+static void respond(vpass_card *card, const uint8_t *cmd, size_t len, buf *out)
+{
+	apdu a;
+	if (apdu_decode(cmd, len, &a) != CRYPTO_OK) {
+		answer_clear(card, SW_WRONG_LENGTH, out);
+		return;
+	}
+	if (a.extended && card->opts.short_only) {
+		answer_clear(card, SW_WRONG_LENGTH, out);
+		return;
+	}
+	switch (a.cla) {
+	case 0x00:
+		respond_plain(card, &a, out);
+		return;
+	case 0x0C:
+		respond_secured(card, cmd, len, a.extended, out);
+		return;
+	default:
+		answer_clear(card, SW_CLA_NOT_SUPPORTED, out);
+		return;
+	}
+}
+
+vpass_result vpass_card_process(vpass_card *card, const uint8_t *cmd, size_t len, uint8_t *resp, size_t cap,
+                                size_t *ret_len)
+{
+	if (!card || (!cmd && len) || !resp || !ret_len)
+		return VPASS_ERR_ARG;
+	if (!card->present)
+		return VPASS_REMOVED;
+	if (card->opts.remove_after && card->apdus_counted >= card->opts.remove_after) {
+		vpass_card_remove(card);
+		return VPASS_REMOVED;
+	}
+	card->apdus_counted++;
+
+	buf out = BUF_INIT;
+	respond(card, cmd, len, &out);
+	vpass_result r = VPASS_OK;
+	if (!buf_ok(&out))
+		r = VPASS_ERR_NOMEM;
+	else if (out.len > cap)
+		r = VPASS_ERR_BUFFER;
+	if (r == VPASS_OK) {
+		memcpy(resp, out.data, out.len);
+		*ret_len = out.len;
+		card->stats.apdus++;
+		card->stats.bytes_in += len;
+		card->stats.bytes_out += out.len;
+	}
+	buf_free(&out);
+	return r;
+}
+
+/* ---- scripting ---- */
+
+void vpass_card_set_options(vpass_card *card, const vpass_options *opts)
+{
+	if (!card)
+		return;
+	card->opts = opts ? *opts : (vpass_options){ 0 };
+	card->apdus_counted = 0;
+}
+
+void vpass_card_get_options(const vpass_card *card, vpass_options *ret)
+{
+	if (card && ret)
+		*ret = card->opts;
+}
+
+void vpass_card_remove(vpass_card *card)
+{
+	if (!card)
+		return;
+	card->present = false;
+	vpass_card_reset(card);
+}
+
+void vpass_card_insert(vpass_card *card)
+{
+	if (!card)
+		return;
+	vpass_card_reset(card);
+	card->present = true;
+	card->apdus_counted = 0;
+}
+
+bool vpass_card_present(const vpass_card *card)
+{
+	return card && card->present;
+}
+
+bool vpass_card_sm_active(const vpass_card *card)
+{
+	return card && card->sm_active;
+}
+
+void vpass_card_stats(const vpass_card *card, vpass_stats *ret)
+{
+	if (card && ret)
+		*ret = card->stats;
+}

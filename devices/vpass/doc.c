@@ -1,0 +1,401 @@
+/*
+ * vpass document — the contents of a virtual e-passport: its LDS files as
+ * raw bytes and the MRZ data BAC keys come from, loaded from a directory
+ * written by the document factory or built in memory by tests.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/bac.h"
+#include "devices/vpass/vpass-internal.h"
+
+const uint8_t vpass_emrtd_aid[7] = { 0xA0, 0x00, 0x00, 0x02, 0x47, 0x10, 0x01 };
+
+const char *vpass_strerror(vpass_result r)
+{
+	switch (r) {
+	case VPASS_OK: return "success";
+	case VPASS_REMOVED: return "the document has left the field";
+	case VPASS_ERR_ARG: return "invalid argument";
+	case VPASS_ERR_NOMEM: return "out of memory";
+	case VPASS_ERR_BUFFER: return "response buffer too small";
+	case VPASS_ERR_IO: return "document file could not be read";
+	case VPASS_ERR_FORMAT: return "malformed document description";
+	case VPASS_ERR_NO_ACCESS: return "document has no valid BAC data";
+	}
+	return "unknown vpass error";
+}
+
+uint8_t vpass_fid_sfi(uint16_t fid)
+{
+	if (fid >= VPASS_FID_DG(1) && fid <= VPASS_FID_DG(16))
+		return (uint8_t)(fid - 0x0100);
+	if (fid == VPASS_FID_COM || fid == VPASS_FID_SOD || fid == VPASS_FID_CARD_ACCESS)
+		return (uint8_t)(fid & 0x1F);
+	return 0;
+}
+
+vpass_result vpass_doc_new(vpass_doc **ret)
+{
+	if (!ret)
+		return VPASS_ERR_ARG;
+	vpass_doc *d = calloc(1, sizeof(*d));
+	if (!d)
+		return VPASS_ERR_NOMEM;
+	*ret = d;
+	return VPASS_OK;
+}
+
+void vpass_doc_free(vpass_doc *doc)
+{
+	if (!doc)
+		return;
+	for (size_t i = 0; i < doc->nfiles; i++)
+		free(doc->files[i].data);
+	free(doc);
+}
+
+const vpass_file *vpass_doc_find(const vpass_doc *doc, uint16_t fid)
+{
+	for (size_t i = 0; i < doc->nfiles; i++)
+		if (doc->files[i].fid == fid)
+			return &doc->files[i];
+	return NULL;
+}
+
+const vpass_file *vpass_doc_find_sfi(const vpass_doc *doc, uint8_t sfi)
+{
+	for (size_t i = 0; i < doc->nfiles; i++)
+		if (doc->files[i].sfi == sfi)
+			return &doc->files[i];
+	return NULL;
+}
+
+vpass_result vpass_doc_add_file(vpass_doc *doc, uint16_t fid, const uint8_t *data, size_t len)
+{
+	uint8_t sfi = vpass_fid_sfi(fid);
+	if (!doc || sfi == 0 || (len && !data) || len > VPASS_MAX_FILE_SIZE)
+		return VPASS_ERR_ARG;
+	uint8_t *copy = malloc(len ? len : 1);
+	if (!copy)
+		return VPASS_ERR_NOMEM;
+	if (len)
+		memcpy(copy, data, len);
+	vpass_file *f = (vpass_file *)vpass_doc_find(doc, fid);
+	if (f) {
+		free(f->data);
+	} else {
+		f = &doc->files[doc->nfiles++]; /* one slot per known fid: never full */
+		f->fid = fid;
+		f->sfi = sfi;
+	}
+	f->data = copy;
+	f->len = len;
+	return VPASS_OK;
+}
+
+vpass_result vpass_doc_set_access(vpass_doc *doc, const char *doc_number, const char *birth_date,
+                                  const char *expiry_date)
+{
+	if (!doc || !doc_number || !birth_date || !expiry_date)
+		return VPASS_ERR_ARG;
+	bac_keys keys;
+	if (strlen(doc_number) >= sizeof doc->doc_number ||
+	    bac_keys_from_mrz(doc_number, birth_date, expiry_date, &keys) != CRYPTO_OK)
+		return VPASS_ERR_NO_ACCESS;
+	snprintf(doc->doc_number, sizeof doc->doc_number, "%s", doc_number);
+	memcpy(doc->birth_date, birth_date, 7);
+	memcpy(doc->expiry_date, expiry_date, 7);
+	doc->has_access = true;
+	return VPASS_OK;
+}
+
+bool vpass_doc_file(const vpass_doc *doc, uint16_t fid, const uint8_t **ret_data, size_t *ret_len)
+{
+	const vpass_file *f = doc ? vpass_doc_find(doc, fid) : NULL;
+	if (!f)
+		return false;
+	if (ret_data)
+		*ret_data = f->data;
+	if (ret_len)
+		*ret_len = f->len;
+	return true;
+}
+
+const char *vpass_doc_number(const vpass_doc *doc)
+{
+	return doc && doc->has_access ? doc->doc_number : NULL;
+}
+
+const char *vpass_doc_birth_date(const vpass_doc *doc)
+{
+	return doc && doc->has_access ? doc->birth_date : NULL;
+}
+
+const char *vpass_doc_expiry_date(const vpass_doc *doc)
+{
+	return doc && doc->has_access ? doc->expiry_date : NULL;
+}
+
+vpass_result vpass_doc_copy(const vpass_doc *doc, vpass_doc **ret)
+{
+	vpass_doc *d = NULL;
+	vpass_result r = vpass_doc_new(&d);
+	if (r != VPASS_OK)
+		return r;
+	for (size_t i = 0; i < doc->nfiles && r == VPASS_OK; i++)
+		r = vpass_doc_add_file(d, doc->files[i].fid, doc->files[i].data, doc->files[i].len);
+	if (r != VPASS_OK) {
+		vpass_doc_free(d);
+		return r;
+	}
+	memcpy(d->doc_number, doc->doc_number, sizeof d->doc_number);
+	memcpy(d->birth_date, doc->birth_date, sizeof d->birth_date);
+	memcpy(d->expiry_date, doc->expiry_date, sizeof d->expiry_date);
+	d->has_access = doc->has_access;
+	*ret = d;
+	return VPASS_OK;
+}
+
+/* ---- loading a directory ---- */
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	if (!err || errlen == 0)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* Read a whole file; VPASS_ERR_IO with errno in *ret_errno when it cannot. */
+static vpass_result read_file(const char *path, uint8_t **ret, size_t *ret_len, int *ret_errno)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		*ret_errno = errno;
+		return VPASS_ERR_IO;
+	}
+	vpass_result r = VPASS_OK;
+	buf b = BUF_INIT;
+	uint8_t chunk[8192];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+		buf_append(&b, chunk, n);
+		if (b.len > VPASS_MAX_FILE_SIZE) {
+			*ret_errno = EFBIG;
+			r = VPASS_ERR_IO;
+			goto out_close;
+		}
+	}
+	if (ferror(f)) {
+		*ret_errno = EIO;
+		r = VPASS_ERR_IO;
+		goto out_close;
+	}
+	if (!buf_ok(&b)) {
+		r = VPASS_ERR_NOMEM;
+		goto out_close;
+	}
+	*ret = buf_steal(&b, ret_len);
+out_close:
+	buf_free(&b);
+	fclose(f);
+	return r;
+}
+
+static char *trim(char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	size_t n = strlen(s);
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+		s[--n] = '\0';
+	return s;
+}
+
+/* Document number, birth and expiry dates from a TD1 (90), TD2 (72) or TD3
+ * (88 characters) MRZ. */
+static bool access_from_mrz(const char *mrz, char docno[33], char dob[7], char doe[7])
+{
+	size_t n = strlen(mrz);
+	const char *l2;
+	if (n == 90) {
+		const char *l1 = mrz;
+		l2 = mrz + 30;
+		size_t k = 9;
+		memcpy(docno, l1 + 5, 9);
+		if (l1[14] == '<') {
+			/* Long number: it continues in the optional data, whose last
+			 * character before the fillers is the check digit. */
+			size_t m = 0;
+			while (15 + m < 30 && l1[15 + m] != '<')
+				m++;
+			if (m < 2 || 9 + m - 1 > 32)
+				return false;
+			memcpy(docno + 9, l1 + 15, m - 1);
+			k = 9 + m - 1;
+		}
+		docno[k] = '\0';
+		memcpy(dob, l2, 6);
+		memcpy(doe, l2 + 8, 6);
+	} else if (n == 72 || n == 88) {
+		l2 = mrz + n / 2;
+		memcpy(docno, l2, 9);
+		docno[9] = '\0';
+		memcpy(dob, l2 + 13, 6);
+		memcpy(doe, l2 + 21, 6);
+	} else {
+		return false;
+	}
+	dob[6] = doe[6] = '\0';
+	return true;
+}
+
+static vpass_result load_description(vpass_doc *d, const char *dir, char *err, size_t errlen)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/document.txt", dir);
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		return VPASS_ERR_IO;
+	}
+	char docno[64] = "", dob[16] = "", doe[16] = "", mrz[128] = "";
+	char line[512];
+	unsigned lineno = 0;
+	vpass_result r = VPASS_OK;
+	while (fgets(line, sizeof line, f)) {
+		lineno++;
+		char *s = trim(line);
+		if (*s == '\0' || *s == '#')
+			continue;
+		char *eq = strchr(s, '=');
+		if (!eq) {
+			set_err(err, errlen, "%s:%u: expected key=value", path, lineno);
+			r = VPASS_ERR_FORMAT;
+			goto out_close;
+		}
+		*eq = '\0';
+		char *key = trim(s), *value = trim(eq + 1);
+		char *dest = NULL;
+		size_t cap = 0;
+		if (strcmp(key, "document_number") == 0) {
+			dest = docno;
+			cap = sizeof docno;
+		} else if (strcmp(key, "birth_date") == 0) {
+			dest = dob;
+			cap = sizeof dob;
+		} else if (strcmp(key, "expiry_date") == 0) {
+			dest = doe;
+			cap = sizeof doe;
+		} else if (strcmp(key, "mrz") == 0) {
+			dest = mrz;
+			cap = sizeof mrz;
+		} else {
+			continue; /* other facts about the persona are not the chip's business */
+		}
+		if (strlen(value) >= cap) {
+			set_err(err, errlen, "%s:%u: %s is too long", path, lineno, key);
+			r = VPASS_ERR_FORMAT;
+			goto out_close;
+		}
+		memcpy(dest, value, strlen(value) + 1);
+	}
+	if (ferror(f)) {
+		set_err(err, errlen, "%s: read error", path);
+		r = VPASS_ERR_IO;
+		goto out_close;
+	}
+	if (mrz[0]) {
+		char mdocno[33], mdob[7], mdoe[7];
+		if (!access_from_mrz(mrz, mdocno, mdob, mdoe)) {
+			set_err(err, errlen, "%s: mrz is not a TD1, TD2 or TD3 MRZ", path);
+			r = VPASS_ERR_FORMAT;
+			goto out_close;
+		}
+		if (!docno[0])
+			memcpy(docno, mdocno, sizeof mdocno);
+		if (!dob[0])
+			memcpy(dob, mdob, sizeof mdob);
+		if (!doe[0])
+			memcpy(doe, mdoe, sizeof mdoe);
+	}
+	if (!docno[0] || !dob[0] || !doe[0]) {
+		set_err(err, errlen, "%s: needs document_number, birth_date and expiry_date (or mrz)", path);
+		r = VPASS_ERR_FORMAT;
+		goto out_close;
+	}
+	r = vpass_doc_set_access(d, docno, dob, doe);
+	if (r != VPASS_OK)
+		set_err(err, errlen, "%s: document number or dates are not valid MRZ data", path);
+out_close:
+	fclose(f);
+	return r;
+}
+
+vpass_result vpass_doc_load(const char *dir, vpass_doc **ret, char *err, size_t errlen)
+{
+	if (!dir || !ret) {
+		set_err(err, errlen, "no directory given");
+		return VPASS_ERR_ARG;
+	}
+	vpass_doc *d = NULL;
+	vpass_result r = vpass_doc_new(&d);
+	if (r != VPASS_OK) {
+		set_err(err, errlen, "%s", vpass_strerror(r));
+		return r;
+	}
+	r = load_description(d, dir, err, errlen);
+	if (r != VPASS_OK)
+		goto out_free_doc;
+
+	struct {
+		const char *name;
+		uint16_t fid;
+	} names[VPASS_MAX_FILES] = {
+		{ "EF.COM", VPASS_FID_COM },
+		{ "EF.SOD", VPASS_FID_SOD },
+		{ "EF.CardAccess", VPASS_FID_CARD_ACCESS },
+	};
+	static const char *const dg_names[16] = {
+		"EF.DG1", "EF.DG2", "EF.DG3", "EF.DG4", "EF.DG5", "EF.DG6", "EF.DG7", "EF.DG8",
+		"EF.DG9", "EF.DG10", "EF.DG11", "EF.DG12", "EF.DG13", "EF.DG14", "EF.DG15", "EF.DG16",
+	};
+	for (int i = 0; i < 16; i++) {
+		names[3 + i].name = dg_names[i];
+		names[3 + i].fid = (uint16_t)VPASS_FID_DG(i + 1);
+	}
+	for (size_t i = 0; i < VPASS_MAX_FILES; i++) {
+		char path[4096];
+		snprintf(path, sizeof path, "%s/%s", dir, names[i].name);
+		uint8_t *data = NULL;
+		size_t len = 0;
+		int e = 0;
+		r = read_file(path, &data, &len, &e);
+		if (r == VPASS_ERR_IO && e == ENOENT) {
+			r = VPASS_OK;
+			continue;
+		}
+		if (r != VPASS_OK) {
+			set_err(err, errlen, "%s: %s", path, r == VPASS_ERR_IO ? strerror(e) : vpass_strerror(r));
+			goto out_free_doc;
+		}
+		r = vpass_doc_add_file(d, names[i].fid, data, len);
+		free(data);
+		if (r != VPASS_OK) {
+			set_err(err, errlen, "%s: %s", path, vpass_strerror(r));
+			goto out_free_doc;
+		}
+	}
+	*ret = d;
+	return VPASS_OK;
+out_free_doc:
+	vpass_doc_free(d);
+	return r;
+}

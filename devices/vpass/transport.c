@@ -1,0 +1,116 @@
+/*
+ * vpass transport — a pp_transport driver whose reader holds a virtual
+ * passport in the same process, so the reading stack can be unit-tested
+ * without pcscd. Removal and extended-length support follow the card.
+ */
+#include <stdlib.h>
+
+#include "crypto/apdu.h"
+#include "devices/vpass/vpass.h"
+
+typedef struct vpass_reader {
+	vpass_card *card;
+} vpass_reader;
+
+static pp_err vt_list(pp_reader_cb cb, void *user)
+{
+	(void)cb;
+	(void)user;
+	return PP_ERR_NOT_SUPPORTED; /* only reachable through vpass_transport_new */
+}
+
+static pp_err vt_open(const char *param, void **ret_priv)
+{
+	(void)param;
+	(void)ret_priv;
+	return PP_ERR_NOT_SUPPORTED;
+}
+
+static pp_err vt_connect(void *priv, int timeout_ms)
+{
+	(void)timeout_ms;
+	vpass_reader *r = priv;
+	if (!vpass_card_present(r->card))
+		return PP_ERR_NO_CARD;
+	vpass_card_reset(r->card); /* a fresh connection powers the chip up */
+	return PP_OK;
+}
+
+static pp_err vt_transmit(void *priv, const uint8_t *cmd, size_t len, uint8_t *resp, size_t cap, size_t *ret_len)
+{
+	vpass_reader *r = priv;
+	switch (vpass_card_process(r->card, cmd, len, resp, cap, ret_len)) {
+	case VPASS_OK:
+		return PP_OK;
+	case VPASS_REMOVED:
+		return PP_ERR_REMOVED;
+	case VPASS_ERR_ARG:
+	case VPASS_ERR_BUFFER:
+		return PP_ERR_ARG;
+	case VPASS_ERR_NOMEM:
+		return PP_ERR_NOMEM;
+	case VPASS_ERR_IO:
+	case VPASS_ERR_FORMAT:
+	case VPASS_ERR_NO_ACCESS:
+		return PP_ERR_COMM;
+	}
+	return PP_ERR_COMM;
+}
+
+static pp_err vt_card_present(void *priv, bool *ret)
+{
+	vpass_reader *r = priv;
+	*ret = vpass_card_present(r->card);
+	return PP_OK;
+}
+
+static pp_err vt_capabilities(void *priv, pp_transport_caps *ret)
+{
+	vpass_reader *r = priv;
+	vpass_options o;
+	vpass_card_get_options(r->card, &o);
+	*ret = (pp_transport_caps){
+		.extended_length = !o.short_only,
+		.max_command = o.short_only ? 4 + 1 + APDU_MAX_SHORT_LC + 1 : APDU_MAX_COMMAND,
+		.max_response = o.short_only ? APDU_MAX_SHORT_LE + 2 : APDU_MAX_RESPONSE,
+	};
+	return PP_OK;
+}
+
+static const char *vt_reader_name(void *priv)
+{
+	(void)priv;
+	return "vpass in-process reader";
+}
+
+static void vt_close(void *priv)
+{
+	free(priv);
+}
+
+const pp_transport_ops vpass_transport_ops = {
+	.name = "vpass",
+	.description = "virtual passport in this process (unit tests)",
+	.list = vt_list,
+	.open = vt_open,
+	.connect = vt_connect,
+	.transmit = vt_transmit,
+	.card_present = vt_card_present,
+	.capabilities = vt_capabilities,
+	.reader_name = vt_reader_name,
+	.close = vt_close,
+};
+
+pp_err vpass_transport_new(vpass_card *card, pp_transport **ret)
+{
+	if (!card || !ret)
+		return PP_ERR_ARG;
+	vpass_reader *r = calloc(1, sizeof(*r));
+	if (!r)
+		return PP_ERR_NOMEM;
+	r->card = card;
+	pp_err e = pp_transport_new(&vpass_transport_ops, r, ret);
+	if (e != PP_OK)
+		free(r);
+	return e;
+}

@@ -1,0 +1,156 @@
+/*
+ * vpass — a virtual e-passport chip: the card side of ICAO 9303 (parts 10
+ * and 11) over ISO 7816-4 APDUs. It holds a document (the LDS files as raw
+ * bytes plus the MRZ data that BAC keys come from), answers application and
+ * file selection, GET CHALLENGE, EXTERNAL AUTHENTICATE (BAC) and READ BINARY
+ * (B0 and B1) under 3DES secure messaging, and can be told to misbehave the
+ * way real chips and readers do: refuse extended length, answer in small
+ * pieces, leave the field, fail a read, send a wrong MAC.
+ *
+ * The same chip serves unit tests in-process (vpass_transport_new gives a
+ * pp_transport driven by it) and pcscd through vpcd (devices/vpassd).
+ * Nothing here is thread-safe; one owner drives a card.
+ *
+ * What a reader sees (status words):
+ *   LDS file (EF.COM, EF.SOD, DGn) selected or read without BAC   6982
+ *   EF.CardAccess under the MF: readable in the clear, if present
+ *   EXTERNAL AUTHENTICATE with the wrong MRZ keys                  6300
+ *     (no challenge before it: 6985; each challenge serves one try)
+ *   plain command during a session                                 6987
+ *     (except GET CHALLENGE and SELECT of the application, which
+ *     start over); SM command without DO'8E                        6987
+ *   wrong MAC, or SM command with no session                       6988
+ *   extended-length APDU when short_only                           6700
+ *   READ BINARY at or past the end                                 6B00
+ *   a read reaching the end: the remaining bytes, 9000
+ *   transient failure (fail_reads)                                 6F00
+ *   unknown INS / CLA                                              6D00 / 6E00
+ * Every status sent in the clear while a session is open ends the session
+ * (the terminal sees a response without DO'8E); redo BAC after it. Errors
+ * of the command itself (6B00, 6A82, 6F00, ...) come under SM and keep it.
+ * Under SM a short response carries at most 231 plain bytes and an
+ * extended one 65511: Le 00 / 0000 gets what fits, a larger explicit Le
+ * is 6700.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hal/passport/transport.h"
+
+typedef enum vpass_result {
+	VPASS_OK = 0,
+	VPASS_REMOVED,        /* the card has left the field: no answer */
+	VPASS_ERR_ARG,        /* a caller passed something impossible */
+	VPASS_ERR_NOMEM,
+	VPASS_ERR_BUFFER,     /* the response buffer is too small */
+	VPASS_ERR_IO,         /* a document file could not be read */
+	VPASS_ERR_FORMAT,     /* document.txt or a file name is malformed */
+	VPASS_ERR_NO_ACCESS,  /* the document has no (valid) BAC data */
+} vpass_result;
+
+const char *vpass_strerror(vpass_result r);
+
+/* ---- file identifiers (ICAO 9303 part 10) ---- */
+
+#define VPASS_FID_CARD_ACCESS 0x011C /* under the MF, SFI 1C */
+#define VPASS_FID_SOD         0x011D /* SFI 1D */
+#define VPASS_FID_COM         0x011E /* SFI 1E */
+#define VPASS_FID_DG(n)       (0x0100 + (n)) /* DG1..DG16, SFI n */
+
+/* The eMRTD application identifier. */
+extern const uint8_t vpass_emrtd_aid[7];
+
+/* ---- documents ---- */
+
+typedef struct vpass_doc vpass_doc;
+
+/* Load a document directory: EF.COM, EF.SOD, EF.DG1 ... EF.DG16 and
+ * EF.CardAccess (whichever exist, raw bytes as on the chip) and
+ * document.txt with key=value lines document_number=, birth_date= (YYMMDD),
+ * expiry_date= (YYMMDD), optional mrz= (TD3 or TD1 without line breaks,
+ * used for the three values when they are not given). Blank lines and
+ * lines starting with '#' are ignored. err receives a sentence on failure. */
+vpass_result vpass_doc_load(const char *dir, vpass_doc **ret, char *err, size_t errlen);
+
+/* Build a document in memory (unit tests). */
+vpass_result vpass_doc_new(vpass_doc **ret);
+/* Add or replace a file: fid is one of the VPASS_FID_* values. */
+vpass_result vpass_doc_add_file(vpass_doc *doc, uint16_t fid, const uint8_t *data, size_t len);
+/* The BAC data: document number as printed, dates YYMMDD. */
+vpass_result vpass_doc_set_access(vpass_doc *doc, const char *doc_number, const char *birth_date,
+                                  const char *expiry_date);
+void vpass_doc_free(vpass_doc *doc);
+
+/* A file's bytes (owned by the document); false when it has no such file. */
+bool vpass_doc_file(const vpass_doc *doc, uint16_t fid, const uint8_t **ret_data, size_t *ret_len);
+/* The BAC data; NULL until set. */
+const char *vpass_doc_number(const vpass_doc *doc);
+const char *vpass_doc_birth_date(const vpass_doc *doc);
+const char *vpass_doc_expiry_date(const vpass_doc *doc);
+
+/* ---- the chip ---- */
+
+typedef struct vpass_options {
+	bool short_only;          /* refuse extended-length APDUs with 6700 */
+	size_t max_response_data; /* at most this many file bytes per READ BINARY (0: Le only) */
+	unsigned long remove_after; /* leave the field after this many more APDUs (0: never) */
+	unsigned fail_reads;      /* the next N READ BINARY answer 6F00 */
+	bool corrupt_mac;         /* protected responses carry a wrong MAC */
+} vpass_options;
+
+typedef struct vpass_stats {
+	unsigned long apdus;          /* commands answered */
+	unsigned long long bytes_in;  /* command bytes received */
+	unsigned long long bytes_out; /* response bytes sent, SW included */
+	unsigned long bac_ok;         /* successful EXTERNAL AUTHENTICATE */
+	unsigned long bac_failed;
+	unsigned long sm_errors;      /* commands refused with 6987 / 6988 */
+} vpass_stats;
+
+typedef struct vpass_card vpass_card;
+
+/* The card keeps its own copy of the document; opts may be NULL (defaults). */
+vpass_result vpass_card_new(const vpass_doc *doc, const vpass_options *opts, vpass_card **ret);
+void vpass_card_free(vpass_card *card);
+
+/* Answer-to-reset as a PC/SC reader reports a contactless ISO 14443-4
+ * card: 3B 8n 80 01, n historical bytes, TCK. Returns its length. */
+size_t vpass_card_atr(const vpass_card *card, uint8_t out[33]);
+
+/* Power cycle: forgets the selection, the challenge and the SM session. */
+void vpass_card_reset(vpass_card *card);
+
+/* One command APDU in, one response APDU (data + SW1 SW2) out.
+ * VPASS_REMOVED: the card has left the field and gives no answer. */
+vpass_result vpass_card_process(vpass_card *card, const uint8_t *cmd, size_t len, uint8_t *resp, size_t cap,
+                                size_t *ret_len);
+
+/* ---- scripting ---- */
+
+/* Replace the options; remove_after counts from now, fail_reads is the new
+ * number of reads still to fail. */
+void vpass_card_set_options(vpass_card *card, const vpass_options *opts);
+/* The options in force (fail_reads: how many failures are left). */
+void vpass_card_get_options(const vpass_card *card, vpass_options *ret);
+/* Take the card out of the field now / put it back (powered up afresh;
+ * remove_after counts from the insertion). */
+void vpass_card_remove(vpass_card *card);
+void vpass_card_insert(vpass_card *card);
+bool vpass_card_present(const vpass_card *card);
+/* True while a BAC session is established. */
+bool vpass_card_sm_active(const vpass_card *card);
+void vpass_card_stats(const vpass_card *card, vpass_stats *ret);
+
+/* ---- in-process transport (unit tests) ---- */
+
+/* The driver table ("vpass"); not in the connection-string registry since
+ * it needs a card object to talk to. */
+extern const pp_transport_ops vpass_transport_ops;
+
+/* A transport whose reader holds `card` (not owned; it must outlive the
+ * transport). connect() powers the card up afresh; it fails with
+ * PP_ERR_NO_CARD when the card is out of the field. */
+pp_err vpass_transport_new(vpass_card *card, pp_transport **ret);

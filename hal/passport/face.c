@@ -1,0 +1,350 @@
+/*
+ * face — JPEG and JPEG 2000 face images to RGB pixels; see face.h.
+ *
+ * OpenJPEG reads through an opj_stream whose callbacks walk a memory buffer
+ * (struct mem_stream), so nothing touches the file system. Its message
+ * handlers are silenced: library code does not print.
+ */
+#include "hal/passport/face.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openjpeg.h>
+#include <turbojpeg.h>
+
+const char *face_strerror(face_err e)
+{
+	switch (e) {
+	case FACE_OK: return "ok";
+	case FACE_ERR_ARG: return "invalid argument";
+	case FACE_ERR_NOMEM: return "out of memory";
+	case FACE_ERR_FORMAT: return "the face image is neither JPEG nor JPEG 2000";
+	case FACE_ERR_DECODE: return "the face image is corrupt and cannot be decoded";
+	case FACE_ERR_TOO_LARGE: return "the face image is larger than any document photo may be";
+	case FACE_ERR_UNSUPPORTED: return "the face image uses a colour layout this program does not convert";
+	}
+	return "unknown face image error";
+}
+
+const char *face_format_name(face_format f)
+{
+	switch (f) {
+	case FACE_FORMAT_JPEG: return "JPEG";
+	case FACE_FORMAT_JP2: return "JP2";
+	case FACE_FORMAT_J2K: return "J2K";
+	}
+	return "unknown";
+}
+
+const char *face_format_mime(face_format f)
+{
+	switch (f) {
+	case FACE_FORMAT_JPEG: return "image/jpeg";
+	case FACE_FORMAT_JP2: return "image/jp2";
+	case FACE_FORMAT_J2K: return "image/j2k";
+	}
+	return "application/octet-stream";
+}
+
+face_err face_detect(const uint8_t *data, size_t len, face_format *ret)
+{
+	static const uint8_t jpeg[] = { 0xFF, 0xD8, 0xFF };
+	static const uint8_t jp2[] = {
+		0x00, 0x00, 0x00, 0x0C, 0x6A, 0x50, 0x20, 0x20, 0x0D, 0x0A, 0x87, 0x0A,
+	};
+	static const uint8_t j2k[] = { 0xFF, 0x4F, 0xFF, 0x51 };
+	if ((!data && len) || !ret)
+		return FACE_ERR_ARG;
+	if (len >= sizeof jpeg && memcmp(data, jpeg, sizeof jpeg) == 0)
+		*ret = FACE_FORMAT_JPEG;
+	else if (len >= sizeof jp2 && memcmp(data, jp2, sizeof jp2) == 0)
+		*ret = FACE_FORMAT_JP2;
+	else if (len >= sizeof j2k && memcmp(data, j2k, sizeof j2k) == 0)
+		*ret = FACE_FORMAT_J2K;
+	else
+		return FACE_ERR_FORMAT;
+	return FACE_OK;
+}
+
+void face_image_free(face_image *img)
+{
+	if (!img)
+		return;
+	free(img->rgb);
+	free(img);
+}
+
+static bool dims_ok(unsigned long w, unsigned long h)
+{
+	return w <= FACE_MAX_DIM && h <= FACE_MAX_DIM;
+}
+
+static face_image *image_new(face_format format, unsigned w, unsigned h)
+{
+	face_image *img = calloc(1, sizeof *img);
+	if (!img)
+		return NULL;
+	img->format = format;
+	img->width = w;
+	img->height = h;
+	img->rgb_len = (size_t)w * h * 3;
+	img->rgb = malloc(img->rgb_len);
+	if (!img->rgb) {
+		free(img);
+		return NULL;
+	}
+	return img;
+}
+
+/* ---- JPEG ------------------------------------------------------------- */
+
+static face_err decode_jpeg(const uint8_t *data, size_t len, face_image **ret)
+{
+	if (len > (unsigned long)-1)
+		return FACE_ERR_TOO_LARGE;
+	tjhandle tj = tjInitDecompress();
+	if (!tj)
+		return FACE_ERR_NOMEM;
+	face_err e;
+	face_image *img = NULL;
+	/* A tables-only stream (or one cut before its frame header) "succeeds"
+	 * without setting the size: start from zero. */
+	int w = 0, h = 0, subsamp = 0, colorspace = 0;
+	if (tjDecompressHeader3(tj, data, (unsigned long)len, &w, &h, &subsamp, &colorspace) != 0) {
+		e = FACE_ERR_DECODE;
+		goto out_destroy;
+	}
+	if (w <= 0 || h <= 0) {
+		e = FACE_ERR_DECODE;
+		goto out_destroy;
+	}
+	if (!dims_ok((unsigned long)w, (unsigned long)h)) {
+		e = FACE_ERR_TOO_LARGE;
+		goto out_destroy;
+	}
+	img = image_new(FACE_FORMAT_JPEG, (unsigned)w, (unsigned)h);
+	if (!img) {
+		e = FACE_ERR_NOMEM;
+		goto out_destroy;
+	}
+	/* LIMITSCANS refuses progressive files built to take forever. */
+	if (tjDecompress2(tj, data, (unsigned long)len, img->rgb, w, 0, h, TJPF_RGB,
+	                  TJFLAG_ACCURATEDCT | TJFLAG_LIMITSCANS) != 0 &&
+	    tjGetErrorCode(tj) != TJERR_WARNING) {
+		/* Warnings (stray bytes before a marker, a short last scan) are
+		 * common in issued documents and leave a usable picture. */
+		e = FACE_ERR_DECODE;
+		goto out_free_image;
+	}
+	tjDestroy(tj);
+	*ret = img;
+	return FACE_OK;
+
+out_free_image:
+	face_image_free(img);
+out_destroy:
+	tjDestroy(tj);
+	return e;
+}
+
+/* ---- JPEG 2000 -------------------------------------------------------- */
+
+struct mem_stream {
+	const uint8_t *data;
+	size_t len;
+	size_t pos;
+};
+
+static OPJ_SIZE_T mem_read(void *buffer, OPJ_SIZE_T n, void *user)
+{
+	struct mem_stream *m = user;
+	if (m->pos >= m->len)
+		return (OPJ_SIZE_T)-1;
+	size_t left = m->len - m->pos;
+	if (n > left)
+		n = left;
+	memcpy(buffer, m->data + m->pos, n);
+	m->pos += n;
+	return n;
+}
+
+static OPJ_OFF_T mem_skip(OPJ_OFF_T n, void *user)
+{
+	struct mem_stream *m = user;
+	size_t left = m->len - m->pos;
+	/* Skipping nothing at the end would make OpenJPEG loop: say end. */
+	if (n <= 0 || left == 0)
+		return (OPJ_OFF_T)-1;
+	if ((OPJ_UINT64)n > left)
+		n = (OPJ_OFF_T)left;
+	m->pos += (size_t)n;
+	return n;
+}
+
+static OPJ_BOOL mem_seek(OPJ_OFF_T n, void *user)
+{
+	struct mem_stream *m = user;
+	if (n < 0 || (OPJ_UINT64)n > m->len)
+		return OPJ_FALSE;
+	m->pos = (size_t)n;
+	return OPJ_TRUE;
+}
+
+static void opj_quiet(const char *msg, void *user)
+{
+	(void)msg;
+	(void)user;
+}
+
+static uint8_t clamp8(long v)
+{
+	return v < 0 ? 0 : v > 255 ? 255 : (uint8_t)v;
+}
+
+/* Component c's sample under image pixel (x, y), scaled to 0..255. */
+static long sample(const opj_image_t *im, const opj_image_comp_t *c, unsigned x, unsigned y)
+{
+	long cx = (long)((im->x0 + x) / c->dx) - (long)c->x0;
+	long cy = (long)((im->y0 + y) / c->dy) - (long)c->y0;
+	if (cx < 0)
+		cx = 0;
+	if (cx >= (long)c->w)
+		cx = (long)c->w - 1;
+	if (cy < 0)
+		cy = 0;
+	if (cy >= (long)c->h)
+		cy = (long)c->h - 1;
+	long long v = c->data[(size_t)cy * c->w + (size_t)cx];
+	if (c->sgnd)
+		v += 1LL << (c->prec - 1);
+	if (c->prec > 8)
+		v >>= c->prec - 8;
+	else if (c->prec < 8)
+		v = v * 255 / ((1LL << c->prec) - 1);
+	return v < 0 ? 0 : v > 255 ? 255 : (long)v;
+}
+
+static face_err j2k_to_rgb(const opj_image_t *im, face_format format, face_image **ret)
+{
+	unsigned w = im->x1 - im->x0, h = im->y1 - im->y0;
+	bool gray = im->numcomps < 3 || im->color_space == OPJ_CLRSPC_GRAY;
+	bool ycc = !gray && im->color_space == OPJ_CLRSPC_SYCC;
+	if (im->color_space == OPJ_CLRSPC_CMYK || im->color_space == OPJ_CLRSPC_EYCC)
+		return FACE_ERR_UNSUPPORTED;
+	unsigned used = gray ? 1 : 3;
+	for (unsigned i = 0; i < used; i++) {
+		const opj_image_comp_t *c = &im->comps[i];
+		if (!c->data || c->w == 0 || c->h == 0 || c->dx == 0 || c->dy == 0 ||
+		    c->prec < 1 || c->prec > 16)
+			return FACE_ERR_UNSUPPORTED;
+	}
+	face_image *img = image_new(format, w, h);
+	if (!img)
+		return FACE_ERR_NOMEM;
+	uint8_t *o = img->rgb;
+	for (unsigned y = 0; y < h; y++) {
+		for (unsigned x = 0; x < w; x++, o += 3) {
+			long a = sample(im, &im->comps[0], x, y);
+			if (gray) {
+				o[0] = o[1] = o[2] = (uint8_t)a;
+				continue;
+			}
+			long b = sample(im, &im->comps[1], x, y);
+			long c = sample(im, &im->comps[2], x, y);
+			if (ycc) {
+				/* ITU-R BT.601 full range, in 1/1000ths. */
+				b -= 128;
+				c -= 128;
+				o[0] = clamp8(a + (1402 * c) / 1000);
+				o[1] = clamp8(a - (344 * b + 714 * c) / 1000);
+				o[2] = clamp8(a + (1772 * b) / 1000);
+			} else {
+				o[0] = (uint8_t)a;
+				o[1] = (uint8_t)b;
+				o[2] = (uint8_t)c;
+			}
+		}
+	}
+	*ret = img;
+	return FACE_OK;
+}
+
+static face_err decode_j2k(const uint8_t *data, size_t len, face_format format, face_image **ret)
+{
+	struct mem_stream m = { .data = data, .len = len };
+	face_err e;
+	opj_image_t *im = NULL;
+	opj_stream_t *st = opj_stream_create(OPJ_J2K_STREAM_CHUNK_SIZE, OPJ_TRUE);
+	if (!st)
+		return FACE_ERR_NOMEM;
+	opj_stream_set_read_function(st, mem_read);
+	opj_stream_set_skip_function(st, mem_skip);
+	opj_stream_set_seek_function(st, mem_seek);
+	opj_stream_set_user_data(st, &m, NULL);
+	opj_stream_set_user_data_length(st, len);
+
+	opj_codec_t *codec = opj_create_decompress(format == FACE_FORMAT_JP2 ? OPJ_CODEC_JP2 : OPJ_CODEC_J2K);
+	if (!codec) {
+		e = FACE_ERR_NOMEM;
+		goto out_stream;
+	}
+	opj_set_info_handler(codec, opj_quiet, NULL);
+	opj_set_warning_handler(codec, opj_quiet, NULL);
+	opj_set_error_handler(codec, opj_quiet, NULL);
+	opj_dparameters_t params;
+	opj_set_default_decoder_parameters(&params);
+	if (!opj_setup_decoder(codec, &params)) {
+		e = FACE_ERR_DECODE;
+		goto out_codec;
+	}
+	if (!opj_read_header(st, codec, &im)) {
+		e = FACE_ERR_DECODE;
+		goto out_codec;
+	}
+	/* Refuse absurd sizes before OpenJPEG allocates for them. */
+	if (im->x1 <= im->x0 || im->y1 <= im->y0) {
+		e = FACE_ERR_DECODE;
+		goto out_image;
+	}
+	if (!dims_ok(im->x1 - im->x0, im->y1 - im->y0)) {
+		e = FACE_ERR_TOO_LARGE;
+		goto out_image;
+	}
+	if (im->numcomps < 1 || im->numcomps > 4) {
+		e = FACE_ERR_UNSUPPORTED;
+		goto out_image;
+	}
+	if (!opj_decode(codec, st, im) || !opj_end_decompress(codec, st)) {
+		e = FACE_ERR_DECODE;
+		goto out_image;
+	}
+	e = j2k_to_rgb(im, format, ret);
+
+out_image:
+	opj_image_destroy(im);
+out_codec:
+	opj_destroy_codec(codec);
+out_stream:
+	opj_stream_destroy(st);
+	return e;
+}
+
+face_err face_decode(const uint8_t *data, size_t len, face_image **ret)
+{
+	face_format f;
+	if (!ret)
+		return FACE_ERR_ARG;
+	face_err e = face_detect(data, len, &f);
+	if (e != FACE_OK)
+		return e;
+	switch (f) {
+	case FACE_FORMAT_JPEG:
+		return decode_jpeg(data, len, ret);
+	case FACE_FORMAT_JP2:
+	case FACE_FORMAT_J2K:
+		return decode_j2k(data, len, f, ret);
+	}
+	return FACE_ERR_FORMAT;
+}

@@ -1,0 +1,28 @@
+/*
+ * appm — what the subcommands of the `appm` executable share: their entry
+ * points and the exit codes every subcommand documents.
+ */
+#pragma once
+
+#include <stdio.h>
+
+/* Exit codes of `appm`. Stable: scripts and the field engineers' tools
+ * depend on them. Listed by `appm --help`. */
+enum appm_exit {
+	APPM_EXIT_OK = 0,              /* done; for `passport read`, every check passed */
+	APPM_EXIT_FAILURE = 1,         /* an internal failure (out of memory, ...) */
+	APPM_EXIT_USAGE = 2,           /* bad command line or a malformed MRZ */
+	APPM_EXIT_NO_READER = 3,       /* no reader, or the smart-card service is not running */
+	APPM_EXIT_NO_DOCUMENT = 4,     /* no document on the reader */
+	APPM_EXIT_REMOVED = 5,         /* the document was removed while reading */
+	APPM_EXIT_ACCESS_DENIED = 6,   /* access control failed: the MRZ does not match */
+	APPM_EXIT_VERIFY_FAILED = 7,   /* read, but passive authentication failed */
+	APPM_EXIT_MALFORMED = 8,       /* the chip's data is malformed or truncated */
+	APPM_EXIT_CHIP_ERROR = 9,      /* the chip or link failed (status, secure messaging) */
+	APPM_EXIT_TRUST_STORE = 10,    /* the trust store could not be loaded */
+};
+
+/* Text for `appm --help`: one line per exit code. */
+void appm_print_exit_codes(FILE *f);
+
+int appm_passport_main(int argc, char **argv);

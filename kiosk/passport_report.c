@@ -1,0 +1,328 @@
+/*
+ * passport_report — parsing the files of a read passport and printing the
+ * report of `appm passport read` (JSON with jansson, or a summary).
+ */
+#include "kiosk/passport_report.h"
+
+#include <string.h>
+
+#include <jansson.h>
+
+lds_err passport_parse(const pp_document *doc, passport_parsed *ret, char *file, size_t file_len)
+{
+	passport_parsed p = { 0 };
+	lds_err e = LDS_OK;
+	const char *what = "EF.COM";
+
+	e = lds_com_parse(doc->com.data, doc->com.len, &p.com);
+	if (e == LDS_OK && doc->dg[1].present) {
+		what = "DG1";
+		e = lds_dg1_parse(doc->dg[1].data, doc->dg[1].len, &p.mrz);
+	} else if (e == LDS_OK) {
+		what = "DG1";
+		e = LDS_ERR_MISSING;
+	}
+	if (e == LDS_OK && doc->dg[2].present) {
+		what = "DG2";
+		e = lds_dg2_parse(doc->dg[2].data, doc->dg[2].len, &p.dg2);
+		const lds_face *face = e == LDS_OK ? lds_dg2_face(p.dg2) : NULL;
+		if (face && face_decode(face->image, face->image_len, &p.face) != FACE_OK)
+			e = LDS_ERR_VALUE; /* the image inside is undecodable */
+	}
+	if (e == LDS_OK && doc->dg[11].present) {
+		what = "DG11";
+		e = lds_dg11_parse(doc->dg[11].data, doc->dg[11].len, &p.dg11);
+	}
+	if (e == LDS_OK && doc->dg[12].present) {
+		what = "DG12";
+		e = lds_dg12_parse(doc->dg[12].data, doc->dg[12].len, &p.dg12);
+	}
+	if (e == LDS_OK && doc->dg[14].present) {
+		what = "DG14";
+		e = lds_dg14_parse(doc->dg[14].data, doc->dg[14].len, &p.dg14);
+	}
+	if (e == LDS_OK && doc->dg[15].present) {
+		what = "DG15";
+		e = lds_dg15_parse(doc->dg[15].data, doc->dg[15].len, &p.dg15);
+	}
+	if (e == LDS_OK && doc->sod.present) {
+		const uint8_t *cms;
+		size_t cms_len;
+		what = "EF.SOD";
+		e = lds_sod_unwrap(doc->sod.data, doc->sod.len, &cms, &cms_len);
+	}
+	if (e != LDS_OK) {
+		snprintf(file, file_len, "%s", what);
+		passport_parsed_clear(&p);
+		return e;
+	}
+	*ret = p;
+	return LDS_OK;
+}
+
+void passport_parsed_clear(passport_parsed *p)
+{
+	lds_dg2_free(p->dg2);
+	face_image_free(p->face);
+	lds_dg11_free(p->dg11);
+	lds_dg12_free(p->dg12);
+	lds_dg14_free(p->dg14);
+	lds_dg15_free(p->dg15);
+	memset(p, 0, sizeof(*p));
+}
+
+static void set_str(json_t *o, const char *key, const char *value)
+{
+	if (value)
+		json_object_set_new(o, key, json_string(value));
+}
+
+static json_t *check_json(const pa_check *c)
+{
+	return json_pack("{s:s, s:s}", "result", pa_status_name(c->status), "detail", c->detail);
+}
+
+static json_t *holder_json(const lds_mrz *m)
+{
+	json_t *h = json_object();
+	set_str(h, "surname", m->primary_identifier);
+	set_str(h, "given_names", m->secondary_identifier);
+	set_str(h, "document_code", m->document_code);
+	set_str(h, "issuing_state", m->issuing_state);
+	set_str(h, "nationality", m->nationality);
+	set_str(h, "document_number", m->document_number);
+	set_str(h, "birth_date", m->birth_date);
+	char sex[2] = { m->sex, 0 };
+	set_str(h, "sex", sex);
+	set_str(h, "expiry_date", m->expiry_date);
+	set_str(h, "optional_data", m->optional_data);
+	json_t *lines = json_array();
+	for (size_t i = 0; i < m->n_lines; i++)
+		json_array_append_new(lines, json_string(m->lines[i]));
+	json_object_set_new(h, "mrz", lines);
+	json_t *checks = json_object();
+	json_object_set_new(checks, "document_number", json_boolean(m->check_number.ok));
+	json_object_set_new(checks, "birth_date", json_boolean(m->check_birth.ok));
+	json_object_set_new(checks, "expiry_date", json_boolean(m->check_expiry.ok));
+	if (m->has_optional)
+		json_object_set_new(checks, "optional_data", json_boolean(m->check_optional.ok));
+	json_object_set_new(checks, "composite", json_boolean(m->check_composite.ok));
+	json_object_set_new(h, "check_digits", checks);
+	return h;
+}
+
+static json_t *additional_json(const passport_parsed *p)
+{
+	json_t *o = json_object();
+	if (p->dg11) {
+		set_str(o, "full_name", p->dg11->full_name);
+		set_str(o, "personal_number", p->dg11->personal_number);
+		set_str(o, "full_birth_date", p->dg11->full_birth_date);
+		set_str(o, "place_of_birth", p->dg11->place_of_birth);
+		set_str(o, "address", p->dg11->address);
+		set_str(o, "telephone", p->dg11->telephone);
+		set_str(o, "profession", p->dg11->profession);
+		set_str(o, "title", p->dg11->title);
+	}
+	if (p->dg12) {
+		set_str(o, "issuing_authority", p->dg12->issuing_authority);
+		set_str(o, "issue_date", p->dg12->issue_date);
+		set_str(o, "endorsements", p->dg12->endorsements);
+		set_str(o, "personalisation_time", p->dg12->personalisation_time);
+	}
+	return o;
+}
+
+static const char *file_name_of(int dg)
+{
+	return lds_file_name(lds_file_dg(dg));
+}
+
+static json_t *file_json(const char *name, const pp_file *f)
+{
+	json_t *o = json_pack("{s:s, s:b}", "file", name, "read", f->present);
+	if (f->present) {
+		json_object_set_new(o, "bytes", json_integer((json_int_t)f->len));
+	} else {
+		set_str(o, "error", f->err == PP_ERR_FILE_NOT_FOUND ? "absent from the chip" : pp_strerror(f->err));
+		if (f->sw) {
+			char sw[8];
+			snprintf(sw, sizeof(sw), "%04X", f->sw);
+			set_str(o, "status_word", sw);
+		}
+	}
+	json_object_set_new(o, "seconds", json_real(f->seconds));
+	json_object_set_new(o, "apdus", json_integer((json_int_t)f->apdus));
+	return o;
+}
+
+static json_t *data_groups_json(const pp_document *doc, const pa_report *pa)
+{
+	json_t *listed = json_array(), *covered = json_array(), *files = json_array();
+	json_t *not_listed = json_array(), *not_read = json_array();
+	bool in_sod[PP_MAX_DG + 1] = { false };
+	for (size_t i = 0; i < pa->n_covered; i++)
+		if (pa->covered[i] >= 1 && pa->covered[i] <= PP_MAX_DG)
+			in_sod[pa->covered[i]] = true;
+	json_array_append_new(files, file_json("EF.COM", &doc->com));
+	json_array_append_new(files, file_json("EF.SOD", &doc->sod));
+	for (int dg = 1; dg <= PP_MAX_DG; dg++) {
+		if (doc->listed[dg])
+			json_array_append_new(listed, json_integer(dg));
+		if (in_sod[dg])
+			json_array_append_new(covered, json_integer(dg));
+		if (in_sod[dg] && !doc->listed[dg])
+			json_array_append_new(not_listed, json_integer(dg));
+		if (in_sod[dg] && !doc->dg[dg].present)
+			json_array_append_new(not_read, json_integer(dg));
+		if (doc->listed[dg] && pp_dg_readable(dg))
+			json_array_append_new(files, file_json(file_name_of(dg), &doc->dg[dg]));
+	}
+	return json_pack("{s:o, s:o, s:o, s:o, s:o}", "listed_in_com", listed, "covered_by_sod", covered,
+	                 "in_sod_not_listed", not_listed, "in_sod_not_read", not_read, "files", files);
+}
+
+static json_t *pa_json(const pa_report *pa, bool have_trust)
+{
+	json_t *dgs = json_array();
+	for (size_t i = 0; i < pa->n_dgs; i++) {
+		json_t *c = check_json(&pa->dgs[i].hash);
+		json_object_set_new(c, "data_group", json_integer(pa->dgs[i].number));
+		json_array_append_new(dgs, c);
+	}
+	json_t *checks = json_pack("{s:o, s:o, s:o, s:o, s:o}", "sod_signature", check_json(&pa->sod_signature),
+	                           "chain", check_json(&pa->chain), "validity", check_json(&pa->validity), "crl",
+	                           check_json(&pa->crl), "data_group_hashes", dgs);
+	json_t *o = json_pack("{s:b, s:b, s:s, s:s, s:s, s:s, s:o}", "passed", pa->passed, "trust_store", have_trust,
+	                      "hash_algorithm", pa->hash_algorithm, "signature_algorithm", pa->signature_algorithm,
+	                      "document_signer", pa->ds_subject, "csca", pa->csca_subject, "checks", checks);
+	if (pa->lds_version[0])
+		set_str(o, "lds_version", pa->lds_version);
+	return o;
+}
+
+static json_t *reading_json(const pp_document *doc)
+{
+	return json_pack("{s:s, s:s, s:f, s:f, s:f, s:f, s:I, s:I, s:I, s:b, s:I, s:I, s:I}", "reader", doc->reader,
+	                 "access_control", doc->access_control, "seconds", doc->total_seconds, "connect_seconds",
+	                 doc->connect_seconds, "access_control_seconds", doc->access_seconds, "read_seconds",
+	                 doc->read_seconds, "apdus", (json_int_t)doc->apdus, "bytes_sent", (json_int_t)doc->bytes_sent,
+	                 "bytes_received", (json_int_t)doc->bytes_received, "extended_length", doc->extended_length,
+	                 "read_size", (json_int_t)doc->read_size, "retried_reads", (json_int_t)doc->retried_reads,
+	                 "short_read_fallbacks", (json_int_t)doc->short_fallbacks);
+}
+
+void passport_report_print_json(FILE *f, const pp_document *doc, const passport_parsed *p, const pa_report *pa,
+                                bool have_trust)
+{
+	json_t *root = json_object();
+	json_object_set_new(root, "result", json_string(pa->passed ? "verified" : "verification failed"));
+	json_object_set_new(root, "holder", holder_json(&p->mrz));
+	json_object_set_new(root, "additional", additional_json(p));
+	const lds_face *face = p->dg2 ? lds_dg2_face(p->dg2) : NULL;
+	if (face && p->face) {
+		json_object_set_new(root, "face",
+		                    json_pack("{s:s, s:i, s:i, s:I}", "format", face_format_name(p->face->format),
+		                              "width", (int)p->face->width, "height", (int)p->face->height, "bytes",
+		                              (json_int_t)face->image_len));
+	}
+	if (p->dg15) {
+		json_t *k = json_pack("{s:s, s:i}", "type", lds_key_type_name(p->dg15->type), "bits", p->dg15->bits);
+		if (p->dg15->curve[0])
+			set_str(k, "curve", p->dg15->curve);
+		json_object_set_new(root, "active_authentication_key", k);
+	}
+	if (p->dg14) {
+		json_t *infos = json_array();
+		for (size_t i = 0; i < p->dg14->n_infos; i++) {
+			json_t *o = json_pack("{s:s}", "oid", p->dg14->infos[i].oid);
+			set_str(o, "name", p->dg14->infos[i].name);
+			json_array_append_new(infos, o);
+		}
+		json_object_set_new(root, "security_infos", infos);
+	}
+	json_object_set_new(root, "data_groups", data_groups_json(doc, pa));
+	json_object_set_new(root, "passive_authentication", pa_json(pa, have_trust));
+	json_object_set_new(root, "reading", reading_json(doc));
+	json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', f);
+	json_decref(root);
+}
+
+void passport_report_print_error(FILE *f, const char *kind, const char *message, const char *detail, int exit_code)
+{
+	json_t *e = json_pack("{s:s, s:s, s:i}", "kind", kind, "message", message, "exit_code", exit_code);
+	if (detail && detail[0])
+		set_str(e, "detail", detail);
+	json_t *root = json_pack("{s:o}", "error", e);
+	json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', f);
+	json_decref(root);
+}
+
+void passport_report_first_failure(const pa_report *pa, char *out, size_t len)
+{
+	static const char *const names[] = { "SOD signature", "DS -> CSCA chain", "validity dates", "CRL" };
+	const pa_check *checks[] = { &pa->sod_signature, &pa->chain, &pa->validity, &pa->crl };
+	for (size_t i = 0; i < 4; i++) {
+		if (checks[i]->status == PA_FAIL) {
+			snprintf(out, len, "%s: %s", names[i], checks[i]->detail);
+			return;
+		}
+	}
+	for (size_t i = 0; i < pa->n_dgs; i++) {
+		if (pa->dgs[i].hash.status != PA_PASS) {
+			snprintf(out, len, "%s hash: %s", file_name_of(pa->dgs[i].number), pa->dgs[i].hash.detail);
+			return;
+		}
+	}
+	if (pa->chain.status != PA_PASS || pa->sod_signature.status != PA_PASS || pa->validity.status != PA_PASS) {
+		snprintf(out, len, "not every check could be made (no trust store given?)");
+		return;
+	}
+	snprintf(out, len, "unknown reason");
+}
+
+/* "740812" -> "12.08.74"-style is ambiguous; show YYMMDD as 19YY/20YY is a
+ * guess too, so the summary prints the MRZ form with separators. */
+static void mrz_date(const char *d, char *out, size_t len)
+{
+	if (strlen(d) == 6)
+		snprintf(out, len, "%.2s-%.2s-%.2s", d, d + 2, d + 4);
+	else
+		snprintf(out, len, "%s", d);
+}
+
+void passport_report_print_summary(FILE *f, const pp_document *doc, const passport_parsed *p,
+                                   const pa_report *pa, bool have_trust)
+{
+	const lds_mrz *m = &p->mrz;
+	char born[16], expires[16];
+	mrz_date(m->birth_date, born, sizeof(born));
+	mrz_date(m->expiry_date, expires, sizeof(expires));
+	fprintf(f, "Holder      %s, %s\n", m->primary_identifier, m->secondary_identifier);
+	fprintf(f, "            nationality %s, born %s (YY-MM-DD), sex %c\n", m->nationality, born, m->sex);
+	fprintf(f, "Document    %s %s no. %s, expires %s (YY-MM-DD)%s\n", m->document_code, m->issuing_state,
+	        m->document_number, expires, lds_mrz_checks_ok(m) ? "" : ", MRZ CHECK DIGIT WRONG");
+	if (p->face)
+		fprintf(f, "Face        %s %ux%u\n", face_format_name(p->face->format), p->face->width, p->face->height);
+	fprintf(f, "Read        %s on %s: ", doc->access_control, doc->reader);
+	fprintf(f, "EF.COM EF.SOD");
+	for (int dg = 1; dg <= PP_MAX_DG; dg++)
+		if (doc->dg[dg].present)
+			fprintf(f, " DG%d", dg);
+	fprintf(f, "\n            %.2f s, %lu APDUs, %llu bytes received\n", doc->total_seconds, doc->apdus,
+	        doc->bytes_received);
+	fprintf(f, "Passive authentication: %s\n", pa->passed ? "PASSED" : "FAILED");
+	fprintf(f, "  %-16s %-12s %s\n", "SOD signature", pa_status_name(pa->sod_signature.status),
+	        pa->sod_signature.detail);
+	fprintf(f, "  %-16s %-12s %s\n", "DS -> CSCA", pa_status_name(pa->chain.status),
+	        have_trust ? pa->chain.detail : "no trust store given (--trust)");
+	fprintf(f, "  %-16s %-12s %s\n", "validity", pa_status_name(pa->validity.status), pa->validity.detail);
+	fprintf(f, "  %-16s %-12s %s\n", "CRL", pa_status_name(pa->crl.status), pa->crl.detail);
+	for (size_t i = 0; i < pa->n_dgs; i++) {
+		char name[24];
+		snprintf(name, sizeof(name), "%s hash", file_name_of(pa->dgs[i].number));
+		fprintf(f, "  %-16s %-12s %s\n", name, pa_status_name(pa->dgs[i].hash.status), pa->dgs[i].hash.detail);
+	}
+}

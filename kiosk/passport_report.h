@@ -1,0 +1,38 @@
+/*
+ * passport_report — turn what was read from a passport into words: parse
+ * the raw files into LDS structures, and print the JSON report or the short
+ * human summary of `appm passport read`.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "crypto/pa.h"
+#include "hal/passport/face.h"
+#include "hal/passport/lds.h"
+#include "hal/passport/reader.h"
+
+typedef struct passport_parsed {
+	lds_com com;
+	lds_mrz mrz;
+	lds_dg2 *dg2;
+	face_image *face;      /* the decoded face, when DG2 was read */
+	lds_dg11 *dg11;
+	lds_dg12 *dg12;
+	lds_dg14 *dg14;
+	lds_dg15 *dg15;
+} passport_parsed;
+
+/* Parse every file read. On failure, names the file in `file`. */
+lds_err passport_parse(const pp_document *doc, passport_parsed *ret, char *file, size_t file_len);
+void passport_parsed_clear(passport_parsed *p);
+
+void passport_report_print_json(FILE *f, const pp_document *doc, const passport_parsed *p, const pa_report *pa,
+                                bool have_trust);
+void passport_report_print_summary(FILE *f, const pp_document *doc, const passport_parsed *p,
+                                   const pa_report *pa, bool have_trust);
+/* {"error": {...}} for --json callers. */
+void passport_report_print_error(FILE *f, const char *kind, const char *message, const char *detail, int exit_code);
+/* The first failing passive-authentication check, in words. */
+void passport_report_first_failure(const pa_report *pa, char *out, size_t len);

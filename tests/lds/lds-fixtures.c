@@ -1,0 +1,377 @@
+/*
+ * lds-fixtures — small valid LDS files built from scratch; see
+ * lds-fixtures.h. Images are encoded here with libturbojpeg and OpenJPEG
+ * (to memory), keys made here with OpenSSL, so no test data file is needed.
+ */
+#include "tests/lds/lds-fixtures.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openjpeg.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <turbojpeg.h>
+
+void fx_com(buf *b, const uint8_t *tags, size_t n_tags)
+{
+	buf v = BUF_INIT;
+	buf_append_tlv(&v, 0x5F01, "0107", 4);
+	buf_append_tlv(&v, 0x5F36, "040000", 6);
+	buf_append_tlv(&v, 0x5C, tags, n_tags);
+	buf_append_tlv(b, 0x60, v.data, v.len);
+	if (!buf_ok(&v))
+		b->failed = true;
+	buf_free(&v);
+}
+
+void fx_dg1(buf *b, const char *mrz)
+{
+	buf v = BUF_INIT;
+	buf_append_tlv(&v, 0x5F1F, mrz, strlen(mrz));
+	buf_append_tlv(b, 0x61, v.data, v.len);
+	if (!buf_ok(&v))
+		b->failed = true;
+	buf_free(&v);
+}
+
+void fx_pixel(unsigned x, unsigned y, uint8_t rgb[3])
+{
+	bool dark = x >= 4 && x < 12 && y >= 4 && y < 12;
+	rgb[0] = dark ? 20 : (uint8_t)(40 + x * 6);
+	rgb[1] = dark ? 20 : (uint8_t)(40 + y * 6);
+	rgb[2] = dark ? 20 : 200;
+}
+
+uint8_t *fx_jpeg(unsigned w, unsigned h, size_t *ret_len)
+{
+	uint8_t *pixels = malloc((size_t)w * h * 3);
+	if (!pixels)
+		return NULL;
+	for (unsigned y = 0; y < h; y++)
+		for (unsigned x = 0; x < w; x++)
+			fx_pixel(x, y, pixels + ((size_t)y * w + x) * 3);
+	tjhandle tj = tjInitCompress();
+	unsigned char *jpeg = NULL;
+	unsigned long jpeg_len = 0;
+	uint8_t *out = NULL;
+	if (tj && tjCompress2(tj, pixels, (int)w, 0, (int)h, TJPF_RGB, &jpeg, &jpeg_len,
+	                      TJSAMP_444, 95, TJFLAG_ACCURATEDCT) == 0) {
+		out = malloc(jpeg_len);
+		if (out) {
+			memcpy(out, jpeg, jpeg_len);
+			*ret_len = jpeg_len;
+		}
+	}
+	tjFree(jpeg);
+	if (tj)
+		tjDestroy(tj);
+	free(pixels);
+	return out;
+}
+
+/* An output stream for the OpenJPEG encoder: write, skip and seek over a
+ * buf that grows as needed. */
+struct out_stream {
+	buf b;
+	size_t pos;
+};
+
+static bool out_reach(struct out_stream *o, size_t end)
+{
+	if (end > o->b.len) {
+		if (!buf_reserve(&o->b, end - o->b.len))
+			return false;
+		memset(o->b.data + o->b.len, 0, end - o->b.len);
+		o->b.len = end;
+	}
+	return true;
+}
+
+static OPJ_SIZE_T out_write(void *data, OPJ_SIZE_T n, void *user)
+{
+	struct out_stream *o = user;
+	if (!out_reach(o, o->pos + n))
+		return (OPJ_SIZE_T)-1;
+	memcpy(o->b.data + o->pos, data, n);
+	o->pos += n;
+	return n;
+}
+
+static OPJ_OFF_T out_skip(OPJ_OFF_T n, void *user)
+{
+	struct out_stream *o = user;
+	if (n < 0 || !out_reach(o, o->pos + (size_t)n))
+		return -1;
+	o->pos += (size_t)n;
+	return n;
+}
+
+static OPJ_BOOL out_seek(OPJ_OFF_T n, void *user)
+{
+	struct out_stream *o = user;
+	if (n < 0 || !out_reach(o, (size_t)n))
+		return OPJ_FALSE;
+	o->pos = (size_t)n;
+	return OPJ_TRUE;
+}
+
+uint8_t *fx_jpeg2000(unsigned w, unsigned h, bool jp2, size_t *ret_len)
+{
+	opj_image_cmptparm_t cp[3];
+	memset(cp, 0, sizeof cp);
+	for (int i = 0; i < 3; i++) {
+		cp[i].dx = cp[i].dy = 1;
+		cp[i].w = w;
+		cp[i].h = h;
+		cp[i].prec = 8;
+	}
+	opj_image_t *im = opj_image_create(3, cp, OPJ_CLRSPC_SRGB);
+	if (!im)
+		return NULL;
+	im->x1 = w;
+	im->y1 = h;
+	for (unsigned y = 0; y < h; y++) {
+		for (unsigned x = 0; x < w; x++) {
+			uint8_t rgb[3];
+			fx_pixel(x, y, rgb);
+			for (int c = 0; c < 3; c++)
+				im->comps[c].data[y * w + x] = rgb[c];
+		}
+	}
+	opj_cparameters_t params;
+	opj_set_default_encoder_parameters(&params);
+	params.tcp_numlayers = 1;
+	params.tcp_rates[0] = 0;        /* lossless */
+	params.cp_disto_alloc = 1;
+	params.numresolution = 3;       /* small images allow few levels */
+	struct out_stream o = { .b = BUF_INIT };
+	uint8_t *out = NULL;
+	opj_codec_t *codec = opj_create_compress(jp2 ? OPJ_CODEC_JP2 : OPJ_CODEC_J2K);
+	opj_stream_t *st = opj_stream_create(OPJ_J2K_STREAM_CHUNK_SIZE, OPJ_FALSE);
+	if (codec && st) {
+		opj_stream_set_write_function(st, out_write);
+		opj_stream_set_skip_function(st, out_skip);
+		opj_stream_set_seek_function(st, out_seek);
+		opj_stream_set_user_data(st, &o, NULL);
+		if (opj_setup_encoder(codec, &params, im) &&
+		    opj_start_compress(codec, im, st) &&
+		    opj_encode(codec, st) &&
+		    opj_end_compress(codec, st) && buf_ok(&o.b))
+			out = buf_steal(&o.b, ret_len);
+	}
+	if (st)
+		opj_stream_destroy(st);
+	if (codec)
+		opj_destroy_codec(codec);
+	opj_image_destroy(im);
+	buf_free(&o.b);
+	return out;
+}
+
+static void put16(buf *b, unsigned v)
+{
+	buf_append_byte(b, (uint8_t)(v >> 8));
+	buf_append_byte(b, (uint8_t)v);
+}
+
+static void put32(buf *b, size_t v)
+{
+	put16(b, (unsigned)(v >> 16) & 0xFFFF);
+	put16(b, (unsigned)v & 0xFFFF);
+}
+
+void fx_face_record(buf *b, const uint8_t *image, size_t len, uint8_t data_type,
+                    unsigned w, unsigned h, unsigned n_points)
+{
+	size_t face_len = 20 + 8 * (size_t)n_points + 12 + len;
+	buf_append(b, "FAC\0" "010\0", 8);
+	put32(b, 14 + face_len);
+	put16(b, 1);
+	put32(b, face_len);
+	put16(b, n_points);
+	buf_append_byte(b, 2);          /* gender: female */
+	buf_append_byte(b, 3);          /* eye colour: brown */
+	buf_append_byte(b, 4);          /* hair colour: brown */
+	buf_append(b, "\x00\x00\x01", 3);   /* feature mask: features specified */
+	put16(b, 1);                    /* expression: neutral */
+	buf_append(b, "\x00\x00\x00", 3);   /* pose angles */
+	buf_append(b, "\x00\x00\x00", 3);   /* uncertainties */
+	for (unsigned i = 0; i < n_points; i++) {
+		buf_append_byte(b, 1);
+		buf_append_byte(b, (uint8_t)(0x30 + i + 1));  /* 3.(i+1): eyes */
+		put16(b, 100 + i);
+		put16(b, 200 + i);
+		put16(b, 0);
+	}
+	buf_append_byte(b, 1);          /* full frontal */
+	buf_append_byte(b, data_type);
+	put16(b, w);
+	put16(b, h);
+	buf_append_byte(b, 1);          /* colour space: 24-bit RGB */
+	buf_append_byte(b, 2);          /* source: digital still */
+	put16(b, 0);
+	put16(b, 0);
+	buf_append(b, image, len);
+}
+
+void fx_dg2(buf *b, const uint8_t *image, size_t len, uint8_t data_type,
+            unsigned w, unsigned h)
+{
+	buf header = BUF_INIT, bdb = BUF_INIT, bit = BUF_INIT, group = BUF_INIT;
+	buf_append_tlv(&header, 0x80, "\x01\x01", 2);
+	buf_append_tlv(&header, 0x81, "\x02", 1);
+	buf_append_tlv(&header, 0x83, "\x20\x12\x04\x15\x10\x30\x00", 7);
+	buf_append_tlv(&header, 0x86, "\x00\x2A", 2);
+	buf_append_tlv(&header, 0x87, "\x01\x01", 2);
+	buf_append_tlv(&header, 0x88, "\x00\x08", 2);
+	fx_face_record(&bdb, image, len, data_type, w, h, 2);
+	buf_append_tlv(&bit, 0xA1, header.data, header.len);
+	buf_append_tlv(&bit, 0x5F2E, bdb.data, bdb.len);
+	buf_append_tlv(&group, 0x02, "\x01", 1);
+	buf_append_tlv(&group, 0x7F60, bit.data, bit.len);
+	buf v = BUF_INIT;
+	buf_append_tlv(&v, 0x7F61, group.data, group.len);
+	buf_append_tlv(b, 0x75, v.data, v.len);
+	if (!buf_ok(&header) || !buf_ok(&bdb) || !buf_ok(&bit) || !buf_ok(&group) || !buf_ok(&v))
+		b->failed = true;
+	buf_free(&header);
+	buf_free(&bdb);
+	buf_free(&bit);
+	buf_free(&group);
+	buf_free(&v);
+}
+
+static void text(buf *b, uint32_t tag, const char *s)
+{
+	buf_append_tlv(b, tag, s, strlen(s));
+}
+
+void fx_dg11(buf *b)
+{
+	static const uint8_t tags[] = {
+		0x5F, 0x0E, 0x5F, 0x0F, 0x5F, 0x10, 0x5F, 0x2B, 0x5F, 0x11,
+		0x5F, 0x42, 0x5F, 0x12, 0x5F, 0x13, 0x5F, 0x14, 0x5F, 0x15,
+		0x5F, 0x16, 0x5F, 0x17, 0x5F, 0x18,
+	};
+	buf v = BUF_INIT, names = BUF_INIT;
+	buf_append_tlv(&v, 0x5C, tags, sizeof tags);
+	text(&v, 0x5F0E, "ERIKSSON<<ANNA<MARIA");
+	buf_append_tlv(&names, 0x02, "\x02", 1);
+	text(&names, 0x5F0F, "ERIKSSON<<ANNA");
+	text(&names, 0x5F0F, "SVENSSON<<ANNA<MARIA");
+	buf_append_tlv(&v, 0xA0, names.data, names.len);
+	text(&v, 0x5F10, "123456789");
+	buf_append_tlv(&v, 0x5F2B, "\x19\x74\x08\x12", 4);   /* BCD date */
+	text(&v, 0x5F11, "Malm\xF6");                          /* Latin-1 */
+	text(&v, 0x5F42, "Jl. Merdeka 1<Jakarta");
+	text(&v, 0x5F12, "+62 21 555 0100");
+	text(&v, 0x5F13, "Engineer");
+	text(&v, 0x5F14, "Dr.");
+	text(&v, 0x5F15, "Test person, do not issue");
+	buf_append_tlv(&v, 0x5F16, "\x01\x02\x03\x00\x04", 5);
+	text(&v, 0x5F17, "X1234567");
+	text(&v, 0x5F18, "none");
+	buf_append_tlv(b, 0x6B, v.data, v.len);
+	if (!buf_ok(&v) || !buf_ok(&names))
+		b->failed = true;
+	buf_free(&v);
+	buf_free(&names);
+}
+
+void fx_dg12(buf *b)
+{
+	static const uint8_t tags[] = {
+		0x5F, 0x19, 0x5F, 0x26, 0x5F, 0x1A, 0x5F, 0x1B, 0x5F, 0x1C,
+		0x5F, 0x1D, 0x5F, 0x1E, 0x5F, 0x55, 0x5F, 0x56,
+	};
+	buf v = BUF_INIT, persons = BUF_INIT;
+	buf_append_tlv(&v, 0x5C, tags, sizeof tags);
+	text(&v, 0x5F19, "Direktorat Jenderal Imigrasi");
+	text(&v, 0x5F26, "20120415");
+	buf_append_tlv(&persons, 0x02, "\x01", 1);
+	text(&persons, 0x5F1A, "ERIKSSON<<ERIK");
+	buf_append_tlv(&v, 0xA0, persons.data, persons.len);
+	text(&v, 0x5F1B, "None");
+	text(&v, 0x5F1C, "No exit tax");
+	buf_append_tlv(&v, 0x5F1D, "\xFF\xD8\xFF\xD9", 4);
+	buf_append_tlv(&v, 0x5F1E, "\xFF\xD8\xFF\x00\xD9", 5);
+	buf_append_tlv(&v, 0x5F55, "\x20\x12\x04\x15\x10\x30\x00", 7);
+	text(&v, 0x5F56, "SN-0042");
+	buf_append_tlv(b, 0x6C, v.data, v.len);
+	if (!buf_ok(&v) || !buf_ok(&persons))
+		b->failed = true;
+	buf_free(&v);
+	buf_free(&persons);
+}
+
+void fx_dg14(buf *b)
+{
+	/* id-CA-ECDH-AES-CBC-CMAC-128 and id-icao-mrtd-security-aaProtocolObject */
+	static const uint8_t ca_oid[] = { 0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x03, 0x02, 0x02 };
+	static const uint8_t aa_oid[] = { 0x67, 0x81, 0x08, 0x01, 0x01, 0x05 };
+	static const uint8_t ecdsa_sha256[] = { 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03, 0x02 };
+	buf ca = BUF_INIT, aa = BUF_INIT, set = BUF_INIT;
+	buf_append_tlv(&ca, 0x06, ca_oid, sizeof ca_oid);
+	buf_append_tlv(&ca, 0x02, "\x01", 1);
+	buf_append_tlv(&aa, 0x06, aa_oid, sizeof aa_oid);
+	buf_append_tlv(&aa, 0x02, "\x01", 1);
+	buf_append_tlv(&aa, 0x06, ecdsa_sha256, sizeof ecdsa_sha256);
+	buf_append_tlv(&set, 0x30, ca.data, ca.len);
+	buf_append_tlv(&set, 0x30, aa.data, aa.len);
+	buf v = BUF_INIT;
+	buf_append_tlv(&v, 0x31, set.data, set.len);
+	buf_append_tlv(b, 0x6E, v.data, v.len);
+	if (!buf_ok(&ca) || !buf_ok(&aa) || !buf_ok(&set) || !buf_ok(&v))
+		b->failed = true;
+	buf_free(&ca);
+	buf_free(&aa);
+	buf_free(&set);
+	buf_free(&v);
+}
+
+static EVP_PKEY *make_key(const char *kind)
+{
+	if (strcmp(kind, "rsa1024") == 0)
+		return EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024);
+	bool explicit = strncmp(kind, "explicit-", 9) == 0;
+	const char *curve = explicit ? kind + 9 : kind;
+	EVP_PKEY *key = NULL;
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)curve, 0),
+		OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_EC_ENCODING,
+			explicit ? (char *)OSSL_PKEY_EC_ENCODING_EXPLICIT : (char *)OSSL_PKEY_EC_ENCODING_GROUP, 0),
+		OSSL_PARAM_construct_end(),
+	};
+	if (ctx && EVP_PKEY_keygen_init(ctx) > 0 && EVP_PKEY_CTX_set_params(ctx, params) > 0)
+		EVP_PKEY_generate(ctx, &key);
+	EVP_PKEY_CTX_free(ctx);
+	return key;
+}
+
+bool fx_dg15(buf *b, const char *kind)
+{
+	EVP_PKEY *key = make_key(kind);
+	if (!key)
+		return false;
+	unsigned char *der = NULL;
+	int n = i2d_PUBKEY(key, &der);
+	EVP_PKEY_free(key);
+	if (n <= 0)
+		return false;
+	buf_append_tlv(b, 0x6F, der, (size_t)n);
+	OPENSSL_free(der);
+	return buf_ok(b);
+}
+
+void fx_sod(buf *b)
+{
+	/* ContentInfo { id-signedData, [0] { } }: the right shape, no content. */
+	static const uint8_t content_info[] = {
+		0x30, 0x0F, 0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x02,
+		0xA0, 0x02, 0x30, 0x00,
+	};
+	buf_append_tlv(b, 0x77, content_info, sizeof content_info);
+}
