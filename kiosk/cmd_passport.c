@@ -265,7 +265,7 @@ static int access_key(const read_args *a, pp_access_key *key)
 			fprintf(stderr, "appm: the MRZ's document number is too long\n");
 			return APPM_EXIT_USAGE;
 		}
-		snprintf(key->document_number, sizeof(key->document_number), "%s", mrz.document_number);
+		memcpy(key->document_number, mrz.document_number, strlen(mrz.document_number) + 1);
 		memcpy(key->birth_date, mrz.birth_date, 7);
 		memcpy(key->expiry_date, mrz.expiry_date, 7);
 		return APPM_EXIT_OK;

@@ -153,7 +153,9 @@ docgen_err docgen_persona_load(const char *spec, const char *data_dir,
 				*slash = '\0';
 			else
 				strcpy(dir, ".");
-			snprintf(p.face_path, sizeof p.face_path, "%s/../faces/%s", dir, face);
+			int n = snprintf(p.face_path, sizeof p.face_path, "%s/../faces/%s", dir, face);
+			if (n < 0 || (size_t)n >= sizeof p.face_path)
+				p.face_path[0] = '\0'; /* too long: reported as not found below */
 		}
 	}
 	if (!is_file(p.face_path))

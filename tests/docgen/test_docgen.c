@@ -347,6 +347,18 @@ static void test_tamper_changes_one_byte(void **state)
 	assert_int_equal(diffs, 1);
 	free(a);
 	free(b);
+	/* DG2 is altered outside the image, which still decodes as before. */
+	doc = fx_doc(f->root, "tampered2", f->pki, "wulandari", (docgen_doc_opts){ .tamper_dg = 2 });
+	a = fx_read(fx_path(f->doc, "EF.DG2"), &a_len);
+	b = fx_read(fx_path(doc, "EF.DG2"), &b_len);
+	assert_int_equal(a_len, b_len);
+	diffs = 0;
+	for (size_t i = 0; i < a_len; i++)
+		diffs += a[i] != b[i];
+	assert_int_equal(diffs, 1);
+	check_face(doc, 0);
+	free(a);
+	free(b);
 }
 
 static void test_omit_dg(void **state)

@@ -1,0 +1,127 @@
+#!/bin/sh
+# APPM's set-up on a fresh Debian 12 machine (run as root, or with sudo).
+#
+#   ./setup.sh demo   install, build, and read + verify the virtual passport
+#                     through pcscd, as the kiosk would a real one
+#   ./setup.sh test   install, build, and run every test, normal and under
+#                     AddressSanitizer + UndefinedBehaviorSanitizer; ends
+#                     with "N passed, N failed"
+#
+# Builds go to build/ and build-asan/. Nothing is downloaded but Debian
+# packages; test keys and documents are generated at run time.
+set -eu
+cd "$(dirname "$0")"
+
+# Everything the build, the simulated devices and the tests need.
+PACKAGES="meson ninja-build pkg-config gcc libc6-dev
+ libpcsclite-dev pcscd vsmartcard-vpcd
+ libssl-dev libturbojpeg0-dev libopenjp2-7-dev libjansson-dev libcmocka-dev
+ iproute2 util-linux"
+
+install_packages() {
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "setup.sh: run as root (or with sudo): it installs Debian packages" >&2
+		exit 2
+	fi
+	missing=""
+	for p in $PACKAGES; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+	done
+	if [ -n "$missing" ]; then
+		echo "== installing:$missing"
+		apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+	fi
+}
+
+build() { # build DIR [meson options...]
+	dir=$1
+	shift
+	if [ -d "$dir" ]; then
+		meson setup --reconfigure "$dir" "$@" >/dev/null
+	else
+		meson setup "$dir" "$@" >/dev/null
+	fi
+	if ! ninja -C "$dir" >"$dir/build-output.txt" 2>&1; then
+		grep -E -A3 'error|FAILED' "$dir/build-output.txt" | head -60 >&2
+		echo "setup.sh: the build in $dir failed (whole output: $dir/build-output.txt)" >&2
+		return 1
+	fi
+}
+
+demo() {
+	install_packages
+	echo "== building"
+	build build
+	work=build/demo
+	rm -rf "$work"
+	mkdir -p "$work"
+	echo "== making a test passport (keys generated now, in $work)"
+	build/devices/docgen/appm-docgen pki --out "$work/pki" >/dev/null
+	build/devices/docgen/appm-docgen doc --pki "$work/pki" --persona lestari --out "$work/passport" >/dev/null
+	mrz=$(sed -n 's/^mrz=//p' "$work/passport/document.txt")
+	echo "== reading it through pcscd (virtual reader, virtual passport)"
+	echo "   appm passport read --mrz '$mrz' --trust $work/pki/csca.pem"
+	devices/pcsc/sandbox.sh --log "$work/pcscd.log" -- sh -c '
+		build/devices/vpassd/appm-vpass --doc "$1/passport" --control "$1/vpass.sock" &
+		vpass=$!
+		status=0
+		build/kiosk/appm passport read --wait 10 --mrz "$2" --trust "$1/pki/csca.pem" \
+			--face-out "$1/face.jpg" || status=$?
+		kill $vpass
+		exit $status' sh "$work" "$mrz"
+	echo "== the face image read from the chip is in $work/face.jpg"
+}
+
+# meson test in one build dir; adds its counts to the totals.
+run_tests() { # run_tests DIR LABEL
+	echo "== tests: $2"
+	log=$1/meson-logs/testlog.txt
+	meson test -C "$1" --print-errorlogs --num-processes 2 >"$1/test-output.txt" 2>&1 || true
+	grep -E '^ *[0-9]+/[0-9]+ ' "$1/test-output.txt" || true
+	ok=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$1/test-output.txt")
+	bad=0
+	for k in Fail Timeout "Unexpected Pass"; do
+		n=$(sed -n "s/^$k: *\([0-9]*\).*/\1/p" "$1/test-output.txt")
+		bad=$((bad + ${n:-0}))
+	done
+	if [ -z "$ok" ]; then
+		echo "meson test did not run in $1; its output:" >&2
+		cat "$1/test-output.txt" >&2
+		bad=$((bad + 1))
+		ok=0
+	fi
+	[ "$bad" -eq 0 ] || sed -n '/^=* *[0-9]*\/[0-9]* .*FAIL/,$p' "$log" | tail -60
+	passed=$((passed + ok))
+	failed=$((failed + bad))
+}
+
+test_all() {
+	install_packages
+	passed=0
+	failed=0
+	echo "== building (warnings are errors)"
+	if build build; then
+		run_tests build "normal build"
+	else
+		failed=$((failed + 1))
+	fi
+	echo "== building with AddressSanitizer + UndefinedBehaviorSanitizer"
+	if build build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug; then
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
+			run_tests build-asan "AddressSanitizer + UndefinedBehaviorSanitizer"
+	else
+		failed=$((failed + 1))
+	fi
+	echo "$passed passed, $failed failed"
+	[ "$failed" -eq 0 ]
+}
+
+case "${1:-}" in
+demo) demo ;;
+test) test_all ;;
+*)
+	echo "usage: ./setup.sh demo | test   (as root; see README.md)" >&2
+	exit 2
+	;;
+esac
