@@ -37,11 +37,14 @@ install_packages() {
 build() { # build DIR [meson options...]
 	dir=$1
 	shift
-	if [ -d "$dir" ]; then
-		meson setup --reconfigure "$dir" "$@" >/dev/null
-	else
-		meson setup "$dir" "$@" >/dev/null
+	reconfigure=""
+	[ -d "$dir" ] && reconfigure=--reconfigure
+	if ! meson setup $reconfigure "$dir" "$@" >"$dir.setup.log" 2>&1; then
+		cat "$dir.setup.log" >&2
+		echo "setup.sh: meson could not configure $dir" >&2
+		return 1
 	fi
+	rm -f "$dir.setup.log"
 	if ! ninja -C "$dir" >"$dir/build-output.txt" 2>&1; then
 		grep -E -A3 'error|FAILED' "$dir/build-output.txt" | head -60 >&2
 		echo "setup.sh: the build in $dir failed (whole output: $dir/build-output.txt)" >&2

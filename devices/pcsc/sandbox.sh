@@ -7,7 +7,9 @@
 # The command runs in its own network and mount namespaces (unshare, as
 # root): vpcd listens on the wildcard address, which in a namespace with
 # only the loopback interface means 127.0.0.1 and nothing else, and the
-# private /run/pcscd keeps a system pcscd, if any, out of the way. Inside,
+# private /run/pcscd keeps a system pcscd, if any, out of the way; the
+# private process namespace ends every process started inside when the
+# command returns. Inside,
 # APPM_VPCD_PORT names the port the virtual passport connects to.
 set -eu
 
@@ -28,7 +30,7 @@ if [ -z "${inside:-}" ]; then
 	command -v pcscd >/dev/null || { echo "sandbox.sh: pcscd is not installed (apt-get install pcscd vsmartcard-vpcd)" >&2; exit 2; }
 	driver=/usr/lib/pcsc/drivers/serial/libifdvpcd.so
 	[ -e "$driver" ] || { echo "sandbox.sh: the vpcd reader driver is missing ($driver; apt-get install vsmartcard-vpcd)" >&2; exit 2; }
-	exec unshare --net --mount --fork -- "$0" --inside --port "$port" --log "$log" -- "$@"
+	exec unshare --net --mount --pid --fork -- "$0" --inside --port "$port" --log "$log" -- "$@"
 fi
 
 ip link set lo up

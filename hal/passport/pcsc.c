@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <PCSC/reader.h>
 #include <PCSC/winscard.h>
@@ -157,18 +158,22 @@ static pp_err pcsc_connect(void *priv, int timeout_ms)
 	LONG rv = SCardGetStatusChange(p->ctx, 0, &st, 1);
 	if (rv != SCARD_S_SUCCESS)
 		return map_rv(rv);
-	/* Wait for the state to change until a card is there or time runs out. */
+	/* Wait for the state to change until a card is there or time runs out;
+	 * a change that is not a card arriving waits again for what is left. */
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (!(st.dwEventState & SCARD_STATE_PRESENT) || (st.dwEventState & SCARD_STATE_MUTE)) {
-		if (timeout_ms <= 0)
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long elapsed = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+		if (elapsed >= timeout_ms)
 			return PP_ERR_NO_CARD;
 		st.dwCurrentState = st.dwEventState & ~SCARD_STATE_CHANGED;
-		rv = SCardGetStatusChange(p->ctx, (DWORD)timeout_ms, &st, 1);
+		rv = SCardGetStatusChange(p->ctx, (DWORD)(timeout_ms - elapsed), &st, 1);
 		if (rv == SCARD_E_TIMEOUT)
 			return PP_ERR_NO_CARD;
 		if (rv != SCARD_S_SUCCESS)
 			return map_rv(rv);
-		/* Each event may come early; the loop is bounded by the timeout
-		 * because SCardGetStatusChange only returns on a change. */
 	}
 	rv = SCardConnect(p->ctx, p->reader, SCARD_SHARE_SHARED, SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1, &p->card,
 	                  &p->protocol);
