@@ -207,6 +207,14 @@ static int setup(void **state)
 	        tmp, tmp, tmp);
 	if (rc != 0)
 		return -1;
+	/* Complete but malformed: DG2's biometric group template count says
+	 * 9 templates where there is one (7F61 { 02 01 09 ... }). */
+	rc = sh("cp -r %s/good %s/bad-dg2 && "
+	        "off=$(od -An -tx1 -v %s/bad-dg2/EF.DG2 | tr -d ' \\n' | grep -bo '020101' | head -n 1 | cut -d: -f1) && "
+	        "printf '\\011' | dd of=%s/bad-dg2/EF.DG2 bs=1 seek=$((off / 2 + 2)) conv=notrunc status=none",
+	        tmp, tmp, tmp, tmp);
+	if (rc != 0)
+		return -1;
 	read_mrz("good");
 	snprintf(ctl, sizeof(ctl), "%s/vpass.sock", tmp);
 	vpass_pid = fork();
@@ -385,6 +393,19 @@ static void test_malformed(void **state)
 	result_free(&r);
 }
 
+static void test_malformed_dg2(void **state)
+{
+	(void)state;
+	place("bad-dg2");
+	result r = appm_read("--json --mrz '%s' --trust %s/trust", mrz, tmp);
+	assert_int_equal(r.code, 8);
+	assert_non_null(strstr(r.err, "the chip's data is malformed: DG2"));
+	json_t *j = parse_json(r.out);
+	assert_string_equal(jstr(j, "error.kind"), "malformed");
+	json_decref(j);
+	result_free(&r);
+}
+
 static void test_short_only_chip(void **state)
 {
 	(void)state;
@@ -445,6 +466,7 @@ int main(void)
 		cmocka_unit_test(test_expired_ds),
 		cmocka_unit_test(test_revoked_ds),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_malformed_dg2),
 		cmocka_unit_test(test_short_only_chip),
 		cmocka_unit_test(test_transient_errors),
 		cmocka_unit_test(test_wrong_mac_refused),

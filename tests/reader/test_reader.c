@@ -1,0 +1,1090 @@
+/*
+ * test_reader — the reading stack (hal/passport/reader.c) against the
+ * virtual e-passport chip in-process: a generated passport read whole is
+ * byte-identical to what the document factory wrote; the wrong MRZ, a chip
+ * or reader without extended length, small answers, large files needing the
+ * odd READ BINARY, transient read errors, removal at every step, a wrong
+ * MAC, truncated or missing files and a card that is not a passport each
+ * end the way the applicant or engineer would expect.
+ *
+ * Between the reading stack and the chip's transport sits a "spy" driver:
+ * it forwards every APDU unchanged, records what the terminal sent (length
+ * form, READ BINARY instruction and Le) and can pretend to be a reader that
+ * passes extended APDUs the chip refuses, or a card with no eMRTD
+ * application.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "crypto/apdu.h"
+#include "crypto/pa.h"
+#include "crypto/tlv.h"
+#include "devices/vpass/vpass.h"
+#include "hal/passport/reader.h"
+#include "tests/docgen/fixture.h"
+
+/* Plain bytes of a short READ BINARY under 3DES SM, as reader.c uses. */
+#define SHORT_READ 223
+
+/* ---- the spy transport ---------------------------------------------------- */
+
+typedef struct spy {
+	pp_transport *inner;   /* the chip's own in-process transport */
+	vpass_card *card;
+	bool claim_extended;   /* a reader that passes extended APDUs */
+	bool not_emrtd;        /* answer SELECT of the eMRTD AID with 6A82 */
+	unsigned long apdus;
+	unsigned long extended_apdus;
+	unsigned long reads_b0;
+	unsigned long reads_b1;
+	size_t max_le_b0;      /* largest Le (DO'97) of a protected B0 */
+	size_t max_le_b1;
+} spy;
+
+/* Le from DO'97 of a protected command (0 when absent). */
+static size_t protected_le(const apdu *a, bool extended)
+{
+	const uint8_t *pos = a->data, *end = a->data + a->lc;
+	tlv t;
+	while (a->lc && pos < end && tlv_next(&pos, end, &t) == TLV_OK) {
+		if (t.tag != 0x97)
+			continue;
+		size_t le = 0;
+		for (size_t i = 0; i < t.len; i++)
+			le = le << 8 | t.value[i];
+		if (le == 0)
+			le = extended || t.len == 2 ? APDU_MAX_EXT_LE : APDU_MAX_SHORT_LE;
+		return le;
+	}
+	return 0;
+}
+
+static pp_err spy_connect(void *priv, int timeout_ms)
+{
+	spy *s = priv;
+	return pp_transport_connect(s->inner, timeout_ms);
+}
+
+static pp_err spy_transmit(void *priv, const uint8_t *cmd, size_t len, uint8_t *resp, size_t cap, size_t *ret_len)
+{
+	spy *s = priv;
+	s->apdus++;
+	apdu a;
+	if (apdu_decode(cmd, len, &a) == CRYPTO_OK) {
+		if (a.extended)
+			s->extended_apdus++;
+		if (s->not_emrtd && a.cla == 0x00 && a.ins == 0xA4 && a.p1 == 0x04) {
+			/* A bank card: no such application. */
+			resp[0] = 0x6A;
+			resp[1] = 0x82;
+			*ret_len = 2;
+			return PP_OK;
+		}
+		if (a.cla == 0x0C && (a.ins == 0xB0 || a.ins == 0xB1)) {
+			size_t le = protected_le(&a, a.extended);
+			size_t *max = a.ins == 0xB0 ? &s->max_le_b0 : &s->max_le_b1;
+			if (le > *max)
+				*max = le;
+			if (a.ins == 0xB0)
+				s->reads_b0++;
+			else
+				s->reads_b1++;
+		}
+	}
+	return pp_transport_transmit(s->inner, cmd, len, resp, cap, ret_len);
+}
+
+static pp_err spy_card_present(void *priv, bool *ret)
+{
+	spy *s = priv;
+	return pp_transport_card_present(s->inner, ret);
+}
+
+static pp_err spy_capabilities(void *priv, pp_transport_caps *ret)
+{
+	spy *s = priv;
+	pp_err e = pp_transport_capabilities(s->inner, ret);
+	if (e == PP_OK && s->claim_extended)
+		*ret = (pp_transport_caps){ .extended_length = true, .max_command = APDU_MAX_COMMAND,
+			                    .max_response = APDU_MAX_RESPONSE };
+	return e;
+}
+
+static const char *spy_reader_name(void *priv)
+{
+	(void)priv;
+	return "spy reader";
+}
+
+static void spy_close(void *priv)
+{
+	(void)priv; /* the rig owns the spy */
+}
+
+static const pp_transport_ops spy_ops = {
+	.name = "spy",
+	.description = "forwards to the in-process virtual passport, recording APDUs",
+	.connect = spy_connect,
+	.transmit = spy_transmit,
+	.card_present = spy_card_present,
+	.capabilities = spy_capabilities,
+	.reader_name = spy_reader_name,
+	.close = spy_close,
+};
+
+/* ---- a chip on a reader --------------------------------------------------- */
+
+typedef struct rig {
+	vpass_card *card;
+	spy spy;
+	pp_transport *t;
+} rig;
+
+static void rig_open(rig *r, const vpass_doc *doc, const vpass_options *opts)
+{
+	memset(r, 0, sizeof *r);
+	assert_int_equal(vpass_card_new(doc, opts, &r->card), VPASS_OK);
+	r->spy.card = r->card;
+	assert_int_equal(vpass_transport_new(r->card, &r->spy.inner), PP_OK);
+	assert_int_equal(pp_transport_new(&spy_ops, &r->spy, &r->t), PP_OK);
+}
+
+static void rig_close(rig *r)
+{
+	pp_transport_free(r->t);
+	pp_transport_free(r->spy.inner);
+	vpass_card_free(r->card);
+}
+
+static void spy_clear(spy *s)
+{
+	s->apdus = s->extended_apdus = s->reads_b0 = s->reads_b1 = 0;
+	s->max_le_b0 = s->max_le_b1 = 0;
+}
+
+/* ---- the generated document ------------------------------------------------ */
+
+typedef struct gen_file {
+	const char *name;     /* as pp_read_document names it in errors */
+	const char *disk;     /* file name in the document directory */
+	uint16_t fid;
+	int dg;               /* 0 for EF.COM / EF.SOD */
+	uint8_t *data;
+	size_t len;
+} gen_file;
+
+enum { F_COM, F_SOD, F_DG1, F_DG2, F_DG11, F_DG12, F_DG15, N_FILES };
+
+typedef struct fx {
+	char *root;
+	const char *pki;
+	const char *dir;      /* wulandari with DG15 */
+	vpass_doc *doc;       /* loaded from dir */
+	pp_access_key key;
+	gen_file files[N_FILES];
+	size_t total;         /* sum of the file lengths */
+} fx;
+
+static int setup(void **state)
+{
+	fx *f = calloc(1, sizeof *f);
+	assert_non_null(f);
+	f->root = fx_tmpdir();
+	f->pki = fx_pki(f->root, "pki", NULL);
+	f->dir = fx_doc(f->root, "doc", f->pki, "wulandari", (docgen_doc_opts){ .dg15 = true });
+	char err[256] = "";
+	vpass_result vr = vpass_doc_load(f->dir, &f->doc, err, sizeof err);
+	if (vr != VPASS_OK)
+		fail_msg("vpass_doc_load: %s", err);
+	snprintf(f->key.document_number, sizeof f->key.document_number, "%s",
+	         fx_doc_value(f->dir, "document_number"));
+	snprintf(f->key.birth_date, sizeof f->key.birth_date, "%s", fx_doc_value(f->dir, "birth_date"));
+	snprintf(f->key.expiry_date, sizeof f->key.expiry_date, "%s", fx_doc_value(f->dir, "expiry_date"));
+	assert_string_equal(f->key.birth_date, "880412");
+
+	static const gen_file layout[N_FILES] = {
+		[F_COM] = { "EF.COM", "EF.COM", VPASS_FID_COM, 0, NULL, 0 },
+		[F_SOD] = { "EF.SOD", "EF.SOD", VPASS_FID_SOD, 0, NULL, 0 },
+		[F_DG1] = { "DG1", "EF.DG1", VPASS_FID_DG(1), 1, NULL, 0 },
+		[F_DG2] = { "DG2", "EF.DG2", VPASS_FID_DG(2), 2, NULL, 0 },
+		[F_DG11] = { "DG11", "EF.DG11", VPASS_FID_DG(11), 11, NULL, 0 },
+		[F_DG12] = { "DG12", "EF.DG12", VPASS_FID_DG(12), 12, NULL, 0 },
+		[F_DG15] = { "DG15", "EF.DG15", VPASS_FID_DG(15), 15, NULL, 0 },
+	};
+	for (int i = 0; i < N_FILES; i++) {
+		f->files[i] = layout[i];
+		f->files[i].data = fx_read(fx_path(f->dir, layout[i].disk), &f->files[i].len);
+		assert_non_null(f->files[i].data);
+		assert_true(f->files[i].len > 0);
+		f->total += f->files[i].len;
+	}
+	/* DG2 (the face) must need several short reads for the tests below. */
+	assert_true(f->files[F_DG2].len > 4 * SHORT_READ);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fx *f = *state;
+	for (int i = 0; i < N_FILES; i++)
+		free(f->files[i].data);
+	vpass_doc_free(f->doc);
+	fx_rmtree(f->root);
+	free(f);
+	return 0;
+}
+
+static const pp_file *doc_file(const pp_document *d, const gen_file *g)
+{
+	if (g->fid == VPASS_FID_COM)
+		return &d->com;
+	if (g->fid == VPASS_FID_SOD)
+		return &d->sod;
+	return &d->dg[g->dg];
+}
+
+static void assert_same(const pp_file *pf, const uint8_t *data, size_t len, const char *name)
+{
+	if (!pf->present)
+		fail_msg("%s was not read (err %d, sw %04X)", name, pf->err, pf->sw);
+	if (pf->len != len)
+		fail_msg("%s: read %zu bytes, the chip holds %zu", name, pf->len, len);
+	if (memcmp(pf->data, data, len) != 0)
+		fail_msg("%s: the bytes read differ from the chip's", name);
+}
+
+/* Every file of the generated document is byte-identical to the disk. */
+static void assert_all_files(const fx *f, const pp_document *d)
+{
+	for (int i = 0; i < N_FILES; i++)
+		assert_same(doc_file(d, &f->files[i]), f->files[i].data, f->files[i].len, f->files[i].name);
+}
+
+/* Short reads a file needs at `chunk` bytes each. */
+static unsigned long reads_needed(size_t len, size_t chunk)
+{
+	return (unsigned long)((len + chunk - 1) / chunk);
+}
+
+static pp_err read_doc(rig *r, const pp_access_key *key, const pp_read_options *opt, pp_document **ret,
+                       char *err, size_t errlen)
+{
+	return pp_read_document(r->t, key, opt, ret, err, errlen);
+}
+
+/* ---- a whole read ------------------------------------------------------------ */
+
+static void test_whole_read(void **state)
+{
+	fx *f = *state;
+	rig r;
+	rig_open(&r, f->doc, NULL);
+	pp_document *d = NULL;
+	char err[256] = "";
+	assert_int_equal(read_doc(&r, &f->key, NULL, &d, err, sizeof err), PP_OK);
+	assert_non_null(d);
+	assert_all_files(f, d);
+
+	assert_string_equal(d->access_control, "BAC");
+	assert_string_equal(d->reader, "spy reader");
+	assert_true(d->extended_length);
+	assert_true(d->read_size > SHORT_READ);
+	for (int dg = 1; dg <= PP_MAX_DG; dg++) {
+		bool expected = dg == 1 || dg == 2 || dg == 11 || dg == 12 || dg == 15;
+		assert_int_equal(d->listed[dg], expected);
+		if (!expected)
+			assert_false(d->dg[dg].present);
+	}
+
+	/* The reader's counters are the chip's. */
+	vpass_stats st;
+	vpass_card_stats(r.card, &st);
+	assert_int_equal(d->apdus, st.apdus);
+	assert_int_equal(d->bytes_sent, st.bytes_in);
+	assert_int_equal(d->bytes_received, st.bytes_out);
+	assert_int_equal(st.bac_ok, 1);
+	assert_int_equal(st.bac_failed, 0);
+	assert_int_equal(st.sm_errors, 0);
+	assert_int_equal(d->retried_reads, 0);
+	assert_int_equal(d->short_fallbacks, 0);
+	/* Extended length: one SELECT and one READ BINARY per file, plus
+	 * SELECT application, GET CHALLENGE, EXTERNAL AUTHENTICATE. */
+	assert_true(d->apdus <= 3 + 2 * N_FILES);
+	assert_true(d->bytes_received >= f->total);
+	unsigned long per_file = 0;
+	for (int i = 0; i < N_FILES; i++)
+		per_file += doc_file(d, &f->files[i])->apdus;
+	assert_int_equal(per_file + 3, d->apdus);
+	assert_true(d->total_seconds >= d->read_seconds);
+	pp_document_free(d);
+
+	/* A second read on the same reader (the kiosk's next applicant) counts
+	 * afresh. */
+	assert_int_equal(read_doc(&r, &f->key, NULL, &d, err, sizeof err), PP_OK);
+	assert_true(d->apdus <= 3 + 2 * N_FILES);
+	assert_all_files(f, d);
+	pp_document_free(d);
+	rig_close(&r);
+}
+
+/* What was read verifies: the SOD's signature chains to the PKI's CSCA and
+ * every data group's hash matches. */
+static void test_read_passes_pa(void **state)
+{
+	fx *f = *state;
+	rig r;
+	rig_open(&r, f->doc, NULL);
+	pp_document *d = NULL;
+	assert_int_equal(read_doc(&r, &f->key, NULL, &d, NULL, 0), PP_OK);
+
+	pa_trust *trust = NULL;
+	char err[256] = "";
+	assert_int_equal(pa_trust_load(f->pki, &trust, err, sizeof err), CRYPTO_OK);
+	pa_dg dgs[PA_MAX_DGS];
+	size_t n = 0;
+	for (int dg = 1; dg <= PP_MAX_DG; dg++)
+		if (d->dg[dg].present)
+			dgs[n++] = (pa_dg){ .number = dg, .data = d->dg[dg].data, .len = d->dg[dg].len };
+	assert_int_equal(n, 5);
+	pa_report rep;
+	assert_int_equal(pa_verify(trust, d->sod.data, d->sod.len, dgs, n, time(NULL), &rep, err, sizeof err),
+	                 CRYPTO_OK);
+	assert_int_equal(rep.sod_signature.status, PA_PASS);
+	assert_int_equal(rep.chain.status, PA_PASS);
+	for (size_t i = 0; i < rep.n_dgs; i++)
+		assert_int_equal(rep.dgs[i].hash.status, PA_PASS);
+	assert_true(rep.passed);
+	pa_trust_free(trust);
+	pp_document_free(d);
+	rig_close(&r);
+}
+
+/* ---- access control ----------------------------------------------------------- */
+
+static void test_wrong_key(void **state)
+{
+	fx *f = *state;
+	rig r;
+	rig_open(&r, f->doc, NULL);
+	pp_document sentinel;
+	pp_document *d = &sentinel;
+
+	pp_access_key wrong = f->key;
+	memcpy(wrong.birth_date, "880413", 7);
+	assert_int_equal(read_doc(&r, &wrong, NULL, &d, NULL, 0), PP_ERR_ACCESS_DENIED);
+	assert_ptr_equal(d, &sentinel); /* untouched on failure */
+	assert_true(pp_err_is_user(PP_ERR_ACCESS_DENIED));
+	vpass_stats st;
+	vpass_card_stats(r.card, &st);
+	assert_int_equal(st.bac_failed, 1);
+	assert_int_equal(st.bac_ok, 0);
+	assert_false(vpass_card_sm_active(r.card));
+
+	/* Another document number is no better. */
+	pp_access_key other = f->key;
+	snprintf(other.document_number, sizeof other.document_number, "X1234567");
+	assert_int_equal(read_doc(&r, &other, NULL, &d, NULL, 0), PP_ERR_ACCESS_DENIED);
+	vpass_card_stats(r.card, &st);
+	assert_int_equal(st.bac_failed, 2);
+
+	/* The applicant retypes the MRZ: the same chip now reads. */
+	assert_int_equal(read_doc(&r, &f->key, NULL, &d, NULL, 0), PP_OK);
+	assert_ptr_not_equal(d, &sentinel);
+	vpass_card_stats(r.card, &st);
+	assert_int_equal(st.bac_ok, 1);
+	assert_int_equal(st.bac_failed, 2);
+	assert_all_files(f, d);
+	pp_document_free(d);
+	rig_close(&r);
+}
+
+/* ---- length forms ----------------------------------------------------------------- */
+
+/* A chip without extended length on a reader that knows it: short reads
+ * from the start, nothing to fall back from. */
+static void test_short_only_chip(void **state)
+{
+	fx *f = *state;
+	rig r;
+	rig_open(&r, f->doc, &(vpass_options){ .short_only = true });
+	pp_document *d = NULL;
+	char err[256] = "";
+	assert_int_equal(read_doc(&r, &f->key, NULL, &d, err, sizeof err), PP_OK);
+	assert_all_files(f, d);
+	assert_false(d->extended_length);
+	assert_int_equal(r.spy.extended_apdus, 0);
+	assert_true(d->read_size <= SHORT_READ);
+	vpass_stats st;
+	vpass_card_stats(r.card, &st);
+	assert_int_equal(d->apdus, st.apdus);
+	pp_document_free(d);
+	rig_close(&r);
+}
+
+/* A reader that passes extended APDUs, a chip that refuses them (6700 in
+ * the clear, which ends its SM session): the reader falls back to short
+ * reads, redoes BAC, and still reads every byte. */
+static void test_short_only_chip_fallback(void **state)
+{
+	fx *f = *state;
+	rig r;
+	rig_open(&r, f->doc, &(vpass_options){ .short_only = true });
+	r.spy.claim_extended = true;
+	pp_document *d = NULL;
+	char err[256] = "";
+	pp_err e = read_doc(&r, &f->key, NULL, &d, err, sizeof err);
+	if (e != PP_OK)
+		fail_msg("read: %s (%s)", pp_strerror(e), err);
+	assert_all_files(f, d);
+	assert_false(d->extended_length);
+	assert_true(d->short_fallbacks >= 1);
+	assert_true(r.spy.extended_apdus >= 1);
+	assert_true(d->read_size <= SHORT_READ);
+	vpass_stats st;
+	vpass_card_stats(r.card, &st);
+	assert_int_equal(d->apdus, st.apdus);
+	assert_true(st.bac_ok >= 2); /* access control again after the refusal */
+	pp_document_free(d);
+	rig_close(&r);
+}
+
+/* The terminal told to use short APDUs only: none is extended and no read
+ * asks for more than fits one short protected answer. */
+static void test_terminal_short_only(void **state)
+{
+	fx *f = *state;
+	rig r;
+	rig_open(&r, f->doc, NULL);
+	pp_read_options opt = { .short_only = true };
+	pp_document *d = NULL;
+	char err[256] = "";
+	assert_int_equal(read_doc(&r, &f->key, &opt, &d, err, sizeof err), PP_OK);
+	assert_all_files(f, d);
+	assert_false(d->extended_length);
+	assert_int_equal(d->short_fallbacks, 0);
+	assert_int_equal(r.spy.extended_apdus, 0);
+	assert_true(r.spy.max_le_b0 <= SHORT_READ);
+	assert_true(d->read_size <= SHORT_READ);
+	unsigned long reads = 0;
+	for (int i = 0; i < N_FILES; i++)
+		reads += reads_needed(f->files[i].len, SHORT_READ);
+	assert_true(r.spy.reads_b0 + r.spy.reads_b1 >= reads);
+	assert_true(d->apdus >= 3 + N_FILES + reads);
+	pp_document_free(d);
+	rig_close(&r);
+}
+
+/* A chip that answers at most 100 bytes per READ BINARY: the reader goes on
+ * from where the chip stopped. */
+static void test_chip_answers_little(void **state)
+{
+	fx *f = *state;
+	rig r;
+	rig_open(&r, f->doc, &(vpass_options){ .max_response_data = 100 });
+	pp_document *d = NULL;
+	char err[256] = "";
+	pp_err e = read_doc(&r, &f->key, NULL, &d, err, sizeof err);
+	if (e != PP_OK)
+		fail_msg("read: %s (%s)", pp_strerror(e), err);
+	assert_all_files(f, d);
+	unsigned long reads = 0;
+	for (int i = 0; i < N_FILES; i++)
+		reads += reads_needed(f->files[i].len, 100);
+	assert_true(r.spy.reads_b0 + r.spy.reads_b1 >= reads);
+	assert_true(d->apdus >= 3 + N_FILES + reads);
+	pp_document_free(d);
+
+	/* The same with short APDUs: 100 is under the short size too. */
+	spy_clear(&r.spy);
+	pp_read_options opt = { .short_only = true };
+	assert_int_equal(read_doc(&r, &f->key, &opt, &d, err, sizeof err), PP_OK);
+	assert_all_files(f, d);
+	pp_document_free(d);
+	rig_close(&r);
+}
+
+/* The caller's cap on a READ BINARY is honoured and is what read_size
+ * reports. */
+static void test_max_read_option(void **state)
+{
+	fx *f = *state;
+	rig r;
+	rig_open(&r, f->doc, NULL);
+	pp_read_options opt = { .max_read = 1000 };
+	pp_document *d = NULL;
+	assert_int_equal(read_doc(&r, &f->key, &opt, &d, NULL, 0), PP_OK);
+	assert_all_files(f, d);
+	assert_int_equal(d->read_size, 1000);
+	assert_true(r.spy.max_le_b0 <= 1000);
+	assert_true(r.spy.reads_b0 >= reads_needed(f->files[F_DG2].len, 1000));
+	pp_document_free(d);
+	rig_close(&r);
+}
+
+/* ---- a large DG2 (offsets past 32767: READ BINARY B1) ------------------------- */
+
+#define ICAO_DOCNO "L898902C"
+#define ICAO_DOB   "690806"
+#define ICAO_DOE   "940623"
+
+/* EF.COM, LDS 1.7, listing DG1 and DG2. */
+static const uint8_t com_dg1_dg2[] = {
+	0x60, 0x14, 0x5F, 0x01, 0x04, 0x30, 0x31, 0x30, 0x37, 0x5F, 0x36,
+	0x06, 0x30, 0x34, 0x30, 0x30, 0x30, 0x30, 0x5C, 0x02, 0x61, 0x75,
+};
+
+/* A DG1 with a well-formed header: 61 5B 5F1F 58 <88 bytes>. */
+static void make_dg1(uint8_t out[93])
+{
+	out[0] = 0x61;
+	out[1] = 0x5B;
+	out[2] = 0x5F;
+	out[3] = 0x1F;
+	out[4] = 0x58;
+	memset(out + 5, '<', 88);
+	memcpy(out + 5, "P<UTOERIKSSON<<ANNA<MARIA", 25);
+}
+
+static const pp_access_key icao_key = { ICAO_DOCNO, ICAO_DOB, ICAO_DOE };
+
+static vpass_doc *small_doc(const uint8_t *com, size_t com_len)
+{
+	vpass_doc *doc = NULL;
+	assert_int_equal(vpass_doc_new(&doc), VPASS_OK);
+	assert_int_equal(vpass_doc_set_access(doc, ICAO_DOCNO, ICAO_DOB, ICAO_DOE), VPASS_OK);
+	static const uint8_t sod[] = { 0x77, 0x03, 0x01, 0x02, 0x03 };
+	assert_int_equal(vpass_doc_add_file(doc, VPASS_FID_COM, com, com_len), VPASS_OK);
+	assert_int_equal(vpass_doc_add_file(doc, VPASS_FID_SOD, sod, sizeof sod), VPASS_OK);
+	return doc;
+}
+
+#define BIG_DG2_BODY 0x9C40 /* 40000: the file is 40004 bytes */
+
+static void test_large_dg2(void **state)
+{
+	(void)state;
+	vpass_doc *doc = small_doc(com_dg1_dg2, sizeof com_dg1_dg2);
+	uint8_t dg1[93];
+	make_dg1(dg1);
+	assert_int_equal(vpass_doc_add_file(doc, VPASS_FID_DG(1), dg1, sizeof dg1), VPASS_OK);
+	size_t len = 4 + BIG_DG2_BODY;
+	uint8_t *dg2 = malloc(len);
+	assert_non_null(dg2);
+	dg2[0] = 0x75;
+	dg2[1] = 0x82;
+	dg2[2] = BIG_DG2_BODY >> 8;
+	dg2[3] = BIG_DG2_BODY & 0xFF;
+	uint32_t seed = 7;
+	for (size_t i = 4; i < len; i++) {
+		seed = seed * 1103515245u + 12345u;
+		dg2[i] = (uint8_t)(seed >> 16);
+	}
+	assert_int_equal(vpass_doc_add_file(doc, VPASS_FID_DG(2), dg2, len), VPASS_OK);
+
+	static const struct variant {
+		const char *what;
+		vpass_options chip;
+		pp_read_options opt;
+		bool needs_b1;
+	} variants[] = {
+		{ "extended, whole file at once", { 0 }, { 0 }, false },
+		{ "chip answers 20000 bytes at most", { .max_response_data = 20000 }, { 0 }, true },
+		{ "terminal short only", { 0 }, { .short_only = true }, true },
+		{ "chip short only", { .short_only = true }, { 0 }, true },
+		{ "chip answers 100 bytes at most", { .max_response_data = 100 }, { .short_only = true }, true },
+	};
+	for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
+		rig r;
+		rig_open(&r, doc, &variants[v].chip);
+		pp_document *d = NULL;
+		char err[256] = "";
+		pp_err e = read_doc(&r, &icao_key, &variants[v].opt, &d, err, sizeof err);
+		if (e != PP_OK)
+			fail_msg("%s: %s (%s)", variants[v].what, pp_strerror(e), err);
+		assert_same(&d->dg[2], dg2, len, "DG2");
+		assert_same(&d->dg[1], dg1, sizeof dg1, "DG1");
+		assert_same(&d->com, com_dg1_dg2, sizeof com_dg1_dg2, "EF.COM");
+		if (variants[v].needs_b1 && r.spy.reads_b1 == 0)
+			fail_msg("%s: no READ BINARY B1 for offsets past 32767", variants[v].what);
+		if (!variants[v].needs_b1)
+			assert_true(d->dg[2].apdus <= 2);
+		pp_document_free(d);
+		rig_close(&r);
+	}
+	free(dg2);
+	vpass_doc_free(doc);
+}
+
+/* ---- transient errors ------------------------------------------------------------- */
+
+static void test_transient_retried(void **state)
+{
+	fx *f = *state;
+	for (unsigned n = 1; n <= 3; n++) {
+		rig r;
+		rig_open(&r, f->doc, &(vpass_options){ .fail_reads = n });
+		pp_document *d = NULL;
+		char err[256] = "";
+		assert_int_equal(read_doc(&r, &f->key, NULL, &d, err, sizeof err), PP_OK);
+		assert_int_equal(d->retried_reads, n);
+		assert_int_equal(d->short_fallbacks, 0);
+		assert_true(d->extended_length);
+		assert_all_files(f, d);
+		pp_document_free(d);
+		rig_close(&r);
+	}
+	/* Short reads retry the same way. */
+	rig r;
+	rig_open(&r, f->doc, &(vpass_options){ .fail_reads = 3 });
+	pp_read_options opt = { .short_only = true };
+	pp_document *d = NULL;
+	assert_int_equal(read_doc(&r, &f->key, &opt, &d, NULL, 0), PP_OK);
+	assert_int_equal(d->retried_reads, 3);
+	assert_all_files(f, d);
+	pp_document_free(d);
+	rig_close(&r);
+}
+
+/* One failure more than the retries on an extended read: the reader takes
+ * it for a refused size and goes on with short reads (what reader.c does). */
+static void test_transient_then_short(void **state)
+{
+	fx *f = *state;
+	rig r;
+	rig_open(&r, f->doc, &(vpass_options){ .fail_reads = 4 });
+	pp_document *d = NULL;
+	char err[256] = "";
+	assert_int_equal(read_doc(&r, &f->key, NULL, &d, err, sizeof err), PP_OK);
+	assert_int_equal(d->retried_reads, 3);
+	assert_int_equal(d->short_fallbacks, 1);
+	assert_false(d->extended_length);
+	assert_all_files(f, d);
+	pp_document_free(d);
+	rig_close(&r);
+}
+
+/* Arms the chip from the progress callback once the read has reached
+ * `at` bytes in all. */
+typedef struct arm {
+	vpass_card *card;
+	size_t at;
+	bool done;
+	vpass_options opts;   /* applied on top of the card's options */
+	bool fail, corrupt;
+} arm;
+
+static void arm_progress(size_t bytes_read, size_t bytes_expected, void *user)
+{
+	(void)bytes_expected;
+	arm *a = user;
+	if (a->done || bytes_read < a->at)
+		return;
+	vpass_options o;
+	vpass_card_get_options(a->card, &o);
+	if (a->fail)
+		o.fail_reads = a->opts.fail_reads;
+	if (a->corrupt)
+		o.corrupt_mac = true;
+	vpass_card_set_options(a->card, &o);
+	a->done = true;
+}
+
+/* More failures than retries in the middle of DG2 (short reads, so no
+ * fallback): the read goes on and DG2 is recorded as failed, with an error
+ * naming the file and the offset. */
+static void test_transient_exhausted_dg(void **state)
+{
+	fx *f = *state;
+	rig r;
+	rig_open(&r, f->doc, &(vpass_options){ .max_response_data = 100 });
+	size_t before_dg2 = f->files[F_COM].len + f->files[F_SOD].len + f->files[F_DG1].len;
+	arm a = { .card = r.card, .at = before_dg2 + 200, .fail = true, .opts = { .fail_reads = 4 } };
+	pp_read_options opt = { .short_only = true, .progress = arm_progress, .progress_user = &a };
+	pp_document *d = NULL;
+	char err[256] = "";
+	pp_err e = read_doc(&r, &f->key, &opt, &d, err, sizeof err);
+	assert_true(a.done);
+	/* What reader.c does: the document is returned, DG2 marked failed. */
+	assert_int_equal(e, PP_OK);
+	assert_false(d->dg[2].present);
+	assert_int_equal(d->dg[2].err, PP_ERR_STATUS);
+	assert_int_equal(d->dg[2].sw, 0x6F00);
+	assert_null(d->dg[2].data);
+	assert_int_equal(d->retried_reads, 3);
+	if (!strstr(err, "DG2") || !strstr(err, "offset 200"))
+		fail_msg("error text does not name DG2 at offset 200: \"%s\"", err);
+	/* The other files are whole. */
+	for (int i = 0; i < N_FILES; i++)
+		if (i != F_DG2)
+			assert_same(doc_file(d, &f->files[i]), f->files[i].data, f->files[i].len, f->files[i].name);
+	pp_document_free(d);
+	rig_close(&r);
+}
+
+/* More failures than retries on EF.COM: the read fails, and the error says
+ * what happened (reading EF.COM at offset 0, status 6F00), not that the
+ * file does not exist. */
+static void test_transient_exhausted_com(void **state)
+{
+	fx *f = *state;
+	rig r;
+	rig_open(&r, f->doc, &(vpass_options){ .fail_reads = 4 });
+	pp_read_options opt = { .short_only = true };
+	pp_document sentinel;
+	pp_document *d = &sentinel;
+	char err[256] = "";
+	assert_int_equal(read_doc(&r, &f->key, &opt, &d, err, sizeof err), PP_ERR_STATUS);
+	assert_ptr_equal(d, &sentinel);
+	if (!strstr(err, "EF.COM") || !strstr(err, "offset 0") || strstr(err, "no such file"))
+		fail_msg("error text should name EF.COM at offset 0 with its status, got \"%s\"", err);
+	rig_close(&r);
+}
+
+/* ---- removal ---------------------------------------------------------------------- */
+
+/* Take the document away after each possible number of commands: every
+ * read ends in PP_ERR_REMOVED with nothing returned, and the chip, put
+ * back, reads whole. */
+static void removal_sweep(fx *f, const char *what, const vpass_options *chip, bool claim_extended,
+                          const pp_read_options *opt)
+{
+	rig r;
+	rig_open(&r, f->doc, chip);
+	r.spy.claim_extended = claim_extended;
+	pp_document *d = NULL;
+	char err[256] = "";
+	assert_int_equal(read_doc(&r, &f->key, opt, &d, err, sizeof err), PP_OK);
+	unsigned long total = d->apdus;
+	pp_document_free(d);
+	assert_true(total > 3);
+
+	for (unsigned long n = 1; n <= total; n++) {
+		vpass_card_insert(r.card);
+		vpass_options o = *chip;
+		o.remove_after = n;
+		vpass_card_set_options(r.card, &o);
+		pp_document sentinel;
+		d = &sentinel;
+		pp_err e = read_doc(&r, &f->key, opt, &d, err, sizeof err);
+		if (n < total) {
+			if (e != PP_ERR_REMOVED)
+				fail_msg("%s: removed after %lu of %lu commands: %s (%s)", what, n, total,
+				         pp_strerror(e), err);
+			assert_ptr_equal(d, &sentinel);
+			assert_false(vpass_card_present(r.card));
+		} else {
+			if (e != PP_OK)
+				fail_msg("%s: all %lu commands answered: %s (%s)", what, total, pp_strerror(e), err);
+			assert_all_files(f, d);
+			pp_document_free(d);
+		}
+	}
+	/* Gone before the first command: no document on the reader. */
+	vpass_card_set_options(r.card, chip);
+	vpass_card_remove(r.card);
+	pp_document sentinel;
+	d = &sentinel;
+	assert_int_equal(read_doc(&r, &f->key, opt, &d, err, sizeof err), PP_ERR_NO_CARD);
+	assert_ptr_equal(d, &sentinel);
+	/* Placed again: reads. */
+	vpass_card_insert(r.card);
+	assert_int_equal(read_doc(&r, &f->key, opt, &d, err, sizeof err), PP_OK);
+	assert_all_files(f, d);
+	pp_document_free(d);
+	rig_close(&r);
+}
+
+static void test_removal(void **state)
+{
+	fx *f = *state;
+	removal_sweep(f, "extended", &(vpass_options){ 0 }, false, NULL);
+	removal_sweep(f, "chip short only behind an extended reader", &(vpass_options){ .short_only = true }, true,
+	              NULL);
+	removal_sweep(f, "chip answers 1000 bytes, one transient failure",
+	              &(vpass_options){ .max_response_data = 1000, .fail_reads = 1 }, false, NULL);
+	removal_sweep(f, "terminal short only, chip answers 2000 bytes", &(vpass_options){ .max_response_data = 2000 },
+	              false, &(pp_read_options){ .short_only = true, .max_read = 200 });
+}
+
+/* ---- secure messaging ------------------------------------------------------------- */
+
+static void test_corrupt_mac(void **state)
+{
+	fx *f = *state;
+	rig r;
+	rig_open(&r, f->doc, &(vpass_options){ .corrupt_mac = true });
+	pp_document sentinel;
+	pp_document *d = &sentinel;
+	char err[256] = "";
+	assert_int_equal(read_doc(&r, &f->key, NULL, &d, err, sizeof err), PP_ERR_SM);
+	assert_ptr_equal(d, &sentinel);
+	rig_close(&r);
+
+	/* A wrong MAC in the middle of DG2 is no more acceptable. */
+	rig_open(&r, f->doc, &(vpass_options){ .max_response_data = 500 });
+	size_t before_dg2 = f->files[F_COM].len + f->files[F_SOD].len + f->files[F_DG1].len;
+	arm a = { .card = r.card, .at = before_dg2 + 1000, .corrupt = true };
+	pp_read_options opt = { .progress = arm_progress, .progress_user = &a };
+	assert_int_equal(read_doc(&r, &f->key, &opt, &d, err, sizeof err), PP_ERR_SM);
+	assert_true(a.done);
+	assert_ptr_equal(d, &sentinel);
+	rig_close(&r);
+}
+
+/* ---- malformed and missing files ------------------------------------------------- */
+
+static void test_truncated_dg1(void **state)
+{
+	(void)state;
+	static const uint8_t com_dg1[] = {
+		0x60, 0x13, 0x5F, 0x01, 0x04, 0x30, 0x31, 0x30, 0x37, 0x5F, 0x36,
+		0x06, 0x30, 0x34, 0x30, 0x30, 0x30, 0x30, 0x5C, 0x01, 0x61,
+	};
+	vpass_doc *doc = small_doc(com_dg1, sizeof com_dg1);
+	uint8_t dg1[93];
+	make_dg1(dg1);
+	/* The header announces 93 bytes; the chip holds 30. */
+	assert_int_equal(vpass_doc_add_file(doc, VPASS_FID_DG(1), dg1, 30), VPASS_OK);
+
+	static const pp_read_options opts[] = { { 0 }, { .short_only = true }, { .max_read = 10 } };
+	for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
+		rig r;
+		rig_open(&r, doc, NULL);
+		pp_document sentinel;
+		pp_document *d = &sentinel;
+		char err[256] = "";
+		assert_int_equal(read_doc(&r, &icao_key, &opts[i], &d, err, sizeof err), PP_ERR_PARSE);
+		assert_ptr_equal(d, &sentinel);
+		if (!strstr(err, "DG1") || !strstr(err, "truncated"))
+			fail_msg("error text does not name DG1 as truncated: \"%s\"", err);
+		rig_close(&r);
+	}
+	vpass_doc_free(doc);
+}
+
+/* A copy of `src` without the file `skip`. */
+static vpass_doc *doc_without(const vpass_doc *src, uint16_t skip)
+{
+	vpass_doc *doc = NULL;
+	assert_int_equal(vpass_doc_new(&doc), VPASS_OK);
+	assert_int_equal(vpass_doc_set_access(doc, vpass_doc_number(src), vpass_doc_birth_date(src),
+	                                      vpass_doc_expiry_date(src)),
+	                 VPASS_OK);
+	static const uint16_t fids[] = {
+		VPASS_FID_COM, VPASS_FID_SOD, VPASS_FID_DG(1), VPASS_FID_DG(2),
+		VPASS_FID_DG(11), VPASS_FID_DG(12), VPASS_FID_DG(15),
+	};
+	for (size_t i = 0; i < sizeof fids / sizeof fids[0]; i++) {
+		const uint8_t *data;
+		size_t len;
+		if (fids[i] == skip || !vpass_doc_file(src, fids[i], &data, &len))
+			continue;
+		assert_int_equal(vpass_doc_add_file(doc, fids[i], data, len), VPASS_OK);
+	}
+	return doc;
+}
+
+static void test_listed_but_absent(void **state)
+{
+	fx *f = *state;
+	vpass_doc *doc = doc_without(f->doc, VPASS_FID_DG(11));
+	rig r;
+	rig_open(&r, doc, NULL);
+	pp_document *d = NULL;
+	char err[256] = "";
+	assert_int_equal(read_doc(&r, &f->key, NULL, &d, err, sizeof err), PP_OK);
+	assert_true(d->listed[11]);
+	assert_false(d->dg[11].present);
+	assert_int_equal(d->dg[11].err, PP_ERR_FILE_NOT_FOUND);
+	assert_int_equal(d->dg[11].sw, 0x6A82);
+	assert_null(d->dg[11].data);
+	for (int i = 0; i < N_FILES; i++)
+		if (i != F_DG11)
+			assert_same(doc_file(d, &f->files[i]), f->files[i].data, f->files[i].len, f->files[i].name);
+	pp_document_free(d);
+	rig_close(&r);
+	vpass_doc_free(doc);
+}
+
+/* A card that is not a passport: the eMRTD application is not there. The
+ * virtual chip selects the AID whatever files it holds, so the spy plays a
+ * card without it. */
+static void test_not_emrtd(void **state)
+{
+	fx *f = *state;
+	rig r;
+	rig_open(&r, f->doc, NULL);
+	r.spy.not_emrtd = true;
+	pp_document sentinel;
+	pp_document *d = &sentinel;
+	char err[256] = "";
+	assert_int_equal(read_doc(&r, &f->key, NULL, &d, err, sizeof err), PP_ERR_NOT_EMRTD);
+	assert_ptr_equal(d, &sentinel);
+	assert_non_null(strstr(err, "6A82"));
+	assert_int_equal(r.spy.apdus, 1); /* nothing after the refused SELECT */
+	rig_close(&r);
+}
+
+/* A chip with BAC but no files at all: access control succeeds and the
+ * read fails on EF.COM, which it does not have. */
+static void test_empty_chip(void **state)
+{
+	(void)state;
+	vpass_doc *doc = NULL;
+	assert_int_equal(vpass_doc_new(&doc), VPASS_OK);
+	assert_int_equal(vpass_doc_set_access(doc, ICAO_DOCNO, ICAO_DOB, ICAO_DOE), VPASS_OK);
+	rig r;
+	rig_open(&r, doc, NULL);
+	pp_document sentinel;
+	pp_document *d = &sentinel;
+	char err[256] = "";
+	assert_int_equal(read_doc(&r, &icao_key, NULL, &d, err, sizeof err), PP_ERR_FILE_NOT_FOUND);
+	assert_ptr_equal(d, &sentinel);
+	assert_non_null(strstr(err, "EF.COM"));
+	rig_close(&r);
+	vpass_doc_free(doc);
+}
+
+/* ---- progress ---------------------------------------------------------------------- */
+
+typedef struct progress_log {
+	size_t calls;
+	size_t last_read, last_expected;
+	bool decreased;
+	bool over;           /* bytes_read > bytes_expected in some call */
+} progress_log;
+
+static void log_progress(size_t bytes_read, size_t bytes_expected, void *user)
+{
+	progress_log *p = user;
+	if (p->calls && (bytes_read < p->last_read || bytes_expected < p->last_expected))
+		p->decreased = true;
+	if (bytes_read > bytes_expected)
+		p->over = true;
+	p->calls++;
+	p->last_read = bytes_read;
+	p->last_expected = bytes_expected;
+}
+
+static void test_progress(void **state)
+{
+	fx *f = *state;
+	static const struct {
+		vpass_options chip;
+		pp_read_options opt;
+	} variants[] = {
+		{ { 0 }, { 0 } },
+		{ { .max_response_data = 100 }, { 0 } },
+		{ { 0 }, { .short_only = true } },
+	};
+	for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
+		rig r;
+		rig_open(&r, f->doc, &variants[v].chip);
+		progress_log p = { 0 };
+		pp_read_options opt = variants[v].opt;
+		opt.progress = log_progress;
+		opt.progress_user = &p;
+		pp_document *d = NULL;
+		assert_int_equal(read_doc(&r, &f->key, &opt, &d, NULL, 0), PP_OK);
+		assert_true(p.calls >= N_FILES);
+		assert_false(p.decreased);
+		assert_false(p.over);
+		assert_int_equal(p.last_read, f->total);
+		assert_int_equal(p.last_expected, f->total);
+		pp_document_free(d);
+		rig_close(&r);
+	}
+}
+
+/* A chip whose file is longer than its TLV (padding after the data group,
+ * as some chips have): the reader returns the TLV, and its progress never
+ * claims more bytes than it expects. */
+static void test_trailing_padding(void **state)
+{
+	(void)state;
+	vpass_doc *doc = small_doc(com_dg1_dg2, sizeof com_dg1_dg2);
+	uint8_t dg1[93 + 32];
+	make_dg1(dg1);
+	memset(dg1 + 93, 0xFF, 32);
+	assert_int_equal(vpass_doc_add_file(doc, VPASS_FID_DG(1), dg1, sizeof dg1), VPASS_OK);
+	uint8_t dg2[4 + 600];
+	dg2[0] = 0x75;
+	dg2[1] = 0x82;
+	dg2[2] = 600 >> 8;
+	dg2[3] = 600 & 0xFF;
+	memset(dg2 + 4, 0x42, 600);
+	assert_int_equal(vpass_doc_add_file(doc, VPASS_FID_DG(2), dg2, sizeof dg2), VPASS_OK);
+
+	rig r;
+	rig_open(&r, doc, NULL);
+	progress_log p = { 0 };
+	pp_read_options opt = { .progress = log_progress, .progress_user = &p };
+	pp_document *d = NULL;
+	char err[256] = "";
+	assert_int_equal(read_doc(&r, &icao_key, &opt, &d, err, sizeof err), PP_OK);
+	assert_same(&d->dg[1], dg1, 93, "DG1");
+	assert_same(&d->dg[2], dg2, sizeof dg2, "DG2");
+	size_t total = sizeof com_dg1_dg2 + 5 + 93 + sizeof dg2;
+	if (p.over || p.last_read != total || p.last_expected != total)
+		fail_msg("progress ended at %zu of %zu bytes (files hold %zu)", p.last_read, p.last_expected, total);
+	pp_document_free(d);
+	rig_close(&r);
+	vpass_doc_free(doc);
+}
+
+/* ---- arguments ---------------------------------------------------------------------- */
+
+static void test_arguments(void **state)
+{
+	fx *f = *state;
+	rig r;
+	rig_open(&r, f->doc, NULL);
+	pp_document *d = NULL;
+	assert_int_equal(pp_read_document(NULL, &f->key, NULL, &d, NULL, 0), PP_ERR_ARG);
+	assert_int_equal(pp_read_document(r.t, NULL, NULL, &d, NULL, 0), PP_ERR_ARG);
+	assert_int_equal(pp_read_document(r.t, &f->key, NULL, NULL, NULL, 0), PP_ERR_ARG);
+	assert_null(d);
+	assert_int_equal(r.spy.apdus, 0);
+	pp_document_free(NULL);
+	assert_true(pp_dg_readable(1) && pp_dg_readable(16));
+	assert_false(pp_dg_readable(3) || pp_dg_readable(4) || pp_dg_readable(0) || pp_dg_readable(17));
+	rig_close(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_whole_read),
+		cmocka_unit_test(test_read_passes_pa),
+		cmocka_unit_test(test_wrong_key),
+		cmocka_unit_test(test_short_only_chip),
+		cmocka_unit_test(test_short_only_chip_fallback),
+		cmocka_unit_test(test_terminal_short_only),
+		cmocka_unit_test(test_chip_answers_little),
+		cmocka_unit_test(test_max_read_option),
+		cmocka_unit_test(test_large_dg2),
+		cmocka_unit_test(test_transient_retried),
+		cmocka_unit_test(test_transient_then_short),
+		cmocka_unit_test(test_transient_exhausted_dg),
+		cmocka_unit_test(test_transient_exhausted_com),
+		cmocka_unit_test(test_removal),
+		cmocka_unit_test(test_corrupt_mac),
+		cmocka_unit_test(test_truncated_dg1),
+		cmocka_unit_test(test_listed_but_absent),
+		cmocka_unit_test(test_not_emrtd),
+		cmocka_unit_test(test_empty_chip),
+		cmocka_unit_test(test_progress),
+		cmocka_unit_test(test_trailing_padding),
+		cmocka_unit_test(test_arguments),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
