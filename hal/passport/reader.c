@@ -281,9 +281,16 @@ static pp_err read_file(session *s, const char *name, pp_file *f)
 		e = read_binary(s, data.len, want, &data, &sw);
 		f->apdus++;
 		if (e == PP_ERR_COMM && s->extended && want > SHORT_READ_MAX) {
-			/* The reader (not the chip) refused the large APDU. */
+			/* The reader (not the chip) refused the large APDU. The
+			 * command was wrapped, so our send sequence counter moved
+			 * on while the chip's did not: start secure messaging
+			 * afresh before going on with short reads. */
 			s->extended = false;
 			s->doc->short_fallbacks++;
+			if ((e = reestablish(s)) != PP_OK) {
+				set_err(s, "re-establishing access control to read %s", name);
+				break;
+			}
 			continue;
 		}
 		if (e != PP_OK) {
@@ -342,9 +349,9 @@ static pp_err read_file(session *s, const char *name, pp_file *f)
 			total = len;
 			s->progress_expected += total;
 		}
-		report_progress(s, data.len - before);
 		if (data.len > total)
-			data.len = total; /* the chip answered more than the file holds */
+			data.len = total; /* padding after the file's last object */
+		report_progress(s, data.len - before);
 	}
 	if (!buf_ok(&data) && e == PP_OK)
 		e = PP_ERR_NOMEM;
@@ -369,11 +376,17 @@ static pp_err read_ef(session *s, uint16_t fid, const char *name, pp_file *f)
 	if (e == PP_OK && sw != SW_OK) {
 		f->sw = sw;
 		f->err = sw == SW_FILE_NOT_FOUND ? PP_ERR_FILE_NOT_FOUND : PP_ERR_STATUS;
-		e = PP_OK;
+		if (sw != SW_FILE_NOT_FOUND && sw != SW_SECURITY_STATUS) {
+			e = PP_ERR_STATUS;
+			set_err(s, "selecting %s: status %04X", name, sw);
+		}
 	} else if (e == PP_OK) {
 		e = read_file(s, name, f);
-		if (e == PP_ERR_FILE_NOT_FOUND || e == PP_ERR_STATUS)
-			e = PP_OK; /* recorded in f->err */
+		/* A file the chip does not have, or keeps behind another access
+		 * control, is recorded in f; any other failure ends the read, so
+		 * a data group that could not be read is never passed over. */
+		if (e == PP_ERR_FILE_NOT_FOUND || (e == PP_ERR_STATUS && f->sw == SW_SECURITY_STATUS))
+			e = PP_OK;
 	} else {
 		set_err(s, "selecting %s", name);
 	}
@@ -421,7 +434,8 @@ static pp_err read_all(session *s, const pp_access_key *key)
 	if (e != PP_OK)
 		return e;
 	if (!doc->com.present) {
-		set_err(s, "reading EF.COM: the chip has no such file");
+		if (doc->com.err == PP_ERR_FILE_NOT_FOUND)
+			set_err(s, "reading EF.COM: the chip has no such file");
 		return doc->com.err;
 	}
 	lds_com com;

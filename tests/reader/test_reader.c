@@ -41,6 +41,10 @@ typedef struct spy {
 	vpass_card *card;
 	bool claim_extended;   /* a reader that passes extended APDUs */
 	bool not_emrtd;        /* answer SELECT of the eMRTD AID with 6A82 */
+	size_t reader_max_response; /* an extended reader with this buffer; a
+	                               longer answer is a link error */
+	bool refuse_extended;  /* claims extended length, yet fails every
+	                          extended command without sending it */
 	unsigned long apdus;
 	unsigned long extended_apdus;
 	unsigned long reads_b0;
@@ -81,6 +85,8 @@ static pp_err spy_transmit(void *priv, const uint8_t *cmd, size_t len, uint8_t *
 	if (apdu_decode(cmd, len, &a) == CRYPTO_OK) {
 		if (a.extended)
 			s->extended_apdus++;
+		if (a.extended && s->refuse_extended)
+			return PP_ERR_COMM;
 		if (s->not_emrtd && a.cla == 0x00 && a.ins == 0xA4 && a.p1 == 0x04) {
 			/* A bank card: no such application. */
 			resp[0] = 0x6A;
@@ -99,7 +105,10 @@ static pp_err spy_transmit(void *priv, const uint8_t *cmd, size_t len, uint8_t *
 				s->reads_b1++;
 		}
 	}
-	return pp_transport_transmit(s->inner, cmd, len, resp, cap, ret_len);
+	pp_err e = pp_transport_transmit(s->inner, cmd, len, resp, cap, ret_len);
+	if (e == PP_OK && s->reader_max_response && *ret_len > s->reader_max_response)
+		return PP_ERR_COMM;
+	return e;
 }
 
 static pp_err spy_card_present(void *priv, bool *ret)
@@ -115,6 +124,10 @@ static pp_err spy_capabilities(void *priv, pp_transport_caps *ret)
 	if (e == PP_OK && s->claim_extended)
 		*ret = (pp_transport_caps){ .extended_length = true, .max_command = APDU_MAX_COMMAND,
 			                    .max_response = APDU_MAX_RESPONSE };
+	if (e == PP_OK && s->reader_max_response) {
+		ret->extended_length = true;
+		ret->max_response = s->reader_max_response;
+	}
 	return e;
 }
 
@@ -279,6 +292,34 @@ static pp_err read_doc(rig *r, const pp_access_key *key, const pp_read_options *
                        char *err, size_t errlen)
 {
 	return pp_read_document(r->t, key, opt, ret, err, errlen);
+}
+
+/* Arms the chip from the progress callback once the read has reached
+ * `at` bytes in all. */
+typedef struct arm {
+	vpass_card *card;
+	size_t at;
+	bool done;
+	vpass_options opts;   /* applied on top of the card's options */
+	bool fail, corrupt, short_only;
+} arm;
+
+static void arm_progress(size_t bytes_read, size_t bytes_expected, void *user)
+{
+	(void)bytes_expected;
+	arm *a = user;
+	if (a->done || bytes_read < a->at)
+		return;
+	vpass_options o;
+	vpass_card_get_options(a->card, &o);
+	if (a->fail)
+		o.fail_reads = a->opts.fail_reads;
+	if (a->corrupt)
+		o.corrupt_mac = true;
+	if (a->short_only)
+		o.short_only = true;
+	vpass_card_set_options(a->card, &o);
+	a->done = true;
 }
 
 /* ---- a whole read ------------------------------------------------------------ */
@@ -455,6 +496,53 @@ static void test_short_only_chip_fallback(void **state)
 	assert_true(st.bac_ok >= 2); /* access control again after the refusal */
 	pp_document_free(d);
 	rig_close(&r);
+
+	/* The chip starts refusing in the middle of DG2 (at offset 2000): the
+	 * reader redoes access control and goes on from there. */
+	rig_open(&r, f->doc, &(vpass_options){ .max_response_data = 1000 });
+	r.spy.claim_extended = true;
+	size_t before_dg2 = f->files[F_COM].len + f->files[F_SOD].len + f->files[F_DG1].len;
+	arm a = { .card = r.card, .at = before_dg2 + 2000, .short_only = true };
+	pp_read_options opt = { .progress = arm_progress, .progress_user = &a };
+	e = read_doc(&r, &f->key, &opt, &d, err, sizeof err);
+	if (e != PP_OK)
+		fail_msg("refusal mid-DG2: %s (%s)", pp_strerror(e), err);
+	assert_true(a.done);
+	assert_all_files(f, d);
+	assert_int_equal(d->short_fallbacks, 1);
+	assert_false(d->extended_length);
+	vpass_card_stats(r.card, &st);
+	assert_int_equal(st.bac_ok, 2);
+	pp_document_free(d);
+	rig_close(&r);
+}
+
+/* A reader that says it passes extended APDUs but fails them (the link
+ * error, not the chip, refuses): reader.c falls back to short reads for
+ * this case, and the read must still succeed. */
+static void test_reader_refuses_extended(void **state)
+{
+	fx *f = *state;
+	rig r;
+	rig_open(&r, f->doc, NULL);
+	r.spy.claim_extended = true;
+	r.spy.refuse_extended = true;
+	pp_document *d = NULL;
+	char err[256] = "";
+	pp_err e = read_doc(&r, &f->key, NULL, &d, err, sizeof err);
+	bool all = e == PP_OK;
+	for (int i = 0; all && i < N_FILES; i++) {
+		const pp_file *pf = doc_file(d, &f->files[i]);
+		all = pf->present && pf->len == f->files[i].len && !memcmp(pf->data, f->files[i].data, pf->len);
+	}
+	bool fell_back = e == PP_OK && d->short_fallbacks >= 1 && !d->extended_length;
+	if (e == PP_OK)
+		pp_document_free(d);
+	rig_close(&r); /* before any failure: no leak reports under ASan */
+	if (e != PP_OK)
+		fail_msg("read: %s (%s)", pp_strerror(e), err);
+	assert_true(all);
+	assert_true(fell_back);
 }
 
 /* The terminal told to use short APDUs only: none is extended and no read
@@ -624,6 +712,93 @@ static void test_large_dg2(void **state)
 	vpass_doc_free(doc);
 }
 
+/* A data group larger than one extended answer (100 KB): read in pieces,
+ * the later ones with B1, on a reader with the largest buffer and on one
+ * whose buffer holds 1 KB. */
+static void test_huge_dg2(void **state)
+{
+	(void)state;
+	vpass_doc *doc = small_doc(com_dg1_dg2, sizeof com_dg1_dg2);
+	uint8_t dg1[93];
+	make_dg1(dg1);
+	assert_int_equal(vpass_doc_add_file(doc, VPASS_FID_DG(1), dg1, sizeof dg1), VPASS_OK);
+	size_t body = 100000, len = 5 + body;
+	uint8_t *dg2 = malloc(len);
+	assert_non_null(dg2);
+	dg2[0] = 0x75;
+	dg2[1] = 0x83;
+	dg2[2] = (uint8_t)(body >> 16);
+	dg2[3] = (uint8_t)(body >> 8);
+	dg2[4] = (uint8_t)body;
+	for (size_t i = 5; i < len; i++)
+		dg2[i] = (uint8_t)(i * 31 + (i >> 9));
+	assert_int_equal(vpass_doc_add_file(doc, VPASS_FID_DG(2), dg2, len), VPASS_OK);
+
+	static const size_t buffers[] = { 0, 1024, 300 };
+	for (size_t i = 0; i < sizeof buffers / sizeof buffers[0]; i++) {
+		rig r;
+		rig_open(&r, doc, NULL);
+		r.spy.reader_max_response = buffers[i];
+		pp_document *d = NULL;
+		char err[256] = "";
+		pp_err e = read_doc(&r, &icao_key, NULL, &d, err, sizeof err);
+		if (e != PP_OK)
+			fail_msg("reader buffer %zu: %s (%s)", buffers[i], pp_strerror(e), err);
+		assert_same(&d->dg[2], dg2, len, "DG2");
+		assert_same(&d->dg[1], dg1, sizeof dg1, "DG1");
+		assert_true(r.spy.reads_b1 >= 1);
+		if (buffers[i] == 0) {
+			assert_true(d->extended_length);
+			assert_true(d->dg[2].apdus <= 3); /* SELECT, B0 of 64 KB, B1 for the rest */
+		} else {
+			assert_true(d->read_size + 37 <= buffers[i]);
+			assert_true(d->dg[2].apdus >= reads_needed(len, buffers[i]));
+		}
+		assert_int_equal(d->short_fallbacks, 0);
+		pp_document_free(d);
+		rig_close(&r);
+	}
+	free(dg2);
+	vpass_doc_free(doc);
+}
+
+/* Reads so small that a file's header takes several: the reader asks for
+ * more until it knows the length. */
+static void test_tiny_reads(void **state)
+{
+	(void)state;
+	vpass_doc *doc = small_doc(com_dg1_dg2, sizeof com_dg1_dg2);
+	uint8_t dg1[93];
+	make_dg1(dg1);
+	assert_int_equal(vpass_doc_add_file(doc, VPASS_FID_DG(1), dg1, sizeof dg1), VPASS_OK);
+	uint8_t dg2[4 + 300];
+	dg2[0] = 0x75;
+	dg2[1] = 0x82;
+	dg2[2] = 300 >> 8;
+	dg2[3] = 300 & 0xFF;
+	memset(dg2 + 4, 0x5A, 300);
+	assert_int_equal(vpass_doc_add_file(doc, VPASS_FID_DG(2), dg2, sizeof dg2), VPASS_OK);
+	for (size_t max = 1; max <= 4; max++) {
+		rig r;
+		rig_open(&r, doc, NULL);
+		pp_read_options opt = { .max_read = max };
+		pp_document *d = NULL;
+		char err[256] = "";
+		pp_err e = read_doc(&r, &icao_key, &opt, &d, err, sizeof err);
+		if (e != PP_OK)
+			fail_msg("max_read %zu: %s (%s)", max, pp_strerror(e), err);
+		assert_same(&d->dg[2], dg2, sizeof dg2, "DG2");
+		assert_same(&d->dg[1], dg1, sizeof dg1, "DG1");
+		assert_same(&d->com, com_dg1_dg2, sizeof com_dg1_dg2, "EF.COM");
+		assert_int_equal(d->read_size, max);
+		assert_true(r.spy.max_le_b0 <= max);
+		assert_true(d->dg[2].apdus >= reads_needed(sizeof dg2, max));
+		pp_document_free(d);
+		rig_close(&r);
+	}
+	vpass_doc_free(doc);
+}
+
 /* ---- transient errors ------------------------------------------------------------- */
 
 static void test_transient_retried(void **state)
@@ -638,6 +813,19 @@ static void test_transient_retried(void **state)
 		assert_int_equal(d->retried_reads, n);
 		assert_int_equal(d->short_fallbacks, 0);
 		assert_true(d->extended_length);
+		assert_all_files(f, d);
+		pp_document_free(d);
+		rig_close(&r);
+	}
+	/* More retries when asked for. */
+	for (unsigned n = 4; n <= 6; n++) {
+		rig r;
+		rig_open(&r, f->doc, &(vpass_options){ .fail_reads = n });
+		pp_read_options opt = { .retries = 6 };
+		pp_document *d = NULL;
+		assert_int_equal(read_doc(&r, &f->key, &opt, &d, NULL, 0), PP_OK);
+		assert_int_equal(d->retried_reads, n);
+		assert_int_equal(d->short_fallbacks, 0);
 		assert_all_files(f, d);
 		pp_document_free(d);
 		rig_close(&r);
@@ -672,35 +860,9 @@ static void test_transient_then_short(void **state)
 	rig_close(&r);
 }
 
-/* Arms the chip from the progress callback once the read has reached
- * `at` bytes in all. */
-typedef struct arm {
-	vpass_card *card;
-	size_t at;
-	bool done;
-	vpass_options opts;   /* applied on top of the card's options */
-	bool fail, corrupt;
-} arm;
-
-static void arm_progress(size_t bytes_read, size_t bytes_expected, void *user)
-{
-	(void)bytes_expected;
-	arm *a = user;
-	if (a->done || bytes_read < a->at)
-		return;
-	vpass_options o;
-	vpass_card_get_options(a->card, &o);
-	if (a->fail)
-		o.fail_reads = a->opts.fail_reads;
-	if (a->corrupt)
-		o.corrupt_mac = true;
-	vpass_card_set_options(a->card, &o);
-	a->done = true;
-}
-
 /* More failures than retries in the middle of DG2 (short reads, so no
- * fallback): the read goes on and DG2 is recorded as failed, with an error
- * naming the file and the offset. */
+ * fallback): the read fails — a data group that could not be read is never
+ * passed over — and the error names the file, the offset and the status. */
 static void test_transient_exhausted_dg(void **state)
 {
 	fx *f = *state;
@@ -709,24 +871,15 @@ static void test_transient_exhausted_dg(void **state)
 	size_t before_dg2 = f->files[F_COM].len + f->files[F_SOD].len + f->files[F_DG1].len;
 	arm a = { .card = r.card, .at = before_dg2 + 200, .fail = true, .opts = { .fail_reads = 4 } };
 	pp_read_options opt = { .short_only = true, .progress = arm_progress, .progress_user = &a };
-	pp_document *d = NULL;
+	pp_document sentinel;
+	pp_document *d = &sentinel;
 	char err[256] = "";
 	pp_err e = read_doc(&r, &f->key, &opt, &d, err, sizeof err);
 	assert_true(a.done);
-	/* What reader.c does: the document is returned, DG2 marked failed. */
-	assert_int_equal(e, PP_OK);
-	assert_false(d->dg[2].present);
-	assert_int_equal(d->dg[2].err, PP_ERR_STATUS);
-	assert_int_equal(d->dg[2].sw, 0x6F00);
-	assert_null(d->dg[2].data);
-	assert_int_equal(d->retried_reads, 3);
-	if (!strstr(err, "DG2") || !strstr(err, "offset 200"))
-		fail_msg("error text does not name DG2 at offset 200: \"%s\"", err);
-	/* The other files are whole. */
-	for (int i = 0; i < N_FILES; i++)
-		if (i != F_DG2)
-			assert_same(doc_file(d, &f->files[i]), f->files[i].data, f->files[i].len, f->files[i].name);
-	pp_document_free(d);
+	assert_int_equal(e, PP_ERR_STATUS);
+	assert_ptr_equal(d, &sentinel);
+	if (!strstr(err, "DG2") || !strstr(err, "offset 200") || !strstr(err, "6F00"))
+		fail_msg("error text does not name DG2 at offset 200 with 6F00: \"%s\"", err);
 	rig_close(&r);
 }
 
@@ -742,11 +895,12 @@ static void test_transient_exhausted_com(void **state)
 	pp_document sentinel;
 	pp_document *d = &sentinel;
 	char err[256] = "";
-	assert_int_equal(read_doc(&r, &f->key, &opt, &d, err, sizeof err), PP_ERR_STATUS);
+	pp_err e = read_doc(&r, &f->key, &opt, &d, err, sizeof err);
+	rig_close(&r); /* before any failure: no leak reports under ASan */
+	assert_int_equal(e, PP_ERR_STATUS);
 	assert_ptr_equal(d, &sentinel);
-	if (!strstr(err, "EF.COM") || !strstr(err, "offset 0") || strstr(err, "no such file"))
-		fail_msg("error text should name EF.COM at offset 0 with its status, got \"%s\"", err);
-	rig_close(&r);
+	if (!strstr(err, "EF.COM") || !strstr(err, "offset 0") || !strstr(err, "6F00") || strstr(err, "no such file"))
+		fail_msg("error text should name EF.COM at offset 0 with status 6F00, got \"%s\"", err);
 }
 
 /* ---- removal ---------------------------------------------------------------------- */
@@ -766,6 +920,7 @@ static void removal_sweep(fx *f, const char *what, const vpass_options *chip, bo
 	unsigned long total = d->apdus;
 	pp_document_free(d);
 	assert_true(total > 3);
+	print_message("removal sweep (%s): %lu commands\n", what, total);
 
 	for (unsigned long n = 1; n <= total; n++) {
 		vpass_card_insert(r.card);
@@ -1030,15 +1185,20 @@ static void test_trailing_padding(void **state)
 	pp_read_options opt = { .progress = log_progress, .progress_user = &p };
 	pp_document *d = NULL;
 	char err[256] = "";
-	assert_int_equal(read_doc(&r, &icao_key, &opt, &d, err, sizeof err), PP_OK);
-	assert_same(&d->dg[1], dg1, 93, "DG1");
-	assert_same(&d->dg[2], dg2, sizeof dg2, "DG2");
+	pp_err e = read_doc(&r, &icao_key, &opt, &d, err, sizeof err);
+	bool dg1_ok = e == PP_OK && d->dg[1].present && d->dg[1].len == 93 && !memcmp(d->dg[1].data, dg1, 93);
+	bool dg2_ok = e == PP_OK && d->dg[2].present && d->dg[2].len == sizeof dg2 &&
+	              !memcmp(d->dg[2].data, dg2, sizeof dg2);
+	if (e == PP_OK)
+		pp_document_free(d);
+	rig_close(&r); /* before any failure: no leak reports under ASan */
+	vpass_doc_free(doc);
+	assert_int_equal(e, PP_OK);
+	assert_true(dg1_ok); /* the TLV, without the padding */
+	assert_true(dg2_ok);
 	size_t total = sizeof com_dg1_dg2 + 5 + 93 + sizeof dg2;
 	if (p.over || p.last_read != total || p.last_expected != total)
 		fail_msg("progress ended at %zu of %zu bytes (files hold %zu)", p.last_read, p.last_expected, total);
-	pp_document_free(d);
-	rig_close(&r);
-	vpass_doc_free(doc);
 }
 
 /* ---- arguments ---------------------------------------------------------------------- */
@@ -1068,10 +1228,13 @@ int main(void)
 		cmocka_unit_test(test_wrong_key),
 		cmocka_unit_test(test_short_only_chip),
 		cmocka_unit_test(test_short_only_chip_fallback),
+		cmocka_unit_test(test_reader_refuses_extended),
 		cmocka_unit_test(test_terminal_short_only),
 		cmocka_unit_test(test_chip_answers_little),
 		cmocka_unit_test(test_max_read_option),
 		cmocka_unit_test(test_large_dg2),
+		cmocka_unit_test(test_huge_dg2),
+		cmocka_unit_test(test_tiny_reads),
 		cmocka_unit_test(test_transient_retried),
 		cmocka_unit_test(test_transient_then_short),
 		cmocka_unit_test(test_transient_exhausted_dg),
