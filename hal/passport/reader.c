@@ -41,7 +41,6 @@ typedef struct session {
 	const pp_read_options *opt;
 	size_t progress_done;
 	size_t progress_expected;
-	uint16_t last_sw;
 	char *err;
 	size_t errlen;
 	uint8_t resp[APDU_MAX_RESPONSE];
@@ -94,7 +93,6 @@ static pp_err exchange(session *s, const apdu *cmd, buf *out, uint16_t *ret_sw)
 	if (n < 2)
 		return PP_ERR_COMM;
 	uint16_t sw = apdu_sw(s->resp, n);
-	s->last_sw = sw;
 	if (!s->secure) {
 		buf_append(out, s->resp, n - 2);
 		*ret_sw = sw;
@@ -132,8 +130,7 @@ static pp_err select_application(session *s)
 	if (e != PP_OK)
 		return e;
 	if (sw != SW_OK) {
-		if (s->err && s->errlen)
-			snprintf(s->err, s->errlen, "selecting the eMRTD application: status %04X", sw);
+		set_err(s, "selecting the eMRTD application: status %04X", sw);
 		return PP_ERR_NOT_EMRTD;
 	}
 	return PP_OK;
@@ -143,8 +140,7 @@ static pp_err run_bac(session *s, const pp_access_key *key)
 {
 	bac_keys keys;
 	if (bac_keys_from_mrz(key->document_number, key->birth_date, key->expiry_date, &keys) != CRYPTO_OK) {
-		if (s->err && s->errlen)
-			snprintf(s->err, s->errlen, "the MRZ data cannot form an access key");
+		set_err(s, "the MRZ data cannot form an access key");
 		return PP_ERR_ARG;
 	}
 	apdu challenge = { .cla = 0x00, .ins = 0x84, .le = 8 };
@@ -152,8 +148,7 @@ static pp_err run_bac(session *s, const pp_access_key *key)
 	uint16_t sw = 0;
 	pp_err e = exchange(s, &challenge, &out, &sw);
 	if (e == PP_OK && (sw != SW_OK || out.len != 8)) {
-		if (s->err && s->errlen)
-			snprintf(s->err, s->errlen, "GET CHALLENGE: status %04X", sw);
+		set_err(s, "GET CHALLENGE: status %04X", sw);
 		e = PP_ERR_STATUS;
 	}
 	if (e != PP_OK) {
@@ -441,8 +436,7 @@ static pp_err read_all(session *s, const pp_access_key *key)
 	lds_com com;
 	lds_err le = lds_com_parse(doc->com.data, doc->com.len, &com);
 	if (le != LDS_OK) {
-		if (s->err && s->errlen)
-			snprintf(s->err, s->errlen, "EF.COM: %s", lds_strerror(le));
+		set_err(s, "EF.COM: %s", lds_strerror(le));
 		return PP_ERR_PARSE;
 	}
 	for (size_t i = 0; i < com.n_files; i++)
