@@ -30,7 +30,7 @@ if [ -z "${inside:-}" ]; then
 	command -v pcscd >/dev/null || { echo "sandbox.sh: pcscd is not installed (apt-get install pcscd vsmartcard-vpcd)" >&2; exit 2; }
 	driver=/usr/lib/pcsc/drivers/serial/libifdvpcd.so
 	[ -e "$driver" ] || { echo "sandbox.sh: the vpcd reader driver is missing ($driver; apt-get install vsmartcard-vpcd)" >&2; exit 2; }
-	exec unshare --net --mount --pid --fork -- "$0" --inside --port "$port" --log "$log" -- "$@"
+	exec unshare --net --mount --pid --fork --mount-proc -- "$0" --inside --port "$port" --log "$log" -- "$@"
 fi
 
 ip link set lo up

@@ -14,8 +14,10 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "crypto/aa.h"
 #include "crypto/apdu.h"
 #include "crypto/bac.h"
 #include "crypto/sm.h"
@@ -32,6 +34,7 @@
 #define INS_EXTERNAL_AUTH 0x82
 #define INS_READ_BINARY   0xB0
 #define INS_READ_BINARY_ODD 0xB1
+#define INS_INTERNAL_AUTH AA_INS_INTERNAL_AUTHENTICATE
 
 #define FID_MF 0x3F00
 
@@ -54,6 +57,8 @@ struct vpass_card {
 	bool pending_session;
 	sm_ctx pending_sm;
 	bool drop_session;
+
+	EVP_PKEY *aa_clone_key;       /* opts.aa_wrong_key: made on first use */
 };
 
 /* The answer a handler builds: response data and status word. */
@@ -112,6 +117,7 @@ void vpass_card_free(vpass_card *card)
 	if (!card)
 		return;
 	vpass_doc_free(card->doc);
+	EVP_PKEY_free(card->aa_clone_key);
 	OPENSSL_cleanse(card, sizeof(*card));
 	free(card);
 }
@@ -368,6 +374,60 @@ static uint16_t cmd_read_binary_odd(vpass_card *card, const apdu *a, bool secure
 	return read_data(card, f, secured, offset, a->le, room, true, r);
 }
 
+/* A key of the same type and size as the document's, for a cloned chip
+ * that has the genuine chip's data but not its private key. */
+static EVP_PKEY *clone_key(vpass_card *card)
+{
+	if (card->aa_clone_key)
+		return card->aa_clone_key;
+	EVP_PKEY *genuine = card->doc->aa_key;
+	EVP_PKEY *key = NULL;
+	if (EVP_PKEY_get_base_id(genuine) == EVP_PKEY_RSA) {
+		key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)EVP_PKEY_get_bits(genuine));
+	} else {
+		/* The genuine key's domain parameters, named or explicit. */
+		EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, genuine, NULL);
+		if (ctx && EVP_PKEY_keygen_init(ctx) == 1 && EVP_PKEY_keygen(ctx, &key) != 1)
+			key = NULL;
+		EVP_PKEY_CTX_free(ctx);
+	}
+	card->aa_clone_key = key;
+	return key;
+}
+
+/* Active authentication (ICAO 9303 part 11, 6.1): sign the terminal's
+ * challenge with the document's AA key. */
+static uint16_t cmd_internal_authenticate(vpass_card *card, const apdu *a, bool secured, size_t room, reply *r)
+{
+	if (!card->doc->aa_key)
+		return SW_INS_NOT_SUPPORTED;
+	if (!secured || !card->sm_active)
+		return SW_SECURITY_STATUS;
+	if (a->p1 || a->p2)
+		return VPASS_SW_WRONG_P1P2;
+	if (a->lc != AA_CHALLENGE_LEN || a->le == 0)
+		return SW_WRONG_LENGTH;
+	EVP_PKEY *key = card->opts.aa_wrong_key ? clone_key(card) : card->doc->aa_key;
+	if (!key)
+		return SW_UNKNOWN;
+	buf sig = BUF_INIT;
+	uint16_t sw = SW_UNKNOWN;
+	if (aa_sign(key, card->doc->aa_hash, a->data, &sig) != CRYPTO_OK)
+		goto out_free_sig;
+	/* The signature comes whole or not at all: it must fit both Le (00 /
+	 * 0000 being the largest) and what secure messaging can carry. */
+	if (sig.len > a->le || sig.len > room) {
+		sw = SW_WRONG_LENGTH;
+		goto out_free_sig;
+	}
+	buf_append(&r->data, sig.data, sig.len);
+	card->stats.aa_signatures++;
+	sw = SW_OK;
+out_free_sig:
+	buf_free(&sig);
+	return sw;
+}
+
 /* Run one plain command. `room`: most response data bytes the answer can
  * carry once wrapped for the transport's length form. */
 static uint16_t execute(vpass_card *card, const apdu *a, bool secured, size_t room, reply *r)
@@ -383,6 +443,8 @@ static uint16_t execute(vpass_card *card, const apdu *a, bool secured, size_t ro
 		return cmd_read_binary(card, a, secured, room, r);
 	case INS_READ_BINARY_ODD:
 		return cmd_read_binary_odd(card, a, secured, room, r);
+	case INS_INTERNAL_AUTH:
+		return cmd_internal_authenticate(card, a, secured, room, r);
 	default:
 		return SW_INS_NOT_SUPPORTED;
 	}

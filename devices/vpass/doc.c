@@ -9,6 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
 #include "crypto/bac.h"
 #include "devices/vpass/vpass-internal.h"
 
@@ -55,6 +59,7 @@ void vpass_doc_free(vpass_doc *doc)
 		return;
 	for (size_t i = 0; i < doc->nfiles; i++)
 		free(doc->files[i].data);
+	EVP_PKEY_free(doc->aa_key);
 	free(doc);
 }
 
@@ -113,6 +118,26 @@ vpass_result vpass_doc_set_access(vpass_doc *doc, const char *doc_number, const 
 	return VPASS_OK;
 }
 
+vpass_result vpass_doc_set_aa_key(vpass_doc *doc, EVP_PKEY *key, aa_hash hash)
+{
+	if (!doc || hash < AA_HASH_DEFAULT || hash > AA_HASH_SHA512)
+		return VPASS_ERR_ARG;
+	if (key) {
+		int id = EVP_PKEY_get_base_id(key);
+		if ((id != EVP_PKEY_RSA && id != EVP_PKEY_EC) || EVP_PKEY_up_ref(key) != 1)
+			return VPASS_ERR_ARG;
+	}
+	EVP_PKEY_free(doc->aa_key);
+	doc->aa_key = key;
+	doc->aa_hash = hash;
+	return VPASS_OK;
+}
+
+EVP_PKEY *vpass_doc_aa_key(const vpass_doc *doc)
+{
+	return doc ? doc->aa_key : NULL;
+}
+
 bool vpass_doc_file(const vpass_doc *doc, uint16_t fid, const uint8_t **ret_data, size_t *ret_len)
 {
 	const vpass_file *f = doc ? vpass_doc_find(doc, fid) : NULL;
@@ -156,6 +181,11 @@ vpass_result vpass_doc_copy(const vpass_doc *doc, vpass_doc **ret)
 	memcpy(d->birth_date, doc->birth_date, sizeof d->birth_date);
 	memcpy(d->expiry_date, doc->expiry_date, sizeof d->expiry_date);
 	d->has_access = doc->has_access;
+	r = vpass_doc_set_aa_key(d, doc->aa_key, doc->aa_hash);
+	if (r != VPASS_OK) {
+		vpass_doc_free(d);
+		return r;
+	}
 	*ret = d;
 	return VPASS_OK;
 }
@@ -339,6 +369,39 @@ out_close:
 	return r;
 }
 
+/* Encrypted keys are refused rather than prompting on the terminal. */
+static int no_password(char *pw, int size, int rwflag, void *u)
+{
+	(void)pw;
+	(void)size;
+	(void)rwflag;
+	(void)u;
+	return -1;
+}
+
+/* DIR/aa.key, the active authentication private key (PEM), when present. */
+static vpass_result load_aa_key(vpass_doc *d, const char *dir, char *err, size_t errlen)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/aa.key", dir);
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		if (errno == ENOENT)
+			return VPASS_OK;
+		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		return VPASS_ERR_IO;
+	}
+	ERR_set_mark();
+	EVP_PKEY *key = PEM_read_PrivateKey(f, NULL, no_password, NULL);
+	ERR_pop_to_mark();
+	fclose(f);
+	vpass_result r = key ? vpass_doc_set_aa_key(d, key, AA_HASH_DEFAULT) : VPASS_ERR_FORMAT;
+	if (r != VPASS_OK)
+		set_err(err, errlen, "%s: not an RSA or EC private key in PEM", path);
+	EVP_PKEY_free(key);
+	return r == VPASS_ERR_ARG ? VPASS_ERR_FORMAT : r;
+}
+
 vpass_result vpass_doc_load(const char *dir, vpass_doc **ret, char *err, size_t errlen)
 {
 	if (!dir || !ret) {
@@ -393,6 +456,9 @@ vpass_result vpass_doc_load(const char *dir, vpass_doc **ret, char *err, size_t 
 			goto out_free_doc;
 		}
 	}
+	r = load_aa_key(d, dir, err, errlen);
+	if (r != VPASS_OK)
+		goto out_free_doc;
 	*ret = d;
 	return VPASS_OK;
 out_free_doc:

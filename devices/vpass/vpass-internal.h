@@ -23,6 +23,8 @@ struct vpass_doc {
 	char birth_date[7];
 	char expiry_date[7];
 	bool has_access;
+	EVP_PKEY *aa_key;       /* active authentication private key, or NULL */
+	aa_hash aa_hash;
 };
 
 /* Short EF identifier of an LDS file id, 0 if fid is not one we know. */

@@ -25,6 +25,13 @@
  *   a read reaching the end: the remaining bytes, 9000
  *   transient failure (fail_reads)                                 6F00
  *   unknown INS / CLA                                              6D00 / 6E00
+ *   INTERNAL AUTHENTICATE (active authentication, 00 88 00 00, an
+ *     8-byte challenge, under SM): the signature (crypto/aa.h), 9000;
+ *     no AA key in the document                                    6D00
+ *     without a BAC session                                        6982
+ *     P1 P2 not 00 00                                              6A86
+ *     challenge not 8 bytes, no Le, or a signature longer than
+ *     Le or than the SM response can carry                         6700
  * Every status sent in the clear while a session is open ends the session
  * (the terminal sees a response without DO'8E); redo BAC after it. Errors
  * of the command itself (6B00, 6A82, 6F00, ...) come under SM and keep it.
@@ -38,6 +45,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/types.h>
+
+#include "crypto/aa.h"
 #include "hal/passport/transport.h"
 
 typedef enum vpass_result {
@@ -83,6 +93,14 @@ vpass_result vpass_doc_add_file(vpass_doc *doc, uint16_t fid, const uint8_t *dat
 vpass_result vpass_doc_set_access(vpass_doc *doc, const char *doc_number, const char *birth_date,
                                   const char *expiry_date);
 void vpass_doc_free(vpass_doc *doc);
+/* Give the chip an active authentication key (a private key, RSA or EC;
+ * the document takes its own reference) and the hash it signs with
+ * (AA_HASH_DEFAULT: SHA-1 with trailer BC for RSA, by key size for ECDSA).
+ * NULL removes the key. vpass_doc_load takes DIR/aa.key (PEM) when present.
+ * DG15 is not touched: add the matching public key with vpass_doc_add_file. */
+vpass_result vpass_doc_set_aa_key(vpass_doc *doc, EVP_PKEY *key, aa_hash hash);
+/* The active authentication key (owned by the document), NULL when none. */
+EVP_PKEY *vpass_doc_aa_key(const vpass_doc *doc);
 
 /* A file's bytes (owned by the document); false when it has no such file. */
 bool vpass_doc_file(const vpass_doc *doc, uint16_t fid, const uint8_t **ret_data, size_t *ret_len);
@@ -99,6 +117,9 @@ typedef struct vpass_options {
 	unsigned long remove_after; /* leave the field after this many more APDUs (0: never) */
 	unsigned fail_reads;      /* the next N READ BINARY answer 6F00 */
 	bool corrupt_mac;         /* protected responses carry a wrong MAC */
+	bool aa_wrong_key;        /* a cloned chip: INTERNAL AUTHENTICATE signs with a
+	                           * freshly generated key of the same type and size
+	                           * as the document's, not the one in DG15 */
 } vpass_options;
 
 typedef struct vpass_stats {
@@ -108,6 +129,7 @@ typedef struct vpass_stats {
 	unsigned long bac_ok;         /* successful EXTERNAL AUTHENTICATE */
 	unsigned long bac_failed;
 	unsigned long sm_errors;      /* commands refused with 6987 / 6988 */
+	unsigned long aa_signatures;  /* INTERNAL AUTHENTICATE answered with a signature */
 } vpass_stats;
 
 typedef struct vpass_card vpass_card;
