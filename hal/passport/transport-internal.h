@@ -7,3 +7,4 @@
 #include "hal/passport/transport.h"
 
 extern const pp_transport_ops pp_pcsc_driver;
+extern const pp_transport_ops pp_libnfc_driver;

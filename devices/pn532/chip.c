@@ -1,0 +1,516 @@
+/*
+ * chip — the PN532's command interpreter (see pn532.h for the commands):
+ * what the firmware keeps between commands (registers, parameters, RF
+ * settings, power state, the activated target, chaining buffers) and how
+ * it answers, with the virtual passport as the only card in its field.
+ *
+ * The PN532 runs the ISO 14443-4 block protocol itself, so InDataExchange
+ * carries whole APDUs; an answer longer than one frame comes back in
+ * pieces marked MI (bit 6 of the status byte), each fetched by an
+ * InDataExchange with no data, and the host may chain a long command the
+ * same way (MI in the target byte).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/rand.h>
+
+#include "crypto/apdu.h"
+#include "devices/pn532/pn532.h"
+
+/* Command codes (UM0701-02 §7). */
+#define CMD_DIAGNOSE             0x00
+#define CMD_GET_FIRMWARE_VERSION 0x02
+#define CMD_GET_GENERAL_STATUS   0x04
+#define CMD_READ_REGISTER        0x06
+#define CMD_WRITE_REGISTER       0x08
+#define CMD_SET_SERIAL_BAUD_RATE 0x10
+#define CMD_SET_PARAMETERS       0x12
+#define CMD_SAM_CONFIGURATION    0x14
+#define CMD_POWER_DOWN           0x16
+#define CMD_RF_CONFIGURATION     0x32
+#define CMD_IN_DATA_EXCHANGE     0x40
+#define CMD_IN_COMMUNICATE_THRU  0x42
+#define CMD_IN_DESELECT          0x44
+#define CMD_IN_LIST_PASSIVE      0x4A
+#define CMD_IN_RELEASE           0x52
+#define CMD_IN_SELECT            0x54
+
+/* Status bytes (UM0701-02 table 11). */
+#define ST_OK              0x00
+#define ST_TIMEOUT         0x01 /* the target did not answer */
+#define ST_INVALID_PARAM   0x10
+#define ST_WRONG_CONTEXT   0x27 /* command not acceptable now */
+#define ST_MI              0x40 /* more information follows */
+
+/* SetParameters flags. */
+#define PARAM_AUTO_RATS 0x10
+
+/* InListPassiveTarget baud rate / modulation. */
+#define BRTY_A_106 0x00
+#define BRTY_B_106 0x03
+
+/* Firmware: PN532, version 1.6, supports ISO 14443 A, B and ISO 18092. */
+static const uint8_t firmware[] = { 0x32, 0x01, 0x06, 0x07 };
+
+struct pn532_chip {
+	uint8_t regs[0x10000];
+	uint8_t parameters;
+	uint8_t sam_mode;
+	bool field_on;
+	bool asleep;
+	uint8_t last_error;
+	uint8_t max_retry_passive;
+
+	vpass_card *card;
+	pn532_card_type type;
+	uint8_t uid[4];           /* type A NFCID1 / type B PUPI, per placement */
+	bool target;              /* a target is activated (Tg 1) */
+
+	uint8_t *cmd_chain;       /* host-chained command so far */
+	size_t cmd_chain_len;
+	uint8_t *resp_chain;      /* card answer still to hand out */
+	size_t resp_chain_len, resp_chain_off;
+
+	pn532_stats stats;
+};
+
+pn532_chip *pn532_chip_new(void)
+{
+	pn532_chip *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->cmd_chain = malloc(APDU_MAX_COMMAND);
+	c->resp_chain = malloc(APDU_MAX_RESPONSE);
+	if (!c->cmd_chain || !c->resp_chain) {
+		pn532_chip_free(c);
+		return NULL;
+	}
+	/* CIU registers with their reset values where libnfc reads them. */
+	c->regs[0x6302] = 0x80; /* CIU_TxMode: CRC on */
+	c->regs[0x6303] = 0x80; /* CIU_RxMode: CRC on */
+	c->regs[0x633C] = 0x10; /* CIU_Control: initiator */
+	c->sam_mode = 0x01;
+	c->max_retry_passive = 0xFF;
+	return c;
+}
+
+void pn532_chip_free(pn532_chip *chip)
+{
+	if (!chip)
+		return;
+	free(chip->cmd_chain);
+	free(chip->resp_chain);
+	free(chip);
+}
+
+static void drop_target(pn532_chip *c)
+{
+	c->target = false;
+	c->cmd_chain_len = 0;
+	c->resp_chain_len = c->resp_chain_off = 0;
+}
+
+void pn532_chip_set_card(pn532_chip *chip, vpass_card *card, pn532_card_type type)
+{
+	drop_target(chip);
+	chip->card = card;
+	chip->type = type;
+	if (RAND_bytes(chip->uid, sizeof(chip->uid)) != 1)
+		memset(chip->uid, 0x5A, sizeof(chip->uid));
+	/* Random UIDs start with 08 (ISO 14443-3, 6.5.4). */
+	if (type == PN532_CARD_A)
+		chip->uid[0] = 0x08;
+	if (card) {
+		vpass_card_insert(card);
+		vpass_card_reset(card);
+	}
+}
+
+vpass_card *pn532_chip_card(const pn532_chip *chip)
+{
+	return chip->card;
+}
+
+bool pn532_chip_target_active(const pn532_chip *chip)
+{
+	return chip->target;
+}
+
+bool pn532_chip_asleep(const pn532_chip *chip)
+{
+	return chip->asleep;
+}
+
+void pn532_chip_stats(const pn532_chip *chip, pn532_stats *ret)
+{
+	*ret = chip->stats;
+}
+
+void pn532_chip_host_reset(pn532_chip *chip)
+{
+	drop_target(chip);
+	chip->asleep = false;
+	chip->field_on = false;
+	chip->parameters = 0;
+	if (chip->card)
+		vpass_card_reset(chip->card);
+}
+
+static bool card_in_field(const pn532_chip *c)
+{
+	return c->card && vpass_card_present(c->card);
+}
+
+/* ---- answers ---- */
+
+typedef struct answer {
+	uint8_t *p;
+	size_t cap, len;
+} answer;
+
+static bool put(answer *a, const uint8_t *data, size_t n)
+{
+	if (a->len + n > a->cap)
+		return false;
+	memcpy(a->p + a->len, data, n);
+	a->len += n;
+	return true;
+}
+
+static bool put1(answer *a, uint8_t b)
+{
+	return put(a, &b, 1);
+}
+
+/* ---- commands ---- */
+
+static bool diagnose(pn532_chip *c, const uint8_t *p, size_t n, answer *a)
+{
+	if (n < 1)
+		return false;
+	switch (p[0]) {
+	case 0x00: /* communication line test: echo the test number and data */
+		return put(a, p, n);
+	case 0x06: /* card presence */
+		if (!c->target)
+			return put1(a, ST_WRONG_CONTEXT);
+		return put1(a, card_in_field(c) ? ST_OK : ST_TIMEOUT);
+	case 0x01: /* ROM test */
+	case 0x02: /* RAM test */
+	case 0x07: /* antenna test */
+		return put1(a, ST_OK);
+	default:
+		return false;
+	}
+}
+
+static bool general_status(pn532_chip *c, answer *a)
+{
+	uint8_t st[] = { c->last_error, c->field_on ? 1 : 0, c->target ? 1 : 0 };
+	if (!put(a, st, sizeof(st)))
+		return false;
+	if (c->target) {
+		uint8_t tg[] = { 0x01, 0x00, 0x00, c->type == PN532_CARD_A ? 0x00 : 0x03 };
+		if (!put(a, tg, sizeof(tg)))
+			return false;
+	}
+	return put1(a, 0x00); /* SAM status */
+}
+
+static bool read_register(pn532_chip *c, const uint8_t *p, size_t n, answer *a)
+{
+	if (n == 0 || n % 2)
+		return false;
+	for (size_t i = 0; i < n; i += 2)
+		if (!put1(a, c->regs[((size_t)p[i] << 8) | p[i + 1]]))
+			return false;
+	return true;
+}
+
+static bool write_register(pn532_chip *c, const uint8_t *p, size_t n)
+{
+	if (n == 0 || n % 3)
+		return false;
+	for (size_t i = 0; i < n; i += 3)
+		c->regs[((size_t)p[i] << 8) | p[i + 1]] = p[i + 2];
+	return true;
+}
+
+/* The card loses power when the field goes: its session is gone. */
+static void field(pn532_chip *c, bool on)
+{
+	if (c->field_on && !on) {
+		drop_target(c);
+		if (c->card)
+			vpass_card_reset(c->card);
+	}
+	c->field_on = on;
+}
+
+static bool rf_configuration(pn532_chip *c, const uint8_t *p, size_t n)
+{
+	if (n < 1)
+		return false;
+	static const struct {
+		uint8_t item;
+		size_t len;
+	} items[] = { { 0x01, 1 }, { 0x02, 3 }, { 0x04, 1 }, { 0x05, 3 },
+		      { 0x0A, 11 }, { 0x0B, 8 }, { 0x0C, 3 }, { 0x0D, 9 } };
+	for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
+		if (items[i].item != p[0])
+			continue;
+		if (n - 1 != items[i].len)
+			return false;
+		if (p[0] == 0x01)
+			field(c, p[1] & 0x01);
+		else if (p[0] == 0x05)
+			c->max_retry_passive = p[3];
+		return true;
+	}
+	return false;
+}
+
+/* Type A: Tg, SENS_RES (2), SEL_RES, NFCID1 length, NFCID1, ATS if RATS
+ * is automatic. The ATS: TL, T0 (TA TB TC follow, FSCI 8 = 256 bytes),
+ * TA (same bit rate both ways up to 848), TB (FWI 9, SFGI 1), TC (CID). */
+static bool target_a(pn532_chip *c, answer *a)
+{
+	static const uint8_t ats[] = { 0x05, 0x78, 0x77, 0x91, 0x02 };
+	uint8_t head[] = { 0x01, 0x00, 0x04, 0x20, sizeof(c->uid) };
+	if (!put(a, head, sizeof(head)) || !put(a, c->uid, sizeof(c->uid)))
+		return false;
+	return (c->parameters & PARAM_AUTO_RATS) ? put(a, ats, sizeof(ats)) : true;
+}
+
+/* Type B: Tg, ATQB (50, PUPI, application data, protocol info), ATTRIB_RES
+ * length and ATTRIB_RES (MBLI 0, CID 0). The application data and protocol
+ * info are the ones the chip reports in its ATR's historical bytes. */
+static bool target_b(pn532_chip *c, answer *a)
+{
+	uint8_t atr[33];
+	size_t n = vpass_card_atr(c->card, atr);
+	const uint8_t *hist = atr + 4;
+	size_t hist_len = atr[1] & 0x0F;
+	if (n < 4 + hist_len || hist_len < 7)
+		return false;
+	uint8_t head[] = { 0x01, 0x50 };
+	uint8_t tail[] = { 0x01, 0x00 };
+	return put(a, head, sizeof(head)) && put(a, c->uid, sizeof(c->uid)) && put(a, hist, 7) &&
+	       put(a, tail, sizeof(tail));
+}
+
+static bool list_passive(pn532_chip *c, const uint8_t *p, size_t n, answer *a)
+{
+	if (n < 2 || p[0] < 1 || p[0] > 2)
+		return false;
+	uint8_t brty = p[1];
+	drop_target(c);
+	/* The PN532 switches the field on to poll. */
+	c->field_on = true;
+	bool found = card_in_field(c) && ((brty == BRTY_A_106 && c->type == PN532_CARD_A) ||
+	                                  (brty == BRTY_B_106 && c->type == PN532_CARD_B));
+	/* With endless retries a real PN532 would wait for a card; answering
+	 * "none" at once lets a host that polls keep control. */
+	if (!found)
+		return put1(a, 0x00);
+	if (!put1(a, 0x01))
+		return false;
+	bool ok = c->type == PN532_CARD_A ? target_a(c, a) : target_b(c, a);
+	if (ok) {
+		vpass_card_reset(c->card);
+		c->target = true;
+		c->stats.selects++;
+	}
+	return ok;
+}
+
+static bool is_extended(const uint8_t *cmd, size_t len)
+{
+	return len >= 7 && cmd[4] == 0x00;
+}
+
+/* One APDU to the card. False: the card did not answer (left the field). */
+static bool card_exchange(pn532_chip *c, const uint8_t *cmd, size_t len)
+{
+	c->stats.apdus++;
+	if (is_extended(cmd, len))
+		c->stats.extended_apdus++;
+	if (len > c->stats.max_command)
+		c->stats.max_command = len;
+	size_t n = 0;
+	if (!card_in_field(c) ||
+	    vpass_card_process(c->card, cmd, len, c->resp_chain, APDU_MAX_RESPONSE, &n) != VPASS_OK)
+		return false;
+	if (n > c->stats.max_response)
+		c->stats.max_response = n;
+	c->resp_chain_len = n;
+	c->resp_chain_off = 0;
+	return true;
+}
+
+/* The next piece of the card's answer, MI set while more is left. */
+static bool answer_piece(pn532_chip *c, answer *a)
+{
+	size_t left = c->resp_chain_len - c->resp_chain_off;
+	size_t n = left > PN532_EXCHANGE_MAX ? PN532_EXCHANGE_MAX : left;
+	if (!put1(a, n < left ? ST_OK | ST_MI : ST_OK) || !put(a, c->resp_chain + c->resp_chain_off, n))
+		return false;
+	c->resp_chain_off += n;
+	if (c->resp_chain_off == c->resp_chain_len)
+		c->resp_chain_len = c->resp_chain_off = 0;
+	return true;
+}
+
+static bool data_exchange(pn532_chip *c, const uint8_t *p, size_t n, answer *a)
+{
+	if (n < 1)
+		return false;
+	uint8_t tg = p[0] & 0x3F;
+	bool more = p[0] & ST_MI;
+	if (!c->target || tg != 0x01) {
+		c->last_error = ST_WRONG_CONTEXT;
+		return put1(a, ST_WRONG_CONTEXT);
+	}
+	/* An empty exchange while an answer is pending fetches its next piece. */
+	if (n == 1 && c->resp_chain_len)
+		return answer_piece(c, a);
+	c->resp_chain_len = c->resp_chain_off = 0;
+	if (c->cmd_chain_len + n - 1 > APDU_MAX_COMMAND) {
+		c->cmd_chain_len = 0;
+		c->last_error = ST_INVALID_PARAM;
+		return put1(a, ST_INVALID_PARAM);
+	}
+	memcpy(c->cmd_chain + c->cmd_chain_len, p + 1, n - 1);
+	c->cmd_chain_len += n - 1;
+	if (more)
+		return put1(a, ST_OK);
+	size_t len = c->cmd_chain_len;
+	c->cmd_chain_len = 0;
+	if (!card_exchange(c, c->cmd_chain, len)) {
+		c->last_error = ST_TIMEOUT;
+		return put1(a, ST_TIMEOUT);
+	}
+	c->last_error = ST_OK;
+	return answer_piece(c, a);
+}
+
+/* Raw ISO 14443-4 blocks: an R(NAK) is a presence check, answered with
+ * R(ACK); an I-block carries an APDU. CID, when present, is echoed. */
+static bool communicate_thru(pn532_chip *c, const uint8_t *p, size_t n, answer *a)
+{
+	if (n < 1)
+		return false;
+	if (!c->target || !card_in_field(c)) {
+		c->last_error = ST_TIMEOUT;
+		return put1(a, ST_TIMEOUT);
+	}
+	uint8_t pcb = p[0];
+	bool cid = pcb & 0x08;
+	size_t head = cid ? 2 : 1;
+	if (n < head)
+		return put1(a, ST_TIMEOUT);
+	if ((pcb & 0xE6) == 0xA2) { /* R-block */
+		uint8_t ack[] = { (uint8_t)(0xA2 | (pcb & 0x09)), cid ? p[1] : 0 };
+		return put1(a, ST_OK) && put(a, ack, head);
+	}
+	if ((pcb & 0xE2) == 0x02 && !(pcb & 0x10) && n > head) { /* unchained I-block */
+		if (!card_exchange(c, p + head, n - head)) {
+			c->last_error = ST_TIMEOUT;
+			return put1(a, ST_TIMEOUT);
+		}
+		if (c->resp_chain_len + head + 1 > a->cap) {
+			c->resp_chain_len = 0;
+			return put1(a, ST_INVALID_PARAM);
+		}
+		uint8_t hdr[] = { pcb, cid ? p[1] : 0 };
+		bool ok = put1(a, ST_OK) && put(a, hdr, head) && put(a, c->resp_chain, c->resp_chain_len);
+		c->resp_chain_len = 0;
+		return ok;
+	}
+	c->last_error = ST_TIMEOUT;
+	return put1(a, ST_TIMEOUT);
+}
+
+bool pn532_chip_command(pn532_chip *chip, const uint8_t *cmd, size_t len, uint8_t *resp, size_t cap,
+                        size_t *ret_len)
+{
+	if (len < 1 || cap < 1)
+		return false;
+	answer a = { resp, cap, 0 };
+	const uint8_t *p = cmd + 1;
+	size_t n = len - 1;
+	bool ok;
+	chip->asleep = false;
+	chip->stats.frames++;
+	put1(&a, (uint8_t)(cmd[0] + 1));
+	switch (cmd[0]) {
+	case CMD_DIAGNOSE:
+		ok = diagnose(chip, p, n, &a);
+		break;
+	case CMD_GET_FIRMWARE_VERSION:
+		ok = n == 0 && put(&a, firmware, sizeof(firmware));
+		break;
+	case CMD_GET_GENERAL_STATUS:
+		ok = n == 0 && general_status(chip, &a);
+		break;
+	case CMD_READ_REGISTER:
+		ok = read_register(chip, p, n, &a);
+		break;
+	case CMD_WRITE_REGISTER:
+		ok = write_register(chip, p, n);
+		break;
+	case CMD_SET_SERIAL_BAUD_RATE:
+		ok = n == 1 && p[0] <= 0x08;
+		break;
+	case CMD_SET_PARAMETERS:
+		ok = n == 1;
+		if (ok)
+			chip->parameters = p[0];
+		break;
+	case CMD_SAM_CONFIGURATION:
+		ok = n >= 1 && n <= 3 && p[0] >= 0x01 && p[0] <= 0x04;
+		if (ok)
+			chip->sam_mode = p[0];
+		break;
+	case CMD_POWER_DOWN:
+		ok = (n == 1 || n == 2) && put1(&a, ST_OK);
+		if (ok) {
+			field(chip, false);
+			chip->asleep = true;
+		}
+		break;
+	case CMD_RF_CONFIGURATION:
+		ok = rf_configuration(chip, p, n);
+		break;
+	case CMD_IN_LIST_PASSIVE:
+		ok = list_passive(chip, p, n, &a);
+		break;
+	case CMD_IN_DATA_EXCHANGE:
+		ok = data_exchange(chip, p, n, &a);
+		break;
+	case CMD_IN_COMMUNICATE_THRU:
+		ok = communicate_thru(chip, p, n, &a);
+		break;
+	case CMD_IN_SELECT:
+		ok = n == 1 && put1(&a, chip->target && (p[0] & 0x3F) == 0x01 ? ST_OK : ST_WRONG_CONTEXT);
+		break;
+	case CMD_IN_DESELECT:
+	case CMD_IN_RELEASE:
+		/* DESELECT puts the card to sleep: its session is over. */
+		ok = n == 1 && put1(&a, ST_OK);
+		if (ok && chip->target) {
+			drop_target(chip);
+			if (chip->card)
+				vpass_card_reset(chip->card);
+		}
+		break;
+	default:
+		ok = false;
+		break;
+	}
+	if (!ok)
+		return false;
+	*ret_len = a.len;
+	return true;
+}

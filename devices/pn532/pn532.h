@@ -1,0 +1,126 @@
+/*
+ * pn532 — an NXP PN532 contactless reader IC as its host sees it over the
+ * high-speed UART (NXP UM0701-02, the PN532 user manual): the frame codec
+ * and the command interpreter, with the virtual passport (devices/vpass)
+ * as the card in its field. appm-pn532 (main.c) puts this on a
+ * pseudo-terminal so that libnfc's real pn532_uart driver can talk to it.
+ *
+ * Frames, host to chip and back (TFI D4 towards the chip, D5 back):
+ *   normal     00 00 FF LEN LCS TFI PD0..PDn DCS 00     LEN = 1 + n + 1
+ *   extended   00 00 FF FF FF LENM LENL LCS TFI ... DCS 00
+ *   ACK        00 00 FF 00 FF 00        (chip: command taken; host: abort)
+ *   NACK       00 00 FF FF 00 00        (host: send the last answer again)
+ *   error      00 00 FF 01 FF 7F 81 00  (chip: syntax error in the command)
+ * LEN + LCS and TFI + PD0..PDn + DCS are 0 modulo 256. Bytes before a start
+ * code (the 55 55 00 ... wake-up preamble) are skipped.
+ *
+ * The chip answers: Diagnose (communication test, card presence),
+ * GetFirmwareVersion (PN532 v1.6, ISO 14443 A and B), GetGeneralStatus,
+ * ReadRegister / WriteRegister (a register file that remembers),
+ * SetParameters, SAMConfiguration, PowerDown, RFConfiguration,
+ * SetSerialBaudRate, InListPassiveTarget (one ISO 14443-4 target, type A
+ * at 106 kbit/s with ATS, or type B with ATTRIB), InDataExchange (APDUs to
+ * the card, response chaining with the MI bit, host chaining likewise),
+ * InCommunicateThru (ISO 14443-4 R- and I-blocks), InSelect, InDeselect,
+ * InRelease. Anything else is a syntax error.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "devices/vpass/vpass.h"
+
+/* ---- frames ---- */
+
+/* Largest information frame body (TFI + command + data) either side sends:
+ * the PN532's own buffer. */
+#define PN532_FRAME_MAX_BODY 265
+/* Largest whole frame on the wire (extended: 8 bytes header, DCS, 00). */
+#define PN532_FRAME_MAX_WIRE (PN532_FRAME_MAX_BODY + 10)
+/* Data bytes of one InDataExchange answer after the status byte. */
+#define PN532_EXCHANGE_MAX 262
+
+#define PN532_TFI_HOST 0xD4
+#define PN532_TFI_CHIP 0xD5
+
+extern const uint8_t pn532_ack_frame[6];
+extern const uint8_t pn532_error_frame[8];
+
+typedef enum pn532_frame_kind {
+	PN532_FRAME_INCOMPLETE = 0, /* more bytes needed */
+	PN532_FRAME_INFO,           /* an information frame: body/body_len */
+	PN532_FRAME_ACK,
+	PN532_FRAME_NACK,
+	PN532_FRAME_BAD,            /* checksum or length wrong: dropped */
+} pn532_frame_kind;
+
+/* The decoder's states, named for what they wait on. */
+typedef enum pn532_decoder_state {
+	PN532_EXPECT_START,     /* 00 FF */
+	PN532_EXPECT_LEN,
+	PN532_EXPECT_LCS,
+	PN532_EXPECT_EXT_LENM,
+	PN532_EXPECT_EXT_LENL,
+	PN532_EXPECT_EXT_LCS,
+	PN532_EXPECT_BODY,
+	PN532_EXPECT_DCS,
+} pn532_decoder_state;
+
+typedef struct pn532_decoder {
+	pn532_decoder_state state;
+	bool after_zero;       /* the previous byte was 00 (start code half) */
+	uint8_t len, lenm;     /* length bytes as read */
+	size_t need;           /* body bytes still to come */
+	size_t body_len;
+	uint8_t body[PN532_FRAME_MAX_BODY];
+} pn532_decoder;
+
+void pn532_decoder_init(pn532_decoder *d);
+/* Consume bytes until one frame completes or the input ends; *ret_used
+ * says how many were taken. With PN532_FRAME_INFO the frame (TFI first)
+ * is in d->body until the next call. */
+pn532_frame_kind pn532_decoder_feed(pn532_decoder *d, const uint8_t *in, size_t len, size_t *ret_used);
+
+/* Build an information frame (normal, or extended past 254 body bytes)
+ * with the given TFI; returns its length, or 0 if it does not fit. */
+size_t pn532_frame_build(uint8_t tfi, const uint8_t *data, size_t len, uint8_t *out, size_t cap);
+
+/* ---- the chip ---- */
+
+typedef enum pn532_card_type {
+	PN532_CARD_A, /* ISO 14443-4 type A: SENS_RES, SEL_RES 20, ATS */
+	PN532_CARD_B, /* ISO 14443-4 type B: ATQB, ATTRIB */
+} pn532_card_type;
+
+typedef struct pn532_stats {
+	unsigned long frames;          /* information frames answered */
+	unsigned long apdus;           /* APDUs relayed to the card */
+	unsigned long extended_apdus;  /* ...of which extended-length ones */
+	size_t max_command;            /* longest APDU relayed */
+	size_t max_response;           /* longest card answer */
+	unsigned long selects;         /* targets activated */
+} pn532_stats;
+
+typedef struct pn532_chip pn532_chip;
+
+pn532_chip *pn532_chip_new(void);
+void pn532_chip_free(pn532_chip *chip);
+
+/* The card in the field (not owned; NULL: none). Placing a card powers it
+ * up afresh; a target activated before is lost. */
+void pn532_chip_set_card(pn532_chip *chip, vpass_card *card, pn532_card_type type);
+vpass_card *pn532_chip_card(const pn532_chip *chip);
+bool pn532_chip_target_active(const pn532_chip *chip);
+/* True while the chip sleeps after PowerDown. */
+bool pn532_chip_asleep(const pn532_chip *chip);
+void pn532_chip_stats(const pn532_chip *chip, pn532_stats *ret);
+/* The host went away: forget targets, chaining and power state. */
+void pn532_chip_host_reset(pn532_chip *chip);
+
+/* One command (body without TFI: command code first) in, the answer
+ * (code + 1 first) out. False: a syntax error, to be answered with
+ * pn532_error_frame. */
+bool pn532_chip_command(pn532_chip *chip, const uint8_t *cmd, size_t len, uint8_t *resp, size_t cap,
+                        size_t *ret_len);

@@ -1,0 +1,298 @@
+/*
+ * libnfc — the transport driver for PN53x readers through libnfc
+ * (pn532_uart, pn533_usb, acr122_usb, ...): find an ISO 14443-4 target of
+ * type A or B, exchange APDUs with it, and tell when it has left.
+ *
+ * Connection string "libnfc:CONNSTRING" where CONNSTRING is libnfc's own,
+ * e.g. "libnfc:pn532_uart:/dev/ttyUSB0"; plain "libnfc" takes the first
+ * device libnfc finds (which depends on /etc/nfc/libnfc.conf and LIBNFC_*
+ * variables, so kiosks and tests name their device).
+ *
+ * The PN53x runs the ISO 14443-4 block protocol itself and carries at most
+ * 262 bytes each way in one InDataExchange, and libnfc does not chain
+ * commands to it: short APDUs fit, extended-length ones do not. The driver
+ * says so in its capabilities and refuses a longer command outright.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <nfc/nfc.h>
+
+#include "hal/passport/transport-internal.h"
+
+/* The PN53x's largest InDataExchange payload. */
+#define PN53X_MAX_EXCHANGE 262
+/* Short APDUs: header, Lc, 255 bytes, Le / 256 bytes and SW1 SW2. */
+#define SHORT_MAX_COMMAND (4 + 1 + 255 + 1)
+#define SHORT_MAX_RESPONSE (256 + 2)
+/* Host-side time limit for one APDU; the chip's own frame waiting time
+ * (from the ATS or ATQB) is applied by the PN53x. */
+#define APDU_TIMEOUT_MS 5000
+/* Pause between two polls for a card. */
+#define POLL_INTERVAL_MS 100
+#define MAX_LISTED 16
+
+typedef struct nfc_link {
+	nfc_context *ctx;
+	nfc_device *dev;
+	nfc_target target;
+	bool connected;
+	char name[256];
+} nfc_link;
+
+static pp_err map_nfc(int res)
+{
+	switch (res) {
+	case NFC_SUCCESS:
+		return PP_OK;
+	case NFC_ETGRELEASED:
+		return PP_ERR_REMOVED;
+	case NFC_ETIMEOUT:
+		return PP_ERR_TIMEOUT;
+	case NFC_EOPABORTED:
+		return PP_ERR_CANCELLED;
+	case NFC_ENOTSUCHDEV:
+		return PP_ERR_NO_READER;
+	case NFC_EINVARG:
+		return PP_ERR_ARG;
+	case NFC_EDEVNOTSUPP:
+	case NFC_ENOTIMPL:
+		return PP_ERR_NOT_SUPPORTED;
+	case NFC_ESOFT:
+		return PP_ERR_NOMEM;
+	default: /* NFC_EIO, NFC_ERFTRANS, NFC_EOVFLOW, NFC_ECHIP, ... */
+		return PP_ERR_COMM;
+	}
+}
+
+static long elapsed_ms(const struct timespec *start)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - start->tv_sec) * 1000 + (now.tv_nsec - start->tv_nsec) / 1000000;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
+	nanosleep(&ts, NULL);
+}
+
+/* Put the device in reader mode, trying each target once per select so
+ * that polling stays in our hands (libnfc's default is to retry forever). */
+static int reader_mode(nfc_device *dev)
+{
+	int res = nfc_initiator_init(dev);
+	if (res < 0)
+		return res;
+	return nfc_device_set_property_bool(dev, NP_INFINITE_SELECT, false);
+}
+
+/* An ISO 14443-4 target: type A with bit 6 of SAK, or type B that says so
+ * in the ATQB protocol type. */
+static bool is_iso14443_4(const nfc_target *t)
+{
+	if (t->nm.nmt == NMT_ISO14443A)
+		return t->nti.nai.btSak & 0x20;
+	if (t->nm.nmt == NMT_ISO14443B)
+		return t->nti.nbi.abtProtocolInfo[1] & 0x01;
+	return false;
+}
+
+/* Look once for a target, type A first. Ok with *ret_found false when the
+ * field is empty (or holds something that is not a passport). */
+static pp_err select_once(nfc_device *dev, nfc_target *ret_target, bool *ret_found)
+{
+	static const nfc_modulation modulations[] = {
+		{ .nmt = NMT_ISO14443A, .nbr = NBR_106 },
+		{ .nmt = NMT_ISO14443B, .nbr = NBR_106 },
+	};
+	*ret_found = false;
+	for (size_t i = 0; i < sizeof(modulations) / sizeof(modulations[0]); i++) {
+		nfc_target t;
+		int res = nfc_initiator_select_passive_target(dev, modulations[i], NULL, 0, &t);
+		/* A reader without type B says so; it still reads type A. */
+		if (res == NFC_EDEVNOTSUPP || res == NFC_ENOTIMPL)
+			continue;
+		if (res < 0)
+			return map_nfc(res);
+		if (res > 0 && is_iso14443_4(&t)) {
+			*ret_target = t;
+			*ret_found = true;
+			return PP_OK;
+		}
+		if (res > 0)
+			nfc_initiator_deselect_target(dev);
+	}
+	return PP_OK;
+}
+
+static pp_err nfc_link_list(pp_reader_cb cb, void *user)
+{
+	nfc_context *ctx = NULL;
+	nfc_init(&ctx);
+	if (!ctx)
+		return PP_ERR_NOMEM;
+	nfc_connstring found[MAX_LISTED];
+	size_t n = nfc_list_devices(ctx, found, MAX_LISTED);
+	for (size_t i = 0; i < n; i++) {
+		bool present = false;
+		nfc_device *dev = nfc_open(ctx, found[i]);
+		if (dev && reader_mode(dev) >= 0) {
+			nfc_target t;
+			if (select_once(dev, &t, &present) != PP_OK)
+				present = false;
+		}
+		if (dev)
+			nfc_close(dev);
+		cb(found[i], present, user);
+	}
+	nfc_exit(ctx);
+	return PP_OK;
+}
+
+static void nfc_link_close(void *priv)
+{
+	nfc_link *l = priv;
+	if (!l)
+		return;
+	if (l->dev) {
+		if (l->connected)
+			nfc_initiator_deselect_target(l->dev);
+		nfc_close(l->dev);
+	}
+	if (l->ctx)
+		nfc_exit(l->ctx);
+	free(l);
+}
+
+static pp_err nfc_link_open(const char *param, void **ret_priv)
+{
+	nfc_connstring cs;
+	if (strlen(param) >= sizeof(cs))
+		return PP_ERR_ARG;
+	nfc_link *l = calloc(1, sizeof(*l));
+	if (!l)
+		return PP_ERR_NOMEM;
+	pp_err e = PP_ERR_NOMEM;
+	nfc_init(&l->ctx);
+	if (!l->ctx)
+		goto out_close;
+	if (param[0]) {
+		memcpy(cs, param, strlen(param) + 1);
+	} else if (nfc_list_devices(l->ctx, &cs, 1) != 1) {
+		e = PP_ERR_NO_READER;
+		goto out_close;
+	}
+	l->dev = nfc_open(l->ctx, cs);
+	if (!l->dev) {
+		e = PP_ERR_NO_READER;
+		goto out_close;
+	}
+	int res = reader_mode(l->dev);
+	if (res < 0) {
+		e = map_nfc(res);
+		goto out_close;
+	}
+	snprintf(l->name, sizeof(l->name), "%s", nfc_device_get_name(l->dev));
+	*ret_priv = l;
+	return PP_OK;
+
+out_close:
+	nfc_link_close(l);
+	return e;
+}
+
+static pp_err nfc_link_connect(void *priv, int timeout_ms)
+{
+	nfc_link *l = priv;
+	if (l->connected) {
+		nfc_initiator_deselect_target(l->dev);
+		l->connected = false;
+	}
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		bool found = false;
+		pp_err e = select_once(l->dev, &l->target, &found);
+		if (e != PP_OK)
+			return e;
+		if (found) {
+			l->connected = true;
+			return PP_OK;
+		}
+		long left = timeout_ms - elapsed_ms(&start);
+		if (left <= 0)
+			return PP_ERR_NO_CARD;
+		sleep_ms(left < POLL_INTERVAL_MS ? left : POLL_INTERVAL_MS);
+	}
+}
+
+static pp_err nfc_link_transmit(void *priv, const uint8_t *cmd, size_t len, uint8_t *resp, size_t cap,
+                                size_t *ret_len)
+{
+	nfc_link *l = priv;
+	if (!l->connected)
+		return PP_ERR_NO_CARD;
+	if (len > PN53X_MAX_EXCHANGE)
+		return PP_ERR_NOT_SUPPORTED;
+	int res = nfc_initiator_transceive_bytes(l->dev, cmd, len, resp, cap, APDU_TIMEOUT_MS);
+	if (res < 0) {
+		if (res == NFC_ETGRELEASED)
+			l->connected = false;
+		return map_nfc(res);
+	}
+	*ret_len = (size_t)res;
+	return PP_OK;
+}
+
+static pp_err nfc_link_card_present(void *priv, bool *ret)
+{
+	nfc_link *l = priv;
+	if (!l->connected) {
+		*ret = false;
+		return PP_OK;
+	}
+	int res = nfc_initiator_target_is_present(l->dev, NULL);
+	if (res == NFC_SUCCESS) {
+		*ret = true;
+		return PP_OK;
+	}
+	if (res == NFC_ETGRELEASED) {
+		l->connected = false;
+		*ret = false;
+		return PP_OK;
+	}
+	return map_nfc(res);
+}
+
+static pp_err nfc_link_capabilities(void *priv, pp_transport_caps *ret)
+{
+	(void)priv;
+	*ret = (pp_transport_caps){
+		.extended_length = false,
+		.max_command = SHORT_MAX_COMMAND,
+		.max_response = SHORT_MAX_RESPONSE,
+	};
+	return PP_OK;
+}
+
+static const char *nfc_link_reader_name(void *priv)
+{
+	return ((nfc_link *)priv)->name;
+}
+
+const pp_transport_ops pp_libnfc_driver = {
+	.name = "libnfc",
+	.description = "PN53x readers through libnfc (pn532_uart, pn533_usb, acr122_usb, ...)",
+	.list = nfc_link_list,
+	.open = nfc_link_open,
+	.connect = nfc_link_connect,
+	.transmit = nfc_link_transmit,
+	.card_present = nfc_link_card_present,
+	.capabilities = nfc_link_capabilities,
+	.reader_name = nfc_link_reader_name,
+	.close = nfc_link_close,
+};

@@ -1,0 +1,293 @@
+/*
+ * test_pn532 — the emulated PN532 without a terminal: its frame codec
+ * against frames as libnfc's pn532_uart driver writes them (wake-up
+ * preamble, normal and extended frames, ACK, NACK, broken checksums), and
+ * its command interpreter: firmware identity, communication test, target
+ * activation of type A and B, APDU relay with response and command
+ * chaining (MI), presence checks, and a card that leaves the field.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "devices/pn532/pn532.h"
+
+/* Feed a whole buffer; returns the last frame kind and counts INFO frames. */
+static pn532_frame_kind feed_all(pn532_decoder *d, const uint8_t *p, size_t n, int *ret_infos)
+{
+	pn532_frame_kind last = PN532_FRAME_INCOMPLETE;
+	*ret_infos = 0;
+	while (n) {
+		size_t used = 0;
+		pn532_frame_kind k = pn532_decoder_feed(d, p, n, &used);
+		p += used;
+		n -= used;
+		if (k != PN532_FRAME_INCOMPLETE)
+			last = k;
+		if (k == PN532_FRAME_INFO)
+			(*ret_infos)++;
+	}
+	return last;
+}
+
+static void test_wakeup_then_sam_configuration(void **state)
+{
+	(void)state;
+	/* What the driver sends to a PN532 in low-battery mode: 55 55, zeros,
+	 * then SAMConfiguration(normal). */
+	static const uint8_t wire[] = { 0x55, 0x55, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+		                        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xFF, 0x03, 0xFD, 0xD4, 0x14, 0x01,
+		                        0x17, 0x00 };
+	pn532_decoder d;
+	pn532_decoder_init(&d);
+	int infos;
+	assert_int_equal(feed_all(&d, wire, sizeof(wire), &infos), PN532_FRAME_INFO);
+	assert_int_equal(infos, 1);
+	assert_int_equal(d.body_len, 3);
+	assert_int_equal(d.body[0], PN532_TFI_HOST);
+	assert_int_equal(d.body[1], 0x14);
+	assert_int_equal(d.body[2], 0x01);
+}
+
+static void test_ack_nack_and_bad_frames(void **state)
+{
+	(void)state;
+	pn532_decoder d;
+	pn532_decoder_init(&d);
+	int infos;
+	assert_int_equal(feed_all(&d, pn532_ack_frame, sizeof(pn532_ack_frame), &infos), PN532_FRAME_ACK);
+	static const uint8_t nack[] = { 0x00, 0x00, 0xFF, 0xFF, 0x00, 0x00 };
+	assert_int_equal(feed_all(&d, nack, sizeof(nack), &infos), PN532_FRAME_NACK);
+	/* Length checksum wrong, then data checksum wrong: both dropped, and
+	 * a good frame right after is still found. */
+	static const uint8_t bad_lcs[] = { 0x00, 0x00, 0xFF, 0x02, 0xFF, 0xD4, 0x02, 0x2A, 0x00 };
+	assert_int_equal(feed_all(&d, bad_lcs, sizeof(bad_lcs), &infos), PN532_FRAME_BAD);
+	static const uint8_t bad_dcs[] = { 0x00, 0x00, 0xFF, 0x02, 0xFE, 0xD4, 0x02, 0x2B, 0x00,
+		                           0x00, 0x00, 0xFF, 0x02, 0xFE, 0xD4, 0x02, 0x2A, 0x00 };
+	assert_int_equal(feed_all(&d, bad_dcs, 9, &infos), PN532_FRAME_BAD);
+	assert_int_equal(feed_all(&d, bad_dcs + 9, 9, &infos), PN532_FRAME_INFO);
+	assert_int_equal(d.body[1], 0x02);
+}
+
+static void test_frames_round_trip(void **state)
+{
+	(void)state;
+	uint8_t data[PN532_FRAME_MAX_BODY - 1];
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 7);
+	/* 1 byte, the largest normal frame (254 + TFI), and extended ones. */
+	const size_t lens[] = { 1, 254, 255, sizeof(data) };
+	for (size_t t = 0; t < 4; t++) {
+		uint8_t wire[PN532_FRAME_MAX_WIRE];
+		size_t n = pn532_frame_build(PN532_TFI_CHIP, data, lens[t], wire, sizeof(wire));
+		assert_true(n > 0);
+		assert_int_equal(wire[3] == 0xFF && wire[4] == 0xFF, lens[t] + 1 > 255);
+		pn532_decoder d;
+		pn532_decoder_init(&d);
+		int infos;
+		assert_int_equal(feed_all(&d, wire, n, &infos), PN532_FRAME_INFO);
+		assert_int_equal(d.body_len, lens[t] + 1);
+		assert_int_equal(d.body[0], PN532_TFI_CHIP);
+		assert_memory_equal(d.body + 1, data, lens[t]);
+	}
+	uint8_t small[8];
+	assert_int_equal(pn532_frame_build(PN532_TFI_CHIP, data, 10, small, sizeof(small)), 0);
+}
+
+/* ---- the chip ---- */
+
+typedef struct fixture {
+	vpass_doc *doc;
+	vpass_card *card;
+	pn532_chip *chip;
+	uint8_t resp[PN532_FRAME_MAX_BODY];
+	size_t len;
+} fixture;
+
+#define CARD_ACCESS_LEN 600
+
+static int chip_setup(void **state)
+{
+	static fixture f;
+	memset(&f, 0, sizeof(f));
+	static uint8_t ca[CARD_ACCESS_LEN];
+	for (size_t i = 0; i < sizeof(ca); i++)
+		ca[i] = (uint8_t)i;
+	if (vpass_doc_new(&f.doc) != VPASS_OK ||
+	    vpass_doc_add_file(f.doc, VPASS_FID_CARD_ACCESS, ca, sizeof(ca)) != VPASS_OK ||
+	    vpass_doc_set_access(f.doc, "X12345678", "800101", "300101") != VPASS_OK ||
+	    vpass_card_new(f.doc, NULL, &f.card) != VPASS_OK)
+		return -1;
+	f.chip = pn532_chip_new();
+	if (!f.chip)
+		return -1;
+	*state = &f;
+	return 0;
+}
+
+static int chip_teardown(void **state)
+{
+	fixture *f = *state;
+	pn532_chip_free(f->chip);
+	vpass_card_free(f->card);
+	vpass_doc_free(f->doc);
+	return 0;
+}
+
+/* Send one command given as bytes; returns whether it was understood. */
+static bool cmd(fixture *f, size_t n, ...)
+{
+	uint8_t c[300];
+	va_list ap;
+	va_start(ap, n);
+	for (size_t i = 0; i < n; i++)
+		c[i] = (uint8_t)va_arg(ap, int);
+	va_end(ap);
+	return pn532_chip_command(f->chip, c, n, f->resp, sizeof(f->resp), &f->len);
+}
+
+static void test_identity_and_self_test(void **state)
+{
+	fixture *f = *state;
+	assert_true(cmd(f, 1, 0x02));
+	static const uint8_t fw[] = { 0x03, 0x32, 0x01, 0x06, 0x07 };
+	assert_int_equal(f->len, sizeof(fw));
+	assert_memory_equal(f->resp, fw, sizeof(fw));
+	/* Communication test: the parameters come back. */
+	assert_true(cmd(f, 5, 0x00, 0x00, 'a', 'b', 'c'));
+	static const uint8_t echo[] = { 0x01, 0x00, 'a', 'b', 'c' };
+	assert_int_equal(f->len, sizeof(echo));
+	assert_memory_equal(f->resp, echo, sizeof(echo));
+	/* Registers remember what is written; malformed commands are syntax
+	 * errors; unknown commands too. */
+	assert_true(cmd(f, 4, 0x08, 0x63, 0x05, 0x40));
+	assert_true(cmd(f, 3, 0x06, 0x63, 0x05));
+	assert_int_equal(f->len, 2);
+	assert_int_equal(f->resp[1], 0x40);
+	assert_false(cmd(f, 2, 0x06, 0x63));
+	assert_false(cmd(f, 1, 0x8C));
+	assert_false(cmd(f, 4, 0x32, 0x01, 0x01, 0x01)); /* RF field takes one byte */
+}
+
+static void test_no_card_no_target(void **state)
+{
+	fixture *f = *state;
+	pn532_chip_set_card(f->chip, NULL, PN532_CARD_A);
+	assert_true(cmd(f, 3, 0x4A, 0x01, 0x00));
+	assert_int_equal(f->len, 2);
+	assert_int_equal(f->resp[1], 0x00); /* NbTg */
+	/* Exchanging data without a target is refused by status, not frame. */
+	assert_true(cmd(f, 4, 0x40, 0x01, 0x00, 0x84));
+	assert_int_equal(f->resp[1], 0x27);
+}
+
+static void select_a(fixture *f)
+{
+	assert_true(cmd(f, 2, 0x12, 0x14)); /* SetParameters: auto ATR_RES, auto RATS */
+	assert_true(cmd(f, 3, 0x4A, 0x01, 0x00));
+	assert_int_equal(f->resp[0], 0x4B);
+	assert_int_equal(f->resp[1], 0x01); /* NbTg */
+	assert_int_equal(f->resp[2], 0x01); /* Tg */
+	assert_int_equal(f->resp[5], 0x20); /* SEL_RES: ISO 14443-4 */
+	assert_int_equal(f->resp[6], 4);    /* NFCID1 length */
+	assert_int_equal(f->resp[7], 0x08); /* random UID */
+	assert_int_equal(f->resp[11], 5);   /* ATS length */
+}
+
+static void test_type_a_apdu_and_response_chaining(void **state)
+{
+	fixture *f = *state;
+	pn532_chip_set_card(f->chip, f->card, PN532_CARD_A);
+	select_a(f);
+	/* SELECT EF.CardAccess under the MF. */
+	assert_true(cmd(f, 9, 0x40, 0x01, 0x00, 0xA4, 0x02, 0x0C, 0x02, 0x01, 0x1C));
+	assert_int_equal(f->len, 4);
+	assert_int_equal(f->resp[1], 0x00);
+	assert_int_equal(f->resp[2], 0x90);
+	/* An extended READ BINARY: 600 bytes and SW come in 262-byte pieces. */
+	assert_true(cmd(f, 9, 0x40, 0x01, 0x00, 0xB0, 0x00, 0x00, 0x00, 0x00, 0x00));
+	size_t got = 0;
+	uint8_t data[CARD_ACCESS_LEN + 2];
+	for (int piece = 0;; piece++) {
+		assert_true(piece < 4);
+		size_t n = f->len - 2;
+		assert_true(n <= PN532_EXCHANGE_MAX);
+		assert_true(got + n <= sizeof(data));
+		memcpy(data + got, f->resp + 2, n);
+		got += n;
+		if (!(f->resp[1] & 0x40))
+			break;
+		assert_int_equal(f->resp[1], 0x40);
+		assert_true(cmd(f, 2, 0x40, 0x01));
+	}
+	assert_int_equal(got, CARD_ACCESS_LEN + 2);
+	for (size_t i = 0; i < CARD_ACCESS_LEN; i++)
+		assert_int_equal(data[i], (uint8_t)i);
+	assert_int_equal(data[CARD_ACCESS_LEN], 0x90);
+	pn532_stats st;
+	pn532_chip_stats(f->chip, &st);
+	assert_int_equal(st.extended_apdus, 1);
+	/* Host chaining: the same SELECT split over two exchanges. */
+	assert_true(cmd(f, 6, 0x40, 0x41, 0x00, 0xA4, 0x02, 0x0C));
+	assert_int_equal(f->resp[1], 0x00);
+	assert_int_equal(f->len, 2);
+	assert_true(cmd(f, 5, 0x40, 0x01, 0x02, 0x01, 0x1C));
+	assert_int_equal(f->resp[2], 0x90);
+	/* Presence check as libnfc does it for type A: R(NAK) answered R(ACK). */
+	assert_true(cmd(f, 2, 0x42, 0xB2));
+	assert_int_equal(f->len, 3);
+	assert_int_equal(f->resp[1], 0x00);
+	assert_int_equal(f->resp[2], 0xA2);
+	assert_true(cmd(f, 2, 0x00, 0x06));
+	assert_int_equal(f->resp[1], 0x00);
+}
+
+static void test_type_b_and_removal(void **state)
+{
+	fixture *f = *state;
+	pn532_chip_set_card(f->chip, f->card, PN532_CARD_B);
+	/* Type A polling does not find a type B card. */
+	assert_true(cmd(f, 3, 0x4A, 0x01, 0x00));
+	assert_int_equal(f->resp[1], 0x00);
+	assert_true(cmd(f, 4, 0x4A, 0x01, 0x03, 0x00));
+	assert_int_equal(f->resp[1], 0x01);
+	assert_int_equal(f->resp[3], 0x50); /* ATQB */
+	assert_int_equal(f->resp[13] & 0x01, 0x01); /* protocol type: ISO 14443-4 */
+	/* R(NAK) with CID, as libnfc checks a type B target. */
+	assert_true(cmd(f, 3, 0x42, 0xBA, 0x01));
+	assert_int_equal(f->len, 4);
+	assert_int_equal(f->resp[2], 0xAA);
+	assert_int_equal(f->resp[3], 0x01);
+	/* The card leaves: exchanges and presence checks time out (01). */
+	vpass_card_remove(f->card);
+	assert_true(cmd(f, 9, 0x40, 0x01, 0x00, 0xA4, 0x02, 0x0C, 0x02, 0x01, 0x1C));
+	assert_int_equal(f->resp[1], 0x01);
+	assert_true(cmd(f, 3, 0x42, 0xBA, 0x01));
+	assert_int_equal(f->resp[1], 0x01);
+	assert_true(cmd(f, 2, 0x00, 0x06));
+	assert_int_equal(f->resp[1], 0x01);
+	/* Field off and on, then polling: nothing there. */
+	assert_true(cmd(f, 3, 0x32, 0x01, 0x00));
+	assert_true(cmd(f, 4, 0x4A, 0x01, 0x03, 0x00));
+	assert_int_equal(f->resp[1], 0x00);
+	assert_true(cmd(f, 2, 0x16, 0xF0));
+	assert_true(pn532_chip_asleep(f->chip));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_wakeup_then_sam_configuration),
+		cmocka_unit_test(test_ack_nack_and_bad_frames),
+		cmocka_unit_test(test_frames_round_trip),
+		cmocka_unit_test_setup_teardown(test_identity_and_self_test, chip_setup, chip_teardown),
+		cmocka_unit_test_setup_teardown(test_no_card_no_target, chip_setup, chip_teardown),
+		cmocka_unit_test_setup_teardown(test_type_a_apdu_and_response_chaining, chip_setup, chip_teardown),
+		cmocka_unit_test_setup_teardown(test_type_b_and_removal, chip_setup, chip_teardown),
+	};
+	return cmocka_run_group_tests_name("pn532", tests, NULL, NULL);
+}
