@@ -7,7 +7,8 @@
  * own namespaces). Documents and keys are generated here by appm-docgen in
  * a temporary directory. Each test scripts the virtual passport over its
  * control socket (place, remove, faults) and checks what an applicant or an
- * engineer would see: exit code, message, report.
+ * engineer would see: exit code, message, report. What it shares with
+ * tests/nfc (shell commands, appm runs, JSON paths, docgen) is harness.c.
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -25,43 +26,20 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "harness.h"
+
 static char tmp[256];
 static const char *appm, *vpass, *docgen;
 static pid_t vpass_pid = -1;
 static char ctl[300];
+static it_appm run;
 
 /* The MRZ of the 'lestari' persona's document, from document.txt. */
 static char mrz[100];
 
-__attribute__((format(printf, 1, 2))) static int sh(const char *fmt, ...)
-{
-	char cmd[4096];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	int st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return strdup("");
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *s = malloc((size_t)n + 1);
-	size_t got = fread(s, 1, (size_t)n, f);
-	s[got] = '\0';
-	fclose(f);
-	return s;
-}
-
 static void ctl_cmd(const char *cmd)
 {
-	assert_int_equal(sh("%s ctl %s %s >/dev/null", vpass, ctl, cmd), 0);
+	assert_int_equal(it_sh("%s ctl %s %s >/dev/null", vpass, ctl, cmd), 0);
 }
 
 /* Wait (at most 5 s) until pcscd sees the first reader in the wanted state,
@@ -69,7 +47,7 @@ static void ctl_cmd(const char *cmd)
 static void wait_reader(bool present)
 {
 	for (int i = 0; i < 50; i++) {
-		int rc = sh("%s passport readers 2>/dev/null | head -n 1 | grep -q 'document present'", appm);
+		int rc = it_sh("%s passport readers 2>/dev/null | head -n 1 | grep -q 'document present'", appm);
 		if ((rc == 0) == present)
 			return;
 		usleep(100000);
@@ -97,80 +75,6 @@ static void place(const char *doc)
 	wait_reader(true);
 }
 
-typedef struct result {
-	int code;
-	char *out;
-	char *err;
-} result;
-
-__attribute__((format(printf, 1, 2))) static result appm_read(const char *fmt, ...)
-{
-	char args[2048];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(args, sizeof(args), fmt, ap);
-	va_end(ap);
-	result r;
-	r.code = sh("%s passport read --wait 5 %s >%s/out 2>%s/err", appm, args, tmp, tmp);
-	char p[300];
-	snprintf(p, sizeof(p), "%s/out", tmp);
-	r.out = slurp(p);
-	snprintf(p, sizeof(p), "%s/err", tmp);
-	r.err = slurp(p);
-	return r;
-}
-
-static void result_free(result *r)
-{
-	free(r->out);
-	free(r->err);
-}
-
-static json_t *parse_json(const char *s)
-{
-	json_error_t e;
-	json_t *j = json_loads(s, 0, &e);
-	if (!j)
-		fail_msg("not JSON (%s): %s", e.text, s);
-	return j;
-}
-
-static const char *jstr(json_t *root, const char *path)
-{
-	/* path: "a.b.c" */
-	char buf[256];
-	snprintf(buf, sizeof(buf), "%s", path);
-	json_t *cur = root;
-	for (char *save = NULL, *k = strtok_r(buf, ".", &save); k; k = strtok_r(NULL, ".", &save))
-		cur = json_object_get(cur, k);
-	return cur && json_is_string(cur) ? json_string_value(cur) : NULL;
-}
-
-static json_t *jget(json_t *root, const char *path)
-{
-	char buf[256];
-	snprintf(buf, sizeof(buf), "%s", path);
-	json_t *cur = root;
-	for (char *save = NULL, *k = strtok_r(buf, ".", &save); k; k = strtok_r(NULL, ".", &save))
-		cur = json_object_get(cur, k);
-	return cur;
-}
-
-static void read_mrz(const char *doc)
-{
-	char p[300];
-	snprintf(p, sizeof(p), "%s/%s/document.txt", tmp, doc);
-	char *s = slurp(p);
-	char *m = strstr(s, "mrz=");
-	assert_non_null(m);
-	m += 4;
-	size_t n = strcspn(m, "\r\n");
-	assert_true(n < sizeof(mrz));
-	memcpy(mrz, m, n);
-	mrz[n] = '\0';
-	free(s);
-}
-
 static int setup(void **state)
 {
 	(void)state;
@@ -184,38 +88,36 @@ static int setup(void **state)
 	snprintf(tmp, sizeof(tmp), "/tmp/appm-it.XXXXXX");
 	if (!mkdtemp(tmp))
 		return -1;
+	run = (it_appm){ .appm = appm, .reader = NULL, .dir = tmp };
 	/* Two PKIs: ours, and one the kiosk does not trust. */
-	int rc = sh("%s pki --out %s/pki >/dev/null", docgen, tmp) |
-	         sh("%s pki --out %s/other >/dev/null", docgen, tmp) |
-	         sh("%s pki --out %s/expired --ds-expired >/dev/null", docgen, tmp) |
-	         sh("mkdir -p %s/trust && cp %s/pki/csca.pem %s/trust/ && cp %s/expired/csca.pem %s/trust/csca2.pem",
-	            tmp, tmp, tmp, tmp, tmp) |
-	         sh("%s doc --pki %s/pki --persona lestari --out %s/good >/dev/null", docgen, tmp, tmp) |
-	         sh("%s doc --pki %s/pki --persona hartono --face jp2 --dg15 --hash sha512 --out %s/jp2 >/dev/null",
-	            docgen, tmp, tmp) |
-	         sh("%s doc --pki %s/other --persona lestari --out %s/unknown >/dev/null", docgen, tmp, tmp) |
-	         sh("%s doc --pki %s/pki --persona lestari --tamper 2 --out %s/tampered >/dev/null", docgen, tmp,
-	            tmp) |
-	         sh("%s doc --pki %s/expired --persona lestari --out %s/expired-doc >/dev/null", docgen, tmp, tmp) |
-	         sh("%s masterlist --pki %s/pki --out %s/masterlist.ml >/dev/null", docgen, tmp, tmp) |
-	         sh("%s crl --pki %s/pki --revoke-ds --out %s/revoked.crl >/dev/null", docgen, tmp, tmp);
+	int rc = it_make_pki(docgen, tmp, "pki", NULL) | it_make_pki(docgen, tmp, "other", NULL) |
+	         it_make_pki(docgen, tmp, "expired", "--ds-expired") |
+	         it_sh("mkdir -p %s/trust && cp %s/pki/csca.pem %s/trust/ && cp %s/expired/csca.pem %s/trust/csca2.pem",
+	               tmp, tmp, tmp, tmp, tmp) |
+	         it_make_doc(docgen, tmp, "pki", "lestari", NULL, "good") |
+	         it_make_doc(docgen, tmp, "pki", "hartono", "--face jp2 --dg15 --hash sha512", "jp2") |
+	         it_make_doc(docgen, tmp, "other", "lestari", NULL, "unknown") |
+	         it_make_doc(docgen, tmp, "pki", "lestari", "--tamper 2", "tampered") |
+	         it_make_doc(docgen, tmp, "expired", "lestari", NULL, "expired-doc") |
+	         it_sh("%s masterlist --pki %s/pki --out %s/masterlist.ml >/dev/null", docgen, tmp, tmp) |
+	         it_sh("%s crl --pki %s/pki --revoke-ds --out %s/revoked.crl >/dev/null", docgen, tmp, tmp);
 	if (rc != 0)
 		return -1;
 	/* A malformed chip: DG1's MRZ element claims more bytes than DG1 has. */
-	rc = sh("cp -r %s/good %s/malformed && printf '\\141\\202\\377\\377' | "
-	        "dd of=%s/malformed/EF.DG1 bs=1 conv=notrunc status=none",
-	        tmp, tmp, tmp);
+	rc = it_sh("cp -r %s/good %s/malformed && printf '\\141\\202\\377\\377' | "
+	           "dd of=%s/malformed/EF.DG1 bs=1 conv=notrunc status=none",
+	           tmp, tmp, tmp);
 	if (rc != 0)
 		return -1;
 	/* Complete but malformed: DG2's biometric group template count says
 	 * 9 templates where there is one (7F61 { 02 01 09 ... }). */
-	rc = sh("cp -r %s/good %s/bad-dg2 && "
-	        "off=$(od -An -tx1 -v %s/bad-dg2/EF.DG2 | tr -d ' \\n' | grep -bo '020101' | head -n 1 | cut -d: -f1) && "
-	        "printf '\\011' | dd of=%s/bad-dg2/EF.DG2 bs=1 seek=$((off / 2 + 2)) conv=notrunc status=none",
-	        tmp, tmp, tmp, tmp);
+	rc = it_sh("cp -r %s/good %s/bad-dg2 && "
+	           "off=$(od -An -tx1 -v %s/bad-dg2/EF.DG2 | tr -d ' \\n' | grep -bo '020101' | head -n 1 | cut -d: -f1) && "
+	           "printf '\\011' | dd of=%s/bad-dg2/EF.DG2 bs=1 seek=$((off / 2 + 2)) conv=notrunc status=none",
+	           tmp, tmp, tmp, tmp);
 	if (rc != 0)
 		return -1;
-	read_mrz("good");
+	it_read_mrz(tmp, "good", mrz, sizeof(mrz));
 	snprintf(ctl, sizeof(ctl), "%s/vpass.sock", tmp);
 	vpass_pid = fork();
 	if (vpass_pid == 0) {
@@ -234,7 +136,7 @@ static int teardown(void **state)
 		kill(vpass_pid, SIGTERM);
 		waitpid(vpass_pid, NULL, 0);
 	}
-	sh("rm -rf %s", tmp);
+	it_sh("rm -rf %s", tmp);
 	return 0;
 }
 
@@ -242,41 +144,41 @@ static void test_read_and_verify(void **state)
 {
 	(void)state;
 	place("good");
-	result r = appm_read("--json --mrz '%s' --trust %s/trust --face-out %s/face.jpg", mrz, tmp, tmp);
+	it_result r = it_appm_read(&run, "--json --mrz '%s' --trust %s/trust --face-out %s/face.jpg", mrz, tmp, tmp);
 	assert_int_equal(r.code, 0);
-	json_t *j = parse_json(r.out);
-	assert_string_equal(jstr(j, "result"), "verified");
-	assert_string_equal(jstr(j, "holder.nationality"), "IDN");
-	assert_string_equal(jstr(j, "holder.issuing_state"), "IDN");
-	assert_non_null(jstr(j, "holder.surname"));
-	assert_true(strlen(jstr(j, "holder.surname")) > 0);
-	assert_string_equal(jstr(j, "reading.access_control"), "BAC");
-	assert_non_null(strstr(jstr(j, "reading.reader"), "APPM Virtual Passport Reader"));
-	assert_true(json_is_true(jget(j, "passive_authentication.passed")));
+	json_t *j = it_parse_json(r.out);
+	assert_string_equal(it_jstr(j, "result"), "verified");
+	assert_string_equal(it_jstr(j, "holder.nationality"), "IDN");
+	assert_string_equal(it_jstr(j, "holder.issuing_state"), "IDN");
+	assert_non_null(it_jstr(j, "holder.surname"));
+	assert_true(strlen(it_jstr(j, "holder.surname")) > 0);
+	assert_string_equal(it_jstr(j, "reading.access_control"), "BAC");
+	assert_non_null(strstr(it_jstr(j, "reading.reader"), "APPM Virtual Passport Reader"));
+	assert_true(json_is_true(it_jget(j, "passive_authentication.passed")));
 	const char *checks[] = { "sod_signature", "chain", "validity" };
 	for (size_t i = 0; i < 3; i++) {
 		char path[128];
 		snprintf(path, sizeof(path), "passive_authentication.checks.%s.result", checks[i]);
-		assert_string_equal(jstr(j, path), "pass");
+		assert_string_equal(it_jstr(j, path), "pass");
 	}
-	assert_string_equal(jstr(j, "passive_authentication.checks.crl.result"), "not checked");
-	json_t *hashes = jget(j, "passive_authentication.checks.data_group_hashes");
+	assert_string_equal(it_jstr(j, "passive_authentication.checks.crl.result"), "not checked");
+	json_t *hashes = it_jget(j, "passive_authentication.checks.data_group_hashes");
 	assert_true(json_array_size(hashes) >= 4); /* DG1, DG2, DG11, DG12 */
 	for (size_t i = 0; i < json_array_size(hashes); i++)
 		assert_string_equal(json_string_value(json_object_get(json_array_get(hashes, i), "result")), "pass");
-	assert_string_equal(jstr(j, "face.format"), "JPEG");
+	assert_string_equal(it_jstr(j, "face.format"), "JPEG");
 	/* Extended length through vpcd: few APDUs for the whole document. */
-	assert_true(json_is_true(jget(j, "reading.extended_length")));
-	json_int_t apdus = json_integer_value(jget(j, "reading.apdus"));
+	assert_true(json_is_true(it_jget(j, "reading.extended_length")));
+	json_int_t apdus = json_integer_value(it_jget(j, "reading.apdus"));
 	assert_true(apdus > 0 && apdus < 30);
 	json_decref(j);
 	/* The face image written is a JPEG. */
 	char p[300];
 	snprintf(p, sizeof(p), "%s/face.jpg", tmp);
-	char *face = slurp(p);
+	char *face = it_slurp(p);
 	assert_true((uint8_t)face[0] == 0xFF && (uint8_t)face[1] == 0xD8);
 	free(face);
-	result_free(&r);
+	it_result_free(&r);
 }
 
 static void test_summary_and_parts(void **state)
@@ -285,19 +187,20 @@ static void test_summary_and_parts(void **state)
 	place("jp2");
 	char p[300];
 	snprintf(p, sizeof(p), "%s/jp2/document.txt", tmp);
-	char *doc = slurp(p);
+	char *doc = it_slurp(p);
 	char number[16] = "", birth[8] = "", expiry[8] = "";
 	sscanf(strstr(doc, "document_number=") + 16, "%15[^\n]", number);
 	sscanf(strstr(doc, "birth_date=") + 11, "%7[^\n]", birth);
 	sscanf(strstr(doc, "expiry_date=") + 12, "%7[^\n]", expiry);
 	free(doc);
-	result r = appm_read("--document-number %s --birth-date %s --expiry-date %s --trust %s/masterlist.ml", number,
-	                     birth, expiry, tmp);
+	it_result r = it_appm_read(&run,
+	                           "--document-number %s --birth-date %s --expiry-date %s --trust %s/masterlist.ml",
+	                           number, birth, expiry, tmp);
 	assert_int_equal(r.code, 0);
 	assert_non_null(strstr(r.out, "Passive authentication: PASSED"));
 	assert_non_null(strstr(r.out, "JP2"));
 	assert_non_null(strstr(r.out, "DG15"));
-	result_free(&r);
+	it_result_free(&r);
 }
 
 static void test_wrong_mrz(void **state)
@@ -305,24 +208,17 @@ static void test_wrong_mrz(void **state)
 	(void)state;
 	place("good");
 	/* Same document number, another (valid) birth date. */
-	read_mrz("jp2");
-	char other[100];
-	snprintf(other, sizeof(other), "%s", mrz);
-	read_mrz("good");
-	result r = appm_read("--mrz '%s' --trust %s/trust", other, tmp);
-	assert_int_equal(r.code, 6);
-	assert_non_null(strstr(r.err, "access control failed: the MRZ does not match this document"));
-	result_free(&r);
+	char other[sizeof(mrz)];
+	it_read_mrz(tmp, "jp2", other, sizeof(other));
+	it_expect_refusal(&run, 6, "access control failed: the MRZ does not match this document",
+	                  "--mrz '%s' --trust %s/trust", other, tmp);
 }
 
 static void test_no_document(void **state)
 {
 	(void)state;
 	take_away();
-	result r = appm_read("--wait 1 --mrz '%s' --trust %s/trust", mrz, tmp);
-	assert_int_equal(r.code, 4);
-	assert_non_null(strstr(r.err, "no document on the reader"));
-	result_free(&r);
+	it_expect_refusal(&run, 4, "no document on the reader", "--wait 1 --mrz '%s' --trust %s/trust", mrz, tmp);
 }
 
 static void test_removed_while_reading(void **state)
@@ -330,24 +226,22 @@ static void test_removed_while_reading(void **state)
 	(void)state;
 	place("good");
 	ctl_cmd("set remove-after 6");
-	result r = appm_read("--mrz '%s' --trust %s/trust", mrz, tmp);
-	assert_int_equal(r.code, 5);
-	assert_non_null(strstr(r.err, "the document was removed while reading; place it again"));
-	result_free(&r);
+	it_expect_refusal(&run, 5, "the document was removed while reading; place it again",
+	                  "--mrz '%s' --trust %s/trust", mrz, tmp);
 }
 
 static void expect_pa_failure(const char *doc, const char *trust_args, const char *check)
 {
 	place(doc);
-	result r = appm_read("--json --mrz '%s' %s", mrz, trust_args);
+	it_result r = it_appm_read(&run, "--json --mrz '%s' %s", mrz, trust_args);
 	assert_int_equal(r.code, 7);
-	json_t *j = parse_json(r.out);
-	assert_string_equal(jstr(j, "result"), "verification failed");
-	assert_false(json_is_true(jget(j, "passive_authentication.passed")));
+	json_t *j = it_parse_json(r.out);
+	assert_string_equal(it_jstr(j, "result"), "verification failed");
+	assert_false(json_is_true(it_jget(j, "passive_authentication.passed")));
 	json_decref(j);
 	if (!strstr(r.err, "passive authentication failed") || !strstr(r.err, check))
 		fail_msg("expected a failure naming '%s', got: %s", check, r.err);
-	result_free(&r);
+	it_result_free(&r);
 }
 
 static void test_unknown_csca(void **state)
@@ -386,24 +280,24 @@ static void test_malformed(void **state)
 {
 	(void)state;
 	place("malformed");
-	result r = appm_read("--mrz '%s' --trust %s/trust", mrz, tmp);
+	it_result r = it_appm_read(&run, "--mrz '%s' --trust %s/trust", mrz, tmp);
 	assert_int_equal(r.code, 8);
 	assert_non_null(strstr(r.err, "malformed"));
 	assert_non_null(strstr(r.err, "DG1"));
-	result_free(&r);
+	it_result_free(&r);
 }
 
 static void test_malformed_dg2(void **state)
 {
 	(void)state;
 	place("bad-dg2");
-	result r = appm_read("--json --mrz '%s' --trust %s/trust", mrz, tmp);
+	it_result r = it_appm_read(&run, "--json --mrz '%s' --trust %s/trust", mrz, tmp);
 	assert_int_equal(r.code, 8);
 	assert_non_null(strstr(r.err, "the chip's data is malformed: DG2"));
-	json_t *j = parse_json(r.out);
-	assert_string_equal(jstr(j, "error.kind"), "malformed");
+	json_t *j = it_parse_json(r.out);
+	assert_string_equal(it_jstr(j, "error.kind"), "malformed");
 	json_decref(j);
-	result_free(&r);
+	it_result_free(&r);
 }
 
 static void test_short_only_chip(void **state)
@@ -411,13 +305,13 @@ static void test_short_only_chip(void **state)
 	(void)state;
 	place("good");
 	ctl_cmd("set short-only on");
-	result r = appm_read("--json --mrz '%s' --trust %s/trust", mrz, tmp);
+	it_result r = it_appm_read(&run, "--json --mrz '%s' --trust %s/trust", mrz, tmp);
 	assert_int_equal(r.code, 0);
-	json_t *j = parse_json(r.out);
-	assert_false(json_is_true(jget(j, "reading.extended_length")));
-	assert_true(json_integer_value(jget(j, "reading.short_read_fallbacks")) >= 1);
+	json_t *j = it_parse_json(r.out);
+	assert_false(json_is_true(it_jget(j, "reading.extended_length")));
+	assert_true(json_integer_value(it_jget(j, "reading.short_read_fallbacks")) >= 1);
 	json_decref(j);
-	result_free(&r);
+	it_result_free(&r);
 }
 
 static void test_transient_errors(void **state)
@@ -425,12 +319,12 @@ static void test_transient_errors(void **state)
 	(void)state;
 	place("good");
 	ctl_cmd("set fail-reads 2");
-	result r = appm_read("--json --mrz '%s' --trust %s/trust", mrz, tmp);
+	it_result r = it_appm_read(&run, "--json --mrz '%s' --trust %s/trust", mrz, tmp);
 	assert_int_equal(r.code, 0);
-	json_t *j = parse_json(r.out);
-	assert_int_equal(json_integer_value(jget(j, "reading.retried_reads")), 2);
+	json_t *j = it_parse_json(r.out);
+	assert_int_equal(json_integer_value(it_jget(j, "reading.retried_reads")), 2);
 	json_decref(j);
-	result_free(&r);
+	it_result_free(&r);
 }
 
 static void test_wrong_mac_refused(void **state)
@@ -438,19 +332,16 @@ static void test_wrong_mac_refused(void **state)
 	(void)state;
 	place("good");
 	ctl_cmd("set corrupt-mac on");
-	result r = appm_read("--mrz '%s' --trust %s/trust", mrz, tmp);
-	assert_int_equal(r.code, 9);
-	assert_non_null(strstr(r.err, "secure messaging failed"));
-	result_free(&r);
+	it_expect_refusal(&run, 9, "secure messaging failed", "--mrz '%s' --trust %s/trust", mrz, tmp);
 }
 
 static void test_no_trust_store_is_not_a_pass(void **state)
 {
 	(void)state;
 	place("good");
-	result r = appm_read("--mrz '%s'", mrz);
+	it_result r = it_appm_read(&run, "--mrz '%s'", mrz);
 	assert_int_equal(r.code, 7);
-	result_free(&r);
+	it_result_free(&r);
 }
 
 int main(void)

@@ -10,7 +10,8 @@
  * appm-docgen in a temporary directory; each test scripts the emulator
  * over its control socket and checks what an applicant or an engineer
  * would see (exit code, message, report) and, from the emulator's
- * counters, what went over the link.
+ * counters, what went over the link. The helpers it shares with
+ * test_pcsc are in tests/integration/harness.c.
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -27,41 +28,18 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "harness.h"
+
 static char tmp[256];
 static const char *appm, *pn532, *docgen;
 static pid_t pn532_pid = -1;
 static char ctl[300], pty[300], reader[400];
 static char mrz[100], other_mrz[100];
-
-__attribute__((format(printf, 1, 2))) static int sh(const char *fmt, ...)
-{
-	char cmd[4096];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	int st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return strdup("");
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *s = malloc((size_t)n + 1);
-	size_t got = fread(s, 1, (size_t)n, f);
-	s[got] = '\0';
-	fclose(f);
-	return s;
-}
+static it_appm run;
 
 static void ctl_cmd(const char *cmd)
 {
-	assert_int_equal(sh("%s ctl %s %s >/dev/null", pn532, ctl, cmd), 0);
+	assert_int_equal(it_sh("%s ctl %s %s >/dev/null", pn532, ctl, cmd), 0);
 }
 
 /* The emulator's counters, from its status line. */
@@ -72,10 +50,10 @@ typedef struct link_stats {
 
 static link_stats emulator_stats(void)
 {
-	assert_int_equal(sh("%s ctl %s status >%s/status", pn532, ctl, tmp), 0);
+	assert_int_equal(it_sh("%s ctl %s status >%s/status", pn532, ctl, tmp), 0);
 	char p[300];
 	snprintf(p, sizeof(p), "%s/status", tmp);
-	char *s = slurp(p);
+	char *s = it_slurp(p);
 	link_stats st = { 0 };
 	const char *k;
 	assert_non_null(k = strstr(s, " apdus="));
@@ -106,75 +84,6 @@ static void place(const char *doc, char type)
 	ctl_cmd(cmd);
 }
 
-typedef struct result {
-	int code;
-	char *out;
-	char *err;
-} result;
-
-__attribute__((format(printf, 1, 2))) static result appm_read(const char *fmt, ...)
-{
-	char args[2048];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(args, sizeof(args), fmt, ap);
-	va_end(ap);
-	result r;
-	r.code = sh("%s passport read --reader %s --wait 5 %s >%s/out 2>%s/err", appm, reader, args, tmp, tmp);
-	char p[300];
-	snprintf(p, sizeof(p), "%s/out", tmp);
-	r.out = slurp(p);
-	snprintf(p, sizeof(p), "%s/err", tmp);
-	r.err = slurp(p);
-	return r;
-}
-
-static void result_free(result *r)
-{
-	free(r->out);
-	free(r->err);
-}
-
-static json_t *parse_json(const char *s)
-{
-	json_error_t e;
-	json_t *j = json_loads(s, 0, &e);
-	if (!j)
-		fail_msg("not JSON (%s): %s", e.text, s);
-	return j;
-}
-
-static json_t *jget(json_t *root, const char *path)
-{
-	char buf[256];
-	snprintf(buf, sizeof(buf), "%s", path);
-	json_t *cur = root;
-	for (char *save = NULL, *k = strtok_r(buf, ".", &save); k; k = strtok_r(NULL, ".", &save))
-		cur = json_object_get(cur, k);
-	return cur;
-}
-
-static const char *jstr(json_t *root, const char *path)
-{
-	json_t *v = jget(root, path);
-	return v && json_is_string(v) ? json_string_value(v) : "";
-}
-
-static void read_mrz(const char *doc, char *out, size_t cap)
-{
-	char p[300];
-	snprintf(p, sizeof(p), "%s/%s/document.txt", tmp, doc);
-	char *s = slurp(p);
-	char *m = strstr(s, "mrz=");
-	assert_non_null(m);
-	m += 4;
-	size_t n = strcspn(m, "\r\n");
-	assert_true(n < cap);
-	memcpy(out, m, n);
-	out[n] = '\0';
-	free(s);
-}
-
 static int setup(void **state)
 {
 	(void)state;
@@ -188,17 +97,18 @@ static int setup(void **state)
 	snprintf(tmp, sizeof(tmp), "/tmp/appm-nfc.XXXXXX");
 	if (!mkdtemp(tmp))
 		return -1;
-	int rc = sh("%s pki --out %s/pki >/dev/null", docgen, tmp) |
-	         sh("mkdir -p %s/trust && cp %s/pki/csca.pem %s/trust/", tmp, tmp, tmp) |
-	         sh("%s doc --pki %s/pki --persona lestari --out %s/good >/dev/null", docgen, tmp, tmp) |
-	         sh("%s doc --pki %s/pki --persona hartono --out %s/other >/dev/null", docgen, tmp, tmp);
+	int rc = it_make_pki(docgen, tmp, "pki", NULL) |
+	         it_sh("mkdir -p %s/trust && cp %s/pki/csca.pem %s/trust/", tmp, tmp, tmp) |
+	         it_make_doc(docgen, tmp, "pki", "lestari", NULL, "good") |
+	         it_make_doc(docgen, tmp, "pki", "hartono", NULL, "other");
 	if (rc != 0)
 		return -1;
-	read_mrz("good", mrz, sizeof(mrz));
-	read_mrz("other", other_mrz, sizeof(other_mrz));
+	it_read_mrz(tmp, "good", mrz, sizeof(mrz));
+	it_read_mrz(tmp, "other", other_mrz, sizeof(other_mrz));
 	snprintf(ctl, sizeof(ctl), "%s/pn532.sock", tmp);
 	snprintf(pty, sizeof(pty), "%s/ttyPN532", tmp);
 	snprintf(reader, sizeof(reader), "libnfc:pn532_uart:%s", pty);
+	run = (it_appm){ .appm = appm, .reader = reader, .dir = tmp };
 	char log[300];
 	snprintf(log, sizeof(log), "%s/pn532.log", tmp);
 	pn532_pid = fork();
@@ -225,11 +135,11 @@ static int teardown(void **state)
 		waitpid(pn532_pid, &st, 0);
 		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 			fprintf(stderr, "appm-pn532 ended badly (status %d); its log:\n", st);
-			sh("cat %s/pn532.log >&2", tmp);
+			it_sh("cat %s/pn532.log >&2", tmp);
 			rc = -1;
 		}
 	}
-	sh("rm -rf %s", tmp);
+	it_sh("rm -rf %s", tmp);
 	return rc;
 }
 
@@ -238,35 +148,35 @@ static void read_and_verify(char type)
 {
 	place("good", type);
 	link_stats before = emulator_stats();
-	result r = appm_read("--json --mrz '%s' --trust %s/trust", mrz, tmp);
+	it_result r = it_appm_read(&run, "--json --mrz '%s' --trust %s/trust", mrz, tmp);
 	if (r.code != 0)
 		fail_msg("exit %d: %s", r.code, r.err);
 	link_stats after = emulator_stats();
-	json_t *j = parse_json(r.out);
-	assert_string_equal(jstr(j, "result"), "verified");
-	assert_string_equal(jstr(j, "holder.nationality"), "IDN");
-	assert_string_equal(jstr(j, "reading.access_control"), "BAC");
-	assert_non_null(strstr(jstr(j, "reading.reader"), "pn532_uart"));
-	assert_true(json_is_true(jget(j, "passive_authentication.passed")));
-	json_t *hashes = jget(j, "passive_authentication.checks.data_group_hashes");
+	json_t *j = it_parse_json(r.out);
+	assert_string_equal(it_jstr_or_empty(j, "result"), "verified");
+	assert_string_equal(it_jstr_or_empty(j, "holder.nationality"), "IDN");
+	assert_string_equal(it_jstr_or_empty(j, "reading.access_control"), "BAC");
+	assert_non_null(strstr(it_jstr_or_empty(j, "reading.reader"), "pn532_uart"));
+	assert_true(json_is_true(it_jget(j, "passive_authentication.passed")));
+	json_t *hashes = it_jget(j, "passive_authentication.checks.data_group_hashes");
 	assert_true(json_array_size(hashes) >= 4);
 	for (size_t i = 0; i < json_array_size(hashes); i++)
 		assert_string_equal(json_string_value(json_object_get(json_array_get(hashes, i), "result")), "pass");
 	/* The PN532 cannot carry extended APDUs: the reading stack knows it
 	 * from the capabilities and never tries one. */
-	assert_false(json_is_true(jget(j, "reading.extended_length")));
-	assert_int_equal(json_integer_value(jget(j, "reading.short_read_fallbacks")), 0);
+	assert_false(json_is_true(it_jget(j, "reading.extended_length")));
+	assert_int_equal(json_integer_value(it_jget(j, "reading.short_read_fallbacks")), 0);
 	assert_int_equal(after.extended, 0);
 	assert_true(after.max_command <= 261);
 	assert_true(after.max_response <= 258);
 	/* Every APDU the reader counted reached the card, and one target was
 	 * activated for the read. */
-	json_int_t apdus = json_integer_value(jget(j, "reading.apdus"));
+	json_int_t apdus = json_integer_value(it_jget(j, "reading.apdus"));
 	assert_true(apdus > 10);
 	assert_int_equal((json_int_t)(after.apdus - before.apdus), apdus);
 	assert_int_equal(after.selects - before.selects, 1);
 	json_decref(j);
-	result_free(&r);
+	it_result_free(&r);
 }
 
 static void test_read_type_a(void **state)
@@ -285,20 +195,15 @@ static void test_wrong_mrz(void **state)
 {
 	(void)state;
 	place("good", 'a');
-	result r = appm_read("--mrz '%s' --trust %s/trust", other_mrz, tmp);
-	assert_int_equal(r.code, 6);
-	assert_non_null(strstr(r.err, "access control failed: the MRZ does not match this document"));
-	result_free(&r);
+	it_expect_refusal(&run, 6, "access control failed: the MRZ does not match this document",
+	                  "--mrz '%s' --trust %s/trust", other_mrz, tmp);
 }
 
 static void test_no_document(void **state)
 {
 	(void)state;
 	ctl_cmd("remove");
-	result r = appm_read("--wait 1 --mrz '%s' --trust %s/trust", mrz, tmp);
-	assert_int_equal(r.code, 4);
-	assert_non_null(strstr(r.err, "no document on the reader"));
-	result_free(&r);
+	it_expect_refusal(&run, 4, "no document on the reader", "--wait 1 --mrz '%s' --trust %s/trust", mrz, tmp);
 }
 
 static void test_removed_while_reading(void **state)
@@ -307,10 +212,8 @@ static void test_removed_while_reading(void **state)
 	for (int i = 0; i < 2; i++) {
 		place("good", i ? 'b' : 'a');
 		ctl_cmd("set remove-after 6");
-		result r = appm_read("--mrz '%s' --trust %s/trust", mrz, tmp);
-		assert_int_equal(r.code, 5);
-		assert_non_null(strstr(r.err, "the document was removed while reading; place it again"));
-		result_free(&r);
+		it_expect_refusal(&run, 5, "the document was removed while reading; place it again",
+		                  "--mrz '%s' --trust %s/trust", mrz, tmp);
 	}
 }
 
@@ -320,13 +223,13 @@ static void test_place_again(void **state)
 	(void)state;
 	place("good", 'a');
 	ctl_cmd("set remove-after 20");
-	result r = appm_read("--mrz '%s' --trust %s/trust", mrz, tmp);
+	it_result r = it_appm_read(&run, "--mrz '%s' --trust %s/trust", mrz, tmp);
 	assert_int_equal(r.code, 5);
-	result_free(&r);
+	it_result_free(&r);
 	place("good", 'a');
-	r = appm_read("--mrz '%s' --trust %s/trust", mrz, tmp);
+	r = it_appm_read(&run, "--mrz '%s' --trust %s/trust", mrz, tmp);
 	assert_int_equal(r.code, 0);
-	result_free(&r);
+	it_result_free(&r);
 }
 
 static void test_transient_errors(void **state)
@@ -334,12 +237,12 @@ static void test_transient_errors(void **state)
 	(void)state;
 	place("good", 'a');
 	ctl_cmd("set fail-reads 2");
-	result r = appm_read("--json --mrz '%s' --trust %s/trust", mrz, tmp);
+	it_result r = it_appm_read(&run, "--json --mrz '%s' --trust %s/trust", mrz, tmp);
 	assert_int_equal(r.code, 0);
-	json_t *j = parse_json(r.out);
-	assert_int_equal(json_integer_value(jget(j, "reading.retried_reads")), 2);
+	json_t *j = it_parse_json(r.out);
+	assert_int_equal(json_integer_value(it_jget(j, "reading.retried_reads")), 2);
 	json_decref(j);
-	result_free(&r);
+	it_result_free(&r);
 }
 
 /* A chip that refuses extended length changes nothing over libnfc: no
@@ -349,23 +252,23 @@ static void test_short_only_chip(void **state)
 	(void)state;
 	place("good", 'a');
 	ctl_cmd("set short-only on");
-	result r = appm_read("--json --mrz '%s' --trust %s/trust", mrz, tmp);
+	it_result r = it_appm_read(&run, "--json --mrz '%s' --trust %s/trust", mrz, tmp);
 	assert_int_equal(r.code, 0);
-	json_t *j = parse_json(r.out);
-	assert_int_equal(json_integer_value(jget(j, "reading.short_read_fallbacks")), 0);
+	json_t *j = it_parse_json(r.out);
+	assert_int_equal(json_integer_value(it_jget(j, "reading.short_read_fallbacks")), 0);
 	json_decref(j);
-	result_free(&r);
+	it_result_free(&r);
 }
 
 static void test_no_reader(void **state)
 {
 	(void)state;
-	int rc = sh("%s passport read --reader libnfc:pn532_uart:%s/no-such-tty --mrz '%s' >/dev/null 2>%s/err", appm,
-	            tmp, mrz, tmp);
+	int rc = it_sh("%s passport read --reader libnfc:pn532_uart:%s/no-such-tty --mrz '%s' >/dev/null 2>%s/err",
+	               appm, tmp, mrz, tmp);
 	assert_int_equal(rc, 3);
 	char p[300];
 	snprintf(p, sizeof(p), "%s/err", tmp);
-	char *err = slurp(p);
+	char *err = it_slurp(p);
 	assert_non_null(strstr(err, "no passport reader found"));
 	free(err);
 }

@@ -1,0 +1,77 @@
+/*
+ * harness — what the end-to-end tests (tests/integration/test_pcsc.c,
+ * tests/nfc/test_nfc.c) share: running shell commands, reading files,
+ * running `appm passport read` and keeping what it said, looking into its
+ * JSON report, and making PKIs and documents with appm-docgen.
+ *
+ * Helpers that check something fail the running cmocka test (they call
+ * cmocka's assertions), so they are for use inside a test or its setup.
+ */
+#ifndef APPM_TESTS_INTEGRATION_HARNESS_H
+#define APPM_TESTS_INTEGRATION_HARNESS_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+/* --- Shell and files --- */
+
+/* Run a shell command built from fmt; its exit code, or 128 when it did
+ * not exit (killed by a signal). */
+__attribute__((format(printf, 1, 2))) int it_sh(const char *fmt, ...);
+
+/* The whole file at path as a NUL-terminated string to free(); "" (still
+ * to free) when it cannot be opened. */
+char *it_slurp(const char *path);
+
+/* --- Running `appm passport read` --- */
+
+/* Where a read runs: the appm program, the reader to name with --reader
+ * (NULL: appm picks the first reader), and the directory that receives the
+ * out and err files. */
+typedef struct it_appm {
+	const char *appm;
+	const char *reader;
+	const char *dir;
+} it_appm;
+
+/* What a run of appm left: its exit code, stdout and stderr. */
+typedef struct it_result {
+	int code;
+	char *out;
+	char *err;
+} it_result;
+
+/* `appm passport read [--reader R] --wait 5 ARGS`, ARGS built from fmt. */
+__attribute__((format(printf, 2, 3))) it_result it_appm_read(const it_appm *a, const char *fmt, ...);
+void it_result_free(it_result *r);
+/* A read that must be refused: it exits with code and says message on
+ * stderr; fails the test otherwise. */
+__attribute__((format(printf, 4, 5))) void it_expect_refusal(const it_appm *a, int code, const char *message,
+                                                             const char *fmt, ...);
+
+/* --- The JSON report --- */
+
+/* s parsed as JSON (to json_decref); fails the test when it is not JSON. */
+json_t *it_parse_json(const char *s);
+/* The value at a dotted path ("a.b.c"), or NULL. */
+json_t *it_jget(json_t *root, const char *path);
+/* The string at a dotted path; NULL when it is missing or not a string. */
+const char *it_jstr(json_t *root, const char *path);
+/* The same, but "" when it is missing or not a string, so that comparing
+ * it fails the test with a message rather than a crash. */
+const char *it_jstr_or_empty(json_t *root, const char *path);
+
+/* --- Documents made by appm-docgen --- */
+
+/* `DOCGEN pki --out DIR/NAME [OPTIONS]`; its exit code. */
+int it_make_pki(const char *docgen, const char *dir, const char *name, const char *options);
+/* `DOCGEN doc --pki DIR/PKI --persona PERSONA [OPTIONS] --out DIR/NAME`;
+ * its exit code. */
+int it_make_doc(const char *docgen, const char *dir, const char *pki, const char *persona, const char *options,
+                const char *name);
+/* The MRZ (the mrz= line) of the document in dir/doc/document.txt into out
+ * (cap bytes); fails the test when there is none or it does not fit. */
+void it_read_mrz(const char *dir, const char *doc, char *out, size_t cap);
+
+#endif
