@@ -15,6 +15,9 @@
  *   status               present, target, APDU counts, longest APDUs
  *   quit
  * `appm-pn532 ctl SOCKET COMMAND...` sends one command and prints the answer.
+ * The options, the document held, the control socket and that client are
+ * shared with appm-vpass (devices/vctl); the pseudo-terminal, the PN532,
+ * the commands and the type option are this program's own.
  */
 /* posix_openpt, grantpt, unlockpt, ptsname */
 #define _XOPEN_SOURCE 700
@@ -28,14 +31,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "devices/pn532/pn532.h"
+#include "devices/vctl/vctl.h"
 
-#define MAX_CLIENTS 8
+static const vctl_program pn532_program = {
+	.name = "appm-pn532",
+	.peer = "the emulated reader",
+	.max_response_limit = 65536,
+	.remove_after_limit = 1000000,
+};
 /* How often to look whether a host has opened the terminal again. */
 #define HANGUP_POLL_MS 20
 
@@ -46,8 +53,7 @@ static void on_signal(int sig)
 }
 
 typedef struct emulator {
-	char doc_dir[4096];
-	vpass_doc *doc;
+	vctl_document document;
 	vpass_card *card;
 	vpass_options opts;
 	pn532_card_type type;
@@ -59,9 +65,7 @@ typedef struct emulator {
 	char link[4096];
 	uint8_t last_frame[PN532_FRAME_MAX_WIRE]; /* for a NACK */
 	size_t last_frame_len;
-	int ctl_listen;
-	int clients[MAX_CLIENTS];
-	char ctl_path[108];
+	vctl_server ctl;
 	bool quit;
 	bool verbose;
 } emulator;
@@ -174,77 +178,23 @@ static void serve_host(emulator *e)
 
 /* ---- the document ---- */
 
-static bool parse_onoff(const char *v, bool *ret)
-{
-	if (strcmp(v, "on") == 0 || strcmp(v, "1") == 0 || strcmp(v, "yes") == 0)
-		*ret = true;
-	else if (strcmp(v, "off") == 0 || strcmp(v, "0") == 0 || strcmp(v, "no") == 0)
-		*ret = false;
-	else
-		return false;
-	return true;
-}
-
-static bool parse_count(const char *v, unsigned long max, unsigned long *ret)
-{
-	char *end;
-	errno = 0;
-	unsigned long x = strtoul(v, &end, 10);
-	if (errno || end == v || *end || v[0] == '-' || x > max)
-		return false;
-	*ret = x;
-	return true;
-}
-
-/* "set NAME VALUE": returns an error text or NULL. */
+/* "set NAME VALUE": the passport's options (devices/vctl) and this
+ * reader's type; returns an error text or NULL. */
 static const char *set_option(emulator *e, const char *name, const char *value)
 {
-	vpass_options *o = &e->opts;
-	unsigned long n;
-	bool b;
-	if (!value)
-		return "missing value";
-	if (strcmp(name, "type") == 0) {
+	if (value && strcmp(name, "type") == 0) {
 		if (strcmp(value, "a") == 0 || strcmp(value, "A") == 0)
 			e->type = PN532_CARD_A;
 		else if (strcmp(value, "b") == 0 || strcmp(value, "B") == 0)
 			e->type = PN532_CARD_B;
 		else
 			return "expected a or b";
-	} else if (strcmp(name, "short-only") == 0 || strcmp(name, "corrupt-mac") == 0) {
-		if (!parse_onoff(value, &b))
-			return "expected on or off";
-		if (name[0] == 's')
-			o->short_only = b;
-		else
-			o->corrupt_mac = b;
-	} else if (strcmp(name, "max-response") == 0) {
-		if (!parse_count(value, 65536, &n))
-			return "expected a number of bytes";
-		o->max_response_data = n;
-	} else if (strcmp(name, "remove-after") == 0) {
-		if (!parse_count(value, 1000000, &n))
-			return "expected a number of APDUs";
-		o->remove_after = n;
-	} else if (strcmp(name, "fail-reads") == 0) {
-		if (!parse_count(value, 1000, &n))
-			return "expected a number of reads";
-		o->fail_reads = (unsigned)n;
-	} else {
-		return "unknown option (type, short-only, max-response, remove-after, fail-reads, corrupt-mac)";
+		return NULL;
 	}
-	return NULL;
-}
-
-static bool load_doc(emulator *e, const char *dir, char *err, size_t errlen)
-{
-	vpass_doc *doc = NULL;
-	if (vpass_doc_load(dir, &doc, err, errlen) != VPASS_OK)
-		return false;
-	vpass_doc_free(e->doc);
-	e->doc = doc;
-	snprintf(e->doc_dir, sizeof(e->doc_dir), "%s", dir);
-	return true;
+	vctl_error err = vctl_set_option(&pn532_program, &e->opts, name, value);
+	if (err == VCTL_UNKNOWN_OPTION)
+		return "unknown option (type, short-only, max-response, remove-after, fail-reads, corrupt-mac)";
+	return err == VCTL_OK ? NULL : vctl_strerror(err);
 }
 
 /* A fresh chip with the current options, in the field. */
@@ -253,7 +203,7 @@ static bool place_card(emulator *e)
 	pn532_chip_set_card(e->chip, NULL, e->type);
 	vpass_card_free(e->card);
 	e->card = NULL;
-	if (vpass_card_new(e->doc, &e->opts, &e->card) != VPASS_OK)
+	if (vpass_card_new(e->document.doc, &e->opts, &e->card) != VPASS_OK)
 		return false;
 	pn532_chip_set_card(e->chip, e->card, e->type);
 	return true;
@@ -261,8 +211,10 @@ static bool place_card(emulator *e)
 
 /* ---- the control socket ---- */
 
-static void control_command(emulator *e, char *line, char *reply, size_t cap)
+/* One control command (vctl_handler). */
+static void control_command(void *ctx, char *line, char *reply, size_t cap)
 {
+	emulator *e = ctx;
 	char *save = NULL;
 	char *verb = strtok_r(line, " \t\r\n", &save);
 	char *a1 = strtok_r(NULL, " \t\r\n", &save);
@@ -271,14 +223,14 @@ static void control_command(emulator *e, char *line, char *reply, size_t cap)
 	if (!verb) {
 		snprintf(reply, cap, "error empty command\n");
 	} else if (strcmp(verb, "place") == 0) {
-		if (a1 && !load_doc(e, a1, err, sizeof(err))) {
+		if (a1 && !vctl_document_load(&e->document, a1, err, sizeof(err))) {
 			snprintf(reply, cap, "error cannot load %s: %s\n", a1, err);
-		} else if (!e->doc) {
+		} else if (!e->document.doc) {
 			snprintf(reply, cap, "error no document loaded; use: place DIR\n");
 		} else if (!place_card(e)) {
 			snprintf(reply, cap, "error cannot make the chip\n");
 		} else {
-			snprintf(reply, cap, "ok placed %s\n", e->doc_dir);
+			snprintf(reply, cap, "ok placed %s\n", e->document.dir);
 		}
 	} else if (strcmp(verb, "remove") == 0) {
 		vpass_card_remove(e->card);
@@ -301,74 +253,13 @@ static void control_command(emulator *e, char *line, char *reply, size_t cap)
 		         vpass_card_present(e->card) ? "yes" : "no", pn532_chip_target_active(e->chip) ? "yes" : "no",
 		         e->host_attached ? "yes" : "no", e->type == PN532_CARD_A ? "a" : "b", st.apdus,
 		         st.extended_apdus, st.max_command, st.max_response, st.selects,
-		         e->doc ? e->doc_dir : "none");
+		         e->document.doc ? e->document.dir : "none");
 	} else if (strcmp(verb, "quit") == 0) {
 		e->quit = true;
 		snprintf(reply, cap, "ok bye\n");
 	} else {
 		snprintf(reply, cap, "error unknown command %s (place, remove, set, status, quit)\n", verb);
 	}
-}
-
-static int open_control(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	unlink(path);
-	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	if (fd < 0)
-		return -1;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 4) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static void write_reply(int fd, const char *s)
-{
-	size_t n = strlen(s);
-	while (n) {
-		ssize_t r = send(fd, s, n, MSG_NOSIGNAL);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return;
-		s += r;
-		n -= (size_t)r;
-	}
-}
-
-static void serve_client(emulator *e, int i)
-{
-	char line[1024];
-	ssize_t n = read(e->clients[i], line, sizeof(line) - 1);
-	if (n <= 0) {
-		close(e->clients[i]);
-		e->clients[i] = -1;
-		return;
-	}
-	line[n] = '\0';
-	char reply[4400];
-	control_command(e, line, reply, sizeof(reply));
-	write_reply(e->clients[i], reply);
-}
-
-static void accept_client(emulator *e)
-{
-	int c = accept(e->ctl_listen, NULL, NULL);
-	if (c < 0)
-		return;
-	for (int i = 0; i < MAX_CLIENTS; i++)
-		if (e->clients[i] < 0) {
-			e->clients[i] = c;
-			return;
-		}
-	close(c);
 }
 
 /* ---- the loop ---- */
@@ -394,20 +285,14 @@ static int run(emulator *e)
 {
 	while (!e->quit && !stop_signal) {
 		check_host(e);
-		struct pollfd pfd[2 + MAX_CLIENTS];
-		nfds_t n = 0;
-		int host_slot = -1, ctl_slot = -1;
+		struct pollfd pfd[VCTL_POLL_FDS + 1];
+		nfds_t n = VCTL_POLL_FDS;
+		vctl_server_pollfds(&e->ctl, pfd);
+		int host_slot = -1;
 		if (e->host_attached) {
 			host_slot = (int)n;
 			pfd[n++] = (struct pollfd){ .fd = e->master, .events = POLLIN };
 		}
-		if (e->ctl_listen >= 0) {
-			ctl_slot = (int)n;
-			pfd[n++] = (struct pollfd){ .fd = e->ctl_listen, .events = POLLIN };
-		}
-		nfds_t first_client = n;
-		for (int i = 0; i < MAX_CLIENTS; i++)
-			pfd[n++] = (struct pollfd){ .fd = e->clients[i], .events = POLLIN };
 		int r = poll(pfd, n, e->host_attached ? -1 : HANGUP_POLL_MS);
 		if (r < 0 && errno != EINTR)
 			return 1;
@@ -415,57 +300,9 @@ static int run(emulator *e)
 			continue;
 		if (host_slot >= 0 && (pfd[host_slot].revents & POLLIN))
 			serve_host(e);
-		for (int i = 0; i < MAX_CLIENTS; i++)
-			if (e->clients[i] >= 0 && pfd[first_client + (nfds_t)i].revents)
-				serve_client(e, i);
-		if (ctl_slot >= 0 && (pfd[ctl_slot].revents & POLLIN))
-			accept_client(e);
+		vctl_server_serve(&e->ctl, pfd, control_command, e);
 	}
 	return 0;
-}
-
-static int ctl_main(int argc, char **argv)
-{
-	if (argc < 2) {
-		fprintf(stderr, "usage: appm-pn532 ctl SOCKET COMMAND [ARGS...]\n");
-		return 2;
-	}
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	if (strlen(argv[0]) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "appm-pn532 ctl: socket path too long\n");
-		return 2;
-	}
-	memcpy(sa.sun_path, argv[0], strlen(argv[0]) + 1);
-	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		fprintf(stderr, "appm-pn532 ctl: cannot reach the emulated reader at %s: %s\n", argv[0],
-		        strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return 2;
-	}
-	char line[1024] = "";
-	size_t used = 0;
-	for (int i = 1; i < argc; i++) {
-		int w = snprintf(line + used, sizeof(line) - used, "%s%s", argv[i], i + 1 < argc ? " " : "\n");
-		if (w < 0 || (size_t)w >= sizeof(line) - used) {
-			fprintf(stderr, "appm-pn532 ctl: command too long\n");
-			close(fd);
-			return 2;
-		}
-		used += (size_t)w;
-	}
-	write_reply(fd, line);
-	char reply[4400];
-	ssize_t n = read(fd, reply, sizeof(reply) - 1);
-	close(fd);
-	if (n <= 0) {
-		fprintf(stderr, "appm-pn532 ctl: no answer\n");
-		return 2;
-	}
-	reply[n] = '\0';
-	fputs(reply, stdout);
-	return strncmp(reply, "ok", 2) == 0 ? 0 : 1;
 }
 
 static void usage(FILE *f)
@@ -498,30 +335,22 @@ static void cleanup(emulator *e)
 {
 	if (e->link[0])
 		unlink(e->link);
-	if (e->ctl_listen >= 0) {
-		close(e->ctl_listen);
-		unlink(e->ctl_path);
-	}
-	for (int i = 0; i < MAX_CLIENTS; i++)
-		if (e->clients[i] >= 0)
-			close(e->clients[i]);
+	vctl_server_close(&e->ctl);
 	if (e->master >= 0)
 		close(e->master);
 	pn532_chip_free(e->chip);
 	vpass_card_free(e->card);
-	vpass_doc_free(e->doc);
+	vctl_document_free(&e->document);
 }
 
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "ctl") == 0)
-		return ctl_main(argc - 2, argv + 2);
+		return vctl_client_main(&pn532_program, argc - 2, argv + 2);
 
 	static emulator e;
 	e.master = -1;
-	e.ctl_listen = -1;
-	for (int i = 0; i < MAX_CLIENTS; i++)
-		e.clients[i] = -1;
+	vctl_server_init(&e.ctl);
 	pn532_decoder_init(&e.dec);
 	const char *doc_dir = NULL, *control = NULL, *link_path = NULL;
 	bool absent = false;
@@ -562,7 +391,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	char err[256];
-	if (doc_dir && !load_doc(&e, doc_dir, err, sizeof(err))) {
+	if (doc_dir && !vctl_document_load(&e.document, doc_dir, err, sizeof(err))) {
 		fprintf(stderr, "appm-pn532: cannot load the document in %s: %s\n", doc_dir, err);
 		return 2;
 	}
@@ -572,7 +401,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "appm-pn532: out of memory\n");
 		goto out;
 	}
-	if (e.doc && !absent && !place_card(&e)) {
+	if (e.document.doc && !absent && !place_card(&e)) {
 		fprintf(stderr, "appm-pn532: cannot make the chip\n");
 		goto out;
 	}
@@ -589,12 +418,10 @@ int main(int argc, char **argv)
 		snprintf(e.link, sizeof(e.link), "%s", link_path);
 	}
 	if (control) {
-		e.ctl_listen = open_control(control);
-		if (e.ctl_listen < 0) {
+		if (!vctl_server_open(&e.ctl, control)) {
 			fprintf(stderr, "appm-pn532: cannot open the control socket %s: %s\n", control, strerror(errno));
 			goto out;
 		}
-		snprintf(e.ctl_path, sizeof(e.ctl_path), "%s", control);
 	}
 	printf("%s\n", e.slave);
 	fflush(stdout);

@@ -15,9 +15,13 @@
  *   status               present, connected, APDU count
  *   quit
  * `appm-vpass ctl SOCKET COMMAND...` sends one command and prints the answer.
+ * The options, the document held, the control socket and that client are
+ * shared with appm-pn532 (devices/vctl); the commands and the vpcd link are
+ * this program's own.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
@@ -28,14 +32,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "crypto/apdu.h"
+#include "devices/vctl/vctl.h"
 #include "devices/vpass/vpass.h"
 
-#define MAX_CLIENTS 8
+static const vctl_program vpass_program = {
+	.name = "appm-vpass",
+	.peer = "the virtual passport",
+	.max_response_limit = ULONG_MAX,
+	.remove_after_limit = ULONG_MAX,
+};
 
 static volatile sig_atomic_t stop_signal;
 static void on_signal(int sig)
@@ -44,17 +53,14 @@ static void on_signal(int sig)
 }
 
 typedef struct daemon_state {
-	char doc_dir[4096];
-	vpass_doc *doc;
+	vctl_document document;
 	vpass_card *card;
 	vpass_options opts;
 	bool present;
 	struct timespec insert_at; /* do not connect before this time */
 	int port;
 	int vpcd;       /* connection to vpcd, -1 when none */
-	int ctl_listen; /* control socket */
-	int clients[MAX_CLIENTS];
-	char ctl_path[108];
+	vctl_server ctl;
 	unsigned long apdus;
 	bool quit;
 	bool verbose;
@@ -142,7 +148,7 @@ static bool new_card(daemon_state *d)
 {
 	vpass_card_free(d->card);
 	d->card = NULL;
-	return vpass_card_new(d->doc, &d->opts, &d->card) == VPASS_OK;
+	return vpass_card_new(d->document.doc, &d->opts, &d->card) == VPASS_OK;
 }
 
 /* One message from vpcd. False when the link should be closed. */
@@ -181,74 +187,10 @@ static bool serve_vpcd(daemon_state *d)
 	return send_frame(d->vpcd, resp, n);
 }
 
-static bool parse_onoff(const char *v, bool *ret)
+/* One control command (vctl_handler). */
+static void control_command(void *ctx, char *line, char *reply, size_t cap)
 {
-	if (strcmp(v, "on") == 0 || strcmp(v, "1") == 0 || strcmp(v, "yes") == 0)
-		*ret = true;
-	else if (strcmp(v, "off") == 0 || strcmp(v, "0") == 0 || strcmp(v, "no") == 0)
-		*ret = false;
-	else
-		return false;
-	return true;
-}
-
-static bool parse_ulong(const char *v, unsigned long *ret)
-{
-	char *end;
-	errno = 0;
-	unsigned long x = strtoul(v, &end, 10);
-	if (errno || end == v || *end || v[0] == '-')
-		return false;
-	*ret = x;
-	return true;
-}
-
-/* Apply "set NAME VALUE" to the options; returns an error text or NULL. */
-static const char *set_option(vpass_options *o, const char *name, const char *value)
-{
-	unsigned long n;
-	bool b;
-	if (!value)
-		return "missing value";
-	if (strcmp(name, "short-only") == 0) {
-		if (!parse_onoff(value, &b))
-			return "expected on or off";
-		o->short_only = b;
-	} else if (strcmp(name, "corrupt-mac") == 0) {
-		if (!parse_onoff(value, &b))
-			return "expected on or off";
-		o->corrupt_mac = b;
-	} else if (strcmp(name, "max-response") == 0) {
-		if (!parse_ulong(value, &n))
-			return "expected a number of bytes";
-		o->max_response_data = n;
-	} else if (strcmp(name, "remove-after") == 0) {
-		if (!parse_ulong(value, &n))
-			return "expected a number of APDUs";
-		o->remove_after = n;
-	} else if (strcmp(name, "fail-reads") == 0) {
-		if (!parse_ulong(value, &n) || n > 1000)
-			return "expected a number of reads";
-		o->fail_reads = (unsigned)n;
-	} else {
-		return "unknown option (short-only, max-response, remove-after, fail-reads, corrupt-mac)";
-	}
-	return NULL;
-}
-
-static bool load_doc(daemon_state *d, const char *dir, char *err, size_t errlen)
-{
-	vpass_doc *doc = NULL;
-	if (vpass_doc_load(dir, &doc, err, errlen) != VPASS_OK)
-		return false;
-	vpass_doc_free(d->doc);
-	d->doc = doc;
-	snprintf(d->doc_dir, sizeof(d->doc_dir), "%s", dir);
-	return true;
-}
-
-static void control_command(daemon_state *d, char *line, char *reply, size_t cap)
-{
+	daemon_state *d = ctx;
 	char *save = NULL;
 	char *verb = strtok_r(line, " \t\r\n", &save);
 	char *a1 = strtok_r(NULL, " \t\r\n", &save);
@@ -257,11 +199,11 @@ static void control_command(daemon_state *d, char *line, char *reply, size_t cap
 	if (!verb) {
 		snprintf(reply, cap, "error empty command\n");
 	} else if (strcmp(verb, "place") == 0) {
-		if (a1 && !load_doc(d, a1, err, sizeof(err))) {
+		if (a1 && !vctl_document_load(&d->document, a1, err, sizeof(err))) {
 			snprintf(reply, cap, "error cannot load %s: %s\n", a1, err);
 			return;
 		}
-		if (!d->doc) {
+		if (!d->document.doc) {
 			snprintf(reply, cap, "error no document loaded; use: place DIR\n");
 			return;
 		}
@@ -277,15 +219,15 @@ static void control_command(daemon_state *d, char *line, char *reply, size_t cap
 			return;
 		}
 		d->present = true;
-		snprintf(reply, cap, "ok placed %s\n", d->doc_dir);
+		snprintf(reply, cap, "ok placed %s\n", d->document.dir);
 	} else if (strcmp(verb, "remove") == 0) {
 		disconnect_vpcd(d);
 		d->present = false;
 		snprintf(reply, cap, "ok removed\n");
 	} else if (strcmp(verb, "set") == 0 && a1) {
-		const char *e = set_option(&d->opts, a1, a2);
-		if (e) {
-			snprintf(reply, cap, "error %s: %s\n", a1, e);
+		vctl_error e = vctl_set_option(&vpass_program, &d->opts, a1, a2);
+		if (e != VCTL_OK) {
+			snprintf(reply, cap, "error %s: %s\n", a1, vctl_strerror(e));
 			return;
 		}
 		if (d->card)
@@ -293,7 +235,7 @@ static void control_command(daemon_state *d, char *line, char *reply, size_t cap
 		snprintf(reply, cap, "ok %s %s\n", a1, a2);
 	} else if (strcmp(verb, "status") == 0) {
 		snprintf(reply, cap, "ok present=%s connected=%s apdus=%lu document=%s\n", d->present ? "yes" : "no",
-		         d->vpcd >= 0 ? "yes" : "no", d->apdus, d->doc ? d->doc_dir : "none");
+		         d->vpcd >= 0 ? "yes" : "no", d->apdus, d->document.doc ? d->document.dir : "none");
 	} else if (strcmp(verb, "quit") == 0) {
 		d->quit = true;
 		snprintf(reply, cap, "ok bye\n");
@@ -302,53 +244,17 @@ static void control_command(daemon_state *d, char *line, char *reply, size_t cap
 	}
 }
 
-static int open_control(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -1;
-	strcpy(sa.sun_path, path);
-	unlink(path);
-	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	if (fd < 0)
-		return -1;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 4) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static void serve_client(daemon_state *d, int i)
-{
-	char line[1024];
-	ssize_t n = read(d->clients[i], line, sizeof(line) - 1);
-	if (n <= 0) {
-		close(d->clients[i]);
-		d->clients[i] = -1;
-		return;
-	}
-	line[n] = '\0';
-	/* One command per read; clients send a line and wait for the answer. */
-	char reply[4400];
-	control_command(d, line, reply, sizeof(reply));
-	write_all(d->clients[i], reply, strlen(reply));
-}
-
 static int run(daemon_state *d)
 {
 	while (!d->quit && !stop_signal) {
-		struct pollfd pfd[2 + MAX_CLIENTS];
-		int n = 0;
-		pfd[n++] = (struct pollfd){ .fd = d->ctl_listen, .events = POLLIN };
+		struct pollfd pfd[VCTL_POLL_FDS + 1];
+		int n = VCTL_POLL_FDS;
+		vctl_server_pollfds(&d->ctl, pfd);
 		int vpcd_slot = -1;
 		if (d->vpcd >= 0) {
 			vpcd_slot = n;
 			pfd[n++] = (struct pollfd){ .fd = d->vpcd, .events = POLLIN };
 		}
-		int first_client = n;
-		for (int i = 0; i < MAX_CLIENTS; i++)
-			pfd[n++] = (struct pollfd){ .fd = d->clients[i], .events = POLLIN };
 		/* Not yet connected: retry every 100 ms, as a card entering the
 		 * field is found by the reader's next poll. */
 		int timeout = d->present && d->vpcd < 0 ? 100 : -1;
@@ -370,62 +276,9 @@ static int run(daemon_state *d)
 			continue;
 		if (vpcd_slot >= 0 && pfd[vpcd_slot].revents && !serve_vpcd(d))
 			disconnect_vpcd(d);
-		for (int i = 0; i < MAX_CLIENTS; i++)
-			if (d->clients[i] >= 0 && pfd[first_client + i].revents)
-				serve_client(d, i);
-		if (pfd[0].revents & POLLIN) {
-			int c = accept(d->ctl_listen, NULL, NULL);
-			int slot = -1;
-			for (int i = 0; i < MAX_CLIENTS && c >= 0; i++)
-				if (d->clients[i] < 0) {
-					slot = i;
-					break;
-				}
-			if (slot >= 0)
-				d->clients[slot] = c;
-			else if (c >= 0)
-				close(c);
-		}
+		vctl_server_serve(&d->ctl, pfd, control_command, d);
 	}
 	return 0;
-}
-
-static int ctl_main(int argc, char **argv)
-{
-	if (argc < 2) {
-		fprintf(stderr, "usage: appm-vpass ctl SOCKET COMMAND [ARGS...]\n");
-		return 2;
-	}
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	if (strlen(argv[0]) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "appm-vpass ctl: socket path too long\n");
-		return 2;
-	}
-	strcpy(sa.sun_path, argv[0]);
-	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		fprintf(stderr, "appm-vpass ctl: cannot reach the virtual passport at %s: %s\n", argv[0],
-		        strerror(errno));
-		return 2;
-	}
-	char line[1024] = "";
-	for (int i = 1; i < argc; i++) {
-		if (strlen(line) + strlen(argv[i]) + 2 >= sizeof(line))
-			break;
-		strcat(line, argv[i]);
-		strcat(line, i + 1 < argc ? " " : "\n");
-	}
-	write_all(fd, line, strlen(line));
-	char reply[4400];
-	ssize_t n = read(fd, reply, sizeof(reply) - 1);
-	close(fd);
-	if (n <= 0) {
-		fprintf(stderr, "appm-vpass ctl: no answer\n");
-		return 2;
-	}
-	reply[n] = '\0';
-	fputs(reply, stdout);
-	return strncmp(reply, "ok", 2) == 0 ? 0 : 1;
 }
 
 static void usage(FILE *f)
@@ -455,11 +308,10 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "ctl") == 0)
-		return ctl_main(argc - 2, argv + 2);
+		return vctl_client_main(&vpass_program, argc - 2, argv + 2);
 
-	daemon_state d = { .vpcd = -1, .ctl_listen = -1, .present = true, .port = 35963 };
-	for (int i = 0; i < MAX_CLIENTS; i++)
-		d.clients[i] = -1;
+	daemon_state d = { .vpcd = -1, .present = true, .port = 35963 };
+	vctl_server_init(&d.ctl);
 	const char *env_port = getenv("APPM_VPCD_PORT");
 	if (env_port)
 		d.port = atoi(env_port);
@@ -474,23 +326,23 @@ int main(int argc, char **argv)
 	};
 	int c;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		const char *e = NULL;
+		vctl_error e = VCTL_OK;
 		switch (c) {
 		case 'd': doc_dir = optarg; break;
 		case 'p': d.port = atoi(optarg); break;
 		case 'c': control = optarg; break;
 		case 'a': d.present = false; break;
-		case 's': e = set_option(&d.opts, "short-only", "on"); break;
-		case 'm': e = set_option(&d.opts, "max-response", optarg); break;
-		case 'r': e = set_option(&d.opts, "remove-after", optarg); break;
-		case 'f': e = set_option(&d.opts, "fail-reads", optarg); break;
-		case 'x': e = set_option(&d.opts, "corrupt-mac", "on"); break;
+		case 's': e = vctl_set_option(&vpass_program, &d.opts, "short-only", "on"); break;
+		case 'm': e = vctl_set_option(&vpass_program, &d.opts, "max-response", optarg); break;
+		case 'r': e = vctl_set_option(&vpass_program, &d.opts, "remove-after", optarg); break;
+		case 'f': e = vctl_set_option(&vpass_program, &d.opts, "fail-reads", optarg); break;
+		case 'x': e = vctl_set_option(&vpass_program, &d.opts, "corrupt-mac", "on"); break;
 		case 'v': d.verbose = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
-		if (e) {
-			fprintf(stderr, "appm-vpass: %s\n", e);
+		if (e != VCTL_OK) {
+			fprintf(stderr, "appm-vpass: %s\n", vctl_strerror(e));
 			return 2;
 		}
 	}
@@ -499,23 +351,21 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	char err[256];
-	if (doc_dir && !load_doc(&d, doc_dir, err, sizeof(err))) {
+	if (doc_dir && !vctl_document_load(&d.document, doc_dir, err, sizeof(err))) {
 		fprintf(stderr, "appm-vpass: cannot load the document in %s: %s\n", doc_dir, err);
 		return 2;
 	}
-	if (!d.doc)
+	if (!d.document.doc)
 		d.present = false;
-	if (d.doc && !new_card(&d)) {
+	if (d.document.doc && !new_card(&d)) {
 		fprintf(stderr, "appm-vpass: cannot make the chip\n");
 		return 1;
 	}
 	if (control) {
-		d.ctl_listen = open_control(control);
-		if (d.ctl_listen < 0) {
+		if (!vctl_server_open(&d.ctl, control)) {
 			fprintf(stderr, "appm-vpass: cannot open the control socket %s: %s\n", control, strerror(errno));
 			return 1;
 		}
-		snprintf(d.ctl_path, sizeof(d.ctl_path), "%s", control);
 	}
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigaction(SIGTERM, &sa, NULL);
@@ -524,14 +374,8 @@ int main(int argc, char **argv)
 	if (stop_signal)
 		rc = 0;
 	disconnect_vpcd(&d);
-	if (d.ctl_listen >= 0) {
-		close(d.ctl_listen);
-		unlink(d.ctl_path);
-	}
-	for (int i = 0; i < MAX_CLIENTS; i++)
-		if (d.clients[i] >= 0)
-			close(d.clients[i]);
+	vctl_server_close(&d.ctl);
 	vpass_card_free(d.card);
-	vpass_doc_free(d.doc);
+	vctl_document_free(&d.document);
 	return rc;
 }

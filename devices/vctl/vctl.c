@@ -1,0 +1,274 @@
+/*
+ * vctl — the control socket shared by appm-vpass and appm-pn532: fault
+ * options parsed from text, the document a reader holds, a unix-socket
+ * server answering one command line per read through the program's
+ * handler, and the one-shot `ctl` client. See vctl.h.
+ */
+#include "devices/vctl/vctl.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+/* Both ends size their buffers alike: a command line, and an answer long
+ * enough for a status with a 4096-byte document path. */
+#define LINE_MAX_BYTES 1024
+#define REPLY_MAX_BYTES 4400
+
+const char *vctl_strerror(vctl_error e)
+{
+	switch (e) {
+	case VCTL_OK: return "ok";
+	case VCTL_MISSING_VALUE: return "missing value";
+	case VCTL_EXPECTED_ON_OFF: return "expected on or off";
+	case VCTL_EXPECTED_BYTES: return "expected a number of bytes";
+	case VCTL_EXPECTED_APDUS: return "expected a number of APDUs";
+	case VCTL_EXPECTED_READS: return "expected a number of reads";
+	case VCTL_UNKNOWN_OPTION:
+		return "unknown option (short-only, max-response, remove-after, fail-reads, corrupt-mac)";
+	}
+	return "unknown error";
+}
+
+/* ---- fault options ---- */
+
+static bool parse_onoff(const char *v, bool *ret)
+{
+	if (strcmp(v, "on") == 0 || strcmp(v, "1") == 0 || strcmp(v, "yes") == 0)
+		*ret = true;
+	else if (strcmp(v, "off") == 0 || strcmp(v, "0") == 0 || strcmp(v, "no") == 0)
+		*ret = false;
+	else
+		return false;
+	return true;
+}
+
+static bool parse_count(const char *v, unsigned long max, unsigned long *ret)
+{
+	char *end;
+	errno = 0;
+	unsigned long x = strtoul(v, &end, 10);
+	if (errno || end == v || *end || v[0] == '-' || x > max)
+		return false;
+	*ret = x;
+	return true;
+}
+
+vctl_error vctl_set_option(const vctl_program *p, vpass_options *o, const char *name, const char *value)
+{
+	unsigned long n;
+	bool b;
+	if (!value)
+		return VCTL_MISSING_VALUE;
+	if (strcmp(name, "short-only") == 0) {
+		if (!parse_onoff(value, &b))
+			return VCTL_EXPECTED_ON_OFF;
+		o->short_only = b;
+	} else if (strcmp(name, "corrupt-mac") == 0) {
+		if (!parse_onoff(value, &b))
+			return VCTL_EXPECTED_ON_OFF;
+		o->corrupt_mac = b;
+	} else if (strcmp(name, "max-response") == 0) {
+		if (!parse_count(value, p->max_response_limit, &n))
+			return VCTL_EXPECTED_BYTES;
+		o->max_response_data = n;
+	} else if (strcmp(name, "remove-after") == 0) {
+		if (!parse_count(value, p->remove_after_limit, &n))
+			return VCTL_EXPECTED_APDUS;
+		o->remove_after = n;
+	} else if (strcmp(name, "fail-reads") == 0) {
+		if (!parse_count(value, 1000, &n))
+			return VCTL_EXPECTED_READS;
+		o->fail_reads = (unsigned)n;
+	} else {
+		return VCTL_UNKNOWN_OPTION;
+	}
+	return VCTL_OK;
+}
+
+/* ---- the document held ---- */
+
+bool vctl_document_load(vctl_document *d, const char *dir, char *err, size_t errlen)
+{
+	vpass_doc *doc = NULL;
+	if (vpass_doc_load(dir, &doc, err, errlen) != VPASS_OK)
+		return false;
+	vpass_doc_free(d->doc);
+	d->doc = doc;
+	snprintf(d->dir, sizeof(d->dir), "%s", dir);
+	return true;
+}
+
+void vctl_document_free(vctl_document *d)
+{
+	vpass_doc_free(d->doc);
+	d->doc = NULL;
+}
+
+/* ---- the control server ---- */
+
+/* A client that hung up must not kill the program with SIGPIPE. */
+static void send_all(int fd, const char *s, size_t n)
+{
+	while (n) {
+		ssize_t r = send(fd, s, n, MSG_NOSIGNAL);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return;
+		s += r;
+		n -= (size_t)r;
+	}
+}
+
+void vctl_server_init(vctl_server *s)
+{
+	s->listen_fd = -1;
+	for (int i = 0; i < VCTL_MAX_CLIENTS; i++)
+		s->clients[i] = -1;
+	s->path[0] = '\0';
+}
+
+bool vctl_server_open(vctl_server *s, const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(sa.sun_path) || strlen(path) >= sizeof(s->path)) {
+		errno = ENAMETOOLONG;
+		return false;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	unlink(path);
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0)
+		return false;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 4) != 0) {
+		close(fd);
+		return false;
+	}
+	s->listen_fd = fd;
+	memcpy(s->path, path, strlen(path) + 1);
+	return true;
+}
+
+void vctl_server_close(vctl_server *s)
+{
+	if (s->listen_fd >= 0) {
+		close(s->listen_fd);
+		unlink(s->path);
+		s->listen_fd = -1;
+	}
+	for (int i = 0; i < VCTL_MAX_CLIENTS; i++) {
+		if (s->clients[i] >= 0)
+			close(s->clients[i]);
+		s->clients[i] = -1;
+	}
+}
+
+void vctl_server_pollfds(const vctl_server *s, struct pollfd *pfd)
+{
+	pfd[0] = (struct pollfd){ .fd = s->listen_fd, .events = POLLIN };
+	for (int i = 0; i < VCTL_MAX_CLIENTS; i++)
+		pfd[1 + i] = (struct pollfd){ .fd = s->clients[i], .events = POLLIN };
+}
+
+static void serve_client(vctl_server *s, int i, vctl_handler *handler, void *ctx)
+{
+	char line[LINE_MAX_BYTES];
+	ssize_t n = read(s->clients[i], line, sizeof(line) - 1);
+	if (n <= 0) {
+		close(s->clients[i]);
+		s->clients[i] = -1;
+		return;
+	}
+	line[n] = '\0';
+	/* One command per read; clients send a line and wait for the answer. */
+	char reply[REPLY_MAX_BYTES];
+	handler(ctx, line, reply, sizeof(reply));
+	send_all(s->clients[i], reply, strlen(reply));
+}
+
+static void accept_client(vctl_server *s)
+{
+	int c = accept(s->listen_fd, NULL, NULL);
+	if (c < 0)
+		return;
+	for (int i = 0; i < VCTL_MAX_CLIENTS; i++)
+		if (s->clients[i] < 0) {
+			s->clients[i] = c;
+			return;
+		}
+	close(c);
+}
+
+void vctl_server_serve(vctl_server *s, const struct pollfd *pfd, vctl_handler *handler, void *ctx)
+{
+	for (int i = 0; i < VCTL_MAX_CLIENTS; i++)
+		if (s->clients[i] >= 0 && pfd[1 + i].revents)
+			serve_client(s, i, handler, ctx);
+	if (s->listen_fd >= 0 && (pfd[0].revents & POLLIN))
+		accept_client(s);
+}
+
+/* ---- the client ---- */
+
+/* The command line from the arguments, joined by spaces and ended by a
+ * newline; false when it does not fit, line then holding the arguments
+ * that did. send_what_fits keeps the stricter limit appm-vpass has always
+ * used (one byte more to spare). */
+static bool join_command(int argc, char **argv, char *line, size_t cap)
+{
+	size_t used = 0;
+	line[0] = '\0';
+	for (int i = 0; i < argc; i++) {
+		size_t len = strlen(argv[i]);
+		if (used + len + 1 >= cap)
+			return false;
+		memcpy(line + used, argv[i], len);
+		line[used + len] = i + 1 < argc ? ' ' : '\n';
+		used += len + 1;
+		line[used] = '\0';
+	}
+	return true;
+}
+
+int vctl_client_main(const vctl_program *p, int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s ctl SOCKET COMMAND [ARGS...]\n", p->name);
+		return 2;
+	}
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(argv[0]) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "%s ctl: socket path too long\n", p->name);
+		return 2;
+	}
+	memcpy(sa.sun_path, argv[0], strlen(argv[0]) + 1);
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		fprintf(stderr, "%s ctl: cannot reach %s at %s: %s\n", p->name, p->peer, argv[0], strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return 2;
+	}
+	char line[LINE_MAX_BYTES];
+	if (!join_command(argc - 1, argv + 1, line, sizeof(line))) {
+		fprintf(stderr, "%s ctl: command too long\n", p->name);
+		close(fd);
+		return 2;
+	}
+	send_all(fd, line, strlen(line));
+	char reply[REPLY_MAX_BYTES];
+	ssize_t n = read(fd, reply, sizeof(reply) - 1);
+	close(fd);
+	if (n <= 0) {
+		fprintf(stderr, "%s ctl: no answer\n", p->name);
+		return 2;
+	}
+	reply[n] = '\0';
+	fputs(reply, stdout);
+	return strncmp(reply, "ok", 2) == 0 ? 0 : 1;
+}

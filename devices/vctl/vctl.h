@@ -1,0 +1,103 @@
+/*
+ * vctl — the scripting side shared by the simulated readers, appm-vpass
+ * (devices/vpassd) and appm-pn532 (devices/pn532). Both hold a virtual
+ * passport (devices/vpass) and take text commands, one per line, on a unix
+ * control socket; this module gives them the parts that are the same: the
+ * chip's fault options as text (set OPTION VALUE and the matching command
+ * line options), the document a reader holds, the control server that
+ * accepts up to VCTL_MAX_CLIENTS clients and answers each line through the
+ * program's handler, and the `PROGRAM ctl SOCKET COMMAND...` client. The
+ * commands themselves, and what they do to the reader, stay in each
+ * program.
+ */
+#ifndef APPM_DEVICES_VCTL_H
+#define APPM_DEVICES_VCTL_H
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "devices/vpass/vpass.h"
+
+#define VCTL_MAX_CLIENTS 8
+/* The pollfd entries vctl_server_pollfds() fills: the listener, then the clients. */
+#define VCTL_POLL_FDS (1 + VCTL_MAX_CLIENTS)
+
+/* ---- errors ---- */
+
+/* Why a fault option was refused; every one is the user's to fix. */
+typedef enum vctl_error {
+	VCTL_OK = 0,
+	VCTL_MISSING_VALUE,
+	VCTL_EXPECTED_ON_OFF,
+	VCTL_EXPECTED_BYTES,
+	VCTL_EXPECTED_APDUS,
+	VCTL_EXPECTED_READS,
+	VCTL_UNKNOWN_OPTION,
+} vctl_error;
+
+/* The words answered after "error OPTION: " and printed for a bad command
+ * line option. */
+const char *vctl_strerror(vctl_error e);
+
+/* ---- what differs between the programs ---- */
+
+typedef struct vctl_program {
+	const char *name;                 /* "appm-vpass": begins the client's messages */
+	const char *peer;                 /* "the virtual passport": what the client reaches */
+	unsigned long max_response_limit; /* largest "max-response" accepted */
+	unsigned long remove_after_limit; /* largest "remove-after" accepted */
+} vctl_program;
+
+/* ---- fault options ---- */
+
+/* Apply "set NAME VALUE" (short-only, max-response, remove-after,
+ * fail-reads, corrupt-mac) to *o, which stays untouched on failure. A NULL
+ * value is VCTL_MISSING_VALUE whatever the name; a name not among these is
+ * VCTL_UNKNOWN_OPTION, for the program to try its own. */
+vctl_error vctl_set_option(const vctl_program *p, vpass_options *o, const char *name, const char *value);
+
+/* ---- the document held ---- */
+
+typedef struct vctl_document {
+	char dir[4096];  /* where it was loaded from */
+	vpass_doc *doc;  /* NULL until one is loaded */
+} vctl_document;
+
+/* Load the document in dir in place of the one held, which is kept when
+ * loading fails (err then says why). */
+bool vctl_document_load(vctl_document *d, const char *dir, char *err, size_t errlen);
+void vctl_document_free(vctl_document *d);
+
+/* ---- the control server ---- */
+
+typedef struct vctl_server {
+	int listen_fd;                  /* -1 when there is no control socket */
+	int clients[VCTL_MAX_CLIENTS];  /* -1 for a free slot */
+	char path[108];
+} vctl_server;
+
+/* Answer one command line (NUL-terminated, may be changed) in reply. */
+typedef void vctl_handler(void *ctx, char *line, char *reply, size_t cap);
+
+/* No socket, no clients. */
+void vctl_server_init(vctl_server *s);
+/* Listen on a unix socket at path, replacing a stale one; false with errno
+ * set on failure. */
+bool vctl_server_open(vctl_server *s, const char *path);
+/* Close the clients and the socket, and remove its path. */
+void vctl_server_close(vctl_server *s);
+/* Fill VCTL_POLL_FDS entries for poll(); unused ones hold fd -1. */
+void vctl_server_pollfds(const vctl_server *s, struct pollfd *pfd);
+/* After poll(): answer the clients that sent a line, drop those that left,
+ * then accept a new one (closed at once when all slots are taken). */
+void vctl_server_serve(vctl_server *s, const struct pollfd *pfd, vctl_handler *handler, void *ctx);
+
+/* ---- the client ---- */
+
+/* `PROGRAM ctl SOCKET COMMAND [ARGS...]`, argv starting at SOCKET: send the
+ * command, print the answer. Exit status 0 for "ok ...", 1 for an error
+ * answer, 2 when the command could not be sent or got no answer. */
+int vctl_client_main(const vctl_program *p, int argc, char **argv);
+
+#endif
