@@ -657,26 +657,44 @@ static vpass_doc *small_doc(const uint8_t *com, size_t com_len)
 
 #define BIG_DG2_BODY 0x9C40 /* 40000: the file is 40004 bytes */
 
-static void test_large_dg2(void **state)
+/* A document whose EF.COM lists DG1 and DG2: the ICAO specimen DG1 (copied
+ * to dg1) followed on the chip by dg1_padding bytes of FF, and a DG2 (tag 75)
+ * whose value is `body` bytes of a pseudo-random pattern, returned in
+ * *ret_dg2 (the caller frees it). */
+static vpass_doc *dg1_dg2_doc(size_t body, size_t dg1_padding, uint8_t dg1[93], uint8_t **ret_dg2, size_t *ret_len)
 {
-	(void)state;
 	vpass_doc *doc = small_doc(com_dg1_dg2, sizeof com_dg1_dg2);
-	uint8_t dg1[93];
-	make_dg1(dg1);
-	assert_int_equal(vpass_doc_add_file(doc, VPASS_FID_DG(1), dg1, sizeof dg1), VPASS_OK);
-	size_t len = 4 + BIG_DG2_BODY;
+	uint8_t *chip_dg1 = malloc(93 + dg1_padding);
+	assert_non_null(chip_dg1);
+	make_dg1(chip_dg1);
+	memset(chip_dg1 + 93, 0xFF, dg1_padding);
+	memcpy(dg1, chip_dg1, 93);
+	assert_int_equal(vpass_doc_add_file(doc, VPASS_FID_DG(1), chip_dg1, 93 + dg1_padding), VPASS_OK);
+	free(chip_dg1);
+
+	uint8_t hdr[TLV_MAX_HEADER];
+	size_t hdr_len = tlv_encode_header(0x75, body, hdr);
+	size_t len = hdr_len + body;
 	uint8_t *dg2 = malloc(len);
 	assert_non_null(dg2);
-	dg2[0] = 0x75;
-	dg2[1] = 0x82;
-	dg2[2] = BIG_DG2_BODY >> 8;
-	dg2[3] = BIG_DG2_BODY & 0xFF;
+	memcpy(dg2, hdr, hdr_len);
 	uint32_t seed = 7;
-	for (size_t i = 4; i < len; i++) {
+	for (size_t i = hdr_len; i < len; i++) {
 		seed = seed * 1103515245u + 12345u;
 		dg2[i] = (uint8_t)(seed >> 16);
 	}
 	assert_int_equal(vpass_doc_add_file(doc, VPASS_FID_DG(2), dg2, len), VPASS_OK);
+	*ret_dg2 = dg2;
+	*ret_len = len;
+	return doc;
+}
+
+static void test_large_dg2(void **state)
+{
+	(void)state;
+	uint8_t dg1[93], *dg2;
+	size_t len;
+	vpass_doc *doc = dg1_dg2_doc(BIG_DG2_BODY, 0, dg1, &dg2, &len);
 
 	static const struct variant {
 		const char *what;
@@ -718,21 +736,9 @@ static void test_large_dg2(void **state)
 static void test_huge_dg2(void **state)
 {
 	(void)state;
-	vpass_doc *doc = small_doc(com_dg1_dg2, sizeof com_dg1_dg2);
-	uint8_t dg1[93];
-	make_dg1(dg1);
-	assert_int_equal(vpass_doc_add_file(doc, VPASS_FID_DG(1), dg1, sizeof dg1), VPASS_OK);
-	size_t body = 100000, len = 5 + body;
-	uint8_t *dg2 = malloc(len);
-	assert_non_null(dg2);
-	dg2[0] = 0x75;
-	dg2[1] = 0x83;
-	dg2[2] = (uint8_t)(body >> 16);
-	dg2[3] = (uint8_t)(body >> 8);
-	dg2[4] = (uint8_t)body;
-	for (size_t i = 5; i < len; i++)
-		dg2[i] = (uint8_t)(i * 31 + (i >> 9));
-	assert_int_equal(vpass_doc_add_file(doc, VPASS_FID_DG(2), dg2, len), VPASS_OK);
+	uint8_t dg1[93], *dg2;
+	size_t len;
+	vpass_doc *doc = dg1_dg2_doc(100000, 0, dg1, &dg2, &len);
 
 	static const size_t buffers[] = { 0, 1024, 300 };
 	for (size_t i = 0; i < sizeof buffers / sizeof buffers[0]; i++) {
@@ -767,17 +773,9 @@ static void test_huge_dg2(void **state)
 static void test_tiny_reads(void **state)
 {
 	(void)state;
-	vpass_doc *doc = small_doc(com_dg1_dg2, sizeof com_dg1_dg2);
-	uint8_t dg1[93];
-	make_dg1(dg1);
-	assert_int_equal(vpass_doc_add_file(doc, VPASS_FID_DG(1), dg1, sizeof dg1), VPASS_OK);
-	uint8_t dg2[4 + 300];
-	dg2[0] = 0x75;
-	dg2[1] = 0x82;
-	dg2[2] = 300 >> 8;
-	dg2[3] = 300 & 0xFF;
-	memset(dg2 + 4, 0x5A, 300);
-	assert_int_equal(vpass_doc_add_file(doc, VPASS_FID_DG(2), dg2, sizeof dg2), VPASS_OK);
+	uint8_t dg1[93], *dg2;
+	size_t len;
+	vpass_doc *doc = dg1_dg2_doc(300, 0, dg1, &dg2, &len);
 	for (size_t max = 1; max <= 4; max++) {
 		rig r;
 		rig_open(&r, doc, NULL);
@@ -787,15 +785,16 @@ static void test_tiny_reads(void **state)
 		pp_err e = read_doc(&r, &icao_key, &opt, &d, err, sizeof err);
 		if (e != PP_OK)
 			fail_msg("max_read %zu: %s (%s)", max, pp_strerror(e), err);
-		assert_same(&d->dg[2], dg2, sizeof dg2, "DG2");
+		assert_same(&d->dg[2], dg2, len, "DG2");
 		assert_same(&d->dg[1], dg1, sizeof dg1, "DG1");
 		assert_same(&d->com, com_dg1_dg2, sizeof com_dg1_dg2, "EF.COM");
 		assert_int_equal(d->read_size, max);
 		assert_true(r.spy.max_le_b0 <= max);
-		assert_true(d->dg[2].apdus >= reads_needed(sizeof dg2, max));
+		assert_true(d->dg[2].apdus >= reads_needed(len, max));
 		pp_document_free(d);
 		rig_close(&r);
 	}
+	free(dg2);
 	vpass_doc_free(doc);
 }
 
@@ -1166,18 +1165,9 @@ static void test_progress(void **state)
 static void test_trailing_padding(void **state)
 {
 	(void)state;
-	vpass_doc *doc = small_doc(com_dg1_dg2, sizeof com_dg1_dg2);
-	uint8_t dg1[93 + 32];
-	make_dg1(dg1);
-	memset(dg1 + 93, 0xFF, 32);
-	assert_int_equal(vpass_doc_add_file(doc, VPASS_FID_DG(1), dg1, sizeof dg1), VPASS_OK);
-	uint8_t dg2[4 + 600];
-	dg2[0] = 0x75;
-	dg2[1] = 0x82;
-	dg2[2] = 600 >> 8;
-	dg2[3] = 600 & 0xFF;
-	memset(dg2 + 4, 0x42, 600);
-	assert_int_equal(vpass_doc_add_file(doc, VPASS_FID_DG(2), dg2, sizeof dg2), VPASS_OK);
+	uint8_t dg1[93], *dg2;
+	size_t len;
+	vpass_doc *doc = dg1_dg2_doc(600, 32, dg1, &dg2, &len);
 
 	rig r;
 	rig_open(&r, doc, NULL);
@@ -1187,16 +1177,17 @@ static void test_trailing_padding(void **state)
 	char err[256] = "";
 	pp_err e = read_doc(&r, &icao_key, &opt, &d, err, sizeof err);
 	bool dg1_ok = e == PP_OK && d->dg[1].present && d->dg[1].len == 93 && !memcmp(d->dg[1].data, dg1, 93);
-	bool dg2_ok = e == PP_OK && d->dg[2].present && d->dg[2].len == sizeof dg2 &&
-	              !memcmp(d->dg[2].data, dg2, sizeof dg2);
+	bool dg2_ok = e == PP_OK && d->dg[2].present && d->dg[2].len == len &&
+	              !memcmp(d->dg[2].data, dg2, len);
 	if (e == PP_OK)
 		pp_document_free(d);
 	rig_close(&r); /* before any failure: no leak reports under ASan */
 	vpass_doc_free(doc);
+	free(dg2);
 	assert_int_equal(e, PP_OK);
 	assert_true(dg1_ok); /* the TLV, without the padding */
 	assert_true(dg2_ok);
-	size_t total = sizeof com_dg1_dg2 + 5 + 93 + sizeof dg2;
+	size_t total = sizeof com_dg1_dg2 + 5 + 93 + len;
 	if (p.over || p.last_read != total || p.last_expected != total)
 		fail_msg("progress ended at %zu of %zu bytes (files hold %zu)", p.last_read, p.last_expected, total);
 }
