@@ -15,6 +15,7 @@
 
 #include "crypto/bac.h"
 #include "devices/vpass/vpass-internal.h"
+#include "hal/passport/lds.h"
 
 const uint8_t vpass_emrtd_aid[7] = { 0xA0, 0x00, 0x00, 0x02, 0x47, 0x10, 0x01 };
 
@@ -249,44 +250,6 @@ static char *trim(char *s)
 	return s;
 }
 
-/* Document number, birth and expiry dates from a TD1 (90), TD2 (72) or TD3
- * (88 characters) MRZ. */
-static bool access_from_mrz(const char *mrz, char docno[33], char dob[7], char doe[7])
-{
-	size_t n = strlen(mrz);
-	const char *l2;
-	if (n == 90) {
-		const char *l1 = mrz;
-		l2 = mrz + 30;
-		size_t k = 9;
-		memcpy(docno, l1 + 5, 9);
-		if (l1[14] == '<') {
-			/* Long number: it continues in the optional data, whose last
-			 * character before the fillers is the check digit. */
-			size_t m = 0;
-			while (15 + m < 30 && l1[15 + m] != '<')
-				m++;
-			if (m < 2 || 9 + m - 1 > 32)
-				return false;
-			memcpy(docno + 9, l1 + 15, m - 1);
-			k = 9 + m - 1;
-		}
-		docno[k] = '\0';
-		memcpy(dob, l2, 6);
-		memcpy(doe, l2 + 8, 6);
-	} else if (n == 72 || n == 88) {
-		l2 = mrz + n / 2;
-		memcpy(docno, l2, 9);
-		docno[9] = '\0';
-		memcpy(dob, l2 + 13, 6);
-		memcpy(doe, l2 + 21, 6);
-	} else {
-		return false;
-	}
-	dob[6] = doe[6] = '\0';
-	return true;
-}
-
 static vpass_result load_description(vpass_doc *d, const char *dir, char *err, size_t errlen)
 {
 	char path[4096];
@@ -343,18 +306,19 @@ static vpass_result load_description(vpass_doc *d, const char *dir, char *err, s
 		goto out_close;
 	}
 	if (mrz[0]) {
-		char mdocno[33], mdob[7], mdoe[7];
-		if (!access_from_mrz(mrz, mdocno, mdob, mdoe)) {
-			set_err(err, errlen, "%s: mrz is not a TD1, TD2 or TD3 MRZ", path);
+		lds_mrz m;
+		lds_err le = lds_mrz_parse_text(mrz, &m);
+		if (le != LDS_OK) {
+			set_err(err, errlen, "%s: mrz is not a valid TD1, TD2 or TD3 MRZ: %s", path, lds_strerror(le));
 			r = VPASS_ERR_FORMAT;
 			goto out_close;
 		}
 		if (!docno[0])
-			memcpy(docno, mdocno, sizeof mdocno);
+			snprintf(docno, sizeof docno, "%.*s", (int)(sizeof docno - 1), m.document_number);
 		if (!dob[0])
-			memcpy(dob, mdob, sizeof mdob);
+			memcpy(dob, m.birth_date, sizeof m.birth_date);
 		if (!doe[0])
-			memcpy(doe, mdoe, sizeof mdoe);
+			memcpy(doe, m.expiry_date, sizeof m.expiry_date);
 	}
 	if (!docno[0] || !dob[0] || !doe[0]) {
 		set_err(err, errlen, "%s: needs document_number, birth_date and expiry_date (or mrz)", path);

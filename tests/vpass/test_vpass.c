@@ -874,13 +874,22 @@ static void test_doc_load(void **state)
 	vpass_doc_free(doc);
 
 	/* TD1 with a long document number continued in the optional data. */
-	const char *td1 = "mrz=I<UTOD23145890<AB112234566<<<<7408122F1204159UTO<<<<<<<<<<<4"
+	const char *td1 = "mrz=I<UTOD23145890<AB112234566<<<<7408122F1204159UTO<<<<<<<<<<<6"
 	                  "ERIKSSON<<ANNA<MARIA<<<<<<<<<<\n";
 	write_file(dir, "document.txt", td1, strlen(td1));
 	doc = NULL;
 	assert_int_equal(vpass_doc_load(dir, &doc, err, sizeof err), VPASS_OK);
 	assert_string_equal(vpass_doc_number(doc), "D23145890AB11223456");
 	vpass_doc_free(doc);
+
+	/* An MRZ whose check digits do not add up describes no real document. */
+	const char *td1_bad = "mrz=I<UTOD23145890<AB112234566<<<<7408122F1204159UTO<<<<<<<<<<<4"
+	                      "ERIKSSON<<ANNA<MARIA<<<<<<<<<<\n";
+	write_file(dir, "document.txt", td1_bad, strlen(td1_bad));
+	doc = NULL;
+	assert_int_equal(vpass_doc_load(dir, &doc, err, sizeof err), VPASS_ERR_FORMAT);
+	assert_null(doc);
+	assert_non_null(strstr(err, "composite"));
 
 	/* Errors: each says what is wrong and leaves *ret alone. */
 	vpass_doc *untouched = (vpass_doc *)&err;
