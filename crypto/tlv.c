@@ -49,18 +49,35 @@ static tlv_status parse_length(const uint8_t **pos, const uint8_t *end, size_t *
 	return TLV_OK;
 }
 
+tlv_status tlv_peek_header(const uint8_t *data, size_t n, uint32_t *ret_tag, size_t *ret_header_len,
+                           size_t *ret_value_len)
+{
+	const uint8_t *p = data, *end = data + n;
+	uint32_t tag;
+	bool constructed;
+	size_t len;
+	tlv_status s = parse_tag(&p, end, &tag, &constructed);
+	if (s == TLV_OK)
+		s = parse_length(&p, end, &len);
+	if (s != TLV_OK)
+		return s;
+	*ret_tag = tag;
+	*ret_header_len = (size_t)(p - data);
+	*ret_value_len = len;
+	return TLV_OK;
+}
+
 tlv_status tlv_next(const uint8_t **pos, const uint8_t *end, tlv *ret)
 {
 	const uint8_t *p = *pos;
 	if (p >= end)
 		return TLV_END;
-	tlv t = { .raw = p };
-	tlv_status s = parse_tag(&p, end, &t.tag, &t.constructed);
+	tlv t = { .raw = p, .constructed = (*p & 0x20) != 0 };
+	size_t hdr;
+	tlv_status s = tlv_peek_header(p, (size_t)(end - p), &t.tag, &hdr, &t.len);
 	if (s != TLV_OK)
 		return s;
-	s = parse_length(&p, end, &t.len);
-	if (s != TLV_OK)
-		return s;
+	p += hdr;
 	if ((size_t)(end - p) < t.len)
 		return TLV_ERR_TRUNCATED;
 	t.value = p;

@@ -37,6 +37,13 @@ typedef struct tlv {
  * *pos past it. Returns TLV_END when *pos == end. */
 tlv_status tlv_next(const uint8_t **pos, const uint8_t *end, tlv *ret);
 
+/* Decode only the header at data[0..n): tag, header length and value
+ * length, whether or not the value follows (a reader learns a file's length
+ * from its first bytes). TLV_ERR_TRUNCATED when the header itself runs past
+ * n bytes. */
+tlv_status tlv_peek_header(const uint8_t *data, size_t n, uint32_t *ret_tag, size_t *ret_header_len,
+                           size_t *ret_value_len);
+
 /* Parse exactly one object that fills data[0..len) completely. */
 tlv_status tlv_parse_one(const uint8_t *data, size_t len, tlv *ret);
 

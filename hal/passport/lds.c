@@ -188,22 +188,18 @@ lds_err lds_file_length(const uint8_t *head, size_t n, size_t *ret_total)
 	 * file, never a header. */
 	if ((head[0] & 0x1F) == 0x1F || (head[0] & 0x20) == 0)
 		return LDS_ERR_TAG;
-	if (n < 2)
+	uint32_t tag;
+	size_t hdr, len;
+	switch (tlv_peek_header(head, n, &tag, &hdr, &len)) {
+	case TLV_OK:
+		break;
+	case TLV_ERR_TRUNCATED:
 		return LDS_ERR_NEED_MORE;
-	size_t len, hdr;
-	if (head[1] < 0x80) {
-		len = head[1];
-		hdr = 2;
-	} else {
-		size_t k = head[1] & 0x7F;
-		if (k == 0 || k > 4)
-			return LDS_ERR_BAD_TLV;
-		if (n < 2 + k)
-			return LDS_ERR_NEED_MORE;
-		len = 0;
-		for (size_t i = 0; i < k; i++)
-			len = (len << 8) | head[2 + i];
-		hdr = 2 + k;
+	case TLV_END:
+	case TLV_ERR_BAD_TAG:
+	case TLV_ERR_BAD_LENGTH:
+	case TLV_ERR_NOT_FOUND:
+		return LDS_ERR_BAD_TLV;
 	}
 	if (len > LDS_FILE_MAX - hdr)
 		return LDS_ERR_TOO_LARGE;
