@@ -17,6 +17,7 @@
 #include "crypto/bac.h"
 #include "crypto/sm.h"
 #include "crypto/tlv.h"
+#include "hal/passport/channel.h"
 #include "hal/passport/lds.h"
 
 static const uint8_t emrtd_aid[] = { 0xA0, 0x00, 0x00, 0x02, 0x47, 0x10, 0x01 };
@@ -29,9 +30,7 @@ static const uint8_t emrtd_aid[] = { 0xA0, 0x00, 0x00, 0x02, 0x47, 0x10, 0x01 };
 
 typedef struct session {
 	pp_transport *t;
-	sm_ctx sm;
-	bool secure;
-	bool sm_dropped;     /* the chip answered in the clear: session over */
+	pp_channel ch;
 	const pp_access_key *key;
 	uint16_t current_fid;
 	bool extended;       /* still trying extended-length reads */
@@ -43,7 +42,6 @@ typedef struct session {
 	size_t progress_expected;
 	char *err;
 	size_t errlen;
-	uint8_t resp[APDU_MAX_RESPONSE];
 } session;
 
 static double now_seconds(void)
@@ -63,61 +61,9 @@ __attribute__((format(printf, 2, 3))) static void set_err(session *s, const char
 	va_end(ap);
 }
 
-/* Send one command, protected when a session is up. On PP_OK `out` holds the
- * plain response data and *ret_sw its status word. */
 static pp_err exchange(session *s, const apdu *cmd, buf *out, uint16_t *ret_sw)
 {
-	buf wire = BUF_INIT;
-	uint8_t plain_cmd[4 + 3 + 255 + 3];
-	const uint8_t *send;
-	size_t send_len;
-	pp_err e = PP_OK;
-
-	if (s->secure) {
-		if (sm_wrap_command(&s->sm, cmd, &wire) != CRYPTO_OK) {
-			buf_free(&wire);
-			return PP_ERR_CRYPTO;
-		}
-		send = wire.data;
-		send_len = wire.len;
-	} else {
-		if (apdu_encode(cmd, plain_cmd, sizeof(plain_cmd), &send_len) != CRYPTO_OK)
-			return PP_ERR_ARG;
-		send = plain_cmd;
-	}
-	size_t n = 0;
-	e = pp_transport_transmit(s->t, send, send_len, s->resp, sizeof(s->resp), &n);
-	buf_free(&wire);
-	if (e != PP_OK)
-		return e;
-	if (n < 2)
-		return PP_ERR_COMM;
-	uint16_t sw = apdu_sw(s->resp, n);
-	if (!s->secure) {
-		buf_append(out, s->resp, n - 2);
-		*ret_sw = sw;
-		return buf_ok(out) ? PP_OK : PP_ERR_NOMEM;
-	}
-	buf plain = BUF_INIT;
-	crypto_err ce = sm_unwrap_response(&s->sm, s->resp, n, &plain);
-	if (ce == CRYPTO_ERR_FORMAT && plain.len >= 2 && n == 2) {
-		/* The chip answered an error in the clear (e.g. 6987/6988, or
-		 * 6700 to an APDU it could not parse): it has dropped the
-		 * secure messaging session. */
-		*ret_sw = sw;
-		s->secure = false;
-		s->sm_dropped = true;
-		buf_free(&plain);
-		return sw == SW_SM_MISSING || sw == SW_SM_INCORRECT ? PP_ERR_SM : PP_OK;
-	}
-	if (ce != CRYPTO_OK || plain.len < 2) {
-		buf_free(&plain);
-		return PP_ERR_SM;
-	}
-	*ret_sw = apdu_sw(plain.data, plain.len);
-	buf_append(out, plain.data, plain.len - 2);
-	buf_free(&plain);
-	return buf_ok(out) ? PP_OK : PP_ERR_NOMEM;
+	return pp_channel_exchange(&s->ch, cmd, out, ret_sw);
 }
 
 static pp_err select_application(session *s)
@@ -174,11 +120,13 @@ static pp_err run_bac(session *s, const pp_access_key *key)
 		buf_free(&out);
 		return PP_ERR_ACCESS_DENIED;
 	}
-	crypto_err ce = bac_terminal_finish(&keys, out.data, rnd_icc, rnd_ifd, k_ifd, &s->sm);
+	sm_ctx sm;
+	crypto_err ce = bac_terminal_finish(&keys, out.data, rnd_icc, rnd_ifd, k_ifd, &sm);
 	buf_free(&out);
 	if (ce != CRYPTO_OK)
 		return PP_ERR_ACCESS_DENIED;
-	s->secure = true;
+	pp_channel_set_sm(&s->ch, &sm);
+	OPENSSL_cleanse(&sm, sizeof(sm));
 	return PP_OK;
 }
 
@@ -247,8 +195,8 @@ static void report_progress(session *s, size_t n)
 static pp_err reestablish(session *s)
 {
 	uint16_t fid = s->current_fid, sw = 0;
-	s->secure = false;
-	s->sm_dropped = false;
+	pp_channel_clear_sm(&s->ch);
+	s->ch.sm_dropped = false;
 	pp_err e = select_application(s);
 	if (e == PP_OK)
 		e = run_bac(s, s->key);
@@ -315,7 +263,7 @@ static pp_err read_file(session *s, const char *name, pp_file *f)
 				s->extended = false;
 				s->doc->short_fallbacks++;
 				retries_left = s->retries;
-				if (s->sm_dropped && (e = reestablish(s)) != PP_OK) {
+				if (s->ch.sm_dropped && (e = reestablish(s)) != PP_OK) {
 					set_err(s, "re-establishing access control to read %s", name);
 					break;
 				}
@@ -472,6 +420,7 @@ pp_err pp_read_document(pp_transport *t, const pp_access_key *key, const pp_read
 		return PP_ERR_NOMEM;
 	}
 	s->t = t;
+	pp_channel_init(&s->ch, t);
 	s->key = key;
 	s->doc = doc;
 	s->opt = opt ? opt : &defaults;
@@ -489,7 +438,7 @@ pp_err pp_read_document(pp_transport *t, const pp_access_key *key, const pp_read
 	doc->bytes_sent = st->bytes_sent - before.bytes_sent;
 	doc->bytes_received = st->bytes_received - before.bytes_received;
 	doc->read_size = s->extended ? s->read_max : (s->read_max < SHORT_READ_MAX ? s->read_max : SHORT_READ_MAX);
-	OPENSSL_cleanse(&s->sm, sizeof(s->sm));
+	pp_channel_clear_sm(&s->ch);
 	free(s);
 	if (e != PP_OK) {
 		pp_document_free(doc);
