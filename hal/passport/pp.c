@@ -25,6 +25,7 @@ const char *pp_strerror(pp_err e)
 	case PP_ERR_CANCELLED: return "cancelled";
 	case PP_ERR_FILE_NOT_FOUND: return "the chip has no such file";
 	case PP_ERR_CRYPTO: return "a cryptographic operation failed";
+	case PP_ERR_CHIP_AUTH: return "the chip failed to prove it is genuine: possible cloned chip";
 	}
 	return "unknown passport error";
 }
@@ -52,6 +53,7 @@ bool pp_err_is_user(pp_err e)
 	case PP_ERR_CANCELLED:
 	case PP_ERR_FILE_NOT_FOUND:
 	case PP_ERR_CRYPTO:
+	case PP_ERR_CHIP_AUTH:
 		return false;
 	}
 	return false;

@@ -30,6 +30,7 @@ typedef enum pp_err {
 	PP_ERR_CANCELLED,
 	PP_ERR_FILE_NOT_FOUND,  /* the chip has no such file */
 	PP_ERR_CRYPTO,          /* a local cryptographic failure */
+	PP_ERR_CHIP_AUTH,       /* chip or active authentication failed: possible cloned chip */
 } pp_err;
 
 const char *pp_strerror(pp_err e);
