@@ -20,6 +20,7 @@ enum appm_exit {
 	APPM_EXIT_MALFORMED = 8,       /* the chip's data is malformed or truncated */
 	APPM_EXIT_CHIP_ERROR = 9,      /* the chip or link failed (status, secure messaging) */
 	APPM_EXIT_TRUST_STORE = 10,    /* the trust store could not be loaded */
+	APPM_EXIT_CLONED_CHIP = 11,    /* chip or active authentication failed: possible cloned chip */
 };
 
 /* Text for `appm --help`: one line per exit code. */

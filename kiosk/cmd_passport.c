@@ -95,6 +95,7 @@ static int exit_for(pp_err e)
 	case PP_ERR_REMOVED: return APPM_EXIT_REMOVED;
 	case PP_ERR_ACCESS_DENIED: return APPM_EXIT_ACCESS_DENIED;
 	case PP_ERR_PARSE: return APPM_EXIT_MALFORMED;
+	case PP_ERR_CHIP_AUTH: return APPM_EXIT_CLONED_CHIP;
 	case PP_ERR_COMM:
 	case PP_ERR_TIMEOUT:
 	case PP_ERR_NOT_SUPPORTED:
@@ -120,6 +121,7 @@ static const char *advice_for(pp_err e)
 	case PP_ERR_ACCESS_DENIED: return "check the MRZ (document number, dates of birth and expiry) and try again";
 	case PP_ERR_SM: return "the answer may have been altered; read the document again, and call an officer if it repeats";
 	case PP_ERR_NOT_EMRTD: return "place an electronic passport (with the chip symbol on the cover)";
+	case PP_ERR_CHIP_AUTH: return "do not accept this document; call an officer";
 	case PP_OK:
 	case PP_ERR_ARG:
 	case PP_ERR_NOMEM:

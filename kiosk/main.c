@@ -35,7 +35,8 @@ void appm_print_exit_codes(FILE *f)
 	        "   7  passive authentication failed (the report names the check)\n"
 	        "   8  the chip's data is malformed or truncated (the message names the file)\n"
 	        "   9  the chip or the link failed (refused command, secure messaging)\n"
-	        "  10  the trust store could not be loaded\n");
+	        "  10  the trust store could not be loaded\n"
+	        "  11  chip or active authentication failed: possible cloned chip\n");
 }
 
 static void usage(FILE *f)
