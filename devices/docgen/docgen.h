@@ -107,6 +107,28 @@ typedef struct docgen_doc_opts {
 /* Writes EF.COM, EF.SOD, EF.DGn and document.txt into out_dir. */
 docgen_err docgen_doc_create(const docgen_doc_opts *o, char *err, size_t errlen);
 
+/* ---- security infos (EF.CardAccess, DG14; ICAO 9303 part 11, 9.2) -- */
+
+typedef struct docgen_pace_info {
+	const char *protocol;  /* OID name as OpenPACE knows it, e.g.
+	                        * "id-PACE-ECDH-GM-AES-CBC-CMAC-128", or dotted */
+	int parameter_id;      /* standardized domain parameters (part 11,
+	                        * table 6): 0 = 1024-bit MODP, 12 = NIST P-256,
+	                        * 13 = brainpoolP256r1, ... */
+} docgen_pace_info;
+
+/* EF.CardAccess: a SET OF PACEInfo, one per entry. *ret is malloc'ed. */
+docgen_err docgen_card_access_encode(const docgen_pace_info *pace, size_t n_pace, uint8_t **ret,
+                                     size_t *ret_len, char *err, size_t errlen);
+
+/* EF.DG14 (tag 6E): a ChipAuthenticationInfo for ca_protocol (e.g.
+ * "id-CA-ECDH-AES-CBC-CMAC-128") and key_id (-1: none), a
+ * ChipAuthenticationPublicKeyInfo with the public part of ca_key (an EC or
+ * DH key, EVP_PKEY *), and the given PACEInfos (a PACE-CAM chip lists its
+ * CAM protocol here as well). *ret is malloc'ed. */
+docgen_err docgen_dg14_encode(const void *ca_key, const char *ca_protocol, int key_id, const docgen_pace_info *pace,
+                              size_t n_pace, uint8_t **ret, size_t *ret_len, char *err, size_t errlen);
+
 /* ---- master lists and CRLs --------------------------------------------- */
 
 /* A CSCA master list holding the CSCAs of every PKI, signed by the master
