@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/types.h>
+
 typedef enum docgen_err {
 	DOCGEN_OK = 0,
 	DOCGEN_ERR_ARG,      /* an option is missing or impossible */
@@ -124,9 +126,9 @@ docgen_err docgen_card_access_encode(const docgen_pace_info *pace, size_t n_pace
 /* EF.DG14 (tag 6E): a ChipAuthenticationInfo for ca_protocol (e.g.
  * "id-CA-ECDH-AES-CBC-CMAC-128") and key_id (-1: none), a
  * ChipAuthenticationPublicKeyInfo with the public part of ca_key (an EC or
- * DH key, EVP_PKEY *), and the given PACEInfos (a PACE-CAM chip lists its
+ * DH key), and the given PACEInfos (a PACE-CAM chip lists its
  * CAM protocol here as well). *ret is malloc'ed. */
-docgen_err docgen_dg14_encode(const void *ca_key, const char *ca_protocol, int key_id, const docgen_pace_info *pace,
+docgen_err docgen_dg14_encode(EVP_PKEY *ca_key, const char *ca_protocol, int key_id, const docgen_pace_info *pace,
                               size_t n_pace, uint8_t **ret, size_t *ret_len, char *err, size_t errlen);
 
 /* ---- master lists and CRLs --------------------------------------------- */
