@@ -48,6 +48,7 @@
 #include <openssl/types.h>
 
 #include "crypto/aa.h"
+#include "devices/vpass/link.h"
 #include "hal/passport/transport.h"
 
 typedef enum vpass_result {
@@ -111,6 +112,15 @@ const char *vpass_doc_expiry_date(const vpass_doc *doc);
 
 /* ---- the chip ---- */
 
+/* Which selection of EF.CardAccess the chip answers (some chips know only
+ * one of the variants readers use). */
+typedef enum vpass_card_access_select {
+	VPASS_CA_SELECT_ANY = 0,    /* every variant below */
+	VPASS_CA_SELECT_FID_MF,     /* only SELECT by file id with P1 00 (from the MF) */
+	VPASS_CA_SELECT_WITH_LE,    /* only SELECT by file id with Le (the FCP is returned) */
+	VPASS_CA_SELECT_SFI,        /* no SELECT: only READ BINARY with SFI 1C */
+} vpass_card_access_select;
+
 typedef struct vpass_options {
 	bool short_only;          /* refuse extended-length APDUs with 6700 */
 	size_t max_response_data; /* at most this many file bytes per READ BINARY (0: Le only) */
@@ -120,6 +130,17 @@ typedef struct vpass_options {
 	bool aa_wrong_key;        /* a cloned chip: INTERNAL AUTHENTICATE signs with a
 	                           * freshly generated key of the same type and size
 	                           * as the document's, not the one in DG15 */
+	/* ---- issue 3: PACE, CA, awkward chips, the radio link ---- */
+	bool ca_wrong_key;        /* a cloned chip: chip authentication and PACE-CAM
+	                           * use a fresh key, not the one in DG14 */
+	uint16_t refuse_bac;      /* PACE-only chip: GET CHALLENGE and EXTERNAL
+	                           * AUTHENTICATE answer this status (6A88 or 6982);
+	                           * 0: BAC works */
+	vpass_card_access_select card_access_select; /* how EF.CardAccess can be reached */
+	size_t timeout_above;     /* a READ BINARY asking for more than this many
+	                           * bytes is processed but its answer is lost: the
+	                           * reader reports a time-out (0: never) */
+	vpass_link link;          /* radio-link timing model (devices/vpass/link.h) */
 } vpass_options;
 
 typedef struct vpass_stats {
