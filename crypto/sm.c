@@ -1,15 +1,18 @@
 /*
  * sm — secure messaging (ICAO 9303 part 11, 9.8) for both ends of the link:
  * the terminal wraps commands and unwraps responses, the (virtual) chip
- * unwraps commands and wraps responses. Only 3DES is implemented; an AES
- * context is refused with CRYPTO_ERR_UNSUPPORTED until issue 3. See sm.h.
+ * unwraps commands and wraps responses, with 3DES (after BAC, or PACE
+ * and CA with 3DES) or AES (after PACE or CA with AES). The two ciphers
+ * share every step; only the block primitives below differ. See sm.h.
  */
 #include "crypto/sm.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "crypto/icao-internal.h"
 #include "crypto/tlv.h"
@@ -35,6 +38,20 @@ crypto_err sm_init_3des(sm_ctx *ctx, const uint8_t ks_enc[16], const uint8_t ks_
 	return CRYPTO_OK;
 }
 
+crypto_err sm_init_aes(sm_ctx *ctx, const uint8_t *ks_enc, const uint8_t *ks_mac, size_t key_len,
+                       const uint8_t ssc[16])
+{
+	if (!ctx || !ks_enc || !ks_mac || !ssc || (key_len != 16 && key_len != 24 && key_len != 32))
+		return CRYPTO_ERR_ARG;
+	sm_ctx c = { .cipher = SM_CIPHER_AES, .key_len = key_len, .block_len = 16 };
+	memcpy(c.ks_enc, ks_enc, key_len);
+	memcpy(c.ks_mac, ks_mac, key_len);
+	memcpy(c.ssc, ssc, 16);
+	*ctx = c;
+	OPENSSL_cleanse(&c, sizeof c);
+	return CRYPTO_OK;
+}
+
 void sm_increment_ssc(sm_ctx *ctx)
 {
 	for (size_t i = ctx->block_len; i-- > 0;)
@@ -50,9 +67,93 @@ static crypto_err check_ctx(const sm_ctx *ctx)
 	case SM_CIPHER_3DES:
 		return ctx->key_len == 16 && ctx->block_len == 8 ? CRYPTO_OK : CRYPTO_ERR_ARG;
 	case SM_CIPHER_AES:
-		return CRYPTO_ERR_UNSUPPORTED;
+		return (ctx->key_len == 16 || ctx->key_len == 24 || ctx->key_len == 32) && ctx->block_len == 16
+		               ? CRYPTO_OK
+		               : CRYPTO_ERR_ARG;
 	}
 	return CRYPTO_ERR_ARG;
+}
+
+/* ---- AES primitives (ICAO 9303 part 11, 9.8.6.2 and 9.8.6.3) ---- */
+
+static const EVP_CIPHER *aes_cbc(size_t key_len)
+{
+	return key_len == 16 ? EVP_aes_128_cbc() : key_len == 24 ? EVP_aes_192_cbc() : EVP_aes_256_cbc();
+}
+
+/* AES-CBC over len bytes (a multiple of 16), no padding, with the given IV. */
+static crypto_err aes_cbc_crypt(const uint8_t *key, size_t key_len, const uint8_t iv[16], const uint8_t *in,
+                                size_t len, uint8_t *out, bool encrypt)
+{
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	if (!c)
+		return CRYPTO_ERR_NOMEM;
+	crypto_err err = CRYPTO_ERR_LIBCRYPTO;
+	int n = 0, fin = 0;
+	if (len > INT32_MAX)
+		goto out_free;
+	if (EVP_CipherInit_ex(c, aes_cbc(key_len), NULL, key, iv, encrypt ? 1 : 0) == 1 &&
+	    EVP_CIPHER_CTX_set_padding(c, 0) == 1 && EVP_CipherUpdate(c, out, &n, in, (int)len) == 1 &&
+	    EVP_CipherFinal_ex(c, out + n, &fin) == 1 && (size_t)(n + fin) == len)
+		err = CRYPTO_OK;
+out_free:
+	EVP_CIPHER_CTX_free(c);
+	return err;
+}
+
+/* The IV of a message: the SSC encrypted with KSenc (AES-ECB of one block,
+ * which is AES-CBC with a zero IV). */
+static crypto_err aes_iv(const sm_ctx *ctx, uint8_t iv[16])
+{
+	static const uint8_t zero[16];
+	return aes_cbc_crypt(ctx->ks_enc, ctx->key_len, zero, ctx->ssc, 16, iv, true);
+}
+
+/* AES-CMAC (NIST SP 800-38B) over msg padded with ISO 9797-1 method 2,
+ * truncated to 8 bytes. */
+static crypto_err aes_cmac(const uint8_t *key, size_t key_len, const uint8_t *msg, size_t len, uint8_t mac[8])
+{
+	size_t plen = icao_pad_len(len, 16);
+	uint8_t *p = malloc(plen);
+	if (!p)
+		return CRYPTO_ERR_NOMEM;
+	if (len)
+		memcpy(p, msg, len);
+	icao_pad(p, len, 16);
+	crypto_err err = CRYPTO_ERR_LIBCRYPTO;
+	EVP_MAC *m = EVP_MAC_fetch(NULL, "CMAC", NULL);
+	EVP_MAC_CTX *c = m ? EVP_MAC_CTX_new(m) : NULL;
+	const char *cipher = key_len == 16 ? "AES-128-CBC" : key_len == 24 ? "AES-192-CBC" : "AES-256-CBC";
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_utf8_string(OSSL_MAC_PARAM_CIPHER, (char *)cipher, 0),
+		OSSL_PARAM_END,
+	};
+	uint8_t full[16];
+	size_t full_len = 0;
+	if (c && EVP_MAC_init(c, key, key_len, params) == 1 && EVP_MAC_update(c, p, plen) == 1 &&
+	    EVP_MAC_final(c, full, &full_len, sizeof full) == 1 && full_len == 16) {
+		memcpy(mac, full, 8);
+		err = CRYPTO_OK;
+	}
+	EVP_MAC_CTX_free(c);
+	EVP_MAC_free(m);
+	OPENSSL_cleanse(p, plen);
+	free(p);
+	return err;
+}
+
+/* Encrypt or decrypt whole blocks with the session's cipher: 3DES-CBC with
+ * a zero IV, or AES-CBC with the IV derived from the current SSC. */
+static crypto_err block_crypt(const sm_ctx *ctx, const uint8_t *in, size_t len, uint8_t *out, bool encrypt)
+{
+	if (ctx->cipher == SM_CIPHER_3DES)
+		return icao_3des_cbc(ctx->ks_enc, NULL, in, len, out, encrypt);
+	uint8_t iv[16];
+	crypto_err err = aes_iv(ctx, iv);
+	if (err == CRYPTO_OK)
+		err = aes_cbc_crypt(ctx->ks_enc, ctx->key_len, iv, in, len, out, encrypt);
+	OPENSSL_cleanse(iv, sizeof iv);
+	return err;
 }
 
 /* Advance the SSC before a wrap or unwrap; refuse to wrap around, which
@@ -76,6 +177,8 @@ crypto_err sm_mac(const sm_ctx *ctx, const uint8_t *msg, size_t len, uint8_t mac
 		return err;
 	if ((!msg && len) || !mac)
 		return CRYPTO_ERR_ARG;
+	if (ctx->cipher == SM_CIPHER_AES)
+		return aes_cmac(ctx->ks_mac, ctx->key_len, msg, len, mac);
 	return icao_retail_mac(ctx->ks_mac, msg, len, mac);
 }
 
@@ -85,7 +188,7 @@ static crypto_err mac_with_ssc(const sm_ctx *ctx, const uint8_t *msg, size_t len
 	buf n = BUF_INIT;
 	buf_append(&n, ctx->ssc, ctx->block_len);
 	buf_append(&n, msg, len);
-	crypto_err err = buf_ok(&n) ? icao_retail_mac(ctx->ks_mac, n.data, n.len, mac) : CRYPTO_ERR_NOMEM;
+	crypto_err err = buf_ok(&n) ? sm_mac(ctx, n.data, n.len, mac) : CRYPTO_ERR_NOMEM;
 	buf_free(&n);
 	return err;
 }
@@ -100,7 +203,7 @@ static crypto_err append_cryptogram(const sm_ctx *ctx, uint32_t tag, const uint8
 		return CRYPTO_ERR_NOMEM;
 	memcpy(p, data, len);
 	icao_pad(p, len, ctx->block_len);
-	crypto_err err = icao_3des_cbc(ctx->ks_enc, NULL, p, plen, p, true);
+	crypto_err err = block_crypt(ctx, p, plen, p, true);
 	if (err == CRYPTO_OK) {
 		if (tag == SM_TAG_CRYPTO) {
 			buf_append_tlv_header(out, tag, plen + 1);
@@ -134,7 +237,7 @@ static crypto_err decrypt_cryptogram(const sm_ctx *ctx, const tlv *t, buf *out)
 	if (!p)
 		return CRYPTO_ERR_NOMEM;
 	size_t plain_len = 0;
-	crypto_err err = icao_3des_cbc(ctx->ks_enc, NULL, ct, len, p, false);
+	crypto_err err = block_crypt(ctx, ct, len, p, false);
 	if (err == CRYPTO_OK && !icao_unpad(p, len, ctx->block_len, &plain_len))
 		err = CRYPTO_ERR_PADDING;
 	if (err == CRYPTO_OK) {
@@ -235,8 +338,8 @@ crypto_err sm_wrap_command(sm_ctx *ctx, const apdu *plain, buf *out)
 	if (err != CRYPTO_OK)
 		return err;
 
-	uint8_t header[8] = { (uint8_t)(plain->cla | 0x0C), plain->ins, plain->p1, plain->p2 };
-	icao_pad(header, 4, 8);
+	uint8_t header[16] = { (uint8_t)(plain->cla | 0x0C), plain->ins, plain->p1, plain->p2 };
+	icao_pad(header, 4, ctx->block_len);
 
 	buf dos = BUF_INIT;
 	if (plain->lc) {
@@ -259,7 +362,7 @@ crypto_err sm_wrap_command(sm_ctx *ctx, const apdu *plain, buf *out)
 	}
 
 	buf m = BUF_INIT;
-	buf_append(&m, header, sizeof header);
+	buf_append(&m, header, ctx->block_len);
 	buf_append(&m, dos.data, dos.len);
 	uint8_t mac[SM_MAC_LEN];
 	err = buf_ok(&m) && buf_ok(&dos) ? mac_with_ssc(ctx, m.data, m.len, mac) : CRYPTO_ERR_NOMEM;
@@ -378,9 +481,9 @@ crypto_err sm_card_unwrap_command(sm_ctx *ctx, const uint8_t *cmd, size_t len, a
 	}
 	if (!o.has_mac || o.has_status)
 		return CRYPTO_ERR_FORMAT;
-	uint8_t header[8] = { prot.cla, prot.ins, prot.p1, prot.p2 };
-	icao_pad(header, 4, 8);
-	err = check_mac(ctx, header, sizeof header, prot.data, &o);
+	uint8_t header[16] = { prot.cla, prot.ins, prot.p1, prot.p2 };
+	icao_pad(header, 4, ctx->block_len);
+	err = check_mac(ctx, header, ctx->block_len, prot.data, &o);
 	if (err != CRYPTO_OK)
 		return err;
 
@@ -448,4 +551,58 @@ crypto_err sm_card_wrap_response(sm_ctx *ctx, const uint8_t *data, size_t len, u
 out_free_dos:
 	buf_free(&dos);
 	return err;
+}
+
+/* ---- PACE-CAM chip authentication data ---- */
+
+static crypto_err cam_iv(const sm_ctx *ctx, uint8_t iv[16])
+{
+	static const uint8_t zero[16];
+	uint8_t minus_one[16];
+	memset(minus_one, 0xFF, sizeof minus_one);
+	return aes_cbc_crypt(ctx->ks_enc, ctx->key_len, zero, minus_one, 16, iv, true);
+}
+
+static crypto_err cam_crypt(const sm_ctx *ctx, const uint8_t *data, size_t len, buf *out, bool encrypt)
+{
+	crypto_err err = check_ctx(ctx);
+	if (err != CRYPTO_OK)
+		return err;
+	if (ctx->cipher != SM_CIPHER_AES)
+		return CRYPTO_ERR_UNSUPPORTED;
+	if (!data || !out || len == 0 || (!encrypt && len % 16 != 0))
+		return encrypt || !data || !out ? CRYPTO_ERR_ARG : CRYPTO_ERR_FORMAT;
+	size_t plen = encrypt ? icao_pad_len(len, 16) : len;
+	uint8_t *p = malloc(plen);
+	if (!p)
+		return CRYPTO_ERR_NOMEM;
+	memcpy(p, data, len);
+	if (encrypt)
+		icao_pad(p, len, 16);
+	uint8_t iv[16];
+	err = cam_iv(ctx, iv);
+	if (err == CRYPTO_OK)
+		err = aes_cbc_crypt(ctx->ks_enc, ctx->key_len, iv, p, plen, p, encrypt);
+	size_t n = plen;
+	if (err == CRYPTO_OK && !encrypt && !icao_unpad(p, plen, 16, &n))
+		err = CRYPTO_ERR_PADDING;
+	if (err == CRYPTO_OK) {
+		buf_append(out, p, n);
+		if (!buf_ok(out))
+			err = CRYPTO_ERR_NOMEM;
+	}
+	OPENSSL_cleanse(iv, sizeof iv);
+	OPENSSL_cleanse(p, plen);
+	free(p);
+	return err;
+}
+
+crypto_err sm_cam_encrypt(const sm_ctx *ctx, const uint8_t *data, size_t len, buf *out)
+{
+	return cam_crypt(ctx, data, len, out, true);
+}
+
+crypto_err sm_cam_decrypt(const sm_ctx *ctx, const uint8_t *data, size_t len, buf *out)
+{
+	return cam_crypt(ctx, data, len, out, false);
 }

@@ -5,8 +5,11 @@
  * padded header and the data objects.
  *
  * 3DES: two-key 3DES-CBC with zero IV, ISO 9797-1 MAC algorithm 3 (retail
- * MAC) with padding method 2, 8-byte SSC. The context carries the cipher so
- * AES (issue 3) slots in without changing callers.
+ * MAC) with padding method 2, 8-byte SSC.
+ * AES (9.8.6.2, 9.8.6.3): AES-CBC with the IV E(KSenc, SSC) of each
+ * message, AES-CMAC truncated to 8 bytes, 16-byte SSC, the header and data
+ * padded to 16 bytes. The context carries the cipher, so callers do not
+ * change with it.
  *
  * Both sides are here: the terminal wraps commands and unwraps responses;
  * the (virtual) chip unwraps commands and wraps responses. Every wrap or
@@ -37,6 +40,10 @@ typedef struct sm_ctx {
 } sm_ctx;
 
 crypto_err sm_init_3des(sm_ctx *ctx, const uint8_t ks_enc[16], const uint8_t ks_mac[16], const uint8_t ssc[8]);
+/* AES-128, -192 or -256: key_len 16, 24 or 32 bytes for each key. After
+ * PACE and chip authentication the SSC starts at zero. */
+crypto_err sm_init_aes(sm_ctx *ctx, const uint8_t *ks_enc, const uint8_t *ks_mac, size_t key_len,
+                       const uint8_t ssc[16]);
 
 /* Terminal side. `out` receives the encoded protected command APDU. The
  * protected command uses the extended encoding when the plain one does or
@@ -53,6 +60,17 @@ crypto_err sm_unwrap_response(sm_ctx *ctx, const uint8_t *resp, size_t len, buf 
 crypto_err sm_card_unwrap_command(sm_ctx *ctx, const uint8_t *cmd, size_t len, apdu *ret, buf *storage);
 crypto_err sm_card_wrap_response(sm_ctx *ctx, const uint8_t *data, size_t len, uint16_t sw, buf *out);
 
-/* Primitives, exposed for the worked-example tests. */
+/* PACE-CAM (ICAO 9303 part 11, 4.4.3.5): the chip authentication data CA_IC
+ * travels encrypted with the new session's KSenc: padded (ISO 9797-1
+ * method 2) and AES-CBC encrypted with IV = E(KSenc, -1), -1 being the
+ * all-ones block. `ctx` is the AES session PACE established; the SSC is
+ * not used. `out` gets the result appended. Decrypting checks and strips
+ * the padding (CRYPTO_ERR_PADDING). */
+crypto_err sm_cam_encrypt(const sm_ctx *ctx, const uint8_t *data, size_t len, buf *out);
+crypto_err sm_cam_decrypt(const sm_ctx *ctx, const uint8_t *data, size_t len, buf *out);
+
+/* Primitives, exposed for the worked-example tests. sm_mac pads msg
+ * (ISO 9797-1 method 2) and computes the session's MAC: retail MAC or
+ * AES-CMAC truncated to 8 bytes. */
 crypto_err sm_mac(const sm_ctx *ctx, const uint8_t *msg, size_t len, uint8_t mac[8]);
 void sm_increment_ssc(sm_ctx *ctx);

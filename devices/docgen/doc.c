@@ -1,23 +1,37 @@
 /*
  * doc — one test e-passport's chip contents from a persona and a PKI: the
- * LDS files of ICAO 9303 part 10 (EF.COM, DG1, DG2, DG11, DG12, DG15) and
+ * LDS files of ICAO 9303 part 10 (EF.COM, DG1, DG2, DG11, DG12, DG14, DG15),
  * EF.SOD, the document signer's CMS signature over their hashes (part 10,
- * 4.6.2 and part 12), written byte for byte as a chip holds them.
+ * 4.6.2 and part 12), and EF.CardAccess (part 11, 9.2), written byte for
+ * byte as a chip holds them, with the chip's private keys (aa.key, ca.key)
+ * beside them. Also the named profiles of issue 3's virtual passports, and
+ * deliberate faults of personalisation (data groups absent, unlisted,
+ * unsigned or altered after signing).
  */
 #include "devices/docgen/docgen-internal.h"
 
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/cms.h>
 #include <openssl/crypto.h>
 #include <openssl/x509.h>
 
+#include "crypto/aa.h"
 #include "crypto/buf.h"
+#include "crypto/secinfo.h"
+#include "crypto/tlv.h"
 
 #define OID_LDS_SECURITY_OBJECT "2.23.136.1.1.1"
+#define OID_AA "2.23.136.1.1.5"           /* id-icao-mrtd-security-aaProtocolObject */
+#define OID_PACE "0.4.0.127.0.7.2.2.4."   /* id-PACE, then the mapping arc */
+#define OID_CA "0.4.0.127.0.7.2.2.3."     /* id-CA, then the agreement arc */
 #define MAX_DG 16
+#define MAX_SECINFOS 32
 
 /* Tag of each data group's file (part 10, table 34), 0 when not made here. */
 static uint32_t dg_tag(int n)
@@ -27,6 +41,7 @@ static uint32_t dg_tag(int n)
 	case 2: return 0x75;
 	case 11: return 0x6B;
 	case 12: return 0x6C;
+	case 14: return 0x6E;
 	case 15: return 0x6F;
 	default: return 0;
 	}
@@ -259,35 +274,333 @@ static void tamper(buf *dg, int n)
 	dg->data[dg->len / 2] ^= 0x01;
 }
 
-static docgen_err write_document_txt(const docgen_doc_opts *o, const char mrz[89],
-                                     const bool present[MAX_DG + 1], const char *hash,
+/* ---- security infos and the chip's keys ---- */
+
+/* The standardized domain parameters of ICAO 9303 part 11, 9.5.1, by
+ * parameter id, as OpenSSL names them; NULL for reserved ids. */
+static const char *const std_domains[] = {
+	[0] = "dh_1024_160",      [1] = "dh_2048_224",      [2] = "dh_2048_256",
+	[8] = "prime192v1",       [9] = "brainpoolP192r1",  [10] = "secp224r1",
+	[11] = "brainpoolP224r1", [12] = "prime256v1",      [13] = "brainpoolP256r1",
+	[14] = "brainpoolP320r1", [15] = "secp384r1",       [16] = "brainpoolP384r1",
+	[17] = "brainpoolP512r1", [18] = "secp521r1",
+};
+
+static const char *std_domain(int id)
+{
+	if (id < 0 || (size_t)id >= sizeof std_domains / sizeof std_domains[0])
+		return NULL;
+	return std_domains[id];
+}
+
+typedef enum agreement {
+	AGREE_UNKNOWN = 0,
+	AGREE_DH,
+	AGREE_ECDH,
+} agreement;
+
+/* The key agreement of a protocol (a name from crypto/secinfo's table or a
+ * dotted OID) of `family`, from the arc after it: after id-PACE 1 DH
+ * generic, 2 ECDH generic, 3 DH integrated, 4 ECDH integrated, 6 ECDH chip
+ * authentication mapping; after id-CA 1 DH, 2 ECDH. AGREE_UNKNOWN for a
+ * protocol of another family. *ret_cam tells PACE-CAM. */
+static agreement protocol_agreement(const char *protocol, const char *family, bool *ret_cam)
+{
+	char oid[80];
+	if (ret_cam)
+		*ret_cam = false;
+	size_t nf = strlen(family);
+	if (!protocol || !secinfo_oid_from_name(protocol, oid, sizeof oid) || strncmp(oid, family, nf) != 0 ||
+	    (oid[nf + 1] != '.' && oid[nf + 1] != '\0'))
+		return AGREE_UNKNOWN;
+	bool pace = strcmp(family, OID_PACE) == 0;
+	switch (oid[nf]) {
+	case '1': return AGREE_DH;
+	case '2': return AGREE_ECDH;
+	case '3': return pace ? AGREE_DH : AGREE_UNKNOWN;
+	case '4': return pace ? AGREE_ECDH : AGREE_UNKNOWN;
+	case '6':
+		if (!pace)
+			return AGREE_UNKNOWN;
+		if (ret_cam)
+			*ret_cam = true;
+		return AGREE_ECDH;
+	default: return AGREE_UNKNOWN;
+	}
+}
+
+/* A fresh key on a named curve (EC) or a named finite-field group (DH, kept
+ * as X9.42 "DHX" so that the subgroup order q stays with it). */
+static docgen_err make_key(const char *domain, agreement kind, const char *what, EVP_PKEY **ret,
+                           char *err, size_t errlen)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, kind == AGREE_DH ? "DHX" : "EC", NULL);
+	EVP_PKEY *key = NULL;
+	docgen_err e = DOCGEN_OK;
+	if (!ctx || EVP_PKEY_keygen_init(ctx) <= 0 || EVP_PKEY_CTX_set_group_name(ctx, domain) <= 0 ||
+	    EVP_PKEY_generate(ctx, &key) <= 0)
+		e = docgen_fail(err, errlen, DOCGEN_ERR_ARG, true,
+		                "cannot make the %s key on \"%s\": name a %s", what, domain,
+		                kind == AGREE_DH ? "DH group such as dh_1024_160"
+		                                 : "curve such as brainpoolP256r1 or prime256v1");
+	else
+		*ret = key;
+	EVP_PKEY_CTX_free(ctx);
+	return e;
+}
+
+/* The CA key's domain: as asked, else that of the first PACEInfo with the
+ * same key agreement (chip authentication mapping requires it; for the
+ * other mappings it is what issuers do), else a common default. */
+static const char *ca_domain(const docgen_doc_opts *o, agreement kind)
+{
+	if (o->ca_domain)
+		return o->ca_domain;
+	for (size_t i = 0; i < o->n_pace; i++) {
+		const char *d = std_domain(o->pace[i].parameter_id);
+		if (d && protocol_agreement(o->pace[i].protocol, OID_PACE, NULL) == kind)
+			return d;
+	}
+	return kind == AGREE_DH ? "dh_1024_160" : "brainpoolP256r1";
+}
+
+static void append_oid(buf *b, const ASN1_OBJECT *obj)
+{
+	unsigned char *der = NULL;
+	int len = obj ? i2d_ASN1_OBJECT(obj, &der) : 0;
+	if (len <= 0) {
+		b->failed = true;
+		return;
+	}
+	buf_append(b, der, (size_t)len);
+	OPENSSL_free(der);
+}
+
+/* ActiveAuthenticationInfo ::= SEQUENCE { protocol id-AA, version INTEGER
+ * (1), signatureAlgorithm OBJECT IDENTIFIER } (ICAO 9303 part 11, 9.2):
+ * DG14 names the hash of an ECDSA chip's signatures; here the one crypto/aa
+ * would choose by key size, so the chip and a reader agree either way. */
+static docgen_err encode_aa_info(EVP_PKEY *aa_key, buf *out, char *err, size_t errlen)
+{
+	int nid = NID_ecdsa_with_SHA512;
+	switch (aa_ec_default_hash(EVP_PKEY_get_bits(aa_key))) {
+	case AA_HASH_SHA224: nid = NID_ecdsa_with_SHA224; break;
+	case AA_HASH_SHA256: nid = NID_ecdsa_with_SHA256; break;
+	case AA_HASH_SHA384: nid = NID_ecdsa_with_SHA384; break;
+	case AA_HASH_DEFAULT:
+	case AA_HASH_SHA1:
+	case AA_HASH_SHA512: break;
+	}
+	ASN1_OBJECT *aa = OBJ_txt2obj(OID_AA, 1);
+	buf body = BUF_INIT;
+	static const uint8_t version[] = { 0x02, 0x01, 0x01 };
+	append_oid(&body, aa);
+	buf_append(&body, version, sizeof version);
+	append_oid(&body, OBJ_nid2obj(nid));
+	buf_append_tlv(out, 0x30, body.data, body.len);
+	ASN1_OBJECT_free(aa);
+	bool ok = buf_ok(&body) && buf_ok(out);
+	buf_free(&body);
+	return ok ? DOCGEN_OK
+	          : docgen_fail(err, errlen, DOCGEN_ERR_CRYPTO, true, "cannot encode the ActiveAuthenticationInfo");
+}
+
+typedef struct der_ref {
+	const uint8_t *der;
+	size_t len;
+} der_ref;
+
+/* DER orders the members of a SET OF by their encodings. */
+static int cmp_der(const void *a, const void *b)
+{
+	const der_ref *x = a, *y = b;
+	size_t n = x->len < y->len ? x->len : y->len;
+	int c = memcmp(x->der, y->der, n);
+	return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* Add the members of a SET OF SecurityInfo (inside 6E when dg14) to refs;
+ * they point into data. */
+static docgen_err set_members(const uint8_t *data, size_t len, bool dg14, der_ref *refs, size_t *n,
+                              char *err, size_t errlen)
+{
+	tlv t;
+	if (tlv_parse_one(data, len, &t) != TLV_OK || t.tag != (dg14 ? 0x6Eu : 0x31u) ||
+	    (dg14 && (tlv_parse_one(t.value, t.len, &t) != TLV_OK || t.tag != 0x31)))
+		return docgen_fail(err, errlen, DOCGEN_ERR_CRYPTO, false,
+		                   "the security info encoder made something other than a SET OF");
+	const uint8_t *pos = t.value, *end = t.value + t.len;
+	tlv m;
+	tlv_status st;
+	while ((st = tlv_next(&pos, end, &m)) == TLV_OK) {
+		if (*n == MAX_SECINFOS)
+			return docgen_fail(err, errlen, DOCGEN_ERR_ARG, false,
+			                   "DG14 would hold more than %d security infos", MAX_SECINFOS);
+		refs[(*n)++] = (der_ref){ m.raw, m.raw_len };
+	}
+	if (st != TLV_END)
+		return docgen_fail(err, errlen, DOCGEN_ERR_CRYPTO, false, "a security info is malformed");
+	return DOCGEN_OK;
+}
+
+/* EF.DG14: what docgen_dg14_encode makes for chip authentication (with the
+ * PACE-CAM PACEInfos; the other PACEInfos stay in EF.CardAccess only), plus
+ * the ActiveAuthenticationInfo of an ECDSA chip, as one DER SET OF. The
+ * ActiveAuthenticationInfo is encoded here, apart from secinfo.c, and
+ * spliced in. */
+static docgen_err make_dg14(buf *out, EVP_PKEY *ca_key, const char *ca_protocol, int ca_key_id,
+                            const docgen_pace_info *cam, size_t n_cam, EVP_PKEY *ecdsa_aa_key,
+                            char *err, size_t errlen)
+{
+	der_ref refs[MAX_SECINFOS];
+	size_t n = 0;
+	uint8_t *ca_der = NULL;
+	size_t ca_len = 0;
+	buf aa = BUF_INIT, set = BUF_INIT;
+	docgen_err e = DOCGEN_OK;
+	if (ca_key) {
+		e = docgen_dg14_encode(ca_key, ca_protocol, ca_key_id, cam, n_cam, &ca_der, &ca_len, err, errlen);
+		if (!e)
+			e = set_members(ca_der, ca_len, true, refs, &n, err, errlen);
+	}
+	if (!e && ecdsa_aa_key) {
+		e = encode_aa_info(ecdsa_aa_key, &aa, err, errlen);
+		if (!e && n == MAX_SECINFOS)
+			e = docgen_fail(err, errlen, DOCGEN_ERR_ARG, false, "DG14 would hold too many security infos");
+		if (!e)
+			refs[n++] = (der_ref){ aa.data, aa.len };
+	}
+	if (e)
+		goto out;
+	qsort(refs, n, sizeof refs[0], cmp_der);
+	for (size_t i = 0; i < n; i++)
+		buf_append(&set, refs[i].der, refs[i].len);
+	buf_append_tlv_header(out, 0x6E, tlv_total_len(0x31, set.len));
+	buf_append_tlv(out, 0x31, set.data, set.len);
+	if (!buf_ok(&set) || !buf_ok(out))
+		e = docgen_fail(err, errlen, DOCGEN_ERR_NOMEM, false, "out of memory");
+out:
+	free(ca_der);
+	buf_free(&aa);
+	buf_free(&set);
+	return e;
+}
+
+/* ---- document.txt ---- */
+
+static void add_line(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_line(buf *b, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof line) {
+		b->failed = true;
+		return;
+	}
+	buf_append(b, line, (size_t)n);
+	buf_append_byte(b, '\n');
+}
+
+/* "1,2,11" */
+static void dg_list(const bool set[MAX_DG + 1], char out[64])
+{
+	out[0] = '\0';
+	for (int n = 1; n <= MAX_DG; n++) {
+		if (set[n]) {
+			size_t used = strlen(out);
+			snprintf(out + used, 64 - used, "%s%d", used ? "," : "", n);
+		}
+	}
+}
+
+typedef struct doc_facts {
+	const char *mrz;
+	const char *hash;
+	const char *can;               /* NULL without PACE */
+	size_t face_bytes;
+	const bool *written, *listed, *hashed;
+	char aa[48];
+} doc_facts;
+
+static docgen_err write_document_txt(const docgen_doc_opts *o, const doc_facts *f,
                                      char *err, size_t errlen)
 {
 	const docgen_persona *p = o->persona;
-	char dgs[64] = "";
-	for (int n = 1; n <= MAX_DG; n++) {
-		if (present[n]) {
-			size_t used = strlen(dgs);
-			snprintf(dgs + used, sizeof dgs - used, "%s%d", used ? "," : "", n);
-		}
-	}
 	char doc_number[10];
-	memcpy(doc_number, mrz + 44, 9);
+	memcpy(doc_number, f->mrz + 44, 9);
 	doc_number[9] = '\0';
 	char *fill = strchr(doc_number, '<');
 	if (fill)
 		*fill = '\0';
-	char text[1024];
-	int len = snprintf(text, sizeof text,
-	                   "document_number=%s\nbirth_date=%s\nexpiry_date=%s\nmrz=%s\n"
-	                   "surname=%s\ngiven_names=%s\nnationality=%s\nface=%s\nhash=%s\n"
-	                   "data_groups=%s\ntampered_dg=%d\n",
-	                   doc_number, p->birth_date, p->expiry_date, mrz, p->surname,
-	                   p->given_names, p->nationality,
-	                   o->face == DOCGEN_FACE_JP2 ? "jp2" : "jpeg", hash, dgs, o->tamper_dg);
-	if (len < 0 || (size_t)len >= sizeof text)
-		return docgen_fail(err, errlen, DOCGEN_ERR_PERSONA, false, "document.txt too long");
-	return docgen_write_file(o->out_dir, "document.txt", text, (size_t)len, false, err, errlen);
+	char written[64], listed[64], hashed[64];
+	dg_list(f->written, written);
+	dg_list(f->listed, listed);
+	dg_list(f->hashed, hashed);
+	buf t = BUF_INIT;
+	add_line(&t, "document_number=%s", doc_number);
+	add_line(&t, "birth_date=%s", p->birth_date);
+	add_line(&t, "expiry_date=%s", p->expiry_date);
+	add_line(&t, "mrz=%s", f->mrz);
+	if (f->can)
+		add_line(&t, "can=%s", f->can);
+	add_line(&t, "surname=%s", p->surname);
+	add_line(&t, "given_names=%s", p->given_names);
+	add_line(&t, "nationality=%s", p->nationality);
+	if (o->profile)
+		add_line(&t, "profile=%s", o->profile);
+	add_line(&t, "face=%s", o->face == DOCGEN_FACE_JP2 ? "jp2" : "jpeg");
+	add_line(&t, "face_bytes=%zu", f->face_bytes);
+	add_line(&t, "hash=%s", f->hash);
+	add_line(&t, "data_groups=%s", written);
+	add_line(&t, "com_dgs=%s", listed);
+	add_line(&t, "sod_dgs=%s", hashed);
+	add_line(&t, "aa=%s", f->aa);
+	/* pace=PROTOCOL:ID,... as --pace takes them */
+	char pace[400] = "none";
+	for (size_t i = 0, used = 0; i < o->n_pace && used < sizeof pace; i++) {
+		int n = snprintf(pace + used, sizeof pace - used, "%s%s:%d", i ? "," : "",
+		                 o->pace[i].protocol, o->pace[i].parameter_id);
+		used = n < 0 ? sizeof pace : used + (size_t)n;
+		if (used >= sizeof pace)
+			t.failed = true;
+	}
+	add_line(&t, "pace=%s", pace);
+	add_line(&t, "ca=%s", o->ca_protocol ? o->ca_protocol : "none");
+	add_line(&t, "tampered_dg=%d", o->tamper_dg);
+	docgen_err e;
+	if (!buf_ok(&t))
+		e = docgen_fail(err, errlen, DOCGEN_ERR_ARG, false,
+		                "document.txt cannot be written: a value is too long (at most 500 characters)");
+	else
+		e = docgen_write_file(o->out_dir, "document.txt", t.data, t.len, false, err, errlen);
+	buf_free(&t);
+	return e;
+}
+
+/* A file of an earlier document in the same directory that this one does
+ * not have would be taken for part of it. */
+static docgen_err remove_stale(const char *dir, const char *name, char *err, size_t errlen)
+{
+	char path[1024];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	if (unlink(path) != 0 && errno != ENOENT)
+		return docgen_fail(err, errlen, DOCGEN_ERR_IO, false, "cannot remove %s: %s", path,
+		                   strerror(errno));
+	return DOCGEN_OK;
+}
+
+/* Each mask names only data groups the document has; `what` is its option. */
+static docgen_err check_mask(uint32_t mask, const bool made[MAX_DG + 1], const char *what,
+                             char *err, size_t errlen)
+{
+	for (int n = 1; n <= MAX_DG; n++)
+		if ((mask & (1u << n)) && !made[n])
+			return docgen_fail(err, errlen, DOCGEN_ERR_ARG, false,
+			                   "%s %d names a data group this document does not have", what, n);
+	return DOCGEN_OK;
 }
 
 docgen_err docgen_doc_create(const docgen_doc_opts *o, char *err, size_t errlen)
@@ -302,34 +615,84 @@ docgen_err docgen_doc_create(const docgen_doc_opts *o, char *err, size_t errlen)
 		                   "unknown hash '%s' (sha1, sha224, sha256, sha384, sha512)", hash);
 	if (o->tamper_dg < 0 || o->tamper_dg > MAX_DG)
 		return docgen_fail(err, errlen, DOCGEN_ERR_ARG, false, "--tamper wants 1..16");
+	if (o->n_pace && !o->pace)
+		return docgen_fail(err, errlen, DOCGEN_ERR_ARG, false, "n_pace is set but pace is NULL");
 
-	bool present[MAX_DG + 1] = { false };
-	present[1] = present[2] = present[11] = present[12] = true;
-	present[15] = o->dg15;
+	/* PACE and chip authentication: which keys, and whether DG14 is needed. */
+	docgen_pace_info cam[MAX_SECINFOS];
+	size_t n_cam = 0;
+	for (size_t i = 0; i < o->n_pace; i++) {
+		bool is_cam = false;
+		if (protocol_agreement(o->pace[i].protocol, OID_PACE, &is_cam) == AGREE_UNKNOWN)
+			return docgen_fail(err, errlen, DOCGEN_ERR_ARG, false,
+			                   "\"%s\" is not a PACE protocol: give a name such as "
+			                   "id-PACE-ECDH-GM-AES-CBC-CMAC-128, or its dotted OID",
+			                   o->pace[i].protocol ? o->pace[i].protocol : "(none)");
+		if (is_cam && n_cam < MAX_SECINFOS)
+			cam[n_cam++] = o->pace[i];
+	}
+	if (o->can && (strlen(o->can) != 6 || strspn(o->can, "0123456789") != 6))
+		return docgen_fail(err, errlen, DOCGEN_ERR_ARG, false,
+		                   "the CAN \"%s\" is not 6 digits", o->can);
+	agreement ca_kind = AGREE_UNKNOWN;
+	if (o->ca_protocol) {
+		ca_kind = protocol_agreement(o->ca_protocol, OID_CA, NULL);
+		if (ca_kind == AGREE_UNKNOWN)
+			return docgen_fail(err, errlen, DOCGEN_ERR_ARG, false,
+			                   "\"%s\" is not a chip authentication protocol: give a name such as "
+			                   "id-CA-ECDH-AES-CBC-CMAC-128, or its dotted OID",
+			                   o->ca_protocol);
+	}
+	if (n_cam && ca_kind != AGREE_ECDH)
+		return docgen_fail(err, errlen, DOCGEN_ERR_ARG, false,
+		                   "PACE-CAM proves the chip with its chip authentication key: "
+		                   "also give an ECDH chip authentication protocol (--ca)");
+	bool ecdsa_aa = o->dg15 && o->aa_key == DOCGEN_AA_ECDSA;
+	if (o->ca_key_id < 0)
+		return docgen_fail(err, errlen, DOCGEN_ERR_ARG, false, "the CA key id must not be negative");
+
+	bool made[MAX_DG + 1] = { false };
+	made[1] = made[2] = made[11] = made[12] = true;
+	made[14] = o->ca_protocol || ecdsa_aa;
+	made[15] = o->dg15;
 	for (int n = 1; n <= MAX_DG; n++)
 		if (o->omit_dgs & (1u << n))
-			present[n] = false;
-	bool sign[MAX_DG + 1];
-	for (int n = 0; n <= MAX_DG; n++)
-		sign[n] = present[n] && !(o->unsigned_dgs & (1u << n));
-	if (o->tamper_dg && !present[o->tamper_dg])
+			made[n] = false;
+	docgen_err e;
+	if ((e = check_mask(o->unsigned_dgs, made, "--unsigned-dg", err, errlen)) ||
+	    (e = check_mask(o->absent_dgs, made, "--absent-dg", err, errlen)) ||
+	    (e = check_mask(o->unlisted_dgs, made, "--unlisted-dg", err, errlen)))
+		return e;
+	if (o->absent_dgs & o->unlisted_dgs)
+		return docgen_fail(err, errlen, DOCGEN_ERR_ARG, false,
+		                   "a data group cannot be both absent and unlisted: it would leave no trace but its hash");
+	bool written[MAX_DG + 1], listed[MAX_DG + 1], hashed[MAX_DG + 1];
+	for (int n = 0; n <= MAX_DG; n++) {
+		uint32_t bit = 1u << n;
+		written[n] = made[n] && !(o->absent_dgs & bit);
+		listed[n] = made[n] && !(o->unlisted_dgs & bit);
+		hashed[n] = made[n] && !(o->unsigned_dgs & bit);
+	}
+	if (o->tamper_dg && !written[o->tamper_dg])
 		return docgen_fail(err, errlen, DOCGEN_ERR_ARG, false,
 		                   "--tamper %d names a data group this document does not have",
 		                   o->tamper_dg);
 
 	docgen_pki pki = { 0 };
-	docgen_err e = docgen_pki_load(o->pki_dir, &pki, err, errlen);
+	e = docgen_pki_load(o->pki_dir, &pki, err, errlen);
 	if (e)
 		return e;
 	buf dgs[MAX_DG + 1];
 	for (int n = 0; n <= MAX_DG; n++)
 		dgs[n] = BUF_INIT;
 	buf com = BUF_INIT, lso = BUF_INIT, sod = BUF_INIT;
-	uint8_t *img = NULL, *cms = NULL;
-	size_t img_len = 0, cms_len = 0;
-	EVP_PKEY *aa_key = NULL;
-	char mrz[89];
+	uint8_t *img = NULL, *cms = NULL, *card_access = NULL;
+	size_t img_len = 0, cms_len = 0, card_access_len = 0;
+	EVP_PKEY *aa_key = NULL, *ca_key = NULL;
+	char mrz[89], can[7];
 	bool lds18 = o->lds_1_8;
+	doc_facts facts = { .mrz = mrz, .hash = hash, .written = written, .listed = listed,
+	                    .hashed = hashed, .aa = "none" };
 
 	if ((e = docgen_mkdirs(o->out_dir, err, errlen)))
 		goto out;
@@ -338,21 +701,30 @@ docgen_err docgen_doc_create(const docgen_doc_opts *o, char *err, size_t errlen)
 		                "the persona cannot be written as an MRZ");
 		goto out;
 	}
-	if (present[1])
+	if (made[1])
 		make_dg1(&dgs[1], mrz);
-	if (present[2]) {
+	if (made[2]) {
 		int w = 0, h = 0;
-		if ((e = docgen_face_image(o->persona->face_path, o->face, &img, &img_len, &w, &h,
-		                           err, errlen)))
+		if ((e = docgen_face_image(o->persona->face_path, o->face, o->face_bytes, &img, &img_len,
+		                           &w, &h, err, errlen)))
 			goto out;
 		make_dg2(&dgs[2], o->persona, img, img_len, w, h, o->face);
+		facts.face_bytes = img_len;
 	}
-	if (present[11])
+	if (made[11])
 		make_dg11(&dgs[11], o->persona);
-	if (present[12])
+	if (made[12])
 		make_dg12(&dgs[12], o->persona);
-	if (present[15]) {
-		aa_key = EVP_RSA_gen(2048);
+	if (o->dg15) {
+		const char *curve = o->aa_curve ? o->aa_curve : "prime256v1";
+		if (ecdsa_aa) {
+			if ((e = make_key(curve, AGREE_ECDH, "active authentication", &aa_key, err, errlen)))
+				goto out;
+			snprintf(facts.aa, sizeof facts.aa, "ecdsa-%s", curve);
+		} else {
+			aa_key = EVP_RSA_gen(2048);
+			snprintf(facts.aa, sizeof facts.aa, "rsa-2048");
+		}
 		unsigned char *spki = NULL;
 		int spki_len = aa_key ? i2d_PUBKEY(aa_key, &spki) : 0;
 		if (spki_len <= 0) {
@@ -360,12 +732,27 @@ docgen_err docgen_doc_create(const docgen_doc_opts *o, char *err, size_t errlen)
 			                "cannot make the active authentication key");
 			goto out;
 		}
-		buf_append_tlv(&dgs[15], 0x6F, spki, (size_t)spki_len);
+		if (made[15])
+			buf_append_tlv(&dgs[15], 0x6F, spki, (size_t)spki_len);
 		OPENSSL_free(spki);
-		if ((e = docgen_write_key(o->out_dir, "aa.key", aa_key, err, errlen)))
+	}
+	if (o->ca_protocol) {
+		if ((e = make_key(ca_domain(o, ca_kind), ca_kind, "chip authentication", &ca_key, err, errlen)))
 			goto out;
 	}
-	make_com(&com, present, lds18);
+	if (made[14] && (e = make_dg14(&dgs[14], ca_key, o->ca_protocol, o->ca_key_id ? o->ca_key_id : -1,
+	                              cam, n_cam, ecdsa_aa ? aa_key : NULL, err, errlen)))
+		goto out;
+	if (o->n_pace) {
+		if ((e = docgen_card_access_encode(o->pace, o->n_pace, &card_access, &card_access_len, err,
+		                                   errlen)))
+			goto out;
+		docgen_persona_can(o->persona, can);
+		if (o->can)
+			memcpy(can, o->can, sizeof can);
+		facts.can = can;
+	}
+	make_com(&com, listed, lds18);
 	for (int n = 0; n <= MAX_DG; n++) {
 		if (!buf_ok(&dgs[n])) {
 			e = docgen_fail(err, errlen, DOCGEN_ERR_NOMEM, false, "out of memory");
@@ -373,7 +760,7 @@ docgen_err docgen_doc_create(const docgen_doc_opts *o, char *err, size_t errlen)
 		}
 	}
 
-	if ((e = make_lds_security_object(&lso, md, dgs, sign, lds18, err, errlen)))
+	if ((e = make_lds_security_object(&lso, md, dgs, hashed, lds18, err, errlen)))
 		goto out;
 	if ((e = docgen_cms_sign(lso.data, lso.len, OID_LDS_SECURITY_OBJECT, pki.ds, pki.ds_key,
 	                         md, o->sig, &cms, &cms_len, err, errlen)))
@@ -390,15 +777,29 @@ docgen_err docgen_doc_create(const docgen_doc_opts *o, char *err, size_t errlen)
 	    (e = docgen_write_file(o->out_dir, "EF.SOD", sod.data, sod.len, false, err, errlen)))
 		goto out;
 	for (int n = 1; n <= MAX_DG; n++) {
-		if (!present[n])
-			continue;
 		char name[16];
 		snprintf(name, sizeof name, "EF.DG%d", n);
-		if ((e = docgen_write_file(o->out_dir, name, dgs[n].data, dgs[n].len, false,
-		                           err, errlen)))
+		if (written[n])
+			e = docgen_write_file(o->out_dir, name, dgs[n].data, dgs[n].len, false, err, errlen);
+		else
+			e = remove_stale(o->out_dir, name, err, errlen);
+		if (e)
 			goto out;
 	}
-	e = write_document_txt(o, mrz, present, hash, err, errlen);
+	if (card_access)
+		e = docgen_write_file(o->out_dir, "EF.CardAccess", card_access, card_access_len, false,
+		                      err, errlen);
+	else
+		e = remove_stale(o->out_dir, "EF.CardAccess", err, errlen);
+	if (e)
+		goto out;
+	if ((e = aa_key ? docgen_write_key(o->out_dir, "aa.key", aa_key, err, errlen)
+	                : remove_stale(o->out_dir, "aa.key", err, errlen)))
+		goto out;
+	if ((e = ca_key ? docgen_write_key(o->out_dir, "ca.key", ca_key, err, errlen)
+	                : remove_stale(o->out_dir, "ca.key", err, errlen)))
+		goto out;
+	e = write_document_txt(o, &facts, err, errlen);
 out:
 	for (int n = 0; n <= MAX_DG; n++)
 		buf_free(&dgs[n]);
@@ -406,8 +807,108 @@ out:
 	buf_free(&lso);
 	buf_free(&sod);
 	free(img);
+	free(card_access);
 	OPENSSL_free(cms);
 	EVP_PKEY_free(aa_key);
+	EVP_PKEY_free(ca_key);
 	docgen_pki_free(&pki);
 	return e;
+}
+
+/* ---- profiles ---- */
+
+static const docgen_pace_info pace_ecdh_gm[] = {
+	{ "id-PACE-ECDH-GM-AES-CBC-CMAC-128", 13 },
+};
+static const docgen_pace_info pace_ecdh_cam[] = {
+	{ "id-PACE-ECDH-CAM-AES-CBC-CMAC-128", 13 },
+};
+static const docgen_pace_info pace_dh_gm[] = {
+	{ "id-PACE-DH-GM-3DES-CBC-CBC", 0 },
+};
+
+#define LIST(a) (a), sizeof(a) / sizeof((a)[0])
+#define CA_ECDH_AES128 "id-CA-ECDH-AES-CBC-CMAC-128"
+
+typedef struct profile {
+	const char *name;
+	const char *summary;
+	docgen_face_format face;
+	size_t face_bytes;
+	bool dg15;
+	docgen_aa_key aa_key;
+	const char *aa_curve;
+	const docgen_pace_info *pace;
+	size_t n_pace;
+	const char *ca_protocol;
+	uint32_t omit_dgs;
+} profile;
+
+/* The documents issue 3's virtual passports hold. What the chip does with
+ * them (refusing BAC, a cloned key, a slow link) is the virtual chip's
+ * option, not the document's. */
+static const profile profiles[] = {
+	{ .name = "bac",
+	  .summary = "BAC only, 3DES; no EF.CardAccess; DG1 DG2 DG11 DG12" },
+	{ .name = "pace",
+	  .summary = "PACE ECDH-GM AES-128, brainpoolP256r1; BAC still allowed",
+	  .pace = LIST(pace_ecdh_gm) },
+	{ .name = "pace-cam",
+	  .summary = "PACE-CAM AES-128, brainpoolP256r1; DG14: CAM PACEInfo, CA key",
+	  .pace = LIST(pace_ecdh_cam), .ca_protocol = CA_ECDH_AES128 },
+	{ .name = "ca",
+	  .summary = "PACE ECDH-GM AES-128, then chip authentication ECDH AES-128",
+	  .pace = LIST(pace_ecdh_gm), .ca_protocol = CA_ECDH_AES128 },
+	{ .name = "pace-dh",
+	  .summary = "PACE DH-GM 3DES, 1024-bit MODP (id 0); CA DH 3DES in DG14",
+	  .pace = LIST(pace_dh_gm), .ca_protocol = "id-CA-DH-3DES-CBC-CBC" },
+	{ .name = "aa-rsa",
+	  .summary = "BAC; active authentication, RSA 2048 key in DG15",
+	  .dg15 = true, .aa_key = DOCGEN_AA_RSA },
+	{ .name = "aa-ecdsa",
+	  .summary = "BAC; active authentication, ECDSA P-256 in DG15, hash in DG14",
+	  .dg15 = true, .aa_key = DOCGEN_AA_ECDSA, .aa_curve = "prime256v1" },
+	{ .name = "large-dg2",
+	  .summary = "BAC; DG2 with a JPEG 2000 face of about 30 KB",
+	  .face = DOCGEN_FACE_JP2, .face_bytes = 30 * 1024 },
+	{ .name = "typical",
+	  .summary = "benchmark: DG1, DG2 JPEG ~20 KB, DG14, DG15 RSA; PACE + CA",
+	  .face_bytes = 20 * 1024, .dg15 = true, .aa_key = DOCGEN_AA_RSA,
+	  .pace = LIST(pace_ecdh_gm), .ca_protocol = CA_ECDH_AES128,
+	  .omit_dgs = 1u << 11 | 1u << 12 },
+};
+
+docgen_err docgen_doc_profile(const char *name, docgen_doc_opts *o, char *err, size_t errlen)
+{
+	if (!name || !o)
+		return docgen_fail(err, errlen, DOCGEN_ERR_ARG, false, "no profile name given");
+	for (size_t i = 0; i < sizeof profiles / sizeof profiles[0]; i++) {
+		const profile *p = &profiles[i];
+		if (strcmp(name, p->name) != 0)
+			continue;
+		o->profile = p->name;
+		o->face = p->face;
+		o->face_bytes = p->face_bytes;
+		o->dg15 = p->dg15;
+		o->aa_key = p->aa_key;
+		o->aa_curve = p->aa_curve;
+		o->pace = p->pace;
+		o->n_pace = p->n_pace;
+		o->ca_protocol = p->ca_protocol;
+		o->ca_key_id = 0;
+		o->ca_domain = NULL;
+		o->omit_dgs = p->omit_dgs;
+		return DOCGEN_OK;
+	}
+	return docgen_fail(err, errlen, DOCGEN_ERR_ARG, false,
+	                   "unknown profile \"%s\": 'appm-docgen --help' lists them", name);
+}
+
+const char *docgen_profile_name(size_t i, const char **ret_summary)
+{
+	if (i >= sizeof profiles / sizeof profiles[0])
+		return NULL;
+	if (ret_summary)
+		*ret_summary = profiles[i].summary;
+	return profiles[i].name;
 }

@@ -56,9 +56,11 @@ docgen_err docgen_cms_sign(const uint8_t *content, size_t content_len,
                            char *err, size_t errlen);
 
 /* ---- face image ---- */
-/* The image to store in DG2: the JPEG as read, or JPEG 2000 re-encoded from
- * its pixels; with its size in pixels. */
-docgen_err docgen_face_image(const char *jpeg_path, docgen_face_format fmt,
+/* The image to store in DG2: the JPEG as read, or re-encoded from its
+ * pixels (JPEG 2000; or JPEG when a size is asked for) to about `target`
+ * bytes (0: JPEG as read, JPEG 2000 at 20:1); with its size in pixels. A
+ * target that cannot be met within 10% is DOCGEN_ERR_IMAGE. */
+docgen_err docgen_face_image(const char *jpeg_path, docgen_face_format fmt, size_t target,
                              uint8_t **ret_data, size_t *ret_len,
                              int *ret_width, int *ret_height,
                              char *err, size_t errlen);

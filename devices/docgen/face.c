@@ -1,7 +1,9 @@
 /*
  * face — the face image for DG2: the persona's JPEG as stored, or its pixels
- * (decoded with libjpeg-turbo) re-encoded as JPEG 2000 in a JP2 container
- * with OpenJPEG, written to memory.
+ * (decoded with libjpeg-turbo) re-encoded, in memory, as JPEG 2000 in a JP2
+ * container with OpenJPEG or as JPEG with libjpeg-turbo. A size target is
+ * met by re-encoding (JPEG 2000: the compression rate; JPEG: the quality),
+ * not by padding, so a large DG2 is a large real image.
  */
 #include "devices/docgen/docgen-internal.h"
 
@@ -59,8 +61,11 @@ static void opj_quiet(const char *msg, void *user)
 	(void)user;
 }
 
-static docgen_err encode_jp2(const uint8_t *rgb, int w, int h, uint8_t **ret, size_t *ret_len,
-                             char *err, size_t errlen)
+/* A face within this fraction of the size asked for is close enough. */
+#define SIZE_TOLERANCE 0.10
+
+static docgen_err encode_jp2(const uint8_t *rgb, int w, int h, float rate, uint8_t **ret,
+                             size_t *ret_len, char *err, size_t errlen)
 {
 	docgen_err e = DOCGEN_ERR_IMAGE;
 	opj_image_cmptparm_t cp[3];
@@ -89,9 +94,8 @@ static docgen_err encode_jp2(const uint8_t *rgb, int w, int h, uint8_t **ret, si
 
 	opj_cparameters_t params;
 	opj_set_default_encoder_parameters(&params);
-	/* Lossy, about 20:1 as passports store faces in a few kilobytes. */
 	params.tcp_numlayers = 1;
-	params.tcp_rates[0] = 20;
+	params.tcp_rates[0] = rate;
 	params.cp_disto_alloc = 1;
 	params.tcp_mct = 1;
 	codec = opj_create_compress(OPJ_CODEC_JP2);
@@ -129,7 +133,114 @@ out:
 	return e;
 }
 
-docgen_err docgen_face_image(const char *jpeg_path, docgen_face_format fmt,
+/* JPEG 2000 of about `target` bytes: the codestream's size follows the
+ * rate closely, so a few rescaled tries land within a percent or two. */
+static docgen_err jp2_near(const uint8_t *rgb, int w, int h, size_t target, uint8_t **ret,
+                           size_t *ret_len, char *err, size_t errlen)
+{
+	const double raw = (double)w * (double)h * 3.0;
+	double rate = raw / (double)target;
+	uint8_t *best = NULL;
+	size_t best_len = 0;
+	for (int attempt = 0; attempt < 6; attempt++) {
+		if (rate < 1.0)
+			rate = 1.0;
+		uint8_t *img = NULL;
+		size_t len = 0;
+		docgen_err e = encode_jp2(rgb, w, h, (float)rate, &img, &len, err, errlen);
+		if (e) {
+			free(best);
+			return e;
+		}
+		double off = ((double)len - (double)target) / (double)target;
+		if (!best || (len > target ? len - target : target - len) <
+		                     (best_len > target ? best_len - target : target - best_len)) {
+			free(best);
+			best = img;
+			best_len = len;
+		} else {
+			free(img);
+		}
+		if (off > -0.02 && off < 0.02)
+			break;
+		rate *= (double)len / (double)target;
+	}
+	double off = ((double)best_len - (double)target) / (double)target;
+	if (off < -SIZE_TOLERANCE || off > SIZE_TOLERANCE) {
+		free(best);
+		return docgen_fail(err, errlen, DOCGEN_ERR_IMAGE, false,
+		                   "a %dx%d JPEG 2000 face cannot be made about %zu bytes (the nearest is %zu); "
+		                   "ask for a smaller size",
+		                   w, h, target, best_len);
+	}
+	*ret = best;
+	*ret_len = best_len;
+	return DOCGEN_OK;
+}
+
+/* JPEG of about `target` bytes: the quality whose size lands nearest, found
+ * by bisection (size grows with quality). */
+static docgen_err jpeg_near(const uint8_t *rgb, int w, int h, size_t target, uint8_t **ret,
+                            size_t *ret_len, char *err, size_t errlen)
+{
+	tjhandle tj = tjInitCompress();
+	if (!tj)
+		return docgen_fail(err, errlen, DOCGEN_ERR_IMAGE, false, "cannot create the JPEG encoder");
+	size_t sizes[101] = { 0 };
+	docgen_err e = DOCGEN_OK;
+	int lo = 1, hi = 100, q_fit = 0; /* q_fit: the best quality within target so far */
+	while (lo <= hi && !e) {
+		int q = (lo + hi) / 2;
+		unsigned char *out = NULL;
+		unsigned long len = 0;
+		if (tjCompress2(tj, rgb, w, 0, h, TJPF_RGB, &out, &len, TJSAMP_420, q, 0) != 0) {
+			e = docgen_fail(err, errlen, DOCGEN_ERR_IMAGE, false, "JPEG encoding failed: %s",
+			                tjGetErrorStr2(tj));
+			break;
+		}
+		tjFree(out);
+		sizes[q] = len;
+		if (len <= target) {
+			q_fit = q;
+			lo = q + 1;
+		} else {
+			hi = q - 1;
+		}
+	}
+	/* The neighbour just above target may be nearer than the one below. */
+	int q = q_fit;
+	if (!e && q_fit < 100 && sizes[q_fit + 1] &&
+	    (q_fit == 0 || sizes[q_fit + 1] - target < target - sizes[q_fit]))
+		q = q_fit + 1;
+	if (!e && q == 0)
+		q = 1;
+	unsigned char *out = NULL;
+	unsigned long len = 0;
+	if (!e && tjCompress2(tj, rgb, w, 0, h, TJPF_RGB, &out, &len, TJSAMP_420, q, 0) != 0)
+		e = docgen_fail(err, errlen, DOCGEN_ERR_IMAGE, false, "JPEG encoding failed: %s",
+		                tjGetErrorStr2(tj));
+	if (!e) {
+		double off = ((double)len - (double)target) / (double)target;
+		if (off < -SIZE_TOLERANCE || off > SIZE_TOLERANCE)
+			e = docgen_fail(err, errlen, DOCGEN_ERR_IMAGE, false,
+			                "a %dx%d JPEG face cannot be made about %zu bytes (quality %d gives %lu)",
+			                w, h, target, q, len);
+	}
+	if (!e) {
+		*ret = malloc(len);
+		if (!*ret)
+			e = docgen_fail(err, errlen, DOCGEN_ERR_NOMEM, false, "out of memory");
+		else {
+			memcpy(*ret, out, len);
+			*ret_len = len;
+		}
+	}
+	tjFree(out);
+	tjDestroy(tj);
+	return e;
+}
+
+docgen_err docgen_face_image(const char *jpeg_path, docgen_face_format fmt, size_t target,
                              uint8_t **ret_data, size_t *ret_len,
                              int *ret_width, int *ret_height,
                              char *err, size_t errlen)
@@ -148,7 +259,7 @@ docgen_err docgen_face_image(const char *jpeg_path, docgen_face_format fmt,
 		                jpeg_path);
 		goto out;
 	}
-	if (fmt == DOCGEN_FACE_JPEG) {
+	if (fmt == DOCGEN_FACE_JPEG && target == 0) {
 		*ret_data = jpeg;
 		*ret_len = jpeg_len;
 		jpeg = NULL;
@@ -163,7 +274,12 @@ docgen_err docgen_face_image(const char *jpeg_path, docgen_face_format fmt,
 			                jpeg_path, tjGetErrorStr2(tj));
 			goto out;
 		}
-		e = encode_jp2(rgb, w, h, ret_data, ret_len, err, errlen);
+		if (fmt == DOCGEN_FACE_JPEG)
+			e = jpeg_near(rgb, w, h, target, ret_data, ret_len, err, errlen);
+		else if (target)
+			e = jp2_near(rgb, w, h, target, ret_data, ret_len, err, errlen);
+		else /* lossy, about 20:1, as passports store faces in a few kilobytes */
+			e = encode_jp2(rgb, w, h, 20.0f, ret_data, ret_len, err, errlen);
 		if (e)
 			goto out;
 	}

@@ -43,17 +43,44 @@ static const char usage_pki[] =
 static const char usage_doc[] =
 	"usage: appm-docgen doc --pki DIR --persona FILE|NAME --out DIR [options]\n"
 	"Writes the chip's files EF.COM, EF.SOD, EF.DG1, EF.DG2, EF.DG11, EF.DG12\n"
-	"(and EF.DG15 with --dg15) into DIR, and document.txt with the MRZ data.\n"
+	"(EF.DG14, EF.DG15, EF.CardAccess as the options ask) into DIR, the chip's\n"
+	"private keys aa.key and ca.key, and document.txt with the MRZ data and CAN.\n"
+	"Files of an earlier document in DIR that this one lacks are removed.\n"
+	"  --profile NAME       a virtual-passport profile (see 'appm-docgen --help');\n"
+	"                       the options below override its settings\n"
 	"  --persona NAME       devices/data/personas/NAME.persona (see --data-dir)\n"
 	"  --data-dir DIR       where personas/ and faces/ are (default " DOCGEN_DATA_DIR ")\n"
 	"  --face jpeg|jp2      face image as stored (default) or re-encoded JPEG 2000\n"
+	"  --face-bytes N       re-encode the face to about N bytes (JPEG: by quality;\n"
+	"                       JPEG 2000: by compression rate)\n"
 	"  --hash H             sha1, sha224, sha256 (default), sha384 or sha512\n"
 	"  --pss                sign EF.SOD with RSA-PSS (a PKI made with --key rsa)\n"
-	"  --dg15               add DG15 with an active authentication key (DIR/aa.key)\n"
+	"  --aa rsa|ecdsa|none  DG15 with an RSA 2048 or ECDSA active authentication\n"
+	"                       key (DIR/aa.key); ECDSA adds its hash to DG14\n"
+	"  --aa-curve C         the ECDSA key's curve: prime256v1 (default),\n"
+	"                       brainpoolP256r1, ...\n"
+	"  --dg15               the same as --aa rsa\n"
+	"  --pace P[:ID]        a PACEInfo in EF.CardAccess: protocol name or OID,\n"
+	"                       and the standardized domain parameter id (default 13,\n"
+	"                       brainpoolP256r1, for ECDH; 0, 1024-bit MODP, for DH);\n"
+	"                       repeatable, the first replaces the profile's list\n"
+	"  --no-pace            no EF.CardAccess (a BAC-only document)\n"
+	"  --can DIGITS         the 6-digit CAN (default: the persona's can=, else one\n"
+	"                       derived from the document number)\n"
+	"  --ca P|none          DG14 with chip authentication protocol P (e.g.\n"
+	"                       id-CA-ECDH-AES-CBC-CMAC-128) and its key (DIR/ca.key);\n"
+	"                       PACE-CAM needs it\n"
+	"  --ca-key-id N        keyId of the chip authentication key (default none)\n"
+	"  --ca-domain D        the key's curve or DH group (default: PACE's)\n"
 	"  --lds18              LDS 1.8: EF.COM 0108 and ldsVersionInfo in the SOD\n"
 	"  --tamper N           change one byte of DGN after signing\n"
-	"  --no-dg N            leave DGN out (repeatable)\n"
-	"  --unsigned-dg N      write DGN but leave it out of the SOD (repeatable)\n";
+	"  --no-dg N            leave DGN out entirely (repeatable)\n"
+	"  --unsigned-dg N      write and list DGN but leave it out of the SOD\n"
+	"                       (repeatable)\n"
+	"  --absent-dg N        list DGN in EF.COM and hash it in the SOD, but do not\n"
+	"                       write the file (repeatable)\n"
+	"  --unlisted-dg N      write DGN and hash it, but leave it out of EF.COM's list\n"
+	"                       (repeatable)\n";
 
 static const char usage_ml[] =
 	"usage: appm-docgen masterlist --pki DIR [--pki DIR2 ...] --out FILE\n"
@@ -65,6 +92,16 @@ static const char usage_crl[] =
 	"Writes a CRL (DER) signed by the PKI's CSCA.\n"
 	"  --revoke-ds          list the document signer certificate as revoked\n"
 	"  --expired            the CRL's nextUpdate is already past\n";
+
+/* The document profiles, for 'appm-docgen --help'. */
+static void print_profiles(void)
+{
+	fputs("\nprofiles (appm-docgen doc --profile NAME; the chip's behaviour, such as\n"
+	      "refusing BAC or a cloned key, is set on the virtual passport instead):\n", stdout);
+	const char *summary = NULL;
+	for (size_t i = 0; docgen_profile_name(i, &summary); i++)
+		printf("  %-11s %s\n", docgen_profile_name(i, NULL), summary);
+}
 
 static int finish(docgen_err e, const char *err)
 {
@@ -127,33 +164,86 @@ static int cmd_pki(int argc, char **argv)
 	return finish(docgen_pki_create(&o, err, sizeof err), err);
 }
 
+/* "PROTOCOL[:ID]" */
+static bool parse_pace(char *s, docgen_pace_info *ret)
+{
+	char *colon = strrchr(s, ':');
+	int id = strstr(s, "-DH-") ? 0 : 13;
+	if (colon) {
+		char *end;
+		long v = strtol(colon + 1, &end, 10);
+		if (colon[1] == '\0' || *end != '\0' || v < 0 || v > 31)
+			return false;
+		*colon = '\0';
+		id = (int)v;
+	}
+	if (*s == '\0')
+		return false;
+	*ret = (docgen_pace_info){ .protocol = s, .parameter_id = id };
+	return true;
+}
+
+#define MAX_PACE 8
+
 static int cmd_doc(int argc, char **argv)
 {
+	enum {
+		OPT_PROFILE = 256, OPT_FACE_BYTES, OPT_AA, OPT_AA_CURVE, OPT_PACE, OPT_NO_PACE, OPT_CAN,
+		OPT_CA, OPT_CA_KEY_ID, OPT_CA_DOMAIN, OPT_ABSENT, OPT_UNLISTED,
+	};
 	static const struct option opts[] = {
 		{ "pki", required_argument, NULL, 'p' },
 		{ "persona", required_argument, NULL, 'P' },
 		{ "data-dir", required_argument, NULL, 'd' },
 		{ "out", required_argument, NULL, 'o' },
+		{ "profile", required_argument, NULL, OPT_PROFILE },
 		{ "face", required_argument, NULL, 'f' },
+		{ "face-bytes", required_argument, NULL, OPT_FACE_BYTES },
 		{ "hash", required_argument, NULL, 'H' },
 		{ "pss", no_argument, NULL, 's' },
 		{ "dg15", no_argument, NULL, 'a' },
+		{ "aa", required_argument, NULL, OPT_AA },
+		{ "aa-curve", required_argument, NULL, OPT_AA_CURVE },
+		{ "pace", required_argument, NULL, OPT_PACE },
+		{ "no-pace", no_argument, NULL, OPT_NO_PACE },
+		{ "can", required_argument, NULL, OPT_CAN },
+		{ "ca", required_argument, NULL, OPT_CA },
+		{ "ca-key-id", required_argument, NULL, OPT_CA_KEY_ID },
+		{ "ca-domain", required_argument, NULL, OPT_CA_DOMAIN },
 		{ "lds18", no_argument, NULL, 'l' },
 		{ "tamper", required_argument, NULL, 't' },
 		{ "no-dg", required_argument, NULL, 'x' },
 		{ "unsigned-dg", required_argument, NULL, 'u' },
+		{ "absent-dg", required_argument, NULL, OPT_ABSENT },
+		{ "unlisted-dg", required_argument, NULL, OPT_UNLISTED },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	docgen_doc_opts o = { 0 };
 	const char *persona = NULL, *data_dir = DOCGEN_DATA_DIR;
+	char err[512] = "";
 	int c, n;
+
+	/* The profile first, whatever its place, so that the other options
+	 * override it. Usage errors are reported by the second pass. */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == OPT_PROFILE && docgen_doc_profile(optarg, &o, err, sizeof err) != DOCGEN_OK)
+			return finish(DOCGEN_ERR_ARG, err);
+	}
+	opterr = 1;
+	optind = 0;
+
+	docgen_pace_info pace[MAX_PACE];
+	size_t n_pace = 0;
+	bool pace_given = false;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p': o.pki_dir = optarg; break;
 		case 'P': persona = optarg; break;
 		case 'd': data_dir = optarg; break;
 		case 'o': o.out_dir = optarg; break;
+		case OPT_PROFILE: break;
 		case 'f':
 			if (strcmp(optarg, "jpeg") == 0)
 				o.face = DOCGEN_FACE_JPEG;
@@ -162,6 +252,14 @@ static int cmd_doc(int argc, char **argv)
 			else
 				return bad_usage(usage_doc);
 			break;
+		case OPT_FACE_BYTES: {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || v > 16ul * 1024 * 1024)
+				return bad_usage(usage_doc);
+			o.face_bytes = v;
+			break;
+		}
 		case 'H':
 			if (strcmp(optarg, "sha1") != 0 && strcmp(optarg, "sha224") != 0 &&
 			    strcmp(optarg, "sha256") != 0 && strcmp(optarg, "sha384") != 0 &&
@@ -170,21 +268,63 @@ static int cmd_doc(int argc, char **argv)
 			o.hash = optarg;
 			break;
 		case 's': o.sig = DOCGEN_SIG_RSA_PSS; break;
-		case 'a': o.dg15 = true; break;
+		case 'a':
+			o.dg15 = true;
+			o.aa_key = DOCGEN_AA_RSA;
+			break;
+		case OPT_AA:
+			if (strcmp(optarg, "rsa") == 0) {
+				o.dg15 = true;
+				o.aa_key = DOCGEN_AA_RSA;
+			} else if (strcmp(optarg, "ecdsa") == 0) {
+				o.dg15 = true;
+				o.aa_key = DOCGEN_AA_ECDSA;
+			} else if (strcmp(optarg, "none") == 0) {
+				o.dg15 = false;
+			} else {
+				return bad_usage(usage_doc);
+			}
+			break;
+		case OPT_AA_CURVE: o.aa_curve = optarg; break;
+		case OPT_PACE:
+			if (!pace_given)
+				n_pace = 0;
+			pace_given = true;
+			if (n_pace == MAX_PACE || !parse_pace(optarg, &pace[n_pace++]))
+				return bad_usage(usage_doc);
+			o.pace = pace;
+			o.n_pace = n_pace;
+			break;
+		case OPT_NO_PACE:
+			pace_given = true;
+			n_pace = 0;
+			o.pace = NULL;
+			o.n_pace = 0;
+			break;
+		case OPT_CAN: o.can = optarg; break;
+		case OPT_CA: o.ca_protocol = strcmp(optarg, "none") == 0 ? NULL : optarg; break;
+		case OPT_CA_KEY_ID: {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || v < 0 || v > 0x7FFFFFFF)
+				return bad_usage(usage_doc);
+			o.ca_key_id = (int)v;
+			break;
+		}
+		case OPT_CA_DOMAIN: o.ca_domain = optarg; break;
 		case 'l': o.lds_1_8 = true; break;
 		case 't':
 			if (!parse_dg(optarg, &o.tamper_dg))
 				return bad_usage(usage_doc);
 			break;
 		case 'x':
-			if (!parse_dg(optarg, &n))
-				return bad_usage(usage_doc);
-			o.omit_dgs |= 1u << n;
-			break;
 		case 'u':
+		case OPT_ABSENT:
+		case OPT_UNLISTED:
 			if (!parse_dg(optarg, &n))
 				return bad_usage(usage_doc);
-			o.unsigned_dgs |= 1u << n;
+			*(c == 'x' ? &o.omit_dgs : c == 'u' ? &o.unsigned_dgs
+			             : c == OPT_ABSENT ? &o.absent_dgs : &o.unlisted_dgs) |= 1u << n;
 			break;
 		case 'h': fputs(usage_doc, stdout); return EXIT_SUCCESS;
 		default: return bad_usage(usage_doc);
@@ -192,7 +332,6 @@ static int cmd_doc(int argc, char **argv)
 	}
 	if (!o.pki_dir || !persona || !o.out_dir || optind != argc)
 		return bad_usage(usage_doc);
-	char err[512] = "";
 	docgen_persona p;
 	docgen_err e = docgen_persona_load(persona, data_dir, &p, err, sizeof err);
 	if (e)
@@ -266,6 +405,7 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
 		fputs(usage_main, stdout);
+		print_profiles();
 		return EXIT_SUCCESS;
 	}
 	static const struct {

@@ -1,7 +1,8 @@
 /*
  * persona — an invented applicant read from a key=value text file
- * (devices/data/personas/<name>.persona), and the TD3 machine readable zone
- * made from it (ICAO 9303 part 4) with every check digit.
+ * (devices/data/personas/<name>.persona), the TD3 machine readable zone
+ * made from it (ICAO 9303 part 4) with every check digit, and its card
+ * access number.
  */
 #include "devices/docgen/docgen-internal.h"
 
@@ -24,7 +25,7 @@ static const field fields[] = {
 	F(surname, true), F(given_names, false), F(nationality, true), F(issuing_state, true),
 	F(birth_date, true), F(document_number, true), F(expiry_date, true),
 	F(place_of_birth, false), F(personal_number, false), F(issuing_authority, false),
-	F(date_of_issue, false),
+	F(date_of_issue, false), F(can, false),
 };
 #undef F
 
@@ -132,6 +133,9 @@ docgen_err docgen_persona_load(const char *spec, const char *data_dir,
 	if (p.date_of_issue[0] && !all_digits(p.date_of_issue, 8))
 		return docgen_fail(err, errlen, DOCGEN_ERR_PERSONA, false,
 		                   "%s: date_of_issue is YYYYMMDD", path);
+	if (p.can[0] && !all_digits(p.can, 6))
+		return docgen_fail(err, errlen, DOCGEN_ERR_PERSONA, false,
+		                   "%s: can is the 6-digit card access number", path);
 	if (!*face)
 		return docgen_fail(err, errlen, DOCGEN_ERR_PERSONA, false, "%s lacks face=", path);
 
@@ -227,4 +231,18 @@ docgen_err docgen_mrz_td3(const docgen_persona *p, char ret[89])
 		return DOCGEN_ERR_PERSONA;
 	memcpy(ret, m, 89);
 	return DOCGEN_OK;
+}
+
+void docgen_persona_can(const docgen_persona *p, char ret[7])
+{
+	if (all_digits(p->can, 6)) {
+		memcpy(ret, p->can, 7);
+		return;
+	}
+	/* FNV-1a of the document number: a persona without can= keeps the same
+	 * CAN from one run to the next, and personas differ from each other. */
+	uint32_t h = 2166136261u;
+	for (const char *c = p->document_number; *c; c++)
+		h = (h ^ (uint8_t)*c) * 16777619u;
+	snprintf(ret, 7, "%06u", (unsigned)(h % 1000000u));
 }

@@ -330,7 +330,9 @@ static bool is_extended(const uint8_t *cmd, size_t len)
 	return len >= 7 && cmd[4] == 0x00;
 }
 
-/* One APDU to the card. False: the card did not answer (left the field). */
+/* One APDU to the card. False: the card did not answer — it left the
+ * field, or its answer was lost (VPASS_TIMEOUT) — which the PN532 reports
+ * as its time-out status 01 and libnfc as NFC_ERFTRANS. */
 static bool card_exchange(pn532_chip *c, const uint8_t *cmd, size_t len)
 {
 	c->stats.apdus++;

@@ -9,8 +9,11 @@
  * appm-vpass (one per line, answered "ok ..." or "error ..."):
  *   place [DIR]          put the document (or the one in DIR) in the field
  *   remove               take it away
- *   set OPTION VALUE     short-only on|off, max-response N, remove-after N,
- *                        fail-reads N, corrupt-mac on|off, and here also
+ *   set OPTION VALUE     the chip's options of devices/vctl (short-only,
+ *                        max-response, remove-after, fail-reads, corrupt-mac,
+ *                        aa-wrong-key, ca-wrong-key, refuse-bac, card-access,
+ *                        timeout-above, link-model, link-rate, link-frame,
+ *                        link-frame-overhead, chip-latency), and here also
  *                        type a|b (the ISO 14443 type the card answers as)
  *   status               present, target, APDU counts, longest APDUs
  *   quit
@@ -192,8 +195,6 @@ static const char *set_option(emulator *e, const char *name, const char *value)
 		return NULL;
 	}
 	vctl_error err = vctl_set_option(&pn532_program, &e->opts, name, value);
-	if (err == VCTL_UNKNOWN_OPTION)
-		return "unknown option (type, short-only, max-response, remove-after, fail-reads, corrupt-mac)";
 	return err == VCTL_OK ? NULL : vctl_strerror(err);
 }
 
@@ -320,12 +321,11 @@ static void usage(FILE *f)
 	        "  --control PATH      control socket (default: none)\n"
 	        "  --absent            start with the document out of the field\n"
 	        "  --type a|b          answer as an ISO 14443-4 type A (default) or B card\n"
-	        "  --short-only        the chip refuses extended-length APDUs\n"
-	        "  --max-response N    largest READ BINARY answer the chip gives\n"
-	        "  --remove-after N    leave the field after N APDUs\n"
-	        "  --fail-reads N      answer the next N reads with 6F00\n"
-	        "  --corrupt-mac       answer with a wrong MAC\n"
 	        "  --verbose           log every frame to standard error\n"
+	        "The chip's behaviour (also \"set OPTION VALUE\" on the control socket; a\n"
+	        "lost answer is reported to the host as the PN532's time-out, status 01):\n");
+	vctl_options_usage(f);
+	fprintf(f,
 	        "\n"
 	        "Control commands: place [DIR], remove, set OPTION VALUE, status, quit.\n"
 	        "Exit status: 0 after quit, 1 on a runtime failure, 2 on bad usage.\n");
@@ -355,34 +355,31 @@ int main(int argc, char **argv)
 	const char *doc_dir = NULL, *control = NULL, *link_path = NULL;
 	bool absent = false;
 	static const struct option longopts[] = {
-		{ "doc", required_argument, NULL, 'd' },          { "link", required_argument, NULL, 'l' },
-		{ "control", required_argument, NULL, 'c' },      { "absent", no_argument, NULL, 'a' },
-		{ "type", required_argument, NULL, 't' },         { "short-only", no_argument, NULL, 's' },
-		{ "max-response", required_argument, NULL, 'm' }, { "remove-after", required_argument, NULL, 'r' },
-		{ "fail-reads", required_argument, NULL, 'f' },   { "corrupt-mac", no_argument, NULL, 'x' },
-		{ "verbose", no_argument, NULL, 'v' },            { "help", no_argument, NULL, 'h' },
+		{ "doc", required_argument, NULL, 'd' },     { "link", required_argument, NULL, 'l' },
+		{ "control", required_argument, NULL, 'c' }, { "absent", no_argument, NULL, 'a' },
+		{ "type", required_argument, NULL, 't' },    { "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },          VCTL_LONGOPTS,
 		{ 0 },
 	};
-	int c;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	int c, index = 0;
+	while ((c = getopt_long(argc, argv, "h", longopts, &index)) != -1) {
 		const char *msg = NULL;
+		vctl_error ve = VCTL_OK;
 		switch (c) {
 		case 'd': doc_dir = optarg; break;
 		case 'l': link_path = optarg; break;
 		case 'c': control = optarg; break;
 		case 'a': absent = true; break;
 		case 't': msg = set_option(&e, "type", optarg); break;
-		case 's': msg = set_option(&e, "short-only", "on"); break;
-		case 'm': msg = set_option(&e, "max-response", optarg); break;
-		case 'r': msg = set_option(&e, "remove-after", optarg); break;
-		case 'f': msg = set_option(&e, "fail-reads", optarg); break;
-		case 'x': msg = set_option(&e, "corrupt-mac", "on"); break;
 		case 'v': e.verbose = true; break;
+		case VCTL_GETOPT: ve = vctl_set_cmdline_option(&pn532_program, &e.opts, &longopts[index], optarg); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
+		if (ve != VCTL_OK)
+			msg = vctl_strerror(ve);
 		if (msg) {
-			fprintf(stderr, "appm-pn532: %s\n", msg);
+			fprintf(stderr, "appm-pn532: --%s: %s\n", longopts[index].name, msg);
 			return 2;
 		}
 	}

@@ -29,7 +29,14 @@ const char *vctl_strerror(vctl_error e)
 	case VCTL_EXPECTED_APDUS: return "expected a number of APDUs";
 	case VCTL_EXPECTED_READS: return "expected a number of reads";
 	case VCTL_UNKNOWN_OPTION:
-		return "unknown option (short-only, max-response, remove-after, fail-reads, corrupt-mac)";
+		return "unknown option (short-only, max-response, remove-after, fail-reads, corrupt-mac, "
+		       "aa-wrong-key, ca-wrong-key, refuse-bac, card-access, timeout-above, link-model, link-rate, "
+		       "link-frame, link-frame-overhead, chip-latency)";
+	case VCTL_EXPECTED_STATUS: return "expected a status word in hex (6A88 or 6982) or off";
+	case VCTL_EXPECTED_VARIANT: return "expected any, mf, le or sfi";
+	case VCTL_EXPECTED_BIT_RATE: return "expected 106, 212, 424 or 848 (kbit/s)";
+	case VCTL_EXPECTED_FRAME_SIZE: return "expected a frame size of 16 to 4096 bytes";
+	case VCTL_EXPECTED_MICROSECONDS: return "expected a time in microseconds (0 to 10000000)";
 	}
 	return "unknown error";
 }
@@ -58,6 +65,84 @@ static bool parse_count(const char *v, unsigned long max, unsigned long *ret)
 	return true;
 }
 
+/* A status word in hex, SW1 6x or 9x; "off" or "0" for none. */
+static bool parse_status(const char *v, uint16_t *ret)
+{
+	if (strcmp(v, "off") == 0 || strcmp(v, "0") == 0) {
+		*ret = 0;
+		return true;
+	}
+	char *end;
+	errno = 0;
+	unsigned long x = strtoul(v, &end, 16);
+	if (errno || end == v || *end || strlen(v) != 4 || !((x >> 12) == 6 || (x >> 12) == 9))
+		return false;
+	*ret = (uint16_t)x;
+	return true;
+}
+
+static bool parse_variant(const char *v, vpass_card_access_select *ret)
+{
+	static const struct {
+		const char *name;
+		vpass_card_access_select sel;
+	} names[] = {
+		{ "any", VPASS_CA_SELECT_ANY },
+		{ "mf", VPASS_CA_SELECT_FID_MF },
+		{ "le", VPASS_CA_SELECT_WITH_LE },
+		{ "sfi", VPASS_CA_SELECT_SFI },
+	};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(v, names[i].name) == 0) {
+			*ret = names[i].sel;
+			return true;
+		}
+	return false;
+}
+
+/* The link model's parameters start from its defaults, enabled or not. */
+static void link_defaults_once(vpass_link *l)
+{
+	if (l->bit_rate_kbps)
+		return;
+	bool enabled = l->enabled;
+	vpass_link_default(l);
+	l->enabled = enabled;
+}
+
+/* The link options; VCTL_UNKNOWN_OPTION for any other name. */
+static vctl_error set_link_option(vpass_link *l, const char *name, const char *value)
+{
+	unsigned long n;
+	bool b;
+	vpass_link next = *l;
+	link_defaults_once(&next);
+	if (strcmp(name, "link-model") == 0) {
+		if (!parse_onoff(value, &b))
+			return VCTL_EXPECTED_ON_OFF;
+		next.enabled = b;
+	} else if (strcmp(name, "link-rate") == 0) {
+		if (!parse_count(value, 848, &n) || (n != 106 && n != 212 && n != 424 && n != 848))
+			return VCTL_EXPECTED_BIT_RATE;
+		next.bit_rate_kbps = (unsigned)n;
+	} else if (strcmp(name, "link-frame") == 0) {
+		if (!parse_count(value, 4096, &n) || n < 16)
+			return VCTL_EXPECTED_FRAME_SIZE;
+		next.frame_size = n;
+	} else if (strcmp(name, "link-frame-overhead") == 0 || strcmp(name, "chip-latency") == 0) {
+		if (!parse_count(value, 10000000, &n))
+			return VCTL_EXPECTED_MICROSECONDS;
+		if (name[0] == 'l')
+			next.frame_overhead_us = (double)n;
+		else
+			next.chip_latency_us = (double)n;
+	} else {
+		return VCTL_UNKNOWN_OPTION;
+	}
+	*l = next;
+	return VCTL_OK;
+}
+
 vctl_error vctl_set_option(const vctl_program *p, vpass_options *o, const char *name, const char *value)
 {
 	unsigned long n;
@@ -84,10 +169,61 @@ vctl_error vctl_set_option(const vctl_program *p, vpass_options *o, const char *
 		if (!parse_count(value, 1000, &n))
 			return VCTL_EXPECTED_READS;
 		o->fail_reads = (unsigned)n;
+	} else if (strcmp(name, "aa-wrong-key") == 0 || strcmp(name, "ca-wrong-key") == 0) {
+		if (!parse_onoff(value, &b))
+			return VCTL_EXPECTED_ON_OFF;
+		if (name[0] == 'a')
+			o->aa_wrong_key = b;
+		else
+			o->ca_wrong_key = b;
+	} else if (strcmp(name, "refuse-bac") == 0) {
+		uint16_t sw;
+		if (!parse_status(value, &sw))
+			return VCTL_EXPECTED_STATUS;
+		o->refuse_bac = sw;
+	} else if (strcmp(name, "card-access") == 0) {
+		vpass_card_access_select sel;
+		if (!parse_variant(value, &sel))
+			return VCTL_EXPECTED_VARIANT;
+		o->card_access_select = sel;
+	} else if (strcmp(name, "timeout-above") == 0) {
+		if (strcmp(value, "off") == 0)
+			n = 0;
+		else if (!parse_count(value, 65536, &n))
+			return VCTL_EXPECTED_BYTES;
+		o->timeout_above = n;
 	} else {
-		return VCTL_UNKNOWN_OPTION;
+		return set_link_option(&o->link, name, value);
 	}
 	return VCTL_OK;
+}
+
+vctl_error vctl_set_cmdline_option(const vctl_program *p, vpass_options *o, const struct option *opt,
+                                   const char *arg)
+{
+	return vctl_set_option(p, o, opt->name, opt->has_arg == no_argument ? "on" : arg);
+}
+
+void vctl_options_usage(FILE *f)
+{
+	fputs("  --short-only        refuse extended-length APDUs\n"
+	      "  --max-response N    largest READ BINARY answer the chip gives\n"
+	      "  --remove-after N    leave the field after N APDUs\n"
+	      "  --fail-reads N      answer the next N reads with 6F00\n"
+	      "  --corrupt-mac       answer with a wrong MAC\n"
+	      "  --aa-wrong-key      a cloned chip: active authentication with another key\n"
+	      "  --ca-wrong-key      a cloned chip: chip authentication / PACE-CAM with another key\n"
+	      "  --refuse-bac SW     a PACE-only chip: BAC answers SW (6A88 or 6982)\n"
+	      "  --card-access V     EF.CardAccess only by: any (default), mf (SELECT P1 00 from\n"
+	      "                      the MF), le (SELECT with Le), sfi (READ BINARY by SFI)\n"
+	      "  --timeout-above N   a READ BINARY asking for more than N bytes loses its answer\n"
+	      "  --link-model        model the ISO 14443 radio link's timing (424 kbit/s,\n"
+	      "                      256-byte frames, 10 ms chip latency unless changed)\n"
+	      "  --link-rate K       bit rate: 106, 212, 424 or 848 kbit/s\n"
+	      "  --link-frame N      largest frame (FSC = FSD), 16..4096 bytes\n"
+	      "  --link-frame-overhead US  reader turnaround per frame, microseconds\n"
+	      "  --chip-latency US   chip processing per command, microseconds\n",
+	      f);
 }
 
 /* ---- the document held ---- */

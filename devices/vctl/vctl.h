@@ -13,9 +13,11 @@
 #ifndef APPM_DEVICES_VCTL_H
 #define APPM_DEVICES_VCTL_H
 
+#include <getopt.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "devices/vpass/vpass.h"
 
@@ -34,6 +36,11 @@ typedef enum vctl_error {
 	VCTL_EXPECTED_APDUS,
 	VCTL_EXPECTED_READS,
 	VCTL_UNKNOWN_OPTION,
+	VCTL_EXPECTED_STATUS,      /* refuse-bac: 6A88, 6982 (hex) or off */
+	VCTL_EXPECTED_VARIANT,     /* card-access: any, mf, le or sfi */
+	VCTL_EXPECTED_BIT_RATE,    /* link-rate: 106, 212, 424 or 848 */
+	VCTL_EXPECTED_FRAME_SIZE,  /* link-frame: 16..4096 bytes */
+	VCTL_EXPECTED_MICROSECONDS,
 } vctl_error;
 
 /* The words answered after "error OPTION: " and printed for a bad command
@@ -51,11 +58,53 @@ typedef struct vctl_program {
 
 /* ---- fault options ---- */
 
-/* Apply "set NAME VALUE" (short-only, max-response, remove-after,
- * fail-reads, corrupt-mac) to *o, which stays untouched on failure. A NULL
- * value is VCTL_MISSING_VALUE whatever the name; a name not among these is
- * VCTL_UNKNOWN_OPTION, for the program to try its own. */
+/* Apply "set NAME VALUE" to *o, which stays untouched on failure:
+ *   short-only on|off        refuse extended-length APDUs
+ *   max-response N           at most N file bytes per READ BINARY
+ *   remove-after N           leave the field after N more APDUs
+ *   fail-reads N             the next N reads answer 6F00
+ *   corrupt-mac on|off       protected answers carry a wrong MAC
+ *   aa-wrong-key on|off      active authentication with a cloned chip's key
+ *   ca-wrong-key on|off      chip authentication / PACE-CAM likewise
+ *   refuse-bac SW|off        PACE only: BAC answers SW (6A88 or 6982)
+ *   card-access any|mf|le|sfi  how EF.CardAccess can be reached
+ *   timeout-above N|off      a READ BINARY asking for more than N bytes
+ *                            loses its answer
+ *   link-model on|off        the radio-link timing model (devices/vpass/link.h;
+ *                            its defaults until the options below change them)
+ *   link-rate 106|212|424|848, link-frame BYTES, link-frame-overhead US,
+ *   chip-latency US          the model's parameters (microseconds)
+ * A NULL value is VCTL_MISSING_VALUE whatever the name; a name not among
+ * these is VCTL_UNKNOWN_OPTION, for the program to try its own. */
 vctl_error vctl_set_option(const vctl_program *p, vpass_options *o, const char *name, const char *value);
+
+/* The same options on a command line: getopt_long entries named as for
+ * "set" (--short-only and the other on/off ones without a value, meaning
+ * on), each returning VCTL_GETOPT. Pass the entry getopt_long reports and
+ * optarg to vctl_set_cmdline_option. */
+#define VCTL_GETOPT 0x100
+#define VCTL_LONGOPTS                                                          \
+	{ "short-only", no_argument, NULL, VCTL_GETOPT },                      \
+	{ "max-response", required_argument, NULL, VCTL_GETOPT },              \
+	{ "remove-after", required_argument, NULL, VCTL_GETOPT },              \
+	{ "fail-reads", required_argument, NULL, VCTL_GETOPT },                \
+	{ "corrupt-mac", no_argument, NULL, VCTL_GETOPT },                     \
+	{ "aa-wrong-key", no_argument, NULL, VCTL_GETOPT },                    \
+	{ "ca-wrong-key", no_argument, NULL, VCTL_GETOPT },                    \
+	{ "refuse-bac", required_argument, NULL, VCTL_GETOPT },                \
+	{ "card-access", required_argument, NULL, VCTL_GETOPT },               \
+	{ "timeout-above", required_argument, NULL, VCTL_GETOPT },             \
+	{ "link-model", no_argument, NULL, VCTL_GETOPT },                      \
+	{ "link-rate", required_argument, NULL, VCTL_GETOPT },                 \
+	{ "link-frame", required_argument, NULL, VCTL_GETOPT },                \
+	{ "link-frame-overhead", required_argument, NULL, VCTL_GETOPT },       \
+	{ "chip-latency", required_argument, NULL, VCTL_GETOPT }
+
+vctl_error vctl_set_cmdline_option(const vctl_program *p, vpass_options *o, const struct option *opt,
+                                   const char *arg);
+
+/* The lines of a usage text describing VCTL_LONGOPTS. */
+void vctl_options_usage(FILE *f);
 
 /* ---- the document held ---- */
 

@@ -10,8 +10,10 @@
  * the session (ICAO 9303 part 11, 9.8.6); so does any status sent in the
  * clear while a session is open, which is how the terminal can tell.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -22,6 +24,7 @@
 #include "crypto/bac.h"
 #include "crypto/sm.h"
 #include "crypto/tlv.h"
+#include "devices/vpass/eac_card.h"
 #include "devices/vpass/vpass-internal.h"
 
 /* Status words apdu.h does not name. */
@@ -35,6 +38,10 @@
 #define INS_READ_BINARY   0xB0
 #define INS_READ_BINARY_ODD 0xB1
 #define INS_INTERNAL_AUTH AA_INS_INTERNAL_AUTHENTICATE
+#define INS_GET_RESPONSE  0xC0
+
+/* Largest response body to a short command; a longer one comes in pieces. */
+#define SHORT_PIECE 256
 
 #define FID_MF 0x3F00
 
@@ -59,6 +66,12 @@ struct vpass_card {
 	bool drop_session;
 
 	EVP_PKEY *aa_clone_key;       /* opts.aa_wrong_key: made on first use */
+	vpass_eac *eac;               /* PACE and chip authentication (eac_card.c) */
+
+	bool lose_answer;             /* this command's answer is lost (timeout_above) */
+	bool last_extended;           /* the command being answered had extended length */
+	buf pieces;                   /* a long answer to a short command: body + SW */
+	size_t pieces_off;            /* body bytes already handed out */
 };
 
 /* The answer a handler builds: response data and status word. */
@@ -82,8 +95,12 @@ void vpass_card_reset(vpass_card *card)
 	card->challenge_valid = false;
 	card->pending_session = false;
 	card->drop_session = false;
+	card->lose_answer = false;
 	OPENSSL_cleanse(&card->pending_sm, sizeof card->pending_sm);
 	end_session(card);
+	vpass_eac_reset(card->eac);
+	card->pieces.len = 0;
+	card->pieces_off = 0;
 }
 
 vpass_result vpass_card_new(const vpass_doc *doc, const vpass_options *opts, vpass_card **ret)
@@ -102,6 +119,11 @@ vpass_result vpass_card_new(const vpass_doc *doc, const vpass_options *opts, vpa
 		r = VPASS_ERR_NO_ACCESS;
 		goto out_free_card;
 	}
+	card->eac = vpass_eac_new();
+	if (!card->eac) {
+		r = VPASS_ERR_NOMEM;
+		goto out_free_card;
+	}
 	if (opts)
 		card->opts = *opts;
 	card->present = true;
@@ -118,6 +140,8 @@ void vpass_card_free(vpass_card *card)
 		return;
 	vpass_doc_free(card->doc);
 	EVP_PKEY_free(card->aa_clone_key);
+	vpass_eac_free(card->eac);
+	buf_free(&card->pieces);
 	OPENSSL_cleanse(card, sizeof(*card));
 	free(card);
 }
@@ -161,6 +185,29 @@ static bool readable(const vpass_card *card, const vpass_file *f, bool secured)
 	return !is_lds(f) || (secured && card->sm_active);
 }
 
+/* The ways a terminal can reach EF.CardAccess, and which of them this chip
+ * knows (opts.card_access_select). */
+static bool card_access_by_select(const vpass_card *card, uint8_t p1, bool with_fcp)
+{
+	switch (card->opts.card_access_select) {
+	case VPASS_CA_SELECT_ANY:
+		return true;
+	case VPASS_CA_SELECT_FID_MF:
+		return p1 == 0x00 && !card->app_selected;
+	case VPASS_CA_SELECT_WITH_LE:
+		return with_fcp;
+	case VPASS_CA_SELECT_SFI:
+		return false;
+	}
+	return false;
+}
+
+static bool card_access_by_sfi(const vpass_card *card)
+{
+	return card->opts.card_access_select == VPASS_CA_SELECT_ANY ||
+	       card->opts.card_access_select == VPASS_CA_SELECT_SFI;
+}
+
 /* ---- commands ---- */
 
 static void append_fcp(const vpass_file *f, buf *out)
@@ -195,10 +242,13 @@ static uint16_t select_file_id(vpass_card *card, const apdu *a, bool secured, re
 	const vpass_file *f = vpass_doc_find(card->doc, fid);
 	if (!f || !visible(card, f))
 		return SW_FILE_NOT_FOUND;
+	bool with_fcp = a->le && (a->p2 & 0x0C) != 0x0C;
+	if (f->fid == VPASS_FID_CARD_ACCESS && !card_access_by_select(card, a->p1, with_fcp))
+		return SW_FILE_NOT_FOUND;
 	if (!readable(card, f, secured))
 		return SW_SECURITY_STATUS;
 	card->current = f;
-	if (a->le && (a->p2 & 0x0C) != 0x0C)
+	if (with_fcp)
 		append_fcp(f, &r->data);
 	return SW_OK;
 }
@@ -211,6 +261,7 @@ static uint16_t cmd_select(vpass_card *card, const apdu *a, bool secured, reply 
 	case 0x04: /* by DF name */
 		if (a->lc != sizeof vpass_emrtd_aid || memcmp(a->data, vpass_emrtd_aid, a->lc) != 0)
 			return SW_FILE_NOT_FOUND;
+		vpass_eac_reset(card->eac); /* a failed PACE is abandoned: BAC may follow */
 		card->app_selected = true;
 		card->current = NULL;
 		return SW_OK;
@@ -235,6 +286,8 @@ static uint16_t cmd_select(vpass_card *card, const apdu *a, bool secured, reply 
 
 static uint16_t cmd_get_challenge(vpass_card *card, const apdu *a, reply *r)
 {
+	if (card->opts.refuse_bac)
+		return card->opts.refuse_bac;
 	if (a->p1 || a->p2)
 		return VPASS_SW_WRONG_P1P2;
 	if (a->lc || a->le != sizeof card->rnd_icc)
@@ -248,6 +301,8 @@ static uint16_t cmd_get_challenge(vpass_card *card, const apdu *a, reply *r)
 
 static uint16_t cmd_external_authenticate(vpass_card *card, const apdu *a, reply *r)
 {
+	if (card->opts.refuse_bac)
+		return card->opts.refuse_bac;
 	if (a->p1 || a->p2)
 		return VPASS_SW_WRONG_P1P2;
 	if (!card->challenge_valid)
@@ -277,6 +332,8 @@ static uint16_t file_by_sfi(vpass_card *card, uint8_t sfi, const vpass_file **re
 {
 	const vpass_file *f = sfi ? vpass_doc_find_sfi(card->doc, sfi) : NULL;
 	if (!f || !visible(card, f))
+		return SW_FILE_NOT_FOUND;
+	if (f->fid == VPASS_FID_CARD_ACCESS && !card_access_by_sfi(card))
 		return SW_FILE_NOT_FOUND;
 	*ret = f;
 	return SW_OK;
@@ -361,6 +418,10 @@ static uint16_t cmd_read_binary_odd(vpass_card *card, const apdu *a, bool secure
 		f = vpass_doc_find(card->doc, id);
 		if (!f || !visible(card, f))
 			return SW_FILE_NOT_FOUND;
+		/* By file identifier: a form of selection only the chips that
+		 * know every variant accept for EF.CardAccess. */
+		if (f->fid == VPASS_FID_CARD_ACCESS && card->opts.card_access_select != VPASS_CA_SELECT_ANY)
+			return SW_FILE_NOT_FOUND;
 	}
 	tlv t;
 	if (a->lc == 0)
@@ -415,7 +476,8 @@ static uint16_t cmd_internal_authenticate(vpass_card *card, const apdu *a, bool 
 	if (aa_sign(key, card->doc->aa_hash, a->data, &sig) != CRYPTO_OK)
 		goto out_free_sig;
 	/* The signature comes whole or not at all: it must fit both Le (00 /
-	 * 0000 being the largest) and what secure messaging can carry. */
+	 * 0000 being the largest) and what secure messaging can carry (an
+	 * answer to a short command longer than 256 bytes comes in pieces). */
 	if (sig.len > a->le || sig.len > room) {
 		sw = SW_WRONG_LENGTH;
 		goto out_free_sig;
@@ -428,11 +490,47 @@ out_free_sig:
 	return sw;
 }
 
+static size_t sm_room(const vpass_card *card, size_t max_body);
+
+/* MSE:SET and GENERAL AUTHENTICATE: PACE and chip authentication
+ * (eac_card.c). A new session starts once this answer is out. */
+static uint16_t cmd_eac(vpass_card *card, const apdu *a, bool secured, reply *r)
+{
+	vpass_eac_env env = {
+		.doc = card->doc,
+		.app_selected = card->app_selected,
+		.secured = secured && card->sm_active,
+		.ca_wrong_key = card->opts.ca_wrong_key,
+	};
+	sm_ctx next;
+	bool rekey = false;
+	uint16_t sw = vpass_eac_command(card->eac, &env, a, &r->data, &next, &rekey);
+	if (rekey) {
+		card->pending_sm = next;
+		card->pending_session = true;
+		OPENSSL_cleanse(&next, sizeof next);
+	}
+	return sw;
+}
+
+/* timeout_above: a READ BINARY asking for more is carried out, and its
+ * answer lost on the way back. */
+static void lose_if_too_long(vpass_card *card, const apdu *a)
+{
+	if (card->opts.timeout_above && a->le > card->opts.timeout_above)
+		card->lose_answer = true;
+}
+
 /* Run one plain command. `room`: most response data bytes the answer can
  * carry once wrapped for the transport's length form. */
 static uint16_t execute(vpass_card *card, const apdu *a, bool secured, size_t room, reply *r)
 {
+	if ((a->cla & 0x10) && a->ins != VPASS_INS_GENERAL_AUTHENTICATE)
+		return 0x6884; /* command chaining not supported */
 	switch (a->ins) {
+	case VPASS_INS_MSE:
+	case VPASS_INS_GENERAL_AUTHENTICATE:
+		return cmd_eac(card, a, secured, r);
 	case INS_SELECT:
 		return cmd_select(card, a, secured, r);
 	case INS_GET_CHALLENGE:
@@ -440,11 +538,17 @@ static uint16_t execute(vpass_card *card, const apdu *a, bool secured, size_t ro
 	case INS_EXTERNAL_AUTH:
 		return cmd_external_authenticate(card, a, r);
 	case INS_READ_BINARY:
+		lose_if_too_long(card, a);
 		return cmd_read_binary(card, a, secured, room, r);
 	case INS_READ_BINARY_ODD:
+		lose_if_too_long(card, a);
 		return cmd_read_binary_odd(card, a, secured, room, r);
 	case INS_INTERNAL_AUTH:
-		return cmd_internal_authenticate(card, a, secured, room, r);
+		/* Not cut to the short form: pieces carry a longer answer. */
+		return cmd_internal_authenticate(card, a, secured, secured ? sm_room(card, APDU_MAX_EXT_LE) : APDU_MAX_EXT_LE,
+		                                 r);
+	case INS_GET_RESPONSE:
+		return SW_CONDITIONS; /* nothing left to give (see vpass_card_process) */
 	default:
 		return SW_INS_NOT_SUPPORTED;
 	}
@@ -454,11 +558,12 @@ static uint16_t execute(vpass_card *card, const apdu *a, bool secured, size_t ro
 
 /* Most plain bytes a protected response can carry within max_body bytes of
  * data objects: DO'87 (01 + padded cryptogram), DO'99 (4), DO'8E (10). */
-static size_t sm_room(size_t max_body)
+static size_t sm_room(const vpass_card *card, size_t max_body)
 {
-	size_t padded = (max_body - 15) / 8 * 8;
+	size_t block = card->sm_active ? card->sm.block_len : 8; /* 16 under AES */
+	size_t padded = (max_body - 15) / block * block;
 	while (padded > 0 && tlv_total_len(0x87, padded + 1) + 14 > max_body)
-		padded -= 8;
+		padded -= block;
 	return padded ? padded - 1 : 0;
 }
 
@@ -499,7 +604,7 @@ static void respond_secured(vpass_card *card, const uint8_t *cmd, size_t len, bo
 		goto out_free_storage;
 	}
 	reply r = { .data = BUF_INIT };
-	r.sw = execute(card, &plain, true, sm_room(extended ? APDU_MAX_EXT_LE : APDU_MAX_SHORT_LE), &r);
+	r.sw = execute(card, &plain, true, sm_room(card, extended ? APDU_MAX_EXT_LE : APDU_MAX_SHORT_LE), &r);
 	if (!buf_ok(&r.data)) {
 		buf_free(&r.data);
 		r = (reply){ .data = BUF_INIT, .sw = SW_UNKNOWN };
@@ -549,21 +654,105 @@ static void respond(vpass_card *card, const uint8_t *cmd, size_t len, buf *out)
 		answer_clear(card, SW_WRONG_LENGTH, out);
 		return;
 	}
+	card->last_extended = a.extended;
 	if (a.extended && card->opts.short_only) {
 		answer_clear(card, SW_WRONG_LENGTH, out);
 		return;
 	}
 	switch (a.cla) {
 	case 0x00:
+	case 0x10: /* command chaining (PACE) */
 		respond_plain(card, &a, out);
 		return;
 	case 0x0C:
+	case 0x1C:
 		respond_secured(card, cmd, len, a.extended, out);
 		return;
 	default:
 		answer_clear(card, SW_CLA_NOT_SUPPORTED, out);
 		return;
 	}
+}
+
+/* Is this GET RESPONSE, for the pieces of the last answer? */
+static bool is_get_response(const vpass_card *card, const uint8_t *cmd, size_t len, size_t *ret_le)
+{
+	apdu a;
+	if (card->pieces.len == 0 || apdu_decode(cmd, len, &a) != CRYPTO_OK)
+		return false;
+	if (a.cla != 0x00 || a.ins != INS_GET_RESPONSE || a.p1 || a.p2 || a.lc || a.extended)
+		return false;
+	*ret_le = a.le ? a.le : SHORT_PIECE;
+	return true;
+}
+
+/* Hand out the next piece of a long answer: up to `want` body bytes, then
+ * 61XX while more is left, or the answer's own status with the last. */
+static void next_piece(vpass_card *card, size_t want, buf *out)
+{
+	size_t body = card->pieces.len - 2;
+	size_t left = body - card->pieces_off;
+	size_t n = want < left ? want : left;
+	buf_append(out, card->pieces.data + card->pieces_off, n);
+	card->pieces_off += n;
+	left -= n;
+	if (left) {
+		buf_append_byte(out, 0x61);
+		buf_append_byte(out, (uint8_t)(left >= SHORT_PIECE ? 0x00 : left));
+		return;
+	}
+	buf_append(out, card->pieces.data + body, 2);
+	card->pieces.len = 0;
+	card->pieces_off = 0;
+}
+
+/* An answer too long for a short command becomes the first piece; the
+ * rest waits for GET RESPONSE. */
+static void split_long_answer(vpass_card *card, buf *out)
+{
+	if (card->last_extended || !buf_ok(out) || out->len <= SHORT_PIECE + 2)
+		return;
+	buf_free(&card->pieces);
+	card->pieces = *out;
+	card->pieces_off = 0;
+	*out = BUF_INIT;
+	next_piece(card, SHORT_PIECE, out);
+}
+
+static double monotonic_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Return no sooner than `start + seconds`: the host's own processing is
+ * part of the modelled time, not added to it. */
+static void sleep_until(double start, double seconds)
+{
+	double end = start + seconds;
+	struct timespec ts;
+	ts.tv_sec = (time_t)end;
+	ts.tv_nsec = (long)((end - (double)ts.tv_sec) * 1e9);
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+/* The radio link's share of an exchange (answered, or lost when resp_len
+ * is 0 and lost is set): counted, and waited for when the model is on. */
+static void apply_link(vpass_card *card, double start, size_t cmd_len, size_t resp_len, bool lost)
+{
+	if (!card->opts.link.enabled || !vpass_link_valid(&card->opts.link))
+		return;
+	vpass_link_cost c = lost ? vpass_link_lost(&card->opts.link, cmd_len)
+	                         : vpass_link_exchange(&card->opts.link, cmd_len, resp_len);
+	card->stats.link_seconds += c.seconds;
+	card->stats.link_bytes += c.bytes;
+	sleep_until(start, c.seconds);
 }
 
 vpass_result vpass_card_process(vpass_card *card, const uint8_t *cmd, size_t len, uint8_t *resp, size_t cap,
@@ -578,9 +767,27 @@ vpass_result vpass_card_process(vpass_card *card, const uint8_t *cmd, size_t len
 		return VPASS_REMOVED;
 	}
 	card->apdus_counted++;
+	double start = monotonic_seconds();
 
 	buf out = BUF_INIT;
-	respond(card, cmd, len, &out);
+	size_t want = 0;
+	if (is_get_response(card, cmd, len, &want)) {
+		next_piece(card, want, &out);
+	} else {
+		/* Any other command drops what was left of a long answer. */
+		card->pieces.len = 0;
+		card->pieces_off = 0;
+		respond(card, cmd, len, &out);
+		if (card->lose_answer) {
+			card->lose_answer = false;
+			buf_free(&out);
+			card->stats.lost_answers++;
+			card->stats.bytes_in += len;
+			apply_link(card, start, len, 0, true);
+			return VPASS_TIMEOUT;
+		}
+		split_long_answer(card, &out);
+	}
 	vpass_result r = VPASS_OK;
 	if (!buf_ok(&out))
 		r = VPASS_ERR_NOMEM;
@@ -592,6 +799,7 @@ vpass_result vpass_card_process(vpass_card *card, const uint8_t *cmd, size_t len
 		card->stats.apdus++;
 		card->stats.bytes_in += len;
 		card->stats.bytes_out += out.len;
+		apply_link(card, start, len, out.len, false);
 	}
 	buf_free(&out);
 	return r;

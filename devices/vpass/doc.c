@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -30,6 +31,7 @@ const char *vpass_strerror(vpass_result r)
 	case VPASS_ERR_IO: return "document file could not be read";
 	case VPASS_ERR_FORMAT: return "malformed document description";
 	case VPASS_ERR_NO_ACCESS: return "document has no valid BAC data";
+	case VPASS_TIMEOUT: return "the command was carried out but its answer was lost (time-out)";
 	}
 	return "unknown vpass error";
 }
@@ -61,6 +63,8 @@ void vpass_doc_free(vpass_doc *doc)
 	for (size_t i = 0; i < doc->nfiles; i++)
 		free(doc->files[i].data);
 	EVP_PKEY_free(doc->aa_key);
+	EVP_PKEY_free(doc->ca_key);
+	OPENSSL_cleanse(doc->can, sizeof doc->can);
 	free(doc);
 }
 
@@ -139,6 +143,36 @@ EVP_PKEY *vpass_doc_aa_key(const vpass_doc *doc)
 	return doc ? doc->aa_key : NULL;
 }
 
+vpass_result vpass_doc_set_can(vpass_doc *doc, const char *can)
+{
+	if (!doc)
+		return VPASS_ERR_ARG;
+	size_t n = can ? strlen(can) : 0;
+	if (n > VPASS_MAX_CAN)
+		return VPASS_ERR_ARG;
+	for (size_t i = 0; i < n; i++)
+		if (can[i] < '0' || can[i] > '9')
+			return VPASS_ERR_ARG;
+	memset(doc->can, 0, sizeof doc->can);
+	if (n)
+		memcpy(doc->can, can, n);
+	return VPASS_OK;
+}
+
+vpass_result vpass_doc_set_ca_key(vpass_doc *doc, EVP_PKEY *key)
+{
+	if (!doc)
+		return VPASS_ERR_ARG;
+	if (key) {
+		if (!(EVP_PKEY_is_a(key, "EC") || EVP_PKEY_is_a(key, "DH") || EVP_PKEY_is_a(key, "DHX")) ||
+		    EVP_PKEY_up_ref(key) != 1)
+			return VPASS_ERR_ARG;
+	}
+	EVP_PKEY_free(doc->ca_key);
+	doc->ca_key = key;
+	return VPASS_OK;
+}
+
 bool vpass_doc_file(const vpass_doc *doc, uint16_t fid, const uint8_t **ret_data, size_t *ret_len)
 {
 	const vpass_file *f = doc ? vpass_doc_find(doc, fid) : NULL;
@@ -183,6 +217,10 @@ vpass_result vpass_doc_copy(const vpass_doc *doc, vpass_doc **ret)
 	memcpy(d->expiry_date, doc->expiry_date, sizeof d->expiry_date);
 	d->has_access = doc->has_access;
 	r = vpass_doc_set_aa_key(d, doc->aa_key, doc->aa_hash);
+	if (r == VPASS_OK)
+		r = vpass_doc_set_ca_key(d, doc->ca_key);
+	if (r == VPASS_OK)
+		r = vpass_doc_set_can(d, doc->can);
 	if (r != VPASS_OK) {
 		vpass_doc_free(d);
 		return r;
@@ -259,7 +297,7 @@ static vpass_result load_description(vpass_doc *d, const char *dir, char *err, s
 		set_err(err, errlen, "%s: %s", path, strerror(errno));
 		return VPASS_ERR_IO;
 	}
-	char docno[64] = "", dob[16] = "", doe[16] = "", mrz[128] = "";
+	char docno[64] = "", dob[16] = "", doe[16] = "", mrz[128] = "", can[VPASS_MAX_CAN + 1] = "";
 	char line[512];
 	unsigned lineno = 0;
 	vpass_result r = VPASS_OK;
@@ -290,6 +328,9 @@ static vpass_result load_description(vpass_doc *d, const char *dir, char *err, s
 		} else if (strcmp(key, "mrz") == 0) {
 			dest = mrz;
 			cap = sizeof mrz;
+		} else if (strcmp(key, "can") == 0) {
+			dest = can;
+			cap = sizeof can;
 		} else {
 			continue; /* other facts about the persona are not the chip's business */
 		}
@@ -326,8 +367,14 @@ static vpass_result load_description(vpass_doc *d, const char *dir, char *err, s
 		goto out_close;
 	}
 	r = vpass_doc_set_access(d, docno, dob, doe);
-	if (r != VPASS_OK)
+	if (r != VPASS_OK) {
 		set_err(err, errlen, "%s: document number or dates are not valid MRZ data", path);
+		goto out_close;
+	}
+	if (can[0] && vpass_doc_set_can(d, can) != VPASS_OK) {
+		set_err(err, errlen, "%s: can must be 1 to %d digits", path, VPASS_MAX_CAN);
+		r = VPASS_ERR_FORMAT;
+	}
 out_close:
 	fclose(f);
 	return r;
@@ -362,6 +409,29 @@ static vpass_result load_aa_key(vpass_doc *d, const char *dir, char *err, size_t
 	vpass_result r = key ? vpass_doc_set_aa_key(d, key, AA_HASH_DEFAULT) : VPASS_ERR_FORMAT;
 	if (r != VPASS_OK)
 		set_err(err, errlen, "%s: not an RSA or EC private key in PEM", path);
+	EVP_PKEY_free(key);
+	return r == VPASS_ERR_ARG ? VPASS_ERR_FORMAT : r;
+}
+
+/* DIR/ca.key, the chip authentication private key (PEM), when present. */
+static vpass_result load_ca_key(vpass_doc *d, const char *dir, char *err, size_t errlen)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/ca.key", dir);
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		if (errno == ENOENT)
+			return VPASS_OK;
+		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		return VPASS_ERR_IO;
+	}
+	ERR_set_mark();
+	EVP_PKEY *key = PEM_read_PrivateKey(f, NULL, no_password, NULL);
+	ERR_pop_to_mark();
+	fclose(f);
+	vpass_result r = key ? vpass_doc_set_ca_key(d, key) : VPASS_ERR_FORMAT;
+	if (r != VPASS_OK)
+		set_err(err, errlen, "%s: not an EC or DH private key in PEM", path);
 	EVP_PKEY_free(key);
 	return r == VPASS_ERR_ARG ? VPASS_ERR_FORMAT : r;
 }
@@ -421,6 +491,8 @@ vpass_result vpass_doc_load(const char *dir, vpass_doc **ret, char *err, size_t 
 		}
 	}
 	r = load_aa_key(d, dir, err, errlen);
+	if (r == VPASS_OK)
+		r = load_ca_key(d, dir, err, errlen);
 	if (r != VPASS_OK)
 		goto out_free_doc;
 	*ret = d;

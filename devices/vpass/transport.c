@@ -1,7 +1,8 @@
 /*
  * vpass transport — a pp_transport driver whose reader holds a virtual
  * passport in the same process, so the reading stack can be unit-tested
- * without pcscd. Removal and extended-length support follow the card.
+ * without pcscd. Removal, extended-length support and lost answers
+ * (PP_ERR_TIMEOUT, the card staying in the field) follow the card.
  */
 #include <stdlib.h>
 
@@ -44,6 +45,8 @@ static pp_err vt_transmit(void *priv, const uint8_t *cmd, size_t len, uint8_t *r
 		return PP_OK;
 	case VPASS_REMOVED:
 		return PP_ERR_REMOVED;
+	case VPASS_TIMEOUT:
+		return PP_ERR_TIMEOUT; /* the card is still there; its answer never came */
 	case VPASS_ERR_ARG:
 	case VPASS_ERR_BUFFER:
 		return PP_ERR_ARG;

@@ -25,6 +25,8 @@ struct vpass_doc {
 	bool has_access;
 	EVP_PKEY *aa_key;       /* active authentication private key, or NULL */
 	aa_hash aa_hash;
+	char can[VPASS_MAX_CAN + 1]; /* card access number for PACE; "" when none */
+	EVP_PKEY *ca_key;       /* chip authentication private key (EC or DH), or NULL */
 };
 
 /* Short EF identifier of an LDS file id, 0 if fid is not one we know. */

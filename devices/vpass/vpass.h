@@ -30,14 +30,59 @@
  *     no AA key in the document                                    6D00
  *     without a BAC session                                        6982
  *     P1 P2 not 00 00                                              6A86
- *     challenge not 8 bytes, no Le, or a signature longer than
- *     Le or than the SM response can carry                         6700
+ *     challenge not 8 bytes, no Le, or a signature longer than Le  6700
+ *   GET CHALLENGE, EXTERNAL AUTHENTICATE on a PACE-only chip
+ *     (refuse_bac)                                                 that status
+ *   EF.CardAccess by a selection variant the chip does not know
+ *     (card_access_select): SELECT by file id with P1 other than
+ *     00 or from the application, SELECT without Le, READ BINARY
+ *     by SFI 1C or odd INS by file id, per the option              6A82
+ *   a response longer than 256 bytes to a short command: the first
+ *     256 bytes and 61XX (XX: bytes left, 00 for 256 or more);
+ *     GET RESPONSE (00 C0 00 00 Le, in the clear even during a
+ *     session) gives the next Le bytes, the last piece with the
+ *     real status; another command drops what is left              61XX
+ *   GET RESPONSE with nothing left to give                          6985
+ *   READ BINARY (B0 or B1) whose Le exceeds timeout_above: carried out
+ *     (the SM counter advances as for an answer) and the answer lost:
+ *     vpass_card_process returns VPASS_TIMEOUT                      none
+ *   PACE (devices/vpass/eac_card.h; GM and CAM, not IM), in the clear
+ *     on the MF level: MSE:Set AT 00 22 C1 A4 {80 OID, 83 01|02,
+ *     84 parameter id}, then GENERAL AUTHENTICATE x4 (CLA 10 for the
+ *     first three, 00 for the last); the session (AES or 3DES, SSC 0)
+ *     starts after the last answer
+ *     MSE:Set AT with the application selected, or under SM        6985
+ *     protocol / parameter id not in EF.CardAccess, IM, password
+ *     reference other than 01 (MRZ) / 02 (CAN), no CAN, CAM
+ *     without a chip authentication key                            6A88
+ *     a GA step without chaining where the protocol goes on, or
+ *     with chaining on the last step (the run is abandoned)        6883
+ *     a GA with no run in progress                                 6985
+ *     malformed dynamic authentication data (run abandoned)        6A80
+ *     the terminal's token does not verify (wrong MRZ or CAN)      6300
+ *     command chaining (CLA 10) on any INS other than 86           6884
+ *     SELECT of the application abandons a PACE run (BAC may follow)
+ *   Chip authentication with the key DG14 lists (vpass_doc_set_ca_key),
+ *     under SM: 3DES by MSE:Set KAT 00 22 41 A6 {91 key, 84 key id};
+ *     AES by MSE:Set AT 00 22 41 A4 {80 OID, 84 key id} + GENERAL
+ *     AUTHENTICATE 7C{80 key} -> 7C{81 nonce, 82 token}; the answer
+ *     comes under the old session, the new one (SSC 0) follows it
+ *     without SM                                                   6982
+ *     no DG14 / key, key id or OID not DG14's                      6A88
+ *     unusable public key                                          6A80
+ *     ca_wrong_key: CA and PACE-CAM use a fresh key of the same
+ *     curve, so the terminal's checks fail
  * Every status sent in the clear while a session is open ends the session
  * (the terminal sees a response without DO'8E); redo BAC after it. Errors
  * of the command itself (6B00, 6A82, 6F00, ...) come under SM and keep it.
- * Under SM a short response carries at most 231 plain bytes and an
- * extended one 65511: Le 00 / 0000 gets what fits, a larger explicit Le
- * is 6700.
+ * Under SM a short READ BINARY answer carries at most 231 plain bytes (223
+ * under AES) and an extended one 65511 (65503 under AES): Le 00 / 0000 gets what fits, a larger explicit Le
+ * is 6700. Other answers (a 256-byte RSA signature) are not cut to fit: to
+ * a short command they come in 61XX pieces.
+ *
+ * With link.enabled every exchange takes the time the radio-link model
+ * gives it (devices/vpass/link.h): vpass_card_process returns no sooner,
+ * and vpass_stats counts that time and the bytes on the air.
  */
 #pragma once
 
@@ -60,6 +105,8 @@ typedef enum vpass_result {
 	VPASS_ERR_IO,         /* a document file could not be read */
 	VPASS_ERR_FORMAT,     /* document.txt or a file name is malformed */
 	VPASS_ERR_NO_ACCESS,  /* the document has no (valid) BAC data */
+	VPASS_TIMEOUT,        /* the command was processed but its answer was
+	                       * lost (timeout_above): the reader times out */
 } vpass_result;
 
 const char *vpass_strerror(vpass_result r);
@@ -102,6 +149,15 @@ void vpass_doc_free(vpass_doc *doc);
 vpass_result vpass_doc_set_aa_key(vpass_doc *doc, EVP_PKEY *key, aa_hash hash);
 /* The active authentication key (owned by the document), NULL when none. */
 EVP_PKEY *vpass_doc_aa_key(const vpass_doc *doc);
+/* PACE with the card access number: 1 to VPASS_MAX_CAN digits (ICAO uses
+ * 6); NULL or "" removes it. vpass_doc_load takes can= from document.txt. */
+#define VPASS_MAX_CAN 16
+vpass_result vpass_doc_set_can(vpass_doc *doc, const char *can);
+/* Give the chip a chip authentication private key (EC or DH; the document
+ * takes its own reference), used by chip authentication and PACE-CAM.
+ * NULL removes it. vpass_doc_load takes DIR/ca.key (PEM) when present.
+ * DG14 is not touched: add it (docgen_dg14_encode) with vpass_doc_add_file. */
+vpass_result vpass_doc_set_ca_key(vpass_doc *doc, EVP_PKEY *key);
 
 /* A file's bytes (owned by the document); false when it has no such file. */
 bool vpass_doc_file(const vpass_doc *doc, uint16_t fid, const uint8_t **ret_data, size_t *ret_len);
@@ -151,6 +207,9 @@ typedef struct vpass_stats {
 	unsigned long bac_failed;
 	unsigned long sm_errors;      /* commands refused with 6987 / 6988 */
 	unsigned long aa_signatures;  /* INTERNAL AUTHENTICATE answered with a signature */
+	unsigned long lost_answers;   /* commands processed whose answer was lost */
+	double link_seconds;          /* modelled link time of every exchange (link.enabled) */
+	unsigned long long link_bytes; /* bytes on the air, ISO 14443-4 framing included */
 } vpass_stats;
 
 typedef struct vpass_card vpass_card;
@@ -167,7 +226,8 @@ size_t vpass_card_atr(const vpass_card *card, uint8_t out[33]);
 void vpass_card_reset(vpass_card *card);
 
 /* One command APDU in, one response APDU (data + SW1 SW2) out.
- * VPASS_REMOVED: the card has left the field and gives no answer. */
+ * VPASS_REMOVED: the card has left the field and gives no answer.
+ * VPASS_TIMEOUT: the command was carried out but no answer comes. */
 vpass_result vpass_card_process(vpass_card *card, const uint8_t *cmd, size_t len, uint8_t *resp, size_t cap,
                                 size_t *ret_len);
 

@@ -11,13 +11,28 @@
  *   place [DIR]          put the document (or the one in DIR) on the reader
  *   remove               take it away
  *   set OPTION VALUE     short-only on|off, max-response N, remove-after N,
- *                        fail-reads N, corrupt-mac on|off
+ *                        fail-reads N, corrupt-mac on|off, aa-wrong-key and
+ *                        ca-wrong-key on|off, refuse-bac SW|off,
+ *                        card-access any|mf|le|sfi, timeout-above N|off,
+ *                        link-model on|off, link-rate, link-frame,
+ *                        link-frame-overhead, chip-latency (devices/vctl)
  *   status               present, connected, APDU count
  *   quit
  * `appm-vpass ctl SOCKET COMMAND...` sends one command and prints the answer.
  * The options, the document held, the control socket and that client are
  * shared with appm-pn532 (devices/vctl); the commands and the vpcd link are
  * this program's own.
+ *
+ * A lost answer (timeout-above) is a limitation of vpcd: its protocol has
+ * no way to say "the card did not answer" and keep the card. A PC/SC
+ * reader with a mute card reports an error to pcscd, which SCardTransmit
+ * turns into SCARD_E_NOT_TRANSACTED with the card still present; vpcd
+ * instead takes an empty answer (the only "no answer" it can be sent) as
+ * the card gone: it closes the connection (vicc_transmit -> vicc_eject).
+ * So through vpcd a lost answer looks like the card leaving the field and
+ * coming back at once (this program reconnects, the chip powered up
+ * afresh): the terminal sees a removal, not a time-out. The in-process
+ * transport and appm-pn532 report a real time-out.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -179,10 +194,24 @@ static bool serve_vpcd(daemon_state *d)
 	}
 	size_t n = 0;
 	d->apdus++;
-	if (vpass_card_process(d->card, cmd, len, resp, sizeof(resp), &n) == VPASS_REMOVED) {
+	switch (vpass_card_process(d->card, cmd, len, resp, sizeof(resp), &n)) {
+	case VPASS_REMOVED:
 		log_line(d, "the document leaves the field");
 		d->present = false;
 		return false;
+	case VPASS_TIMEOUT:
+		/* vpcd ejects the card on an empty answer; we reconnect. */
+		log_line(d, "answer lost (timeout-above): vpcd sees the card leave and return");
+		send_frame(d->vpcd, resp, 0);
+		return false;
+	case VPASS_OK:
+	case VPASS_ERR_ARG:
+	case VPASS_ERR_NOMEM:
+	case VPASS_ERR_BUFFER:
+	case VPASS_ERR_IO:
+	case VPASS_ERR_FORMAT:
+	case VPASS_ERR_NO_ACCESS:
+		break;
 	}
 	return send_frame(d->vpcd, resp, n);
 }
@@ -294,14 +323,14 @@ static void usage(FILE *f)
 	        "  --port N            vpcd port (default $APPM_VPCD_PORT or 35963)\n"
 	        "  --control PATH      control socket (default: none)\n"
 	        "  --absent            start with the document off the reader\n"
-	        "  --short-only        refuse extended-length APDUs\n"
-	        "  --max-response N    largest READ BINARY answer the chip gives\n"
-	        "  --remove-after N    leave the field after N APDUs\n"
-	        "  --fail-reads N      answer the next N reads with 6F00\n"
-	        "  --corrupt-mac       answer with a wrong MAC\n"
 	        "  --verbose           log to standard error\n"
+	        "The chip's behaviour (also \"set OPTION VALUE\" on the control socket):\n");
+	vctl_options_usage(f);
+	fprintf(f,
 	        "\n"
 	        "Control commands: place [DIR], remove, set OPTION VALUE, status, quit.\n"
+	        "A lost answer (--timeout-above) reaches pcscd as the card leaving and\n"
+	        "returning: vpcd has no way to report a time-out.\n"
 	        "Exit status: 0 after quit, 1 on a runtime failure, 2 on bad usage.\n");
 }
 
@@ -317,32 +346,26 @@ int main(int argc, char **argv)
 		d.port = atoi(env_port);
 	const char *doc_dir = NULL, *control = NULL;
 	static const struct option longopts[] = {
-		{ "doc", required_argument, NULL, 'd' },       { "port", required_argument, NULL, 'p' },
-		{ "control", required_argument, NULL, 'c' },   { "absent", no_argument, NULL, 'a' },
-		{ "short-only", no_argument, NULL, 's' },      { "max-response", required_argument, NULL, 'm' },
-		{ "remove-after", required_argument, NULL, 'r' }, { "fail-reads", required_argument, NULL, 'f' },
-		{ "corrupt-mac", no_argument, NULL, 'x' },     { "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },            { 0 },
+		{ "doc", required_argument, NULL, 'd' },     { "port", required_argument, NULL, 'p' },
+		{ "control", required_argument, NULL, 'c' }, { "absent", no_argument, NULL, 'a' },
+		{ "verbose", no_argument, NULL, 'v' },       { "help", no_argument, NULL, 'h' },
+		VCTL_LONGOPTS,                               { 0 },
 	};
-	int c;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	int c, index = 0;
+	while ((c = getopt_long(argc, argv, "h", longopts, &index)) != -1) {
 		vctl_error e = VCTL_OK;
 		switch (c) {
 		case 'd': doc_dir = optarg; break;
 		case 'p': d.port = atoi(optarg); break;
 		case 'c': control = optarg; break;
 		case 'a': d.present = false; break;
-		case 's': e = vctl_set_option(&vpass_program, &d.opts, "short-only", "on"); break;
-		case 'm': e = vctl_set_option(&vpass_program, &d.opts, "max-response", optarg); break;
-		case 'r': e = vctl_set_option(&vpass_program, &d.opts, "remove-after", optarg); break;
-		case 'f': e = vctl_set_option(&vpass_program, &d.opts, "fail-reads", optarg); break;
-		case 'x': e = vctl_set_option(&vpass_program, &d.opts, "corrupt-mac", "on"); break;
 		case 'v': d.verbose = true; break;
+		case VCTL_GETOPT: e = vctl_set_cmdline_option(&vpass_program, &d.opts, &longopts[index], optarg); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 		if (e != VCTL_OK) {
-			fprintf(stderr, "appm-vpass: %s\n", vctl_strerror(e));
+			fprintf(stderr, "appm-vpass: --%s: %s\n", longopts[index].name, vctl_strerror(e));
 			return 2;
 		}
 	}

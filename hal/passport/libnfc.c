@@ -51,6 +51,14 @@ static pp_err map_nfc(int res)
 		return PP_ERR_REMOVED;
 	case NFC_ETIMEOUT:
 		return PP_ERR_TIMEOUT;
+	/* The PN53x's own status for a card that did not answer in its frame
+	 * waiting time (status 01) reaches us as an RF transmission error,
+	 * which also covers CRC, parity and framing errors: every one an
+	 * answer that did not arrive whole, worth retrying smaller. A card
+	 * that left is told apart afterwards (the transport core asks whether
+	 * it is still present and reports a removal if not). */
+	case NFC_ERFTRANS:
+		return PP_ERR_TIMEOUT;
 	case NFC_EOPABORTED:
 		return PP_ERR_CANCELLED;
 	case NFC_ENOTSUCHDEV:
@@ -62,7 +70,7 @@ static pp_err map_nfc(int res)
 		return PP_ERR_NOT_SUPPORTED;
 	case NFC_ESOFT:
 		return PP_ERR_NOMEM;
-	default: /* NFC_EIO, NFC_ERFTRANS, NFC_EOVFLOW, NFC_ECHIP, ... */
+	default: /* NFC_EIO, NFC_EOVFLOW, NFC_ECHIP, ... */
 		return PP_ERR_COMM;
 	}
 }

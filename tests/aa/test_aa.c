@@ -831,13 +831,11 @@ static void test_chip_status_words(void **state)
 	assert_false(vpass_card_sm_active(card));
 	vpass_card_free(card);
 
-	/* RSA-2048 asked for with a short Le: 256 bytes do not fit a short
-	 * protected response; the extended Le aa_command picks does. */
+	/* RSA-2048: the extended Le aa_command picks gets the signature whole.
+	 * (With a short Le the protected answer, longer than 256 bytes, comes
+	 * in 61XX pieces for GET RESPONSE: tests/vpass/test_behaviours.c.) */
 	card = make_card(K_RSA2048, true, AA_HASH_DEFAULT, NULL);
 	t = open_session(card, DOCNO, DOB, DOE);
-	bad = ia;
-	bad.le = APDU_MAX_SHORT_LE;
-	assert_int_equal(xfer(&t, &bad, NULL), SW_WRONG_LENGTH);
 	aa_command(ch, 256, &bad);
 	sig = BUF_INIT;
 	assert_int_equal(xfer(&t, &bad, &sig), SW_OK);

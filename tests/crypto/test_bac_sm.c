@@ -456,21 +456,6 @@ static void test_card_rejects_unprotected(void **state)
 	buf_free(&storage);
 }
 
-static void test_aes_not_yet(void **state)
-{
-	(void)state;
-	sm_ctx s = d_session();
-	s.cipher = SM_CIPHER_AES;
-	s.key_len = 16;
-	s.block_len = 16;
-	buf out = BUF_INIT;
-	uint8_t mac[8];
-	assert_int_equal(sm_wrap_command(&s, &d_read4.plain, &out), CRYPTO_ERR_UNSUPPORTED);
-	assert_int_equal(sm_unwrap_response(&s, (const uint8_t *)"\x90\x00", 2, &out), CRYPTO_ERR_UNSUPPORTED);
-	assert_int_equal(sm_mac(&s, mac, 0, mac), CRYPTO_ERR_UNSUPPORTED);
-	assert_int_equal(out.len, 0);
-}
-
 /* Extended Le encodings in DO'97 and the protected APDU's own form. */
 static void test_extended_encodings(void **state)
 {
@@ -613,7 +598,6 @@ int main(void)
 		cmocka_unit_test(test_response_in_clear),
 		cmocka_unit_test(test_wrong_session_keys),
 		cmocka_unit_test(test_card_rejects_unprotected),
-		cmocka_unit_test(test_aes_not_yet),
 		cmocka_unit_test(test_extended_encodings),
 		cmocka_unit_test(test_round_trips),
 	};
