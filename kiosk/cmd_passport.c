@@ -1,7 +1,8 @@
 /*
- * cmd_passport — `appm passport ...`: read an e-passport on a reader, parse
- * what the chip holds and verify it (passive authentication), then print a
- * JSON report or a short summary. Also lists readers.
+ * cmd_passport — `appm passport ...`: read an e-passport on a reader (PACE
+ * or BAC, chip or active authentication), parse what the chip holds and
+ * verify it (passive authentication), then print a JSON report or a short
+ * summary. Also lists readers.
  *
  * Every failure the applicant or engineer can meet ends with its own
  * message and exit code (kiosk/appm.h), never a crash or a silent pass.
@@ -29,6 +30,7 @@ typedef struct read_args {
 	const char *document_number;
 	const char *birth_date;
 	const char *expiry_date;
+	const char *can;
 	const char *trust[MAX_TRUST];
 	size_t n_trust;
 	const char *crl;
@@ -42,13 +44,17 @@ typedef struct read_args {
 static void usage_read(FILE *f)
 {
 	fprintf(f,
-	        "usage: appm passport read [OPTIONS] --mrz 'LINE1LINE2'\n"
+	        "usage: appm passport read [OPTIONS] --mrz 'LINE1LINE2' [--can NNNNNN]\n"
 	        "       appm passport read [OPTIONS] --document-number N --birth-date YYMMDD --expiry-date YYMMDD\n"
+	        "       appm passport read [OPTIONS] --can NNNNNN\n"
 	        "\n"
-	        "Reads the e-passport on the reader (select, BAC, secure messaging), parses\n"
-	        "EF.COM, EF.SOD and the data groups it lists, and runs passive\n"
-	        "authentication: SOD signature, DS -> CSCA chain, validity dates, CRL, and\n"
-	        "the hash of every data group read.\n"
+	        "Reads the e-passport on the reader: EF.CardAccess, then PACE when the chip\n"
+	        "offers it (with the CAN if given, else the MRZ) or BAC (also after a failed\n"
+	        "PACE), secure messaging, EF.COM, EF.SOD and every data group EF.COM lists\n"
+	        "or the SOD covers; chip authentication with DG14 (PACE-CAM or CA), else\n"
+	        "active authentication with DG15; then passive authentication: SOD\n"
+	        "signature, DS -> CSCA chain, validity dates, CRL, and the hash of every\n"
+	        "data group read.\n"
 	        "\n"
 	        "  --reader CONN          reader connection string (default: pcsc = first PC/SC reader;\n"
 	        "                         pcsc:NAME = the first whose name contains NAME)\n"
@@ -56,6 +62,9 @@ static void usage_read(FILE *f)
 	        "                         without the line break\n"
 	        "  --document-number N, --birth-date YYMMDD, --expiry-date YYMMDD\n"
 	        "                         the access key instead of the whole MRZ\n"
+	        "  --can NNNNNN           the 6-digit card access number printed on the data\n"
+	        "                         page: PACE with it; with the MRZ as well, BAC with\n"
+	        "                         the MRZ if PACE fails\n"
 	        "  --trust DIR|MASTERLIST CSCA certificates: a directory, or an ICAO master list\n"
 	        "                         (repeatable)\n"
 	        "  --crl FILE             a CRL to check the document signer against\n"
@@ -173,6 +182,7 @@ static int parse_read_args(int argc, char **argv, read_args *a)
 		{ "document-number", required_argument, NULL, 'n' },
 		{ "birth-date", required_argument, NULL, 'b' },
 		{ "expiry-date", required_argument, NULL, 'e' },
+		{ "can", required_argument, NULL, 'C' },
 		{ "trust", required_argument, NULL, 't' },
 		{ "crl", required_argument, NULL, 'c' },
 		{ "face-out", required_argument, NULL, 'f' },
@@ -194,6 +204,7 @@ static int parse_read_args(int argc, char **argv, read_args *a)
 		case 'n': a->document_number = optarg; break;
 		case 'b': a->birth_date = optarg; break;
 		case 'e': a->expiry_date = optarg; break;
+		case 'C': a->can = optarg; break;
 		case 't':
 			if (a->n_trust == MAX_TRUST) {
 				fprintf(stderr, "appm: at most %d --trust options\n", MAX_TRUST);
@@ -232,9 +243,13 @@ static int parse_read_args(int argc, char **argv, read_args *a)
 		fprintf(stderr, "appm: give either --mrz or --document-number/--birth-date/--expiry-date, not both\n");
 		return APPM_EXIT_USAGE;
 	}
-	if (!a->mrz && !(a->document_number && a->birth_date && a->expiry_date)) {
+	if (parts && !(a->document_number && a->birth_date && a->expiry_date)) {
+		fprintf(stderr, "appm: give all of --document-number, --birth-date and --expiry-date\n");
+		return APPM_EXIT_USAGE;
+	}
+	if (!a->mrz && !parts && !a->can) {
 		fprintf(stderr, "appm: the access key is missing: give --mrz, or all of --document-number, "
-		                "--birth-date and --expiry-date\n");
+		                "--birth-date and --expiry-date, or --can\n");
 		return APPM_EXIT_USAGE;
 	}
 	return APPM_EXIT_OK;
@@ -251,10 +266,30 @@ static bool is_yymmdd(const char *s)
 	return mm >= 1 && mm <= 12 && dd >= 1 && dd <= 31;
 }
 
-/* The BAC key from --mrz or the three parts; prints the problem. */
+static bool is_can(const char *s)
+{
+	if (strlen(s) != 6)
+		return false;
+	for (int i = 0; i < 6; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+/* The access key from --mrz or the three parts, and --can; prints the
+ * problem. */
 static int access_key(const read_args *a, pp_access_key *key)
 {
 	memset(key, 0, sizeof(*key));
+	if (a->can) {
+		if (!is_can(a->can)) {
+			fprintf(stderr, "appm: --can takes the 6 digits of the card access number, e.g. 123456\n");
+			return APPM_EXIT_USAGE;
+		}
+		memcpy(key->can, a->can, 7);
+	}
+	if (!a->mrz && !a->document_number)
+		return APPM_EXIT_OK;
 	if (a->mrz) {
 		lds_mrz mrz;
 		lds_err e = lds_mrz_parse_text(a->mrz, &mrz);
@@ -372,7 +407,20 @@ static int cmd_read(int argc, char **argv)
 	if (e != PP_OK) {
 		/* The removal and MRZ messages are the applicant's words; the
 		 * detail is for the engineer. */
-		rc = fail(&a, exit_for(e), "read", pp_strerror(e), e == PP_ERR_NO_CARD ? NULL : err, advice_for(e));
+		const char *message = pp_strerror(e);
+		const char *advice = advice_for(e);
+		const char *kind = e == PP_ERR_CHIP_AUTH ? "cloned_chip" : "read";
+		const char *detail = e == PP_ERR_NO_CARD ? NULL : err;
+		if (e == PP_ERR_ACCESS_DENIED && !key.document_number[0]) {
+			message = "access control failed: the CAN does not open this document";
+			advice = "check the 6-digit CAN on the photo page, or give the MRZ";
+		}
+		if (e == PP_ERR_CHIP_AUTH && err[0]) {
+			/* The reader's sentence names the failing step. */
+			message = err;
+			detail = NULL;
+		}
+		rc = fail(&a, exit_for(e), kind, message, detail, advice);
 		goto out;
 	}
 	char file[32];

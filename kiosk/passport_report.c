@@ -1,6 +1,8 @@
 /*
  * passport_report — parsing the files of a read passport and printing the
- * report of `appm passport read` (JSON with jansson, or a summary).
+ * report of `appm passport read` (JSON with jansson, or a summary): the
+ * holder, the files, which protocols ran with which parameters and what
+ * each found, passive authentication, and the reading's figures.
  */
 #include "kiosk/passport_report.h"
 
@@ -156,6 +158,18 @@ static json_t *file_json(const char *name, const pp_file *f)
 	return o;
 }
 
+/* EF.COM lists it, the chip has no such file. */
+static bool listed_absent_dg(const pp_document *doc, int dg)
+{
+	return doc->listed[dg] && !doc->dg[dg].present && doc->dg[dg].err == PP_ERR_FILE_NOT_FOUND;
+}
+
+/* On the chip (read), not in EF.COM's list. */
+static bool unlisted_present_dg(const pp_document *doc, int dg)
+{
+	return doc->dg[dg].present && !doc->listed[dg];
+}
+
 static json_t *data_groups_json(const pp_document *doc, const pa_report *pa)
 {
 	json_t *listed = json_array(), *covered = json_array(), *files = json_array();
@@ -175,11 +189,91 @@ static json_t *data_groups_json(const pp_document *doc, const pa_report *pa)
 			json_array_append_new(not_listed, json_integer(dg));
 		if (in_sod[dg] && !doc->dg[dg].present)
 			json_array_append_new(not_read, json_integer(dg));
-		if (doc->listed[dg] && pp_dg_readable(dg))
+		if ((doc->listed[dg] || doc->in_sod[dg] || doc->dg[dg].present) && pp_dg_readable(dg))
 			json_array_append_new(files, file_json(file_name_of(dg), &doc->dg[dg]));
 	}
-	return json_pack("{s:o, s:o, s:o, s:o, s:o}", "listed_in_com", listed, "covered_by_sod", covered,
-	                 "in_sod_not_listed", not_listed, "in_sod_not_read", not_read, "files", files);
+	json_t *listed_absent = json_array(), *unlisted_present = json_array();
+	for (int dg = 1; dg <= PP_MAX_DG; dg++) {
+		if (listed_absent_dg(doc, dg))
+			json_array_append_new(listed_absent, json_integer(dg));
+		if (unlisted_present_dg(doc, dg))
+			json_array_append_new(unlisted_present, json_integer(dg));
+	}
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "listed_in_com", listed, "covered_by_sod", covered,
+	                 "in_sod_not_listed", not_listed, "in_sod_not_read", not_read, "listed_absent",
+	                 listed_absent, "unlisted_present", unlisted_present, "files", files);
+}
+
+/* ---- protocols ---- */
+
+static json_t *str_or_null(const char *s)
+{
+	return s && s[0] ? json_string(s) : json_null();
+}
+
+static const char *secret_name(pp_pace_secret secret)
+{
+	switch (secret) {
+	case PP_PACE_MRZ: return "MRZ";
+	case PP_PACE_CAN: return "CAN";
+	}
+	return "";
+}
+
+static json_t *access_control_json(const pp_document *doc)
+{
+	bool pace = strcmp(doc->access_control, "PACE") == 0;
+	const pp_protocol_info *i = &doc->pace.info;
+	json_t *o = json_object();
+	json_object_set_new(o, "protocol", json_string(doc->access_control));
+	json_object_set_new(o, "oid", str_or_null(pace ? i->oid : NULL));
+	json_object_set_new(o, "name", str_or_null(pace ? i->name : NULL));
+	json_object_set_new(o, "mapping", str_or_null(pace ? i->mapping : NULL));
+	json_object_set_new(o, "agreement", str_or_null(pace ? i->agreement : NULL));
+	json_object_set_new(o, "domain", str_or_null(pace ? i->domain : NULL));
+	json_object_set_new(o, "parameter_id",
+	                    pace && i->parameter_id >= 0 ? json_integer(i->parameter_id) : json_null());
+	json_object_set_new(o, "cipher", str_or_null(pace ? i->cipher : "3DES"));
+	json_object_set_new(o, "secret", json_string(pace ? secret_name(doc->pace.secret) : "MRZ"));
+	json_object_set_new(o, "fallback_reason", str_or_null(doc->bac_fallback ? doc->pace.error : NULL));
+	return o;
+}
+
+static json_t *chip_auth_json(const pp_document *doc)
+{
+	const pp_chip_auth_report *c = &doc->chip_auth;
+	bool ran = c->method[0] != '\0';
+	json_t *o = json_object();
+	json_object_set_new(o, "method", str_or_null(c->method));
+	json_object_set_new(o, "oid", str_or_null(ran ? c->info.oid : NULL));
+	json_object_set_new(o, "name", str_or_null(ran ? c->info.name : NULL));
+	json_object_set_new(o, "cipher", str_or_null(ran ? c->info.cipher : NULL));
+	json_object_set_new(o, "domain", str_or_null(ran ? c->info.domain : NULL));
+	json_object_set_new(o, "key_id", ran && c->info.key_id >= 0 ? json_integer(c->info.key_id) : json_null());
+	json_object_set_new(o, "result", json_string(pp_auth_result_name(c->result)));
+	set_str(o, "detail", c->detail);
+	return o;
+}
+
+static json_t *active_auth_json(const pp_document *doc)
+{
+	const pp_active_auth_report *a = &doc->active_auth;
+	bool ran = a->result == PP_AUTH_PASSED || a->result == PP_AUTH_FAILED;
+	json_t *o = json_object();
+	json_object_set_new(o, "algorithm", str_or_null(a->algorithm));
+	json_object_set_new(o, "hash", str_or_null(a->hash));
+	json_object_set_new(o, "result", json_string(pp_auth_result_name(a->result)));
+	set_str(o, ran ? "detail" : "reason", a->detail);
+	return o;
+}
+
+static json_t *protocols_json(const pp_document *doc)
+{
+	json_t *card_access = json_pack("{s:b}", "present", doc->card_access.present);
+	json_object_set_new(card_access, "selection", str_or_null(doc->card_access_selection));
+	return json_pack("{s:o, s:o, s:o, s:o}", "card_access", card_access, "access_control",
+	                 access_control_json(doc), "chip_authentication", chip_auth_json(doc),
+	                 "active_authentication", active_auth_json(doc));
 }
 
 static json_t *pa_json(const pa_report *pa, bool have_trust)
@@ -203,13 +297,19 @@ static json_t *pa_json(const pa_report *pa, bool have_trust)
 
 static json_t *reading_json(const pp_document *doc)
 {
-	return json_pack("{s:s, s:s, s:f, s:f, s:f, s:f, s:I, s:I, s:I, s:b, s:I, s:I, s:I}", "reader", doc->reader,
-	                 "access_control", doc->access_control, "seconds", doc->total_seconds, "connect_seconds",
-	                 doc->connect_seconds, "access_control_seconds", doc->access_seconds, "read_seconds",
-	                 doc->read_seconds, "apdus", (json_int_t)doc->apdus, "bytes_sent", (json_int_t)doc->bytes_sent,
-	                 "bytes_received", (json_int_t)doc->bytes_received, "extended_length", doc->extended_length,
-	                 "read_size", (json_int_t)doc->read_size, "retried_reads", (json_int_t)doc->retried_reads,
-	                 "short_read_fallbacks", (json_int_t)doc->short_fallbacks);
+	json_t *o = json_pack("{s:s, s:s, s:f, s:f, s:f, s:f, s:I, s:I, s:I, s:b, s:I, s:I, s:I}", "reader",
+	                      doc->reader, "access_control", doc->access_control, "seconds", doc->total_seconds,
+	                      "connect_seconds", doc->connect_seconds, "access_control_seconds", doc->access_seconds,
+	                      "read_seconds", doc->read_seconds, "apdus", (json_int_t)doc->apdus, "bytes_sent",
+	                      (json_int_t)doc->bytes_sent, "bytes_received", (json_int_t)doc->bytes_received,
+	                      "extended_length", doc->extended_length, "read_size", (json_int_t)doc->read_size,
+	                      "retried_reads", (json_int_t)doc->retried_reads, "short_read_fallbacks",
+	                      (json_int_t)doc->short_fallbacks);
+	json_object_set_new(o, "timeouts", json_integer((json_int_t)doc->timeouts));
+	json_object_set_new(o, "read_size_reductions", json_integer((json_int_t)doc->size_reductions));
+	json_object_set_new(o, "sessions_reestablished", json_integer((json_int_t)doc->reestablished));
+	json_object_set_new(o, "get_responses", json_integer((json_int_t)doc->get_responses));
+	return o;
 }
 
 void passport_report_print_json(FILE *f, const pp_document *doc, const passport_parsed *p, const pa_report *pa,
@@ -241,6 +341,7 @@ void passport_report_print_json(FILE *f, const pp_document *doc, const passport_
 		}
 		json_object_set_new(root, "security_infos", infos);
 	}
+	json_object_set_new(root, "protocols", protocols_json(doc));
 	json_object_set_new(root, "data_groups", data_groups_json(doc, pa));
 	json_object_set_new(root, "passive_authentication", pa_json(pa, have_trust));
 	json_object_set_new(root, "reading", reading_json(doc));
@@ -293,6 +394,58 @@ static void mrz_date(const char *d, char *out, size_t len)
 		snprintf(out, len, "%s", d);
 }
 
+/* "DG3, DG11" of the data groups for which `pick` holds; false if none. */
+static bool dg_list(const pp_document *doc, bool (*pick)(const pp_document *, int), char *out, size_t len)
+{
+	size_t used = 0;
+	out[0] = '\0';
+	for (int dg = 1; dg <= PP_MAX_DG; dg++) {
+		if (!pick(doc, dg))
+			continue;
+		int n = snprintf(out + used, len - used, "%sDG%d", used ? ", " : "", dg);
+		if (n < 0 || (size_t)n >= len - used)
+			break;
+		used += (size_t)n;
+	}
+	return used > 0;
+}
+
+/* One line each: EF.CardAccess, access control, chip authentication,
+ * active authentication, and EF.COM against what is on the chip. */
+static void print_protocols(FILE *f, const pp_document *doc)
+{
+	if (doc->card_access.present)
+		fprintf(f, "CardAccess  read (%s)\n", doc->card_access_selection);
+	else
+		fprintf(f, "CardAccess  absent: the chip offers no PACE\n");
+	const pp_protocol_info *i = &doc->pace.info;
+	if (strcmp(doc->access_control, "PACE") == 0)
+		fprintf(f, "Access      PACE %s (%s, %s, %s) with the %s\n", i->mapping, i->name[0] ? i->name : i->oid,
+		        i->domain, i->cipher, secret_name(doc->pace.secret));
+	else if (doc->bac_fallback)
+		fprintf(f, "Access      BAC (3DES) after PACE failed: %s\n", doc->pace.error);
+	else
+		fprintf(f, "Access      BAC (3DES)\n");
+	const pp_chip_auth_report *c = &doc->chip_auth;
+	if (c->method[0])
+		fprintf(f, "Chip auth   %s %s (%s, %s, %s)\n", c->method, pp_auth_result_name(c->result),
+		        c->info.name[0] ? c->info.name : c->info.oid, c->info.domain, c->info.cipher);
+	else
+		fprintf(f, "Chip auth   %s: %s\n", pp_auth_result_name(c->result), c->detail);
+	const pp_active_auth_report *a = &doc->active_auth;
+	if (a->result == PP_AUTH_PASSED || a->result == PP_AUTH_FAILED)
+		fprintf(f, "Active auth %s (%s%s%s)\n", pp_auth_result_name(a->result), a->algorithm,
+		        a->hash[0] ? ", " : "", a->hash);
+	else
+		fprintf(f, "Active auth %s: %s\n", pp_auth_result_name(a->result), a->detail);
+	char absent[96], unlisted[96];
+	bool any_absent = dg_list(doc, listed_absent_dg, absent, sizeof(absent));
+	bool any_unlisted = dg_list(doc, unlisted_present_dg, unlisted, sizeof(unlisted));
+	if (any_absent || any_unlisted)
+		fprintf(f, "EF.COM      listed but absent: %s; on the chip but not listed: %s\n",
+		        any_absent ? absent : "none", any_unlisted ? unlisted : "none");
+}
+
 void passport_report_print_summary(FILE *f, const pp_document *doc, const passport_parsed *p,
                                    const pa_report *pa, bool have_trust)
 {
@@ -313,6 +466,7 @@ void passport_report_print_summary(FILE *f, const pp_document *doc, const passpo
 			fprintf(f, " DG%d", dg);
 	fprintf(f, "\n            %.2f s, %lu APDUs, %llu bytes received\n", doc->total_seconds, doc->apdus,
 	        doc->bytes_received);
+	print_protocols(f, doc);
 	fprintf(f, "Passive authentication: %s\n", pa->passed ? "PASSED" : "FAILED");
 	fprintf(f, "  %-16s %-12s %s\n", "SOD signature", pa_status_name(pa->sod_signature.status),
 	        pa->sod_signature.detail);

@@ -26,6 +26,38 @@ void pp_channel_clear_sm(pp_channel *ch)
 	ch->secure = false;
 }
 
+/* The chip said 61XX: XX more bytes (00: 256 or more) wait to be fetched
+ * with GET RESPONSE. Fetch them all and append them to the data already in
+ * ch->resp, so that *len ends with the last status word: a protected answer
+ * is unwrapped only once it is whole. Readers that carry at most 256 bytes
+ * per answer (PN53x, many PC/SC readers in short mode) deliver a long
+ * answer, such as an RSA-2048 signature under secure messaging, this way. */
+static pp_err fetch_remaining(pp_channel *ch, size_t *len)
+{
+	size_t n = *len;
+	if (n < 2)
+		return PP_ERR_COMM;
+	/* 256 GET RESPONSEs of 256 bytes fill the largest answer there is. */
+	for (unsigned rounds = 0; ch->resp[n - 2] == 0x61; rounds++) {
+		if (rounds == 256 || sizeof(ch->resp) - (n - 2) < APDU_MAX_SHORT_LE + 2)
+			return PP_ERR_COMM;
+		uint8_t xx = ch->resp[n - 1];
+		uint8_t get_response[5] = { 0x00, 0xC0, 0x00, 0x00, xx };
+		size_t got = 0;
+		n -= 2; /* the 61XX goes; the next answer follows the data */
+		pp_err e = pp_transport_transmit(ch->t, get_response, sizeof(get_response), ch->resp + n,
+		                                 sizeof(ch->resp) - n, &got);
+		if (e != PP_OK)
+			return e;
+		if (got < 2)
+			return PP_ERR_COMM;
+		ch->get_responses++;
+		n += got;
+	}
+	*len = n;
+	return PP_OK;
+}
+
 pp_err pp_channel_exchange(pp_channel *ch, const apdu *cmd, buf *out, uint16_t *ret_sw)
 {
 	buf wire = BUF_INIT;
@@ -48,10 +80,10 @@ pp_err pp_channel_exchange(pp_channel *ch, const apdu *cmd, buf *out, uint16_t *
 	size_t n = 0;
 	pp_err e = pp_transport_transmit(ch->t, send, send_len, ch->resp, sizeof(ch->resp), &n);
 	buf_free(&wire);
+	if (e == PP_OK)
+		e = fetch_remaining(ch, &n);
 	if (e != PP_OK)
 		return e;
-	if (n < 2)
-		return PP_ERR_COMM;
 	uint16_t sw = apdu_sw(ch->resp, n);
 	if (!ch->secure) {
 		buf_append(out, ch->resp, n - 2);

@@ -22,6 +22,7 @@ typedef struct pp_channel {
 	sm_ctx sm;
 	bool secure;      /* commands are wrapped with `sm` */
 	bool sm_dropped;  /* the chip answered in the clear: the session is over */
+	unsigned long get_responses; /* GET RESPONSE commands sent for 61XX answers */
 	uint8_t resp[APDU_MAX_RESPONSE];
 } pp_channel;
 
@@ -33,6 +34,8 @@ void pp_channel_clear_sm(pp_channel *ch);
 
 /* Send one command, protected when a session is up. On PP_OK `out` gets
  * the plain response data appended and *ret_sw holds the status word.
+ * An answer the chip delivers in pieces (61XX) is fetched whole with GET
+ * RESPONSE (00 C0 00 00 XX, in the clear) before it is unwrapped.
  * A chip that answers an error in the clear during a session has dropped
  * it: sm_dropped is set, the channel goes back to plain, and the result is
  * PP_ERR_SM for 6987/6988 or PP_OK with that status otherwise. A response

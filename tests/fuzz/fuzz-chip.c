@@ -13,7 +13,7 @@
 #include "crypto/bac.h"
 #include "crypto/sm.h"
 
-const pp_access_key fuzz_chip_key = { "L898902C", "690806", "940623" };
+const pp_access_key fuzz_chip_key = { "L898902C", "690806", "940623", "" };
 
 static const uint8_t emrtd_aid[] = { 0xA0, 0x00, 0x00, 0x02, 0x47, 0x10, 0x01 };
 static const uint8_t rnd_icc[8] = { 0x46, 0x08, 0xF9, 0x19, 0x88, 0x70, 0x22, 0x12 };

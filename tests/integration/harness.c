@@ -7,6 +7,7 @@
 
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,4 +141,140 @@ void it_read_mrz(const char *dir, const char *doc, char *out, size_t cap)
 	memcpy(out, m, n);
 	out[n] = '\0';
 	free(s);
+}
+
+/* --- Document cases both transports run --- */
+
+const char *const it_chip_defaults[] = {
+	"remove-after 0", "fail-reads 0",     "corrupt-mac off", "short-only off", "refuse-bac 0",
+	"aa-wrong-key off", "ca-wrong-key off", "card-access any", "timeout-above off", NULL,
+};
+
+const it_case it_cases[] = {
+	{ .doc = "case-bac", .profile = "bac", .persona = "lestari", .key = IT_KEY_MRZ, .code = 0,
+	  .json = { { "protocols.access_control.protocol", "BAC" },
+	            { "protocols.access_control.cipher", "3DES" },
+	            { "protocols.chip_authentication.result", "not supported" } } },
+	{ .doc = "case-pace-only", .profile = "pace", .persona = "lestari", .chip = { "refuse-bac 6A88" },
+	  .key = IT_KEY_CAN, .code = 0,
+	  .json = { { "protocols.access_control.protocol", "PACE" },
+	            { "protocols.access_control.secret", "CAN" },
+	            { "protocols.access_control.mapping", "GM" },
+	            { "protocols.access_control.cipher", "AES-128" },
+	            { "protocols.card_access.selection", "SELECT P1 02 P2 0C" } } },
+	{ .doc = "case-pace-only", .profile = "pace", .persona = "lestari",
+	  .chip = { "refuse-bac 6982", "card-access sfi" }, .key = IT_KEY_MRZ, .code = 0,
+	  .json = { { "protocols.access_control.protocol", "PACE" },
+	            { "protocols.access_control.secret", "MRZ" },
+	            { "protocols.card_access.selection", "READ BINARY SFI 1C" } } },
+	{ .doc = "case-pace-only", .profile = "pace", .persona = "lestari", .chip = { "refuse-bac 6A88" },
+	  .key = IT_KEY_WRONG_MRZ, .code = 6, .message = "access control failed" },
+	{ .doc = "case-pace-only", .profile = "pace", .persona = "lestari", .key = IT_KEY_MRZ_WRONG_CAN,
+	  .code = 0,
+	  .json = { { "protocols.access_control.protocol", "BAC" },
+	            { "protocols.access_control.secret", "MRZ" } } },
+	{ .doc = "case-ca", .profile = "ca", .persona = "hartono", .key = IT_KEY_MRZ, .code = 0,
+	  .json = { { "protocols.access_control.protocol", "PACE" },
+	            { "protocols.chip_authentication.method", "CA" },
+	            { "protocols.chip_authentication.result", "passed" },
+	            { "protocols.active_authentication.result", "not run" } } },
+	{ .doc = "case-ca", .profile = "ca", .persona = "hartono", .chip = { "ca-wrong-key on" },
+	  .key = IT_KEY_MRZ, .code = 11, .message = "possible cloned chip: chip authentication failed" },
+	{ .doc = "case-aa", .profile = "aa-rsa", .persona = "hartono", .key = IT_KEY_MRZ, .code = 0,
+	  .json = { { "protocols.access_control.protocol", "BAC" },
+	            { "protocols.active_authentication.result", "passed" } } },
+	{ .doc = "case-aa", .profile = "aa-rsa", .persona = "hartono", .chip = { "aa-wrong-key on" },
+	  .key = IT_KEY_MRZ, .code = 11, .message = "possible cloned chip: the active authentication signature" },
+};
+const size_t it_n_cases = sizeof(it_cases) / sizeof(it_cases[0]);
+
+int it_make_case_docs(const char *docgen, const char *dir)
+{
+	int rc = 0;
+	for (size_t i = 0; i < it_n_cases; i++) {
+		bool made = false;
+		for (size_t j = 0; j < i; j++)
+			made = made || strcmp(it_cases[j].doc, it_cases[i].doc) == 0;
+		if (made)
+			continue;
+		char options[128];
+		snprintf(options, sizeof(options), "--profile %s", it_cases[i].profile);
+		rc |= it_make_doc(docgen, dir, "pki", it_cases[i].persona, options, it_cases[i].doc);
+	}
+	return rc;
+}
+
+/* key= of DIR/DOC/document.txt into out. */
+static void doc_value(const char *dir, const char *doc, const char *key, char *out, size_t cap)
+{
+	char p[300];
+	snprintf(p, sizeof(p), "%s/%s/document.txt", dir, doc);
+	char *s = it_slurp(p);
+	char pat[64];
+	snprintf(pat, sizeof(pat), "\n%s=", key);
+	size_t klen = strlen(key);
+	char *m = NULL;
+	if (strncmp(s, key, klen) == 0 && s[klen] == '=')
+		m = s + klen + 1; /* the first line */
+	else if ((m = strstr(s, pat)) != NULL)
+		m += strlen(pat);
+	if (!m)
+		fail_msg("%s/document.txt has no %s=", doc, key);
+	size_t n = strcspn(m, "\r\n");
+	assert_true(n < cap);
+	memcpy(out, m, n);
+	out[n] = '\0';
+	free(s);
+}
+
+void it_run_case(const it_appm *a, const char *dir, const it_case *c, void (*place)(const char *doc),
+                 void (*set)(const char *option), const char *trust_args)
+{
+	place(c->doc);
+	for (size_t i = 0; i < 3 && c->chip[i]; i++)
+		set(c->chip[i]);
+	char mrz[100], can[8], key[200];
+	it_read_mrz(dir, c->doc, mrz, sizeof(mrz));
+	switch (c->key) {
+	case IT_KEY_MRZ:
+		snprintf(key, sizeof(key), "--mrz '%s'", mrz);
+		break;
+	case IT_KEY_CAN:
+		doc_value(dir, c->doc, "can", can, sizeof(can));
+		snprintf(key, sizeof(key), "--can %s", can);
+		break;
+	case IT_KEY_WRONG_MRZ: {
+		/* The document's number and expiry with another birth date
+		 * (appm computes the check digits). */
+		char number[16], expiry[8], birth[8];
+		doc_value(dir, c->doc, "document_number", number, sizeof(number));
+		doc_value(dir, c->doc, "expiry_date", expiry, sizeof(expiry));
+		doc_value(dir, c->doc, "birth_date", birth, sizeof(birth));
+		snprintf(key, sizeof(key), "--document-number %s --birth-date %s --expiry-date %s", number,
+		         strcmp(birth, "010101") ? "010101" : "020202", expiry);
+		break;
+	}
+	case IT_KEY_MRZ_WRONG_CAN:
+		doc_value(dir, c->doc, "can", can, sizeof(can));
+		snprintf(key, sizeof(key), "--mrz '%s' --can %s", mrz, strcmp(can, "000000") ? "000000" : "111111");
+		break;
+	}
+	it_result r = it_appm_read(a, "--json %s %s", key, trust_args);
+	if (r.code != c->code)
+		fail_msg("%s (%s): exit code %d, expected %d; stderr: %s", c->doc, c->profile, r.code, c->code, r.err);
+	if (c->code != 0) {
+		if (!c->message || !strstr(r.err, c->message))
+			fail_msg("%s: expected \"%s\" on stderr, got: %s", c->doc, c->message ? c->message : "", r.err);
+		it_result_free(&r);
+		return;
+	}
+	json_t *j = it_parse_json(r.out);
+	assert_string_equal(it_jstr_or_empty(j, "result"), "verified");
+	for (size_t i = 0; i < IT_MAX_EXPECT && c->json[i][0]; i++) {
+		const char *got = it_jstr_or_empty(j, c->json[i][0]);
+		if (strcmp(got, c->json[i][1]) != 0)
+			fail_msg("%s: %s is \"%s\", expected \"%s\"", c->doc, c->json[i][0], got, c->json[i][1]);
+	}
+	json_decref(j);
+	it_result_free(&r);
 }

@@ -74,4 +74,50 @@ int it_make_doc(const char *docgen, const char *dir, const char *pki, const char
  * (cap bytes); fails the test when there is none or it does not fit. */
 void it_read_mrz(const char *dir, const char *doc, char *out, size_t cap);
 
+/* --- Document cases both transports run (issue 3) --- */
+
+/* One document and what `appm passport read` must make of it, the same
+ * through pcscd and through libnfc: a docgen profile, the chip's
+ * behaviour (control-socket "set" commands), the access key given, the
+ * exit code, a sentence on stderr (failures) and report values (success).
+ * A new case is one more row of it_cases (harness.c); each suite runs
+ * every row as a test of its own. */
+typedef enum it_key {
+	IT_KEY_MRZ,            /* --mrz */
+	IT_KEY_CAN,            /* --can */
+	IT_KEY_WRONG_MRZ,      /* --mrz with another birth date */
+	IT_KEY_MRZ_WRONG_CAN,  /* --mrz and a CAN that is not the document's */
+} it_key;
+
+#define IT_MAX_EXPECT 6
+
+typedef struct it_case {
+	const char *doc;       /* document directory name, made by it_make_case_docs */
+	const char *profile;   /* appm-docgen doc --profile */
+	const char *persona;
+	const char *chip[3];   /* "set" commands for the chip, e.g. "refuse-bac 6A88" */
+	it_key key;
+	int code;              /* expected exit code */
+	const char *message;   /* expected on stderr (code != 0) */
+	const char *json[IT_MAX_EXPECT][2]; /* dotted path, expected string (code 0) */
+} it_case;
+
+#define IT_MAX_CASES 32
+extern const it_case it_cases[];
+extern const size_t it_n_cases;
+
+/* Make the documents of every case with DOCGEN in DIR (PKI `pki`); 0 when
+ * all were made. */
+int it_make_case_docs(const char *docgen, const char *dir);
+
+/* The chip options a test may have changed, back to a fault-free chip:
+ * "set" commands, NULL-terminated (remove-after, fail-reads, ...). */
+extern const char *const it_chip_defaults[];
+
+/* Run one case: `place` puts DIR/doc on the reader with the default chip,
+ * `set` sends one "set" command ("refuse-bac 6A88"); then appm reads with
+ * the case's key and `trust_args`, and the result is checked. */
+void it_run_case(const it_appm *a, const char *dir, const it_case *c, void (*place)(const char *doc),
+                 void (*set)(const char *option), const char *trust_args);
+
 #endif

@@ -55,8 +55,14 @@ static void wait_reader(bool present)
 	fail_msg("the reader did not see the document %s", present ? "arrive" : "leave");
 }
 
+/* The document on the reader ("" when none, or one a test may have
+ * changed), so that a case on the same document need not wait for pcscd
+ * to see it leave and come back. */
+static char placed[64];
+
 static void take_away(void)
 {
+	placed[0] = '\0';
 	ctl_cmd("remove");
 	wait_reader(false);
 }
@@ -65,14 +71,31 @@ static void take_away(void)
 static void place(const char *doc)
 {
 	take_away();
-	ctl_cmd("set remove-after 0");
-	ctl_cmd("set fail-reads 0");
-	ctl_cmd("set corrupt-mac off");
-	ctl_cmd("set short-only off");
+	for (size_t i = 0; it_chip_defaults[i]; i++) {
+		char set[100];
+		snprintf(set, sizeof(set), "set %s", it_chip_defaults[i]);
+		ctl_cmd(set);
+	}
 	char cmd[600];
 	snprintf(cmd, sizeof(cmd), "place %s/%s", tmp, doc);
 	ctl_cmd(cmd);
 	wait_reader(true);
+}
+
+/* For the document cases: the same document again only gets its chip
+ * options back to the defaults (each read powers the chip up afresh). */
+static void place_case(const char *doc)
+{
+	if (strcmp(placed, doc) != 0) {
+		place(doc);
+		snprintf(placed, sizeof(placed), "%s", doc);
+		return;
+	}
+	for (size_t i = 0; it_chip_defaults[i]; i++) {
+		char set[100];
+		snprintf(set, sizeof(set), "set %s", it_chip_defaults[i]);
+		ctl_cmd(set);
+	}
 }
 
 static int setup(void **state)
@@ -100,7 +123,8 @@ static int setup(void **state)
 	         it_make_doc(docgen, tmp, "pki", "lestari", "--tamper 2", "tampered") |
 	         it_make_doc(docgen, tmp, "expired", "lestari", NULL, "expired-doc") |
 	         it_sh("%s masterlist --pki %s/pki --out %s/masterlist.ml >/dev/null", docgen, tmp, tmp) |
-	         it_sh("%s crl --pki %s/pki --revoke-ds --out %s/revoked.crl >/dev/null", docgen, tmp, tmp);
+	         it_sh("%s crl --pki %s/pki --revoke-ds --out %s/revoked.crl >/dev/null", docgen, tmp, tmp) |
+	         it_make_case_docs(docgen, tmp);
 	if (rc != 0)
 		return -1;
 	/* A malformed chip: DG1's MRZ element claims more bytes than DG1 has. */
@@ -344,6 +368,20 @@ static void test_no_trust_store_is_not_a_pass(void **state)
 	it_result_free(&r);
 }
 
+static void set_option(const char *option)
+{
+	char cmd[200];
+	snprintf(cmd, sizeof(cmd), "set %s", option);
+	ctl_cmd(cmd);
+}
+
+static void test_case(void **state)
+{
+	char trust[300];
+	snprintf(trust, sizeof(trust), "--trust %s/trust", tmp);
+	it_run_case(&run, tmp, *state, place_case, set_option, trust);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -363,5 +401,15 @@ int main(void)
 		cmocka_unit_test(test_wrong_mac_refused),
 		cmocka_unit_test(test_no_trust_store_is_not_a_pass),
 	};
-	return cmocka_run_group_tests_name("pcsc", tests, setup, teardown);
+	/* Then the document cases both transports run (harness.c). */
+	struct CMUnitTest all[sizeof(tests) / sizeof(tests[0]) + IT_MAX_CASES];
+	char names[IT_MAX_CASES][128];
+	size_t n = sizeof(tests) / sizeof(tests[0]);
+	memcpy(all, tests, sizeof(tests));
+	for (size_t i = 0; i < it_n_cases && i < IT_MAX_CASES; i++, n++) {
+		snprintf(names[i], sizeof(names[i]), "case %zu: %s (%s)", i + 1, it_cases[i].doc, it_cases[i].profile);
+		all[n] = (struct CMUnitTest){ .name = names[i], .test_func = test_case,
+			                      .initial_state = (void *)&it_cases[i] };
+	}
+	return _cmocka_run_group_tests("pcsc", all, n, setup, teardown);
 }

@@ -74,10 +74,11 @@ static link_stats emulator_stats(void)
 static void place(const char *doc, char type)
 {
 	ctl_cmd("remove");
-	ctl_cmd("set remove-after 0");
-	ctl_cmd("set fail-reads 0");
-	ctl_cmd("set corrupt-mac off");
-	ctl_cmd("set short-only off");
+	for (size_t i = 0; it_chip_defaults[i]; i++) {
+		char set[100];
+		snprintf(set, sizeof(set), "set %s", it_chip_defaults[i]);
+		ctl_cmd(set);
+	}
 	ctl_cmd(type == 'b' ? "set type b" : "set type a");
 	char cmd[600];
 	snprintf(cmd, sizeof(cmd), "place %s/%s", tmp, doc);
@@ -100,7 +101,8 @@ static int setup(void **state)
 	int rc = it_make_pki(docgen, tmp, "pki", NULL) |
 	         it_sh("mkdir -p %s/trust && cp %s/pki/csca.pem %s/trust/", tmp, tmp, tmp) |
 	         it_make_doc(docgen, tmp, "pki", "lestari", NULL, "good") |
-	         it_make_doc(docgen, tmp, "pki", "hartono", NULL, "other");
+	         it_make_doc(docgen, tmp, "pki", "hartono", NULL, "other") |
+	         it_make_case_docs(docgen, tmp);
 	if (rc != 0)
 		return -1;
 	it_read_mrz(tmp, "good", mrz, sizeof(mrz));
@@ -273,6 +275,26 @@ static void test_no_reader(void **state)
 	free(err);
 }
 
+/* The document cases of harness.c, through libnfc (type A). */
+static void place_a(const char *doc)
+{
+	place(doc, 'a');
+}
+
+static void set_option(const char *option)
+{
+	char cmd[200];
+	snprintf(cmd, sizeof(cmd), "set %s", option);
+	ctl_cmd(cmd);
+}
+
+static void test_case(void **state)
+{
+	char trust[300];
+	snprintf(trust, sizeof(trust), "--trust %s/trust", tmp);
+	it_run_case(&run, tmp, *state, place_a, set_option, trust);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -286,5 +308,15 @@ int main(void)
 		cmocka_unit_test(test_short_only_chip),
 		cmocka_unit_test(test_no_reader),
 	};
-	return cmocka_run_group_tests_name("nfc", tests, setup, teardown);
+	/* Then the document cases both transports run (harness.c). */
+	struct CMUnitTest all[sizeof(tests) / sizeof(tests[0]) + IT_MAX_CASES];
+	char names[IT_MAX_CASES][128];
+	size_t n = sizeof(tests) / sizeof(tests[0]);
+	memcpy(all, tests, sizeof(tests));
+	for (size_t i = 0; i < it_n_cases && i < IT_MAX_CASES; i++, n++) {
+		snprintf(names[i], sizeof(names[i]), "case %zu: %s (%s)", i + 1, it_cases[i].doc, it_cases[i].profile);
+		all[n] = (struct CMUnitTest){ .name = names[i], .test_func = test_case,
+			                      .initial_state = (void *)&it_cases[i] };
+	}
+	return _cmocka_run_group_tests("nfc", all, n, setup, teardown);
 }

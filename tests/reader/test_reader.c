@@ -7,11 +7,20 @@
  * MAC, truncated or missing files and a card that is not a passport each
  * end the way the applicant or engineer would expect.
  *
+ * Issue 3's part: EF.CardAccess reached by each selection variant a chip
+ * may insist on (and absent: BAC); PACE, and BAC after a failed PACE with a
+ * fresh SELECT in between; a PACE-only chip; chip authentication (CA,
+ * PACE-CAM) and active authentication, genuine and cloned; answers sent in
+ * 61XX pieces; reads whose answer is lost; data groups EF.COM lists that
+ * are absent, and ones on the chip it does not list. Tests that need PACE
+ * or CA from the chip skip, saying so, when this build's chip or terminal
+ * does not offer it.
+ *
  * Between the reading stack and the chip's transport sits a "spy" driver:
  * it forwards every APDU unchanged, records what the terminal sent (length
- * form, READ BINARY instruction and Le) and can pretend to be a reader that
- * passes extended APDUs the chip refuses, or a card with no eMRTD
- * application.
+ * form, READ BINARY instruction and Le, and a log of every command header)
+ * and can pretend to be a reader that passes extended APDUs the chip
+ * refuses, or a card with no eMRTD application.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -33,8 +42,20 @@
 
 /* Plain bytes of a short READ BINARY under 3DES SM, as reader.c uses. */
 #define SHORT_READ 223
+/* Commands a chip without EF.CardAccess costs: SELECT P1 02 P2 0C, P1 00
+ * P2 0C, P1 02 P2 04 with Le, READ BINARY by SFI, each answered 6A82. */
+#define CARD_ACCESS_PROBES 4
 
 /* ---- the spy transport ---------------------------------------------------- */
+
+#define SPY_LOG 8192
+
+/* One command as the spy saw it (the header is in the clear under SM). */
+typedef struct spy_cmd {
+	uint8_t cla, ins, p1, p2;
+	size_t le;             /* READ BINARY under SM: Le of DO'97 */
+	pp_err result;         /* what the chip's transport answered */
+} spy_cmd;
 
 typedef struct spy {
 	pp_transport *inner;   /* the chip's own in-process transport */
@@ -51,6 +72,8 @@ typedef struct spy {
 	unsigned long reads_b1;
 	size_t max_le_b0;      /* largest Le (DO'97) of a protected B0 */
 	size_t max_le_b1;
+	size_t n_log;          /* commands logged (at most SPY_LOG kept) */
+	spy_cmd log[SPY_LOG];
 } spy;
 
 /* Le from DO'97 of a protected command (0 when absent). */
@@ -82,6 +105,12 @@ static pp_err spy_transmit(void *priv, const uint8_t *cmd, size_t len, uint8_t *
 	spy *s = priv;
 	s->apdus++;
 	apdu a;
+	spy_cmd *entry = NULL;
+	if (s->n_log < SPY_LOG && len >= 4) {
+		entry = &s->log[s->n_log];
+		*entry = (spy_cmd){ .cla = cmd[0], .ins = cmd[1], .p1 = cmd[2], .p2 = cmd[3] };
+	}
+	s->n_log++;
 	if (apdu_decode(cmd, len, &a) == CRYPTO_OK) {
 		if (a.extended)
 			s->extended_apdus++;
@@ -103,9 +132,13 @@ static pp_err spy_transmit(void *priv, const uint8_t *cmd, size_t len, uint8_t *
 				s->reads_b0++;
 			else
 				s->reads_b1++;
+			if (entry)
+				entry->le = le;
 		}
 	}
 	pp_err e = pp_transport_transmit(s->inner, cmd, len, resp, cap, ret_len);
+	if (entry)
+		entry->result = e;
 	if (e == PP_OK && s->reader_max_response && *ret_len > s->reader_max_response)
 		return PP_ERR_COMM;
 	return e;
@@ -181,6 +214,28 @@ static void spy_clear(spy *s)
 {
 	s->apdus = s->extended_apdus = s->reads_b0 = s->reads_b1 = 0;
 	s->max_le_b0 = s->max_le_b1 = 0;
+	s->n_log = 0;
+}
+
+/* Index of the first logged command from `from` on with this CLA and INS
+ * (and P1 when p1 >= 0), or -1. */
+static long spy_find(const spy *s, size_t from, int cla, int ins, int p1)
+{
+	size_t n = s->n_log < SPY_LOG ? s->n_log : SPY_LOG;
+	for (size_t i = from; i < n; i++)
+		if ((cla < 0 || s->log[i].cla == cla) && s->log[i].ins == ins && (p1 < 0 || s->log[i].p1 == p1))
+			return (long)i;
+	return -1;
+}
+
+static unsigned long spy_count(const spy *s, int cla, int ins)
+{
+	unsigned long n = 0;
+	size_t end = s->n_log < SPY_LOG ? s->n_log : SPY_LOG;
+	for (size_t i = 0; i < end; i++)
+		if ((cla < 0 || s->log[i].cla == cla) && s->log[i].ins == ins)
+			n++;
+	return n;
 }
 
 /* ---- the generated document ------------------------------------------------ */
@@ -196,6 +251,14 @@ typedef struct gen_file {
 
 enum { F_COM, F_SOD, F_DG1, F_DG2, F_DG11, F_DG12, F_DG15, N_FILES };
 
+/* A document of one of docgen's profiles, as the chip holds it. */
+typedef struct profile_doc {
+	const char *dir;
+	vpass_doc *doc;
+	pp_access_key key;    /* the MRZ part */
+	char can[7];
+} profile_doc;
+
 typedef struct fx {
 	char *root;
 	const char *pki;
@@ -204,7 +267,38 @@ typedef struct fx {
 	pp_access_key key;
 	gen_file files[N_FILES];
 	size_t total;         /* sum of the file lengths */
+	profile_doc pace;     /* PACE ECDH-GM (BAC allowed too); EF.CardAccess */
+	profile_doc ca;       /* PACE, then chip authentication (DG14) */
+	profile_doc cam;      /* PACE-CAM */
+	profile_doc ecdsa;    /* BAC, active authentication ECDSA (hash in DG14) */
 } fx;
+
+/* Steps of the protocol a test checks: PACE's MSE:Set AT and General
+ * Authenticate, BAC's GET CHALLENGE, INTERNAL AUTHENTICATE, GET RESPONSE. */
+#define INS_MSE 0x22
+#define INS_GENERAL_AUTH 0x86
+#define INS_GET_CHALLENGE 0x84
+#define INS_SELECT 0xA4
+#define INS_INTERNAL_AUTH 0x88
+#define INS_GET_RESPONSE 0xC0
+
+static void profile_load(fx *f, profile_doc *pd, const char *profile, const char *persona)
+{
+	docgen_doc_opts o = { 0 };
+	char err[256] = "";
+	if (docgen_doc_profile(profile, &o, err, sizeof err) != DOCGEN_OK)
+		fail_msg("docgen profile %s: %s", profile, err);
+	pd->dir = fx_doc(f->root, profile, f->pki, persona, o);
+	vpass_result vr = vpass_doc_load(pd->dir, &pd->doc, err, sizeof err);
+	if (vr != VPASS_OK)
+		fail_msg("vpass_doc_load %s: %s", profile, err);
+	memset(&pd->key, 0, sizeof pd->key);
+	snprintf(pd->key.document_number, sizeof pd->key.document_number, "%s",
+	         fx_doc_value(pd->dir, "document_number"));
+	snprintf(pd->key.birth_date, sizeof pd->key.birth_date, "%s", fx_doc_value(pd->dir, "birth_date"));
+	snprintf(pd->key.expiry_date, sizeof pd->key.expiry_date, "%s", fx_doc_value(pd->dir, "expiry_date"));
+	snprintf(pd->can, sizeof pd->can, "%s", fx_doc_value(pd->dir, "can"));
+}
 
 static int setup(void **state)
 {
@@ -241,6 +335,10 @@ static int setup(void **state)
 	}
 	/* DG2 (the face) must need several short reads for the tests below. */
 	assert_true(f->files[F_DG2].len > 4 * SHORT_READ);
+	profile_load(f, &f->pace, "pace", "lestari");
+	profile_load(f, &f->ca, "ca", "hartono");
+	profile_load(f, &f->cam, "pace-cam", "lestari");
+	profile_load(f, &f->ecdsa, "aa-ecdsa", "hartono");
 	*state = f;
 	return 0;
 }
@@ -251,6 +349,10 @@ static int teardown(void **state)
 	for (int i = 0; i < N_FILES; i++)
 		free(f->files[i].data);
 	vpass_doc_free(f->doc);
+	vpass_doc_free(f->pace.doc);
+	vpass_doc_free(f->ca.doc);
+	vpass_doc_free(f->cam.doc);
+	vpass_doc_free(f->ecdsa.doc);
 	fx_rmtree(f->root);
 	free(f);
 	return 0;
@@ -301,7 +403,7 @@ typedef struct arm {
 	size_t at;
 	bool done;
 	vpass_options opts;   /* applied on top of the card's options */
-	bool fail, corrupt, short_only;
+	bool fail, corrupt, short_only, timeout;
 } arm;
 
 static void arm_progress(size_t bytes_read, size_t bytes_expected, void *user)
@@ -318,6 +420,8 @@ static void arm_progress(size_t bytes_read, size_t bytes_expected, void *user)
 		o.corrupt_mac = true;
 	if (a->short_only)
 		o.short_only = true;
+	if (a->timeout)
+		o.timeout_above = a->opts.timeout_above;
 	vpass_card_set_options(a->card, &o);
 	a->done = true;
 }
@@ -357,21 +461,37 @@ static void test_whole_read(void **state)
 	assert_int_equal(st.sm_errors, 0);
 	assert_int_equal(d->retried_reads, 0);
 	assert_int_equal(d->short_fallbacks, 0);
+	assert_int_equal(d->timeouts, 0);
+	assert_int_equal(d->reestablished, 0);
+	/* No EF.CardAccess: every selection tried, then BAC without PACE. */
+	assert_false(d->card_access.present);
+	assert_int_equal(d->card_access.err, PP_ERR_FILE_NOT_FOUND);
+	assert_string_equal(d->card_access_selection, "");
+	assert_int_equal(d->card_access.apdus, CARD_ACCESS_PROBES);
+	assert_false(d->pace.attempted);
+	assert_false(d->bac_fallback);
+	/* DG15 and no DG14: active authentication, RSA-2048, passes. */
+	assert_int_equal(d->chip_auth.result, PP_AUTH_NOT_SUPPORTED);
+	assert_string_equal(d->chip_auth.method, "");
+	assert_int_equal(d->active_auth.result, PP_AUTH_PASSED);
+	assert_non_null(strstr(d->active_auth.algorithm, "RSA-2048"));
+	assert_int_equal(st.aa_signatures, 1);
 	/* Extended length: one SELECT and one READ BINARY per file, plus
-	 * SELECT application, GET CHALLENGE, EXTERNAL AUTHENTICATE. */
-	assert_true(d->apdus <= 3 + 2 * N_FILES);
+	 * SELECT application, GET CHALLENGE, EXTERNAL AUTHENTICATE, the
+	 * EF.CardAccess probes and INTERNAL AUTHENTICATE. */
+	assert_true(d->apdus <= 3 + 2 * N_FILES + CARD_ACCESS_PROBES + 1);
 	assert_true(d->bytes_received >= f->total);
-	unsigned long per_file = 0;
+	unsigned long per_file = d->card_access.apdus;
 	for (int i = 0; i < N_FILES; i++)
 		per_file += doc_file(d, &f->files[i])->apdus;
-	assert_int_equal(per_file + 3, d->apdus);
+	assert_int_equal(per_file + 3 + 1, d->apdus);
 	assert_true(d->total_seconds >= d->read_seconds);
 	pp_document_free(d);
 
 	/* A second read on the same reader (the kiosk's next applicant) counts
 	 * afresh. */
 	assert_int_equal(read_doc(&r, &f->key, NULL, &d, err, sizeof err), PP_OK);
-	assert_true(d->apdus <= 3 + 2 * N_FILES);
+	assert_true(d->apdus <= 3 + 2 * N_FILES + CARD_ACCESS_PROBES + 1);
 	assert_all_files(f, d);
 	pp_document_free(d);
 	rig_close(&r);
@@ -642,7 +762,7 @@ static void make_dg1(uint8_t out[93])
 	memcpy(out + 5, "P<UTOERIKSSON<<ANNA<MARIA", 25);
 }
 
-static const pp_access_key icao_key = { ICAO_DOCNO, ICAO_DOB, ICAO_DOE };
+static const pp_access_key icao_key = { ICAO_DOCNO, ICAO_DOB, ICAO_DOE, "" };
 
 static vpass_doc *small_doc(const uint8_t *com, size_t com_len)
 {
@@ -1044,6 +1164,9 @@ static vpass_doc *doc_without(const vpass_doc *src, uint16_t skip)
 			continue;
 		assert_int_equal(vpass_doc_add_file(doc, fids[i], data, len), VPASS_OK);
 	}
+	/* The chip keeps its active authentication key (docgen signs RSA
+	 * with SHA-1, the default). */
+	assert_int_equal(vpass_doc_set_aa_key(doc, vpass_doc_aa_key(src), AA_HASH_DEFAULT), VPASS_OK);
 	return doc;
 }
 
@@ -1084,7 +1207,10 @@ static void test_not_emrtd(void **state)
 	assert_int_equal(read_doc(&r, &f->key, NULL, &d, err, sizeof err), PP_ERR_NOT_EMRTD);
 	assert_ptr_equal(d, &sentinel);
 	assert_non_null(strstr(err, "6A82"));
-	assert_int_equal(r.spy.apdus, 1); /* nothing after the refused SELECT */
+	/* EF.CardAccess looked for, then nothing after the refused SELECT. */
+	assert_int_equal(r.spy.apdus, CARD_ACCESS_PROBES + 1);
+	const spy_cmd *last = &r.spy.log[r.spy.n_log - 1];
+	assert_true(last->ins == INS_SELECT && last->p1 == 0x04);
 	rig_close(&r);
 }
 
@@ -1192,6 +1318,441 @@ static void test_trailing_padding(void **state)
 		fail_msg("progress ended at %zu of %zu bytes (files hold %zu)", p.last_read, p.last_expected, total);
 }
 
+/* ---- issue 3: EF.CardAccess, PACE and BAC ------------------------------------ */
+
+/* Skip the rest of a test whose chip or terminal side is not in this build
+ * yet (PACE, CA), saying which. */
+#define NEEDS(cond, what)                                                                        \
+	do {                                                                                     \
+		if (!(cond)) {                                                                   \
+			print_message("skipped: %s is not available in this build\n", what);    \
+			skip();                                                                  \
+		}                                                                                \
+	} while (0)
+
+static bool is_pace(const pp_document *d)
+{
+	return strcmp(d->access_control, "PACE") == 0;
+}
+
+/* A read that must succeed; frees nothing. */
+static pp_document *read_ok(rig *r, const pp_access_key *key, const pp_read_options *opt, const char *what)
+{
+	pp_document *d = NULL;
+	char err[256] = "";
+	pp_err e = read_doc(r, key, opt, &d, err, sizeof err);
+	if (e != PP_OK)
+		fail_msg("%s: %s (%s)", what, pp_strerror(e), err);
+	return d;
+}
+
+/* Each chip knows one way to EF.CardAccess; the reader finds it, stops
+ * there, and has the file byte for byte. */
+static void test_card_access_variants(void **state)
+{
+	fx *f = *state;
+	const uint8_t *ca_data;
+	size_t ca_len;
+	assert_true(vpass_doc_file(f->pace.doc, VPASS_FID_CARD_ACCESS, &ca_data, &ca_len));
+	static const struct {
+		vpass_card_access_select chip;
+		const char *selection;
+		unsigned long probes;   /* commands up to and including the one that worked */
+	} variants[] = {
+		{ VPASS_CA_SELECT_ANY, "SELECT P1 02 P2 0C", 1 },
+		{ VPASS_CA_SELECT_FID_MF, "SELECT P1 00 P2 0C", 2 },
+		{ VPASS_CA_SELECT_WITH_LE, "SELECT P1 02 P2 04 Le 00", 3 },
+		{ VPASS_CA_SELECT_SFI, "READ BINARY SFI 1C", 4 },
+	};
+	for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
+		rig r;
+		rig_open(&r, f->pace.doc, &(vpass_options){ .card_access_select = variants[v].chip });
+		pp_document *d = read_ok(&r, &f->pace.key, NULL, variants[v].selection);
+		assert_true(d->card_access.present);
+		assert_string_equal(d->card_access_selection, variants[v].selection);
+		assert_int_equal(d->card_access.len, ca_len);
+		assert_memory_equal(d->card_access.data, ca_data, ca_len);
+		/* The selections before the working one, then its READ BINARY
+		 * (the file fits one; an SFI read is itself the selection). */
+		unsigned long reads = variants[v].chip == VPASS_CA_SELECT_SFI ? 0 : 1;
+		assert_int_equal(d->card_access.apdus, variants[v].probes + reads);
+		/* PACE was offered and tried; PACE or BAC opened the chip. */
+		assert_true(d->pace.attempted);
+		assert_true(is_pace(d) || d->bac_fallback);
+		pp_document_free(d);
+		rig_close(&r);
+	}
+}
+
+/* PACE fails (a wrong CAN here): the reader selects the application afresh
+ * in the clear, so that the chip forgets the failed PACE, then runs BAC
+ * with the MRZ, and says why BAC was used. */
+static void test_pace_then_bac(void **state)
+{
+	fx *f = *state;
+	rig r;
+	rig_open(&r, f->pace.doc, NULL);
+	pp_access_key key = f->pace.key;
+	snprintf(key.can, sizeof key.can, "%s", strcmp(f->pace.can, "000000") ? "000000" : "111111");
+	pp_document *d = read_ok(&r, &key, NULL, "PACE with a wrong CAN, then BAC");
+	assert_string_equal(d->access_control, "BAC");
+	assert_true(d->pace.attempted);
+	assert_int_equal(d->pace.secret, PP_PACE_CAN);
+	assert_int_not_equal(d->pace.err, PP_OK);
+	assert_true(d->pace.error[0] != '\0');
+	assert_true(d->bac_fallback);
+	/* In the chip's log: EF.CardAccess, PACE's commands if any, then a
+	 * plain SELECT of the application right before BAC's GET CHALLENGE. */
+	long challenge = spy_find(&r.spy, 0, 0x00, INS_GET_CHALLENGE, -1);
+	assert_true(challenge >= 1);
+	const spy_cmd *before = &r.spy.log[challenge - 1];
+	assert_true(before->cla == 0x00 && before->ins == INS_SELECT && before->p1 == 0x04);
+	long pace_cmd = spy_find(&r.spy, 0, -1, INS_MSE, -1);
+	if (pace_cmd >= 0)
+		assert_true(pace_cmd < challenge - 1);
+	long first_select_app = spy_find(&r.spy, 0, 0x00, INS_SELECT, 0x04);
+	assert_int_equal(first_select_app, challenge - 1); /* PACE ran on the MF */
+	vpass_stats st;
+	vpass_card_stats(r.card, &st);
+	assert_int_equal(st.bac_ok, 1);
+	pp_document_free(d);
+	rig_close(&r);
+}
+
+/* A PACE-only chip (BAC refused with 6A88, or 6982): with the right MRZ
+ * PACE opens it; with a wrong MRZ the answer is "access denied" — the
+ * PACE failure, not a confusing BAC one. */
+static void test_pace_only_chip(void **state)
+{
+	fx *f = *state;
+	static const uint16_t refusals[] = { 0x6A88, 0x6982 };
+	for (size_t i = 0; i < sizeof refusals / sizeof refusals[0]; i++) {
+		rig r;
+		rig_open(&r, f->pace.doc, &(vpass_options){ .refuse_bac = refusals[i] });
+		pp_document *d = NULL;
+		char err[256] = "";
+		pp_err e = read_doc(&r, &f->pace.key, NULL, &d, err, sizeof err);
+		if (e != PP_OK) {
+			/* This build's PACE did not open the chip: the error is
+			 * PACE's, and says that BAC is refused. */
+			char sw[8];
+			snprintf(sw, sizeof sw, "%04X", refusals[i]);
+			if (strncmp(err, "PACE failed", 11) != 0 || !strstr(err, "refuses BAC") || !strstr(err, sw))
+				fail_msg("PACE-only chip: the error should name PACE's failure and BAC's refusal: \"%s\"",
+				         err);
+			rig_close(&r);
+			NEEDS(false, "PACE against the virtual chip");
+		}
+		assert_string_equal(d->access_control, "PACE");
+		assert_false(d->bac_fallback);
+		assert_int_equal(d->pace.secret, PP_PACE_MRZ);
+		assert_true(d->pace.info.oid[0] != '\0');
+		pp_document_free(d);
+
+		pp_access_key wrong = f->pace.key;
+		wrong.birth_date[5] = wrong.birth_date[5] == '1' ? '2' : '1';
+		pp_document sentinel;
+		d = &sentinel;
+		e = read_doc(&r, &wrong, NULL, &d, err, sizeof err);
+		rig_close(&r);
+		assert_int_equal(e, PP_ERR_ACCESS_DENIED);
+		assert_ptr_equal(d, &sentinel);
+		if (!strstr(err, "PACE"))
+			fail_msg("wrong MRZ on a PACE-only chip: the error should name PACE: \"%s\"", err);
+	}
+}
+
+/* PACE with the CAN alone, and with the MRZ; the session set up again
+ * after the chip drops it comes back with PACE, never BAC. */
+static void test_pace_can_and_reestablish(void **state)
+{
+	fx *f = *state;
+	rig r;
+	rig_open(&r, f->pace.doc, NULL);
+	pp_access_key can_only = { .can = "" };
+	snprintf(can_only.can, sizeof can_only.can, "%s", f->pace.can);
+	pp_document *d = NULL;
+	char err[256] = "";
+	pp_err e = read_doc(&r, &can_only, NULL, &d, err, sizeof err);
+	if (e != PP_OK) {
+		rig_close(&r);
+		NEEDS(false, "PACE against the virtual chip");
+	}
+	assert_string_equal(d->access_control, "PACE");
+	assert_int_equal(d->pace.secret, PP_PACE_CAN);
+	pp_document_free(d);
+	rig_close(&r);
+
+	/* The chip refuses extended length in the middle of DG2 (6700 in the
+	 * clear ends its session): PACE again, not BAC. */
+	rig_open(&r, f->pace.doc, &(vpass_options){ .max_response_data = 1000 });
+	r.spy.claim_extended = true;
+	arm a = { .card = r.card, .at = 4000, .short_only = true };
+	pp_read_options opt = { .progress = arm_progress, .progress_user = &a };
+	d = read_ok(&r, &f->pace.key, &opt, "PACE, session dropped mid-read");
+	assert_true(a.done);
+	assert_string_equal(d->access_control, "PACE");
+	assert_true(d->reestablished >= 1);
+	vpass_stats st;
+	vpass_card_stats(r.card, &st);
+	assert_int_equal(st.bac_ok, 0);
+	assert_int_equal(spy_count(&r.spy, 0x00, INS_GET_CHALLENGE), 0);
+	pp_document_free(d);
+	rig_close(&r);
+}
+
+/* A CAN and a document without PACE: the MRZ is needed. */
+static void test_can_without_pace(void **state)
+{
+	fx *f = *state;
+	rig r;
+	rig_open(&r, f->doc, NULL);
+	pp_access_key can_only = { .can = "123456" };
+	pp_document sentinel;
+	pp_document *d = &sentinel;
+	char err[256] = "";
+	pp_err e = read_doc(&r, &can_only, NULL, &d, err, sizeof err);
+	/* No key at all is the caller's mistake. */
+	pp_access_key none = { .can = "" };
+	pp_err e_none = pp_read_document(r.t, &none, NULL, &d, NULL, 0);
+	rig_close(&r);
+	assert_int_equal(e, PP_ERR_ACCESS_DENIED);
+	assert_int_equal(e_none, PP_ERR_ARG);
+	assert_ptr_equal(d, &sentinel);
+	if (!strstr(err, "MRZ") || !strstr(err, "PACE"))
+		fail_msg("a CAN for a BAC-only document: the error should ask for the MRZ: \"%s\"", err);
+}
+
+/* ---- issue 3: chip and active authentication ------------------------------- */
+
+/* Active authentication with an ECDSA key (hash from DG14's
+ * ActiveAuthenticationInfo), and a cloned chip whose key is not DG15's. */
+static void test_active_authentication(void **state)
+{
+	fx *f = *state;
+	rig r;
+	rig_open(&r, f->ecdsa.doc, NULL);
+	pp_document *d = read_ok(&r, &f->ecdsa.key, NULL, "AA ECDSA");
+	assert_int_equal(d->active_auth.result, PP_AUTH_PASSED);
+	assert_non_null(strstr(d->active_auth.algorithm, "ECDSA"));
+	assert_true(d->active_auth.hash[0] != '\0');
+	assert_true(d->dg[14].present);
+	pp_document_free(d);
+	rig_close(&r);
+
+	/* Cloned chips: RSA (the fixture) and ECDSA. */
+	const struct {
+		const vpass_doc *doc;
+		const pp_access_key *key;
+	} clones[] = { { f->doc, &f->key }, { f->ecdsa.doc, &f->ecdsa.key } };
+	for (size_t i = 0; i < 2; i++) {
+		rig_open(&r, clones[i].doc, &(vpass_options){ .aa_wrong_key = true });
+		pp_document sentinel;
+		d = &sentinel;
+		char err[256] = "";
+		pp_err e = read_doc(&r, clones[i].key, NULL, &d, err, sizeof err);
+		rig_close(&r);
+		assert_int_equal(e, PP_ERR_CHIP_AUTH);
+		assert_ptr_equal(d, &sentinel);
+		if (!strstr(err, "possible cloned chip") || !strstr(err, "active authentication"))
+			fail_msg("cloned chip: the error should name active authentication: \"%s\"", err);
+	}
+}
+
+/* An RSA-2048 signature under secure messaging is more than a short
+ * answer carries: over a short-only link the chip sends it in 61XX pieces
+ * and the channel fetches them with GET RESPONSE. */
+static void test_get_response_chaining(void **state)
+{
+	fx *f = *state;
+	rig r;
+	rig_open(&r, f->doc, &(vpass_options){ .short_only = true });
+	pp_document *d = read_ok(&r, &f->key, NULL, "AA RSA-2048 over short APDUs");
+	assert_int_equal(d->active_auth.result, PP_AUTH_PASSED);
+	assert_true(d->get_responses >= 1);
+	assert_int_equal(spy_count(&r.spy, 0x00, INS_GET_RESPONSE), d->get_responses);
+	assert_int_equal(r.spy.extended_apdus, 0);
+	/* The INTERNAL AUTHENTICATE went short, and GET RESPONSE followed it. */
+	long ia = spy_find(&r.spy, 0, 0x0C, INS_INTERNAL_AUTH, -1);
+	assert_true(ia >= 0);
+	assert_int_equal(spy_find(&r.spy, (size_t)ia, 0x00, INS_GET_RESPONSE, -1), ia + 1);
+	assert_all_files(f, d);
+	pp_document_free(d);
+	rig_close(&r);
+}
+
+/* Chip authentication: CA after PACE (active authentication then not
+ * needed), PACE-CAM, and each with a cloned chip. */
+static void test_chip_authentication(void **state)
+{
+	fx *f = *state;
+	const struct {
+		const profile_doc *pd;
+		const char *method;
+	} cases[] = { { &f->ca, "CA" }, { &f->cam, "PACE-CAM" } };
+	for (size_t i = 0; i < 2; i++) {
+		const profile_doc *pd = cases[i].pd;
+		rig r;
+		rig_open(&r, pd->doc, NULL);
+		pp_document *d = NULL;
+		char err[256] = "";
+		pp_err e = read_doc(&r, &pd->key, NULL, &d, err, sizeof err);
+		if (e == PP_OK && d->chip_auth.result != PP_AUTH_PASSED) {
+			print_message("%s: chip authentication %s: %s\n", cases[i].method,
+			              pp_auth_result_name(d->chip_auth.result), d->chip_auth.detail);
+			pp_document_free(d);
+			rig_close(&r);
+			NEEDS(false, "chip authentication against the virtual chip");
+		}
+		if (e != PP_OK)
+			fail_msg("%s: %s (%s)", cases[i].method, pp_strerror(e), err);
+		assert_string_equal(d->chip_auth.method, cases[i].method);
+		assert_true(d->chip_auth.info.oid[0] != '\0');
+		assert_true(d->dg[14].present && d->in_sod[14]);
+		assert_int_equal(d->active_auth.result, PP_AUTH_NOT_RUN);
+		pp_document_free(d);
+		rig_close(&r);
+
+		rig_open(&r, pd->doc, &(vpass_options){ .ca_wrong_key = true });
+		pp_document sentinel;
+		d = &sentinel;
+		e = read_doc(&r, &pd->key, NULL, &d, err, sizeof err);
+		rig_close(&r);
+		if (e != PP_ERR_CHIP_AUTH)
+			fail_msg("%s, cloned chip: %s (%s), expected a possible cloned chip", cases[i].method,
+			         pp_strerror(e), err);
+		assert_ptr_equal(d, &sentinel);
+		if (!strstr(err, "possible cloned chip"))
+			fail_msg("%s, cloned chip: the error should say so: \"%s\"", cases[i].method, err);
+	}
+}
+
+/* After CA the session runs on CA's keys: when it has to be set up again,
+ * CA runs again (and the rest of the read still verifies). */
+static void test_ca_reestablish(void **state)
+{
+	fx *f = *state;
+	rig r;
+	rig_open(&r, f->ca.doc, &(vpass_options){ .max_response_data = 1000 });
+	r.spy.claim_extended = true;
+	arm a = { .card = r.card, .at = 4000, .short_only = true };
+	pp_read_options opt = { .progress = arm_progress, .progress_user = &a };
+	pp_document *d = NULL;
+	char err[256] = "";
+	pp_err e = read_doc(&r, &f->ca.key, &opt, &d, err, sizeof err);
+	if (e == PP_OK && d->chip_auth.result != PP_AUTH_PASSED) {
+		pp_document_free(d);
+		rig_close(&r);
+		NEEDS(false, "chip authentication against the virtual chip");
+	}
+	if (e != PP_OK)
+		fail_msg("CA, session dropped mid-read: %s (%s)", pp_strerror(e), err);
+	assert_true(a.done);
+	assert_true(d->reestablished >= 1);
+	/* Two CA runs: MSE:Set AT for CA is sent under SM each time. */
+	assert_true(spy_count(&r.spy, 0x0C, INS_MSE) >= 2);
+	pp_document_free(d);
+	rig_close(&r);
+}
+
+/* ---- issue 3: lost answers -------------------------------------------------- */
+
+/* A reader whose large answers are lost (a time-out): the same offset is
+ * read again with half the size, the session set up first (the chip's
+ * counter moved on), the smaller size kept; the file is never restarted
+ * and comes out whole. */
+static void test_timeout_smaller_reads(void **state)
+{
+	fx *f = *state;
+	rig r;
+	rig_open(&r, f->doc, &(vpass_options){ .max_response_data = 1000 });
+	size_t before_dg2 = f->files[F_COM].len + f->files[F_SOD].len + f->files[F_DG1].len;
+	/* From 2000 bytes into DG2 on, asking for more than 1500 bytes loses
+	 * the answer. */
+	arm a = { .card = r.card, .at = before_dg2 + 2000, .timeout = true, .opts = { .timeout_above = 1500 } };
+	pp_read_options opt = { .progress = arm_progress, .progress_user = &a };
+	pp_document *d = read_ok(&r, &f->key, &opt, "time-outs above 1500 bytes");
+	assert_true(a.done);
+	assert_all_files(f, d);
+	assert_true(d->timeouts >= 1);
+	assert_int_equal(d->timeouts, d->size_reductions);
+	assert_true(d->reestablished >= d->timeouts);
+	assert_true(d->read_size <= 1500 && d->read_size >= 64);
+	/* Every lost read is followed by a read of the same offset. */
+	size_t n = r.spy.n_log < SPY_LOG ? r.spy.n_log : SPY_LOG;
+	unsigned long lost = 0;
+	for (size_t i = 0; i < n; i++) {
+		const spy_cmd *c = &r.spy.log[i];
+		if (c->ins != 0xB0 || c->result != PP_ERR_TIMEOUT)
+			continue;
+		lost++;
+		assert_true(c->le > 1500);
+		long next = spy_find(&r.spy, i + 1, 0x0C, 0xB0, -1);
+		assert_true(next > (long)i);
+		assert_int_equal(r.spy.log[next].p1, c->p1);
+		assert_int_equal(r.spy.log[next].p2, c->p2);
+		assert_true(r.spy.log[next].le < c->le);
+	}
+	assert_int_equal(lost, d->timeouts);
+	vpass_stats st;
+	vpass_card_stats(r.card, &st);
+	assert_int_equal(st.lost_answers, d->timeouts);
+	pp_document_free(d);
+	rig_close(&r);
+
+	/* Lost answers even at the smallest size: bounded, then an error
+	 * naming the file and the offset. */
+	rig_open(&r, f->doc, &(vpass_options){ .max_response_data = 1000 });
+	a = (arm){ .card = r.card, .at = before_dg2 + 1, .timeout = true, .opts = { .timeout_above = 10 } };
+	pp_document sentinel;
+	d = &sentinel;
+	char err[256] = "";
+	pp_err e = read_doc(&r, &f->key, &opt, &d, err, sizeof err);
+	unsigned long apdus = r.spy.apdus;
+	rig_close(&r);
+	assert_int_equal(e, PP_ERR_TIMEOUT);
+	assert_ptr_equal(d, &sentinel);
+	if (!strstr(err, "DG2") || !strstr(err, "timed out"))
+		fail_msg("time-outs at every size: the error should name DG2 and the time-out: \"%s\"", err);
+	assert_true(apdus < 200); /* no endless loop */
+}
+
+/* ---- issue 3: EF.COM against the SOD ------------------------------------------ */
+
+/* EF.COM listing DG1, DG2, DG11 and DG15, not DG12 (which the chip holds
+ * and the SOD covers). */
+static const uint8_t com_without_dg12[] = {
+	0x60, 0x16, 0x5F, 0x01, 0x04, 0x30, 0x31, 0x30, 0x37, 0x5F, 0x36, 0x06,
+	0x30, 0x34, 0x30, 0x30, 0x30, 0x30, 0x5C, 0x04, 0x61, 0x75, 0x6B, 0x6F,
+};
+
+static void test_unlisted_present(void **state)
+{
+	fx *f = *state;
+	vpass_doc *doc = doc_without(f->doc, 0);
+	assert_int_equal(vpass_doc_add_file(doc, VPASS_FID_COM, com_without_dg12, sizeof com_without_dg12),
+	                 VPASS_OK);
+	rig r;
+	rig_open(&r, doc, NULL);
+	progress_log p = { 0 };
+	pp_read_options opt = { .progress = log_progress, .progress_user = &p };
+	pp_document *d = read_ok(&r, &f->key, &opt, "DG12 not in EF.COM");
+	assert_false(d->listed[12]);
+	assert_true(d->in_sod[12]);
+	for (int i = 0; i < N_FILES; i++)
+		if (i != F_COM)
+			assert_same(doc_file(d, &f->files[i]), f->files[i].data, f->files[i].len, f->files[i].name);
+	/* The progress counted the extra data group, and never passed 100 %. */
+	size_t total = f->total - f->files[F_COM].len + sizeof com_without_dg12;
+	assert_false(p.over);
+	assert_false(p.decreased);
+	assert_int_equal(p.last_read, total);
+	assert_int_equal(p.last_expected, total);
+	pp_document_free(d);
+	rig_close(&r);
+	vpass_doc_free(doc);
+}
+
 /* ---- arguments ---------------------------------------------------------------------- */
 
 static void test_arguments(void **state)
@@ -1239,6 +1800,17 @@ int main(void)
 		cmocka_unit_test(test_progress),
 		cmocka_unit_test(test_trailing_padding),
 		cmocka_unit_test(test_arguments),
+		cmocka_unit_test(test_card_access_variants),
+		cmocka_unit_test(test_pace_then_bac),
+		cmocka_unit_test(test_pace_only_chip),
+		cmocka_unit_test(test_pace_can_and_reestablish),
+		cmocka_unit_test(test_can_without_pace),
+		cmocka_unit_test(test_active_authentication),
+		cmocka_unit_test(test_get_response_chaining),
+		cmocka_unit_test(test_chip_authentication),
+		cmocka_unit_test(test_ca_reestablish),
+		cmocka_unit_test(test_timeout_smaller_reads),
+		cmocka_unit_test(test_unlisted_present),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
