@@ -18,12 +18,12 @@
  * with the chip's per-command latency.
  *
  * The document (make_document): DG1, DG2 with a face of about 20 KB, DG15
- * (RSA active authentication key), EF.SOD, made by docgen's "typical"
- * profile. --eac keeps that profile's PACE and chip authentication (DG14,
- * EF.CardAccess); without it they are left out and the chip is opened
- * with BAC.
+ * (RSA active authentication key), DG14, EF.CardAccess, EF.SOD, made by
+ * docgen's "typical" profile: the chip is opened with PACE and chip
+ * authentication runs from DG14. --bac leaves DG14 and EF.CardAccess out
+ * and opens the chip with BAC (active authentication then runs).
  *
- *   appm-bench-read [--quick] [--eac] [--chip-latency US] [--rate KBPS]
+ *   appm-bench-read [--quick] [--bac] [--chip-latency US] [--rate KBPS]
  * --quick: a small face (about 3 KB) and 1 ms chip latency (unless
  * --chip-latency says otherwise), for a smoke test well under 2 s.
  */
@@ -279,18 +279,18 @@ static void print_results(const vpass_link *link, const result *r)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: appm-bench-read [--quick] [--eac] [--chip-latency US] [--rate KBPS]\n"
+	fprintf(f, "usage: appm-bench-read [--quick] [--bac] [--chip-latency US] [--rate KBPS]\n"
 	           "Reads one virtual passport three ways over the modelled ISO 14443 link\n"
 	           "(ours, fixed 223-byte reads, fixed 160-byte reads) and prints the figures.\n");
 }
 
 int main(int argc, char **argv)
 {
-	bool quick = false, eac = false, latency_given = false;
+	bool quick = false, eac = true, latency_given = false;
 	vpass_link link;
 	vpass_link_default(&link);
 	static const struct option longopts[] = {
-		{ "quick", no_argument, NULL, 'q' },           { "eac", no_argument, NULL, 'e' },
+		{ "quick", no_argument, NULL, 'q' },           { "bac", no_argument, NULL, 'b' },
 		{ "chip-latency", required_argument, NULL, 'c' }, { "rate", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },            { 0 },
 	};
@@ -298,7 +298,7 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'q': quick = true; break;
-		case 'e': eac = true; break;
+		case 'b': eac = false; break;
 		case 'c':
 			link.chip_latency_us = strtod(optarg, NULL);
 			latency_given = true;
