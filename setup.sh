@@ -59,9 +59,9 @@ demo() {
 	work=build/demo
 	rm -rf "$work"
 	mkdir -p "$work"
-	echo "== making a test passport (keys generated now, in $work)"
+	echo "== making a test passport with PACE, chip and active authentication (keys generated now, in $work)"
 	build/devices/docgen/appm-docgen pki --out "$work/pki" >/dev/null
-	build/devices/docgen/appm-docgen doc --pki "$work/pki" --persona lestari --out "$work/passport" >/dev/null
+	build/devices/docgen/appm-docgen doc --pki "$work/pki" --profile typical --persona lestari --out "$work/passport" >/dev/null
 	mrz=$(sed -n 's/^mrz=//p' "$work/passport/document.txt")
 	echo "== reading it through pcscd (virtual reader, virtual passport)"
 	echo "   appm passport read --mrz '$mrz' --trust $work/pki/csca.pem"
