@@ -30,6 +30,20 @@
 
 #include "harness.h"
 
+/* What this run covers (the program's argument): "basic" the tests
+ * written out below, a case group of harness.c, or (NULL) everything. */
+static const char *group;
+
+static bool runs_basic(void)
+{
+	return !group || strcmp(group, "basic") == 0;
+}
+
+static bool runs_cases(void)
+{
+	return !group || strcmp(group, "basic") != 0;
+}
+
 static char tmp[256];
 static const char *appm, *pn532, *docgen;
 static pid_t pn532_pid = -1;
@@ -101,8 +115,9 @@ static int setup(void **state)
 	int rc = it_make_pki(docgen, tmp, "pki", NULL) |
 	         it_sh("mkdir -p %s/trust && cp %s/pki/csca.pem %s/trust/", tmp, tmp, tmp) |
 	         it_make_doc(docgen, tmp, "pki", "lestari", NULL, "good") |
-	         it_make_doc(docgen, tmp, "pki", "hartono", NULL, "other") |
-	         it_make_case_docs(docgen, tmp);
+	         it_make_doc(docgen, tmp, "pki", "hartono", NULL, "other");
+	if (runs_cases())
+		rc |= it_make_case_docs(docgen, tmp, group);
 	if (rc != 0)
 		return -1;
 	it_read_mrz(tmp, "good", mrz, sizeof(mrz));
@@ -295,8 +310,13 @@ static void test_case(void **state)
 	it_run_case(&run, tmp, *state, place_a, set_option, trust);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	group = argc > 1 ? argv[1] : NULL;
+	if (argc > 2 || (group && strcmp(group, "basic") != 0 && !it_group_known(group))) {
+		fprintf(stderr, "usage: test_nfc [basic | CASE-GROUP (" IT_GROUPS ")]\n");
+		return 2;
+	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_read_type_a),
 		cmocka_unit_test(test_read_type_b),
@@ -310,13 +330,21 @@ int main(void)
 	};
 	/* Then the document cases both transports run (harness.c). */
 	struct CMUnitTest all[sizeof(tests) / sizeof(tests[0]) + IT_MAX_CASES];
-	char names[IT_MAX_CASES][128];
-	size_t n = sizeof(tests) / sizeof(tests[0]);
-	memcpy(all, tests, sizeof(tests));
-	for (size_t i = 0; i < it_n_cases && i < IT_MAX_CASES; i++, n++) {
-		snprintf(names[i], sizeof(names[i]), "case %zu: %s (%s)", i + 1, it_cases[i].doc, it_cases[i].profile);
-		all[n] = (struct CMUnitTest){ .name = names[i], .test_func = test_case,
-			                      .initial_state = (void *)&it_cases[i] };
+	char names[IT_MAX_CASES][160];
+	size_t n = 0;
+	if (runs_basic()) {
+		memcpy(all, tests, sizeof(tests));
+		n = sizeof(tests) / sizeof(tests[0]);
 	}
-	return _cmocka_run_group_tests("nfc", all, n, setup, teardown);
+	for (size_t i = 0, k = 0; runs_cases() && i < it_n_cases && k < IT_MAX_CASES; i++) {
+		if (!it_case_selected(&it_cases[i], group, "nfc"))
+			continue;
+		snprintf(names[k], sizeof(names[k]), "case %zu: %s (%s)", i + 1, it_cases[i].doc, it_cases[i].profile);
+		all[n++] = (struct CMUnitTest){ .name = names[k], .test_func = test_case,
+			                        .initial_state = (void *)&it_cases[i] };
+		k++;
+	}
+	char name[64];
+	snprintf(name, sizeof(name), "nfc %s", group ? group : "all");
+	return _cmocka_run_group_tests(name, all, n, setup, teardown);
 }
