@@ -15,12 +15,21 @@
  *                        timeout-above, link-model, link-rate, link-frame,
  *                        link-frame-overhead, chip-latency), and here also
  *                        type a|b (the ISO 14443 type the card answers as)
- *   status               present, target, APDU counts, longest APDUs
+ *   status               present, target, APDU counts, longest APDUs,
+ *                        bytes on the serial line and their modelled time
  *   quit
  * `appm-pn532 ctl SOCKET COMMAND...` sends one command and prints the answer.
  * The options, the document held, the control socket and that client are
  * shared with appm-vpass (devices/vctl); the pseudo-terminal, the PN532,
  * the commands and the type option are this program's own.
+ *
+ * With --baud N the pseudo-terminal takes the time of a real UART at N
+ * baud, 8N1 (the model in serial.c): every byte to the host leaves no
+ * faster than that, and every byte from the host is charged as it is read,
+ * before it is acted on. A real PN532 on a UART runs at 115200 baud (the
+ * HSU's default, PN532 user manual UM0701-02; libnfc's pn532_uart driver
+ * uses that speed), which is the figure to pass; the default, 0, leaves
+ * the model off. SetSerialBaudRate from the host does not change it.
  */
 /* posix_openpt, grantpt, unlockpt, ptsname */
 #define _XOPEN_SOURCE 700
@@ -35,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "devices/pn532/pn532.h"
@@ -62,6 +72,7 @@ typedef struct emulator {
 	pn532_card_type type;
 	pn532_chip *chip;
 	pn532_decoder dec;
+	pn532_line line;         /* the serial line's timing model */
 	int master;              /* pseudo-terminal master */
 	bool host_attached;      /* someone has the slave side open */
 	char slave[128];
@@ -85,10 +96,34 @@ static void log_hex(const emulator *e, const char *dir, const uint8_t *p, size_t
 
 /* ---- the serial side ---- */
 
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* Count n bytes on the line and, with the model on, wait until the last
+ * of them has crossed it: one absolute deadline per call, computed from
+ * the byte count, so the sleeps never drift. A stop signal cuts the wait
+ * short. */
+static void pace_line(emulator *e, pn532_direction dir, size_t n)
+{
+	if (!e->line.baud) {
+		pn532_line_charge(&e->line, dir, 0, n);
+		return;
+	}
+	uint64_t due = pn532_line_charge(&e->line, dir, monotonic_ns(), n);
+	struct timespec ts = { .tv_sec = (time_t)(due / 1000000000ULL), .tv_nsec = (long)(due % 1000000000ULL) };
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR && !stop_signal)
+		;
+}
+
 /* A UART with nobody listening loses what is sent: never block on it. */
 static void send_host(emulator *e, const uint8_t *p, size_t n)
 {
 	log_hex(e, "->", p, n);
+	pace_line(e, PN532_TO_HOST, n);
 	while (n) {
 		ssize_t r = write(e->master, p, n);
 		if (r < 0 && errno == EINTR)
@@ -159,6 +194,9 @@ static void serve_host(emulator *e)
 	ssize_t r = read(e->master, in, sizeof(in));
 	if (r <= 0)
 		return;
+	/* Charged on arrival, all of it: the chip acts on nothing before the
+	 * bytes read have crossed the line (a frame's postamble included). */
+	pace_line(e, PN532_FROM_HOST, (size_t)r);
 	size_t off = 0;
 	while (off < (size_t)r) {
 		size_t used = 0;
@@ -250,11 +288,13 @@ static void control_command(void *ctx, char *line, char *reply, size_t cap)
 		pn532_chip_stats(e->chip, &st);
 		snprintf(reply, cap,
 		         "ok present=%s target=%s host=%s type=%s apdus=%lu extended=%lu max_command=%zu "
-		         "max_response=%zu selects=%lu document=%s\n",
+		         "max_response=%zu selects=%lu baud=%lu serial_out=%llu serial_in=%llu "
+		         "serial_seconds=%.6f document=%s\n",
 		         vpass_card_present(e->card) ? "yes" : "no", pn532_chip_target_active(e->chip) ? "yes" : "no",
 		         e->host_attached ? "yes" : "no", e->type == PN532_CARD_A ? "a" : "b", st.apdus,
-		         st.extended_apdus, st.max_command, st.max_response, st.selects,
-		         e->document.doc ? e->document.dir : "none");
+		         st.extended_apdus, st.max_command, st.max_response, st.selects, e->line.baud,
+		         e->line.wire[PN532_TO_HOST].total_bytes, e->line.wire[PN532_FROM_HOST].total_bytes,
+		         pn532_line_seconds(&e->line), e->document.doc ? e->document.dir : "none");
 	} else if (strcmp(verb, "quit") == 0) {
 		e->quit = true;
 		snprintf(reply, cap, "ok bye\n");
@@ -321,14 +361,30 @@ static void usage(FILE *f)
 	        "  --control PATH      control socket (default: none)\n"
 	        "  --absent            start with the document out of the field\n"
 	        "  --type a|b          answer as an ISO 14443-4 type A (default) or B card\n"
+	        "  --baud N            time the terminal as a UART at N baud, 8N1 (10 bits a\n"
+	        "                      byte, both ways); a real PN532 runs at %d, the HSU's\n"
+	        "                      default (PN532 user manual); 0, the default, is off\n"
 	        "  --verbose           log every frame to standard error\n"
 	        "The chip's behaviour (also \"set OPTION VALUE\" on the control socket; a\n"
-	        "lost answer is reported to the host as the PN532's time-out, status 01):\n");
+	        "lost answer is reported to the host as the PN532's time-out, status 01):\n",
+	        PN532_HSU_DEFAULT_BAUD);
 	vctl_options_usage(f);
 	fprintf(f,
 	        "\n"
 	        "Control commands: place [DIR], remove, set OPTION VALUE, status, quit.\n"
 	        "Exit status: 0 after quit, 1 on a runtime failure, 2 on bad usage.\n");
+}
+
+/* --baud N: 0 (off) up to the PN532's fastest HSU speed. */
+static const char *parse_baud(const char *arg, pn532_line *ret)
+{
+	char *end = NULL;
+	errno = 0;
+	unsigned long baud = strtoul(arg, &end, 10);
+	if (errno || end == arg || *end || arg[0] == '-' || baud > PN532_HSU_MAX_BAUD)
+		return "expected 0 (off) or a rate in baud up to 1288000";
+	pn532_line_init(ret, baud);
+	return NULL;
 }
 
 static void cleanup(emulator *e)
@@ -358,7 +414,8 @@ int main(int argc, char **argv)
 		{ "doc", required_argument, NULL, 'd' },     { "link", required_argument, NULL, 'l' },
 		{ "control", required_argument, NULL, 'c' }, { "absent", no_argument, NULL, 'a' },
 		{ "type", required_argument, NULL, 't' },    { "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },          VCTL_LONGOPTS,
+		{ "baud", required_argument, NULL, 'b' },    { "help", no_argument, NULL, 'h' },
+		VCTL_LONGOPTS,
 		{ 0 },
 	};
 	int c, index = 0;
@@ -371,6 +428,7 @@ int main(int argc, char **argv)
 		case 'c': control = optarg; break;
 		case 'a': absent = true; break;
 		case 't': msg = set_option(&e, "type", optarg); break;
+		case 'b': msg = parse_baud(optarg, &e.line); break;
 		case 'v': e.verbose = true; break;
 		case VCTL_GETOPT: ve = vctl_set_cmdline_option(&pn532_program, &e.opts, &longopts[index], optarg); break;
 		case 'h': usage(stdout); return 0;

@@ -23,6 +23,10 @@
  * the card, response chaining with the MI bit, host chaining likewise),
  * InCommunicateThru (ISO 14443-4 R- and I-blocks), InSelect, InDeselect,
  * InRelease. Anything else is a syntax error.
+ *
+ * The serial line (serial.c) is an optional timing model of the UART
+ * between host and chip, so that a pseudo-terminal, which passes bytes at
+ * once, takes the time a real line would.
  */
 #pragma once
 
@@ -124,3 +128,46 @@ void pn532_chip_host_reset(pn532_chip *chip);
  * pn532_error_frame. */
 bool pn532_chip_command(pn532_chip *chip, const uint8_t *cmd, size_t len, uint8_t *resp, size_t cap,
                         size_t *ret_len);
+
+/* ---- the serial line ---- */
+
+/* The host interface as a UART, 8N1: a start bit, 8 data bits, a stop bit,
+ * so 10 bit times a byte. */
+#define PN532_UART_BITS_PER_BYTE 10
+/* The HSU's speed after reset: 115200 baud (PN532 user manual UM0701-02,
+ * the high-speed UART's default; SetSerialBaudRate changes it). libnfc's
+ * pn532_uart driver opens its port at this speed. */
+#define PN532_HSU_DEFAULT_BAUD 115200
+/* The fastest HSU speed the chip offers (SetSerialBaudRate 08). */
+#define PN532_HSU_MAX_BAUD 1288000
+
+typedef enum pn532_direction {
+	PN532_TO_HOST,   /* the chip's TX line */
+	PN532_FROM_HOST, /* the chip's RX line */
+} pn532_direction;
+
+/* One direction of the line. Bytes follow each other back to back from
+ * the start of a burst while the wire stays busy; a wire that fell idle
+ * starts a new burst. Each deadline is computed from the burst's start
+ * and its whole byte count, so rounding never adds up. */
+typedef struct pn532_wire {
+	uint64_t burst_start_ns;        /* monotonic clock */
+	unsigned long long burst_bytes;
+	unsigned long long total_bytes; /* charged since pn532_line_init */
+} pn532_wire;
+
+typedef struct pn532_line {
+	unsigned long baud; /* 0: no model, bytes pass at once (still counted) */
+	pn532_wire wire[2]; /* by pn532_direction */
+} pn532_line;
+
+void pn532_line_init(pn532_line *l, unsigned long baud);
+/* How long n bytes keep a wire busy at baud, in nanoseconds, rounded up
+ * (0 when baud is 0). */
+uint64_t pn532_line_ns(unsigned long baud, unsigned long long n);
+/* n bytes handed to one direction at now_ns: returns the time their last
+ * bit has crossed the line (now_ns without a model). */
+uint64_t pn532_line_charge(pn532_line *l, pn532_direction dir, uint64_t now_ns, size_t n);
+/* Modelled time of every byte charged, both directions, in seconds
+ * (0 without a model). */
+double pn532_line_seconds(const pn532_line *l);

@@ -5,12 +5,27 @@
  * its command interpreter: firmware identity, communication test, target
  * activation of type A and B, APDU relay with response and command
  * chaining (MI), presence checks, and a card that leaves the field.
+ * Then the serial line's timing model: its arithmetic, and appm-pn532
+ * itself (APPM_PN532) answering GetFirmwareVersion on its terminal with
+ * --baud set and with it off.
  */
+/* mkdtemp, fdopen, popen, clock_gettime */
+#define _XOPEN_SOURCE 700
+
+#include <fcntl.h>
+#include <poll.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -278,6 +293,233 @@ static void test_type_b_and_removal(void **state)
 	assert_true(pn532_chip_asleep(f->chip));
 }
 
+/* ---- the serial line ---- */
+
+static void test_serial_line_model(void **state)
+{
+	(void)state;
+	/* 28 bytes at 9600 baud, 10 bits each: 280/9600 s, rounded up to the ns. */
+	assert_int_equal(pn532_line_ns(9600, 28), 29166667);
+	assert_int_equal(pn532_line_ns(PN532_HSU_DEFAULT_BAUD, 1), 86806);
+	assert_int_equal(pn532_line_ns(0, 1000), 0);
+	/* A thousand single bytes sent back to back end exactly where one
+	 * block of a thousand does: no per-byte rounding adds up (per byte it
+	 * would be 1000 * 86806). */
+	pn532_line l;
+	pn532_line_init(&l, PN532_HSU_DEFAULT_BAUD);
+	const uint64_t t0 = 5000000000ULL;
+	uint64_t due = 0;
+	for (int i = 0; i < 1000; i++)
+		due = pn532_line_charge(&l, PN532_TO_HOST, t0, 1);
+	assert_int_equal(due - t0, 86805556);
+	assert_int_equal(due - t0, pn532_line_ns(PN532_HSU_DEFAULT_BAUD, 1000));
+	/* While the line is busy a later write queues behind; once it has
+	 * gone idle, the next one starts from the time it is handed over. */
+	assert_int_equal(pn532_line_charge(&l, PN532_TO_HOST, t0 + 1000, 1), t0 + pn532_line_ns(PN532_HSU_DEFAULT_BAUD, 1001));
+	const uint64_t later = t0 + 1000000000ULL;
+	assert_int_equal(pn532_line_charge(&l, PN532_TO_HOST, later, 2), later + pn532_line_ns(PN532_HSU_DEFAULT_BAUD, 2));
+	/* The other direction is a wire of its own. */
+	assert_int_equal(pn532_line_charge(&l, PN532_FROM_HOST, t0, 9), t0 + pn532_line_ns(PN532_HSU_DEFAULT_BAUD, 9));
+	assert_int_equal(l.wire[PN532_TO_HOST].total_bytes, 1003);
+	assert_int_equal(l.wire[PN532_FROM_HOST].total_bytes, 9);
+	assert_true(pn532_line_seconds(&l) > 1012 * 10 / 115200.0 - 1e-9);
+	assert_true(pn532_line_seconds(&l) < 1012 * 10 / 115200.0 + 1e-9);
+	/* Off: bytes pass at once, and are still counted. */
+	pn532_line_init(&l, 0);
+	assert_int_equal(pn532_line_charge(&l, PN532_TO_HOST, t0, 500), t0);
+	assert_int_equal(l.wire[PN532_TO_HOST].total_bytes, 500);
+	assert_true(pn532_line_seconds(&l) == 0.0);
+}
+
+/* ---- appm-pn532 on its terminal ---- */
+
+typedef struct emulator_run {
+	const char *exe;
+	char dir[64];
+	char sock[128];
+	char log[128];  /* its standard error, kept off the test's */
+	pid_t pid;
+	int tty;
+} emulator_run;
+
+static int emulator_setup(void **state)
+{
+	static emulator_run r;
+	memset(&r, 0, sizeof(r));
+	r.pid = -1;
+	r.tty = -1;
+	*state = &r;
+	return 0;
+}
+
+/* Whatever a failed assertion left running or on disk. */
+static int emulator_teardown(void **state)
+{
+	emulator_run *r = *state;
+	if (r->tty >= 0)
+		close(r->tty);
+	if (r->pid > 0) {
+		kill(r->pid, SIGTERM);
+		waitpid(r->pid, NULL, 0);
+	}
+	if (r->dir[0]) {
+		unlink(r->sock);
+		unlink(r->log);
+		rmdir(r->dir);
+	}
+	return 0;
+}
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* Start appm-pn532 with --baud (no document: the reader alone) and open
+ * its terminal as libnfc would, raw. */
+static void emulator_start(emulator_run *r, const char *baud)
+{
+	r->exe = getenv("APPM_PN532");
+	if (!r->exe) {
+		fprintf(stderr, "run through meson test (needs APPM_PN532)\n");
+		skip();
+	}
+	snprintf(r->dir, sizeof(r->dir), "/tmp/appm-test-pn532-XXXXXX");
+	if (!mkdtemp(r->dir)) {
+		r->dir[0] = '\0';
+		fail_msg("mkdtemp failed");
+	}
+	snprintf(r->sock, sizeof(r->sock), "%s/ctl.sock", r->dir);
+	snprintf(r->log, sizeof(r->log), "%s/stderr.log", r->dir);
+	int out[2];
+	assert_int_equal(pipe(out), 0);
+	r->pid = fork();
+	assert_true(r->pid >= 0);
+	if (r->pid == 0) {
+		dup2(out[1], STDOUT_FILENO);
+		int log = open(r->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (log >= 0)
+			dup2(log, STDERR_FILENO);
+		close(out[0]);
+		close(out[1]);
+		execl(r->exe, r->exe, "--baud", baud, "--control", r->sock, (char *)NULL);
+		_exit(127);
+	}
+	close(out[1]);
+	FILE *f = fdopen(out[0], "r");
+	assert_non_null(f);
+	char pty[256] = "";
+	assert_non_null(fgets(pty, sizeof(pty), f));
+	fclose(f);
+	pty[strcspn(pty, "\n")] = '\0';
+	r->tty = open(pty, O_RDWR | O_NOCTTY);
+	assert_true(r->tty >= 0);
+	struct termios t;
+	assert_int_equal(tcgetattr(r->tty, &t), 0);
+	cfmakeraw(&t);
+	assert_int_equal(tcsetattr(r->tty, TCSANOW, &t), 0);
+}
+
+/* The status line's serial fields, from "appm-pn532 ctl SOCKET status". */
+static void emulator_serial_status(const emulator_run *r, char *ret, size_t cap)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "'%s' ctl '%s' status", r->exe, r->sock);
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	char line[4400] = "";
+	assert_non_null(fgets(line, sizeof(line), p));
+	assert_int_equal(pclose(p), 0);
+	const char *from = strstr(line, " baud=");
+	const char *to = strstr(line, " document=");
+	assert_non_null(from);
+	assert_non_null(to);
+	assert_true(to > from && (size_t)(to - from) < cap);
+	memcpy(ret, from + 1, (size_t)(to - from) - 1);
+	ret[to - from - 1] = '\0';
+}
+
+/* Stop it as a user would; it must end cleanly. */
+static void emulator_stop(emulator_run *r)
+{
+	close(r->tty);
+	r->tty = -1;
+	kill(r->pid, SIGTERM);
+	int st = 0;
+	assert_int_equal(waitpid(r->pid, &st, 0), r->pid);
+	r->pid = -1;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		char cmd[256];
+		snprintf(cmd, sizeof(cmd), "cat '%s' >&2", r->log);
+		(void)system(cmd);
+		fail_msg("appm-pn532 ended with status %d", st);
+	}
+}
+
+static const uint8_t get_firmware_version[] = { 0x00, 0x00, 0xFF, 0x02, 0xFE, 0xD4, 0x02, 0x2A, 0x00 };
+/* ACK, then D5 03 and PN532 v1.6 with ISO 14443 A and B. */
+static const uint8_t firmware_answer[] = { 0x00, 0x00, 0xFF, 0x00, 0xFF, 0x00, 0x00, 0x00, 0xFF, 0x06,
+	                                   0xFA, 0xD5, 0x03, 0x32, 0x01, 0x06, 0x07, 0xE8, 0x00 };
+
+/* One GetFirmwareVersion round trip on the terminal; returns how long it
+ * took, from the command's write to the answer's last byte, in ns. */
+static uint64_t firmware_round_trip(const emulator_run *r)
+{
+	uint64_t t0 = monotonic_ns();
+	assert_int_equal(write(r->tty, get_firmware_version, sizeof(get_firmware_version)),
+	                 sizeof(get_firmware_version));
+	uint8_t got[sizeof(firmware_answer)];
+	size_t n = 0;
+	while (n < sizeof(got)) {
+		struct pollfd p = { .fd = r->tty, .events = POLLIN };
+		assert_int_equal(poll(&p, 1, 10000), 1);
+		ssize_t k = read(r->tty, got + n, sizeof(got) - n);
+		assert_true(k > 0);
+		n += (size_t)k;
+	}
+	uint64_t t1 = monotonic_ns();
+	assert_memory_equal(got, firmware_answer, sizeof(firmware_answer));
+	return t1 - t0;
+}
+
+static void test_serial_baud_paces_the_terminal(void **state)
+{
+	emulator_run *r = *state;
+	emulator_start(r, "9600");
+	uint64_t took = firmware_round_trip(r);
+	/* The command (9 bytes) must arrive before the ACK (6) and the answer
+	 * (13) go back: 28 bytes of 10 bits at 9600 baud, 29.2 ms. */
+	uint64_t modelled = pn532_line_ns(9600, sizeof(get_firmware_version) + sizeof(firmware_answer));
+	assert_true(took >= modelled);
+	assert_true(took < modelled + 5000000000ULL);
+	char serial[200];
+	emulator_serial_status(r, serial, sizeof(serial));
+	assert_string_equal(serial, "baud=9600 serial_out=19 serial_in=9 serial_seconds=0.029167");
+	emulator_stop(r);
+}
+
+static void test_serial_baud_off_changes_nothing(void **state)
+{
+	emulator_run *r = *state;
+	emulator_start(r, "0");
+	firmware_round_trip(r); /* the same answer, byte for byte */
+	char serial[200];
+	emulator_serial_status(r, serial, sizeof(serial));
+	assert_string_equal(serial, "baud=0 serial_out=19 serial_in=9 serial_seconds=0.000000");
+	emulator_stop(r);
+	/* Rates the option refuses: bad usage, exit status 2. */
+	const char *bad[] = { "fast", "-1", "9600x", "2000000" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char cmd[512];
+		snprintf(cmd, sizeof(cmd), "'%s' --baud '%s' 2>/dev/null", r->exe, bad[i]);
+		int st = system(cmd);
+		assert_true(WIFEXITED(st));
+		assert_int_equal(WEXITSTATUS(st), 2);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -288,6 +530,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_no_card_no_target, chip_setup, chip_teardown),
 		cmocka_unit_test_setup_teardown(test_type_a_apdu_and_response_chaining, chip_setup, chip_teardown),
 		cmocka_unit_test_setup_teardown(test_type_b_and_removal, chip_setup, chip_teardown),
+		cmocka_unit_test(test_serial_line_model),
+		cmocka_unit_test_setup_teardown(test_serial_baud_paces_the_terminal, emulator_setup, emulator_teardown),
+		cmocka_unit_test_setup_teardown(test_serial_baud_off_changes_nothing, emulator_setup, emulator_teardown),
 	};
 	return cmocka_run_group_tests_name("pn532", tests, NULL, NULL);
 }
