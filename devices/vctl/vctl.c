@@ -32,7 +32,7 @@ const char *vctl_strerror(vctl_error e)
 		return "unknown option (short-only, max-response, remove-after, fail-reads, corrupt-mac, "
 		       "aa-wrong-key, ca-wrong-key, refuse-bac, card-access, timeout-above, link-model, link-rate, "
 		       "link-frame, link-frame-overhead, chip-latency)";
-	case VCTL_EXPECTED_STATUS: return "expected a status word in hex (6A88 or 6982) or off";
+	case VCTL_EXPECTED_STATUS: return "expected an error status word in hex, 6XXX but not 61XX or 6CXX (e.g. 6A88 or 6982), or off";
 	case VCTL_EXPECTED_VARIANT: return "expected any, mf, le or sfi";
 	case VCTL_EXPECTED_BIT_RATE: return "expected 106, 212, 424 or 848 (kbit/s)";
 	case VCTL_EXPECTED_FRAME_SIZE: return "expected a frame size of 16 to 4096 bytes";
@@ -65,7 +65,9 @@ static bool parse_count(const char *v, unsigned long max, unsigned long *ret)
 	return true;
 }
 
-/* A status word in hex, SW1 6x or 9x; "off" or "0" for none. */
+/* A refusal status word in hex: SW1 6x other than 61 (more data
+ * available) and 6C (wrong Le, retry), which a reader takes as "go on"
+ * rather than a refusal; "off" or "0" for none. */
 static bool parse_status(const char *v, uint16_t *ret)
 {
 	if (strcmp(v, "off") == 0 || strcmp(v, "0") == 0) {
@@ -75,7 +77,7 @@ static bool parse_status(const char *v, uint16_t *ret)
 	char *end;
 	errno = 0;
 	unsigned long x = strtoul(v, &end, 16);
-	if (errno || end == v || *end || strlen(v) != 4 || !((x >> 12) == 6 || (x >> 12) == 9))
+	if (errno || end == v || *end || strlen(v) != 4 || (x >> 12) != 6 || (x >> 8) == 0x61 || (x >> 8) == 0x6C)
 		return false;
 	*ret = (uint16_t)x;
 	return true;
@@ -213,7 +215,8 @@ void vctl_options_usage(FILE *f)
 	      "  --corrupt-mac       answer with a wrong MAC\n"
 	      "  --aa-wrong-key      a cloned chip: active authentication with another key\n"
 	      "  --ca-wrong-key      a cloned chip: chip authentication / PACE-CAM with another key\n"
-	      "  --refuse-bac SW     a PACE-only chip: BAC answers SW (6A88 or 6982)\n"
+	      "  --refuse-bac SW     a PACE-only chip: BAC answers SW (6A88 or 6982; any 6XXX\n"
+	      "                      but 61XX and 6CXX, which are not refusals)\n"
 	      "  --card-access V     EF.CardAccess only by: any (default), mf (SELECT P1 00 from\n"
 	      "                      the MF), le (SELECT with Le), sfi (READ BINARY by SFI)\n"
 	      "  --timeout-above N   a READ BINARY asking for more than N bytes loses its answer\n"

@@ -501,6 +501,8 @@ static uint16_t cmd_eac(vpass_card *card, const apdu *a, bool secured, reply *r)
 		.app_selected = card->app_selected,
 		.secured = secured && card->sm_active,
 		.ca_wrong_key = card->opts.ca_wrong_key,
+		.ca_tr03110 = card->opts.ca_tr03110,
+		.cam_attack = card->opts.cam_attack,
 	};
 	sm_ctx next;
 	bool rekey = false;

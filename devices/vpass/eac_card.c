@@ -149,6 +149,59 @@ static bool cipher_of(const char *dotted, bool *ret_aes, size_t *ret_key_len)
 	return true;
 }
 
+/* KDF(K, counter) of part 11, 9.7.1 for AES keys: SHA-1 for AES-128,
+ * SHA-256 for AES-192 and AES-256, the first key_len bytes. */
+static bool kdf_aes(const BUF_MEM *k, uint32_t counter, size_t key_len, uint8_t *out)
+{
+	uint8_t c[4] = { (uint8_t)(counter >> 24), (uint8_t)(counter >> 16), (uint8_t)(counter >> 8), (uint8_t)counter };
+	uint8_t md[EVP_MAX_MD_SIZE];
+	unsigned md_len = 0;
+	EVP_MD_CTX *h = EVP_MD_CTX_new();
+	bool ok = h && EVP_DigestInit_ex(h, key_len == 16 ? EVP_sha1() : EVP_sha256(), NULL) == 1 &&
+	          EVP_DigestUpdate(h, k->data, k->length) == 1 && EVP_DigestUpdate(h, c, sizeof c) == 1 &&
+	          EVP_DigestFinal_ex(h, md, &md_len) == 1 && md_len >= key_len;
+	if (ok)
+		memcpy(out, md, key_len);
+	OPENSSL_cleanse(md, sizeof md);
+	EVP_MD_CTX_free(h);
+	return ok;
+}
+
+/* The session after chip authentication (part 11, 6.2.3): KSenc =
+ * KDF(K, 1), KSmac = KDF(K, 2) from the shared secret K alone, in the
+ * protocol's cipher; SSC zero. */
+static bool session_from_secret(const vpass_eac *e, const BUF_MEM *k, sm_ctx *ret)
+{
+	uint8_t k_enc[32], k_mac[32], zero[16] = { 0 };
+	bool ok;
+	if (!k)
+		return false;
+	if (e->aes)
+		ok = e->key_len <= sizeof k_enc && kdf_aes(k, ICAO_KDF_ENC, e->key_len, k_enc) &&
+		     kdf_aes(k, ICAO_KDF_MAC, e->key_len, k_mac) &&
+		     sm_init_aes(ret, k_enc, k_mac, e->key_len, zero) == CRYPTO_OK;
+	else
+		ok = icao_kdf_3des((const uint8_t *)k->data, k->length, ICAO_KDF_ENC, k_enc) == CRYPTO_OK &&
+		     icao_kdf_3des((const uint8_t *)k->data, k->length, ICAO_KDF_MAC, k_mac) == CRYPTO_OK &&
+		     sm_init_3des(ret, k_enc, k_mac, zero) == CRYPTO_OK;
+	OPENSSL_cleanse(k_enc, sizeof k_enc);
+	OPENSSL_cleanse(k_mac, sizeof k_mac);
+	return ok;
+}
+
+/* DO'84 of a CA command: the key id as a big-endian unsigned integer of 1
+ * to 4 bytes (not above INT_MAX). */
+static bool key_id_of(const tlv *kid, int *ret)
+{
+	if (kid->len < 1 || kid->len > 4 || (kid->len == 4 && kid->value[0] & 0x80))
+		return false;
+	unsigned v = 0;
+	for (size_t i = 0; i < kid->len; i++)
+		v = v << 8 | kid->value[i];
+	*ret = (int)v;
+	return true;
+}
+
 /* ---- MSE:Set AT for PACE ---- */
 
 /* MRZ_information (part 11, 4.3.2.2): document number (padded to 9 with
@@ -302,10 +355,21 @@ static bool cam_data(vpass_eac *e, const vpass_eac_env *env, const sm_ctx *sessi
 		goto out_free;
 	if (!BN_mod_inverse(ca, d_ic, n, bn) || !BN_mod_mul(ca, ca, d_map, n, bn))
 		goto out_free;
+	if (env->cam_attack == VPASS_CAM_INFINITY && !BN_copy(ca, n))
+		goto out_free;
 	len = BN_num_bytes(n);
 	bytes = OPENSSL_malloc((size_t)len);
 	if (!bytes || BN_bn2binpad(ca, bytes, len) != len)
 		goto out_free;
+	if (env->cam_attack == VPASS_CAM_EMPTY_CA) {
+		/* the first block of the encrypted padding block alone: it
+		 * decrypts to 80 00 .. 00, i.e. to nothing */
+		static const uint8_t pad[16] = { 0x80 };
+		ok = sm_cam_encrypt(session, pad, sizeof pad, out) == CRYPTO_OK && out->len >= 16;
+		if (ok)
+			out->len = 16;
+		goto out_free;
+	}
 	ok = sm_cam_encrypt(session, bytes, (size_t)len, out) == CRYPTO_OK;
 out_free:
 	if (bytes)
@@ -347,7 +411,16 @@ static uint16_t ga_pace(vpass_eac *e, const vpass_eac_env *env, const apdu *a, b
 		if (tlv_find(d, dlen, 0x81, &t) != TLV_OK || !(in = bm(t.value, t.len)))
 			return abort_run(e, SW_WRONG_DATA);
 		map_picc = PACE_STEP3A_generate_mapping_data(e->ctx);
-		if (!map_picc || PACE_STEP3A_map_generator(e->ctx, in) != 1) {
+		if (map_picc && e->cam && env->cam_attack == VPASS_CAM_INFINITY) {
+			/* send 00 as our mapping key and map with it ourselves:
+			 * both sides get s*G (SK * O = O) */
+			static const uint8_t infinity[1] = { 0x00 };
+			bm_free(in);
+			bm_free(map_picc);
+			in = bm(infinity, 1);
+			map_picc = bm(infinity, 1);
+		}
+		if (!map_picc || !in || PACE_STEP3A_map_generator(e->ctx, in) != 1) {
 			sw = abort_run(e, SW_WRONG_DATA);
 			break;
 		}
@@ -459,30 +532,19 @@ static uint16_t mse_kat(vpass_eac *e, const vpass_eac_env *env, const apdu *a, s
 	if (tlv_find(a->data, a->lc, 0x91, &pub) != TLV_OK)
 		return SW_WRONG_DATA;
 	int key_id = -1;
-	if (tlv_find(a->data, a->lc, 0x84, &kid) == TLV_OK) {
-		if (kid.len != 1)
-			return SW_WRONG_DATA;
-		key_id = kid.value[0];
-	}
+	if (tlv_find(a->data, a->lc, 0x84, &kid) == TLV_OK && !key_id_of(&kid, &key_id))
+		return SW_WRONG_DATA;
 	uint16_t sw = ca_setup(e, env, key_id, NULL);
 	if (sw != SW_OK)
 		return sw;
 	if (e->aes)
 		return abort_run(e, SW_CONDITIONS); /* AES CA goes through MSE:Set AT */
 	BUF_MEM *in = bm(pub.value, pub.len);
-	const KA_CTX *ka = e->ctx->ca_ctx->ka_ctx;
-	uint8_t k_enc[16], k_mac[16], zero[8] = { 0 };
-	if (!in || CA_STEP4_compute_shared_secret(e->ctx, in) != 1 || !ka->shared_secret ||
-	    icao_kdf_3des((const uint8_t *)ka->shared_secret->data, ka->shared_secret->length, ICAO_KDF_ENC,
-	                  k_enc) != CRYPTO_OK ||
-	    icao_kdf_3des((const uint8_t *)ka->shared_secret->data, ka->shared_secret->length, ICAO_KDF_MAC,
-	                  k_mac) != CRYPTO_OK ||
-	    sm_init_3des(ret_sm, k_enc, k_mac, zero) != CRYPTO_OK)
+	if (!in || CA_STEP4_compute_shared_secret(e->ctx, in) != 1 ||
+	    !session_from_secret(e, e->ctx->ca_ctx->ka_ctx->shared_secret, ret_sm))
 		sw = SW_WRONG_DATA;
 	else
 		*ret_rekey = true;
-	OPENSSL_cleanse(k_enc, sizeof k_enc);
-	OPENSSL_cleanse(k_mac, sizeof k_mac);
 	bm_free(in);
 	vpass_eac_reset(e);
 	return sw;
@@ -499,11 +561,8 @@ static uint16_t mse_ca(vpass_eac *e, const vpass_eac_env *env, const apdu *a)
 	    !secinfo_oid_dotted(oid.value, oid.len, dotted, sizeof dotted))
 		return SW_WRONG_DATA;
 	int key_id = -1;
-	if (tlv_find(a->data, a->lc, 0x84, &kid) == TLV_OK) {
-		if (kid.len != 1)
-			return SW_WRONG_DATA;
-		key_id = kid.value[0];
-	}
+	if (tlv_find(a->data, a->lc, 0x84, &kid) == TLV_OK && !key_id_of(&kid, &key_id))
+		return SW_WRONG_DATA;
 	uint16_t sw = ca_setup(e, env, key_id, dotted);
 	if (sw != SW_OK)
 		return sw;
@@ -511,7 +570,11 @@ static uint16_t mse_ca(vpass_eac *e, const vpass_eac_env *env, const apdu *a)
 	return SW_OK;
 }
 
-static uint16_t ga_ca(vpass_eac *e, const apdu *a, buf *out, sm_ctx *ret_sm, bool *ret_rekey)
+/* GENERAL AUTHENTICATE for CA (AES): ICAO 9303 part 11, 6.2.4.2 answers
+ * 7C 00 and keys from the shared secret alone; BSI TR-03110 v2
+ * (ca_tr03110) answers a nonce and a token and derives with the nonce. */
+static uint16_t ga_ca(vpass_eac *e, const vpass_eac_env *env, const apdu *a, buf *out, sm_ctx *ret_sm,
+                      bool *ret_rekey)
 {
 	if (a->cla & 0x10)
 		return abort_run(e, VPASS_SW_CHAIN_EXPECTED);
@@ -522,12 +585,20 @@ static uint16_t ga_ca(vpass_eac *e, const apdu *a, buf *out, sm_ctx *ret_sm, boo
 		return abort_run(e, SW_WRONG_DATA);
 	BUF_MEM *in = bm(t.value, t.len), *nonce = NULL, *token = NULL;
 	uint16_t sw = SW_OK;
-	if (!in || CA_STEP4_compute_shared_secret(e->ctx, in) != 1 ||
-	    CA_STEP5_derive_keys(e->ctx, in, &nonce, &token) != 1 ||
-	    !session_from(e, e->ctx->ca_ctx->ka_ctx, ret_sm)) {
+	if (!in || CA_STEP4_compute_shared_secret(e->ctx, in) != 1) {
+		sw = SW_WRONG_DATA;
+	} else if (env->ca_tr03110) {
+		if (CA_STEP5_derive_keys(e->ctx, in, &nonce, &token) != 1 ||
+		    !session_from(e, e->ctx->ca_ctx->ka_ctx, ret_sm)) {
+			sw = SW_WRONG_DATA;
+		} else {
+			answer_dyn(out, 0x81, nonce, 0x82, (const uint8_t *)token->data, token->length);
+			*ret_rekey = true;
+		}
+	} else if (!session_from_secret(e, e->ctx->ca_ctx->ka_ctx->shared_secret, ret_sm)) {
 		sw = SW_WRONG_DATA;
 	} else {
-		answer_dyn(out, 0x81, nonce, 0x82, (const uint8_t *)token->data, token->length);
+		buf_append_tlv_header(out, 0x7C, 0);
 		*ret_rekey = true;
 	}
 	bm_free(in);
@@ -574,7 +645,7 @@ uint16_t vpass_eac_command(vpass_eac *e, const vpass_eac_env *env, const apdu *a
 	case EAC_CA_EXPECT_KEY:
 		if (!env->secured)
 			return abort_run(e, SW_SECURITY_STATUS);
-		return ga_ca(e, a, out, ret_sm, ret_rekey);
+		return ga_ca(e, env, a, out, ret_sm, ret_rekey);
 	case EAC_IDLE:
 		break;
 	}

@@ -11,7 +11,9 @@
  * GENERAL AUTHENTICATE steps; the first three must be chained (CLA 10).
  * CA: MSE:Set KAT (00 22 41 A6: 91 ephemeral key, 84 key id) for 3DES, or
  * MSE:Set AT (00 22 41 A4: 80 OID, 84 key id) + GENERAL AUTHENTICATE
- * (7C{80 ephemeral key} -> 7C{81 nonce, 82 token}) for AES, under SM.
+ * (7C{80 ephemeral key} -> 7C 00, ICAO 9303 part 11, 6.2; or 7C{81 nonce,
+ * 82 token} as BSI TR-03110 v2 has it, with ca_tr03110) for AES, under SM.
+ * The key id is a big-endian integer of 1 to 4 bytes.
  * Not for use outside devices/vpass/.
  */
 #pragma once
@@ -40,6 +42,8 @@ typedef struct vpass_eac_env {
 	bool app_selected;  /* the eMRTD application is selected (else the MF) */
 	bool secured;       /* the command came under secure messaging */
 	bool ca_wrong_key;  /* vpass_options.ca_wrong_key */
+	bool ca_tr03110;    /* vpass_options.ca_tr03110 */
+	vpass_cam_attack cam_attack; /* vpass_options.cam_attack */
 } vpass_eac_env;
 
 vpass_eac *vpass_eac_new(void);

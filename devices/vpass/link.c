@@ -4,9 +4,13 @@
  */
 #include "devices/vpass/link.h"
 
-/* Frame delay times in carrier cycles (ISO/IEC 14443-3, 6.2.1.1). */
-#define FDT_PCD_TO_PICC_CYCLES 1172.0 /* before a frame the chip sends */
-#define FDT_PICC_TO_PCD_CYCLES 1236.0 /* before a frame the reader sends */
+/* Frame delay times in carrier cycles (ISO/IEC 14443-3, 6.2.1). Before a
+ * frame the chip sends, FDT PCD->PICC = (n * 128 + 20)/fc with n = 9,
+ * 1172/fc, when the reader's last bit was 0, or (n * 128 + 84)/fc =
+ * 1236/fc when it was 1 (6.2.1.1); the model takes the shorter. Before a
+ * frame the reader sends, FDT PICC->PCD is at least 1172/fc (6.2.1.2). */
+#define FDT_PCD_TO_PICC_CYCLES 1172.0     /* before a frame the chip sends */
+#define FDT_PICC_TO_PCD_MIN_CYCLES 1172.0 /* before a frame the reader sends */
 /* Type A: 8 data bits and a parity bit per byte; SOF and EOF one bit each. */
 #define BITS_PER_BYTE 9.0
 #define SOF_EOF_BITS 2.0
@@ -81,8 +85,8 @@ static void send_apdu(const vpass_link *l, size_t len, bool to_chip, vpass_link_
 	unsigned long acks = n - 1;
 	unsigned long long bytes = len + n * (i_prologue(l) + CRC_BYTES) + acks * r_block(l);
 	/* FDT before each frame, by who sends it. */
-	double before_i = (to_chip ? FDT_PICC_TO_PCD_CYCLES : FDT_PCD_TO_PICC_CYCLES) / VPASS_LINK_FC_HZ;
-	double before_ack = (to_chip ? FDT_PCD_TO_PICC_CYCLES : FDT_PICC_TO_PCD_CYCLES) / VPASS_LINK_FC_HZ;
+	double before_i = (to_chip ? FDT_PICC_TO_PCD_MIN_CYCLES : FDT_PCD_TO_PICC_CYCLES) / VPASS_LINK_FC_HZ;
+	double before_ack = (to_chip ? FDT_PCD_TO_PICC_CYCLES : FDT_PICC_TO_PCD_MIN_CYCLES) / VPASS_LINK_FC_HZ;
 	unsigned long frames = n + acks;
 	c->seconds += (double)bytes * BITS_PER_BYTE * bit + (double)frames * SOF_EOF_BITS * bit +
 	              (double)n * before_i + (double)acks * before_ack +

@@ -21,11 +21,13 @@
  *     more per byte (start bit, 8 bits, stop bit, extra guard time: 10 to
  *     11 bit times, and a 10-to-11-bit SOF and EOF); the model assumes
  *     type A throughout.
- *   - Frame delay times (part 3, 6.2.1.1): before each frame the chip
- *     sends, FDT PCD->PICC = 1172/fc (86.4 us; 1236/fc when the reader's
- *     last bit is 0, the model takes the shorter); before each frame the
- *     reader sends, the minimum FDT PICC->PCD = 1236/fc (91.2 us). At the
- *     higher bit rates part 3 keeps these minima.
+ *   - Frame delay times (part 3, 6.2.1): before each frame the chip
+ *     sends, FDT PCD->PICC (6.2.1.1), which the reader's last bit picks:
+ *     (9 * 128 + 20)/fc = 1172/fc (86.4 us) after a 0, (9 * 128 + 84)/fc
+ *     = 1236/fc (91.2 us) after a 1; the model takes the shorter. Before
+ *     each frame the reader sends, FDT PICC->PCD (6.2.1.2), at least
+ *     1172/fc (86.4 us), which the model takes. At the higher bit rates
+ *     part 3 keeps these minima.
  *   - frame_overhead_us per frame on top: the reader's own turnaround
  *     (its firmware acting on a received frame before sending the next).
  *   - chip_latency_us once per command: the chip's processing between the

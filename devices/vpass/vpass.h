@@ -65,13 +65,17 @@
  *   Chip authentication with the key DG14 lists (vpass_doc_set_ca_key),
  *     under SM: 3DES by MSE:Set KAT 00 22 41 A6 {91 key, 84 key id};
  *     AES by MSE:Set AT 00 22 41 A4 {80 OID, 84 key id} + GENERAL
- *     AUTHENTICATE 7C{80 key} -> 7C{81 nonce, 82 token}; the answer
+ *     AUTHENTICATE 7C{80 key} -> 7C 00 (ICAO 9303 part 11, 6.2: keys
+ *     KDF(K, 1) and KDF(K, 2) from the shared secret, as for 3DES;
+ *     with ca_tr03110 7C{81 nonce, 82 token}); the key id in 84 is a
+ *     big-endian integer of 1 to 4 bytes; the answer
  *     comes under the old session, the new one (SSC 0) follows it
  *     without SM                                                   6982
  *     no DG14 / key, key id or OID not DG14's                      6A88
  *     unusable public key                                          6A80
  *     ca_wrong_key: CA and PACE-CAM use a fresh key of the same
  *     curve, so the terminal's checks fail
+ *     cam_attack (tests): PACE-CAM with a forged mapping key or CA_IC
  * Every status sent in the clear while a session is open ends the session
  * (the terminal sees a response without DO'8E); redo BAC after it. Errors
  * of the command itself (6B00, 6A82, 6F00, ...) come under SM and keep it.
@@ -177,6 +181,17 @@ typedef enum vpass_card_access_select {
 	VPASS_CA_SELECT_SFI,        /* no SELECT: only READ BINARY with SFI 1C */
 } vpass_card_access_select;
 
+/* Test only: a chip that tries to pass PACE-CAM without DG14's private key
+ * (a clone), to check the terminal's defences. */
+typedef enum vpass_cam_attack {
+	VPASS_CAM_HONEST = 0,
+	VPASS_CAM_INFINITY,   /* mapping key 00 (the point at infinity, so the
+	                       * mapped generator is s*G whatever the keys) and
+	                       * CA_IC = n, so CA_IC * PK_IC is the point at
+	                       * infinity too, "matching" any DG14 key */
+	VPASS_CAM_EMPTY_CA,   /* CA_IC (DO'8A) decrypts to nothing */
+} vpass_cam_attack;
+
 typedef struct vpass_options {
 	bool short_only;          /* refuse extended-length APDUs with 6700 */
 	size_t max_response_data; /* at most this many file bytes per READ BINARY (0: Le only) */
@@ -197,6 +212,10 @@ typedef struct vpass_options {
 	                           * bytes is processed but its answer is lost: the
 	                           * reader reports a time-out (0: never) */
 	vpass_link link;          /* radio-link timing model (devices/vpass/link.h) */
+	vpass_cam_attack cam_attack; /* test only: a cloned chip's PACE-CAM tricks */
+	bool ca_tr03110;          /* AES chip authentication as BSI TR-03110 v2 chips
+	                           * do it: 7C{81 nonce, 82 token}, keys derived with
+	                           * the nonce (default: ICAO 9303, 7C 00) */
 } vpass_options;
 
 typedef struct vpass_stats {

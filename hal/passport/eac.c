@@ -8,7 +8,9 @@
  * Protocols offered: PACE generic mapping with ECDH or DH and PACE-CAM,
  * each with 3DES or AES-128/192/256 where defined, on standardized domain
  * parameters; chip authentication with ECDH or DH, 3DES (MSE:Set KAT) or
- * AES (MSE:Set AT + GENERAL AUTHENTICATE). Not offered: integrated
+ * AES (MSE:Set AT + GENERAL AUTHENTICATE, the chip answering 7C 00 as ICAO
+ * 9303 part 11, 6.2 has it; a chip answering with a TR-03110 v2 nonce and
+ * token is taken too). Not offered: integrated
  * mapping — OpenPACE 1.1.2 computes the IM generator but never installs
  * it (the run goes on with the static generator) and implements TR-03110
  * v2.01's mapping rather than ICAO's; and explicit PACE domain parameters
@@ -247,6 +249,83 @@ static pp_err step_status(uint16_t sw, const char *step, bool token_step, char *
 	return fail(err, errlen, PP_ERR_STATUS, "%s: the chip answered %04X", step, sw);
 }
 
+/* ---- the chip's public keys ---- */
+
+/* An EC public key from the chip: an uncompressed point (04 X Y, each
+ * coordinate as long as the field, ICAO 9303 part 11, 9.4.5), on the
+ * curve and not the point at infinity. OpenPACE would take a single 00
+ * byte (the point at infinity) as a mapping key, which makes the mapped
+ * generator independent of the chip's key. The standardized curves have
+ * cofactor 1, so a point on the curve is in the group. */
+static bool valid_ec_key(int curve_nid, const BUF_MEM *key)
+{
+	EC_GROUP *group = EC_GROUP_new_by_curve_name(curve_nid);
+	EC_POINT *pt = group ? EC_POINT_new(group) : NULL;
+	bool ok = false;
+	if (pt && key && key->length) {
+		size_t field = ((size_t)EC_GROUP_get_degree(group) + 7) / 8;
+		ok = key->length == 1 + 2 * field && (uint8_t)key->data[0] == 0x04 &&
+		     EC_POINT_oct2point(group, pt, (const uint8_t *)key->data, key->length, NULL) == 1 &&
+		     !EC_POINT_is_at_infinity(group, pt) && EC_POINT_is_on_curve(group, pt, NULL) == 1;
+	}
+	EC_POINT_free(pt);
+	EC_GROUP_free(group);
+	return ok;
+}
+
+/* A DH public value from the chip: 1 < y < p-1, no longer than p, and in
+ * the subgroup of order q (y^q = 1 mod p) when the group names q.
+ * `domain` holds the group's parameters. */
+static bool valid_dh_key(const EVP_PKEY *domain, const BUF_MEM *key)
+{
+	OSSL_PARAM *params = NULL;
+	BIGNUM *p = NULL, *q = NULL, *y = NULL, *p_1 = NULL, *r = NULL;
+	BN_CTX *bn = BN_CTX_new();
+	bool ok = false;
+	if (!bn || !domain || !key || !key->length || EVP_PKEY_todata(domain, EVP_PKEY_KEY_PARAMETERS, &params) != 1)
+		goto out_free;
+	const OSSL_PARAM *pp = OSSL_PARAM_locate_const(params, OSSL_PKEY_PARAM_FFC_P);
+	const OSSL_PARAM *qp = OSSL_PARAM_locate_const(params, OSSL_PKEY_PARAM_FFC_Q);
+	if (!pp || !OSSL_PARAM_get_BN(pp, &p) || (qp && !OSSL_PARAM_get_BN(qp, &q)))
+		goto out_free;
+	y = BN_bin2bn((const uint8_t *)key->data, (int)key->length, NULL);
+	p_1 = BN_dup(p);
+	r = BN_new();
+	if (!y || !p_1 || !r || !BN_sub_word(p_1, 1) || key->length > (size_t)BN_num_bytes(p))
+		goto out_free;
+	if (BN_cmp(y, BN_value_one()) <= 0 || BN_cmp(y, p_1) >= 0)
+		goto out_free;
+	if (q && (BN_mod_exp(r, y, q, p, bn) != 1 || !BN_is_one(r)))
+		goto out_free;
+	ok = true;
+out_free:
+	OSSL_PARAM_free(params);
+	BN_free(p);
+	BN_free(q);
+	BN_free(y);
+	BN_free(p_1);
+	BN_free(r);
+	BN_CTX_free(bn);
+	return ok;
+}
+
+/* A public key the chip sent in PACE, for the run's domain parameters. */
+static bool valid_chip_key(const std_dp *dp, const EAC_CTX *ctx, const BUF_MEM *key)
+{
+	if (dp->nid != NID_undef)
+		return valid_ec_key(dp->nid, key);
+	return valid_dh_key(ctx->pace_ctx ? ctx->pace_ctx->static_key : NULL, key);
+}
+
+/* The length of the order n of a curve, in bytes; 0 when unknown. */
+static size_t order_len(int curve_nid)
+{
+	EC_GROUP *group = EC_GROUP_new_by_curve_name(curve_nid);
+	size_t n = group ? (size_t)BN_num_bytes(EC_GROUP_get0_order(group)) : 0;
+	EC_GROUP_free(group);
+	return n;
+}
+
 /* ---- PACE ---- */
 
 static PACE_SEC *make_secret(pp_pace_secret type, const char *secret)
@@ -274,7 +353,10 @@ static bool supported_pace(const protocol *p, int param_id)
 	return openpace_nid(p) != NID_undef;
 }
 
-/* The first PACEInfo this stack supports, in the file's order. */
+/* The PACEInfo to run: the first PACE-CAM one this stack supports, else
+ * the first supported one, in the file's order. CAM goes first because it
+ * proves the chip as well (a chip offering both should not be let off
+ * with GM). */
 static pp_err choose_pace(const uint8_t *ca, size_t ca_len, protocol *ret, int *ret_param, char *err, size_t errlen)
 {
 	secinfo_list list;
@@ -282,17 +364,20 @@ static pp_err choose_pace(const uint8_t *ca, size_t ca_len, protocol *ret, int *
 		return fail(err, errlen, PP_ERR_PARSE, "EF.CardAccess is not a SET OF SecurityInfo");
 	pp_err e = PP_ERR_NOT_SUPPORTED;
 	bool any = false;
-	for (size_t i = 0; i < list.n; i++) {
-		const secinfo_entry *s = &list.entries[i];
-		protocol p;
-		if (s->kind != SECINFO_PACE)
-			continue;
-		any = true;
-		if (describe(s->oid, &p) && supported_pace(&p, s->id)) {
-			*ret = p;
-			*ret_param = s->id;
-			e = PP_OK;
-			break;
+	for (int want_cam = 1; want_cam >= 0 && e != PP_OK; want_cam--) {
+		for (size_t i = 0; i < list.n; i++) {
+			const secinfo_entry *s = &list.entries[i];
+			protocol p;
+			if (s->kind != SECINFO_PACE)
+				continue;
+			any = true;
+			if (describe(s->oid, &p) && (!want_cam || strcmp(p.mapping, "CAM") == 0) &&
+			    supported_pace(&p, s->id)) {
+				*ret = p;
+				*ret_param = s->id;
+				e = PP_OK;
+				break;
+			}
 		}
 	}
 	secinfo_list_free(&list);
@@ -427,7 +512,7 @@ pp_err pp_pace_run(pp_channel *ch, const uint8_t *card_access, size_t card_acces
 		e = take(&out, 0x82, &map_picc, step, err, errlen);
 	if (e != PP_OK)
 		goto out_free;
-	if (PACE_STEP3A_map_generator(ctx, map_picc) != 1) {
+	if (!valid_chip_key(dp, ctx, map_picc) || PACE_STEP3A_map_generator(ctx, map_picc) != 1) {
 		e = fail(err, errlen, PP_ERR_PARSE, "%s: the chip's mapping data is not a valid public key", step);
 		goto out_free;
 	}
@@ -447,7 +532,7 @@ pp_err pp_pace_run(pp_channel *ch, const uint8_t *card_access, size_t card_acces
 	if (e != PP_OK)
 		goto out_free;
 	if ((eph_picc->length == eph_pcd->length && memcmp(eph_picc->data, eph_pcd->data, eph_pcd->length) == 0) ||
-	    PACE_STEP3B_compute_shared_secret(ctx, eph_picc) != 1 || PACE_STEP3C_derive_keys(ctx) != 1) {
+	    !valid_chip_key(dp, ctx, eph_picc) || PACE_STEP3B_compute_shared_secret(ctx, eph_picc) != 1 || PACE_STEP3C_derive_keys(ctx) != 1) {
 		e = fail(err, errlen, PP_ERR_PARSE, "%s: the chip's ephemeral key is not usable", step);
 		goto out_free;
 	}
@@ -479,10 +564,21 @@ pp_err pp_pace_run(pp_channel *ch, const uint8_t *card_access, size_t card_acces
 	if (run->cam) {
 		buf ca = BUF_INIT;
 		e = take(&out, 0x8A, &cam_enc, step, err, errlen);
+		if (e == PP_ERR_PARSE)
+			e = fail(err, errlen, PP_ERR_CHIP_AUTH,
+			         "%s: the chip sent no chip authentication data (8A) in PACE-CAM (possible cloned chip)",
+			         step);
 		if (e == PP_OK && sm_cam_decrypt(&session, (const uint8_t *)cam_enc->data, cam_enc->length, &ca) !=
 		                          CRYPTO_OK)
 			e = fail(err, errlen, PP_ERR_CHIP_AUTH,
 			         "%s: the encrypted chip authentication data does not decrypt (possible cloned chip)", step);
+		/* CA_IC is an integer mod n, as many bytes as n (part 11, 4.4.3.5.1) */
+		size_t n_len = order_len(run->curve_nid);
+		if (e == PP_OK && (n_len == 0 || ca.len != n_len))
+			e = fail(err, errlen, PP_ERR_CHIP_AUTH,
+			         "%s: the chip authentication data is %zu bytes, not the %zu of the curve's order "
+			         "(possible cloned chip)",
+			         step, ca.len, n_len);
 		run->pk_map = malloc(map_picc->length);
 		if (e == PP_OK && !run->pk_map)
 			e = fail(err, errlen, PP_ERR_NOMEM, "out of memory keeping PACE-CAM data");
@@ -575,8 +671,11 @@ pp_err pp_pace_cam_verify(const pp_pace *p, const uint8_t *dg14, size_t dg14_len
 {
 	if (!p || !dg14)
 		return fail(err, errlen, PP_ERR_ARG, "PACE-CAM check needs a PACE run and DG14");
-	if (!p->cam || !p->ca_ic)
+	if (!p->cam)
 		return fail(err, errlen, PP_ERR_NOT_SUPPORTED, "PACE did not use chip authentication mapping");
+	if (!p->ca_ic || !p->ca_ic_len || !p->pk_map)
+		return fail(err, errlen, PP_ERR_CHIP_AUTH,
+		            "PACE-CAM: the run has no chip authentication data to check (possible cloned chip)");
 	EVP_PKEY *pk_ic = dg14_ec_key(dg14, dg14_len);
 	if (!pk_ic)
 		return fail(err, errlen, PP_ERR_PARSE, "DG14 holds no EC chip authentication public key");
@@ -603,12 +702,26 @@ pp_err pp_pace_cam_verify(const pp_pace *p, const uint8_t *dg14, size_t dg14_len
 	    !EVP_PKEY_get_octet_string_param(pk_ic, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point, &point_len) ||
 	    EC_POINT_oct2point(group, pk, point, point_len, bn) != 1)
 		goto out_free;
-	if (EC_POINT_oct2point(group, map, p->pk_map, p->pk_map_len, bn) != 1) {
-		e = fail(err, errlen, PP_ERR_PARSE, "PACE-CAM: the chip's mapping key is not a point on the curve");
+	if (EC_POINT_is_at_infinity(group, pk)) {
+		e = fail(err, errlen, PP_ERR_CHIP_AUTH, "PACE-CAM: DG14's chip authentication key is the point at infinity");
+		goto out_free;
+	}
+	if (EC_POINT_oct2point(group, map, p->pk_map, p->pk_map_len, bn) != 1 || EC_POINT_is_at_infinity(group, map)) {
+		e = fail(err, errlen, PP_ERR_CHIP_AUTH,
+		         "PACE-CAM: the chip's mapping key is not a point of the curve (possible cloned chip)");
+		goto out_free;
+	}
+	/* CA_IC: exactly as long as n, 1 <= CA_IC < n; else CA_IC = n would
+	 * map any key to the point at infinity */
+	const BIGNUM *n = EC_GROUP_get0_order(group);
+	if (p->ca_ic_len != (size_t)BN_num_bytes(n) || BN_is_zero(ca) || BN_cmp(ca, n) >= 0) {
+		e = fail(err, errlen, PP_ERR_CHIP_AUTH,
+		         "PACE-CAM: the chip authentication data is not a number between 1 and the curve's order "
+		         "(possible cloned chip)");
 		goto out_free;
 	}
 	/* PK_Map,IC = CA_IC * PK_IC (part 11, 4.4.3.5.2) */
-	if (BN_is_zero(ca) || EC_POINT_mul(group, prod, NULL, pk, ca, bn) != 1)
+	if (EC_POINT_mul(group, prod, NULL, pk, ca, bn) != 1)
 		goto out_free;
 	if (EC_POINT_cmp(group, prod, map, bn) != 0) {
 		e = fail(err, errlen, PP_ERR_CHIP_AUTH,
@@ -632,6 +745,58 @@ out_free:
 }
 
 /* ---- chip authentication ---- */
+
+/* A key reference as DO'84 carries it: the key id as a minimal big-endian
+ * unsigned integer (one byte for 0 to 255). Returns its length. */
+static size_t key_reference(int id, uint8_t out[sizeof(int)])
+{
+	unsigned v = (unsigned)id;
+	size_t n = 1;
+	while (n < sizeof(int) && (v >> (8 * n)) != 0)
+		n++;
+	for (size_t i = 0; i < n; i++)
+		out[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+	return n;
+}
+
+/* KDF(K, counter) of part 11, 9.7.1 for AES keys: SHA-1 for AES-128,
+ * SHA-256 for AES-192 and AES-256, the first key_len bytes. (The 3DES
+ * form, with DES parity, is crypto/icao.) */
+static bool kdf_aes(const BUF_MEM *k, uint32_t counter, size_t key_len, uint8_t *out)
+{
+	uint8_t c[4] = { (uint8_t)(counter >> 24), (uint8_t)(counter >> 16), (uint8_t)(counter >> 8), (uint8_t)counter };
+	uint8_t md[EVP_MAX_MD_SIZE];
+	unsigned md_len = 0;
+	EVP_MD_CTX *h = EVP_MD_CTX_new();
+	bool ok = h && EVP_DigestInit_ex(h, key_len == 16 ? EVP_sha1() : EVP_sha256(), NULL) == 1 &&
+	          EVP_DigestUpdate(h, k->data, k->length) == 1 && EVP_DigestUpdate(h, c, sizeof c) == 1 &&
+	          EVP_DigestFinal_ex(h, md, &md_len) == 1 && md_len >= key_len;
+	if (ok)
+		memcpy(out, md, key_len);
+	OPENSSL_cleanse(md, sizeof md);
+	EVP_MD_CTX_free(h);
+	return ok;
+}
+
+/* The session after chip authentication as ICAO 9303 part 11 (6.2.3)
+ * derives it: KSenc = KDF(K, 1), KSmac = KDF(K, 2) from the shared secret
+ * K alone, with the protocol's cipher and key length; SSC zero. */
+static pp_err session_from_secret(const protocol *p, const BUF_MEM *k, sm_ctx *ret)
+{
+	uint8_t k_enc[32], k_mac[32], zero[16] = { 0 };
+	bool ok;
+	if (p->aes)
+		ok = p->key_len <= sizeof k_enc && kdf_aes(k, ICAO_KDF_ENC, p->key_len, k_enc) &&
+		     kdf_aes(k, ICAO_KDF_MAC, p->key_len, k_mac) &&
+		     sm_init_aes(ret, k_enc, k_mac, p->key_len, zero) == CRYPTO_OK;
+	else
+		ok = icao_kdf_3des((const uint8_t *)k->data, k->length, ICAO_KDF_ENC, k_enc) == CRYPTO_OK &&
+		     icao_kdf_3des((const uint8_t *)k->data, k->length, ICAO_KDF_MAC, k_mac) == CRYPTO_OK &&
+		     sm_init_3des(ret, k_enc, k_mac, zero) == CRYPTO_OK;
+	OPENSSL_cleanse(k_enc, sizeof k_enc);
+	OPENSSL_cleanse(k_mac, sizeof k_mac);
+	return ok ? PP_OK : PP_ERR_CRYPTO;
+}
 
 pp_err pp_ca_run(pp_channel *ch, const uint8_t *dg14, size_t dg14_len, pp_protocol_info *ret, char *err,
                  size_t errlen)
@@ -698,30 +863,35 @@ pp_err pp_ca_run(pp_channel *ch, const uint8_t *dg14, size_t dg14_len, pp_protoc
 		e = fail(err, errlen, PP_ERR_CRYPTO, "chip authentication: cannot make an ephemeral key");
 		goto out_free;
 	}
-	uint8_t kid = (uint8_t)(ca->id >= 0 ? ca->id : 0);
+	uint8_t kid[sizeof(int)];
+	size_t kid_len = ca->id >= 0 ? key_reference(ca->id, kid) : 0;
 	if (!p.aes) {
 		/* 3DES: MSE:Set KAT with 91 ephemeral key (part 11, 6.2.4.1) */
 		step = "MSE:Set KAT";
 		buf_append_tlv(&cmd, 0x91, eph->data, eph->length);
-		if (ca->id >= 0)
-			buf_append_tlv(&cmd, 0x84, &kid, 1);
+		if (kid_len)
+			buf_append_tlv(&cmd, 0x84, kid, kid_len);
 		e = buf_ok(&cmd) ? exchange(ch, 0x00, INS_MSE, 0x41, 0xA6, &cmd, false, &out, &sw) : PP_ERR_NOMEM;
 	} else {
-		/* AES: MSE:Set AT with the protocol, then GENERAL AUTHENTICATE */
+		/* AES: MSE:Set AT with the protocol, then GENERAL AUTHENTICATE
+		 * with 80 our ephemeral key; the chip answers 7C 00 (part 11,
+		 * 6.2.4.2). A chip following BSI TR-03110 v2 answers 7C{81 nonce,
+		 * 82 token} instead and derives the keys with the nonce. */
 		step = "MSE:Set AT (chip authentication)";
 		uint8_t oid[32];
 		size_t oid_len = secinfo_oid_encode(p.oid, oid, sizeof oid);
 		buf_append_tlv(&cmd, 0x80, oid, oid_len);
-		if (ca->id >= 0)
-			buf_append_tlv(&cmd, 0x84, &kid, 1);
+		if (kid_len)
+			buf_append_tlv(&cmd, 0x84, kid, kid_len);
 		e = buf_ok(&cmd) ? exchange(ch, 0x00, INS_MSE, 0x41, 0xA4, &cmd, false, &out, &sw) : PP_ERR_NOMEM;
 		if (e == PP_OK && sw == SW_OK) {
 			step = "GENERAL AUTHENTICATE (chip authentication)";
 			e = general_authenticate(ch, false, 0x80, eph, &out, &sw, step, err, errlen);
-			if (e == PP_OK)
+			if (e == PP_OK && out.len) {
 				e = take(&out, 0x81, &nonce, step, err, errlen);
-			if (e == PP_OK)
-				e = take(&out, 0x82, &token, step, err, errlen);
+				if (e == PP_OK)
+					e = take(&out, 0x82, &token, step, err, errlen);
+			}
 			if (e != PP_OK && e != PP_ERR_STATUS)
 				goto out_free;
 			if (e == PP_ERR_STATUS)
@@ -746,7 +916,7 @@ pp_err pp_ca_run(pp_channel *ch, const uint8_t *dg14, size_t dg14_len, pp_protoc
 		e = fail(err, errlen, PP_ERR_CRYPTO, "chip authentication: key agreement with DG14's key failed");
 		goto out_free;
 	}
-	if (p.aes) {
+	if (nonce) {
 		if (CA_STEP6_derive_keys(ctx, nonce, token) != 1) {
 			e = fail(err, errlen, PP_ERR_CHIP_AUTH,
 			         "%s: the chip's authentication token does not verify: it does not hold DG14's private "
@@ -756,42 +926,31 @@ pp_err pp_ca_run(pp_channel *ch, const uint8_t *dg14, size_t dg14_len, pp_protoc
 		}
 		e = session_from(&p, ca->ka_ctx, &session);
 	} else {
-		uint8_t k_enc[16], k_mac[16], zero[8] = { 0 };
-		const BUF_MEM *z = ca->ka_ctx->shared_secret;
-		e = icao_kdf_3des((const uint8_t *)z->data, z->length, ICAO_KDF_ENC, k_enc) == CRYPTO_OK &&
-		                    icao_kdf_3des((const uint8_t *)z->data, z->length, ICAO_KDF_MAC, k_mac) == CRYPTO_OK &&
-		                    sm_init_3des(&session, k_enc, k_mac, zero) == CRYPTO_OK
-		            ? PP_OK
-		            : PP_ERR_CRYPTO;
-		OPENSSL_cleanse(k_enc, sizeof k_enc);
-		OPENSSL_cleanse(k_mac, sizeof k_mac);
+		e = session_from_secret(&p, ca->ka_ctx->shared_secret, &session);
 	}
 	if (e != PP_OK) {
 		fail(err, errlen, e, "chip authentication: no usable session keys");
 		goto out_free;
 	}
 	pp_channel_set_sm(ch, &session);
-	if (!p.aes) {
-		/* 3DES carries no token: the chip proves it holds DG14's key by
-		 * speaking under the new keys (part 11, 6.2). A one-byte READ
-		 * BINARY of EF.COM (SFI 1E) asks it to; any status under valid
-		 * secure messaging will do. */
-		step = "first command under the chip authentication keys";
-		apdu probe = { .cla = 0x00, .ins = 0xB0, .p1 = 0x9E, .p2 = 0x00, .le = 1 };
-		out.len = 0;
-		e = pp_channel_exchange(ch, &probe, &out, &sw);
-		if (e == PP_ERR_SM || (e == PP_OK && ch->sm_dropped)) {
-			pp_channel_clear_sm(ch);
-			e = fail(err, errlen, PP_ERR_CHIP_AUTH,
-			         "%s: the chip's answer does not verify: it does not hold DG14's private key "
-			         "(possible cloned chip)",
-			         step);
-			goto out_free;
-		}
-		if (e != PP_OK) {
-			e = fail(err, errlen, e, "%s: %s", step, pp_strerror(e));
-			goto out_free;
-		}
+	/* The chip proves it holds DG14's key by speaking under the new keys
+	 * (part 11, 6.2): a one-byte READ BINARY of EF.COM (SFI 1E) asks it
+	 * to; any status under valid secure messaging will do. */
+	step = "first command under the chip authentication keys";
+	apdu probe = { .cla = 0x00, .ins = 0xB0, .p1 = 0x9E, .p2 = 0x00, .le = 1 };
+	out.len = 0;
+	e = pp_channel_exchange(ch, &probe, &out, &sw);
+	if (e == PP_ERR_SM || (e == PP_OK && ch->sm_dropped)) {
+		pp_channel_clear_sm(ch);
+		e = fail(err, errlen, PP_ERR_CHIP_AUTH,
+		         "%s: the chip's answer does not verify: it does not hold DG14's private key "
+		         "(possible cloned chip)",
+		         step);
+		goto out_free;
+	}
+	if (e != PP_OK) {
+		e = fail(err, errlen, e, "%s: %s", step, pp_strerror(e));
+		goto out_free;
 	}
 	e = PP_OK;
 out_free:

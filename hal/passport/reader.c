@@ -32,6 +32,7 @@
 #include "crypto/bac.h"
 #include "crypto/icao.h"
 #include "crypto/pa.h"
+#include "crypto/secinfo.h"
 #include "crypto/sm.h"
 #include "crypto/tlv.h"
 #include "hal/passport/channel.h"
@@ -908,8 +909,25 @@ static const char *sod_problem(sod_match m, int dg)
 	return "";
 }
 
+/* Does DG14 list a PACE-CAM PACEInfo? Then the chip does PACE-CAM: the
+ * issuer signed that, unlike EF.CardAccess, which a clone can rewrite to
+ * leave CAM out. */
+static bool dg14_lists_cam(const pp_file *dg14)
+{
+	secinfo_list list;
+	if (secinfo_parse(dg14->data, dg14->len, &list) != CRYPTO_OK)
+		return false;
+	bool cam = false;
+	for (size_t i = 0; i < list.n && !cam; i++)
+		cam = list.entries[i].kind == SECINFO_PACE && strstr(list.entries[i].name, "-CAM-") != NULL;
+	secinfo_list_free(&list);
+	return cam;
+}
+
 /* DG14 has been read: PACE-CAM is checked against it, or CA runs with its
- * key (and re-keys the session). PP_ERR_CHIP_AUTH when the chip fails. */
+ * key (and re-keys the session). PP_ERR_CHIP_AUTH when the chip fails, and
+ * when DG14 (checked against the SOD) says the chip does PACE-CAM but it
+ * neither did nor passed chip authentication (a downgrade). */
 static pp_err chip_authentication(session *s)
 {
 	pp_document *doc = s->doc;
@@ -967,6 +985,15 @@ static pp_err chip_authentication(session *s)
 		         "the chip proved that it holds the private key of DG14; the session is re-keyed");
 		s->ca_done = true;
 		return PP_OK;
+	}
+	if ((e == PP_ERR_NOT_SUPPORTED || e == PP_ERR_CRYPTO) && !cam && dg14_lists_cam(&doc->dg[14])) {
+		ca->result = PP_AUTH_FAILED;
+		set_text(ca->detail, sizeof(ca->detail),
+		         "DG14 says the chip supports PACE-CAM but it did not perform it, and chip authentication "
+		         "did not pass (%s)",
+		         why[0] ? why : pp_strerror(e));
+		set_err(s, "possible cloned chip: DG14 says the chip supports PACE-CAM but it did not perform it");
+		return PP_ERR_CHIP_AUTH;
 	}
 	if (e == PP_ERR_NOT_SUPPORTED || e == PP_ERR_CRYPTO) {
 		/* Nothing this chip did wrong: DG14 offers no protocol this

@@ -8,9 +8,11 @@
  * brainpoolP256r1, NIST P-256 and the 1024-bit MODP group, with every
  * cipher, and the chip's files can then be read; a wrong MRZ or CAN is
  * "access denied"; integrated mapping is declined so the reader falls back
- * to BAC; PACE-CAM proves the chip against DG14 and a cloned chip fails;
- * chip authentication (AES and 3DES) re-keys the session and a cloned chip
- * fails it; the chip insists on command chaining and on the MF level.
+ * to BAC; PACE-CAM proves the chip against DG14 and a cloned chip fails,
+ * also one that sends the point at infinity or no CA_IC; CAM is preferred
+ * to GM; chip authentication (AES in the ICAO form or the TR-03110 one,
+ * and 3DES, with key ids of any size) re-keys the session and a cloned
+ * chip fails it; the chip insists on command chaining and on the MF level.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -68,8 +70,8 @@ static int teardown_keys(void **state)
 
 /* A document offering `pace` in EF.CardAccess and, when ca_protocol is
  * set, chip authentication with ca_bp in DG14 (listing `pace` there too). */
-static void rig_open(rig *r, const docgen_pace_info *pace, size_t n_pace, const char *ca_protocol,
-                     const vpass_options *opts)
+static void rig_open_kid(rig *r, const docgen_pace_info *pace, size_t n_pace, const char *ca_protocol, int key_id,
+                         const vpass_options *opts)
 {
 	memset(r, 0, sizeof *r);
 	assert_int_equal(vpass_doc_new(&r->doc), VPASS_OK);
@@ -82,7 +84,7 @@ static void rig_open(rig *r, const docgen_pace_info *pace, size_t n_pace, const 
 	                 VPASS_OK);
 	assert_int_equal(vpass_doc_add_file(r->doc, VPASS_FID_DG(1), dg1, sizeof dg1), VPASS_OK);
 	if (ca_protocol) {
-		assert_int_equal(docgen_dg14_encode(ca_bp, ca_protocol, -1, pace, n_pace, &r->dg14, &r->dg14_len,
+		assert_int_equal(docgen_dg14_encode(ca_bp, ca_protocol, key_id, pace, n_pace, &r->dg14, &r->dg14_len,
 		                                    r->err, sizeof r->err),
 		                 DOCGEN_OK);
 		assert_int_equal(vpass_doc_add_file(r->doc, VPASS_FID_DG(14), r->dg14, r->dg14_len), VPASS_OK);
@@ -92,6 +94,12 @@ static void rig_open(rig *r, const docgen_pace_info *pace, size_t n_pace, const 
 	assert_int_equal(vpass_transport_new(r->card, &r->t), PP_OK);
 	assert_int_equal(pp_transport_connect(r->t, 0), PP_OK);
 	pp_channel_init(&r->ch, r->t);
+}
+
+static void rig_open(rig *r, const docgen_pace_info *pace, size_t n_pace, const char *ca_protocol,
+                     const vpass_options *opts)
+{
+	rig_open_kid(r, pace, n_pace, ca_protocol, -1, opts);
 }
 
 static void rig_close(rig *r)
@@ -352,6 +360,76 @@ static void test_pace_cam(void **state)
 	rig_close(&r);
 }
 
+/* A chip that sends the point at infinity (00) as its mapping key and
+ * CA_IC = n: G' = s*G and n*PK_IC = O = PK_Map,IC whatever DG14 holds, so
+ * a clone would pass a check that allows either. PACE must refuse the key
+ * (or the CAM check must fail). */
+static void test_pace_cam_infinity_attack(void **state)
+{
+	const docgen_pace_info cam = { "id-PACE-ECDH-CAM-AES-CBC-CMAC-128", 13 };
+	const vpass_options attacks[] = {
+		{ .cam_attack = VPASS_CAM_INFINITY },
+		{ .cam_attack = VPASS_CAM_INFINITY, .ca_wrong_key = true },
+	};
+	for (size_t i = 0; i < sizeof attacks / sizeof attacks[0]; i++) {
+		rig r;
+		rig_open(&r, &cam, 1, "id-CA-ECDH-AES-CBC-CMAC-128", &attacks[i]);
+		pp_pace *p = NULL;
+		pp_err e = pp_pace_run(&r.ch, r.card_access, r.card_access_len, PP_PACE_MRZ, MRZ_INFO, &p, r.err,
+		                       sizeof r.err);
+		if (e == PP_OK) {
+			pp_err v = pp_pace_cam_verify(p, r.dg14, r.dg14_len, r.err, sizeof r.err);
+			pp_pace_free(p);
+			if (v != PP_ERR_CHIP_AUTH)
+				fail_msg("attack %zu: PACE with the point at infinity passed and the CAM check gave %s", i,
+				         pp_strerror(v));
+		} else {
+			assert_null(p);
+			assert_false(r.ch.secure);
+			if (!strstr(r.err, "map nonce"))
+				fail_msg("attack %zu: PACE failed, but not at the mapping: %s: %s", i, pp_strerror(e),
+				         r.err);
+		}
+		rig_close(&r);
+	}
+}
+
+/* CA_IC that decrypts to nothing: CAM ran, so PACE fails as a possible
+ * clone rather than passing as if CAM had not run. */
+static void test_pace_cam_empty_ca_ic(void **state)
+{
+	const docgen_pace_info cam = { "id-PACE-ECDH-CAM-AES-CBC-CMAC-128", 13 };
+	rig r;
+	rig_open(&r, &cam, 1, "id-CA-ECDH-AES-CBC-CMAC-128", &(vpass_options){ .cam_attack = VPASS_CAM_EMPTY_CA });
+	pp_pace *p = NULL;
+	pp_err e = pp_pace_run(&r.ch, r.card_access, r.card_access_len, PP_PACE_CAN, CAN, &p, r.err, sizeof r.err);
+	if (e == PP_OK) {
+		pp_err v = pp_pace_cam_verify(p, r.dg14, r.dg14_len, r.err, sizeof r.err);
+		pp_pace_free(p);
+		fail_msg("PACE-CAM with an empty CA_IC passed; the CAM check then gave %s", pp_strerror(v));
+	}
+	assert_int_equal(e, PP_ERR_CHIP_AUTH);
+	assert_null(p);
+	assert_non_null(strstr(r.err, "cloned"));
+	rig_close(&r);
+}
+
+/* EF.CardAccess offering GM first and CAM after: CAM is run. */
+static void test_pace_prefers_cam(void **state)
+{
+	const docgen_pace_info both[] = { { "id-PACE-ECDH-GM-AES-CBC-CMAC-128", 13 },
+		                          { "id-PACE-ECDH-CAM-AES-CBC-CMAC-128", 13 } };
+	rig r;
+	rig_open(&r, both, 2, "id-CA-ECDH-AES-CBC-CMAC-128", NULL);
+	pp_pace *p = pace_ok(&r, PP_PACE_MRZ, MRZ_INFO);
+	assert_true(pp_pace_is_cam(p));
+	assert_string_equal(pp_pace_info(p)->mapping, "CAM");
+	read_dg1(&r);
+	assert_int_equal(pp_pace_cam_verify(p, r.dg14, r.dg14_len, r.err, sizeof r.err), PP_OK);
+	pp_pace_free(p);
+	rig_close(&r);
+}
+
 /* ---- chip authentication ---- */
 
 static void test_ca(void **state)
@@ -398,6 +476,58 @@ static void test_ca(void **state)
 	}
 }
 
+/* A chip answering AES chip authentication the BSI TR-03110 v2 way (81
+ * nonce, 82 token, keys derived with the nonce) is taken too; a cloned one
+ * still fails. */
+static void test_ca_tr03110_chip(void **state)
+{
+	const docgen_pace_info pace = { "id-PACE-ECDH-GM-AES-CBC-CMAC-128", 13 };
+	for (int clone = 0; clone < 2; clone++) {
+		rig r;
+		rig_open(&r, &pace, 1, "id-CA-ECDH-AES-CBC-CMAC-256", &(vpass_options){ .ca_tr03110 = true,
+		                                                                        .ca_wrong_key = clone });
+		pp_pace *p = pace_ok(&r, PP_PACE_MRZ, MRZ_INFO);
+		read_dg1(&r);
+		pp_protocol_info info;
+		pp_err e = pp_ca_run(&r.ch, r.dg14, r.dg14_len, &info, r.err, sizeof r.err);
+		if (clone) {
+			assert_int_equal(e, PP_ERR_CHIP_AUTH);
+			assert_non_null(strstr(r.err, "cloned"));
+		} else {
+			if (e != PP_OK)
+				fail_msg("TR-03110 chip: %s: %s", pp_strerror(e), r.err);
+			assert_int_equal(r.ch.sm.key_len, 32);
+			read_dg1(&r);
+		}
+		pp_pace_free(p);
+		rig_close(&r);
+	}
+}
+
+/* Key ids above 255 travel as a minimal big-endian integer in DO'84. */
+static void test_ca_large_key_id(void **state)
+{
+	const docgen_pace_info pace = { "id-PACE-ECDH-GM-AES-CBC-CMAC-128", 13 };
+	const char *protocols[] = { "id-CA-ECDH-AES-CBC-CMAC-128", "id-CA-ECDH-3DES-CBC-CBC" };
+	const int ids[] = { 300, 70000, 7 };
+	for (size_t i = 0; i < 2; i++) {
+		for (size_t k = 0; k < sizeof ids / sizeof ids[0]; k++) {
+			rig r;
+			rig_open_kid(&r, &pace, 1, protocols[i], ids[k], NULL);
+			pp_pace *p = pace_ok(&r, PP_PACE_MRZ, MRZ_INFO);
+			read_dg1(&r);
+			pp_protocol_info info;
+			pp_err e = pp_ca_run(&r.ch, r.dg14, r.dg14_len, &info, r.err, sizeof r.err);
+			if (e != PP_OK)
+				fail_msg("%s, key id %d: %s: %s", protocols[i], ids[k], pp_strerror(e), r.err);
+			assert_int_equal(info.key_id, ids[k]);
+			read_dg1(&r);
+			pp_pace_free(p);
+			rig_close(&r);
+		}
+	}
+}
+
 static void test_ca_errors(void **state)
 {
 	const docgen_pace_info pace = { "id-PACE-ECDH-GM-AES-CBC-CMAC-128", 13 };
@@ -425,7 +555,12 @@ int main(void)
 		cmocka_unit_test(test_pace_integrated_mapping_declined),
 		cmocka_unit_test(test_chip_rules),
 		cmocka_unit_test(test_pace_cam),
+		cmocka_unit_test(test_pace_cam_infinity_attack),
+		cmocka_unit_test(test_pace_cam_empty_ca_ic),
+		cmocka_unit_test(test_pace_prefers_cam),
 		cmocka_unit_test(test_ca),
+		cmocka_unit_test(test_ca_tr03110_chip),
+		cmocka_unit_test(test_ca_large_key_id),
 		cmocka_unit_test(test_ca_errors),
 	};
 	return cmocka_run_group_tests(tests, setup_keys, teardown_keys);

@@ -1627,6 +1627,92 @@ static void test_chip_authentication(void **state)
 	}
 }
 
+/* A document of the pace-cam profile whose EF.CardAccess (not signed, so a
+ * clone may rewrite it) offers generic mapping only: DG14, which the SOD
+ * covers, still lists the PACE-CAM PACEInfo. */
+static vpass_doc *cam_doc_without_cam(const char *dir)
+{
+	static const docgen_pace_info gm = { "id-PACE-ECDH-GM-AES-CBC-CMAC-128", 13 };
+	vpass_doc *doc = NULL;
+	uint8_t *card_access = NULL;
+	size_t len = 0;
+	char err[256] = "";
+	if (vpass_doc_load(dir, &doc, err, sizeof err) != VPASS_OK)
+		fail_msg("vpass_doc_load %s: %s", dir, err);
+	assert_int_equal(docgen_card_access_encode(&gm, 1, &card_access, &len, err, sizeof err), DOCGEN_OK);
+	assert_int_equal(vpass_doc_add_file(doc, VPASS_FID_CARD_ACCESS, card_access, len), VPASS_OK);
+	free(card_access);
+	return doc;
+}
+
+/* The PACE-CAM downgrade: with CAM dropped from EF.CardAccess, PACE runs
+ * generic mapping. When DG14 offers chip authentication, CA decides (a
+ * genuine chip passes, a clone fails); when it offers none this reader
+ * runs, DG14's word that the chip does PACE-CAM stands and the read fails
+ * as a possible cloned chip. */
+static void test_cam_downgrade(void **state)
+{
+	fx *f = *state;
+	vpass_doc *doc = cam_doc_without_cam(f->cam.dir);
+	rig r;
+	rig_open(&r, doc, NULL);
+	pp_document *d = read_ok(&r, &f->cam.key, NULL, "pace-cam without CAM in EF.CardAccess, genuine");
+	assert_true(is_pace(d));
+	assert_string_equal(d->pace.info.mapping, "GM");
+	assert_int_equal(d->chip_auth.result, PP_AUTH_PASSED);
+	assert_string_equal(d->chip_auth.method, "CA");
+	pp_document_free(d);
+	rig_close(&r);
+
+	char err[256] = "";
+	rig_open(&r, doc, &(vpass_options){ .ca_wrong_key = true });
+	d = NULL;
+	assert_int_equal(read_doc(&r, &f->cam.key, NULL, &d, err, sizeof err), PP_ERR_CHIP_AUTH);
+	assert_null(d);
+	rig_close(&r);
+	vpass_doc_free(doc);
+
+	/* DG14 names a CA protocol this reader does not know (so CA cannot
+	 * run): with CAM in EF.CardAccess the chip proves itself by PACE-CAM;
+	 * without, the read fails. */
+	docgen_doc_opts o = { 0 };
+	assert_int_equal(docgen_doc_profile("pace-cam", &o, err, sizeof err), DOCGEN_OK);
+	o.ca_protocol = "0.4.0.127.0.7.2.2.3.2.9";
+	const char *dir = fx_doc(f->root, "pace-cam-no-ca", f->pki, "lestari", o);
+	pp_access_key key = f->cam.key;
+	snprintf(key.document_number, sizeof key.document_number, "%s", fx_doc_value(dir, "document_number"));
+	assert_int_equal(vpass_doc_load(dir, &doc, err, sizeof err), VPASS_OK);
+	rig_open(&r, doc, NULL);
+	d = read_ok(&r, &key, NULL, "pace-cam, DG14 without a usable ChipAuthenticationInfo");
+	assert_string_equal(d->chip_auth.method, "PACE-CAM");
+	assert_int_equal(d->chip_auth.result, PP_AUTH_PASSED);
+	pp_document_free(d);
+	rig_close(&r);
+	vpass_doc_free(doc);
+
+	const vpass_options chips[] = { { 0 }, { .ca_wrong_key = true } };
+	doc = cam_doc_without_cam(dir);
+	for (size_t i = 0; i < 2; i++) {
+		rig_open(&r, doc, &chips[i]);
+		d = NULL;
+		err[0] = '\0';
+		pp_err e = read_doc(&r, &key, NULL, &d, err, sizeof err);
+		rig_close(&r);
+		if (e != PP_ERR_CHIP_AUTH) {
+			if (e == PP_OK)
+				print_message("chip authentication: %s: %s\n", pp_auth_result_name(d->chip_auth.result),
+				              d->chip_auth.detail);
+			pp_document_free(d);
+			fail_msg("CAM dropped from EF.CardAccess, chip %zu: %s (%s), expected a possible cloned chip", i,
+			         pp_strerror(e), err);
+		}
+		assert_null(d);
+		if (!strstr(err, "possible cloned chip: DG14 says the chip supports PACE-CAM but it did not perform it"))
+			fail_msg("the error should say why: \"%s\"", err);
+	}
+	vpass_doc_free(doc);
+}
+
 /* After CA the session runs on CA's keys: when it has to be set up again,
  * CA runs again (and the rest of the read still verifies). */
 static void test_ca_reestablish(void **state)
@@ -1809,6 +1895,7 @@ int main(void)
 		cmocka_unit_test(test_get_response_chaining),
 		cmocka_unit_test(test_chip_authentication),
 		cmocka_unit_test(test_ca_reestablish),
+		cmocka_unit_test(test_cam_downgrade),
 		cmocka_unit_test(test_timeout_smaller_reads),
 		cmocka_unit_test(test_unlisted_present),
 	};

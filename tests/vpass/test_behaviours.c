@@ -478,8 +478,9 @@ static void test_get_response(void **state)
  * 256, so 253 data bytes per I-block; 100 us per frame; 10 ms chip
  * latency). Short: a 19-byte command and a 250-byte answer, one I-block
  * each: 22 + 253 bytes, 9 bits each, plus 2 SOF/EOF bits per frame:
- * 2479 bits = 79328 cycles; FDT 1236 + 1172 cycles; total 81736 cycles =
- * 6.027729 ms, plus 2 frames x 100 us and 10 ms = 16.227729 ms. */
+ * 2479 bits = 79328 cycles; FDT 1172 (PICC->PCD minimum, before the
+ * command) + 1172 (PCD->PICC, before the answer) cycles; total 81672
+ * cycles = 6.023009 ms, plus 2 frames x 100 us and 10 ms = 16.223009 ms. */
 static void test_link_arithmetic(void **state)
 {
 	(void)state;
@@ -493,17 +494,17 @@ static void test_link_arithmetic(void **state)
 	vpass_link_cost c = vpass_link_exchange(&l, 19, 250);
 	assert_int_equal(c.frames, 2);
 	assert_int_equal(c.bytes, 275);
-	assert_float_equal(c.seconds, 16.227729e-3, 1e-8);
+	assert_float_equal(c.seconds, 16.223009e-3, 1e-8);
 
 	/* Chained: the same command, a 600-byte answer in three I-blocks (253,
 	 * 253, 94 data bytes) and two R(ACK)s from the reader: 22 + 609 + 6 =
 	 * 637 bytes, 6 frames: 637 x 9 + 6 x 2 = 5745 bits = 183840 cycles;
-	 * FDT 1236 (command) + 3 x 1172 (chip's blocks) + 2 x 1236 (ACKs) =
-	 * 7224 cycles; 191064 cycles = 14.090265 ms, + 600 us + 10 ms. */
+	 * FDT 1172 (command) + 3 x 1172 (chip's blocks) + 2 x 1172 (ACKs) =
+	 * 7032 cycles; 190872 cycles = 14.076106 ms, + 600 us + 10 ms. */
 	c = vpass_link_exchange(&l, 19, 600);
 	assert_int_equal(c.frames, 6);
 	assert_int_equal(c.bytes, 637);
-	assert_float_equal(c.seconds, 24.690265e-3, 1e-8);
+	assert_float_equal(c.seconds, 24.676106e-3, 1e-8);
 
 	/* A chained command (frames of 64: 61 data bytes): 100 bytes in two
 	 * I-blocks with one R(ACK) from the chip, a 2-byte answer: 100 + 6 + 3
@@ -523,7 +524,7 @@ static void test_link_arithmetic(void **state)
 	vpass_link_default(&l);
 	c = vpass_link_lost(&l, 19);
 	assert_int_equal(c.frames, 1);
-	assert_float_equal(c.seconds, (22 * 9 + 2) * 32 / 13.56e6 + 1236 / 13.56e6 + 100e-6 + 154.7e-3, 1e-9);
+	assert_float_equal(c.seconds, (22 * 9 + 2) * 32 / 13.56e6 + 1172 / 13.56e6 + 100e-6 + 154.7e-3, 1e-9);
 
 	/* Slower link, longer time; invalid models cost nothing. */
 	vpass_link_default(&l);
@@ -589,6 +590,13 @@ static void test_vctl_options(void **state)
 	assert_int_equal(vctl_set_option(&p, &o, "refuse-bac", "off"), VCTL_OK);
 	assert_int_equal(o.refuse_bac, 0);
 	assert_int_equal(vctl_set_option(&p, &o, "refuse-bac", "12"), VCTL_EXPECTED_STATUS);
+	/* only refusals: 6XXX, but not 61XX (more data) or 6CXX (wrong Le) */
+	assert_int_equal(vctl_set_option(&p, &o, "refuse-bac", "6D00"), VCTL_OK);
+	assert_int_equal(o.refuse_bac, 0x6D00);
+	static const char *const not_refusals[] = { "9000", "9100", "6100", "61FF", "6C00", "6C10" };
+	for (size_t i = 0; i < sizeof not_refusals / sizeof not_refusals[0]; i++)
+		assert_int_equal(vctl_set_option(&p, &o, "refuse-bac", not_refusals[i]), VCTL_EXPECTED_STATUS);
+	assert_int_equal(o.refuse_bac, 0x6D00);
 	assert_int_equal(vctl_set_option(&p, &o, "card-access", "sfi"), VCTL_OK);
 	assert_int_equal(o.card_access_select, VPASS_CA_SELECT_SFI);
 	assert_int_equal(vctl_set_option(&p, &o, "card-access", "mf"), VCTL_OK);
