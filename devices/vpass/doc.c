@@ -390,11 +390,14 @@ static int no_password(char *pw, int size, int rwflag, void *u)
 	return -1;
 }
 
-/* DIR/aa.key, the active authentication private key (PEM), when present. */
-static vpass_result load_aa_key(vpass_doc *d, const char *dir, char *err, size_t errlen)
+/* DIR/NAME, a private key in PEM, when present (*present false when the
+ * file does not exist; *ret NULL when it is not a PEM private key). */
+static vpass_result read_key_file(const char *dir, const char *name, EVP_PKEY **ret, bool *present, char *path,
+                                  size_t pathlen, char *err, size_t errlen)
 {
-	char path[4096];
-	snprintf(path, sizeof path, "%s/aa.key", dir);
+	*ret = NULL;
+	*present = false;
+	snprintf(path, pathlen, "%s/%s", dir, name);
 	FILE *f = fopen(path, "r");
 	if (!f) {
 		if (errno == ENOENT)
@@ -402,38 +405,42 @@ static vpass_result load_aa_key(vpass_doc *d, const char *dir, char *err, size_t
 		set_err(err, errlen, "%s: %s", path, strerror(errno));
 		return VPASS_ERR_IO;
 	}
+	*present = true;
 	ERR_set_mark();
-	EVP_PKEY *key = PEM_read_PrivateKey(f, NULL, no_password, NULL);
+	*ret = PEM_read_PrivateKey(f, NULL, no_password, NULL);
 	ERR_pop_to_mark();
 	fclose(f);
-	vpass_result r = key ? vpass_doc_set_aa_key(d, key, AA_HASH_DEFAULT) : VPASS_ERR_FORMAT;
-	if (r != VPASS_OK)
-		set_err(err, errlen, "%s: not an RSA or EC private key in PEM", path);
-	EVP_PKEY_free(key);
-	return r == VPASS_ERR_ARG ? VPASS_ERR_FORMAT : r;
+	return VPASS_OK;
 }
 
-/* DIR/ca.key, the chip authentication private key (PEM), when present. */
-static vpass_result load_ca_key(vpass_doc *d, const char *dir, char *err, size_t errlen)
+/* DIR/aa.key (active authentication, RSA or EC) and DIR/ca.key (chip
+ * authentication and PACE-CAM, EC or DH), when present. */
+static vpass_result load_keys(vpass_doc *d, const char *dir, char *err, size_t errlen)
 {
-	char path[4096];
-	snprintf(path, sizeof path, "%s/ca.key", dir);
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		if (errno == ENOENT)
-			return VPASS_OK;
-		set_err(err, errlen, "%s: %s", path, strerror(errno));
-		return VPASS_ERR_IO;
+	static const struct {
+		const char *file;
+		const char *kinds;
+	} keys[] = { { "aa.key", "an RSA or EC" }, { "ca.key", "an EC or DH" } };
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		char path[4096];
+		EVP_PKEY *key;
+		bool present;
+		vpass_result r = read_key_file(dir, keys[i].file, &key, &present, path, sizeof path, err, errlen);
+		if (r != VPASS_OK)
+			return r;
+		if (!present)
+			continue;
+		if (key)
+			r = i == 0 ? vpass_doc_set_aa_key(d, key, AA_HASH_DEFAULT) : vpass_doc_set_ca_key(d, key);
+		else
+			r = VPASS_ERR_FORMAT;
+		EVP_PKEY_free(key);
+		if (r != VPASS_OK) {
+			set_err(err, errlen, "%s: not %s private key in PEM", path, keys[i].kinds);
+			return r == VPASS_ERR_ARG ? VPASS_ERR_FORMAT : r;
+		}
 	}
-	ERR_set_mark();
-	EVP_PKEY *key = PEM_read_PrivateKey(f, NULL, no_password, NULL);
-	ERR_pop_to_mark();
-	fclose(f);
-	vpass_result r = key ? vpass_doc_set_ca_key(d, key) : VPASS_ERR_FORMAT;
-	if (r != VPASS_OK)
-		set_err(err, errlen, "%s: not an EC or DH private key in PEM", path);
-	EVP_PKEY_free(key);
-	return r == VPASS_ERR_ARG ? VPASS_ERR_FORMAT : r;
+	return VPASS_OK;
 }
 
 vpass_result vpass_doc_load(const char *dir, vpass_doc **ret, char *err, size_t errlen)
@@ -490,9 +497,7 @@ vpass_result vpass_doc_load(const char *dir, vpass_doc **ret, char *err, size_t 
 			goto out_free_doc;
 		}
 	}
-	r = load_aa_key(d, dir, err, errlen);
-	if (r == VPASS_OK)
-		r = load_ca_key(d, dir, err, errlen);
+	r = load_keys(d, dir, err, errlen);
 	if (r != VPASS_OK)
 		goto out_free_doc;
 	*ret = d;

@@ -447,3 +447,31 @@ void it_run_case(const it_appm *a, const char *dir, const it_case *c, void (*pla
 	json_decref(j);
 	it_result_free(&r);
 }
+
+int it_run_suite(const char *transport, const char *group, const struct CMUnitTest *basic, size_t n_basic,
+                 bool with_basic, bool with_cases, CMUnitTestFunction case_test, CMFixtureFunction setup,
+                 CMFixtureFunction teardown)
+{
+	struct CMUnitTest *all = calloc(n_basic + IT_MAX_CASES, sizeof(*all));
+	static char names[IT_MAX_CASES][160];
+	if (!all)
+		return -1;
+	size_t n = 0;
+	if (with_basic) {
+		memcpy(all, basic, n_basic * sizeof(*basic));
+		n = n_basic;
+	}
+	for (size_t i = 0, k = 0; with_cases && i < it_n_cases && k < IT_MAX_CASES; i++) {
+		if (!it_case_selected(&it_cases[i], group, transport))
+			continue;
+		snprintf(names[k], sizeof(names[k]), "case %zu: %s (%s)", i + 1, it_cases[i].doc, it_cases[i].profile);
+		all[n++] = (struct CMUnitTest){ .name = names[k], .test_func = case_test,
+			                        .initial_state = (void *)&it_cases[i] };
+		k++;
+	}
+	char name[64];
+	snprintf(name, sizeof(name), "%s %s", transport, group ? group : "all");
+	int rc = _cmocka_run_group_tests(name, all, n, setup, teardown);
+	free(all);
+	return rc;
+}

@@ -10,9 +10,13 @@
 #ifndef APPM_TESTS_INTEGRATION_HARNESS_H
 #define APPM_TESTS_INTEGRATION_HARNESS_H
 
+#include <setjmp.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
+#include <cmocka.h>
 #include <jansson.h>
 
 /* --- Shell and files --- */
@@ -124,6 +128,14 @@ extern const size_t it_n_cases;
 /* Whether case c belongs to group (NULL: any) and runs over transport
  * ("pcsc" or "nfc"). */
 bool it_case_selected(const it_case *c, const char *group, const char *transport);
+
+/* Run a transport's suite, named "TRANSPORT GROUP": the tests written out
+ * in its file (`basic`, n_basic of them) when `with_basic`, then every row
+ * of the table selected for `group` and `transport` as a test of its own
+ * that calls case_test with the row as its state. */
+int it_run_suite(const char *transport, const char *group, const struct CMUnitTest *basic, size_t n_basic,
+                 bool with_basic, bool with_cases, CMUnitTestFunction case_test, CMFixtureFunction setup,
+                 CMFixtureFunction teardown);
 
 /* Whether group is NULL or one of IT_GROUPS. */
 bool it_group_known(const char *group);

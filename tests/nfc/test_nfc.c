@@ -329,22 +329,6 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_no_reader),
 	};
 	/* Then the document cases both transports run (harness.c). */
-	struct CMUnitTest all[sizeof(tests) / sizeof(tests[0]) + IT_MAX_CASES];
-	char names[IT_MAX_CASES][160];
-	size_t n = 0;
-	if (runs_basic()) {
-		memcpy(all, tests, sizeof(tests));
-		n = sizeof(tests) / sizeof(tests[0]);
-	}
-	for (size_t i = 0, k = 0; runs_cases() && i < it_n_cases && k < IT_MAX_CASES; i++) {
-		if (!it_case_selected(&it_cases[i], group, "nfc"))
-			continue;
-		snprintf(names[k], sizeof(names[k]), "case %zu: %s (%s)", i + 1, it_cases[i].doc, it_cases[i].profile);
-		all[n++] = (struct CMUnitTest){ .name = names[k], .test_func = test_case,
-			                        .initial_state = (void *)&it_cases[i] };
-		k++;
-	}
-	char name[64];
-	snprintf(name, sizeof(name), "nfc %s", group ? group : "all");
-	return _cmocka_run_group_tests(name, all, n, setup, teardown);
+	return it_run_suite("nfc", group, tests, sizeof(tests) / sizeof(tests[0]), runs_basic(), runs_cases(), test_case,
+	                    setup, teardown);
 }
