@@ -10,8 +10,8 @@
 #include <limits.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/sha.h>
 
 #include "crypto/icao-internal.h"
 
@@ -43,27 +43,43 @@ static uint8_t des_odd_parity(uint8_t b)
 	return (uint8_t)(hi | ((ones & 1) ? 0 : 1));
 }
 
-crypto_err icao_kdf_3des(const uint8_t *seed, size_t seed_len, uint32_t counter, uint8_t key[16])
+crypto_err icao_kdf(const uint8_t *seed, size_t seed_len, uint32_t counter, bool aes, size_t key_len,
+                    uint8_t *key)
 {
 	if (!seed || !key)
 		return CRYPTO_ERR_ARG;
+	/* SHA-1 for 3DES and AES-128, SHA-256 for AES-192 and AES-256. */
+	const EVP_MD *md_type;
+	if (key_len == 16)
+		md_type = EVP_sha1();
+	else if (aes && (key_len == 24 || key_len == 32))
+		md_type = EVP_sha256();
+	else
+		return CRYPTO_ERR_ARG;
 	uint8_t c[4] = { (uint8_t)(counter >> 24), (uint8_t)(counter >> 16), (uint8_t)(counter >> 8),
 	                 (uint8_t)counter };
-	uint8_t md[SHA_DIGEST_LENGTH];
+	uint8_t md[EVP_MAX_MD_SIZE];
 	unsigned int md_len = 0;
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	if (!ctx)
 		return CRYPTO_ERR_NOMEM;
 	crypto_err err = CRYPTO_ERR_LIBCRYPTO;
-	if (EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) != 1 || EVP_DigestUpdate(ctx, seed, seed_len) != 1 ||
-	    EVP_DigestUpdate(ctx, c, sizeof c) != 1 || EVP_DigestFinal_ex(ctx, md, &md_len) != 1)
+	if (EVP_DigestInit_ex(ctx, md_type, NULL) != 1 || EVP_DigestUpdate(ctx, seed, seed_len) != 1 ||
+	    EVP_DigestUpdate(ctx, c, sizeof c) != 1 || EVP_DigestFinal_ex(ctx, md, &md_len) != 1 ||
+	    md_len < key_len)
 		goto out_free_ctx;
-	for (size_t i = 0; i < 16; i++)
-		key[i] = des_odd_parity(md[i]);
+	for (size_t i = 0; i < key_len; i++)
+		key[i] = aes ? md[i] : des_odd_parity(md[i]);
 	err = CRYPTO_OK;
 out_free_ctx:
+	OPENSSL_cleanse(md, sizeof md);
 	EVP_MD_CTX_free(ctx);
 	return err;
+}
+
+crypto_err icao_kdf_3des(const uint8_t *seed, size_t seed_len, uint32_t counter, uint8_t key[16])
+{
+	return icao_kdf(seed, seed_len, counter, false, 16, key);
 }
 
 /* ---- shared block-cipher plumbing (icao-internal.h) ---- */

@@ -1,9 +1,11 @@
 /*
  * icao — small ICAO 9303 primitives: MRZ check digits (part 3, 4.9) and the
- * key derivation function of part 11, 9.7.1 (SHA-1 based, for 3DES keys).
+ * key derivation function of part 11, 9.7.1 for 3DES and AES session keys
+ * (BAC, PACE's password key, chip authentication).
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,5 +18,13 @@ int icao_check_digit(const char *s, size_t len);
 /* The KDF counter values of part 11, 9.7.1. */
 enum { ICAO_KDF_ENC = 1, ICAO_KDF_MAC = 2, ICAO_KDF_PACE = 3 };
 
-/* 16-byte two-key 3DES key from SHA-1(seed || counter), DES parity adjusted. */
+/* KDF(K, c) = H(K || c), c a 32-bit big-endian counter, cut to a key of
+ * key_len bytes: with aes false, 16 (two-key 3DES from SHA-1, DES parity
+ * adjusted); with aes true, 16 (AES-128, SHA-1), 24 or 32 (AES-192 and
+ * AES-256, SHA-256). CRYPTO_ERR_ARG for any other length; key is left
+ * untouched on failure. */
+crypto_err icao_kdf(const uint8_t *seed, size_t seed_len, uint32_t counter, bool aes, size_t key_len,
+                    uint8_t *key);
+
+/* icao_kdf for a 16-byte two-key 3DES key. */
 crypto_err icao_kdf_3des(const uint8_t *seed, size_t seed_len, uint32_t counter, uint8_t key[16]);

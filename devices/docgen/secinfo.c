@@ -179,7 +179,11 @@ static docgen_err ec_key_parts(EVP_PKEY *key, buf *alg, buf *pub, char *err, siz
 }
 
 /* AlgorithmIdentifier and subjectPublicKey of a DH key: DHParameter (p, g)
- * and the public value as a DER INTEGER. */
+ * and the public value as a DER INTEGER. Not X9.42's DomainParameters (p,
+ * g, q): OpenPACE 1.1.2 decodes the parameters as PKCS #3 DHParameter and
+ * refuses a q in third place, which it takes for a privateValueLength too
+ * large for an int. Nothing is lost: OpenSSL recognises a named group
+ * (dh_1024_160, RFC 5114) by p and g and restores its q. */
 static docgen_err dh_key_parts(EVP_PKEY *key, buf *alg, buf *pub, char *err, size_t errlen)
 {
 	BIGNUM *p = NULL, *g = NULL, *y = NULL;

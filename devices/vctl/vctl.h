@@ -36,7 +36,8 @@ typedef enum vctl_error {
 	VCTL_EXPECTED_APDUS,
 	VCTL_EXPECTED_READS,
 	VCTL_UNKNOWN_OPTION,
-	VCTL_EXPECTED_STATUS,      /* refuse-bac: 6A88, 6982 (hex) or off */
+	VCTL_EXPECTED_STATUS,      /* refuse-bac: an error status in hex, 6XXX but
+	                            * not 61XX or 6CXX (6A88, 6982), or off */
 	VCTL_EXPECTED_VARIANT,     /* card-access: any, mf, le or sfi */
 	VCTL_EXPECTED_BIT_RATE,    /* link-rate: 106, 212, 424 or 848 */
 	VCTL_EXPECTED_FRAME_SIZE,  /* link-frame: 16..4096 bytes */

@@ -149,41 +149,19 @@ static bool cipher_of(const char *dotted, bool *ret_aes, size_t *ret_key_len)
 	return true;
 }
 
-/* KDF(K, counter) of part 11, 9.7.1 for AES keys: SHA-1 for AES-128,
- * SHA-256 for AES-192 and AES-256, the first key_len bytes. */
-static bool kdf_aes(const BUF_MEM *k, uint32_t counter, size_t key_len, uint8_t *out)
-{
-	uint8_t c[4] = { (uint8_t)(counter >> 24), (uint8_t)(counter >> 16), (uint8_t)(counter >> 8), (uint8_t)counter };
-	uint8_t md[EVP_MAX_MD_SIZE];
-	unsigned md_len = 0;
-	EVP_MD_CTX *h = EVP_MD_CTX_new();
-	bool ok = h && EVP_DigestInit_ex(h, key_len == 16 ? EVP_sha1() : EVP_sha256(), NULL) == 1 &&
-	          EVP_DigestUpdate(h, k->data, k->length) == 1 && EVP_DigestUpdate(h, c, sizeof c) == 1 &&
-	          EVP_DigestFinal_ex(h, md, &md_len) == 1 && md_len >= key_len;
-	if (ok)
-		memcpy(out, md, key_len);
-	OPENSSL_cleanse(md, sizeof md);
-	EVP_MD_CTX_free(h);
-	return ok;
-}
-
 /* The session after chip authentication (part 11, 6.2.3): KSenc =
  * KDF(K, 1), KSmac = KDF(K, 2) from the shared secret K alone, in the
  * protocol's cipher; SSC zero. */
 static bool session_from_secret(const vpass_eac *e, const BUF_MEM *k, sm_ctx *ret)
 {
 	uint8_t k_enc[32], k_mac[32], zero[16] = { 0 };
-	bool ok;
 	if (!k)
 		return false;
-	if (e->aes)
-		ok = e->key_len <= sizeof k_enc && kdf_aes(k, ICAO_KDF_ENC, e->key_len, k_enc) &&
-		     kdf_aes(k, ICAO_KDF_MAC, e->key_len, k_mac) &&
-		     sm_init_aes(ret, k_enc, k_mac, e->key_len, zero) == CRYPTO_OK;
-	else
-		ok = icao_kdf_3des((const uint8_t *)k->data, k->length, ICAO_KDF_ENC, k_enc) == CRYPTO_OK &&
-		     icao_kdf_3des((const uint8_t *)k->data, k->length, ICAO_KDF_MAC, k_mac) == CRYPTO_OK &&
-		     sm_init_3des(ret, k_enc, k_mac, zero) == CRYPTO_OK;
+	const uint8_t *secret = (const uint8_t *)k->data;
+	bool ok = icao_kdf(secret, k->length, ICAO_KDF_ENC, e->aes, e->key_len, k_enc) == CRYPTO_OK &&
+	          icao_kdf(secret, k->length, ICAO_KDF_MAC, e->aes, e->key_len, k_mac) == CRYPTO_OK &&
+	          (e->aes ? sm_init_aes(ret, k_enc, k_mac, e->key_len, zero) : sm_init_3des(ret, k_enc, k_mac, zero)) ==
+	                  CRYPTO_OK;
 	OPENSSL_cleanse(k_enc, sizeof k_enc);
 	OPENSSL_cleanse(k_mac, sizeof k_mac);
 	return ok;

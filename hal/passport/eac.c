@@ -759,23 +759,33 @@ static size_t key_reference(int id, uint8_t out[sizeof(int)])
 	return n;
 }
 
-/* KDF(K, counter) of part 11, 9.7.1 for AES keys: SHA-1 for AES-128,
- * SHA-256 for AES-192 and AES-256, the first key_len bytes. (The 3DES
- * form, with DES parity, is crypto/icao.) */
-static bool kdf_aes(const BUF_MEM *k, uint32_t counter, size_t key_len, uint8_t *out)
+/* DG14's public key as OpenPACE's key agreement takes it: the encoded
+ * point (EC), or the public value y as a big-endian number (DH).
+ *
+ * OpenPACE reads a DH key's DomainParameters as PKCS #3 (p, g), and
+ * OpenSSL, recognising a named group such as the 1024-bit MODP group of
+ * RFC 5114, adds its q; the key is then a legacy X9.42 ("DHX") key, whose
+ * encoded public key and domain parameters OpenSSL 3.0 cannot export
+ * (its parameter translation knows DH and DSA keys, not DHX). The public
+ * value alone can be had as a number. */
+static BUF_MEM *chip_public_key(EVP_PKEY *key)
 {
-	uint8_t c[4] = { (uint8_t)(counter >> 24), (uint8_t)(counter >> 16), (uint8_t)(counter >> 8), (uint8_t)counter };
-	uint8_t md[EVP_MAX_MD_SIZE];
-	unsigned md_len = 0;
-	EVP_MD_CTX *h = EVP_MD_CTX_new();
-	bool ok = h && EVP_DigestInit_ex(h, key_len == 16 ? EVP_sha1() : EVP_sha256(), NULL) == 1 &&
-	          EVP_DigestUpdate(h, k->data, k->length) == 1 && EVP_DigestUpdate(h, c, sizeof c) == 1 &&
-	          EVP_DigestFinal_ex(h, md, &md_len) == 1 && md_len >= key_len;
-	if (ok)
-		memcpy(out, md, key_len);
-	OPENSSL_cleanse(md, sizeof md);
-	EVP_MD_CTX_free(h);
-	return ok;
+	unsigned char *enc = NULL;
+	size_t enc_len = EVP_PKEY_get1_encoded_public_key(key, &enc);
+	BUF_MEM *ret = enc_len ? bm(enc, enc_len) : NULL;
+	OPENSSL_free(enc);
+	if (ret || !(EVP_PKEY_is_a(key, "DH") || EVP_PKEY_is_a(key, "DHX")))
+		return ret;
+	BIGNUM *y = NULL;
+	if (EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_PUB_KEY, &y) == 1 && !BN_is_zero(y)) {
+		int n = BN_num_bytes(y);
+		uint8_t *bytes = OPENSSL_malloc((size_t)n);
+		if (bytes && BN_bn2bin(y, bytes) == n)
+			ret = bm(bytes, (size_t)n);
+		OPENSSL_free(bytes);
+	}
+	BN_free(y);
+	return ret;
 }
 
 /* The session after chip authentication as ICAO 9303 part 11 (6.2.3)
@@ -784,15 +794,11 @@ static bool kdf_aes(const BUF_MEM *k, uint32_t counter, size_t key_len, uint8_t 
 static pp_err session_from_secret(const protocol *p, const BUF_MEM *k, sm_ctx *ret)
 {
 	uint8_t k_enc[32], k_mac[32], zero[16] = { 0 };
-	bool ok;
-	if (p->aes)
-		ok = p->key_len <= sizeof k_enc && kdf_aes(k, ICAO_KDF_ENC, p->key_len, k_enc) &&
-		     kdf_aes(k, ICAO_KDF_MAC, p->key_len, k_mac) &&
-		     sm_init_aes(ret, k_enc, k_mac, p->key_len, zero) == CRYPTO_OK;
-	else
-		ok = icao_kdf_3des((const uint8_t *)k->data, k->length, ICAO_KDF_ENC, k_enc) == CRYPTO_OK &&
-		     icao_kdf_3des((const uint8_t *)k->data, k->length, ICAO_KDF_MAC, k_mac) == CRYPTO_OK &&
-		     sm_init_3des(ret, k_enc, k_mac, zero) == CRYPTO_OK;
+	const uint8_t *secret = (const uint8_t *)k->data;
+	bool ok = icao_kdf(secret, k->length, ICAO_KDF_ENC, p->aes, p->key_len, k_enc) == CRYPTO_OK &&
+	          icao_kdf(secret, k->length, ICAO_KDF_MAC, p->aes, p->key_len, k_mac) == CRYPTO_OK &&
+	          (p->aes ? sm_init_aes(ret, k_enc, k_mac, p->key_len, zero) : sm_init_3des(ret, k_enc, k_mac, zero)) ==
+	                  CRYPTO_OK;
 	OPENSSL_cleanse(k_enc, sizeof k_enc);
 	OPENSSL_cleanse(k_mac, sizeof k_mac);
 	return ok ? PP_OK : PP_ERR_CRYPTO;
@@ -853,10 +859,7 @@ pp_err pp_ca_run(pp_channel *ch, const uint8_t *dg14, size_t dg14_len, pp_protoc
 
 	/* The chip's static key, then our ephemeral key in its domain (the
 	 * ephemeral pair replaces the static key inside OpenPACE). */
-	unsigned char *enc = NULL;
-	size_t enc_len = EVP_PKEY_get1_encoded_public_key(ca->ka_ctx->key, &enc);
-	pk_ic = enc_len ? bm(enc, enc_len) : NULL;
-	OPENSSL_free(enc);
+	pk_ic = chip_public_key(ca->ka_ctx->key);
 	comp = pk_ic ? TA_STEP3_generate_ephemeral_key(ctx) : NULL;
 	eph = comp ? CA_STEP2_get_eph_pubkey(ctx) : NULL;
 	if (!eph) {

@@ -139,6 +139,13 @@ static bool is_lost(pp_err e)
 	return e == PP_ERR_TIMEOUT || e == PP_ERR_COMM;
 }
 
+static bool transient_sw(uint16_t sw)
+{
+	/* 6F00 no precise diagnosis, 6581 memory failure, 6400 execution error:
+	 * what a chip at the edge of the field answers. */
+	return sw == SW_UNKNOWN || sw == 0x6581 || sw == 0x6400;
+}
+
 static void file_clear(pp_file *f)
 {
 	free(f->data);
@@ -210,13 +217,18 @@ static const card_access_selection card_access_selections[] = {
 };
 
 /* Read a small EF in the clear: the currently selected one, or (sfi != 0)
- * the one the first READ BINARY names by short identifier. On a status
- * that ends the attempt, PP_ERR_STATUS with *ret_sw set. */
+ * the one the first READ BINARY names by short identifier. In the clear a
+ * command sent twice puts nothing out of step, so a lost answer is asked
+ * again at the same offset for half as many bytes (not below MIN_READ,
+ * like the data groups), and a transient status as it was; each up to
+ * s->retries times in a row. On a status that ends the attempt,
+ * PP_ERR_STATUS with *ret_sw set. */
 static pp_err read_plain_ef(session *s, uint8_t sfi, buf *data, uint16_t *ret_sw)
 {
 	size_t total = 0;
 	size_t le = APDU_MAX_SHORT_LE;
 	bool resized = false;
+	unsigned retries_left = s->retries;
 	for (unsigned rounds = 0; total == 0 || data->len < total; rounds++) {
 		if (rounds > CARD_ACCESS_MAX / 16)
 			return PP_ERR_PARSE;
@@ -232,6 +244,18 @@ static pp_err read_plain_ef(session *s, uint8_t sfi, buf *data, uint16_t *ret_sw
 		}
 		uint16_t sw = 0;
 		pp_err e = exchange(s, &cmd, data, &sw);
+		if (is_lost(e)) {
+			data->len = offset;
+			s->doc->timeouts++;
+			if (le > MIN_READ) {
+				le = le / 2 < MIN_READ ? MIN_READ : le / 2;
+				s->doc->size_reductions++;
+			} else if (retries_left-- == 0) {
+				return e;
+			}
+			s->doc->retried_reads++;
+			continue;
+		}
 		if (e != PP_OK)
 			return e;
 		*ret_sw = sw;
@@ -245,12 +269,18 @@ static pp_err read_plain_ef(session *s, uint8_t sfi, buf *data, uint16_t *ret_sw
 		resized = false;
 		if (sw != SW_OK && sw != SW_END_OF_FILE) {
 			data->len = offset;
+			if (transient_sw(sw) && retries_left > 0) {
+				retries_left--;
+				s->doc->retried_reads++;
+				continue;
+			}
 			return PP_ERR_STATUS;
 		}
 		if (!buf_ok(data))
 			return PP_ERR_NOMEM;
 		if (data->len == offset)
 			return PP_ERR_PARSE; /* no data before the announced end */
+		retries_left = s->retries;
 		if (total == 0) {
 			size_t len = 0;
 			lds_err le2 = lds_file_length(data->data, data->len, &len);
@@ -266,15 +296,39 @@ static pp_err read_plain_ef(session *s, uint8_t sfi, buf *data, uint16_t *ret_sw
 	return PP_OK;
 }
 
+/* SELECT EF.CardAccess the way v does. A lost answer or a transient status
+ * is asked again, up to s->retries times in a row: in the clear, selecting
+ * twice changes nothing. */
+static pp_err select_card_access(session *s, const card_access_selection *v, uint16_t *ret_sw)
+{
+	static const uint8_t fid[] = { 0x01, 0x1C };
+	apdu cmd = { .cla = 0x00, .ins = 0xA4, .p1 = v->p1, .p2 = v->p2, .data = fid, .lc = sizeof(fid), .le = v->le };
+	for (unsigned retries_left = s->retries;; retries_left--) {
+		pp_err e = command(s, &cmd, ret_sw);
+		bool lost = is_lost(e);
+		if ((!lost && !(e == PP_OK && transient_sw(*ret_sw))) || retries_left == 0)
+			return e;
+		if (lost)
+			s->doc->timeouts++;
+		s->doc->retried_reads++;
+	}
+}
+
 /* Try each selection until one reads the file. A chip that answers every
  * one with an error has no EF.CardAccess (6A82 everywhere: no PACE), which
- * is not an error: BAC follows. */
+ * is not an error: BAC follows. A transient status (6F00 and the like) is
+ * no such answer: it is asked again (select_card_access, read_plain_ef);
+ * when it persists the next selection is tried, and a file that was
+ * selected but could never be read ends the read rather than costing the
+ * document its PACE. */
 static pp_err read_card_access(session *s)
 {
 	pp_file *f = &s->doc->card_access;
 	double start = now_seconds();
 	unsigned long apdus0 = pp_transport_get_stats(s->t)->apdus;
 	pp_err result = PP_OK;
+	const char *unread = NULL; /* a selection that found the file but could not read it */
+	uint16_t unread_sw = 0;
 	f->err = PP_ERR_FILE_NOT_FOUND;
 	for (size_t i = 0; i < sizeof(card_access_selections) / sizeof(card_access_selections[0]); i++) {
 		const card_access_selection *v = &card_access_selections[i];
@@ -283,12 +337,9 @@ static pp_err read_card_access(session *s)
 		if (v->if_p2_refused && f->sw != 0x6A86 && f->sw != SW_WRONG_P1P2)
 			continue;
 		if (!v->sfi) {
-			static const uint8_t fid[] = { 0x01, 0x1C };
-			apdu cmd = { .cla = 0x00, .ins = 0xA4, .p1 = v->p1, .p2 = v->p2, .data = fid, .lc = 2,
-				     .le = v->le };
-			e = command(s, &cmd, &sw);
+			e = select_card_access(s, v, &sw);
 			if (e == PP_OK && sw != SW_OK && sw != SW_END_OF_FILE) {
-				f->sw = sw;
+				f->sw = sw; /* this way does not reach it; try the next */
 				continue;
 			}
 		}
@@ -303,9 +354,16 @@ static pp_err read_card_access(session *s)
 			snprintf(s->doc->card_access_selection, sizeof(s->doc->card_access_selection), "%s", v->name);
 			break;
 		}
+		bool partly_read = data.len > 0;
 		buf_free(&data);
 		if (e == PP_ERR_STATUS) {
-			f->sw = sw; /* this way does not reach it; try the next */
+			f->sw = sw;
+			if (transient_sw(sw) && (!v->sfi || partly_read)) {
+				/* The file is there; its reads failed every time.
+				 * Another way may yet read it. */
+				unread = v->name;
+				unread_sw = sw;
+			}
 			continue;
 		}
 		if (e == PP_ERR_PARSE) {
@@ -317,6 +375,14 @@ static pp_err read_card_access(session *s)
 		set_err(s, "reading EF.CardAccess (%s)", v->name);
 		result = e;
 		break;
+	}
+	if (result == PP_OK && !f->present && unread) {
+		set_err(s, "reading EF.CardAccess (%s): status %04X, %u times in a row; the document may be at the edge "
+		           "of the field",
+		        unread, unread_sw, s->retries + 1);
+		f->err = PP_ERR_STATUS;
+		f->sw = unread_sw;
+		result = PP_ERR_STATUS;
 	}
 	if (result == PP_OK && !f->present && f->sw && f->sw != SW_FILE_NOT_FOUND && f->err == PP_ERR_FILE_NOT_FOUND)
 		f->err = PP_ERR_STATUS;
@@ -623,13 +689,6 @@ static pp_err read_binary(session *s, size_t offset, size_t want, buf *out, uint
 	}
 	buf_free(&raw);
 	return e;
-}
-
-static bool transient_sw(uint16_t sw)
-{
-	/* 6F00 no precise diagnosis, 6581 memory failure, 6400 execution error:
-	 * what a chip at the edge of the field answers. */
-	return sw == SW_UNKNOWN || sw == 0x6581 || sw == 0x6400;
 }
 
 /* Plain bytes that fit one protected answer of max_response bytes. */

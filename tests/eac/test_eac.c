@@ -11,8 +11,9 @@
  * to BAC; PACE-CAM proves the chip against DG14 and a cloned chip fails,
  * also one that sends the point at infinity or no CA_IC; CAM is preferred
  * to GM; chip authentication (AES in the ICAO form or the TR-03110 one,
- * and 3DES, with key ids of any size) re-keys the session and a cloned
- * chip fails it; the chip insists on command chaining and on the MF level.
+ * and 3DES, with key ids of any size; ECDH, and DH on the 1024-bit MODP
+ * group) re-keys the session and a cloned chip fails it; the chip insists
+ * on command chaining and on the MF level.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -41,8 +42,10 @@
 
 static const uint8_t dg1[] = { 0x61, 0x05, 0x5F, 0x1F, 0x02, 'O', 'K' };
 
-/* Keys made once: the chip's CA key on brainpoolP256r1, and another. */
-static EVP_PKEY *ca_bp, *other_bp;
+/* Keys made once: the chip's CA key on brainpoolP256r1, and another; a DH
+ * CA key (X9.42, the 1024-bit MODP group with its 160-bit subgroup) as
+ * appm-docgen makes for the pace-dh profile. */
+static EVP_PKEY *ca_bp, *other_bp, *ca_dh;
 
 typedef struct rig {
 	vpass_doc *doc;
@@ -58,20 +61,26 @@ static int setup_keys(void **state)
 {
 	ca_bp = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "brainpoolP256r1");
 	other_bp = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "brainpoolP256r1");
-	return ca_bp && other_bp ? 0 : -1;
+	EVP_PKEY_CTX *kctx = EVP_PKEY_CTX_new_from_name(NULL, "DHX", NULL);
+	if (!kctx || EVP_PKEY_keygen_init(kctx) != 1 || EVP_PKEY_CTX_set_group_name(kctx, "dh_1024_160") != 1 ||
+	    EVP_PKEY_generate(kctx, &ca_dh) != 1)
+		ca_dh = NULL;
+	EVP_PKEY_CTX_free(kctx);
+	return ca_bp && other_bp && ca_dh ? 0 : -1;
 }
 
 static int teardown_keys(void **state)
 {
 	EVP_PKEY_free(ca_bp);
 	EVP_PKEY_free(other_bp);
+	EVP_PKEY_free(ca_dh);
 	return 0;
 }
 
 /* A document offering `pace` in EF.CardAccess and, when ca_protocol is
- * set, chip authentication with ca_bp in DG14 (listing `pace` there too). */
-static void rig_open_kid(rig *r, const docgen_pace_info *pace, size_t n_pace, const char *ca_protocol, int key_id,
-                         const vpass_options *opts)
+ * set, chip authentication with ca_key in DG14 (listing `pace` there too). */
+static void rig_open_key(rig *r, const docgen_pace_info *pace, size_t n_pace, const char *ca_protocol,
+                         EVP_PKEY *ca_key, int key_id, const vpass_options *opts)
 {
 	memset(r, 0, sizeof *r);
 	assert_int_equal(vpass_doc_new(&r->doc), VPASS_OK);
@@ -84,16 +93,23 @@ static void rig_open_kid(rig *r, const docgen_pace_info *pace, size_t n_pace, co
 	                 VPASS_OK);
 	assert_int_equal(vpass_doc_add_file(r->doc, VPASS_FID_DG(1), dg1, sizeof dg1), VPASS_OK);
 	if (ca_protocol) {
-		assert_int_equal(docgen_dg14_encode(ca_bp, ca_protocol, key_id, pace, n_pace, &r->dg14, &r->dg14_len,
-		                                    r->err, sizeof r->err),
+		assert_int_equal(docgen_dg14_encode(ca_key, ca_protocol, key_id, pace, n_pace, &r->dg14,
+		                                    &r->dg14_len, r->err, sizeof r->err),
 		                 DOCGEN_OK);
 		assert_int_equal(vpass_doc_add_file(r->doc, VPASS_FID_DG(14), r->dg14, r->dg14_len), VPASS_OK);
-		assert_int_equal(vpass_doc_set_ca_key(r->doc, ca_bp), VPASS_OK);
+		assert_int_equal(vpass_doc_set_ca_key(r->doc, ca_key), VPASS_OK);
 	}
 	assert_int_equal(vpass_card_new(r->doc, opts, &r->card), VPASS_OK);
 	assert_int_equal(vpass_transport_new(r->card, &r->t), PP_OK);
 	assert_int_equal(pp_transport_connect(r->t, 0), PP_OK);
 	pp_channel_init(&r->ch, r->t);
+}
+
+/* The same with ca_bp as the chip authentication key. */
+static void rig_open_kid(rig *r, const docgen_pace_info *pace, size_t n_pace, const char *ca_protocol, int key_id,
+                         const vpass_options *opts)
+{
+	rig_open_key(r, pace, n_pace, ca_protocol, ca_bp, key_id, opts);
 }
 
 static void rig_open(rig *r, const docgen_pace_info *pace, size_t n_pace, const char *ca_protocol,
@@ -504,6 +520,55 @@ static void test_ca_tr03110_chip(void **state)
 	}
 }
 
+/* Chip authentication with a DH key, after PACE DH-GM as the pace-dh
+ * profile has it: DG14's X9.42 key on the 1024-bit MODP group (its q
+ * included) serves both sides, the session is re-keyed, and a cloned chip
+ * fails. */
+static void test_ca_dh(void **state)
+{
+	const docgen_pace_info pace = { "id-PACE-DH-GM-3DES-CBC-CBC", 0 };
+	const struct {
+		const char *protocol, *cipher;
+		sm_cipher sm;
+		size_t key_len;
+	} cases[] = {
+		{ "id-CA-DH-3DES-CBC-CBC", "3DES", SM_CIPHER_3DES, 16 },
+		{ "id-CA-DH-AES-CBC-CMAC-128", "AES-128", SM_CIPHER_AES, 16 },
+		{ "id-CA-DH-AES-CBC-CMAC-256", "AES-256", SM_CIPHER_AES, 32 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		for (int clone = 0; clone < 2; clone++) {
+			rig r;
+			rig_open_key(&r, &pace, 1, cases[i].protocol, ca_dh, -1,
+			             &(vpass_options){ .ca_wrong_key = clone });
+			pp_pace *p = pace_ok(&r, PP_PACE_MRZ, MRZ_INFO);
+			read_dg1(&r);
+			uint8_t old_key[32];
+			memcpy(old_key, r.ch.sm.ks_enc, sizeof old_key);
+			pp_protocol_info info;
+			pp_err e = pp_ca_run(&r.ch, r.dg14, r.dg14_len, &info, r.err, sizeof r.err);
+			if (clone) {
+				if (e != PP_ERR_CHIP_AUTH)
+					fail_msg("%s, cloned chip: %s: %s", cases[i].protocol, pp_strerror(e), r.err);
+				assert_non_null(strstr(r.err, "cloned"));
+			} else {
+				if (e != PP_OK)
+					fail_msg("%s: %s: %s", cases[i].protocol, pp_strerror(e), r.err);
+				assert_string_equal(info.name, cases[i].protocol);
+				assert_string_equal(info.agreement, "DH");
+				assert_string_equal(info.cipher, cases[i].cipher);
+				assert_non_null(strstr(info.domain, "1024"));
+				assert_int_equal(r.ch.sm.cipher, cases[i].sm);
+				assert_int_equal(r.ch.sm.key_len, cases[i].key_len);
+				assert_memory_not_equal(r.ch.sm.ks_enc, old_key, 16);
+				read_dg1(&r); /* under the re-keyed session */
+			}
+			pp_pace_free(p);
+			rig_close(&r);
+		}
+	}
+}
+
 /* Key ids above 255 travel as a minimal big-endian integer in DO'84. */
 static void test_ca_large_key_id(void **state)
 {
@@ -560,6 +625,7 @@ int main(void)
 		cmocka_unit_test(test_pace_prefers_cam),
 		cmocka_unit_test(test_ca),
 		cmocka_unit_test(test_ca_tr03110_chip),
+		cmocka_unit_test(test_ca_dh),
 		cmocka_unit_test(test_ca_large_key_id),
 		cmocka_unit_test(test_ca_errors),
 	};

@@ -53,7 +53,7 @@
 /* One command as the spy saw it (the header is in the clear under SM). */
 typedef struct spy_cmd {
 	uint8_t cla, ins, p1, p2;
-	size_t le;             /* READ BINARY under SM: Le of DO'97 */
+	size_t le;             /* READ BINARY: Le (under SM: of DO'97) */
 	pp_err result;         /* what the chip's transport answered */
 } spy_cmd;
 
@@ -66,6 +66,11 @@ typedef struct spy {
 	                               longer answer is a link error */
 	bool refuse_extended;  /* claims extended length, yet fails every
 	                          extended command without sending it */
+	unsigned lose_ca_selects;   /* the next SELECTs of EF.CardAccess (011C):
+	                               carried out, their answers lost */
+	unsigned fail_ca_selects;   /* the next SELECTs of EF.CardAccess: answered
+	                               fail_ca_select_sw without reaching the chip */
+	uint16_t fail_ca_select_sw;
 	unsigned long apdus;
 	unsigned long extended_apdus;
 	unsigned long reads_b0;
@@ -123,6 +128,25 @@ static pp_err spy_transmit(void *priv, const uint8_t *cmd, size_t len, uint8_t *
 			*ret_len = 2;
 			return PP_OK;
 		}
+		bool ca_select = a.cla == 0x00 && a.ins == 0xA4 && a.lc == 2 && a.data[0] == 0x01 && a.data[1] == 0x1C;
+		if (ca_select && s->fail_ca_selects > 0) {
+			s->fail_ca_selects--;
+			resp[0] = (uint8_t)(s->fail_ca_select_sw >> 8);
+			resp[1] = (uint8_t)s->fail_ca_select_sw;
+			*ret_len = 2;
+			if (entry)
+				entry->result = PP_OK;
+			return PP_OK;
+		}
+		if (ca_select && s->lose_ca_selects > 0) {
+			s->lose_ca_selects--;
+			pp_err e = pp_transport_transmit(s->inner, cmd, len, resp, cap, ret_len);
+			if (entry)
+				entry->result = e == PP_OK ? PP_ERR_TIMEOUT : e;
+			return e == PP_OK ? PP_ERR_TIMEOUT : e;
+		}
+		if (a.cla == 0x00 && a.ins == 0xB0 && entry)
+			entry->le = a.le;
 		if (a.cla == 0x0C && (a.ins == 0xB0 || a.ins == 0xB1)) {
 			size_t le = protected_le(&a, a.extended);
 			size_t *max = a.ins == 0xB0 ? &s->max_le_b0 : &s->max_le_b1;
@@ -1384,6 +1408,148 @@ static void test_card_access_variants(void **state)
 	}
 }
 
+/* The answer to a READ BINARY of EF.CardAccess asking for more than 128
+ * bytes is lost (a reader that times out on long answers): the same offset
+ * is asked again for half as many bytes, the same way of selecting is kept,
+ * and PACE runs; also when the file is named by its short identifier.
+ * Lost answers to the SELECT itself are asked again too. */
+static void test_card_access_lost_answer(void **state)
+{
+	fx *f = *state;
+	const uint8_t *ca_data;
+	size_t ca_len;
+	assert_true(vpass_doc_file(f->pace.doc, VPASS_FID_CARD_ACCESS, &ca_data, &ca_len));
+	static const struct {
+		vpass_card_access_select chip;
+		const char *selection;
+		uint8_t p1;    /* of the READ BINARY at offset 0 */
+	} variants[] = {
+		{ VPASS_CA_SELECT_ANY, "SELECT P1 02 P2 0C", 0x00 },
+		{ VPASS_CA_SELECT_SFI, "READ BINARY SFI 1C", 0x9C },
+	};
+	for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
+		rig r;
+		rig_open(&r, f->pace.doc, &(vpass_options){ .card_access_select = variants[v].chip, .timeout_above = 128 });
+		pp_document *d = read_ok(&r, &f->pace.key, NULL, "EF.CardAccess with answers above 128 bytes lost");
+		assert_true(d->card_access.present);
+		assert_memory_equal(d->card_access.data, ca_data, ca_len);
+		assert_string_equal(d->card_access_selection, variants[v].selection);
+		assert_true(is_pace(d));
+		assert_true(d->timeouts >= 1);
+		assert_true(d->size_reductions >= 1);
+		/* The first READ BINARY (Le 256) lost, the next at the same
+		 * offset asking for 128. */
+		long first = spy_find(&r.spy, 0, 0x00, 0xB0, variants[v].p1);
+		assert_true(first >= 0);
+		assert_int_equal(r.spy.log[first].result, PP_ERR_TIMEOUT);
+		assert_int_equal(r.spy.log[first].le, 256);
+		long next = spy_find(&r.spy, (size_t)first + 1, 0x00, 0xB0, -1);
+		assert_int_equal(next, first + 1);
+		assert_int_equal(r.spy.log[next].result, PP_OK);
+		assert_int_equal(r.spy.log[next].p1, variants[v].p1);
+		assert_int_equal(r.spy.log[next].p2, 0);
+		assert_int_equal(r.spy.log[next].le, 128);
+		pp_document_free(d);
+		rig_close(&r);
+	}
+
+	/* Two lost answers to the SELECT: asked again, same variant. */
+	rig r;
+	rig_open(&r, f->pace.doc, NULL);
+	r.spy.lose_ca_selects = 2;
+	pp_document *d = read_ok(&r, &f->pace.key, NULL, "two SELECTs of EF.CardAccess lost");
+	assert_true(d->card_access.present);
+	assert_string_equal(d->card_access_selection, "SELECT P1 02 P2 0C");
+	assert_true(is_pace(d));
+	assert_int_equal(d->timeouts, 2);
+	assert_int_equal(r.spy.log[0].result, PP_ERR_TIMEOUT);
+	assert_int_equal(r.spy.log[1].result, PP_ERR_TIMEOUT);
+	assert_int_equal(r.spy.log[2].ins, INS_SELECT);
+	assert_int_equal(r.spy.log[2].p1, 0x02);
+	pp_document_free(d);
+	rig_close(&r);
+
+	/* Every answer lost: bounded, then a time-out naming EF.CardAccess. */
+	rig_open(&r, f->pace.doc, NULL);
+	r.spy.lose_ca_selects = 1000;
+	pp_document sentinel;
+	d = &sentinel;
+	char err[256] = "";
+	pp_err e = read_doc(&r, &f->pace.key, NULL, &d, err, sizeof err);
+	unsigned long apdus = r.spy.apdus;
+	rig_close(&r);
+	assert_int_equal(e, PP_ERR_TIMEOUT);
+	assert_ptr_equal(d, &sentinel);
+	if (!strstr(err, "EF.CardAccess"))
+		fail_msg("every SELECT of EF.CardAccess lost: the error should name it: \"%s\"", err);
+	assert_true(apdus <= 20);
+}
+
+/* Transient statuses (6F00) to EF.CardAccess's READ BINARY or SELECT are
+ * asked again with the same selection, counted as retried reads: the
+ * document keeps PACE. After as many in a row as the retries allow, the
+ * next selection is tried; a file that was found but never read is an
+ * error, not a document without PACE. */
+static void test_card_access_transient(void **state)
+{
+	fx *f = *state;
+	for (unsigned n = 1; n <= 3; n++) {
+		rig r;
+		rig_open(&r, f->pace.doc, &(vpass_options){ .fail_reads = n });
+		pp_document *d = read_ok(&r, &f->pace.key, NULL, "6F00 to EF.CardAccess's READ BINARY");
+		assert_true(d->card_access.present);
+		assert_string_equal(d->card_access_selection, "SELECT P1 02 P2 0C");
+		assert_true(is_pace(d));
+		assert_int_equal(d->retried_reads, n);
+		/* one SELECT, the failed reads, the one that worked */
+		assert_int_equal(d->card_access.apdus, 1 + n + 1);
+		pp_document_free(d);
+		rig_close(&r);
+	}
+
+	/* Five: four on the first selection (one and three retries), then
+	 * the next selection reads it after one more. */
+	rig r;
+	rig_open(&r, f->pace.doc, &(vpass_options){ .fail_reads = 5 });
+	pp_document *d = read_ok(&r, &f->pace.key, NULL, "5 x 6F00 to EF.CardAccess's READ BINARY");
+	assert_true(d->card_access.present);
+	assert_string_equal(d->card_access_selection, "SELECT P1 00 P2 0C");
+	assert_true(is_pace(d));
+	assert_int_equal(d->retried_reads, 4);
+	pp_document_free(d);
+	rig_close(&r);
+
+	/* 6F00 and 6581 to the SELECT: the same SELECT again. */
+	static const uint16_t statuses[] = { 0x6F00, 0x6581, 0x6400 };
+	for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++) {
+		rig_open(&r, f->pace.doc, NULL);
+		r.spy.fail_ca_selects = 2;
+		r.spy.fail_ca_select_sw = statuses[i];
+		d = read_ok(&r, &f->pace.key, NULL, "transient status to EF.CardAccess's SELECT");
+		assert_true(d->card_access.present);
+		assert_string_equal(d->card_access_selection, "SELECT P1 02 P2 0C");
+		assert_true(is_pace(d));
+		assert_int_equal(d->retried_reads, 2);
+		pp_document_free(d);
+		rig_close(&r);
+	}
+
+	/* The file is there, but no read of it ever works: the read fails
+	 * saying so, rather than going on as if there were no PACE. */
+	rig_open(&r, f->pace.doc, &(vpass_options){ .fail_reads = 1000 });
+	pp_document sentinel;
+	d = &sentinel;
+	char err[256] = "";
+	pp_err e = read_doc(&r, &f->pace.key, NULL, &d, err, sizeof err);
+	unsigned long apdus = r.spy.apdus;
+	rig_close(&r);
+	assert_int_equal(e, PP_ERR_STATUS);
+	assert_ptr_equal(d, &sentinel);
+	if (!strstr(err, "EF.CardAccess") || !strstr(err, "6F00"))
+		fail_msg("EF.CardAccess never readable: the error should name it and 6F00: \"%s\"", err);
+	assert_true(apdus <= 30);
+}
+
 /* PACE fails (a wrong CAN here): the reader selects the application afresh
  * in the clear, so that the chip forgets the failed PACE, then runs BAC
  * with the MRZ, and says why BAC was used. */
@@ -1887,6 +2053,8 @@ int main(void)
 		cmocka_unit_test(test_trailing_padding),
 		cmocka_unit_test(test_arguments),
 		cmocka_unit_test(test_card_access_variants),
+		cmocka_unit_test(test_card_access_lost_answer),
+		cmocka_unit_test(test_card_access_transient),
 		cmocka_unit_test(test_pace_then_bac),
 		cmocka_unit_test(test_pace_only_chip),
 		cmocka_unit_test(test_pace_can_and_reestablish),
