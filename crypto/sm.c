@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 
 #include "crypto/icao-internal.h"
+#include "crypto/icao.h"
 #include "crypto/tlv.h"
 
 #define SM_TAG_CRYPTO_ODD  0x85 /* cryptogram, odd INS: no padding indicator */
@@ -50,6 +51,19 @@ crypto_err sm_init_aes(sm_ctx *ctx, const uint8_t *ks_enc, const uint8_t *ks_mac
 	*ctx = c;
 	OPENSSL_cleanse(&c, sizeof c);
 	return CRYPTO_OK;
+}
+
+crypto_err sm_init_from_secret(sm_ctx *ctx, const uint8_t *secret, size_t secret_len, bool aes, size_t key_len)
+{
+	uint8_t k_enc[32], k_mac[32], zero[16] = { 0 };
+	crypto_err e = icao_kdf(secret, secret_len, ICAO_KDF_ENC, aes, key_len, k_enc);
+	if (e == CRYPTO_OK)
+		e = icao_kdf(secret, secret_len, ICAO_KDF_MAC, aes, key_len, k_mac);
+	if (e == CRYPTO_OK)
+		e = aes ? sm_init_aes(ctx, k_enc, k_mac, key_len, zero) : sm_init_3des(ctx, k_enc, k_mac, zero);
+	OPENSSL_cleanse(k_enc, sizeof k_enc);
+	OPENSSL_cleanse(k_mac, sizeof k_mac);
+	return e;
 }
 
 void sm_increment_ssc(sm_ctx *ctx)

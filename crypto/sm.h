@@ -18,6 +18,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,6 +45,10 @@ crypto_err sm_init_3des(sm_ctx *ctx, const uint8_t ks_enc[16], const uint8_t ks_
  * PACE and chip authentication the SSC starts at zero. */
 crypto_err sm_init_aes(sm_ctx *ctx, const uint8_t *ks_enc, const uint8_t *ks_mac, size_t key_len,
                        const uint8_t ssc[16]);
+/* A session whose keys derive from a shared secret K as ICAO 9303 part 11
+ * (9.7.1) does after chip authentication: KSenc = KDF(K, 1), KSmac =
+ * KDF(K, 2), AES with key_len 16/24/32 or 3DES (key_len 16); SSC zero. */
+crypto_err sm_init_from_secret(sm_ctx *ctx, const uint8_t *secret, size_t secret_len, bool aes, size_t key_len);
 
 /* Terminal side. `out` receives the encoded protected command APDU. The
  * protected command uses the extended encoding when the plain one does or

@@ -149,22 +149,11 @@ static bool cipher_of(const char *dotted, bool *ret_aes, size_t *ret_key_len)
 	return true;
 }
 
-/* The session after chip authentication (part 11, 6.2.3): KSenc =
- * KDF(K, 1), KSmac = KDF(K, 2) from the shared secret K alone, in the
- * protocol's cipher; SSC zero. */
+/* The session after chip authentication (part 11, 6.2.3): keys from the
+ * shared secret K alone, in the protocol's cipher; SSC zero. */
 static bool session_from_secret(const vpass_eac *e, const BUF_MEM *k, sm_ctx *ret)
 {
-	uint8_t k_enc[32], k_mac[32], zero[16] = { 0 };
-	if (!k)
-		return false;
-	const uint8_t *secret = (const uint8_t *)k->data;
-	bool ok = icao_kdf(secret, k->length, ICAO_KDF_ENC, e->aes, e->key_len, k_enc) == CRYPTO_OK &&
-	          icao_kdf(secret, k->length, ICAO_KDF_MAC, e->aes, e->key_len, k_mac) == CRYPTO_OK &&
-	          (e->aes ? sm_init_aes(ret, k_enc, k_mac, e->key_len, zero) : sm_init_3des(ret, k_enc, k_mac, zero)) ==
-	                  CRYPTO_OK;
-	OPENSSL_cleanse(k_enc, sizeof k_enc);
-	OPENSSL_cleanse(k_mac, sizeof k_mac);
-	return ok;
+	return k && sm_init_from_secret(ret, (const uint8_t *)k->data, k->length, e->aes, e->key_len) == CRYPTO_OK;
 }
 
 /* DO'84 of a CA command: the key id as a big-endian unsigned integer of 1

@@ -789,19 +789,12 @@ static BUF_MEM *chip_public_key(EVP_PKEY *key)
 }
 
 /* The session after chip authentication as ICAO 9303 part 11 (6.2.3)
- * derives it: KSenc = KDF(K, 1), KSmac = KDF(K, 2) from the shared secret
- * K alone, with the protocol's cipher and key length; SSC zero. */
+ * derives it: keys from the shared secret K alone, with the protocol's
+ * cipher and key length; SSC zero. */
 static pp_err session_from_secret(const protocol *p, const BUF_MEM *k, sm_ctx *ret)
 {
-	uint8_t k_enc[32], k_mac[32], zero[16] = { 0 };
-	const uint8_t *secret = (const uint8_t *)k->data;
-	bool ok = icao_kdf(secret, k->length, ICAO_KDF_ENC, p->aes, p->key_len, k_enc) == CRYPTO_OK &&
-	          icao_kdf(secret, k->length, ICAO_KDF_MAC, p->aes, p->key_len, k_mac) == CRYPTO_OK &&
-	          (p->aes ? sm_init_aes(ret, k_enc, k_mac, p->key_len, zero) : sm_init_3des(ret, k_enc, k_mac, zero)) ==
-	                  CRYPTO_OK;
-	OPENSSL_cleanse(k_enc, sizeof k_enc);
-	OPENSSL_cleanse(k_mac, sizeof k_mac);
-	return ok ? PP_OK : PP_ERR_CRYPTO;
+	crypto_err e = sm_init_from_secret(ret, (const uint8_t *)k->data, k->length, p->aes, p->key_len);
+	return e == CRYPTO_OK ? PP_OK : PP_ERR_CRYPTO;
 }
 
 pp_err pp_ca_run(pp_channel *ch, const uint8_t *dg14, size_t dg14_len, pp_protocol_info *ret, char *err,
