@@ -42,7 +42,6 @@
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 
-#include "crypto/icao.h"
 #include "crypto/secinfo.h"
 #include "crypto/tlv.h"
 
