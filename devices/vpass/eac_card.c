@@ -62,13 +62,6 @@ static BUF_MEM *bm(const uint8_t *data, size_t len)
 	return b;
 }
 
-static void bm_free(BUF_MEM *b)
-{
-	if (b) {
-		OPENSSL_cleanse(b->data, b->max);
-		BUF_MEM_free(b);
-	}
-}
 
 vpass_eac *vpass_eac_new(void)
 {
@@ -82,7 +75,7 @@ void vpass_eac_reset(vpass_eac *e)
 		return;
 	EAC_CTX_clear_free(e->ctx);
 	e->ctx = NULL;
-	bm_free(e->eph_pcd);
+	BUF_MEM_clear_free(e->eph_pcd);
 	e->eph_pcd = NULL;
 	PACE_SEC_clear_free(e->sec);
 	e->sec = NULL;
@@ -382,8 +375,8 @@ static uint16_t ga_pace(vpass_eac *e, const vpass_eac_env *env, const apdu *a, b
 			/* send 00 as our mapping key and map with it ourselves:
 			 * both sides get s*G (SK * O = O) */
 			static const uint8_t infinity[1] = { 0x00 };
-			bm_free(in);
-			bm_free(map_picc);
+			BUF_MEM_clear_free(in);
+			BUF_MEM_clear_free(map_picc);
 			in = bm(infinity, 1);
 			map_picc = bm(infinity, 1);
 		}
@@ -444,9 +437,9 @@ static uint16_t ga_pace(vpass_eac *e, const vpass_eac_env *env, const apdu *a, b
 		sw = abort_run(e, SW_CONDITIONS);
 		break;
 	}
-	bm_free(in);
-	bm_free(mine);
-	bm_free(map_picc);
+	BUF_MEM_clear_free(in);
+	BUF_MEM_clear_free(mine);
+	BUF_MEM_clear_free(map_picc);
 	return sw;
 }
 
@@ -512,7 +505,7 @@ static uint16_t mse_kat(vpass_eac *e, const vpass_eac_env *env, const apdu *a, s
 		sw = SW_WRONG_DATA;
 	else
 		*ret_rekey = true;
-	bm_free(in);
+	BUF_MEM_clear_free(in);
 	vpass_eac_reset(e);
 	return sw;
 }
@@ -568,9 +561,9 @@ static uint16_t ga_ca(vpass_eac *e, const vpass_eac_env *env, const apdu *a, buf
 		buf_append_tlv_header(out, 0x7C, 0);
 		*ret_rekey = true;
 	}
-	bm_free(in);
-	bm_free(nonce);
-	bm_free(token);
+	BUF_MEM_clear_free(in);
+	BUF_MEM_clear_free(nonce);
+	BUF_MEM_clear_free(token);
 	return abort_run(e, sw);
 }
 

@@ -93,13 +93,6 @@ static BUF_MEM *bm(const uint8_t *data, size_t len)
 	return b;
 }
 
-static void bm_free(BUF_MEM *b)
-{
-	if (b) {
-		OPENSSL_cleanse(b->data, b->max);
-		BUF_MEM_free(b);
-	}
-}
 
 /* ---- standardized domain parameters (part 11, 9.5.1) ---- */
 
@@ -595,14 +588,14 @@ pp_err pp_pace_run(pp_channel *ch, const uint8_t *card_access, size_t card_acces
 	e = PP_OK;
 out_free:
 	OPENSSL_cleanse(&session, sizeof session);
-	bm_free(enc_nonce);
-	bm_free(map_pcd);
-	bm_free(map_picc);
-	bm_free(eph_pcd);
-	bm_free(eph_picc);
-	bm_free(token_pcd);
-	bm_free(token_picc);
-	bm_free(cam_enc);
+	BUF_MEM_clear_free(enc_nonce);
+	BUF_MEM_clear_free(map_pcd);
+	BUF_MEM_clear_free(map_picc);
+	BUF_MEM_clear_free(eph_pcd);
+	BUF_MEM_clear_free(eph_picc);
+	BUF_MEM_clear_free(token_pcd);
+	BUF_MEM_clear_free(token_picc);
+	BUF_MEM_clear_free(cam_enc);
 	buf_free(&out);
 	buf_free(&mse);
 	PACE_SEC_clear_free(sec);
@@ -950,11 +943,11 @@ pp_err pp_ca_run(pp_channel *ch, const uint8_t *dg14, size_t dg14_len, pp_protoc
 	e = PP_OK;
 out_free:
 	OPENSSL_cleanse(&session, sizeof session);
-	bm_free(pk_ic);
-	bm_free(eph);
-	bm_free(comp);
-	bm_free(nonce);
-	bm_free(token);
+	BUF_MEM_clear_free(pk_ic);
+	BUF_MEM_clear_free(eph);
+	BUF_MEM_clear_free(comp);
+	BUF_MEM_clear_free(nonce);
+	BUF_MEM_clear_free(token);
 	buf_free(&out);
 	buf_free(&cmd);
 	EAC_CTX_clear_free(ctx);
