@@ -544,6 +544,12 @@ static pp_err access_control(session *s)
 		}
 		if (is_removal(pace_err))
 			return pace_err;
+		if (pace_err == PP_ERR_CHIP_AUTH) {
+			/* The chip's PACE-CAM data was invalid: falling back to
+			 * BAC would let a clone skip the proof. */
+			set_err(s, "possible cloned chip: %s", pr->error);
+			return pace_err;
+		}
 		if (!s->have_mrz) {
 			set_err(s, "PACE with the CAN failed: %s", pr->error);
 			return pace_err;

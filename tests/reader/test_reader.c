@@ -1816,6 +1816,34 @@ static vpass_doc *cam_doc_without_cam(const char *dir)
  * genuine chip passes, a clone fails); when it offers none this reader
  * runs, DG14's word that the chip does PACE-CAM stands and the read fails
  * as a possible cloned chip. */
+/* A chip whose PACE-CAM data is invalid (CA_IC empty) is a possible clone
+ * at once: no fall back to BAC, which would let it skip the proof. A chip
+ * whose mapping key is the point at infinity fails PACE before any CAM
+ * data exists; BAC follows, and then chip authentication must prove the
+ * chip (a clone's fails). */
+static void test_cam_attack_no_bac(void **state)
+{
+	fx *f = *state;
+	const vpass_options chips[] = {
+		{ .cam_attack = VPASS_CAM_EMPTY_CA },
+		{ .cam_attack = VPASS_CAM_INFINITY, .ca_wrong_key = true },
+	};
+	for (size_t i = 0; i < sizeof chips / sizeof chips[0]; i++) {
+		rig r;
+		rig_open(&r, f->cam.doc, &chips[i]);
+		pp_document *d = NULL;
+		char err[256] = "";
+		pp_err e = read_doc(&r, &f->cam.key, NULL, &d, err, sizeof err);
+		unsigned long challenges = spy_count(&r.spy, 0x00, INS_GET_CHALLENGE);
+		rig_close(&r);
+		pp_document_free(d);
+		if (e != PP_ERR_CHIP_AUTH || !strstr(err, "possible cloned chip"))
+			fail_msg("chip %zu: %s (%s), expected a possible cloned chip", i, pp_strerror(e), err);
+		if (i == 0)
+			assert_int_equal(challenges, 0);
+	}
+}
+
 static void test_cam_downgrade(void **state)
 {
 	fx *f = *state;
@@ -2064,6 +2092,7 @@ int main(void)
 		cmocka_unit_test(test_chip_authentication),
 		cmocka_unit_test(test_ca_reestablish),
 		cmocka_unit_test(test_cam_downgrade),
+		cmocka_unit_test(test_cam_attack_no_bac),
 		cmocka_unit_test(test_timeout_smaller_reads),
 		cmocka_unit_test(test_unlisted_present),
 	};
