@@ -30,10 +30,12 @@ const char *vctl_strerror(vctl_error e)
 	case VCTL_EXPECTED_READS: return "expected a number of reads";
 	case VCTL_UNKNOWN_OPTION:
 		return "unknown option (short-only, max-response, remove-after, fail-reads, corrupt-mac, "
-		       "aa-wrong-key, ca-wrong-key, refuse-bac, card-access, timeout-above, link-model, link-rate, "
+		       "aa-wrong-key, ca-wrong-key, cam-attack, refuse-bac, card-access, timeout-above, link-model, "
+		       "link-rate, "
 		       "link-frame, link-frame-overhead, chip-latency)";
 	case VCTL_EXPECTED_STATUS: return "expected an error status word in hex, 6XXX but not 61XX or 6CXX (e.g. 6A88 or 6982), or off";
 	case VCTL_EXPECTED_VARIANT: return "expected any, mf, le or sfi";
+	case VCTL_EXPECTED_CAM_ATTACK: return "expected off, infinity or empty-ca";
 	case VCTL_EXPECTED_BIT_RATE: return "expected 106, 212, 424 or 848 (kbit/s)";
 	case VCTL_EXPECTED_FRAME_SIZE: return "expected a frame size of 16 to 4096 bytes";
 	case VCTL_EXPECTED_MICROSECONDS: return "expected a time in microseconds (0 to 10000000)";
@@ -97,6 +99,24 @@ static bool parse_variant(const char *v, vpass_card_access_select *ret)
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (strcmp(v, names[i].name) == 0) {
 			*ret = names[i].sel;
+			return true;
+		}
+	return false;
+}
+
+static bool parse_cam_attack(const char *v, vpass_cam_attack *ret)
+{
+	static const struct {
+		const char *name;
+		vpass_cam_attack attack;
+	} names[] = {
+		{ "off", VPASS_CAM_HONEST },
+		{ "infinity", VPASS_CAM_INFINITY },
+		{ "empty-ca", VPASS_CAM_EMPTY_CA },
+	};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(v, names[i].name) == 0) {
+			*ret = names[i].attack;
 			return true;
 		}
 	return false;
@@ -183,6 +203,11 @@ vctl_error vctl_set_option(const vctl_program *p, vpass_options *o, const char *
 		if (!parse_status(value, &sw))
 			return VCTL_EXPECTED_STATUS;
 		o->refuse_bac = sw;
+	} else if (strcmp(name, "cam-attack") == 0) {
+		vpass_cam_attack attack;
+		if (!parse_cam_attack(value, &attack))
+			return VCTL_EXPECTED_CAM_ATTACK;
+		o->cam_attack = attack;
 	} else if (strcmp(name, "card-access") == 0) {
 		vpass_card_access_select sel;
 		if (!parse_variant(value, &sel))
@@ -215,6 +240,8 @@ void vctl_options_usage(FILE *f)
 	      "  --corrupt-mac       answer with a wrong MAC\n"
 	      "  --aa-wrong-key      a cloned chip: active authentication with another key\n"
 	      "  --ca-wrong-key      a cloned chip: chip authentication / PACE-CAM with another key\n"
+	      "  --cam-attack A      a forging chip in PACE-CAM: infinity (mapping key at infinity,\n"
+	      "                      CA_IC = n) or empty-ca (no CA_IC); off\n"
 	      "  --refuse-bac SW     a PACE-only chip: BAC answers SW (6A88 or 6982; any 6XXX\n"
 	      "                      but 61XX and 6CXX, which are not refusals)\n"
 	      "  --card-access V     EF.CardAccess only by: any (default), mf (SELECT P1 00 from\n"

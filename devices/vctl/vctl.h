@@ -42,6 +42,7 @@ typedef enum vctl_error {
 	VCTL_EXPECTED_BIT_RATE,    /* link-rate: 106, 212, 424 or 848 */
 	VCTL_EXPECTED_FRAME_SIZE,  /* link-frame: 16..4096 bytes */
 	VCTL_EXPECTED_MICROSECONDS,
+	VCTL_EXPECTED_CAM_ATTACK,  /* cam-attack: off, infinity or empty-ca */
 } vctl_error;
 
 /* The words answered after "error OPTION: " and printed for a bad command
@@ -67,6 +68,7 @@ typedef struct vctl_program {
  *   corrupt-mac on|off       protected answers carry a wrong MAC
  *   aa-wrong-key on|off      active authentication with a cloned chip's key
  *   ca-wrong-key on|off      chip authentication / PACE-CAM likewise
+ *   cam-attack off|infinity|empty-ca  PACE-CAM answers a forger would send
  *   refuse-bac SW|off        PACE only: BAC answers SW (6A88 or 6982)
  *   card-access any|mf|le|sfi  how EF.CardAccess can be reached
  *   timeout-above N|off      a READ BINARY asking for more than N bytes
@@ -92,6 +94,7 @@ vctl_error vctl_set_option(const vctl_program *p, vpass_options *o, const char *
 	{ "corrupt-mac", no_argument, NULL, VCTL_GETOPT },                     \
 	{ "aa-wrong-key", no_argument, NULL, VCTL_GETOPT },                    \
 	{ "ca-wrong-key", no_argument, NULL, VCTL_GETOPT },                    \
+	{ "cam-attack", required_argument, NULL, VCTL_GETOPT },                \
 	{ "refuse-bac", required_argument, NULL, VCTL_GETOPT },                \
 	{ "card-access", required_argument, NULL, VCTL_GETOPT },               \
 	{ "timeout-above", required_argument, NULL, VCTL_GETOPT },             \

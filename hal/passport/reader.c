@@ -56,6 +56,7 @@ static const uint8_t emrtd_aid[] = { 0xA0, 0x00, 0x00, 0x02, 0x47, 0x10, 0x01 };
 typedef struct session {
 	pp_transport *t;
 	pp_channel ch;
+	pp_pace_secret pace_secret; /* what opened the PACE session */
 	const pp_access_key *key;
 	bool have_mrz;
 	bool have_can;
@@ -230,8 +231,8 @@ static pp_err read_plain_ef(session *s, uint8_t sfi, buf *data, uint16_t *ret_sw
 	bool resized = false;
 	unsigned retries_left = s->retries;
 	for (unsigned rounds = 0; total == 0 || data->len < total; rounds++) {
-		if (rounds > CARD_ACCESS_MAX / 16)
-			return PP_ERR_PARSE;
+		if (rounds > CARD_ACCESS_MAX / MIN_READ + 4 * (s->retries + 1))
+			return PP_ERR_COMM; /* the link keeps failing: not "no PACE" */
 		size_t offset = data->len;
 		if (total && total - offset < le)
 			le = total - offset;
@@ -489,10 +490,9 @@ static pp_err run_bac(session *s, uint16_t *ret_refused)
 
 /* PACE with the CAN when there is one, else with the MRZ; on success the
  * application is selected under the new session. */
-static pp_err run_pace(session *s, char *why, size_t whylen)
+static pp_err run_pace(session *s, pp_pace_secret type, char *why, size_t whylen)
 {
 	const pp_file *ca = &s->doc->card_access;
-	pp_pace_secret type = s->have_can ? PP_PACE_CAN : PP_PACE_MRZ;
 	char secret[48];
 	if (type == PP_PACE_CAN) {
 		snprintf(secret, sizeof(secret), "%s", s->key->can);
@@ -512,6 +512,7 @@ static pp_err run_pace(session *s, char *why, size_t whylen)
 	}
 	pp_pace_free(s->pace);
 	s->pace = p;
+	s->pace_secret = type;
 	e = select_application(s);
 	if (e == PP_ERR_NOT_EMRTD)
 		set_text(why, whylen, "selecting the eMRTD application after PACE was refused");
@@ -531,7 +532,21 @@ static pp_err access_control(session *s)
 		pp_pace_report *pr = &doc->pace;
 		pr->attempted = true;
 		pr->secret = s->have_can ? PP_PACE_CAN : PP_PACE_MRZ;
-		pace_err = run_pace(s, pr->error, sizeof(pr->error));
+		pace_err = run_pace(s, pr->secret, pr->error, sizeof(pr->error));
+		if (pace_err == PP_ERR_ACCESS_DENIED && pr->secret == PP_PACE_CAN && s->have_mrz) {
+			/* A mistyped CAN: PACE with the MRZ before BAC, so that a
+			 * genuine PACE-CAM chip is not taken for a downgraded one. */
+			char can_error[PP_DETAIL_LEN];
+			set_text(can_error, sizeof(can_error), "%s", pr->error);
+			pace_err = select_mf(s);
+			if (pace_err == PP_OK) {
+				pr->secret = PP_PACE_MRZ;
+				pace_err = run_pace(s, PP_PACE_MRZ, pr->error, sizeof(pr->error));
+			}
+			if (pace_err != PP_OK && !is_removal(pace_err))
+				set_text(pr->error, sizeof(pr->error), "with the CAN: %s; with the MRZ: %s", can_error,
+				         pr->error);
+		}
 		pr->err = pace_err;
 		const pp_protocol_info *info = s->pace ? pp_pace_info(s->pace) : NULL;
 		if (info)
@@ -643,7 +658,7 @@ static pp_err reestablish(session *s)
 		char why[PP_DETAIL_LEN] = "";
 		e = select_mf(s);
 		if (e == PP_OK) {
-			e = run_pace(s, why, sizeof(why));
+			e = run_pace(s, s->pace_secret, why, sizeof(why));
 			if (e != PP_OK && !is_removal(e))
 				set_err(s, "PACE again: %s", why);
 		}
@@ -998,6 +1013,14 @@ static pp_err chip_authentication(session *s)
 	pp_document *doc = s->doc;
 	pp_chip_auth_report *ca = &doc->chip_auth;
 	bool cam = s->pace && pp_pace_is_cam(s->pace);
+	if (!doc->dg[14].present && doc->in_sod[14]) {
+		/* A clone without the chip's key would rather hide DG14 than
+		 * fail chip authentication. */
+		ca->result = PP_AUTH_FAILED;
+		set_text(ca->detail, sizeof(ca->detail), "the chip withholds DG14, which its EF.SOD covers");
+		set_err(s, "possible cloned chip: %s", ca->detail);
+		return PP_ERR_CHIP_AUTH;
+	}
 	if (!doc->dg[14].present) {
 		ca->result = PP_AUTH_NOT_SUPPORTED;
 		set_text(ca->detail, sizeof(ca->detail), "%s",
@@ -1115,6 +1138,12 @@ static pp_err active_authentication(session *s)
 		         doc->chip_auth.method);
 		return PP_OK;
 	}
+	if (!doc->dg[15].present && doc->in_sod[15]) {
+		aa->result = PP_AUTH_FAILED;
+		set_text(aa->detail, sizeof(aa->detail), "the chip withholds DG15, which its EF.SOD covers");
+		set_err(s, "possible cloned chip: %s", aa->detail);
+		return PP_ERR_CHIP_AUTH;
+	}
 	if (!doc->dg[15].present) {
 		aa->result = PP_AUTH_NOT_SUPPORTED;
 		set_text(aa->detail, sizeof(aa->detail), "the document has no DG15 (no active authentication key)");
@@ -1199,8 +1228,13 @@ static pp_err active_authentication(session *s)
 	ce = aa_verify(dg15->der, dg15->der_len, hash, challenge, sig.data, sig.len, &res);
 	buf_free(&sig);
 	if (ce == CRYPTO_ERR_UNSUPPORTED) {
-		aa->result = PP_AUTH_NOT_SUPPORTED;
-		set_text(aa->detail, sizeof(aa->detail), "the chip's signature uses a scheme this reader does not verify");
+		/* Decided by the signature's content, which the chip chooses:
+		 * unverified is not a pass. */
+		aa->result = PP_AUTH_FAILED;
+		set_text(aa->detail, sizeof(aa->detail),
+		         "the chip's signature uses a hash this reader cannot verify, so the chip is not proven");
+		set_err(s, "possible cloned chip: active authentication failed: %s", aa->detail);
+		e = PP_ERR_CHIP_AUTH;
 		goto out;
 	}
 	if (ce != CRYPTO_OK) {

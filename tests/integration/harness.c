@@ -148,7 +148,7 @@ void it_read_mrz(const char *dir, const char *doc, char *out, size_t cap)
 const char *const it_chip_defaults[] = {
 	"remove-after 0",    "fail-reads 0",     "corrupt-mac off",   "short-only off",   "refuse-bac 0",
 	"aa-wrong-key off",  "ca-wrong-key off", "card-access any",   "timeout-above off", "link-model off",
-	NULL,
+	"cam-attack off",    NULL,
 };
 
 /* The rows. Documents are made once per run (it_make_case_docs); rows that
@@ -203,7 +203,7 @@ const it_case it_cases[] = {
 	  .chip = { "refuse-bac 6A88" }, .key = IT_KEY_WRONG_MRZ, .code = 6, .message = "access control failed" },
 	{ .group = "access", .doc = "case-pace-only", .profile = "pace", .persona = "lestari",
 	  .key = IT_KEY_MRZ_WRONG_CAN, .code = 0,
-	  .json = { { "protocols.access_control.protocol", "BAC" },
+	  .json = { { "protocols.access_control.protocol", "PACE" },
 	            { "protocols.access_control.secret", "MRZ" } } },
 	/* The chip leaves the field in the middle of PACE (after MSE:Set AT
 	 * and the first General Authenticate): a removal, not a wrong MRZ.
@@ -247,6 +247,18 @@ const it_case it_cases[] = {
 	{ .group = "auth", .doc = "case-pace-cam", .profile = "pace-cam", .persona = "hartono",
 	  .chip = { "ca-wrong-key on" }, .key = IT_KEY_MRZ, .code = 11,
 	  .message = "possible cloned chip: PACE chip authentication mapping failed" },
+	/* PACE fails on the reader's side (the chip's mapping key is the
+	 * point at infinity): BAC after a fresh selection, then chip
+	 * authentication proves the chip. */
+	{ .group = "auth", .doc = "case-pace-cam", .profile = "pace-cam", .persona = "hartono",
+	  .chip = { "cam-attack infinity" }, .key = IT_KEY_MRZ, .code = 0,
+	  .json = { { "protocols.access_control.protocol", "BAC" },
+	            { "protocols.chip_authentication.method", "CA" },
+	            { "protocols.chip_authentication.result", "passed" } } },
+	/* Chip authentication mapping data that decrypts to nothing: a clone
+	 * at once, with no fall back to BAC. */
+	{ .group = "auth", .doc = "case-pace-cam", .profile = "pace-cam", .persona = "hartono",
+	  .chip = { "cam-attack empty-ca" }, .key = IT_KEY_MRZ, .code = 11, .message = "possible cloned chip" },
 	{ .group = "auth", .doc = "case-aa", .profile = "aa-rsa", .persona = "hartono", .key = IT_KEY_MRZ,
 	  .code = 0,
 	  .json = { { "protocols.access_control.protocol", "BAC" },

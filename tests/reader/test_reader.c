@@ -1550,37 +1550,49 @@ static void test_card_access_transient(void **state)
 	assert_true(apdus <= 30);
 }
 
-/* PACE fails (a wrong CAN here): the reader selects the application afresh
- * in the clear, so that the chip forgets the failed PACE, then runs BAC
- * with the MRZ, and says why BAC was used. */
+/* PACE fails (here the chip's PACE-CAM mapping key is invalid): the reader
+ * selects the application afresh in the clear, so that the chip forgets
+ * the failed PACE, then runs BAC with the MRZ, and says why BAC was used;
+ * chip authentication then proves the chip. A mistyped CAN is not such a
+ * failure: PACE is tried with the MRZ before BAC. */
 static void test_pace_then_bac(void **state)
 {
 	fx *f = *state;
 	rig r;
-	rig_open(&r, f->pace.doc, NULL);
-	pp_access_key key = f->pace.key;
-	snprintf(key.can, sizeof key.can, "%s", strcmp(f->pace.can, "000000") ? "000000" : "111111");
-	pp_document *d = read_ok(&r, &key, NULL, "PACE with a wrong CAN, then BAC");
+	rig_open(&r, f->cam.doc, &(vpass_options){ .cam_attack = VPASS_CAM_INFINITY });
+	pp_document *d = read_ok(&r, &f->cam.key, NULL, "PACE refused by the reader, then BAC");
 	assert_string_equal(d->access_control, "BAC");
 	assert_true(d->pace.attempted);
-	assert_int_equal(d->pace.secret, PP_PACE_CAN);
+	assert_int_equal(d->pace.secret, PP_PACE_MRZ);
 	assert_int_not_equal(d->pace.err, PP_OK);
 	assert_true(d->pace.error[0] != '\0');
 	assert_true(d->bac_fallback);
-	/* In the chip's log: EF.CardAccess, PACE's commands if any, then a
-	 * plain SELECT of the application right before BAC's GET CHALLENGE. */
+	assert_int_equal(d->chip_auth.result, PP_AUTH_PASSED);
+	/* In the chip's log: EF.CardAccess, PACE's commands, then a plain
+	 * SELECT of the application right before BAC's GET CHALLENGE. */
 	long challenge = spy_find(&r.spy, 0, 0x00, INS_GET_CHALLENGE, -1);
 	assert_true(challenge >= 1);
 	const spy_cmd *before = &r.spy.log[challenge - 1];
 	assert_true(before->cla == 0x00 && before->ins == INS_SELECT && before->p1 == 0x04);
 	long pace_cmd = spy_find(&r.spy, 0, -1, INS_MSE, -1);
-	if (pace_cmd >= 0)
-		assert_true(pace_cmd < challenge - 1);
+	assert_true(pace_cmd >= 0 && pace_cmd < challenge - 1);
 	long first_select_app = spy_find(&r.spy, 0, 0x00, INS_SELECT, 0x04);
 	assert_int_equal(first_select_app, challenge - 1); /* PACE ran on the MF */
 	vpass_stats st;
 	vpass_card_stats(r.card, &st);
 	assert_int_equal(st.bac_ok, 1);
+	pp_document_free(d);
+	rig_close(&r);
+
+	/* A wrong CAN with the right MRZ: PACE again with the MRZ, no BAC. */
+	rig_open(&r, f->pace.doc, NULL);
+	pp_access_key key = f->pace.key;
+	snprintf(key.can, sizeof key.can, "%s", strcmp(f->pace.can, "000000") ? "000000" : "111111");
+	d = read_ok(&r, &key, NULL, "PACE with a wrong CAN, then with the MRZ");
+	assert_string_equal(d->access_control, "PACE");
+	assert_int_equal(d->pace.secret, PP_PACE_MRZ);
+	assert_false(d->bac_fallback);
+	assert_int_equal(spy_count(&r.spy, 0x00, INS_GET_CHALLENGE), 0);
 	pp_document_free(d);
 	rig_close(&r);
 }
@@ -1844,6 +1856,44 @@ static void test_cam_attack_no_bac(void **state)
 	}
 }
 
+/* A clone that copies a chip's files but not its keys would rather hide
+ * DG14 or DG15 than fail the proof: a data group the SOD covers that the
+ * chip withholds is a possible clone, for these two. */
+static void test_withheld_dg14_dg15(void **state)
+{
+	fx *f = *state;
+	static const struct {
+		const char *profile;
+		int dg;
+	} cases[] = { { "ca", 14 }, { "aa-ecdsa", 15 }, { "aa-ecdsa", 14 } };
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		docgen_doc_opts o = { 0 };
+		char err[256] = "", name[64];
+		assert_int_equal(docgen_doc_profile(cases[i].profile, &o, err, sizeof err), DOCGEN_OK);
+		o.absent_dgs = 1u << cases[i].dg;
+		snprintf(name, sizeof name, "%s-without-dg%d", cases[i].profile, cases[i].dg);
+		const char *dir = fx_doc(f->root, name, f->pki, "hartono", o);
+		vpass_doc *doc = NULL;
+		assert_int_equal(vpass_doc_load(dir, &doc, err, sizeof err), VPASS_OK);
+		pp_access_key key = { 0 };
+		snprintf(key.document_number, sizeof key.document_number, "%s", fx_doc_value(dir, "document_number"));
+		snprintf(key.birth_date, sizeof key.birth_date, "%s", fx_doc_value(dir, "birth_date"));
+		snprintf(key.expiry_date, sizeof key.expiry_date, "%s", fx_doc_value(dir, "expiry_date"));
+		rig r;
+		rig_open(&r, doc, NULL);
+		pp_document *d = NULL;
+		pp_err e = read_doc(&r, &key, NULL, &d, err, sizeof err);
+		rig_close(&r);
+		pp_document_free(d);
+		vpass_doc_free(doc);
+		char expect[64];
+		snprintf(expect, sizeof expect, "withholds DG%d", cases[i].dg);
+		if (e != PP_ERR_CHIP_AUTH || !strstr(err, "possible cloned chip") || !strstr(err, expect))
+			fail_msg("%s: %s (%s), expected a possible cloned chip that %s", name, pp_strerror(e), err,
+			         expect);
+	}
+}
+
 static void test_cam_downgrade(void **state)
 {
 	fx *f = *state;
@@ -2093,6 +2143,7 @@ int main(void)
 		cmocka_unit_test(test_ca_reestablish),
 		cmocka_unit_test(test_cam_downgrade),
 		cmocka_unit_test(test_cam_attack_no_bac),
+		cmocka_unit_test(test_withheld_dg14_dg15),
 		cmocka_unit_test(test_timeout_smaller_reads),
 		cmocka_unit_test(test_unlisted_present),
 	};

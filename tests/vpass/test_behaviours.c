@@ -604,6 +604,13 @@ static void test_vctl_options(void **state)
 	assert_int_equal(vctl_set_option(&p, &o, "card-access", "le"), VCTL_OK);
 	assert_int_equal(o.card_access_select, VPASS_CA_SELECT_WITH_LE);
 	assert_int_equal(vctl_set_option(&p, &o, "card-access", "fcp"), VCTL_EXPECTED_VARIANT);
+	assert_int_equal(vctl_set_option(&p, &o, "cam-attack", "empty-ca"), VCTL_OK);
+	assert_int_equal(o.cam_attack, VPASS_CAM_EMPTY_CA);
+	assert_int_equal(vctl_set_option(&p, &o, "cam-attack", "infinity"), VCTL_OK);
+	assert_int_equal(o.cam_attack, VPASS_CAM_INFINITY);
+	assert_int_equal(vctl_set_option(&p, &o, "cam-attack", "off"), VCTL_OK);
+	assert_int_equal(o.cam_attack, VPASS_CAM_HONEST);
+	assert_int_equal(vctl_set_option(&p, &o, "cam-attack", "zero"), VCTL_EXPECTED_CAM_ATTACK);
 	assert_int_equal(vctl_set_option(&p, &o, "timeout-above", "223"), VCTL_OK);
 	assert_int_equal(o.timeout_above, 223);
 	assert_int_equal(vctl_set_option(&p, &o, "timeout-above", "off"), VCTL_OK);
