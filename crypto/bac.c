@@ -15,64 +15,11 @@
 #include "crypto/icao-internal.h"
 #include "crypto/icao.h"
 
-/* Longest document number accepted (TD1 numbers continue into the optional
- * data field; nothing real comes near this). */
-#define BAC_MAX_DOCNO 32
-
-static bool is_mrz_char(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || c == '<';
-}
-
-static bool is_date(const char *d)
-{
-	for (int i = 0; i < 6; i++)
-		if (d[i] < '0' || d[i] > '9')
-			return false;
-	return d[6] == '\0';
-}
-
-/* MRZ_information: document number (padded to 9) + check digit, date of
- * birth + check digit, date of expiry + check digit. */
-static crypto_err mrz_information(const char *doc_number, const char *birth_date, const char *expiry_date,
-                                  char *out, size_t *ret_len)
-{
-	if (!doc_number || !birth_date || !expiry_date)
-		return CRYPTO_ERR_ARG;
-	size_t n = strnlen(doc_number, BAC_MAX_DOCNO + 1);
-	if (n > BAC_MAX_DOCNO)
-		return CRYPTO_ERR_ARG;
-	for (size_t i = 0; i < n; i++)
-		if (!is_mrz_char(doc_number[i]))
-			return CRYPTO_ERR_ARG;
-	/* Fillers at the end are not part of the number. */
-	while (n > 0 && doc_number[n - 1] == '<')
-		n--;
-	if (n == 0 || !is_date(birth_date) || !is_date(expiry_date))
-		return CRYPTO_ERR_ARG;
-
-	size_t len = 0;
-	memcpy(out, doc_number, n);
-	len = n;
-	while (len < 9)
-		out[len++] = '<';
-	out[len] = (char)('0' + icao_check_digit(out, len));
-	len++;
-	memcpy(out + len, birth_date, 6);
-	out[len + 6] = (char)('0' + icao_check_digit(birth_date, 6));
-	len += 7;
-	memcpy(out + len, expiry_date, 6);
-	out[len + 6] = (char)('0' + icao_check_digit(expiry_date, 6));
-	len += 7;
-	*ret_len = len;
-	return CRYPTO_OK;
-}
-
 crypto_err bac_key_seed(const char *doc_number, const char *birth_date, const char *expiry_date, uint8_t seed[16])
 {
-	char info[BAC_MAX_DOCNO + 1 + 14];
+	char info[ICAO_MRZ_INFO_MAX];
 	size_t len = 0;
-	crypto_err err = mrz_information(doc_number, birth_date, expiry_date, info, &len);
+	crypto_err err = icao_mrz_information(doc_number, birth_date, expiry_date, info, &len);
 	if (err != CRYPTO_OK)
 		return err;
 	uint8_t md[SHA_DIGEST_LENGTH];

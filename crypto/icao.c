@@ -182,3 +182,51 @@ crypto_err icao_retail_mac(const uint8_t key[16], const uint8_t *msg, size_t len
 		last[i] ^= h[i];
 	return icao_3des_cbc(key, NULL, last, 8, mac, true);
 }
+
+static bool is_mrz_char(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || c == '<';
+}
+
+static bool is_date(const char *d)
+{
+	for (int i = 0; i < 6; i++)
+		if (d[i] < '0' || d[i] > '9')
+			return false;
+	return d[6] == '\0';
+}
+
+crypto_err icao_mrz_information(const char *doc_number, const char *birth_date, const char *expiry_date,
+                                char out[ICAO_MRZ_INFO_MAX], size_t *ret_len)
+{
+	if (!doc_number || !birth_date || !expiry_date)
+		return CRYPTO_ERR_ARG;
+	size_t n = strnlen(doc_number, ICAO_MRZ_MAX_DOCNO + 1);
+	if (n > ICAO_MRZ_MAX_DOCNO)
+		return CRYPTO_ERR_ARG;
+	for (size_t i = 0; i < n; i++)
+		if (!is_mrz_char(doc_number[i]))
+			return CRYPTO_ERR_ARG;
+	/* Fillers at the end are not part of the number. */
+	while (n > 0 && doc_number[n - 1] == '<')
+		n--;
+	if (n == 0 || !is_date(birth_date) || !is_date(expiry_date))
+		return CRYPTO_ERR_ARG;
+
+	size_t len = n;
+	memcpy(out, doc_number, n);
+	while (len < 9)
+		out[len++] = '<';
+	out[len] = (char)('0' + icao_check_digit(out, len));
+	len++;
+	memcpy(out + len, birth_date, 6);
+	out[len + 6] = (char)('0' + icao_check_digit(birth_date, 6));
+	len += 7;
+	memcpy(out + len, expiry_date, 6);
+	out[len + 6] = (char)('0' + icao_check_digit(expiry_date, 6));
+	len += 7;
+	out[len] = '\0';
+	if (ret_len)
+		*ret_len = len;
+	return CRYPTO_OK;
+}

@@ -15,6 +15,22 @@
  * Returns 0..9, or -1 if a character is outside that set. */
 int icao_check_digit(const char *s, size_t len);
 
+/* Longest document number accepted (TD1 numbers continue into the optional
+ * data field; nothing real comes near this), and the room MRZ_information
+ * needs with its terminating NUL. */
+#define ICAO_MRZ_MAX_DOCNO 32
+#define ICAO_MRZ_INFO_MAX (ICAO_MRZ_MAX_DOCNO + 1 + 14 + 1)
+
+/* MRZ_information (part 11, 4.3.2.2 and 9.7.3), the secret BAC and PACE
+ * with the MRZ derive their keys from: the document number (fillers at its
+ * end dropped, padded with '<' to 9 characters) and its check digit, the
+ * date of birth (YYMMDD) and its check digit, the date of expiry and its
+ * check digit. NUL-terminated; its length in *ret_len (may be NULL).
+ * CRYPTO_ERR_ARG for characters outside the MRZ set, an empty or overlong
+ * number, or a date that is not six digits. */
+crypto_err icao_mrz_information(const char *doc_number, const char *birth_date, const char *expiry_date,
+                                char out[ICAO_MRZ_INFO_MAX], size_t *ret_len);
+
 /* The KDF counter values of part 11, 9.7.1. */
 enum { ICAO_KDF_ENC = 1, ICAO_KDF_MAC = 2, ICAO_KDF_PACE = 3 };
 

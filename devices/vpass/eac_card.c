@@ -164,34 +164,14 @@ static bool key_id_of(const tlv *kid, int *ret)
 
 /* ---- MSE:Set AT for PACE ---- */
 
-/* MRZ_information (part 11, 4.3.2.2): document number (padded to 9 with
- * '<'), birth date, expiry date, each followed by its check digit. */
-static bool mrz_information(const vpass_doc *doc, char *out, size_t outlen)
-{
-	char num[40];
-	size_t n = strlen(doc->doc_number);
-	if (n + 1 > sizeof num || n + 16 >= outlen)
-		return false;
-	memcpy(num, doc->doc_number, n);
-	while (n < 9)
-		num[n++] = '<';
-	num[n] = '\0';
-	int c1 = icao_check_digit(num, n), c2 = icao_check_digit(doc->birth_date, 6),
-	    c3 = icao_check_digit(doc->expiry_date, 6);
-	if (c1 < 0 || c2 < 0 || c3 < 0)
-		return false;
-	snprintf(out, outlen, "%s%d%.6s%d%.6s%d", num, c1, doc->birth_date, c2, doc->expiry_date, c3);
-	return true;
-}
-
 static PACE_SEC *pace_secret(const vpass_doc *doc, uint8_t ref)
 {
 	if (ref == 0x02)
 		return doc->can[0] ? PACE_SEC_new(doc->can, strlen(doc->can), PACE_CAN) : NULL;
 	if (ref != 0x01 || !doc->has_access)
 		return NULL;
-	char mrz[64];
-	if (!mrz_information(doc, mrz, sizeof mrz))
+	char mrz[ICAO_MRZ_INFO_MAX];
+	if (icao_mrz_information(doc->doc_number, doc->birth_date, doc->expiry_date, mrz, NULL) != CRYPTO_OK)
 		return NULL;
 	/* K = SHA-1(MRZ_information), handed to OpenPACE as a raw secret:
 	 * its own MRZ encoding expects the TD1 layout of an ID card. */

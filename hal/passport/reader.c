@@ -394,36 +394,6 @@ static pp_err read_card_access(session *s)
 
 /* ---- access control -------------------------------------------------------- */
 
-/* MRZ information (ICAO 9303 part 11, 4.3.2 and 9.7.3): document number
- * padded with '<' to 9 characters (longer numbers whole) and its check
- * digit, date of birth and check digit, date of expiry and check digit. */
-static bool mrz_information(const pp_access_key *key, char *out, size_t cap)
-{
-	size_t n = strnlen(key->document_number, sizeof(key->document_number));
-	while (n > 0 && key->document_number[n - 1] == '<')
-		n--;
-	if (n == 0 || n + 9 + 14 + 1 > cap || strlen(key->birth_date) != 6 || strlen(key->expiry_date) != 6)
-		return false;
-	size_t len = n;
-	memcpy(out, key->document_number, n);
-	while (len < 9)
-		out[len++] = '<';
-	int cd = icao_check_digit(out, len);
-	int cb = icao_check_digit(key->birth_date, 6);
-	int ce = icao_check_digit(key->expiry_date, 6);
-	if (cd < 0 || cb < 0 || ce < 0)
-		return false;
-	out[len++] = (char)('0' + cd);
-	memcpy(out + len, key->birth_date, 6);
-	len += 6;
-	out[len++] = (char)('0' + cb);
-	memcpy(out + len, key->expiry_date, 6);
-	len += 6;
-	out[len++] = (char)('0' + ce);
-	out[len] = '\0';
-	return true;
-}
-
 /* BAC. PP_ERR_NOT_SUPPORTED when the chip refuses BAC itself (a PACE-only
  * chip answers GET CHALLENGE or EXTERNAL AUTHENTICATE with 6A88 or 6982),
  * with the status in *ret_refused. */
@@ -493,10 +463,11 @@ static pp_err run_bac(session *s, uint16_t *ret_refused)
 static pp_err run_pace(session *s, pp_pace_secret type, char *why, size_t whylen)
 {
 	const pp_file *ca = &s->doc->card_access;
-	char secret[48];
+	char secret[ICAO_MRZ_INFO_MAX];
 	if (type == PP_PACE_CAN) {
 		snprintf(secret, sizeof(secret), "%s", s->key->can);
-	} else if (!mrz_information(s->key, secret, sizeof(secret))) {
+	} else if (icao_mrz_information(s->key->document_number, s->key->birth_date, s->key->expiry_date, secret,
+	                                NULL) != CRYPTO_OK) {
 		set_text(why, whylen, "the MRZ data cannot form a PACE password");
 		return PP_ERR_ARG;
 	}
