@@ -85,42 +85,34 @@ static bool parse_status(const char *v, uint16_t *ret)
 	return true;
 }
 
-static bool parse_variant(const char *v, vpass_card_access_select *ret)
+/* A value from a fixed list of names. */
+typedef struct named_value {
+	const char *name;
+	int value;
+} named_value;
+
+static bool parse_name(const char *v, const named_value *names, size_t n, int *ret)
 {
-	static const struct {
-		const char *name;
-		vpass_card_access_select sel;
-	} names[] = {
-		{ "any", VPASS_CA_SELECT_ANY },
-		{ "mf", VPASS_CA_SELECT_FID_MF },
-		{ "le", VPASS_CA_SELECT_WITH_LE },
-		{ "sfi", VPASS_CA_SELECT_SFI },
-	};
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+	for (size_t i = 0; i < n; i++)
 		if (strcmp(v, names[i].name) == 0) {
-			*ret = names[i].sel;
+			*ret = names[i].value;
 			return true;
 		}
 	return false;
 }
 
-static bool parse_cam_attack(const char *v, vpass_cam_attack *ret)
-{
-	static const struct {
-		const char *name;
-		vpass_cam_attack attack;
-	} names[] = {
-		{ "off", VPASS_CAM_HONEST },
-		{ "infinity", VPASS_CAM_INFINITY },
-		{ "empty-ca", VPASS_CAM_EMPTY_CA },
-	};
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-		if (strcmp(v, names[i].name) == 0) {
-			*ret = names[i].attack;
-			return true;
-		}
-	return false;
-}
+static const named_value card_access_names[] = {
+	{ "any", VPASS_CA_SELECT_ANY },
+	{ "mf", VPASS_CA_SELECT_FID_MF },
+	{ "le", VPASS_CA_SELECT_WITH_LE },
+	{ "sfi", VPASS_CA_SELECT_SFI },
+};
+
+static const named_value cam_attack_names[] = {
+	{ "off", VPASS_CAM_HONEST },
+	{ "infinity", VPASS_CAM_INFINITY },
+	{ "empty-ca", VPASS_CAM_EMPTY_CA },
+};
 
 /* The link model's parameters start from its defaults, enabled or not. */
 static void link_defaults_once(vpass_link *l)
@@ -204,15 +196,15 @@ vctl_error vctl_set_option(const vctl_program *p, vpass_options *o, const char *
 			return VCTL_EXPECTED_STATUS;
 		o->refuse_bac = sw;
 	} else if (strcmp(name, "cam-attack") == 0) {
-		vpass_cam_attack attack;
-		if (!parse_cam_attack(value, &attack))
+		int attack;
+		if (!parse_name(value, cam_attack_names, sizeof cam_attack_names / sizeof cam_attack_names[0], &attack))
 			return VCTL_EXPECTED_CAM_ATTACK;
-		o->cam_attack = attack;
+		o->cam_attack = (vpass_cam_attack)attack;
 	} else if (strcmp(name, "card-access") == 0) {
-		vpass_card_access_select sel;
-		if (!parse_variant(value, &sel))
+		int sel;
+		if (!parse_name(value, card_access_names, sizeof card_access_names / sizeof card_access_names[0], &sel))
 			return VCTL_EXPECTED_VARIANT;
-		o->card_access_select = sel;
+		o->card_access_select = (vpass_card_access_select)sel;
 	} else if (strcmp(name, "timeout-above") == 0) {
 		if (strcmp(value, "off") == 0)
 			n = 0;
