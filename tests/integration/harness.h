@@ -129,13 +129,18 @@ extern const size_t it_n_cases;
  * ("pcsc" or "nfc"). */
 bool it_case_selected(const it_case *c, const char *group, const char *transport);
 
+/* What a run of a transport's suite covers, from the program's argument:
+ * "basic" the tests written out in its file, a case group of the table,
+ * or (NULL) everything. */
+bool it_group_runs_basic(const char *group);
+bool it_group_runs_cases(const char *group);
+
 /* Run a transport's suite, named "TRANSPORT GROUP": the tests written out
- * in its file (`basic`, n_basic of them) when `with_basic`, then every row
- * of the table selected for `group` and `transport` as a test of its own
- * that calls case_test with the row as its state. */
+ * in its file (`basic`, n_basic of them) when the group asks for them,
+ * then every row of the table selected for `group` and `transport` as a
+ * test of its own that calls case_test with the row as its state. */
 int it_run_suite(const char *transport, const char *group, const struct CMUnitTest *basic, size_t n_basic,
-                 bool with_basic, bool with_cases, CMUnitTestFunction case_test, CMFixtureFunction setup,
-                 CMFixtureFunction teardown);
+                 CMUnitTestFunction case_test, CMFixtureFunction setup, CMFixtureFunction teardown);
 
 /* Whether group is NULL or one of IT_GROUPS. */
 bool it_group_known(const char *group);

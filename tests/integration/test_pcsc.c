@@ -32,16 +32,6 @@
  * written out below, a case group of harness.c, or (NULL) everything. */
 static const char *group;
 
-static bool runs_basic(void)
-{
-	return !group || strcmp(group, "basic") == 0;
-}
-
-static bool runs_cases(void)
-{
-	return !group || strcmp(group, "basic") != 0;
-}
-
 static char tmp[256];
 static const char *appm, *vpass, *docgen;
 static pid_t vpass_pid = -1;
@@ -162,11 +152,11 @@ static int setup(void **state)
 	         it_make_pki(docgen, tmp, "expired", "--ds-expired") |
 	         it_sh("mkdir -p %s/trust && cp %s/pki/csca.pem %s/trust/ && cp %s/expired/csca.pem %s/trust/csca2.pem",
 	               tmp, tmp, tmp, tmp, tmp);
-	if (runs_cases())
+	if (it_group_runs_cases(group))
 		rc |= it_make_case_docs(docgen, tmp, group);
 	if (rc != 0)
 		return -1;
-	if (runs_basic() && setup_basic_docs() != 0)
+	if (it_group_runs_basic(group) && setup_basic_docs() != 0)
 		return -1;
 	snprintf(ctl, sizeof(ctl), "%s/vpass.sock", tmp);
 	vpass_pid = fork();
@@ -364,19 +354,6 @@ static void test_short_only_chip(void **state)
 	it_result_free(&r);
 }
 
-static void test_transient_errors(void **state)
-{
-	(void)state;
-	place("good");
-	ctl_cmd("set fail-reads 2");
-	it_result r = it_appm_read(&run, "--json --mrz '%s' --trust %s/trust", mrz, tmp);
-	assert_int_equal(r.code, 0);
-	json_t *j = it_parse_json(r.out);
-	assert_int_equal(json_integer_value(it_jget(j, "reading.retried_reads")), 2);
-	json_decref(j);
-	it_result_free(&r);
-}
-
 static void test_wrong_mac_refused(void **state)
 {
 	(void)state;
@@ -435,11 +412,10 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_malformed_dg2),
 		cmocka_unit_test(test_short_only_chip),
-		cmocka_unit_test(test_transient_errors),
 		cmocka_unit_test(test_wrong_mac_refused),
 		cmocka_unit_test(test_no_trust_store_is_not_a_pass),
 	};
 	/* Then the document cases both transports run (harness.c). */
-	return it_run_suite("pcsc", group, tests, sizeof(tests) / sizeof(tests[0]), runs_basic(), runs_cases(), test_case,
+	return it_run_suite("pcsc", group, tests, sizeof(tests) / sizeof(tests[0]), test_case,
 	                    setup, teardown);
 }

@@ -34,16 +34,6 @@
  * written out below, a case group of harness.c, or (NULL) everything. */
 static const char *group;
 
-static bool runs_basic(void)
-{
-	return !group || strcmp(group, "basic") == 0;
-}
-
-static bool runs_cases(void)
-{
-	return !group || strcmp(group, "basic") != 0;
-}
-
 static char tmp[256];
 static const char *appm, *pn532, *docgen;
 static pid_t pn532_pid = -1;
@@ -116,7 +106,7 @@ static int setup(void **state)
 	         it_sh("mkdir -p %s/trust && cp %s/pki/csca.pem %s/trust/", tmp, tmp, tmp) |
 	         it_make_doc(docgen, tmp, "pki", "lestari", NULL, "good") |
 	         it_make_doc(docgen, tmp, "pki", "hartono", NULL, "other");
-	if (runs_cases())
+	if (it_group_runs_cases(group))
 		rc |= it_make_case_docs(docgen, tmp, group);
 	if (rc != 0)
 		return -1;
@@ -249,19 +239,6 @@ static void test_place_again(void **state)
 	it_result_free(&r);
 }
 
-static void test_transient_errors(void **state)
-{
-	(void)state;
-	place("good", 'a');
-	ctl_cmd("set fail-reads 2");
-	it_result r = it_appm_read(&run, "--json --mrz '%s' --trust %s/trust", mrz, tmp);
-	assert_int_equal(r.code, 0);
-	json_t *j = it_parse_json(r.out);
-	assert_int_equal(json_integer_value(it_jget(j, "reading.retried_reads")), 2);
-	json_decref(j);
-	it_result_free(&r);
-}
-
 /* A chip that refuses extended length changes nothing over libnfc: no
  * extended read is tried, so none is refused. */
 static void test_short_only_chip(void **state)
@@ -324,11 +301,10 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_no_document),
 		cmocka_unit_test(test_removed_while_reading),
 		cmocka_unit_test(test_place_again),
-		cmocka_unit_test(test_transient_errors),
 		cmocka_unit_test(test_short_only_chip),
 		cmocka_unit_test(test_no_reader),
 	};
 	/* Then the document cases both transports run (harness.c). */
-	return it_run_suite("nfc", group, tests, sizeof(tests) / sizeof(tests[0]), runs_basic(), runs_cases(), test_case,
+	return it_run_suite("nfc", group, tests, sizeof(tests) / sizeof(tests[0]), test_case,
 	                    setup, teardown);
 }
