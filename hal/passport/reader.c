@@ -1086,16 +1086,16 @@ static pp_err chip_authentication(session *s)
 static aa_hash dg14_aa_hash(const pp_document *doc)
 {
 	aa_hash h = AA_HASH_DEFAULT;
-	if (!doc->dg[14].present)
+	const pp_file *dg14 = &doc->dg[14];
+	secinfo_list list;
+	if (!dg14->present || secinfo_parse(dg14->data, dg14->len, &list) != CRYPTO_OK)
 		return h;
-	lds_dg14 *dg14 = NULL;
-	if (lds_dg14_parse(doc->dg[14].data, doc->dg[14].len, &dg14) != LDS_OK)
-		return h;
-	for (size_t i = 0; i < dg14->n_infos; i++)
-		if (strcmp(dg14->infos[i].oid, AA_OID_ACTIVE_AUTHENTICATION) == 0 &&
-		    aa_hash_from_dg14_info(dg14->infos[i].der, dg14->infos[i].der_len, &h) == CRYPTO_OK)
+	for (size_t i = 0; i < list.n; i++) {
+		const secinfo_entry *e = &list.entries[i];
+		if (e->kind == SECINFO_AA && aa_hash_from_dg14_info(dg14->data + e->offset, e->len, &h) == CRYPTO_OK)
 			break;
-	lds_dg14_free(dg14);
+	}
+	secinfo_list_free(&list);
 	return h;
 }
 
