@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/buffer.h>
+
 #include "crypto/tlv.h"
 
 bool buf_reserve(buf *b, size_t extra)
@@ -77,4 +79,19 @@ void buf_free(buf *b)
 		return;
 	free(b->data);
 	*b = BUF_INIT;
+}
+
+BUF_MEM *buf_mem_from(const uint8_t *data, size_t len)
+{
+	BUF_MEM *b = BUF_MEM_new();
+	if (!b)
+		return NULL;
+	if (len && BUF_MEM_grow(b, len) != len) {
+		BUF_MEM_free(b);
+		return NULL;
+	}
+	if (len)
+		memcpy(b->data, data, len);
+	b->length = len;
+	return b;
 }

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/types.h>
+
 typedef struct buf {
 	uint8_t *data;
 	size_t len;
@@ -34,3 +36,8 @@ static inline bool buf_ok(const buf *b) { return !b->failed; }
 /* Hand the bytes to the caller (who frees them); the buffer is left empty. */
 uint8_t *buf_steal(buf *b, size_t *ret_len);
 void buf_free(buf *b);
+
+/* A copy of len bytes as an OpenSSL BUF_MEM (what OpenPACE takes and
+ * gives); NULL when memory runs out. Free it with BUF_MEM_free, or with
+ * OpenPACE's BUF_MEM_clear_free when it held a secret. */
+BUF_MEM *buf_mem_from(const uint8_t *data, size_t len);

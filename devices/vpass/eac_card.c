@@ -47,20 +47,6 @@ struct vpass_eac {
 	EVP_PKEY *clone_key; /* ca_wrong_key: made on first use */
 };
 
-static BUF_MEM *bm(const uint8_t *data, size_t len)
-{
-	BUF_MEM *b = BUF_MEM_new();
-	if (!b)
-		return NULL;
-	if (len && BUF_MEM_grow(b, len) != len) {
-		BUF_MEM_free(b);
-		return NULL;
-	}
-	if (len)
-		memcpy(b->data, data, len);
-	b->length = len;
-	return b;
-}
 
 
 vpass_eac *vpass_eac_new(void)
@@ -348,7 +334,7 @@ static uint16_t ga_pace(vpass_eac *e, const vpass_eac_env *env, const apdu *a, b
 		sw = SW_OK;
 		break;
 	case EAC_PACE_EXPECT_MAPPING:
-		if (tlv_find(d, dlen, 0x81, &t) != TLV_OK || !(in = bm(t.value, t.len)))
+		if (tlv_find(d, dlen, 0x81, &t) != TLV_OK || !(in = buf_mem_from(t.value, t.len)))
 			return abort_run(e, SW_WRONG_DATA);
 		map_picc = PACE_STEP3A_generate_mapping_data(e->ctx);
 		if (map_picc && e->cam && env->cam_attack == VPASS_CAM_INFINITY) {
@@ -357,8 +343,8 @@ static uint16_t ga_pace(vpass_eac *e, const vpass_eac_env *env, const apdu *a, b
 			static const uint8_t infinity[1] = { 0x00 };
 			BUF_MEM_clear_free(in);
 			BUF_MEM_clear_free(map_picc);
-			in = bm(infinity, 1);
-			map_picc = bm(infinity, 1);
+			in = buf_mem_from(infinity, 1);
+			map_picc = buf_mem_from(infinity, 1);
 		}
 		if (!map_picc || !in || PACE_STEP3A_map_generator(e->ctx, in) != 1) {
 			sw = abort_run(e, SW_WRONG_DATA);
@@ -369,7 +355,7 @@ static uint16_t ga_pace(vpass_eac *e, const vpass_eac_env *env, const apdu *a, b
 		sw = SW_OK;
 		break;
 	case EAC_PACE_EXPECT_KEY:
-		if (tlv_find(d, dlen, 0x83, &t) != TLV_OK || !(in = bm(t.value, t.len)))
+		if (tlv_find(d, dlen, 0x83, &t) != TLV_OK || !(in = buf_mem_from(t.value, t.len)))
 			return abort_run(e, SW_WRONG_DATA);
 		mine = PACE_STEP3B_generate_ephemeral_key(e->ctx);
 		/* The two ephemeral keys must differ (part 11, 4.4.3.3.3). */
@@ -385,7 +371,7 @@ static uint16_t ga_pace(vpass_eac *e, const vpass_eac_env *env, const apdu *a, b
 		sw = SW_OK;
 		break;
 	case EAC_PACE_EXPECT_TOKEN: {
-		if (tlv_find(d, dlen, 0x85, &t) != TLV_OK || !(in = bm(t.value, t.len)))
+		if (tlv_find(d, dlen, 0x85, &t) != TLV_OK || !(in = buf_mem_from(t.value, t.len)))
 			return abort_run(e, SW_WRONG_DATA);
 		if (PACE_STEP3D_verify_authentication_token(e->ctx, in) != 1) {
 			sw = abort_run(e, VPASS_SW_PACE_FAILED);
@@ -479,7 +465,7 @@ static uint16_t mse_kat(vpass_eac *e, const vpass_eac_env *env, const apdu *a, s
 		return sw;
 	if (e->aes)
 		return abort_run(e, SW_CONDITIONS); /* AES CA goes through MSE:Set AT */
-	BUF_MEM *in = bm(pub.value, pub.len);
+	BUF_MEM *in = buf_mem_from(pub.value, pub.len);
 	if (!in || CA_STEP4_compute_shared_secret(e->ctx, in) != 1 ||
 	    !session_from_secret(e, e->ctx->ca_ctx->ka_ctx->shared_secret, ret_sm))
 		sw = SW_WRONG_DATA;
@@ -523,7 +509,7 @@ static uint16_t ga_ca(vpass_eac *e, const vpass_eac_env *env, const apdu *a, buf
 	tlv t;
 	if (!dyn_data(a, &d, &dlen) || tlv_find(d, dlen, 0x80, &t) != TLV_OK)
 		return abort_run(e, SW_WRONG_DATA);
-	BUF_MEM *in = bm(t.value, t.len), *nonce = NULL, *token = NULL;
+	BUF_MEM *in = buf_mem_from(t.value, t.len), *nonce = NULL, *token = NULL;
 	uint16_t sw = SW_OK;
 	if (!in || CA_STEP4_compute_shared_secret(e->ctx, in) != 1) {
 		sw = SW_WRONG_DATA;

@@ -78,20 +78,6 @@ static pp_err fail(char *err, size_t errlen, pp_err code, const char *fmt, ...)
 	return code;
 }
 
-static BUF_MEM *bm(const uint8_t *data, size_t len)
-{
-	BUF_MEM *b = BUF_MEM_new();
-	if (!b)
-		return NULL;
-	if (len && BUF_MEM_grow(b, len) != len) {
-		BUF_MEM_free(b);
-		return NULL;
-	}
-	if (len)
-		memcpy(b->data, data, len);
-	b->length = len;
-	return b;
-}
 
 
 /* ---- standardized domain parameters (part 11, 9.5.1) ---- */
@@ -227,7 +213,7 @@ static pp_err take(const buf *dyn, uint32_t tag, BUF_MEM **ret, const char *step
 	if (tlv_find(dyn->data, dyn->len, tag, &t) != TLV_OK || t.len == 0)
 		return fail(err, errlen, PP_ERR_PARSE, "%s: the chip's answer lacks data object %02X", step,
 		            (unsigned)tag);
-	*ret = bm(t.value, t.len);
+	*ret = buf_mem_from(t.value, t.len);
 	return *ret ? PP_OK : fail(err, errlen, PP_ERR_NOMEM, "out of memory in %s", step);
 }
 
@@ -764,7 +750,7 @@ static BUF_MEM *chip_public_key(EVP_PKEY *key)
 {
 	unsigned char *enc = NULL;
 	size_t enc_len = EVP_PKEY_get1_encoded_public_key(key, &enc);
-	BUF_MEM *ret = enc_len ? bm(enc, enc_len) : NULL;
+	BUF_MEM *ret = enc_len ? buf_mem_from(enc, enc_len) : NULL;
 	OPENSSL_free(enc);
 	if (ret || !(EVP_PKEY_is_a(key, "DH") || EVP_PKEY_is_a(key, "DHX")))
 		return ret;
@@ -773,7 +759,7 @@ static BUF_MEM *chip_public_key(EVP_PKEY *key)
 		int n = BN_num_bytes(y);
 		uint8_t *bytes = OPENSSL_malloc((size_t)n);
 		if (bytes && BN_bn2bin(y, bytes) == n)
-			ret = bm(bytes, (size_t)n);
+			ret = buf_mem_from(bytes, (size_t)n);
 		OPENSSL_free(bytes);
 	}
 	BN_free(y);
