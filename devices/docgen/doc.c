@@ -27,7 +27,6 @@
 #include "crypto/tlv.h"
 
 #define OID_LDS_SECURITY_OBJECT "2.23.136.1.1.1"
-#define OID_AA "2.23.136.1.1.5"           /* id-icao-mrtd-security-aaProtocolObject */
 #define OID_PACE "0.4.0.127.0.7.2.2.4."   /* id-PACE, then the mapping arc */
 #define OID_CA "0.4.0.127.0.7.2.2.3."     /* id-CA, then the agreement arc */
 #define MAX_DG 16
@@ -364,23 +363,10 @@ static const char *ca_domain(const docgen_doc_opts *o, agreement kind)
 	return kind == AGREE_DH ? "dh_1024_160" : "brainpoolP256r1";
 }
 
-static void append_oid(buf *b, const ASN1_OBJECT *obj)
-{
-	unsigned char *der = NULL;
-	int len = obj ? i2d_ASN1_OBJECT(obj, &der) : 0;
-	if (len <= 0) {
-		b->failed = true;
-		return;
-	}
-	buf_append(b, der, (size_t)len);
-	OPENSSL_free(der);
-}
-
-/* ActiveAuthenticationInfo ::= SEQUENCE { protocol id-AA, version INTEGER
- * (1), signatureAlgorithm OBJECT IDENTIFIER } (ICAO 9303 part 11, 9.2):
- * DG14 names the hash of an ECDSA chip's signatures; here the one crypto/aa
- * would choose by key size, so the chip and a reader agree either way. */
-static docgen_err encode_aa_info(EVP_PKEY *aa_key, buf *out, char *err, size_t errlen)
+/* The signatureAlgorithm an ECDSA chip's ActiveAuthenticationInfo names
+ * in DG14 (dotted, in out): the hash crypto/aa would choose by key size, so
+ * the chip and a reader agree either way. */
+static void aa_signature_algorithm(EVP_PKEY *aa_key, char out[64])
 {
 	int nid = NID_ecdsa_with_SHA512;
 	switch (aa_ec_default_hash(EVP_PKEY_get_bits(aa_key))) {
@@ -391,99 +377,7 @@ static docgen_err encode_aa_info(EVP_PKEY *aa_key, buf *out, char *err, size_t e
 	case AA_HASH_SHA1:
 	case AA_HASH_SHA512: break;
 	}
-	ASN1_OBJECT *aa = OBJ_txt2obj(OID_AA, 1);
-	buf body = BUF_INIT;
-	static const uint8_t version[] = { 0x02, 0x01, 0x01 };
-	append_oid(&body, aa);
-	buf_append(&body, version, sizeof version);
-	append_oid(&body, OBJ_nid2obj(nid));
-	buf_append_tlv(out, 0x30, body.data, body.len);
-	ASN1_OBJECT_free(aa);
-	bool ok = buf_ok(&body) && buf_ok(out);
-	buf_free(&body);
-	return ok ? DOCGEN_OK
-	          : docgen_fail(err, errlen, DOCGEN_ERR_CRYPTO, true, "cannot encode the ActiveAuthenticationInfo");
-}
-
-typedef struct der_ref {
-	const uint8_t *der;
-	size_t len;
-} der_ref;
-
-/* DER orders the members of a SET OF by their encodings. */
-static int cmp_der(const void *a, const void *b)
-{
-	const der_ref *x = a, *y = b;
-	size_t n = x->len < y->len ? x->len : y->len;
-	int c = memcmp(x->der, y->der, n);
-	return c ? c : (x->len > y->len) - (x->len < y->len);
-}
-
-/* Add the members of a SET OF SecurityInfo (inside 6E when dg14) to refs;
- * they point into data. */
-static docgen_err set_members(const uint8_t *data, size_t len, bool dg14, der_ref *refs, size_t *n,
-                              char *err, size_t errlen)
-{
-	tlv t;
-	if (tlv_parse_one(data, len, &t) != TLV_OK || t.tag != (dg14 ? 0x6Eu : 0x31u) ||
-	    (dg14 && (tlv_parse_one(t.value, t.len, &t) != TLV_OK || t.tag != 0x31)))
-		return docgen_fail(err, errlen, DOCGEN_ERR_CRYPTO, false,
-		                   "the security info encoder made something other than a SET OF");
-	const uint8_t *pos = t.value, *end = t.value + t.len;
-	tlv m;
-	tlv_status st;
-	while ((st = tlv_next(&pos, end, &m)) == TLV_OK) {
-		if (*n == MAX_SECINFOS)
-			return docgen_fail(err, errlen, DOCGEN_ERR_ARG, false,
-			                   "DG14 would hold more than %d security infos", MAX_SECINFOS);
-		refs[(*n)++] = (der_ref){ m.raw, m.raw_len };
-	}
-	if (st != TLV_END)
-		return docgen_fail(err, errlen, DOCGEN_ERR_CRYPTO, false, "a security info is malformed");
-	return DOCGEN_OK;
-}
-
-/* EF.DG14: what docgen_dg14_encode makes for chip authentication (with the
- * PACE-CAM PACEInfos; the other PACEInfos stay in EF.CardAccess only), plus
- * the ActiveAuthenticationInfo of an ECDSA chip, as one DER SET OF. The
- * ActiveAuthenticationInfo is encoded here, apart from secinfo.c, and
- * spliced in. */
-static docgen_err make_dg14(buf *out, EVP_PKEY *ca_key, const char *ca_protocol, int ca_key_id,
-                            const docgen_pace_info *cam, size_t n_cam, EVP_PKEY *ecdsa_aa_key,
-                            char *err, size_t errlen)
-{
-	der_ref refs[MAX_SECINFOS];
-	size_t n = 0;
-	uint8_t *ca_der = NULL;
-	size_t ca_len = 0;
-	buf aa = BUF_INIT, set = BUF_INIT;
-	docgen_err e = DOCGEN_OK;
-	if (ca_key) {
-		e = docgen_dg14_encode(ca_key, ca_protocol, ca_key_id, cam, n_cam, &ca_der, &ca_len, err, errlen);
-		if (!e)
-			e = set_members(ca_der, ca_len, true, refs, &n, err, errlen);
-	}
-	if (!e && ecdsa_aa_key) {
-		e = encode_aa_info(ecdsa_aa_key, &aa, err, errlen);
-		if (!e && n == MAX_SECINFOS)
-			e = docgen_fail(err, errlen, DOCGEN_ERR_ARG, false, "DG14 would hold too many security infos");
-		if (!e)
-			refs[n++] = (der_ref){ aa.data, aa.len };
-	}
-	if (e)
-		goto out;
-	qsort(refs, n, sizeof refs[0], cmp_der);
-	for (size_t i = 0; i < n; i++)
-		buf_append(&set, refs[i].der, refs[i].len);
-	buf_append_tlv_header(out, 0x6E, tlv_total_len(0x31, set.len));
-	buf_append_tlv(out, 0x31, set.data, set.len);
-	if (!buf_ok(&set) || !buf_ok(out))
-		e = docgen_fail(err, errlen, DOCGEN_ERR_NOMEM, false, "out of memory");
-out:
-	free(ca_der);
-	buf_free(&aa);
-	buf_free(&set);
-	return e;
+	OBJ_obj2txt(out, 64, OBJ_nid2obj(nid), 1);
 }
 
 /* ---- document.txt ---- */
@@ -740,9 +634,22 @@ docgen_err docgen_doc_create(const docgen_doc_opts *o, char *err, size_t errlen)
 		if ((e = make_key(ca_domain(o, ca_kind), ca_kind, "chip authentication", &ca_key, err, errlen)))
 			goto out;
 	}
-	if (made[14] && (e = make_dg14(&dgs[14], ca_key, o->ca_protocol, o->ca_key_id ? o->ca_key_id : -1,
-	                              cam, n_cam, ecdsa_aa ? aa_key : NULL, err, errlen)))
-		goto out;
+	if (made[14]) {
+		/* Chip authentication (with the PACE-CAM PACEInfos; the others
+		 * stay in EF.CardAccess only) and an ECDSA chip's
+		 * ActiveAuthenticationInfo. */
+		char aa_alg[64] = "";
+		if (ecdsa_aa)
+			aa_signature_algorithm(aa_key, aa_alg);
+		uint8_t *dg14 = NULL;
+		size_t dg14_len = 0;
+		e = docgen_dg14_encode(ca_key, o->ca_protocol, o->ca_key_id ? o->ca_key_id : -1, cam, n_cam,
+		                       ecdsa_aa ? aa_alg : NULL, &dg14, &dg14_len, err, errlen);
+		if (e)
+			goto out;
+		buf_append(&dgs[14], dg14, dg14_len);
+		free(dg14);
+	}
 	if (o->n_pace) {
 		if ((e = docgen_card_access_encode(o->pace, o->n_pace, &card_access, &card_access_len, err,
 		                                   errlen)))

@@ -190,13 +190,17 @@ typedef struct docgen_pace_info {
 docgen_err docgen_card_access_encode(const docgen_pace_info *pace, size_t n_pace, uint8_t **ret,
                                      size_t *ret_len, char *err, size_t errlen);
 
-/* EF.DG14 (tag 6E): a ChipAuthenticationInfo for ca_protocol (e.g.
- * "id-CA-ECDH-AES-CBC-CMAC-128") and key_id (-1: none), a
- * ChipAuthenticationPublicKeyInfo with the public part of ca_key (an EC or
- * DH key), and the given PACEInfos (a PACE-CAM chip lists its
- * CAM protocol here as well). *ret is malloc'ed. */
+/* EF.DG14 (tag 6E), one DER SET OF: a ChipAuthenticationInfo for
+ * ca_protocol (e.g. "id-CA-ECDH-AES-CBC-CMAC-128") and key_id (-1: none)
+ * with a ChipAuthenticationPublicKeyInfo holding the public part of ca_key
+ * (an EC or DH key) — both NULL for a chip without chip authentication —;
+ * the given PACEInfos (a PACE-CAM chip lists its CAM protocol here as
+ * well); and, when aa_signature_algorithm (a dotted OID such as
+ * ecdsa-with-SHA256's) is given, the ActiveAuthenticationInfo of an ECDSA
+ * chip. *ret is malloc'ed. */
 docgen_err docgen_dg14_encode(EVP_PKEY *ca_key, const char *ca_protocol, int key_id, const docgen_pace_info *pace,
-                              size_t n_pace, uint8_t **ret, size_t *ret_len, char *err, size_t errlen);
+                              size_t n_pace, const char *aa_signature_algorithm, uint8_t **ret, size_t *ret_len,
+                              char *err, size_t errlen);
 
 /* ---- master lists and CRLs --------------------------------------------- */
 

@@ -33,6 +33,8 @@
 #define OID_DH_PUBLIC_NUMBER "1.2.840.10046.2.1"
 #define PACE_VERSION 2
 #define CA_VERSION 1
+#define AA_VERSION 1
+#define OID_AA "2.23.136.1.1.5" /* id-icao-mrtd-security-aaProtocolObject */
 #define MAX_INFOS 32
 
 typedef struct der_item {
@@ -297,21 +299,50 @@ docgen_err docgen_card_access_encode(const docgen_pace_info *pace, size_t n_pace
 	return e;
 }
 
-docgen_err docgen_dg14_encode(EVP_PKEY *ca_key, const char *ca_protocol, int key_id, const docgen_pace_info *pace,
-                              size_t n_pace, uint8_t **ret, size_t *ret_len, char *err, size_t errlen)
+/* ActiveAuthenticationInfo ::= SEQUENCE { protocol id-AA, version INTEGER
+ * (1), signatureAlgorithm OBJECT IDENTIFIER } (part 11, 9.2.9). */
+static docgen_err encode_aa_info(const char *signature_algorithm, der_item *ret, char *err, size_t errlen)
 {
-	if (!ca_key || !ca_protocol || (!pace && n_pace) || n_pace > MAX_INFOS - 2 || !ret || !ret_len)
+	buf body = BUF_INIT, seq = BUF_INIT;
+	docgen_err e = append_oid(&body, OID_AA, err, errlen);
+	if (e == DOCGEN_OK) {
+		append_int(&body, AA_VERSION);
+		e = append_oid(&body, signature_algorithm, err, errlen);
+	}
+	if (e == DOCGEN_OK) {
+		buf_append_tlv(&seq, 0x30, body.data, body.len);
+		if (!buf_ok(&body) || !buf_ok(&seq))
+			e = docgen_fail(err, errlen, DOCGEN_ERR_NOMEM, false, "out of memory encoding the AA info");
+		else
+			ret->der = buf_steal(&seq, &ret->len);
+	}
+	buf_free(&body);
+	buf_free(&seq);
+	return e;
+}
+
+docgen_err docgen_dg14_encode(EVP_PKEY *ca_key, const char *ca_protocol, int key_id, const docgen_pace_info *pace,
+                              size_t n_pace, const char *aa_signature_algorithm, uint8_t **ret, size_t *ret_len,
+                              char *err, size_t errlen)
+{
+	if (!ca_key != !ca_protocol || (!pace && n_pace) || n_pace > MAX_INFOS - 3 || !ret || !ret_len ||
+	    (!ca_key && !n_pace && !aa_signature_algorithm))
 		return docgen_fail(err, errlen, DOCGEN_ERR_ARG, false,
-		                   "DG14 needs a chip authentication key and protocol, at most %d PACE infos "
-		                   "and somewhere to put the file",
-		                   MAX_INFOS - 2);
+		                   "DG14 needs a chip authentication key with its protocol (or neither), at most %d "
+		                   "PACE infos, something to hold, and somewhere to put the file",
+		                   MAX_INFOS - 3);
 	der_item items[MAX_INFOS] = { 0 };
 	size_t n = 0;
-	docgen_err e = encode_versioned(ca_protocol, CA_VERSION, key_id, &items[n++], err, errlen);
-	if (e == DOCGEN_OK)
-		e = encode_ca_public_key(ca_key, key_id, &items[n++], err, errlen);
+	docgen_err e = DOCGEN_OK;
+	if (ca_key) {
+		e = encode_versioned(ca_protocol, CA_VERSION, key_id, &items[n++], err, errlen);
+		if (e == DOCGEN_OK)
+			e = encode_ca_public_key(ca_key, key_id, &items[n++], err, errlen);
+	}
 	for (size_t i = 0; i < n_pace && e == DOCGEN_OK; i++)
 		e = encode_versioned(pace[i].protocol, PACE_VERSION, pace[i].parameter_id, &items[n++], err, errlen);
+	if (e == DOCGEN_OK && aa_signature_algorithm)
+		e = encode_aa_info(aa_signature_algorithm, &items[n++], err, errlen);
 	if (e == DOCGEN_OK)
 		e = encode_set(items, n, true, ret, ret_len, err, errlen);
 	free_items(items, n);

@@ -93,7 +93,7 @@ static void rig_open_key(rig *r, const docgen_pace_info *pace, size_t n_pace, co
 	                 VPASS_OK);
 	assert_int_equal(vpass_doc_add_file(r->doc, VPASS_FID_DG(1), dg1, sizeof dg1), VPASS_OK);
 	if (ca_protocol) {
-		assert_int_equal(docgen_dg14_encode(ca_key, ca_protocol, key_id, pace, n_pace, &r->dg14,
+		assert_int_equal(docgen_dg14_encode(ca_key, ca_protocol, key_id, pace, n_pace, NULL, &r->dg14,
 		                                    &r->dg14_len, r->err, sizeof r->err),
 		                 DOCGEN_OK);
 		assert_int_equal(vpass_doc_add_file(r->doc, VPASS_FID_DG(14), r->dg14, r->dg14_len), VPASS_OK);
@@ -347,7 +347,7 @@ static void test_pace_cam(void **state)
 	/* DG14 with another key: the chip is not the one DG14 describes */
 	uint8_t *dg14 = NULL;
 	size_t dg14_len = 0;
-	assert_int_equal(docgen_dg14_encode(other_bp, "id-CA-ECDH-AES-CBC-CMAC-128", -1, &cam, 1, &dg14, &dg14_len,
+	assert_int_equal(docgen_dg14_encode(other_bp, "id-CA-ECDH-AES-CBC-CMAC-128", -1, &cam, 1, NULL, &dg14, &dg14_len,
 	                                    r.err, sizeof r.err),
 	                 DOCGEN_OK);
 	assert_int_equal(pp_pace_cam_verify(p, dg14, dg14_len, r.err, sizeof r.err), PP_ERR_CHIP_AUTH);

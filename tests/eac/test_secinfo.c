@@ -113,7 +113,7 @@ static void check_dg14(EVP_PKEY *key, const char *protocol, int protocol_nid, in
 	uint8_t *dg14 = NULL;
 	size_t dg14_len = 0;
 	char err[256] = "";
-	assert_int_equal(docgen_dg14_encode(key, protocol, key_id, &cam, 1, &dg14, &dg14_len, err, sizeof err),
+	assert_int_equal(docgen_dg14_encode(key, protocol, key_id, &cam, 1, NULL, &dg14, &dg14_len, err, sizeof err),
 	                 DOCGEN_OK);
 	assert_int_equal(dg14[0], 0x6E);
 
@@ -189,7 +189,7 @@ static void test_dg14_dh(void **state)
 	uint8_t *dg14 = NULL;
 	size_t dg14_len = 0;
 	char err[256] = "";
-	assert_int_equal(docgen_dg14_encode(dh, "id-CA-DH-AES-CBC-CMAC-128", -1, NULL, 0, &dg14, &dg14_len, err,
+	assert_int_equal(docgen_dg14_encode(dh, "id-CA-DH-AES-CBC-CMAC-128", -1, NULL, 0, NULL, &dg14, &dg14_len, err,
 	                                    sizeof err),
 	                 DOCGEN_OK);
 	size_t hdr = dg14[1] < 0x80 ? 2 : 2 + (dg14[1] & 0x7F);
@@ -217,7 +217,7 @@ static void test_encoder_errors(void **state)
 	assert_non_null(strstr(err, "id-PACE-WHATEVER"));
 	assert_null(out);
 	EVP_PKEY *rsa = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024);
-	assert_int_equal(docgen_dg14_encode(rsa, "id-CA-ECDH-AES-CBC-CMAC-128", -1, NULL, 0, &out, &len, err,
+	assert_int_equal(docgen_dg14_encode(rsa, "id-CA-ECDH-AES-CBC-CMAC-128", -1, NULL, 0, NULL, &out, &len, err,
 	                                    sizeof err),
 	                 DOCGEN_ERR_ARG);
 	assert_non_null(strstr(err, "EC or DH"));
@@ -288,9 +288,9 @@ static int write_seeds(const char *dir)
 	int bad = !ec;
 	bad |= !ec || docgen_card_access_encode(gm, 3, &seeds[0].data, &seeds[0].len, NULL, 0) != DOCGEN_OK;
 	bad |= docgen_card_access_encode(&cam, 1, &seeds[1].data, &seeds[1].len, NULL, 0) != DOCGEN_OK;
-	bad |= !ec || docgen_dg14_encode(ec, "id-CA-ECDH-AES-CBC-CMAC-128", -1, &cam, 1, &seeds[2].data,
+	bad |= !ec || docgen_dg14_encode(ec, "id-CA-ECDH-AES-CBC-CMAC-128", -1, &cam, 1, NULL, &seeds[2].data,
 	                                 &seeds[2].len, NULL, 0) != DOCGEN_OK;
-	bad |= !ec || docgen_dg14_encode(ec, "id-CA-ECDH-3DES-CBC-CBC", 3, NULL, 0, &seeds[3].data, &seeds[3].len,
+	bad |= !ec || docgen_dg14_encode(ec, "id-CA-ECDH-3DES-CBC-CBC", 3, NULL, 0, NULL, &seeds[3].data, &seeds[3].len,
 	                                 NULL, 0) != DOCGEN_OK;
 	for (size_t i = 0; i < 4 && !bad; i++) {
 		char path[4096];
