@@ -25,11 +25,11 @@
 
 #include "crypto/aa.h"
 #include "crypto/apdu.h"
-#include "crypto/bac.h"
 #include "crypto/sm.h"
 #include "devices/vpass/vpass.h"
 #include "hal/passport/lds.h"
 #include "tests/docgen/fixture.h"
+#include "tests/vpass/term.h"
 
 #define DOCNO "L898902C<"
 #define DOB   "690806"
@@ -625,67 +625,7 @@ static void test_dg14_info(void **state)
 
 /* ---- the virtual chip -------------------------------------------------- */
 
-static uint8_t resp_buf[APDU_MAX_RESPONSE + 64];
-
-typedef struct term {
-	vpass_card *card;
-	sm_ctx sm;
-	bool sm_on;
-} term;
-
-static uint16_t xfer(term *t, const apdu *a, buf *out)
-{
-	size_t n = 0;
-	if (!t->sm_on) {
-		uint8_t cmd[APDU_MAX_COMMAND];
-		size_t len = 0;
-		assert_int_equal(apdu_encode(a, cmd, sizeof cmd, &len), CRYPTO_OK);
-		assert_int_equal(vpass_card_process(t->card, cmd, len, resp_buf, sizeof resp_buf, &n), VPASS_OK);
-		assert_true(n >= 2);
-		if (out)
-			buf_append(out, resp_buf, n - 2);
-		return apdu_sw(resp_buf, n);
-	}
-	buf w = BUF_INIT;
-	assert_int_equal(sm_wrap_command(&t->sm, a, &w), CRYPTO_OK);
-	assert_int_equal(vpass_card_process(t->card, w.data, w.len, resp_buf, sizeof resp_buf, &n), VPASS_OK);
-	buf_free(&w);
-	buf plain = BUF_INIT;
-	uint16_t sw;
-	if (sm_unwrap_response(&t->sm, resp_buf, n, &plain) == CRYPTO_OK) {
-		sw = apdu_sw(plain.data, plain.len);
-		if (out)
-			buf_append(out, plain.data, plain.len - 2);
-	} else {
-		sw = apdu_sw(resp_buf, n);
-		t->sm_on = false;
-	}
-	buf_free(&plain);
-	return sw;
-}
-
-static term open_session(vpass_card *card, const char *docno, const char *dob, const char *doe)
-{
-	term t = { .card = card };
-	apdu sel = { .ins = 0xA4, .p1 = 0x04, .p2 = 0x0C, .data = vpass_emrtd_aid, .lc = 7 };
-	assert_int_equal(xfer(&t, &sel, NULL), SW_OK);
-	bac_keys bk;
-	assert_int_equal(bac_keys_from_mrz(docno, dob, doe, &bk), CRYPTO_OK);
-	buf ch = BUF_INIT;
-	apdu gc = { .ins = 0x84, .le = 8 };
-	assert_int_equal(xfer(&t, &gc, &ch), SW_OK);
-	assert_int_equal(ch.len, 8);
-	uint8_t rnd_ifd[8] = { 1, 2, 3, 4, 5, 6, 7, 8 }, k_ifd[16] = { 9 }, auth[40];
-	assert_int_equal(bac_terminal_auth_data(&bk, ch.data, rnd_ifd, k_ifd, auth), CRYPTO_OK);
-	apdu ea = { .ins = 0x82, .data = auth, .lc = 40, .le = 40 };
-	buf r = BUF_INIT;
-	assert_int_equal(xfer(&t, &ea, &r), SW_OK);
-	assert_int_equal(bac_terminal_finish(&bk, r.data, ch.data, rnd_ifd, k_ifd, &t.sm), CRYPTO_OK);
-	t.sm_on = true;
-	buf_free(&ch);
-	buf_free(&r);
-	return t;
-}
+/* The terminal is tests/vpass/term.h; sessions are BAC with term_open. */
 
 /* A chip with DG15 for key k and that key for AA. */
 static vpass_card *make_card(int k, bool with_key, aa_hash hash, const vpass_options *opts)
@@ -713,12 +653,12 @@ static uint16_t active_authentication(term *t, aa_hash hash, aa_result *ret)
 	/* EF.DG15, in as many reads as secure messaging needs. */
 	uint8_t fid[2] = { 0x01, 0x0F };
 	apdu sel = { .ins = 0xA4, .p1 = 0x02, .p2 = 0x0C, .data = fid, .lc = 2 };
-	assert_int_equal(xfer(t, &sel, NULL), SW_OK);
+	assert_int_equal(term_xfer(t, &sel, NULL), SW_OK);
 	buf file = BUF_INIT;
 	for (;;) {
 		apdu rd = { .ins = 0xB0, .p1 = (uint8_t)(file.len >> 8), .p2 = (uint8_t)file.len,
 			    .le = APDU_MAX_SHORT_LE };
-		uint16_t rsw = xfer(t, &rd, &file);
+		uint16_t rsw = term_xfer(t, &rd, &file);
 		if (rsw == SW_WRONG_P1P2)
 			break;
 		assert_int_equal(rsw, SW_OK);
@@ -733,7 +673,7 @@ static uint16_t active_authentication(term *t, aa_hash hash, aa_result *ret)
 	apdu ia;
 	aa_command(ch, info.sig_len, &ia);
 	buf sig = BUF_INIT;
-	uint16_t sw = xfer(t, &ia, &sig);
+	uint16_t sw = term_xfer(t, &ia, &sig);
 	if (sw == SW_OK)
 		assert_int_equal(aa_verify(dg15->der, dg15->der_len, hash, ch, sig.data, sig.len, ret), CRYPTO_OK);
 	buf_free(&sig);
@@ -754,7 +694,7 @@ static void test_chip_internal_authenticate(void **state)
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		int k = cases[i].key;
 		vpass_card *card = make_card(k, true, cases[i].hash, NULL);
-		term t = open_session(card, DOCNO, DOB, DOE);
+		term t = term_open(card, DOCNO, DOB, DOE);
 		for (int rep = 0; rep < 2; rep++) {
 			aa_result r;
 			assert_int_equal(active_authentication(&t, cases[i].hash, &r), SW_OK);
@@ -796,38 +736,38 @@ static void test_chip_status_words(void **state)
 
 	/* No AA key: INS not supported, under SM, session kept. */
 	vpass_card *card = make_card(K_P256, false, AA_HASH_DEFAULT, NULL);
-	term t = open_session(card, DOCNO, DOB, DOE);
-	assert_int_equal(xfer(&t, &ia, NULL), SW_INS_NOT_SUPPORTED);
+	term t = term_open(card, DOCNO, DOB, DOE);
+	assert_int_equal(term_xfer(&t, &ia, NULL), SW_INS_NOT_SUPPORTED);
 	assert_true(t.sm_on);
 	vpass_card_free(card);
 
 	card = make_card(K_P256, true, AA_HASH_DEFAULT, NULL);
 	/* Without BAC. */
 	term plain = { .card = card };
-	assert_int_equal(xfer(&plain, &ia, NULL), SW_SECURITY_STATUS);
-	t = open_session(card, DOCNO, DOB, DOE);
+	assert_int_equal(term_xfer(&plain, &ia, NULL), SW_SECURITY_STATUS);
+	t = term_open(card, DOCNO, DOB, DOE);
 	/* Wrong P1 P2, challenge length, no Le, Le too small. */
 	apdu bad = ia;
 	bad.p2 = 0x01;
-	assert_int_equal(xfer(&t, &bad, NULL), 0x6A86);
+	assert_int_equal(term_xfer(&t, &bad, NULL), 0x6A86);
 	bad = ia;
 	bad.lc = 7;
-	assert_int_equal(xfer(&t, &bad, NULL), SW_WRONG_LENGTH);
+	assert_int_equal(term_xfer(&t, &bad, NULL), SW_WRONG_LENGTH);
 	bad = ia;
 	bad.le = 0;
-	assert_int_equal(xfer(&t, &bad, NULL), SW_WRONG_LENGTH);
+	assert_int_equal(term_xfer(&t, &bad, NULL), SW_WRONG_LENGTH);
 	bad = ia;
 	bad.le = 63;
-	assert_int_equal(xfer(&t, &bad, NULL), SW_WRONG_LENGTH);
+	assert_int_equal(term_xfer(&t, &bad, NULL), SW_WRONG_LENGTH);
 	assert_true(t.sm_on);
 	bad.le = 64;
 	buf sig = BUF_INIT;
-	assert_int_equal(xfer(&t, &bad, &sig), SW_OK);
+	assert_int_equal(term_xfer(&t, &bad, &sig), SW_OK);
 	assert_int_equal(sig.len, 64);
 	buf_free(&sig);
 	/* In the clear during a session: 6987, session over. */
 	t.sm_on = false;
-	assert_int_equal(xfer(&t, &ia, NULL), SW_SM_MISSING);
+	assert_int_equal(term_xfer(&t, &ia, NULL), SW_SM_MISSING);
 	assert_false(vpass_card_sm_active(card));
 	vpass_card_free(card);
 
@@ -835,10 +775,10 @@ static void test_chip_status_words(void **state)
 	 * (With a short Le the protected answer, longer than 256 bytes, comes
 	 * in 61XX pieces for GET RESPONSE: tests/vpass/test_behaviours.c.) */
 	card = make_card(K_RSA2048, true, AA_HASH_DEFAULT, NULL);
-	t = open_session(card, DOCNO, DOB, DOE);
+	t = term_open(card, DOCNO, DOB, DOE);
 	aa_command(ch, 256, &bad);
 	sig = BUF_INIT;
-	assert_int_equal(xfer(&t, &bad, &sig), SW_OK);
+	assert_int_equal(term_xfer(&t, &bad, &sig), SW_OK);
 	assert_int_equal(sig.len, 256);
 	buf_free(&sig);
 	vpass_card_free(card);
@@ -879,7 +819,7 @@ static void test_chip_from_docgen(void **state)
 	snprintf(docno, sizeof docno, "%s", vpass_doc_number(doc));
 	snprintf(dob, sizeof dob, "%s", vpass_doc_birth_date(doc));
 	snprintf(doe, sizeof doe, "%s", vpass_doc_expiry_date(doc));
-	term t = open_session(card, docno, dob, doe);
+	term t = term_open(card, docno, dob, doe);
 	aa_result r;
 	assert_int_equal(active_authentication(&t, AA_HASH_DEFAULT, &r), SW_OK);
 	if (!r.passed)

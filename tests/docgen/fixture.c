@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -152,4 +153,29 @@ const char *fx_doc_value(const char *doc_dir, const char *key)
 	}
 	fclose(f);
 	return value;
+}
+
+pa_trust *fx_trust(const char *path)
+{
+	pa_trust *t = NULL;
+	char err[256] = "";
+	if (pa_trust_load(path, &t, err, sizeof err) != CRYPTO_OK)
+		fail_msg("pa_trust_load: %s", err);
+	assert_non_null(t);
+	return t;
+}
+
+int fx_run(const char *fmt, ...)
+{
+	const char *exe = getenv("APPM_DOCGEN");
+	assert_non_null(exe);
+	char args[2048], cmd[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof args, fmt, ap);
+	va_end(ap);
+	snprintf(cmd, sizeof cmd, "'%s' %s >/dev/null 2>&1", exe, args);
+	int status = system(cmd);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
 }

@@ -1,7 +1,8 @@
 /*
  * fixture — helpers the docgen and pa tests share: a scratch directory that
- * is removed afterwards, reading a generated file, and making a PKI or a
- * document with the docgen library in-process (a failure fails the test).
+ * is removed afterwards, reading a generated file, making a PKI or a
+ * document with the docgen library in-process, loading a trust store, and
+ * running the appm-docgen command (a failure fails the test).
  */
 #pragma once
 
@@ -9,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crypto/pa.h"
 #include "devices/docgen/docgen.h"
 
 /* A new directory under $TMPDIR (or /tmp); free the string with fx_rmtree. */
@@ -36,3 +38,11 @@ const char *fx_doc(const char *root, const char *name, const char *pki_dir,
 
 /* The value of key= in a document.txt, or "" (static buffer). */
 const char *fx_doc_value(const char *doc_dir, const char *key);
+
+/* The trust store at path (pa_trust_load); a load that fails fails the test
+ * with its message. Free with pa_trust_free. */
+pa_trust *fx_trust(const char *path);
+
+/* Run $APPM_DOCGEN (which must be set) with the arguments fmt makes, its
+ * output discarded; returns its exit status. */
+int fx_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 
 #include <cmocka.h>
@@ -386,47 +385,31 @@ static void test_persona_errors(void **state)
 }
 
 /* The command line: help, usage errors, and a PKI plus a document. */
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...)
-{
-	const char *exe = getenv("APPM_DOCGEN");
-	assert_non_null(exe);
-	char args[1024], cmd[2048];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(args, sizeof args, fmt, ap);
-	va_end(ap);
-	snprintf(cmd, sizeof cmd, "'%s' %s >/dev/null 2>&1", exe, args);
-	int status = system(cmd);
-	assert_true(WIFEXITED(status));
-	return WEXITSTATUS(status);
-}
-
 static void test_cli(void **state)
 {
 	fx *f = *state;
 	if (!getenv("APPM_DOCGEN"))
 		skip();
-	assert_int_equal(run("--help"), 0);
-	assert_int_equal(run("pki --help"), 0);
-	assert_int_equal(run("doc --help"), 0);
-	assert_int_equal(run("masterlist --help"), 0);
-	assert_int_equal(run("crl --help"), 0);
-	assert_int_equal(run("frobnicate"), 2);
-	assert_int_equal(run("pki"), 2);
-	assert_int_equal(run("doc --pki x --persona y --out z --hash md5"), 2);
+	assert_int_equal(fx_run("--help"), 0);
+	assert_int_equal(fx_run("pki --help"), 0);
+	assert_int_equal(fx_run("doc --help"), 0);
+	assert_int_equal(fx_run("masterlist --help"), 0);
+	assert_int_equal(fx_run("crl --help"), 0);
+	assert_int_equal(fx_run("frobnicate"), 2);
+	assert_int_equal(fx_run("pki"), 2);
+	assert_int_equal(fx_run("doc --pki x --persona y --out z --hash md5"), 2);
 	const char *pki = fx_keep_path(f->root, "cli-pki");
 	const char *doc = fx_keep_path(f->root, "cli-doc");
 	const char *crl = fx_keep_path(f->root, "cli.crl");
 	const char *ml = fx_keep_path(f->root, "cli.ml");
-	assert_int_equal(run("pki --out '%s' --key rsa --ds-expired", pki), 0);
-	assert_int_equal(run("doc --pki '%s' --persona lestari --out '%s' --face jp2 --pss --dg15",
+	assert_int_equal(fx_run("pki --out '%s' --key rsa --ds-expired", pki), 0);
+	assert_int_equal(fx_run("doc --pki '%s' --persona lestari --out '%s' --face jp2 --pss --dg15",
 	                     pki, doc), 0);
 	assert_string_equal(fx_doc_value(doc, "document_number"), "E1930648");
 	assert_string_equal(fx_doc_value(doc, "data_groups"), "1,2,11,12,15");
-	assert_int_equal(run("doc --pki '%s' --persona nobody --out '%s'", pki, doc), 1);
-	assert_int_equal(run("crl --pki '%s' --out '%s' --revoke-ds", pki, crl), 0);
-	assert_int_equal(run("masterlist --pki '%s' --pki '%s' --out '%s'", pki, f->pki, ml), 0);
+	assert_int_equal(fx_run("doc --pki '%s' --persona nobody --out '%s'", pki, doc), 1);
+	assert_int_equal(fx_run("crl --pki '%s' --out '%s' --revoke-ds", pki, crl), 0);
+	assert_int_equal(fx_run("masterlist --pki '%s' --pki '%s' --out '%s'", pki, f->pki, ml), 0);
 
 	size_t len;
 	uint8_t *der = fx_read(crl, &len);

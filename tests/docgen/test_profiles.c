@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 
 #include <cmocka.h>
@@ -53,9 +52,7 @@ static int setup(void **state)
 	assert_non_null(f);
 	f->root = fx_tmpdir();
 	f->pki = fx_pki(f->root, "pki", NULL);
-	char err[256] = "";
-	if (pa_trust_load(f->pki, &f->trust, err, sizeof err) != CRYPTO_OK)
-		fail_msg("pa_trust_load: %s", err);
+	f->trust = fx_trust(f->pki);
 	EAC_init();
 	*state = f;
 	return 0;
@@ -615,22 +612,6 @@ static void test_stale_files_removed(void **state)
 
 /* ---- the command line ---- */
 
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...)
-{
-	const char *exe = getenv("APPM_DOCGEN");
-	assert_non_null(exe);
-	char args[2048], cmd[4096];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(args, sizeof args, fmt, ap);
-	va_end(ap);
-	snprintf(cmd, sizeof cmd, "'%s' %s >/dev/null 2>&1", exe, args);
-	int status = system(cmd);
-	assert_true(WIFEXITED(status));
-	return WEXITSTATUS(status);
-}
-
 static void test_cli_profiles(void **state)
 {
 	fx *f = *state;
@@ -656,13 +637,13 @@ static void test_cli_profiles(void **state)
 	const char *d1 = fx_keep_path(f->root, "cli-1");
 	const char *d2 = fx_keep_path(f->root, "cli-2");
 	const char *d3 = fx_keep_path(f->root, "cli-3");
-	assert_int_equal(run("doc --pki '%s' --persona lestari --out '%s' --profile nosuch", f->pki, d1), 2);
-	assert_int_equal(run("doc --pki '%s' --persona lestari --out '%s' --profile pace --pace bogus", f->pki, d1), 2);
+	assert_int_equal(fx_run("doc --pki '%s' --persona lestari --out '%s' --profile nosuch", f->pki, d1), 2);
+	assert_int_equal(fx_run("doc --pki '%s' --persona lestari --out '%s' --profile pace --pace bogus", f->pki, d1), 2);
 	/* options after or before the profile override it */
-	assert_int_equal(run("doc --no-pace --pki '%s' --persona lestari --out '%s' --profile ca --ca none",
+	assert_int_equal(fx_run("doc --no-pace --pki '%s' --persona lestari --out '%s' --profile ca --ca none",
 	                     f->pki, d1), 0);
 	check_doc(f, d1, &(expect){ .written = BASIC, .listed = BASIC, .hashed = BASIC });
-	assert_int_equal(run("doc --pki '%s' --persona lestari --out '%s' --profile typical --aa ecdsa "
+	assert_int_equal(fx_run("doc --pki '%s' --persona lestari --out '%s' --profile typical --aa ecdsa "
 	                     "--aa-curve brainpoolP256r1 --pace id-PACE-ECDH-GM-AES-CBC-CMAC-256:12 "
 	                     "--ca id-CA-ECDH-AES-CBC-CMAC-256 --can 000123 --face-bytes 12000",
 	                     f->pki, d2), 0);
@@ -672,10 +653,10 @@ static void test_cli_profiles(void **state)
 	                            .ca_oid = "0.4.0.127.0.7.2.2.3.2.4", .ca_domain = "prime256v1",
 	                            .aa = EVP_PKEY_EC, .aa_curve = "brainpoolP256r1", .face_target = 12000 });
 	assert_string_equal(fx_doc_value(d2, "can"), "000123");
-	assert_int_equal(run("doc --pki '%s' --persona wulandari --out '%s' --absent-dg 12 --unlisted-dg 11",
+	assert_int_equal(fx_run("doc --pki '%s' --persona wulandari --out '%s' --absent-dg 12 --unlisted-dg 11",
 	                     f->pki, d3), 0);
 	check_doc(f, d3, &(expect){ .written = BASIC & ~DG(12), .listed = BASIC & ~DG(11), .hashed = BASIC });
-	assert_int_equal(run("doc --pki '%s' --persona wulandari --out '%s' --absent-dg 12 --unlisted-dg 12",
+	assert_int_equal(fx_run("doc --pki '%s' --persona wulandari --out '%s' --absent-dg 12 --unlisted-dg 12",
 	                     f->pki, d3), 2);
 }
 

@@ -42,8 +42,7 @@ static int setup(void **state)
 	f->other = fx_pki(f->root, "other", &(docgen_pki_opts){ .country = "UTO" });
 	f->expired = fx_pki(f->root, "expired", &(docgen_pki_opts){ .ds_validity = DOCGEN_DS_EXPIRED });
 	f->good_doc = fx_doc(f->root, "good-doc", f->good, "wulandari", (docgen_doc_opts){ 0 });
-	char err[256] = "";
-	assert_int_equal(pa_trust_load(f->good, &f->trust, err, sizeof err), CRYPTO_OK);
+	f->trust = fx_trust(f->good);
 	*state = f;
 	return 0;
 }
@@ -213,9 +212,7 @@ static void test_expired_ds_fails_validity(void **state)
 	fx *f = *state;
 	const char *doc = fx_doc(f->root, "expired-doc", f->expired, "wulandari",
 	                         (docgen_doc_opts){ 0 });
-	pa_trust *t = NULL;
-	char err[256];
-	assert_int_equal(pa_trust_load(fx_path(f->expired, "csca.pem"), &t, err, sizeof err), CRYPTO_OK);
+	pa_trust *t = fx_trust(fx_path(f->expired, "csca.pem"));
 	pa_report r = verify(t, doc);
 	assert_false(r.passed);
 	assert_int_equal(r.sod_signature.status, PA_PASS);
@@ -229,7 +226,7 @@ static void test_expired_ds_fails_validity(void **state)
 	const char *future = fx_pki(f->root, "future",
 	                            &(docgen_pki_opts){ .ds_validity = DOCGEN_DS_NOT_YET_VALID });
 	doc = fx_doc(f->root, "future-doc", future, "wulandari", (docgen_doc_opts){ 0 });
-	assert_int_equal(pa_trust_load(future, &t, err, sizeof err), CRYPTO_OK);
+	t = fx_trust(future);
 	r = verify(t, doc);
 	assert_int_equal(r.validity.status, PA_FAIL);
 	assert_non_null(strstr(r.validity.detail, "not valid before"));
@@ -247,9 +244,8 @@ static void test_expired_ds_fails_validity(void **state)
 
 static pa_report verify_with_crl(fx *f, const char *crl_path)
 {
-	pa_trust *t = NULL;
+	pa_trust *t = fx_trust(f->good);
 	char err[256] = "";
-	assert_int_equal(pa_trust_load(f->good, &t, err, sizeof err), CRYPTO_OK);
 	if (pa_trust_add_crl(t, crl_path, err, sizeof err) != CRYPTO_OK)
 		fail_msg("pa_trust_add_crl: %s", err);
 	pa_report r = verify(t, f->good_doc);
@@ -311,9 +307,8 @@ static void test_crl(void **state)
 	assert_true(r.passed);
 	assert_int_equal(r.crl.status, PA_NOT_CHECKED);
 
-	pa_trust *t = NULL;
+	pa_trust *t = fx_trust(f->good);
 	char err[256];
-	assert_int_equal(pa_trust_load(f->good, &t, err, sizeof err), CRYPTO_OK);
 	assert_int_equal(pa_trust_add_crl(t, fx_path(f->good, "csca.key"), err, sizeof err),
 	                 CRYPTO_ERR_TRUST_STORE);
 	pa_trust_free(t);
@@ -334,10 +329,8 @@ static void test_masterlist(void **state)
 	const char *pkis[] = { f->good, f->other };
 	char ml[512];
 	snprintf(ml, sizeof ml, "%s", make_masterlist(f, "both.ml", pkis, 2));
-	pa_trust *t = NULL;
+	pa_trust *t = fx_trust(ml);
 	char err[256] = "";
-	if (pa_trust_load(ml, &t, err, sizeof err) != CRYPTO_OK)
-		fail_msg("pa_trust_load: %s", err);
 	assert_int_equal(pa_trust_count(t), 2);
 	pa_report r = verify(t, f->good_doc);
 	assert_true(r.passed);
@@ -404,7 +397,7 @@ static void test_masterlist(void **state)
 	char mkdir_cmd[600];
 	snprintf(mkdir_cmd, sizeof mkdir_cmd, "mkdir -p '%s' && cp '%s' '%s/list.der'", dir, ml, dir);
 	assert_int_equal(system(mkdir_cmd), 0);
-	assert_int_equal(pa_trust_load(dir, &t, err, sizeof err), CRYPTO_OK);
+	t = fx_trust(dir);
 	assert_int_equal(pa_trust_count(t), 2);
 	pa_trust_free(t);
 }

@@ -420,6 +420,27 @@ static pp_err read_doc(rig *r, const pp_access_key *key, const pp_read_options *
 	return pp_read_document(r->t, key, opt, ret, err, errlen);
 }
 
+/* A read that must succeed: the document (the caller frees it), or the test
+ * fails with the label fmt makes, the error and the reader's message. */
+static pp_document *read_ok(rig *r, const pp_access_key *key, const pp_read_options *opt, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static pp_document *read_ok(rig *r, const pp_access_key *key, const pp_read_options *opt, const char *fmt, ...)
+{
+	pp_document *d = NULL;
+	char err[256] = "";
+	pp_err e = read_doc(r, key, opt, &d, err, sizeof err);
+	if (e != PP_OK) {
+		char what[256];
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(what, sizeof what, fmt, ap);
+		va_end(ap);
+		fail_msg("%s: %s (%s)", what, pp_strerror(e), err);
+	}
+	assert_non_null(d);
+	return d;
+}
+
 /* Arms the chip from the progress callback once the read has reached
  * `at` bytes in all. */
 typedef struct arm {
@@ -457,9 +478,7 @@ static void test_whole_read(void **state)
 	fx *f = *state;
 	rig r;
 	rig_open(&r, f->doc, NULL);
-	pp_document *d = NULL;
-	char err[256] = "";
-	assert_int_equal(read_doc(&r, &f->key, NULL, &d, err, sizeof err), PP_OK);
+	pp_document *d = read_ok(&r, &f->key, NULL, "first read");
 	assert_non_null(d);
 	assert_all_files(f, d);
 
@@ -514,7 +533,7 @@ static void test_whole_read(void **state)
 
 	/* A second read on the same reader (the kiosk's next applicant) counts
 	 * afresh. */
-	assert_int_equal(read_doc(&r, &f->key, NULL, &d, err, sizeof err), PP_OK);
+	d = read_ok(&r, &f->key, NULL, "second read");
 	assert_true(d->apdus <= 3 + 2 * N_FILES + CARD_ACCESS_PROBES + 1);
 	assert_all_files(f, d);
 	pp_document_free(d);
@@ -528,12 +547,10 @@ static void test_read_passes_pa(void **state)
 	fx *f = *state;
 	rig r;
 	rig_open(&r, f->doc, NULL);
-	pp_document *d = NULL;
-	assert_int_equal(read_doc(&r, &f->key, NULL, &d, NULL, 0), PP_OK);
+	pp_document *d = read_ok(&r, &f->key, NULL, "read");
 
-	pa_trust *trust = NULL;
+	pa_trust *trust = fx_trust(f->pki);
 	char err[256] = "";
-	assert_int_equal(pa_trust_load(f->pki, &trust, err, sizeof err), CRYPTO_OK);
 	pa_dg dgs[PA_MAX_DGS];
 	size_t n = 0;
 	for (int dg = 1; dg <= PP_MAX_DG; dg++)
@@ -601,9 +618,7 @@ static void test_short_only_chip(void **state)
 	fx *f = *state;
 	rig r;
 	rig_open(&r, f->doc, &(vpass_options){ .short_only = true });
-	pp_document *d = NULL;
-	char err[256] = "";
-	assert_int_equal(read_doc(&r, &f->key, NULL, &d, err, sizeof err), PP_OK);
+	pp_document *d = read_ok(&r, &f->key, NULL, "short-only chip");
 	assert_all_files(f, d);
 	assert_false(d->extended_length);
 	assert_int_equal(r.spy.extended_apdus, 0);
@@ -624,11 +639,7 @@ static void test_short_only_chip_fallback(void **state)
 	rig r;
 	rig_open(&r, f->doc, &(vpass_options){ .short_only = true });
 	r.spy.claim_extended = true;
-	pp_document *d = NULL;
-	char err[256] = "";
-	pp_err e = read_doc(&r, &f->key, NULL, &d, err, sizeof err);
-	if (e != PP_OK)
-		fail_msg("read: %s (%s)", pp_strerror(e), err);
+	pp_document *d = read_ok(&r, &f->key, NULL, "read");
 	assert_all_files(f, d);
 	assert_false(d->extended_length);
 	assert_true(d->short_fallbacks >= 1);
@@ -648,9 +659,7 @@ static void test_short_only_chip_fallback(void **state)
 	size_t before_dg2 = f->files[F_COM].len + f->files[F_SOD].len + f->files[F_DG1].len;
 	arm a = { .card = r.card, .at = before_dg2 + 2000, .short_only = true };
 	pp_read_options opt = { .progress = arm_progress, .progress_user = &a };
-	e = read_doc(&r, &f->key, &opt, &d, err, sizeof err);
-	if (e != PP_OK)
-		fail_msg("refusal mid-DG2: %s (%s)", pp_strerror(e), err);
+	d = read_ok(&r, &f->key, &opt, "refusal mid-DG2");
 	assert_true(a.done);
 	assert_all_files(f, d);
 	assert_int_equal(d->short_fallbacks, 1);
@@ -697,9 +706,7 @@ static void test_terminal_short_only(void **state)
 	rig r;
 	rig_open(&r, f->doc, NULL);
 	pp_read_options opt = { .short_only = true };
-	pp_document *d = NULL;
-	char err[256] = "";
-	assert_int_equal(read_doc(&r, &f->key, &opt, &d, err, sizeof err), PP_OK);
+	pp_document *d = read_ok(&r, &f->key, &opt, "terminal short only");
 	assert_all_files(f, d);
 	assert_false(d->extended_length);
 	assert_int_equal(d->short_fallbacks, 0);
@@ -722,11 +729,7 @@ static void test_chip_answers_little(void **state)
 	fx *f = *state;
 	rig r;
 	rig_open(&r, f->doc, &(vpass_options){ .max_response_data = 100 });
-	pp_document *d = NULL;
-	char err[256] = "";
-	pp_err e = read_doc(&r, &f->key, NULL, &d, err, sizeof err);
-	if (e != PP_OK)
-		fail_msg("read: %s (%s)", pp_strerror(e), err);
+	pp_document *d = read_ok(&r, &f->key, NULL, "read");
 	assert_all_files(f, d);
 	unsigned long reads = 0;
 	for (int i = 0; i < N_FILES; i++)
@@ -738,7 +741,7 @@ static void test_chip_answers_little(void **state)
 	/* The same with short APDUs: 100 is under the short size too. */
 	spy_clear(&r.spy);
 	pp_read_options opt = { .short_only = true };
-	assert_int_equal(read_doc(&r, &f->key, &opt, &d, err, sizeof err), PP_OK);
+	d = read_ok(&r, &f->key, &opt, "short APDUs");
 	assert_all_files(f, d);
 	pp_document_free(d);
 	rig_close(&r);
@@ -752,8 +755,7 @@ static void test_max_read_option(void **state)
 	rig r;
 	rig_open(&r, f->doc, NULL);
 	pp_read_options opt = { .max_read = 1000 };
-	pp_document *d = NULL;
-	assert_int_equal(read_doc(&r, &f->key, &opt, &d, NULL, 0), PP_OK);
+	pp_document *d = read_ok(&r, &f->key, &opt, "max_read 1000");
 	assert_all_files(f, d);
 	assert_int_equal(d->read_size, 1000);
 	assert_true(r.spy.max_le_b0 <= 1000);
@@ -833,6 +835,14 @@ static vpass_doc *dg1_dg2_doc(size_t body, size_t dg1_padding, uint8_t dg1[93], 
 	return doc;
 }
 
+/* What was read of a dg1_dg2_doc is what the chip holds: DG2, DG1, EF.COM. */
+static void assert_dg1_dg2(const pp_document *d, const uint8_t dg1[93], const uint8_t *dg2, size_t len)
+{
+	assert_same(&d->dg[2], dg2, len, "DG2");
+	assert_same(&d->dg[1], dg1, 93, "DG1");
+	assert_same(&d->com, com_dg1_dg2, sizeof com_dg1_dg2, "EF.COM");
+}
+
 static void test_large_dg2(void **state)
 {
 	(void)state;
@@ -855,14 +865,8 @@ static void test_large_dg2(void **state)
 	for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
 		rig r;
 		rig_open(&r, doc, &variants[v].chip);
-		pp_document *d = NULL;
-		char err[256] = "";
-		pp_err e = read_doc(&r, &icao_key, &variants[v].opt, &d, err, sizeof err);
-		if (e != PP_OK)
-			fail_msg("%s: %s (%s)", variants[v].what, pp_strerror(e), err);
-		assert_same(&d->dg[2], dg2, len, "DG2");
-		assert_same(&d->dg[1], dg1, sizeof dg1, "DG1");
-		assert_same(&d->com, com_dg1_dg2, sizeof com_dg1_dg2, "EF.COM");
+		pp_document *d = read_ok(&r, &icao_key, &variants[v].opt, "%s", variants[v].what);
+		assert_dg1_dg2(d, dg1, dg2, len);
 		if (variants[v].needs_b1 && r.spy.reads_b1 == 0)
 			fail_msg("%s: no READ BINARY B1 for offsets past 32767", variants[v].what);
 		if (!variants[v].needs_b1)
@@ -889,13 +893,8 @@ static void test_huge_dg2(void **state)
 		rig r;
 		rig_open(&r, doc, NULL);
 		r.spy.reader_max_response = buffers[i];
-		pp_document *d = NULL;
-		char err[256] = "";
-		pp_err e = read_doc(&r, &icao_key, NULL, &d, err, sizeof err);
-		if (e != PP_OK)
-			fail_msg("reader buffer %zu: %s (%s)", buffers[i], pp_strerror(e), err);
-		assert_same(&d->dg[2], dg2, len, "DG2");
-		assert_same(&d->dg[1], dg1, sizeof dg1, "DG1");
+		pp_document *d = read_ok(&r, &icao_key, NULL, "reader buffer %zu", buffers[i]);
+		assert_dg1_dg2(d, dg1, dg2, len);
 		assert_true(r.spy.reads_b1 >= 1);
 		if (buffers[i] == 0) {
 			assert_true(d->extended_length);
@@ -924,14 +923,8 @@ static void test_tiny_reads(void **state)
 		rig r;
 		rig_open(&r, doc, NULL);
 		pp_read_options opt = { .max_read = max };
-		pp_document *d = NULL;
-		char err[256] = "";
-		pp_err e = read_doc(&r, &icao_key, &opt, &d, err, sizeof err);
-		if (e != PP_OK)
-			fail_msg("max_read %zu: %s (%s)", max, pp_strerror(e), err);
-		assert_same(&d->dg[2], dg2, len, "DG2");
-		assert_same(&d->dg[1], dg1, sizeof dg1, "DG1");
-		assert_same(&d->com, com_dg1_dg2, sizeof com_dg1_dg2, "EF.COM");
+		pp_document *d = read_ok(&r, &icao_key, &opt, "max_read %zu", max);
+		assert_dg1_dg2(d, dg1, dg2, len);
 		assert_int_equal(d->read_size, max);
 		assert_true(r.spy.max_le_b0 <= max);
 		assert_true(d->dg[2].apdus >= reads_needed(len, max));
@@ -950,9 +943,7 @@ static void test_transient_retried(void **state)
 	for (unsigned n = 1; n <= 3; n++) {
 		rig r;
 		rig_open(&r, f->doc, &(vpass_options){ .fail_reads = n });
-		pp_document *d = NULL;
-		char err[256] = "";
-		assert_int_equal(read_doc(&r, &f->key, NULL, &d, err, sizeof err), PP_OK);
+		pp_document *d = read_ok(&r, &f->key, NULL, "%u transient failures", n);
 		assert_int_equal(d->retried_reads, n);
 		assert_int_equal(d->short_fallbacks, 0);
 		assert_true(d->extended_length);
@@ -965,8 +956,7 @@ static void test_transient_retried(void **state)
 		rig r;
 		rig_open(&r, f->doc, &(vpass_options){ .fail_reads = n });
 		pp_read_options opt = { .retries = 6 };
-		pp_document *d = NULL;
-		assert_int_equal(read_doc(&r, &f->key, &opt, &d, NULL, 0), PP_OK);
+		pp_document *d = read_ok(&r, &f->key, &opt, "%u transient failures, 6 retries", n);
 		assert_int_equal(d->retried_reads, n);
 		assert_int_equal(d->short_fallbacks, 0);
 		assert_all_files(f, d);
@@ -977,8 +967,7 @@ static void test_transient_retried(void **state)
 	rig r;
 	rig_open(&r, f->doc, &(vpass_options){ .fail_reads = 3 });
 	pp_read_options opt = { .short_only = true };
-	pp_document *d = NULL;
-	assert_int_equal(read_doc(&r, &f->key, &opt, &d, NULL, 0), PP_OK);
+	pp_document *d = read_ok(&r, &f->key, &opt, "3 transient failures, short reads");
 	assert_int_equal(d->retried_reads, 3);
 	assert_all_files(f, d);
 	pp_document_free(d);
@@ -992,9 +981,7 @@ static void test_transient_then_short(void **state)
 	fx *f = *state;
 	rig r;
 	rig_open(&r, f->doc, &(vpass_options){ .fail_reads = 4 });
-	pp_document *d = NULL;
-	char err[256] = "";
-	assert_int_equal(read_doc(&r, &f->key, NULL, &d, err, sizeof err), PP_OK);
+	pp_document *d = read_ok(&r, &f->key, NULL, "4 transient failures");
 	assert_int_equal(d->retried_reads, 3);
 	assert_int_equal(d->short_fallbacks, 1);
 	assert_false(d->extended_length);
@@ -1057,9 +1044,8 @@ static void removal_sweep(fx *f, const char *what, const vpass_options *chip, bo
 	rig r;
 	rig_open(&r, f->doc, chip);
 	r.spy.claim_extended = claim_extended;
-	pp_document *d = NULL;
+	pp_document *d = read_ok(&r, &f->key, opt, "%s: first read", what);
 	char err[256] = "";
-	assert_int_equal(read_doc(&r, &f->key, opt, &d, err, sizeof err), PP_OK);
 	unsigned long total = d->apdus;
 	pp_document_free(d);
 	assert_true(total > 3);
@@ -1200,9 +1186,7 @@ static void test_listed_but_absent(void **state)
 	vpass_doc *doc = doc_without(f->doc, VPASS_FID_DG(11));
 	rig r;
 	rig_open(&r, doc, NULL);
-	pp_document *d = NULL;
-	char err[256] = "";
-	assert_int_equal(read_doc(&r, &f->key, NULL, &d, err, sizeof err), PP_OK);
+	pp_document *d = read_ok(&r, &f->key, NULL, "DG11 listed, absent");
 	assert_true(d->listed[11]);
 	assert_false(d->dg[11].present);
 	assert_int_equal(d->dg[11].err, PP_ERR_FILE_NOT_FOUND);
@@ -1297,8 +1281,7 @@ static void test_progress(void **state)
 		pp_read_options opt = variants[v].opt;
 		opt.progress = log_progress;
 		opt.progress_user = &p;
-		pp_document *d = NULL;
-		assert_int_equal(read_doc(&r, &f->key, &opt, &d, NULL, 0), PP_OK);
+		pp_document *d = read_ok(&r, &f->key, &opt, "progress, variant %zu", v);
 		assert_true(p.calls >= N_FILES);
 		assert_false(p.decreased);
 		assert_false(p.over);
@@ -1359,17 +1342,6 @@ static bool is_pace(const pp_document *d)
 	return strcmp(d->access_control, "PACE") == 0;
 }
 
-/* A read that must succeed; frees nothing. */
-static pp_document *read_ok(rig *r, const pp_access_key *key, const pp_read_options *opt, const char *what)
-{
-	pp_document *d = NULL;
-	char err[256] = "";
-	pp_err e = read_doc(r, key, opt, &d, err, sizeof err);
-	if (e != PP_OK)
-		fail_msg("%s: %s (%s)", what, pp_strerror(e), err);
-	return d;
-}
-
 /* Each chip knows one way to EF.CardAccess; the reader finds it, stops
  * there, and has the file byte for byte. */
 static void test_card_access_variants(void **state)
@@ -1391,7 +1363,7 @@ static void test_card_access_variants(void **state)
 	for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
 		rig r;
 		rig_open(&r, f->pace.doc, &(vpass_options){ .card_access_select = variants[v].chip });
-		pp_document *d = read_ok(&r, &f->pace.key, NULL, variants[v].selection);
+		pp_document *d = read_ok(&r, &f->pace.key, NULL, "%s", variants[v].selection);
 		assert_true(d->card_access.present);
 		assert_string_equal(d->card_access_selection, variants[v].selection);
 		assert_int_equal(d->card_access.len, ca_len);

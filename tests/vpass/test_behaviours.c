@@ -23,11 +23,11 @@
 
 #include "crypto/aa.h"
 #include "crypto/apdu.h"
-#include "crypto/bac.h"
 #include "crypto/sm.h"
 #include "devices/vctl/vctl.h"
 #include "devices/vpass/link.h"
 #include "devices/vpass/vpass.h"
+#include "tests/vpass/term.h"
 
 #define DOCNO "L898902C<"
 #define DOB   "690806"
@@ -37,14 +37,6 @@ static const uint8_t ef_com[] = {
 	0x60, 0x14, 0x5F, 0x01, 0x04, 0x30, 0x31, 0x30, 0x36, 0x5F, 0x36,
 	0x06, 0x30, 0x34, 0x30, 0x30, 0x30, 0x30, 0x5C, 0x02, 0x61, 0x75,
 };
-
-static void fill(uint8_t *p, size_t len, uint32_t seed)
-{
-	for (size_t i = 0; i < len; i++) {
-		seed = seed * 1103515245u + 12345u;
-		p[i] = (uint8_t)(seed >> 16);
-	}
-}
 
 typedef struct fixture {
 	vpass_doc *doc;
@@ -72,8 +64,8 @@ static int setup(void **state)
 {
 	fixture *f = calloc(1, sizeof(*f));
 	assert_non_null(f);
-	fill(f->dg1, sizeof f->dg1, 1);
-	fill(f->card_access, sizeof f->card_access, 3);
+	term_fill(f->dg1, sizeof f->dg1, 1);
+	term_fill(f->card_access, sizeof f->card_access, 3);
 	f->doc = make_doc(f, true);
 	*state = f;
 	return 0;
@@ -94,113 +86,17 @@ static vpass_card *card_with(const vpass_doc *doc, const vpass_options *o)
 	return card;
 }
 
-/* ---- a minimal inspection system ---- */
+/* ---- the terminal (tests/vpass/term.h) ---- */
 
-typedef struct term {
-	vpass_card *card;
-	sm_ctx sm;
-	bool sm_on;
-} term;
-
+/* An answer buffer for commands sent to the card directly. */
 static uint8_t resp_buf[APDU_MAX_RESPONSE + 64];
-
-/* Raw bytes in; the SW out, the data before it appended to out. */
-static uint16_t raw(term *t, const uint8_t *cmd, size_t len, buf *out)
-{
-	size_t n = 0;
-	assert_int_equal(vpass_card_process(t->card, cmd, len, resp_buf, sizeof resp_buf, &n), VPASS_OK);
-	assert_true(n >= 2);
-	if (out)
-		buf_append(out, resp_buf, n - 2);
-	return apdu_sw(resp_buf, n);
-}
-
-/* A command, protected when a session is on; the plain answer's SW. */
-static uint16_t xfer(term *t, const apdu *a, buf *out)
-{
-	uint8_t cmd[APDU_MAX_COMMAND];
-	size_t len = 0;
-	if (!t->sm_on) {
-		assert_int_equal(apdu_encode(a, cmd, sizeof cmd, &len), CRYPTO_OK);
-		return raw(t, cmd, len, out);
-	}
-	buf w = BUF_INIT;
-	assert_int_equal(sm_wrap_command(&t->sm, a, &w), CRYPTO_OK);
-	size_t n = 0;
-	assert_int_equal(vpass_card_process(t->card, w.data, w.len, resp_buf, sizeof resp_buf, &n), VPASS_OK);
-	buf_free(&w);
-	buf plain = BUF_INIT;
-	uint16_t sw;
-	if (sm_unwrap_response(&t->sm, resp_buf, n, &plain) == CRYPTO_OK) {
-		sw = apdu_sw(plain.data, plain.len);
-		if (out)
-			buf_append(out, plain.data, plain.len - 2);
-	} else {
-		sw = apdu_sw(resp_buf, n);
-		t->sm_on = false;
-	}
-	buf_free(&plain);
-	return sw;
-}
-
-static uint16_t select_app(term *t)
-{
-	apdu a = { .ins = 0xA4, .p1 = 0x04, .p2 = 0x0C, .data = vpass_emrtd_aid, .lc = 7 };
-	return xfer(t, &a, NULL);
-}
-
-static uint16_t select_fid(term *t, uint8_t p1, uint8_t p2, uint16_t fid, size_t le, buf *out)
-{
-	uint8_t d[2] = { (uint8_t)(fid >> 8), (uint8_t)fid };
-	apdu a = { .ins = 0xA4, .p1 = p1, .p2 = p2, .data = d, .lc = 2, .le = le };
-	return xfer(t, &a, out);
-}
-
-static uint16_t read_b0(term *t, size_t offset, size_t le, buf *out)
-{
-	apdu a = { .ins = 0xB0, .p1 = (uint8_t)(offset >> 8), .p2 = (uint8_t)offset, .le = le };
-	return xfer(t, &a, out);
-}
-
-static uint16_t read_sfi(term *t, uint8_t sfi, size_t le, buf *out)
-{
-	apdu a = { .ins = 0xB0, .p1 = (uint8_t)(0x80 | sfi), .le = le };
-	return xfer(t, &a, out);
-}
 
 /* Odd-INS READ BINARY naming the file by identifier, offset 0. */
 static uint16_t read_b1_fid(term *t, uint16_t fid, size_t le)
 {
 	static const uint8_t off[3] = { 0x54, 0x01, 0x00 };
 	apdu a = { .ins = 0xB1, .p1 = (uint8_t)(fid >> 8), .p2 = (uint8_t)fid, .data = off, .lc = 3, .le = le };
-	return xfer(t, &a, NULL);
-}
-
-static uint16_t get_challenge(term *t, buf *out)
-{
-	apdu gc = { .ins = 0x84, .le = 8 };
-	return xfer(t, &gc, out);
-}
-
-static void open_session(term *t)
-{
-	assert_int_equal(select_app(t), SW_OK);
-	bac_keys keys;
-	assert_int_equal(bac_keys_from_mrz(DOCNO, DOB, DOE, &keys), CRYPTO_OK);
-	uint8_t rnd_ifd[8], k_ifd[16], auth[40];
-	buf ch = BUF_INIT;
-	assert_int_equal(get_challenge(t, &ch), SW_OK);
-	assert_int_equal(ch.len, 8);
-	fill(rnd_ifd, 8, 77);
-	fill(k_ifd, 16, 78);
-	assert_int_equal(bac_terminal_auth_data(&keys, ch.data, rnd_ifd, k_ifd, auth), CRYPTO_OK);
-	apdu ea = { .ins = 0x82, .data = auth, .lc = 40, .le = 40 };
-	buf r = BUF_INIT;
-	assert_int_equal(xfer(t, &ea, &r), SW_OK);
-	assert_int_equal(bac_terminal_finish(&keys, r.data, ch.data, rnd_ifd, k_ifd, &t->sm), CRYPTO_OK);
-	t->sm_on = true;
-	buf_free(&r);
-	buf_free(&ch);
+	return term_xfer(t, &a, NULL);
 }
 
 /* ---- refuse_bac ---- */
@@ -213,25 +109,24 @@ static void test_refuse_bac(void **state)
 		vpass_options o = { .refuse_bac = refusals[i] };
 		vpass_card *card = card_with(f->doc, &o);
 		term t = { .card = card };
-		assert_int_equal(select_app(&t), SW_OK);
-		assert_int_equal(get_challenge(&t, NULL), refusals[i]);
+		assert_int_equal(term_select_app(&t), SW_OK);
+		assert_int_equal(term_get_challenge(&t, NULL), refusals[i]);
 		uint8_t auth[40] = { 0 };
 		apdu ea = { .ins = 0x82, .data = auth, .lc = 40, .le = 40 };
-		assert_int_equal(xfer(&t, &ea, NULL), refusals[i]);
+		assert_int_equal(term_xfer(&t, &ea, NULL), refusals[i]);
 		vpass_stats st;
 		vpass_card_stats(card, &st);
 		assert_int_equal(st.bac_ok + st.bac_failed, 0);
 		/* EF.CardAccess, the way to PACE, stays readable. */
 		buf out = BUF_INIT;
-		assert_int_equal(read_sfi(&t, 0x1C, 256, &out), SW_OK);
+		assert_int_equal(term_read_sfi(&t, 0x1C, 0, 256, &out), SW_OK);
 		assert_int_equal(out.len, sizeof f->card_access);
 		buf_free(&out);
 		vpass_card_free(card);
 	}
 	/* 0: BAC works. */
 	vpass_card *card = card_with(f->doc, NULL);
-	term t = { .card = card };
-	open_session(&t);
+	(void)term_open(card, DOCNO, DOB, DOE);
 	vpass_card_free(card);
 }
 
@@ -246,23 +141,23 @@ static uint16_t reach(term *t, int way, const fixture *f)
 	uint16_t sw = 0;
 	switch (way) {
 	case WAY_P1_00:
-		sw = select_fid(t, 0x00, 0x0C, VPASS_FID_CARD_ACCESS, 0, NULL);
+		sw = term_select_fid(t, 0x00, 0x0C, VPASS_FID_CARD_ACCESS, 0, NULL);
 		if (sw == SW_OK) {
 			/* Selected: READ BINARY of the current EF reads it. */
-			assert_int_equal(read_b0(t, 0, 4, &out), SW_OK);
+			assert_int_equal(term_read_b0(t, 0, 4, false, &out), SW_OK);
 			assert_memory_equal(out.data, f->card_access, 4);
 		}
 		break;
 	case WAY_P1_02:
-		sw = select_fid(t, 0x02, 0x0C, VPASS_FID_CARD_ACCESS, 0, NULL);
+		sw = term_select_fid(t, 0x02, 0x0C, VPASS_FID_CARD_ACCESS, 0, NULL);
 		break;
 	case WAY_WITH_LE:
-		sw = select_fid(t, 0x02, 0x04, VPASS_FID_CARD_ACCESS, 256, &out);
+		sw = term_select_fid(t, 0x02, 0x04, VPASS_FID_CARD_ACCESS, 256, &out);
 		if (sw == SW_OK)
 			assert_int_equal(out.data[0], 0x62); /* an FCP */
 		break;
 	case WAY_SFI:
-		sw = read_sfi(t, 0x1C, 256, &out);
+		sw = term_read_sfi(t, 0x1C, 0, 256, &out);
 		if (sw == SW_OK)
 			assert_memory_equal(out.data, f->card_access, sizeof f->card_access);
 		break;
@@ -270,8 +165,8 @@ static uint16_t reach(term *t, int way, const fixture *f)
 		sw = read_b1_fid(t, VPASS_FID_CARD_ACCESS, 256);
 		break;
 	case WAY_P1_00_FROM_APP:
-		assert_int_equal(select_app(t), SW_OK);
-		sw = select_fid(t, 0x00, 0x0C, VPASS_FID_CARD_ACCESS, 0, NULL);
+		assert_int_equal(term_select_app(t), SW_OK);
+		sw = term_select_fid(t, 0x00, 0x0C, VPASS_FID_CARD_ACCESS, 0, NULL);
 		break;
 	default:
 		fail();
@@ -333,11 +228,10 @@ static void test_timeout_above(void **state)
 	fixture *f = *state;
 	vpass_options o = { .timeout_above = 100 };
 	vpass_card *card = card_with(f->doc, &o);
-	term t = { .card = card };
-	open_session(&t);
-	assert_int_equal(select_fid(&t, 0x02, 0x0C, VPASS_FID_DG(1), 0, NULL), SW_OK);
+	term t = term_open(card, DOCNO, DOB, DOE);
+	assert_int_equal(term_select_fid(&t, 0x02, 0x0C, VPASS_FID_DG(1), 0, NULL), SW_OK);
 	buf out = BUF_INIT;
-	assert_int_equal(read_b0(&t, 0, 100, &out), SW_OK); /* at the limit: answered */
+	assert_int_equal(term_read_b0(&t, 0, 100, false, &out), SW_OK); /* at the limit: answered */
 	assert_int_equal(out.len, 100);
 	/* 101 bytes, and Le 00 (256): processed, answer lost. */
 	assert_int_equal(lost_read(&t, 101), VPASS_TIMEOUT);
@@ -345,7 +239,7 @@ static void test_timeout_above(void **state)
 	 * answer it never saw and the session goes on. */
 	sm_increment_ssc(&t.sm);
 	out.len = 0;
-	assert_int_equal(read_b0(&t, 100, 50, &out), SW_OK);
+	assert_int_equal(term_read_b0(&t, 100, 50, false, &out), SW_OK);
 	assert_memory_equal(out.data, f->dg1 + 100, 50);
 	assert_int_equal(lost_read(&t, 256), VPASS_TIMEOUT);
 	sm_increment_ssc(&t.sm);
@@ -353,7 +247,7 @@ static void test_timeout_above(void **state)
 	/* A terminal that does not step over it has a counter one behind: its
 	 * next command fails the chip's MAC check (6988 in the clear). */
 	assert_int_equal(lost_read(&t, 200), VPASS_TIMEOUT);
-	assert_int_equal(read_b0(&t, 0, 10, NULL), SW_SM_INCORRECT);
+	assert_int_equal(term_read_b0(&t, 0, 10, false, NULL), SW_SM_INCORRECT);
 	assert_false(vpass_card_sm_active(card));
 	vpass_stats st;
 	vpass_card_stats(card, &st);
@@ -364,8 +258,7 @@ static void test_timeout_above(void **state)
 	pp_transport *tr = NULL;
 	assert_int_equal(vpass_transport_new(card, &tr), PP_OK);
 	assert_int_equal(pp_transport_connect(tr, 0), PP_OK);
-	t = (term){ .card = card };
-	open_session(&t);
+	t = term_open(card, DOCNO, DOB, DOE);
 	apdu a = { .ins = 0xB0, .p1 = 0x9E, .le = 200 };
 	buf w = BUF_INIT;
 	assert_int_equal(sm_wrap_command(&t.sm, &a, &w), CRYPTO_OK);
@@ -389,7 +282,7 @@ static uint16_t xfer_pieces(term *t, const apdu *a, size_t piece, buf *out, int 
 	buf w = BUF_INIT;
 	assert_int_equal(sm_wrap_command(&t->sm, a, &w), CRYPTO_OK);
 	buf whole = BUF_INIT;
-	uint16_t sw = raw(t, w.data, w.len, &whole);
+	uint16_t sw = term_raw(t, w.data, w.len, &whole);
 	buf_free(&w);
 	int pieces = 1;
 	assert_int_equal(whole.len, 256);
@@ -398,7 +291,7 @@ static uint16_t xfer_pieces(term *t, const apdu *a, size_t piece, buf *out, int 
 		size_t announced = (sw & 0xFF) ? (sw & 0xFF) : 256;
 		size_t le = piece < announced ? piece : announced;
 		uint8_t gr[5] = { 0x00, 0xC0, 0x00, 0x00, (uint8_t)le };
-		sw = raw(t, gr, sizeof gr, &whole);
+		sw = term_raw(t, gr, sizeof gr, &whole);
 		assert_int_equal(whole.len - left, le);
 		pieces++;
 	}
@@ -426,10 +319,9 @@ static void test_get_response(void **state)
 	for (int short_only = 0; short_only < 2; short_only++) {
 		vpass_options o = { .short_only = short_only };
 		vpass_card *card = card_with(doc, &o);
-		term t = { .card = card };
-		open_session(&t);
+		term t = term_open(card, DOCNO, DOB, DOE);
 		uint8_t ch[AA_CHALLENGE_LEN];
-		fill(ch, sizeof ch, 9);
+		term_fill(ch, sizeof ch, 9);
 		apdu ia = { .ins = 0x88, .data = ch, .lc = sizeof ch, .le = 256 };
 		/* Whole pieces: 256 bytes, then the rest with 9000. */
 		buf sig = BUF_INIT;
@@ -444,28 +336,27 @@ static void test_get_response(void **state)
 		assert_true(pieces > 2);
 		buf_free(&sig);
 		/* The session goes on. */
-		assert_int_equal(select_fid(&t, 0x02, 0x0C, VPASS_FID_DG(1), 0, NULL), SW_OK);
+		assert_int_equal(term_select_fid(&t, 0x02, 0x0C, VPASS_FID_DG(1), 0, NULL), SW_OK);
 		/* Another command drops what is left: a plain GET CHALLENGE
 		 * (starting over) after the first piece, then GET RESPONSE has
 		 * nothing to give. */
 		buf w = BUF_INIT;
 		assert_int_equal(sm_wrap_command(&t.sm, &ia, &w), CRYPTO_OK);
-		assert_int_equal(raw(&t, w.data, w.len, NULL) >> 8, 0x61);
+		assert_int_equal(term_raw(&t, w.data, w.len, NULL) >> 8, 0x61);
 		buf_free(&w);
 		t.sm_on = false;
-		assert_int_equal(get_challenge(&t, NULL), SW_OK);
+		assert_int_equal(term_get_challenge(&t, NULL), SW_OK);
 		static const uint8_t gr[5] = { 0x00, 0xC0, 0x00, 0x00, 0x00 };
-		assert_int_equal(raw(&t, gr, sizeof gr, NULL), SW_CONDITIONS);
+		assert_int_equal(term_raw(&t, gr, sizeof gr, NULL), SW_CONDITIONS);
 		vpass_card_free(card);
 	}
 	/* An extended command gets it whole. */
 	vpass_card *card = card_with(doc, NULL);
-	term t = { .card = card };
-	open_session(&t);
+	term t = term_open(card, DOCNO, DOB, DOE);
 	uint8_t ch[AA_CHALLENGE_LEN] = { 0 };
 	apdu ia = { .ins = 0x88, .data = ch, .lc = sizeof ch, .le = 65536, .extended = true };
 	buf sig = BUF_INIT;
-	assert_int_equal(xfer(&t, &ia, &sig), SW_OK);
+	assert_int_equal(term_xfer(&t, &ia, &sig), SW_OK);
 	assert_int_equal(sig.len, 256);
 	buf_free(&sig);
 	vpass_card_free(card);

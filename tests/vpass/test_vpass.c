@@ -17,10 +17,10 @@
 #include <cmocka.h>
 
 #include "crypto/apdu.h"
-#include "crypto/bac.h"
 #include "crypto/sm.h"
 #include "crypto/tlv.h"
 #include "devices/vpass/vpass.h"
+#include "tests/vpass/term.h"
 #include "tests/crypto/hexutil.h"
 
 #define DOCNO "L898902C<"
@@ -43,23 +43,15 @@ typedef struct fixture {
 	uint8_t card_access[20];
 } fixture;
 
-static void fill(uint8_t *p, size_t len, uint32_t seed)
-{
-	for (size_t i = 0; i < len; i++) {
-		seed = seed * 1103515245u + 12345u;
-		p[i] = (uint8_t)(seed >> 16);
-	}
-}
-
 static int setup(void **state)
 {
 	fixture *f = calloc(1, sizeof(*f));
 	assert_non_null(f);
 	f->dg2 = malloc(BIG_LEN);
 	assert_non_null(f->dg2);
-	fill(f->dg1, sizeof f->dg1, 1);
-	fill(f->dg2, BIG_LEN, 2);
-	fill(f->card_access, sizeof f->card_access, 3);
+	term_fill(f->dg1, sizeof f->dg1, 1);
+	term_fill(f->dg2, BIG_LEN, 2);
+	term_fill(f->card_access, sizeof f->card_access, 3);
 	assert_int_equal(vpass_doc_new(&f->doc), VPASS_OK);
 	assert_int_equal(vpass_doc_add_file(f->doc, VPASS_FID_COM, ef_com, sizeof ef_com), VPASS_OK);
 	assert_int_equal(vpass_doc_add_file(f->doc, VPASS_FID_DG(1), f->dg1, sizeof f->dg1), VPASS_OK);
@@ -82,122 +74,14 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* ---- a minimal inspection system ---- */
+/* ---- the terminal (tests/vpass/term.h) ---- */
 
-typedef struct term {
-	vpass_card *card;
-	sm_ctx sm;
-	bool sm_on;
-	crypto_err last_sm_err; /* of the last unwrap */
-} term;
-
+/* An answer buffer for commands sent to the card directly. */
 static uint8_t resp_buf[APDU_MAX_RESPONSE + 64];
-
-/* Send raw bytes; returns the SW, the response data (without SW) in out. */
-static uint16_t raw(term *t, const uint8_t *cmd, size_t len, buf *out)
-{
-	size_t n = 0;
-	assert_int_equal(vpass_card_process(t->card, cmd, len, resp_buf, sizeof resp_buf, &n), VPASS_OK);
-	assert_true(n >= 2);
-	if (out)
-		buf_append(out, resp_buf, n - 2);
-	return apdu_sw(resp_buf, n);
-}
-
-/* Send a command, protected when a session is on. The SW is the plain
- * command's (from DO'99), or the one sent in the clear. */
-static uint16_t xfer(term *t, const apdu *a, buf *out)
-{
-	uint8_t cmd[APDU_MAX_COMMAND];
-	size_t len = 0;
-	t->last_sm_err = CRYPTO_OK;
-	if (!t->sm_on) {
-		assert_int_equal(apdu_encode(a, cmd, sizeof cmd, &len), CRYPTO_OK);
-		return raw(t, cmd, len, out);
-	}
-	buf w = BUF_INIT;
-	assert_int_equal(sm_wrap_command(&t->sm, a, &w), CRYPTO_OK);
-	size_t n = 0;
-	assert_int_equal(vpass_card_process(t->card, w.data, w.len, resp_buf, sizeof resp_buf, &n), VPASS_OK);
-	buf_free(&w);
-	buf plain = BUF_INIT;
-	t->last_sm_err = sm_unwrap_response(&t->sm, resp_buf, n, &plain);
-	uint16_t sw;
-	if (t->last_sm_err == CRYPTO_OK) {
-		sw = apdu_sw(plain.data, plain.len);
-		if (out)
-			buf_append(out, plain.data, plain.len - 2);
-	} else {
-		sw = apdu_sw(resp_buf, n);
-		t->sm_on = false; /* a broken session is over */
-	}
-	buf_free(&plain);
-	return sw;
-}
-
-static uint16_t select_app(term *t)
-{
-	apdu a = { .ins = 0xA4, .p1 = 0x04, .p2 = 0x0C, .data = vpass_emrtd_aid, .lc = 7 };
-	return xfer(t, &a, NULL);
-}
-
-static uint16_t select_fid(term *t, uint8_t p1, uint8_t p2, uint16_t fid, size_t le, buf *out)
-{
-	uint8_t d[2] = { (uint8_t)(fid >> 8), (uint8_t)fid };
-	apdu a = { .ins = 0xA4, .p1 = p1, .p2 = p2, .data = d, .lc = 2, .le = le };
-	return xfer(t, &a, out);
-}
-
-/* BAC with the given MRZ data; the SW of EXTERNAL AUTHENTICATE, or 0 when
- * the chip's answer did not verify. */
-static uint16_t bac(term *t, const char *docno, const char *dob, const char *doe)
-{
-	bac_keys keys;
-	assert_int_equal(bac_keys_from_mrz(docno, dob, doe, &keys), CRYPTO_OK);
-	uint8_t rnd_icc[8], rnd_ifd[8], k_ifd[16], auth[40];
-	buf ch = BUF_INIT;
-	apdu gc = { .ins = 0x84, .le = 8 };
-	assert_int_equal(xfer(t, &gc, &ch), SW_OK);
-	assert_int_equal(ch.len, 8);
-	memcpy(rnd_icc, ch.data, 8);
-	buf_free(&ch);
-	fill(rnd_ifd, 8, 77);
-	fill(k_ifd, 16, 78);
-	assert_int_equal(bac_terminal_auth_data(&keys, rnd_icc, rnd_ifd, k_ifd, auth), CRYPTO_OK);
-	apdu ea = { .ins = 0x82, .data = auth, .lc = 40, .le = 40 };
-	buf r = BUF_INIT;
-	t->sm_on = false;
-	uint16_t sw = xfer(t, &ea, &r);
-	if (sw == SW_OK) {
-		assert_int_equal(r.len, 40);
-		if (bac_terminal_finish(&keys, r.data, rnd_icc, rnd_ifd, k_ifd, &t->sm) == CRYPTO_OK)
-			t->sm_on = true;
-		else
-			sw = 0;
-	}
-	buf_free(&r);
-	return sw;
-}
 
 static term open_session(fixture *f)
 {
-	term t = { .card = f->card };
-	assert_int_equal(select_app(&t), SW_OK);
-	assert_int_equal(bac(&t, DOCNO, DOB, DOE), SW_OK);
-	assert_true(vpass_card_sm_active(f->card));
-	return t;
-}
-
-static uint16_t read_b0(term *t, size_t offset, size_t le, bool extended, buf *out)
-{
-	apdu a = { .ins = 0xB0, .p1 = (uint8_t)(offset >> 8), .p2 = (uint8_t)offset, .le = le, .extended = extended };
-	return xfer(t, &a, out);
-}
-
-static uint16_t read_sfi(term *t, uint8_t sfi, uint8_t offset, size_t le, buf *out)
-{
-	apdu a = { .ins = 0xB0, .p1 = (uint8_t)(0x80 | sfi), .p2 = offset, .le = le };
-	return xfer(t, &a, out);
+	return term_open(f->card, DOCNO, DOB, DOE);
 }
 
 /* READ BINARY B1 with DO'54; returns the SW, the DO'53 value in out. */
@@ -207,7 +91,7 @@ static uint16_t read_b1(term *t, uint16_t p1p2, size_t offset, size_t le, bool e
 	apdu a = { .ins = 0xB1, .p1 = (uint8_t)(p1p2 >> 8), .p2 = (uint8_t)p1p2, .data = d, .lc = 5, .le = le,
 	           .extended = extended };
 	buf r = BUF_INIT;
-	uint16_t sw = xfer(t, &a, &r);
+	uint16_t sw = term_xfer(t, &a, &r);
 	if (sw == SW_OK) {
 		tlv v;
 		assert_int_equal(tlv_parse_one(r.data, r.len, &v), TLV_OK);
@@ -224,7 +108,7 @@ static void read_all_b0(term *t, size_t total, size_t le, bool extended, buf *ou
 {
 	while (out->len < total) {
 		size_t before = out->len;
-		uint16_t sw = read_b0(t, out->len, le, extended, out);
+		uint16_t sw = term_read_b0(t, out->len, le, extended, out);
 		assert_int_equal(sw, SW_OK);
 		assert_true(out->len > before);
 		if (out->len >= 32768)
@@ -240,10 +124,10 @@ static void test_bac_right_mrz(void **state)
 	term t = open_session(f);
 	/* The same key without the filler works too. */
 	buf com = BUF_INIT;
-	assert_int_equal(select_fid(&t, 0x02, 0x0C, VPASS_FID_COM, 0, NULL), SW_OK);
-	assert_int_equal(read_b0(&t, 0, 4, false, &com), SW_OK);
+	assert_int_equal(term_select_fid(&t, 0x02, 0x0C, VPASS_FID_COM, 0, NULL), SW_OK);
+	assert_int_equal(term_read_b0(&t, 0, 4, false, &com), SW_OK);
 	assert_int_equal(com.len, 4);
-	assert_int_equal(read_b0(&t, 4, 0x12, false, &com), SW_OK);
+	assert_int_equal(term_read_b0(&t, 4, 0x12, false, &com), SW_OK);
 	assert_int_equal(com.len, sizeof ef_com);
 	assert_memory_equal(com.data, ef_com, sizeof ef_com);
 	buf_free(&com);
@@ -260,12 +144,12 @@ static void test_bac_wrong_mrz(void **state)
 {
 	fixture *f = *state;
 	term t = { .card = f->card };
-	assert_int_equal(select_app(&t), SW_OK);
-	assert_int_equal(bac(&t, DOCNO, DOB, "940624"), 0x6300);
+	assert_int_equal(term_select_app(&t), SW_OK);
+	assert_int_equal(term_bac(&t, DOCNO, DOB, "940624"), 0x6300);
 	assert_false(vpass_card_sm_active(f->card));
-	assert_int_equal(bac(&t, "L898902D<", DOB, DOE), 0x6300);
+	assert_int_equal(term_bac(&t, "L898902D<", DOB, DOE), 0x6300);
 	/* Still nothing readable. */
-	assert_int_equal(select_fid(&t, 0x02, 0x0C, VPASS_FID_DG(1), 0, NULL), SW_SECURITY_STATUS);
+	assert_int_equal(term_select_fid(&t, 0x02, 0x0C, VPASS_FID_DG(1), 0, NULL), SW_SECURITY_STATUS);
 	vpass_stats st;
 	vpass_card_stats(f->card, &st);
 	assert_int_equal(st.bac_failed, 2);
@@ -274,10 +158,10 @@ static void test_bac_wrong_mrz(void **state)
 	 * challenge serves one attempt only. */
 	uint8_t junk[40] = { 0 };
 	apdu ea = { .ins = 0x82, .data = junk, .lc = 40, .le = 40 };
-	assert_int_equal(xfer(&t, &ea, NULL), SW_CONDITIONS);
+	assert_int_equal(term_xfer(&t, &ea, NULL), SW_CONDITIONS);
 
 	/* The right MRZ afterwards still opens it. */
-	assert_int_equal(bac(&t, DOCNO, DOB, DOE), SW_OK);
+	assert_int_equal(term_bac(&t, DOCNO, DOB, DOE), SW_OK);
 	assert_true(vpass_card_sm_active(f->card));
 }
 
@@ -286,24 +170,24 @@ static void test_lds_needs_bac(void **state)
 	fixture *f = *state;
 	term t = { .card = f->card };
 	buf out = BUF_INIT;
-	assert_int_equal(select_app(&t), SW_OK);
-	assert_int_equal(select_fid(&t, 0x02, 0x0C, VPASS_FID_COM, 0, NULL), SW_SECURITY_STATUS);
-	assert_int_equal(read_sfi(&t, 0x1E, 0, 4, &out), SW_SECURITY_STATUS);
-	assert_int_equal(read_sfi(&t, 0x01, 0, 4, &out), SW_SECURITY_STATUS);
-	assert_int_equal(read_b0(&t, 0, 4, false, &out), 0x6986); /* no current EF */
+	assert_int_equal(term_select_app(&t), SW_OK);
+	assert_int_equal(term_select_fid(&t, 0x02, 0x0C, VPASS_FID_COM, 0, NULL), SW_SECURITY_STATUS);
+	assert_int_equal(term_read_sfi(&t, 0x1E, 0, 4, &out), SW_SECURITY_STATUS);
+	assert_int_equal(term_read_sfi(&t, 0x01, 0, 4, &out), SW_SECURITY_STATUS);
+	assert_int_equal(term_read_b0(&t, 0, 4, false, &out), 0x6986); /* no current EF */
 	assert_int_equal(out.len, 0);
 
 	/* EF.CardAccess under the MF needs no access control. */
-	assert_int_equal(select_fid(&t, 0x00, 0x0C, 0x3F00, 0, NULL), SW_OK);
-	assert_int_equal(select_fid(&t, 0x02, 0x0C, VPASS_FID_CARD_ACCESS, 0, NULL), SW_OK);
-	assert_int_equal(read_b0(&t, 0, 256, false, &out), SW_OK);
+	assert_int_equal(term_select_fid(&t, 0x00, 0x0C, 0x3F00, 0, NULL), SW_OK);
+	assert_int_equal(term_select_fid(&t, 0x02, 0x0C, VPASS_FID_CARD_ACCESS, 0, NULL), SW_OK);
+	assert_int_equal(term_read_b0(&t, 0, 256, false, &out), SW_OK);
 	assert_int_equal(out.len, sizeof f->card_access);
 	assert_memory_equal(out.data, f->card_access, out.len);
 	out.len = 0;
-	assert_int_equal(read_sfi(&t, 0x1C, 2, 5, &out), SW_OK);
+	assert_int_equal(term_read_sfi(&t, 0x1C, 2, 5, &out), SW_OK);
 	assert_memory_equal(out.data, f->card_access + 2, 5);
 	/* LDS files are not visible from the MF. */
-	assert_int_equal(select_fid(&t, 0x02, 0x0C, VPASS_FID_COM, 0, NULL), SW_FILE_NOT_FOUND);
+	assert_int_equal(term_select_fid(&t, 0x02, 0x0C, VPASS_FID_COM, 0, NULL), SW_FILE_NOT_FOUND);
 	buf_free(&out);
 }
 
@@ -318,16 +202,16 @@ static void test_no_card_access(void **state)
 	assert_int_equal(vpass_card_new(doc, NULL, &card), VPASS_OK);
 	vpass_doc_free(doc); /* the card keeps its own copy */
 	term t = { .card = card };
-	assert_int_equal(select_fid(&t, 0x02, 0x0C, VPASS_FID_CARD_ACCESS, 0, NULL), SW_FILE_NOT_FOUND);
-	assert_int_equal(read_sfi(&t, 0x1C, 0, 4, NULL), SW_FILE_NOT_FOUND);
+	assert_int_equal(term_select_fid(&t, 0x02, 0x0C, VPASS_FID_CARD_ACCESS, 0, NULL), SW_FILE_NOT_FOUND);
+	assert_int_equal(term_read_sfi(&t, 0x1C, 0, 4, NULL), SW_FILE_NOT_FOUND);
 	/* No DG2 on this one. */
 	t = (term){ .card = card };
-	assert_int_equal(select_app(&t), SW_OK);
-	assert_int_equal(bac(&t, DOCNO, DOB, DOE), SW_OK);
-	assert_int_equal(select_fid(&t, 0x02, 0x0C, VPASS_FID_DG(2), 0, NULL), SW_FILE_NOT_FOUND);
+	assert_int_equal(term_select_app(&t), SW_OK);
+	assert_int_equal(term_bac(&t, DOCNO, DOB, DOE), SW_OK);
+	assert_int_equal(term_select_fid(&t, 0x02, 0x0C, VPASS_FID_DG(2), 0, NULL), SW_FILE_NOT_FOUND);
 	assert_int_equal(t.last_sm_err, CRYPTO_OK); /* an ordinary protected answer */
 	buf com = BUF_INIT;
-	assert_int_equal(read_sfi(&t, 0x1E, 0, 256, &com), SW_OK);
+	assert_int_equal(term_read_sfi(&t, 0x1E, 0, 256, &com), SW_OK);
 	assert_memory_equal(com.data, ef_com, sizeof ef_com);
 	buf_free(&com);
 	vpass_card_free(card);
@@ -338,7 +222,7 @@ static void test_short_reads(void **state)
 {
 	fixture *f = *state;
 	term t = open_session(f);
-	assert_int_equal(select_fid(&t, 0x02, 0x0C, VPASS_FID_DG(2), 0, NULL), SW_OK);
+	assert_int_equal(term_select_fid(&t, 0x02, 0x0C, VPASS_FID_DG(2), 0, NULL), SW_OK);
 	buf out = BUF_INIT;
 	read_all_b0(&t, BIG_LEN, 0xDF, false, &out); /* up to offset 32767 */
 	assert_true(out.len >= 32768 - 0xDF && out.len <= 32768 + 0xDF);
@@ -346,14 +230,14 @@ static void test_short_reads(void **state)
 
 	/* Short SM leaves room for 231 plain bytes in a 256-byte answer. */
 	buf r = BUF_INIT;
-	assert_int_equal(read_b0(&t, 0, 231, false, &r), SW_OK);
+	assert_int_equal(term_read_b0(&t, 0, 231, false, &r), SW_OK);
 	assert_int_equal(r.len, 231);
-	assert_int_equal(read_b0(&t, 0, 232, false, NULL), SW_WRONG_LENGTH);
-	assert_int_equal(read_b0(&t, 0, 255, false, NULL), SW_WRONG_LENGTH);
+	assert_int_equal(term_read_b0(&t, 0, 232, false, NULL), SW_WRONG_LENGTH);
+	assert_int_equal(term_read_b0(&t, 0, 255, false, NULL), SW_WRONG_LENGTH);
 	assert_true(vpass_card_sm_active(f->card)); /* an answer, not an SM error */
 	/* Le 00 means "what fits": 231 bytes. */
 	r.len = 0;
-	assert_int_equal(read_b0(&t, 1, 256, false, &r), SW_OK);
+	assert_int_equal(term_read_b0(&t, 1, 256, false, &r), SW_OK);
 	assert_int_equal(r.len, 231);
 	assert_memory_equal(r.data, f->dg2 + 1, 231);
 	buf_free(&r);
@@ -364,10 +248,10 @@ static void test_extended_reads(void **state)
 {
 	fixture *f = *state;
 	term t = open_session(f);
-	assert_int_equal(select_fid(&t, 0x02, 0x0C, VPASS_FID_DG(2), 0, NULL), SW_OK);
+	assert_int_equal(term_select_fid(&t, 0x02, 0x0C, VPASS_FID_DG(2), 0, NULL), SW_OK);
 	buf out = BUF_INIT;
 	/* One read with Le 65536 returns the whole file: it ends before Le. */
-	assert_int_equal(read_b0(&t, 0, 65536, true, &out), SW_OK);
+	assert_int_equal(term_read_b0(&t, 0, 65536, true, &out), SW_OK);
 	assert_int_equal(out.len, BIG_LEN);
 	assert_memory_equal(out.data, f->dg2, BIG_LEN);
 	out.len = 0;
@@ -376,17 +260,17 @@ static void test_extended_reads(void **state)
 	vpass_card *bigcard;
 	uint8_t *huge = malloc(70000);
 	assert_non_null(huge);
-	fill(huge, 70000, 9);
+	term_fill(huge, 70000, 9);
 	assert_int_equal(vpass_doc_new(&bigdoc), VPASS_OK);
 	assert_int_equal(vpass_doc_add_file(bigdoc, VPASS_FID_DG(2), huge, 70000), VPASS_OK);
 	assert_int_equal(vpass_doc_set_access(bigdoc, DOCNO, DOB, DOE), VPASS_OK);
 	assert_int_equal(vpass_card_new(bigdoc, NULL, &bigcard), VPASS_OK);
 	term bt = { .card = bigcard };
-	assert_int_equal(select_app(&bt), SW_OK);
-	assert_int_equal(bac(&bt, DOCNO, DOB, DOE), SW_OK);
+	assert_int_equal(term_select_app(&bt), SW_OK);
+	assert_int_equal(term_bac(&bt, DOCNO, DOB, DOE), SW_OK);
 	buf hb = BUF_INIT;
 	apdu ext = { .ins = 0xB0, .p1 = 0x82, .le = 65536, .extended = true };
-	assert_int_equal(xfer(&bt, &ext, &hb), SW_OK);
+	assert_int_equal(term_xfer(&bt, &ext, &hb), SW_OK);
 	assert_true(hb.len > 65000 && hb.len < 65536);
 	assert_memory_equal(hb.data, huge, hb.len);
 	size_t got = hb.len;
@@ -399,12 +283,12 @@ static void test_extended_reads(void **state)
 	free(huge);
 
 	/* An extended Le that is not the maximum. */
-	assert_int_equal(read_b0(&t, 1000, 5000, true, &out), SW_OK);
+	assert_int_equal(term_read_b0(&t, 1000, 5000, true, &out), SW_OK);
 	assert_int_equal(out.len, 5000);
 	assert_memory_equal(out.data, f->dg2 + 1000, 5000);
 	out.len = 0;
 	/* Extended encoding with a small Le. */
-	assert_int_equal(read_b0(&t, 7, 3, true, &out), SW_OK);
+	assert_int_equal(term_read_b0(&t, 7, 3, true, &out), SW_OK);
 	assert_int_equal(out.len, 3);
 	assert_memory_equal(out.data, f->dg2 + 7, 3);
 	buf_free(&out);
@@ -415,14 +299,14 @@ static void test_end_of_file(void **state)
 	fixture *f = *state;
 	term t = open_session(f);
 	buf out = BUF_INIT;
-	assert_int_equal(select_fid(&t, 0x02, 0x0C, VPASS_FID_DG(1), 0, NULL), SW_OK);
+	assert_int_equal(term_select_fid(&t, 0x02, 0x0C, VPASS_FID_DG(1), 0, NULL), SW_OK);
 	/* A read that reaches the end gets what is left, with 9000. */
-	assert_int_equal(read_b0(&t, 90, 100, false, &out), SW_OK);
+	assert_int_equal(term_read_b0(&t, 90, 100, false, &out), SW_OK);
 	assert_int_equal(out.len, 3);
 	assert_memory_equal(out.data, f->dg1 + 90, 3);
 	/* At or past the end: 6B00. */
-	assert_int_equal(read_b0(&t, sizeof f->dg1, 1, false, NULL), SW_WRONG_P1P2);
-	assert_int_equal(read_b0(&t, 5000, 1, false, NULL), SW_WRONG_P1P2);
+	assert_int_equal(term_read_b0(&t, sizeof f->dg1, 1, false, NULL), SW_WRONG_P1P2);
+	assert_int_equal(term_read_b0(&t, 5000, 1, false, NULL), SW_WRONG_P1P2);
 	assert_int_equal(read_b1(&t, 0, BIG_LEN, 16, false, NULL), SW_WRONG_P1P2);
 	assert_true(vpass_card_sm_active(f->card));
 	buf_free(&out);
@@ -434,22 +318,22 @@ static void test_sfi_reads(void **state)
 	term t = open_session(f);
 	buf out = BUF_INIT;
 	/* SFI read selects the file; later offset reads continue in it. */
-	assert_int_equal(read_sfi(&t, 0x01, 0, 50, &out), SW_OK);
-	assert_int_equal(read_b0(&t, 50, 100, false, &out), SW_OK);
+	assert_int_equal(term_read_sfi(&t, 0x01, 0, 50, &out), SW_OK);
+	assert_int_equal(term_read_b0(&t, 50, 100, false, &out), SW_OK);
 	assert_int_equal(out.len, sizeof f->dg1);
 	assert_memory_equal(out.data, f->dg1, sizeof f->dg1);
 	out.len = 0;
-	assert_int_equal(read_sfi(&t, 0x1E, 0, 256, &out), SW_OK);
+	assert_int_equal(term_read_sfi(&t, 0x1E, 0, 256, &out), SW_OK);
 	assert_memory_equal(out.data, ef_com, sizeof ef_com);
 	out.len = 0;
-	assert_int_equal(read_sfi(&t, 0x02, 255, 16, &out), SW_OK);
+	assert_int_equal(term_read_sfi(&t, 0x02, 255, 16, &out), SW_OK);
 	assert_memory_equal(out.data, f->dg2 + 255, 16);
 	/* Unknown SFI; SOD is absent from this document. */
-	assert_int_equal(read_sfi(&t, 0x1D, 0, 4, NULL), SW_FILE_NOT_FOUND);
-	assert_int_equal(read_sfi(&t, 0x0F, 0, 4, NULL), SW_FILE_NOT_FOUND);
+	assert_int_equal(term_read_sfi(&t, 0x1D, 0, 4, NULL), SW_FILE_NOT_FOUND);
+	assert_int_equal(term_read_sfi(&t, 0x0F, 0, 4, NULL), SW_FILE_NOT_FOUND);
 	/* P1 bits 7-6 must be zero with an SFI. */
 	apdu bad = { .ins = 0xB0, .p1 = 0xA1, .p2 = 0, .le = 4 };
-	assert_int_equal(xfer(&t, &bad, NULL), 0x6A86);
+	assert_int_equal(term_xfer(&t, &bad, NULL), 0x6A86);
 	buf_free(&out);
 }
 
@@ -457,7 +341,7 @@ static void test_odd_ins_large_offsets(void **state)
 {
 	fixture *f = *state;
 	term t = open_session(f);
-	assert_int_equal(select_fid(&t, 0x02, 0x0C, VPASS_FID_DG(2), 0, NULL), SW_OK);
+	assert_int_equal(term_select_fid(&t, 0x02, 0x0C, VPASS_FID_DG(2), 0, NULL), SW_OK);
 	buf out = BUF_INIT;
 	/* Short B1 reads across the 32767 boundary, to the end. */
 	size_t off = 32000;
@@ -482,7 +366,7 @@ static void test_odd_ins_large_offsets(void **state)
 	/* DO'54 missing. */
 	uint8_t d[3] = { 0x53, 0x01, 0x00 };
 	apdu bad = { .ins = 0xB1, .data = d, .lc = 3, .le = 16 };
-	assert_int_equal(xfer(&t, &bad, NULL), SW_WRONG_DATA);
+	assert_int_equal(term_xfer(&t, &bad, NULL), SW_WRONG_DATA);
 	buf_free(&out);
 }
 
@@ -496,11 +380,11 @@ static void test_bad_mac(void **state)
 	buf w = BUF_INIT;
 	assert_int_equal(sm_wrap_command(&t.sm, &a, &w), CRYPTO_OK);
 	w.data[w.len - 2] ^= 0x01;
-	assert_int_equal(raw(&t, w.data, w.len, NULL), SW_SM_INCORRECT);
+	assert_int_equal(term_raw(&t, w.data, w.len, NULL), SW_SM_INCORRECT);
 	assert_false(vpass_card_sm_active(f->card)); /* session dropped */
 	/* The same command, correctly MACed, no longer gets in. */
 	w.data[w.len - 2] ^= 0x01;
-	assert_int_equal(raw(&t, w.data, w.len, NULL), SW_SM_INCORRECT);
+	assert_int_equal(term_raw(&t, w.data, w.len, NULL), SW_SM_INCORRECT);
 	buf_free(&w);
 	vpass_stats st;
 	vpass_card_stats(f->card, &st);
@@ -511,10 +395,10 @@ static void test_bad_mac(void **state)
 	vpass_options o = { .corrupt_mac = true };
 	vpass_card_set_options(f->card, &o);
 	buf out = BUF_INIT;
-	assert_int_equal(select_fid(&t, 0x02, 0x0C, VPASS_FID_COM, 0, NULL), SW_OK); /* outer SW */
+	assert_int_equal(term_select_fid(&t, 0x02, 0x0C, VPASS_FID_COM, 0, NULL), SW_OK); /* outer SW */
 	assert_int_equal(t.last_sm_err, CRYPTO_ERR_MAC);
 	t.sm_on = true; /* keep going regardless: data must still be refused */
-	assert_int_equal(read_b0(&t, 0, 4, false, &out), SW_OK);
+	assert_int_equal(term_read_b0(&t, 0, 4, false, &out), SW_OK);
 	assert_int_equal(t.last_sm_err, CRYPTO_ERR_MAC);
 	assert_int_equal(out.len, 0);
 	buf_free(&out);
@@ -525,7 +409,7 @@ static void test_missing_sm(void **state)
 	fixture *f = *state;
 	term t = open_session(f);
 	t.sm_on = false;
-	assert_int_equal(read_sfi(&t, 0x1E, 0, 4, NULL), SW_SM_MISSING);
+	assert_int_equal(term_read_sfi(&t, 0x1E, 0, 4, NULL), SW_SM_MISSING);
 	assert_false(vpass_card_sm_active(f->card));
 	/* The SM command with its DO'8E stripped. */
 	t = open_session(f);
@@ -534,11 +418,11 @@ static void test_missing_sm(void **state)
 	assert_int_equal(sm_wrap_command(&t.sm, &a, &w), CRYPTO_OK);
 	/* 0C B0 9E 00 0D [97 01 04] [8E 08 ...] 00 -> keep only DO'97. */
 	uint8_t stripped[] = { 0x0C, 0xB0, 0x9E, 0x00, 0x03, 0x97, 0x01, 0x04, 0x00 };
-	assert_int_equal(raw(&t, stripped, sizeof stripped, NULL), SW_SM_MISSING);
+	assert_int_equal(term_raw(&t, stripped, sizeof stripped, NULL), SW_SM_MISSING);
 	assert_false(vpass_card_sm_active(f->card));
 	buf_free(&w);
 	/* SM without a session. */
-	assert_int_equal(raw(&t, stripped, sizeof stripped, NULL), SW_SM_INCORRECT);
+	assert_int_equal(term_raw(&t, stripped, sizeof stripped, NULL), SW_SM_INCORRECT);
 }
 
 static void test_removal(void **state)
@@ -547,10 +431,10 @@ static void test_removal(void **state)
 	vpass_options o = { .remove_after = 5 };
 	vpass_card_set_options(f->card, &o);
 	term t = { .card = f->card };
-	assert_int_equal(select_app(&t), SW_OK);      /* 1 */
-	assert_int_equal(bac(&t, DOCNO, DOB, DOE), SW_OK); /* 2, 3 */
-	assert_int_equal(read_sfi(&t, 0x1E, 0, 4, NULL), SW_OK); /* 4 */
-	assert_int_equal(read_sfi(&t, 0x1E, 4, 4, NULL), SW_OK); /* 5 */
+	assert_int_equal(term_select_app(&t), SW_OK);      /* 1 */
+	assert_int_equal(term_bac(&t, DOCNO, DOB, DOE), SW_OK); /* 2, 3 */
+	assert_int_equal(term_read_sfi(&t, 0x1E, 0, 4, NULL), SW_OK); /* 4 */
+	assert_int_equal(term_read_sfi(&t, 0x1E, 4, 4, NULL), SW_OK); /* 5 */
 	uint8_t cmd[] = { 0x00, 0x84, 0x00, 0x00, 0x08 };
 	size_t n = 12345;
 	assert_int_equal(vpass_card_process(f->card, cmd, sizeof cmd, resp_buf, sizeof resp_buf, &n), VPASS_REMOVED);
@@ -566,10 +450,10 @@ static void test_removal(void **state)
 	vpass_card_insert(f->card);
 	assert_true(vpass_card_present(f->card));
 	t = (term){ .card = f->card };
-	assert_int_equal(select_app(&t), SW_OK);
+	assert_int_equal(term_select_app(&t), SW_OK);
 	vpass_card_set_options(f->card, NULL);
 	for (int i = 0; i < 20; i++)
-		assert_int_equal(raw(&t, cmd, sizeof cmd, NULL), SW_OK);
+		assert_int_equal(term_raw(&t, cmd, sizeof cmd, NULL), SW_OK);
 }
 
 static void test_transient_error(void **state)
@@ -579,8 +463,8 @@ static void test_transient_error(void **state)
 	vpass_options o = { .fail_reads = 2 };
 	vpass_card_set_options(f->card, &o);
 	buf out = BUF_INIT;
-	assert_int_equal(select_fid(&t, 0x02, 0x0C, VPASS_FID_DG(1), 0, NULL), SW_OK);
-	assert_int_equal(read_b0(&t, 0, 40, false, &out), SW_UNKNOWN);
+	assert_int_equal(term_select_fid(&t, 0x02, 0x0C, VPASS_FID_DG(1), 0, NULL), SW_OK);
+	assert_int_equal(term_read_b0(&t, 0, 40, false, &out), SW_UNKNOWN);
 	assert_int_equal(out.len, 0);
 	assert_true(vpass_card_sm_active(f->card)); /* protected answer: session lives */
 	assert_int_equal(t.last_sm_err, CRYPTO_OK);
@@ -592,11 +476,11 @@ static void test_transient_error(void **state)
 	/* Selecting is not reading: it does not use up a failure. */
 	o.fail_reads = 1;
 	vpass_card_set_options(f->card, &o);
-	assert_int_equal(select_fid(&t, 0x02, 0x0C, VPASS_FID_DG(1), 0, NULL), SW_OK);
-	assert_int_equal(read_b0(&t, 0, 40, false, &out), SW_UNKNOWN);
-	assert_int_equal(read_b0(&t, 0, 40, false, &out), SW_OK);
+	assert_int_equal(term_select_fid(&t, 0x02, 0x0C, VPASS_FID_DG(1), 0, NULL), SW_OK);
+	assert_int_equal(term_read_b0(&t, 0, 40, false, &out), SW_UNKNOWN);
+	assert_int_equal(term_read_b0(&t, 0, 40, false, &out), SW_OK);
 	/* Retry from the same offset works. */
-	assert_int_equal(read_b0(&t, 40, 100, false, &out), SW_OK);
+	assert_int_equal(term_read_b0(&t, 40, 100, false, &out), SW_OK);
 	assert_int_equal(out.len, sizeof f->dg1);
 	assert_memory_equal(out.data, f->dg1, sizeof f->dg1);
 	buf_free(&out);
@@ -608,18 +492,18 @@ static void test_short_only(void **state)
 	vpass_options o = { .short_only = true };
 	vpass_card_set_options(f->card, &o);
 	term t = open_session(f);
-	assert_int_equal(select_fid(&t, 0x02, 0x0C, VPASS_FID_DG(2), 0, NULL), SW_OK);
+	assert_int_equal(term_select_fid(&t, 0x02, 0x0C, VPASS_FID_DG(2), 0, NULL), SW_OK);
 	/* Extended read refused in the clear: the session is over. */
-	assert_int_equal(read_b0(&t, 0, 65536, true, NULL), SW_WRONG_LENGTH);
+	assert_int_equal(term_read_b0(&t, 0, 65536, true, NULL), SW_WRONG_LENGTH);
 	assert_int_equal(t.last_sm_err, CRYPTO_ERR_FORMAT);
 	assert_false(vpass_card_sm_active(f->card));
 	/* Plain extended too. */
 	uint8_t ext[] = { 0x00, 0x84, 0x00, 0x00, 0x00, 0x00, 0x08 };
-	assert_int_equal(raw(&t, ext, sizeof ext, NULL), SW_WRONG_LENGTH);
+	assert_int_equal(term_raw(&t, ext, sizeof ext, NULL), SW_WRONG_LENGTH);
 	/* Short reads after a new BAC are fine. */
 	t = open_session(f);
 	buf out = BUF_INIT;
-	assert_int_equal(read_sfi(&t, 0x02, 0, 0xDF, &out), SW_OK);
+	assert_int_equal(term_read_sfi(&t, 0x02, 0, 0xDF, &out), SW_OK);
 	assert_int_equal(out.len, 0xDF);
 	buf_free(&out);
 }
@@ -630,11 +514,11 @@ static void test_max_response(void **state)
 	vpass_options o = { .max_response_data = 100 };
 	vpass_card_set_options(f->card, &o);
 	term t = open_session(f);
-	assert_int_equal(select_fid(&t, 0x02, 0x0C, VPASS_FID_DG(2), 0, NULL), SW_OK);
+	assert_int_equal(term_select_fid(&t, 0x02, 0x0C, VPASS_FID_DG(2), 0, NULL), SW_OK);
 	buf out = BUF_INIT;
-	assert_int_equal(read_b0(&t, 0, 65536, true, &out), SW_OK);
+	assert_int_equal(term_read_b0(&t, 0, 65536, true, &out), SW_OK);
 	assert_int_equal(out.len, 100);
-	assert_int_equal(read_b0(&t, 100, 0xDF, false, &out), SW_OK);
+	assert_int_equal(term_read_b0(&t, 100, 0xDF, false, &out), SW_OK);
 	assert_int_equal(out.len, 200);
 	assert_int_equal(read_b1(&t, 0, 33000, 65536, true, &out), SW_OK);
 	assert_int_equal(out.len, 300);
@@ -649,15 +533,15 @@ static void test_select_variants(void **state)
 	term t = open_session(f);
 	static const uint8_t p1s[] = { 0x00, 0x01, 0x02 };
 	for (size_t i = 0; i < sizeof p1s; i++) {
-		assert_int_equal(select_fid(&t, p1s[i], 0x0C, VPASS_FID_DG(1), 0, NULL), SW_OK);
+		assert_int_equal(term_select_fid(&t, p1s[i], 0x0C, VPASS_FID_DG(1), 0, NULL), SW_OK);
 		buf out = BUF_INIT;
-		assert_int_equal(read_b0(&t, 0, 8, false, &out), SW_OK);
+		assert_int_equal(term_read_b0(&t, 0, 8, false, &out), SW_OK);
 		assert_memory_equal(out.data, f->dg1, 8);
 		buf_free(&out);
 	}
 	/* P2 04 with Le: FCP with the file's size and identifier. */
 	buf fcp = BUF_INIT;
-	assert_int_equal(select_fid(&t, 0x02, 0x04, VPASS_FID_DG(2), 256, &fcp), SW_OK);
+	assert_int_equal(term_select_fid(&t, 0x02, 0x04, VPASS_FID_DG(2), 256, &fcp), SW_OK);
 	tlv t62, t80, t83;
 	assert_int_equal(tlv_parse_one(fcp.data, fcp.len, &t62), TLV_OK);
 	assert_int_equal(t62.tag, 0x62);
@@ -669,28 +553,28 @@ static void test_select_variants(void **state)
 	buf_free(&fcp);
 	/* P2 00 without Le: no data. */
 	buf none = BUF_INIT;
-	assert_int_equal(select_fid(&t, 0x02, 0x00, VPASS_FID_DG(1), 0, &none), SW_OK);
+	assert_int_equal(term_select_fid(&t, 0x02, 0x00, VPASS_FID_DG(1), 0, &none), SW_OK);
 	assert_int_equal(none.len, 0);
 	buf_free(&none);
 	/* Bad P1 / P2, wrong AID, wrong Lc. */
-	assert_int_equal(select_fid(&t, 0x07, 0x0C, VPASS_FID_DG(1), 0, NULL), 0x6A86);
-	assert_int_equal(select_fid(&t, 0x02, 0x01, VPASS_FID_DG(1), 0, NULL), 0x6A86);
+	assert_int_equal(term_select_fid(&t, 0x07, 0x0C, VPASS_FID_DG(1), 0, NULL), 0x6A86);
+	assert_int_equal(term_select_fid(&t, 0x02, 0x01, VPASS_FID_DG(1), 0, NULL), 0x6A86);
 	uint8_t aid[7] = { 0xA0, 0x00, 0x00, 0x02, 0x47, 0x10, 0x02 };
 	apdu sa = { .ins = 0xA4, .p1 = 0x04, .p2 = 0x0C, .data = aid, .lc = 7 };
-	assert_int_equal(xfer(&t, &sa, NULL), SW_FILE_NOT_FOUND);
+	assert_int_equal(term_xfer(&t, &sa, NULL), SW_FILE_NOT_FOUND);
 	uint8_t three[3] = { 0x01, 0x01, 0x00 };
 	apdu s3 = { .ins = 0xA4, .p1 = 0x02, .p2 = 0x0C, .data = three, .lc = 3 };
-	assert_int_equal(xfer(&t, &s3, NULL), SW_WRONG_LENGTH);
+	assert_int_equal(term_xfer(&t, &s3, NULL), SW_WRONG_LENGTH);
 	/* A failed select leaves the current EF alone. */
 	buf out = BUF_INIT;
-	assert_int_equal(select_fid(&t, 0x02, 0x0C, 0x0105, 0, NULL), SW_FILE_NOT_FOUND);
-	assert_int_equal(read_b0(&t, 0, 4, false, &out), SW_OK);
+	assert_int_equal(term_select_fid(&t, 0x02, 0x0C, 0x0105, 0, NULL), SW_FILE_NOT_FOUND);
+	assert_int_equal(term_read_b0(&t, 0, 4, false, &out), SW_OK);
 	assert_memory_equal(out.data, f->dg1, 4);
 	buf_free(&out);
 	/* Select the MF under SM: LDS files vanish from view. */
 	apdu mf = { .ins = 0xA4, .p1 = 0x00, .p2 = 0x0C };
-	assert_int_equal(xfer(&t, &mf, NULL), SW_OK);
-	assert_int_equal(select_fid(&t, 0x02, 0x0C, VPASS_FID_DG(1), 0, NULL), SW_FILE_NOT_FOUND);
+	assert_int_equal(term_xfer(&t, &mf, NULL), SW_OK);
+	assert_int_equal(term_select_fid(&t, 0x02, 0x0C, VPASS_FID_DG(1), 0, NULL), SW_FILE_NOT_FOUND);
 	assert_true(vpass_card_sm_active(f->card));
 }
 
@@ -699,19 +583,19 @@ static void test_unknown_commands(void **state)
 	fixture *f = *state;
 	term t = { .card = f->card };
 	uint8_t ins[] = { 0x00, 0xCA, 0x01, 0x01, 0x00 };
-	assert_int_equal(raw(&t, ins, sizeof ins, NULL), SW_INS_NOT_SUPPORTED);
+	assert_int_equal(term_raw(&t, ins, sizeof ins, NULL), SW_INS_NOT_SUPPORTED);
 	uint8_t cla[] = { 0x80, 0xB0, 0x00, 0x00, 0x04 };
-	assert_int_equal(raw(&t, cla, sizeof cla, NULL), SW_CLA_NOT_SUPPORTED);
+	assert_int_equal(term_raw(&t, cla, sizeof cla, NULL), SW_CLA_NOT_SUPPORTED);
 	uint8_t shortapdu[] = { 0x00, 0xB0, 0x00 };
-	assert_int_equal(raw(&t, shortapdu, sizeof shortapdu, NULL), SW_WRONG_LENGTH);
+	assert_int_equal(term_raw(&t, shortapdu, sizeof shortapdu, NULL), SW_WRONG_LENGTH);
 	uint8_t badlc[] = { 0x00, 0xA4, 0x02, 0x0C, 0x05, 0x01 };
-	assert_int_equal(raw(&t, badlc, sizeof badlc, NULL), SW_WRONG_LENGTH);
+	assert_int_equal(term_raw(&t, badlc, sizeof badlc, NULL), SW_WRONG_LENGTH);
 	uint8_t gc7[] = { 0x00, 0x84, 0x00, 0x00, 0x07 };
-	assert_int_equal(raw(&t, gc7, sizeof gc7, NULL), SW_WRONG_LENGTH);
+	assert_int_equal(term_raw(&t, gc7, sizeof gc7, NULL), SW_WRONG_LENGTH);
 	/* Under a session, unknown INS answers under SM. */
 	t = open_session(f);
 	apdu a = { .ins = 0xCA, .p1 = 0x01, .p2 = 0x01, .le = 256 };
-	assert_int_equal(xfer(&t, &a, NULL), SW_INS_NOT_SUPPORTED);
+	assert_int_equal(term_xfer(&t, &a, NULL), SW_INS_NOT_SUPPORTED);
 	assert_int_equal(t.last_sm_err, CRYPTO_OK);
 	assert_true(vpass_card_sm_active(f->card));
 	/* Response buffer too small is the caller's problem, reported. */
@@ -726,14 +610,14 @@ static void test_reset(void **state)
 	vpass_card_reset(f->card);
 	assert_false(vpass_card_sm_active(f->card));
 	/* The old session is gone: a protected command is refused. */
-	assert_int_equal(read_sfi(&t, 0x1E, 0, 4, NULL), SW_SM_INCORRECT);
+	assert_int_equal(term_read_sfi(&t, 0x1E, 0, 4, NULL), SW_SM_INCORRECT);
 	/* And the application must be selected again. */
 	t = (term){ .card = f->card };
-	assert_int_equal(bac(&t, DOCNO, DOB, DOE), SW_OK);
-	assert_int_equal(read_sfi(&t, 0x1E, 0, 4, NULL), SW_FILE_NOT_FOUND);
+	assert_int_equal(term_bac(&t, DOCNO, DOB, DOE), SW_OK);
+	assert_int_equal(term_read_sfi(&t, 0x1E, 0, 4, NULL), SW_FILE_NOT_FOUND);
 	/* Re-selecting the application in the clear starts over. */
 	t.sm_on = false;
-	assert_int_equal(select_app(&t), SW_OK);
+	assert_int_equal(term_select_app(&t), SW_OK);
 	assert_false(vpass_card_sm_active(f->card));
 }
 
@@ -853,10 +737,10 @@ static void test_doc_load(void **state)
 	vpass_card *card;
 	assert_int_equal(vpass_card_new(doc, NULL, &card), VPASS_OK);
 	term t = { .card = card };
-	assert_int_equal(select_app(&t), SW_OK);
-	assert_int_equal(bac(&t, "L898902C", DOB, DOE), SW_OK);
+	assert_int_equal(term_select_app(&t), SW_OK);
+	assert_int_equal(term_bac(&t, "L898902C", DOB, DOE), SW_OK);
 	buf out = BUF_INIT;
-	assert_int_equal(read_sfi(&t, 0x1D, 0, 100, &out), SW_OK);
+	assert_int_equal(term_read_sfi(&t, 0x1D, 0, 100, &out), SW_OK);
 	assert_memory_equal(out.data, f->dg2, 100);
 	buf_free(&out);
 	vpass_card_free(card);
