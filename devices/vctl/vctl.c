@@ -33,7 +33,8 @@ const char *vctl_strerror(vctl_error e)
 		       "aa-wrong-key, ca-wrong-key, cam-attack, refuse-bac, card-access, timeout-above, link-model, "
 		       "link-rate, "
 		       "link-frame, link-frame-overhead, chip-latency)";
-	case VCTL_EXPECTED_STATUS: return "expected an error status word in hex, 6XXX but not 61XX or 6CXX (e.g. 6A88 or 6982), or off";
+	case VCTL_EXPECTED_STATUS:
+		return "expected an error status word in hex, 6XXX but not 61XX or 6CXX (e.g. 6A88 or 6982), or off";
 	case VCTL_EXPECTED_VARIANT: return "expected any, mf, le or sfi";
 	case VCTL_EXPECTED_CAM_ATTACK: return "expected off, infinity or empty-ca";
 	case VCTL_EXPECTED_BIT_RATE: return "expected 106, 212, 424 or 848 (kbit/s)";

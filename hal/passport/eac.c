@@ -510,7 +510,8 @@ pp_err pp_pace_run(pp_channel *ch, const uint8_t *card_access, size_t card_acces
 	if (e != PP_OK)
 		goto out_free;
 	if ((eph_picc->length == eph_pcd->length && memcmp(eph_picc->data, eph_pcd->data, eph_pcd->length) == 0) ||
-	    !valid_chip_key(dp, ctx, eph_picc) || PACE_STEP3B_compute_shared_secret(ctx, eph_picc) != 1 || PACE_STEP3C_derive_keys(ctx) != 1) {
+	    !valid_chip_key(dp, ctx, eph_picc) || PACE_STEP3B_compute_shared_secret(ctx, eph_picc) != 1 ||
+	    PACE_STEP3C_derive_keys(ctx) != 1) {
 		e = fail(err, errlen, PP_ERR_PARSE, "%s: the chip's ephemeral key is not usable", step);
 		goto out_free;
 	}
