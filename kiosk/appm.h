@@ -7,7 +7,8 @@
 #include <stdio.h>
 
 /* Exit codes of `appm`. Stable: scripts and the field engineers' tools
- * depend on them. Listed by `appm --help`. */
+ * depend on them; codes are only appended. Their words, for `appm --help`,
+ * are appm_exit_text's (kiosk/main.c), the one other place that names them. */
 enum appm_exit {
 	APPM_EXIT_OK = 0,              /* done; for `passport read`, every check passed */
 	APPM_EXIT_FAILURE = 1,         /* an internal failure (out of memory, ...) */
@@ -21,8 +22,14 @@ enum appm_exit {
 	APPM_EXIT_CHIP_ERROR = 9,      /* the chip or link failed (status, secure messaging) */
 	APPM_EXIT_TRUST_STORE = 10,    /* the trust store could not be loaded */
 	APPM_EXIT_CLONED_CHIP = 11,    /* chip or active authentication failed: possible cloned chip */
+	APPM_EXIT_UNRESPONSIVE = 12,   /* the document stopped answering */
+	APPM_EXIT_BUSY = 13,           /* the reader is busy: another program is using it */
+	APPM_EXIT_BLOCKED = 14,        /* the chip blocked access with this key: an officer is needed */
 };
+#define APPM_EXIT_LAST APPM_EXIT_BLOCKED
 
+/* Words for an exit code, one line. */
+const char *appm_exit_text(enum appm_exit code);
 /* Text for `appm --help`: one line per exit code. */
 void appm_print_exit_codes(FILE *f);
 

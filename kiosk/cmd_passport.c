@@ -105,6 +105,11 @@ static int exit_for(pp_err e)
 	case PP_ERR_ACCESS_DENIED: return APPM_EXIT_ACCESS_DENIED;
 	case PP_ERR_PARSE: return APPM_EXIT_MALFORMED;
 	case PP_ERR_CHIP_AUTH: return APPM_EXIT_CLONED_CHIP;
+	case PP_ERR_UNRESPONSIVE: return APPM_EXIT_UNRESPONSIVE;
+	case PP_ERR_BUSY: return APPM_EXIT_BUSY;
+	case PP_ERR_SERVICE_STOPPED: return APPM_EXIT_NO_READER;
+	case PP_ERR_BLOCKED: return APPM_EXIT_BLOCKED;
+	case PP_ERR_SM_ENDED:
 	case PP_ERR_COMM:
 	case PP_ERR_TIMEOUT:
 	case PP_ERR_NOT_SUPPORTED:
@@ -131,6 +136,11 @@ static const char *advice_for(pp_err e)
 	case PP_ERR_SM: return "the answer may have been altered; read the document again, and call an officer if it repeats";
 	case PP_ERR_NOT_EMRTD: return "place an electronic passport (with the chip symbol on the cover)";
 	case PP_ERR_CHIP_AUTH: return "do not accept this document; call an officer";
+	case PP_ERR_BUSY: return "wait until the other program has finished, or close it, and try again";
+	case PP_ERR_SERVICE_STOPPED: return "restart pcscd (the smart-card service) and read again";
+	case PP_ERR_BLOCKED: return "call an officer: the document must be checked at the counter";
+	case PP_ERR_SM_ENDED: return "place the document again; call an officer if it repeats";
+	case PP_ERR_UNRESPONSIVE: return NULL; /* the message already says it */
 	case PP_OK:
 	case PP_ERR_ARG:
 	case PP_ERR_NOMEM:

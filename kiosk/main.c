@@ -21,22 +21,33 @@ static const subcommand subcommands[] = {
 	{ "passport", "read and verify an e-passport (ICAO 9303)", appm_passport_main },
 };
 
+const char *appm_exit_text(enum appm_exit code)
+{
+	switch (code) {
+	case APPM_EXIT_OK: return "done (passport read: read and every verification passed)";
+	case APPM_EXIT_FAILURE: return "internal failure";
+	case APPM_EXIT_USAGE: return "bad command line, or a malformed MRZ";
+	case APPM_EXIT_NO_READER: return "no reader, or the smart-card service (pcscd) is not running or stopped";
+	case APPM_EXIT_NO_DOCUMENT: return "no document on the reader";
+	case APPM_EXIT_REMOVED: return "the document was removed while reading";
+	case APPM_EXIT_ACCESS_DENIED: return "access control failed: the MRZ does not match the document";
+	case APPM_EXIT_VERIFY_FAILED: return "passive authentication failed (the report names the check)";
+	case APPM_EXIT_MALFORMED: return "the chip's data is malformed or truncated (the message names the file)";
+	case APPM_EXIT_CHIP_ERROR: return "the chip or the link failed (refused command, secure messaging)";
+	case APPM_EXIT_TRUST_STORE: return "the trust store could not be loaded";
+	case APPM_EXIT_CLONED_CHIP: return "chip or active authentication failed: possible cloned chip";
+	case APPM_EXIT_UNRESPONSIVE: return "the document stopped answering: remove it and place it again";
+	case APPM_EXIT_BUSY: return "the reader is busy: another program is using it";
+	case APPM_EXIT_BLOCKED: return "the chip has blocked access with this key: call an officer";
+	}
+	return "unknown";
+}
+
 void appm_print_exit_codes(FILE *f)
 {
-	fprintf(f,
-	        "Exit codes:\n"
-	        "   0  done (passport read: read and every verification passed)\n"
-	        "   1  internal failure\n"
-	        "   2  bad command line, or a malformed MRZ\n"
-	        "   3  no reader, or the smart-card service (pcscd) is not running\n"
-	        "   4  no document on the reader\n"
-	        "   5  the document was removed while reading\n"
-	        "   6  access control failed: the MRZ does not match the document\n"
-	        "   7  passive authentication failed (the report names the check)\n"
-	        "   8  the chip's data is malformed or truncated (the message names the file)\n"
-	        "   9  the chip or the link failed (refused command, secure messaging)\n"
-	        "  10  the trust store could not be loaded\n"
-	        "  11  chip or active authentication failed: possible cloned chip\n");
+	fprintf(f, "Exit codes:\n");
+	for (int code = APPM_EXIT_OK; code <= APPM_EXIT_LAST; code++)
+		fprintf(f, "  %2d  %s\n", code, appm_exit_text((enum appm_exit)code));
 }
 
 static void usage(FILE *f)

@@ -26,6 +26,11 @@ const char *pp_strerror(pp_err e)
 	case PP_ERR_FILE_NOT_FOUND: return "the chip has no such file";
 	case PP_ERR_CRYPTO: return "a cryptographic operation failed";
 	case PP_ERR_CHIP_AUTH: return "the chip failed to prove it is genuine: possible cloned chip";
+	case PP_ERR_SM_ENDED: return "the chip ended secure messaging and it could not be set up again";
+	case PP_ERR_UNRESPONSIVE: return "the document stopped answering; remove it and place it again";
+	case PP_ERR_BUSY: return "the reader is busy: another program is using it";
+	case PP_ERR_SERVICE_STOPPED: return "the smart-card service (pcscd) stopped during the read";
+	case PP_ERR_BLOCKED: return "the chip has blocked access with this key; retyping cannot fix it";
 	}
 	return "unknown passport error";
 }
@@ -37,6 +42,7 @@ bool pp_err_is_user(pp_err e)
 	case PP_ERR_REMOVED:
 	case PP_ERR_ACCESS_DENIED:
 	case PP_ERR_NOT_EMRTD:
+	case PP_ERR_UNRESPONSIVE:
 		return true;
 	case PP_OK:
 	case PP_ERR_ARG:
@@ -54,6 +60,10 @@ bool pp_err_is_user(pp_err e)
 	case PP_ERR_FILE_NOT_FOUND:
 	case PP_ERR_CRYPTO:
 	case PP_ERR_CHIP_AUTH:
+	case PP_ERR_SM_ENDED:
+	case PP_ERR_BUSY:
+	case PP_ERR_SERVICE_STOPPED:
+	case PP_ERR_BLOCKED:
 		return false;
 	}
 	return false;

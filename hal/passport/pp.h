@@ -31,6 +31,11 @@ typedef enum pp_err {
 	PP_ERR_FILE_NOT_FOUND,  /* the chip has no such file */
 	PP_ERR_CRYPTO,          /* a local cryptographic failure */
 	PP_ERR_CHIP_AUTH,       /* chip or active authentication failed: possible cloned chip */
+	PP_ERR_SM_ENDED,        /* the chip ended secure messaging and it could not be set up again */
+	PP_ERR_UNRESPONSIVE,    /* the document stopped answering within the exchange deadline */
+	PP_ERR_BUSY,            /* another program holds the reader */
+	PP_ERR_SERVICE_STOPPED, /* the smart-card service stopped during the read */
+	PP_ERR_BLOCKED,         /* the chip has blocked the authentication method (6983) */
 } pp_err;
 
 const char *pp_strerror(pp_err e);
