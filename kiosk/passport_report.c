@@ -308,6 +308,7 @@ static json_t *reading_json(const pp_document *doc)
 	json_object_set_new(o, "timeouts", json_integer((json_int_t)doc->timeouts));
 	json_object_set_new(o, "read_size_reductions", json_integer((json_int_t)doc->size_reductions));
 	json_object_set_new(o, "sessions_reestablished", json_integer((json_int_t)doc->reestablished));
+	json_object_set_new(o, "secure_messaging_ended", json_integer((json_int_t)doc->sm_ended));
 	json_object_set_new(o, "get_responses", json_integer((json_int_t)doc->get_responses));
 	return o;
 }

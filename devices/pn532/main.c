@@ -286,13 +286,17 @@ static void control_command(void *ctx, char *line, char *reply, size_t cap)
 	} else if (strcmp(verb, "status") == 0) {
 		pn532_stats st;
 		pn532_chip_stats(e->chip, &st);
+		vpass_stats cs = { 0 };
+		if (e->card)
+			vpass_card_stats(e->card, &cs);
 		snprintf(reply, cap,
 		         "ok present=%s target=%s host=%s type=%s apdus=%lu extended=%lu max_command=%zu "
-		         "max_response=%zu selects=%lu baud=%lu serial_out=%llu serial_in=%llu "
-		         "serial_seconds=%.6f document=%s\n",
+		         "max_response=%zu selects=%lu sm_drops=%lu plain_after_access=%lu baud=%lu serial_out=%llu "
+		         "serial_in=%llu serial_seconds=%.6f document=%s\n",
 		         vpass_card_present(e->card) ? "yes" : "no", pn532_chip_target_active(e->chip) ? "yes" : "no",
 		         e->host_attached ? "yes" : "no", e->type == PN532_CARD_A ? "a" : "b", st.apdus,
-		         st.extended_apdus, st.max_command, st.max_response, st.selects, e->line.baud,
+		         st.extended_apdus, st.max_command, st.max_response, st.selects, cs.sm_drops,
+		         cs.plain_after_access, e->line.baud,
 		         e->line.wire[PN532_TO_HOST].total_bytes, e->line.wire[PN532_FROM_HOST].total_bytes,
 		         pn532_line_seconds(&e->line), e->document.doc ? e->document.dir : "none");
 	} else if (strcmp(verb, "quit") == 0) {

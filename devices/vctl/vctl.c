@@ -206,6 +206,22 @@ vctl_error vctl_set_option(const vctl_program *p, vpass_options *o, const char *
 		if (!parse_name(value, card_access_names, sizeof card_access_names / sizeof card_access_names[0], &sel))
 			return VCTL_EXPECTED_VARIANT;
 		o->card_access_select = (vpass_card_access_select)sel;
+	} else if (strcmp(name, "drop-sm") == 0) {
+		uint16_t sw;
+		if (!parse_status(value, &sw))
+			return VCTL_EXPECTED_STATUS;
+		o->drop_sm = sw;
+	} else if (strcmp(name, "drop-sm-at") == 0) {
+		if (!parse_count(value, 1000000, &n) || n == 0)
+			return VCTL_EXPECTED_APDUS;
+		o->drop_sm_at = n;
+	} else if (strcmp(name, "plain-errors") == 0 || strcmp(name, "plain-after-drop") == 0) {
+		if (!parse_onoff(value, &b))
+			return VCTL_EXPECTED_ON_OFF;
+		if (strcmp(name, "plain-errors") == 0)
+			o->plain_errors = b;
+		else
+			o->plain_after_drop = b;
 	} else if (strcmp(name, "timeout-above") == 0) {
 		if (strcmp(value, "off") == 0)
 			n = 0;
@@ -240,6 +256,13 @@ void vctl_options_usage(FILE *f)
 	      "  --card-access V     EF.CardAccess only by: any (default), mf (SELECT P1 00 from\n"
 	      "                      the MF), le (SELECT with Le), sfi (READ BINARY by SFI)\n"
 	      "  --timeout-above N   a READ BINARY asking for more than N bytes loses its answer\n"
+	      "  --drop-sm SW        end secure messaging: answer SW (6987, 6988, 6700, ...) in the\n"
+	      "                      clear to the --drop-sm-at N-th protected command (default 1)\n"
+	      "  --drop-sm-at N      which protected command, counted from power-up\n"
+	      "  --plain-errors      answer a failing protected command's status in the clear\n"
+	      "                      (6A82 to SELECT of an absent file), ending the session\n"
+	      "  --plain-after-drop  a lax chip: LDS files stay readable in the clear after the\n"
+	      "                      session ended (default: 6982)\n"
 	      "  --link-model        model the ISO 14443 radio link's timing (424 kbit/s,\n"
 	      "                      256-byte frames, 10 ms chip latency unless changed)\n"
 	      "  --link-rate K       bit rate: 106, 212, 424 or 848 kbit/s\n"

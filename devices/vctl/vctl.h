@@ -73,6 +73,10 @@ typedef struct vctl_program {
  *   card-access any|mf|le|sfi  how EF.CardAccess can be reached
  *   timeout-above N|off      a READ BINARY asking for more than N bytes
  *                            loses its answer
+ *   drop-sm SW|off           end secure messaging: answer SW in the clear to
+ *   drop-sm-at N             the N-th protected command since power-up
+ *   plain-errors on|off      failing protected commands answered in the clear
+ *   plain-after-drop on|off  LDS files readable in the clear after a session
  *   link-model on|off        the radio-link timing model (devices/vpass/link.h;
  *                            its defaults until the options below change them)
  *   link-rate 106|212|424|848, link-frame BYTES, link-frame-overhead US,
@@ -98,6 +102,10 @@ vctl_error vctl_set_option(const vctl_program *p, vpass_options *o, const char *
 	{ "refuse-bac", required_argument, NULL, VCTL_GETOPT },                \
 	{ "card-access", required_argument, NULL, VCTL_GETOPT },               \
 	{ "timeout-above", required_argument, NULL, VCTL_GETOPT },             \
+	{ "drop-sm", required_argument, NULL, VCTL_GETOPT },                   \
+	{ "drop-sm-at", required_argument, NULL, VCTL_GETOPT },                \
+	{ "plain-errors", no_argument, NULL, VCTL_GETOPT },                    \
+	{ "plain-after-drop", no_argument, NULL, VCTL_GETOPT },                \
 	{ "link-model", no_argument, NULL, VCTL_GETOPT },                      \
 	{ "link-rate", required_argument, NULL, VCTL_GETOPT },                 \
 	{ "link-frame", required_argument, NULL, VCTL_GETOPT },                \

@@ -68,6 +68,9 @@ struct vpass_card {
 	EVP_PKEY *aa_clone_key;       /* opts.aa_wrong_key: made on first use */
 	vpass_eac *eac;               /* PACE and chip authentication (eac_card.c) */
 
+	bool had_session;             /* a session has been up since power-up */
+	unsigned long protected_cmds; /* protected commands since power-up (opts.drop_sm_at) */
+
 	bool lose_answer;             /* this command's answer is lost (timeout_above) */
 	bool last_extended;           /* the command being answered had extended length */
 	buf pieces;                   /* a long answer to a short command: body + SW */
@@ -96,6 +99,8 @@ void vpass_card_reset(vpass_card *card)
 	card->pending_session = false;
 	card->drop_session = false;
 	card->lose_answer = false;
+	card->had_session = false;
+	card->protected_cmds = 0;
 	OPENSSL_cleanse(&card->pending_sm, sizeof card->pending_sm);
 	end_session(card);
 	vpass_eac_reset(card->eac);
@@ -179,10 +184,13 @@ static bool visible(const vpass_card *card, const vpass_file *f)
 	return !is_lds(f) || card->app_selected;
 }
 
-/* May it be read now? LDS files need a BAC session and SM. */
+/* May it be read now? LDS files need a session and SM (or, on a lax chip,
+ * only that a session was once up). */
 static bool readable(const vpass_card *card, const vpass_file *f, bool secured)
 {
-	return !is_lds(f) || (secured && card->sm_active);
+	if (!is_lds(f) || (secured && card->sm_active))
+		return true;
+	return !secured && card->opts.plain_after_drop && card->had_session;
 }
 
 /* The ways a terminal can reach EF.CardAccess, and which of them this chip
@@ -577,6 +585,12 @@ static void answer_clear(vpass_card *card, uint16_t sw, buf *out)
 	buf_append_byte(out, (uint8_t)sw);
 }
 
+/* An error status, not a warning (62XX, 63XX) or "more data" (61XX). */
+static bool is_error(uint16_t sw)
+{
+	return (sw >> 12) == 6 && (sw >> 8) > 0x63;
+}
+
 static void finish_command(vpass_card *card)
 {
 	if (card->drop_session)
@@ -584,6 +598,7 @@ static void finish_command(vpass_card *card)
 	if (card->pending_session) {
 		card->sm = card->pending_sm;
 		card->sm_active = true;
+		card->had_session = true;
 	}
 	card->pending_session = false;
 	card->drop_session = false;
@@ -595,6 +610,12 @@ static void respond_secured(vpass_card *card, const uint8_t *cmd, size_t len, bo
 	if (!card->sm_active) {
 		card->stats.sm_errors++;
 		answer_clear(card, SW_SM_INCORRECT, out);
+		return;
+	}
+	card->protected_cmds++;
+	if (card->opts.drop_sm && card->protected_cmds == (card->opts.drop_sm_at ? card->opts.drop_sm_at : 1)) {
+		card->stats.sm_drops++;
+		answer_clear(card, card->opts.drop_sm, out);
 		return;
 	}
 	apdu plain;
@@ -610,6 +631,13 @@ static void respond_secured(vpass_card *card, const uint8_t *cmd, size_t len, bo
 	if (!buf_ok(&r.data)) {
 		buf_free(&r.data);
 		r = (reply){ .data = BUF_INIT, .sw = SW_UNKNOWN };
+	}
+	if (card->opts.plain_errors && is_error(r.sw) && !card->pending_session) {
+		buf_free(&r.data);
+		card->stats.sm_drops++;
+		card->drop_session = false;
+		answer_clear(card, r.sw, out);
+		goto out_free_storage;
 	}
 	size_t start = out->len;
 	e = sm_card_wrap_response(&card->sm, r.data.data, r.data.len, r.sw, out);
@@ -628,8 +656,30 @@ out_free_storage:
 	buf_free(&storage);
 }
 
+/* A plain command that (re)starts access control, or fetches the rest of
+ * an answer: the only ones a terminal may send in the clear once a session
+ * has been up. */
+static bool starts_access(const apdu *a)
+{
+	switch (a->ins) {
+	case INS_SELECT:
+		return a->p1 == 0x04 || (a->lc == 2 && a->data[0] == (FID_MF >> 8) && a->data[1] == (FID_MF & 0xFF));
+	case INS_GET_CHALLENGE:
+	case INS_EXTERNAL_AUTH:
+	case INS_GET_RESPONSE:
+	case 0x86: /* GENERAL AUTHENTICATE (PACE) */
+		return true;
+	case 0x22: /* MSE:Set AT for PACE */
+		return a->p1 == 0xC1 && a->p2 == 0xA4;
+	default:
+		return false;
+	}
+}
+
 static void respond_plain(vpass_card *card, const apdu *a, buf *out)
 {
+	if (card->had_session && !starts_access(a))
+		card->stats.plain_after_access++;
 	if (card->sm_active) {
 		/* Starting over is allowed; anything else needs SM. */
 		bool restart = a->ins == INS_GET_CHALLENGE || (a->ins == INS_SELECT && a->p1 == 0x04);
@@ -815,6 +865,7 @@ void vpass_card_set_options(vpass_card *card, const vpass_options *opts)
 		return;
 	card->opts = opts ? *opts : (vpass_options){ 0 };
 	card->apdus_counted = 0;
+	card->protected_cmds = 0;
 }
 
 void vpass_card_get_options(const vpass_card *card, vpass_options *ret)

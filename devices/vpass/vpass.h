@@ -78,7 +78,10 @@
  *     cam_attack (tests): PACE-CAM with a forged mapping key or CA_IC
  * Every status sent in the clear while a session is open ends the session
  * (the terminal sees a response without DO'8E); redo BAC after it. Errors
- * of the command itself (6B00, 6A82, 6F00, ...) come under SM and keep it.
+ * of the command itself (6B00, 6A82, 6F00, ...) come under SM and keep it,
+ * unless plain_errors. drop_sm ends the session at a chosen command with a
+ * chosen status (6987, 6988, 6700, ...). After a session has ended, LDS
+ * files need a new one (6982) unless plain_after_drop.
  * Under SM a short READ BINARY answer carries at most 231 plain bytes (223
  * under AES) and an extended one 65511 (65503 under AES): Le 00 / 0000 gets what fits, a larger explicit Le
  * is 6700. Other answers (a 256-byte RSA signature) are not cut to fit: to
@@ -216,6 +219,17 @@ typedef struct vpass_options {
 	bool ca_tr03110;          /* AES chip authentication as BSI TR-03110 v2 chips
 	                           * do it: 7C{81 nonce, 82 token}, keys derived with
 	                           * the nonce (default: ICAO 9303, 7C 00) */
+	/* ---- issue 14: chips that end secure messaging ---- */
+	uint16_t drop_sm;         /* the drop_sm_at-th protected command since power-up
+	                           * (or since the options were set) is not carried out: the chip answers this status in
+	                           * the clear, ending the session (0: never) */
+	unsigned long drop_sm_at; /* which protected command (1: the first) */
+	bool plain_errors;        /* a protected command that fails is answered with its
+	                           * status in the clear (e.g. 6A82 to SELECT of an
+	                           * absent file), ending the session */
+	bool plain_after_drop;    /* a lax chip: once a session has been up since power-up,
+	                           * LDS files stay readable in the clear after it ends
+	                           * (default: 6982, as ICAO 9303 wants) */
 } vpass_options;
 
 typedef struct vpass_stats {
@@ -229,6 +243,13 @@ typedef struct vpass_stats {
 	unsigned long lost_answers;   /* commands processed whose answer was lost */
 	double link_seconds;          /* modelled link time of every exchange (link.enabled) */
 	unsigned long long link_bytes; /* bytes on the air, ISO 14443-4 framing included */
+	unsigned long sm_drops;       /* sessions ended by drop_sm or plain_errors */
+	unsigned long plain_after_access; /* commands received in the clear after a session
+	                                   * had been up, other than those that set one up
+	                                   * again (SELECT of the application or MF, GET
+	                                   * CHALLENGE, EXTERNAL AUTHENTICATE, PACE's MSE:Set
+	                                   * AT and GENERAL AUTHENTICATE, GET RESPONSE):
+	                                   * personal data a terminal exposed on the air */
 } vpass_stats;
 
 typedef struct vpass_card vpass_card;
@@ -252,8 +273,8 @@ vpass_result vpass_card_process(vpass_card *card, const uint8_t *cmd, size_t len
 
 /* ---- scripting ---- */
 
-/* Replace the options; remove_after counts from now, fail_reads is the new
- * number of reads still to fail. */
+/* Replace the options; remove_after and drop_sm_at count from now,
+ * fail_reads is the new number of reads still to fail. */
 void vpass_card_set_options(vpass_card *card, const vpass_options *opts);
 /* The options in force (fail_reads: how many failures are left). */
 void vpass_card_get_options(const vpass_card *card, vpass_options *ret);

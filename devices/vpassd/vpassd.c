@@ -16,7 +16,8 @@
  *                        card-access any|mf|le|sfi, timeout-above N|off,
  *                        link-model on|off, link-rate, link-frame,
  *                        link-frame-overhead, chip-latency (devices/vctl)
- *   status               present, connected, APDU count
+ *   status               present, connected, APDU count, sessions the chip
+ *                        ended, commands sent in the clear after access control
  *   quit
  * `appm-vpass ctl SOCKET COMMAND...` sends one command and prints the answer.
  * The options, the document held, the control socket and that client are
@@ -263,8 +264,12 @@ static void control_command(void *ctx, char *line, char *reply, size_t cap)
 			vpass_card_set_options(d->card, &d->opts);
 		snprintf(reply, cap, "ok %s %s\n", a1, a2);
 	} else if (strcmp(verb, "status") == 0) {
-		snprintf(reply, cap, "ok present=%s connected=%s apdus=%lu document=%s\n", d->present ? "yes" : "no",
-		         d->vpcd >= 0 ? "yes" : "no", d->apdus, d->document.doc ? d->document.dir : "none");
+		vpass_stats st = { 0 };
+		if (d->card)
+			vpass_card_stats(d->card, &st);
+		snprintf(reply, cap, "ok present=%s connected=%s apdus=%lu sm_drops=%lu plain_after_access=%lu document=%s\n",
+		         d->present ? "yes" : "no", d->vpcd >= 0 ? "yes" : "no", d->apdus, st.sm_drops,
+		         st.plain_after_access, d->document.doc ? d->document.dir : "none");
 	} else if (strcmp(verb, "quit") == 0) {
 		d->quit = true;
 		snprintf(reply, cap, "ok bye\n");

@@ -13,10 +13,17 @@ void pp_channel_init(pp_channel *ch, pp_transport *t)
 	ch->t = t;
 }
 
+void pp_channel_set_restore(pp_channel *ch, pp_channel_restore_fn fn, void *user)
+{
+	ch->restore = fn;
+	ch->restore_user = user;
+}
+
 void pp_channel_set_sm(pp_channel *ch, const sm_ctx *sm)
 {
 	ch->sm = *sm;
 	ch->secure = true;
+	ch->opened = true;
 	ch->sm_dropped = false;
 }
 
@@ -24,6 +31,17 @@ void pp_channel_clear_sm(pp_channel *ch)
 {
 	OPENSSL_cleanse(&ch->sm, sizeof(ch->sm));
 	ch->secure = false;
+}
+
+void pp_channel_begin_access(pp_channel *ch)
+{
+	ch->access_depth++;
+}
+
+void pp_channel_end_access(pp_channel *ch)
+{
+	if (ch->access_depth)
+		ch->access_depth--;
 }
 
 /* The chip said 61XX: XX more bytes (00: 256 or more) wait to be fetched
@@ -58,13 +76,16 @@ static pp_err fetch_remaining(pp_channel *ch, size_t *len)
 	return PP_OK;
 }
 
-pp_err pp_channel_exchange(pp_channel *ch, const apdu *cmd, buf *out, uint16_t *ret_sw)
+/* One command as it stands: wrapped when a session is up, in the clear
+ * otherwise. An answer in the clear during a session ends it. */
+static pp_err exchange_once(pp_channel *ch, const apdu *cmd, buf *out, uint16_t *ret_sw)
 {
 	buf wire = BUF_INIT;
 	uint8_t plain_cmd[4 + 3 + 255 + 3];
 	const uint8_t *send;
 	size_t send_len;
 
+	ch->sm_dropped = false;
 	if (ch->secure) {
 		if (sm_wrap_command(&ch->sm, cmd, &wire) != CRYPTO_OK) {
 			buf_free(&wire);
@@ -93,12 +114,14 @@ pp_err pp_channel_exchange(pp_channel *ch, const apdu *cmd, buf *out, uint16_t *
 	buf plain = BUF_INIT;
 	crypto_err ce = sm_unwrap_response(&ch->sm, ch->resp, n, &plain);
 	if (ce == CRYPTO_ERR_FORMAT && plain.len >= 2 && n == 2) {
-		/* The chip answered an error in the clear (e.g. 6987/6988, or
-		 * 6700 to an APDU it could not parse): it has dropped the
-		 * secure messaging session. */
+		/* The chip answered in the clear (e.g. 6987/6988, 6700 to an
+		 * APDU it could not parse, 6A82 from a chip that sends its
+		 * errors unprotected): it has dropped the session. */
 		*ret_sw = sw;
 		pp_channel_clear_sm(ch);
 		ch->sm_dropped = true;
+		ch->drop_sw = sw;
+		ch->sm_ended++;
 		buf_free(&plain);
 		return sw == SW_SM_MISSING || sw == SW_SM_INCORRECT ? PP_ERR_SM : PP_OK;
 	}
@@ -110,4 +133,80 @@ pp_err pp_channel_exchange(pp_channel *ch, const apdu *cmd, buf *out, uint16_t *
 	buf_append(out, plain.data, plain.len - 2);
 	buf_free(&plain);
 	return buf_ok(out) ? PP_OK : PP_ERR_NOMEM;
+}
+
+/* Errors that say more than "the session could not be set up again". */
+static bool restore_error_stands(pp_err e)
+{
+	switch (e) {
+	case PP_ERR_REMOVED:
+	case PP_ERR_NO_CARD:
+	case PP_ERR_UNRESPONSIVE:
+	case PP_ERR_SERVICE_STOPPED:
+	case PP_ERR_NO_SERVICE:
+	case PP_ERR_BUSY:
+	case PP_ERR_CANCELLED:
+	case PP_ERR_CHIP_AUTH:
+	case PP_ERR_NOMEM:
+		return true;
+	case PP_OK:
+	case PP_ERR_ARG:
+	case PP_ERR_NO_DRIVER:
+	case PP_ERR_NO_READER:
+	case PP_ERR_COMM:
+	case PP_ERR_TIMEOUT:
+	case PP_ERR_NOT_SUPPORTED:
+	case PP_ERR_ACCESS_DENIED:
+	case PP_ERR_SM:
+	case PP_ERR_STATUS:
+	case PP_ERR_NOT_EMRTD:
+	case PP_ERR_PARSE:
+	case PP_ERR_FILE_NOT_FOUND:
+	case PP_ERR_CRYPTO:
+	case PP_ERR_SM_ENDED:
+	case PP_ERR_BLOCKED:
+		return false;
+	}
+	return false;
+}
+
+static pp_err restore(pp_channel *ch)
+{
+	if (!ch->restore)
+		return PP_ERR_SM_ENDED;
+	pp_channel_begin_access(ch);
+	pp_err e = ch->restore(ch->restore_user);
+	pp_channel_end_access(ch);
+	if (e == PP_OK && !ch->secure)
+		e = PP_ERR_SM_ENDED;
+	return e == PP_OK || restore_error_stands(e) ? e : PP_ERR_SM_ENDED;
+}
+
+/* Worth sending again under a restored session? A status in the clear
+ * carries no MAC, so it proves nothing; only a refusal of extended length
+ * (6700 to an extended command) is left to the reader, which goes on with
+ * short reads instead. */
+static bool worth_again(const apdu *cmd, uint16_t sw)
+{
+	return !(sw == SW_WRONG_LENGTH && (cmd->extended || cmd->le > APDU_MAX_SHORT_LE));
+}
+
+pp_err pp_channel_exchange(pp_channel *ch, const apdu *cmd, buf *out, uint16_t *ret_sw)
+{
+	if (!ch->opened || ch->access_depth)
+		return exchange_once(ch, cmd, out, ret_sw);
+	size_t keep = out->len;
+	for (int attempt = 0;; attempt++) {
+		if (!ch->secure) {
+			pp_err e = restore(ch);
+			if (e != PP_OK)
+				return e;
+		}
+		out->len = keep;
+		pp_err e = exchange_once(ch, cmd, out, ret_sw);
+		if (!ch->sm_dropped)
+			return e;
+		if (attempt == 1 || !worth_again(cmd, ch->drop_sw))
+			return e == PP_ERR_SM ? PP_ERR_SM_ENDED : e;
+	}
 }

@@ -4,6 +4,17 @@
  * chip authentication) and the file reader all send their commands through
  * it; the protocol that establishes or re-keys a session installs the new
  * keys with pp_channel_set_sm.
+ *
+ * Once access control has succeeded the channel never sends a command in
+ * the clear again outside access control itself (ICAO 9303 part 11, 9.8):
+ * when the chip has ended the session (it answered a protected command in
+ * the clear) or the reader knows it is out of step (a lost answer), the
+ * next command first has the session set up again by the restore callback
+ * the reader installs, and is refused with PP_ERR_SM_ENDED if that fails.
+ * A status the chip sends in the clear during a session carries no MAC, so
+ * it is not taken at once: the command is sent again, protected, under the
+ * restored session, and only a second unprotected answer stands. (6700 to
+ * an extended-length command stands at once: the reader then reads short.)
  */
 #pragma once
 
@@ -17,27 +28,51 @@
 #include "hal/passport/pp.h"
 #include "hal/passport/transport.h"
 
+/* Set the session up again (access control, chip authentication, the file
+ * selection), through the same channel inside access control. */
+typedef pp_err (*pp_channel_restore_fn)(void *user);
+
 typedef struct pp_channel {
 	pp_transport *t;
 	sm_ctx sm;
 	bool secure;      /* commands are wrapped with `sm` */
-	bool sm_dropped;  /* the chip answered in the clear: the session is over */
+	bool opened;      /* a session has been up: plain commands only inside access control */
+	unsigned access_depth; /* > 0 inside access control: commands go as the protocol sends them */
+	bool sm_dropped;  /* the last answer came in the clear during a session, ending it */
+	uint16_t drop_sw; /* the status of the last such answer */
+	pp_channel_restore_fn restore;
+	void *restore_user;
+	unsigned long sm_ended;      /* answers in the clear that ended a session */
 	unsigned long get_responses; /* GET RESPONSE commands sent for 61XX answers */
 	uint8_t resp[APDU_MAX_RESPONSE];
 } pp_channel;
 
 void pp_channel_init(pp_channel *ch, pp_transport *t);
-/* Install session keys (a copy is taken): later commands are protected. */
+/* The callback that sets a dropped session up again (see above). */
+void pp_channel_set_restore(pp_channel *ch, pp_channel_restore_fn fn, void *user);
+/* Install session keys (a copy is taken): later commands are protected,
+ * and from now on never sent in the clear outside access control. */
 void pp_channel_set_sm(pp_channel *ch, const sm_ctx *sm);
-/* Forget the session (keys wiped): later commands go in the clear. */
+/* Forget the session (keys wiped). Outside access control the next
+ * command restores it first; inside, commands go in the clear. */
 void pp_channel_clear_sm(pp_channel *ch);
+/* Access control (and chip authentication, and restoring a session) runs
+ * between these: its plain commands are allowed, nothing is restored and
+ * no command is sent twice. They nest. */
+void pp_channel_begin_access(pp_channel *ch);
+void pp_channel_end_access(pp_channel *ch);
 
 /* Send one command, protected when a session is up. On PP_OK `out` gets
  * the plain response data appended and *ret_sw holds the status word.
  * An answer the chip delivers in pieces (61XX) is fetched whole with GET
  * RESPONSE (00 C0 00 00 XX, in the clear) before it is unwrapped.
- * A chip that answers an error in the clear during a session has dropped
- * it: sm_dropped is set, the channel goes back to plain, and the result is
- * PP_ERR_SM for 6987/6988 or PP_OK with that status otherwise. A response
- * whose MAC does not verify is PP_ERR_SM, never accepted. */
+ * A chip that answers in the clear during a session has dropped it:
+ * sm_dropped is set and the keys are wiped. Outside access control the
+ * command goes once more under a restored session (see above); an
+ * unprotected answer that stands is PP_ERR_SM_ENDED for 6987/6988 (the
+ * chip keeps refusing our secure messaging), else PP_OK with its status.
+ * Inside
+ * access control the answer is PP_ERR_SM for 6987/6988, else PP_OK with
+ * its status. A response whose MAC does not verify is PP_ERR_SM, never
+ * accepted. */
 pp_err pp_channel_exchange(pp_channel *ch, const apdu *cmd, buf *out, uint16_t *ret_sw);

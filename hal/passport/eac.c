@@ -389,8 +389,8 @@ void pp_pace_free(pp_pace *p)
 	free(p);
 }
 
-pp_err pp_pace_run(pp_channel *ch, const uint8_t *card_access, size_t card_access_len, pp_pace_secret type,
-                   const char *secret, pp_pace **ret, char *err, size_t errlen)
+static pp_err pace_run(pp_channel *ch, const uint8_t *card_access, size_t card_access_len, pp_pace_secret type,
+                       const char *secret, pp_pace **ret, char *err, size_t errlen)
 {
 	if (!ch || !card_access || !secret || !ret || (type != PP_PACE_MRZ && type != PP_PACE_CAN))
 		return fail(err, errlen, PP_ERR_ARG, "PACE needs a channel, EF.CardAccess, a password and its type");
@@ -776,8 +776,8 @@ static pp_err session_from_secret(const protocol *p, const BUF_MEM *k, sm_ctx *r
 	return e == CRYPTO_OK ? PP_OK : PP_ERR_CRYPTO;
 }
 
-pp_err pp_ca_run(pp_channel *ch, const uint8_t *dg14, size_t dg14_len, pp_protocol_info *ret, char *err,
-                 size_t errlen)
+static pp_err ca_run(pp_channel *ch, const uint8_t *dg14, size_t dg14_len, pp_protocol_info *ret, char *err,
+                     size_t errlen)
 {
 	if (!ch || !dg14 || !ret)
 		return fail(err, errlen, PP_ERR_ARG, "chip authentication needs a channel and DG14");
@@ -938,5 +938,30 @@ out_free:
 	buf_free(&out);
 	buf_free(&cmd);
 	EAC_CTX_clear_free(ctx);
+	return e;
+}
+
+/* PACE and chip authentication are access control: the channel lets
+ * their commands go as they are sent, in the clear or not, and restores
+ * nothing while they run (hal/passport/channel.h). */
+pp_err pp_pace_run(pp_channel *ch, const uint8_t *card_access, size_t card_access_len, pp_pace_secret type,
+                   const char *secret, pp_pace **ret, char *err, size_t errlen)
+{
+	if (ch)
+		pp_channel_begin_access(ch);
+	pp_err e = pace_run(ch, card_access, card_access_len, type, secret, ret, err, errlen);
+	if (ch)
+		pp_channel_end_access(ch);
+	return e;
+}
+
+pp_err pp_ca_run(pp_channel *ch, const uint8_t *dg14, size_t dg14_len, pp_protocol_info *ret, char *err,
+                 size_t errlen)
+{
+	if (ch)
+		pp_channel_begin_access(ch);
+	pp_err e = ca_run(ch, dg14, dg14_len, ret, err, errlen);
+	if (ch)
+		pp_channel_end_access(ch);
 	return e;
 }

@@ -15,6 +15,9 @@
  * Whenever the session has to be set up again (the chip dropped it, or a
  * lost answer left the send sequence counters out of step), the same
  * protocols run again: PACE (not BAC) after PACE, and CA again after CA.
+ * That happens in one place, restore_session, which the channel calls
+ * before the next command (hal/passport/channel.h): once access control
+ * has succeeded no command goes in the clear outside access control.
  */
 #include "hal/passport/reader.h"
 
@@ -75,6 +78,7 @@ typedef struct session {
 	bool ca_done;            /* CA re-keyed the session with DG14's key */
 	char *err;
 	size_t errlen;
+	bool err_final;          /* err says why the read ends; later context is not added */
 } session;
 
 const char *pp_auth_result_name(pp_auth_result r)
@@ -97,7 +101,7 @@ static double now_seconds(void)
 
 __attribute__((format(printf, 2, 3))) static void set_err(session *s, const char *fmt, ...)
 {
-	if (!s->err || !s->errlen)
+	if (!s->err || !s->errlen || s->err_final)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
@@ -188,9 +192,14 @@ static pp_err select_mf(session *s)
 static pp_err select_file(session *s, uint16_t fid, uint16_t *ret_sw)
 {
 	uint8_t id[2] = { (uint8_t)(fid >> 8), (uint8_t)fid };
-	s->current_fid = fid;
+	/* No file is current while the selection is under way, so that a
+	 * session restored meanwhile selects nothing. */
+	s->current_fid = 0;
 	apdu cmd = { .cla = 0x00, .ins = 0xA4, .p1 = 0x02, .p2 = 0x0C, .data = id, .lc = 2 };
-	return command(s, &cmd, ret_sw);
+	pp_err e = command(s, &cmd, ret_sw);
+	if (e == PP_OK && *ret_sw == SW_OK)
+		s->current_fid = fid;
+	return e;
 }
 
 /* ---- EF.CardAccess ------------------------------------------------------------ */
@@ -613,16 +622,18 @@ static pp_err rerun_ca(session *s)
 
 /* ---- re-establishing the session ------------------------------------------ */
 
-/* The chip dropped secure messaging, or a lost answer left our send
- * sequence counter out of step with the chip's: select the application
+/* The session is gone and the channel is about to send a command that
+ * needs it (the channel's restore callback, run inside access control):
+ * the chip dropped secure messaging, or a lost answer left our send
+ * sequence counter out of step with the chip's. Select the application
  * afresh in the clear (the chip forgets the session), redo the access
  * control that opened it (PACE after PACE, BAC after BAC), chip
- * authentication if it had run, and reselect the file being read. */
+ * authentication if it had run, and reselect the file being read. When
+ * that fails the read ends, and err says so. */
 static pp_err reestablish(session *s)
 {
 	uint16_t fid = s->current_fid, sw = 0;
 	pp_channel_clear_sm(&s->ch);
-	s->ch.sm_dropped = false;
 	s->doc->reestablished++;
 	pp_err e = select_application(s);
 	if (e == PP_OK && s->pace_session) {
@@ -649,10 +660,45 @@ static pp_err reestablish(session *s)
 		e = rerun_ca(s);
 	if (e == PP_OK && fid) {
 		e = select_file(s, fid, &sw);
-		if (e == PP_OK && sw != SW_OK)
+		if (e == PP_OK && sw != SW_OK) {
+			set_err(s, "selecting the file again: status %04X", sw);
 			e = PP_ERR_STATUS;
+		}
 	}
 	return e;
+}
+
+static pp_err restore_session(void *user)
+{
+	session *s = user;
+	uint16_t dropped = s->ch.sm_dropped ? s->ch.drop_sw : 0;
+	char why[PP_DETAIL_LEN] = "";
+	if (s->err && s->errlen)
+		s->err[0] = '\0';
+	pp_err e = reestablish(s);
+	if (e == PP_OK || is_removal(e))
+		return e;
+	if (s->err && s->errlen)
+		snprintf(why, sizeof(why), "%s", s->err);
+	if (e == PP_ERR_CHIP_AUTH) {
+		s->err_final = true;
+		return e;
+	}
+	if (dropped)
+		set_err(s, "the chip ended secure messaging (it answered %04X in the clear) and it could not be set up "
+		           "again: %s",
+		        dropped, why[0] ? why : pp_strerror(e));
+	else
+		set_err(s, "the session could not be set up again after a lost answer: %s", why[0] ? why : pp_strerror(e));
+	s->err_final = true;
+	return e;
+}
+
+/* Our side knows the session is out of step (a lost answer, a refused
+ * large command): the next command restores it first. */
+static void session_out_of_step(session *s)
+{
+	pp_channel_clear_sm(&s->ch);
 }
 
 /* ---- reading files ---------------------------------------------------------- */
@@ -749,11 +795,7 @@ static pp_err read_file(session *s, const char *name, pp_file *f)
 			s->extended = false;
 			s->extended_ok = false;
 			s->doc->short_fallbacks++;
-			if ((e = reestablish(s)) != PP_OK) {
-				if (!is_removal(e))
-					set_err(s, "re-establishing access control to read %s", name);
-				break;
-			}
+			session_out_of_step(s);
 			continue;
 		}
 		if (e == PP_ERR_TIMEOUT || e == PP_ERR_COMM) {
@@ -772,13 +814,7 @@ static pp_err read_file(session *s, const char *name, pp_file *f)
 				retries_left--;
 			}
 			s->doc->retried_reads++;
-			pp_err re = reestablish(s);
-			if (re != PP_OK) {
-				e = re;
-				if (!is_removal(e))
-					set_err(s, "re-establishing the session to read %s after a lost answer", name);
-				break;
-			}
+			session_out_of_step(s);
 			continue;
 		}
 		if (e != PP_OK) {
@@ -800,11 +836,6 @@ static pp_err read_file(session *s, const char *name, pp_file *f)
 				retries_left--;
 				s->doc->retried_reads++;
 				shrink_reads(s, want);
-				if (s->ch.sm_dropped && (e = reestablish(s)) != PP_OK) {
-					if (!is_removal(e))
-						set_err(s, "re-establishing access control to read %s", name);
-					break;
-				}
 				continue;
 			}
 			bool refused_size = sw != SW_WRONG_P1P2 && sw != SW_FILE_NOT_FOUND && sw != SW_SECURITY_STATUS;
@@ -815,11 +846,6 @@ static pp_err read_file(session *s, const char *name, pp_file *f)
 				s->extended_ok = false;
 				s->doc->short_fallbacks++;
 				retries_left = s->retries;
-				if (s->ch.sm_dropped && (e = reestablish(s)) != PP_OK) {
-					if (!is_removal(e))
-						set_err(s, "re-establishing access control to read %s", name);
-					break;
-				}
 				continue;
 			}
 			e = sw == SW_FILE_NOT_FOUND ? PP_ERR_FILE_NOT_FOUND : PP_ERR_STATUS;
@@ -870,13 +896,12 @@ static pp_err read_ef(session *s, uint16_t fid, const char *name, pp_file *f)
 	unsigned long apdus0 = pp_transport_get_stats(s->t)->apdus;
 	uint16_t sw = 0;
 	pp_err e = select_file(s, fid, &sw);
-	if (is_lost(e) || (e == PP_OK && s->ch.sm_dropped && sw != SW_OK && transient_sw(sw))) {
-		/* The answer was lost, or a chip at the edge of the field
-		 * failed the selection in the clear: set the session up again
-		 * and select once more. */
-		e = reestablish(s);
-		if (e == PP_OK)
-			e = select_file(s, fid, &sw);
+	if (is_lost(e)) {
+		/* The answer was lost: the session is out of step; select once
+		 * more under a restored one. (A selection the chip failed in
+		 * the clear the channel has already sent again.) */
+		session_out_of_step(s);
+		e = select_file(s, fid, &sw);
 	}
 	if (e == PP_OK && sw != SW_OK) {
 		f->sw = sw;
@@ -1059,9 +1084,7 @@ static pp_err chip_authentication(session *s)
 		 * reader runs, or this reader could not compute its side. */
 		ca->result = PP_AUTH_NOT_SUPPORTED;
 		set_text(ca->detail, sizeof(ca->detail), "%s", why[0] ? why : "DG14 offers no supported protocol");
-		if (s->ch.sm_dropped && (e = reestablish(s)) != PP_OK)
-			return e;
-		return PP_OK;
+		return PP_OK; /* a session the chip dropped is restored by the next command */
 	}
 	if (e == PP_ERR_CHIP_AUTH) {
 		snprintf(ca->method, sizeof(ca->method), "CA");
@@ -1149,7 +1172,8 @@ static pp_err active_authentication(session *s)
 	uint8_t challenge[AA_CHALLENGE_LEN];
 	buf sig = BUF_INIT;
 	uint16_t sw = 0;
-	for (int attempt = 0; attempt < 2; attempt++) {
+	int lost = 0;
+	for (int attempt = 0; attempt < 3; attempt++) {
 		/* A fresh challenge each time: an answer is never reused. */
 		if (aa_challenge(challenge) != CRYPTO_OK) {
 			e = PP_ERR_CRYPTO;
@@ -1166,12 +1190,18 @@ static pp_err active_authentication(session *s)
 		}
 		sig.len = 0;
 		e = exchange(s, &cmd, &sig, &sw);
-		if (!is_lost(e) || attempt == 1)
+		if (e == PP_OK && sw == SW_WRONG_LENGTH && cmd.le > APDU_MAX_SHORT_LE && attempt < 2) {
+			/* Extended length refused: ask again with a short Le, and
+			 * take the signature in 61XX pieces. */
+			s->extended_ok = false;
+			s->doc->short_fallbacks++;
+			continue;
+		}
+		if (!is_lost(e) || lost++ == 1)
 			break;
-		/* The answer was lost: the session is out of step. */
+		/* The answer was lost (once is retried): the session is out of step. */
 		s->doc->timeouts++;
-		if ((e = reestablish(s)) != PP_OK)
-			break;
+		session_out_of_step(s);
 	}
 	if (e != PP_OK) {
 		buf_free(&sig);
@@ -1273,6 +1303,7 @@ static pp_err read_all(session *s)
 	}
 	if (e != PP_OK)
 		return e;
+	pp_channel_begin_access(&s->ch);
 	e = access_control(s);
 	if (is_lost(e)) {
 		pp_channel_clear_sm(&s->ch);
@@ -1283,6 +1314,7 @@ static pp_err read_all(session *s)
 		doc->bac_fallback = false;
 		e = access_control(s);
 	}
+	pp_channel_end_access(&s->ch);
 	if (e != PP_OK)
 		return e;
 	double t2 = now_seconds();
@@ -1318,7 +1350,10 @@ static pp_err read_all(session *s)
 		wanted[dg] = (doc->listed[dg] || doc->in_sod[dg]) && pp_dg_readable(dg);
 	if (wanted[14] && (e = read_dg(s, 14)) != PP_OK)
 		return e;
-	if ((e = chip_authentication(s)) != PP_OK)
+	pp_channel_begin_access(&s->ch);
+	e = chip_authentication(s);
+	pp_channel_end_access(&s->ch);
+	if (e != PP_OK)
 		return e;
 	for (int dg = 1; dg <= PP_MAX_DG; dg++) {
 		if (!wanted[dg] || dg == 14)
@@ -1359,6 +1394,7 @@ pp_err pp_read_document(pp_transport *t, const pp_access_key *key, const pp_read
 	}
 	s->t = t;
 	pp_channel_init(&s->ch, t);
+	pp_channel_set_restore(&s->ch, restore_session, s);
 	s->key = key;
 	s->have_mrz = have_mrz;
 	s->have_can = have_can;
@@ -1379,6 +1415,7 @@ pp_err pp_read_document(pp_transport *t, const pp_access_key *key, const pp_read
 	doc->bytes_received = st->bytes_received - before.bytes_received;
 	doc->read_size = read_size(s);
 	doc->get_responses = s->ch.get_responses;
+	doc->sm_ended = s->ch.sm_ended;
 	pp_channel_clear_sm(&s->ch);
 	pp_pace_free(s->pace);
 	free(s);

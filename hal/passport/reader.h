@@ -130,6 +130,7 @@ typedef struct pp_document {
 	unsigned long size_reductions; /* times the read size was halved after a failed read */
 	unsigned long reestablished;   /* sessions set up again (dropped or out of step) */
 	unsigned long get_responses;   /* GET RESPONSE commands for answers sent in pieces (61XX) */
+	unsigned long sm_ended;        /* answers in the clear by which the chip ended secure messaging */
 } pp_document;
 
 /* Read a document. On PP_OK *ret holds every file that could be read (a

@@ -20,7 +20,10 @@
  * it forwards every APDU unchanged, records what the terminal sent (length
  * form, READ BINARY instruction and Le, and a log of every command header)
  * and can pretend to be a reader that passes extended APDUs the chip
- * refuses, or a card with no eMRTD application.
+ * refuses, or a card with no eMRTD application. It also watches that no
+ * command but those of access control goes in the clear once a session
+ * has been up: every rig checks that when it closes, so every test here
+ * does.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -79,7 +82,32 @@ typedef struct spy {
 	size_t max_le_b1;
 	size_t n_log;          /* commands logged (at most SPY_LOG kept) */
 	spy_cmd log[SPY_LOG];
+	bool opened;           /* a protected command has gone since power-up */
+	unsigned long plain_after_access; /* commands in the clear after that,
+	                                     other than access control's */
+	spy_cmd first_plain;   /* the first of them */
 } spy;
+
+/* Commands a terminal may send in the clear once a session has been up:
+ * those that set one up again (SELECT of the application or the MF, BAC's
+ * GET CHALLENGE and EXTERNAL AUTHENTICATE, PACE's MSE:Set AT and GENERAL
+ * AUTHENTICATE) and GET RESPONSE, which carries no data of its own. */
+static bool access_command(const apdu *a)
+{
+	switch (a->ins) {
+	case 0xA4:
+		return a->p1 == 0x04 || (a->lc == 2 && a->data[0] == 0x3F && a->data[1] == 0x00);
+	case 0x84:
+	case 0x82:
+	case 0x86:
+	case 0xC0:
+		return true;
+	case 0x22:
+		return a->p1 == 0xC1 && a->p2 == 0xA4;
+	default:
+		return false;
+	}
+}
 
 /* Le from DO'97 of a protected command (0 when absent). */
 static size_t protected_le(const apdu *a, bool extended)
@@ -102,6 +130,7 @@ static size_t protected_le(const apdu *a, bool extended)
 static pp_err spy_connect(void *priv, int timeout_ms)
 {
 	spy *s = priv;
+	s->opened = false;
 	return pp_transport_connect(s->inner, timeout_ms);
 }
 
@@ -117,6 +146,12 @@ static pp_err spy_transmit(void *priv, const uint8_t *cmd, size_t len, uint8_t *
 	}
 	s->n_log++;
 	if (apdu_decode(cmd, len, &a) == CRYPTO_OK) {
+		if ((a.cla & 0x0C) == 0x0C) {
+			s->opened = true;
+		} else if (s->opened && !access_command(&a)) {
+			if (s->plain_after_access++ == 0)
+				s->first_plain = (spy_cmd){ .cla = a.cla, .ins = a.ins, .p1 = a.p1, .p2 = a.p2 };
+		}
 		if (a.extended)
 			s->extended_apdus++;
 		if (a.extended && s->refuse_extended)
@@ -229,6 +264,10 @@ static void rig_open(rig *r, const vpass_doc *doc, const vpass_options *opts)
 
 static void rig_close(rig *r)
 {
+	if (r->spy.plain_after_access)
+		fail_msg("%lu command(s) went in the clear after access control, the first %02X %02X %02X %02X",
+		         r->spy.plain_after_access, r->spy.first_plain.cla, r->spy.first_plain.ins, r->spy.first_plain.p1,
+		         r->spy.first_plain.p2);
 	pp_transport_free(r->t);
 	pp_transport_free(r->spy.inner);
 	vpass_card_free(r->card);
@@ -449,6 +488,8 @@ typedef struct arm {
 	bool done;
 	vpass_options opts;   /* applied on top of the card's options */
 	bool fail, corrupt, short_only, timeout;
+	bool drop;            /* end the session at the next protected command (opts.drop_sm)
+	                       * and refuse BAC from then on (opts.refuse_bac) */
 } arm;
 
 static void arm_progress(size_t bytes_read, size_t bytes_expected, void *user)
@@ -467,6 +508,11 @@ static void arm_progress(size_t bytes_read, size_t bytes_expected, void *user)
 		o.short_only = true;
 	if (a->timeout)
 		o.timeout_above = a->opts.timeout_above;
+	if (a->drop) {
+		o.drop_sm = a->opts.drop_sm;
+		o.drop_sm_at = 1;
+		o.refuse_bac = a->opts.refuse_bac;
+	}
 	vpass_card_set_options(a->card, &o);
 	a->done = true;
 }
@@ -1198,6 +1244,119 @@ static void test_listed_but_absent(void **state)
 	pp_document_free(d);
 	rig_close(&r);
 	vpass_doc_free(doc);
+}
+
+/* The chip ends secure messaging by answering a protected command in the
+ * clear: with each status chips use for it, at every protected command of
+ * the read, on a chip that then refuses plain commands (6982) and on a lax
+ * one that would answer them. The read sets the session up again (BAC
+ * again, or PACE again and chip authentication again) and goes on: every
+ * file is read, nothing goes in the clear (rig_close checks), and the
+ * report counts the drop. Chip authentication's own commands are left out
+ * on the CA document: a chip that drops the session there fails the proof
+ * (see test_chip_authentication). */
+static void drop_sweep(const fx *f, const char *what, const vpass_doc *doc, const pp_access_key *key,
+                       unsigned long from, bool all_files)
+{
+	static const uint16_t drops[] = { 0x6A82, 0x6987, 0x6988, 0x6700 };
+	/* How many protected commands a read without faults sends. */
+	rig r;
+	rig_open(&r, doc, NULL);
+	pp_document *d = read_ok(&r, key, NULL, "%s, no drop", what);
+	unsigned long protected_cmds = 0;
+	size_t n = r.spy.n_log < SPY_LOG ? r.spy.n_log : SPY_LOG;
+	for (size_t i = 0; i < n; i++)
+		protected_cmds += (r.spy.log[i].cla & 0x0C) == 0x0C;
+	pp_document_free(d);
+	rig_close(&r);
+	assert_true(protected_cmds > from);
+	for (size_t k = 0; k < sizeof drops / sizeof drops[0]; k++) {
+		for (int lax = 0; lax < 2; lax++) {
+			for (unsigned long at = from + 1; at <= protected_cmds; at++) {
+				vpass_options o = { .drop_sm = drops[k], .drop_sm_at = at, .plain_after_drop = lax };
+				rig_open(&r, doc, &o);
+				d = read_ok(&r, key, NULL, "%s, %04X in the clear at protected command %lu%s", what, drops[k], at,
+				            lax ? " (lax chip)" : "");
+				vpass_stats st;
+				vpass_card_stats(r.card, &st);
+				assert_int_equal(st.sm_drops, 1);
+				assert_int_equal(st.plain_after_access, 0);
+				assert_true(d->sm_ended >= 1);
+				assert_true(d->reestablished >= 1);
+				if (all_files)
+					assert_all_files(f, d);
+				pp_document_free(d);
+				rig_close(&r);
+			}
+		}
+	}
+}
+
+static void test_sm_dropped(void **state)
+{
+	fx *f = *state;
+	drop_sweep(f, "BAC, AA", f->doc, &f->key, 0, true);
+	/* PACE's session, then CA's from the 11th protected command on
+	 * (SELECT of the application, EF.COM, EF.SOD and DG14 come first,
+	 * then chip authentication's three). */
+	drop_sweep(f, "PACE, CA", f->ca.doc, &f->ca.key, 10, false);
+}
+
+/* A chip that answers the errors of protected commands in the clear, as
+ * some do to SELECT of a data group EF.COM lists but the chip lacks: the
+ * absent group is recorded, the session is set up again, and every other
+ * file is read under it, on a strict and on a lax chip. */
+static void test_plain_error_status(void **state)
+{
+	fx *f = *state;
+	vpass_doc *doc = doc_without(f->doc, VPASS_FID_DG(11));
+	for (int lax = 0; lax < 2; lax++) {
+		rig r;
+		rig_open(&r, doc, &(vpass_options){ .plain_errors = true, .plain_after_drop = lax });
+		pp_document *d = read_ok(&r, &f->key, NULL, "DG11 absent, 6A82 in the clear%s", lax ? " (lax chip)" : "");
+		assert_false(d->dg[11].present);
+		assert_int_equal(d->dg[11].err, PP_ERR_FILE_NOT_FOUND);
+		assert_int_equal(d->dg[11].sw, 0x6A82);
+		assert_true(d->sm_ended >= 1);
+		assert_true(d->reestablished >= 1);
+		for (int i = 0; i < N_FILES; i++)
+			if (i != F_DG11)
+				assert_same(doc_file(d, &f->files[i]), f->files[i].data, f->files[i].len, f->files[i].name);
+		pp_document_free(d);
+		rig_close(&r);
+	}
+	vpass_doc_free(doc);
+}
+
+/* A chip that ends the session in the middle of DG2 and then refuses BAC:
+ * the session cannot be set up again, and the read ends saying the chip
+ * ended secure messaging, rather than reading on in the clear (rig_close
+ * checks) or blaming the data. */
+static void test_sm_ended_for_good(void **state)
+{
+	fx *f = *state;
+	static const uint16_t drops[] = { 0x6987, 0x6988, 0x6700, 0x6A82 };
+	for (size_t k = 0; k < sizeof drops / sizeof drops[0]; k++) {
+		rig r;
+		rig_open(&r, f->doc, NULL);
+		size_t before_dg2 = f->files[F_COM].len + f->files[F_SOD].len + f->files[F_DG1].len;
+		arm a = { .card = r.card, .at = before_dg2 + 1000, .drop = true,
+			  .opts = { .drop_sm = drops[k], .refuse_bac = 0x6A88 } };
+		pp_read_options opt = { .progress = arm_progress, .progress_user = &a };
+		pp_document *d = NULL;
+		char err[256] = "";
+		pp_err e = read_doc(&r, &f->key, &opt, &d, err, sizeof err);
+		assert_true(a.done);
+		if (e != PP_ERR_SM_ENDED)
+			fail_msg("%04X: %s (%s)", drops[k], pp_strerror(e), err);
+		char want[64];
+		snprintf(want, sizeof want, "the chip ended secure messaging (it answered %04X", drops[k]);
+		if (!strstr(err, want) || !strstr(err, "6A88"))
+			fail_msg("%04X: the message does not say what happened: %s", drops[k], err);
+		assert_null(d);
+		pp_document_free(d);
+		rig_close(&r);
+	}
 }
 
 /* A card that is not a passport: the eMRTD application is not there. The
@@ -2097,6 +2256,9 @@ int main(void)
 		cmocka_unit_test(test_corrupt_mac),
 		cmocka_unit_test(test_truncated_dg1),
 		cmocka_unit_test(test_listed_but_absent),
+		cmocka_unit_test(test_sm_dropped),
+		cmocka_unit_test(test_plain_error_status),
+		cmocka_unit_test(test_sm_ended_for_good),
 		cmocka_unit_test(test_not_emrtd),
 		cmocka_unit_test(test_empty_chip),
 		cmocka_unit_test(test_progress),
