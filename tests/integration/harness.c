@@ -42,6 +42,27 @@ char *it_slurp(const char *path)
 	return s;
 }
 
+char *it_capture(const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	size_t cap = 4096, n = 0;
+	char *out = calloc(1, cap);
+	assert_non_null(out);
+	FILE *p = popen(cmd, "r");
+	if (!p)
+		return out;
+	size_t got;
+	while (n + 1 < cap && (got = fread(out + n, 1, cap - 1 - n, p)) > 0)
+		n += got;
+	pclose(p);
+	out[n] = '\0';
+	return out;
+}
+
 it_result it_appm_read(const it_appm *a, const char *fmt, ...)
 {
 	char args[2048];
@@ -148,7 +169,7 @@ void it_read_mrz(const char *dir, const char *doc, char *out, size_t cap)
 const char *const it_chip_defaults[] = {
 	"remove-after 0",    "fail-reads 0",     "corrupt-mac off",   "short-only off",   "refuse-bac 0",
 	"aa-wrong-key off",  "ca-wrong-key off", "card-access any",   "timeout-above off", "link-model off",
-	"cam-attack off",    NULL,
+	"cam-attack off",    "drop-sm off",      "plain-errors off",  "plain-after-drop off", NULL,
 };
 
 /* The rows. Documents are made once per run (it_make_case_docs); rows that
@@ -327,12 +348,52 @@ const it_case it_cases[] = {
 	  .json = { { "protocols.card_access.present", "true" },
 	            { "protocols.access_control.protocol", "PACE" },
 	            { "reading.retried_reads", ">0" } } },
+
+	/* ---- sm: chips that end secure messaging in the middle of a read ---- */
+	/* The chip answers a protected command in the clear, ending the
+	 * session, with each status chips use for it: the session is set up
+	 * again (BAC again) and the read goes on, nothing in the clear (every
+	 * case checks the chip's count of plain commands), on a chip that
+	 * refuses plain reads afterwards and on a lax one that would answer. */
+	{ .group = "sm", .doc = "case-sm-aa", .profile = "aa-rsa", .persona = "hartono",
+	  .chip = { "drop-sm 6987", "drop-sm-at 6" }, .key = IT_KEY_MRZ, .code = 0,
+	  .json = { { "reading.secure_messaging_ended", "1" },
+	            { "reading.sessions_reestablished", "1" },
+	            { "protocols.active_authentication.result", "passed" } } },
+	{ .group = "sm", .doc = "case-sm-aa", .profile = "aa-rsa", .persona = "hartono",
+	  .chip = { "drop-sm 6988", "drop-sm-at 9", "plain-after-drop on" }, .key = IT_KEY_MRZ, .code = 0,
+	  .json = { { "reading.secure_messaging_ended", "1" },
+	            { "reading.sessions_reestablished", "1" },
+	            { "protocols.active_authentication.result", "passed" } } },
+	{ .group = "sm", .doc = "case-sm-aa", .profile = "aa-rsa", .persona = "hartono",
+	  .chip = { "drop-sm 6700", "drop-sm-at 4", "plain-after-drop on" }, .key = IT_KEY_MRZ, .code = 0,
+	  .json = { { "reading.secure_messaging_ended", "1" },
+	            { "reading.sessions_reestablished", "1" } } },
+	{ .group = "sm", .doc = "case-sm-aa", .profile = "aa-rsa", .persona = "hartono",
+	  .chip = { "drop-sm 6A82", "drop-sm-at 7" }, .key = IT_KEY_MRZ, .code = 0,
+	  .json = { { "reading.secure_messaging_ended", "1" },
+	            { "reading.sessions_reestablished", "1" } } },
+	/* A chip that sends its errors in the clear: 6A82 to SELECT of DG11,
+	 * which EF.COM lists but the chip lacks. After it DG1, DG2 and the
+	 * rest are read under PACE and CA set up again. */
+	{ .group = "sm", .doc = "case-sm-absent", .profile = "ca", .doc_options = "--absent-dg 11",
+	  .persona = "lestari", .chip = { "plain-errors on" }, .key = IT_KEY_MRZ, .code = 0,
+	  .json = { { "reading.secure_messaging_ended", ">0" },
+	            { "reading.sessions_reestablished", ">0" },
+	            { "protocols.access_control.protocol", "PACE" },
+	            { "protocols.chip_authentication.result", "passed" },
+	            { "data_groups.listed_absent", "[11]" } } },
+	{ .group = "sm", .doc = "case-sm-absent", .profile = "ca", .doc_options = "--absent-dg 11",
+	  .persona = "lestari", .chip = { "plain-errors on", "plain-after-drop on" }, .key = IT_KEY_MRZ, .code = 0,
+	  .json = { { "reading.secure_messaging_ended", ">0" },
+	            { "protocols.chip_authentication.result", "passed" },
+	            { "data_groups.listed_absent", "[11]" } } },
 };
 const size_t it_n_cases = sizeof(it_cases) / sizeof(it_cases[0]);
 
 bool it_group_known(const char *group)
 {
-	static const char *const groups[] = { "access", "auth", "reading" };
+	static const char *const groups[] = { "access", "auth", "reading", "sm" };
 	if (!group)
 		return true;
 	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
@@ -358,8 +419,9 @@ int it_make_case_docs(const char *docgen, const char *dir, const char *group)
 			                strcmp(it_cases[j].doc, it_cases[i].doc) == 0);
 		if (made)
 			continue;
-		char options[128];
-		snprintf(options, sizeof(options), "--profile %s", it_cases[i].profile);
+		char options[256];
+		snprintf(options, sizeof(options), "--profile %s %s", it_cases[i].profile,
+		         it_cases[i].doc_options ? it_cases[i].doc_options : "");
 		rc |= it_make_doc(docgen, dir, "pki", it_cases[i].persona, options, it_cases[i].doc);
 	}
 	return rc;
@@ -413,8 +475,21 @@ static bool json_value_matches(json_t *v, const char *want, char *got, size_t ca
 	return strcmp(got, want) == 0;
 }
 
+/* Nothing went to the chip in the clear after access control. */
+static void check_no_plaintext(const it_case *c, char *(*status)(void))
+{
+	char *st = status();
+	const char *m = strstr(st, "plain_after_access=");
+	if (!m)
+		fail_msg("%s: the chip's status has no plain_after_access: %s", c->doc, st);
+	if (strtoul(m + strlen("plain_after_access="), NULL, 10) != 0)
+		fail_msg("%s (%s): commands went to the chip in the clear after access control: %s", c->doc, c->profile,
+		         st);
+	free(st);
+}
+
 void it_run_case(const it_appm *a, const char *dir, const it_case *c, void (*place)(const char *doc),
-                 void (*set)(const char *option), const char *trust_args)
+                 void (*set)(const char *option), char *(*status)(void), const char *trust_args)
 {
 	if (c->pending && !getenv("APPM_IT_RUN_PENDING")) {
 		print_message("pending, not run: %s\n", c->pending);
@@ -450,6 +525,7 @@ void it_run_case(const it_appm *a, const char *dir, const it_case *c, void (*pla
 		break;
 	}
 	it_result r = it_appm_read(a, "--json %s %s", key, trust_args);
+	check_no_plaintext(c, status);
 	if (r.code != c->code)
 		fail_msg("%s (%s): exit code %d, expected %d; stderr: %s", c->doc, c->profile, r.code, c->code, r.err);
 	if (c->code != 0) {

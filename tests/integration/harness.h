@@ -29,6 +29,10 @@ __attribute__((format(printf, 1, 2))) int it_sh(const char *fmt, ...);
  * to free) when it cannot be opened. */
 char *it_slurp(const char *path);
 
+/* What a shell command built from fmt printed on stdout, to free(); ""
+ * when it printed nothing or could not run. */
+__attribute__((format(printf, 1, 2))) char *it_capture(const char *fmt, ...);
+
 /* --- Running `appm passport read` --- */
 
 /* Where a read runs: the appm program, the reader to name with --reader
@@ -99,12 +103,13 @@ typedef enum it_key {
 /* Cases come in groups, each run by a meson test of its own (one per
  * transport) so that every run stays short: a suite's binary takes the
  * group to run as its argument (none: every group). */
-#define IT_GROUPS "access, auth, reading"
+#define IT_GROUPS "access, auth, reading, sm"
 
 typedef struct it_case {
-	const char *group;     /* "access", "auth" or "reading" */
+	const char *group;     /* one of IT_GROUPS */
 	const char *doc;       /* document directory name, made by it_make_case_docs */
 	const char *profile;   /* appm-docgen doc --profile */
+	const char *doc_options; /* more appm-docgen doc options, or NULL */
 	const char *persona;
 	const char *chip[3];   /* "set" commands for the chip, e.g. "refuse-bac 6A88" */
 	const char *only;      /* NULL: both transports; "pcsc" or "nfc": that one
@@ -156,9 +161,12 @@ extern const char *const it_chip_defaults[];
 
 /* Run one case: `place` puts DIR/doc on the reader with the default chip,
  * `set` sends one "set" command ("refuse-bac 6A88"); then appm reads with
- * the case's key and `trust_args`, and the result is checked. A pending
- * case is skipped with its reason unless APPM_IT_RUN_PENDING is set. */
+ * the case's key and `trust_args`, and the result is checked, and so is
+ * the chip's `status` (what `status` returns, to free): whatever the case,
+ * no command may have reached it in the clear after access control
+ * (plain_after_access=0). A pending case is skipped with its reason unless
+ * APPM_IT_RUN_PENDING is set. */
 void it_run_case(const it_appm *a, const char *dir, const it_case *c, void (*place)(const char *doc),
-                 void (*set)(const char *option), const char *trust_args);
+                 void (*set)(const char *option), char *(*status)(void), const char *trust_args);
 
 #endif

@@ -378,6 +378,11 @@ static void set_option(const char *option)
 	ctl_cmd(cmd);
 }
 
+static char *chip_status(void)
+{
+	return it_capture("%s ctl %s status", vpass, ctl);
+}
+
 static void test_case(void **state)
 {
 	const it_case *c = *state;
@@ -387,7 +392,7 @@ static void test_case(void **state)
 	 * the next case places its document afresh, whatever happens here. */
 	if (c->code == 5)
 		placed[0] = '\0';
-	it_run_case(&run, tmp, c, place_case, set_option, trust);
+	it_run_case(&run, tmp, c, place_case, set_option, chip_status, trust);
 	if (c->code == 5)
 		placed[0] = '\0';
 }

@@ -280,11 +280,16 @@ static void set_option(const char *option)
 	ctl_cmd(cmd);
 }
 
+static char *chip_status(void)
+{
+	return it_capture("%s ctl %s status", pn532, ctl);
+}
+
 static void test_case(void **state)
 {
 	char trust[300];
 	snprintf(trust, sizeof(trust), "--trust %s/trust", tmp);
-	it_run_case(&run, tmp, *state, place_a, set_option, trust);
+	it_run_case(&run, tmp, *state, place_a, set_option, chip_status, trust);
 }
 
 int main(int argc, char **argv)
