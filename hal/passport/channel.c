@@ -123,7 +123,7 @@ static pp_err exchange_once(pp_channel *ch, const apdu *cmd, buf *out, uint16_t 
 		ch->drop_sw = sw;
 		ch->sm_ended++;
 		buf_free(&plain);
-		return sw == SW_SM_MISSING || sw == SW_SM_INCORRECT ? PP_ERR_SM : PP_OK;
+		return PP_OK;
 	}
 	if (ce != CRYPTO_OK || plain.len < 2) {
 		buf_free(&plain);
@@ -207,6 +207,6 @@ pp_err pp_channel_exchange(pp_channel *ch, const apdu *cmd, buf *out, uint16_t *
 		if (!ch->sm_dropped)
 			return e;
 		if (attempt == 1 || !worth_again(cmd, ch->drop_sw))
-			return e == PP_ERR_SM ? PP_ERR_SM_ENDED : e;
+			return e;
 	}
 }

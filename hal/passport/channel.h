@@ -68,11 +68,8 @@ void pp_channel_end_access(pp_channel *ch);
  * RESPONSE (00 C0 00 00 XX, in the clear) before it is unwrapped.
  * A chip that answers in the clear during a session has dropped it:
  * sm_dropped is set and the keys are wiped. Outside access control the
- * command goes once more under a restored session (see above); an
- * unprotected answer that stands is PP_ERR_SM_ENDED for 6987/6988 (the
- * chip keeps refusing our secure messaging), else PP_OK with its status.
- * Inside
- * access control the answer is PP_ERR_SM for 6987/6988, else PP_OK with
- * its status. A response whose MAC does not verify is PP_ERR_SM, never
- * accepted. */
+ * command goes once more under a restored session (see above). A status
+ * in the clear that stands is PP_OK with that status (6988 is the chip
+ * refusing our secure messaging; the caller says so in its words). A
+ * response whose MAC does not verify is PP_ERR_SM, never accepted. */
 pp_err pp_channel_exchange(pp_channel *ch, const apdu *cmd, buf *out, uint16_t *ret_sw);

@@ -21,6 +21,7 @@
  * does not know the CAM protocols.
  */
 #include "hal/passport/eac.h"
+#include "hal/passport/sw.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -222,9 +223,11 @@ static pp_err step_status(uint16_t sw, const char *step, bool token_step, char *
 	if (token_step && (sw == 0x6300 || (sw & 0xFFF0) == 0x63C0))
 		return fail(err, errlen, PP_ERR_ACCESS_DENIED,
 		            "%s: the chip rejected the password (%04X); check the MRZ or CAN and try again", step, sw);
+	char text[PP_SW_TEXT_LEN];
 	if (sw == SW_AUTH_METHOD_BLOCKED)
-		return fail(err, errlen, PP_ERR_ACCESS_DENIED, "%s: the chip has blocked this password (6983)", step);
-	return fail(err, errlen, PP_ERR_STATUS, "%s: the chip answered %04X", step, sw);
+		return fail(err, errlen, PP_ERR_BLOCKED, "%s: the chip has blocked this password (%s)", step,
+		            pp_sw_text(sw, text));
+	return fail(err, errlen, PP_ERR_STATUS, "%s: the chip answered %s", step, pp_sw_text(sw, text));
 }
 
 /* ---- the chip's public keys ---- */

@@ -40,6 +40,7 @@
 #include "crypto/tlv.h"
 #include "hal/passport/channel.h"
 #include "hal/passport/lds.h"
+#include "hal/passport/sw.h"
 
 static const uint8_t emrtd_aid[] = { 0xA0, 0x00, 0x00, 0x02, 0x47, 0x10, 0x01 };
 
@@ -146,9 +147,22 @@ static bool is_lost(pp_err e)
 
 static bool transient_sw(uint16_t sw)
 {
-	/* 6F00 no precise diagnosis, 6581 memory failure, 6400 execution error:
-	 * what a chip at the edge of the field answers. */
-	return sw == SW_UNKNOWN || sw == 0x6581 || sw == 0x6400;
+	return pp_sw_kind_of(sw) == PP_SW_TRANSIENT;
+}
+
+/* A status word ended the step: err names the step and the status in ISO
+ * 7816-4's words, the report keeps the status, and the error is the
+ * table's (hal/passport/sw.h). */
+__attribute__((format(printf, 3, 4))) static pp_err status_error(session *s, uint16_t sw, const char *fmt, ...)
+{
+	char what[200], text[PP_SW_TEXT_LEN];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	set_err(s, "%s: status %s", what, pp_sw_text(sw, text));
+	s->doc->error_sw = sw;
+	return pp_sw_error(sw);
 }
 
 static void file_clear(pp_file *f)
@@ -167,8 +181,11 @@ static pp_err select_application(session *s)
 	if (e != PP_OK)
 		return e;
 	if (sw != SW_OK) {
-		set_err(s, "selecting the eMRTD application: status %04X", sw);
-		return PP_ERR_NOT_EMRTD;
+		pp_sw_kind k = pp_sw_kind_of(sw);
+		e = status_error(s, sw, "selecting the eMRTD application");
+		/* No such application (or one this card cannot select): not a
+		 * passport. Anything else is the chip refusing the command. */
+		return k == PP_SW_NO_FILE || k == PP_SW_BAD_COMMAND ? PP_ERR_NOT_EMRTD : e;
 	}
 	s->current_fid = 0;
 	return PP_OK;
@@ -181,10 +198,8 @@ static pp_err select_mf(session *s)
 	apdu cmd = { .cla = 0x00, .ins = 0xA4, .p1 = 0x00, .p2 = 0x0C, .data = mf, .lc = sizeof(mf) };
 	uint16_t sw = 0;
 	pp_err e = command(s, &cmd, &sw);
-	if (e == PP_OK && sw != SW_OK) {
-		set_err(s, "selecting the master file: status %04X", sw);
-		e = PP_ERR_STATUS;
-	}
+	if (e == PP_OK && sw != SW_OK)
+		e = status_error(s, sw, "selecting the master file");
 	s->current_fid = 0;
 	return e;
 }
@@ -421,8 +436,12 @@ static pp_err run_bac(session *s, uint16_t *ret_refused)
 	if (e == PP_OK && (sw == SW_BAC_REFUSED || sw == SW_SECURITY_STATUS || sw == SW_INS_NOT_SUPPORTED)) {
 		*ret_refused = sw;
 		e = PP_ERR_NOT_SUPPORTED;
-	} else if (e == PP_OK && (sw != SW_OK || out.len != 8)) {
-		set_err(s, "GET CHALLENGE: status %04X", sw);
+	} else if (e == PP_OK && sw != SW_OK) {
+		e = status_error(s, sw, "BAC's GET CHALLENGE");
+		if (e != PP_ERR_BLOCKED)
+			e = PP_ERR_STATUS;
+	} else if (e == PP_OK && out.len != 8) {
+		set_err(s, "BAC's GET CHALLENGE: %zu bytes of challenge, not 8", out.len);
 		e = PP_ERR_STATUS;
 	}
 	if (e != PP_OK) {
@@ -443,10 +462,13 @@ static pp_err run_bac(session *s, uint16_t *ret_refused)
 	if (e == PP_OK && sw == SW_BAC_REFUSED) {
 		*ret_refused = sw;
 		e = PP_ERR_NOT_SUPPORTED;
+	} else if (e == PP_OK && sw == SW_AUTH_METHOD_BLOCKED) {
+		/* Retyping cannot help: the chip takes no more tries. */
+		e = status_error(s, sw, "BAC: the chip has blocked BAC");
 	} else if (e == PP_OK && (sw != SW_OK || out.len != 40)) {
 		/* 6300 (authentication failed), 6982 or 6A80: the keys from the
 		 * MRZ are not this document's. */
-		set_err(s, "BAC: the chip did not accept the key from the MRZ (status %04X)", sw);
+		status_error(s, sw, "BAC: the chip did not accept the key from the MRZ");
 		e = PP_ERR_ACCESS_DENIED;
 	}
 	sm_ctx sm;
@@ -660,10 +682,8 @@ static pp_err reestablish(session *s)
 		e = rerun_ca(s);
 	if (e == PP_OK && fid) {
 		e = select_file(s, fid, &sw);
-		if (e == PP_OK && sw != SW_OK) {
-			set_err(s, "selecting the file again: status %04X", sw);
-			e = PP_ERR_STATUS;
-		}
+		if (e == PP_OK && sw != SW_OK)
+			e = status_error(s, sw, "selecting the file again");
 	}
 	return e;
 }
@@ -848,8 +868,7 @@ static pp_err read_file(session *s, const char *name, pp_file *f)
 				retries_left = s->retries;
 				continue;
 			}
-			e = sw == SW_FILE_NOT_FOUND ? PP_ERR_FILE_NOT_FOUND : PP_ERR_STATUS;
-			set_err(s, "reading %s at offset %zu: status %04X", name, before, sw);
+			e = status_error(s, sw, "reading %s at offset %zu", name, before);
 			break;
 		}
 		if (data.len == before) {
@@ -906,10 +925,8 @@ static pp_err read_ef(session *s, uint16_t fid, const char *name, pp_file *f)
 	if (e == PP_OK && sw != SW_OK) {
 		f->sw = sw;
 		f->err = sw == SW_FILE_NOT_FOUND ? PP_ERR_FILE_NOT_FOUND : PP_ERR_STATUS;
-		if (sw != SW_FILE_NOT_FOUND && sw != SW_SECURITY_STATUS) {
-			e = PP_ERR_STATUS;
-			set_err(s, "selecting %s: status %04X", name, sw);
-		}
+		if (sw != SW_FILE_NOT_FOUND && sw != SW_SECURITY_STATUS)
+			e = status_error(s, sw, "selecting %s", name);
 	} else if (e == PP_OK) {
 		e = read_file(s, name, f);
 		/* A file the chip does not have, or keeps behind another access
@@ -1211,16 +1228,18 @@ static pp_err active_authentication(session *s)
 	}
 	if (sw != SW_OK) {
 		buf_free(&sig);
+		char text[PP_SW_TEXT_LEN];
 		if (sw == SW_WRONG_LENGTH || (sw >> 8) == 0x6C) {
 			/* Not the chip's key at fault: its answer does not fit. */
+			status_error(s, sw, "active authentication: the chip cannot send its signature over this reader");
 			e = PP_ERR_STATUS;
-			set_err(s, "active authentication: the chip cannot send its signature over this reader "
-			           "(status %04X)", sw);
 			goto out;
 		}
+		s->doc->error_sw = sw;
 		aa->result = PP_AUTH_FAILED;
 		set_text(aa->detail, sizeof(aa->detail),
-		         "the chip refused INTERNAL AUTHENTICATE (status %04X) although DG15 holds its key", sw);
+		         "the chip refused INTERNAL AUTHENTICATE (status %s) although DG15 holds its key",
+		         pp_sw_text(sw, text));
 		set_err(s, "possible cloned chip: active authentication failed: %s", aa->detail);
 		e = PP_ERR_CHIP_AUTH;
 		goto out;

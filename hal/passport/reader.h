@@ -131,6 +131,8 @@ typedef struct pp_document {
 	unsigned long reestablished;   /* sessions set up again (dropped or out of step) */
 	unsigned long get_responses;   /* GET RESPONSE commands for answers sent in pieces (61XX) */
 	unsigned long sm_ended;        /* answers in the clear by which the chip ended secure messaging */
+	uint16_t error_sw;             /* the status word that ended the read (or failed
+	                                * active authentication); 0: none */
 } pp_document;
 
 /* Read a document. On PP_OK *ret holds every file that could be read (a

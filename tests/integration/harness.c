@@ -232,6 +232,11 @@ const it_case it_cases[] = {
 	{ .group = "access", .doc = "case-pace-only", .profile = "pace", .persona = "lestari",
 	  .chip = { "refuse-bac 6A88", "remove-after 5" }, .key = IT_KEY_MRZ, .code = 5,
 	  .message = "the document was removed while reading; place it again" },
+	/* A chip that has blocked BAC (6983): not "check the MRZ", which
+	 * retyping cannot fix, but its own exit code and an officer. */
+	{ .group = "access", .doc = "case-bac", .profile = "bac", .persona = "lestari",
+	  .chip = { "refuse-bac 6983" }, .key = IT_KEY_MRZ, .code = 14,
+	  .message = "the chip has blocked access with this key; retyping cannot fix it" },
 	{ .group = "access", .doc = "case-pace-dh", .profile = "pace-dh", .persona = "lestari",
 	  .key = IT_KEY_MRZ, .code = 0,
 	  .json = { { "protocols.access_control.protocol", "PACE" },

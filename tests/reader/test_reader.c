@@ -41,6 +41,7 @@
 #include "crypto/tlv.h"
 #include "devices/vpass/vpass.h"
 #include "hal/passport/reader.h"
+#include "hal/passport/sw.h"
 #include "tests/docgen/fixture.h"
 
 /* Plain bytes of a short READ BINARY under 3DES SM, as reader.c uses. */
@@ -74,6 +75,8 @@ typedef struct spy {
 	unsigned fail_ca_selects;   /* the next SELECTs of EF.CardAccess: answered
 	                               fail_ca_select_sw without reaching the chip */
 	uint16_t fail_ca_select_sw;
+	uint16_t refuse_reads_sw;   /* every protected READ BINARY answered this
+	                               status in the clear, without reaching the chip */
 	unsigned long apdus;
 	unsigned long extended_apdus;
 	unsigned long reads_b0;
@@ -179,6 +182,14 @@ static pp_err spy_transmit(void *priv, const uint8_t *cmd, size_t len, uint8_t *
 			if (entry)
 				entry->result = e == PP_OK ? PP_ERR_TIMEOUT : e;
 			return e == PP_OK ? PP_ERR_TIMEOUT : e;
+		}
+		if (s->refuse_reads_sw && a.cla == 0x0C && a.ins == 0xB0) {
+			resp[0] = (uint8_t)(s->refuse_reads_sw >> 8);
+			resp[1] = (uint8_t)s->refuse_reads_sw;
+			*ret_len = 2;
+			if (entry)
+				entry->result = PP_OK;
+			return PP_OK;
 		}
 		if (a.cla == 0x00 && a.ins == 0xB0 && entry)
 			entry->le = a.le;
@@ -1359,6 +1370,57 @@ static void test_sm_ended_for_good(void **state)
 	}
 }
 
+/* Status words are reported as what they are, in ISO 7816-4's words, from
+ * one table: a chip that keeps refusing our secure messaging (6988 in the
+ * clear, again after the session was set up afresh) is a refused command,
+ * not "the chip's answer did not verify"; 6983 (blocked) is not a wrong
+ * MRZ, which retyping would fix. */
+static void test_status_words(void **state)
+{
+	fx *f = *state;
+	assert_int_equal(pp_sw_error(0x6A82), PP_ERR_FILE_NOT_FOUND);
+	assert_int_equal(pp_sw_error(0x6983), PP_ERR_BLOCKED);
+	assert_int_equal(pp_sw_error(0x63C2), PP_ERR_ACCESS_DENIED);
+	assert_int_equal(pp_sw_error(0x6A88), PP_ERR_NOT_SUPPORTED);
+	assert_int_equal(pp_sw_error(0x6988), PP_ERR_STATUS);
+	assert_int_equal(pp_sw_error(0x9000), PP_OK);
+	assert_int_equal(pp_sw_kind_of(0x6F00), PP_SW_TRANSIENT);
+	assert_int_equal(pp_sw_kind_of(0x6123), PP_SW_MORE);
+	assert_int_equal(pp_sw_kind_of(0x6ABC), PP_SW_OTHER);
+	char text[PP_SW_TEXT_LEN];
+	assert_string_equal(pp_sw_text(0x6982, text), "6982 (security status not satisfied)");
+
+	static const uint16_t refusals[] = { 0x6988, 0x6987, 0x6982, 0x6985 };
+	for (size_t i = 0; i < sizeof refusals / sizeof refusals[0]; i++) {
+		rig r;
+		rig_open(&r, f->doc, NULL);
+		r.spy.refuse_reads_sw = refusals[i];
+		pp_document *d = NULL;
+		char err[256] = "";
+		pp_err e = read_doc(&r, &f->key, NULL, &d, err, sizeof err);
+		if (e != PP_ERR_STATUS)
+			fail_msg("%04X: %s (%s)", refusals[i], pp_strerror(e), err);
+		char want[PP_SW_TEXT_LEN + 40];
+		snprintf(want, sizeof want, "reading EF.COM at offset 0: status %s", pp_sw_text(refusals[i], text));
+		if (!strstr(err, want))
+			fail_msg("%04X: expected \"%s\" in: %s", refusals[i], want, err);
+		assert_null(strstr(err, "did not verify"));
+		pp_document_free(d);
+		rig_close(&r);
+	}
+
+	/* A chip that has blocked BAC answers 6983. */
+	rig r;
+	rig_open(&r, f->doc, &(vpass_options){ .refuse_bac = 0x6983 });
+	pp_document *d = NULL;
+	char err[256] = "";
+	assert_int_equal(read_doc(&r, &f->key, NULL, &d, err, sizeof err), PP_ERR_BLOCKED);
+	if (!strstr(err, "6983 (authentication method blocked)"))
+		fail_msg("6983: %s", err);
+	pp_document_free(d);
+	rig_close(&r);
+}
+
 /* A card that is not a passport: the eMRTD application is not there. The
  * virtual chip selects the AID whatever files it holds, so the spy plays a
  * card without it. */
@@ -2259,6 +2321,7 @@ int main(void)
 		cmocka_unit_test(test_sm_dropped),
 		cmocka_unit_test(test_plain_error_status),
 		cmocka_unit_test(test_sm_ended_for_good),
+		cmocka_unit_test(test_status_words),
 		cmocka_unit_test(test_not_emrtd),
 		cmocka_unit_test(test_empty_chip),
 		cmocka_unit_test(test_progress),
