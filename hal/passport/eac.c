@@ -220,10 +220,10 @@ static pp_err take(const buf *dyn, uint32_t tag, BUF_MEM **ret, const char *step
 
 static pp_err step_status(uint16_t sw, const char *step, bool token_step, char *err, size_t errlen)
 {
-	if (token_step && (sw == 0x6300 || (sw & 0xFFF0) == 0x63C0))
-		return fail(err, errlen, PP_ERR_ACCESS_DENIED,
-		            "%s: the chip rejected the password (%04X); check the MRZ or CAN and try again", step, sw);
 	char text[PP_SW_TEXT_LEN];
+	if (token_step && pp_sw_kind_of(sw) == PP_SW_WRONG_KEY)
+		return fail(err, errlen, PP_ERR_ACCESS_DENIED, "%s: the chip rejected the password: status %s", step,
+		            pp_sw_text(sw, text));
 	if (sw == SW_AUTH_METHOD_BLOCKED)
 		return fail(err, errlen, PP_ERR_BLOCKED, "%s: the chip has blocked this password (%s)", step,
 		            pp_sw_text(sw, text));

@@ -600,20 +600,17 @@ static pp_err access_control(session *s)
 		return e;
 	if (e == PP_ERR_NOT_SUPPORTED) {
 		/* A PACE-only chip: what went wrong is PACE's failure. */
-		set_err(s, "PACE failed: %s; the chip refuses BAC (status %04X), as PACE-only documents do",
-		        doc->pace.error, refused);
+		char text[PP_SW_TEXT_LEN];
+		set_err(s, "PACE: %s; the chip refuses BAC (status %s), as PACE-only documents do", doc->pace.error,
+		        pp_sw_text(refused, text));
 		return pace_err;
 	}
-	if (e == PP_ERR_ACCESS_DENIED) {
-		set_err(s, "the MRZ does not open this document: PACE failed (%s) and BAC failed too",
-		        doc->pace.error);
-		return e;
-	}
-	char bac_err[160] = "";
+	/* Each protocol's own reason, once: the caller's message says what
+	 * it means for the applicant. */
+	char bac_err[PP_DETAIL_LEN] = "";
 	if (s->err && s->errlen)
 		snprintf(bac_err, sizeof(bac_err), "%s", s->err);
-	set_err(s, "PACE failed (%s), and BAC after it failed: %s", doc->pace.error,
-	        bac_err[0] ? bac_err : pp_strerror(e));
+	set_err(s, "PACE: %s; then %s", doc->pace.error, bac_err[0] ? bac_err : pp_strerror(e));
 	return e;
 }
 

@@ -668,6 +668,29 @@ static void test_wrong_key(void **state)
 
 /* ---- length forms ----------------------------------------------------------------- */
 
+/* A wrong MRZ on a PACE document: PACE fails, then BAC. The message gives
+ * each protocol's reason once, and leaves the advice to the caller. */
+static void test_wrong_key_pace_message(void **state)
+{
+	fx *f = *state;
+	rig r;
+	rig_open(&r, f->pace.doc, NULL);
+	pp_access_key wrong = f->pace.key;
+	memcpy(wrong.birth_date, wrong.birth_date[5] == '1' ? "010102" : "010101", 7);
+	pp_document *d = NULL;
+	char err[512] = "";
+	assert_int_equal(read_doc(&r, &wrong, NULL, &d, err, sizeof err), PP_ERR_ACCESS_DENIED);
+	const char *pace = strstr(err, "PACE: ");
+	const char *bac = strstr(err, "BAC: the chip did not accept the key from the MRZ: status 6300");
+	if (!pace || !bac || bac < pace)
+		fail_msg("expected PACE's reason, then BAC's: %s", err);
+	assert_null(strstr(err, "try again"));
+	assert_null(strstr(bac + 1, "BAC:"));
+	assert_null(strstr(pace + 1, "PACE: "));
+	pp_document_free(d);
+	rig_close(&r);
+}
+
 /* A chip without extended length on a reader that knows it: short reads
  * from the start, nothing to fall back from. */
 static void test_short_only_chip(void **state)
@@ -2301,6 +2324,7 @@ int main(void)
 		cmocka_unit_test(test_whole_read),
 		cmocka_unit_test(test_read_passes_pa),
 		cmocka_unit_test(test_wrong_key),
+		cmocka_unit_test(test_wrong_key_pace_message),
 		cmocka_unit_test(test_short_only_chip),
 		cmocka_unit_test(test_short_only_chip_fallback),
 		cmocka_unit_test(test_reader_refuses_extended),
