@@ -15,7 +15,7 @@ cd "$(dirname "$0")"
 # Everything the build, the simulated devices and the tests need.
 PACKAGES="meson ninja-build pkg-config gcc libc6-dev
  libpcsclite-dev pcscd vsmartcard-vpcd libnfc-dev
- libssl-dev libeac-dev libturbojpeg0-dev libopenjp2-7-dev libjansson-dev libcmocka-dev
+ libssl-dev libeac-dev libturbojpeg0-dev libopenjp2-7-dev libjansson-dev libcmocka-dev libinih-dev
  iproute2 util-linux"
 
 install_packages() {

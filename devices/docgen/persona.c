@@ -7,10 +7,13 @@
 #include "devices/docgen/docgen-internal.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include <ini.h>
 
 #include "crypto/icao.h"
 
@@ -29,16 +32,6 @@ static const field fields[] = {
 };
 #undef F
 
-static char *trim(char *s)
-{
-	while (isspace((unsigned char)*s))
-		s++;
-	size_t n = strlen(s);
-	while (n > 0 && isspace((unsigned char)s[n - 1]))
-		s[--n] = '\0';
-	return s;
-}
-
 static bool all_digits(const char *s, size_t n)
 {
 	if (strlen(s) != n)
@@ -53,6 +46,41 @@ static bool is_file(const char *path)
 {
 	struct stat st;
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* A persona file's values, as libinih hands them over. */
+typedef struct persona_file {
+	docgen_persona p;
+	char face[256];
+	const char *problem; /* why a line was refused, with key */
+	char key[64];
+} persona_file;
+
+static int persona_value(void *user, const char *section, const char *key, const char *value)
+{
+	(void)section;
+	persona_file *pf = user;
+	snprintf(pf->key, sizeof pf->key, "%s", key);
+	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+		if (strcmp(key, fields[i].key) != 0)
+			continue;
+		if (strlen(value) >= fields[i].size) {
+			pf->problem = "too long:";
+			return 0;
+		}
+		memcpy((char *)&pf->p + fields[i].offset, value, strlen(value) + 1);
+		return 1;
+	}
+	if (strcmp(key, "sex") == 0) {
+		pf->p.sex = (value[0] == 'F' || value[0] == 'M') && !value[1] ? value[0] : '<';
+		return 1;
+	}
+	if (strcmp(key, "face") == 0 && strlen(value) < sizeof pf->face) {
+		memcpy(pf->face, value, strlen(value) + 1);
+		return 1;
+	}
+	pf->problem = strcmp(key, "face") == 0 ? "too long:" : "unknown key";
+	return 0;
 }
 
 docgen_err docgen_persona_load(const char *spec, const char *data_dir,
@@ -74,54 +102,18 @@ docgen_err docgen_persona_load(const char *spec, const char *data_dir,
 	if (!f)
 		return docgen_fail(err, errlen, DOCGEN_ERR_PERSONA, false, "no persona file %s", path);
 
-	docgen_persona p = { .sex = '<' };
-	char face[256] = "";
-	char line[512];
-	int lineno = 0;
-	docgen_err e = DOCGEN_OK;
-	while (fgets(line, sizeof line, f)) {
-		lineno++;
-		char *s = trim(line);
-		if (*s == '\0' || *s == '#')
-			continue;
-		char *eq = strchr(s, '=');
-		if (!eq) {
-			e = docgen_fail(err, errlen, DOCGEN_ERR_PERSONA, false,
-			                "%s:%d: expected key=value", path, lineno);
-			break;
-		}
-		*eq = '\0';
-		char *key = trim(s), *value = trim(eq + 1);
-		bool known = false;
-		for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
-			if (strcmp(key, fields[i].key) != 0)
-				continue;
-			known = true;
-			if (strlen(value) >= fields[i].size) {
-				e = docgen_fail(err, errlen, DOCGEN_ERR_PERSONA, false,
-				                "%s:%d: %s is too long", path, lineno, key);
-				break;
-			}
-			strcpy((char *)&p + fields[i].offset, value);
-		}
-		if (e)
-			break;
-		if (strcmp(key, "sex") == 0) {
-			known = true;
-			p.sex = (value[0] == 'F' || value[0] == 'M') && !value[1] ? value[0] : '<';
-		} else if (strcmp(key, "face") == 0) {
-			known = true;
-			snprintf(face, sizeof face, "%s", value);
-		}
-		if (!known) {
-			e = docgen_fail(err, errlen, DOCGEN_ERR_PERSONA, false,
-			                "%s:%d: unknown key '%s'", path, lineno, key);
-			break;
-		}
-	}
+	persona_file pf = { .p = { .sex = '<' } };
+	int bad_line = ini_parse_file(f, persona_value, &pf);
 	fclose(f);
-	if (e)
-		return e;
+	if (bad_line < 0)
+		return docgen_fail(err, errlen, DOCGEN_ERR_PERSONA, false, "%s: read error", path);
+	if (bad_line > 0 && pf.problem)
+		return docgen_fail(err, errlen, DOCGEN_ERR_PERSONA, false, "%s:%d: %s '%s'", path, bad_line, pf.problem,
+		                   pf.key);
+	if (bad_line > 0)
+		return docgen_fail(err, errlen, DOCGEN_ERR_PERSONA, false, "%s:%d: expected key=value", path, bad_line);
+	docgen_persona p = pf.p;
+	const char *face = pf.face;
 	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
 		if (fields[i].required && !*((char *)&p + fields[i].offset))
 			return docgen_fail(err, errlen, DOCGEN_ERR_PERSONA, false,

@@ -5,9 +5,12 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <ini.h>
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -278,14 +281,36 @@ out_close:
 	return r;
 }
 
-static char *trim(char *s)
+/* document.txt's values, as libinih hands them over. */
+typedef struct description {
+	char docno[64], dob[16], doe[16], mrz[128], can[VPASS_MAX_CAN + 1];
+	const char *too_long; /* the first key whose value did not fit */
+} description;
+
+static int description_value(void *user, const char *section, const char *key, const char *value)
 {
-	while (*s == ' ' || *s == '\t')
-		s++;
-	size_t n = strlen(s);
-	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
-		s[--n] = '\0';
-	return s;
+	(void)section;
+	description *d = user;
+	static const struct {
+		const char *key;
+		size_t offset, size;
+	} fields[] = {
+		{ "document_number", offsetof(description, docno), sizeof(((description *)0)->docno) },
+		{ "birth_date", offsetof(description, dob), sizeof(((description *)0)->dob) },
+		{ "expiry_date", offsetof(description, doe), sizeof(((description *)0)->doe) },
+		{ "mrz", offsetof(description, mrz), sizeof(((description *)0)->mrz) },
+		{ "can", offsetof(description, can), sizeof(((description *)0)->can) },
+	};
+	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+		if (strcmp(key, fields[i].key) != 0)
+			continue;
+		if (strlen(value) >= fields[i].size) {
+			d->too_long = fields[i].key;
+			return 0;
+		}
+		memcpy((char *)d + fields[i].offset, value, strlen(value) + 1);
+	}
+	return 1; /* other facts about the persona are not the chip's business */
 }
 
 static vpass_result load_description(vpass_doc *d, const char *dir, char *err, size_t errlen)
@@ -297,87 +322,48 @@ static vpass_result load_description(vpass_doc *d, const char *dir, char *err, s
 		set_err(err, errlen, "%s: %s", path, strerror(errno));
 		return VPASS_ERR_IO;
 	}
-	char docno[64] = "", dob[16] = "", doe[16] = "", mrz[128] = "", can[VPASS_MAX_CAN + 1] = "";
-	char line[512];
-	unsigned lineno = 0;
-	vpass_result r = VPASS_OK;
-	while (fgets(line, sizeof line, f)) {
-		lineno++;
-		char *s = trim(line);
-		if (*s == '\0' || *s == '#')
-			continue;
-		char *eq = strchr(s, '=');
-		if (!eq) {
-			set_err(err, errlen, "%s:%u: expected key=value", path, lineno);
-			r = VPASS_ERR_FORMAT;
-			goto out_close;
-		}
-		*eq = '\0';
-		char *key = trim(s), *value = trim(eq + 1);
-		char *dest = NULL;
-		size_t cap = 0;
-		if (strcmp(key, "document_number") == 0) {
-			dest = docno;
-			cap = sizeof docno;
-		} else if (strcmp(key, "birth_date") == 0) {
-			dest = dob;
-			cap = sizeof dob;
-		} else if (strcmp(key, "expiry_date") == 0) {
-			dest = doe;
-			cap = sizeof doe;
-		} else if (strcmp(key, "mrz") == 0) {
-			dest = mrz;
-			cap = sizeof mrz;
-		} else if (strcmp(key, "can") == 0) {
-			dest = can;
-			cap = sizeof can;
-		} else {
-			continue; /* other facts about the persona are not the chip's business */
-		}
-		if (strlen(value) >= cap) {
-			set_err(err, errlen, "%s:%u: %s is too long", path, lineno, key);
-			r = VPASS_ERR_FORMAT;
-			goto out_close;
-		}
-		memcpy(dest, value, strlen(value) + 1);
-	}
-	if (ferror(f)) {
+	description desc = { .too_long = NULL };
+	int bad_line = ini_parse_file(f, description_value, &desc);
+	fclose(f);
+	if (bad_line < 0) {
 		set_err(err, errlen, "%s: read error", path);
-		r = VPASS_ERR_IO;
-		goto out_close;
+		return VPASS_ERR_IO;
 	}
-	if (mrz[0]) {
+	if (bad_line > 0) {
+		if (desc.too_long)
+			set_err(err, errlen, "%s:%d: %s is too long", path, bad_line, desc.too_long);
+		else
+			set_err(err, errlen, "%s:%d: expected key=value", path, bad_line);
+		return VPASS_ERR_FORMAT;
+	}
+	if (desc.mrz[0]) {
 		lds_mrz m;
-		lds_err le = lds_mrz_parse_text(mrz, &m);
+		lds_err le = lds_mrz_parse_text(desc.mrz, &m);
 		if (le != LDS_OK) {
 			set_err(err, errlen, "%s: mrz is not a valid TD1, TD2 or TD3 MRZ: %s", path, lds_strerror(le));
-			r = VPASS_ERR_FORMAT;
-			goto out_close;
+			return VPASS_ERR_FORMAT;
 		}
-		if (!docno[0])
-			snprintf(docno, sizeof docno, "%.*s", (int)(sizeof docno - 1), m.document_number);
-		if (!dob[0])
-			memcpy(dob, m.birth_date, sizeof m.birth_date);
-		if (!doe[0])
-			memcpy(doe, m.expiry_date, sizeof m.expiry_date);
+		if (!desc.docno[0])
+			snprintf(desc.docno, sizeof desc.docno, "%.*s", (int)(sizeof desc.docno - 1), m.document_number);
+		if (!desc.dob[0])
+			memcpy(desc.dob, m.birth_date, sizeof m.birth_date);
+		if (!desc.doe[0])
+			memcpy(desc.doe, m.expiry_date, sizeof m.expiry_date);
 	}
-	if (!docno[0] || !dob[0] || !doe[0]) {
+	if (!desc.docno[0] || !desc.dob[0] || !desc.doe[0]) {
 		set_err(err, errlen, "%s: needs document_number, birth_date and expiry_date (or mrz)", path);
-		r = VPASS_ERR_FORMAT;
-		goto out_close;
+		return VPASS_ERR_FORMAT;
 	}
-	r = vpass_doc_set_access(d, docno, dob, doe);
+	vpass_result r = vpass_doc_set_access(d, desc.docno, desc.dob, desc.doe);
 	if (r != VPASS_OK) {
 		set_err(err, errlen, "%s: document number or dates are not valid MRZ data", path);
-		goto out_close;
+		return r;
 	}
-	if (can[0] && vpass_doc_set_can(d, can) != VPASS_OK) {
+	if (desc.can[0] && vpass_doc_set_can(d, desc.can) != VPASS_OK) {
 		set_err(err, errlen, "%s: can must be 1 to %d digits", path, VPASS_MAX_CAN);
-		r = VPASS_ERR_FORMAT;
+		return VPASS_ERR_FORMAT;
 	}
-out_close:
-	fclose(f);
-	return r;
+	return VPASS_OK;
 }
 
 /* Encrypted keys are refused rather than prompting on the terminal. */
