@@ -124,40 +124,6 @@ static int exit_for(pp_err e)
 	return APPM_EXIT_FAILURE;
 }
 
-/* What to do next, for each failure a person can act on. */
-static const char *advice_for(pp_err e)
-{
-	switch (e) {
-	case PP_ERR_NO_SERVICE: return "start pcscd (the smart-card service) and try again";
-	case PP_ERR_NO_READER: return "check that the reader is connected; 'appm passport readers' lists them";
-	case PP_ERR_NO_CARD: return "place the passport's photo page on the reader";
-	case PP_ERR_REMOVED: return NULL; /* the message already says it */
-	case PP_ERR_ACCESS_DENIED: return "check the MRZ (document number, dates of birth and expiry) and try again";
-	case PP_ERR_SM: return "the answer may have been altered; read the document again, and call an officer if it repeats";
-	case PP_ERR_NOT_EMRTD: return "place an electronic passport (with the chip symbol on the cover)";
-	case PP_ERR_CHIP_AUTH: return "do not accept this document; call an officer";
-	case PP_ERR_BUSY: return "wait until the other program has finished, or close it, and try again";
-	case PP_ERR_SERVICE_STOPPED: return "restart pcscd (the smart-card service) and read again";
-	case PP_ERR_BLOCKED: return "call an officer: the document must be checked at the counter";
-	case PP_ERR_SM_ENDED: return "place the document again; call an officer if it repeats";
-	case PP_ERR_UNRESPONSIVE: return NULL; /* the message already says it */
-	case PP_OK:
-	case PP_ERR_ARG:
-	case PP_ERR_NOMEM:
-	case PP_ERR_NO_DRIVER:
-	case PP_ERR_COMM:
-	case PP_ERR_TIMEOUT:
-	case PP_ERR_NOT_SUPPORTED:
-	case PP_ERR_STATUS:
-	case PP_ERR_PARSE:
-	case PP_ERR_CANCELLED:
-	case PP_ERR_FILE_NOT_FOUND:
-	case PP_ERR_CRYPTO:
-		return NULL;
-	}
-	return NULL;
-}
-
 /* Report a failure on stderr (and as JSON on stdout with --json). */
 static int fail(const read_args *a, int code, const char *kind, const char *message, const char *detail,
                 const char *advice)
@@ -404,7 +370,7 @@ static int cmd_read(int argc, char **argv)
 	char err[512] = "";
 	pp_err e = pp_transport_open(a.reader, &t);
 	if (e != PP_OK) {
-		rc = fail(&a, exit_for(e), "reader", pp_strerror(e), a.reader, advice_for(e));
+		rc = fail(&a, exit_for(e), "reader", pp_strerror(e), a.reader, pp_err_info_of(e).advice);
 		goto out;
 	}
 	pp_read_options opt = {
@@ -418,7 +384,7 @@ static int cmd_read(int argc, char **argv)
 		/* The removal and MRZ messages are the applicant's words; the
 		 * detail is for the engineer. */
 		const char *message = pp_strerror(e);
-		const char *advice = advice_for(e);
+		const char *advice = pp_err_info_of(e).advice;
 		const char *kind = e == PP_ERR_CHIP_AUTH ? "cloned_chip" : "read";
 		const char *detail = e == PP_ERR_NO_CARD ? NULL : err;
 		if (e == PP_ERR_ACCESS_DENIED && !key.document_number[0]) {
@@ -504,8 +470,8 @@ static int cmd_readers(int argc, char **argv)
 	pp_err e = pp_transport_list(driver, print_reader, NULL);
 	if (e != PP_OK) {
 		fprintf(stderr, "appm: %s\n", pp_strerror(e));
-		if (advice_for(e))
-			fprintf(stderr, "appm: %s\n", advice_for(e));
+		if (pp_err_info_of(e).advice)
+			fprintf(stderr, "appm: %s\n", pp_err_info_of(e).advice);
 		return exit_for(e);
 	}
 	return APPM_EXIT_OK;

@@ -3,8 +3,11 @@
  * reading stack and LDS parsing report one of these.
  *
  * Codes are only appended. Each has words for the screen or the engineer
- * (pp_strerror); pp_err_is_user tells whether the applicant can fix it
- * (place the document again, retype the MRZ) or the machine needs help.
+ * (pp_strerror), and belongs to one class that the applicant flow and
+ * diagnostics act on without knowing the device (pp_err_info): the
+ * applicant can fix it (a prompt, then retry), the reader is faulty (with
+ * XFS4IoT's recommended action), the document needs an officer, fraud is
+ * suspected, or the operation was cancelled.
  */
 #pragma once
 
@@ -37,7 +40,41 @@ typedef enum pp_err {
 	PP_ERR_SERVICE_STOPPED, /* the smart-card service stopped during the read */
 	PP_ERR_BLOCKED,         /* the chip has blocked the authentication method (6983) */
 } pp_err;
+#define PP_ERR_LAST PP_ERR_BLOCKED
 
 const char *pp_strerror(pp_err e);
+
+/* Who can act on an error. */
+typedef enum pp_err_class {
+	PP_CLASS_NONE = 0,   /* PP_OK */
+	PP_CLASS_USER,       /* the applicant can fix it: prompt, then retry */
+	PP_CLASS_DEVICE,     /* the reader, its service or this program failed */
+	PP_CLASS_DOCUMENT,   /* the document cannot be read or checked by machine: an officer */
+	PP_CLASS_FRAUD,      /* the document may be forged or cloned: an officer, do not accept it */
+	PP_CLASS_CANCELLED,  /* stopped on request */
+} pp_err_class;
+
+/* XFS4IoT's recommended action for a device fault. */
+typedef enum pp_action {
+	PP_ACTION_NONE = 0,  /* nothing for the machine's keepers to do */
+	PP_ACTION_RESET,     /* reset the device, then retry */
+	PP_ACTION_CLEAR,     /* an operator can fix it (e.g. start a service, free the reader) */
+	PP_ACTION_MAINTENANCE, /* an engineer is needed */
+	PP_ACTION_SUSPEND,   /* the device is recovering by itself: wait, then retry */
+} pp_action;
+
+typedef struct pp_err_info {
+	pp_err_class cls;
+	pp_action action;
+	const char *advice;  /* what to do next, for whoever can act; NULL when
+	                      * pp_strerror already says it */
+} pp_err_info;
+
+/* The class, recommended action and advice of e: decided here, once. */
+pp_err_info pp_err_info_of(pp_err e);
+/* "user", "device", "document", "fraud", "cancelled" ("none" for PP_OK). */
+const char *pp_err_class_name(pp_err_class c);
+/* "none", "reset", "clear", "maintenance", "suspend". */
+const char *pp_action_name(pp_action a);
 /* True when the applicant (not the engineer) can fix it. */
 bool pp_err_is_user(pp_err e);

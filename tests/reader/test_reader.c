@@ -1398,6 +1398,35 @@ static void test_sm_ended_for_good(void **state)
  * clear, again after the session was set up afresh) is a refused command,
  * not "the chip's answer did not verify"; 6983 (blocked) is not a wrong
  * MRZ, which retyping would fix. */
+/* Every error has words and exactly one class, decided beside the enum;
+ * the ones the flow acts on differently are in the class it needs. */
+static void test_error_classes(void **state)
+{
+	(void)state;
+	for (int i = PP_OK; i <= PP_ERR_LAST; i++) {
+		pp_err e = (pp_err)i;
+		assert_null(strstr(pp_strerror(e), "unknown"));
+		pp_err_info info = pp_err_info_of(e);
+		assert_null(strstr(pp_err_class_name(info.cls), "unknown"));
+		assert_null(strstr(pp_action_name(info.action), "unknown"));
+		assert_int_equal(info.cls == PP_CLASS_NONE, e == PP_OK);
+		/* Only device faults carry a recommended action. */
+		if (info.cls != PP_CLASS_DEVICE)
+			assert_int_equal(info.action, PP_ACTION_NONE);
+		assert_int_equal(pp_err_is_user(e), info.cls == PP_CLASS_USER);
+	}
+	assert_int_equal(pp_err_info_of(PP_ERR_REMOVED).cls, PP_CLASS_USER);
+	assert_int_equal(pp_err_info_of(PP_ERR_ACCESS_DENIED).cls, PP_CLASS_USER);
+	assert_int_equal(pp_err_info_of(PP_ERR_UNRESPONSIVE).cls, PP_CLASS_USER);
+	assert_int_equal(pp_err_info_of(PP_ERR_CHIP_AUTH).cls, PP_CLASS_FRAUD);
+	assert_int_equal(pp_err_info_of(PP_ERR_BLOCKED).cls, PP_CLASS_DOCUMENT);
+	assert_int_equal(pp_err_info_of(PP_ERR_CANCELLED).cls, PP_CLASS_CANCELLED);
+	pp_err_info stopped = pp_err_info_of(PP_ERR_SERVICE_STOPPED);
+	assert_int_equal(stopped.cls, PP_CLASS_DEVICE);
+	assert_int_equal(stopped.action, PP_ACTION_CLEAR);
+	assert_int_equal(pp_err_info_of(PP_ERR_BUSY).action, PP_ACTION_SUSPEND);
+}
+
 static void test_status_words(void **state)
 {
 	fx *f = *state;
@@ -2346,6 +2375,7 @@ int main(void)
 		cmocka_unit_test(test_plain_error_status),
 		cmocka_unit_test(test_sm_ended_for_good),
 		cmocka_unit_test(test_status_words),
+		cmocka_unit_test(test_error_classes),
 		cmocka_unit_test(test_not_emrtd),
 		cmocka_unit_test(test_empty_chip),
 		cmocka_unit_test(test_progress),
