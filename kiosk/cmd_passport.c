@@ -61,7 +61,9 @@ static void usage_read(FILE *f)
 	        "  --mrz TEXT             the MRZ, two lines of 44 (or three of 30), with or\n"
 	        "                         without the line break\n"
 	        "  --document-number N, --birth-date YYMMDD, --expiry-date YYMMDD\n"
-	        "                         the access key instead of the whole MRZ\n"
+	        "                         the access key instead of the whole MRZ; dates, here\n"
+	        "                         and in --mrz, must be calendar days (29 February when\n"
+	        "                         YY is a multiple of 4)\n"
 	        "  --can NNNNNN           the 6-digit card access number printed on the data\n"
 	        "                         page: PACE with it; with the MRZ as well, BAC with\n"
 	        "                         the MRZ if PACE fails\n"
@@ -265,17 +267,6 @@ static int parse_read_args(int argc, char **argv, read_args *a)
 	return APPM_EXIT_OK;
 }
 
-static bool is_yymmdd(const char *s)
-{
-	if (strlen(s) != 6)
-		return false;
-	for (int i = 0; i < 6; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-	int mm = (s[2] - '0') * 10 + (s[3] - '0'), dd = (s[4] - '0') * 10 + (s[5] - '0');
-	return mm >= 1 && mm <= 12 && dd >= 1 && dd <= 31;
-}
-
 static bool is_can(const char *s)
 {
 	if (strlen(s) != 6)
@@ -330,8 +321,13 @@ static int access_key(const read_args *a, pp_access_key *key)
 			return APPM_EXIT_USAGE;
 		}
 	}
-	if (!is_yymmdd(a->birth_date) || !is_yymmdd(a->expiry_date)) {
-		fprintf(stderr, "appm: --birth-date and --expiry-date are YYMMDD, e.g. 900131\n");
+	/* The same check as the dates of a typed MRZ (lds_mrz_parse_text). */
+	const char *bad = lds_date_check(a->birth_date, strlen(a->birth_date)) != LDS_DATE_VALID ? "--birth-date"
+	                  : lds_date_check(a->expiry_date, strlen(a->expiry_date)) != LDS_DATE_VALID ? "--expiry-date"
+	                                                                                             : NULL;
+	if (bad) {
+		fprintf(stderr, "appm: %s is not a date: YYMMDD, month 01-12 and a day the month has, e.g. 900131\n",
+		        bad);
 		return APPM_EXIT_USAGE;
 	}
 	snprintf(key->document_number, sizeof(key->document_number), "%s", a->document_number);

@@ -110,6 +110,10 @@ static json_t *holder_json(const lds_mrz *m)
 		json_object_set_new(checks, "optional_data", json_boolean(m->check_optional.ok));
 	json_object_set_new(checks, "composite", json_boolean(m->check_composite.ok));
 	json_object_set_new(h, "check_digits", checks);
+	/* A chip's dates are reported as they are, not refused. */
+	json_object_set_new(h, "dates",
+	                    json_pack("{s:s, s:s}", "birth_date", lds_date_status_name(m->birth_date_status),
+	                              "expiry_date", lds_date_status_name(m->expiry_date_status)));
 	return h;
 }
 
@@ -385,13 +389,16 @@ void passport_report_first_failure(const pa_report *pa, char *out, size_t len)
 }
 
 /* "740812" -> "12.08.74"-style is ambiguous; show YYMMDD as 19YY/20YY is a
- * guess too, so the summary prints the MRZ form with separators. */
-static void mrz_date(const char *d, char *out, size_t len)
+ * guess too, so the summary prints the MRZ form with separators, and says
+ * when the chip's date is partly unknown or no calendar day. */
+static void mrz_date(const char *d, lds_date_status status, char *out, size_t len)
 {
+	const char *note = status == LDS_DATE_VALID ? "" : status == LDS_DATE_PARTLY_UNKNOWN ? " PARTLY UNKNOWN"
+	                                                                                   : " NOT A DATE";
 	if (strlen(d) == 6)
-		snprintf(out, len, "%.2s-%.2s-%.2s", d, d + 2, d + 4);
+		snprintf(out, len, "%.2s-%.2s-%.2s%s", d, d + 2, d + 4, note);
 	else
-		snprintf(out, len, "%s", d);
+		snprintf(out, len, "%s%s", d, note);
 }
 
 /* "DG3, DG11" of the data groups for which `pick` holds; false if none. */
@@ -450,9 +457,9 @@ void passport_report_print_summary(FILE *f, const pp_document *doc, const passpo
                                    const pa_report *pa, bool have_trust)
 {
 	const lds_mrz *m = &p->mrz;
-	char born[16], expires[16];
-	mrz_date(m->birth_date, born, sizeof(born));
-	mrz_date(m->expiry_date, expires, sizeof(expires));
+	char born[32], expires[32];
+	mrz_date(m->birth_date, m->birth_date_status, born, sizeof(born));
+	mrz_date(m->expiry_date, m->expiry_date_status, expires, sizeof(expires));
 	fprintf(f, "Holder      %s, %s\n", m->primary_identifier, m->secondary_identifier);
 	fprintf(f, "            nationality %s, born %s (YY-MM-DD), sex %c\n", m->nationality, born, m->sex);
 	fprintf(f, "Document    %s %s no. %s, expires %s (YY-MM-DD)%s\n", m->document_code, m->issuing_state,

@@ -371,6 +371,26 @@ static void test_no_trust_store_is_not_a_pass(void **state)
 	it_result_free(&r);
 }
 
+/* Dates that are no calendar day are refused before any reader is used,
+ * the same way typed in an MRZ (check digits right) or given in parts. */
+static void test_impossible_dates(void **state)
+{
+	(void)state;
+	/* lestari's MRZ, born in month 13 on day 99; then expiring on 31
+	 * February; every check digit recomputed. */
+	static const char l1[] = "P<IDNLESTARI<<INDAH<PURNAMA<<<<<<<<<<<<<<<<<";
+	it_expect_refusal(&run, 2, "the date of birth in the MRZ is not a date", "--mrz '%s%s' --trust %s/trust", l1,
+	                  "E1930648<9IDN9513996F3305153<<<<<<<<<<<<<<04", tmp);
+	it_expect_refusal(&run, 2, "the date of expiry in the MRZ is not a date", "--mrz '%s%s' --trust %s/trust", l1,
+	                  "E1930648<9IDN9501278F3302314<<<<<<<<<<<<<<06", tmp);
+	it_expect_refusal(&run, 2, "--birth-date is not a date",
+	                  "--document-number E1930648 --birth-date 460231 --expiry-date 330515");
+	it_expect_refusal(&run, 2, "--birth-date is not a date",
+	                  "--document-number E1930648 --birth-date 461309 --expiry-date 330515");
+	it_expect_refusal(&run, 2, "--expiry-date is not a date",
+	                  "--document-number E1930648 --birth-date 950127 --expiry-date 330229");
+}
+
 static void set_option(const char *option)
 {
 	char cmd[200];
@@ -414,6 +434,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_short_only_chip),
 		cmocka_unit_test(test_wrong_mac_refused),
 		cmocka_unit_test(test_no_trust_store_is_not_a_pass),
+		cmocka_unit_test(test_impossible_dates),
 	};
 	/* Then the document cases both transports run (harness.c). */
 	return it_run_suite("pcsc", group, tests, sizeof(tests) / sizeof(tests[0]), test_case,
