@@ -11,11 +11,14 @@
 #include "crypto/pa.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/bio.h>
 #include <openssl/pem.h> /* before cms.h, which then declares PEM_read_bio_CMS */
@@ -104,12 +107,50 @@ static void date_line(const ASN1_TIME *t, char out[16])
 
 /* ---- trust store ------------------------------------------------------- */
 
+/* What a path that is not a regular file is, for the message. */
+static const char *kind_of(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	return "not a regular file";
+}
+
+/*
+ * The whole of a regular file. Anything else is refused: reading a FIFO
+ * waits for a writer for ever, and a device may never end. The type is
+ * checked before opening (opening a device can do things), and again on
+ * what was opened, in case the path changed in between; O_NONBLOCK keeps
+ * that open from waiting on a FIFO.
+ */
 static crypto_err read_file(const char *path, uint8_t **ret, size_t *ret_len,
                             char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return fail(err, errlen, CRYPTO_ERR_TRUST_STORE, "cannot open %s", path);
+	struct stat st;
+	if (stat(path, &st) != 0)
+		return fail(err, errlen, CRYPTO_ERR_TRUST_STORE, "cannot open %s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return fail(err, errlen, CRYPTO_ERR_TRUST_STORE, "%s is %s, not a regular file", path,
+		            kind_of(st.st_mode));
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return fail(err, errlen, CRYPTO_ERR_TRUST_STORE, "cannot open %s: %s", path, strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return fail(err, errlen, CRYPTO_ERR_TRUST_STORE, "%s is not a regular file", path);
+	}
+	FILE *f = fdopen(fd, "rb");
+	if (!f) {
+		close(fd);
+		return fail(err, errlen, CRYPTO_ERR_NOMEM, "out of memory reading %s", path);
+	}
 	uint8_t *data = NULL;
 	size_t len = 0, cap = 0;
 	crypto_err e = CRYPTO_OK;
@@ -344,6 +385,10 @@ crypto_err pa_trust_add(pa_trust *t, const char *path, char *err, size_t errlen)
 		return fail(err, errlen, CRYPTO_ERR_TRUST_STORE, "trust store %s does not exist", path);
 	file_kind kind;
 	size_t found = 0;
+	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+		return fail(err, errlen, CRYPTO_ERR_TRUST_STORE,
+		            "%s is %s: give a certificate or master list file, or a directory of them",
+		            path, kind_of(st.st_mode));
 	if (!S_ISDIR(st.st_mode)) {
 		crypto_err e = load_file(t, path, &kind, &found, err, errlen);
 		if (e)
@@ -368,6 +413,8 @@ crypto_err pa_trust_add(pa_trust *t, const char *path, char *err, size_t errlen)
 		char file[4096];
 		if (snprintf(file, sizeof file, "%s/%s", path, de->d_name) >= (int)sizeof file)
 			continue;
+		/* Only regular files: a FIFO or device in the directory is
+		 * skipped, not waited on. */
 		if (stat(file, &st) != 0 || !S_ISREG(st.st_mode))
 			continue;
 		e = load_file(t, file, &kind, &found, err, errlen);

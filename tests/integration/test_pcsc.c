@@ -391,6 +391,33 @@ static void test_impossible_dates(void **state)
 	                  "--document-number E1930648 --birth-date 950127 --expiry-date 330229");
 }
 
+/* A FIFO as --trust or --crl is refused at once with exit code 10 and a
+ * message naming it; before, reading it waited for ever (timeout 10 turns
+ * a hang into exit code 124). */
+static void test_trust_fifo(void **state)
+{
+	(void)state;
+	assert_int_equal(it_sh("rm -f %s/trust.fifo && mkfifo %s/trust.fifo", tmp, tmp), 0);
+	for (int crl = 0; crl <= 1; crl++) {
+		char opt[700];
+		if (crl)
+			snprintf(opt, sizeof(opt), "--trust %s/trust --crl %s/trust.fifo", tmp, tmp);
+		else
+			snprintf(opt, sizeof(opt), "--trust %s/trust.fifo", tmp);
+		int code = it_sh("timeout 10 %s passport read --wait 1 --mrz '%s' %s >%s/out 2>%s/err", appm, mrz, opt,
+		                 tmp, tmp);
+		assert_int_equal(code, 10);
+		char p[300];
+		snprintf(p, sizeof(p), "%s/err", tmp);
+		char *err = it_slurp(p);
+		char name[300];
+		snprintf(name, sizeof(name), "%s/trust.fifo is a FIFO", tmp);
+		if (!strstr(err, name) || !strstr(err, "the trust store could not be loaded"))
+			fail_msg("expected a message naming the FIFO, got: %s", err);
+		free(err);
+	}
+}
+
 static void set_option(const char *option)
 {
 	char cmd[200];
@@ -435,6 +462,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_wrong_mac_refused),
 		cmocka_unit_test(test_no_trust_store_is_not_a_pass),
 		cmocka_unit_test(test_impossible_dates),
+		cmocka_unit_test(test_trust_fifo),
 	};
 	/* Then the document cases both transports run (harness.c). */
 	return it_run_suite("pcsc", group, tests, sizeof(tests) / sizeof(tests[0]), test_case,
