@@ -130,7 +130,7 @@ static int exit_for(pp_err e)
 static const char *advice_for(pp_err e)
 {
 	switch (e) {
-	case PP_ERR_NO_SERVICE: return "start pcscd (the smart-card service) and try again";
+	case PP_ERR_NO_SERVICE: return "start it and try again";
 	case PP_ERR_NO_READER: return "check that the reader is connected; 'appm passport readers' lists them";
 	case PP_ERR_NO_CARD: return "place the passport's photo page on the reader";
 	case PP_ERR_REMOVED: return NULL; /* the message already says it */
@@ -139,7 +139,7 @@ static const char *advice_for(pp_err e)
 	case PP_ERR_NOT_EMRTD: return "place an electronic passport (with the chip symbol on the cover)";
 	case PP_ERR_CHIP_AUTH: return "do not accept this document; call an officer";
 	case PP_ERR_BUSY: return "wait until the other program has finished, or close it, and try again";
-	case PP_ERR_SERVICE_STOPPED: return "restart pcscd (the smart-card service) and read again";
+	case PP_ERR_SERVICE_STOPPED: return "restart it and read again";
 	case PP_ERR_BLOCKED: return "call an officer: the document must be checked at the counter";
 	case PP_ERR_SM_ENDED: return "place the document again; call an officer if it repeats";
 	case PP_ERR_UNRESPONSIVE: return NULL; /* the message already says it */
@@ -160,10 +160,36 @@ static const char *advice_for(pp_err e)
 	return NULL;
 }
 
-/* Report a failure on stderr (and as JSON on stdout with --json). */
+/* User input quoted in a message: its first ECHO_MAX characters (whole
+ * UTF-8 sequences), control characters as '?', and "…" when it goes on, so
+ * that a message stays one short line whatever was typed. */
+#define ECHO_MAX 64
+#define ECHO_LEN (ECHO_MAX * 4 + sizeof("\u2026"))
+
+static const char *echo_input(const char *in, char out[ECHO_LEN])
+{
+	size_t n = 0, chars = 0;
+	const unsigned char *p = (const unsigned char *)in;
+	for (; *p; p++) {
+		bool starts = (*p & 0xC0) != 0x80;
+		if (starts && chars == ECHO_MAX)
+			break;
+		chars += starts;
+		out[n++] = *p < 0x20 || *p == 0x7F ? '?' : (char)*p;
+	}
+	out[n] = '\0';
+	if (*p)
+		memcpy(out + n, "\u2026", sizeof("\u2026"));
+	return out;
+}
+
+/* Report a failure on stderr (and as JSON on stdout with --json). A detail
+ * that only repeats the message is left out: each thing is said once. */
 static int fail(const read_args *a, int code, const char *kind, const char *message, const char *detail,
                 const char *advice)
 {
+	if (detail && strstr(message, detail))
+		detail = NULL;
 	fprintf(stderr, "appm: %s", message);
 	if (detail && detail[0])
 		fprintf(stderr, " (%s)", detail);
@@ -246,8 +272,9 @@ static int parse_read_args(int argc, char **argv, read_args *a)
 		}
 	}
 	if (optind < argc) {
+		char shown[ECHO_LEN];
 		fprintf(stderr, "appm: unexpected argument '%s'; 'appm passport read --help' shows the usage\n",
-		        argv[optind]);
+		        echo_input(argv[optind], shown));
 		return APPM_EXIT_USAGE;
 	}
 	bool parts = a->document_number || a->birth_date || a->expiry_date;
@@ -295,7 +322,8 @@ static int access_key(const read_args *a, pp_access_key *key)
 		lds_mrz mrz;
 		lds_err e = lds_mrz_parse_text(a->mrz, &mrz);
 		if (e != LDS_OK) {
-			fprintf(stderr, "appm: the MRZ given is not valid: %s\n", lds_strerror(e));
+			/* lds_strerror names the MRZ and the field. */
+			fprintf(stderr, "appm: %s\n", lds_strerror(e));
 			fprintf(stderr, "appm: type both lines exactly as printed on the passport's photo page\n");
 			return APPM_EXIT_USAGE;
 		}
@@ -400,7 +428,11 @@ static int cmd_read(int argc, char **argv)
 	char err[512] = "";
 	pp_err e = pp_transport_open(a.reader, &t);
 	if (e != PP_OK) {
-		rc = fail(&a, exit_for(e), "reader", pp_strerror(e), a.reader, advice_for(e));
+		/* The reader named, when it is what went wrong. */
+		char shown[ECHO_LEN];
+		bool named = e == PP_ERR_NO_DRIVER || e == PP_ERR_NO_READER || e == PP_ERR_ARG || e == PP_ERR_NOT_SUPPORTED;
+		rc = fail(&a, exit_for(e), "reader", pp_strerror(e), named ? echo_input(a.reader, shown) : NULL,
+		          advice_for(e));
 		goto out;
 	}
 	pp_read_options opt = {
@@ -521,6 +553,8 @@ int appm_passport_main(int argc, char **argv)
 		return cmd_read(argc - 1, argv + 1);
 	if (strcmp(argv[1], "readers") == 0)
 		return cmd_readers(argc - 1, argv + 1);
-	fprintf(stderr, "appm: unknown passport command '%s'; 'appm passport --help' lists them\n", argv[1]);
+	char shown[ECHO_LEN];
+	fprintf(stderr, "appm: unknown passport command '%s'; 'appm passport --help' lists them\n",
+	        echo_input(argv[1], shown));
 	return APPM_EXIT_USAGE;
 }

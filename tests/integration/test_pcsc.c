@@ -418,6 +418,38 @@ static void test_trust_fifo(void **state)
 	}
 }
 
+/* An over-long --reader is quoted in 64 characters and "…", once, on
+ * stderr and in the JSON error; the whole 5000 were echoed before. */
+static void test_long_reader_echoed_short(void **state)
+{
+	(void)state;
+	static char name[5001];
+	const char *prefixes[] = { "", "pcsc:" };   /* no such driver; no such PC/SC reader */
+	const char *messages[] = { "no reader driver with that name", "no passport reader found" };
+	for (size_t i = 0; i < 2; i++) {
+		size_t n = strlen(prefixes[i]);
+		memcpy(name, prefixes[i], n);
+		memset(name + n, 'A', sizeof(name) - 1 - n);
+		name[sizeof(name) - 1] = '\0';
+		char shown[80];
+		snprintf(shown, sizeof(shown), "(%.64s\u2026)", name);
+		/* The shell makes the 5000 characters: a command line here is
+		 * shorter. */
+		it_result r = it_appm_read(&run, "--json --reader \"%s$(head -c %zu /dev/zero | tr '\\0' A)\" --can 123456",
+		                           prefixes[i], sizeof(name) - 1 - n);
+		assert_true(r.code == 2 || r.code == 3);
+		if (!strstr(r.err, messages[i]) || !strstr(r.err, shown))
+			fail_msg("expected \"%s\" and the reader cut to 64 characters, got: %.300s", messages[i], r.err);
+		assert_true(strlen(r.err) < 300);
+		json_t *j = it_parse_json(r.out);
+		char detail[80];
+		snprintf(detail, sizeof(detail), "%.64s\u2026", name);
+		assert_string_equal(it_jstr_or_empty(j, "error.detail"), detail);
+		json_decref(j);
+		it_result_free(&r);
+	}
+}
+
 static void set_option(const char *option)
 {
 	char cmd[200];
@@ -463,6 +495,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_no_trust_store_is_not_a_pass),
 		cmocka_unit_test(test_impossible_dates),
 		cmocka_unit_test(test_trust_fifo),
+		cmocka_unit_test(test_long_reader_echoed_short),
 	};
 	/* Then the document cases both transports run (harness.c). */
 	return it_run_suite("pcsc", group, tests, sizeof(tests) / sizeof(tests[0]), test_case,

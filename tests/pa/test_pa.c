@@ -412,6 +412,16 @@ static void test_trust_store_errors(void **state)
 	assert_int_equal(pa_trust_load(fx_path(f->root, "missing"), &t, err, sizeof err),
 	                 CRYPTO_ERR_TRUST_STORE);
 	assert_non_null(strstr(err, "does not exist"));
+	assert_null(strstr(err, "trust store"));   /* the caller says that */
+	/* A long path is named by its first 64 characters. */
+	char longer[400];
+	memset(longer, 'p', sizeof longer - 1);
+	longer[0] = '/';
+	longer[sizeof longer - 1] = '\0';
+	assert_int_equal(pa_trust_load(longer, &t, err, sizeof err), CRYPTO_ERR_TRUST_STORE);
+	char shown[128];
+	snprintf(shown, sizeof shown, "%.64s\u2026 does not exist", longer);
+	assert_string_equal(err, shown);
 	assert_int_equal(pa_trust_load(fx_path(f->good, "ds.key"), &t, err, sizeof err),
 	                 CRYPTO_ERR_TRUST_STORE);
 	assert_non_null(strstr(err, "neither a certificate nor an ICAO master list"));
