@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "crypto/pa.h"
 #include "hal/passport/face.h"
@@ -70,7 +72,11 @@ static void usage_read(FILE *f)
 	        "  --trust DIR|MASTERLIST CSCA certificates: a directory, or an ICAO master list\n"
 	        "                         (repeatable)\n"
 	        "  --crl FILE             a CRL to check the document signer against\n"
-	        "  --face-out FILE        write the face image (JPEG or JPEG 2000) to FILE\n"
+	        "  --face-out FILE        write the face image (JPEG or JPEG 2000) to FILE, mode\n"
+	        "                         0600, only when every check passed (exit code 0).\n"
+	        "                         Checked before the read: FILE's directory must be\n"
+	        "                         writable, and FILE new or a regular file, which is\n"
+	        "                         replaced (a symbolic link or directory is refused)\n"
 	        "  --json                 print the full report as JSON\n"
 	        "  --wait SECONDS         wait this long for a document (default 3)\n"
 	        "  --short-only           never use extended-length reads\n"
@@ -385,18 +391,112 @@ static int load_trust(const read_args *a, pa_trust **ret)
 	return APPM_EXIT_OK;
 }
 
-static int write_face(const read_args *a, const passport_parsed *p)
+/*
+ * --face-out. The face is personal data: it is written mode 0600, never
+ * through a symbolic link, and only when every check passed. Before the
+ * read, a temporary file is made beside FILE (mkstemp: O_CREAT | O_EXCL,
+ * mode 0600), which proves the place writable before any reader is
+ * touched; it stays empty during the read. When the read, chip
+ * authentication and passive authentication all passed, the face goes into
+ * it, is flushed to disk, and the file is renamed over FILE: an existing
+ * FILE is replaced whole, and a symbolic link planted at FILE meanwhile is
+ * itself replaced, its target never written. Otherwise the temporary file
+ * is removed.
+ */
+typedef struct face_out {
+	const char *path;   /* --face-out; NULL when not asked for */
+	char *tmp;          /* the temporary file beside it */
+	int fd;
+} face_out;
+
+/* Before the read, the command line is wrong (exit code 2); after it, the
+ * face could not be saved (1). */
+static int face_out_refuse(const read_args *a, bool before, const char *why, const char *detail)
+{
+	char shown[ECHO_LEN], message[ECHO_LEN + 160];
+	snprintf(message, sizeof(message), "--face-out %s %s", echo_input(a->face_out, shown), why);
+	return fail(a, before ? APPM_EXIT_USAGE : APPM_EXIT_FAILURE, before ? "usage" : "face_out", message, detail,
+	            before ? "give the path of a new or existing file in a directory you can write to" : NULL);
+}
+
+static const char *file_kind(mode_t mode)
+{
+	if (S_ISLNK(mode))
+		return "is a symbolic link";
+	if (S_ISDIR(mode))
+		return "is a directory";
+	return "is not a regular file";
+}
+
+static int face_out_prepare(const read_args *a, face_out *ret)
+{
+	*ret = (face_out){ .fd = -1 };
+	if (!a->face_out)
+		return APPM_EXIT_OK;
+	const char *path = a->face_out;
+	struct stat st;
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return face_out_refuse(a, true, file_kind(st.st_mode), NULL);
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	int dir_len = slash ? (int)(slash - path + 1) : 0;
+	if (!*base)
+		return face_out_refuse(a, true, "names a directory", NULL);
+	size_t n = strlen(path) + sizeof(".XXXXXX") + 1;
+	char *tmp = malloc(n);
+	if (!tmp)
+		return fail(a, APPM_EXIT_FAILURE, "internal", "out of memory", NULL, NULL);
+	snprintf(tmp, n, "%.*s.%s.XXXXXX", dir_len, path, base);
+	int fd = mkstemp(tmp);
+	if (fd < 0 || fchmod(fd, 0600) != 0) {
+		int err = errno;
+		if (fd >= 0) {
+			close(fd);
+			unlink(tmp);
+		}
+		free(tmp);
+		return face_out_refuse(a, true, "cannot be written", strerror(err));
+	}
+	*ret = (face_out){ .path = path, .tmp = tmp, .fd = fd };
+	return APPM_EXIT_OK;
+}
+
+/* Removes the temporary file unless face_out_commit renamed it. */
+static void face_out_discard(face_out *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	if (f->tmp)
+		unlink(f->tmp);
+	free(f->tmp);
+	*f = (face_out){ .fd = -1 };
+}
+
+static int face_out_commit(const read_args *a, face_out *f, const passport_parsed *p)
 {
 	const lds_face *face = p->dg2 ? lds_dg2_face(p->dg2) : NULL;
-	if (!face) {
-		fprintf(stderr, "appm: the document has no face image to write to %s\n", a->face_out);
-		return APPM_EXIT_FAILURE;
+	if (!face)
+		return face_out_refuse(a, false, "is not written: the document has no face image", NULL);
+	const uint8_t *data = face->image;
+	size_t left = face->image_len;
+	while (left > 0) {
+		ssize_t n = write(f->fd, data, left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return face_out_refuse(a, false, "cannot be written", strerror(n < 0 ? errno : EIO));
+		data += n;
+		left -= (size_t)n;
 	}
-	FILE *f = fopen(a->face_out, "wb");
-	if (!f || fwrite(face->image, 1, face->image_len, f) != face->image_len || fclose(f) != 0) {
-		fprintf(stderr, "appm: cannot write the face image to %s: %s\n", a->face_out, strerror(errno));
-		return APPM_EXIT_FAILURE;
+	if (fsync(f->fd) != 0 || close(f->fd) != 0) {
+		f->fd = -1;
+		return face_out_refuse(a, false, "cannot be written", strerror(errno));
 	}
+	f->fd = -1;
+	if (rename(f->tmp, f->path) != 0)
+		return face_out_refuse(a, false, "cannot be written", strerror(errno));
+	free(f->tmp);
+	f->tmp = NULL;
 	return APPM_EXIT_OK;
 }
 
@@ -417,10 +517,16 @@ static int cmd_read(int argc, char **argv)
 	rc = access_key(&a, &key);
 	if (rc != APPM_EXIT_OK)
 		return rc;
-	pa_trust *trust = NULL;
-	rc = load_trust(&a, &trust);
+	face_out face;
+	rc = face_out_prepare(&a, &face);
 	if (rc != APPM_EXIT_OK)
 		return rc;
+	pa_trust *trust = NULL;
+	rc = load_trust(&a, &trust);
+	if (rc != APPM_EXIT_OK) {
+		face_out_discard(&face);
+		return rc;
+	}
 
 	pp_transport *t = NULL;
 	pp_document *doc = NULL;
@@ -492,7 +598,9 @@ static int cmd_read(int argc, char **argv)
 		          "the document cannot be verified; call an officer");
 		goto out;
 	}
-	if (a.face_out && (rc = write_face(&a, &parsed)) != APPM_EXIT_OK)
+	/* The face only when the exit code is 0: the chip proved genuine
+	 * (a failure ended the read) and passive authentication passed. */
+	if (report.passed && face.path && (rc = face_out_commit(&a, &face, &parsed)) != APPM_EXIT_OK)
 		goto out;
 	if (a.json)
 		passport_report_print_json(stdout, doc, &parsed, &report, trust != NULL);
@@ -507,6 +615,7 @@ static int cmd_read(int argc, char **argv)
 		rc = APPM_EXIT_OK;
 	}
 out:
+	face_out_discard(&face);
 	passport_parsed_clear(&parsed);
 	pp_document_free(doc);
 	pp_transport_free(t);

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -450,6 +451,108 @@ static void test_long_reader_echoed_short(void **state)
 	}
 }
 
+/* How many entries the directory holds (the face and any temporary file). */
+static int entries(const char *dir)
+{
+	char p[300];
+	snprintf(p, sizeof(p), "%s/count", tmp);
+	assert_int_equal(it_sh("ls -A %s | wc -l >%s", dir, p), 0);
+	char *n = it_slurp(p);
+	int count = atoi(n);
+	free(n);
+	return count;
+}
+
+/* --face-out writes the face mode 0600, even over an existing file of mode
+ * 0644 and under umask 0, and leaves nothing else beside it. */
+static void test_face_out_private(void **state)
+{
+	(void)state;
+	place("good");
+	char dir[300], face[320];
+	snprintf(dir, sizeof(dir), "%s/faces", tmp);
+	snprintf(face, sizeof(face), "%s/face.jpg", dir);
+	assert_int_equal(it_sh("rm -rf %s && mkdir %s && echo old >%s && chmod 644 %s", dir, dir, face, face), 0);
+	int code = it_sh("umask 0 && %s passport read --wait 5 --mrz '%s' --trust %s/trust --face-out %s >/dev/null",
+	                 appm, mrz, tmp, face);
+	assert_int_equal(code, 0);
+	struct stat st;
+	assert_int_equal(lstat(face, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0600);
+	char *jpeg = it_slurp(face);
+	assert_true((uint8_t)jpeg[0] == 0xFF && (uint8_t)jpeg[1] == 0xD8);
+	free(jpeg);
+	assert_int_equal(entries(dir), 1);
+}
+
+/* A symbolic link at the --face-out path is refused before the read, and
+ * its target is left as it was. */
+static void test_face_out_symlink(void **state)
+{
+	(void)state;
+	place("good");
+	char dir[300], face[320], target[320];
+	snprintf(dir, sizeof(dir), "%s/faces", tmp);
+	snprintf(face, sizeof(face), "%s/face.jpg", dir);
+	snprintf(target, sizeof(target), "%s/target", tmp);
+	assert_int_equal(it_sh("rm -rf %s && mkdir %s && echo keep >%s && ln -s %s %s", dir, dir, target, target, face),
+	                 0);
+	it_result r = it_appm_read(&run, "--mrz '%s' --trust %s/trust --face-out %s", mrz, tmp, face);
+	assert_int_equal(r.code, 2);
+	assert_non_null(strstr(r.err, "is a symbolic link"));
+	it_result_free(&r);
+	char *kept = it_slurp(target);
+	assert_string_equal(kept, "keep\n");
+	free(kept);
+	struct stat st;
+	assert_int_equal(lstat(face, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	assert_int_equal(entries(dir), 1);
+}
+
+/* A document that fails passive authentication (exit 7) gives no face,
+ * and no temporary file is left. */
+static void test_face_out_not_when_verification_fails(void **state)
+{
+	(void)state;
+	place("tampered");
+	char dir[300], face[320];
+	snprintf(dir, sizeof(dir), "%s/faces", tmp);
+	snprintf(face, sizeof(face), "%s/face.jpg", dir);
+	assert_int_equal(it_sh("rm -rf %s && mkdir %s", dir, dir), 0);
+	it_result r = it_appm_read(&run, "--mrz '%s' --trust %s/trust --face-out %s", mrz, tmp, face);
+	assert_int_equal(r.code, 7);
+	it_result_free(&r);
+	assert_int_not_equal(access(face, F_OK), 0);
+	assert_int_equal(entries(dir), 0);
+}
+
+/* A --face-out that cannot be written is refused before any reader is
+ * used: exit 2 at once, although no document is there to wait for. */
+static void test_face_out_unwritable_before_read(void **state)
+{
+	(void)state;
+	take_away();
+	for (int i = 0; i < 2; i++) {
+		char face[320];
+		if (i == 0)
+			snprintf(face, sizeof(face), "%s/no-such-dir/face.jpg", tmp);
+		else
+			snprintf(face, sizeof(face), "%s/trust", tmp);   /* a directory */
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		it_result r = it_appm_read(&run, "--mrz '%s' --trust %s/trust --face-out %s", mrz, tmp, face);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		assert_int_equal(r.code, 2);
+		if (!strstr(r.err, "--face-out"))
+			fail_msg("expected a message on --face-out, got: %s", r.err);
+		it_result_free(&r);
+		/* --wait 5 with no document would take 5 s and end in exit 4. */
+		assert_true(t1.tv_sec - t0.tv_sec < 3);
+	}
+}
+
 static void set_option(const char *option)
 {
 	char cmd[200];
@@ -496,6 +599,10 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_impossible_dates),
 		cmocka_unit_test(test_trust_fifo),
 		cmocka_unit_test(test_long_reader_echoed_short),
+		cmocka_unit_test(test_face_out_private),
+		cmocka_unit_test(test_face_out_symlink),
+		cmocka_unit_test(test_face_out_not_when_verification_fails),
+		cmocka_unit_test(test_face_out_unwritable_before_read),
 	};
 	/* Then the document cases both transports run (harness.c). */
 	return it_run_suite("pcsc", group, tests, sizeof(tests) / sizeof(tests[0]), test_case,
