@@ -189,10 +189,11 @@ static const char *echo_input(const char *in, char out[ECHO_LEN])
 	return out;
 }
 
-/* Report a failure on stderr (and as JSON on stdout with --json). A detail
- * that only repeats the message is left out: each thing is said once. */
-static int fail(const read_args *a, int code, const char *kind, const char *message, const char *detail,
-                const char *advice)
+/* Report a failure on stderr (and as JSON on stdout with --json, with what
+ * is known of the read when doc is not NULL). A detail that only repeats
+ * the message is left out: each thing is said once. */
+static int fail_read(const read_args *a, const pp_document *doc, int code, const char *kind, const char *message,
+                     const char *detail, const char *advice)
 {
 	if (detail && strstr(message, detail))
 		detail = NULL;
@@ -203,8 +204,14 @@ static int fail(const read_args *a, int code, const char *kind, const char *mess
 	if (advice)
 		fprintf(stderr, "appm: %s\n", advice);
 	if (a->json)
-		passport_report_print_error(stdout, kind, message, detail, code);
+		passport_report_print_error(stdout, doc, kind, message, detail, code);
 	return code;
+}
+
+static int fail(const read_args *a, int code, const char *kind, const char *message, const char *detail,
+                const char *advice)
+{
+	return fail_read(a, NULL, code, kind, message, detail, advice);
 }
 
 static bool parse_size(const char *s, size_t *ret)
@@ -409,14 +416,14 @@ typedef struct face_out {
 	int fd;
 } face_out;
 
-/* Before the read, the command line is wrong (exit code 2); after it, the
- * face could not be saved (1). */
-static int face_out_refuse(const read_args *a, bool before, const char *why, const char *detail)
+/* Before the read (doc NULL), the command line is wrong: exit code 2;
+ * after it, the face could not be saved: 1, with the read's report. */
+static int face_out_fail(const read_args *a, const pp_document *doc, const char *why, const char *detail)
 {
 	char shown[ECHO_LEN], message[ECHO_LEN + 160];
 	snprintf(message, sizeof(message), "--face-out %s %s", echo_input(a->face_out, shown), why);
-	return fail(a, before ? APPM_EXIT_USAGE : APPM_EXIT_FAILURE, before ? "usage" : "face_out", message, detail,
-	            before ? "give the path of a new or existing file in a directory you can write to" : NULL);
+	return fail_read(a, doc, doc ? APPM_EXIT_FAILURE : APPM_EXIT_USAGE, doc ? "face_out" : "usage", message, detail,
+	                 doc ? NULL : "give the path of a new or existing file in a directory you can write to");
 }
 
 static const char *file_kind(mode_t mode)
@@ -436,12 +443,12 @@ static int face_out_prepare(const read_args *a, face_out *ret)
 	const char *path = a->face_out;
 	struct stat st;
 	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
-		return face_out_refuse(a, true, file_kind(st.st_mode), NULL);
+		return face_out_fail(a, NULL, file_kind(st.st_mode), NULL);
 	const char *slash = strrchr(path, '/');
 	const char *base = slash ? slash + 1 : path;
 	int dir_len = slash ? (int)(slash - path + 1) : 0;
 	if (!*base)
-		return face_out_refuse(a, true, "names a directory", NULL);
+		return face_out_fail(a, NULL, "names a directory", NULL);
 	size_t n = strlen(path) + sizeof(".XXXXXX") + 1;
 	char *tmp = malloc(n);
 	if (!tmp)
@@ -455,7 +462,7 @@ static int face_out_prepare(const read_args *a, face_out *ret)
 			unlink(tmp);
 		}
 		free(tmp);
-		return face_out_refuse(a, true, "cannot be written", strerror(err));
+		return face_out_fail(a, NULL, "cannot be written", strerror(err));
 	}
 	*ret = (face_out){ .path = path, .tmp = tmp, .fd = fd };
 	return APPM_EXIT_OK;
@@ -472,11 +479,11 @@ static void face_out_discard(face_out *f)
 	*f = (face_out){ .fd = -1 };
 }
 
-static int face_out_commit(const read_args *a, face_out *f, const passport_parsed *p)
+static int face_out_commit(const read_args *a, face_out *f, const pp_document *doc, const passport_parsed *p)
 {
 	const lds_face *face = p->dg2 ? lds_dg2_face(p->dg2) : NULL;
 	if (!face)
-		return face_out_refuse(a, false, "is not written: the document has no face image", NULL);
+		return face_out_fail(a, doc, "is not written: the document has no face image", NULL);
 	const uint8_t *data = face->image;
 	size_t left = face->image_len;
 	while (left > 0) {
@@ -484,17 +491,17 @@ static int face_out_commit(const read_args *a, face_out *f, const passport_parse
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return face_out_refuse(a, false, "cannot be written", strerror(n < 0 ? errno : EIO));
+			return face_out_fail(a, doc, "cannot be written", strerror(n < 0 ? errno : EIO));
 		data += n;
 		left -= (size_t)n;
 	}
 	if (fsync(f->fd) != 0 || close(f->fd) != 0) {
 		f->fd = -1;
-		return face_out_refuse(a, false, "cannot be written", strerror(errno));
+		return face_out_fail(a, doc, "cannot be written", strerror(errno));
 	}
 	f->fd = -1;
 	if (rename(f->tmp, f->path) != 0)
-		return face_out_refuse(a, false, "cannot be written", strerror(errno));
+		return face_out_fail(a, doc, "cannot be written", strerror(errno));
 	free(f->tmp);
 	f->tmp = NULL;
 	return APPM_EXIT_OK;
@@ -529,7 +536,7 @@ static int cmd_read(int argc, char **argv)
 	}
 
 	pp_transport *t = NULL;
-	pp_document *doc = NULL;
+	pp_document *doc = NULL, *partial = NULL;
 	passport_parsed parsed = { 0 };
 	char err[512] = "";
 	pp_err e = pp_transport_open(a.reader, &t);
@@ -547,7 +554,7 @@ static int cmd_read(int argc, char **argv)
 		.max_read = a.max_read,
 		.progress = progress_none,
 	};
-	e = pp_read_document(t, &key, &opt, &doc, err, sizeof(err));
+	e = pp_read_document_partial(t, &key, &opt, &doc, &partial, err, sizeof(err));
 	if (e != PP_OK) {
 		/* The removal and MRZ messages are the applicant's words; the
 		 * detail is for the engineer. */
@@ -564,7 +571,7 @@ static int cmd_read(int argc, char **argv)
 			message = err;
 			detail = NULL;
 		}
-		rc = fail(&a, exit_for(e), kind, message, detail, advice);
+		rc = fail_read(&a, partial, exit_for(e), kind, message, detail, advice);
 		goto out;
 	}
 	char file[32];
@@ -574,8 +581,8 @@ static int cmd_read(int argc, char **argv)
 		snprintf(detail, sizeof(detail), "%s: %s", file, lds_strerror(le));
 		char message[160];
 		snprintf(message, sizeof(message), "the chip's data is malformed: %s", detail);
-		rc = fail(&a, APPM_EXIT_MALFORMED, "malformed", message, NULL,
-		          "the document cannot be read by machine; call an officer");
+		rc = fail_read(&a, doc, APPM_EXIT_MALFORMED, "malformed", message, NULL,
+		               "the document cannot be read by machine; call an officer");
 		goto out;
 	}
 	pa_report report;
@@ -585,8 +592,8 @@ static int cmd_read(int argc, char **argv)
 		if (doc->dg[dg].present)
 			dgs[n_dgs++] = (pa_dg){ .number = dg, .data = doc->dg[dg].data, .len = doc->dg[dg].len };
 	if (!doc->sod.present) {
-		rc = fail(&a, APPM_EXIT_MALFORMED, "malformed", "the chip's data is malformed: EF.SOD is missing", NULL,
-		          "the document cannot be verified; call an officer");
+		rc = fail_read(&a, doc, APPM_EXIT_MALFORMED, "malformed", "the chip's data is malformed: EF.SOD is missing",
+		               NULL, "the document cannot be verified; call an officer");
 		goto out;
 	}
 	crypto_err ce = pa_verify(trust, doc->sod.data, doc->sod.len, dgs, n_dgs, time(NULL), &report, err,
@@ -594,13 +601,13 @@ static int cmd_read(int argc, char **argv)
 	if (ce != CRYPTO_OK) {
 		char message[700];
 		snprintf(message, sizeof(message), "the chip's data is malformed: EF.SOD: %s", err);
-		rc = fail(&a, APPM_EXIT_MALFORMED, "malformed", message, NULL,
-		          "the document cannot be verified; call an officer");
+		rc = fail_read(&a, doc, APPM_EXIT_MALFORMED, "malformed", message, NULL,
+		               "the document cannot be verified; call an officer");
 		goto out;
 	}
 	/* The face only when the exit code is 0: the chip proved genuine
 	 * (a failure ended the read) and passive authentication passed. */
-	if (report.passed && face.path && (rc = face_out_commit(&a, &face, &parsed)) != APPM_EXIT_OK)
+	if (report.passed && face.path && (rc = face_out_commit(&a, &face, doc, &parsed)) != APPM_EXIT_OK)
 		goto out;
 	if (a.json)
 		passport_report_print_json(stdout, doc, &parsed, &report, trust != NULL);
@@ -618,6 +625,7 @@ out:
 	face_out_discard(&face);
 	passport_parsed_clear(&parsed);
 	pp_document_free(doc);
+	pp_document_free(partial);
 	pp_transport_free(t);
 	pa_trust_free(trust);
 	return rc;

@@ -110,6 +110,7 @@ static int setup_basic_docs(void)
 	         it_make_doc(docgen, tmp, "pki", "hartono", "--face jp2 --dg15 --hash sha512", "jp2") |
 	         it_make_doc(docgen, tmp, "other", "lestari", NULL, "unknown") |
 	         it_make_doc(docgen, tmp, "pki", "lestari", "--tamper 2", "tampered") |
+	         it_make_doc(docgen, tmp, "pki", "lestari", "--profile pace", "pace") |
 	         it_make_doc(docgen, tmp, "expired", "lestari", NULL, "expired-doc") |
 	         it_sh("%s masterlist --pki %s/pki --out %s/masterlist.ml >/dev/null", docgen, tmp, tmp) |
 	         it_sh("%s crl --pki %s/pki --revoke-ds --out %s/revoked.crl >/dev/null", docgen, tmp, tmp);
@@ -269,6 +270,49 @@ static void test_removed_while_reading(void **state)
 	ctl_cmd("set remove-after 6");
 	it_expect_refusal(&run, 5, "the document was removed while reading; place it again",
 	                  "--mrz '%s' --trust %s/trust", mrz, tmp);
+	/* With --json, the error and what the read did before it stopped. */
+	place("good");
+	ctl_cmd("set remove-after 12");
+	it_result r = it_appm_read(&run, "--json --mrz '%s' --trust %s/trust", mrz, tmp);
+	assert_int_equal(r.code, 5);
+	json_t *j = it_parse_json(r.out);
+	assert_int_equal(json_integer_value(it_jget(j, "error.exit_code")), 5);
+	assert_true(json_integer_value(it_jget(j, "reading.apdus")) >= 6);
+	assert_non_null(strstr(it_jstr_or_empty(j, "reading.reader"), "APPM Virtual Passport Reader"));
+	assert_non_null(it_jget(j, "protocols.access_control.result"));
+	assert_true(json_is_array(it_jget(j, "data_groups.files")));
+	json_decref(j);
+	it_result_free(&r);
+	placed[0] = '\0';
+}
+
+/* A read that fails still reports what it did (issue 14): a wrong MRZ on a
+ * PACE document gives the error, the PACE attempt with the MRZ and its
+ * error, and the APDUs exchanged. */
+static void test_failed_read_reports_what_it_did(void **state)
+{
+	(void)state;
+	place("pace");
+	char other[sizeof(mrz)];
+	it_read_mrz(tmp, "jp2", other, sizeof(other));
+	it_result r = it_appm_read(&run, "--json --mrz '%s' --trust %s/trust", other, tmp);
+	assert_int_equal(r.code, 6);
+	json_t *j = it_parse_json(r.out);
+	assert_string_equal(it_jstr_or_empty(j, "error.kind"), "read");
+	assert_int_equal(json_integer_value(it_jget(j, "error.exit_code")), 6);
+	assert_non_null(strstr(it_jstr_or_empty(j, "error.message"), "access control failed"));
+	assert_true(json_is_true(it_jget(j, "protocols.card_access.present")));
+	assert_string_equal(it_jstr_or_empty(j, "protocols.access_control.protocol"), "PACE");
+	assert_string_equal(it_jstr_or_empty(j, "protocols.access_control.result"), "failed");
+	assert_string_equal(it_jstr_or_empty(j, "protocols.access_control.secret"), "MRZ");
+	assert_true(strlen(it_jstr_or_empty(j, "protocols.access_control.error")) > 0);
+	assert_true(json_integer_value(it_jget(j, "reading.apdus")) > 0);
+	assert_true(json_is_null(it_jget(j, "reading.access_control")));
+	json_t *com = json_array_get(it_jget(j, "data_groups.files"), 0);
+	assert_string_equal(it_jstr_or_empty(com, "file"), "EF.COM");
+	assert_non_null(strstr(it_jstr_or_empty(com, "error"), "not reached"));
+	json_decref(j);
+	it_result_free(&r);
 }
 
 static void expect_pa_failure(const char *doc, const char *trust_args, const char *check)
@@ -587,6 +631,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_wrong_mrz),
 		cmocka_unit_test(test_no_document),
 		cmocka_unit_test(test_removed_while_reading),
+		cmocka_unit_test(test_failed_read_reports_what_it_did),
 		cmocka_unit_test(test_unknown_csca),
 		cmocka_unit_test(test_tampered_dg),
 		cmocka_unit_test(test_expired_ds),
