@@ -155,13 +155,15 @@ static crypto_err read_file(const char *path, uint8_t **ret, size_t *ret_len,
 {
 	struct stat st;
 	if (stat(path, &st) != 0)
-		return fail(err, errlen, CRYPTO_ERR_TRUST_STORE, "cannot open " SHOWN ": %s", SHOW(path), strerror(errno));
+		return fail(err, errlen, CRYPTO_ERR_TRUST_STORE, "cannot open " SHOWN ": %s", SHOW(path),
+		            strerror(errno));
 	if (!S_ISREG(st.st_mode))
 		return fail(err, errlen, CRYPTO_ERR_TRUST_STORE, SHOWN " is %s, not a regular file", SHOW(path),
 		            kind_of(st.st_mode));
 	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
-		return fail(err, errlen, CRYPTO_ERR_TRUST_STORE, "cannot open " SHOWN ": %s", SHOW(path), strerror(errno));
+		return fail(err, errlen, CRYPTO_ERR_TRUST_STORE, "cannot open " SHOWN ": %s", SHOW(path),
+		            strerror(errno));
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
 		return fail(err, errlen, CRYPTO_ERR_TRUST_STORE, SHOWN " is not a regular file", SHOW(path));

@@ -543,7 +543,8 @@ static int cmd_read(int argc, char **argv)
 	if (e != PP_OK) {
 		/* The reader named, when it is what went wrong. */
 		char shown[ECHO_LEN];
-		bool named = e == PP_ERR_NO_DRIVER || e == PP_ERR_NO_READER || e == PP_ERR_ARG || e == PP_ERR_NOT_SUPPORTED;
+		bool named = e == PP_ERR_NO_DRIVER || e == PP_ERR_NO_READER || e == PP_ERR_ARG ||
+		             e == PP_ERR_NOT_SUPPORTED;
 		rc = fail(&a, exit_for(e), "reader", pp_strerror(e), named ? echo_input(a.reader, shown) : NULL,
 		          advice_for(e));
 		goto out;
@@ -592,8 +593,9 @@ static int cmd_read(int argc, char **argv)
 		if (doc->dg[dg].present)
 			dgs[n_dgs++] = (pa_dg){ .number = dg, .data = doc->dg[dg].data, .len = doc->dg[dg].len };
 	if (!doc->sod.present) {
-		rc = fail_read(&a, doc, APPM_EXIT_MALFORMED, "malformed", "the chip's data is malformed: EF.SOD is missing",
-		               NULL, "the document cannot be verified; call an officer");
+		rc = fail_read(&a, doc, APPM_EXIT_MALFORMED, "malformed",
+		               "the chip's data is malformed: EF.SOD is missing", NULL,
+		               "the document cannot be verified; call an officer");
 		goto out;
 	}
 	crypto_err ce = pa_verify(trust, doc->sod.data, doc->sod.len, dgs, n_dgs, time(NULL), &report, err,

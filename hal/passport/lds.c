@@ -53,8 +53,10 @@ const char *lds_strerror(lds_err e)
 	case LDS_ERR_UNSUPPORTED: return "unsupported format version";
 	case LDS_ERR_KEY: return "the public key cannot be decoded";
 	case LDS_ERR_OID: return "malformed object identifier";
-	case LDS_ERR_MRZ_BIRTH_DATE: return "the date of birth in the MRZ is not a date (YYMMDD: month 01-12, a day the month has)";
-	case LDS_ERR_MRZ_EXPIRY_DATE: return "the date of expiry in the MRZ is not a date (YYMMDD: month 01-12, a day the month has)";
+	case LDS_ERR_MRZ_BIRTH_DATE:
+		return "the date of birth in the MRZ is not a date (YYMMDD: month 01-12, a day the month has)";
+	case LDS_ERR_MRZ_EXPIRY_DATE:
+		return "the date of expiry in the MRZ is not a date (YYMMDD: month 01-12, a day the month has)";
 	}
 	return "unknown LDS error";
 }

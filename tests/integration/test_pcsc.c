@@ -480,7 +480,8 @@ static void test_long_reader_echoed_short(void **state)
 		snprintf(shown, sizeof(shown), "(%.64s\u2026)", name);
 		/* The shell makes the 5000 characters: a command line here is
 		 * shorter. */
-		it_result r = it_appm_read(&run, "--json --reader \"%s$(head -c %zu /dev/zero | tr '\\0' A)\" --can 123456",
+		it_result r = it_appm_read(&run,
+		                           "--json --reader \"%s$(head -c %zu /dev/zero | tr '\\0' A)\" --can 123456",
 		                           prefixes[i], sizeof(name) - 1 - n);
 		assert_true(r.code == 2 || r.code == 3);
 		if (!strstr(r.err, messages[i]) || !strstr(r.err, shown))
