@@ -177,8 +177,10 @@ static const char *echo_input(const char *in, char out[ECHO_LEN])
 	size_t n = 0, chars = 0;
 	const unsigned char *p = (const unsigned char *)in;
 	for (; *p; p++) {
+		/* Bytes are counted too: invalid UTF-8 may be all continuation
+		 * bytes, which start no character. */
 		bool starts = (*p & 0xC0) != 0x80;
-		if (starts && chars == ECHO_MAX)
+		if ((starts && chars == ECHO_MAX) || n == ECHO_MAX * 4)
 			break;
 		chars += starts;
 		out[n++] = *p < 0x20 || *p == 0x7F ? '?' : (char)*p;
@@ -495,11 +497,11 @@ static int face_out_commit(const read_args *a, face_out *f, const pp_document *d
 		data += n;
 		left -= (size_t)n;
 	}
-	if (fsync(f->fd) != 0 || close(f->fd) != 0) {
-		f->fd = -1;
-		return face_out_fail(a, doc, "cannot be written", strerror(errno));
-	}
+	int synced = fsync(f->fd) == 0 ? 0 : errno;
+	int closed = close(f->fd) == 0 ? 0 : errno;
 	f->fd = -1;
+	if (synced || closed)
+		return face_out_fail(a, doc, "cannot be written", strerror(synced ? synced : closed));
 	if (rename(f->tmp, f->path) != 0)
 		return face_out_fail(a, doc, "cannot be written", strerror(errno));
 	free(f->tmp);
