@@ -58,7 +58,9 @@ demo() {
 	build build
 	work=build/demo
 	rm -rf "$work"
+	# Keys, an MRZ and a face: personal data, for this user only.
 	mkdir -p "$work"
+	chmod 700 "$work"
 	echo "== making a test passport with PACE, chip and active authentication (keys generated now, in $work)"
 	build/devices/docgen/appm-docgen pki --out "$work/pki" >/dev/null
 	build/devices/docgen/appm-docgen doc --pki "$work/pki" --profile typical --persona lestari --out "$work/passport" >/dev/null
@@ -73,7 +75,8 @@ demo() {
 			--face-out "$1/face.jpg" || status=$?
 		kill $vpass
 		exit $status' sh "$work" "$mrz"
-	echo "== the face image read from the chip is in $work/face.jpg"
+	# appm writes the face (mode 0600) only when every check passed.
+	echo "== the face image read from the chip is in $work/face.jpg ($(stat -c 'mode %a' "$work/face.jpg"))"
 }
 
 # meson test in one build dir; adds its counts to the totals.

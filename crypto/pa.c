@@ -11,11 +11,14 @@
 #include "crypto/pa.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/bio.h>
 #include <openssl/pem.h> /* before cms.h, which then declares PEM_read_bio_CMS */
@@ -61,6 +64,26 @@ static crypto_err fail(char *err, size_t errlen, crypto_err code, const char *fm
 	return code;
 }
 
+/* A path in a message: its first PATH_SHOWN characters, and "…" when it
+ * goes on. Paths are the user's input; a message names one, it need not
+ * repeat all of a long one. Use as fail(..., "cannot open " SHOWN, SHOW(p)). */
+#define PATH_SHOWN 64
+#define SHOWN "%.*s%s"
+#define SHOW(p) shown_len(p), (p), strlen(p) > PATH_SHOWN ? "\u2026" : ""
+
+/* Bytes of the first PATH_SHOWN bytes of p that end on a whole UTF-8
+ * character. */
+static int shown_len(const char *p)
+{
+	size_t n = strlen(p);
+	if (n <= PATH_SHOWN)
+		return (int)n;
+	n = PATH_SHOWN;
+	while (n > 0 && ((unsigned char)p[n] & 0xC0) == 0x80)
+		n--;
+	return (int)n;
+}
+
 static void set_check(pa_check *c, pa_status s, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -104,25 +127,65 @@ static void date_line(const ASN1_TIME *t, char out[16])
 
 /* ---- trust store ------------------------------------------------------- */
 
+/* What a path that is not a regular file is, for the message. */
+static const char *kind_of(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	return "not a regular file";
+}
+
+/*
+ * The whole of a regular file. Anything else is refused: reading a FIFO
+ * waits for a writer for ever, and a device may never end. The type is
+ * checked before opening (opening a device can do things), and again on
+ * what was opened, in case the path changed in between; O_NONBLOCK keeps
+ * that open from waiting on a FIFO.
+ */
 static crypto_err read_file(const char *path, uint8_t **ret, size_t *ret_len,
                             char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return fail(err, errlen, CRYPTO_ERR_TRUST_STORE, "cannot open %s", path);
+	struct stat st;
+	if (stat(path, &st) != 0)
+		return fail(err, errlen, CRYPTO_ERR_TRUST_STORE, "cannot open " SHOWN ": %s", SHOW(path),
+		            strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return fail(err, errlen, CRYPTO_ERR_TRUST_STORE, SHOWN " is %s, not a regular file", SHOW(path),
+		            kind_of(st.st_mode));
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return fail(err, errlen, CRYPTO_ERR_TRUST_STORE, "cannot open " SHOWN ": %s", SHOW(path),
+		            strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return fail(err, errlen, CRYPTO_ERR_TRUST_STORE, SHOWN " is not a regular file", SHOW(path));
+	}
+	FILE *f = fdopen(fd, "rb");
+	if (!f) {
+		close(fd);
+		return fail(err, errlen, CRYPTO_ERR_NOMEM, "out of memory reading " SHOWN, SHOW(path));
+	}
 	uint8_t *data = NULL;
 	size_t len = 0, cap = 0;
 	crypto_err e = CRYPTO_OK;
 	for (;;) {
 		if (len == cap) {
 			if (cap >= MAX_TRUST_FILE) {
-				e = fail(err, errlen, CRYPTO_ERR_TRUST_STORE, "%s is too large", path);
+				e = fail(err, errlen, CRYPTO_ERR_TRUST_STORE, SHOWN " is too large", SHOW(path));
 				break;
 			}
 			size_t ncap = cap ? cap * 2 : 16384;
 			uint8_t *p = realloc(data, ncap);
 			if (!p) {
-				e = fail(err, errlen, CRYPTO_ERR_NOMEM, "out of memory reading %s", path);
+				e = fail(err, errlen, CRYPTO_ERR_NOMEM, "out of memory reading " SHOWN, SHOW(path));
 				break;
 			}
 			data = p;
@@ -134,7 +197,7 @@ static crypto_err read_file(const char *path, uint8_t **ret, size_t *ret_len,
 			break;
 	}
 	if (!e && ferror(f))
-		e = fail(err, errlen, CRYPTO_ERR_TRUST_STORE, "cannot read %s", path);
+		e = fail(err, errlen, CRYPTO_ERR_TRUST_STORE, "cannot read " SHOWN, SHOW(path));
 	fclose(f);
 	if (e) {
 		free(data);
@@ -222,14 +285,14 @@ static crypto_err load_master_list(pa_trust *t, CMS_ContentInfo *cms, const char
 		goto out;
 	}
 	if (CMS_verify(cms, NULL, NULL, NULL, NULL, CMS_NO_SIGNER_CERT_VERIFY | CMS_BINARY) != 1) {
-		fail(err, errlen, e, "master list %s: its signature does not verify", path);
+		fail(err, errlen, e, "master list " SHOWN ": its signature does not verify", SHOW(path));
 		goto out;
 	}
 	ASN1_OCTET_STRING **content = CMS_get0_content(cms);
 	if (!content || !*content ||
 	    parse_master_list(ASN1_STRING_get0_data(*content), (size_t)ASN1_STRING_length(*content),
 	                      list) != CRYPTO_OK || sk_X509_num(list) == 0) {
-		fail(err, errlen, e, "master list %s: the CSCA list is malformed or empty", path);
+		fail(err, errlen, e, "master list " SHOWN ": the CSCA list is malformed or empty", SHOW(path));
 		goto out;
 	}
 	signers = CMS_get0_signers(cms);
@@ -237,16 +300,16 @@ static crypto_err load_master_list(pa_trust *t, CMS_ContentInfo *cms, const char
 	store = X509_STORE_new();
 	ctx = X509_STORE_CTX_new();
 	if (!signer || !store || !ctx) {
-		fail(err, errlen, e, "master list %s: no signer certificate", path);
+		fail(err, errlen, e, "master list " SHOWN ": no signer certificate", SHOW(path));
 		goto out;
 	}
 	for (int i = 0; i < sk_X509_num(list); i++)
 		if (!X509_STORE_add_cert(store, sk_X509_value(list, i))) {
-			fail(err, errlen, e, "master list %s: cannot use its CSCAs", path);
+			fail(err, errlen, e, "master list " SHOWN ": cannot use its CSCAs", SHOW(path));
 			goto out;
 		}
 	if (!X509_STORE_CTX_init(ctx, store, signer, NULL)) {
-		fail(err, errlen, e, "master list %s: cannot verify its signer", path);
+		fail(err, errlen, e, "master list " SHOWN ": cannot verify its signer", SHOW(path));
 		goto out;
 	}
 	X509_VERIFY_PARAM_set_flags(X509_STORE_CTX_get0_param(ctx), X509_V_FLAG_PARTIAL_CHAIN);
@@ -341,24 +404,28 @@ crypto_err pa_trust_add(pa_trust *t, const char *path, char *err, size_t errlen)
 		return fail(err, errlen, CRYPTO_ERR_ARG, "no trust store path given");
 	struct stat st;
 	if (stat(path, &st) != 0)
-		return fail(err, errlen, CRYPTO_ERR_TRUST_STORE, "trust store %s does not exist", path);
+		return fail(err, errlen, CRYPTO_ERR_TRUST_STORE, SHOWN " does not exist", SHOW(path));
 	file_kind kind;
 	size_t found = 0;
+	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+		return fail(err, errlen, CRYPTO_ERR_TRUST_STORE,
+		            SHOWN " is %s: give a certificate or master list file, or a directory of them",
+		            SHOW(path), kind_of(st.st_mode));
 	if (!S_ISDIR(st.st_mode)) {
 		crypto_err e = load_file(t, path, &kind, &found, err, errlen);
 		if (e)
 			return e;
 		if (kind == FILE_OTHER)
 			return fail(err, errlen, CRYPTO_ERR_TRUST_STORE,
-			            "%s is neither a certificate nor an ICAO master list", path);
+			            SHOWN " is neither a certificate nor an ICAO master list", SHOW(path));
 		if (found == 0)
 			return fail(err, errlen, CRYPTO_ERR_TRUST_STORE,
-			            "%s holds no CA certificate", path);
+			            SHOWN " holds no CA certificate", SHOW(path));
 		return CRYPTO_OK;
 	}
 	DIR *dir = opendir(path);
 	if (!dir)
-		return fail(err, errlen, CRYPTO_ERR_TRUST_STORE, "cannot read directory %s", path);
+		return fail(err, errlen, CRYPTO_ERR_TRUST_STORE, "cannot read directory " SHOWN, SHOW(path));
 	crypto_err e = CRYPTO_OK;
 	size_t total = 0;
 	struct dirent *de;
@@ -368,6 +435,8 @@ crypto_err pa_trust_add(pa_trust *t, const char *path, char *err, size_t errlen)
 		char file[4096];
 		if (snprintf(file, sizeof file, "%s/%s", path, de->d_name) >= (int)sizeof file)
 			continue;
+		/* Only regular files: a FIFO or device in the directory is
+		 * skipped, not waited on. */
 		if (stat(file, &st) != 0 || !S_ISREG(st.st_mode))
 			continue;
 		e = load_file(t, file, &kind, &found, err, errlen);
@@ -378,7 +447,7 @@ crypto_err pa_trust_add(pa_trust *t, const char *path, char *err, size_t errlen)
 		return e;
 	if (total == 0)
 		return fail(err, errlen, CRYPTO_ERR_TRUST_STORE,
-		            "no CSCA certificate or master list found in %s", path);
+		            "no CSCA certificate or master list found in " SHOWN, SHOW(path));
 	return CRYPTO_OK;
 }
 
@@ -422,7 +491,7 @@ crypto_err pa_trust_add_crl(pa_trust *t, const char *crl_path, char *err, size_t
 	}
 	free(data);
 	if (!crl)
-		return fail(err, errlen, CRYPTO_ERR_TRUST_STORE, "%s is not a CRL (DER or PEM)", crl_path);
+		return fail(err, errlen, CRYPTO_ERR_TRUST_STORE, SHOWN " is not a CRL (DER or PEM)", SHOW(crl_path));
 	if (!sk_X509_CRL_push(t->crls, crl)) {
 		X509_CRL_free(crl);
 		return fail(err, errlen, CRYPTO_ERR_NOMEM, "out of memory");

@@ -28,14 +28,17 @@ typedef struct pa_trust pa_trust;
  * certificate file, or an ICAO master list (DER or PEM CMS). A master list's
  * signer chain is checked at the current time. A path that yields no CSCA, or
  * a master list that does not verify, fails the load: CRYPTO_ERR_TRUST_STORE
- * (or NOMEM) with a sentence in err. */
+ * (or NOMEM) with a sentence in err. Only regular files are read: a path
+ * that is a FIFO, socket or device is refused at once (it is never opened
+ * for a blocking read), and such entries of a directory are skipped. */
 crypto_err pa_trust_load(const char *path, pa_trust **ret, char *err, size_t errlen);
 
 /* Add the CSCAs of another path (same forms and errors as pa_trust_load;
  * certificates already in the store are not added twice). */
 crypto_err pa_trust_add(pa_trust *trust, const char *path, char *err, size_t errlen);
 
-/* Add a CRL (DER or PEM). It is checked against its CSCA at verify time. */
+/* Add a CRL (DER or PEM), a regular file (anything else is refused, as by
+ * pa_trust_load). It is checked against its CSCA at verify time. */
 crypto_err pa_trust_add_crl(pa_trust *trust, const char *crl_path, char *err, size_t errlen);
 
 /* Number of distinct CSCA certificates in the store. */

@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "crypto/pa.h"
 #include "hal/passport/face.h"
@@ -61,14 +63,20 @@ static void usage_read(FILE *f)
 	        "  --mrz TEXT             the MRZ, two lines of 44 (or three of 30), with or\n"
 	        "                         without the line break\n"
 	        "  --document-number N, --birth-date YYMMDD, --expiry-date YYMMDD\n"
-	        "                         the access key instead of the whole MRZ\n"
+	        "                         the access key instead of the whole MRZ; dates, here\n"
+	        "                         and in --mrz, must be calendar days (29 February when\n"
+	        "                         YY is a multiple of 4)\n"
 	        "  --can NNNNNN           the 6-digit card access number printed on the data\n"
 	        "                         page: PACE with it; with the MRZ as well, BAC with\n"
 	        "                         the MRZ if PACE fails\n"
 	        "  --trust DIR|MASTERLIST CSCA certificates: a directory, or an ICAO master list\n"
 	        "                         (repeatable)\n"
 	        "  --crl FILE             a CRL to check the document signer against\n"
-	        "  --face-out FILE        write the face image (JPEG or JPEG 2000) to FILE\n"
+	        "  --face-out FILE        write the face image (JPEG or JPEG 2000) to FILE, mode\n"
+	        "                         0600, only when every check passed (exit code 0).\n"
+	        "                         Checked before the read: FILE's directory must be\n"
+	        "                         writable, and FILE new or a regular file, which is\n"
+	        "                         replaced (a symbolic link or directory is refused)\n"
 	        "  --json                 print the full report as JSON\n"
 	        "  --wait SECONDS         wait this long for a document (default 3)\n"
 	        "  --short-only           never use extended-length reads\n"
@@ -124,10 +132,39 @@ static int exit_for(pp_err e)
 	return APPM_EXIT_FAILURE;
 }
 
-/* Report a failure on stderr (and as JSON on stdout with --json). */
-static int fail(const read_args *a, int code, const char *kind, const char *message, const char *detail,
-                const char *advice)
+/* User input quoted in a message: its first ECHO_MAX characters (whole
+ * UTF-8 sequences), control characters as '?', and "…" when it goes on, so
+ * that a message stays one short line whatever was typed. */
+#define ECHO_MAX 64
+#define ECHO_LEN (ECHO_MAX * 4 + sizeof("\u2026"))
+
+static const char *echo_input(const char *in, char out[ECHO_LEN])
 {
+	size_t n = 0, chars = 0;
+	const unsigned char *p = (const unsigned char *)in;
+	for (; *p; p++) {
+		/* Bytes are counted too: invalid UTF-8 may be all continuation
+		 * bytes, which start no character. */
+		bool starts = (*p & 0xC0) != 0x80;
+		if ((starts && chars == ECHO_MAX) || n == ECHO_MAX * 4)
+			break;
+		chars += starts;
+		out[n++] = *p < 0x20 || *p == 0x7F ? '?' : (char)*p;
+	}
+	out[n] = '\0';
+	if (*p)
+		memcpy(out + n, "\u2026", sizeof("\u2026"));
+	return out;
+}
+
+/* Report a failure on stderr (and as JSON on stdout with --json, with what
+ * is known of the read when doc is not NULL). A detail that only repeats
+ * the message is left out: each thing is said once. */
+static int fail_read(const read_args *a, const pp_document *doc, int code, const char *kind, const char *message,
+                     const char *detail, const char *advice)
+{
+	if (detail && strstr(message, detail))
+		detail = NULL;
 	fprintf(stderr, "appm: %s", message);
 	if (detail && detail[0])
 		fprintf(stderr, " (%s)", detail);
@@ -135,8 +172,14 @@ static int fail(const read_args *a, int code, const char *kind, const char *mess
 	if (advice)
 		fprintf(stderr, "appm: %s\n", advice);
 	if (a->json)
-		passport_report_print_error(stdout, kind, message, detail, code);
+		passport_report_print_error(stdout, doc, kind, message, detail, code);
 	return code;
+}
+
+static int fail(const read_args *a, int code, const char *kind, const char *message, const char *detail,
+                const char *advice)
+{
+	return fail_read(a, NULL, code, kind, message, detail, advice);
 }
 
 static bool parse_size(const char *s, size_t *ret)
@@ -210,8 +253,9 @@ static int parse_read_args(int argc, char **argv, read_args *a)
 		}
 	}
 	if (optind < argc) {
+		char shown[ECHO_LEN];
 		fprintf(stderr, "appm: unexpected argument '%s'; 'appm passport read --help' shows the usage\n",
-		        argv[optind]);
+		        echo_input(argv[optind], shown));
 		return APPM_EXIT_USAGE;
 	}
 	bool parts = a->document_number || a->birth_date || a->expiry_date;
@@ -229,17 +273,6 @@ static int parse_read_args(int argc, char **argv, read_args *a)
 		return APPM_EXIT_USAGE;
 	}
 	return APPM_EXIT_OK;
-}
-
-static bool is_yymmdd(const char *s)
-{
-	if (strlen(s) != 6)
-		return false;
-	for (int i = 0; i < 6; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-	int mm = (s[2] - '0') * 10 + (s[3] - '0'), dd = (s[4] - '0') * 10 + (s[5] - '0');
-	return mm >= 1 && mm <= 12 && dd >= 1 && dd <= 31;
 }
 
 static bool is_can(const char *s)
@@ -270,7 +303,8 @@ static int access_key(const read_args *a, pp_access_key *key)
 		lds_mrz mrz;
 		lds_err e = lds_mrz_parse_text(a->mrz, &mrz);
 		if (e != LDS_OK) {
-			fprintf(stderr, "appm: the MRZ given is not valid: %s\n", lds_strerror(e));
+			/* lds_strerror names the MRZ and the field. */
+			fprintf(stderr, "appm: %s\n", lds_strerror(e));
 			fprintf(stderr, "appm: type both lines exactly as printed on the passport's photo page\n");
 			return APPM_EXIT_USAGE;
 		}
@@ -296,8 +330,13 @@ static int access_key(const read_args *a, pp_access_key *key)
 			return APPM_EXIT_USAGE;
 		}
 	}
-	if (!is_yymmdd(a->birth_date) || !is_yymmdd(a->expiry_date)) {
-		fprintf(stderr, "appm: --birth-date and --expiry-date are YYMMDD, e.g. 900131\n");
+	/* The same check as the dates of a typed MRZ (lds_mrz_parse_text). */
+	const char *bad = lds_date_check(a->birth_date, strlen(a->birth_date)) != LDS_DATE_VALID ? "--birth-date"
+	                  : lds_date_check(a->expiry_date, strlen(a->expiry_date)) != LDS_DATE_VALID ? "--expiry-date"
+	                                                                                             : NULL;
+	if (bad) {
+		fprintf(stderr, "appm: %s is not a date: YYMMDD, month 01-12 and a day the month has, e.g. 900131\n",
+		        bad);
 		return APPM_EXIT_USAGE;
 	}
 	snprintf(key->document_number, sizeof(key->document_number), "%s", a->document_number);
@@ -327,18 +366,112 @@ static int load_trust(const read_args *a, pa_trust **ret)
 	return APPM_EXIT_OK;
 }
 
-static int write_face(const read_args *a, const passport_parsed *p)
+/*
+ * --face-out. The face is personal data: it is written mode 0600, never
+ * through a symbolic link, and only when every check passed. Before the
+ * read, a temporary file is made beside FILE (mkstemp: O_CREAT | O_EXCL,
+ * mode 0600), which proves the place writable before any reader is
+ * touched; it stays empty during the read. When the read, chip
+ * authentication and passive authentication all passed, the face goes into
+ * it, is flushed to disk, and the file is renamed over FILE: an existing
+ * FILE is replaced whole, and a symbolic link planted at FILE meanwhile is
+ * itself replaced, its target never written. Otherwise the temporary file
+ * is removed.
+ */
+typedef struct face_out {
+	const char *path;   /* --face-out; NULL when not asked for */
+	char *tmp;          /* the temporary file beside it */
+	int fd;
+} face_out;
+
+/* Before the read (doc NULL), the command line is wrong: exit code 2;
+ * after it, the face could not be saved: 1, with the read's report. */
+static int face_out_fail(const read_args *a, const pp_document *doc, const char *why, const char *detail)
+{
+	char shown[ECHO_LEN], message[ECHO_LEN + 160];
+	snprintf(message, sizeof(message), "--face-out %s %s", echo_input(a->face_out, shown), why);
+	return fail_read(a, doc, doc ? APPM_EXIT_FAILURE : APPM_EXIT_USAGE, doc ? "face_out" : "usage", message, detail,
+	                 doc ? NULL : "give the path of a new or existing file in a directory you can write to");
+}
+
+static const char *file_kind(mode_t mode)
+{
+	if (S_ISLNK(mode))
+		return "is a symbolic link";
+	if (S_ISDIR(mode))
+		return "is a directory";
+	return "is not a regular file";
+}
+
+static int face_out_prepare(const read_args *a, face_out *ret)
+{
+	*ret = (face_out){ .fd = -1 };
+	if (!a->face_out)
+		return APPM_EXIT_OK;
+	const char *path = a->face_out;
+	struct stat st;
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return face_out_fail(a, NULL, file_kind(st.st_mode), NULL);
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	int dir_len = slash ? (int)(slash - path + 1) : 0;
+	if (!*base)
+		return face_out_fail(a, NULL, "names a directory", NULL);
+	size_t n = strlen(path) + sizeof(".XXXXXX") + 1;
+	char *tmp = malloc(n);
+	if (!tmp)
+		return fail(a, APPM_EXIT_FAILURE, "internal", "out of memory", NULL, NULL);
+	snprintf(tmp, n, "%.*s.%s.XXXXXX", dir_len, path, base);
+	int fd = mkstemp(tmp);
+	if (fd < 0 || fchmod(fd, 0600) != 0) {
+		int err = errno;
+		if (fd >= 0) {
+			close(fd);
+			unlink(tmp);
+		}
+		free(tmp);
+		return face_out_fail(a, NULL, "cannot be written", strerror(err));
+	}
+	*ret = (face_out){ .path = path, .tmp = tmp, .fd = fd };
+	return APPM_EXIT_OK;
+}
+
+/* Removes the temporary file unless face_out_commit renamed it. */
+static void face_out_discard(face_out *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	if (f->tmp)
+		unlink(f->tmp);
+	free(f->tmp);
+	*f = (face_out){ .fd = -1 };
+}
+
+static int face_out_commit(const read_args *a, face_out *f, const pp_document *doc, const passport_parsed *p)
 {
 	const lds_face *face = p->dg2 ? lds_dg2_face(p->dg2) : NULL;
-	if (!face) {
-		fprintf(stderr, "appm: the document has no face image to write to %s\n", a->face_out);
-		return APPM_EXIT_FAILURE;
+	if (!face)
+		return face_out_fail(a, doc, "is not written: the document has no face image", NULL);
+	const uint8_t *data = face->image;
+	size_t left = face->image_len;
+	while (left > 0) {
+		ssize_t n = write(f->fd, data, left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return face_out_fail(a, doc, "cannot be written", strerror(n < 0 ? errno : EIO));
+		data += n;
+		left -= (size_t)n;
 	}
-	FILE *f = fopen(a->face_out, "wb");
-	if (!f || fwrite(face->image, 1, face->image_len, f) != face->image_len || fclose(f) != 0) {
-		fprintf(stderr, "appm: cannot write the face image to %s: %s\n", a->face_out, strerror(errno));
-		return APPM_EXIT_FAILURE;
-	}
+	int synced = fsync(f->fd) == 0 ? 0 : errno;
+	int closed = close(f->fd) == 0 ? 0 : errno;
+	f->fd = -1;
+	if (synced || closed)
+		return face_out_fail(a, doc, "cannot be written", strerror(synced ? synced : closed));
+	if (rename(f->tmp, f->path) != 0)
+		return face_out_fail(a, doc, "cannot be written", strerror(errno));
+	free(f->tmp);
+	f->tmp = NULL;
 	return APPM_EXIT_OK;
 }
 
@@ -359,18 +492,29 @@ static int cmd_read(int argc, char **argv)
 	rc = access_key(&a, &key);
 	if (rc != APPM_EXIT_OK)
 		return rc;
-	pa_trust *trust = NULL;
-	rc = load_trust(&a, &trust);
+	face_out face;
+	rc = face_out_prepare(&a, &face);
 	if (rc != APPM_EXIT_OK)
 		return rc;
+	pa_trust *trust = NULL;
+	rc = load_trust(&a, &trust);
+	if (rc != APPM_EXIT_OK) {
+		face_out_discard(&face);
+		return rc;
+	}
 
 	pp_transport *t = NULL;
-	pp_document *doc = NULL;
+	pp_document *doc = NULL, *partial = NULL;
 	passport_parsed parsed = { 0 };
 	char err[512] = "";
 	pp_err e = pp_transport_open(a.reader, &t);
 	if (e != PP_OK) {
-		rc = fail(&a, exit_for(e), "reader", pp_strerror(e), a.reader, pp_err_info_of(e).advice);
+		/* The reader named, when it is what went wrong. */
+		char shown[ECHO_LEN];
+		bool named = e == PP_ERR_NO_DRIVER || e == PP_ERR_NO_READER || e == PP_ERR_ARG ||
+		             e == PP_ERR_NOT_SUPPORTED;
+		rc = fail(&a, exit_for(e), "reader", pp_strerror(e), named ? echo_input(a.reader, shown) : NULL,
+		          pp_err_info_of(e).advice);
 		goto out;
 	}
 	pp_read_options opt = {
@@ -379,7 +523,7 @@ static int cmd_read(int argc, char **argv)
 		.max_read = a.max_read,
 		.progress = progress_none,
 	};
-	e = pp_read_document(t, &key, &opt, &doc, err, sizeof(err));
+	e = pp_read_document_partial(t, &key, &opt, &doc, &partial, err, sizeof(err));
 	if (e != PP_OK) {
 		/* The removal and MRZ messages are the applicant's words; the
 		 * detail is for the engineer. */
@@ -396,7 +540,7 @@ static int cmd_read(int argc, char **argv)
 			message = err;
 			detail = NULL;
 		}
-		rc = fail(&a, exit_for(e), kind, message, detail, advice);
+		rc = fail_read(&a, partial, exit_for(e), kind, message, detail, advice);
 		goto out;
 	}
 	char file[32];
@@ -406,8 +550,8 @@ static int cmd_read(int argc, char **argv)
 		snprintf(detail, sizeof(detail), "%s: %s", file, lds_strerror(le));
 		char message[160];
 		snprintf(message, sizeof(message), "the chip's data is malformed: %s", detail);
-		rc = fail(&a, APPM_EXIT_MALFORMED, "malformed", message, NULL,
-		          "the document cannot be read by machine; call an officer");
+		rc = fail_read(&a, doc, APPM_EXIT_MALFORMED, "malformed", message, NULL,
+		               "the document cannot be read by machine; call an officer");
 		goto out;
 	}
 	pa_report report;
@@ -417,8 +561,9 @@ static int cmd_read(int argc, char **argv)
 		if (doc->dg[dg].present)
 			dgs[n_dgs++] = (pa_dg){ .number = dg, .data = doc->dg[dg].data, .len = doc->dg[dg].len };
 	if (!doc->sod.present) {
-		rc = fail(&a, APPM_EXIT_MALFORMED, "malformed", "the chip's data is malformed: EF.SOD is missing", NULL,
-		          "the document cannot be verified; call an officer");
+		rc = fail_read(&a, doc, APPM_EXIT_MALFORMED, "malformed",
+		               "the chip's data is malformed: EF.SOD is missing", NULL,
+		               "the document cannot be verified; call an officer");
 		goto out;
 	}
 	crypto_err ce = pa_verify(trust, doc->sod.data, doc->sod.len, dgs, n_dgs, time(NULL), &report, err,
@@ -426,11 +571,13 @@ static int cmd_read(int argc, char **argv)
 	if (ce != CRYPTO_OK) {
 		char message[700];
 		snprintf(message, sizeof(message), "the chip's data is malformed: EF.SOD: %s", err);
-		rc = fail(&a, APPM_EXIT_MALFORMED, "malformed", message, NULL,
-		          "the document cannot be verified; call an officer");
+		rc = fail_read(&a, doc, APPM_EXIT_MALFORMED, "malformed", message, NULL,
+		               "the document cannot be verified; call an officer");
 		goto out;
 	}
-	if (a.face_out && (rc = write_face(&a, &parsed)) != APPM_EXIT_OK)
+	/* The face only when the exit code is 0: the chip proved genuine
+	 * (a failure ended the read) and passive authentication passed. */
+	if (report.passed && face.path && (rc = face_out_commit(&a, &face, doc, &parsed)) != APPM_EXIT_OK)
 		goto out;
 	if (a.json)
 		passport_report_print_json(stdout, doc, &parsed, &report, trust != NULL);
@@ -445,8 +592,10 @@ static int cmd_read(int argc, char **argv)
 		rc = APPM_EXIT_OK;
 	}
 out:
+	face_out_discard(&face);
 	passport_parsed_clear(&parsed);
 	pp_document_free(doc);
+	pp_document_free(partial);
 	pp_transport_free(t);
 	pa_trust_free(trust);
 	return rc;
@@ -491,6 +640,8 @@ int appm_passport_main(int argc, char **argv)
 		return cmd_read(argc - 1, argv + 1);
 	if (strcmp(argv[1], "readers") == 0)
 		return cmd_readers(argc - 1, argv + 1);
-	fprintf(stderr, "appm: unknown passport command '%s'; 'appm passport --help' lists them\n", argv[1]);
+	char shown[ECHO_LEN];
+	fprintf(stderr, "appm: unknown passport command '%s'; 'appm passport --help' lists them\n",
+	        echo_input(argv[1], shown));
 	return APPM_EXIT_USAGE;
 }

@@ -110,6 +110,10 @@ static json_t *holder_json(const lds_mrz *m)
 		json_object_set_new(checks, "optional_data", json_boolean(m->check_optional.ok));
 	json_object_set_new(checks, "composite", json_boolean(m->check_composite.ok));
 	json_object_set_new(h, "check_digits", checks);
+	/* A chip's dates are reported as they are, not refused. */
+	json_object_set_new(h, "dates",
+	                    json_pack("{s:s, s:s}", "birth_date", lds_date_status_name(m->birth_date_status),
+	                              "expiry_date", lds_date_status_name(m->expiry_date_status)));
 	return h;
 }
 
@@ -145,6 +149,8 @@ static json_t *file_json(const char *name, const pp_file *f)
 	json_t *o = json_pack("{s:s, s:b}", "file", name, "read", f->present);
 	if (f->present) {
 		json_object_set_new(o, "bytes", json_integer((json_int_t)f->len));
+	} else if (f->err == PP_OK) {
+		set_str(o, "error", "not reached: the read stopped before it");
 	} else {
 		set_str(o, "error", f->err == PP_ERR_FILE_NOT_FOUND ? "absent from the chip" : pp_strerror(f->err));
 		if (f->sw) {
@@ -170,12 +176,16 @@ static bool unlisted_present_dg(const pp_document *doc, int dg)
 	return doc->dg[dg].present && !doc->listed[dg];
 }
 
+/* pa NULL (a read that stopped, or data passive authentication could not
+ * take): the SOD's coverage as the reader parsed it, when it got that far. */
 static json_t *data_groups_json(const pp_document *doc, const pa_report *pa)
 {
 	json_t *listed = json_array(), *covered = json_array(), *files = json_array();
 	json_t *not_listed = json_array(), *not_read = json_array();
 	bool in_sod[PP_MAX_DG + 1] = { false };
-	for (size_t i = 0; i < pa->n_covered; i++)
+	if (!pa)
+		memcpy(in_sod, doc->in_sod, sizeof(in_sod));
+	for (size_t i = 0; pa && i < pa->n_covered; i++)
 		if (pa->covered[i] >= 1 && pa->covered[i] <= PP_MAX_DG)
 			in_sod[pa->covered[i]] = true;
 	json_array_append_new(files, file_json("EF.COM", &doc->com));
@@ -220,22 +230,35 @@ static const char *secret_name(pp_pace_secret secret)
 	return "";
 }
 
+/* What opened the chip; for a read that stopped before, what was tried:
+ * PACE when it ran (its error in "error"), BAC when the chip offered no
+ * PACE, and "not reached" when the read ended before access control. */
 static json_t *access_control_json(const pp_document *doc)
 {
-	bool pace = strcmp(doc->access_control, "PACE") == 0;
+	const char *protocol = doc->access_control, *result = "passed";
+	if (!protocol[0]) {
+		bool looked = doc->card_access.present || doc->card_access.err == PP_ERR_FILE_NOT_FOUND;
+		protocol = doc->pace.attempted ? "PACE" : looked ? "BAC" : NULL;
+		result = protocol ? "failed" : "not reached";
+	}
+	bool pace = protocol && strcmp(protocol, "PACE") == 0;
 	const pp_protocol_info *i = &doc->pace.info;
 	json_t *o = json_object();
-	json_object_set_new(o, "protocol", json_string(doc->access_control));
+	json_object_set_new(o, "protocol", str_or_null(protocol));
+	json_object_set_new(o, "result", json_string(result));
 	json_object_set_new(o, "oid", str_or_null(pace ? i->oid : NULL));
 	json_object_set_new(o, "name", str_or_null(pace ? i->name : NULL));
 	json_object_set_new(o, "mapping", str_or_null(pace ? i->mapping : NULL));
 	json_object_set_new(o, "agreement", str_or_null(pace ? i->agreement : NULL));
 	json_object_set_new(o, "domain", str_or_null(pace ? i->domain : NULL));
 	json_object_set_new(o, "parameter_id",
-	                    pace && i->parameter_id >= 0 ? json_integer(i->parameter_id) : json_null());
-	json_object_set_new(o, "cipher", str_or_null(pace ? i->cipher : "3DES"));
-	json_object_set_new(o, "secret", json_string(pace ? secret_name(doc->pace.secret) : "MRZ"));
+	                    pace && i->oid[0] && i->parameter_id >= 0 ? json_integer(i->parameter_id) : json_null());
+	json_object_set_new(o, "cipher", str_or_null(pace ? i->cipher : protocol ? "3DES" : NULL));
+	json_object_set_new(o, "secret", protocol ? json_string(pace ? secret_name(doc->pace.secret) : "MRZ")
+	                                          : json_null());
 	json_object_set_new(o, "fallback_reason", str_or_null(doc->bac_fallback ? doc->pace.error : NULL));
+	if (!doc->access_control[0] && doc->pace.attempted)
+		set_str(o, "error", doc->pace.error);
 	return o;
 }
 
@@ -305,6 +328,8 @@ static json_t *reading_json(const pp_document *doc)
 	                      "extended_length", doc->extended_length, "read_size", (json_int_t)doc->read_size,
 	                      "retried_reads", (json_int_t)doc->retried_reads, "short_read_fallbacks",
 	                      (json_int_t)doc->short_fallbacks);
+	/* "" until access control succeeds. */
+	json_object_set_new(o, "access_control", str_or_null(doc->access_control));
 	json_object_set_new(o, "timeouts", json_integer((json_int_t)doc->timeouts));
 	json_object_set_new(o, "read_size_reductions", json_integer((json_int_t)doc->size_reductions));
 	json_object_set_new(o, "sessions_reestablished", json_integer((json_int_t)doc->reestablished));
@@ -351,12 +376,18 @@ void passport_report_print_json(FILE *f, const pp_document *doc, const passport_
 	json_decref(root);
 }
 
-void passport_report_print_error(FILE *f, const char *kind, const char *message, const char *detail, int exit_code)
+void passport_report_print_error(FILE *f, const pp_document *doc, const char *kind, const char *message,
+                                 const char *detail, int exit_code)
 {
 	json_t *e = json_pack("{s:s, s:s, s:i}", "kind", kind, "message", message, "exit_code", exit_code);
 	if (detail && detail[0])
 		set_str(e, "detail", detail);
 	json_t *root = json_pack("{s:o}", "error", e);
+	if (doc) {
+		json_object_set_new(root, "protocols", protocols_json(doc));
+		json_object_set_new(root, "data_groups", data_groups_json(doc, NULL));
+		json_object_set_new(root, "reading", reading_json(doc));
+	}
 	json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', f);
 	json_decref(root);
@@ -386,13 +417,16 @@ void passport_report_first_failure(const pa_report *pa, char *out, size_t len)
 }
 
 /* "740812" -> "12.08.74"-style is ambiguous; show YYMMDD as 19YY/20YY is a
- * guess too, so the summary prints the MRZ form with separators. */
-static void mrz_date(const char *d, char *out, size_t len)
+ * guess too, so the summary prints the MRZ form with separators, and says
+ * when the chip's date is partly unknown or no calendar day. */
+static void mrz_date(const char *d, lds_date_status status, char *out, size_t len)
 {
+	const char *note = status == LDS_DATE_VALID ? "" : status == LDS_DATE_PARTLY_UNKNOWN ? " PARTLY UNKNOWN"
+	                                                                                   : " NOT A DATE";
 	if (strlen(d) == 6)
-		snprintf(out, len, "%.2s-%.2s-%.2s", d, d + 2, d + 4);
+		snprintf(out, len, "%.2s-%.2s-%.2s%s", d, d + 2, d + 4, note);
 	else
-		snprintf(out, len, "%s", d);
+		snprintf(out, len, "%s%s", d, note);
 }
 
 /* "DG3, DG11" of the data groups for which `pick` holds; false if none. */
@@ -451,9 +485,9 @@ void passport_report_print_summary(FILE *f, const pp_document *doc, const passpo
                                    const pa_report *pa, bool have_trust)
 {
 	const lds_mrz *m = &p->mrz;
-	char born[16], expires[16];
-	mrz_date(m->birth_date, born, sizeof(born));
-	mrz_date(m->expiry_date, expires, sizeof(expires));
+	char born[32], expires[32];
+	mrz_date(m->birth_date, m->birth_date_status, born, sizeof(born));
+	mrz_date(m->expiry_date, m->expiry_date_status, expires, sizeof(expires));
 	fprintf(f, "Holder      %s, %s\n", m->primary_identifier, m->secondary_identifier);
 	fprintf(f, "            nationality %s, born %s (YY-MM-DD), sex %c\n", m->nationality, born, m->sex);
 	fprintf(f, "Document    %s %s no. %s, expires %s (YY-MM-DD)%s\n", m->document_code, m->issuing_state,

@@ -32,7 +32,12 @@ void passport_report_print_json(FILE *f, const pp_document *doc, const passport_
                                 bool have_trust);
 void passport_report_print_summary(FILE *f, const pp_document *doc, const passport_parsed *p,
                                    const pa_report *pa, bool have_trust);
-/* {"error": {...}} for --json callers. */
-void passport_report_print_error(FILE *f, const char *kind, const char *message, const char *detail, int exit_code);
+/* {"error": {kind, message, detail, exit_code}} for --json callers, and
+ * when doc is not NULL what is known of the read that failed, or of the
+ * document whose data could not be used: "protocols" (the access control
+ * tried, chip and active authentication), "data_groups" (files read and
+ * why the others were not) and "reading" (timings, APDUs, bytes). */
+void passport_report_print_error(FILE *f, const pp_document *doc, const char *kind, const char *message,
+                                 const char *detail, int exit_code);
 /* The first failing passive-authentication check, in words. */
 void passport_report_first_failure(const pa_report *pa, char *out, size_t len);

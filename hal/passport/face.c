@@ -78,7 +78,7 @@ void face_image_free(face_image *img)
 
 static bool dims_ok(unsigned long w, unsigned long h)
 {
-	return w <= FACE_MAX_DIM && h <= FACE_MAX_DIM;
+	return w <= FACE_MAX_DIM && h <= FACE_MAX_DIM && (unsigned long long)w * h <= FACE_MAX_PIXELS;
 }
 
 static face_image *image_new(face_format format, unsigned w, unsigned h)
@@ -271,10 +271,131 @@ static face_err j2k_to_rgb(const opj_image_t *im, face_format format, face_image
 	return FACE_OK;
 }
 
+/* ---- JPEG 2000 header, read before OpenJPEG -------------------------- */
+
+/*
+ * OpenJPEG allocates while it reads the main header: per tile (several KB
+ * each) and per component, from the sizes the header declares. A 112-byte
+ * codestream declaring a 1 x 76682 image in 12781 tiles makes it take
+ * 115 MB before opj_read_header returns and the size can be refused. So the
+ * sizes are read here first, from the image header box of a JP2 file and
+ * the SIZ marker segment of the codestream (ISO/IEC 15444-1, A.5.1 and
+ * I.5.3.1), and anything larger than a document photo is refused without
+ * OpenJPEG seeing it. Bytes too short to hold them are corrupt.
+ */
+
+static uint32_t be16(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 8 | p[1];
+}
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+enum {
+	SIZ_FIXED_LEN = 38,   /* Lsiz .. Csiz */
+	SIZ_COMP_LEN = 3,     /* Ssiz, XRsiz, YRsiz */
+	IHDR_LEN = 14,        /* HEIGHT, WIDTH, NC, BPC, C, UnkC, IPR */
+};
+
+/* Tiles a face image may be cut into. Photos are one tile or a few; 1024
+ * is a 4096 x 4096 image in 128 x 128 tiles. */
+#define FACE_MAX_TILES 1024u
+
+static face_err components_ok(unsigned long n)
+{
+	return n >= 1 && n <= 4 ? FACE_OK : FACE_ERR_UNSUPPORTED;
+}
+
+/* The codestream's SOC and SIZ: image and tile sizes, components. */
+static face_err check_codestream(const uint8_t *p, size_t len)
+{
+	if (len < 4 + SIZ_FIXED_LEN || be16(p) != 0xFF4F || be16(p + 2) != 0xFF51)
+		return FACE_ERR_DECODE;
+	const uint8_t *siz = p + 4;
+	uint64_t x1 = be32(siz + 4), y1 = be32(siz + 8), x0 = be32(siz + 12), y0 = be32(siz + 16);
+	uint64_t tdx = be32(siz + 20), tdy = be32(siz + 24), tx0 = be32(siz + 28), ty0 = be32(siz + 32);
+	uint32_t n = be16(siz + 36);
+	if (be16(siz) != SIZ_FIXED_LEN + SIZ_COMP_LEN * n || len < 4 + SIZ_FIXED_LEN + SIZ_COMP_LEN * (size_t)n)
+		return FACE_ERR_DECODE;
+	/* The first tile must hold the image's first pixel (A.5.1). */
+	if (x1 <= x0 || y1 <= y0 || tdx == 0 || tdy == 0 || tx0 > x0 || ty0 > y0 || tx0 + tdx <= x0 ||
+	    ty0 + tdy <= y0)
+		return FACE_ERR_DECODE;
+	if (!dims_ok((unsigned long)(x1 - x0), (unsigned long)(y1 - y0)))
+		return FACE_ERR_TOO_LARGE;
+	uint64_t tiles = ((x1 - tx0 + tdx - 1) / tdx) * ((y1 - ty0 + tdy - 1) / tdy);
+	if (tiles > FACE_MAX_TILES)
+		return FACE_ERR_TOO_LARGE;
+	for (uint32_t i = 0; i < n; i++)
+		if (siz[SIZ_FIXED_LEN + SIZ_COMP_LEN * i + 1] == 0 || siz[SIZ_FIXED_LEN + SIZ_COMP_LEN * i + 2] == 0)
+			return FACE_ERR_DECODE;
+	return components_ok(n);
+}
+
+/* The box at p[0..len): its type and payload; false when it does not fit. */
+static bool next_box(const uint8_t *p, size_t len, uint32_t *type, const uint8_t **payload, size_t *payload_len,
+                     size_t *box_len)
+{
+	if (len < 8)
+		return false;
+	uint64_t lbox = be32(p);
+	size_t header = 8;
+	if (lbox == 1) {   /* the length follows as 64 bits */
+		if (len < 16)
+			return false;
+		lbox = (uint64_t)be32(p + 8) << 32 | be32(p + 12);
+		header = 16;
+	} else if (lbox == 0) {   /* the box runs to the end */
+		lbox = len;
+	}
+	if (lbox < header)
+		return false;
+	*type = be32(p + 4);
+	*payload = p + header;
+	/* A box cut short (the image is truncated) is looked into as far as it
+	 * goes; what is missing fails later. */
+	*box_len = lbox < len ? (size_t)lbox : len;
+	*payload_len = *box_len - header;
+	return true;
+}
+
+/* A JP2 file: its image header box and the codestream in its jp2c box. */
+static face_err check_jp2(const uint8_t *p, size_t len)
+{
+	uint32_t type;
+	const uint8_t *payload;
+	size_t payload_len, box_len;
+	while (next_box(p, len, &type, &payload, &payload_len, &box_len)) {
+		if (type == 0x6A703268) {   /* 'jp2h': its first box is 'ihdr' */
+			uint32_t t;
+			const uint8_t *ihdr;
+			size_t ihdr_len, n;
+			if (!next_box(payload, payload_len, &t, &ihdr, &ihdr_len, &n) || t != 0x69686472 ||
+			    ihdr_len < IHDR_LEN)
+				return FACE_ERR_DECODE;
+			if (!dims_ok(be32(ihdr + 4), be32(ihdr)))
+				return FACE_ERR_TOO_LARGE;
+			face_err e = components_ok(be16(ihdr + 8));
+			if (e != FACE_OK)
+				return e;
+		} else if (type == 0x6A703263) {   /* 'jp2c' */
+			return check_codestream(payload, payload_len);
+		}
+		p += box_len;
+		len -= box_len;
+	}
+	return FACE_ERR_DECODE;
+}
+
 static face_err decode_j2k(const uint8_t *data, size_t len, face_format format, face_image **ret)
 {
+	face_err e = format == FACE_FORMAT_JP2 ? check_jp2(data, len) : check_codestream(data, len);
+	if (e != FACE_OK)
+		return e;
 	struct mem_stream m = { .data = data, .len = len };
-	face_err e;
 	opj_image_t *im = NULL;
 	opj_stream_t *st = opj_stream_create(OPJ_J2K_STREAM_CHUNK_SIZE, OPJ_TRUE);
 	if (!st)
@@ -303,7 +424,7 @@ static face_err decode_j2k(const uint8_t *data, size_t len, face_format format, 
 		e = FACE_ERR_DECODE;
 		goto out_codec;
 	}
-	/* Refuse absurd sizes before OpenJPEG allocates for them. */
+	/* Checked above already; what OpenJPEG made of the header must agree. */
 	if (im->x1 <= im->x0 || im->y1 <= im->y0) {
 		e = FACE_ERR_DECODE;
 		goto out_image;

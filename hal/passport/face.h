@@ -5,8 +5,10 @@
  * JPEG goes through libturbojpeg; JPEG 2000, both the JP2 file format and a
  * bare J2K codestream, through OpenJPEG reading from memory. The format is
  * taken from the image's own signature, not from what the 19794-5 record
- * claims. Images larger than FACE_MAX_DIM on a side are refused before any
- * pixel memory is taken. Nothing here prints.
+ * claims. Images larger than FACE_MAX_DIM on a side or FACE_MAX_PIXELS in
+ * all, or (JPEG 2000) cut into more tiles than a photo needs, are refused
+ * from the sizes their header declares, before the decoder is given them or
+ * takes any memory for them. Nothing here prints.
  */
 #pragma once
 
@@ -19,7 +21,7 @@ typedef enum face_err {
 	FACE_ERR_NOMEM,
 	FACE_ERR_FORMAT,        /* neither JPEG nor JPEG 2000 */
 	FACE_ERR_DECODE,        /* the image is corrupt: undecodable */
-	FACE_ERR_TOO_LARGE,     /* wider or taller than FACE_MAX_DIM */
+	FACE_ERR_TOO_LARGE,     /* larger than FACE_MAX_DIM or FACE_MAX_PIXELS, or too many tiles */
 	FACE_ERR_UNSUPPORTED,   /* a valid image this code does not convert */
 } face_err;
 
@@ -35,7 +37,10 @@ const char *face_format_name(face_format f);   /* "JPEG", "JP2", "J2K" */
 /* MIME type for saving or serving: image/jpeg, image/jp2, image/j2k. */
 const char *face_format_mime(face_format f);
 
+/* A chip's face photo is a few hundred to a few thousand pixels a side
+ * (ICAO 9303 part 10 and ISO/IEC 19794-5 ask for at least 240 x 320). */
 #define FACE_MAX_DIM 4096u
+#define FACE_MAX_PIXELS (4096u * 1024u)
 
 typedef struct face_image {
 	face_format format;

@@ -53,6 +53,10 @@ const char *lds_strerror(lds_err e)
 	case LDS_ERR_UNSUPPORTED: return "unsupported format version";
 	case LDS_ERR_KEY: return "the public key cannot be decoded";
 	case LDS_ERR_OID: return "malformed object identifier";
+	case LDS_ERR_MRZ_BIRTH_DATE:
+		return "the date of birth in the MRZ is not a date (YYMMDD: month 01-12, a day the month has)";
+	case LDS_ERR_MRZ_EXPIRY_DATE:
+		return "the date of expiry in the MRZ is not a date (YYMMDD: month 01-12, a day the month has)";
 	}
 	return "unknown LDS error";
 }
@@ -67,6 +71,8 @@ bool lds_err_is_user(lds_err e)
 	case LDS_ERR_MRZ_CHECK_EXPIRY:
 	case LDS_ERR_MRZ_CHECK_OPTIONAL:
 	case LDS_ERR_MRZ_CHECK_COMPOSITE:
+	case LDS_ERR_MRZ_BIRTH_DATE:
+	case LDS_ERR_MRZ_EXPIRY_DATE:
 		return true;
 	case LDS_OK:
 	case LDS_ERR_ARG:
@@ -343,6 +349,55 @@ bool lds_com_has(const lds_com *com, lds_file f)
 
 /* ---- MRZ -------------------------------------------------------------- */
 
+static bool all_fillers(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != '<')
+			return false;
+	return true;
+}
+
+static bool digits2(const char *s, int *ret)
+{
+	if (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9')
+		return false;
+	*ret = (s[0] - '0') * 10 + (s[1] - '0');
+	return true;
+}
+
+lds_date_status lds_date_check(const char *s, size_t n)
+{
+	static const int days[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int yy, mm, dd;
+	if (!s || n != 6)
+		return LDS_DATE_INVALID;
+	if (all_fillers(s, 6))
+		return LDS_DATE_PARTLY_UNKNOWN;
+	if (!digits2(s, &yy))
+		return LDS_DATE_INVALID;
+	if (all_fillers(s + 2, 4))
+		return LDS_DATE_PARTLY_UNKNOWN;
+	if (!digits2(s + 2, &mm) || mm < 1 || mm > 12)
+		return LDS_DATE_INVALID;
+	if (all_fillers(s + 4, 2))
+		return LDS_DATE_PARTLY_UNKNOWN;
+	if (!digits2(s + 4, &dd) || dd < 1 || dd > days[mm - 1])
+		return LDS_DATE_INVALID;
+	if (mm == 2 && dd == 29 && yy % 4 != 0)
+		return LDS_DATE_INVALID;
+	return LDS_DATE_VALID;
+}
+
+const char *lds_date_status_name(lds_date_status s)
+{
+	switch (s) {
+	case LDS_DATE_VALID: return "valid";
+	case LDS_DATE_PARTLY_UNKNOWN: return "partly unknown";
+	case LDS_DATE_INVALID: return "invalid";
+	}
+	return "invalid";
+}
+
 static bool mrz_char_ok(char c)
 {
 	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || c == '<';
@@ -398,14 +453,6 @@ static lds_check mrz_check(const char *field, size_t n, char found)
 	return c;
 }
 
-static bool all_fillers(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (s[i] != '<')
-			return false;
-	return true;
-}
-
 /*
  * Document number of TD1 (line 1, 6-15) and TD2 (line 2, 1-10). A number
  * longer than nine characters has '<' in place of its check digit and goes
@@ -448,9 +495,11 @@ static void mrz_fields(lds_mrz *m)
 		mrz_copy(m->issuing_state, sizeof m->issuing_state, l1 + 2, 3);
 		mrz_number_td12(m, l1 + 5, l1[14], l1 + 15, 15);
 		mrz_copy(m->birth_date, sizeof m->birth_date, l2, 6);
+		m->birth_date_status = lds_date_check(l2, 6);
 		m->check_birth = mrz_check(l2, 6, l2[6]);
 		m->sex = l2[7];
 		mrz_copy(m->expiry_date, sizeof m->expiry_date, l2 + 8, 6);
+		m->expiry_date_status = lds_date_check(l2 + 8, 6);
 		m->check_expiry = mrz_check(l2 + 8, 6, l2[14]);
 		mrz_copy(m->nationality, sizeof m->nationality, l2 + 15, 3);
 		mrz_copy(m->optional_data2, sizeof m->optional_data2, l2 + 18, 11);
@@ -471,9 +520,11 @@ static void mrz_fields(lds_mrz *m)
 	mrz_split_name(m, l1 + 5, w - 5);
 	mrz_copy(m->nationality, sizeof m->nationality, l2 + 10, 3);
 	mrz_copy(m->birth_date, sizeof m->birth_date, l2 + 13, 6);
+	m->birth_date_status = lds_date_check(l2 + 13, 6);
 	m->check_birth = mrz_check(l2 + 13, 6, l2[19]);
 	m->sex = l2[20];
 	mrz_copy(m->expiry_date, sizeof m->expiry_date, l2 + 21, 6);
+	m->expiry_date_status = lds_date_check(l2 + 21, 6);
 	m->check_expiry = mrz_check(l2 + 21, 6, l2[27]);
 	m->optional_data2[0] = '\0';
 	if (m->format == LDS_MRZ_TD3) {
@@ -573,6 +624,10 @@ lds_err lds_mrz_parse_text(const char *text, lds_mrz *ret)
 	lds_err e = mrz_build(chars, total, breaks && n_lines > 1 ? n_lines : 0, &m);
 	if (e != LDS_OK)
 		return e;
+	if (m.birth_date_status != LDS_DATE_VALID)
+		return LDS_ERR_MRZ_BIRTH_DATE;
+	if (m.expiry_date_status != LDS_DATE_VALID)
+		return LDS_ERR_MRZ_EXPIRY_DATE;
 	if (!m.check_number.ok)
 		return LDS_ERR_MRZ_CHECK_NUMBER;
 	if (!m.check_birth.ok)

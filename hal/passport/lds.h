@@ -43,6 +43,8 @@ typedef enum lds_err {
 	LDS_ERR_UNSUPPORTED,    /* a format version this code does not read */
 	LDS_ERR_KEY,            /* DG15: the public key cannot be decoded */
 	LDS_ERR_OID,            /* DG14: malformed object identifier */
+	LDS_ERR_MRZ_BIRTH_DATE,  /* lds_mrz_parse_text: the date of birth is no calendar day */
+	LDS_ERR_MRZ_EXPIRY_DATE, /* ... the date of expiry is no calendar day */
 } lds_err;
 
 const char *lds_strerror(lds_err e);
@@ -107,6 +109,27 @@ typedef enum lds_mrz_format {
 	LDS_MRZ_TD3,   /* 2 lines of 44: passports */
 } lds_mrz_format;
 
+/* What the six characters of an MRZ date (YYMMDD) are. */
+typedef enum lds_date_status {
+	LDS_DATE_VALID = 0,       /* a calendar day */
+	LDS_DATE_PARTLY_UNKNOWN,  /* "YYMM<<", "YY<<<<" or "<<<<<<": the unknown part of a
+	                           * date of birth in fillers (ICAO 9303 part 3,
+	                           * "Representation of dates"), the known part valid */
+	LDS_DATE_INVALID,         /* anything else: month not 01-12, a day the month
+	                           * lacks, other characters */
+} lds_date_status;
+
+/* The one check of a YYMMDD date, for an MRZ typed, read from a chip, or
+ * given in parts (appm's --birth-date, --expiry-date). n is the number of
+ * characters (anything but 6 is invalid). The century is not written, and
+ * none is guessed: 29 February is valid when YY is a multiple of 4, which is
+ * right for every year from 1901 to 2099, the years a living holder's birth
+ * and a document's expiry fall in. Whether a date lies in the past or the
+ * future is not checked (an expired passport is still read). */
+lds_date_status lds_date_check(const char *yymmdd, size_t n);
+/* "valid", "partly unknown", "invalid". */
+const char *lds_date_status_name(lds_date_status s);
+
 /* One check digit: what the MRZ says and what its field computes to. */
 typedef struct lds_check {
 	char found;      /* as written: '0'..'9', or '<' */
@@ -134,16 +157,24 @@ typedef struct lds_mrz {
 	/* Check digits. optional is meaningful for TD3 only (has_optional). */
 	lds_check check_number, check_birth, check_expiry, check_optional, check_composite;
 	bool has_optional;
+	/* lds_date_check of the dates as written (fillers included). */
+	lds_date_status birth_date_status, expiry_date_status;
 } lds_mrz;
 
-/* DG1 (tag 61 containing 5F1F). A wrong check digit does not fail the
- * parse: each is reported in the lds_check fields. */
+/* DG1 (tag 61 containing 5F1F). A wrong check digit or an impossible date
+ * does not fail the parse: a document's data is reported as it is (the
+ * check digits in the lds_check fields, the dates in the _status fields),
+ * so that a genuine passport whose date of birth is partly unknown is
+ * still read. */
 lds_err lds_dg1_parse(const uint8_t *data, size_t len, lds_mrz *ret);
 
 /* An MRZ typed or scanned by an operator: 2 or 3 lines separated by line
  * breaks, or the lines run together. Spaces and tabs are dropped, lower case
- * is read as upper case. Unlike DG1, a wrong check digit is an error naming
- * the field (LDS_ERR_MRZ_CHECK_*). */
+ * is read as upper case. Unlike DG1, a date that is not LDS_DATE_VALID is an
+ * error (LDS_ERR_MRZ_BIRTH_DATE, LDS_ERR_MRZ_EXPIRY_DATE; checked before the
+ * check digits, as it says more), and so is a wrong check digit, naming the
+ * field (LDS_ERR_MRZ_CHECK_*): what is typed becomes the access key, which
+ * needs every digit of both dates. */
 lds_err lds_mrz_parse_text(const char *text, lds_mrz *ret);
 
 /* True when every check digit of the MRZ verifies. */

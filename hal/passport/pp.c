@@ -52,9 +52,9 @@ pp_err_info pp_err_info_of(pp_err e)
 		return INFO(USER, NONE, "place an electronic passport (with the chip symbol on the cover)");
 	/* The reader, its service or this program. */
 	case PP_ERR_NO_SERVICE:
-		return INFO(DEVICE, CLEAR, "start pcscd (the smart-card service) and try again");
+		return INFO(DEVICE, CLEAR, "start it and try again");
 	case PP_ERR_SERVICE_STOPPED:
-		return INFO(DEVICE, CLEAR, "restart pcscd (the smart-card service) and read again");
+		return INFO(DEVICE, CLEAR, "restart it and read again");
 	case PP_ERR_NO_READER:
 		return INFO(DEVICE, MAINTENANCE,
 		            "check that the reader is connected; 'appm passport readers' lists them");

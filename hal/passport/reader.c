@@ -1387,6 +1387,12 @@ static pp_err read_all(session *s)
 pp_err pp_read_document(pp_transport *t, const pp_access_key *key, const pp_read_options *opt,
                         pp_document **ret, char *err, size_t errlen)
 {
+	return pp_read_document_partial(t, key, opt, ret, NULL, err, errlen);
+}
+
+pp_err pp_read_document_partial(pp_transport *t, const pp_access_key *key, const pp_read_options *opt,
+                                pp_document **ret, pp_document **ret_partial, char *err, size_t errlen)
+{
 	static const pp_read_options defaults = { .wait_ms = 0 };
 	if (!t || !key || !ret)
 		return PP_ERR_ARG;
@@ -1436,7 +1442,10 @@ pp_err pp_read_document(pp_transport *t, const pp_access_key *key, const pp_read
 	pp_pace_free(s->pace);
 	free(s);
 	if (e != PP_OK) {
-		pp_document_free(doc);
+		if (ret_partial)
+			*ret_partial = doc;
+		else
+			pp_document_free(doc);
 		return e;
 	}
 	*ret = doc;

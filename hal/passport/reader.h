@@ -145,6 +145,14 @@ typedef struct pp_document {
  * chip: ..."). */
 pp_err pp_read_document(pp_transport *t, const pp_access_key *key, const pp_read_options *opt,
                         pp_document **ret, char *err, size_t errlen);
+/* pp_read_document, and on a failure once the read has begun, what it
+ * had learnt when it stopped: when ret_partial is not NULL, *ret_partial
+ * receives the partial document (the access control attempted, the files
+ * read so far and why the others were not, timings and counters) for the
+ * caller to report and pp_document_free. Untouched on PP_OK, and on a
+ * failure before the read began (bad arguments, out of memory). */
+pp_err pp_read_document_partial(pp_transport *t, const pp_access_key *key, const pp_read_options *opt,
+                                pp_document **ret, pp_document **ret_partial, char *err, size_t errlen);
 void pp_document_free(pp_document *doc);
 
 /* Data groups this stack reads when EF.COM lists them or the SOD covers

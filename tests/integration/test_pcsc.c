@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -109,6 +110,7 @@ static int setup_basic_docs(void)
 	         it_make_doc(docgen, tmp, "pki", "hartono", "--face jp2 --dg15 --hash sha512", "jp2") |
 	         it_make_doc(docgen, tmp, "other", "lestari", NULL, "unknown") |
 	         it_make_doc(docgen, tmp, "pki", "lestari", "--tamper 2", "tampered") |
+	         it_make_doc(docgen, tmp, "pki", "lestari", "--profile pace", "pace") |
 	         it_make_doc(docgen, tmp, "expired", "lestari", NULL, "expired-doc") |
 	         it_sh("%s masterlist --pki %s/pki --out %s/masterlist.ml >/dev/null", docgen, tmp, tmp) |
 	         it_sh("%s crl --pki %s/pki --revoke-ds --out %s/revoked.crl >/dev/null", docgen, tmp, tmp);
@@ -268,6 +270,49 @@ static void test_removed_while_reading(void **state)
 	ctl_cmd("set remove-after 6");
 	it_expect_refusal(&run, 5, "the document was removed while reading; place it again",
 	                  "--mrz '%s' --trust %s/trust", mrz, tmp);
+	/* With --json, the error and what the read did before it stopped. */
+	place("good");
+	ctl_cmd("set remove-after 12");
+	it_result r = it_appm_read(&run, "--json --mrz '%s' --trust %s/trust", mrz, tmp);
+	assert_int_equal(r.code, 5);
+	json_t *j = it_parse_json(r.out);
+	assert_int_equal(json_integer_value(it_jget(j, "error.exit_code")), 5);
+	assert_true(json_integer_value(it_jget(j, "reading.apdus")) >= 6);
+	assert_non_null(strstr(it_jstr_or_empty(j, "reading.reader"), "APPM Virtual Passport Reader"));
+	assert_non_null(it_jget(j, "protocols.access_control.result"));
+	assert_true(json_is_array(it_jget(j, "data_groups.files")));
+	json_decref(j);
+	it_result_free(&r);
+	placed[0] = '\0';
+}
+
+/* A read that fails still reports what it did (issue 14): a wrong MRZ on a
+ * PACE document gives the error, the PACE attempt with the MRZ and its
+ * error, and the APDUs exchanged. */
+static void test_failed_read_reports_what_it_did(void **state)
+{
+	(void)state;
+	place("pace");
+	char other[sizeof(mrz)];
+	it_read_mrz(tmp, "jp2", other, sizeof(other));
+	it_result r = it_appm_read(&run, "--json --mrz '%s' --trust %s/trust", other, tmp);
+	assert_int_equal(r.code, 6);
+	json_t *j = it_parse_json(r.out);
+	assert_string_equal(it_jstr_or_empty(j, "error.kind"), "read");
+	assert_int_equal(json_integer_value(it_jget(j, "error.exit_code")), 6);
+	assert_non_null(strstr(it_jstr_or_empty(j, "error.message"), "access control failed"));
+	assert_true(json_is_true(it_jget(j, "protocols.card_access.present")));
+	assert_string_equal(it_jstr_or_empty(j, "protocols.access_control.protocol"), "PACE");
+	assert_string_equal(it_jstr_or_empty(j, "protocols.access_control.result"), "failed");
+	assert_string_equal(it_jstr_or_empty(j, "protocols.access_control.secret"), "MRZ");
+	assert_true(strlen(it_jstr_or_empty(j, "protocols.access_control.error")) > 0);
+	assert_true(json_integer_value(it_jget(j, "reading.apdus")) > 0);
+	assert_true(json_is_null(it_jget(j, "reading.access_control")));
+	json_t *com = json_array_get(it_jget(j, "data_groups.files"), 0);
+	assert_string_equal(it_jstr_or_empty(com, "file"), "EF.COM");
+	assert_non_null(strstr(it_jstr_or_empty(com, "error"), "not reached"));
+	json_decref(j);
+	it_result_free(&r);
 }
 
 static void expect_pa_failure(const char *doc, const char *trust_args, const char *check)
@@ -371,6 +416,188 @@ static void test_no_trust_store_is_not_a_pass(void **state)
 	it_result_free(&r);
 }
 
+/* Dates that are no calendar day are refused before any reader is used,
+ * the same way typed in an MRZ (check digits right) or given in parts. */
+static void test_impossible_dates(void **state)
+{
+	(void)state;
+	/* lestari's MRZ, born in month 13 on day 99; then expiring on 31
+	 * February; every check digit recomputed. */
+	static const char l1[] = "P<IDNLESTARI<<INDAH<PURNAMA<<<<<<<<<<<<<<<<<";
+	it_expect_refusal(&run, 2, "the date of birth in the MRZ is not a date", "--mrz '%s%s' --trust %s/trust", l1,
+	                  "E1930648<9IDN9513996F3305153<<<<<<<<<<<<<<04", tmp);
+	it_expect_refusal(&run, 2, "the date of expiry in the MRZ is not a date", "--mrz '%s%s' --trust %s/trust", l1,
+	                  "E1930648<9IDN9501278F3302314<<<<<<<<<<<<<<06", tmp);
+	it_expect_refusal(&run, 2, "--birth-date is not a date",
+	                  "--document-number E1930648 --birth-date 460231 --expiry-date 330515");
+	it_expect_refusal(&run, 2, "--birth-date is not a date",
+	                  "--document-number E1930648 --birth-date 461309 --expiry-date 330515");
+	it_expect_refusal(&run, 2, "--expiry-date is not a date",
+	                  "--document-number E1930648 --birth-date 950127 --expiry-date 330229");
+}
+
+/* A FIFO as --trust or --crl is refused at once with exit code 10 and a
+ * message naming it; before, reading it waited for ever (timeout 10 turns
+ * a hang into exit code 124). */
+static void test_trust_fifo(void **state)
+{
+	(void)state;
+	assert_int_equal(it_sh("rm -f %s/trust.fifo && mkfifo %s/trust.fifo", tmp, tmp), 0);
+	for (int crl = 0; crl <= 1; crl++) {
+		char opt[700];
+		if (crl)
+			snprintf(opt, sizeof(opt), "--trust %s/trust --crl %s/trust.fifo", tmp, tmp);
+		else
+			snprintf(opt, sizeof(opt), "--trust %s/trust.fifo", tmp);
+		int code = it_sh("timeout 10 %s passport read --wait 1 --mrz '%s' %s >%s/out 2>%s/err", appm, mrz, opt,
+		                 tmp, tmp);
+		assert_int_equal(code, 10);
+		char p[300];
+		snprintf(p, sizeof(p), "%s/err", tmp);
+		char *err = it_slurp(p);
+		char name[300];
+		snprintf(name, sizeof(name), "%s/trust.fifo is a FIFO", tmp);
+		if (!strstr(err, name) || !strstr(err, "the trust store could not be loaded"))
+			fail_msg("expected a message naming the FIFO, got: %s", err);
+		free(err);
+	}
+}
+
+/* An over-long --reader is quoted in 64 characters and "…", once, on
+ * stderr and in the JSON error; the whole 5000 were echoed before. */
+static void test_long_reader_echoed_short(void **state)
+{
+	(void)state;
+	static char name[5001];
+	const char *prefixes[] = { "", "pcsc:" };   /* no such driver; no such PC/SC reader */
+	const char *messages[] = { "no reader driver with that name", "no passport reader found" };
+	for (size_t i = 0; i < 2; i++) {
+		size_t n = strlen(prefixes[i]);
+		memcpy(name, prefixes[i], n);
+		memset(name + n, 'A', sizeof(name) - 1 - n);
+		name[sizeof(name) - 1] = '\0';
+		char shown[80];
+		snprintf(shown, sizeof(shown), "(%.64s\u2026)", name);
+		/* The shell makes the 5000 characters: a command line here is
+		 * shorter. */
+		it_result r = it_appm_read(&run,
+		                           "--json --reader \"%s$(head -c %zu /dev/zero | tr '\\0' A)\" --can 123456",
+		                           prefixes[i], sizeof(name) - 1 - n);
+		assert_true(r.code == 2 || r.code == 3);
+		if (!strstr(r.err, messages[i]) || !strstr(r.err, shown))
+			fail_msg("expected \"%s\" and the reader cut to 64 characters, got: %.300s", messages[i], r.err);
+		assert_true(strlen(r.err) < 300);
+		json_t *j = it_parse_json(r.out);
+		char detail[80];
+		snprintf(detail, sizeof(detail), "%.64s\u2026", name);
+		assert_string_equal(it_jstr_or_empty(j, "error.detail"), detail);
+		json_decref(j);
+		it_result_free(&r);
+	}
+}
+
+/* How many entries the directory holds (the face and any temporary file). */
+static int entries(const char *dir)
+{
+	char p[300];
+	snprintf(p, sizeof(p), "%s/count", tmp);
+	assert_int_equal(it_sh("ls -A %s | wc -l >%s", dir, p), 0);
+	char *n = it_slurp(p);
+	int count = atoi(n);
+	free(n);
+	return count;
+}
+
+/* --face-out writes the face mode 0600, even over an existing file of mode
+ * 0644 and under umask 0, and leaves nothing else beside it. */
+static void test_face_out_private(void **state)
+{
+	(void)state;
+	place("good");
+	char dir[300], face[320];
+	snprintf(dir, sizeof(dir), "%s/faces", tmp);
+	snprintf(face, sizeof(face), "%s/face.jpg", dir);
+	assert_int_equal(it_sh("rm -rf %s && mkdir %s && echo old >%s && chmod 644 %s", dir, dir, face, face), 0);
+	int code = it_sh("umask 0 && %s passport read --wait 5 --mrz '%s' --trust %s/trust --face-out %s >/dev/null",
+	                 appm, mrz, tmp, face);
+	assert_int_equal(code, 0);
+	struct stat st;
+	assert_int_equal(lstat(face, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0600);
+	char *jpeg = it_slurp(face);
+	assert_true((uint8_t)jpeg[0] == 0xFF && (uint8_t)jpeg[1] == 0xD8);
+	free(jpeg);
+	assert_int_equal(entries(dir), 1);
+}
+
+/* A symbolic link at the --face-out path is refused before the read, and
+ * its target is left as it was. */
+static void test_face_out_symlink(void **state)
+{
+	(void)state;
+	place("good");
+	char dir[300], face[320], target[320];
+	snprintf(dir, sizeof(dir), "%s/faces", tmp);
+	snprintf(face, sizeof(face), "%s/face.jpg", dir);
+	snprintf(target, sizeof(target), "%s/target", tmp);
+	assert_int_equal(it_sh("rm -rf %s && mkdir %s && echo keep >%s && ln -s %s %s", dir, dir, target, target, face),
+	                 0);
+	it_result r = it_appm_read(&run, "--mrz '%s' --trust %s/trust --face-out %s", mrz, tmp, face);
+	assert_int_equal(r.code, 2);
+	assert_non_null(strstr(r.err, "is a symbolic link"));
+	it_result_free(&r);
+	char *kept = it_slurp(target);
+	assert_string_equal(kept, "keep\n");
+	free(kept);
+	struct stat st;
+	assert_int_equal(lstat(face, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	assert_int_equal(entries(dir), 1);
+}
+
+/* A document that fails passive authentication (exit 7) gives no face,
+ * and no temporary file is left. */
+static void test_face_out_not_when_verification_fails(void **state)
+{
+	(void)state;
+	place("tampered");
+	char dir[300], face[320];
+	snprintf(dir, sizeof(dir), "%s/faces", tmp);
+	snprintf(face, sizeof(face), "%s/face.jpg", dir);
+	assert_int_equal(it_sh("rm -rf %s && mkdir %s", dir, dir), 0);
+	it_result r = it_appm_read(&run, "--mrz '%s' --trust %s/trust --face-out %s", mrz, tmp, face);
+	assert_int_equal(r.code, 7);
+	it_result_free(&r);
+	assert_int_not_equal(access(face, F_OK), 0);
+	assert_int_equal(entries(dir), 0);
+}
+
+/* A --face-out that cannot be written is refused before any reader is
+ * used: exit 2 at once, although no document is there to wait for. */
+static void test_face_out_unwritable_before_read(void **state)
+{
+	(void)state;
+	take_away();
+	for (int i = 0; i < 2; i++) {
+		char face[320];
+		if (i == 0)
+			snprintf(face, sizeof(face), "%s/no-such-dir/face.jpg", tmp);
+		else
+			snprintf(face, sizeof(face), "%s/trust", tmp);   /* a directory */
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		it_result r = it_appm_read(&run, "--mrz '%s' --trust %s/trust --face-out %s", mrz, tmp, face);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		assert_int_equal(r.code, 2);
+		if (!strstr(r.err, "--face-out"))
+			fail_msg("expected a message on --face-out, got: %s", r.err);
+		it_result_free(&r);
+		/* --wait 5 with no document would take 5 s and end in exit 4. */
+		assert_true(t1.tv_sec - t0.tv_sec < 3);
+	}
+}
+
 static void set_option(const char *option)
 {
 	char cmd[200];
@@ -410,6 +637,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_wrong_mrz),
 		cmocka_unit_test(test_no_document),
 		cmocka_unit_test(test_removed_while_reading),
+		cmocka_unit_test(test_failed_read_reports_what_it_did),
 		cmocka_unit_test(test_unknown_csca),
 		cmocka_unit_test(test_tampered_dg),
 		cmocka_unit_test(test_expired_ds),
@@ -419,6 +647,13 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_short_only_chip),
 		cmocka_unit_test(test_wrong_mac_refused),
 		cmocka_unit_test(test_no_trust_store_is_not_a_pass),
+		cmocka_unit_test(test_impossible_dates),
+		cmocka_unit_test(test_trust_fifo),
+		cmocka_unit_test(test_long_reader_echoed_short),
+		cmocka_unit_test(test_face_out_private),
+		cmocka_unit_test(test_face_out_symlink),
+		cmocka_unit_test(test_face_out_not_when_verification_fails),
+		cmocka_unit_test(test_face_out_unwritable_before_read),
 	};
 	/* Then the document cases both transports run (harness.c). */
 	return it_run_suite("pcsc", group, tests, sizeof(tests) / sizeof(tests[0]), test_case,

@@ -1,7 +1,9 @@
 /*
  * gen-corpus — writes the fuzz seed corpus from lds-fixtures: one small
  * valid file of each LDS type into DIR/lds/, and JPEG, JP2 and J2K images
- * into DIR/face/. Run by hand when the fixtures change:
+ * into DIR/face/ (face/j2k-huge-declared, issue 14's header that declares
+ * a 1 x 76682 image in 12781 tiles, is kept by hand beside them). Run by
+ * hand when the fixtures change:
  *   build/tests/lds/lds-gen-corpus tests/fuzz/corpus
  * Keys are fresh each run, so DG15 seeds differ between runs.
  */

@@ -1,7 +1,7 @@
 /*
  * test-lds — the LDS parsers against ICAO 9303 specimens and files built by
  * lds-fixtures: file identity, file length, EF.COM, DG1 and typed MRZ
- * (every field, every check digit), DG2, DG11, DG12, DG14, DG15, EF.SOD;
+ * (every field, every check digit, the dates' calendar check), DG2, DG11, DG12, DG14, DG15, EF.SOD;
  * and every parser against each truncation and each one-byte corruption of
  * a valid file.
  */
@@ -9,12 +9,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "crypto/buf.h"
+#include "crypto/icao.h"
 #include "hal/passport/lds.h"
 #include "tests/lds/lds-fixtures.h"
 
@@ -391,6 +393,113 @@ static void test_mrz_text(void **state)
 	}
 	assert_int_equal(lds_mrz_parse_text(NULL, &m), LDS_ERR_ARG);
 	assert_false(lds_err_is_user(LDS_ERR_TRUNCATED));
+}
+
+/* The TD3 specimen with other dates in line 2, every check digit
+ * recomputed: out holds both lines run together (89 bytes). */
+static void td3_with_dates(const char *birth, const char *expiry, char out[89])
+{
+	char l2[45] = TD3_L2;
+	memcpy(l2 + 13, birth, 6);
+	l2[19] = (char)('0' + icao_check_digit(l2 + 13, 6));
+	memcpy(l2 + 21, expiry, 6);
+	l2[27] = (char)('0' + icao_check_digit(l2 + 21, 6));
+	char comp[39];
+	memcpy(comp, l2, 10);
+	memcpy(comp + 10, l2 + 13, 7);
+	memcpy(comp + 17, l2 + 21, 22);
+	l2[43] = (char)('0' + icao_check_digit(comp, 39));
+	snprintf(out, 89, "%s%s", TD3_L1, l2);
+}
+
+static void test_date_check(void **state)
+{
+	(void)state;
+	static const struct { const char *date; lds_date_status want; } table[] = {
+		{ "740812", LDS_DATE_VALID },
+		{ "741231", LDS_DATE_VALID },
+		{ "740430", LDS_DATE_VALID },
+		{ "960229", LDS_DATE_VALID },        /* 1996 and 2096 are leap years */
+		{ "000229", LDS_DATE_VALID },        /* and so is 2000 */
+		{ "970229", LDS_DATE_INVALID },
+		{ "460231", LDS_DATE_INVALID },      /* 31 February (issue 14) */
+		{ "461309", LDS_DATE_INVALID },      /* month 13 */
+		{ "461399", LDS_DATE_INVALID },
+		{ "740431", LDS_DATE_INVALID },
+		{ "740132", LDS_DATE_INVALID },
+		{ "740800", LDS_DATE_INVALID },
+		{ "740012", LDS_DATE_INVALID },
+		{ "7408<<", LDS_DATE_PARTLY_UNKNOWN }, /* day unknown */
+		{ "74<<<<", LDS_DATE_PARTLY_UNKNOWN }, /* month and day unknown */
+		{ "<<<<<<", LDS_DATE_PARTLY_UNKNOWN },
+		{ "7413<<", LDS_DATE_INVALID },      /* the known part must be valid */
+		{ "74<<12", LDS_DATE_INVALID },      /* a day without its month */
+		{ "<<0812", LDS_DATE_INVALID },
+		{ "7408<2", LDS_DATE_INVALID },
+		{ "7408XX", LDS_DATE_INVALID },
+		{ "74 812", LDS_DATE_INVALID },
+		{ "74081", LDS_DATE_INVALID },
+		{ "7408122", LDS_DATE_INVALID },
+	};
+	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+		lds_date_status got = lds_date_check(table[i].date, strlen(table[i].date));
+		if (got != table[i].want)
+			fail_msg("%s: %s, expected %s", table[i].date, lds_date_status_name(got),
+			         lds_date_status_name(table[i].want));
+	}
+	assert_int_equal(lds_date_check(NULL, 6), LDS_DATE_INVALID);
+	assert_string_equal(lds_date_status_name(LDS_DATE_PARTLY_UNKNOWN), "partly unknown");
+}
+
+/* A typed MRZ with dates that are no calendar day but whose check digits
+ * are right is refused, naming the date; DG1 from a chip is parsed and the
+ * dates reported. */
+static void test_mrz_dates(void **state)
+{
+	(void)state;
+	char mrz[89];
+	lds_mrz m;
+	td3_with_dates("461399", "330515", mrz);   /* birth month 13, day 99 */
+	lds_mrz u = { .sex = 'Q' };
+	assert_int_equal(lds_mrz_parse_text(mrz, &u), LDS_ERR_MRZ_BIRTH_DATE);
+	assert_int_equal(u.sex, 'Q');
+	assert_true(lds_err_is_user(LDS_ERR_MRZ_BIRTH_DATE));
+	assert_non_null(strstr(lds_strerror(LDS_ERR_MRZ_BIRTH_DATE), "date of birth"));
+	m = dg1_of(mrz);
+	assert_true(lds_mrz_checks_ok(&m));
+	assert_int_equal(m.birth_date_status, LDS_DATE_INVALID);
+	assert_int_equal(m.expiry_date_status, LDS_DATE_VALID);
+	assert_string_equal(m.birth_date, "461399");
+
+	td3_with_dates("460309", "330231", mrz);   /* expiry 31 February */
+	assert_int_equal(lds_mrz_parse_text(mrz, &u), LDS_ERR_MRZ_EXPIRY_DATE);
+	assert_true(lds_err_is_user(LDS_ERR_MRZ_EXPIRY_DATE));
+	assert_non_null(strstr(lds_strerror(LDS_ERR_MRZ_EXPIRY_DATE), "date of expiry"));
+	m = dg1_of(mrz);
+	assert_int_equal(m.expiry_date_status, LDS_DATE_INVALID);
+
+	/* A date of birth whose day is unknown: a genuine document. DG1 reads
+	 * it; typed, it cannot become an access key (every digit is needed). */
+	td3_with_dates("4603<<", "330515", mrz);
+	m = dg1_of(mrz);
+	assert_true(lds_mrz_checks_ok(&m));
+	assert_int_equal(m.birth_date_status, LDS_DATE_PARTLY_UNKNOWN);
+	assert_string_equal(m.birth_date, "4603");
+	assert_int_equal(lds_mrz_parse_text(mrz, &u), LDS_ERR_MRZ_BIRTH_DATE);
+
+	/* Real dates with every check digit right pass, 29 February of a leap
+	 * year included; the specimen's dates are valid. */
+	td3_with_dates("960229", "330515", mrz);
+	assert_int_equal(lds_mrz_parse_text(mrz, &m), LDS_OK);
+	assert_int_equal(m.birth_date_status, LDS_DATE_VALID);
+	m = dg1_of(TD1_L1 TD1_L2 TD1_L3);
+	assert_int_equal(m.birth_date_status, LDS_DATE_VALID);
+	assert_int_equal(m.expiry_date_status, LDS_DATE_VALID);
+	/* TD1 and TD2 take the same check. */
+	assert_int_equal(lds_mrz_parse_text(TD1_L1 "\n" "7413122F1204159UTO<<<<<<<<<<<6\n" TD1_L3, &u),
+	                 LDS_ERR_MRZ_BIRTH_DATE);
+	assert_int_equal(lds_mrz_parse_text(TD2_L1 "\n" "D231458907UTO7408122F1204319<<<<<<<6", &u),
+	                 LDS_ERR_MRZ_EXPIRY_DATE);
 }
 
 /* ---- DG2 -------------------------------------------------------------- */
@@ -789,7 +898,7 @@ static void damage_file(lds_file f, const buf *b)
 			memcpy(p, b->data, b->len);
 			p[i] = values[v];
 			lds_err e = parse_as(f, p, b->len);
-			assert_true(e >= LDS_OK && e <= LDS_ERR_OID);
+			assert_true(e >= LDS_OK && e <= LDS_ERR_MRZ_EXPIRY_DATE);
 		}
 	}
 	free(p);
@@ -866,7 +975,7 @@ static void test_garbage(void **state)
 static void test_strerror(void **state)
 {
 	(void)state;
-	for (int e = LDS_OK; e <= LDS_ERR_OID; e++) {
+	for (int e = LDS_OK; e <= LDS_ERR_MRZ_EXPIRY_DATE; e++) {
 		const char *s = lds_strerror((lds_err)e);
 		assert_non_null(s);
 		assert_string_not_equal(s, "unknown LDS error");
@@ -889,6 +998,8 @@ int main(void)
 		cmocka_unit_test(test_dg1_check_digit_failures_reported),
 		cmocka_unit_test(test_dg1_errors),
 		cmocka_unit_test(test_mrz_text),
+		cmocka_unit_test(test_date_check),
+		cmocka_unit_test(test_mrz_dates),
 		cmocka_unit_test(test_dg2_jpeg),
 		cmocka_unit_test(test_dg2_jpeg2000),
 		cmocka_unit_test(test_dg2_errors),

@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <openssl/crypto.h>
@@ -410,6 +412,16 @@ static void test_trust_store_errors(void **state)
 	assert_int_equal(pa_trust_load(fx_path(f->root, "missing"), &t, err, sizeof err),
 	                 CRYPTO_ERR_TRUST_STORE);
 	assert_non_null(strstr(err, "does not exist"));
+	assert_null(strstr(err, "trust store"));   /* the caller says that */
+	/* A long path is named by its first 64 characters. */
+	char longer[400];
+	memset(longer, 'p', sizeof longer - 1);
+	longer[0] = '/';
+	longer[sizeof longer - 1] = '\0';
+	assert_int_equal(pa_trust_load(longer, &t, err, sizeof err), CRYPTO_ERR_TRUST_STORE);
+	char shown[128];
+	snprintf(shown, sizeof shown, "%.64s\u2026 does not exist", longer);
+	assert_string_equal(err, shown);
 	assert_int_equal(pa_trust_load(fx_path(f->good, "ds.key"), &t, err, sizeof err),
 	                 CRYPTO_ERR_TRUST_STORE);
 	assert_non_null(strstr(err, "neither a certificate nor an ICAO master list"));
@@ -425,6 +437,39 @@ static void test_trust_store_errors(void **state)
 	assert_int_equal(pa_trust_add(f->trust, empty, err, sizeof err), CRYPTO_ERR_TRUST_STORE);
 	assert_int_equal(pa_trust_count(f->trust), 1);
 	pa_trust_free(NULL);
+}
+
+/* A FIFO given as the trust store, a CRL or a master list is refused at
+ * once, naming it (reading one waited for ever); in a trust directory it is
+ * skipped. alarm() fails the test rather than hang it. */
+static void test_trust_store_fifo(void **state)
+{
+	fx *f = *state;
+	char fifo[1024], dir[1024], err[512] = "";
+	snprintf(fifo, sizeof fifo, "%s", fx_path(f->root, "trust.fifo"));
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	alarm(10);
+	pa_trust *t = NULL;
+	assert_int_equal(pa_trust_load(fifo, &t, err, sizeof err), CRYPTO_ERR_TRUST_STORE);
+	assert_null(t);
+	assert_non_null(strstr(err, fifo));
+	assert_non_null(strstr(err, "is a FIFO"));
+	assert_int_equal(pa_trust_add_crl(f->trust, fifo, err, sizeof err), CRYPTO_ERR_TRUST_STORE);
+	assert_non_null(strstr(err, fifo));
+	assert_non_null(strstr(err, "a FIFO, not a regular file"));
+	/* A directory holding a CSCA and a FIFO: the CSCA is loaded. */
+	snprintf(dir, sizeof dir, "%s", fx_path(f->root, "fifo-dir"));
+	assert_int_equal(mkdir(dir, 0700), 0);
+	char cmd[4096];
+	snprintf(cmd, sizeof cmd, "cp '%s' '%s/' && mkfifo '%s/zz.fifo'", fx_path(f->good, "csca.pem"), dir, dir);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(pa_trust_load(dir, &t, err, sizeof err), CRYPTO_OK);
+	assert_int_equal(pa_trust_count(t), 1);
+	pa_trust_free(t);
+	/* /dev/null is a character device: refused as well. */
+	assert_int_equal(pa_trust_load("/dev/null", &t, err, sizeof err), CRYPTO_ERR_TRUST_STORE);
+	assert_non_null(strstr(err, "a character device"));
+	alarm(0);
 }
 
 static void test_hash_variants(void **state)
@@ -574,6 +619,7 @@ int main(void)
 		cmocka_unit_test(test_crl),
 		cmocka_unit_test(test_masterlist),
 		cmocka_unit_test(test_trust_store_errors),
+		cmocka_unit_test(test_trust_store_fifo),
 		cmocka_unit_test(test_hash_variants),
 		cmocka_unit_test(test_rsa_signatures),
 		cmocka_unit_test(test_uncovered_dg_and_lds_version),
