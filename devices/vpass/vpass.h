@@ -111,6 +111,9 @@ typedef enum vpass_result {
 	VPASS_ERR_NO_ACCESS,  /* the document has no (valid) BAC data */
 	VPASS_TIMEOUT,        /* the command was processed but its answer was
 	                       * lost (timeout_above): the reader times out */
+	VPASS_FROZEN,         /* the chip has stopped answering (freeze_after):
+	                       * the command is not carried out, no answer comes,
+	                       * and the card stays in the field */
 } vpass_result;
 
 const char *vpass_strerror(vpass_result r);
@@ -216,6 +219,11 @@ typedef struct vpass_options {
 	bool ca_tr03110;          /* AES chip authentication as BSI TR-03110 v2 chips
 	                           * do it: 7C{81 nonce, 82 token}, keys derived with
 	                           * the nonce (default: ICAO 9303, 7C 00) */
+	/* ---- issue 14 ---- */
+	unsigned long freeze_after; /* answer this many more APDUs, then none at all
+	                           * (VPASS_FROZEN) while staying in the field, until
+	                           * the options change or the card is removed or
+	                           * inserted (0: never) */
 } vpass_options;
 
 typedef struct vpass_stats {
@@ -246,7 +254,9 @@ void vpass_card_reset(vpass_card *card);
 
 /* One command APDU in, one response APDU (data + SW1 SW2) out.
  * VPASS_REMOVED: the card has left the field and gives no answer.
- * VPASS_TIMEOUT: the command was carried out but no answer comes. */
+ * VPASS_TIMEOUT: the command was carried out but no answer comes.
+ * VPASS_FROZEN: the chip has stopped answering (freeze_after); the command
+ * was not carried out: offer it again once the options change. */
 vpass_result vpass_card_process(vpass_card *card, const uint8_t *cmd, size_t len, uint8_t *resp, size_t cap,
                                 size_t *ret_len);
 
