@@ -41,6 +41,7 @@ typedef struct read_args {
 	bool short_only;
 	size_t max_read;
 	int wait_ms;
+	int deadline_ms; /* 0: the transport's default */
 } read_args;
 
 static void usage_read(FILE *f)
@@ -81,7 +82,12 @@ static void usage_read(FILE *f)
 	        "  --wait SECONDS         wait this long for a document (default 3)\n"
 	        "  --short-only           never use extended-length reads\n"
 	        "  --max-read BYTES       cap the bytes asked for per READ BINARY\n"
-	        "\n");
+	        "  --deadline SECONDS     end the read when the document is silent this long in one\n"
+	        "                         exchange (besides the exchange's own transfer time) with\n"
+	        "                         exit code 12 (default %d: ISO/IEC 14443-4's longest\n"
+	        "                         frame waiting time, 4.95 s, and a margin; 0.1 to 600)\n"
+	        "\n",
+	        PP_TRANSPORT_DEFAULT_DEADLINE_MS / 1000);
 	appm_print_exit_codes(f);
 }
 
@@ -209,6 +215,7 @@ static int parse_read_args(int argc, char **argv, read_args *a)
 		{ "wait", required_argument, NULL, 'w' },
 		{ "short-only", no_argument, NULL, 's' },
 		{ "max-read", required_argument, NULL, 'x' },
+		{ "deadline", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -248,6 +255,17 @@ static int parse_read_args(int argc, char **argv, read_args *a)
 				return APPM_EXIT_USAGE;
 			}
 			break;
+		case 'D': {
+			char *end;
+			errno = 0;
+			double sec = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(sec >= 0.1 && sec <= 600)) {
+				fprintf(stderr, "appm: --deadline takes a number of seconds (0.1 to 600)\n");
+				return APPM_EXIT_USAGE;
+			}
+			a->deadline_ms = (int)(sec * 1000 + 0.5);
+			break;
+		}
 		case 'h': usage_read(stdout); return -1;
 		default: usage_read(stderr); return APPM_EXIT_USAGE;
 		}
@@ -521,6 +539,7 @@ static int cmd_read(int argc, char **argv)
 		.wait_ms = a.wait_ms,
 		.short_only = a.short_only,
 		.max_read = a.max_read,
+		.exchange_deadline_ms = a.deadline_ms,
 		.progress = progress_none,
 	};
 	e = pp_read_document_partial(t, &key, &opt, &doc, &partial, err, sizeof(err));

@@ -10,7 +10,9 @@
 # private /run/pcscd keeps a system pcscd, if any, out of the way; the
 # private process namespace ends every process started inside when the
 # command returns. Inside,
-# APPM_VPCD_PORT names the port the virtual passport connects to.
+# APPM_VPCD_PORT names the port the virtual passport connects to, and
+# APPM_PCSCD_PID, APPM_PCSCD_CONF and APPM_PCSCD_LOG the pcscd, its reader
+# configuration and its log, for tests that stop pcscd and start it again.
 set -eu
 
 port=35963
@@ -56,6 +58,7 @@ i=0
 while [ ! -S /run/pcscd/pcscd.comm ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 [ -S /run/pcscd/pcscd.comm ] || { echo "sandbox.sh: pcscd did not start (see $log)" >&2; exit 2; }
 export APPM_VPCD_PORT=$port
+export APPM_PCSCD_PID=$pcscd_pid APPM_PCSCD_CONF=$conf APPM_PCSCD_LOG=$log
 status=0
 "$@" || status=$?
 exit $status

@@ -9,6 +9,12 @@
  * pieces marked MI (bit 6 of the status byte), each fetched by an
  * InDataExchange with no data, and the host may chain a long command the
  * same way (MI in the target byte).
+ *
+ * A frozen card (its freeze_after option) gets an APDU and never answers,
+ * as a card that keeps asking for more waiting time: the InDataExchange is
+ * held, unanswered, until the host aborts it (an ACK frame, or any next
+ * command), the card wakes up (pn532_chip_resume answers it late) or it
+ * leaves the field (the PN532's time-out status).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +75,7 @@ struct pn532_chip {
 
 	uint8_t *cmd_chain;       /* host-chained command so far */
 	size_t cmd_chain_len;
+	size_t held_len;          /* a frozen card's APDU, in cmd_chain, unanswered */
 	uint8_t *resp_chain;      /* card answer still to hand out */
 	size_t resp_chain_len, resp_chain_off;
 
@@ -108,6 +115,7 @@ static void drop_target(pn532_chip *c)
 {
 	c->target = false;
 	c->cmd_chain_len = 0;
+	c->held_len = 0;
 	c->resp_chain_len = c->resp_chain_off = 0;
 }
 
@@ -330,10 +338,16 @@ static bool is_extended(const uint8_t *cmd, size_t len)
 	return len >= 7 && cmd[4] == 0x00;
 }
 
-/* One APDU to the card. False: the card did not answer — it left the
- * field, or its answer was lost (VPASS_TIMEOUT) — which the PN532 reports
- * as its time-out status 01 and libnfc as NFC_ERFTRANS. */
-static bool card_exchange(pn532_chip *c, const uint8_t *cmd, size_t len)
+/* What the card made of one APDU. */
+typedef enum card_outcome {
+	CARD_ANSWERED,
+	CARD_SILENT, /* it left the field, or its answer was lost (VPASS_TIMEOUT),
+	              * which the PN532 reports as its time-out status 01 and
+	              * libnfc as NFC_ERFTRANS */
+	CARD_FROZEN, /* no answer yet, nor ever until it wakes up */
+} card_outcome;
+
+static card_outcome card_exchange(pn532_chip *c, const uint8_t *cmd, size_t len)
 {
 	c->stats.apdus++;
 	if (is_extended(cmd, len))
@@ -341,14 +355,18 @@ static bool card_exchange(pn532_chip *c, const uint8_t *cmd, size_t len)
 	if (len > c->stats.max_command)
 		c->stats.max_command = len;
 	size_t n = 0;
-	if (!card_in_field(c) ||
-	    vpass_card_process(c->card, cmd, len, c->resp_chain, APDU_MAX_RESPONSE, &n) != VPASS_OK)
-		return false;
+	if (!card_in_field(c))
+		return CARD_SILENT;
+	vpass_result r = vpass_card_process(c->card, cmd, len, c->resp_chain, APDU_MAX_RESPONSE, &n);
+	if (r == VPASS_FROZEN)
+		return CARD_FROZEN;
+	if (r != VPASS_OK)
+		return CARD_SILENT;
 	if (n > c->stats.max_response)
 		c->stats.max_response = n;
 	c->resp_chain_len = n;
 	c->resp_chain_off = 0;
-	return true;
+	return CARD_ANSWERED;
 }
 
 /* The next piece of the card's answer, MI set while more is left. */
@@ -363,6 +381,8 @@ static bool answer_piece(pn532_chip *c, answer *a)
 		c->resp_chain_len = c->resp_chain_off = 0;
 	return true;
 }
+
+static bool exchange_answer(pn532_chip *c, size_t len, answer *a);
 
 static bool data_exchange(pn532_chip *c, const uint8_t *p, size_t n, answer *a)
 {
@@ -389,12 +409,48 @@ static bool data_exchange(pn532_chip *c, const uint8_t *p, size_t n, answer *a)
 		return put1(a, ST_OK);
 	size_t len = c->cmd_chain_len;
 	c->cmd_chain_len = 0;
-	if (!card_exchange(c, c->cmd_chain, len)) {
+	return exchange_answer(c, len, a);
+}
+
+/* The answer to the APDU of len bytes in cmd_chain: the card's, its
+ * silence (the time-out status), or none for now (held). */
+static bool exchange_answer(pn532_chip *c, size_t len, answer *a)
+{
+	switch (card_exchange(c, c->cmd_chain, len)) {
+	case CARD_FROZEN:
+		c->held_len = len;
+		return true;
+	case CARD_SILENT:
 		c->last_error = ST_TIMEOUT;
 		return put1(a, ST_TIMEOUT);
+	case CARD_ANSWERED:
+		break;
 	}
 	c->last_error = ST_OK;
 	return answer_piece(c, a);
+}
+
+bool pn532_chip_held(const pn532_chip *chip)
+{
+	return chip->held_len != 0;
+}
+
+void pn532_chip_abort(pn532_chip *chip)
+{
+	chip->held_len = 0;
+}
+
+bool pn532_chip_resume(pn532_chip *chip, uint8_t *resp, size_t cap, size_t *ret_len)
+{
+	if (!chip->held_len || cap < 1)
+		return false;
+	size_t len = chip->held_len;
+	chip->held_len = 0;
+	answer a = { resp, cap, 0 };
+	if (!put1(&a, CMD_IN_DATA_EXCHANGE + 1) || !exchange_answer(chip, len, &a) || chip->held_len)
+		return false;
+	*ret_len = a.len;
+	return true;
 }
 
 /* Raw ISO 14443-4 blocks: an R(NAK) is a presence check, answered with
@@ -417,7 +473,8 @@ static bool communicate_thru(pn532_chip *c, const uint8_t *p, size_t n, answer *
 		return put1(a, ST_OK) && put(a, ack, head);
 	}
 	if ((pcb & 0xE2) == 0x02 && !(pcb & 0x10) && n > head) { /* unchained I-block */
-		if (!card_exchange(c, p + head, n - head)) {
+		/* A frozen card is given up on here: the PN532 times out. */
+		if (card_exchange(c, p + head, n - head) != CARD_ANSWERED) {
 			c->last_error = ST_TIMEOUT;
 			return put1(a, ST_TIMEOUT);
 		}
@@ -444,6 +501,7 @@ bool pn532_chip_command(pn532_chip *chip, const uint8_t *cmd, size_t len, uint8_
 	size_t n = len - 1;
 	bool ok;
 	chip->asleep = false;
+	chip->held_len = 0; /* the host has moved on */
 	chip->stats.frames++;
 	put1(&a, (uint8_t)(cmd[0] + 1));
 	switch (cmd[0]) {
@@ -513,6 +571,6 @@ bool pn532_chip_command(pn532_chip *chip, const uint8_t *cmd, size_t len, uint8_
 	}
 	if (!ok)
 		return false;
-	*ret_len = a.len;
+	*ret_len = chip->held_len ? 0 : a.len;
 	return true;
 }

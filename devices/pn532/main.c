@@ -10,7 +10,8 @@
  *   place [DIR]          put the document (or the one in DIR) in the field
  *   remove               take it away
  *   set OPTION VALUE     the chip's options of devices/vctl (short-only,
- *                        max-response, remove-after, fail-reads, corrupt-mac,
+ *                        max-response, remove-after, freeze-after,
+ *                        fail-reads, corrupt-mac,
  *                        aa-wrong-key, ca-wrong-key, refuse-bac, card-access,
  *                        timeout-above, link-model, link-rate, link-frame,
  *                        link-frame-overhead, chip-latency), and here also
@@ -182,9 +183,23 @@ static void answer_frame(emulator *e)
 	if (!pn532_chip_command(e->chip, body + 1, len - 1, resp, sizeof(resp), &n)) {
 		memcpy(e->last_frame, pn532_error_frame, sizeof(pn532_error_frame));
 		e->last_frame_len = sizeof(pn532_error_frame);
+	} else if (n == 0) {
+		e->last_frame_len = 0; /* a frozen card: the answer waits */
+		return;
 	} else {
 		e->last_frame_len = pn532_frame_build(PN532_TFI_CHIP, resp, n, e->last_frame, sizeof(e->last_frame));
 	}
+	send_host(e, e->last_frame, e->last_frame_len);
+}
+
+/* The card woke up or left: answer the command it held, late. */
+static void answer_held(emulator *e)
+{
+	uint8_t resp[PN532_FRAME_MAX_BODY];
+	size_t n = 0;
+	if (!pn532_chip_held(e->chip) || !pn532_chip_resume(e->chip, resp, sizeof(resp), &n))
+		return;
+	e->last_frame_len = pn532_frame_build(PN532_TFI_CHIP, resp, n, e->last_frame, sizeof(e->last_frame));
 	send_host(e, e->last_frame, e->last_frame_len);
 }
 
@@ -209,7 +224,9 @@ static void serve_host(emulator *e)
 		case PN532_FRAME_NACK:
 			send_host(e, e->last_frame, e->last_frame_len);
 			break;
-		case PN532_FRAME_ACK:      /* abort: nothing runs in the background */
+		case PN532_FRAME_ACK:      /* abort: only a frozen card's command waits */
+			pn532_chip_abort(e->chip);
+			break;
 		case PN532_FRAME_BAD:      /* a real PN532 ignores a broken frame */
 		case PN532_FRAME_INCOMPLETE:
 			break;
@@ -262,6 +279,11 @@ static void control_command(void *ctx, char *line, char *reply, size_t cap)
 	if (!verb) {
 		snprintf(reply, cap, "error empty command\n");
 	} else if (strcmp(verb, "place") == 0) {
+		if (pn532_chip_held(e->chip)) {
+			/* The old card leaves: the waiting command times out. */
+			vpass_card_remove(e->card);
+			answer_held(e);
+		}
 		if (a1 && !vctl_document_load(&e->document, a1, err, sizeof(err))) {
 			snprintf(reply, cap, "error cannot load %s: %s\n", a1, err);
 		} else if (!e->document.doc) {
@@ -273,6 +295,7 @@ static void control_command(void *ctx, char *line, char *reply, size_t cap)
 		}
 	} else if (strcmp(verb, "remove") == 0) {
 		vpass_card_remove(e->card);
+		answer_held(e);
 		snprintf(reply, cap, "ok removed\n");
 	} else if (strcmp(verb, "set") == 0 && a1) {
 		const char *msg = set_option(e, a1, a2);
@@ -282,6 +305,7 @@ static void control_command(void *ctx, char *line, char *reply, size_t cap)
 		}
 		if (e->card)
 			vpass_card_set_options(e->card, &e->opts);
+		answer_held(e); /* a chip no longer frozen answers, late */
 		snprintf(reply, cap, "ok %s %s\n", a1, a2);
 	} else if (strcmp(verb, "status") == 0) {
 		pn532_stats st;

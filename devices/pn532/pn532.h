@@ -125,9 +125,17 @@ void pn532_chip_host_reset(pn532_chip *chip);
 
 /* One command (body without TFI: command code first) in, the answer
  * (code + 1 first) out. False: a syntax error, to be answered with
- * pn532_error_frame. */
+ * pn532_error_frame. True with *ret_len 0: no answer for now, the card is
+ * frozen (pn532_chip_held). */
 bool pn532_chip_command(pn532_chip *chip, const uint8_t *cmd, size_t len, uint8_t *resp, size_t cap,
                         size_t *ret_len);
+/* An InDataExchange waits for a frozen card. */
+bool pn532_chip_held(const pn532_chip *chip);
+/* The host aborted the command in progress (an ACK frame). */
+void pn532_chip_abort(pn532_chip *chip);
+/* Offer the held command to the card again (it woke up, or left): true
+ * with the late answer; false while it is still frozen or none is held. */
+bool pn532_chip_resume(pn532_chip *chip, uint8_t *resp, size_t cap, size_t *ret_len);
 
 /* ---- the serial line ---- */
 

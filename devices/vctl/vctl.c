@@ -29,7 +29,7 @@ const char *vctl_strerror(vctl_error e)
 	case VCTL_EXPECTED_APDUS: return "expected a number of APDUs";
 	case VCTL_EXPECTED_READS: return "expected a number of reads";
 	case VCTL_UNKNOWN_OPTION:
-		return "unknown option (short-only, max-response, remove-after, fail-reads, corrupt-mac, "
+		return "unknown option (short-only, max-response, remove-after, freeze-after, fail-reads, corrupt-mac, "
 		       "aa-wrong-key, ca-wrong-key, cam-attack, refuse-bac, card-access, timeout-above, link-model, "
 		       "link-rate, "
 		       "link-frame, link-frame-overhead, chip-latency)";
@@ -180,6 +180,12 @@ vctl_error vctl_set_option(const vctl_program *p, vpass_options *o, const char *
 		if (!parse_count(value, p->remove_after_limit, &n))
 			return VCTL_EXPECTED_APDUS;
 		o->remove_after = n;
+	} else if (strcmp(name, "freeze-after") == 0) {
+		if (strcmp(value, "off") == 0)
+			n = 0;
+		else if (!parse_count(value, p->remove_after_limit, &n))
+			return VCTL_EXPECTED_APDUS;
+		o->freeze_after = n;
 	} else if (strcmp(name, "fail-reads") == 0) {
 		if (!parse_count(value, 1000, &n))
 			return VCTL_EXPECTED_READS;
@@ -245,6 +251,8 @@ void vctl_options_usage(FILE *f)
 	fputs("  --short-only        refuse extended-length APDUs\n"
 	      "  --max-response N    largest READ BINARY answer the chip gives\n"
 	      "  --remove-after N    leave the field after N APDUs\n"
+	      "  --freeze-after N    answer N APDUs, then none at all (a hung chip, still in\n"
+	      "                      the field) until the options change or it is removed\n"
 	      "  --fail-reads N      answer the next N reads with 6F00\n"
 	      "  --corrupt-mac       answer with a wrong MAC\n"
 	      "  --aa-wrong-key      a cloned chip: active authentication with another key\n"

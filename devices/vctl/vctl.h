@@ -64,6 +64,8 @@ typedef struct vctl_program {
  *   short-only on|off        refuse extended-length APDUs
  *   max-response N           at most N file bytes per READ BINARY
  *   remove-after N           leave the field after N more APDUs
+ *   freeze-after N|off       answer N more APDUs, then none at all, staying
+ *                            in the field (a hung chip)
  *   fail-reads N             the next N reads answer 6F00
  *   corrupt-mac on|off       protected answers carry a wrong MAC
  *   aa-wrong-key on|off      active authentication with a cloned chip's key
@@ -94,6 +96,7 @@ vctl_error vctl_set_option(const vctl_program *p, vpass_options *o, const char *
 	{ "short-only", no_argument, NULL, VCTL_GETOPT },                      \
 	{ "max-response", required_argument, NULL, VCTL_GETOPT },              \
 	{ "remove-after", required_argument, NULL, VCTL_GETOPT },              \
+	{ "freeze-after", required_argument, NULL, VCTL_GETOPT },              \
 	{ "fail-reads", required_argument, NULL, VCTL_GETOPT },                \
 	{ "corrupt-mac", no_argument, NULL, VCTL_GETOPT },                     \
 	{ "aa-wrong-key", no_argument, NULL, VCTL_GETOPT },                    \

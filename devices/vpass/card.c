@@ -818,6 +818,8 @@ vpass_result vpass_card_process(vpass_card *card, const uint8_t *cmd, size_t len
 		vpass_card_remove(card);
 		return VPASS_REMOVED;
 	}
+	if (card->opts.freeze_after && card->apdus_counted >= card->opts.freeze_after)
+		return VPASS_FROZEN;
 	card->apdus_counted++;
 	double start = monotonic_seconds();
 

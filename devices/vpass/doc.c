@@ -35,6 +35,7 @@ const char *vpass_strerror(vpass_result r)
 	case VPASS_ERR_FORMAT: return "malformed document description";
 	case VPASS_ERR_NO_ACCESS: return "document has no valid BAC data";
 	case VPASS_TIMEOUT: return "the command was carried out but its answer was lost (time-out)";
+	case VPASS_FROZEN: return "the chip has stopped answering (frozen)";
 	}
 	return "unknown vpass error";
 }

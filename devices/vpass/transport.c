@@ -2,7 +2,9 @@
  * vpass transport — a pp_transport driver whose reader holds a virtual
  * passport in the same process, so the reading stack can be unit-tested
  * without pcscd. Removal, extended-length support and lost answers
- * (PP_ERR_TIMEOUT, the card staying in the field) follow the card.
+ * (PP_ERR_TIMEOUT, the card staying in the field) follow the card; a
+ * frozen card (freeze_after) is PP_ERR_UNRESPONSIVE at once, as if the
+ * exchange deadline had passed.
  */
 #include <stdlib.h>
 
@@ -47,6 +49,11 @@ static pp_err vt_transmit(void *priv, const uint8_t *cmd, size_t len, uint8_t *r
 		return PP_ERR_REMOVED;
 	case VPASS_TIMEOUT:
 		return PP_ERR_TIMEOUT; /* the card is still there; its answer never came */
+	case VPASS_FROZEN:
+		/* No answer will ever come: in process there is nothing to
+		 * wait for, so this is what the transport core's deadline
+		 * would end the exchange with. */
+		return PP_ERR_UNRESPONSIVE;
 	case VPASS_ERR_ARG:
 	case VPASS_ERR_BUFFER:
 		return PP_ERR_ARG;

@@ -114,6 +114,9 @@ typedef enum vpass_result {
 	VPASS_ERR_NO_ACCESS,  /* the document has no (valid) BAC data */
 	VPASS_TIMEOUT,        /* the command was processed but its answer was
 	                       * lost (timeout_above): the reader times out */
+	VPASS_FROZEN,         /* the chip has stopped answering (freeze_after):
+	                       * the command is not carried out, no answer comes,
+	                       * and the card stays in the field */
 } vpass_result;
 
 const char *vpass_strerror(vpass_result r);
@@ -221,8 +224,9 @@ typedef struct vpass_options {
 	                           * the nonce (default: ICAO 9303, 7C 00) */
 	/* ---- issue 14: chips that end secure messaging ---- */
 	uint16_t drop_sm;         /* the drop_sm_at-th protected command since power-up
-	                           * (or since the options were set) is not carried out: the chip answers this status in
-	                           * the clear, ending the session (0: never) */
+	                           * (or since the options were set) is not carried out:
+	                           * the chip answers this status in the clear, ending
+	                           * the session (0: never) */
 	unsigned long drop_sm_at; /* which protected command (1: the first) */
 	bool plain_errors;        /* a protected command that fails is answered with its
 	                           * status in the clear (e.g. 6A82 to SELECT of an
@@ -230,6 +234,11 @@ typedef struct vpass_options {
 	bool plain_after_drop;    /* a lax chip: once a session has been up since power-up,
 	                           * LDS files stay readable in the clear after it ends
 	                           * (default: 6982, as ICAO 9303 wants) */
+	/* a chip that stops answering */
+	unsigned long freeze_after; /* answer this many more APDUs, then none at all
+	                           * (VPASS_FROZEN) while staying in the field, until
+	                           * the options change or the card is removed or
+	                           * inserted (0: never) */
 } vpass_options;
 
 typedef struct vpass_stats {
@@ -267,7 +276,9 @@ void vpass_card_reset(vpass_card *card);
 
 /* One command APDU in, one response APDU (data + SW1 SW2) out.
  * VPASS_REMOVED: the card has left the field and gives no answer.
- * VPASS_TIMEOUT: the command was carried out but no answer comes. */
+ * VPASS_TIMEOUT: the command was carried out but no answer comes.
+ * VPASS_FROZEN: the chip has stopped answering (freeze_after); the command
+ * was not carried out: offer it again once the options change. */
 vpass_result vpass_card_process(vpass_card *card, const uint8_t *cmd, size_t len, uint8_t *resp, size_t cap,
                                 size_t *ret_len);
 

@@ -11,6 +11,7 @@
  *   place [DIR]          put the document (or the one in DIR) on the reader
  *   remove               take it away
  *   set OPTION VALUE     short-only on|off, max-response N, remove-after N,
+ *                        freeze-after N|off,
  *                        fail-reads N, corrupt-mac on|off, aa-wrong-key and
  *                        ca-wrong-key on|off, refuse-bac SW|off,
  *                        card-access any|mf|le|sfi, timeout-above N|off,
@@ -34,6 +35,13 @@
  * coming back at once (this program reconnects, the chip powered up
  * afresh): the terminal sees a removal, not a time-out. The in-process
  * transport and appm-pn532 report a real time-out.
+ *
+ * A frozen chip (freeze-after) answers nothing and keeps the link open,
+ * as a card process that hangs does: vpcd, and pcscd's reader with it,
+ * wait for the answer without a time-out. The command is held, and this
+ * program goes on serving its control socket; when the options change
+ * (`set freeze-after off`) the chip wakes up and answers it, late; `remove`
+ * or `place` ends the wait as a removal.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -78,6 +86,8 @@ typedef struct daemon_state {
 	int vpcd;       /* connection to vpcd, -1 when none */
 	vctl_server ctl;
 	unsigned long apdus;
+	uint8_t *held;  /* the command a frozen chip has not answered */
+	size_t held_len; /* 0: none */
 	bool quit;
 	bool verbose;
 } daemon_state;
@@ -142,6 +152,7 @@ static void disconnect_vpcd(daemon_state *d)
 	if (d->vpcd >= 0)
 		close(d->vpcd);
 	d->vpcd = -1;
+	d->held_len = 0; /* vpcd sees the card leave: nobody waits for it */
 }
 
 static int connect_vpcd(int port)
@@ -167,10 +178,12 @@ static bool new_card(daemon_state *d)
 	return vpass_card_new(d->document.doc, &d->opts, &d->card) == VPASS_OK;
 }
 
+static bool answer_apdu(daemon_state *d, const uint8_t *cmd, size_t len);
+
 /* One message from vpcd. False when the link should be closed. */
 static bool serve_vpcd(daemon_state *d)
 {
-	static uint8_t cmd[APDU_MAX_COMMAND], resp[APDU_MAX_RESPONSE];
+	static uint8_t cmd[APDU_MAX_COMMAND];
 	uint8_t hdr[2];
 	if (!read_all(d->vpcd, hdr, 2))
 		return false;
@@ -193,9 +206,26 @@ static bool serve_vpcd(daemon_state *d)
 			return true;
 		}
 	}
-	size_t n = 0;
 	d->apdus++;
+	return answer_apdu(d, cmd, len);
+}
+
+/* Answer one command APDU from vpcd, or hold it when the chip is frozen.
+ * False when the link should be closed. */
+static bool answer_apdu(daemon_state *d, const uint8_t *cmd, size_t len)
+{
+	static uint8_t resp[APDU_MAX_RESPONSE];
+	size_t n = 0;
+	d->held_len = 0;
 	switch (vpass_card_process(d->card, cmd, len, resp, sizeof(resp), &n)) {
+	case VPASS_FROZEN:
+		if (!d->held && !(d->held = malloc(APDU_MAX_COMMAND)))
+			return false;
+		if (d->held != cmd)
+			memcpy(d->held, cmd, len);
+		d->held_len = len;
+		log_line(d, "the chip is frozen: no answer");
+		return true;
 	case VPASS_REMOVED:
 		log_line(d, "the document leaves the field");
 		d->present = false;
@@ -262,14 +292,18 @@ static void control_command(void *ctx, char *line, char *reply, size_t cap)
 		}
 		if (d->card)
 			vpass_card_set_options(d->card, &d->opts);
+		/* A chip no longer frozen answers the command it held. */
+		if (d->held_len && d->vpcd >= 0 && !answer_apdu(d, d->held, d->held_len))
+			disconnect_vpcd(d);
 		snprintf(reply, cap, "ok %s %s\n", a1, a2);
 	} else if (strcmp(verb, "status") == 0) {
 		vpass_stats st = { 0 };
 		if (d->card)
 			vpass_card_stats(d->card, &st);
-		snprintf(reply, cap, "ok present=%s connected=%s apdus=%lu sm_drops=%lu plain_after_access=%lu document=%s\n",
-		         d->present ? "yes" : "no", d->vpcd >= 0 ? "yes" : "no", d->apdus, st.sm_drops,
-		         st.plain_after_access, d->document.doc ? d->document.dir : "none");
+		snprintf(reply, cap,
+		         "ok present=%s connected=%s apdus=%lu frozen=%s sm_drops=%lu plain_after_access=%lu document=%s\n",
+		         d->present ? "yes" : "no", d->vpcd >= 0 ? "yes" : "no", d->apdus, d->held_len ? "yes" : "no",
+		         st.sm_drops, st.plain_after_access, d->document.doc ? d->document.dir : "none");
 	} else if (strcmp(verb, "quit") == 0) {
 		d->quit = true;
 		snprintf(reply, cap, "ok bye\n");
@@ -405,5 +439,6 @@ int main(int argc, char **argv)
 	vctl_server_close(&d.ctl);
 	vpass_card_free(d.card);
 	vctl_document_free(&d.document);
+	free(d.held);
 	return rc;
 }

@@ -12,6 +12,14 @@
  * 262 bytes each way in one InDataExchange, and libnfc does not chain
  * commands to it: short APDUs fit, extended-length ones do not. The driver
  * says so in its capabilities and refuses a longer command outright.
+ *
+ * Each exchange's time limit is the transport core's (set_timeout: its
+ * deadline and the exchange's transfer time), passed to libnfc as the
+ * transceive time-out; when it runs out (NFC_ETIMEOUT: the PN53x itself
+ * gave no answer, as when the card keeps asking for more waiting time) the
+ * exchange is PP_ERR_UNRESPONSIVE. The core's watchdog, a little later,
+ * cancels with nfc_abort_command, which ends libnfc's wait through its
+ * abort pipe and makes it send the PN53x an ACK (abort).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,9 +35,10 @@
 /* Short APDUs: header, Lc, 255 bytes, Le / 256 bytes and SW1 SW2. */
 #define SHORT_MAX_COMMAND (4 + 1 + 255 + 1)
 #define SHORT_MAX_RESPONSE (256 + 2)
-/* Host-side time limit for one APDU; the chip's own frame waiting time
- * (from the ATS or ATQB) is applied by the PN53x. */
-#define APDU_TIMEOUT_MS 5000
+/* Host-side time limit for one APDU until the transport core sets one
+ * (set_timeout); the chip's own frame waiting time (from the ATS or ATQB)
+ * is applied by the PN53x. */
+#define APDU_TIMEOUT_MS PP_TRANSPORT_DEFAULT_DEADLINE_MS
 /* Pause between two polls for a card. */
 #define POLL_INTERVAL_MS 100
 #define MAX_LISTED 16
@@ -39,6 +48,7 @@ typedef struct nfc_link {
 	nfc_device *dev;
 	nfc_target target;
 	bool connected;
+	int timeout_ms;          /* of one exchange */
 	char name[256];
 } nfc_link;
 
@@ -205,6 +215,7 @@ static pp_err nfc_link_open(const char *param, void **ret_priv)
 		goto out_close;
 	}
 	snprintf(l->name, sizeof(l->name), "%s", nfc_device_get_name(l->dev));
+	l->timeout_ms = APDU_TIMEOUT_MS;
 	*ret_priv = l;
 	return PP_OK;
 
@@ -246,10 +257,14 @@ static pp_err nfc_link_transmit(void *priv, const uint8_t *cmd, size_t len, uint
 		return PP_ERR_NO_CARD;
 	if (len > PN53X_MAX_EXCHANGE)
 		return PP_ERR_NOT_SUPPORTED;
-	int res = nfc_initiator_transceive_bytes(l->dev, cmd, len, resp, cap, APDU_TIMEOUT_MS);
+	int res = nfc_initiator_transceive_bytes(l->dev, cmd, len, resp, cap, l->timeout_ms);
 	if (res < 0) {
 		if (res == NFC_ETGRELEASED)
 			l->connected = false;
+		/* The host's limit ran out, not the PN53x's (its own time-out
+		 * for the card is status 01, NFC_ERFTRANS): no answer at all. */
+		if (res == NFC_ETIMEOUT)
+			return PP_ERR_UNRESPONSIVE;
 		return map_nfc(res);
 	}
 	*ret_len = (size_t)res;
@@ -292,6 +307,28 @@ static const char *nfc_link_reader_name(void *priv)
 	return ((nfc_link *)priv)->name;
 }
 
+static pp_err nfc_link_set_timeout(void *priv, int timeout_ms)
+{
+	nfc_link *l = priv;
+	if (timeout_ms <= 0)
+		return PP_ERR_ARG;
+	l->timeout_ms = timeout_ms;
+	return PP_OK;
+}
+
+/* From the watchdog's thread, while nfc_link_transmit waits. */
+static pp_err nfc_link_cancel(void *priv)
+{
+	nfc_link *l = priv;
+	return map_nfc(nfc_abort_command(l->dev));
+}
+
+static const char *nfc_link_native_error(void *priv)
+{
+	nfc_link *l = priv;
+	return nfc_device_get_last_error(l->dev) < 0 ? nfc_strerror(l->dev) : "";
+}
+
 const pp_transport_ops pp_libnfc_driver = {
 	.name = "libnfc",
 	.description = "PN53x readers through libnfc (pn532_uart, pn533_usb, acr122_usb, ...)",
@@ -303,4 +340,7 @@ const pp_transport_ops pp_libnfc_driver = {
 	.capabilities = nfc_link_capabilities,
 	.reader_name = nfc_link_reader_name,
 	.close = nfc_link_close,
+	.cancel = nfc_link_cancel,
+	.set_timeout = nfc_link_set_timeout,
+	.native_error = nfc_link_native_error,
 };

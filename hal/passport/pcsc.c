@@ -6,7 +6,33 @@
  * whose name contains NAME. A reader's largest APDU comes from
  * dwMaxAPDUDataSize (PC/SC v2 part 10 FEATURE_GET_TLV_PROPERTIES) when it
  * reports one; otherwise extended length is assumed and tried.
+ *
+ * The card is held exclusively (SCARD_SHARE_EXCLUSIVE) for the whole read,
+ * so that no other program's commands come between ours: a second reader
+ * process gets SCARD_E_SHARING_VIOLATION, PP_ERR_BUSY, after asking again
+ * for BUSY_RETRY_MS (what pcscd needs to let go of a killed client, whose
+ * last command it finishes first). Card status watchers (SCardGetStatusChange,
+ * `appm passport readers`) are not affected.
+ *
+ * A blocked SCardTransmit cannot be cancelled through pcsc-lite (1.9.9):
+ * SCardCancel only ends SCardGetStatusChange, and SCardDisconnect or
+ * SCardReleaseContext from another thread wait for the context's lock,
+ * which the transmit holds until pcscd answers (and pcscd waits on the
+ * reader driver, which for vpcd has no time-out at all). So exchanges run
+ * on an I/O thread of the driver: cancel stops waiting for it, and the
+ * driver is then wedged: it refuses everything until closed, and the I/O
+ * thread, once pcscd answers at last (the card is taken away), disconnects
+ * and frees the driver's state itself if it was closed meanwhile.
+ *
+ * pcscd powers a card down when a client that held it goes, and a killed
+ * client's cleanup can do so under the next client (its grace period);
+ * SCARD_E_PROTO_MISMATCH, SCARD_W_RESET_CARD or SCARD_W_UNPOWERED_CARD at
+ * connect or at an exchange then means: reconnect (resetting the card)
+ * and go on. At the connection's first exchange that exchange is sent
+ * again; later, the chip has lost its session, which the reading stack
+ * sets up again after the PP_ERR_COMM reported.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,15 +43,54 @@
 
 #include "hal/passport/transport-internal.h"
 
+/* How long a reader held by another program is asked for again. */
+#define BUSY_RETRY_MS 1000
+#define BUSY_POLL_MS 50
+/* The largest APDUs either way (extended length, with Lc and Le). */
+#define IO_MAX_COMMAND (4 + 3 + 65535 + 2)
+#define IO_MAX_RESPONSE (65536 + 2)
+
+/* The exchange handed to the I/O thread; `lock` guards every field. */
+typedef struct pcsc_io {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool requested;      /* an exchange waits for the I/O thread */
+	bool in_flight;      /* the I/O thread is in SCardTransmit */
+	bool done;           /* its answer is in resp, rv, n */
+	bool waiting;        /* the caller waits for it */
+	bool cancel;         /* the caller is to stop waiting */
+	bool quit;           /* the driver closes: the thread ends */
+	bool orphaned;       /* closed while in flight: the thread frees all */
+	SCARDHANDLE card;
+	const SCARD_IO_REQUEST *pci;
+	uint8_t cmd[IO_MAX_COMMAND];
+	DWORD cmd_len;
+	uint8_t resp[IO_MAX_RESPONSE];
+	DWORD n;
+	LONG rv;
+} pcsc_io;
+
 typedef struct pcsc {
 	SCARDCONTEXT ctx;
 	SCARDHANDLE card;
 	DWORD protocol;
 	bool connected;
+	bool wedged;         /* an exchange was abandoned (cancel) */
+	unsigned long exchanges; /* since connect */
 	char want[MAX_READERNAME]; /* substring from the connection string */
 	char reader[MAX_READERNAME];
 	DWORD last_state;
+	LONG last_rv;        /* the last failure, for native_error */
+	char native[64];
+	pcsc_io *io;         /* NULL until the first exchange */
 } pcsc;
+
+static void note_rv(pcsc *p, LONG rv)
+{
+	if (rv != SCARD_S_SUCCESS)
+		p->last_rv = rv;
+}
 
 static pp_err map_rv(LONG rv)
 {
@@ -43,6 +108,8 @@ static pp_err map_rv(LONG rv)
 	case SCARD_W_REMOVED_CARD:
 	case SCARD_W_RESET_CARD:
 		return PP_ERR_REMOVED;
+	case SCARD_E_SHARING_VIOLATION:
+		return PP_ERR_BUSY;
 	case SCARD_E_TIMEOUT:
 		return PP_ERR_TIMEOUT;
 	case SCARD_E_NO_MEMORY:
@@ -55,6 +122,64 @@ static pp_err map_rv(LONG rv)
 	default:
 		return PP_ERR_COMM;
 	}
+}
+
+/* The names of the codes a read meets, for native_error. */
+static const char *rv_name(LONG rv)
+{
+	switch (rv) {
+	case SCARD_E_CANCELLED: return "SCARD_E_CANCELLED";
+	case SCARD_E_INVALID_HANDLE: return "SCARD_E_INVALID_HANDLE";
+	case SCARD_E_INVALID_PARAMETER: return "SCARD_E_INVALID_PARAMETER";
+	case SCARD_E_NO_MEMORY: return "SCARD_E_NO_MEMORY";
+	case SCARD_E_INSUFFICIENT_BUFFER: return "SCARD_E_INSUFFICIENT_BUFFER";
+	case SCARD_E_UNKNOWN_READER: return "SCARD_E_UNKNOWN_READER";
+	case SCARD_E_TIMEOUT: return "SCARD_E_TIMEOUT";
+	case SCARD_E_SHARING_VIOLATION: return "SCARD_E_SHARING_VIOLATION";
+	case SCARD_E_NO_SMARTCARD: return "SCARD_E_NO_SMARTCARD";
+	case SCARD_E_PROTO_MISMATCH: return "SCARD_E_PROTO_MISMATCH";
+	case SCARD_E_NOT_TRANSACTED: return "SCARD_E_NOT_TRANSACTED";
+	case SCARD_E_READER_UNAVAILABLE: return "SCARD_E_READER_UNAVAILABLE";
+	case SCARD_E_NO_SERVICE: return "SCARD_E_NO_SERVICE";
+	case SCARD_E_SERVICE_STOPPED: return "SCARD_E_SERVICE_STOPPED";
+	case SCARD_E_NO_READERS_AVAILABLE: return "SCARD_E_NO_READERS_AVAILABLE";
+	case SCARD_F_COMM_ERROR: return "SCARD_F_COMM_ERROR";
+	case SCARD_W_UNRESPONSIVE_CARD: return "SCARD_W_UNRESPONSIVE_CARD";
+	case SCARD_W_UNPOWERED_CARD: return "SCARD_W_UNPOWERED_CARD";
+	case SCARD_W_RESET_CARD: return "SCARD_W_RESET_CARD";
+	case SCARD_W_REMOVED_CARD: return "SCARD_W_REMOVED_CARD";
+	default: return NULL;
+	}
+}
+
+/* A code that may mean pcscd has gone (its socket closed under us). */
+static bool service_error(LONG rv)
+{
+	return rv == SCARD_E_NO_SERVICE || rv == SCARD_E_SERVICE_STOPPED || rv == SCARD_F_COMM_ERROR;
+}
+
+/* After a service_error: is pcscd really gone? A fresh context says. */
+static bool service_gone(void)
+{
+	SCARDCONTEXT ctx;
+	LONG rv = SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &ctx);
+	if (rv == SCARD_S_SUCCESS) {
+		SCardReleaseContext(ctx);
+		return false;
+	}
+	return rv == SCARD_E_NO_SERVICE || rv == SCARD_E_SERVICE_STOPPED;
+}
+
+/* pcscd power-cycled or reset the card under this connection. */
+static bool card_was_reset(LONG rv)
+{
+	return rv == SCARD_E_PROTO_MISMATCH || rv == SCARD_W_RESET_CARD || rv == SCARD_W_UNPOWERED_CARD;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
 }
 
 /* Calls cb for each reader name in a PC/SC multi-string; stops when cb
@@ -80,10 +205,14 @@ static pp_err for_each_reader(SCARDCONTEXT ctx, bool (*cb)(const char *name, voi
 	return PP_OK;
 }
 
-static bool card_in(SCARDCONTEXT ctx, const char *reader, DWORD *ret_state)
+/* Whether a card is in the reader (*ret_rv: SCardGetStatusChange's code). */
+static bool card_in(SCARDCONTEXT ctx, const char *reader, DWORD *ret_state, LONG *ret_rv)
 {
 	SCARD_READERSTATE st = { .szReader = reader, .dwCurrentState = SCARD_STATE_UNAWARE };
-	if (SCardGetStatusChange(ctx, 0, &st, 1) != SCARD_S_SUCCESS)
+	LONG rv = SCardGetStatusChange(ctx, 0, &st, 1);
+	if (ret_rv)
+		*ret_rv = rv;
+	if (rv != SCARD_S_SUCCESS)
 		return false;
 	if (ret_state)
 		*ret_state = st.dwEventState & ~SCARD_STATE_CHANGED;
@@ -99,7 +228,7 @@ struct list_ctx {
 static bool list_one(const char *name, void *user)
 {
 	struct list_ctx *l = user;
-	l->cb(name, card_in(l->ctx, name, NULL), l->user);
+	l->cb(name, card_in(l->ctx, name, NULL, NULL), l->user);
 	return true;
 }
 
@@ -147,17 +276,136 @@ static pp_err pcsc_open(const char *param, void **ret_priv)
 	return PP_OK;
 }
 
+/* ---- the I/O thread ---- */
+
+static void pcsc_free_state(pcsc *p)
+{
+	if (p->connected)
+		SCardDisconnect(p->card, SCARD_RESET_CARD);
+	SCardReleaseContext(p->ctx);
+	if (p->io) {
+		pthread_cond_destroy(&p->io->cond);
+		pthread_mutex_destroy(&p->io->lock);
+		free(p->io);
+	}
+	free(p);
+}
+
+static void *io_main(void *arg)
+{
+	pcsc *p = arg;
+	pcsc_io *io = p->io;
+	pthread_mutex_lock(&io->lock);
+	for (;;) {
+		while (!io->requested && !io->quit)
+			pthread_cond_wait(&io->cond, &io->lock);
+		if (io->quit)
+			break;
+		io->requested = false;
+		io->in_flight = true;
+		pthread_mutex_unlock(&io->lock);
+		DWORD n = sizeof(io->resp);
+		LONG rv = SCardTransmit(io->card, io->pci, io->cmd, io->cmd_len, NULL, io->resp, &n);
+		pthread_mutex_lock(&io->lock);
+		io->in_flight = false;
+		if (io->orphaned) {
+			/* Closed while we waited on pcscd: the state is ours. */
+			pthread_mutex_unlock(&io->lock);
+			pcsc_free_state(p);
+			return NULL;
+		}
+		io->rv = rv;
+		io->n = n;
+		io->done = true;
+		pthread_cond_broadcast(&io->cond);
+	}
+	pthread_mutex_unlock(&io->lock);
+	return NULL;
+}
+
+static pp_err io_start(pcsc *p)
+{
+	pcsc_io *io = calloc(1, sizeof(*io));
+	if (!io)
+		return PP_ERR_NOMEM;
+	pthread_mutex_init(&io->lock, NULL);
+	pthread_cond_init(&io->cond, NULL);
+	p->io = io;
+	if (pthread_create(&io->thread, NULL, io_main, p) != 0) {
+		pthread_cond_destroy(&io->cond);
+		pthread_mutex_destroy(&io->lock);
+		free(io);
+		p->io = NULL;
+		return PP_ERR_NOMEM;
+	}
+	return PP_OK;
+}
+
+/* One SCardTransmit on the I/O thread. PP_ERR_CANCELLED when cancel
+ * stopped the wait: the driver is wedged from then on. */
+static pp_err io_transmit(pcsc *p, const uint8_t *cmd, size_t len, uint8_t *resp, size_t cap, size_t *ret_len,
+                          LONG *ret_rv)
+{
+	if (len > IO_MAX_COMMAND)
+		return PP_ERR_ARG;
+	if (!p->io) {
+		pp_err e = io_start(p);
+		if (e != PP_OK)
+			return e;
+	}
+	pcsc_io *io = p->io;
+	pthread_mutex_lock(&io->lock);
+	io->card = p->card;
+	io->pci = p->protocol == SCARD_PROTOCOL_T0 ? SCARD_PCI_T0 : SCARD_PCI_T1;
+	memcpy(io->cmd, cmd, len);
+	io->cmd_len = (DWORD)len;
+	io->done = false;
+	io->requested = true;
+	io->waiting = true;
+	io->cancel = false;
+	pthread_cond_broadcast(&io->cond);
+	while (!io->done && !io->cancel)
+		pthread_cond_wait(&io->cond, &io->lock);
+	io->waiting = false;
+	io->cancel = false;
+	if (!io->done) {
+		pthread_mutex_unlock(&io->lock);
+		p->wedged = true;
+		return PP_ERR_CANCELLED;
+	}
+	io->done = false;
+	LONG rv = io->rv;
+	DWORD n = io->n;
+	if (rv == SCARD_S_SUCCESS) {
+		if (n > cap)
+			rv = SCARD_E_INSUFFICIENT_BUFFER;
+		else
+			memcpy(resp, io->resp, n);
+	}
+	pthread_mutex_unlock(&io->lock);
+	*ret_rv = rv;
+	if (rv == SCARD_S_SUCCESS)
+		*ret_len = n;
+	return PP_OK;
+}
+
+/* ---- the operations ---- */
+
 static pp_err pcsc_connect(void *priv, int timeout_ms)
 {
 	pcsc *p = priv;
+	if (p->wedged)
+		return PP_ERR_UNRESPONSIVE;
 	if (p->connected) {
 		SCardDisconnect(p->card, SCARD_LEAVE_CARD);
 		p->connected = false;
 	}
 	SCARD_READERSTATE st = { .szReader = p->reader, .dwCurrentState = SCARD_STATE_UNAWARE };
 	LONG rv = SCardGetStatusChange(p->ctx, 0, &st, 1);
-	if (rv != SCARD_S_SUCCESS)
+	if (rv != SCARD_S_SUCCESS) {
+		note_rv(p, rv);
 		return map_rv(rv);
+	}
 	/* Wait for the state to change until a card is there or time runs out;
 	 * a change that is not a card arriving waits again for what is left. */
 	struct timespec start;
@@ -172,36 +420,97 @@ static pp_err pcsc_connect(void *priv, int timeout_ms)
 		rv = SCardGetStatusChange(p->ctx, (DWORD)(timeout_ms - elapsed), &st, 1);
 		if (rv == SCARD_E_TIMEOUT)
 			return PP_ERR_NO_CARD;
-		if (rv != SCARD_S_SUCCESS)
+		if (rv != SCARD_S_SUCCESS) {
+			note_rv(p, rv);
 			return map_rv(rv);
+		}
 	}
-	rv = SCardConnect(p->ctx, p->reader, SCARD_SHARE_SHARED, SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1, &p->card,
-	                  &p->protocol);
+	/* Another program's hold (or pcscd still finishing a killed one's
+	 * last command) is waited out for BUSY_RETRY_MS; a card pcscd has
+	 * just powered down or reset is connected to again once. */
+	bool reset_seen = false;
+	for (long waited = 0;; waited += BUSY_POLL_MS) {
+		rv = SCardConnect(p->ctx, p->reader, SCARD_SHARE_EXCLUSIVE, SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1,
+		                  &p->card, &p->protocol);
+		if (rv == SCARD_E_SHARING_VIOLATION && waited < BUSY_RETRY_MS) {
+			sleep_ms(BUSY_POLL_MS);
+			continue;
+		}
+		if (card_was_reset(rv) && !reset_seen) {
+			reset_seen = true;
+			continue;
+		}
+		break;
+	}
+	note_rv(p, rv);
 	if (rv == SCARD_E_NO_SMARTCARD || rv == SCARD_W_REMOVED_CARD || rv == SCARD_W_UNRESPONSIVE_CARD)
 		return PP_ERR_NO_CARD;
 	if (rv != SCARD_S_SUCCESS)
 		return map_rv(rv);
 	p->connected = true;
+	p->exchanges = 0;
 	return PP_OK;
+}
+
+/* pcscd reset or powered the card down under us: connect again, with a
+ * fresh reset. */
+static LONG reconnect(pcsc *p)
+{
+	LONG rv = SCardReconnect(p->card, SCARD_SHARE_EXCLUSIVE, SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1,
+	                         SCARD_RESET_CARD, &p->protocol);
+	note_rv(p, rv);
+	return rv;
 }
 
 static pp_err pcsc_transmit(void *priv, const uint8_t *cmd, size_t len, uint8_t *resp, size_t cap, size_t *ret_len)
 {
 	pcsc *p = priv;
+	if (p->wedged)
+		return PP_ERR_UNRESPONSIVE;
 	if (!p->connected)
 		return PP_ERR_NO_CARD;
-	const SCARD_IO_REQUEST *pci = p->protocol == SCARD_PROTOCOL_T0 ? SCARD_PCI_T0 : SCARD_PCI_T1;
-	DWORD n = (DWORD)cap;
-	LONG rv = SCardTransmit(p->card, pci, cmd, (DWORD)len, NULL, resp, &n);
-	if (rv != SCARD_S_SUCCESS)
-		return map_rv(rv);
-	*ret_len = n;
+	LONG rv = SCARD_S_SUCCESS;
+	pp_err e = io_transmit(p, cmd, len, resp, cap, ret_len, &rv);
+	if (e == PP_OK && card_was_reset(rv)) {
+		note_rv(p, rv);
+		LONG rv2 = reconnect(p);
+		if (rv2 != SCARD_S_SUCCESS)
+			rv = rv2;
+		else if (p->exchanges == 0)
+			e = io_transmit(p, cmd, len, resp, cap, ret_len, &rv); /* nothing was lost yet */
+		else
+			return PP_ERR_COMM; /* the chip lost its session: set it up again */
+	}
+	if (e != PP_OK)
+		return e;
+	p->exchanges++;
+	if (rv == SCARD_S_SUCCESS)
+		return PP_OK;
+	note_rv(p, rv);
+	if (service_error(rv))
+		return service_gone() ? PP_ERR_SERVICE_STOPPED : PP_ERR_COMM;
+	e = map_rv(rv);
+	return e == PP_ERR_NO_SERVICE ? PP_ERR_SERVICE_STOPPED : e;
+}
+
+static pp_err pcsc_cancel(void *priv)
+{
+	pcsc *p = priv;
+	if (!p->io)
+		return PP_OK;
+	pthread_mutex_lock(&p->io->lock);
+	if (p->io->waiting && !p->io->done)
+		p->io->cancel = true;
+	pthread_cond_broadcast(&p->io->cond);
+	pthread_mutex_unlock(&p->io->lock);
 	return PP_OK;
 }
 
 static pp_err pcsc_card_present(void *priv, bool *ret)
 {
 	pcsc *p = priv;
+	if (p->wedged)
+		return PP_ERR_UNRESPONSIVE;
 	if (p->connected) {
 		DWORD state = 0, proto = 0, atr_len = MAX_ATR_SIZE, name_len = 0;
 		BYTE atr[MAX_ATR_SIZE];
@@ -210,18 +519,29 @@ static pp_err pcsc_card_present(void *priv, bool *ret)
 			*ret = false;
 			return PP_OK;
 		}
+		if (service_error(rv) && service_gone()) {
+			note_rv(p, rv);
+			return PP_ERR_SERVICE_STOPPED;
+		}
 	}
 	/* pcscd learns of a removal by polling the reader; give it one poll
 	 * period to notice before answering. */
 	DWORD state = 0;
-	if (!card_in(p->ctx, p->reader, &state)) {
+	LONG rv = SCARD_S_SUCCESS;
+	if (!card_in(p->ctx, p->reader, &state, &rv)) {
+		if (service_error(rv) && service_gone()) {
+			note_rv(p, rv);
+			return PP_ERR_SERVICE_STOPPED;
+		}
 		*ret = false;
 		return PP_OK;
 	}
 	SCARD_READERSTATE st = { .szReader = p->reader, .dwCurrentState = state };
-	LONG rv = SCardGetStatusChange(p->ctx, 1500, &st, 1);
+	rv = SCardGetStatusChange(p->ctx, 1500, &st, 1);
 	if (rv == SCARD_S_SUCCESS)
 		*ret = (st.dwEventState & SCARD_STATE_PRESENT) && !(st.dwEventState & SCARD_STATE_MUTE);
+	else if (service_error(rv) && service_gone())
+		return PP_ERR_SERVICE_STOPPED;
 	else
 		*ret = true;
 	return PP_OK;
@@ -230,6 +550,8 @@ static pp_err pcsc_card_present(void *priv, bool *ret)
 static pp_err pcsc_capabilities(void *priv, pp_transport_caps *ret)
 {
 	pcsc *p = priv;
+	if (p->wedged)
+		return PP_ERR_UNRESPONSIVE;
 	/* Readers that do not tell (many drivers, vpcd among them) are assumed
 	 * to pass extended APDUs: the reading stack falls back to short ones
 	 * when the first large read fails. */
@@ -272,15 +594,38 @@ static const char *pcsc_reader_name(void *priv)
 	return ((pcsc *)priv)->reader;
 }
 
+static const char *pcsc_native_error(void *priv)
+{
+	pcsc *p = priv;
+	if (p->last_rv == SCARD_S_SUCCESS)
+		return "";
+	const char *name = rv_name(p->last_rv);
+	snprintf(p->native, sizeof(p->native), "%s (0x%08lX)", name ? name : "PC/SC error",
+	         (unsigned long)p->last_rv);
+	return p->native;
+}
+
 static void pcsc_close(void *priv)
 {
 	pcsc *p = priv;
 	if (!p)
 		return;
-	if (p->connected)
-		SCardDisconnect(p->card, SCARD_RESET_CARD);
-	SCardReleaseContext(p->ctx);
-	free(p);
+	if (p->io) {
+		pthread_mutex_lock(&p->io->lock);
+		if (p->io->in_flight) {
+			/* pcscd still holds the abandoned exchange: the I/O
+			 * thread frees everything once it returns. */
+			p->io->orphaned = true;
+			pthread_mutex_unlock(&p->io->lock);
+			pthread_detach(p->io->thread);
+			return;
+		}
+		p->io->quit = true;
+		pthread_cond_broadcast(&p->io->cond);
+		pthread_mutex_unlock(&p->io->lock);
+		pthread_join(p->io->thread, NULL);
+	}
+	pcsc_free_state(p);
 }
 
 const pp_transport_ops pp_pcsc_driver = {
@@ -294,4 +639,6 @@ const pp_transport_ops pp_pcsc_driver = {
 	.capabilities = pcsc_capabilities,
 	.reader_name = pcsc_reader_name,
 	.close = pcsc_close,
+	.cancel = pcsc_cancel,
+	.native_error = pcsc_native_error,
 };

@@ -137,9 +137,19 @@ static bool is_removal(pp_err e)
 	return e == PP_ERR_REMOVED || e == PP_ERR_NO_CARD;
 }
 
+/* Nothing more can be sent: the document left, or stopped answering (an
+ * exchange outlived its deadline), or the smart-card service stopped, or
+ * another program holds the reader. No other protocol is tried after it. */
+static bool ends_read(pp_err e)
+{
+	return is_removal(e) || e == PP_ERR_UNRESPONSIVE || e == PP_ERR_SERVICE_STOPPED || e == PP_ERR_BUSY;
+}
+
 /* No answer came: a time-out or a link error. The chip may have carried
  * out the command; or the document has just left the field and the reader
- * has not noticed yet, which the next command tells. */
+ * has not noticed yet, which the next command tells. PP_ERR_UNRESPONSIVE
+ * (no answer within the exchange deadline) is not one: asking again would
+ * cost another deadline each time, so it ends the read. */
 static bool is_lost(pp_err e)
 {
 	return e == PP_ERR_TIMEOUT || e == PP_ERR_COMM;
@@ -559,8 +569,11 @@ static pp_err access_control(session *s)
 			snprintf(doc->access_control, sizeof(doc->access_control), "PACE");
 			return PP_OK;
 		}
-		if (is_removal(pace_err))
+		if (ends_read(pace_err)) {
+			if (!is_removal(pace_err))
+				set_err(s, "running PACE");
 			return pace_err;
+		}
 		if (pace_err == PP_ERR_CHIP_AUTH) {
 			/* The chip's PACE-CAM data was invalid: falling back to
 			 * BAC would let a clone skip the proof. */
@@ -596,7 +609,7 @@ static pp_err access_control(session *s)
 			        refused);
 		return e;
 	}
-	if (is_removal(e))
+	if (ends_read(e))
 		return e;
 	if (e == PP_ERR_NOT_SUPPORTED) {
 		/* A PACE-only chip: what went wrong is PACE's failure. */
@@ -1290,7 +1303,10 @@ static pp_err read_all(session *s)
 {
 	pp_document *doc = s->doc;
 	double t0 = now_seconds();
-	pp_err e = pp_transport_connect(s->t, s->opt->wait_ms);
+	pp_err e = pp_transport_set_deadline(s->t, s->opt->exchange_deadline_ms);
+	if (e != PP_OK)
+		return e;
+	e = pp_transport_connect(s->t, s->opt->wait_ms);
 	if (e != PP_OK)
 		return e;
 	snprintf(doc->reader, sizeof(doc->reader), "%s", pp_transport_reader_name(s->t));

@@ -44,6 +44,10 @@ typedef struct pp_read_options {
 	size_t max_read;        /* cap on bytes per READ BINARY; 0: as large as possible */
 	bool short_only;        /* never use extended length */
 	unsigned retries;       /* retries of a read after a transient error; 0: default 3 */
+	int exchange_deadline_ms; /* the chip's longest silence in one exchange before the read ends
+	                           * with PP_ERR_UNRESPONSIVE (never retried); 0: the transport's
+	                           * default, PP_TRANSPORT_DEFAULT_DEADLINE_MS (ISO/IEC 14443-4's
+	                           * longest frame waiting time and a margin) */
 	pp_progress_cb progress;
 	void *progress_user;
 } pp_read_options;

@@ -1,21 +1,53 @@
 /*
  * transport — the driver registry and the core around every driver call:
- * connection-string parsing, statistics, and telling a removed card apart
- * from a failed exchange.
+ * connection-string parsing, statistics, each exchange's deadline (a
+ * watchdog thread that cancels an exchange which outlives it), and what a
+ * failed exchange was: removed, unresponsive, service stopped or a link
+ * failure.
  */
 #include "hal/passport/transport.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "hal/passport/transport-internal.h"
 
+/* A driver that keeps the time itself is cancelled only this much after
+ * its own limit, so that its time-out, not the cancel, ends the exchange. */
+#define WATCHDOG_GRACE_MS 500
+
+/* Who cancelled the exchange in progress. */
+typedef enum cancel_origin {
+	CANCEL_NONE = 0,
+	CANCEL_DEADLINE, /* the watchdog: the exchange outlived its deadline */
+	CANCEL_CALLER,   /* pp_transport_cancel */
+} cancel_origin;
+
+/* The watchdog and what it watches; the lock guards every field. */
+typedef struct watchdog {
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;     /* an exchange began or ended, a cancel ended, or stop */
+	bool stop;
+	bool busy;               /* an exchange is in the driver */
+	unsigned long seq;       /* which exchange */
+	struct timespec due;     /* when the one in progress is cancelled */
+	cancel_origin cancelled; /* of the one in progress */
+	bool cancel_running;     /* a cancel call is in the driver */
+} watchdog;
+
 struct pp_transport {
 	const pp_transport_ops *ops;
 	void *priv;
 	bool connected;
+	bool unresponsive;       /* an exchange outlived its deadline since connect */
+	int deadline_ms;
+	int driver_timeout_ms;   /* last limit given to set_timeout (0: none) */
 	pp_transport_stats stats;
+	watchdog wd;
 };
 
 static const pp_transport_ops *const drivers[] = {
@@ -46,6 +78,13 @@ pp_err pp_transport_new(const pp_transport_ops *ops, void *priv, pp_transport **
 		return PP_ERR_NOMEM;
 	t->ops = ops;
 	t->priv = priv;
+	t->deadline_ms = PP_TRANSPORT_DEFAULT_DEADLINE_MS;
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_mutex_init(&t->wd.lock, NULL);
+	pthread_cond_init(&t->wd.cond, &ca);
+	pthread_condattr_destroy(&ca);
 	*ret = t;
 	return PP_OK;
 }
@@ -75,8 +114,17 @@ void pp_transport_free(pp_transport *t)
 {
 	if (!t)
 		return;
+	if (t->wd.started) {
+		pthread_mutex_lock(&t->wd.lock);
+		t->wd.stop = true;
+		pthread_cond_broadcast(&t->wd.cond);
+		pthread_mutex_unlock(&t->wd.lock);
+		pthread_join(t->wd.thread, NULL);
+	}
 	if (t->ops->close)
 		t->ops->close(t->priv);
+	pthread_cond_destroy(&t->wd.cond);
+	pthread_mutex_destroy(&t->wd.lock);
 	free(t);
 }
 
@@ -98,7 +146,17 @@ pp_err pp_transport_connect(pp_transport *t, int timeout_ms)
 		return PP_ERR_NOT_SUPPORTED;
 	pp_err e = t->ops->connect(t->priv, timeout_ms);
 	t->connected = e == PP_OK;
+	if (e == PP_OK)
+		t->unresponsive = false;
 	return e;
+}
+
+pp_err pp_transport_set_deadline(pp_transport *t, int deadline_ms)
+{
+	if (!t || deadline_ms < 0)
+		return PP_ERR_ARG;
+	t->deadline_ms = deadline_ms ? deadline_ms : PP_TRANSPORT_DEFAULT_DEADLINE_MS;
+	return PP_OK;
 }
 
 static double now_seconds(void)
@@ -108,6 +166,202 @@ static double now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* ---- the deadline ---- */
+
+/* The most bytes the answer to cmd can hold, from its Le (ISO/IEC 7816-4,
+ * 5.1: no Le, a short one where 00 is 256, or an extended one where 0000
+ * is 65536), status word included; the largest for a malformed APDU. */
+static size_t answer_limit(const uint8_t *cmd, size_t len)
+{
+	const size_t worst = 65536 + 2;
+	if (len <= 4)
+		return 2;
+	if (len == 5)
+		return (cmd[4] ? cmd[4] : 256u) + 2;
+	if (cmd[4]) {
+		size_t lc = cmd[4];
+		if (len == 5 + lc)
+			return 2;
+		if (len == 6 + lc)
+			return (cmd[len - 1] ? cmd[len - 1] : 256u) + 2;
+		return worst;
+	}
+	if (len == 7) {
+		size_t le = (size_t)cmd[5] << 8 | cmd[6];
+		return (le ? le : 65536u) + 2;
+	}
+	size_t lc = (size_t)cmd[5] << 8 | cmd[6];
+	if (len == 7 + lc)
+		return 2;
+	if (len == 9 + lc) {
+		size_t le = (size_t)cmd[len - 2] << 8 | cmd[len - 1];
+		return (le ? le : 65536u) + 2;
+	}
+	return worst;
+}
+
+/* This exchange's limit: the deadline and its bytes on the air. */
+static int exchange_limit_ms(const pp_transport *t, const uint8_t *cmd, size_t len)
+{
+	size_t bytes = len + answer_limit(cmd, len);
+	return t->deadline_ms + (int)((bytes * PP_TRANSPORT_US_PER_BYTE + 999) / 1000);
+}
+
+static struct timespec after_ms(int ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return ts;
+}
+
+static bool reached(const struct timespec *due)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > due->tv_sec || (now.tv_sec == due->tv_sec && now.tv_nsec >= due->tv_nsec);
+}
+
+/* Call the driver's cancel for the exchange in progress, the lock held on
+ * entry and exit (released around the call). */
+static void cancel_locked(pp_transport *t, cancel_origin origin)
+{
+	t->wd.cancelled = origin;
+	t->wd.cancel_running = true;
+	pthread_mutex_unlock(&t->wd.lock);
+	t->ops->cancel(t->priv);
+	pthread_mutex_lock(&t->wd.lock);
+	t->wd.cancel_running = false;
+	pthread_cond_broadcast(&t->wd.cond);
+}
+
+/* The watchdog: sleeps until an exchange begins, then until it ends or
+ * its time is up, and then cancels it, once. */
+static void *watchdog_main(void *arg)
+{
+	pp_transport *t = arg;
+	pthread_mutex_lock(&t->wd.lock);
+	while (!t->wd.stop) {
+		if (!t->wd.busy || t->wd.cancelled != CANCEL_NONE) {
+			pthread_cond_wait(&t->wd.cond, &t->wd.lock);
+			continue;
+		}
+		struct timespec due = t->wd.due;
+		unsigned long seq = t->wd.seq;
+		pthread_cond_timedwait(&t->wd.cond, &t->wd.lock, &due);
+		if (t->wd.busy && t->wd.seq == seq && t->wd.cancelled == CANCEL_NONE && reached(&due))
+			cancel_locked(t, CANCEL_DEADLINE);
+	}
+	pthread_mutex_unlock(&t->wd.lock);
+	return NULL;
+}
+
+/* Arm the watchdog for an exchange of limit_ms (started on first use; a
+ * driver without cancel has none, and its exchanges only have the time
+ * limit it applies itself). */
+static void exchange_begin(pp_transport *t, int limit_ms)
+{
+	if (!t->ops->cancel)
+		return;
+	if (!t->wd.started) {
+		if (pthread_create(&t->wd.thread, NULL, watchdog_main, t) != 0)
+			return;
+		t->wd.started = true;
+	}
+	pthread_mutex_lock(&t->wd.lock);
+	t->wd.busy = true;
+	t->wd.seq++;
+	t->wd.cancelled = CANCEL_NONE;
+	t->wd.due = after_ms(limit_ms + (t->ops->set_timeout ? WATCHDOG_GRACE_MS : 0));
+	pthread_cond_broadcast(&t->wd.cond);
+	pthread_mutex_unlock(&t->wd.lock);
+}
+
+/* Disarm it; who cancelled the exchange, if anyone. A cancel still in
+ * the driver is waited for, so none reaches the next exchange. */
+static cancel_origin exchange_end(pp_transport *t)
+{
+	if (!t->wd.started)
+		return CANCEL_NONE;
+	pthread_mutex_lock(&t->wd.lock);
+	while (t->wd.cancel_running)
+		pthread_cond_wait(&t->wd.cond, &t->wd.lock);
+	t->wd.busy = false;
+	cancel_origin c = t->wd.cancelled;
+	t->wd.cancelled = CANCEL_NONE;
+	pthread_cond_broadcast(&t->wd.cond);
+	pthread_mutex_unlock(&t->wd.lock);
+	return c;
+}
+
+pp_err pp_transport_cancel(pp_transport *t)
+{
+	if (!t)
+		return PP_ERR_ARG;
+	if (!t->ops->cancel)
+		return PP_ERR_NOT_SUPPORTED;
+	if (!t->wd.started)
+		return PP_OK; /* no exchange has run */
+	pthread_mutex_lock(&t->wd.lock);
+	if (t->wd.busy && t->wd.cancelled == CANCEL_NONE)
+		cancel_locked(t, CANCEL_CALLER);
+	pthread_mutex_unlock(&t->wd.lock);
+	return PP_OK;
+}
+
+/* ---- exchanges ---- */
+
+/* The exchange failed with e, or answered without a status word (e
+ * PP_ERR_COMM): what it was. The one place that decides "removed". */
+static pp_err classify_failure(pp_transport *t, pp_err e)
+{
+	switch (e) {
+	case PP_ERR_REMOVED:
+	case PP_ERR_UNRESPONSIVE: /* no card check: it could hang as well */
+	case PP_ERR_SERVICE_STOPPED:
+	case PP_ERR_BUSY:
+	case PP_ERR_NOMEM:
+	case PP_ERR_ARG:
+	case PP_ERR_NOT_SUPPORTED:
+		return e;
+	case PP_ERR_NO_SERVICE:
+		return PP_ERR_SERVICE_STOPPED; /* it was there when the read began */
+	case PP_OK:
+	case PP_ERR_NO_DRIVER:
+	case PP_ERR_NO_READER:
+	case PP_ERR_NO_CARD:
+	case PP_ERR_COMM:
+	case PP_ERR_TIMEOUT:
+	case PP_ERR_ACCESS_DENIED:
+	case PP_ERR_SM:
+	case PP_ERR_STATUS:
+	case PP_ERR_NOT_EMRTD:
+	case PP_ERR_PARSE:
+	case PP_ERR_CANCELLED:
+	case PP_ERR_FILE_NOT_FOUND:
+	case PP_ERR_CRYPTO:
+	case PP_ERR_CHIP_AUTH:
+	case PP_ERR_SM_ENDED:
+	case PP_ERR_BLOCKED:
+		break;
+	}
+	/* With no card left in the field it is a removal, which the
+	 * applicant can fix; with the service gone, the machine's fault;
+	 * anything else the reader's or the link's. */
+	bool present = true;
+	pp_err pe = t->ops->card_present ? t->ops->card_present(t->priv, &present) : PP_ERR_NOT_SUPPORTED;
+	if (pe == PP_ERR_SERVICE_STOPPED || pe == PP_ERR_NO_SERVICE)
+		return PP_ERR_SERVICE_STOPPED;
+	if (pe == PP_OK && !present)
+		return PP_ERR_REMOVED;
+	return e;
+}
+
 pp_err pp_transport_transmit(pp_transport *t, const uint8_t *cmd, size_t len, uint8_t *resp, size_t cap,
                              size_t *ret_len)
 {
@@ -115,25 +369,35 @@ pp_err pp_transport_transmit(pp_transport *t, const uint8_t *cmd, size_t len, ui
 		return PP_ERR_NOT_SUPPORTED;
 	if (!t->connected)
 		return PP_ERR_NO_CARD;
+	if (t->unresponsive)
+		return PP_ERR_UNRESPONSIVE;
+	int limit = exchange_limit_ms(t, cmd, len);
+	if (t->ops->set_timeout && limit != t->driver_timeout_ms && t->ops->set_timeout(t->priv, limit) == PP_OK)
+		t->driver_timeout_ms = limit;
 	double start = now_seconds();
 	size_t n = 0;
+	exchange_begin(t, limit);
 	pp_err e = t->ops->transmit(t->priv, cmd, len, resp, cap, &n);
+	cancel_origin cancelled = exchange_end(t);
 	t->stats.transmit_seconds += now_seconds() - start;
 	t->stats.apdus++;
 	t->stats.bytes_sent += len;
-	if (e == PP_OK) {
+	if (e == PP_OK)
 		t->stats.bytes_received += n;
+	if (e == PP_OK && n >= 2) {
 		*ret_len = n;
 		return PP_OK;
 	}
-	/* A failed exchange with no card left in the field is a removal, which
-	 * the applicant can fix; anything else is the reader's fault. */
-	bool present = true;
-	if (e != PP_ERR_REMOVED && t->ops->card_present && t->ops->card_present(t->priv, &present) == PP_OK &&
-	    !present)
-		e = PP_ERR_REMOVED;
-	if (e == PP_ERR_REMOVED)
+	if (cancelled == CANCEL_DEADLINE && e != PP_OK)
+		e = PP_ERR_UNRESPONSIVE;
+	else if (cancelled == CANCEL_CALLER && e != PP_OK)
+		e = PP_ERR_CANCELLED;
+	else
+		e = classify_failure(t, e == PP_OK ? PP_ERR_COMM : e); /* no status word: no answer */
+	if (e == PP_ERR_REMOVED || e == PP_ERR_SERVICE_STOPPED)
 		t->connected = false;
+	if (e == PP_ERR_UNRESPONSIVE)
+		t->unresponsive = true;
 	return e;
 }
 
@@ -157,6 +421,12 @@ const char *pp_transport_reader_name(pp_transport *t)
 		return t->ops->name;
 	const char *n = t->ops->reader_name(t->priv);
 	return n ? n : t->ops->name;
+}
+
+const char *pp_transport_native_error(pp_transport *t)
+{
+	const char *s = t->ops->native_error ? t->ops->native_error(t->priv) : NULL;
+	return s ? s : "";
 }
 
 const pp_transport_stats *pp_transport_get_stats(const pp_transport *t)

@@ -5,8 +5,16 @@
  *
  * A driver is a constant table of operations with private data behind a
  * pointer; an operation it lacks is PP_ERR_NOT_SUPPORTED. The transport core
- * counts APDUs and bytes, and turns a failed exchange into PP_ERR_REMOVED
- * when the card is no longer there.
+ * counts APDUs and bytes, and decides in one place what a failed exchange
+ * was: an answer without a status word, or an error, with no card left is
+ * PP_ERR_REMOVED; an exchange that outlives its deadline is cancelled and is
+ * PP_ERR_UNRESPONSIVE; the smart-card service gone is PP_ERR_SERVICE_STOPPED.
+ *
+ * Every exchange has a deadline: the chip's longest silence allowed
+ * (PP_TRANSPORT_DEFAULT_DEADLINE_MS unless set) plus the time its bytes
+ * need on the air. A watchdog thread of the core calls the driver's cancel
+ * when an exchange outlives it; a driver whose own I/O can time out is
+ * also told the limit (set_timeout) and normally ends first.
  */
 #pragma once
 
@@ -15,6 +23,22 @@
 #include <stdint.h>
 
 #include "hal/passport/pp.h"
+
+/*
+ * ISO/IEC 14443-4 (7.2, 7.3): a chip starts answering a block within its
+ * frame waiting time FWT = 256 * 16 / fc * 2^FWI, FWI at most 14:
+ * 4096 / 13.56 MHz * 16384 = 4.949 s. A waiting time extension asks for
+ * FWT * WTXM, but never for more than that FWT max, so a chip still at
+ * work is heard from at least every 4.949 s (+ dFWT = 49152 / fc, 3.6 ms).
+ * The default deadline is that, plus a margin of 1.05 s for the reader,
+ * its host link and pcscd: 6 s without a sign of an answer.
+ */
+#define PP_TRANSPORT_DEFAULT_DEADLINE_MS 6000
+/* On top of the deadline, the exchange's own bytes on the air at the
+ * slowest ISO/IEC 14443 rate, 106 kbit/s: 9 bits a byte (parity) of
+ * 128 / fc each is 85 us, rounded up to 100 us for framing and the
+ * acknowledgements of chained blocks (a 64 KB answer: 6.6 s). */
+#define PP_TRANSPORT_US_PER_BYTE 100
 
 typedef struct pp_transport_caps {
 	bool extended_length;   /* reader passes extended-length APDUs */
@@ -46,6 +70,20 @@ typedef struct pp_transport_ops {
 	/* Name of the opened reader, for reports. */
 	const char *(*reader_name)(void *priv);
 	void (*close)(void *priv);
+	/* Called from another thread while transmit (or connect) runs: make
+	 * it return soon, with any error. The core calls it at most once per
+	 * exchange, only while that exchange runs, and afterwards reports
+	 * PP_ERR_UNRESPONSIVE itself. The driver may refuse every later
+	 * exchange until the next connect. */
+	pp_err (*cancel)(void *priv);
+	/* The time limit, in milliseconds, for the exchanges that follow: a
+	 * driver whose own I/O can time out applies it and reports
+	 * PP_ERR_UNRESPONSIVE when it runs out (the watchdog waits a little
+	 * longer, then cancels). */
+	pp_err (*set_timeout)(void *priv, int timeout_ms);
+	/* The driver's words for its last native error, e.g.
+	 * "SCARD_E_SHARING_VIOLATION (0x8010000B)"; "" or NULL when none. */
+	const char *(*native_error)(void *priv);
 } pp_transport_ops;
 
 typedef struct pp_transport pp_transport;
@@ -62,9 +100,24 @@ pp_err pp_transport_list(const char *driver, pp_reader_cb cb, void *user);
 const pp_transport_ops *const *pp_transport_drivers(void);
 
 pp_err pp_transport_connect(pp_transport *t, int timeout_ms);
+/* The chip's longest silence allowed in one exchange, in milliseconds
+ * (0: PP_TRANSPORT_DEFAULT_DEADLINE_MS); the exchange's bytes on the air
+ * are allowed for on top of it. */
+pp_err pp_transport_set_deadline(pp_transport *t, int deadline_ms);
+/* Exchange one APDU. PP_ERR_REMOVED: the card left (an error or an answer
+ * without a status word, and no card there); PP_ERR_UNRESPONSIVE: no
+ * answer within the deadline (no card check follows: the card may be
+ * wedged; exchanges are refused until the next connect);
+ * PP_ERR_SERVICE_STOPPED: the smart-card service went away. */
 pp_err pp_transport_transmit(pp_transport *t, const uint8_t *cmd, size_t len, uint8_t *resp, size_t cap,
                              size_t *ret_len);
 pp_err pp_transport_card_present(pp_transport *t, bool *ret);
 pp_err pp_transport_capabilities(pp_transport *t, pp_transport_caps *ret);
 const char *pp_transport_reader_name(pp_transport *t);
+/* The driver's last native error ("" when it has none or cannot say). */
+const char *pp_transport_native_error(pp_transport *t);
+/* Cancel the exchange in progress from another thread (the watchdog's
+ * tool, for the device core too): PP_ERR_NOT_SUPPORTED without a driver
+ * cancel operation. */
+pp_err pp_transport_cancel(pp_transport *t);
 const pp_transport_stats *pp_transport_get_stats(const pp_transport *t);

@@ -9,6 +9,14 @@
  * control socket (place, remove, faults) and checks what an applicant or an
  * engineer would see: exit code, message, report. What it shares with
  * tests/nfc (shell commands, appm runs, JSON paths, docgen) is harness.c.
+ *
+ * Issue 14's runs, each a meson test of its own: 'freeze' (a chip that
+ * stops answering ends the read within its deadline; two reads at once
+ * never corrupt each other), 'removal' (the document taken away after
+ * every command of a PACE + CA read is always a removal), 'killed' (a read
+ * killed in the middle of every command leaves the next read unharmed)
+ * and 'service' (pcscd killed in the middle of every command is the
+ * service stopping, not a removal).
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -30,8 +38,19 @@
 #include "harness.h"
 
 /* What this run covers (the program's argument): "basic" the tests
- * written out below, a case group of harness.c, or (NULL) everything. */
+ * written out below, a case group of harness.c, one of issue 14's runs
+ * (fault_groups), or (NULL) basic and the case groups. */
 static const char *group;
+
+static const char *const fault_groups[] = { "freeze", "removal", "killed", "service" };
+
+static bool is_fault_group(const char *g)
+{
+	for (size_t i = 0; g && i < sizeof(fault_groups) / sizeof(fault_groups[0]); i++)
+		if (strcmp(g, fault_groups[i]) == 0)
+			return true;
+	return false;
+}
 
 static char tmp[256];
 static const char *appm, *vpass, *docgen;
@@ -154,7 +173,9 @@ static int setup(void **state)
 	         it_make_pki(docgen, tmp, "expired", "--ds-expired") |
 	         it_sh("mkdir -p %s/trust && cp %s/pki/csca.pem %s/trust/ && cp %s/expired/csca.pem %s/trust/csca2.pem",
 	               tmp, tmp, tmp, tmp, tmp);
-	if (it_group_runs_cases(group))
+	if (is_fault_group(group))
+		rc |= it_make_doc(docgen, tmp, "pki", "hartono", "--profile typical", "typical");
+	else if (it_group_runs_cases(group))
 		rc |= it_make_case_docs(docgen, tmp, group);
 	if (rc != 0)
 		return -1;
@@ -624,12 +645,297 @@ static void test_case(void **state)
 		placed[0] = '\0';
 }
 
+/* ---- issue 14: faults of the chip, the reader and pcscd ------------------------- */
+
+static double seconds_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The typical document's MRZ (PACE, chip authentication, a 20 KB DG2). */
+static char typical_mrz[100];
+
+static void place_typical(void)
+{
+	place("typical");
+	if (!typical_mrz[0])
+		it_read_mrz(tmp, "typical", typical_mrz, sizeof(typical_mrz));
+}
+
+/* `appm passport read` of the typical document in the background, its
+ * output in TMP/TAG.out and TAG.err: appm's own pid. */
+__attribute__((format(printf, 2, 3))) static pid_t spawn_read(const char *tag, const char *fmt, ...)
+{
+	char args[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	char cmd[2048];
+	snprintf(cmd, sizeof(cmd), "exec %s passport read --wait 5 --mrz '%s' --trust %s/trust %s >%s/%s.out 2>%s/%s.err",
+	         appm, typical_mrz, tmp, args, tmp, tag, tmp, tag);
+	pid_t pid = fork();
+	if (pid == 0) {
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	assert_true(pid > 0);
+	return pid;
+}
+
+/* Its exit code (128 + signal when killed). */
+static int wait_read(pid_t pid)
+{
+	int st = 0;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static char *read_err(const char *tag)
+{
+	char p[300];
+	snprintf(p, sizeof(p), "%s/%s.err", tmp, tag);
+	return it_slurp(p);
+}
+
+/* Wait (at most 20 s) until the virtual passport holds a command it does
+ * not answer. */
+static void wait_frozen(void)
+{
+	for (int i = 0; i < 200; i++) {
+		if (it_sh("%s ctl %s status | grep -q frozen=yes", vpass, ctl) == 0)
+			return;
+		usleep(100000);
+	}
+	fail_msg("the chip never froze");
+}
+
+/* How many APDUs a whole read of the typical document takes, from its
+ * report. */
+static long typical_apdus(void)
+{
+	place_typical();
+	it_result r = it_appm_read(&run, "--json --mrz '%s' --trust %s/trust", typical_mrz, tmp);
+	if (r.code != 0)
+		fail_msg("the typical document does not read: %s", r.err);
+	json_t *j = it_parse_json(r.out);
+	long n = (long)json_integer_value(it_jget(j, "reading.apdus"));
+	json_decref(j);
+	it_result_free(&r);
+	assert_true(n > 10);
+	return n;
+}
+
+/* Defect 2: the chip freezes after N commands, in turn during PACE, chip
+ * authentication and an extended read of DG2. The read ends with exit 12
+ * and the applicant's sentence within the deadline (1 s here) and the
+ * exchange's transfer allowance (6.6 s for an extended read's 64 KB at
+ * 106 kbit/s), with a generous bound: 4 x deadline + 8 s. Meanwhile the
+ * simulator still answers its control socket and `appm passport readers`
+ * still lists the reader; woken up, the chip reads again. */
+static void test_frozen_chip(void **state)
+{
+	(void)state;
+	static const unsigned long after[] = { 2, 5, 12, 16, 20 };
+	place_typical();
+	for (size_t i = 0; i < sizeof(after) / sizeof(after[0]); i++) {
+		char set[64];
+		snprintf(set, sizeof(set), "set freeze-after %lu", after[i]);
+		ctl_cmd(set);
+		double start = seconds_now();
+		pid_t pid = spawn_read("frozen", "--deadline 1");
+		wait_frozen();
+		assert_int_equal(it_sh("%s ctl %s status >/dev/null", vpass, ctl), 0);
+		assert_int_equal(it_sh("%s passport readers | grep -q 'document present'", appm), 0);
+		int code = wait_read(pid);
+		double took = seconds_now() - start;
+		char *err = read_err("frozen");
+		print_message("frozen after %lu commands: exit %d after %.2f s: %s", after[i], code, took, err);
+		if (code != 12 || !strstr(err, "the document stopped answering; remove it and place it again"))
+			fail_msg("frozen after %lu commands: exit %d: %s", after[i], code, err);
+		free(err);
+		if (took >= 4 * 1.0 + 8.0)
+			fail_msg("frozen after %lu commands: the read took %.1f s", after[i], took);
+		ctl_cmd("set freeze-after off");
+		it_result r = it_appm_read(&run, "--mrz '%s' --trust %s/trust", typical_mrz, tmp);
+		if (r.code != 0)
+			fail_msg("the read after a freeze: exit %d: %s", r.code, r.err);
+		it_result_free(&r);
+	}
+}
+
+/* Defect 3: two reads of one document at once, started together and
+ * each a little after the other (during access control, during the data
+ * groups), with the radio-link model on and a slow chip so that they
+ * overlap. Each ends
+ * verified (0) or "the reader is busy" (13), never a wrong MRZ, a removal,
+ * a link failure or a cloned chip, and one at least is verified. */
+static void test_two_reads(void **state)
+{
+	(void)state;
+	place_typical();
+	/* 50 ms a command: a read takes about 2 s, longer than a second
+	 * reader waits for a busy one (1 s), so both outcomes occur. */
+	ctl_cmd("set link-model on");
+	ctl_cmd("set chip-latency 50000");
+	static const unsigned delay_ms[] = { 0, 150, 400, 0, 150, 400 };
+	for (size_t i = 0; i < sizeof(delay_ms) / sizeof(delay_ms[0]); i++) {
+		pid_t first = spawn_read("first", "%s", "");
+		usleep(delay_ms[i] * 1000);
+		pid_t second = spawn_read("second", "%s", "");
+		usleep(100000);
+		/* Listing the readers watches the reader without taking it. */
+		assert_int_equal(it_sh("%s passport readers | grep -q 'document present'", appm), 0);
+		int c1 = wait_read(first), c2 = wait_read(second);
+		char *e1 = read_err("first"), *e2 = read_err("second");
+		print_message("second read %u ms later: exits %d and %d\n", delay_ms[i], c1, c2);
+		if ((c1 != 0 && c1 != 13) || (c2 != 0 && c2 != 13) || (c1 != 0 && c2 != 0))
+			fail_msg("two reads %u ms apart: exits %d (%s) and %d (%s)", delay_ms[i], c1, e1, c2, e2);
+		if (c1 == 13 && !strstr(e1, "the reader is busy"))
+			fail_msg("busy without saying so: %s", e1);
+		if (c2 == 13 && !strstr(e2, "the reader is busy"))
+			fail_msg("busy without saying so: %s", e2);
+		free(e1);
+		free(e2);
+	}
+	ctl_cmd("set chip-latency 10000"); /* the model's default again */
+}
+
+/* Defect 4a: the document taken away after each command of a PACE + CA
+ * read in turn (chip authentication included, where pcscd hands back an
+ * empty answer as success): always exit 5, the applicant's sentence; when
+ * every command was answered, the read passes. */
+static void test_removed_at_every_command(void **state)
+{
+	(void)state;
+	long total = typical_apdus();
+	print_message("a typical read takes %ld commands\n", total);
+	double start = seconds_now();
+	for (long n = 1; n <= total; n++) {
+		place_typical();
+		char set[64];
+		snprintf(set, sizeof(set), "set remove-after %ld", n);
+		ctl_cmd(set);
+		it_result r = it_appm_read(&run, "--mrz '%s' --trust %s/trust", typical_mrz, tmp);
+		int want = n < total ? 5 : 0;
+		if (r.code != want || (want == 5 && !strstr(r.err, "the document was removed while reading; place it again")))
+			fail_msg("removed after %ld of %ld commands: exit %d, expected %d: %s", n, total, r.code, want, r.err);
+		it_result_free(&r);
+	}
+	print_message("%ld removals in %.1f s\n", total, seconds_now() - start);
+}
+
+/* Defect 4c: a read killed (SIGKILL) while each command in turn is in
+ * pcscd's hands (the chip holds it, frozen). The next read starts at once,
+ * while pcscd still waits on the killed one's command; then the chip
+ * answers that command, for nobody, and pcscd cleans up after the killed
+ * read (powering the card down after its grace period). The next read
+ * must pass. */
+static void test_killed_read(void **state)
+{
+	(void)state;
+	long total = typical_apdus();
+	/* A slow chip, so that the next read is still running when pcscd's
+	 * clean-up and its power-down poll (up to 0.8 s) come. */
+	ctl_cmd("set link-model on");
+	ctl_cmd("set chip-latency 30000");
+	double start = seconds_now();
+	for (long n = 1; n < total; n++) {
+		char set[64];
+		snprintf(set, sizeof(set), "set freeze-after %ld", n);
+		ctl_cmd(set);
+		pid_t pid = spawn_read("killed", "%s", "");
+		wait_frozen();
+		kill(pid, SIGKILL);
+		assert_int_equal(wait_read(pid), 128 + SIGKILL);
+		pid_t next = spawn_read("next", "%s", "");
+		usleep(300000);
+		ctl_cmd("set freeze-after off");
+		int code = wait_read(next);
+		if (code != 0) {
+			char *err = read_err("next");
+			fail_msg("the read after one killed at command %ld: exit %d: %s", n + 1, code, err);
+		}
+	}
+	print_message("%ld killed reads in %.1f s\n", total - 1, seconds_now() - start);
+	ctl_cmd("set chip-latency 10000");
+}
+
+/* Start pcscd again after a test killed it, with the sandbox's reader:
+ * the new pcscd's pid. */
+static pid_t restart_pcscd(void)
+{
+	const char *conf = getenv("APPM_PCSCD_CONF"), *log = getenv("APPM_PCSCD_LOG");
+	assert_non_null(conf);
+	assert_int_equal(it_sh("rm -f /run/pcscd/pcscd.comm /run/pcscd/pcscd.pid; "
+	                       "pcscd --foreground --debug --apdu --config %s >>%s 2>&1 & echo $! >%s/pcscd.pid",
+	                       conf, log ? log : "/dev/null", tmp),
+	                 0);
+	char p[300];
+	snprintf(p, sizeof(p), "%s/pcscd.pid", tmp);
+	char *text = it_slurp(p);
+	pid_t pid = (pid_t)atol(text);
+	free(text);
+	assert_true(pid > 0);
+	for (int i = 0; i < 50 && it_sh("test -S /run/pcscd/pcscd.comm") != 0; i++)
+		usleep(100000);
+	wait_reader(true);
+	return pid;
+}
+
+/* Defect 4b: pcscd killed while each command in turn is in its hands:
+ * exit 3, "the smart-card service (pcscd) stopped", never a removal. */
+static void test_pcscd_killed(void **state)
+{
+	(void)state;
+	long total = typical_apdus();
+	double start = seconds_now();
+	pid_t pcscd = (pid_t)atol(getenv("APPM_PCSCD_PID") ? getenv("APPM_PCSCD_PID") : "0");
+	assert_true(pcscd > 0);
+	for (long n = 1; n < total; n++) {
+		char set[64];
+		snprintf(set, sizeof(set), "set freeze-after %ld", n);
+		ctl_cmd(set);
+		pid_t pid = spawn_read("service", "%s", "");
+		wait_frozen();
+		assert_int_equal(kill(pcscd, SIGKILL), 0);
+		int code = wait_read(pid);
+		char *err = read_err("service");
+		if (code != 3 || !strstr(err, "the smart-card service (pcscd) stopped during the read"))
+			fail_msg("pcscd killed at command %ld: exit %d: %s", n + 1, code, err);
+		free(err);
+		ctl_cmd("set freeze-after off");
+		waitpid(pcscd, NULL, WNOHANG); /* ours after the first restart */
+		pcscd = restart_pcscd();
+	}
+	print_message("%ld pcscd kills in %.1f s\n", total - 1, seconds_now() - start);
+}
+
 int main(int argc, char **argv)
 {
 	group = argc > 1 ? argv[1] : NULL;
-	if (argc > 2 || (group && strcmp(group, "basic") != 0 && !it_group_known(group))) {
-		fprintf(stderr, "usage: test_pcsc [basic | CASE-GROUP (" IT_GROUPS ")]\n");
+	if (argc > 2 || (group && strcmp(group, "basic") != 0 && !it_group_known(group) && !is_fault_group(group))) {
+		fprintf(stderr, "usage: test_pcsc [basic | CASE-GROUP (" IT_GROUPS ") | freeze | removal | killed | "
+		                "service]\n");
 		return 2;
+	}
+	if (is_fault_group(group)) {
+		const struct CMUnitTest freeze[] = {
+			cmocka_unit_test(test_frozen_chip),
+			cmocka_unit_test(test_two_reads),
+		};
+		const struct CMUnitTest removal[] = { cmocka_unit_test(test_removed_at_every_command) };
+		const struct CMUnitTest killed[] = { cmocka_unit_test(test_killed_read) };
+		const struct CMUnitTest service[] = { cmocka_unit_test(test_pcscd_killed) };
+		if (strcmp(group, "freeze") == 0)
+			return cmocka_run_group_tests_name("pcsc freeze", freeze, setup, teardown);
+		if (strcmp(group, "removal") == 0)
+			return cmocka_run_group_tests_name("pcsc removal", removal, setup, teardown);
+		if (strcmp(group, "killed") == 0)
+			return cmocka_run_group_tests_name("pcsc killed", killed, setup, teardown);
+		return cmocka_run_group_tests_name("pcsc service", service, setup, teardown);
 	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_read_and_verify),

@@ -11,7 +11,8 @@
  * over its control socket and checks what an applicant or an engineer
  * would see (exit code, message, report) and, from the emulator's
  * counters, what went over the link. The helpers it shares with
- * test_pcsc are in tests/integration/harness.c.
+ * test_pcsc are in tests/integration/harness.c. Issue 14: a chip that
+ * stops answering ends the read within its deadline.
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -23,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -267,6 +269,63 @@ static void test_no_reader(void **state)
 	free(err);
 }
 
+static double seconds_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Issue 14, defect 2: the chip stops answering after N commands (during
+ * BAC, selecting and reading the data groups). libnfc's transceive
+ * time-out is the exchange deadline (--deadline 1): the read ends with
+ * exit 12 and the applicant's sentence within a generous 4 x deadline +
+ * 8 s, while the emulator still answers its control socket; woken up,
+ * the chip reads again. */
+static void test_frozen_chip(void **state)
+{
+	(void)state;
+	static const unsigned long after[] = { 2, 5, 12, 30 };
+	place("good", 'a');
+	for (size_t i = 0; i < sizeof(after) / sizeof(after[0]); i++) {
+		char set[64];
+		snprintf(set, sizeof(set), "set freeze-after %lu", after[i]);
+		ctl_cmd(set);
+		char cmd[2048];
+		snprintf(cmd, sizeof(cmd),
+		         "exec %s passport read --reader %s --wait 5 --deadline 1 --mrz '%s' --trust %s/trust "
+		         ">/dev/null 2>%s/frozen.err",
+		         appm, reader, mrz, tmp, tmp);
+		double start = seconds_now();
+		pid_t pid = fork();
+		if (pid == 0) {
+			execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+			_exit(127);
+		}
+		assert_true(pid > 0);
+		usleep(300000);
+		assert_int_equal(it_sh("%s ctl %s status >/dev/null", pn532, ctl), 0);
+		int st = 0;
+		assert_int_equal(waitpid(pid, &st, 0), pid);
+		double took = seconds_now() - start;
+		char p[300];
+		snprintf(p, sizeof(p), "%s/frozen.err", tmp);
+		char *err = it_slurp(p);
+		int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+		print_message("frozen after %lu commands: exit %d after %.2f s: %s", after[i], code, took, err);
+		if (code != 12 || !strstr(err, "the document stopped answering; remove it and place it again"))
+			fail_msg("frozen after %lu commands: exit %d: %s", after[i], code, err);
+		free(err);
+		if (took >= 4 * 1.0 + 8.0)
+			fail_msg("frozen after %lu commands: the read took %.1f s", after[i], took);
+		ctl_cmd("set freeze-after off");
+		it_result r = it_appm_read(&run, "--mrz '%s' --trust %s/trust", mrz, tmp);
+		if (r.code != 0)
+			fail_msg("the read after a freeze: exit %d: %s", r.code, r.err);
+		it_result_free(&r);
+	}
+}
+
 /* The document cases of harness.c, through libnfc (type A). */
 static void place_a(const char *doc)
 {
@@ -308,6 +367,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_place_again),
 		cmocka_unit_test(test_short_only_chip),
 		cmocka_unit_test(test_no_reader),
+		cmocka_unit_test(test_frozen_chip),
 	};
 	/* Then the document cases both transports run (harness.c). */
 	return it_run_suite("nfc", group, tests, sizeof(tests) / sizeof(tests[0]), test_case,

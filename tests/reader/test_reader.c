@@ -7,6 +7,9 @@
  * MAC, truncated or missing files and a card that is not a passport each
  * end the way the applicant or engineer would expect.
  *
+ * Issue 14's part: a chip that stops answering after every number of
+ * commands ends the read as unresponsive, with no retry.
+ *
  * Issue 3's part: EF.CardAccess reached by each selection variant a chip
  * may insist on (and absent: BAC); PACE, and BAC after a failed PACE with a
  * fresh SELECT in between; a PACE-only chip; chip authentication (CA,
@@ -1177,6 +1180,46 @@ static void test_removal(void **state)
 	              &(vpass_options){ .max_response_data = 1000, .fail_reads = 1 }, false, NULL);
 	removal_sweep(f, "terminal short only, chip answers 2000 bytes", &(vpass_options){ .max_response_data = 2000 },
 	              false, &(pp_read_options){ .short_only = true, .max_read = 200 });
+}
+
+/* Issue 14: the chip stops answering after each number of commands in
+ * turn (the transport's deadline passes: PP_ERR_UNRESPONSIVE). The read
+ * ends with that error at once, nothing returned, and the chip is never
+ * asked again: exactly one command beyond the n answered reaches it, with
+ * no retry, no session set up again and no BAC after a PACE. */
+static void freeze_sweep(const char *what, const vpass_doc *doc, const pp_access_key *key)
+{
+	rig r;
+	rig_open(&r, doc, NULL);
+	pp_document *d = read_ok(&r, key, NULL, "%s: first read", what);
+	unsigned long total = d->apdus;
+	pp_document_free(d);
+	print_message("freeze sweep (%s): %lu commands\n", what, total);
+	char err[256] = "";
+	for (unsigned long n = 1; n < total; n++) {
+		vpass_card_set_options(r.card, &(vpass_options){ .freeze_after = n });
+		unsigned long before = r.spy.apdus;
+		pp_document sentinel;
+		d = &sentinel;
+		pp_err e = read_doc(&r, key, NULL, &d, err, sizeof err);
+		if (e != PP_ERR_UNRESPONSIVE)
+			fail_msg("%s: frozen after %lu of %lu commands: %s (%s)", what, n, total, pp_strerror(e), err);
+		assert_ptr_equal(d, &sentinel);
+		if (r.spy.apdus - before != n + 1)
+			fail_msg("%s: frozen after %lu commands, %lu were sent", what, n, r.spy.apdus - before);
+	}
+	/* Woken up (options changed), the same chip reads whole. */
+	vpass_card_set_options(r.card, NULL);
+	d = read_ok(&r, key, NULL, "%s: after the freezes", what);
+	pp_document_free(d);
+	rig_close(&r);
+}
+
+static void test_frozen_chip(void **state)
+{
+	fx *f = *state;
+	freeze_sweep("BAC, active authentication", f->doc, &f->key);
+	freeze_sweep("PACE, chip authentication", f->ca.doc, &f->ca.key);
 }
 
 /* ---- secure messaging ------------------------------------------------------------- */
@@ -2368,6 +2411,7 @@ int main(void)
 		cmocka_unit_test(test_transient_exhausted_dg),
 		cmocka_unit_test(test_transient_exhausted_com),
 		cmocka_unit_test(test_removal),
+		cmocka_unit_test(test_frozen_chip),
 		cmocka_unit_test(test_corrupt_mac),
 		cmocka_unit_test(test_truncated_dg1),
 		cmocka_unit_test(test_listed_but_absent),
