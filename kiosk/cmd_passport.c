@@ -99,6 +99,7 @@ static void usage_passport(FILE *f)
 	        "Commands:\n"
 	        "  read       read and verify the e-passport on the reader\n"
 	        "  readers    list the readers and whether a document is on each\n"
+	        "  watch      print each time a document is placed on the reader or removed\n"
 	        "\n"
 	        "Reader drivers (the first field of --reader):\n");
 	for (const pp_transport_ops *const *d = pp_transport_drivers(); *d; d++)
@@ -645,6 +646,93 @@ static int cmd_readers(int argc, char **argv)
 	return APPM_EXIT_OK;
 }
 
+static void usage_watch(FILE *f)
+{
+	fprintf(f, "usage: appm passport watch [--reader CONN] [--for SECONDS]\n"
+	           "\n"
+	           "Prints a line each time a document is placed on the reader or taken away\n"
+	           "(\"document present\" first when one is already there), for SECONDS (default\n"
+	           "30; 0: until interrupted). PC/SC readers tell of a change themselves; libnfc\n"
+	           "readers are looked at every 100 ms.\n");
+}
+
+/* What a field engineer checks first: does the reader see the document? */
+static int cmd_watch(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "reader", required_argument, NULL, 'r' },
+		{ "for", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *reader = "pcsc";
+	size_t seconds = 30;
+	optind = 1;
+	int c;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'r': reader = optarg; break;
+		case 'f':
+			if (!parse_size(optarg, &seconds) || seconds > 86400) {
+				fprintf(stderr, "appm: --for takes a number of seconds (0 to 86400)\n");
+				return APPM_EXIT_USAGE;
+			}
+			break;
+		case 'h': usage_watch(stdout); return APPM_EXIT_OK;
+		default: usage_watch(stderr); return APPM_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		usage_watch(stderr);
+		return APPM_EXIT_USAGE;
+	}
+	pp_transport *t = NULL;
+	pp_err e = pp_transport_open(reader, &t);
+	bool present = false;
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	/* The state now: a wait for a document to arrive that returns at
+	 * once says one is there. */
+	if (e == PP_OK) {
+		e = pp_transport_wait_change(t, false, 0, &present);
+		if (e == PP_ERR_TIMEOUT)
+			e = PP_OK;
+		else if (e == PP_OK)
+			printf("document present\n");
+		fflush(stdout);
+	}
+	while (e == PP_OK) {
+		int left = -1;
+		if (seconds) {
+			struct timespec now;
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			long elapsed = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+			if (elapsed >= (long)seconds * 1000)
+				break;
+			left = (int)((long)seconds * 1000 - elapsed);
+		}
+		bool now_present = present;
+		e = pp_transport_wait_change(t, present, left, &now_present);
+		if (e == PP_ERR_TIMEOUT) {
+			e = PP_OK;
+			continue;
+		}
+		if (e == PP_OK && now_present != present) {
+			present = now_present;
+			printf("%s\n", present ? "document placed" : "document removed");
+			fflush(stdout);
+		}
+	}
+	pp_transport_free(t);
+	if (e != PP_OK) {
+		fprintf(stderr, "appm: %s\n", pp_strerror(e));
+		if (pp_err_info_of(e).advice)
+			fprintf(stderr, "appm: %s\n", pp_err_info_of(e).advice);
+		return exit_for(e);
+	}
+	return APPM_EXIT_OK;
+}
+
 int appm_passport_main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -659,6 +747,8 @@ int appm_passport_main(int argc, char **argv)
 		return cmd_read(argc - 1, argv + 1);
 	if (strcmp(argv[1], "readers") == 0)
 		return cmd_readers(argc - 1, argv + 1);
+	if (strcmp(argv[1], "watch") == 0)
+		return cmd_watch(argc - 1, argv + 1);
 	char shown[ECHO_LEN];
 	fprintf(stderr, "appm: unknown passport command '%s'; 'appm passport --help' lists them\n",
 	        echo_input(argv[1], shown));

@@ -7,6 +7,7 @@
  * exchange deadline had passed.
  */
 #include <stdlib.h>
+#include <time.h>
 
 #include "crypto/apdu.h"
 #include "devices/vpass/vpass.h"
@@ -74,6 +75,22 @@ static pp_err vt_card_present(void *priv, bool *ret)
 	return PP_OK;
 }
 
+/* In process there is no event to wait on: look every 10 ms. */
+static pp_err vt_wait_change(void *priv, bool present, int timeout_ms, bool *ret_present)
+{
+	vpass_reader *r = priv;
+	for (int waited = 0;; waited += 10) {
+		bool now = vpass_card_present(r->card);
+		if (now != present) {
+			*ret_present = now;
+			return PP_OK;
+		}
+		if (timeout_ms >= 0 && waited >= timeout_ms)
+			return PP_ERR_TIMEOUT;
+		nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000000L }, NULL);
+	}
+}
+
 static pp_err vt_capabilities(void *priv, pp_transport_caps *ret)
 {
 	vpass_reader *r = priv;
@@ -109,6 +126,7 @@ const pp_transport_ops vpass_transport_ops = {
 	.capabilities = vt_capabilities,
 	.reader_name = vt_reader_name,
 	.close = vt_close,
+	.wait_change = vt_wait_change,
 };
 
 pp_err vpass_transport_new(vpass_card *card, pp_transport **ret)

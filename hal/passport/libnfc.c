@@ -21,6 +21,7 @@
  * cancels with nfc_abort_command, which ends libnfc's wait through its
  * abort pipe and makes it send the PN53x an ACK (abort).
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,8 @@ typedef struct nfc_link {
 	bool connected;
 	int timeout_ms;          /* of one exchange */
 	char name[256];
+	atomic_bool wait_cancelled; /* cancel during wait_change */
+	atomic_bool exchanging;     /* inside nfc_initiator_transceive_bytes */
 } nfc_link;
 
 static pp_err map_nfc(int res)
@@ -257,7 +260,9 @@ static pp_err nfc_link_transmit(void *priv, const uint8_t *cmd, size_t len, uint
 		return PP_ERR_NO_CARD;
 	if (len > PN53X_MAX_EXCHANGE)
 		return PP_ERR_NOT_SUPPORTED;
+	atomic_store(&l->exchanging, true);
 	int res = nfc_initiator_transceive_bytes(l->dev, cmd, len, resp, cap, l->timeout_ms);
+	atomic_store(&l->exchanging, false);
 	if (res < 0) {
 		if (res == NFC_ETGRELEASED)
 			l->connected = false;
@@ -317,9 +322,49 @@ static pp_err nfc_link_set_timeout(void *priv, int timeout_ms)
 }
 
 /* From the watchdog's thread, while nfc_link_transmit waits. */
+/* libnfc tells of no field events: look every POLL_INTERVAL_MS, the way
+ * connect waits for a card (a select when none is connected, a presence
+ * check when one is). */
+static pp_err nfc_link_wait_change(void *priv, bool present, int timeout_ms, bool *ret_present)
+{
+	nfc_link *l = priv;
+	atomic_store(&l->wait_cancelled, false);
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		bool now = false;
+		pp_err e;
+		if (l->connected) {
+			e = nfc_link_card_present(l, &now);
+		} else {
+			nfc_target t;
+			e = select_once(l->dev, &t, &now);
+			if (e == PP_OK && now)
+				nfc_initiator_deselect_target(l->dev); /* connect selects it again */
+		}
+		if (e != PP_OK)
+			return e;
+		if (now != present) {
+			*ret_present = now;
+			return PP_OK;
+		}
+		if (atomic_load(&l->wait_cancelled))
+			return PP_ERR_CANCELLED;
+		long left = timeout_ms < 0 ? POLL_INTERVAL_MS : timeout_ms - elapsed_ms(&start);
+		if (left <= 0)
+			return PP_ERR_TIMEOUT;
+		sleep_ms(left < POLL_INTERVAL_MS ? left : POLL_INTERVAL_MS);
+	}
+}
+
 static pp_err nfc_link_cancel(void *priv)
 {
 	nfc_link *l = priv;
+	atomic_store(&l->wait_cancelled, true);
+	/* Only an exchange is aborted: libnfc's abort pipe would otherwise
+	 * abort whatever command comes next. A wait sees the flag. */
+	if (!atomic_load(&l->exchanging))
+		return PP_OK;
 	return map_nfc(nfc_abort_command(l->dev));
 }
 
@@ -343,4 +388,6 @@ const pp_transport_ops pp_libnfc_driver = {
 	.cancel = nfc_link_cancel,
 	.set_timeout = nfc_link_set_timeout,
 	.native_error = nfc_link_native_error,
+	.wait_change = nfc_link_wait_change,
+	.intrusive_list = true,
 };

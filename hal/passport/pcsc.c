@@ -33,6 +33,7 @@
  * sets up again after the PP_ERR_COMM reported.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,7 @@ typedef struct pcsc {
 	LONG last_rv;        /* the last failure, for native_error */
 	char native[64];
 	pcsc_io *io;         /* NULL until the first exchange */
+	atomic_bool wait_cancelled; /* cancel during wait_change (or connect's wait) */
 } pcsc;
 
 static void note_rv(pcsc *p, LONG rv)
@@ -496,6 +498,9 @@ static pp_err pcsc_transmit(void *priv, const uint8_t *cmd, size_t len, uint8_t 
 static pp_err pcsc_cancel(void *priv)
 {
 	pcsc *p = priv;
+	/* A wait for a card (SCardGetStatusChange) ends at once. */
+	atomic_store(&p->wait_cancelled, true);
+	SCardCancel(p->ctx);
 	if (!p->io)
 		return PP_OK;
 	pthread_mutex_lock(&p->io->lock);
@@ -503,6 +508,46 @@ static pp_err pcsc_cancel(void *priv)
 		p->io->cancel = true;
 	pthread_cond_broadcast(&p->io->cond);
 	pthread_mutex_unlock(&p->io->lock);
+	return PP_OK;
+}
+
+/* A document placed (present, not mute) in a reader state. */
+static bool state_present(DWORD state)
+{
+	return (state & SCARD_STATE_PRESENT) && !(state & SCARD_STATE_MUTE);
+}
+
+/* pcscd tells of a change itself (SCardGetStatusChange): no polling. */
+static pp_err pcsc_wait_change(void *priv, bool present, int timeout_ms, bool *ret_present)
+{
+	pcsc *p = priv;
+	atomic_store(&p->wait_cancelled, false);
+	SCARD_READERSTATE st = { .szReader = p->reader, .dwCurrentState = SCARD_STATE_UNAWARE };
+	LONG rv = SCardGetStatusChange(p->ctx, 0, &st, 1);
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (rv == SCARD_S_SUCCESS && state_present(st.dwEventState) == present) {
+		DWORD wait = INFINITE;
+		if (timeout_ms >= 0) {
+			struct timespec now;
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			long elapsed = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+			if (elapsed >= timeout_ms)
+				return PP_ERR_TIMEOUT;
+			wait = (DWORD)(timeout_ms - elapsed);
+		}
+		if (atomic_load(&p->wait_cancelled))
+			return PP_ERR_CANCELLED;
+		st.dwCurrentState = st.dwEventState & ~SCARD_STATE_CHANGED;
+		rv = SCardGetStatusChange(p->ctx, wait, &st, 1);
+	}
+	if (rv == SCARD_E_TIMEOUT)
+		return PP_ERR_TIMEOUT;
+	if (rv != SCARD_S_SUCCESS) {
+		note_rv(p, rv);
+		return service_error(rv) && service_gone() ? PP_ERR_SERVICE_STOPPED : map_rv(rv);
+	}
+	*ret_present = state_present(st.dwEventState);
 	return PP_OK;
 }
 
@@ -641,4 +686,5 @@ const pp_transport_ops pp_pcsc_driver = {
 	.close = pcsc_close,
 	.cancel = pcsc_cancel,
 	.native_error = pcsc_native_error,
+	.wait_change = pcsc_wait_change,
 };

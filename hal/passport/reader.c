@@ -70,8 +70,15 @@ __attribute__((format(printf, 3, 4))) void rd_set_text(char *out, size_t len, co
 	va_end(ap);
 }
 
+/* Every command of a read goes through here: the caller's cancel is seen
+ * between commands. */
 pp_err rd_exchange(session *s, const apdu *cmd, buf *out, uint16_t *ret_sw)
 {
+	if (s->opt->cancel && atomic_load(s->opt->cancel)) {
+		rd_set_err(s, "the read was cancelled");
+		s->err_final = true;
+		return PP_ERR_CANCELLED;
+	}
 	return pp_channel_exchange(&s->ch, cmd, out, ret_sw);
 }
 
@@ -94,7 +101,8 @@ bool rd_is_removal(pp_err e)
  * another program holds the reader. No other protocol is tried after it. */
 bool rd_ends_read(pp_err e)
 {
-	return rd_is_removal(e) || e == PP_ERR_UNRESPONSIVE || e == PP_ERR_SERVICE_STOPPED || e == PP_ERR_BUSY;
+	return rd_is_removal(e) || e == PP_ERR_UNRESPONSIVE || e == PP_ERR_SERVICE_STOPPED || e == PP_ERR_BUSY ||
+	       e == PP_ERR_CANCELLED;
 }
 
 /* No answer came: a time-out or a link error. The chip may have carried

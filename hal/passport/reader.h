@@ -17,6 +17,7 @@
  */
 #pragma once
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -50,6 +51,10 @@ typedef struct pp_read_options {
 	                           * longest frame waiting time and a margin) */
 	pp_progress_cb progress;
 	void *progress_user;
+	/* Set (from any thread) to stop the read before its next command: it
+	 * ends with PP_ERR_CANCELLED. An exchange already blocked in the
+	 * reader is ended with pp_transport_cancel. NULL: never. */
+	const atomic_bool *cancel;
 } pp_read_options;
 
 typedef struct pp_file {

@@ -305,13 +305,17 @@ pp_err pp_transport_cancel(pp_transport *t)
 		return PP_ERR_ARG;
 	if (!t->ops->cancel)
 		return PP_ERR_NOT_SUPPORTED;
-	if (!t->wd.started)
-		return PP_OK; /* no exchange has run */
-	pthread_mutex_lock(&t->wd.lock);
-	if (t->wd.busy && t->wd.cancelled == CANCEL_NONE)
-		cancel_locked(t, CANCEL_CALLER);
-	pthread_mutex_unlock(&t->wd.lock);
-	return PP_OK;
+	bool in_exchange = false;
+	if (t->wd.started) {
+		pthread_mutex_lock(&t->wd.lock);
+		in_exchange = t->wd.busy;
+		if (in_exchange && t->wd.cancelled == CANCEL_NONE)
+			cancel_locked(t, CANCEL_CALLER);
+		pthread_mutex_unlock(&t->wd.lock);
+	}
+	/* No exchange: a wait for a document (wait_change, connect) may be
+	 * running; the driver ends it. */
+	return in_exchange ? PP_OK : t->ops->cancel(t->priv);
 }
 
 /* ---- exchanges ---- */
@@ -399,6 +403,21 @@ pp_err pp_transport_transmit(pp_transport *t, const uint8_t *cmd, size_t len, ui
 	if (e == PP_ERR_UNRESPONSIVE)
 		t->unresponsive = true;
 	return e;
+}
+
+pp_err pp_transport_wait_change(pp_transport *t, bool present, int timeout_ms, bool *ret_present)
+{
+	if (!t || !ret_present)
+		return PP_ERR_ARG;
+	if (!t->ops->wait_change)
+		return PP_ERR_NOT_SUPPORTED;
+	return t->ops->wait_change(t->priv, present, timeout_ms, ret_present);
+}
+
+bool pp_transport_list_is_intrusive(const char *driver)
+{
+	const pp_transport_ops *ops = driver ? find_driver(driver, strlen(driver)) : NULL;
+	return ops && ops->intrusive_list;
 }
 
 pp_err pp_transport_card_present(pp_transport *t, bool *ret)

@@ -84,6 +84,15 @@ typedef struct pp_transport_ops {
 	/* The driver's words for its last native error, e.g.
 	 * "SCARD_E_SHARING_VIOLATION (0x8010000B)"; "" or NULL when none. */
 	const char *(*native_error)(void *priv);
+	/* Wait up to timeout_ms (negative: no limit) for a document to arrive
+	 * (present false) or to leave (present true); *ret_present says how
+	 * the reader is when it returns. PP_ERR_TIMEOUT when nothing changed;
+	 * cancel ends the wait with PP_ERR_CANCELLED. */
+	pp_err (*wait_change)(void *priv, bool present, int timeout_ms, bool *ret_present);
+	/* Listing this driver's readers disturbs devices (libnfc opens serial
+	 * ports and sends them frames: its "intrusive" scan), so a kiosk lists
+	 * them only when an engineer asks, never on its own. */
+	bool intrusive_list;
 } pp_transport_ops;
 
 typedef struct pp_transport pp_transport;
@@ -116,8 +125,12 @@ pp_err pp_transport_capabilities(pp_transport *t, pp_transport_caps *ret);
 const char *pp_transport_reader_name(pp_transport *t);
 /* The driver's last native error ("" when it has none or cannot say). */
 const char *pp_transport_native_error(pp_transport *t);
-/* Cancel the exchange in progress from another thread (the watchdog's
- * tool, for the device core too): PP_ERR_NOT_SUPPORTED without a driver
- * cancel operation. */
+/* Cancel the exchange or wait in progress from another thread (the
+ * watchdog's tool, for the device core too): PP_ERR_NOT_SUPPORTED without
+ * a driver cancel operation. */
 pp_err pp_transport_cancel(pp_transport *t);
+/* Wait for a document to arrive or leave (the driver's wait_change). */
+pp_err pp_transport_wait_change(pp_transport *t, bool present, int timeout_ms, bool *ret_present);
+/* Whether listing this driver's readers disturbs devices. */
+bool pp_transport_list_is_intrusive(const char *driver);
 const pp_transport_stats *pp_transport_get_stats(const pp_transport *t);

@@ -284,6 +284,28 @@ static void test_no_document(void **state)
 	it_expect_refusal(&run, 4, "no document on the reader", "--wait 1 --mrz '%s' --trust %s/trust", mrz, tmp);
 }
 
+/* `appm passport watch` prints each arrival and departure as pcscd tells
+ * of it, for the time asked. */
+static void test_watch(void **state)
+{
+	(void)state;
+	take_away();
+	char out[300];
+	snprintf(out, sizeof(out), "%s/watch.out", tmp);
+	assert_int_equal(it_sh("%s passport watch --for 4 >%s 2>&1 &", appm, out), 0);
+	usleep(800000);
+	place("good");
+	usleep(500000);
+	take_away();
+	sleep(4);
+	char *text = it_slurp(out);
+	const char *placed_at = strstr(text, "document placed");
+	const char *removed_at = strstr(text, "document removed");
+	if (!placed_at || !removed_at || removed_at < placed_at)
+		fail_msg("appm passport watch printed: %s", text);
+	free(text);
+}
+
 static void test_removed_while_reading(void **state)
 {
 	(void)state;
@@ -943,6 +965,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_wrong_mrz),
 		cmocka_unit_test(test_no_document),
 		cmocka_unit_test(test_removed_while_reading),
+		cmocka_unit_test(test_watch),
 		cmocka_unit_test(test_failed_read_reports_what_it_did),
 		cmocka_unit_test(test_unknown_csca),
 		cmocka_unit_test(test_tampered_dg),

@@ -226,6 +226,28 @@ static void test_removed_while_reading(void **state)
 	}
 }
 
+/* `appm passport watch` over libnfc: arrivals and departures, looked for
+ * every 100 ms. */
+static void test_watch(void **state)
+{
+	(void)state;
+	ctl_cmd("remove");
+	char out[300];
+	snprintf(out, sizeof(out), "%s/watch.out", tmp);
+	assert_int_equal(it_sh("%s passport watch --reader '%s' --for 3 >%s 2>&1 &", appm, reader, out), 0);
+	usleep(700000);
+	place("good", 'a');
+	usleep(700000);
+	ctl_cmd("remove");
+	sleep(3);
+	char *text = it_slurp(out);
+	const char *placed_at = strstr(text, "document placed");
+	const char *removed_at = strstr(text, "document removed");
+	if (!placed_at || !removed_at || removed_at < placed_at)
+		fail_msg("appm passport watch printed: %s", text);
+	free(text);
+}
+
 /* Placed again after a removal, the document reads as if nothing happened. */
 static void test_place_again(void **state)
 {
@@ -365,6 +387,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_no_document),
 		cmocka_unit_test(test_removed_while_reading),
 		cmocka_unit_test(test_place_again),
+		cmocka_unit_test(test_watch),
 		cmocka_unit_test(test_short_only_chip),
 		cmocka_unit_test(test_no_reader),
 		cmocka_unit_test(test_frozen_chip),

@@ -28,7 +28,9 @@
  * has been up: every rig checks that when it closes, so every test here
  * does.
  */
+#include <pthread.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -248,6 +250,12 @@ static void spy_close(void *priv)
 	(void)priv; /* the rig owns the spy */
 }
 
+static pp_err spy_wait_change(void *priv, bool present, int timeout_ms, bool *ret_present)
+{
+	spy *s = priv;
+	return pp_transport_wait_change(s->inner, present, timeout_ms, ret_present);
+}
+
 static const pp_transport_ops spy_ops = {
 	.name = "spy",
 	.description = "forwards to the in-process virtual passport, recording APDUs",
@@ -257,6 +265,7 @@ static const pp_transport_ops spy_ops = {
 	.capabilities = spy_capabilities,
 	.reader_name = spy_reader_name,
 	.close = spy_close,
+	.wait_change = spy_wait_change,
 };
 
 /* ---- a chip on a reader --------------------------------------------------- */
@@ -1441,6 +1450,86 @@ static void test_sm_ended_for_good(void **state)
  * clear, again after the session was set up afresh) is a refused command,
  * not "the chip's answer did not verify"; 6983 (blocked) is not a wrong
  * MRZ, which retyping would fix. */
+typedef struct canceller {
+	atomic_bool flag;
+	size_t at;            /* set the flag once this many bytes are read */
+	spy *spy;
+	unsigned long apdus;  /* the spy's count when it was set */
+} canceller;
+
+static void cancel_progress(size_t bytes_read, size_t bytes_expected, void *user)
+{
+	(void)bytes_expected;
+	canceller *c = user;
+	if (bytes_read >= c->at && !atomic_load(&c->flag)) {
+		atomic_store(&c->flag, true);
+		c->apdus = c->spy->apdus;
+	}
+}
+
+/* The caller cancels a read in the middle of DG2 (as the device core will,
+ * from the loop thread): the read ends cancelled before its next command,
+ * and nothing more goes to the chip. */
+static void test_cancel(void **state)
+{
+	fx *f = *state;
+	rig r;
+	rig_open(&r, f->doc, NULL);
+	canceller c = { .at = f->files[F_COM].len + f->files[F_SOD].len + f->files[F_DG1].len + 500, .spy = &r.spy };
+	atomic_init(&c.flag, false);
+	pp_read_options opt = { .progress = cancel_progress, .progress_user = &c, .cancel = &c.flag, .max_read = 200 };
+	pp_document *d = NULL;
+	char err[256] = "";
+	assert_int_equal(read_doc(&r, &f->key, &opt, &d, err, sizeof err), PP_ERR_CANCELLED);
+	assert_true(atomic_load(&c.flag));
+	assert_int_equal(r.spy.apdus, c.apdus);
+	assert_non_null(strstr(err, "cancelled"));
+	assert_int_equal(pp_err_info_of(PP_ERR_CANCELLED).cls, PP_CLASS_CANCELLED);
+	pp_document_free(d);
+	rig_close(&r);
+}
+
+typedef struct remover {
+	vpass_card *card;
+	int after_ms;
+} remover;
+
+static void *remove_later(void *arg)
+{
+	remover *rm = arg;
+	nanosleep(&(struct timespec){ .tv_nsec = rm->after_ms * 1000000L }, NULL);
+	vpass_card_remove(rm->card);
+	return NULL;
+}
+
+/* Waiting for a document to leave or arrive (the device core's watch): a
+ * change ends the wait with the new state; none ends it at its time-out. */
+static void test_wait_change(void **state)
+{
+	fx *f = *state;
+	rig r;
+	rig_open(&r, f->doc, NULL);
+	bool now = false;
+	/* A document is there: waiting for one to arrive returns at once. */
+	assert_int_equal(pp_transport_wait_change(r.t, false, 1000, &now), PP_OK);
+	assert_true(now);
+	/* Nothing changes: the wait times out. */
+	assert_int_equal(pp_transport_wait_change(r.t, true, 50, &now), PP_ERR_TIMEOUT);
+	/* Taken away while we wait. */
+	remover rm = { .card = r.card, .after_ms = 80 };
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, remove_later, &rm), 0);
+	assert_int_equal(pp_transport_wait_change(r.t, true, 5000, &now), PP_OK);
+	pthread_join(th, NULL);
+	assert_false(now);
+	vpass_card_insert(r.card);
+	assert_int_equal(pp_transport_wait_change(r.t, false, 1000, &now), PP_OK);
+	assert_true(now);
+	assert_false(pp_transport_list_is_intrusive("pcsc"));
+	assert_true(pp_transport_list_is_intrusive("libnfc"));
+	rig_close(&r);
+}
+
 /* Every error has words and exactly one class, decided beside the enum;
  * the ones the flow acts on differently are in the class it needs. */
 static void test_error_classes(void **state)
@@ -2420,6 +2509,8 @@ int main(void)
 		cmocka_unit_test(test_sm_ended_for_good),
 		cmocka_unit_test(test_status_words),
 		cmocka_unit_test(test_error_classes),
+		cmocka_unit_test(test_cancel),
+		cmocka_unit_test(test_wait_change),
 		cmocka_unit_test(test_not_emrtd),
 		cmocka_unit_test(test_empty_chip),
 		cmocka_unit_test(test_progress),
