@@ -4,6 +4,12 @@
  * (altered data group, unknown CSCA, expired or revoked document signer,
  * broken master list, altered or malformed SOD) fails exactly the check that
  * names it, and malformed input is an error, never a crash.
+ *
+ * The trust store both ways: loaded from paths by hal/passport/trust.c
+ * (directories, single files, master lists, CRLs; FIFOs and devices refused
+ * or skipped, long paths cut in messages), and built from bytes with
+ * crypto/pa-trust.c (certificates, master lists checked at a given time,
+ * CRLs, and garbage refused with a sentence).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,11 +25,13 @@
 #include <cmocka.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
+#include <openssl/pem.h> /* before cms.h, which then declares PEM_write_bio_CMS */
+#include <openssl/cms.h>
 #include <openssl/x509.h>
 
 #include "crypto/pa.h"
 #include "devices/docgen/docgen-internal.h"
+#include "hal/passport/trust.h"
 #include "tests/docgen/fixture.h"
 
 typedef struct fx {
@@ -248,8 +256,8 @@ static pa_report verify_with_crl(fx *f, const char *crl_path)
 {
 	pa_trust *t = fx_trust(f->good);
 	char err[256] = "";
-	if (pa_trust_add_crl(t, crl_path, err, sizeof err) != CRYPTO_OK)
-		fail_msg("pa_trust_add_crl: %s", err);
+	if (pp_trust_add_crl(t, crl_path, err, sizeof err) != CRYPTO_OK)
+		fail_msg("pp_trust_add_crl: %s", err);
 	pa_report r = verify(t, f->good_doc);
 	pa_trust_free(t);
 	return r;
@@ -311,7 +319,7 @@ static void test_crl(void **state)
 
 	pa_trust *t = fx_trust(f->good);
 	char err[256];
-	assert_int_equal(pa_trust_add_crl(t, fx_path(f->good, "csca.key"), err, sizeof err),
+	assert_int_equal(pp_trust_add_crl(t, fx_path(f->good, "csca.key"), err, sizeof err),
 	                 CRYPTO_ERR_TRUST_STORE);
 	pa_trust_free(t);
 }
@@ -342,9 +350,9 @@ static void test_masterlist(void **state)
 	assert_non_null(strstr(r.csca_subject, "CN=CSCA UTO"));
 
 	/* Adding the same CSCAs again from a directory does not duplicate them. */
-	assert_int_equal(pa_trust_add(t, f->good, err, sizeof err), CRYPTO_OK);
+	assert_int_equal(pp_trust_add(t, f->good, err, sizeof err), CRYPTO_OK);
 	assert_int_equal(pa_trust_count(t), 2);
-	assert_int_equal(pa_trust_add(t, f->expired, err, sizeof err), CRYPTO_OK);
+	assert_int_equal(pp_trust_add(t, f->expired, err, sizeof err), CRYPTO_OK);
 	assert_int_equal(pa_trust_count(t), 3);
 	pa_trust_free(t);
 
@@ -357,7 +365,7 @@ static void test_masterlist(void **state)
 	free(der);
 	t = NULL;
 	err[0] = '\0';
-	assert_int_equal(pa_trust_load(broken, &t, err, sizeof err), CRYPTO_ERR_TRUST_STORE);
+	assert_int_equal(pp_trust_load(broken, &t, err, sizeof err), CRYPTO_ERR_TRUST_STORE);
 	assert_null(t);
 	assert_non_null(strstr(err, "signature does not verify"));
 
@@ -386,7 +394,7 @@ static void test_masterlist(void **state)
 	                                 sizeof err), DOCGEN_OK);
 	const char *rogue = fx_keep_path(f->root, "rogue.ml");
 	fx_write(rogue, cms, cms_len);
-	assert_int_equal(pa_trust_load(rogue, &t, err, sizeof err), CRYPTO_ERR_TRUST_STORE);
+	assert_int_equal(pp_trust_load(rogue, &t, err, sizeof err), CRYPTO_ERR_TRUST_STORE);
 	assert_non_null(strstr(err, "does not chain to a CSCA in the list"));
 	OPENSSL_free(cms);
 	OPENSSL_free(cert);
@@ -409,7 +417,7 @@ static void test_trust_store_errors(void **state)
 	fx *f = *state;
 	pa_trust *t = NULL;
 	char err[256] = "";
-	assert_int_equal(pa_trust_load(fx_path(f->root, "missing"), &t, err, sizeof err),
+	assert_int_equal(pp_trust_load(fx_path(f->root, "missing"), &t, err, sizeof err),
 	                 CRYPTO_ERR_TRUST_STORE);
 	assert_non_null(strstr(err, "does not exist"));
 	assert_null(strstr(err, "trust store"));   /* the caller says that */
@@ -418,23 +426,23 @@ static void test_trust_store_errors(void **state)
 	memset(longer, 'p', sizeof longer - 1);
 	longer[0] = '/';
 	longer[sizeof longer - 1] = '\0';
-	assert_int_equal(pa_trust_load(longer, &t, err, sizeof err), CRYPTO_ERR_TRUST_STORE);
+	assert_int_equal(pp_trust_load(longer, &t, err, sizeof err), CRYPTO_ERR_TRUST_STORE);
 	char shown[128];
 	snprintf(shown, sizeof shown, "%.64s\u2026 does not exist", longer);
 	assert_string_equal(err, shown);
-	assert_int_equal(pa_trust_load(fx_path(f->good, "ds.key"), &t, err, sizeof err),
+	assert_int_equal(pp_trust_load(fx_path(f->good, "ds.key"), &t, err, sizeof err),
 	                 CRYPTO_ERR_TRUST_STORE);
 	assert_non_null(strstr(err, "neither a certificate nor an ICAO master list"));
 	/* A certificate that is not a CA is not a CSCA. */
-	assert_int_equal(pa_trust_load(fx_path(f->good, "ds.pem"), &t, err, sizeof err),
+	assert_int_equal(pp_trust_load(fx_path(f->good, "ds.pem"), &t, err, sizeof err),
 	                 CRYPTO_ERR_TRUST_STORE);
 	assert_null(t);
 	const char *empty = fx_path(f->good_doc, "");
-	assert_int_equal(pa_trust_load(empty, &t, err, sizeof err), CRYPTO_ERR_TRUST_STORE);
+	assert_int_equal(pp_trust_load(empty, &t, err, sizeof err), CRYPTO_ERR_TRUST_STORE);
 	assert_non_null(strstr(err, "no CSCA"));
 	/* A PKI directory holds one CSCA; the DS and signer certificates are skipped. */
 	assert_int_equal(pa_trust_count(f->trust), 1);
-	assert_int_equal(pa_trust_add(f->trust, empty, err, sizeof err), CRYPTO_ERR_TRUST_STORE);
+	assert_int_equal(pp_trust_add(f->trust, empty, err, sizeof err), CRYPTO_ERR_TRUST_STORE);
 	assert_int_equal(pa_trust_count(f->trust), 1);
 	pa_trust_free(NULL);
 }
@@ -450,11 +458,11 @@ static void test_trust_store_fifo(void **state)
 	assert_int_equal(mkfifo(fifo, 0600), 0);
 	alarm(10);
 	pa_trust *t = NULL;
-	assert_int_equal(pa_trust_load(fifo, &t, err, sizeof err), CRYPTO_ERR_TRUST_STORE);
+	assert_int_equal(pp_trust_load(fifo, &t, err, sizeof err), CRYPTO_ERR_TRUST_STORE);
 	assert_null(t);
 	assert_non_null(strstr(err, fifo));
 	assert_non_null(strstr(err, "is a FIFO"));
-	assert_int_equal(pa_trust_add_crl(f->trust, fifo, err, sizeof err), CRYPTO_ERR_TRUST_STORE);
+	assert_int_equal(pp_trust_add_crl(f->trust, fifo, err, sizeof err), CRYPTO_ERR_TRUST_STORE);
 	assert_non_null(strstr(err, fifo));
 	assert_non_null(strstr(err, "a FIFO, not a regular file"));
 	/* A directory holding a CSCA and a FIFO: the CSCA is loaded. */
@@ -463,13 +471,204 @@ static void test_trust_store_fifo(void **state)
 	char cmd[4096];
 	snprintf(cmd, sizeof cmd, "cp '%s' '%s/' && mkfifo '%s/zz.fifo'", fx_path(f->good, "csca.pem"), dir, dir);
 	assert_int_equal(system(cmd), 0);
-	assert_int_equal(pa_trust_load(dir, &t, err, sizeof err), CRYPTO_OK);
+	assert_int_equal(pp_trust_load(dir, &t, err, sizeof err), CRYPTO_OK);
 	assert_int_equal(pa_trust_count(t), 1);
 	pa_trust_free(t);
 	/* /dev/null is a character device: refused as well. */
-	assert_int_equal(pa_trust_load("/dev/null", &t, err, sizeof err), CRYPTO_ERR_TRUST_STORE);
+	assert_int_equal(pp_trust_load("/dev/null", &t, err, sizeof err), CRYPTO_ERR_TRUST_STORE);
 	assert_non_null(strstr(err, "a character device"));
 	alarm(0);
+}
+
+/* ---- the store from bytes (crypto/pa-trust.c), no file read ------------- */
+
+/* A DER CMS (a master list) as PEM. */
+static uint8_t *cms_pem(const uint8_t *der, size_t len, size_t *ret_len)
+{
+	const unsigned char *p = der;
+	CMS_ContentInfo *cms = d2i_CMS_ContentInfo(NULL, &p, (long)len);
+	assert_non_null(cms);
+	BIO *out = BIO_new(BIO_s_mem());
+	assert_non_null(out);
+	assert_int_equal(PEM_write_bio_CMS(out, cms), 1);
+	char *data = NULL;
+	long n = BIO_get_mem_data(out, &data);
+	assert_true(n > 0);
+	uint8_t *copy = malloc((size_t)n);
+	memcpy(copy, data, (size_t)n);
+	BIO_free(out);
+	CMS_ContentInfo_free(cms);
+	*ret_len = (size_t)n;
+	return copy;
+}
+
+/* The DER of a PEM certificate file. */
+static uint8_t *cert_der(const char *pem_path, size_t *ret_len)
+{
+	size_t len;
+	uint8_t *pem = fx_read(pem_path, &len);
+	assert_non_null(pem);
+	BIO *b = BIO_new_mem_buf(pem, (int)len);
+	X509 *x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+	assert_non_null(x);
+	unsigned char *der = NULL;
+	int n = i2d_X509(x, &der);
+	assert_true(n > 0);
+	uint8_t *copy = malloc((size_t)n);
+	memcpy(copy, der, (size_t)n);
+	OPENSSL_free(der);
+	X509_free(x);
+	BIO_free(b);
+	free(pem);
+	*ret_len = (size_t)n;
+	return copy;
+}
+
+static pa_trust *new_trust(void)
+{
+	pa_trust *t = NULL;
+	assert_int_equal(pa_trust_new(&t), CRYPTO_OK);
+	assert_non_null(t);
+	assert_int_equal(pa_trust_count(t), 0);
+	return t;
+}
+
+static void test_trust_bytes_certificate(void **state)
+{
+	fx *f = *state;
+	char err[256] = "";
+	size_t len;
+	/* A CSCA as PEM: the good document verifies against it. */
+	uint8_t *pem = fx_read(fx_path(f->good, "csca.pem"), &len);
+	pa_trust *t = new_trust();
+	assert_int_equal(pa_trust_add(t, pem, len, "csca.pem", time(NULL), err, sizeof err), CRYPTO_OK);
+	assert_int_equal(pa_trust_count(t), 1);
+	pa_report r = verify(t, f->good_doc);
+	assert_true(r.passed);
+	free(pem);
+	/* The same CSCA as DER is not added twice; another CSCA is. */
+	uint8_t *der = cert_der(fx_path(f->good, "csca.pem"), &len);
+	assert_int_equal(pa_trust_add(t, der, len, "csca.der", time(NULL), err, sizeof err), CRYPTO_OK);
+	assert_int_equal(pa_trust_count(t), 1);
+	free(der);
+	der = cert_der(fx_path(f->other, "csca.pem"), &len);
+	assert_int_equal(pa_trust_add(t, der, len, "other.der", time(NULL), err, sizeof err), CRYPTO_OK);
+	assert_int_equal(pa_trust_count(t), 2);
+	free(der);
+	/* A document signer's certificate is not a CSCA: refused, named. */
+	pem = fx_read(fx_path(f->good, "ds.pem"), &len);
+	assert_int_equal(pa_trust_add(t, pem, len, "ds.pem", time(NULL), err, sizeof err), CRYPTO_ERR_FORMAT);
+	assert_string_equal(err, "ds.pem holds no CA certificate");
+	assert_int_equal(pa_trust_count(t), 2);
+	free(pem);
+	pa_trust_free(t);
+}
+
+static void test_trust_bytes_masterlist(void **state)
+{
+	fx *f = *state;
+	const char *pkis[] = { f->good, f->other };
+	size_t len, pem_len;
+	uint8_t *der = fx_read(make_masterlist(f, "bytes.ml", pkis, 2), &len);
+	uint8_t *pem = cms_pem(der, len, &pem_len);
+	char err[256] = "";
+	time_t now = time(NULL);
+	/* DER and PEM: both CSCAs, the foreign document verifies. */
+	pa_trust *t = new_trust();
+	assert_int_equal(pa_trust_add(t, der, len, "bytes.ml", now, err, sizeof err), CRYPTO_OK);
+	assert_int_equal(pa_trust_count(t), 2);
+	const char *foreign = fx_doc(f->root, "foreign-bytes", f->other, "lestari", (docgen_doc_opts){ 0 });
+	assert_true(verify(t, foreign).passed);
+	pa_trust_free(t);
+	t = new_trust();
+	assert_int_equal(pa_trust_add(t, pem, pem_len, "bytes.pem", now, err, sizeof err), CRYPTO_OK);
+	assert_int_equal(pa_trust_count(t), 2);
+	pa_trust_free(t);
+	/* Its signer's chain is checked at the time given: ten years on, the
+	 * signer has expired; before it was made, it is not yet valid. */
+	t = new_trust();
+	time_t later = now + 10L * 365 * 24 * 3600;
+	assert_int_equal(pa_trust_add(t, der, len, "bytes.ml", later, err, sizeof err), CRYPTO_ERR_TRUST_STORE);
+	assert_true(strncmp(err, "master list bytes.ml: its signer (", 34) == 0);
+	assert_non_null(strstr(err, "does not chain to a CSCA in the list: certificate has expired"));
+	assert_int_equal(pa_trust_add(t, der, len, "bytes.ml", 0, err, sizeof err), CRYPTO_ERR_TRUST_STORE);
+	assert_non_null(strstr(err, "not yet valid"));
+	/* A broken signature is refused, and nothing is added. */
+	der[len - 1] ^= 0x01;
+	assert_int_equal(pa_trust_add(t, der, len, "broken.ml", now, err, sizeof err), CRYPTO_ERR_TRUST_STORE);
+	assert_string_equal(err, "master list broken.ml: its signature does not verify");
+	assert_int_equal(pa_trust_count(t), 0);
+	pa_trust_free(t);
+	free(pem);
+	free(der);
+}
+
+static void test_trust_bytes_crl(void **state)
+{
+	fx *f = *state;
+	const char *revoked = fx_keep_path(f->root, "bytes-revoked.crl");
+	make_crl(f->good, revoked, true, false);
+	size_t len;
+	uint8_t *der = fx_read(revoked, &len);
+	char err[256] = "";
+	pa_trust *t = fx_trust(f->good);
+	assert_int_equal(pa_trust_add_crl(t, der, len, "revoked.crl", err, sizeof err), CRYPTO_OK);
+	pa_report r = verify(t, f->good_doc);
+	assert_int_equal(r.crl.status, PA_FAIL);
+	assert_non_null(strstr(r.crl.detail, "revoked"));
+	pa_trust_free(t);
+	/* The same CRL as PEM. */
+	X509_CRL *crl = d2i_X509_CRL(NULL, &(const unsigned char *){ der }, (long)len);
+	assert_non_null(crl);
+	BIO *b = BIO_new(BIO_s_mem());
+	assert_int_equal(PEM_write_bio_X509_CRL(b, crl), 1);
+	char *pem = NULL;
+	long pem_len = BIO_get_mem_data(b, &pem);
+	t = fx_trust(f->good);
+	assert_int_equal(pa_trust_add_crl(t, (const uint8_t *)pem, (size_t)pem_len, "revoked.pem", err, sizeof err),
+	                 CRYPTO_OK);
+	assert_int_equal(verify(t, f->good_doc).crl.status, PA_FAIL);
+	/* A certificate is not a CRL. */
+	size_t cert_len;
+	uint8_t *cert = fx_read(fx_path(f->good, "csca.pem"), &cert_len);
+	assert_int_equal(pa_trust_add_crl(t, cert, cert_len, "csca.pem", err, sizeof err), CRYPTO_ERR_FORMAT);
+	assert_string_equal(err, "csca.pem is not a CRL (DER or PEM)");
+	free(cert);
+	pa_trust_free(t);
+	BIO_free(b);
+	X509_CRL_free(crl);
+	free(der);
+}
+
+/* Bytes that are none of these are refused with a sentence naming them,
+ * and leave the store as it was. */
+static void test_trust_bytes_garbage(void **state)
+{
+	fx *f = *state;
+	static const uint8_t garbage[] = "not a certificate\n";
+	char err[256] = "";
+	pa_trust *t = new_trust();
+	assert_int_equal(pa_trust_add(t, garbage, sizeof garbage, "notes.txt", time(NULL), err, sizeof err),
+	                 CRYPTO_ERR_FORMAT);
+	assert_string_equal(err, "notes.txt is neither a certificate nor an ICAO master list");
+	assert_int_equal(pa_trust_add(t, garbage, 0, "empty.pem", time(NULL), err, sizeof err), CRYPTO_ERR_FORMAT);
+	assert_non_null(strstr(err, "empty.pem is empty"));
+	/* A PEM header with nothing valid after it, and a DER SEQUENCE cut short. */
+	static const uint8_t cut_pem[] = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+	assert_int_equal(pa_trust_add(t, cut_pem, sizeof cut_pem - 1, "cut.pem", time(NULL), err, sizeof err),
+	                 CRYPTO_ERR_FORMAT);
+	static const uint8_t cut_der[] = { 0x30, 0x82, 0x01, 0x00, 0x30, 0x03 };
+	assert_int_equal(pa_trust_add(t, cut_der, sizeof cut_der, "cut.der", time(NULL), err, sizeof err),
+	                 CRYPTO_ERR_FORMAT);
+	assert_string_equal(err, "cut.der is neither a certificate nor an ICAO master list");
+	assert_int_equal(pa_trust_add_crl(t, garbage, sizeof garbage, "notes.crl", err, sizeof err),
+	                 CRYPTO_ERR_FORMAT);
+	assert_string_equal(err, "notes.crl is not a CRL (DER or PEM)");
+	assert_int_equal(pa_trust_count(t), 0);
+	assert_int_equal(verify(t, f->good_doc).chain.status, PA_FAIL);
+	pa_trust_free(t);
+	assert_int_equal(pa_trust_add(NULL, garbage, sizeof garbage, "x", 0, err, sizeof err), CRYPTO_ERR_ARG);
+	assert_int_equal(pa_trust_new(NULL), CRYPTO_ERR_ARG);
 }
 
 static void test_hash_variants(void **state)
@@ -499,7 +698,7 @@ static void test_rsa_signatures(void **state)
 	const char *rsa = fx_pki(f->root, "rsa", &(docgen_pki_opts){ .key = DOCGEN_KEY_RSA });
 	pa_trust *t = NULL;
 	char err[256];
-	assert_int_equal(pa_trust_load(rsa, &t, err, sizeof err), CRYPTO_OK);
+	assert_int_equal(pp_trust_load(rsa, &t, err, sizeof err), CRYPTO_OK);
 	const char *doc = fx_doc(f->root, "rsa-doc", rsa, "hartono",
 	                         (docgen_doc_opts){ .face = DOCGEN_FACE_JP2, .dg15 = true });
 	pa_report r = verify(t, doc);
@@ -620,6 +819,10 @@ int main(void)
 		cmocka_unit_test(test_masterlist),
 		cmocka_unit_test(test_trust_store_errors),
 		cmocka_unit_test(test_trust_store_fifo),
+		cmocka_unit_test(test_trust_bytes_certificate),
+		cmocka_unit_test(test_trust_bytes_masterlist),
+		cmocka_unit_test(test_trust_bytes_crl),
+		cmocka_unit_test(test_trust_bytes_garbage),
 		cmocka_unit_test(test_hash_variants),
 		cmocka_unit_test(test_rsa_signatures),
 		cmocka_unit_test(test_uncovered_dg_and_lds_version),
