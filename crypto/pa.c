@@ -1,43 +1,29 @@
 /*
  * pa — passive authentication (ICAO 9303 part 11, 5.1; part 12) with
- * OpenSSL 3: the trust store (CSCA certificates, master lists, CRLs) and the
- * checks on an EF.SOD and the data groups read. See pa.h.
+ * OpenSSL 3: the checks on an EF.SOD and the data groups read, against a
+ * trust store (pa-trust.c, read through pa-internal.h). See pa.h.
  *
- * The LDSSecurityObject and CscaMasterList are parsed with crypto/tlv (DER is
- * a subset of BER-TLV); CMS and X.509 are left to OpenSSL. Chain building
- * uses a store made of our CSCAs only, with time checks turned off so that
- * "validity" is reported apart from "chain".
+ * The LDSSecurityObject is parsed with crypto/tlv (DER is a subset of
+ * BER-TLV); CMS and X.509 are left to OpenSSL. Chain building uses a store
+ * made of our CSCAs only, with time checks turned off so that "validity" is
+ * reported apart from "chain".
  */
 #include "crypto/pa.h"
 
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/bio.h>
-#include <openssl/pem.h> /* before cms.h, which then declares PEM_read_bio_CMS */
 #include <openssl/cms.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "crypto/pa-internal.h"
 #include "crypto/tlv.h"
-
-#define OID_LDS_SECURITY_OBJECT "2.23.136.1.1.1"
-#define OID_CSCA_MASTER_LIST "2.23.136.1.1.2"
-#define MAX_TRUST_FILE (64u * 1024u * 1024u)
-
-struct pa_trust {
-	STACK_OF(X509) *cscas;
-	STACK_OF(X509_CRL) *crls;
-};
 
 const char *pa_status_name(pa_status s)
 {
@@ -49,10 +35,9 @@ const char *pa_status_name(pa_status s)
 	return "unknown";
 }
 
-static crypto_err fail(char *err, size_t errlen, crypto_err code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+/* ---- sentences and names, shared with pa-trust.c (pa-internal.h) -------- */
 
-static crypto_err fail(char *err, size_t errlen, crypto_err code, const char *fmt, ...)
+crypto_err pa_fail(char *err, size_t errlen, crypto_err code, const char *fmt, ...)
 {
 	if (err && errlen > 0) {
 		va_list ap;
@@ -64,40 +49,13 @@ static crypto_err fail(char *err, size_t errlen, crypto_err code, const char *fm
 	return code;
 }
 
-/* A path in a message: its first PATH_SHOWN characters, and "…" when it
- * goes on. Paths are the user's input; a message names one, it need not
- * repeat all of a long one. Use as fail(..., "cannot open " SHOWN, SHOW(p)). */
-#define PATH_SHOWN 64
-#define SHOWN "%.*s%s"
-#define SHOW(p) shown_len(p), (p), strlen(p) > PATH_SHOWN ? "\u2026" : ""
-
-/* Bytes of the first PATH_SHOWN bytes of p that end on a whole UTF-8
- * character. */
-static int shown_len(const char *p)
+bool pa_oid_is(const ASN1_OBJECT *obj, const char *dotted)
 {
-	size_t n = strlen(p);
-	if (n <= PATH_SHOWN)
-		return (int)n;
-	n = PATH_SHOWN;
-	while (n > 0 && ((unsigned char)p[n] & 0xC0) == 0x80)
-		n--;
-	return (int)n;
+	char buf[64];
+	return obj && OBJ_obj2txt(buf, sizeof buf, obj, 1) > 0 && strcmp(buf, dotted) == 0;
 }
 
-static void set_check(pa_check *c, pa_status s, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_check(pa_check *c, pa_status s, const char *fmt, ...)
-{
-	va_list ap;
-	c->status = s;
-	va_start(ap, fmt);
-	vsnprintf(c->detail, sizeof c->detail, fmt, ap);
-	va_end(ap);
-}
-
-/* One-line distinguished name, "C=ID, O=..., CN=...", UTF-8. */
-static void name_line(const X509_NAME *name, char *out, size_t outlen)
+void pa_name_line(const X509_NAME *name, char *out, size_t outlen)
 {
 	out[0] = '\0';
 	BIO *b = BIO_new(BIO_s_mem());
@@ -117,401 +75,26 @@ static void name_line(const X509_NAME *name, char *out, size_t outlen)
 	BIO_free(b);
 }
 
+/* ---- this file's own sentences ------------------------------------------ */
+
+static void set_check(pa_check *c, pa_status s, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_check(pa_check *c, pa_status s, const char *fmt, ...)
+{
+	va_list ap;
+	c->status = s;
+	va_start(ap, fmt);
+	vsnprintf(c->detail, sizeof c->detail, fmt, ap);
+	va_end(ap);
+}
+
 /* "YYYY-MM-DD" of an ASN1_TIME. */
 static void date_line(const ASN1_TIME *t, char out[16])
 {
 	struct tm tm;
 	if (!t || !ASN1_TIME_to_tm(t, &tm) || strftime(out, 16, "%Y-%m-%d", &tm) == 0)
 		strcpy(out, "an unknown date");
-}
-
-/* ---- trust store ------------------------------------------------------- */
-
-/* What a path that is not a regular file is, for the message. */
-static const char *kind_of(mode_t mode)
-{
-	if (S_ISDIR(mode))
-		return "a directory";
-	if (S_ISFIFO(mode))
-		return "a FIFO";
-	if (S_ISSOCK(mode))
-		return "a socket";
-	if (S_ISCHR(mode))
-		return "a character device";
-	if (S_ISBLK(mode))
-		return "a block device";
-	return "not a regular file";
-}
-
-/*
- * The whole of a regular file. Anything else is refused: reading a FIFO
- * waits for a writer for ever, and a device may never end. The type is
- * checked before opening (opening a device can do things), and again on
- * what was opened, in case the path changed in between; O_NONBLOCK keeps
- * that open from waiting on a FIFO.
- */
-static crypto_err read_file(const char *path, uint8_t **ret, size_t *ret_len,
-                            char *err, size_t errlen)
-{
-	struct stat st;
-	if (stat(path, &st) != 0)
-		return fail(err, errlen, CRYPTO_ERR_TRUST_STORE, "cannot open " SHOWN ": %s", SHOW(path),
-		            strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return fail(err, errlen, CRYPTO_ERR_TRUST_STORE, SHOWN " is %s, not a regular file", SHOW(path),
-		            kind_of(st.st_mode));
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		return fail(err, errlen, CRYPTO_ERR_TRUST_STORE, "cannot open " SHOWN ": %s", SHOW(path),
-		            strerror(errno));
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return fail(err, errlen, CRYPTO_ERR_TRUST_STORE, SHOWN " is not a regular file", SHOW(path));
-	}
-	FILE *f = fdopen(fd, "rb");
-	if (!f) {
-		close(fd);
-		return fail(err, errlen, CRYPTO_ERR_NOMEM, "out of memory reading " SHOWN, SHOW(path));
-	}
-	uint8_t *data = NULL;
-	size_t len = 0, cap = 0;
-	crypto_err e = CRYPTO_OK;
-	for (;;) {
-		if (len == cap) {
-			if (cap >= MAX_TRUST_FILE) {
-				e = fail(err, errlen, CRYPTO_ERR_TRUST_STORE, SHOWN " is too large", SHOW(path));
-				break;
-			}
-			size_t ncap = cap ? cap * 2 : 16384;
-			uint8_t *p = realloc(data, ncap);
-			if (!p) {
-				e = fail(err, errlen, CRYPTO_ERR_NOMEM, "out of memory reading " SHOWN, SHOW(path));
-				break;
-			}
-			data = p;
-			cap = ncap;
-		}
-		size_t n = fread(data + len, 1, cap - len, f);
-		len += n;
-		if (n == 0)
-			break;
-	}
-	if (!e && ferror(f))
-		e = fail(err, errlen, CRYPTO_ERR_TRUST_STORE, "cannot read " SHOWN, SHOW(path));
-	fclose(f);
-	if (e) {
-		free(data);
-		return e;
-	}
-	*ret = data;
-	*ret_len = len;
-	return CRYPTO_OK;
-}
-
-/* Add a certificate unless the store has it already; takes a reference. */
-static crypto_err add_cert(pa_trust *t, X509 *x)
-{
-	for (int i = 0; i < sk_X509_num(t->cscas); i++)
-		if (X509_cmp(sk_X509_value(t->cscas, i), x) == 0)
-			return CRYPTO_OK;
-	if (!X509_up_ref(x))
-		return CRYPTO_ERR_LIBCRYPTO;
-	if (!sk_X509_push(t->cscas, x)) {
-		X509_free(x);
-		return CRYPTO_ERR_NOMEM;
-	}
-	return CRYPTO_OK;
-}
-
-static bool oid_is(const ASN1_OBJECT *obj, const char *dotted)
-{
-	char buf[64];
-	return obj && OBJ_obj2txt(buf, sizeof buf, obj, 1) > 0 && strcmp(buf, dotted) == 0;
-}
-
-static CMS_ContentInfo *parse_cms(const uint8_t *data, size_t len)
-{
-	const unsigned char *p = data;
-	CMS_ContentInfo *cms = d2i_CMS_ContentInfo(NULL, &p, (long)len);
-	if (cms)
-		return cms;
-	BIO *b = BIO_new_mem_buf(data, (int)len);
-	if (b) {
-		cms = PEM_read_bio_CMS(b, NULL, NULL, NULL);
-		BIO_free(b);
-	}
-	ERR_clear_error();
-	return cms;
-}
-
-/* Certificates of a CscaMasterList { version, certList SET OF Certificate }. */
-static crypto_err parse_master_list(const uint8_t *d, size_t len, STACK_OF(X509) *out)
-{
-	tlv seq, ver, set;
-	if (tlv_parse_one(d, len, &seq) != TLV_OK || seq.tag != 0x30)
-		return CRYPTO_ERR_FORMAT;
-	const uint8_t *p = seq.value, *end = seq.value + seq.len;
-	if (tlv_next(&p, end, &ver) != TLV_OK || ver.tag != 0x02 ||
-	    tlv_next(&p, end, &set) != TLV_OK || set.tag != 0x31)
-		return CRYPTO_ERR_FORMAT;
-	const uint8_t *q = set.value, *qend = set.value + set.len;
-	tlv cert;
-	tlv_status s;
-	while ((s = tlv_next(&q, qend, &cert)) == TLV_OK) {
-		const unsigned char *c = cert.raw;
-		X509 *x = d2i_X509(NULL, &c, (long)cert.raw_len);
-		if (!x)
-			return CRYPTO_ERR_FORMAT;
-		if (!sk_X509_push(out, x)) {
-			X509_free(x);
-			return CRYPTO_ERR_NOMEM;
-		}
-	}
-	return s == TLV_END ? CRYPTO_OK : CRYPTO_ERR_FORMAT;
-}
-
-/* A master list whose signature verifies and whose signer chains to one of
- * the CSCAs it lists: add those CSCAs. */
-static crypto_err load_master_list(pa_trust *t, CMS_ContentInfo *cms, const char *path,
-                                   size_t *n_found, char *err, size_t errlen)
-{
-	crypto_err e = CRYPTO_ERR_TRUST_STORE;
-	STACK_OF(X509) *list = sk_X509_new_null();
-	STACK_OF(X509) *signers = NULL;
-	X509_STORE *store = NULL;
-	X509_STORE_CTX *ctx = NULL;
-	if (!list) {
-		e = fail(err, errlen, CRYPTO_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	if (CMS_verify(cms, NULL, NULL, NULL, NULL, CMS_NO_SIGNER_CERT_VERIFY | CMS_BINARY) != 1) {
-		fail(err, errlen, e, "master list " SHOWN ": its signature does not verify", SHOW(path));
-		goto out;
-	}
-	ASN1_OCTET_STRING **content = CMS_get0_content(cms);
-	if (!content || !*content ||
-	    parse_master_list(ASN1_STRING_get0_data(*content), (size_t)ASN1_STRING_length(*content),
-	                      list) != CRYPTO_OK || sk_X509_num(list) == 0) {
-		fail(err, errlen, e, "master list " SHOWN ": the CSCA list is malformed or empty", SHOW(path));
-		goto out;
-	}
-	signers = CMS_get0_signers(cms);
-	X509 *signer = signers && sk_X509_num(signers) > 0 ? sk_X509_value(signers, 0) : NULL;
-	store = X509_STORE_new();
-	ctx = X509_STORE_CTX_new();
-	if (!signer || !store || !ctx) {
-		fail(err, errlen, e, "master list " SHOWN ": no signer certificate", SHOW(path));
-		goto out;
-	}
-	for (int i = 0; i < sk_X509_num(list); i++)
-		if (!X509_STORE_add_cert(store, sk_X509_value(list, i))) {
-			fail(err, errlen, e, "master list " SHOWN ": cannot use its CSCAs", SHOW(path));
-			goto out;
-		}
-	if (!X509_STORE_CTX_init(ctx, store, signer, NULL)) {
-		fail(err, errlen, e, "master list " SHOWN ": cannot verify its signer", SHOW(path));
-		goto out;
-	}
-	X509_VERIFY_PARAM_set_flags(X509_STORE_CTX_get0_param(ctx), X509_V_FLAG_PARTIAL_CHAIN);
-	if (X509_verify_cert(ctx) != 1) {
-		char dn[PA_NAME_LEN];
-		name_line(X509_get_subject_name(signer), dn, sizeof dn);
-		fail(err, errlen, e,
-		     "master list %s: its signer (%s) does not chain to a CSCA in the list: %s",
-		     path, dn, X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
-		goto out;
-	}
-	for (int i = 0; i < sk_X509_num(list); i++) {
-		crypto_err ae = add_cert(t, sk_X509_value(list, i));
-		if (ae) {
-			e = fail(err, errlen, ae, "out of memory");
-			goto out;
-		}
-	}
-	*n_found = (size_t)sk_X509_num(list);
-	e = CRYPTO_OK;
-out:
-	X509_STORE_CTX_free(ctx);
-	X509_STORE_free(store);
-	sk_X509_free(signers);
-	sk_X509_pop_free(list, X509_free);
-	ERR_clear_error();
-	return e;
-}
-
-typedef enum file_kind { FILE_OTHER, FILE_CERTS, FILE_MASTER_LIST } file_kind;
-
-/* Load one file: a master list, or certificates (PEM, possibly several, or
- * DER). Certificates that are not CAs are skipped. *kind says what it was,
- * *n_found how many CSCAs it holds (some may have been in the store already). */
-static crypto_err load_file(pa_trust *t, const char *path, file_kind *kind, size_t *n_found,
-                            char *err, size_t errlen)
-{
-	uint8_t *data = NULL;
-	size_t len = 0;
-	*kind = FILE_OTHER;
-	*n_found = 0;
-	crypto_err e = read_file(path, &data, &len, err, errlen);
-	if (e)
-		return e;
-	CMS_ContentInfo *cms = parse_cms(data, len);
-	if (cms && OBJ_obj2nid(CMS_get0_type(cms)) == NID_pkcs7_signed &&
-	    oid_is(CMS_get0_eContentType(cms), OID_CSCA_MASTER_LIST)) {
-		*kind = FILE_MASTER_LIST;
-		e = load_master_list(t, cms, path, n_found, err, errlen);
-		goto out;
-	}
-	STACK_OF(X509) *certs = sk_X509_new_null();
-	if (!certs) {
-		e = fail(err, errlen, CRYPTO_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	BIO *b = BIO_new_mem_buf(data, (int)len);
-	X509 *x;
-	while (b && (x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL)
-		if (!sk_X509_push(certs, x))
-			X509_free(x);
-	BIO_free(b);
-	if (sk_X509_num(certs) == 0) {
-		const unsigned char *p = data;
-		x = d2i_X509(NULL, &p, (long)len);
-		if (x && p == data + len && sk_X509_push(certs, x))
-			x = NULL;
-		X509_free(x);
-	}
-	if (sk_X509_num(certs) > 0)
-		*kind = FILE_CERTS;
-	for (int i = 0; i < sk_X509_num(certs) && !e; i++) {
-		X509 *c = sk_X509_value(certs, i);
-		if (X509_check_ca(c) == 0)
-			continue;
-		e = add_cert(t, c);
-		if (e)
-			fail(err, errlen, e, "out of memory");
-		(*n_found)++;
-	}
-	sk_X509_pop_free(certs, X509_free);
-out:
-	CMS_ContentInfo_free(cms);
-	free(data);
-	ERR_clear_error();
-	return e;
-}
-
-crypto_err pa_trust_add(pa_trust *t, const char *path, char *err, size_t errlen)
-{
-	if (!t || !path)
-		return fail(err, errlen, CRYPTO_ERR_ARG, "no trust store path given");
-	struct stat st;
-	if (stat(path, &st) != 0)
-		return fail(err, errlen, CRYPTO_ERR_TRUST_STORE, SHOWN " does not exist", SHOW(path));
-	file_kind kind;
-	size_t found = 0;
-	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
-		return fail(err, errlen, CRYPTO_ERR_TRUST_STORE,
-		            SHOWN " is %s: give a certificate or master list file, or a directory of them",
-		            SHOW(path), kind_of(st.st_mode));
-	if (!S_ISDIR(st.st_mode)) {
-		crypto_err e = load_file(t, path, &kind, &found, err, errlen);
-		if (e)
-			return e;
-		if (kind == FILE_OTHER)
-			return fail(err, errlen, CRYPTO_ERR_TRUST_STORE,
-			            SHOWN " is neither a certificate nor an ICAO master list", SHOW(path));
-		if (found == 0)
-			return fail(err, errlen, CRYPTO_ERR_TRUST_STORE,
-			            SHOWN " holds no CA certificate", SHOW(path));
-		return CRYPTO_OK;
-	}
-	DIR *dir = opendir(path);
-	if (!dir)
-		return fail(err, errlen, CRYPTO_ERR_TRUST_STORE, "cannot read directory " SHOWN, SHOW(path));
-	crypto_err e = CRYPTO_OK;
-	size_t total = 0;
-	struct dirent *de;
-	while (!e && (de = readdir(dir)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		char file[4096];
-		if (snprintf(file, sizeof file, "%s/%s", path, de->d_name) >= (int)sizeof file)
-			continue;
-		/* Only regular files: a FIFO or device in the directory is
-		 * skipped, not waited on. */
-		if (stat(file, &st) != 0 || !S_ISREG(st.st_mode))
-			continue;
-		e = load_file(t, file, &kind, &found, err, errlen);
-		total += found;
-	}
-	closedir(dir);
-	if (e)
-		return e;
-	if (total == 0)
-		return fail(err, errlen, CRYPTO_ERR_TRUST_STORE,
-		            "no CSCA certificate or master list found in " SHOWN, SHOW(path));
-	return CRYPTO_OK;
-}
-
-crypto_err pa_trust_load(const char *path, pa_trust **ret, char *err, size_t errlen)
-{
-	if (!ret)
-		return fail(err, errlen, CRYPTO_ERR_ARG, "no place for the trust store");
-	pa_trust *t = calloc(1, sizeof *t);
-	if (!t)
-		return fail(err, errlen, CRYPTO_ERR_NOMEM, "out of memory");
-	t->cscas = sk_X509_new_null();
-	t->crls = sk_X509_CRL_new_null();
-	if (!t->cscas || !t->crls) {
-		pa_trust_free(t);
-		return fail(err, errlen, CRYPTO_ERR_NOMEM, "out of memory");
-	}
-	crypto_err e = pa_trust_add(t, path, err, errlen);
-	if (e) {
-		pa_trust_free(t);
-		return e;
-	}
-	*ret = t;
-	return CRYPTO_OK;
-}
-
-crypto_err pa_trust_add_crl(pa_trust *t, const char *crl_path, char *err, size_t errlen)
-{
-	if (!t || !crl_path)
-		return fail(err, errlen, CRYPTO_ERR_ARG, "no CRL path given");
-	uint8_t *data = NULL;
-	size_t len = 0;
-	crypto_err e = read_file(crl_path, &data, &len, err, errlen);
-	if (e)
-		return e;
-	const unsigned char *p = data;
-	X509_CRL *crl = d2i_X509_CRL(NULL, &p, (long)len);
-	if (!crl) {
-		BIO *b = BIO_new_mem_buf(data, (int)len);
-		crl = b ? PEM_read_bio_X509_CRL(b, NULL, NULL, NULL) : NULL;
-		BIO_free(b);
-	}
-	free(data);
-	if (!crl)
-		return fail(err, errlen, CRYPTO_ERR_TRUST_STORE, SHOWN " is not a CRL (DER or PEM)", SHOW(crl_path));
-	if (!sk_X509_CRL_push(t->crls, crl)) {
-		X509_CRL_free(crl);
-		return fail(err, errlen, CRYPTO_ERR_NOMEM, "out of memory");
-	}
-	ERR_clear_error();
-	return CRYPTO_OK;
-}
-
-size_t pa_trust_count(const pa_trust *t)
-{
-	return t && t->cscas ? (size_t)sk_X509_num(t->cscas) : 0;
-}
-
-void pa_trust_free(pa_trust *t)
-{
-	if (!t)
-		return;
-	sk_X509_pop_free(t->cscas, X509_free);
-	sk_X509_CRL_pop_free(t->crls, X509_CRL_free);
-	free(t);
 }
 
 /* ---- the LDS security object ------------------------------------------- */
@@ -554,17 +137,17 @@ static crypto_err parse_lso(const uint8_t *d, size_t len, lso *ret, char *err, s
 	tlv seq, ver, alg, list, oid;
 	int version;
 	if (tlv_parse_one(d, len, &seq) != TLV_OK || seq.tag != 0x30)
-		return fail(err, errlen, CRYPTO_ERR_FORMAT,
+		return pa_fail(err, errlen, CRYPTO_ERR_FORMAT,
 		            "EF.SOD: the LDS security object is not a DER SEQUENCE");
 	const uint8_t *p = seq.value, *end = seq.value + seq.len;
 	if (tlv_next(&p, end, &ver) != TLV_OK || !small_uint(&ver, 1, &version) ||
 	    tlv_next(&p, end, &alg) != TLV_OK || alg.tag != 0x30 ||
 	    tlv_next(&p, end, &list) != TLV_OK || list.tag != 0x30)
-		return fail(err, errlen, CRYPTO_ERR_FORMAT,
+		return pa_fail(err, errlen, CRYPTO_ERR_FORMAT,
 		            "EF.SOD: the LDS security object's version, hash algorithm or hash list is malformed");
 	const uint8_t *a = alg.value;
 	if (tlv_next(&a, alg.value + alg.len, &oid) != TLV_OK || oid.tag != 0x06)
-		return fail(err, errlen, CRYPTO_ERR_FORMAT, "EF.SOD: the hash algorithm is malformed");
+		return pa_fail(err, errlen, CRYPTO_ERR_FORMAT, "EF.SOD: the hash algorithm is malformed");
 	const unsigned char *op = oid.raw;
 	ASN1_OBJECT *obj = d2i_ASN1_OBJECT(NULL, &op, (long)oid.raw_len);
 	int nid = obj ? OBJ_obj2nid(obj) : NID_undef;
@@ -576,7 +159,7 @@ static crypto_err parse_lso(const uint8_t *d, size_t len, lso *ret, char *err, s
 		}
 	}
 	if (!l.md)
-		return fail(err, errlen, CRYPTO_ERR_UNSUPPORTED,
+		return pa_fail(err, errlen, CRYPTO_ERR_UNSUPPORTED,
 		            "EF.SOD: the data group hash algorithm is not SHA-1/224/256/384/512");
 	const size_t md_len = (size_t)EVP_MD_get_size(l.md);
 
@@ -590,25 +173,25 @@ static crypto_err parse_lso(const uint8_t *d, size_t len, lso *ret, char *err, s
 		if (item.tag != 0x30 || tlv_next(&r, rend, &num) != TLV_OK ||
 		    !small_uint(&num, PA_MAX_DGS, &n) || n < 1 ||
 		    tlv_next(&r, rend, &hash) != TLV_OK || hash.tag != 0x04 || r != rend)
-			return fail(err, errlen, CRYPTO_ERR_FORMAT,
+			return pa_fail(err, errlen, CRYPTO_ERR_FORMAT,
 			            "EF.SOD: a data group hash entry is malformed");
 		if (hash.len != md_len)
-			return fail(err, errlen, CRYPTO_ERR_FORMAT,
+			return pa_fail(err, errlen, CRYPTO_ERR_FORMAT,
 			            "EF.SOD: the hash of DG%d has %zu bytes, not %zu as %s needs",
 			            n, hash.len, md_len, l.hash_name);
 		for (size_t i = 0; i < l.n; i++)
 			if (l.dg[i].number == n)
-				return fail(err, errlen, CRYPTO_ERR_FORMAT,
+				return pa_fail(err, errlen, CRYPTO_ERR_FORMAT,
 				            "EF.SOD: DG%d is listed twice", n);
 		if (l.n == PA_MAX_DGS)
-			return fail(err, errlen, CRYPTO_ERR_FORMAT, "EF.SOD: too many data groups");
+			return pa_fail(err, errlen, CRYPTO_ERR_FORMAT, "EF.SOD: too many data groups");
 		l.dg[l.n].number = n;
 		l.dg[l.n].hash = hash.value;
 		l.dg[l.n].len = hash.len;
 		l.n++;
 	}
 	if (s != TLV_END || l.n == 0)
-		return fail(err, errlen, CRYPTO_ERR_FORMAT, "EF.SOD: the data group hash list is malformed");
+		return pa_fail(err, errlen, CRYPTO_ERR_FORMAT, "EF.SOD: the data group hash list is malformed");
 
 	if (version == 1 && p < end) {
 		tlv info, ldsv;
@@ -616,16 +199,16 @@ static crypto_err parse_lso(const uint8_t *d, size_t len, lso *ret, char *err, s
 		if (tlv_next(&p, end, &info) != TLV_OK || info.tag != 0x30 ||
 		    (v = info.value, tlv_next(&v, info.value + info.len, &ldsv)) != TLV_OK ||
 		    ldsv.tag != 0x13 || ldsv.len != 4)
-			return fail(err, errlen, CRYPTO_ERR_FORMAT, "EF.SOD: ldsVersionInfo is malformed");
+			return pa_fail(err, errlen, CRYPTO_ERR_FORMAT, "EF.SOD: ldsVersionInfo is malformed");
 		const uint8_t *x = ldsv.value; /* "aabb" -> "a.b" without leading zeros */
 		int major = (x[0] - '0') * 10 + (x[1] - '0'), minor = (x[2] - '0') * 10 + (x[3] - '0');
 		for (int i = 0; i < 4; i++)
 			if (x[i] < '0' || x[i] > '9')
-				return fail(err, errlen, CRYPTO_ERR_FORMAT, "EF.SOD: ldsVersion is not digits");
+				return pa_fail(err, errlen, CRYPTO_ERR_FORMAT, "EF.SOD: ldsVersion is not digits");
 		snprintf(l.lds_version, sizeof l.lds_version, "%d.%d", major % 100, minor % 100);
 	}
 	if (p != end && version == 0)
-		return fail(err, errlen, CRYPTO_ERR_FORMAT,
+		return pa_fail(err, errlen, CRYPTO_ERR_FORMAT,
 		            "EF.SOD: unexpected data after the hash list of a version 0 security object");
 	*ret = l;
 	return CRYPTO_OK;
@@ -714,7 +297,7 @@ static X509 *check_chain(const pa_trust *trust, X509 *ds, STACK_OF(X509) *untrus
 		set_check(out, PA_FAIL, "No document signer certificate to check.");
 		return NULL;
 	}
-	name_line(X509_get_issuer_name(ds), issuer, sizeof issuer);
+	pa_name_line(X509_get_issuer_name(ds), issuer, sizeof issuer);
 	if (pa_trust_count(trust) == 0) {
 		set_check(out, PA_FAIL, "No trust store is configured: signed by the CSCA %s.", issuer);
 		return NULL;
@@ -726,8 +309,9 @@ static X509 *check_chain(const pa_trust *trust, X509 *ds, STACK_OF(X509) *untrus
 		set_check(out, PA_FAIL, "Out of memory while checking the chain.");
 		goto out;
 	}
-	for (int i = 0; i < sk_X509_num(trust->cscas); i++)
-		X509_STORE_add_cert(store, sk_X509_value(trust->cscas, i));
+	const STACK_OF(X509) *cscas = pa_trust_cscas(trust);
+	for (int i = 0; i < sk_X509_num(cscas); i++)
+		X509_STORE_add_cert(store, sk_X509_value(cscas, i));
 	if (!X509_STORE_CTX_init(ctx, store, ds, untrusted)) {
 		set_check(out, PA_FAIL, "The chain could not be checked (OpenSSL failure).");
 		goto out;
@@ -740,7 +324,7 @@ static X509 *check_chain(const pa_trust *trust, X509 *ds, STACK_OF(X509) *untrus
 		if (top && X509_up_ref(top)) {
 			char dn[PA_NAME_LEN];
 			csca = top;
-			name_line(X509_get_subject_name(csca), dn, sizeof dn);
+			pa_name_line(X509_get_subject_name(csca), dn, sizeof dn);
 			set_check(out, PA_PASS, "The document signer certificate chains to the CSCA %s.", dn);
 		} else {
 			set_check(out, PA_FAIL, "The document signer certificate is itself in the trust store, not a CSCA.");
@@ -824,7 +408,8 @@ static void check_validity(X509 *ds, X509 *csca, time_t now, pa_check *out)
 
 static void check_crl(const pa_trust *trust, X509 *ds, X509 *csca, time_t now, pa_check *out)
 {
-	if (!trust || sk_X509_CRL_num(trust->crls) == 0) {
+	const STACK_OF(X509_CRL) *crls = pa_trust_crls(trust);
+	if (sk_X509_CRL_num(crls) <= 0) {
 		set_check(out, PA_NOT_CHECKED, "No CRL is configured.");
 		return;
 	}
@@ -833,11 +418,11 @@ static void check_crl(const pa_trust *trust, X509 *ds, X509 *csca, time_t now, p
 		return;
 	}
 	char dn[PA_NAME_LEN], date[16];
-	name_line(X509_get_subject_name(csca), dn, sizeof dn);
+	pa_name_line(X509_get_subject_name(csca), dn, sizeof dn);
 	EVP_PKEY *key = X509_get0_pubkey(csca);
 	bool found = false;
-	for (int i = 0; i < sk_X509_CRL_num(trust->crls); i++) {
-		X509_CRL *crl = sk_X509_CRL_value(trust->crls, i);
+	for (int i = 0; i < sk_X509_CRL_num(crls); i++) {
+		X509_CRL *crl = sk_X509_CRL_value(crls, i);
 		if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(csca)) != 0)
 			continue;
 		found = true;
@@ -920,41 +505,41 @@ crypto_err pa_verify(const pa_trust *trust, const uint8_t *sod, size_t sod_len,
                      char *err, size_t errlen)
 {
 	if (!sod || !ret || (n_dgs > 0 && !dgs))
-		return fail(err, errlen, CRYPTO_ERR_ARG, "pa_verify: missing argument");
+		return pa_fail(err, errlen, CRYPTO_ERR_ARG, "pa_verify: missing argument");
 	if (n_dgs > PA_MAX_DGS)
-		return fail(err, errlen, CRYPTO_ERR_ARG, "at most %d data groups can be checked",
+		return pa_fail(err, errlen, CRYPTO_ERR_ARG, "at most %d data groups can be checked",
 		            PA_MAX_DGS);
 	for (size_t i = 0; i < n_dgs; i++)
 		if (dgs[i].number < 1 || dgs[i].number > PA_MAX_DGS || (!dgs[i].data && dgs[i].len))
-			return fail(err, errlen, CRYPTO_ERR_ARG, "data group number %d is not 1..16",
+			return pa_fail(err, errlen, CRYPTO_ERR_ARG, "data group number %d is not 1..16",
 			            dgs[i].number);
 
 	tlv outer;
 	if (tlv_parse_one(sod, sod_len, &outer) != TLV_OK || outer.tag != 0x77)
-		return fail(err, errlen, CRYPTO_ERR_FORMAT,
+		return pa_fail(err, errlen, CRYPTO_ERR_FORMAT,
 		            "EF.SOD: not a complete tag 77 object (truncated or not an SOD)");
 	const unsigned char *p = outer.value;
 	CMS_ContentInfo *cms = d2i_CMS_ContentInfo(NULL, &p, (long)outer.len);
 	if (!cms || p != outer.value + outer.len) {
 		CMS_ContentInfo_free(cms);
-		return fail(err, errlen, CRYPTO_ERR_FORMAT, "EF.SOD: the CMS SignedData cannot be parsed");
+		return pa_fail(err, errlen, CRYPTO_ERR_FORMAT, "EF.SOD: the CMS SignedData cannot be parsed");
 	}
 	crypto_err e = CRYPTO_ERR_FORMAT;
 	STACK_OF(X509) *certs = NULL;
 	X509 *csca = NULL;
 	pa_report *r = calloc(1, sizeof *r);
 	if (!r) {
-		e = fail(err, errlen, CRYPTO_ERR_NOMEM, "out of memory");
+		e = pa_fail(err, errlen, CRYPTO_ERR_NOMEM, "out of memory");
 		goto out;
 	}
 	if (OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_signed ||
-	    !oid_is(CMS_get0_eContentType(cms), OID_LDS_SECURITY_OBJECT)) {
-		fail(err, errlen, e, "EF.SOD: not a SignedData over an LDS security object");
+	    !pa_oid_is(CMS_get0_eContentType(cms), PA_OID_LDS_SECURITY_OBJECT)) {
+		pa_fail(err, errlen, e, "EF.SOD: not a SignedData over an LDS security object");
 		goto out;
 	}
 	ASN1_OCTET_STRING **content = CMS_get0_content(cms);
 	if (!content || !*content) {
-		fail(err, errlen, e, "EF.SOD: the LDS security object is missing");
+		pa_fail(err, errlen, e, "EF.SOD: the LDS security object is missing");
 		goto out;
 	}
 	lso l;
@@ -964,7 +549,7 @@ crypto_err pa_verify(const pa_trust *trust, const uint8_t *sod, size_t sod_len,
 		goto out;
 	STACK_OF(CMS_SignerInfo) *sis = CMS_get0_SignerInfos(cms);
 	if (sk_CMS_SignerInfo_num(sis) != 1) {
-		e = fail(err, errlen, CRYPTO_ERR_FORMAT, "EF.SOD: expected one signer, found %d",
+		e = pa_fail(err, errlen, CRYPTO_ERR_FORMAT, "EF.SOD: expected one signer, found %d",
 		         sk_CMS_SignerInfo_num(sis));
 		goto out;
 	}
@@ -984,12 +569,12 @@ crypto_err pa_verify(const pa_trust *trust, const uint8_t *sod, size_t sod_len,
 	certs = CMS_get1_certs(cms);
 	X509 *ds = find_signer_cert(si, certs);
 	if (ds)
-		name_line(X509_get_subject_name(ds), r->ds_subject, sizeof r->ds_subject);
+		pa_name_line(X509_get_subject_name(ds), r->ds_subject, sizeof r->ds_subject);
 
 	check_signature(si, ds, *content, &r->sod_signature);
 	csca = check_chain(trust, ds, certs, &r->chain);
 	if (csca)
-		name_line(X509_get_subject_name(csca), r->csca_subject, sizeof r->csca_subject);
+		pa_name_line(X509_get_subject_name(csca), r->csca_subject, sizeof r->csca_subject);
 	check_validity(ds, csca, now, &r->validity);
 	check_crl(trust, ds, csca, now, &r->crl);
 	check_dgs(&l, dgs, n_dgs, r);

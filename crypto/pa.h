@@ -3,11 +3,8 @@
  * part 12): the EF.SOD's CMS signature, the document signer's chain to a
  * trusted CSCA, certificate validity, revocation, and the hash of every data
  * group read. Each check is reported on its own, so a reader can say which one
- * failed. Built on OpenSSL 3; the trust store never uses the system's CA paths.
- *
- * The trust store holds CSCA certificates loaded from directories of PEM/DER
- * files or from ICAO CSCA master lists (whose own signature must verify and
- * whose signer must chain to a CSCA in the list), plus optional CRLs.
+ * failed. Built on OpenSSL 3; the CSCAs and CRLs come from a trust store
+ * (pa-trust.h), never from the system's CA paths.
  */
 #pragma once
 
@@ -17,36 +14,7 @@
 #include <time.h>
 
 #include "crypto/crypto.h"
-
-/* ---- trust store ------------------------------------------------------- */
-
-typedef struct pa_trust pa_trust;
-
-/* A new store from one path: a directory of CSCA certificates (PEM or DER,
- * any file names; files that are not CA certificates, such as keys or DS
- * certificates, are skipped; master lists in it are loaded too), a single
- * certificate file, or an ICAO master list (DER or PEM CMS). A master list's
- * signer chain is checked at the current time. A path that yields no CSCA, or
- * a master list that does not verify, fails the load: CRYPTO_ERR_TRUST_STORE
- * (or NOMEM) with a sentence in err. Only regular files are read: a path
- * that is a FIFO, socket or device is refused at once (it is never opened
- * for a blocking read), and such entries of a directory are skipped. */
-crypto_err pa_trust_load(const char *path, pa_trust **ret, char *err, size_t errlen);
-
-/* Add the CSCAs of another path (same forms and errors as pa_trust_load;
- * certificates already in the store are not added twice). */
-crypto_err pa_trust_add(pa_trust *trust, const char *path, char *err, size_t errlen);
-
-/* Add a CRL (DER or PEM), a regular file (anything else is refused, as by
- * pa_trust_load). It is checked against its CSCA at verify time. */
-crypto_err pa_trust_add_crl(pa_trust *trust, const char *crl_path, char *err, size_t errlen);
-
-/* Number of distinct CSCA certificates in the store. */
-size_t pa_trust_count(const pa_trust *trust);
-
-void pa_trust_free(pa_trust *trust);
-
-/* ---- verification ------------------------------------------------------ */
+#include "crypto/pa-trust.h"
 
 #define PA_MAX_DGS 16
 #define PA_DETAIL_LEN 256

@@ -21,6 +21,7 @@
 #include "hal/passport/lds.h"
 #include "hal/passport/reader.h"
 #include "hal/passport/transport.h"
+#include "hal/passport/trust.h"
 #include "kiosk/appm.h"
 #include "kiosk/passport_report.h"
 
@@ -371,11 +372,11 @@ static int load_trust(const read_args *a, pa_trust **ret)
 		return APPM_EXIT_OK;
 	char err[512];
 	pa_trust *t = NULL;
-	crypto_err ce = pa_trust_load(a->trust[0], &t, err, sizeof(err));
+	crypto_err ce = pp_trust_load(a->trust[0], &t, err, sizeof(err));
 	for (size_t i = 1; ce == CRYPTO_OK && i < a->n_trust; i++)
-		ce = pa_trust_add(t, a->trust[i], err, sizeof(err));
+		ce = pp_trust_add(t, a->trust[i], err, sizeof(err));
 	if (ce == CRYPTO_OK && a->crl)
-		ce = pa_trust_add_crl(t, a->crl, err, sizeof(err));
+		ce = pp_trust_add_crl(t, a->crl, err, sizeof(err));
 	if (ce != CRYPTO_OK) {
 		pa_trust_free(t);
 		return fail(a, APPM_EXIT_TRUST_STORE, "trust_store", "the trust store could not be loaded", err,

@@ -39,6 +39,7 @@
 #include "devices/vpass/link.h"
 #include "devices/vpass/vpass.h"
 #include "hal/passport/reader.h"
+#include "hal/passport/trust.h"
 
 #ifndef DOCGEN_DATA_DIR
 #error "DOCGEN_DATA_DIR must name devices/data"
@@ -332,7 +333,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "appm-bench-read: cannot load the document: %s\n", err);
 		goto out;
 	}
-	if (pa_trust_load(pki, &trust, err, sizeof err) != CRYPTO_OK) {
+	if (pp_trust_load(pki, &trust, err, sizeof err) != CRYPTO_OK) {
 		fprintf(stderr, "appm-bench-read: cannot load the trust store: %s\n", err);
 		goto out;
 	}

@@ -16,6 +16,8 @@
 
 #include <cmocka.h>
 
+#include "hal/passport/trust.h"
+
 #ifndef DOCGEN_DATA_DIR
 #error "DOCGEN_DATA_DIR must name devices/data"
 #endif
@@ -159,8 +161,8 @@ pa_trust *fx_trust(const char *path)
 {
 	pa_trust *t = NULL;
 	char err[256] = "";
-	if (pa_trust_load(path, &t, err, sizeof err) != CRYPTO_OK)
-		fail_msg("pa_trust_load: %s", err);
+	if (pp_trust_load(path, &t, err, sizeof err) != CRYPTO_OK)
+		fail_msg("pp_trust_load: %s", err);
 	assert_non_null(t);
 	return t;
 }

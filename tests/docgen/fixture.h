@@ -39,8 +39,8 @@ const char *fx_doc(const char *root, const char *name, const char *pki_dir,
 /* The value of key= in a document.txt, or "" (static buffer). */
 const char *fx_doc_value(const char *doc_dir, const char *key);
 
-/* The trust store at path (pa_trust_load); a load that fails fails the test
- * with its message. Free with pa_trust_free. */
+/* The trust store at path (pp_trust_load, hal/passport/trust.h); a load
+ * that fails fails the test with its message. Free with pa_trust_free. */
 pa_trust *fx_trust(const char *path);
 
 /* Run $APPM_DOCGEN (which must be set) with the arguments fmt makes, its

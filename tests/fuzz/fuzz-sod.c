@@ -2,27 +2,29 @@
  * fuzz-sod — libFuzzer target for passive authentication (crypto/pa.c):
  * the EF.SOD parser (tag 77, CMS SignedData, LDS security object, DS
  * certificate) with the signature, chain, validity, CRL and data group
- * hash checks behind it; and, as a second mode, the trust store loader on
- * one file (ICAO master list, DER or PEM, or a certificate).
+ * hash checks behind it; and, as a second mode, the trust store's parser
+ * of CSCA bytes (crypto/pa-trust.c: an ICAO master list, DER or PEM, or
+ * certificates).
  *
- * Input: a first byte 'M' (4D) means the rest is a trust store file: it is
- * written to a temporary file and loaded with pa_trust_load (slower: a
- * file and its CMS). Anything else (an EF.SOD starts with 77) is an EF.SOD,
+ * Input: a first byte 'M' (4D) means the rest is the bytes of a trust store
+ * file, added with pa_trust_add to an empty store at the fixed time (slower:
+ * its CMS). Anything else (an EF.SOD starts with 77) is an EF.SOD,
  * verified with pa_verify against fixed data groups (DG1, DG11, DG12) and
- * a trust store loaded once at start-up.
+ * a trust store built once at start-up.
  *
  * The fixed data is in tests/fuzz/data/sod (path compiled in as
  * FUZZ_SOD_DATA, or from the environment variable of that name): trust/
- * (CSCA certificates of the seed PKIs), crl-*.der, EF.DG1, EF.DG11,
- * EF.DG12 and `now` (the verification time, seconds since the epoch, so
- * results do not change as the seed certificates age). gen-corpus.c writes
- * it together with the seeds; no private key is kept.
+ * (CSCA certificates of the seed PKIs, named in TRUST_FILES), crl-*.der,
+ * EF.DG1, EF.DG11, EF.DG12 and `now` (the verification time, seconds since
+ * the epoch, so results do not change as the seed certificates age).
+ * gen-corpus.c writes it together with the seeds; no private key is kept.
+ * It is read here and handed to crypto/ as bytes, as the kiosk's loader
+ * (hal/passport/trust.c) does.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "crypto/pa.h"
 
@@ -36,7 +38,6 @@ typedef struct fixture {
 	pa_trust *trust;
 	pa_dg dgs[3];
 	time_t now;
-	char tmp[64];
 } fixture;
 
 static uint8_t *read_all(const char *dir, const char *name, size_t *ret_len)
@@ -61,11 +62,11 @@ static uint8_t *read_all(const char *dir, const char *name, size_t *ret_len)
 
 static fixture fx;
 
-static void remove_tmp(void)
-{
-	if (fx.tmp[0])
-		unlink(fx.tmp);
-}
+/* The fixed data's CSCAs and CRLs, as gen-corpus.c names them. */
+static const char *const TRUST_FILES[] = {
+	"trust/csca-ec.pem", "trust/csca-rsa.pem", "trust/csca-expired.pem", "trust/csca-future.pem",
+};
+static const char *const CRL_FILES[] = { "crl-ec.der", "crl-rsa.der" };
 
 /* Load the fixed data once; any failure is the harness's, so abort. */
 static const fixture *setup(void)
@@ -75,21 +76,30 @@ static const fixture *setup(void)
 	const char *dir = getenv("FUZZ_SOD_DATA");
 	if (!dir || !*dir)
 		dir = FUZZ_SOD_DATA;
-	char path[4096], err[256];
-	snprintf(path, sizeof(path), "%s/trust", dir);
-	if (pa_trust_load(path, &fx.trust, err, sizeof(err)) != CRYPTO_OK) {
-		fprintf(stderr, "fuzz-sod: trust store %s: %s\n", path, err);
+	size_t n;
+	uint8_t *now = read_all(dir, "now", &n);
+	char text[32] = { 0 };
+	memcpy(text, now, n < sizeof(text) - 1 ? n : sizeof(text) - 1);
+	free(now);
+	fx.now = (time_t)strtoll(text, NULL, 10);
+	char err[256];
+	if (pa_trust_new(&fx.trust) != CRYPTO_OK)
 		abort();
+	for (size_t i = 0; i < sizeof(TRUST_FILES) / sizeof(TRUST_FILES[0]); i++) {
+		uint8_t *data = read_all(dir, TRUST_FILES[i], &n);
+		if (pa_trust_add(fx.trust, data, n, TRUST_FILES[i], fx.now, err, sizeof(err)) != CRYPTO_OK) {
+			fprintf(stderr, "fuzz-sod: %s/%s: %s\n", dir, TRUST_FILES[i], err);
+			abort();
+		}
+		free(data);
 	}
-	snprintf(path, sizeof(path), "%s/crl-ec.der", dir);
-	if (pa_trust_add_crl(fx.trust, path, err, sizeof(err)) != CRYPTO_OK) {
-		fprintf(stderr, "fuzz-sod: %s: %s\n", path, err);
-		abort();
-	}
-	snprintf(path, sizeof(path), "%s/crl-rsa.der", dir);
-	if (pa_trust_add_crl(fx.trust, path, err, sizeof(err)) != CRYPTO_OK) {
-		fprintf(stderr, "fuzz-sod: %s: %s\n", path, err);
-		abort();
+	for (size_t i = 0; i < sizeof(CRL_FILES) / sizeof(CRL_FILES[0]); i++) {
+		uint8_t *data = read_all(dir, CRL_FILES[i], &n);
+		if (pa_trust_add_crl(fx.trust, data, n, CRL_FILES[i], err, sizeof(err)) != CRYPTO_OK) {
+			fprintf(stderr, "fuzz-sod: %s/%s: %s\n", dir, CRL_FILES[i], err);
+			abort();
+		}
+		free(data);
 	}
 	static const int numbers[3] = { 1, 11, 12 };
 	for (size_t i = 0; i < 3; i++) {
@@ -98,43 +108,28 @@ static const fixture *setup(void)
 		fx.dgs[i].number = numbers[i];
 		fx.dgs[i].data = read_all(dir, name, &fx.dgs[i].len);
 	}
-	size_t n;
-	uint8_t *now = read_all(dir, "now", &n);
-	char text[32] = { 0 };
-	memcpy(text, now, n < sizeof(text) - 1 ? n : sizeof(text) - 1);
-	free(now);
-	fx.now = (time_t)strtoll(text, NULL, 10);
-	const char *base = getenv("TMPDIR");
-	snprintf(fx.tmp, sizeof(fx.tmp), "%s/fuzz-sod-XXXXXX", base && strlen(base) < 40 ? base : "/tmp");
-	int fd = mkstemp(fx.tmp);
-	if (fd < 0) {
-		perror(fx.tmp);
-		abort();
-	}
-	close(fd);
-	atexit(remove_tmp);
 	return &fx;
 }
 
-static void load_trust_file(const fixture *f, const uint8_t *data, size_t size)
+static void add_trust_bytes(const fixture *f, const uint8_t *data, size_t size)
 {
-	FILE *out = fopen(f->tmp, "wb");
-	if (!out || fwrite(data, 1, size, out) != size || fclose(out) != 0)
-		abort();
 	pa_trust *trust = NULL;
-	char err[256];
-	if (pa_trust_load(f->tmp, &trust, err, sizeof(err)) == CRYPTO_OK) {
-		if (pa_trust_count(trust) == 0)
-			abort(); /* a load that yields no CSCA must fail */
-		pa_trust_free(trust);
-	}
+	if (pa_trust_new(&trust) != CRYPTO_OK)
+		abort();
+	char err[256] = "";
+	crypto_err e = pa_trust_add(trust, data, size, "input", f->now, err, sizeof(err));
+	if ((e == CRYPTO_OK) != (pa_trust_count(trust) > 0))
+		abort(); /* success means a CSCA was added, failure that none was */
+	if (e != CRYPTO_OK && strlen(err) == 0)
+		abort(); /* every failure has its sentence */
+	pa_trust_free(trust);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const fixture *f = setup();
 	if (size >= 1 && data[0] == 'M') {
-		load_trust_file(f, data + 1, size - 1);
+		add_trust_bytes(f, data + 1, size - 1);
 		return 0;
 	}
 	pa_report r;
