@@ -16,9 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "crypto/lds/face.h"
+#include "crypto/lds/lds.h"
 #include "crypto/pa.h"
-#include "hal/passport/face.h"
-#include "hal/passport/lds.h"
 #include "hal/passport/reader.h"
 #include "hal/passport/transport.h"
 #include "kiosk/appm.h"

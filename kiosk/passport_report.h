@@ -8,9 +8,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "crypto/lds/face.h"
+#include "crypto/lds/lds.h"
 #include "crypto/pa.h"
-#include "hal/passport/face.h"
-#include "hal/passport/lds.h"
 #include "hal/passport/reader.h"
 
 typedef struct passport_parsed {

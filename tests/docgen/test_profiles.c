@@ -1,6 +1,6 @@
 /*
  * test_profiles — the documents of issue 3's virtual passports: every
- * profile's files parse with the reader's own parsers (hal/passport/lds,
+ * profile's files parse with the reader's own parsers (crypto/lds,
  * crypto/secinfo) and with OpenPACE, EF.SOD covers what it should and
  * passive authentication (crypto/pa) passes, the chip's keys (aa.key,
  * ca.key) match DG15 and DG14, and the personalisation faults (a data group
@@ -25,10 +25,10 @@
 #include <openssl/x509.h>
 
 #include "crypto/aa.h"
+#include "crypto/lds/face.h"
+#include "crypto/lds/lds.h"
 #include "crypto/pa.h"
 #include "crypto/secinfo.h"
-#include "hal/passport/face.h"
-#include "hal/passport/lds.h"
 #include "tests/docgen/fixture.h"
 
 #define DG(n) (1u << (n))

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hal/passport/lds.h"
+#include "crypto/lds/lds.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

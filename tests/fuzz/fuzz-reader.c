@@ -25,8 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto/lds/lds.h"
 #include "crypto/pa.h"
-#include "hal/passport/lds.h"
 #include "hal/passport/reader.h"
 #include "kiosk/passport_report.h"
 #include "tests/fuzz/fuzz-chip.h"

@@ -18,7 +18,7 @@
 #include <cmocka.h>
 #include <turbojpeg.h>
 
-#include "hal/passport/face.h"
+#include "crypto/lds/face.h"
 #include "tests/lds/lds-fixtures.h"
 
 /* Compares a decoded image with the fixture's picture: the largest and the

@@ -17,7 +17,7 @@
 
 #include "crypto/buf.h"
 #include "crypto/icao.h"
-#include "hal/passport/lds.h"
+#include "crypto/lds/lds.h"
 #include "tests/lds/lds-fixtures.h"
 
 /* ICAO 9303 part 4, appendix A (TD3) and part 5, appendix A (TD1). */

@@ -5,7 +5,7 @@
  * (struct mem_stream), so nothing touches the file system. Its message
  * handlers are silenced: library code does not print.
  */
-#include "hal/passport/face.h"
+#include "crypto/lds/face.h"
 
 #include <stdbool.h>
 #include <stdlib.h>

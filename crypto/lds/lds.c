@@ -8,7 +8,7 @@
  * EF.COM, MRZ (DG1 and typed text), DG2 with its ISO/IEC 19794-5 face
  * record, DG11/DG12, DG14, DG15, EF.SOD.
  */
-#include "hal/passport/lds.h"
+#include "crypto/lds/lds.h"
 
 #include <ctype.h>
 #include <limits.h>
