@@ -6,7 +6,7 @@
  * tlv_next and checks each length against the bytes it was given before
  * touching them. Sections, in order: errors, file identity, shared helpers,
  * EF.COM, MRZ (DG1 and typed text), DG2 with its ISO/IEC 19794-5 face
- * record, DG11/DG12, DG14, DG15, EF.SOD.
+ * record, DG11/DG12, DG15, EF.SOD. (DG14 is crypto/secinfo's.)
  */
 #include "crypto/lds/lds.h"
 
@@ -15,11 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/asn1.h>
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/objects.h>
 #include <openssl/x509.h>
 
 #include "crypto/icao.h"
@@ -1215,147 +1213,6 @@ lds_err lds_dg12_parse(const uint8_t *data, size_t len, lds_dg12 **ret)
 	}
 	*ret = d;
 	return LDS_OK;
-}
-
-/* ---- DG14 ------------------------------------------------------------- */
-
-/* Protocols of ICAO 9303 part 11 and BSI TR-03110 that DG14 announces. */
-static const struct {
-	const char *oid;
-	const char *name;
-} oid_names[] = {
-	{ "0.4.0.127.0.7.2.2.1.1", "id-PK-DH" },
-	{ "0.4.0.127.0.7.2.2.1.2", "id-PK-ECDH" },
-	{ "0.4.0.127.0.7.2.2.2", "id-TA" },
-	{ "0.4.0.127.0.7.2.2.3.1", "id-CA-DH" },
-	{ "0.4.0.127.0.7.2.2.3.1.1", "id-CA-DH-3DES-CBC-CBC" },
-	{ "0.4.0.127.0.7.2.2.3.1.2", "id-CA-DH-AES-CBC-CMAC-128" },
-	{ "0.4.0.127.0.7.2.2.3.1.3", "id-CA-DH-AES-CBC-CMAC-192" },
-	{ "0.4.0.127.0.7.2.2.3.1.4", "id-CA-DH-AES-CBC-CMAC-256" },
-	{ "0.4.0.127.0.7.2.2.3.2", "id-CA-ECDH" },
-	{ "0.4.0.127.0.7.2.2.3.2.1", "id-CA-ECDH-3DES-CBC-CBC" },
-	{ "0.4.0.127.0.7.2.2.3.2.2", "id-CA-ECDH-AES-CBC-CMAC-128" },
-	{ "0.4.0.127.0.7.2.2.3.2.3", "id-CA-ECDH-AES-CBC-CMAC-192" },
-	{ "0.4.0.127.0.7.2.2.3.2.4", "id-CA-ECDH-AES-CBC-CMAC-256" },
-	{ "0.4.0.127.0.7.2.2.4.1", "id-PACE-DH-GM" },
-	{ "0.4.0.127.0.7.2.2.4.1.1", "id-PACE-DH-GM-3DES-CBC-CBC" },
-	{ "0.4.0.127.0.7.2.2.4.1.2", "id-PACE-DH-GM-AES-CBC-CMAC-128" },
-	{ "0.4.0.127.0.7.2.2.4.1.3", "id-PACE-DH-GM-AES-CBC-CMAC-192" },
-	{ "0.4.0.127.0.7.2.2.4.1.4", "id-PACE-DH-GM-AES-CBC-CMAC-256" },
-	{ "0.4.0.127.0.7.2.2.4.2", "id-PACE-ECDH-GM" },
-	{ "0.4.0.127.0.7.2.2.4.2.1", "id-PACE-ECDH-GM-3DES-CBC-CBC" },
-	{ "0.4.0.127.0.7.2.2.4.2.2", "id-PACE-ECDH-GM-AES-CBC-CMAC-128" },
-	{ "0.4.0.127.0.7.2.2.4.2.3", "id-PACE-ECDH-GM-AES-CBC-CMAC-192" },
-	{ "0.4.0.127.0.7.2.2.4.2.4", "id-PACE-ECDH-GM-AES-CBC-CMAC-256" },
-	{ "0.4.0.127.0.7.2.2.4.3", "id-PACE-DH-IM" },
-	{ "0.4.0.127.0.7.2.2.4.4", "id-PACE-ECDH-IM" },
-	{ "0.4.0.127.0.7.2.2.4.6", "id-PACE-ECDH-CAM" },
-	{ "0.4.0.127.0.7.2.2.6", "id-CI" },
-	{ "2.23.136.1.1.5", "id-icao-mrtd-security-aaProtocolObject" },
-	{ "2.23.136.1.1.6", "id-icao-mrtd-security-efCardAccess" },
-};
-
-const char *lds_oid_name(const char *dotted)
-{
-	if (!dotted)
-		return NULL;
-	for (size_t i = 0; i < sizeof oid_names / sizeof oid_names[0]; i++)
-		if (strcmp(dotted, oid_names[i].oid) == 0)
-			return oid_names[i].name;
-	return NULL;
-}
-
-/* The DER of an OBJECT IDENTIFIER (tag included) in dotted text. */
-static lds_err oid_text(const tlv *t, char *out, size_t out_size)
-{
-	const unsigned char *p = t->raw;
-	ERR_set_mark();
-	ASN1_OBJECT *obj = d2i_ASN1_OBJECT(NULL, &p, (long)t->raw_len);
-	int n = obj ? OBJ_obj2txt(out, (int)out_size, obj, 1) : -1;
-	ASN1_OBJECT_free(obj);
-	ERR_pop_to_mark();
-	if (n <= 0 || (size_t)n >= out_size)
-		return LDS_ERR_OID;
-	return LDS_OK;
-}
-
-void lds_dg14_free(lds_dg14 *d)
-{
-	if (!d)
-		return;
-	for (size_t i = 0; i < d->n_infos; i++)
-		free(d->infos[i].der);
-	free(d->infos);
-	free(d);
-}
-
-lds_err lds_dg14_parse(const uint8_t *data, size_t len, lds_dg14 **ret)
-{
-	if (!ret)
-		return LDS_ERR_ARG;
-	tlv outer, set, t;
-	lds_err e = unwrap(data, len, LDS_FILE_DG14, &outer);
-	if (e != LDS_OK)
-		return e;
-	e = only_object(outer.value, outer.len, &set);
-	if (e != LDS_OK)
-		return e;
-	if (set.tag != 0x31)
-		return LDS_ERR_TAG;
-	e = check_children(set.value, set.len);
-	if (e != LDS_OK)
-		return e;
-	size_t n = 0;
-	const uint8_t *p = set.value, *end = set.value + set.len;
-	while (tlv_next(&p, end, &t) == TLV_OK)
-		n++;
-	if (n == 0)
-		return LDS_ERR_MISSING;
-	lds_dg14 *d = calloc(1, sizeof *d);
-	if (!d)
-		return LDS_ERR_NOMEM;
-	d->infos = calloc(n, sizeof *d->infos);
-	if (!d->infos) {
-		e = LDS_ERR_NOMEM;
-		goto out_free;
-	}
-	p = set.value;
-	for (size_t i = 0; i < n; i++) {
-		tlv oid;
-		lds_security_info *info = &d->infos[i];
-		tlv_next(&p, end, &t);
-		if (t.tag != 0x30) {
-			e = LDS_ERR_TAG;
-			goto out_free;
-		}
-		/* SEQUENCE { OBJECT IDENTIFIER protocol, ... } */
-		e = check_children(t.value, t.len);
-		if (e != LDS_OK)
-			goto out_free;
-		const uint8_t *q = t.value;
-		if (tlv_next(&q, t.value + t.len, &oid) != TLV_OK) {
-			e = LDS_ERR_MISSING;
-			goto out_free;
-		}
-		if (oid.tag != 0x06) {
-			e = LDS_ERR_TAG;
-			goto out_free;
-		}
-		e = oid_text(&oid, info->oid, sizeof info->oid);
-		if (e != LDS_OK)
-			goto out_free;
-		info->name = lds_oid_name(info->oid);
-		e = dup_bytes(t.raw, t.raw_len, &info->der, &info->der_len);
-		if (e != LDS_OK)
-			goto out_free;
-		d->n_infos++;
-	}
-	*ret = d;
-	return LDS_OK;
-
-out_free:
-	lds_dg14_free(d);
-	return e;
 }
 
 /* ---- DG15 ------------------------------------------------------------- */

@@ -2,8 +2,9 @@
  * lds — the Logical Data Structure of an eMRTD chip (ICAO 9303 part 10):
  * which file is which (tag, file id, short file id, name), how long a file
  * is from its first bytes, and parsers for EF.COM, DG1 (the MRZ), DG2 (face
- * biometrics, ISO/IEC 19794-5), DG11, DG12, DG14, DG15 and the outer layer
- * of EF.SOD. An MRZ typed or scanned by an operator is parsed here too.
+ * biometrics, ISO/IEC 19794-5), DG11, DG12, DG15 and the outer layer of
+ * EF.SOD. An MRZ typed or scanned by an operator is parsed here too. DG14
+ * (security infos, as in EF.CardAccess) is read by crypto/secinfo.
  *
  * Every parser takes the whole file as read from the chip (outer tag
  * included) and never reads outside it, whatever the bytes. Bytes after the
@@ -42,7 +43,8 @@ typedef enum lds_err {
 	LDS_ERR_FACE_RECORD,    /* the biometric data block is not a 19794-5 face record */
 	LDS_ERR_UNSUPPORTED,    /* a format version this code does not read */
 	LDS_ERR_KEY,            /* DG15: the public key cannot be decoded */
-	LDS_ERR_OID,            /* DG14: malformed object identifier */
+	LDS_ERR_OID,            /* no longer returned (DG14 is crypto/secinfo's); kept
+	                         * so that the codes after it keep their values */
 	LDS_ERR_MRZ_BIRTH_DATE,  /* lds_mrz_parse_text: the date of birth is no calendar day */
 	LDS_ERR_MRZ_EXPIRY_DATE, /* ... the date of expiry is no calendar day */
 } lds_err;
@@ -293,26 +295,6 @@ typedef struct lds_dg12 {
 
 lds_err lds_dg12_parse(const uint8_t *data, size_t len, lds_dg12 **ret);
 void lds_dg12_free(lds_dg12 *dg12);
-
-/* ---- DG14: security infos --------------------------------------------- */
-
-typedef struct lds_security_info {
-	char oid[96];              /* protocol, dotted: "0.4.0.127.0.7.2.2.1.2" */
-	const char *name;          /* "id-CA-ECDH", ... or NULL when unknown */
-	uint8_t *der;              /* the whole SecurityInfo SEQUENCE */
-	size_t der_len;
-} lds_security_info;
-
-typedef struct lds_dg14 {
-	size_t n_infos;
-	lds_security_info *infos;
-} lds_dg14;
-
-lds_err lds_dg14_parse(const uint8_t *data, size_t len, lds_dg14 **ret);
-void lds_dg14_free(lds_dg14 *dg14);
-/* The ICAO / BSI TR-03110 name of a protocol OID in dotted text; NULL when
- * not known. */
-const char *lds_oid_name(const char *dotted);
 
 /* ---- DG15: active authentication key ---------------------------------- */
 
