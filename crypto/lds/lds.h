@@ -49,11 +49,12 @@ typedef enum lds_err {
 	LDS_ERR_MRZ_EXPIRY_DATE, /* ... the date of expiry is no calendar day */
 } lds_err;
 
+/* Errors (lds.c). */
 const char *lds_strerror(lds_err e);
 /* True for the errors an operator fixes by retyping the MRZ. */
 bool lds_err_is_user(lds_err e);
 
-/* ---- File identity ---------------------------------------------------- */
+/* ---- File identity (lds.c) -------------------------------------------- */
 
 /* An elementary file of the eMRTD application. The value is the file's
  * short file identifier; its file id is 0x0100 + the value. */
@@ -91,7 +92,7 @@ bool lds_file_from_sfi(uint8_t sfi, lds_file *ret);
  * LDS_ERR_BAD_TLV or LDS_ERR_TAG when the bytes cannot start an LDS file. */
 lds_err lds_file_length(const uint8_t *head, size_t n, size_t *ret_total);
 
-/* ---- EF.COM ----------------------------------------------------------- */
+/* ---- EF.COM (lds.c) --------------------------------------------------- */
 
 typedef struct lds_com {
 	char lds_version[5];       /* 5F01, "aabb": "0107" is LDS 1.7 */
@@ -103,7 +104,7 @@ typedef struct lds_com {
 lds_err lds_com_parse(const uint8_t *data, size_t len, lds_com *ret);
 bool lds_com_has(const lds_com *com, lds_file f);
 
-/* ---- DG1 and MRZ text ------------------------------------------------- */
+/* ---- DG1 and MRZ text (mrz.c) ----------------------------------------- */
 
 typedef enum lds_mrz_format {
 	LDS_MRZ_TD1,   /* 3 lines of 30: identity cards */
@@ -182,7 +183,7 @@ lds_err lds_mrz_parse_text(const char *text, lds_mrz *ret);
 /* True when every check digit of the MRZ verifies. */
 bool lds_mrz_checks_ok(const lds_mrz *mrz);
 
-/* ---- DG2: face biometrics --------------------------------------------- */
+/* ---- DG2: face biometrics (dg2.c; the image is decoded by face.h) ------ */
 
 typedef enum lds_image_type {
 	LDS_IMAGE_JPEG = 0,
@@ -253,7 +254,7 @@ void lds_dg2_free(lds_dg2 *dg2);
 /* The first face of the first template; NULL if none. */
 const lds_face *lds_dg2_face(const lds_dg2 *dg2);
 
-/* ---- DG11 and DG12: additional details -------------------------------- */
+/* ---- DG11 and DG12: additional details (dg11_12.c) -------------------- */
 
 /* Text fields are NUL-terminated UTF-8 (Latin-1 text is converted), NULL
  * when the element is absent. Images are the bytes as stored. */
@@ -296,7 +297,7 @@ typedef struct lds_dg12 {
 lds_err lds_dg12_parse(const uint8_t *data, size_t len, lds_dg12 **ret);
 void lds_dg12_free(lds_dg12 *dg12);
 
-/* ---- DG15: active authentication key ---------------------------------- */
+/* ---- DG15: active authentication key (lds.c) -------------------------- */
 
 typedef enum lds_key_type {
 	LDS_KEY_RSA,
@@ -316,7 +317,7 @@ lds_err lds_dg15_parse(const uint8_t *data, size_t len, lds_dg15 **ret);
 void lds_dg15_free(lds_dg15 *dg15);
 const char *lds_key_type_name(lds_key_type t);
 
-/* ---- EF.SOD ----------------------------------------------------------- */
+/* ---- EF.SOD (lds.c; its signature is crypto/pa's) --------------------- */
 
 /* The CMS ContentInfo inside tag 77, as a pointer into data. */
 lds_err lds_sod_unwrap(const uint8_t *data, size_t len,
