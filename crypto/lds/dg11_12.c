@@ -3,16 +3,21 @@
  * document details), ICAO 9303 part 10, 4.7.11 and 4.7.12: a tag list
  * (5C), then optional elements of text (UTF-8, or Latin-1 from older
  * chips), dates (digits or BCD), images and lists of names.
+ *
+ * Both are one parse: a table per data group says which tag fills which
+ * member of its result and how the element is read (detail_field), and
+ * details_parse / details_free walk the table. A new element is a row.
  */
 #include "crypto/lds/lds.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "crypto/lds/lds-internal.h"
 #include "crypto/tlv.h"
 
-/* ---- DG11 and DG12 ---------------------------------------------------- */
+/* ---- Reading elements ------------------------------------------------- */
 
 /* Length of a valid UTF-8 sequence at s[0..n), 0 if invalid. */
 static size_t utf8_seq(const uint8_t *s, size_t n)
@@ -161,135 +166,194 @@ static lds_err open_details(const uint8_t *data, size_t len, lds_file f, tlv *re
 	return LDS_OK;
 }
 
-static lds_err set_text(char **field, const tlv *t)
+/* ---- The tables -------------------------------------------------------- */
+
+typedef enum detail_kind {
+	DETAIL_TEXT,    /* char *, dup_text */
+	DETAIL_DATE,    /* char *, digits as text or packed BCD of bcd_len bytes */
+	DETAIL_BYTES,   /* uint8_t * and its size_t length, as stored */
+	DETAIL_NAMES,   /* char ** and its size_t count: elements of this tag, bare
+	                 * or in an A0 template that gives their count */
+} detail_kind;
+
+/* One element of a data group: where its value goes in the result. */
+typedef struct detail_field {
+	uint32_t tag;
+	detail_kind kind;
+	size_t at;        /* offsetof the member */
+	size_t len_at;    /* DETAIL_BYTES, DETAIL_NAMES: offsetof the length or count */
+	size_t bcd_len;   /* DETAIL_DATE */
+} detail_field;
+
+typedef struct detail_layout {
+	lds_file file;
+	size_t size;                 /* of the result */
+	const detail_field *fields;
+	size_t n_fields;
+} detail_layout;
+
+#define TEXT(type, tag, member) { tag, DETAIL_TEXT, offsetof(type, member), 0, 0 }
+#define DATE(type, tag, member, bcd_len) { tag, DETAIL_DATE, offsetof(type, member), 0, bcd_len }
+#define BYTES(type, tag, member) { tag, DETAIL_BYTES, offsetof(type, member), offsetof(type, member##_len), 0 }
+#define NAMES(type, tag, member, count) { tag, DETAIL_NAMES, offsetof(type, member), offsetof(type, count), 0 }
+
+static const detail_field dg11_fields[] = {
+	TEXT(lds_dg11, 0x5F0E, full_name),
+	NAMES(lds_dg11, 0x5F0F, other_names, n_other_names),
+	TEXT(lds_dg11, 0x5F10, personal_number),
+	DATE(lds_dg11, 0x5F2B, full_birth_date, 4),
+	TEXT(lds_dg11, 0x5F11, place_of_birth),
+	TEXT(lds_dg11, 0x5F42, address),
+	TEXT(lds_dg11, 0x5F12, telephone),
+	TEXT(lds_dg11, 0x5F13, profession),
+	TEXT(lds_dg11, 0x5F14, title),
+	TEXT(lds_dg11, 0x5F15, personal_summary),
+	BYTES(lds_dg11, 0x5F16, proof_of_citizenship),
+	TEXT(lds_dg11, 0x5F17, other_td_numbers),
+	TEXT(lds_dg11, 0x5F18, custody_information),
+};
+
+static const detail_field dg12_fields[] = {
+	TEXT(lds_dg12, 0x5F19, issuing_authority),
+	DATE(lds_dg12, 0x5F26, issue_date, 4),
+	NAMES(lds_dg12, 0x5F1A, other_persons, n_other_persons),
+	TEXT(lds_dg12, 0x5F1B, endorsements),
+	TEXT(lds_dg12, 0x5F1C, tax_exit_requirements),
+	BYTES(lds_dg12, 0x5F1D, front_image),
+	BYTES(lds_dg12, 0x5F1E, rear_image),
+	DATE(lds_dg12, 0x5F55, personalisation_time, 7),
+	TEXT(lds_dg12, 0x5F56, personalisation_serial),
+};
+
+static const detail_layout dg11_layout = {
+	LDS_FILE_DG11, sizeof(lds_dg11), dg11_fields, sizeof dg11_fields / sizeof dg11_fields[0],
+};
+
+static const detail_layout dg12_layout = {
+	LDS_FILE_DG12, sizeof(lds_dg12), dg12_fields, sizeof dg12_fields / sizeof dg12_fields[0],
+};
+
+/* ---- The parse -------------------------------------------------------- */
+
+/* The row for an element of tag `tag`; an A0 template goes to the list of
+ * names. NULL for the tag list (5C) and elements of later LDS versions,
+ * which are skipped. */
+static const detail_field *find_field(const detail_layout *l, uint32_t tag)
 {
-	return *field ? LDS_ERR_TAG : dup_text(t->value, t->len, field);
+	for (size_t i = 0; i < l->n_fields; i++) {
+		const detail_field *f = &l->fields[i];
+		if (f->tag == tag || (tag == 0xA0 && f->kind == DETAIL_NAMES))
+			return f;
+	}
+	return NULL;
 }
 
-static lds_err set_date(char **field, const tlv *t, size_t bcd_len)
+/* The member at offset `at` of the result d. */
+static void *member(void *d, size_t at)
 {
-	return *field ? LDS_ERR_TAG : dup_date(t->value, t->len, bcd_len, field);
+	return (unsigned char *)d + at;
 }
 
-static lds_err set_bytes(uint8_t **field, size_t *field_len, const tlv *t)
+/* A member already set means the element came twice: LDS_ERR_TAG. */
+static lds_err set_field(void *d, const detail_field *f, const tlv *t)
 {
-	return *field ? LDS_ERR_TAG : lds_dup_bytes(t->value, t->len, field, field_len);
+	char **text = member(d, f->at);
+	uint8_t **bytes = member(d, f->at);
+	switch (f->kind) {
+	case DETAIL_TEXT:
+		return *text ? LDS_ERR_TAG : dup_text(t->value, t->len, text);
+	case DETAIL_DATE:
+		return *text ? LDS_ERR_TAG : dup_date(t->value, t->len, f->bcd_len, text);
+	case DETAIL_BYTES:
+		return *bytes ? LDS_ERR_TAG : lds_dup_bytes(t->value, t->len, bytes, member(d, f->len_at));
+	case DETAIL_NAMES:
+		if (t->tag == 0xA0)
+			return parse_name_list(t, f->tag, member(d, f->at), member(d, f->len_at));
+		return add_text(member(d, f->at), member(d, f->len_at), t);
+	}
+	return LDS_ERR_ARG;
 }
 
-void lds_dg11_free(lds_dg11 *d)
+static void details_free(void *d, const detail_layout *l)
 {
 	if (!d)
 		return;
-	free(d->full_name);
-	for (size_t i = 0; i < d->n_other_names; i++)
-		free(d->other_names[i]);
-	free(d->other_names);
-	free(d->personal_number);
-	free(d->full_birth_date);
-	free(d->place_of_birth);
-	free(d->address);
-	free(d->telephone);
-	free(d->profession);
-	free(d->title);
-	free(d->personal_summary);
-	free(d->proof_of_citizenship);
-	free(d->other_td_numbers);
-	free(d->custody_information);
+	for (size_t i = 0; i < l->n_fields; i++) {
+		const detail_field *f = &l->fields[i];
+		switch (f->kind) {
+		case DETAIL_TEXT:
+		case DETAIL_DATE:
+			free(*(char **)member(d, f->at));
+			break;
+		case DETAIL_BYTES:
+			free(*(uint8_t **)member(d, f->at));
+			break;
+		case DETAIL_NAMES: {
+			char **names = *(char ***)member(d, f->at);
+			size_t n = *(size_t *)member(d, f->len_at);
+			for (size_t j = 0; j < n; j++)
+				free(names[j]);
+			free(names);
+			break;
+		}
+		}
+	}
 	free(d);
 }
 
-lds_err lds_dg11_parse(const uint8_t *data, size_t len, lds_dg11 **ret)
+static lds_err details_parse(const uint8_t *data, size_t len, const detail_layout *l, void **ret)
 {
-	if (!ret)
-		return LDS_ERR_ARG;
 	tlv outer, t;
-	lds_err e = open_details(data, len, LDS_FILE_DG11, &outer);
+	lds_err e = open_details(data, len, l->file, &outer);
 	if (e != LDS_OK)
 		return e;
-	lds_dg11 *d = calloc(1, sizeof *d);
+	void *d = calloc(1, l->size);
 	if (!d)
 		return LDS_ERR_NOMEM;
 	const uint8_t *p = outer.value, *end = outer.value + outer.len;
 	while (e == LDS_OK && tlv_next(&p, end, &t) == TLV_OK) {
-		switch (t.tag) {
-		case 0x5C: break;
-		case 0x5F0E: e = set_text(&d->full_name, &t); break;
-		case 0xA0: e = parse_name_list(&t, 0x5F0F, &d->other_names, &d->n_other_names); break;
-		case 0x5F0F: e = add_text(&d->other_names, &d->n_other_names, &t); break;
-		case 0x5F10: e = set_text(&d->personal_number, &t); break;
-		case 0x5F2B: e = set_date(&d->full_birth_date, &t, 4); break;
-		case 0x5F11: e = set_text(&d->place_of_birth, &t); break;
-		case 0x5F42: e = set_text(&d->address, &t); break;
-		case 0x5F12: e = set_text(&d->telephone, &t); break;
-		case 0x5F13: e = set_text(&d->profession, &t); break;
-		case 0x5F14: e = set_text(&d->title, &t); break;
-		case 0x5F15: e = set_text(&d->personal_summary, &t); break;
-		case 0x5F16:
-			e = set_bytes(&d->proof_of_citizenship, &d->proof_of_citizenship_len, &t);
-			break;
-		case 0x5F17: e = set_text(&d->other_td_numbers, &t); break;
-		case 0x5F18: e = set_text(&d->custody_information, &t); break;
-		default: break; /* elements of later LDS versions */
-		}
+		const detail_field *f = find_field(l, t.tag);
+		if (f)
+			e = set_field(d, f, &t);
 	}
 	if (e != LDS_OK) {
-		lds_dg11_free(d);
+		details_free(d, l);
 		return e;
 	}
 	*ret = d;
 	return LDS_OK;
 }
 
-void lds_dg12_free(lds_dg12 *d)
+/* ---- DG11 and DG12 ---------------------------------------------------- */
+
+lds_err lds_dg11_parse(const uint8_t *data, size_t len, lds_dg11 **ret)
 {
-	if (!d)
-		return;
-	free(d->issuing_authority);
-	free(d->issue_date);
-	for (size_t i = 0; i < d->n_other_persons; i++)
-		free(d->other_persons[i]);
-	free(d->other_persons);
-	free(d->endorsements);
-	free(d->tax_exit_requirements);
-	free(d->front_image);
-	free(d->rear_image);
-	free(d->personalisation_time);
-	free(d->personalisation_serial);
-	free(d);
+	void *d;
+	if (!ret)
+		return LDS_ERR_ARG;
+	lds_err e = details_parse(data, len, &dg11_layout, &d);
+	if (e == LDS_OK)
+		*ret = d;
+	return e;
+}
+
+void lds_dg11_free(lds_dg11 *dg11)
+{
+	details_free(dg11, &dg11_layout);
 }
 
 lds_err lds_dg12_parse(const uint8_t *data, size_t len, lds_dg12 **ret)
 {
+	void *d;
 	if (!ret)
 		return LDS_ERR_ARG;
-	tlv outer, t;
-	lds_err e = open_details(data, len, LDS_FILE_DG12, &outer);
-	if (e != LDS_OK)
-		return e;
-	lds_dg12 *d = calloc(1, sizeof *d);
-	if (!d)
-		return LDS_ERR_NOMEM;
-	const uint8_t *p = outer.value, *end = outer.value + outer.len;
-	while (e == LDS_OK && tlv_next(&p, end, &t) == TLV_OK) {
-		switch (t.tag) {
-		case 0x5C: break;
-		case 0x5F19: e = set_text(&d->issuing_authority, &t); break;
-		case 0x5F26: e = set_date(&d->issue_date, &t, 4); break;
-		case 0xA0: e = parse_name_list(&t, 0x5F1A, &d->other_persons, &d->n_other_persons); break;
-		case 0x5F1A: e = add_text(&d->other_persons, &d->n_other_persons, &t); break;
-		case 0x5F1B: e = set_text(&d->endorsements, &t); break;
-		case 0x5F1C: e = set_text(&d->tax_exit_requirements, &t); break;
-		case 0x5F1D: e = set_bytes(&d->front_image, &d->front_image_len, &t); break;
-		case 0x5F1E: e = set_bytes(&d->rear_image, &d->rear_image_len, &t); break;
-		case 0x5F55: e = set_date(&d->personalisation_time, &t, 7); break;
-		case 0x5F56: e = set_text(&d->personalisation_serial, &t); break;
-		default: break;
-		}
-	}
-	if (e != LDS_OK) {
-		lds_dg12_free(d);
-		return e;
-	}
-	*ret = d;
-	return LDS_OK;
+	lds_err e = details_parse(data, len, &dg12_layout, &d);
+	if (e == LDS_OK)
+		*ret = d;
+	return e;
+}
+
+void lds_dg12_free(lds_dg12 *dg12)
+{
+	details_free(dg12, &dg12_layout);
 }

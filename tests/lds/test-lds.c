@@ -737,6 +737,31 @@ static void test_dg12(void **state)
 	lds_dg12_free(d);
 	static const uint8_t bad_date[] = { 0x6C, 0x0B, 0x5C, 0x00, 0x5F, 0x26, 0x06, '2', '0', '1', '2', '-', '4' };
 	assert_int_equal(lds_dg12_parse(bad_date, sizeof bad_date, &d), LDS_ERR_VALUE);
+
+	/* Other persons bare after the A0 list join it; DG11's full name (5F0E)
+	 * is no DG12 element and is skipped. */
+	static const uint8_t persons[] = {
+		0x6C, 0x13, 0x5C, 0x00, 0xA0, 0x07, 0x02, 0x01, 0x01, 0x5F, 0x1A, 0x01, 'A',
+		0x5F, 0x1A, 0x01, 'B', 0x5F, 0x0E, 0x01, 'C',
+	};
+	assert_int_equal(lds_dg12_parse(persons, sizeof persons, &d), LDS_OK);
+	assert_int_equal(d->n_other_persons, 2);
+	assert_string_equal(d->other_persons[0], "A");
+	assert_string_equal(d->other_persons[1], "B");
+	assert_null(d->issuing_authority);
+	lds_dg12_free(d);
+
+	static lds_dg12 sentinel;
+	lds_dg12 *untouched = &sentinel;
+	static const uint8_t image_twice[] = {
+		0x6C, 0x0B, 0x5C, 0x00, 0x5F, 0x1D, 0x01, 0xFF, 0x5F, 0x1D, 0x02, 0xFF, 0xD8,
+	};
+	assert_int_equal(lds_dg12_parse(image_twice, sizeof image_twice, &untouched), LDS_ERR_TAG);
+	static const uint8_t bad_count[] = {
+		0x6C, 0x0B, 0x5C, 0x00, 0xA0, 0x07, 0x02, 0x01, 0x02, 0x5F, 0x1A, 0x01, 'A',
+	};
+	assert_int_equal(lds_dg12_parse(bad_count, sizeof bad_count, &untouched), LDS_ERR_COUNT);
+	assert_ptr_equal(untouched, &sentinel);
 }
 
 /* ---- DG14, DG15, EF.SOD ----------------------------------------------- */
