@@ -153,10 +153,7 @@ static lds_err parse_name_list(const tlv *a0, uint32_t name_tag, char ***list, s
 static lds_err open_details(const uint8_t *data, size_t len, lds_file f, tlv *ret)
 {
 	tlv outer, t;
-	lds_err e = lds_unwrap(data, len, f, &outer);
-	if (e != LDS_OK)
-		return e;
-	e = lds_check_children(outer.value, outer.len);
+	lds_err e = lds_unwrap_checked(data, len, f, &outer);
 	if (e != LDS_OK)
 		return e;
 	const uint8_t *p = outer.value;

@@ -201,10 +201,7 @@ lds_err lds_dg2_parse(const uint8_t *data, size_t len, lds_dg2 **ret)
 	if (!ret)
 		return LDS_ERR_ARG;
 	tlv outer, group, t;
-	lds_err e = lds_unwrap(data, len, LDS_FILE_DG2, &outer);
-	if (e != LDS_OK)
-		return e;
-	e = lds_check_children(outer.value, outer.len);
+	lds_err e = lds_unwrap_checked(data, len, LDS_FILE_DG2, &outer);
 	if (e != LDS_OK)
 		return e;
 	lds_dg2 *dg2 = calloc(1, sizeof *dg2);

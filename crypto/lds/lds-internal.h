@@ -25,8 +25,9 @@ lds_err lds_only_object(const uint8_t *value, size_t len, tlv *ret);
 /* The outer object of file f at the start of data: LDS_ERR_TAG for
  * another file's tag, even when the data is also truncated. */
 lds_err lds_unwrap(const uint8_t *data, size_t len, lds_file f, tlv *ret);
-/* Every child of a constructed value, well-formed up to its end. */
-lds_err lds_check_children(const uint8_t *value, size_t len);
+/* lds_unwrap, and every child of the file's value well-formed up to its
+ * end: what each parser of a constructed file starts with. */
+lds_err lds_unwrap_checked(const uint8_t *data, size_t len, lds_file f, tlv *ret);
 
 /* ---- Values ----------------------------------------------------------- */
 

@@ -257,7 +257,8 @@ lds_err lds_unwrap(const uint8_t *data, size_t len, lds_file f, tlv *ret)
 	return lds_first_object(data, len, ret);
 }
 
-lds_err lds_check_children(const uint8_t *value, size_t len)
+/* Every child of a constructed value, well-formed up to its end. */
+static lds_err check_children(const uint8_t *value, size_t len)
 {
 	const uint8_t *p = value, *end = value + len;
 	tlv t;
@@ -265,6 +266,17 @@ lds_err lds_check_children(const uint8_t *value, size_t len)
 	while ((s = tlv_next(&p, end, &t)) == TLV_OK)
 		;
 	return s == TLV_END ? LDS_OK : lds_tlv_err(s);
+}
+
+lds_err lds_unwrap_checked(const uint8_t *data, size_t len, lds_file f, tlv *ret)
+{
+	tlv outer;
+	lds_err e = lds_unwrap(data, len, f, &outer);
+	if (e == LDS_OK)
+		e = check_children(outer.value, outer.len);
+	if (e == LDS_OK)
+		*ret = outer;
+	return e;
 }
 
 uint32_t lds_be_uint(const uint8_t *p, size_t n)
@@ -309,10 +321,7 @@ lds_err lds_com_parse(const uint8_t *data, size_t len, lds_com *ret)
 	if (!ret)
 		return LDS_ERR_ARG;
 	tlv outer;
-	lds_err e = lds_unwrap(data, len, LDS_FILE_COM, &outer);
-	if (e != LDS_OK)
-		return e;
-	e = lds_check_children(outer.value, outer.len);
+	lds_err e = lds_unwrap_checked(data, len, LDS_FILE_COM, &outer);
 	if (e != LDS_OK)
 		return e;
 

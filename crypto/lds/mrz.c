@@ -243,10 +243,7 @@ lds_err lds_dg1_parse(const uint8_t *data, size_t len, lds_mrz *ret)
 	if (!ret)
 		return LDS_ERR_ARG;
 	tlv outer, t;
-	lds_err e = lds_unwrap(data, len, LDS_FILE_DG1, &outer);
-	if (e != LDS_OK)
-		return e;
-	e = lds_check_children(outer.value, outer.len);
+	lds_err e = lds_unwrap_checked(data, len, LDS_FILE_DG1, &outer);
 	if (e != LDS_OK)
 		return e;
 	if (tlv_find(outer.value, outer.len, 0x5F1F, &t) != TLV_OK)
