@@ -51,7 +51,7 @@ const char *aa_hash_name(aa_hash h);
 
 /* The hash of an ECDSA chip's signature, from the DER of DG14's
  * ActiveAuthenticationInfo (the SecurityInfo whose protocol is
- * AA_OID_ACTIVE_AUTHENTICATION, e.g. lds_security_info.der): its
+ * AA_OID_ACTIVE_AUTHENTICATION: the bytes of a secinfo_entry): its
  * signatureAlgorithm, ecdsa-plain-SHA* (BSI TR-03111) or ecdsa-with-SHA*
  * (X9.62). CRYPTO_ERR_FORMAT if it is not an ActiveAuthenticationInfo,
  * CRYPTO_ERR_UNSUPPORTED for another algorithm. *ret is untouched on error. */

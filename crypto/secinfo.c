@@ -21,6 +21,7 @@ typedef struct oid_name {
 	const char *oid;
 	const char *name;
 	secinfo_kind kind;
+	const char *protocol; /* secinfo_oid_protocol */
 } oid_name;
 
 #define BSI_PK   "0.4.0.127.0.7.2.2.1"
@@ -31,29 +32,29 @@ typedef struct oid_name {
 /* ICAO 9303 part 11, 9.2 and BSI TR-03110 part 3, A.1.1: a family OID
  * names domain parameters, the same OID with a last arc for the cipher
  * (1: 3DES, 2/3/4: AES-128/192/256) the protocol itself. */
-#define FAMILY(prefix, label, dp_kind, kind)                                      \
-	{ prefix, label, dp_kind },                                               \
-	{ prefix ".1", label "-3DES-CBC-CBC", kind },                             \
-	{ prefix ".2", label "-AES-CBC-CMAC-128", kind },                         \
-	{ prefix ".3", label "-AES-CBC-CMAC-192", kind },                         \
-	{ prefix ".4", label "-AES-CBC-CMAC-256", kind }
+#define FAMILY(prefix, label, dp_kind, kind, protocol)                            \
+	{ prefix, label, dp_kind, protocol },                                     \
+	{ prefix ".1", label "-3DES-CBC-CBC", kind, protocol },                   \
+	{ prefix ".2", label "-AES-CBC-CMAC-128", kind, protocol },               \
+	{ prefix ".3", label "-AES-CBC-CMAC-192", kind, protocol },               \
+	{ prefix ".4", label "-AES-CBC-CMAC-256", kind, protocol }
 
 static const oid_name oid_table[] = {
-	{ BSI_PK ".1", "id-PK-DH", SECINFO_CA_PUBLIC_KEY },
-	{ BSI_PK ".2", "id-PK-ECDH", SECINFO_CA_PUBLIC_KEY },
-	{ BSI_TA, "id-TA", SECINFO_TA },
-	FAMILY(BSI_CA ".1", "id-CA-DH", SECINFO_CA_DOMAIN_PARAMS, SECINFO_CA),
-	FAMILY(BSI_CA ".2", "id-CA-ECDH", SECINFO_CA_DOMAIN_PARAMS, SECINFO_CA),
-	FAMILY(BSI_PACE ".1", "id-PACE-DH-GM", SECINFO_PACE_DOMAIN_PARAMS, SECINFO_PACE),
-	FAMILY(BSI_PACE ".2", "id-PACE-ECDH-GM", SECINFO_PACE_DOMAIN_PARAMS, SECINFO_PACE),
-	FAMILY(BSI_PACE ".3", "id-PACE-DH-IM", SECINFO_PACE_DOMAIN_PARAMS, SECINFO_PACE),
-	FAMILY(BSI_PACE ".4", "id-PACE-ECDH-IM", SECINFO_PACE_DOMAIN_PARAMS, SECINFO_PACE),
+	{ BSI_PK ".1", "id-PK-DH", SECINFO_CA_PUBLIC_KEY, "CA" },
+	{ BSI_PK ".2", "id-PK-ECDH", SECINFO_CA_PUBLIC_KEY, "CA" },
+	{ BSI_TA, "id-TA", SECINFO_TA, "TA" },
+	FAMILY(BSI_CA ".1", "id-CA-DH", SECINFO_CA_DOMAIN_PARAMS, SECINFO_CA, "CA"),
+	FAMILY(BSI_CA ".2", "id-CA-ECDH", SECINFO_CA_DOMAIN_PARAMS, SECINFO_CA, "CA"),
+	FAMILY(BSI_PACE ".1", "id-PACE-DH-GM", SECINFO_PACE_DOMAIN_PARAMS, SECINFO_PACE, "PACE"),
+	FAMILY(BSI_PACE ".2", "id-PACE-ECDH-GM", SECINFO_PACE_DOMAIN_PARAMS, SECINFO_PACE, "PACE"),
+	FAMILY(BSI_PACE ".3", "id-PACE-DH-IM", SECINFO_PACE_DOMAIN_PARAMS, SECINFO_PACE, "PACE"),
+	FAMILY(BSI_PACE ".4", "id-PACE-ECDH-IM", SECINFO_PACE_DOMAIN_PARAMS, SECINFO_PACE, "PACE"),
 	/* chip authentication mapping exists with AES only */
-	{ BSI_PACE ".6", "id-PACE-ECDH-CAM", SECINFO_PACE_DOMAIN_PARAMS },
-	{ BSI_PACE ".6.2", "id-PACE-ECDH-CAM-AES-CBC-CMAC-128", SECINFO_PACE },
-	{ BSI_PACE ".6.3", "id-PACE-ECDH-CAM-AES-CBC-CMAC-192", SECINFO_PACE },
-	{ BSI_PACE ".6.4", "id-PACE-ECDH-CAM-AES-CBC-CMAC-256", SECINFO_PACE },
-	{ "2.23.136.1.1.5", "id-icao-mrtd-security-aaProtocolObject", SECINFO_AA },
+	{ BSI_PACE ".6", "id-PACE-ECDH-CAM", SECINFO_PACE_DOMAIN_PARAMS, "PACE-CAM" },
+	{ BSI_PACE ".6.2", "id-PACE-ECDH-CAM-AES-CBC-CMAC-128", SECINFO_PACE, "PACE-CAM" },
+	{ BSI_PACE ".6.3", "id-PACE-ECDH-CAM-AES-CBC-CMAC-192", SECINFO_PACE, "PACE-CAM" },
+	{ BSI_PACE ".6.4", "id-PACE-ECDH-CAM-AES-CBC-CMAC-256", SECINFO_PACE, "PACE-CAM" },
+	{ "2.23.136.1.1.5", "id-icao-mrtd-security-aaProtocolObject", SECINFO_AA, "AA" },
 };
 
 static const oid_name *find_oid(const char *dotted)
@@ -74,6 +75,12 @@ secinfo_kind secinfo_oid_kind(const char *dotted)
 {
 	const oid_name *o = dotted ? find_oid(dotted) : NULL;
 	return o ? o->kind : SECINFO_UNKNOWN;
+}
+
+const char *secinfo_oid_protocol(const char *dotted)
+{
+	const oid_name *o = dotted ? find_oid(dotted) : NULL;
+	return o ? o->protocol : NULL;
 }
 
 /* Digits separated by single dots, at least two arcs. */

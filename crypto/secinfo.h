@@ -70,3 +70,8 @@ bool secinfo_oid_dotted(const uint8_t *content, size_t len, char *out, size_t ou
 size_t secinfo_oid_encode(const char *dotted, uint8_t *out, size_t outlen);
 /* The kind a protocol OID stands for (SECINFO_UNKNOWN when none). */
 secinfo_kind secinfo_oid_kind(const char *dotted);
+/* The protocol a SecurityInfo of this OID serves, as the reader's report
+ * names it: "PACE" (generic or integrated mapping), "PACE-CAM" (chip
+ * authentication mapping), "CA" (its info, domain parameters and public
+ * key), "TA" or "AA"; NULL when the OID is not in the table. */
+const char *secinfo_oid_protocol(const char *dotted);

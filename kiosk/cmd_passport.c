@@ -16,9 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "crypto/lds/face.h"
+#include "crypto/lds/lds.h"
 #include "crypto/pa.h"
-#include "hal/passport/face.h"
-#include "hal/passport/lds.h"
 #include "hal/passport/reader.h"
 #include "hal/passport/transport.h"
 #include "hal/passport/trust.h"
@@ -564,11 +564,8 @@ static int cmd_read(int argc, char **argv)
 		rc = fail_read(&a, partial, exit_for(e), kind, message, detail, advice);
 		goto out;
 	}
-	char file[32];
-	lds_err le = passport_parse(doc, &parsed, file, sizeof(file));
-	if (le != LDS_OK) {
-		char detail[128];
-		snprintf(detail, sizeof(detail), "%s: %s", file, lds_strerror(le));
+	char detail[128];
+	if (!passport_parse(doc, &parsed, detail, sizeof(detail))) {
 		char message[160];
 		snprintf(message, sizeof(message), "the chip's data is malformed: %s", detail);
 		rc = fail_read(&a, doc, APPM_EXIT_MALFORMED, "malformed", message, NULL,

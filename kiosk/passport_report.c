@@ -10,7 +10,7 @@
 
 #include <jansson.h>
 
-lds_err passport_parse(const pp_document *doc, passport_parsed *ret, char *file, size_t file_len)
+bool passport_parse(const pp_document *doc, passport_parsed *ret, char *why, size_t why_len)
 {
 	passport_parsed p = { 0 };
 	lds_err e = LDS_OK;
@@ -39,10 +39,6 @@ lds_err passport_parse(const pp_document *doc, passport_parsed *ret, char *file,
 		what = "DG12";
 		e = lds_dg12_parse(doc->dg[12].data, doc->dg[12].len, &p.dg12);
 	}
-	if (e == LDS_OK && doc->dg[14].present) {
-		what = "DG14";
-		e = lds_dg14_parse(doc->dg[14].data, doc->dg[14].len, &p.dg14);
-	}
 	if (e == LDS_OK && doc->dg[15].present) {
 		what = "DG15";
 		e = lds_dg15_parse(doc->dg[15].data, doc->dg[15].len, &p.dg15);
@@ -54,12 +50,24 @@ lds_err passport_parse(const pp_document *doc, passport_parsed *ret, char *file,
 		e = lds_sod_unwrap(doc->sod.data, doc->sod.len, &cms, &cms_len);
 	}
 	if (e != LDS_OK) {
-		snprintf(file, file_len, "%s", what);
+		snprintf(why, why_len, "%s: %s", what, lds_strerror(e));
 		passport_parsed_clear(&p);
-		return e;
+		return false;
+	}
+	/* DG14 is what the reader took PACE-CAM's and chip authentication's
+	 * keys from: the report shows the same reading of it. */
+	if (doc->dg[14].present) {
+		crypto_err ce = secinfo_parse(doc->dg[14].data, doc->dg[14].len, &p.dg14);
+		if (ce != CRYPTO_OK) {
+			snprintf(why, why_len, "DG14: %s",
+			         ce == CRYPTO_ERR_FORMAT ? "not a set of security infos" : crypto_strerror(ce));
+			passport_parsed_clear(&p);
+			return false;
+		}
+		p.has_dg14 = true;
 	}
 	*ret = p;
-	return LDS_OK;
+	return true;
 }
 
 void passport_parsed_clear(passport_parsed *p)
@@ -68,7 +76,7 @@ void passport_parsed_clear(passport_parsed *p)
 	face_image_free(p->face);
 	lds_dg11_free(p->dg11);
 	lds_dg12_free(p->dg12);
-	lds_dg14_free(p->dg14);
+	secinfo_list_free(&p->dg14);
 	lds_dg15_free(p->dg15);
 	memset(p, 0, sizeof(*p));
 }
@@ -137,6 +145,23 @@ static json_t *additional_json(const passport_parsed *p)
 		set_str(o, "personalisation_time", p->dg12->personalisation_time);
 	}
 	return o;
+}
+
+/* DG14's entries: the OID, its name when known, the kind of SecurityInfo
+ * and the protocol it serves ("PACE-CAM" for a PACEInfo of chip
+ * authentication mapping, "CA" for a chip authentication key, ...). */
+static json_t *security_infos_json(const secinfo_list *l)
+{
+	json_t *infos = json_array();
+	for (size_t i = 0; i < l->n; i++) {
+		const secinfo_entry *e = &l->entries[i];
+		json_t *o = json_pack("{s:s}", "oid", e->oid);
+		set_str(o, "name", e->name[0] ? e->name : NULL);
+		set_str(o, "kind", secinfo_kind_name(e->kind));
+		set_str(o, "protocol", secinfo_oid_protocol(e->oid));
+		json_array_append_new(infos, o);
+	}
+	return infos;
 }
 
 static const char *file_name_of(int dg)
@@ -358,15 +383,8 @@ void passport_report_print_json(FILE *f, const pp_document *doc, const passport_
 			set_str(k, "curve", p->dg15->curve);
 		json_object_set_new(root, "active_authentication_key", k);
 	}
-	if (p->dg14) {
-		json_t *infos = json_array();
-		for (size_t i = 0; i < p->dg14->n_infos; i++) {
-			json_t *o = json_pack("{s:s}", "oid", p->dg14->infos[i].oid);
-			set_str(o, "name", p->dg14->infos[i].name);
-			json_array_append_new(infos, o);
-		}
-		json_object_set_new(root, "security_infos", infos);
-	}
+	if (p->has_dg14)
+		json_object_set_new(root, "security_infos", security_infos_json(&p->dg14));
 	json_object_set_new(root, "protocols", protocols_json(doc));
 	json_object_set_new(root, "data_groups", data_groups_json(doc, pa));
 	json_object_set_new(root, "passive_authentication", pa_json(pa, have_trust));

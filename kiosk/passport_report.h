@@ -8,9 +8,10 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "crypto/lds/face.h"
+#include "crypto/lds/lds.h"
 #include "crypto/pa.h"
-#include "hal/passport/face.h"
-#include "hal/passport/lds.h"
+#include "crypto/secinfo.h"
 #include "hal/passport/reader.h"
 
 typedef struct passport_parsed {
@@ -20,12 +21,14 @@ typedef struct passport_parsed {
 	face_image *face;      /* the decoded face, when DG2 was read */
 	lds_dg11 *dg11;
 	lds_dg12 *dg12;
-	lds_dg14 *dg14;
+	bool has_dg14;
+	secinfo_list dg14;     /* DG14's security infos, read as the reader reads them */
 	lds_dg15 *dg15;
 } passport_parsed;
 
-/* Parse every file read. On failure, names the file in `file`. */
-lds_err passport_parse(const pp_document *doc, passport_parsed *ret, char *file, size_t file_len);
+/* Parse every file read. false when one is malformed: `why` names the file
+ * and says what is wrong with it, e.g. "DG2: unexpected tag". */
+bool passport_parse(const pp_document *doc, passport_parsed *ret, char *why, size_t why_len);
 void passport_parsed_clear(passport_parsed *p);
 
 void passport_report_print_json(FILE *f, const pp_document *doc, const passport_parsed *p, const pa_report *pa,

@@ -18,8 +18,8 @@
 #include <openssl/pem.h>
 
 #include "crypto/bac.h"
+#include "crypto/lds/lds.h"
 #include "devices/vpass/vpass-internal.h"
-#include "hal/passport/lds.h"
 
 const uint8_t vpass_emrtd_aid[7] = { 0xA0, 0x00, 0x00, 0x02, 0x47, 0x10, 0x01 };
 

@@ -14,7 +14,7 @@
 #include "crypto/aa.h"
 #include "crypto/pa.h"
 #include "crypto/secinfo.h"
-#include "hal/passport/lds.h"
+#include "crypto/lds/lds.h"
 #include "hal/passport/sw.h"
 
 /* ---- the SOD's hash list ------------------------------------------------------ */

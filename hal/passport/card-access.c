@@ -8,7 +8,7 @@
 
 #include <stdio.h>
 
-#include "hal/passport/lds.h"
+#include "crypto/lds/lds.h"
 
 /* ---- EF.CardAccess ------------------------------------------------------------ */
 

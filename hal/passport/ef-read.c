@@ -8,7 +8,7 @@
 #include "hal/passport/reader-internal.h"
 
 #include "crypto/tlv.h"
-#include "hal/passport/lds.h"
+#include "crypto/lds/lds.h"
 #include "hal/passport/sw.h"
 
 static const uint8_t emrtd_aid[] = { 0xA0, 0x00, 0x00, 0x02, 0x47, 0x10, 0x01 };

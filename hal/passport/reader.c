@@ -31,7 +31,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "hal/passport/lds.h"
+#include "crypto/lds/lds.h"
 #include "hal/passport/sw.h"
 
 const char *pp_auth_result_name(pp_auth_result r)

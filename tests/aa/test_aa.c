@@ -25,9 +25,9 @@
 
 #include "crypto/aa.h"
 #include "crypto/apdu.h"
+#include "crypto/lds/lds.h"
 #include "crypto/sm.h"
 #include "devices/vpass/vpass.h"
-#include "hal/passport/lds.h"
 #include "tests/docgen/fixture.h"
 #include "tests/vpass/term.h"
 

@@ -56,6 +56,17 @@ static void test_oid_table(void **state)
 		ASN1_OBJECT_free(obj);
 		assert_string_equal(secinfo_oid_name(oid), names[i]);
 	}
+	/* The protocol each SecurityInfo serves, as the report names it. */
+	assert_string_equal(secinfo_oid_protocol("0.4.0.127.0.7.2.2.4.6.2"), "PACE-CAM");
+	assert_string_equal(secinfo_oid_protocol("0.4.0.127.0.7.2.2.4.6"), "PACE-CAM");
+	assert_string_equal(secinfo_oid_protocol("0.4.0.127.0.7.2.2.4.2.2"), "PACE");
+	assert_string_equal(secinfo_oid_protocol("0.4.0.127.0.7.2.2.4.3"), "PACE");
+	assert_string_equal(secinfo_oid_protocol("0.4.0.127.0.7.2.2.3.2.2"), "CA");
+	assert_string_equal(secinfo_oid_protocol("0.4.0.127.0.7.2.2.1.2"), "CA");
+	assert_string_equal(secinfo_oid_protocol("0.4.0.127.0.7.2.2.2"), "TA");
+	assert_string_equal(secinfo_oid_protocol("2.23.136.1.1.5"), "AA");
+	assert_null(secinfo_oid_protocol("1.2.3"));
+	assert_null(secinfo_oid_protocol(NULL));
 }
 
 static void test_card_access_round_trip(void **state)

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hal/passport/face.h"
+#include "crypto/lds/face.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

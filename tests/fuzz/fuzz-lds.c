@@ -1,7 +1,7 @@
 /*
  * fuzz-lds — libFuzzer target for the LDS parsers: the input is handed to
- * every parser (file length, EF.COM, DG1, DG2, DG11, DG12, DG14, DG15,
- * EF.SOD) and, as text, to the typed-MRZ parser. Each parser checks the
+ * every parser (file length, EF.COM, DG1, DG2, DG11, DG12, DG14 through
+ * crypto/secinfo, DG15, EF.SOD) and, as text, to the typed-MRZ parser. Each parser checks the
  * outer tag first, so the seed of each file type reaches its own parser
  * while the others reject it at once. Built with -fsanitize=fuzzer for
  * fuzzing, and with replay.c as a plain program that runs the corpus.
@@ -11,7 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hal/passport/lds.h"
+#include "crypto/lds/lds.h"
+#include "crypto/secinfo.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -57,9 +58,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (lds_dg12_parse(data, size, &dg12) == LDS_OK)
 		lds_dg12_free(dg12);
 
-	lds_dg14 *dg14 = NULL;
-	if (lds_dg14_parse(data, size, &dg14) == LDS_OK)
-		lds_dg14_free(dg14);
+	secinfo_list dg14;
+	if (secinfo_parse(data, size, &dg14) == CRYPTO_OK)
+		secinfo_list_free(&dg14);
 
 	lds_dg15 *dg15 = NULL;
 	if (lds_dg15_parse(data, size, &dg15) == LDS_OK)

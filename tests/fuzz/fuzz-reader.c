@@ -25,8 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto/lds/lds.h"
 #include "crypto/pa.h"
-#include "hal/passport/lds.h"
+#include "crypto/secinfo.h"
 #include "hal/passport/reader.h"
 #include "kiosk/passport_report.h"
 #include "tests/fuzz/fuzz-chip.h"
@@ -101,9 +102,9 @@ static void parse_each(const pp_document *doc)
 	lds_dg12 *dg12 = NULL;
 	if (doc->dg[12].present && lds_dg12_parse(doc->dg[12].data, doc->dg[12].len, &dg12) == LDS_OK)
 		lds_dg12_free(dg12);
-	lds_dg14 *dg14 = NULL;
-	if (doc->dg[14].present && lds_dg14_parse(doc->dg[14].data, doc->dg[14].len, &dg14) == LDS_OK)
-		lds_dg14_free(dg14);
+	secinfo_list dg14;
+	if (doc->dg[14].present && secinfo_parse(doc->dg[14].data, doc->dg[14].len, &dg14) == CRYPTO_OK)
+		secinfo_list_free(&dg14);
 	lds_dg15 *dg15 = NULL;
 	if (doc->dg[15].present && lds_dg15_parse(doc->dg[15].data, doc->dg[15].len, &dg15) == LDS_OK)
 		lds_dg15_free(dg15);
@@ -116,8 +117,8 @@ static void report(const pp_document *doc)
 	if (!devnull && !(devnull = fopen("/dev/null", "w")))
 		abort();
 	passport_parsed parsed;
-	char file[16];
-	if (passport_parse(doc, &parsed, file, sizeof(file)) != LDS_OK)
+	char why[128];
+	if (!passport_parse(doc, &parsed, why, sizeof(why)))
 		return;
 	pa_dg dgs[PA_MAX_DGS];
 	size_t n = 0;

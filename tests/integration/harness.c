@@ -119,7 +119,7 @@ json_t *it_jget(json_t *root, const char *path)
 	snprintf(buf, sizeof(buf), "%s", path);
 	json_t *cur = root;
 	for (char *save = NULL, *k = strtok_r(buf, ".", &save); k; k = strtok_r(NULL, ".", &save))
-		cur = json_object_get(cur, k);
+		cur = json_is_array(cur) ? json_array_get(cur, strtoul(k, NULL, 10)) : json_object_get(cur, k);
 	return cur;
 }
 
@@ -269,7 +269,12 @@ const it_case it_cases[] = {
 	            { "protocols.access_control.cipher", "AES-128" },
 	            { "protocols.chip_authentication.method", "PACE-CAM" },
 	            { "protocols.chip_authentication.result", "passed" },
-	            { "protocols.active_authentication.result", "not run" } } },
+	            { "protocols.active_authentication.result", "not run" },
+	            /* DG14, in DER order: the CA info, the CAM PACEInfo, the CA key. */
+	            { "security_infos.0.protocol", "CA" },
+	            { "security_infos.1.protocol", "PACE-CAM" },
+	            { "security_infos.1.name", "id-PACE-ECDH-CAM-AES-CBC-CMAC-128" },
+	            { "security_infos.1.kind", "PACEInfo" } } },
 	{ .group = "auth", .doc = "case-pace-cam", .profile = "pace-cam", .persona = "hartono",
 	  .chip = { "ca-wrong-key on" }, .key = IT_KEY_MRZ, .code = 11,
 	  .message = "possible cloned chip: PACE chip authentication mapping failed" },

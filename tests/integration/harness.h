@@ -63,7 +63,8 @@ __attribute__((format(printf, 4, 5))) void it_expect_refusal(const it_appm *a, i
 
 /* s parsed as JSON (to json_decref); fails the test when it is not JSON. */
 json_t *it_parse_json(const char *s);
-/* The value at a dotted path ("a.b.c"), or NULL. */
+/* The value at a dotted path ("a.b.c"; a number indexes an array:
+ * "security_infos.1.name"), or NULL. */
 json_t *it_jget(json_t *root, const char *path);
 /* The string at a dotted path; NULL when it is missing or not a string. */
 const char *it_jstr(json_t *root, const char *path);

@@ -1,18 +1,20 @@
 /*
  * lds-fixtures — small valid LDS files built from scratch; see
- * lds-fixtures.h. Images are encoded here with libturbojpeg and OpenJPEG
- * (to memory), keys made here with OpenSSL, so no test data file is needed.
+ * lds-fixtures.h. Images are encoded here with libturbojpeg and with
+ * crypto/lds's JPEG 2000 encoder (to memory), keys made here with OpenSSL,
+ * so no test data file is needed.
  */
 #include "tests/lds/lds-fixtures.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include <openjpeg.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <turbojpeg.h>
+
+#include "crypto/lds/face-internal.h"
 
 void fx_com(buf *b, const uint8_t *tags, size_t n_tags)
 {
@@ -71,102 +73,19 @@ uint8_t *fx_jpeg(unsigned w, unsigned h, size_t *ret_len)
 	return out;
 }
 
-/* An output stream for the OpenJPEG encoder: write, skip and seek over a
- * buf that grows as needed. */
-struct out_stream {
-	buf b;
-	size_t pos;
-};
-
-static bool out_reach(struct out_stream *o, size_t end)
-{
-	if (end > o->b.len) {
-		if (!buf_reserve(&o->b, end - o->b.len))
-			return false;
-		memset(o->b.data + o->b.len, 0, end - o->b.len);
-		o->b.len = end;
-	}
-	return true;
-}
-
-static OPJ_SIZE_T out_write(void *data, OPJ_SIZE_T n, void *user)
-{
-	struct out_stream *o = user;
-	if (!out_reach(o, o->pos + n))
-		return (OPJ_SIZE_T)-1;
-	memcpy(o->b.data + o->pos, data, n);
-	o->pos += n;
-	return n;
-}
-
-static OPJ_OFF_T out_skip(OPJ_OFF_T n, void *user)
-{
-	struct out_stream *o = user;
-	if (n < 0 || !out_reach(o, o->pos + (size_t)n))
-		return -1;
-	o->pos += (size_t)n;
-	return n;
-}
-
-static OPJ_BOOL out_seek(OPJ_OFF_T n, void *user)
-{
-	struct out_stream *o = user;
-	if (n < 0 || !out_reach(o, (size_t)n))
-		return OPJ_FALSE;
-	o->pos = (size_t)n;
-	return OPJ_TRUE;
-}
-
 uint8_t *fx_jpeg2000(unsigned w, unsigned h, bool jp2, size_t *ret_len)
 {
-	opj_image_cmptparm_t cp[3];
-	memset(cp, 0, sizeof cp);
-	for (int i = 0; i < 3; i++) {
-		cp[i].dx = cp[i].dy = 1;
-		cp[i].w = w;
-		cp[i].h = h;
-		cp[i].prec = 8;
-	}
-	opj_image_t *im = opj_image_create(3, cp, OPJ_CLRSPC_SRGB);
-	if (!im)
+	uint8_t *pixels = malloc((size_t)w * h * 3);
+	if (!pixels)
 		return NULL;
-	im->x1 = w;
-	im->y1 = h;
-	for (unsigned y = 0; y < h; y++) {
-		for (unsigned x = 0; x < w; x++) {
-			uint8_t rgb[3];
-			fx_pixel(x, y, rgb);
-			for (int c = 0; c < 3; c++)
-				im->comps[c].data[y * w + x] = rgb[c];
-		}
-	}
-	opj_cparameters_t params;
-	opj_set_default_encoder_parameters(&params);
-	params.tcp_numlayers = 1;
-	params.tcp_rates[0] = 0;        /* lossless */
-	params.cp_disto_alloc = 1;
-	params.numresolution = 3;       /* small images allow few levels */
-	struct out_stream o = { .b = BUF_INIT };
+	for (unsigned y = 0; y < h; y++)
+		for (unsigned x = 0; x < w; x++)
+			fx_pixel(x, y, pixels + ((size_t)y * w + x) * 3);
 	uint8_t *out = NULL;
-	opj_codec_t *codec = opj_create_compress(jp2 ? OPJ_CODEC_JP2 : OPJ_CODEC_J2K);
-	opj_stream_t *st = opj_stream_create(OPJ_J2K_STREAM_CHUNK_SIZE, OPJ_FALSE);
-	if (codec && st) {
-		opj_stream_set_write_function(st, out_write);
-		opj_stream_set_skip_function(st, out_skip);
-		opj_stream_set_seek_function(st, out_seek);
-		opj_stream_set_user_data(st, &o, NULL);
-		if (opj_setup_encoder(codec, &params, im) &&
-		    opj_start_compress(codec, im, st) &&
-		    opj_encode(codec, st) &&
-		    opj_end_compress(codec, st) && buf_ok(&o.b))
-			out = buf_steal(&o.b, ret_len);
-	}
-	if (st)
-		opj_stream_destroy(st);
-	if (codec)
-		opj_destroy_codec(codec);
-	opj_image_destroy(im);
-	buf_free(&o.b);
+	/* Lossless, and few resolution levels: the images are small. */
+	if (face_j2k_encode(pixels, w, h, jp2 ? FACE_FORMAT_JP2 : FACE_FORMAT_J2K, 0, 3, &out, ret_len) != FACE_OK)
+		out = NULL;
+	free(pixels);
 	return out;
 }
 

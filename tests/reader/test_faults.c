@@ -18,11 +18,11 @@
 
 #include <cmocka.h>
 
+#include "crypto/lds/face.h"
+#include "crypto/lds/lds.h"
 #include "crypto/pa.h"
 #include "crypto/secinfo.h"
 #include "devices/vpass/vpass.h"
-#include "hal/passport/face.h"
-#include "hal/passport/lds.h"
 #include "hal/passport/reader.h"
 #include "tests/common/fault.h"
 #include "tests/common/fault_transport.h"

@@ -1,11 +1,11 @@
 /*
  * face — JPEG and JPEG 2000 face images to RGB pixels; see face.h.
  *
- * OpenJPEG reads through an opj_stream whose callbacks walk a memory buffer
- * (struct mem_stream), so nothing touches the file system. Its message
- * handlers are silenced: library code does not print.
+ * OpenJPEG reads through a stream whose callbacks walk a memory buffer
+ * (face_opj_reader, face-stream.c), so nothing touches the file system. Its
+ * message handlers are silenced: library code does not print.
  */
-#include "hal/passport/face.h"
+#include "crypto/lds/face.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -13,6 +13,8 @@
 
 #include <openjpeg.h>
 #include <turbojpeg.h>
+
+#include "crypto/lds/face-internal.h"
 
 const char *face_strerror(face_err e)
 {
@@ -24,6 +26,7 @@ const char *face_strerror(face_err e)
 	case FACE_ERR_DECODE: return "the face image is corrupt and cannot be decoded";
 	case FACE_ERR_TOO_LARGE: return "the face image is larger than any document photo may be";
 	case FACE_ERR_UNSUPPORTED: return "the face image uses a colour layout this program does not convert";
+	case FACE_ERR_ENCODE: return "the face image could not be encoded";
 	}
 	return "unknown face image error";
 }
@@ -150,53 +153,6 @@ out_destroy:
 }
 
 /* ---- JPEG 2000 -------------------------------------------------------- */
-
-struct mem_stream {
-	const uint8_t *data;
-	size_t len;
-	size_t pos;
-};
-
-static OPJ_SIZE_T mem_read(void *buffer, OPJ_SIZE_T n, void *user)
-{
-	struct mem_stream *m = user;
-	if (m->pos >= m->len)
-		return (OPJ_SIZE_T)-1;
-	size_t left = m->len - m->pos;
-	if (n > left)
-		n = left;
-	memcpy(buffer, m->data + m->pos, n);
-	m->pos += n;
-	return n;
-}
-
-static OPJ_OFF_T mem_skip(OPJ_OFF_T n, void *user)
-{
-	struct mem_stream *m = user;
-	size_t left = m->len - m->pos;
-	/* Skipping nothing at the end would make OpenJPEG loop: say end. */
-	if (n <= 0 || left == 0)
-		return (OPJ_OFF_T)-1;
-	if ((OPJ_UINT64)n > left)
-		n = (OPJ_OFF_T)left;
-	m->pos += (size_t)n;
-	return n;
-}
-
-static OPJ_BOOL mem_seek(OPJ_OFF_T n, void *user)
-{
-	struct mem_stream *m = user;
-	if (n < 0 || (OPJ_UINT64)n > m->len)
-		return OPJ_FALSE;
-	m->pos = (size_t)n;
-	return OPJ_TRUE;
-}
-
-static void opj_quiet(const char *msg, void *user)
-{
-	(void)msg;
-	(void)user;
-}
 
 static uint8_t clamp8(long v)
 {
@@ -395,25 +351,17 @@ static face_err decode_j2k(const uint8_t *data, size_t len, face_format format, 
 	face_err e = format == FACE_FORMAT_JP2 ? check_jp2(data, len) : check_codestream(data, len);
 	if (e != FACE_OK)
 		return e;
-	struct mem_stream m = { .data = data, .len = len };
 	opj_image_t *im = NULL;
-	opj_stream_t *st = opj_stream_create(OPJ_J2K_STREAM_CHUNK_SIZE, OPJ_TRUE);
+	opj_stream_t *st = face_opj_reader(data, len);
 	if (!st)
 		return FACE_ERR_NOMEM;
-	opj_stream_set_read_function(st, mem_read);
-	opj_stream_set_skip_function(st, mem_skip);
-	opj_stream_set_seek_function(st, mem_seek);
-	opj_stream_set_user_data(st, &m, NULL);
-	opj_stream_set_user_data_length(st, len);
 
 	opj_codec_t *codec = opj_create_decompress(format == FACE_FORMAT_JP2 ? OPJ_CODEC_JP2 : OPJ_CODEC_J2K);
 	if (!codec) {
 		e = FACE_ERR_NOMEM;
 		goto out_stream;
 	}
-	opj_set_info_handler(codec, opj_quiet, NULL);
-	opj_set_warning_handler(codec, opj_quiet, NULL);
-	opj_set_error_handler(codec, opj_quiet, NULL);
+	face_opj_quiet(codec);
 	opj_dparameters_t params;
 	opj_set_default_decoder_parameters(&params);
 	if (!opj_setup_decoder(codec, &params)) {

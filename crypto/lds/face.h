@@ -23,6 +23,7 @@ typedef enum face_err {
 	FACE_ERR_DECODE,        /* the image is corrupt: undecodable */
 	FACE_ERR_TOO_LARGE,     /* larger than FACE_MAX_DIM or FACE_MAX_PIXELS, or too many tiles */
 	FACE_ERR_UNSUPPORTED,   /* a valid image this code does not convert */
+	FACE_ERR_ENCODE,        /* face_j2k_encode (face-internal.h): OpenJPEG failed */
 } face_err;
 
 const char *face_strerror(face_err e);

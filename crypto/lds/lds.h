@@ -2,8 +2,9 @@
  * lds — the Logical Data Structure of an eMRTD chip (ICAO 9303 part 10):
  * which file is which (tag, file id, short file id, name), how long a file
  * is from its first bytes, and parsers for EF.COM, DG1 (the MRZ), DG2 (face
- * biometrics, ISO/IEC 19794-5), DG11, DG12, DG14, DG15 and the outer layer
- * of EF.SOD. An MRZ typed or scanned by an operator is parsed here too.
+ * biometrics, ISO/IEC 19794-5), DG11, DG12, DG15 and the outer layer of
+ * EF.SOD. An MRZ typed or scanned by an operator is parsed here too. DG14
+ * (security infos, as in EF.CardAccess) is read by crypto/secinfo.
  *
  * Every parser takes the whole file as read from the chip (outer tag
  * included) and never reads outside it, whatever the bytes. Bytes after the
@@ -42,16 +43,18 @@ typedef enum lds_err {
 	LDS_ERR_FACE_RECORD,    /* the biometric data block is not a 19794-5 face record */
 	LDS_ERR_UNSUPPORTED,    /* a format version this code does not read */
 	LDS_ERR_KEY,            /* DG15: the public key cannot be decoded */
-	LDS_ERR_OID,            /* DG14: malformed object identifier */
+	LDS_ERR_OID,            /* no longer returned (DG14 is crypto/secinfo's); kept
+	                         * so that the codes after it keep their values */
 	LDS_ERR_MRZ_BIRTH_DATE,  /* lds_mrz_parse_text: the date of birth is no calendar day */
 	LDS_ERR_MRZ_EXPIRY_DATE, /* ... the date of expiry is no calendar day */
 } lds_err;
 
+/* Errors (lds.c). */
 const char *lds_strerror(lds_err e);
 /* True for the errors an operator fixes by retyping the MRZ. */
 bool lds_err_is_user(lds_err e);
 
-/* ---- File identity ---------------------------------------------------- */
+/* ---- File identity (lds.c) -------------------------------------------- */
 
 /* An elementary file of the eMRTD application. The value is the file's
  * short file identifier; its file id is 0x0100 + the value. */
@@ -89,7 +92,7 @@ bool lds_file_from_sfi(uint8_t sfi, lds_file *ret);
  * LDS_ERR_BAD_TLV or LDS_ERR_TAG when the bytes cannot start an LDS file. */
 lds_err lds_file_length(const uint8_t *head, size_t n, size_t *ret_total);
 
-/* ---- EF.COM ----------------------------------------------------------- */
+/* ---- EF.COM (lds.c) --------------------------------------------------- */
 
 typedef struct lds_com {
 	char lds_version[5];       /* 5F01, "aabb": "0107" is LDS 1.7 */
@@ -101,7 +104,7 @@ typedef struct lds_com {
 lds_err lds_com_parse(const uint8_t *data, size_t len, lds_com *ret);
 bool lds_com_has(const lds_com *com, lds_file f);
 
-/* ---- DG1 and MRZ text ------------------------------------------------- */
+/* ---- DG1 and MRZ text (mrz.c) ----------------------------------------- */
 
 typedef enum lds_mrz_format {
 	LDS_MRZ_TD1,   /* 3 lines of 30: identity cards */
@@ -180,7 +183,7 @@ lds_err lds_mrz_parse_text(const char *text, lds_mrz *ret);
 /* True when every check digit of the MRZ verifies. */
 bool lds_mrz_checks_ok(const lds_mrz *mrz);
 
-/* ---- DG2: face biometrics --------------------------------------------- */
+/* ---- DG2: face biometrics (dg2.c; the image is decoded by face.h) ------ */
 
 typedef enum lds_image_type {
 	LDS_IMAGE_JPEG = 0,
@@ -251,7 +254,7 @@ void lds_dg2_free(lds_dg2 *dg2);
 /* The first face of the first template; NULL if none. */
 const lds_face *lds_dg2_face(const lds_dg2 *dg2);
 
-/* ---- DG11 and DG12: additional details -------------------------------- */
+/* ---- DG11 and DG12: additional details (dg11_12.c) -------------------- */
 
 /* Text fields are NUL-terminated UTF-8 (Latin-1 text is converted), NULL
  * when the element is absent. Images are the bytes as stored. */
@@ -294,27 +297,7 @@ typedef struct lds_dg12 {
 lds_err lds_dg12_parse(const uint8_t *data, size_t len, lds_dg12 **ret);
 void lds_dg12_free(lds_dg12 *dg12);
 
-/* ---- DG14: security infos --------------------------------------------- */
-
-typedef struct lds_security_info {
-	char oid[96];              /* protocol, dotted: "0.4.0.127.0.7.2.2.1.2" */
-	const char *name;          /* "id-CA-ECDH", ... or NULL when unknown */
-	uint8_t *der;              /* the whole SecurityInfo SEQUENCE */
-	size_t der_len;
-} lds_security_info;
-
-typedef struct lds_dg14 {
-	size_t n_infos;
-	lds_security_info *infos;
-} lds_dg14;
-
-lds_err lds_dg14_parse(const uint8_t *data, size_t len, lds_dg14 **ret);
-void lds_dg14_free(lds_dg14 *dg14);
-/* The ICAO / BSI TR-03110 name of a protocol OID in dotted text; NULL when
- * not known. */
-const char *lds_oid_name(const char *dotted);
-
-/* ---- DG15: active authentication key ---------------------------------- */
+/* ---- DG15: active authentication key (lds.c) -------------------------- */
 
 typedef enum lds_key_type {
 	LDS_KEY_RSA,
@@ -334,7 +317,7 @@ lds_err lds_dg15_parse(const uint8_t *data, size_t len, lds_dg15 **ret);
 void lds_dg15_free(lds_dg15 *dg15);
 const char *lds_key_type_name(lds_key_type t);
 
-/* ---- EF.SOD ----------------------------------------------------------- */
+/* ---- EF.SOD (lds.c; its signature is crypto/pa's) --------------------- */
 
 /* The CMS ContentInfo inside tag 77, as a pointer into data. */
 lds_err lds_sod_unwrap(const uint8_t *data, size_t len,
