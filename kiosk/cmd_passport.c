@@ -125,6 +125,7 @@ static int exit_for(pp_err e)
 	case PP_ERR_BUSY: return APPM_EXIT_BUSY;
 	case PP_ERR_SERVICE_STOPPED: return APPM_EXIT_NO_READER;
 	case PP_ERR_BLOCKED: return APPM_EXIT_BLOCKED;
+	case PP_ERR_NOT_VERIFIED: return APPM_EXIT_VERIFY_FAILED;
 	case PP_ERR_SM_ENDED:
 	case PP_ERR_COMM:
 	case PP_ERR_TIMEOUT:
@@ -467,7 +468,7 @@ static void face_out_discard(face_out *f)
 	*f = (face_out){ .fd = -1 };
 }
 
-static int face_out_commit(const read_args *a, face_out *f, const pp_document *doc, const passport_parsed *p)
+static int face_out_commit(const read_args *a, face_out *f, const pp_document *doc, const pp_parsed *p)
 {
 	const lds_face *face = p->dg2 ? lds_dg2_face(p->dg2) : NULL;
 	if (!face)
@@ -524,9 +525,7 @@ static int cmd_read(int argc, char **argv)
 	}
 
 	pp_transport *t = NULL;
-	pp_document *doc = NULL, *partial = NULL;
-	passport_parsed parsed = { 0 };
-	char err[512] = "";
+	pp_report *r = NULL;
 	pp_err e = pp_transport_open(a.reader, &t);
 	if (e != PP_OK) {
 		/* The reader named, when it is what went wrong. */
@@ -544,76 +543,54 @@ static int cmd_read(int argc, char **argv)
 		.exchange_deadline_ms = a.deadline_ms,
 		.progress = progress_none,
 	};
-	e = pp_read_document_partial(t, &key, &opt, &doc, &partial, err, sizeof(err));
-	if (e != PP_OK) {
+	e = pp_read_passport(t, &key, trust, &opt, &r);
+	if (!r) {
+		rc = fail(&a, exit_for(e), "read", pp_strerror(e), NULL, pp_err_info_of(e).advice);
+		goto out;
+	}
+	if (r->stage == PP_STAGE_READ) {
 		/* The removal and MRZ messages are the applicant's words; the
 		 * detail is for the engineer. */
 		const char *message = pp_strerror(e);
 		const char *advice = pp_err_info_of(e).advice;
 		const char *kind = e == PP_ERR_CHIP_AUTH ? "cloned_chip" : "read";
-		const char *detail = e == PP_ERR_NO_CARD ? NULL : err;
+		const char *detail = e == PP_ERR_NO_CARD ? NULL : r->detail;
 		if (e == PP_ERR_ACCESS_DENIED && !key.document_number[0]) {
 			message = "access control failed: the CAN does not open this document";
 			advice = "check the 6-digit CAN on the photo page, or give the MRZ";
 		}
-		if (e == PP_ERR_CHIP_AUTH && err[0]) {
+		if (e == PP_ERR_CHIP_AUTH && r->detail[0]) {
 			/* The reader's sentence names the failing step. */
-			message = err;
+			message = r->detail;
 			detail = NULL;
 		}
-		rc = fail_read(&a, partial, exit_for(e), kind, message, detail, advice);
+		rc = fail_read(&a, r->doc, exit_for(e), kind, message, detail, advice);
 		goto out;
 	}
-	char detail[128];
-	if (!passport_parse(doc, &parsed, detail, sizeof(detail))) {
-		char message[160];
-		snprintf(message, sizeof(message), "the chip's data is malformed: %s", detail);
-		rc = fail_read(&a, doc, APPM_EXIT_MALFORMED, "malformed", message, NULL,
-		               "the document cannot be read by machine; call an officer");
-		goto out;
-	}
-	pa_report report;
-	pa_dg dgs[PP_MAX_DG];
-	size_t n_dgs = 0;
-	for (int dg = 1; dg <= PP_MAX_DG; dg++)
-		if (doc->dg[dg].present)
-			dgs[n_dgs++] = (pa_dg){ .number = dg, .data = doc->dg[dg].data, .len = doc->dg[dg].len };
-	if (!doc->sod.present) {
-		rc = fail_read(&a, doc, APPM_EXIT_MALFORMED, "malformed",
-		               "the chip's data is malformed: EF.SOD is missing", NULL,
-		               "the document cannot be verified; call an officer");
-		goto out;
-	}
-	crypto_err ce = pa_verify(trust, doc->sod.data, doc->sod.len, dgs, n_dgs, time(NULL), &report, err,
-	                          sizeof(err));
-	if (ce != CRYPTO_OK) {
+	if (r->stage == PP_STAGE_PARSE) {
 		char message[700];
-		snprintf(message, sizeof(message), "the chip's data is malformed: EF.SOD: %s", err);
-		rc = fail_read(&a, doc, APPM_EXIT_MALFORMED, "malformed", message, NULL,
-		               "the document cannot be verified; call an officer");
+		snprintf(message, sizeof(message), "the chip's data is malformed: %s", r->detail);
+		rc = fail_read(&a, r->doc, e == PP_ERR_NOMEM ? APPM_EXIT_FAILURE : APPM_EXIT_MALFORMED, "malformed",
+		               message, NULL, pp_err_info_of(PP_ERR_PARSE).advice);
 		goto out;
 	}
 	/* The face only when the exit code is 0: the chip proved genuine
 	 * (a failure ended the read) and passive authentication passed. */
-	if (report.passed && face.path && (rc = face_out_commit(&a, &face, doc, &parsed)) != APPM_EXIT_OK)
+	if (e == PP_OK && face.path && (rc = face_out_commit(&a, &face, r->doc, &r->parsed)) != APPM_EXIT_OK)
 		goto out;
 	if (a.json)
-		passport_report_print_json(stdout, doc, &parsed, &report, trust != NULL);
+		passport_report_print_json(stdout, r);
 	else
-		passport_report_print_summary(stdout, doc, &parsed, &report, trust != NULL);
-	if (!report.passed) {
-		char why[600];
-		passport_report_first_failure(&report, why, sizeof(why));
-		fprintf(stderr, "appm: passive authentication failed: %s\n", why);
+		passport_report_print_summary(stdout, r);
+	if (e == PP_ERR_NOT_VERIFIED) {
+		fprintf(stderr, "appm: passive authentication failed: %s\n", r->detail);
 		rc = APPM_EXIT_VERIFY_FAILED;
 	} else {
-		rc = APPM_EXIT_OK;
+		rc = exit_for(e);
 	}
 out:
 	face_out_discard(&face);
-	passport_parsed_clear(&parsed);
-	pp_document_free(doc);
-	pp_document_free(partial);
+	pp_report_free(r);
 	pp_transport_free(t);
 	pa_trust_free(trust);
 	return rc;

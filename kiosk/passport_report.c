@@ -1,85 +1,14 @@
 /*
- * passport_report — parsing the files of a read passport and printing the
- * report of `appm passport read` (JSON with jansson, or a summary): the
- * holder, the files, which protocols ran with which parameters and what
- * each found, passive authentication, and the reading's figures.
+ * passport_report — printing the report of `appm passport read` (JSON with
+ * jansson, or a summary): the holder, the files, which protocols ran with
+ * which parameters and what each found, passive authentication, and the
+ * reading's figures.
  */
 #include "kiosk/passport_report.h"
 
 #include <string.h>
 
 #include <jansson.h>
-
-bool passport_parse(const pp_document *doc, passport_parsed *ret, char *why, size_t why_len)
-{
-	passport_parsed p = { 0 };
-	lds_err e = LDS_OK;
-	const char *what = "EF.COM";
-
-	e = lds_com_parse(doc->com.data, doc->com.len, &p.com);
-	if (e == LDS_OK && doc->dg[1].present) {
-		what = "DG1";
-		e = lds_dg1_parse(doc->dg[1].data, doc->dg[1].len, &p.mrz);
-	} else if (e == LDS_OK) {
-		what = "DG1";
-		e = LDS_ERR_MISSING;
-	}
-	if (e == LDS_OK && doc->dg[2].present) {
-		what = "DG2";
-		e = lds_dg2_parse(doc->dg[2].data, doc->dg[2].len, &p.dg2);
-		const lds_face *face = e == LDS_OK ? lds_dg2_face(p.dg2) : NULL;
-		if (face && face_decode(face->image, face->image_len, &p.face) != FACE_OK)
-			e = LDS_ERR_VALUE; /* the image inside is undecodable */
-	}
-	if (e == LDS_OK && doc->dg[11].present) {
-		what = "DG11";
-		e = lds_dg11_parse(doc->dg[11].data, doc->dg[11].len, &p.dg11);
-	}
-	if (e == LDS_OK && doc->dg[12].present) {
-		what = "DG12";
-		e = lds_dg12_parse(doc->dg[12].data, doc->dg[12].len, &p.dg12);
-	}
-	if (e == LDS_OK && doc->dg[15].present) {
-		what = "DG15";
-		e = lds_dg15_parse(doc->dg[15].data, doc->dg[15].len, &p.dg15);
-	}
-	if (e == LDS_OK && doc->sod.present) {
-		const uint8_t *cms;
-		size_t cms_len;
-		what = "EF.SOD";
-		e = lds_sod_unwrap(doc->sod.data, doc->sod.len, &cms, &cms_len);
-	}
-	if (e != LDS_OK) {
-		snprintf(why, why_len, "%s: %s", what, lds_strerror(e));
-		passport_parsed_clear(&p);
-		return false;
-	}
-	/* DG14 is what the reader took PACE-CAM's and chip authentication's
-	 * keys from: the report shows the same reading of it. */
-	if (doc->dg[14].present) {
-		crypto_err ce = secinfo_parse(doc->dg[14].data, doc->dg[14].len, &p.dg14);
-		if (ce != CRYPTO_OK) {
-			snprintf(why, why_len, "DG14: %s",
-			         ce == CRYPTO_ERR_FORMAT ? "not a set of security infos" : crypto_strerror(ce));
-			passport_parsed_clear(&p);
-			return false;
-		}
-		p.has_dg14 = true;
-	}
-	*ret = p;
-	return true;
-}
-
-void passport_parsed_clear(passport_parsed *p)
-{
-	lds_dg2_free(p->dg2);
-	face_image_free(p->face);
-	lds_dg11_free(p->dg11);
-	lds_dg12_free(p->dg12);
-	secinfo_list_free(&p->dg14);
-	lds_dg15_free(p->dg15);
-	memset(p, 0, sizeof(*p));
-}
 
 static void set_str(json_t *o, const char *key, const char *value)
 {
@@ -125,7 +54,7 @@ static json_t *holder_json(const lds_mrz *m)
 	return h;
 }
 
-static json_t *additional_json(const passport_parsed *p)
+static json_t *additional_json(const pp_parsed *p)
 {
 	json_t *o = json_object();
 	if (p->dg11) {
@@ -363,9 +292,12 @@ static json_t *reading_json(const pp_document *doc)
 	return o;
 }
 
-void passport_report_print_json(FILE *f, const pp_document *doc, const passport_parsed *p, const pa_report *pa,
-                                bool have_trust)
+void passport_report_print_json(FILE *f, const pp_report *r)
 {
+	const pp_document *doc = r->doc;
+	const pp_parsed *p = &r->parsed;
+	const pa_report *pa = &r->pa;
+	bool have_trust = r->trusted;
 	json_t *root = json_object();
 	json_object_set_new(root, "result", json_string(pa->passed ? "verified" : "verification failed"));
 	json_object_set_new(root, "holder", holder_json(&p->mrz));
@@ -411,28 +343,6 @@ void passport_report_print_error(FILE *f, const pp_document *doc, const char *ki
 	json_decref(root);
 }
 
-void passport_report_first_failure(const pa_report *pa, char *out, size_t len)
-{
-	static const char *const names[] = { "SOD signature", "DS -> CSCA chain", "validity dates", "CRL" };
-	const pa_check *checks[] = { &pa->sod_signature, &pa->chain, &pa->validity, &pa->crl };
-	for (size_t i = 0; i < 4; i++) {
-		if (checks[i]->status == PA_FAIL) {
-			snprintf(out, len, "%s: %s", names[i], checks[i]->detail);
-			return;
-		}
-	}
-	for (size_t i = 0; i < pa->n_dgs; i++) {
-		if (pa->dgs[i].hash.status != PA_PASS) {
-			snprintf(out, len, "%s hash: %s", file_name_of(pa->dgs[i].number), pa->dgs[i].hash.detail);
-			return;
-		}
-	}
-	if (pa->chain.status != PA_PASS || pa->sod_signature.status != PA_PASS || pa->validity.status != PA_PASS) {
-		snprintf(out, len, "not every check could be made (no trust store given?)");
-		return;
-	}
-	snprintf(out, len, "unknown reason");
-}
 
 /* "740812" -> "12.08.74"-style is ambiguous; show YYMMDD as 19YY/20YY is a
  * guess too, so the summary prints the MRZ form with separators, and says
@@ -499,9 +409,12 @@ static void print_protocols(FILE *f, const pp_document *doc)
 		        any_absent ? absent : "none", any_unlisted ? unlisted : "none");
 }
 
-void passport_report_print_summary(FILE *f, const pp_document *doc, const passport_parsed *p,
-                                   const pa_report *pa, bool have_trust)
+void passport_report_print_summary(FILE *f, const pp_report *r)
 {
+	const pp_document *doc = r->doc;
+	const pp_parsed *p = &r->parsed;
+	const pa_report *pa = &r->pa;
+	bool have_trust = r->trusted;
 	const lds_mrz *m = &p->mrz;
 	char born[32], expires[32];
 	mrz_date(m->birth_date, m->birth_date_status, born, sizeof(born));

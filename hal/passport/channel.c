@@ -165,6 +165,7 @@ static bool restore_error_stands(pp_err e)
 	case PP_ERR_CRYPTO:
 	case PP_ERR_SM_ENDED:
 	case PP_ERR_BLOCKED:
+	case PP_ERR_NOT_VERIFIED:
 		return false;
 	}
 	return false;

@@ -33,6 +33,7 @@ const char *pp_strerror(pp_err e)
 	case PP_ERR_BUSY: return "the reader is busy: another program is using it";
 	case PP_ERR_SERVICE_STOPPED: return "the smart-card service (pcscd) stopped during the read";
 	case PP_ERR_BLOCKED: return "the chip has blocked access with this key; retyping cannot fix it";
+	case PP_ERR_NOT_VERIFIED: return "passive authentication failed: the data cannot be proven genuine";
 	}
 	return "unknown passport error";
 }
@@ -78,6 +79,8 @@ pp_err_info pp_err_info_of(pp_err e)
 		return INFO(DOCUMENT, NONE, "the document cannot be read by machine; call an officer");
 	case PP_ERR_BLOCKED:
 		return INFO(DOCUMENT, NONE, "call an officer: the document must be checked at the counter");
+	case PP_ERR_NOT_VERIFIED:
+		return INFO(DOCUMENT, NONE, "do not accept the data; call an officer to check the document");
 	/* Fraud suspected. */
 	case PP_ERR_SM:
 		return INFO(FRAUD, NONE,

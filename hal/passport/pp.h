@@ -39,8 +39,9 @@ typedef enum pp_err {
 	PP_ERR_BUSY,            /* another program holds the reader */
 	PP_ERR_SERVICE_STOPPED, /* the smart-card service stopped during the read */
 	PP_ERR_BLOCKED,         /* the chip has blocked the authentication method (6983) */
+	PP_ERR_NOT_VERIFIED,    /* read, but passive authentication failed */
 } pp_err;
-#define PP_ERR_LAST PP_ERR_BLOCKED
+#define PP_ERR_LAST PP_ERR_NOT_VERIFIED
 
 const char *pp_strerror(pp_err e);
 

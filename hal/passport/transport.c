@@ -352,6 +352,7 @@ static pp_err classify_failure(pp_transport *t, pp_err e)
 	case PP_ERR_CHIP_AUTH:
 	case PP_ERR_SM_ENDED:
 	case PP_ERR_BLOCKED:
+	case PP_ERR_NOT_VERIFIED:
 		break;
 	}
 	/* With no card left in the field it is a removal, which the

@@ -5,7 +5,7 @@
  * secure messaging; what it answers to each protected command (SELECT of a
  * file, READ BINARY B0/B1) comes from the input. pp_read_document reads
  * through it, and every file it returns goes to the LDS parsers, then, as in
- * `appm passport read`, to passport_parse, passive authentication (without a
+ * `appm passport read`, to pp_parse_document, passive authentication (without a
  * trust store) and both report printers.
  *
  * Input: one options byte, then chunks, one per protected command:
@@ -116,25 +116,24 @@ static void report(const pp_document *doc)
 	static FILE *devnull;
 	if (!devnull && !(devnull = fopen("/dev/null", "w")))
 		abort();
-	passport_parsed parsed;
+	pp_report r = { .doc = (pp_document *)doc, .stage = PP_STAGE_VERIFY };
 	char why[128];
-	if (!passport_parse(doc, &parsed, why, sizeof(why)))
+	if (!pp_parse_document(doc, &r.parsed, why, sizeof(why)))
 		return;
 	pa_dg dgs[PA_MAX_DGS];
 	size_t n = 0;
 	for (int i = 1; i <= PP_MAX_DG && n < PA_MAX_DGS; i++)
 		if (doc->dg[i].present)
 			dgs[n++] = (pa_dg){ .number = i, .data = doc->dg[i].data, .len = doc->dg[i].len };
-	pa_report pa;
 	char err[256];
 	if (doc->sod.present &&
-	    pa_verify(NULL, doc->sod.data, doc->sod.len, dgs, n, 1790000000, &pa, err, sizeof(err)) == CRYPTO_OK) {
-		passport_report_print_json(devnull, doc, &parsed, &pa, false);
-		passport_report_print_summary(devnull, doc, &parsed, &pa, false);
+	    pa_verify(NULL, doc->sod.data, doc->sod.len, dgs, n, 1790000000, &r.pa, err, sizeof(err)) == CRYPTO_OK) {
+		passport_report_print_json(devnull, &r);
+		passport_report_print_summary(devnull, &r);
 		char first[256];
-		passport_report_first_failure(&pa, first, sizeof(first));
+		pp_pa_first_failure(&r.pa, first, sizeof(first));
 	}
-	passport_parsed_clear(&parsed);
+	pp_parsed_clear(&r.parsed);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

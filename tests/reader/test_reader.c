@@ -47,6 +47,7 @@
 #include "devices/vpass/vpass.h"
 #include "hal/passport/reader.h"
 #include "hal/passport/sw.h"
+#include "hal/passport/verify.h"
 #include "tests/docgen/fixture.h"
 
 /* Plain bytes of a short READ BINARY under 3DES SM, as reader.c uses. */
@@ -1450,6 +1451,69 @@ static void test_sm_ended_for_good(void **state)
  * clear, again after the session was set up afresh) is a refused command,
  * not "the chip's answer did not verify"; 6983 (blocked) is not a wrong
  * MRZ, which retyping would fix. */
+/* The reader's one operation, read -> parse -> verify, at each place it
+ * can stop: verified; read and parsed but not verified (no trust store);
+ * read but malformed (DG12 holds another file's tag: parsing stops before
+ * passive authentication would find its hash wrong); and the read itself
+ * failing (removed), the report then holding what was done. */
+static void test_read_passport(void **state)
+{
+	fx *f = *state;
+	pa_trust *trust = fx_trust(f->pki);
+	rig r;
+	rig_open(&r, f->doc, NULL);
+	pp_report *rep = NULL;
+	assert_int_equal(pp_read_passport(r.t, &f->key, trust, NULL, &rep), PP_OK);
+	assert_int_equal(rep->err, PP_OK);
+	assert_int_equal(rep->stage, PP_STAGE_VERIFY);
+	assert_true(rep->pa.passed);
+	assert_true(rep->trusted);
+	assert_string_equal(rep->parsed.mrz.birth_date, f->key.birth_date);
+	assert_non_null(rep->parsed.face);
+	assert_string_equal(rep->detail, "");
+	assert_all_files(f, rep->doc);
+	pp_report_free(rep);
+	rig_close(&r);
+
+	/* No trust store: read and parsed, the chain cannot pass. */
+	rig_open(&r, f->doc, NULL);
+	rep = NULL;
+	assert_int_equal(pp_read_passport(r.t, &f->key, NULL, NULL, &rep), PP_ERR_NOT_VERIFIED);
+	assert_int_equal(rep->stage, PP_STAGE_VERIFY);
+	assert_false(rep->pa.passed);
+	assert_false(rep->trusted);
+	assert_non_null(strstr(rep->detail, "chain"));
+	assert_int_equal(pp_err_info_of(PP_ERR_NOT_VERIFIED).cls, PP_CLASS_DOCUMENT);
+	pp_report_free(rep);
+	rig_close(&r);
+
+	/* A malformed DG12: whole, but not a DG12. */
+	vpass_doc *bad = doc_without(f->doc, VPASS_FID_DG(12));
+	static const uint8_t garbage[] = { 0x6B, 0x02, 0x5C, 0x00 }; /* DG11's tag */
+	assert_int_equal(vpass_doc_add_file(bad, VPASS_FID_DG(12), garbage, sizeof garbage), VPASS_OK);
+	rig_open(&r, bad, NULL);
+	rep = NULL;
+	assert_int_equal(pp_read_passport(r.t, &f->key, trust, NULL, &rep), PP_ERR_PARSE);
+	assert_int_equal(rep->stage, PP_STAGE_PARSE);
+	assert_non_null(strstr(rep->detail, "DG12"));
+	assert_non_null(rep->doc);
+	pp_report_free(rep);
+	rig_close(&r);
+	vpass_doc_free(bad);
+
+	/* Removed in the middle: the report says what was done. */
+	rig_open(&r, f->doc, &(vpass_options){ .remove_after = 12 });
+	rep = NULL;
+	assert_int_equal(pp_read_passport(r.t, &f->key, trust, NULL, &rep), PP_ERR_REMOVED);
+	assert_int_equal(rep->stage, PP_STAGE_READ);
+	assert_non_null(rep->doc);
+	assert_true(rep->doc->apdus >= 12);
+	assert_string_equal(rep->doc->access_control, "BAC");
+	pp_report_free(rep);
+	rig_close(&r);
+	pa_trust_free(trust);
+}
+
 typedef struct canceller {
 	atomic_bool flag;
 	size_t at;            /* set the flag once this many bytes are read */
@@ -2510,6 +2574,7 @@ int main(void)
 		cmocka_unit_test(test_status_words),
 		cmocka_unit_test(test_error_classes),
 		cmocka_unit_test(test_cancel),
+		cmocka_unit_test(test_read_passport),
 		cmocka_unit_test(test_wait_change),
 		cmocka_unit_test(test_not_emrtd),
 		cmocka_unit_test(test_empty_chip),
