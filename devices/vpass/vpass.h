@@ -7,8 +7,8 @@
  * way real chips and readers do: refuse extended length, answer in small
  * pieces, leave the field, fail a read, send a wrong MAC.
  *
- * The same chip serves unit tests in-process (vpass_transport_new gives a
- * pp_transport driven by it) and pcscd through vpcd (devices/vpassd).
+ * The same chip serves the in-process reader (hal/passport/sim.h, the
+ * `sim:` connection string) and pcscd through vpcd (devices/vpassd).
  * Nothing here is thread-safe; one owner drives a card.
  *
  * What a reader sees (status words):
@@ -101,7 +101,6 @@
 
 #include "crypto/aa.h"
 #include "devices/vpass/link.h"
-#include "hal/passport/transport.h"
 
 typedef enum vpass_result {
 	VPASS_OK = 0,
@@ -297,14 +296,3 @@ bool vpass_card_present(const vpass_card *card);
 /* True while a BAC session is established. */
 bool vpass_card_sm_active(const vpass_card *card);
 void vpass_card_stats(const vpass_card *card, vpass_stats *ret);
-
-/* ---- in-process transport (unit tests) ---- */
-
-/* The driver table ("vpass"); not in the connection-string registry since
- * it needs a card object to talk to. */
-extern const pp_transport_ops vpass_transport_ops;
-
-/* A transport whose reader holds `card` (not owned; it must outlive the
- * transport). connect() powers the card up afresh; it fails with
- * PP_ERR_NO_CARD when the card is out of the field. */
-pp_err vpass_transport_new(vpass_card *card, pp_transport **ret);

@@ -8,3 +8,4 @@
 
 extern const pp_transport_ops pp_pcsc_driver;
 extern const pp_transport_ops pp_libnfc_driver;
+extern const pp_transport_ops pp_sim_driver;

@@ -53,6 +53,7 @@ struct pp_transport {
 static const pp_transport_ops *const drivers[] = {
 	&pp_pcsc_driver,
 	&pp_libnfc_driver,
+	&pp_sim_driver,
 	NULL,
 };
 

@@ -38,6 +38,7 @@
 #include "devices/docgen/docgen.h"
 #include "devices/vpass/link.h"
 #include "devices/vpass/vpass.h"
+#include "hal/passport/sim.h"
 #include "hal/passport/reader.h"
 #include "hal/passport/trust.h"
 
@@ -183,7 +184,7 @@ static bool run_strategy(const vpass_doc *doc, const vpass_link *link, const pp_
 	vpass_options vo = { .link = *link };
 	vpass_card *card = NULL;
 	pp_transport *t = NULL;
-	if (vpass_card_new(doc, &vo, &card) != VPASS_OK || vpass_transport_new(card, &t) != PP_OK) {
+	if (vpass_card_new(doc, &vo, &card) != VPASS_OK || pp_sim_transport_new(card, &t) != PP_OK) {
 		fprintf(stderr, "appm-bench-read: cannot make the virtual passport\n");
 		vpass_card_free(card);
 		return false;

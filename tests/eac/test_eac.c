@@ -31,6 +31,7 @@
 #include "crypto/buf.h"
 #include "devices/docgen/docgen.h"
 #include "devices/vpass/vpass.h"
+#include "hal/passport/sim.h"
 #include "hal/passport/channel.h"
 #include "hal/passport/eac.h"
 
@@ -100,7 +101,7 @@ static void rig_open_key(rig *r, const docgen_pace_info *pace, size_t n_pace, co
 		assert_int_equal(vpass_doc_set_ca_key(r->doc, ca_key), VPASS_OK);
 	}
 	assert_int_equal(vpass_card_new(r->doc, opts, &r->card), VPASS_OK);
-	assert_int_equal(vpass_transport_new(r->card, &r->t), PP_OK);
+	assert_int_equal(pp_sim_transport_new(r->card, &r->t), PP_OK);
 	assert_int_equal(pp_transport_connect(r->t, 0), PP_OK);
 	pp_channel_init(&r->ch, r->t);
 }

@@ -244,6 +244,24 @@ static void test_read_and_verify(void **state)
 	it_result_free(&r);
 }
 
+/* The simulated reader in appm itself (--reader sim:DIR) reads the same
+ * document as pcscd's, without pcscd. */
+static void test_sim_reader(void **state)
+{
+	(void)state;
+	it_appm sim = run;
+	char reader[400];
+	snprintf(reader, sizeof(reader), "sim:%s/good", tmp);
+	sim.reader = reader;
+	it_result r = it_appm_read(&sim, "--json --mrz '%s' --trust %s/trust", mrz, tmp);
+	assert_int_equal(r.code, 0);
+	json_t *j = it_parse_json(r.out);
+	assert_string_equal(it_jstr(j, "result"), "verified");
+	assert_non_null(strstr(it_jstr_or_empty(j, "reading.reader"), "simulated reader"));
+	json_decref(j);
+	it_result_free(&r);
+}
+
 static void test_summary_and_parts(void **state)
 {
 	(void)state;
@@ -966,6 +984,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_no_document),
 		cmocka_unit_test(test_removed_while_reading),
 		cmocka_unit_test(test_watch),
+		cmocka_unit_test(test_sim_reader),
 		cmocka_unit_test(test_failed_read_reports_what_it_did),
 		cmocka_unit_test(test_unknown_csca),
 		cmocka_unit_test(test_tampered_dg),

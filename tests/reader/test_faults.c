@@ -23,6 +23,7 @@
 #include "crypto/pa.h"
 #include "crypto/secinfo.h"
 #include "devices/vpass/vpass.h"
+#include "hal/passport/sim.h"
 #include "hal/passport/reader.h"
 #include "tests/common/fault.h"
 #include "tests/common/fault_transport.h"
@@ -194,7 +195,7 @@ static bool read_once(const void *ctx)
 	vpass_card *card = NULL;
 	pp_transport *t = NULL;
 	assert_int_equal(vpass_card_new(c->d->vdoc, NULL, &card), VPASS_OK);
-	assert_int_equal(vpass_transport_new(card, &t), PP_OK);
+	assert_int_equal(pp_sim_transport_new(card, &t), PP_OK);
 	fault_alloc = saved;
 	pp_document *rd = NULL;
 	char err[256] = "";
@@ -238,7 +239,7 @@ static void exchange_sweep(const tdoc *d, const char *what, fault_mode mode, pp_
 		vpass_card *card = NULL;
 		pp_transport *inner = NULL, *t = NULL;
 		assert_int_equal(vpass_card_new(d->vdoc, NULL, &card), VPASS_OK);
-		assert_int_equal(vpass_transport_new(card, &inner), PP_OK);
+		assert_int_equal(pp_sim_transport_new(card, &inner), PP_OK);
 		fault_reader fr = { .inner = inner, .mode = mode, .err = inject };
 		fault_plan_arm(&fr.plan, at);
 		assert_int_equal(fault_transport_new(&fr, &t), PP_OK);

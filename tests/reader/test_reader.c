@@ -45,6 +45,7 @@
 #include "crypto/pa.h"
 #include "crypto/tlv.h"
 #include "devices/vpass/vpass.h"
+#include "hal/passport/sim.h"
 #include "hal/passport/reader.h"
 #include "hal/passport/sw.h"
 #include "hal/passport/verify.h"
@@ -282,7 +283,7 @@ static void rig_open(rig *r, const vpass_doc *doc, const vpass_options *opts)
 	memset(r, 0, sizeof *r);
 	assert_int_equal(vpass_card_new(doc, opts, &r->card), VPASS_OK);
 	r->spy.card = r->card;
-	assert_int_equal(vpass_transport_new(r->card, &r->spy.inner), PP_OK);
+	assert_int_equal(pp_sim_transport_new(r->card, &r->spy.inner), PP_OK);
 	assert_int_equal(pp_transport_new(&spy_ops, &r->spy, &r->t), PP_OK);
 }
 
@@ -1511,6 +1512,21 @@ static void test_read_passport(void **state)
 	assert_string_equal(rep->doc->access_control, "BAC");
 	pp_report_free(rep);
 	rig_close(&r);
+
+	/* The same through the connection string the kiosk and the demo use:
+	 * sim:DIR, a simulated reader holding the document in DIR. */
+	char conn[600];
+	snprintf(conn, sizeof conn, "sim:%s", f->dir);
+	pp_transport *t = NULL;
+	assert_int_equal(pp_transport_open(conn, &t), PP_OK);
+	assert_non_null(strstr(pp_transport_reader_name(t), "simulated reader"));
+	rep = NULL;
+	assert_int_equal(pp_read_passport(t, &f->key, trust, NULL, &rep), PP_OK);
+	assert_all_files(f, rep->doc);
+	pp_report_free(rep);
+	pp_transport_free(t);
+	assert_int_equal(pp_transport_open("sim:/nonexistent/document", &t), PP_ERR_NO_READER);
+	assert_int_equal(pp_transport_open("sim", &t), PP_ERR_ARG);
 	pa_trust_free(trust);
 }
 

@@ -27,6 +27,7 @@
 #include "devices/vctl/vctl.h"
 #include "devices/vpass/link.h"
 #include "devices/vpass/vpass.h"
+#include "hal/passport/sim.h"
 #include "tests/vpass/term.h"
 
 #define DOCNO "L898902C<"
@@ -256,7 +257,7 @@ static void test_timeout_above(void **state)
 
 	/* Through the in-process transport: a time-out, the card still there. */
 	pp_transport *tr = NULL;
-	assert_int_equal(vpass_transport_new(card, &tr), PP_OK);
+	assert_int_equal(pp_sim_transport_new(card, &tr), PP_OK);
 	assert_int_equal(pp_transport_connect(tr, 0), PP_OK);
 	t = term_open(card, DOCNO, DOB, DOE);
 	apdu a = { .ins = 0xB0, .p1 = 0x9E, .le = 200 };

@@ -1,33 +1,52 @@
 /*
- * vpass transport — a pp_transport driver whose reader holds a virtual
- * passport in the same process, so the reading stack can be unit-tested
- * without pcscd. Removal, extended-length support and lost answers
- * (PP_ERR_TIMEOUT, the card staying in the field) follow the card; a
- * frozen card (freeze_after) is PP_ERR_UNRESPONSIVE at once, as if the
- * exchange deadline had passed.
+ * sim — the reader driver whose reader holds the virtual e-passport
+ * (devices/vpass) in this process; see sim.h. Removal, extended-length
+ * support and lost answers (PP_ERR_TIMEOUT, the card staying in the field)
+ * follow the card; a frozen card (freeze_after) is PP_ERR_UNRESPONSIVE at
+ * once, as if the exchange deadline had passed.
  */
+#include "hal/passport/sim.h"
+
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "crypto/apdu.h"
-#include "devices/vpass/vpass.h"
+#include "hal/passport/transport-internal.h"
 
 typedef struct vpass_reader {
 	vpass_card *card;
+	vpass_doc *doc;    /* sim:DIR: the document loaded, owned with the card */
+	char name[160];
 } vpass_reader;
 
 static pp_err vt_list(pp_reader_cb cb, void *user)
 {
 	(void)cb;
 	(void)user;
-	return PP_ERR_NOT_SUPPORTED; /* only reachable through vpass_transport_new */
+	return PP_ERR_NOT_SUPPORTED; /* a simulated reader exists once opened */
 }
 
+/* sim:DIR: a reader holding the document in DIR (appm-docgen's layout). */
 static pp_err vt_open(const char *param, void **ret_priv)
 {
-	(void)param;
-	(void)ret_priv;
-	return PP_ERR_NOT_SUPPORTED;
+	if (!param[0])
+		return PP_ERR_ARG; /* the document directory is needed */
+	vpass_reader *r = calloc(1, sizeof(*r));
+	if (!r)
+		return PP_ERR_NOMEM;
+	char err[256];
+	vpass_result vr = vpass_doc_load(param, &r->doc, err, sizeof(err));
+	if (vr == VPASS_OK)
+		vr = vpass_card_new(r->doc, NULL, &r->card);
+	if (vr != VPASS_OK) {
+		vpass_doc_free(r->doc);
+		free(r);
+		return vr == VPASS_ERR_NOMEM ? PP_ERR_NOMEM : PP_ERR_NO_READER;
+	}
+	snprintf(r->name, sizeof(r->name), "simulated reader (%.120s)", param);
+	*ret_priv = r;
+	return PP_OK;
 }
 
 static pp_err vt_connect(void *priv, int timeout_ms)
@@ -106,18 +125,23 @@ static pp_err vt_capabilities(void *priv, pp_transport_caps *ret)
 
 static const char *vt_reader_name(void *priv)
 {
-	(void)priv;
-	return "vpass in-process reader";
+	vpass_reader *r = priv;
+	return r->name[0] ? r->name : "simulated reader";
 }
 
 static void vt_close(void *priv)
 {
-	free(priv);
+	vpass_reader *r = priv;
+	if (r && r->doc) {
+		vpass_card_free(r->card);
+		vpass_doc_free(r->doc);
+	}
+	free(r);
 }
 
-const pp_transport_ops vpass_transport_ops = {
-	.name = "vpass",
-	.description = "virtual passport in this process (unit tests)",
+const pp_transport_ops pp_sim_driver = {
+	.name = "sim",
+	.description = "the virtual e-passport in this process: sim:DIR holds the document in DIR (tests, demo)",
 	.list = vt_list,
 	.open = vt_open,
 	.connect = vt_connect,
@@ -129,7 +153,7 @@ const pp_transport_ops vpass_transport_ops = {
 	.wait_change = vt_wait_change,
 };
 
-pp_err vpass_transport_new(vpass_card *card, pp_transport **ret)
+pp_err pp_sim_transport_new(vpass_card *card, pp_transport **ret)
 {
 	if (!card || !ret)
 		return PP_ERR_ARG;
@@ -137,7 +161,7 @@ pp_err vpass_transport_new(vpass_card *card, pp_transport **ret)
 	if (!r)
 		return PP_ERR_NOMEM;
 	r->card = card;
-	pp_err e = pp_transport_new(&vpass_transport_ops, r, ret);
+	pp_err e = pp_transport_new(&pp_sim_driver, r, ret);
 	if (e != PP_OK)
 		free(r);
 	return e;
