@@ -16,12 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "crypto/lds/face.h"
-#include "crypto/lds/lds.h"
-#include "crypto/pa.h"
-#include "hal/passport/reader.h"
-#include "hal/passport/transport.h"
-#include "hal/passport/trust.h"
+#include "hal/passport/passport.h"
 #include "kiosk/appm.h"
 #include "kiosk/passport_report.h"
 
@@ -92,6 +87,11 @@ static void usage_read(FILE *f)
 	appm_print_exit_codes(f);
 }
 
+static void print_driver(const char *name, const char *description, void *user)
+{
+	fprintf(user, "  %-10s %s\n", name, description);
+}
+
 static void usage_passport(FILE *f)
 {
 	fprintf(f,
@@ -103,8 +103,7 @@ static void usage_passport(FILE *f)
 	        "  watch      print each time a document is placed on the reader or removed\n"
 	        "\n"
 	        "Reader drivers (the first field of --reader):\n");
-	for (const pp_transport_ops *const *d = pp_transport_drivers(); *d; d++)
-		fprintf(f, "  %-10s %s\n", (*d)->name, (*d)->description);
+	pp_transport_each_driver(print_driver, f);
 	fprintf(f, "\n'appm passport read --help' lists its options and exit codes.\n");
 }
 

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "hal/passport/verify.h"
+#include "hal/passport/passport.h"
 
 /* A report that reached PP_STAGE_VERIFY, passed or not. */
 void passport_report_print_json(FILE *f, const pp_report *r);

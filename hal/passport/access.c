@@ -15,7 +15,7 @@
 
 #include "crypto/bac.h"
 #include "crypto/icao.h"
-#include "hal/passport/sw.h"
+#include "hal/passport/sw-internal.h"
 
 /* ---- access control -------------------------------------------------------- */
 

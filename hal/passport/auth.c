@@ -15,7 +15,7 @@
 #include "crypto/pa.h"
 #include "crypto/secinfo.h"
 #include "crypto/lds/lds.h"
-#include "hal/passport/sw.h"
+#include "hal/passport/sw-internal.h"
 
 /* ---- the SOD's hash list ------------------------------------------------------ */
 

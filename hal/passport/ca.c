@@ -3,7 +3,7 @@
  * the key DG14 holds, 3DES by MSE:Set KAT, AES by MSE:Set AT and GENERAL
  * AUTHENTICATE (the chip answering 7C 00, or a TR-03110 v2 nonce and
  * token), then the session re-keyed and proved by the next command. Built
- * on OpenPACE; see eac.h.
+ * on OpenPACE; see eac-internal.h.
  */
 #include "hal/passport/eac-internal.h"
 

@@ -1,7 +1,7 @@
 /*
  * channel — a transport plus the secure messaging session; see channel.h.
  */
-#include "hal/passport/channel.h"
+#include "hal/passport/channel-internal.h"
 
 #include <string.h>
 

@@ -3,7 +3,7 @@
  * protocols an OID names, the standardized domain parameters, the
  * commands (MSE, GENERAL AUTHENTICATE with chaining), status words and
  * the checks of the chip's public keys. The protocols are in pace.c and
- * ca.c; see eac.h.
+ * ca.c; see eac-internal.h.
  */
 #include "hal/passport/eac-internal.h"
 
@@ -19,7 +19,7 @@
 
 #include "crypto/secinfo.h"
 #include "crypto/tlv.h"
-#include "hal/passport/sw.h"
+#include "hal/passport/sw-internal.h"
 
 static pthread_once_t eac_once = PTHREAD_ONCE_INIT;
 

@@ -9,7 +9,7 @@
 
 #include "crypto/tlv.h"
 #include "crypto/lds/lds.h"
-#include "hal/passport/sw.h"
+#include "hal/passport/sw-internal.h"
 
 static const uint8_t emrtd_aid[] = { 0xA0, 0x00, 0x00, 0x02, 0x47, 0x10, 0x01 };
 

@@ -1,7 +1,7 @@
 /*
  * pace — PACE, terminal side (ICAO 9303 part 11, 4.4), and checking
  * PACE-CAM against DG14; chip authentication is in ca.c, what both share
- * in eac.c. See eac.h.
+ * in eac.c. See eac-internal.h.
  *
  * The protocol arithmetic (nonce, mapping, key agreement, key derivation,
  * tokens) is OpenPACE's; the APDUs, the choice of protocol, PACE-CAM

@@ -12,8 +12,8 @@
 
 #include "crypto/apdu.h"
 #include "crypto/buf.h"
-#include "hal/passport/channel.h"
-#include "hal/passport/eac.h"
+#include "hal/passport/channel-internal.h"
+#include "hal/passport/eac-internal.h"
 #include "hal/passport/reader.h"
 
 /* Short reads under 3DES secure messaging: the protected answer (DO'87 with

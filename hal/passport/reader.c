@@ -32,7 +32,7 @@
 #include <time.h>
 
 #include "crypto/lds/lds.h"
-#include "hal/passport/sw.h"
+#include "hal/passport/sw-internal.h"
 
 const char *pp_auth_result_name(pp_auth_result r)
 {
@@ -122,7 +122,7 @@ bool rd_transient_sw(uint16_t sw)
 
 /* A status word ended the step: err names the step and the status in ISO
  * 7816-4's words, the report keeps the status, and the error is the
- * table's (hal/passport/sw.h). */
+ * table's (hal/passport/sw-internal.h). */
 __attribute__((format(printf, 3, 4))) pp_err rd_status_error(session *s, uint16_t sw, const char *fmt, ...)
 {
 	char what[200], text[PP_SW_TEXT_LEN];

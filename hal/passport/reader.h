@@ -22,11 +22,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hal/passport/eac.h"
 #include "hal/passport/pp.h"
 #include "hal/passport/transport.h"
 
 #define PP_MAX_DG 16
+
+/* What a protocol ran with, for reports. Empty strings when not known. */
+typedef struct pp_protocol_info {
+	char oid[64];       /* dotted, e.g. "0.4.0.127.0.7.2.2.4.2.2" */
+	char name[64];      /* e.g. "id-PACE-ECDH-GM-AES-CBC-CMAC-128" */
+	char mapping[8];    /* PACE: "GM", "IM" or "CAM"; CA: "" */
+	char agreement[8];  /* "ECDH" or "DH" */
+	char domain[32];    /* curve or group, e.g. "brainpoolP256r1", "MODP-1024-160" */
+	int parameter_id;   /* standardized domain parameter id; -1 when explicit */
+	char cipher[16];    /* "AES-128", "AES-192", "AES-256" or "3DES" */
+	int key_id;         /* CA: the key reference used; -1 when none */
+} pp_protocol_info;
+
+typedef enum pp_pace_secret {
+	PP_PACE_MRZ = 1,    /* key from document number, birth and expiry date */
+	PP_PACE_CAN = 2,    /* the 6-digit card access number */
+} pp_pace_secret;
 
 /* What opens the chip: the MRZ fields (BAC, or PACE with the MRZ), the
  * card access number (PACE only), or both (PACE with the CAN, BAC with the

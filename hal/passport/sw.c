@@ -1,7 +1,7 @@
 /*
  * sw — the status word table; see sw.h.
  */
-#include "hal/passport/sw.h"
+#include "hal/passport/sw-internal.h"
 
 #include <stdio.h>
 

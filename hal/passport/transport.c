@@ -62,6 +62,12 @@ const pp_transport_ops *const *pp_transport_drivers(void)
 	return drivers;
 }
 
+void pp_transport_each_driver(pp_driver_cb cb, void *user)
+{
+	for (size_t i = 0; drivers[i]; i++)
+		cb(drivers[i]->name, drivers[i]->description, user);
+}
+
 static const pp_transport_ops *find_driver(const char *name, size_t len)
 {
 	for (size_t i = 0; drivers[i]; i++)

@@ -4,7 +4,8 @@
  * "libnfc:pn532_uart:/dev/ttyUSB0"), as libnfc picks its drivers.
  *
  * A driver is a constant table of operations with private data behind a
- * pointer; an operation it lacks is PP_ERR_NOT_SUPPORTED. The transport core
+ * pointer (transport-internal.h, for drivers only); an operation it lacks is
+ * PP_ERR_NOT_SUPPORTED. The transport core
  * counts APDUs and bytes, and decides in one place what a failed exchange
  * was: an answer without a status word, or an error, with no card left is
  * PP_ERR_REMOVED; an exchange that outlives its deadline is cancelled and is
@@ -55,58 +56,19 @@ typedef struct pp_transport_stats {
 
 typedef void (*pp_reader_cb)(const char *name, bool card_present, void *user);
 
-typedef struct pp_transport_ops {
-	const char *name;        /* the connection string's first field */
-	const char *description;
-	/* List readers this driver sees. */
-	pp_err (*list)(pp_reader_cb cb, void *user);
-	/* param: what follows "name:" (may be empty: the first reader). */
-	pp_err (*open)(const char *param, void **ret_priv);
-	/* Wait up to timeout_ms for a card and connect to it. */
-	pp_err (*connect)(void *priv, int timeout_ms);
-	pp_err (*transmit)(void *priv, const uint8_t *cmd, size_t len, uint8_t *resp, size_t cap, size_t *ret_len);
-	pp_err (*card_present)(void *priv, bool *ret);
-	pp_err (*capabilities)(void *priv, pp_transport_caps *ret);
-	/* Name of the opened reader, for reports. */
-	const char *(*reader_name)(void *priv);
-	void (*close)(void *priv);
-	/* Called from another thread while transmit (or connect) runs: make
-	 * it return soon, with any error. The core calls it at most once per
-	 * exchange, only while that exchange runs, and afterwards reports
-	 * PP_ERR_UNRESPONSIVE itself. The driver may refuse every later
-	 * exchange until the next connect. */
-	pp_err (*cancel)(void *priv);
-	/* The time limit, in milliseconds, for the exchanges that follow: a
-	 * driver whose own I/O can time out applies it and reports
-	 * PP_ERR_UNRESPONSIVE when it runs out (the watchdog waits a little
-	 * longer, then cancels). */
-	pp_err (*set_timeout)(void *priv, int timeout_ms);
-	/* The driver's words for its last native error, e.g.
-	 * "SCARD_E_SHARING_VIOLATION (0x8010000B)"; "" or NULL when none. */
-	const char *(*native_error)(void *priv);
-	/* Wait up to timeout_ms (negative: no limit) for a document to arrive
-	 * (present false) or to leave (present true); *ret_present says how
-	 * the reader is when it returns. PP_ERR_TIMEOUT when nothing changed;
-	 * cancel ends the wait with PP_ERR_CANCELLED. */
-	pp_err (*wait_change)(void *priv, bool present, int timeout_ms, bool *ret_present);
-	/* Listing this driver's readers disturbs devices (libnfc opens serial
-	 * ports and sends them frames: its "intrusive" scan), so a kiosk lists
-	 * them only when an engineer asks, never on its own. */
-	bool intrusive_list;
-} pp_transport_ops;
 
 typedef struct pp_transport pp_transport;
 
 /* Open by connection string: "driver[:param]". */
 pp_err pp_transport_open(const char *connstr, pp_transport **ret);
-/* Wrap an in-process driver (the virtual passport in unit tests). */
-pp_err pp_transport_new(const pp_transport_ops *ops, void *priv, pp_transport **ret);
 void pp_transport_free(pp_transport *t);
 
 /* List the readers of one driver ("pcsc"). */
 pp_err pp_transport_list(const char *driver, pp_reader_cb cb, void *user);
-/* The registry, NULL-terminated, for --help texts. */
-const pp_transport_ops *const *pp_transport_drivers(void);
+/* Each driver of the registry, in order: its connection-string name and
+ * one line saying what it drives (for --help texts). */
+typedef void (*pp_driver_cb)(const char *name, const char *description, void *user);
+void pp_transport_each_driver(pp_driver_cb cb, void *user);
 
 pp_err pp_transport_connect(pp_transport *t, int timeout_ms);
 /* The chip's longest silence allowed in one exchange, in milliseconds

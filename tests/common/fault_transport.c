@@ -3,6 +3,8 @@
  */
 #include "tests/common/fault_transport.h"
 
+#include "hal/passport/transport-internal.h"
+
 static pp_err fr_connect(void *priv, int timeout_ms)
 {
 	fault_reader *fr = priv;

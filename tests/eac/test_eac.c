@@ -32,8 +32,8 @@
 #include "devices/docgen/docgen.h"
 #include "devices/vpass/vpass.h"
 #include "hal/passport/sim.h"
-#include "hal/passport/channel.h"
-#include "hal/passport/eac.h"
+#include "hal/passport/channel-internal.h"
+#include "hal/passport/eac-internal.h"
 
 #define DOCNO "L898902C<"
 #define DOB   "690806"

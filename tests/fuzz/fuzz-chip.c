@@ -12,6 +12,7 @@
 
 #include "crypto/bac.h"
 #include "crypto/sm.h"
+#include "hal/passport/transport-internal.h"
 
 const pp_access_key fuzz_chip_key = { "L898902C", "690806", "940623", "" };
 

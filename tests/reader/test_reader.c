@@ -47,8 +47,9 @@
 #include "devices/vpass/vpass.h"
 #include "hal/passport/sim.h"
 #include "hal/passport/reader.h"
-#include "hal/passport/sw.h"
+#include "hal/passport/sw-internal.h"
 #include "hal/passport/verify.h"
+#include "hal/passport/transport-internal.h"
 #include "tests/docgen/fixture.h"
 
 /* Plain bytes of a short READ BINARY under 3DES SM, as reader.c uses. */

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "hal/passport/transport.h"
+#include "hal/passport/transport-internal.h"
 
 /* ---- the scripted driver ---- */
 
