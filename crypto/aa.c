@@ -115,12 +115,12 @@ static const uint8_t oid_ecdsa_plain[] = { 0x04, 0x00, 0x7F, 0x00, 0x07, 0x01, 0
 static const uint8_t oid_ecdsa_sha1[] = { 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x01 };
 static const uint8_t oid_ecdsa_sha2[] = { 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03 };
 
-static bool oid_is(const tlv *t, const uint8_t *oid, size_t len)
+static bool oid_is(const crypto_tlv *t, const uint8_t *oid, size_t len)
 {
 	return t->len == len && memcmp(t->value, oid, len) == 0;
 }
 
-static bool oid_has_prefix(const tlv *t, const uint8_t *prefix, size_t len)
+static bool oid_has_prefix(const crypto_tlv *t, const uint8_t *prefix, size_t len)
 {
 	return t->len == len + 1 && memcmp(t->value, prefix, len) == 0;
 }
@@ -129,7 +129,7 @@ crypto_err aa_hash_from_dg14_info(const uint8_t *der, size_t len, aa_hash *ret)
 {
 	if (!der || !ret)
 		return CRYPTO_ERR_ARG;
-	tlv seq, proto, version, alg;
+	crypto_tlv seq, proto, version, alg;
 	if (tlv_parse_one(der, len, &seq) != TLV_OK || seq.tag != 0x30)
 		return CRYPTO_ERR_FORMAT;
 	const uint8_t *pos = seq.value, *end = seq.value + seq.len;
@@ -231,9 +231,9 @@ crypto_err aa_challenge(uint8_t challenge[AA_CHALLENGE_LEN])
 	return RAND_bytes(challenge, AA_CHALLENGE_LEN) == 1 ? CRYPTO_OK : CRYPTO_ERR_LIBCRYPTO;
 }
 
-void aa_command(const uint8_t challenge[AA_CHALLENGE_LEN], size_t sig_len, apdu *ret)
+void aa_command(const uint8_t challenge[AA_CHALLENGE_LEN], size_t sig_len, crypto_apdu *ret)
 {
-	*ret = (apdu){
+	*ret = (crypto_apdu){
 		.cla = 0x00,
 		.ins = AA_INS_INTERNAL_AUTHENTICATE,
 		.data = challenge,
@@ -508,7 +508,7 @@ out:
 /* ---- signing (the chip) ------------------------------------------------ */
 
 static crypto_err sign_rsa(EVP_PKEY *priv, const aa_key_info *info, aa_hash hash,
-                           const uint8_t challenge[AA_CHALLENGE_LEN], buf *out)
+                           const uint8_t challenge[AA_CHALLENGE_LEN], crypto_buf *out)
 {
 	const hash_desc *hd = hash_find(hash == AA_HASH_DEFAULT ? AA_HASH_SHA1 : hash);
 	if (!hd)
@@ -561,7 +561,7 @@ out:
 }
 
 static crypto_err sign_ec(EVP_PKEY *priv, const aa_key_info *info, aa_hash hash,
-                          const uint8_t challenge[AA_CHALLENGE_LEN], buf *out)
+                          const uint8_t challenge[AA_CHALLENGE_LEN], crypto_buf *out)
 {
 	const hash_desc *hd = hash_find(hash == AA_HASH_DEFAULT ? aa_ec_default_hash(info->bits) : hash);
 	if (!hd)
@@ -604,7 +604,7 @@ out:
 	return e;
 }
 
-crypto_err aa_sign(EVP_PKEY *priv, aa_hash hash, const uint8_t challenge[AA_CHALLENGE_LEN], buf *out)
+crypto_err aa_sign(EVP_PKEY *priv, aa_hash hash, const uint8_t challenge[AA_CHALLENGE_LEN], crypto_buf *out)
 {
 	if (!priv || !challenge || !out)
 		return CRYPTO_ERR_ARG;

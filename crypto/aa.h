@@ -83,7 +83,7 @@ crypto_err aa_challenge(uint8_t challenge[AA_CHALLENGE_LEN]);
  * `a` points into `challenge`. Le: APDU_MAX_SHORT_LE (00) when a signature
  * of sig_len bytes fits a short response under secure messaging (3DES or
  * AES), else APDU_MAX_EXT_LE (0000); wrap it with sm_wrap_command. */
-void aa_command(const uint8_t challenge[AA_CHALLENGE_LEN], size_t sig_len, apdu *ret);
+void aa_command(const uint8_t challenge[AA_CHALLENGE_LEN], size_t sig_len, crypto_apdu *ret);
 
 /* Which check rejected the chip's answer; each is a reason to report the
  * chip as a possible clone. Codes are only appended. */
@@ -134,7 +134,7 @@ crypto_err aa_verify(const uint8_t *spki, size_t spki_len, aa_hash hash,
 /* Sign a challenge as a chip does: RSA 9796-2 scheme 1 with a random M1
  * (AA_HASH_DEFAULT or SHA1: trailer BC, others xxCC), or plain r || s ECDSA
  * (AA_HASH_DEFAULT: by key size). The signature is appended to out. */
-crypto_err aa_sign(EVP_PKEY *priv, aa_hash hash, const uint8_t challenge[AA_CHALLENGE_LEN], buf *out);
+crypto_err aa_sign(EVP_PKEY *priv, aa_hash hash, const uint8_t challenge[AA_CHALLENGE_LEN], crypto_buf *out);
 
 /* The hash aa_sign and aa_verify use for an EC key of `bits` with
  * AA_HASH_DEFAULT: SHA-224 up to 224 bits, SHA-256 up to 256, SHA-384 up

@@ -5,12 +5,12 @@
 
 #include <string.h>
 
-bool apdu_is_extended(const apdu *a)
+bool apdu_is_extended(const crypto_apdu *a)
 {
 	return a->extended || a->lc > APDU_MAX_SHORT_LC || a->le > APDU_MAX_SHORT_LE;
 }
 
-size_t apdu_encoded_len(const apdu *a)
+size_t apdu_encoded_len(const crypto_apdu *a)
 {
 	if (a->lc > 65535 || a->le > APDU_MAX_EXT_LE)
 		return 0;
@@ -31,7 +31,7 @@ size_t apdu_encoded_len(const apdu *a)
 	return n;
 }
 
-crypto_err apdu_encode(const apdu *a, uint8_t *out, size_t cap, size_t *ret_len)
+crypto_err apdu_encode(const crypto_apdu *a, uint8_t *out, size_t cap, size_t *ret_len)
 {
 	size_t n = apdu_encoded_len(a);
 	if (n == 0)
@@ -71,11 +71,11 @@ crypto_err apdu_encode(const apdu *a, uint8_t *out, size_t cap, size_t *ret_len)
 	return CRYPTO_OK;
 }
 
-crypto_err apdu_decode(const uint8_t *in, size_t len, apdu *ret)
+crypto_err apdu_decode(const uint8_t *in, size_t len, crypto_apdu *ret)
 {
 	if (len < 4)
 		return CRYPTO_ERR_FORMAT;
-	apdu a = { .cla = in[0], .ins = in[1], .p1 = in[2], .p2 = in[3] };
+	crypto_apdu a = { .cla = in[0], .ins = in[1], .p1 = in[2], .p2 = in[3] };
 	const uint8_t *p = in + 4;
 	size_t rest = len - 4;
 	if (rest == 0) {

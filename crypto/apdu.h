@@ -21,21 +21,21 @@
 /* Largest response: 65536 data bytes + SW1 SW2. */
 #define APDU_MAX_RESPONSE (65536 + 2)
 
-typedef struct apdu {
+typedef struct crypto_apdu {
 	uint8_t cla, ins, p1, p2;
 	const uint8_t *data; /* command data, may be NULL when lc == 0 */
 	size_t lc;
 	size_t le;           /* 0: absent; 1..65536 */
 	bool extended;       /* force the extended encoding even if short fits */
-} apdu;
+} crypto_apdu;
 
 /* Encoded length of the command (0 if it cannot be encoded). */
-size_t apdu_encoded_len(const apdu *a);
-crypto_err apdu_encode(const apdu *a, uint8_t *out, size_t cap, size_t *ret_len);
+size_t apdu_encoded_len(const crypto_apdu *a);
+crypto_err apdu_encode(const crypto_apdu *a, uint8_t *out, size_t cap, size_t *ret_len);
 /* Decode a command; data points into `in`. */
-crypto_err apdu_decode(const uint8_t *in, size_t len, apdu *ret);
+crypto_err apdu_decode(const uint8_t *in, size_t len, crypto_apdu *ret);
 /* True if the command needs (or asks for) the extended encoding. */
-bool apdu_is_extended(const apdu *a);
+bool apdu_is_extended(const crypto_apdu *a);
 
 /* Status word (SW1SW2) of a response, 0 if shorter than 2 bytes. */
 static inline uint16_t apdu_sw(const uint8_t *resp, size_t len)

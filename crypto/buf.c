@@ -10,7 +10,7 @@
 
 #include "crypto/tlv.h"
 
-bool buf_reserve(buf *b, size_t extra)
+bool buf_reserve(crypto_buf *b, size_t extra)
 {
 	if (b->failed)
 		return false;
@@ -34,7 +34,7 @@ bool buf_reserve(buf *b, size_t extra)
 	return true;
 }
 
-void buf_append(buf *b, const void *data, size_t len)
+void buf_append(crypto_buf *b, const void *data, size_t len)
 {
 	if (len == 0 || !buf_reserve(b, len))
 		return;
@@ -42,12 +42,12 @@ void buf_append(buf *b, const void *data, size_t len)
 	b->len += len;
 }
 
-void buf_append_byte(buf *b, uint8_t byte)
+void buf_append_byte(crypto_buf *b, uint8_t byte)
 {
 	buf_append(b, &byte, 1);
 }
 
-void buf_append_tlv_header(buf *b, uint32_t tag, size_t len)
+void buf_append_tlv_header(crypto_buf *b, uint32_t tag, size_t len)
 {
 	uint8_t hdr[TLV_MAX_HEADER];
 	size_t n = tlv_encode_header(tag, len, hdr);
@@ -58,27 +58,27 @@ void buf_append_tlv_header(buf *b, uint32_t tag, size_t len)
 	buf_append(b, hdr, n);
 }
 
-void buf_append_tlv(buf *b, uint32_t tag, const void *value, size_t len)
+void buf_append_tlv(crypto_buf *b, uint32_t tag, const void *value, size_t len)
 {
 	buf_append_tlv_header(b, tag, len);
 	buf_append(b, value, len);
 }
 
-uint8_t *buf_steal(buf *b, size_t *ret_len)
+uint8_t *buf_steal(crypto_buf *b, size_t *ret_len)
 {
 	uint8_t *p = b->data;
 	if (ret_len)
 		*ret_len = b->len;
-	*b = BUF_INIT;
+	*b = CRYPTO_BUF_INIT;
 	return p;
 }
 
-void buf_free(buf *b)
+void buf_free(crypto_buf *b)
 {
 	if (!b)
 		return;
 	free(b->data);
-	*b = BUF_INIT;
+	*b = CRYPTO_BUF_INIT;
 }
 
 BUF_MEM *buf_mem_from(const uint8_t *data, size_t len)

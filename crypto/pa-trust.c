@@ -147,7 +147,7 @@ static CMS_ContentInfo *parse_cms(const uint8_t *data, size_t len)
 /* Certificates of a CscaMasterList { version, certList SET OF Certificate }. */
 static crypto_err parse_master_list(const uint8_t *d, size_t len, STACK_OF(X509) *out)
 {
-	tlv seq, ver, set;
+	crypto_tlv seq, ver, set;
 	if (tlv_parse_one(d, len, &seq) != TLV_OK || seq.tag != 0x30)
 		return CRYPTO_ERR_FORMAT;
 	const uint8_t *p = seq.value, *end = seq.value + seq.len;
@@ -155,7 +155,7 @@ static crypto_err parse_master_list(const uint8_t *d, size_t len, STACK_OF(X509)
 	    tlv_next(&p, end, &set) != TLV_OK || set.tag != 0x31)
 		return CRYPTO_ERR_FORMAT;
 	const uint8_t *q = set.value, *qend = set.value + set.len;
-	tlv cert;
+	crypto_tlv cert;
 	tlv_status s;
 	while ((s = tlv_next(&q, qend, &cert)) == TLV_OK) {
 		const unsigned char *c = cert.raw;

@@ -111,7 +111,7 @@ typedef struct lso {
 	char lds_version[8];
 } lso;
 
-static bool small_uint(const tlv *t, int max, int *ret)
+static bool small_uint(const crypto_tlv *t, int max, int *ret)
 {
 	if (t->tag != 0x02 || t->len < 1 || t->len > 2 || (t->value[0] & 0x80))
 		return false;
@@ -134,7 +134,7 @@ static crypto_err parse_lso(const uint8_t *d, size_t len, lso *ret, char *err, s
 		{ NID_sha384, "SHA-384" }, { NID_sha512, "SHA-512" },
 	};
 	lso l = { 0 };
-	tlv seq, ver, alg, list, oid;
+	crypto_tlv seq, ver, alg, list, oid;
 	int version;
 	if (tlv_parse_one(d, len, &seq) != TLV_OK || seq.tag != 0x30)
 		return pa_fail(err, errlen, CRYPTO_ERR_FORMAT,
@@ -164,10 +164,10 @@ static crypto_err parse_lso(const uint8_t *d, size_t len, lso *ret, char *err, s
 	const size_t md_len = (size_t)EVP_MD_get_size(l.md);
 
 	const uint8_t *q = list.value, *qend = list.value + list.len;
-	tlv item;
+	crypto_tlv item;
 	tlv_status s;
 	while ((s = tlv_next(&q, qend, &item)) == TLV_OK) {
-		tlv num, hash;
+		crypto_tlv num, hash;
 		const uint8_t *r = item.value, *rend = item.value + item.len;
 		int n;
 		if (item.tag != 0x30 || tlv_next(&r, rend, &num) != TLV_OK ||
@@ -194,7 +194,7 @@ static crypto_err parse_lso(const uint8_t *d, size_t len, lso *ret, char *err, s
 		return pa_fail(err, errlen, CRYPTO_ERR_FORMAT, "EF.SOD: the data group hash list is malformed");
 
 	if (version == 1 && p < end) {
-		tlv info, ldsv;
+		crypto_tlv info, ldsv;
 		const uint8_t *v;
 		if (tlv_next(&p, end, &info) != TLV_OK || info.tag != 0x30 ||
 		    (v = info.value, tlv_next(&v, info.value + info.len, &ldsv)) != TLV_OK ||
@@ -514,7 +514,7 @@ crypto_err pa_verify(const pa_trust *trust, const uint8_t *sod, size_t sod_len,
 			return pa_fail(err, errlen, CRYPTO_ERR_ARG, "data group number %d is not 1..16",
 			            dgs[i].number);
 
-	tlv outer;
+	crypto_tlv outer;
 	if (tlv_parse_one(sod, sod_len, &outer) != TLV_OK || outer.tag != 0x77)
 		return pa_fail(err, errlen, CRYPTO_ERR_FORMAT,
 		            "EF.SOD: not a complete tag 77 object (truncated or not an SOD)");

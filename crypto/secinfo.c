@@ -220,7 +220,7 @@ size_t secinfo_oid_encode(const char *dotted, uint8_t *out, size_t outlen)
 }
 
 /* A non-negative DER INTEGER that fits an int; -1 otherwise. */
-static int small_integer(const tlv *t)
+static int small_integer(const crypto_tlv *t)
 {
 	if (t->tag != TAG_INTEGER || t->len == 0 || t->len > 4 || (t->value[0] & 0x80))
 		return -1;
@@ -230,10 +230,10 @@ static int small_integer(const tlv *t)
 	return v > 0x7FFFFFFF ? -1 : (int)v;
 }
 
-static crypto_err parse_info(const tlv *info, size_t offset, secinfo_entry *e)
+static crypto_err parse_info(const crypto_tlv *info, size_t offset, secinfo_entry *e)
 {
 	const uint8_t *pos = info->value, *end = info->value + info->len;
-	tlv oid, req, opt;
+	crypto_tlv oid, req, opt;
 	if (tlv_next(&pos, end, &oid) != TLV_OK || oid.tag != TAG_OID ||
 	    !oid_to_dotted(oid.value, oid.len, e->oid, sizeof e->oid))
 		return CRYPTO_ERR_FORMAT;
@@ -280,7 +280,7 @@ crypto_err secinfo_parse(const uint8_t *data, size_t len, secinfo_list *ret)
 	if ((!data && len) || !ret)
 		return CRYPTO_ERR_ARG;
 	const uint8_t *pos = data, *end = data + len;
-	tlv set;
+	crypto_tlv set;
 	if (tlv_next(&pos, end, &set) != TLV_OK)
 		return CRYPTO_ERR_FORMAT;
 	if (set.tag == TAG_DG14) {
@@ -297,7 +297,7 @@ crypto_err secinfo_parse(const uint8_t *data, size_t len, secinfo_list *ret)
 	pos = set.value;
 	end = set.value + set.len;
 	for (;;) {
-		tlv info;
+		crypto_tlv info;
 		tlv_status s = tlv_next(&pos, end, &info);
 		if (s == TLV_END)
 			break;

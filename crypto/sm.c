@@ -199,7 +199,7 @@ crypto_err sm_mac(const sm_ctx *ctx, const uint8_t *msg, size_t len, uint8_t mac
 /* MAC over SSC || msg (msg already holds the padded header when there is one). */
 static crypto_err mac_with_ssc(const sm_ctx *ctx, const uint8_t *msg, size_t len, uint8_t mac[8])
 {
-	buf n = BUF_INIT;
+	crypto_buf n = CRYPTO_BUF_INIT;
 	buf_append(&n, ctx->ssc, ctx->block_len);
 	buf_append(&n, msg, len);
 	crypto_err err = buf_ok(&n) ? sm_mac(ctx, n.data, n.len, mac) : CRYPTO_ERR_NOMEM;
@@ -209,7 +209,7 @@ static crypto_err mac_with_ssc(const sm_ctx *ctx, const uint8_t *msg, size_t len
 
 /* Append the cryptogram data object for len bytes of plain data: padded,
  * encrypted, as DO'87 (with the padding indicator) or DO'85. */
-static crypto_err append_cryptogram(const sm_ctx *ctx, uint32_t tag, const uint8_t *data, size_t len, buf *out)
+static crypto_err append_cryptogram(const sm_ctx *ctx, uint32_t tag, const uint8_t *data, size_t len, crypto_buf *out)
 {
 	size_t plen = icao_pad_len(len, ctx->block_len);
 	uint8_t *p = malloc(plen);
@@ -235,7 +235,7 @@ static crypto_err append_cryptogram(const sm_ctx *ctx, uint32_t tag, const uint8
 }
 
 /* Decrypt a DO'87 / DO'85 value and strip the padding into out. */
-static crypto_err decrypt_cryptogram(const sm_ctx *ctx, const tlv *t, buf *out)
+static crypto_err decrypt_cryptogram(const sm_ctx *ctx, const crypto_tlv *t, crypto_buf *out)
 {
 	const uint8_t *ct = t->value;
 	size_t len = t->len;
@@ -267,10 +267,10 @@ static crypto_err decrypt_cryptogram(const sm_ctx *ctx, const tlv *t, buf *out)
 /* The data objects of a protected message: where the MAC'd part ends and
  * which objects were present. */
 typedef struct sm_objects {
-	tlv crypto;        /* DO'87 or DO'85 */
-	tlv le;            /* DO'97 */
-	tlv status;        /* DO'99 */
-	tlv mac;           /* DO'8E */
+	crypto_tlv crypto;        /* DO'87 or DO'85 */
+	crypto_tlv le;            /* DO'97 */
+	crypto_tlv status;        /* DO'99 */
+	crypto_tlv mac;           /* DO'8E */
 	bool has_crypto, has_le, has_status, has_mac;
 	size_t maced_len;  /* bytes before DO'8E */
 } sm_objects;
@@ -280,7 +280,7 @@ static crypto_err parse_objects(const uint8_t *data, size_t len, sm_objects *ret
 	sm_objects o = { 0 };
 	const uint8_t *p = data, *end = data + len;
 	for (;;) {
-		tlv t;
+		crypto_tlv t;
 		tlv_status s = tlv_next(&p, end, &t);
 		if (s == TLV_END)
 			break;
@@ -289,7 +289,7 @@ static crypto_err parse_objects(const uint8_t *data, size_t len, sm_objects *ret
 		if (o.has_mac)
 			return CRYPTO_ERR_FORMAT; /* nothing may follow the MAC */
 		bool *seen;
-		tlv *slot;
+		crypto_tlv *slot;
 		switch (t.tag) {
 		case SM_TAG_CRYPTO:
 		case SM_TAG_CRYPTO_ODD:
@@ -326,7 +326,7 @@ static crypto_err check_mac(const sm_ctx *ctx, const uint8_t *header, size_t hea
 {
 	if (o->mac.len != SM_MAC_LEN)
 		return CRYPTO_ERR_FORMAT;
-	buf m = BUF_INIT;
+	crypto_buf m = CRYPTO_BUF_INIT;
 	buf_append(&m, header, header_len);
 	buf_append(&m, objects, o->maced_len);
 	uint8_t mac[SM_MAC_LEN];
@@ -339,7 +339,7 @@ static crypto_err check_mac(const sm_ctx *ctx, const uint8_t *header, size_t hea
 
 /* ---- terminal side ---- */
 
-crypto_err sm_wrap_command(sm_ctx *ctx, const apdu *plain, buf *out)
+crypto_err sm_wrap_command(sm_ctx *ctx, const crypto_apdu *plain, crypto_buf *out)
 {
 	crypto_err err = check_ctx(ctx);
 	if (err != CRYPTO_OK)
@@ -355,7 +355,7 @@ crypto_err sm_wrap_command(sm_ctx *ctx, const apdu *plain, buf *out)
 	uint8_t header[16] = { (uint8_t)(plain->cla | 0x0C), plain->ins, plain->p1, plain->p2 };
 	icao_pad(header, 4, ctx->block_len);
 
-	buf dos = BUF_INIT;
+	crypto_buf dos = CRYPTO_BUF_INIT;
 	if (plain->lc) {
 		uint32_t tag = (plain->ins & 1) ? SM_TAG_CRYPTO_ODD : SM_TAG_CRYPTO;
 		err = append_cryptogram(ctx, tag, plain->data, plain->lc, &dos);
@@ -375,7 +375,7 @@ crypto_err sm_wrap_command(sm_ctx *ctx, const apdu *plain, buf *out)
 		}
 	}
 
-	buf m = BUF_INIT;
+	crypto_buf m = CRYPTO_BUF_INIT;
 	buf_append(&m, header, ctx->block_len);
 	buf_append(&m, dos.data, dos.len);
 	uint8_t mac[SM_MAC_LEN];
@@ -394,7 +394,7 @@ crypto_err sm_wrap_command(sm_ctx *ctx, const apdu *plain, buf *out)
 	}
 
 	bool ext = plain_ext || dos.len > APDU_MAX_SHORT_LC;
-	apdu prot = {
+	crypto_apdu prot = {
 		.cla = header[0], .ins = plain->ins, .p1 = plain->p1, .p2 = plain->p2,
 		.data = dos.data, .lc = dos.len,
 		.le = ext ? APDU_MAX_EXT_LE : APDU_MAX_SHORT_LE,
@@ -416,7 +416,7 @@ out_free_dos:
 	return err;
 }
 
-crypto_err sm_unwrap_response(sm_ctx *ctx, const uint8_t *resp, size_t len, buf *out)
+crypto_err sm_unwrap_response(sm_ctx *ctx, const uint8_t *resp, size_t len, crypto_buf *out)
 {
 	crypto_err err = check_ctx(ctx);
 	if (err != CRYPTO_OK)
@@ -447,7 +447,7 @@ crypto_err sm_unwrap_response(sm_ctx *ctx, const uint8_t *resp, size_t len, buf 
 	if (o.has_le || !o.has_status || o.status.len != 2)
 		return CRYPTO_ERR_FORMAT;
 
-	buf plain = BUF_INIT;
+	crypto_buf plain = CRYPTO_BUF_INIT;
 	if (o.has_crypto) {
 		err = decrypt_cryptogram(ctx, &o.crypto, &plain);
 		if (err != CRYPTO_OK)
@@ -470,14 +470,14 @@ out_free_plain:
 
 /* ---- chip side ---- */
 
-crypto_err sm_card_unwrap_command(sm_ctx *ctx, const uint8_t *cmd, size_t len, apdu *ret, buf *storage)
+crypto_err sm_card_unwrap_command(sm_ctx *ctx, const uint8_t *cmd, size_t len, crypto_apdu *ret, crypto_buf *storage)
 {
 	crypto_err err = check_ctx(ctx);
 	if (err != CRYPTO_OK)
 		return err;
 	if (!cmd || !ret || !storage)
 		return CRYPTO_ERR_ARG;
-	apdu prot;
+	crypto_apdu prot;
 	err = apdu_decode(cmd, len, &prot);
 	if (err != CRYPTO_OK)
 		return err;
@@ -501,7 +501,7 @@ crypto_err sm_card_unwrap_command(sm_ctx *ctx, const uint8_t *cmd, size_t len, a
 	if (err != CRYPTO_OK)
 		return err;
 
-	apdu plain = { .cla = (uint8_t)(prot.cla & ~0x0C), .ins = prot.ins, .p1 = prot.p1, .p2 = prot.p2 };
+	crypto_apdu plain = { .cla = (uint8_t)(prot.cla & ~0x0C), .ins = prot.ins, .p1 = prot.p1, .p2 = prot.p2 };
 	if (o.has_le) {
 		const uint8_t *v = o.le.value;
 		switch (o.le.len) {
@@ -530,7 +530,7 @@ crypto_err sm_card_unwrap_command(sm_ctx *ctx, const uint8_t *cmd, size_t len, a
 	return CRYPTO_OK;
 }
 
-crypto_err sm_card_wrap_response(sm_ctx *ctx, const uint8_t *data, size_t len, uint16_t sw, buf *out)
+crypto_err sm_card_wrap_response(sm_ctx *ctx, const uint8_t *data, size_t len, uint16_t sw, crypto_buf *out)
 {
 	crypto_err err = check_ctx(ctx);
 	if (err != CRYPTO_OK)
@@ -541,7 +541,7 @@ crypto_err sm_card_wrap_response(sm_ctx *ctx, const uint8_t *data, size_t len, u
 	if (err != CRYPTO_OK)
 		return err;
 
-	buf dos = BUF_INIT;
+	crypto_buf dos = CRYPTO_BUF_INIT;
 	if (len) {
 		err = append_cryptogram(ctx, SM_TAG_CRYPTO, data, len, &dos);
 		if (err != CRYPTO_OK)
@@ -577,7 +577,7 @@ static crypto_err cam_iv(const sm_ctx *ctx, uint8_t iv[16])
 	return aes_cbc_crypt(ctx->ks_enc, ctx->key_len, zero, minus_one, 16, iv, true);
 }
 
-static crypto_err cam_crypt(const sm_ctx *ctx, const uint8_t *data, size_t len, buf *out, bool encrypt)
+static crypto_err cam_crypt(const sm_ctx *ctx, const uint8_t *data, size_t len, crypto_buf *out, bool encrypt)
 {
 	crypto_err err = check_ctx(ctx);
 	if (err != CRYPTO_OK)
@@ -611,12 +611,12 @@ static crypto_err cam_crypt(const sm_ctx *ctx, const uint8_t *data, size_t len, 
 	return err;
 }
 
-crypto_err sm_cam_encrypt(const sm_ctx *ctx, const uint8_t *data, size_t len, buf *out)
+crypto_err sm_cam_encrypt(const sm_ctx *ctx, const uint8_t *data, size_t len, crypto_buf *out)
 {
 	return cam_crypt(ctx, data, len, out, true);
 }
 
-crypto_err sm_cam_decrypt(const sm_ctx *ctx, const uint8_t *data, size_t len, buf *out)
+crypto_err sm_cam_decrypt(const sm_ctx *ctx, const uint8_t *data, size_t len, crypto_buf *out)
 {
 	return cam_crypt(ctx, data, len, out, false);
 }

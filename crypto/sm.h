@@ -53,17 +53,17 @@ crypto_err sm_init_from_secret(sm_ctx *ctx, const uint8_t *secret, size_t secret
 /* Terminal side. `out` receives the encoded protected command APDU. The
  * protected command uses the extended encoding when the plain one does or
  * when its data no longer fits the short form. */
-crypto_err sm_wrap_command(sm_ctx *ctx, const apdu *plain, buf *out);
+crypto_err sm_wrap_command(sm_ctx *ctx, const crypto_apdu *plain, crypto_buf *out);
 /* Verify and decrypt a protected response (data objects + SW1SW2).
  * `out` receives the plain response data followed by the SW from DO'99.
  * A response without DO'8E whose SW is an error (e.g. 6987/6988 sent in the
  * clear) is CRYPTO_ERR_FORMAT with the SW still copied to out. */
-crypto_err sm_unwrap_response(sm_ctx *ctx, const uint8_t *resp, size_t len, buf *out);
+crypto_err sm_unwrap_response(sm_ctx *ctx, const uint8_t *resp, size_t len, crypto_buf *out);
 
 /* Chip side. `ret` describes the plain command; its data points into
  * `storage`, which the caller frees. */
-crypto_err sm_card_unwrap_command(sm_ctx *ctx, const uint8_t *cmd, size_t len, apdu *ret, buf *storage);
-crypto_err sm_card_wrap_response(sm_ctx *ctx, const uint8_t *data, size_t len, uint16_t sw, buf *out);
+crypto_err sm_card_unwrap_command(sm_ctx *ctx, const uint8_t *cmd, size_t len, crypto_apdu *ret, crypto_buf *storage);
+crypto_err sm_card_wrap_response(sm_ctx *ctx, const uint8_t *data, size_t len, uint16_t sw, crypto_buf *out);
 
 /* PACE-CAM (ICAO 9303 part 11, 4.4.3.5): the chip authentication data CA_IC
  * travels encrypted with the new session's KSenc: padded (ISO 9797-1
@@ -71,8 +71,8 @@ crypto_err sm_card_wrap_response(sm_ctx *ctx, const uint8_t *data, size_t len, u
  * all-ones block. `ctx` is the AES session PACE established; the SSC is
  * not used. `out` gets the result appended. Decrypting checks and strips
  * the padding (CRYPTO_ERR_PADDING). */
-crypto_err sm_cam_encrypt(const sm_ctx *ctx, const uint8_t *data, size_t len, buf *out);
-crypto_err sm_cam_decrypt(const sm_ctx *ctx, const uint8_t *data, size_t len, buf *out);
+crypto_err sm_cam_encrypt(const sm_ctx *ctx, const uint8_t *data, size_t len, crypto_buf *out);
+crypto_err sm_cam_decrypt(const sm_ctx *ctx, const uint8_t *data, size_t len, crypto_buf *out);
 
 /* Primitives, exposed for the worked-example tests. sm_mac pads msg
  * (ISO 9797-1 method 2) and computes the session's MAC: retail MAC or

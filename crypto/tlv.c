@@ -67,12 +67,12 @@ tlv_status tlv_peek_header(const uint8_t *data, size_t n, uint32_t *ret_tag, siz
 	return TLV_OK;
 }
 
-tlv_status tlv_next(const uint8_t **pos, const uint8_t *end, tlv *ret)
+tlv_status tlv_next(const uint8_t **pos, const uint8_t *end, crypto_tlv *ret)
 {
 	const uint8_t *p = *pos;
 	if (p >= end)
 		return TLV_END;
-	tlv t = { .raw = p, .constructed = (*p & 0x20) != 0 };
+	crypto_tlv t = { .raw = p, .constructed = (*p & 0x20) != 0 };
 	size_t hdr;
 	tlv_status s = tlv_peek_header(p, (size_t)(end - p), &t.tag, &hdr, &t.len);
 	if (s != TLV_OK)
@@ -88,10 +88,10 @@ tlv_status tlv_next(const uint8_t **pos, const uint8_t *end, tlv *ret)
 	return TLV_OK;
 }
 
-tlv_status tlv_parse_one(const uint8_t *data, size_t len, tlv *ret)
+tlv_status tlv_parse_one(const uint8_t *data, size_t len, crypto_tlv *ret)
 {
 	const uint8_t *p = data, *end = data + len;
-	tlv t;
+	crypto_tlv t;
 	tlv_status s = tlv_next(&p, end, &t);
 	if (s == TLV_END)
 		return TLV_ERR_TRUNCATED;
@@ -103,11 +103,11 @@ tlv_status tlv_parse_one(const uint8_t *data, size_t len, tlv *ret)
 	return TLV_OK;
 }
 
-tlv_status tlv_find(const uint8_t *data, size_t len, uint32_t tag, tlv *ret)
+tlv_status tlv_find(const uint8_t *data, size_t len, uint32_t tag, crypto_tlv *ret)
 {
 	const uint8_t *p = data, *end = data + len;
 	for (;;) {
-		tlv t;
+		crypto_tlv t;
 		tlv_status s = tlv_next(&p, end, &t);
 		if (s == TLV_END)
 			return TLV_ERR_NOT_FOUND;

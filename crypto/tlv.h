@@ -24,18 +24,18 @@ typedef enum tlv_status {
 	TLV_ERR_NOT_FOUND,     /* tlv_find: no object with that tag */
 } tlv_status;
 
-typedef struct tlv {
+typedef struct crypto_tlv {
 	uint32_t tag;
 	bool constructed;     /* bit 6 of the first tag byte */
 	const uint8_t *value; /* points into the parsed data */
 	size_t len;
 	const uint8_t *raw;   /* the whole object, header included */
 	size_t raw_len;
-} tlv;
+} crypto_tlv;
 
 /* Parse the object at *pos (which must lie within [*pos, end)) and advance
  * *pos past it. Returns TLV_END when *pos == end. */
-tlv_status tlv_next(const uint8_t **pos, const uint8_t *end, tlv *ret);
+tlv_status tlv_next(const uint8_t **pos, const uint8_t *end, crypto_tlv *ret);
 
 /* Decode only the header at data[0..n): tag, header length and value
  * length, whether or not the value follows (a reader learns a file's length
@@ -45,10 +45,10 @@ tlv_status tlv_peek_header(const uint8_t *data, size_t n, uint32_t *ret_tag, siz
                            size_t *ret_value_len);
 
 /* Parse exactly one object that fills data[0..len) completely. */
-tlv_status tlv_parse_one(const uint8_t *data, size_t len, tlv *ret);
+tlv_status tlv_parse_one(const uint8_t *data, size_t len, crypto_tlv *ret);
 
 /* Find the first object with `tag` among the siblings in data[0..len). */
-tlv_status tlv_find(const uint8_t *data, size_t len, uint32_t tag, tlv *ret);
+tlv_status tlv_find(const uint8_t *data, size_t len, uint32_t tag, crypto_tlv *ret);
 
 /* Write tag and length of a TLV into out (TLV_MAX_HEADER bytes); returns the
  * header's length, 0 if the tag is invalid. */

@@ -107,7 +107,7 @@ static lds_err dup_date(const uint8_t *v, size_t n, size_t bcd_len, char **ret)
 	return LDS_OK;
 }
 
-static lds_err add_text(char ***list, size_t *n, const tlv *t)
+static lds_err add_text(char ***list, size_t *n, const crypto_tlv *t)
 {
 	char **l = realloc(*list, (*n + 1) * sizeof *l);
 	if (!l)
@@ -120,10 +120,10 @@ static lds_err add_text(char ***list, size_t *n, const tlv *t)
 }
 
 /* A0 { 02 count, count × name_tag }: names appended to *list. */
-static lds_err parse_name_list(const tlv *a0, uint32_t name_tag, char ***list, size_t *n)
+static lds_err parse_name_list(const crypto_tlv *a0, uint32_t name_tag, char ***list, size_t *n)
 {
 	const uint8_t *p = a0->value, *end = a0->value + a0->len;
-	tlv t;
+	crypto_tlv t;
 	tlv_status s;
 	uint32_t count = 0;
 	bool have_count = false;
@@ -150,9 +150,9 @@ static lds_err parse_name_list(const tlv *a0, uint32_t name_tag, char ***list, s
 }
 
 /* The value of DG11 or DG12 after checking its tag list (5C) leads. */
-static lds_err open_details(const uint8_t *data, size_t len, lds_file f, tlv *ret)
+static lds_err open_details(const uint8_t *data, size_t len, lds_file f, crypto_tlv *ret)
 {
-	tlv outer, t;
+	crypto_tlv outer, t;
 	lds_err e = lds_unwrap_checked(data, len, f, &outer);
 	if (e != LDS_OK)
 		return e;
@@ -252,7 +252,7 @@ static void *member(void *d, size_t at)
 }
 
 /* A member already set means the element came twice: LDS_ERR_TAG. */
-static lds_err set_field(void *d, const detail_field *f, const tlv *t)
+static lds_err set_field(void *d, const detail_field *f, const crypto_tlv *t)
 {
 	char **text = member(d, f->at);
 	uint8_t **bytes = member(d, f->at);
@@ -300,7 +300,7 @@ static void details_free(void *d, const detail_layout *l)
 
 static lds_err details_parse(const uint8_t *data, size_t len, const detail_layout *l, void **ret)
 {
-	tlv outer, t;
+	crypto_tlv outer, t;
 	lds_err e = open_details(data, len, l->file, &outer);
 	if (e != LDS_OK)
 		return e;

@@ -103,10 +103,10 @@ static lds_err parse_face_record(const uint8_t *bdb, size_t len, lds_bit *bit)
 	return pos == len ? LDS_OK : LDS_ERR_LENGTH;
 }
 
-static lds_err parse_bio_header(const tlv *a1, lds_bio_header *h)
+static lds_err parse_bio_header(const crypto_tlv *a1, lds_bio_header *h)
 {
 	const uint8_t *p = a1->value, *end = a1->value + a1->len;
-	tlv t;
+	crypto_tlv t;
 	tlv_status s;
 	while ((s = tlv_next(&p, end, &t)) == TLV_OK) {
 		uint32_t v = 0;
@@ -154,11 +154,11 @@ static lds_err parse_bio_header(const tlv *a1, lds_bio_header *h)
 	return s == TLV_END ? LDS_OK : lds_tlv_err(s);
 }
 
-static lds_err parse_bit(const tlv *t7f60, lds_bit *bit)
+static lds_err parse_bit(const crypto_tlv *t7f60, lds_bit *bit)
 {
 	const uint8_t *p = t7f60->value, *end = t7f60->value + t7f60->len;
 	bool have_header = false, have_bdb = false;
-	tlv t;
+	crypto_tlv t;
 	tlv_status s;
 	while ((s = tlv_next(&p, end, &t)) == TLV_OK) {
 		lds_err e;
@@ -200,7 +200,7 @@ lds_err lds_dg2_parse(const uint8_t *data, size_t len, lds_dg2 **ret)
 {
 	if (!ret)
 		return LDS_ERR_ARG;
-	tlv outer, group, t;
+	crypto_tlv outer, group, t;
 	lds_err e = lds_unwrap_checked(data, len, LDS_FILE_DG2, &outer);
 	if (e != LDS_OK)
 		return e;

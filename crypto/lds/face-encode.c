@@ -43,7 +43,7 @@ face_err face_j2k_encode(const uint8_t *rgb, unsigned w, unsigned h, face_format
 		params.numresolution = (int)resolutions;
 
 	face_err e = FACE_ERR_ENCODE;
-	buf out = BUF_INIT;
+	crypto_buf out = CRYPTO_BUF_INIT;
 	opj_stream_t *st = NULL;
 	opj_codec_t *codec = opj_create_compress(format == FACE_FORMAT_JP2 ? OPJ_CODEC_JP2 : OPJ_CODEC_J2K);
 	if (!codec) {

@@ -25,7 +25,7 @@ opj_stream_t *face_opj_reader(const uint8_t *data, size_t len);
  * or skip past the end (the JP2 writer seeks back to patch box lengths)
  * fills the gap with zeros. out must outlive the stream; check buf_ok(out)
  * after encoding. NULL when memory runs out. */
-opj_stream_t *face_opj_writer(buf *out);
+opj_stream_t *face_opj_writer(crypto_buf *out);
 /* No info, warning or error messages from codec: library code does not
  * print. */
 void face_opj_quiet(opj_codec_t *codec);

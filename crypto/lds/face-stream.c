@@ -85,14 +85,14 @@ opj_stream_t *face_opj_reader(const uint8_t *data, size_t len)
 /* ---- Writing ---------------------------------------------------------- */
 
 typedef struct mem_out {
-	buf *b;
+	crypto_buf *b;
 	size_t pos;
 } mem_out;
 
 /* The buffer at least `end` bytes long, what is new zeros. */
 static bool out_reach(mem_out *m, size_t end)
 {
-	buf *b = m->b;
+	crypto_buf *b = m->b;
 	if (end <= b->len)
 		return true;
 	if (!buf_reserve(b, end - b->len))
@@ -133,7 +133,7 @@ static OPJ_BOOL out_seek(OPJ_OFF_T n, void *user)
 	return OPJ_TRUE;
 }
 
-opj_stream_t *face_opj_writer(buf *out)
+opj_stream_t *face_opj_writer(crypto_buf *out)
 {
 	mem_out *m = malloc(sizeof *m);
 	if (m)

@@ -227,15 +227,15 @@ lds_err lds_tlv_err(tlv_status s)
 	return LDS_ERR_BAD_TLV;
 }
 
-lds_err lds_first_object(const uint8_t *data, size_t len, tlv *ret)
+lds_err lds_first_object(const uint8_t *data, size_t len, crypto_tlv *ret)
 {
 	const uint8_t *p = data;
 	return lds_tlv_err(tlv_next(&p, data + len, ret));
 }
 
-lds_err lds_only_object(const uint8_t *value, size_t len, tlv *ret)
+lds_err lds_only_object(const uint8_t *value, size_t len, crypto_tlv *ret)
 {
-	tlv t;
+	crypto_tlv t;
 	lds_err e = lds_first_object(value, len, &t);
 	if (e != LDS_OK)
 		return e;
@@ -245,7 +245,7 @@ lds_err lds_only_object(const uint8_t *value, size_t len, tlv *ret)
 	return LDS_OK;
 }
 
-lds_err lds_unwrap(const uint8_t *data, size_t len, lds_file f, tlv *ret)
+lds_err lds_unwrap(const uint8_t *data, size_t len, lds_file f, crypto_tlv *ret)
 {
 	if (!data && len)
 		return LDS_ERR_ARG;
@@ -261,16 +261,16 @@ lds_err lds_unwrap(const uint8_t *data, size_t len, lds_file f, tlv *ret)
 static lds_err check_children(const uint8_t *value, size_t len)
 {
 	const uint8_t *p = value, *end = value + len;
-	tlv t;
+	crypto_tlv t;
 	tlv_status s;
 	while ((s = tlv_next(&p, end, &t)) == TLV_OK)
 		;
 	return s == TLV_END ? LDS_OK : lds_tlv_err(s);
 }
 
-lds_err lds_unwrap_checked(const uint8_t *data, size_t len, lds_file f, tlv *ret)
+lds_err lds_unwrap_checked(const uint8_t *data, size_t len, lds_file f, crypto_tlv *ret)
 {
-	tlv outer;
+	crypto_tlv outer;
 	lds_err e = lds_unwrap(data, len, f, &outer);
 	if (e == LDS_OK)
 		e = check_children(outer.value, outer.len);
@@ -287,7 +287,7 @@ uint32_t lds_be_uint(const uint8_t *p, size_t n)
 	return v;
 }
 
-lds_err lds_tlv_uint(const tlv *t, size_t max, uint32_t *ret)
+lds_err lds_tlv_uint(const crypto_tlv *t, size_t max, uint32_t *ret)
 {
 	if (t->len < 1 || t->len > max)
 		return LDS_ERR_VALUE;
@@ -320,13 +320,13 @@ lds_err lds_com_parse(const uint8_t *data, size_t len, lds_com *ret)
 {
 	if (!ret)
 		return LDS_ERR_ARG;
-	tlv outer;
+	crypto_tlv outer;
 	lds_err e = lds_unwrap_checked(data, len, LDS_FILE_COM, &outer);
 	if (e != LDS_OK)
 		return e;
 
 	lds_com com = { 0 };
-	tlv t;
+	crypto_tlv t;
 	if (tlv_find(outer.value, outer.len, 0x5F01, &t) != TLV_OK)
 		return LDS_ERR_MISSING;
 	if (t.len != 4 || !lds_all_digits(t.value, 4))
@@ -385,7 +385,7 @@ lds_err lds_dg15_parse(const uint8_t *data, size_t len, lds_dg15 **ret)
 {
 	if (!ret)
 		return LDS_ERR_ARG;
-	tlv outer, spki;
+	crypto_tlv outer, spki;
 	lds_err e = lds_unwrap(data, len, LDS_FILE_DG15, &outer);
 	if (e != LDS_OK)
 		return e;
@@ -450,7 +450,7 @@ lds_err lds_sod_unwrap(const uint8_t *data, size_t len,
 {
 	if (!ret_cms || !ret_cms_len)
 		return LDS_ERR_ARG;
-	tlv outer, cms;
+	crypto_tlv outer, cms;
 	lds_err e = lds_unwrap(data, len, LDS_FILE_SOD, &outer);
 	if (e != LDS_OK)
 		return e;

@@ -242,7 +242,7 @@ lds_err lds_dg1_parse(const uint8_t *data, size_t len, lds_mrz *ret)
 {
 	if (!ret)
 		return LDS_ERR_ARG;
-	tlv outer, t;
+	crypto_tlv outer, t;
 	lds_err e = lds_unwrap_checked(data, len, LDS_FILE_DG1, &outer);
 	if (e != LDS_OK)
 		return e;

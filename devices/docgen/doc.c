@@ -46,21 +46,21 @@ static uint32_t dg_tag(int n)
 	}
 }
 
-static void put_u16(buf *b, unsigned v)
+static void put_u16(crypto_buf *b, unsigned v)
 {
 	uint8_t x[2] = { (uint8_t)(v >> 8), (uint8_t)v };
 	buf_append(b, x, 2);
 }
 
-static void put_u32(buf *b, uint32_t v)
+static void put_u32(crypto_buf *b, uint32_t v)
 {
 	uint8_t x[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
 	buf_append(b, x, 4);
 }
 
-static void make_dg1(buf *out, const char mrz[89])
+static void make_dg1(crypto_buf *out, const char mrz[89])
 {
-	buf in = BUF_INIT;
+	crypto_buf in = CRYPTO_BUF_INIT;
 	buf_append_tlv(&in, 0x5F1F, mrz, 88);
 	buf_append_tlv(out, 0x61, in.data, in.len);
 	out->failed |= in.failed;
@@ -69,10 +69,10 @@ static void make_dg1(buf *out, const char mrz[89])
 
 /* ISO/IEC 19794-5:2005 facial record with one image, inside the biometric
  * information group template of part 10, 4.7.2. */
-static void make_dg2(buf *out, const docgen_persona *p, const uint8_t *img, size_t img_len,
+static void make_dg2(crypto_buf *out, const docgen_persona *p, const uint8_t *img, size_t img_len,
                      int w, int h, docgen_face_format fmt)
 {
-	buf rec = BUF_INIT;
+	crypto_buf rec = CRYPTO_BUF_INIT;
 	const uint32_t info_len = 20 + 12 + (uint32_t)img_len; /* facial record data */
 	buf_append(&rec, "FAC\0" "010\0", 8);
 	put_u32(&rec, 14 + info_len);          /* record length */
@@ -103,14 +103,14 @@ static void make_dg2(buf *out, const docgen_persona *p, const uint8_t *img, size
 		0x87, 0x02, 0x01, 0x01,  /* format owner: ISO/IEC JTC 1/SC 37 */
 		0x88, 0x02, 0x00, 0x08,  /* format type: face image */
 	};
-	buf bit = BUF_INIT;
+	crypto_buf bit = CRYPTO_BUF_INIT;
 	buf_append_tlv(&bit, 0xA1, header, sizeof header);
 	buf_append_tlv(&bit, 0x5F2E, rec.data, rec.len);
-	buf group = BUF_INIT;
+	crypto_buf group = CRYPTO_BUF_INIT;
 	static const uint8_t count[] = { 0x02, 0x01, 0x01 };
 	buf_append(&group, count, sizeof count);
 	buf_append_tlv(&group, 0x7F60, bit.data, bit.len);
-	buf bgt = BUF_INIT;
+	crypto_buf bgt = CRYPTO_BUF_INIT;
 	buf_append_tlv(&bgt, 0x7F61, group.data, group.len);
 	buf_append_tlv(out, 0x75, bgt.data, bgt.len);
 	out->failed |= rec.failed | bit.failed | group.failed | bgt.failed;
@@ -120,7 +120,7 @@ static void make_dg2(buf *out, const docgen_persona *p, const uint8_t *img, size
 	buf_free(&bgt);
 }
 
-static void make_dg11(buf *out, const docgen_persona *p)
+static void make_dg11(crypto_buf *out, const docgen_persona *p)
 {
 	char name[96];
 	snprintf(name, sizeof name, "%s%s%s", p->surname, p->given_names[0] ? "<<" : "",
@@ -128,7 +128,7 @@ static void make_dg11(buf *out, const docgen_persona *p)
 	for (char *c = name; *c; c++)
 		if (*c == ' ')
 			*c = '<';
-	buf in = BUF_INIT, tags = BUF_INIT;
+	crypto_buf in = CRYPTO_BUF_INIT, tags = CRYPTO_BUF_INIT;
 	static const uint8_t t_name[] = { 0x5F, 0x0E }, t_pn[] = { 0x5F, 0x10 },
 	                     t_pob[] = { 0x5F, 0x11 };
 	buf_append(&tags, t_name, 2);
@@ -148,9 +148,9 @@ static void make_dg11(buf *out, const docgen_persona *p)
 	buf_free(&tags);
 }
 
-static void make_dg12(buf *out, const docgen_persona *p)
+static void make_dg12(crypto_buf *out, const docgen_persona *p)
 {
-	buf in = BUF_INIT, tags = BUF_INIT;
+	crypto_buf in = CRYPTO_BUF_INIT, tags = CRYPTO_BUF_INIT;
 	static const uint8_t t_auth[] = { 0x5F, 0x19 }, t_date[] = { 0x5F, 0x26 };
 	if (p->issuing_authority[0])
 		buf_append(&tags, t_auth, 2);
@@ -167,10 +167,10 @@ static void make_dg12(buf *out, const docgen_persona *p)
 	buf_free(&tags);
 }
 
-static void make_com(buf *out, const bool present[MAX_DG + 1], bool lds18)
+static void make_com(crypto_buf *out, const bool present[MAX_DG + 1], bool lds18)
 {
-	buf in = BUF_INIT;
-	buf tags = BUF_INIT;
+	crypto_buf in = CRYPTO_BUF_INIT;
+	crypto_buf tags = CRYPTO_BUF_INIT;
 	for (int n = 1; n <= MAX_DG; n++)
 		if (present[n])
 			buf_append_byte(&tags, (uint8_t)dg_tag(n));
@@ -193,7 +193,7 @@ static const EVP_MD *hash_by_name(const char *name)
 }
 
 /* LDSSecurityObject (part 10, 4.6.2.3) over the signed data groups. */
-static docgen_err make_lds_security_object(buf *out, const EVP_MD *md, buf dgs[MAX_DG + 1],
+static docgen_err make_lds_security_object(crypto_buf *out, const EVP_MD *md, crypto_buf dgs[MAX_DG + 1],
                                            const bool sign[MAX_DG + 1], bool lds18,
                                            char *err, size_t errlen)
 {
@@ -201,7 +201,7 @@ static docgen_err make_lds_security_object(buf *out, const EVP_MD *md, buf dgs[M
 	int oid_len = i2d_ASN1_OBJECT(OBJ_nid2obj(EVP_MD_get_type(md)), &oid_der);
 	if (oid_len <= 0)
 		return docgen_fail(err, errlen, DOCGEN_ERR_CRYPTO, true, "cannot encode the hash OID");
-	buf seq = BUF_INIT, alg = BUF_INIT, hashes = BUF_INIT, one = BUF_INIT, ver = BUF_INIT;
+	crypto_buf seq = CRYPTO_BUF_INIT, alg = CRYPTO_BUF_INIT, hashes = CRYPTO_BUF_INIT, one = CRYPTO_BUF_INIT, ver = CRYPTO_BUF_INIT;
 	buf_append(&alg, oid_der, (size_t)oid_len);
 	OPENSSL_free(oid_der);
 	docgen_err e = DOCGEN_OK;
@@ -243,7 +243,7 @@ static docgen_err make_lds_security_object(buf *out, const EVP_MD *md, buf dgs[M
 /* Change one byte of a data group so that it still parses and decodes: a
  * letter of the holder's surname in DG1, a facial record header byte in DG2,
  * otherwise a letter or digit near the middle. */
-static void tamper(buf *dg, int n)
+static void tamper(crypto_buf *dg, int n)
 {
 	if (dg->len == 0)
 		return;
@@ -382,8 +382,8 @@ static void aa_signature_algorithm(EVP_PKEY *aa_key, char out[64])
 
 /* ---- document.txt ---- */
 
-static void add_line(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void add_line(buf *b, const char *fmt, ...)
+static void add_line(crypto_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_line(crypto_buf *b, const char *fmt, ...)
 {
 	char line[512];
 	va_list ap;
@@ -433,7 +433,7 @@ static docgen_err write_document_txt(const docgen_doc_opts *o, const doc_facts *
 	dg_list(f->written, written);
 	dg_list(f->listed, listed);
 	dg_list(f->hashed, hashed);
-	buf t = BUF_INIT;
+	crypto_buf t = CRYPTO_BUF_INIT;
 	add_line(&t, "document_number=%s", doc_number);
 	add_line(&t, "birth_date=%s", p->birth_date);
 	add_line(&t, "expiry_date=%s", p->expiry_date);
@@ -576,10 +576,10 @@ docgen_err docgen_doc_create(const docgen_doc_opts *o, char *err, size_t errlen)
 	e = docgen_pki_load(o->pki_dir, &pki, err, errlen);
 	if (e)
 		return e;
-	buf dgs[MAX_DG + 1];
+	crypto_buf dgs[MAX_DG + 1];
 	for (int n = 0; n <= MAX_DG; n++)
-		dgs[n] = BUF_INIT;
-	buf com = BUF_INIT, lso = BUF_INIT, sod = BUF_INIT;
+		dgs[n] = CRYPTO_BUF_INIT;
+	crypto_buf com = CRYPTO_BUF_INIT, lso = CRYPTO_BUF_INIT, sod = CRYPTO_BUF_INIT;
 	uint8_t *img = NULL, *cms = NULL, *card_access = NULL;
 	size_t img_len = 0, cms_len = 0, card_access_len = 0;
 	EVP_PKEY *aa_key = NULL, *ca_key = NULL;

@@ -43,7 +43,7 @@ docgen_err docgen_masterlist_create(const char *const *pki_dirs, size_t n_pki,
 	if (e)
 		return e;
 	der_item *items = calloc(n_pki, sizeof *items);
-	buf set = BUF_INIT, list = BUF_INIT;
+	crypto_buf set = CRYPTO_BUF_INIT, list = CRYPTO_BUF_INIT;
 	uint8_t *cms = NULL;
 	size_t cms_len = 0, n_items = 0;
 	if (!items) {
@@ -68,7 +68,7 @@ docgen_err docgen_masterlist_create(const char *const *pki_dirs, size_t n_pki,
 		if (i == 0 || cmp_der(&items[i], &items[i - 1]) != 0)
 			buf_append(&set, items[i].der, (size_t)items[i].len);
 	static const uint8_t version[] = { 0x02, 0x01, 0x00 };
-	buf inner = BUF_INIT;
+	crypto_buf inner = CRYPTO_BUF_INIT;
 	buf_append(&inner, version, sizeof version);
 	buf_append_tlv(&inner, 0x31, set.data, set.len);
 	buf_append_tlv(&list, 0x30, inner.data, inner.len);

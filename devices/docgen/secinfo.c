@@ -58,7 +58,7 @@ static void free_items(der_item *items, size_t n)
 }
 
 /* Append the DER OBJECT IDENTIFIER for a protocol name or dotted OID. */
-static docgen_err append_oid(buf *b, const char *name, char *err, size_t errlen)
+static docgen_err append_oid(crypto_buf *b, const char *name, char *err, size_t errlen)
 {
 	char dotted[80];
 	if (!secinfo_oid_from_name(name, dotted, sizeof dotted))
@@ -79,7 +79,7 @@ static docgen_err append_oid(buf *b, const char *name, char *err, size_t errlen)
 }
 
 /* A DER INTEGER from a small non-negative value. */
-static void append_int(buf *b, unsigned long v)
+static void append_int(crypto_buf *b, unsigned long v)
 {
 	uint8_t bytes[sizeof v + 1];
 	size_t n = 0;
@@ -93,7 +93,7 @@ static void append_int(buf *b, unsigned long v)
 }
 
 /* A DER INTEGER from a positive big number. */
-static void append_bn_int(buf *b, const BIGNUM *bn)
+static void append_bn_int(crypto_buf *b, const BIGNUM *bn)
 {
 	int n = BN_num_bytes(bn);
 	uint8_t *bytes = malloc((size_t)n + 1);
@@ -113,7 +113,7 @@ static void append_bn_int(buf *b, const BIGNUM *bn)
 static docgen_err encode_versioned(const char *protocol, unsigned version, int id, der_item *ret, char *err,
                                    size_t errlen)
 {
-	buf body = BUF_INIT, seq = BUF_INIT;
+	crypto_buf body = CRYPTO_BUF_INIT, seq = CRYPTO_BUF_INIT;
 	docgen_err e = append_oid(&body, protocol, err, errlen);
 	if (e != DOCGEN_OK)
 		goto out_free;
@@ -133,7 +133,7 @@ out_free:
 }
 
 /* AlgorithmIdentifier and subjectPublicKey of an EC key, explicit curve. */
-static docgen_err ec_key_parts(EVP_PKEY *key, buf *alg, buf *pub, char *err, size_t errlen)
+static docgen_err ec_key_parts(EVP_PKEY *key, crypto_buf *alg, crypto_buf *pub, char *err, size_t errlen)
 {
 	char curve[64];
 	size_t curve_len = 0;
@@ -160,7 +160,7 @@ static docgen_err ec_key_parts(EVP_PKEY *key, buf *alg, buf *pub, char *err, siz
 		return docgen_fail(err, errlen, DOCGEN_ERR_CRYPTO, true,
 		                   "cannot get the uncompressed public point of the chip authentication key");
 	}
-	buf oid = BUF_INIT;
+	crypto_buf oid = CRYPTO_BUF_INIT;
 	ASN1_OBJECT *obj = OBJ_txt2obj(OID_EC_PUBLIC_KEY, 1);
 	unsigned char *oid_der = NULL;
 	int oid_len = obj ? i2d_ASN1_OBJECT(obj, &oid_der) : 0;
@@ -186,7 +186,7 @@ static docgen_err ec_key_parts(EVP_PKEY *key, buf *alg, buf *pub, char *err, siz
  * refuses a q in third place, which it takes for a privateValueLength too
  * large for an int. Nothing is lost: OpenSSL recognises a named group
  * (dh_1024_160, RFC 5114) by p and g and restores its q. */
-static docgen_err dh_key_parts(EVP_PKEY *key, buf *alg, buf *pub, char *err, size_t errlen)
+static docgen_err dh_key_parts(EVP_PKEY *key, crypto_buf *alg, crypto_buf *pub, char *err, size_t errlen)
 {
 	BIGNUM *p = NULL, *g = NULL, *y = NULL;
 	docgen_err e = DOCGEN_OK;
@@ -197,7 +197,7 @@ static docgen_err dh_key_parts(EVP_PKEY *key, buf *alg, buf *pub, char *err, siz
 		                "cannot get p, g and the public value of the chip authentication DH key");
 		goto out_free;
 	}
-	buf params = BUF_INIT, algbody = BUF_INIT;
+	crypto_buf params = CRYPTO_BUF_INIT, algbody = CRYPTO_BUF_INIT;
 	append_bn_int(&params, p);
 	append_bn_int(&params, g);
 	e = append_oid(&algbody, OID_DH_PUBLIC_NUMBER, err, errlen);
@@ -221,7 +221,7 @@ out_free:
  * INTEGER OPTIONAL } */
 static docgen_err encode_ca_public_key(EVP_PKEY *key, int key_id, der_item *ret, char *err, size_t errlen)
 {
-	buf alg = BUF_INIT, pub = BUF_INIT, spki = BUF_INIT, body = BUF_INIT, seq = BUF_INIT;
+	crypto_buf alg = CRYPTO_BUF_INIT, pub = CRYPTO_BUF_INIT, spki = CRYPTO_BUF_INIT, body = CRYPTO_BUF_INIT, seq = CRYPTO_BUF_INIT;
 	docgen_err e;
 	const char *protocol;
 	if (EVP_PKEY_is_a(key, "EC")) {
@@ -269,7 +269,7 @@ static docgen_err encode_set(der_item *items, size_t n, bool dg14, uint8_t **ret
 	size_t content = 0;
 	for (size_t i = 0; i < n; i++)
 		content += items[i].len;
-	buf out = BUF_INIT;
+	crypto_buf out = CRYPTO_BUF_INIT;
 	if (dg14)
 		buf_append_tlv_header(&out, 0x6E, tlv_total_len(0x31, content));
 	buf_append_tlv_header(&out, 0x31, content);
@@ -303,7 +303,7 @@ docgen_err docgen_card_access_encode(const docgen_pace_info *pace, size_t n_pace
  * (1), signatureAlgorithm OBJECT IDENTIFIER } (part 11, 9.2.9). */
 static docgen_err encode_aa_info(const char *signature_algorithm, der_item *ret, char *err, size_t errlen)
 {
-	buf body = BUF_INIT, seq = BUF_INIT;
+	crypto_buf body = CRYPTO_BUF_INIT, seq = CRYPTO_BUF_INIT;
 	docgen_err e = append_oid(&body, OID_AA, err, errlen);
 	if (e == DOCGEN_OK) {
 		append_int(&body, AA_VERSION);

@@ -73,13 +73,13 @@ struct vpass_card {
 
 	bool lose_answer;             /* this command's answer is lost (timeout_above) */
 	bool last_extended;           /* the command being answered had extended length */
-	buf pieces;                   /* a long answer to a short command: body + SW */
+	crypto_buf pieces;                   /* a long answer to a short command: body + SW */
 	size_t pieces_off;            /* body bytes already handed out */
 };
 
 /* The answer a handler builds: response data and status word. */
 typedef struct reply {
-	buf data;
+	crypto_buf data;
 	uint16_t sw;
 } reply;
 
@@ -218,12 +218,12 @@ static bool card_access_by_sfi(const vpass_card *card)
 
 /* ---- commands ---- */
 
-static void append_fcp(const vpass_file *f, buf *out)
+static void append_fcp(const vpass_file *f, crypto_buf *out)
 {
 	uint8_t size[2] = { (uint8_t)(f->len >> 8), (uint8_t)f->len };
 	uint8_t big[3] = { (uint8_t)(f->len >> 16), (uint8_t)(f->len >> 8), (uint8_t)f->len };
 	uint8_t fid[2] = { (uint8_t)(f->fid >> 8), (uint8_t)f->fid };
-	buf body = BUF_INIT;
+	crypto_buf body = CRYPTO_BUF_INIT;
 	if (f->len > 0xFFFF)
 		buf_append_tlv(&body, 0x80, big, 3);
 	else
@@ -237,7 +237,7 @@ static void append_fcp(const vpass_file *f, buf *out)
 	buf_free(&body);
 }
 
-static uint16_t select_file_id(vpass_card *card, const apdu *a, bool secured, reply *r)
+static uint16_t select_file_id(vpass_card *card, const crypto_apdu *a, bool secured, reply *r)
 {
 	if (a->lc != 2)
 		return SW_WRONG_LENGTH;
@@ -261,7 +261,7 @@ static uint16_t select_file_id(vpass_card *card, const apdu *a, bool secured, re
 	return SW_OK;
 }
 
-static uint16_t cmd_select(vpass_card *card, const apdu *a, bool secured, reply *r)
+static uint16_t cmd_select(vpass_card *card, const crypto_apdu *a, bool secured, reply *r)
 {
 	if ((a->p2 & 0xF3) != 0)
 		return VPASS_SW_WRONG_P1P2;
@@ -292,7 +292,7 @@ static uint16_t cmd_select(vpass_card *card, const apdu *a, bool secured, reply 
 	}
 }
 
-static uint16_t cmd_get_challenge(vpass_card *card, const apdu *a, reply *r)
+static uint16_t cmd_get_challenge(vpass_card *card, const crypto_apdu *a, reply *r)
 {
 	if (card->opts.refuse_bac)
 		return card->opts.refuse_bac;
@@ -307,7 +307,7 @@ static uint16_t cmd_get_challenge(vpass_card *card, const apdu *a, reply *r)
 	return SW_OK;
 }
 
-static uint16_t cmd_external_authenticate(vpass_card *card, const apdu *a, reply *r)
+static uint16_t cmd_external_authenticate(vpass_card *card, const crypto_apdu *a, reply *r)
 {
 	if (card->opts.refuse_bac)
 		return card->opts.refuse_bac;
@@ -390,7 +390,7 @@ static uint16_t read_data(vpass_card *card, const vpass_file *f, bool secured, s
 	return SW_OK;
 }
 
-static uint16_t cmd_read_binary(vpass_card *card, const apdu *a, bool secured, size_t room, reply *r)
+static uint16_t cmd_read_binary(vpass_card *card, const crypto_apdu *a, bool secured, size_t room, reply *r)
 {
 	const vpass_file *f = card->current;
 	size_t offset;
@@ -411,7 +411,7 @@ static uint16_t cmd_read_binary(vpass_card *card, const apdu *a, bool secured, s
 	return read_data(card, f, secured, offset, a->le, room, false, r);
 }
 
-static uint16_t cmd_read_binary_odd(vpass_card *card, const apdu *a, bool secured, size_t room, reply *r)
+static uint16_t cmd_read_binary_odd(vpass_card *card, const crypto_apdu *a, bool secured, size_t room, reply *r)
 {
 	const vpass_file *f = card->current;
 	uint16_t id = (uint16_t)(a->p1 << 8 | a->p2);
@@ -431,7 +431,7 @@ static uint16_t cmd_read_binary_odd(vpass_card *card, const apdu *a, bool secure
 		if (f->fid == VPASS_FID_CARD_ACCESS && card->opts.card_access_select != VPASS_CA_SELECT_ANY)
 			return SW_FILE_NOT_FOUND;
 	}
-	tlv t;
+	crypto_tlv t;
 	if (a->lc == 0)
 		return SW_WRONG_LENGTH;
 	if (tlv_parse_one(a->data, a->lc, &t) != TLV_OK || t.raw_len != a->lc || t.tag != 0x54 || t.len < 1 ||
@@ -466,7 +466,7 @@ static EVP_PKEY *clone_key(vpass_card *card)
 
 /* Active authentication (ICAO 9303 part 11, 6.1): sign the terminal's
  * challenge with the document's AA key. */
-static uint16_t cmd_internal_authenticate(vpass_card *card, const apdu *a, bool secured, size_t room, reply *r)
+static uint16_t cmd_internal_authenticate(vpass_card *card, const crypto_apdu *a, bool secured, size_t room, reply *r)
 {
 	if (!card->doc->aa_key)
 		return SW_INS_NOT_SUPPORTED;
@@ -479,7 +479,7 @@ static uint16_t cmd_internal_authenticate(vpass_card *card, const apdu *a, bool 
 	EVP_PKEY *key = card->opts.aa_wrong_key ? clone_key(card) : card->doc->aa_key;
 	if (!key)
 		return SW_UNKNOWN;
-	buf sig = BUF_INIT;
+	crypto_buf sig = CRYPTO_BUF_INIT;
 	uint16_t sw = SW_UNKNOWN;
 	if (aa_sign(key, card->doc->aa_hash, a->data, &sig) != CRYPTO_OK)
 		goto out_free_sig;
@@ -502,7 +502,7 @@ static size_t sm_room(const vpass_card *card, size_t max_body);
 
 /* MSE:SET and GENERAL AUTHENTICATE: PACE and chip authentication
  * (eac_card.c). A new session starts once this answer is out. */
-static uint16_t cmd_eac(vpass_card *card, const apdu *a, bool secured, reply *r)
+static uint16_t cmd_eac(vpass_card *card, const crypto_apdu *a, bool secured, reply *r)
 {
 	vpass_eac_env env = {
 		.doc = card->doc,
@@ -525,7 +525,7 @@ static uint16_t cmd_eac(vpass_card *card, const apdu *a, bool secured, reply *r)
 
 /* timeout_above: a READ BINARY asking for more is carried out, and its
  * answer lost on the way back. */
-static void lose_if_too_long(vpass_card *card, const apdu *a)
+static void lose_if_too_long(vpass_card *card, const crypto_apdu *a)
 {
 	if (card->opts.timeout_above && a->le > card->opts.timeout_above)
 		card->lose_answer = true;
@@ -533,7 +533,7 @@ static void lose_if_too_long(vpass_card *card, const apdu *a)
 
 /* Run one plain command. `room`: most response data bytes the answer can
  * carry once wrapped for the transport's length form. */
-static uint16_t execute(vpass_card *card, const apdu *a, bool secured, size_t room, reply *r)
+static uint16_t execute(vpass_card *card, const crypto_apdu *a, bool secured, size_t room, reply *r)
 {
 	if ((a->cla & 0x10) && a->ins != VPASS_INS_GENERAL_AUTHENTICATE)
 		return 0x6884; /* command chaining not supported */
@@ -577,7 +577,7 @@ static size_t sm_room(const vpass_card *card, size_t max_body)
 	return padded ? padded - 1 : 0;
 }
 
-static void answer_clear(vpass_card *card, uint16_t sw, buf *out)
+static void answer_clear(vpass_card *card, uint16_t sw, crypto_buf *out)
 {
 	/* A status in the clear ends any session. */
 	end_session(card);
@@ -605,7 +605,7 @@ static void finish_command(vpass_card *card)
 	OPENSSL_cleanse(&card->pending_sm, sizeof card->pending_sm);
 }
 
-static void respond_secured(vpass_card *card, const uint8_t *cmd, size_t len, bool extended, buf *out)
+static void respond_secured(vpass_card *card, const uint8_t *cmd, size_t len, bool extended, crypto_buf *out)
 {
 	if (!card->sm_active) {
 		card->stats.sm_errors++;
@@ -618,19 +618,19 @@ static void respond_secured(vpass_card *card, const uint8_t *cmd, size_t len, bo
 		answer_clear(card, card->opts.drop_sm, out);
 		return;
 	}
-	apdu plain;
-	buf storage = BUF_INIT;
+	crypto_apdu plain;
+	crypto_buf storage = CRYPTO_BUF_INIT;
 	crypto_err e = sm_card_unwrap_command(&card->sm, cmd, len, &plain, &storage);
 	if (e != CRYPTO_OK) {
 		card->stats.sm_errors++;
 		answer_clear(card, e == CRYPTO_ERR_FORMAT ? SW_SM_MISSING : SW_SM_INCORRECT, out);
 		goto out_free_storage;
 	}
-	reply r = { .data = BUF_INIT };
+	reply r = { .data = CRYPTO_BUF_INIT };
 	r.sw = execute(card, &plain, true, sm_room(card, extended ? APDU_MAX_EXT_LE : APDU_MAX_SHORT_LE), &r);
 	if (!buf_ok(&r.data)) {
 		buf_free(&r.data);
-		r = (reply){ .data = BUF_INIT, .sw = SW_UNKNOWN };
+		r = (reply){ .data = CRYPTO_BUF_INIT, .sw = SW_UNKNOWN };
 	}
 	if (card->opts.plain_errors && is_error(r.sw) && !card->pending_session) {
 		buf_free(&r.data);
@@ -659,7 +659,7 @@ out_free_storage:
 /* A plain command that (re)starts access control, or fetches the rest of
  * an answer: the only ones a terminal may send in the clear once a session
  * has been up. */
-static bool starts_access(const apdu *a)
+static bool starts_access(const crypto_apdu *a)
 {
 	switch (a->ins) {
 	case INS_SELECT:
@@ -676,7 +676,7 @@ static bool starts_access(const apdu *a)
 	}
 }
 
-static void respond_plain(vpass_card *card, const apdu *a, buf *out)
+static void respond_plain(vpass_card *card, const crypto_apdu *a, crypto_buf *out)
 {
 	if (card->had_session && !starts_access(a))
 		card->stats.plain_after_access++;
@@ -690,7 +690,7 @@ static void respond_plain(vpass_card *card, const apdu *a, buf *out)
 		}
 		end_session(card);
 	}
-	reply r = { .data = BUF_INIT };
+	reply r = { .data = CRYPTO_BUF_INIT };
 	r.sw = execute(card, a, false, a->extended ? APDU_MAX_EXT_LE : APDU_MAX_SHORT_LE, &r);
 	buf_append(out, r.data.data, r.data.len);
 	buf_free(&r.data);
@@ -699,9 +699,9 @@ static void respond_plain(vpass_card *card, const apdu *a, buf *out)
 	finish_command(card);
 }
 
-static void respond(vpass_card *card, const uint8_t *cmd, size_t len, buf *out)
+static void respond(vpass_card *card, const uint8_t *cmd, size_t len, crypto_buf *out)
 {
-	apdu a;
+	crypto_apdu a;
 	if (apdu_decode(cmd, len, &a) != CRYPTO_OK) {
 		answer_clear(card, SW_WRONG_LENGTH, out);
 		return;
@@ -729,7 +729,7 @@ static void respond(vpass_card *card, const uint8_t *cmd, size_t len, buf *out)
 /* Is this GET RESPONSE, for the pieces of the last answer? */
 static bool is_get_response(const vpass_card *card, const uint8_t *cmd, size_t len, size_t *ret_le)
 {
-	apdu a;
+	crypto_apdu a;
 	if (card->pieces.len == 0 || apdu_decode(cmd, len, &a) != CRYPTO_OK)
 		return false;
 	if (a.cla != 0x00 || a.ins != INS_GET_RESPONSE || a.p1 || a.p2 || a.lc || a.extended)
@@ -740,7 +740,7 @@ static bool is_get_response(const vpass_card *card, const uint8_t *cmd, size_t l
 
 /* Hand out the next piece of a long answer: up to `want` body bytes, then
  * 61XX while more is left, or the answer's own status with the last. */
-static void next_piece(vpass_card *card, size_t want, buf *out)
+static void next_piece(vpass_card *card, size_t want, crypto_buf *out)
 {
 	size_t body = card->pieces.len - 2;
 	size_t left = body - card->pieces_off;
@@ -760,14 +760,14 @@ static void next_piece(vpass_card *card, size_t want, buf *out)
 
 /* An answer too long for a short command becomes the first piece; the
  * rest waits for GET RESPONSE. */
-static void split_long_answer(vpass_card *card, buf *out)
+static void split_long_answer(vpass_card *card, crypto_buf *out)
 {
 	if (card->last_extended || !buf_ok(out) || out->len <= SHORT_PIECE + 2)
 		return;
 	buf_free(&card->pieces);
 	card->pieces = *out;
 	card->pieces_off = 0;
-	*out = BUF_INIT;
+	*out = CRYPTO_BUF_INIT;
 	next_piece(card, SHORT_PIECE, out);
 }
 
@@ -823,7 +823,7 @@ vpass_result vpass_card_process(vpass_card *card, const uint8_t *cmd, size_t len
 	card->apdus_counted++;
 	double start = monotonic_seconds();
 
-	buf out = BUF_INIT;
+	crypto_buf out = CRYPTO_BUF_INIT;
 	size_t want = 0;
 	if (is_get_response(card, cmd, len, &want)) {
 		next_piece(card, want, &out);

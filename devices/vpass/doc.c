@@ -255,7 +255,7 @@ static vpass_result read_file(const char *path, uint8_t **ret, size_t *ret_len, 
 		return VPASS_ERR_IO;
 	}
 	vpass_result r = VPASS_OK;
-	buf b = BUF_INIT;
+	crypto_buf b = CRYPTO_BUF_INIT;
 	uint8_t chunk[8192];
 	size_t n;
 	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {

@@ -137,7 +137,7 @@ static bool session_from_secret(const vpass_eac *e, const BUF_MEM *k, sm_ctx *re
 
 /* DO'84 of a CA command: the key id as a big-endian unsigned integer of 1
  * to 4 bytes (not above INT_MAX). */
-static bool key_id_of(const tlv *kid, int *ret)
+static bool key_id_of(const crypto_tlv *kid, int *ret)
 {
 	if (kid->len < 1 || kid->len > 4 || (kid->len == 4 && kid->value[0] & 0x80))
 		return false;
@@ -169,11 +169,11 @@ static PACE_SEC *pace_secret(const vpass_doc *doc, uint8_t ref)
 	return sec;
 }
 
-static uint16_t mse_pace(vpass_eac *e, const vpass_eac_env *env, const apdu *a)
+static uint16_t mse_pace(vpass_eac *e, const vpass_eac_env *env, const crypto_apdu *a)
 {
 	if (env->app_selected || env->secured)
 		return SW_CONDITIONS; /* PACE runs in the clear on the MF level */
-	tlv oid, ref, param;
+	crypto_tlv oid, ref, param;
 	if (tlv_find(a->data, a->lc, 0x80, &oid) != TLV_OK || tlv_find(a->data, a->lc, 0x83, &ref) != TLV_OK ||
 	    ref.len != 1)
 		return SW_WRONG_DATA;
@@ -235,9 +235,9 @@ static uint16_t mse_pace(vpass_eac *e, const vpass_eac_env *env, const apdu *a)
 /* ---- GENERAL AUTHENTICATE for PACE ---- */
 
 /* The dynamic authentication data 7C of a GA command: its value. */
-static bool dyn_data(const apdu *a, const uint8_t **ret, size_t *ret_len)
+static bool dyn_data(const crypto_apdu *a, const uint8_t **ret, size_t *ret_len)
 {
-	tlv t;
+	crypto_tlv t;
 	if (a->lc == 0 || tlv_parse_one(a->data, a->lc, &t) != TLV_OK || t.tag != 0x7C)
 		return false;
 	*ret = t.value;
@@ -246,7 +246,7 @@ static bool dyn_data(const apdu *a, const uint8_t **ret, size_t *ret_len)
 }
 
 /* Append 7C { tag value [, tag2 value2] }. */
-static void answer_dyn(buf *out, uint32_t tag, const BUF_MEM *v, uint32_t tag2, const uint8_t *v2, size_t v2_len)
+static void answer_dyn(crypto_buf *out, uint32_t tag, const BUF_MEM *v, uint32_t tag2, const uint8_t *v2, size_t v2_len)
 {
 	size_t inner = tlv_total_len(tag, v->length) + (v2 ? tlv_total_len(tag2, v2_len) : 0);
 	buf_append_tlv_header(out, 0x7C, inner);
@@ -257,7 +257,7 @@ static void answer_dyn(buf *out, uint32_t tag, const BUF_MEM *v, uint32_t tag2, 
 
 /* CA_IC = SK_IC^-1 * SK_Map,IC mod n, as many bytes as n (part 11,
  * 4.4.3.5.1), encrypted with the new session's KSenc. */
-static bool cam_data(vpass_eac *e, const vpass_eac_env *env, const sm_ctx *session, buf *out)
+static bool cam_data(vpass_eac *e, const vpass_eac_env *env, const sm_ctx *session, crypto_buf *out)
 {
 	EVP_PKEY *sk_ic = ca_key(e, env);
 	EVP_PKEY *map = e->ctx->pace_ctx->static_key;
@@ -308,7 +308,7 @@ out_free:
 	return ok;
 }
 
-static uint16_t ga_pace(vpass_eac *e, const vpass_eac_env *env, const apdu *a, buf *out, sm_ctx *ret_sm,
+static uint16_t ga_pace(vpass_eac *e, const vpass_eac_env *env, const crypto_apdu *a, crypto_buf *out, sm_ctx *ret_sm,
                         bool *ret_rekey)
 {
 	bool last = e->state == EAC_PACE_EXPECT_TOKEN;
@@ -319,7 +319,7 @@ static uint16_t ga_pace(vpass_eac *e, const vpass_eac_env *env, const apdu *a, b
 	size_t dlen;
 	if (!dyn_data(a, &d, &dlen))
 		return abort_run(e, SW_WRONG_DATA);
-	tlv t;
+	crypto_tlv t;
 	uint16_t sw = SW_UNKNOWN;
 	BUF_MEM *in = NULL, *mine = NULL, *map_picc = NULL;
 	switch (e->state) {
@@ -383,7 +383,7 @@ static uint16_t ga_pace(vpass_eac *e, const vpass_eac_env *env, const apdu *a, b
 			sw = abort_run(e, SW_UNKNOWN);
 			break;
 		}
-		buf cam = BUF_INIT;
+		crypto_buf cam = CRYPTO_BUF_INIT;
 		if (e->cam && !cam_data(e, env, &session, &cam)) {
 			buf_free(&cam);
 			OPENSSL_cleanse(&session, sizeof session);
@@ -421,7 +421,7 @@ static uint16_t ca_setup(vpass_eac *e, const vpass_eac_env *env, int key_id, con
 		return VPASS_SW_REF_NOT_FOUND;
 	const uint8_t *set = f->data;
 	size_t set_len = f->len;
-	tlv t;
+	crypto_tlv t;
 	if (tlv_parse_one(f->data, f->len, &t) == TLV_OK && t.tag == 0x6E) {
 		set = t.value;
 		set_len = t.len;
@@ -450,11 +450,11 @@ static uint16_t ca_setup(vpass_eac *e, const vpass_eac_env *env, int key_id, con
 }
 
 /* MSE:Set KAT (3DES): agree on the key and re-key, no nonce or token. */
-static uint16_t mse_kat(vpass_eac *e, const vpass_eac_env *env, const apdu *a, sm_ctx *ret_sm, bool *ret_rekey)
+static uint16_t mse_kat(vpass_eac *e, const vpass_eac_env *env, const crypto_apdu *a, sm_ctx *ret_sm, bool *ret_rekey)
 {
 	if (!env->secured)
 		return SW_SECURITY_STATUS;
-	tlv pub, kid;
+	crypto_tlv pub, kid;
 	if (tlv_find(a->data, a->lc, 0x91, &pub) != TLV_OK)
 		return SW_WRONG_DATA;
 	int key_id = -1;
@@ -477,11 +477,11 @@ static uint16_t mse_kat(vpass_eac *e, const vpass_eac_env *env, const apdu *a, s
 }
 
 /* MSE:Set AT for CA (AES): remember the protocol, wait for the key. */
-static uint16_t mse_ca(vpass_eac *e, const vpass_eac_env *env, const apdu *a)
+static uint16_t mse_ca(vpass_eac *e, const vpass_eac_env *env, const crypto_apdu *a)
 {
 	if (!env->secured)
 		return SW_SECURITY_STATUS;
-	tlv oid, kid;
+	crypto_tlv oid, kid;
 	char dotted[64];
 	if (tlv_find(a->data, a->lc, 0x80, &oid) != TLV_OK ||
 	    !secinfo_oid_dotted(oid.value, oid.len, dotted, sizeof dotted))
@@ -499,14 +499,14 @@ static uint16_t mse_ca(vpass_eac *e, const vpass_eac_env *env, const apdu *a)
 /* GENERAL AUTHENTICATE for CA (AES): ICAO 9303 part 11, 6.2.4.2 answers
  * 7C 00 and keys from the shared secret alone; BSI TR-03110 v2
  * (ca_tr03110) answers a nonce and a token and derives with the nonce. */
-static uint16_t ga_ca(vpass_eac *e, const vpass_eac_env *env, const apdu *a, buf *out, sm_ctx *ret_sm,
+static uint16_t ga_ca(vpass_eac *e, const vpass_eac_env *env, const crypto_apdu *a, crypto_buf *out, sm_ctx *ret_sm,
                       bool *ret_rekey)
 {
 	if (a->cla & 0x10)
 		return abort_run(e, VPASS_SW_CHAIN_EXPECTED);
 	const uint8_t *d;
 	size_t dlen;
-	tlv t;
+	crypto_tlv t;
 	if (!dyn_data(a, &d, &dlen) || tlv_find(d, dlen, 0x80, &t) != TLV_OK)
 		return abort_run(e, SW_WRONG_DATA);
 	BUF_MEM *in = buf_mem_from(t.value, t.len), *nonce = NULL, *token = NULL;
@@ -535,7 +535,7 @@ static uint16_t ga_ca(vpass_eac *e, const vpass_eac_env *env, const apdu *a, buf
 
 /* ---- dispatch ---- */
 
-uint16_t vpass_eac_command(vpass_eac *e, const vpass_eac_env *env, const apdu *a, buf *out, sm_ctx *ret_sm,
+uint16_t vpass_eac_command(vpass_eac *e, const vpass_eac_env *env, const crypto_apdu *a, crypto_buf *out, sm_ctx *ret_sm,
                            bool *ret_rekey)
 {
 	*ret_rekey = false;

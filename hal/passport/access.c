@@ -30,8 +30,8 @@ static pp_err run_bac(session *s, uint16_t *ret_refused)
 		rd_set_err(s, "the MRZ data cannot form an access key");
 		return PP_ERR_ARG;
 	}
-	apdu challenge = { .cla = 0x00, .ins = 0x84, .le = 8 };
-	buf out = BUF_INIT;
+	crypto_apdu challenge = { .cla = 0x00, .ins = 0x84, .le = 8 };
+	crypto_buf out = CRYPTO_BUF_INIT;
 	uint16_t sw = 0;
 	pp_err e = rd_exchange(s, &challenge, &out, &sw);
 	if (e == PP_OK && (sw == SW_BAC_REFUSED || sw == SW_SECURITY_STATUS || sw == SW_INS_NOT_SUPPORTED)) {
@@ -58,7 +58,7 @@ static pp_err run_bac(session *s, uint16_t *ret_refused)
 		OPENSSL_cleanse(&keys, sizeof(keys));
 		return PP_ERR_CRYPTO;
 	}
-	apdu ext = { .cla = 0x00, .ins = 0x82, .data = auth, .lc = sizeof(auth), .le = 40 };
+	crypto_apdu ext = { .cla = 0x00, .ins = 0x82, .data = auth, .lc = sizeof(auth), .le = 40 };
 	e = rd_exchange(s, &ext, &out, &sw);
 	if (e == PP_OK && sw == SW_BAC_REFUSED) {
 		*ret_refused = sw;

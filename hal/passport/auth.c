@@ -257,7 +257,7 @@ pp_err rd_active_authentication(session *s)
 		rd_set_text(aa->algorithm, sizeof(aa->algorithm), "ECDSA %s", key.curve);
 	aa_hash hash = key.type == AA_KEY_EC ? dg14_aa_hash(doc) : AA_HASH_DEFAULT;
 	uint8_t challenge[AA_CHALLENGE_LEN];
-	buf sig = BUF_INIT;
+	crypto_buf sig = CRYPTO_BUF_INIT;
 	uint16_t sw = 0;
 	int lost = 0;
 	for (int attempt = 0; attempt < 3; attempt++) {
@@ -267,7 +267,7 @@ pp_err rd_active_authentication(session *s)
 			rd_set_err(s, "active authentication: no random challenge");
 			goto out;
 		}
-		apdu cmd;
+		crypto_apdu cmd;
 		aa_command(challenge, key.sig_len, &cmd);
 		if (cmd.le > APDU_MAX_SHORT_LE && !s->extended_ok) {
 			/* A short-only reader or chip: ask for 256 bytes; the

@@ -86,7 +86,7 @@ static pp_err ca_run(pp_channel *ch, const uint8_t *dg14, size_t dg14_len, pp_pr
 	eac_dg14_set(dg14, dg14_len, &set, &set_len);
 	EAC_CTX *ctx = EAC_CTX_new();
 	BUF_MEM *pk_ic = NULL, *eph = NULL, *nonce = NULL, *token = NULL, *comp = NULL;
-	buf out = BUF_INIT, cmd = BUF_INIT;
+	crypto_buf out = CRYPTO_BUF_INIT, cmd = CRYPTO_BUF_INIT;
 	uint16_t sw = 0;
 	pp_err e;
 	sm_ctx session;
@@ -208,7 +208,7 @@ static pp_err ca_run(pp_channel *ch, const uint8_t *dg14, size_t dg14_len, pp_pr
 	 * (part 11, 6.2): a one-byte READ BINARY of EF.COM (SFI 1E) asks it
 	 * to; any status under valid secure messaging will do. */
 	step = "first command under the chip authentication keys";
-	apdu probe = { .cla = 0x00, .ins = 0xB0, .p1 = 0x9E, .p2 = 0x00, .le = 1 };
+	crypto_apdu probe = { .cla = 0x00, .ins = 0xB0, .p1 = 0x9E, .p2 = 0x00, .le = 1 };
 	out.len = 0;
 	e = pp_channel_exchange(ch, &probe, &out, &sw);
 	if (e == PP_ERR_SM || (e == PP_OK && ch->sm_dropped)) {

@@ -41,7 +41,7 @@ static const card_access_selection card_access_selections[] = {
  * like the data groups), and a transient status as it was; each up to
  * s->retries times in a row. On a status that ends the attempt,
  * PP_ERR_STATUS with *ret_sw set. */
-static pp_err read_plain_ef(session *s, uint8_t sfi, buf *data, uint16_t *ret_sw)
+static pp_err read_plain_ef(session *s, uint8_t sfi, crypto_buf *data, uint16_t *ret_sw)
 {
 	size_t total = 0;
 	size_t le = APDU_MAX_SHORT_LE;
@@ -53,7 +53,7 @@ static pp_err read_plain_ef(session *s, uint8_t sfi, buf *data, uint16_t *ret_sw
 		size_t offset = data->len;
 		if (total && total - offset < le)
 			le = total - offset;
-		apdu cmd = { .cla = 0x00, .ins = 0xB0, .le = le };
+		crypto_apdu cmd = { .cla = 0x00, .ins = 0xB0, .le = le };
 		if (sfi && offset == 0) {
 			cmd.p1 = (uint8_t)(0x80 | sfi);
 		} else {
@@ -120,7 +120,7 @@ static pp_err read_plain_ef(session *s, uint8_t sfi, buf *data, uint16_t *ret_sw
 static pp_err select_card_access(session *s, const card_access_selection *v, uint16_t *ret_sw)
 {
 	static const uint8_t fid[] = { 0x01, 0x1C };
-	apdu cmd = { .cla = 0x00, .ins = 0xA4, .p1 = v->p1, .p2 = v->p2, .data = fid, .lc = sizeof(fid), .le = v->le };
+	crypto_apdu cmd = { .cla = 0x00, .ins = 0xA4, .p1 = v->p1, .p2 = v->p2, .data = fid, .lc = sizeof(fid), .le = v->le };
 	for (unsigned retries_left = s->retries;; retries_left--) {
 		pp_err e = rd_command(s, &cmd, ret_sw);
 		bool lost = rd_is_lost(e);
@@ -161,7 +161,7 @@ pp_err rd_read_card_access(session *s)
 				continue;
 			}
 		}
-		buf data = BUF_INIT;
+		crypto_buf data = CRYPTO_BUF_INIT;
 		if (e == PP_OK)
 			e = read_plain_ef(s, v->sfi ? lds_file_sfi(LDS_FILE_CARD_ACCESS) : 0, &data, &sw);
 		if (e == PP_OK) {

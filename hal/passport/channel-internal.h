@@ -72,4 +72,4 @@ void pp_channel_end_access(pp_channel *ch);
  * in the clear that stands is PP_OK with that status (6988 is the chip
  * refusing our secure messaging; the caller says so in its words). A
  * response whose MAC does not verify is PP_ERR_SM, never accepted. */
-pp_err pp_channel_exchange(pp_channel *ch, const apdu *cmd, buf *out, uint16_t *ret_sw);
+pp_err pp_channel_exchange(pp_channel *ch, const crypto_apdu *cmd, crypto_buf *out, uint16_t *ret_sw);

@@ -78,9 +78,9 @@ static pp_err fetch_remaining(pp_channel *ch, size_t *len)
 
 /* One command as it stands: wrapped when a session is up, in the clear
  * otherwise. An answer in the clear during a session ends it. */
-static pp_err exchange_once(pp_channel *ch, const apdu *cmd, buf *out, uint16_t *ret_sw)
+static pp_err exchange_once(pp_channel *ch, const crypto_apdu *cmd, crypto_buf *out, uint16_t *ret_sw)
 {
-	buf wire = BUF_INIT;
+	crypto_buf wire = CRYPTO_BUF_INIT;
 	uint8_t plain_cmd[4 + 3 + 255 + 3];
 	const uint8_t *send;
 	size_t send_len;
@@ -111,7 +111,7 @@ static pp_err exchange_once(pp_channel *ch, const apdu *cmd, buf *out, uint16_t 
 		*ret_sw = sw;
 		return buf_ok(out) ? PP_OK : PP_ERR_NOMEM;
 	}
-	buf plain = BUF_INIT;
+	crypto_buf plain = CRYPTO_BUF_INIT;
 	crypto_err ce = sm_unwrap_response(&ch->sm, ch->resp, n, &plain);
 	if (ce == CRYPTO_ERR_FORMAT && plain.len >= 2 && n == 2) {
 		/* The chip answered in the clear (e.g. 6987/6988, 6700 to an
@@ -187,12 +187,12 @@ static pp_err restore(pp_channel *ch)
  * carries no MAC, so it proves nothing; only a refusal of extended length
  * (6700 to an extended command) is left to the reader, which goes on with
  * short reads instead. */
-static bool worth_again(const apdu *cmd, uint16_t sw)
+static bool worth_again(const crypto_apdu *cmd, uint16_t sw)
 {
 	return !(sw == SW_WRONG_LENGTH && (cmd->extended || cmd->le > APDU_MAX_SHORT_LE));
 }
 
-pp_err pp_channel_exchange(pp_channel *ch, const apdu *cmd, buf *out, uint16_t *ret_sw)
+pp_err pp_channel_exchange(pp_channel *ch, const crypto_apdu *cmd, crypto_buf *out, uint16_t *ret_sw)
 {
 	if (!ch->opened || ch->access_depth)
 		return exchange_once(ch, cmd, out, ret_sw);

@@ -113,15 +113,15 @@ bool eac_describe(const char *dotted, protocol *ret);
 
 /* Commands: one APDU, GENERAL AUTHENTICATE with its 7C data, a data
  * object taken from the answer, a status word in words. */
-pp_err eac_exchange(pp_channel *ch, uint8_t cla, uint8_t ins, uint8_t p1, uint8_t p2, const buf *data,
-                    bool le, buf *out, uint16_t *ret_sw);
+pp_err eac_exchange(pp_channel *ch, uint8_t cla, uint8_t ins, uint8_t p1, uint8_t p2, const crypto_buf *data,
+                    bool le, crypto_buf *out, uint16_t *ret_sw);
 const std_dp *eac_find_dp(int id);
-pp_err eac_general_authenticate(pp_channel *ch, bool chained, uint32_t tag, const BUF_MEM *value, buf *out,
+pp_err eac_general_authenticate(pp_channel *ch, bool chained, uint32_t tag, const BUF_MEM *value, crypto_buf *out,
                                 uint16_t *ret_sw, const char *step, char *err, size_t errlen);
 int eac_openpace_nid(const protocol *p);
 size_t eac_order_len(int curve_nid);
 pp_err eac_step_status(uint16_t sw, const char *step, bool token_step, char *err, size_t errlen);
-pp_err eac_take(const buf *dyn, uint32_t tag, BUF_MEM **ret, const char *step, char *err, size_t errlen);
+pp_err eac_take(const crypto_buf *dyn, uint32_t tag, BUF_MEM **ret, const char *step, char *err, size_t errlen);
 
 /* The chip's keys, DG14's SecurityInfos, the session from a run. */
 bool eac_valid_chip_key(const std_dp *dp, const EAC_CTX *ctx, const BUF_MEM *key);

@@ -114,10 +114,10 @@ int eac_openpace_nid(const protocol *p)
 /* ---- APDUs ---- */
 
 /* One exchange; the response data replaces `out`'s contents. */
-pp_err eac_exchange(pp_channel *ch, uint8_t cla, uint8_t ins, uint8_t p1, uint8_t p2, const buf *data, bool le,
-                       buf *out, uint16_t *ret_sw)
+pp_err eac_exchange(pp_channel *ch, uint8_t cla, uint8_t ins, uint8_t p1, uint8_t p2, const crypto_buf *data, bool le,
+                       crypto_buf *out, uint16_t *ret_sw)
 {
-	apdu a = { .cla = cla, .ins = ins, .p1 = p1, .p2 = p2, .data = data ? data->data : NULL,
+	crypto_apdu a = { .cla = cla, .ins = ins, .p1 = p1, .p2 = p2, .data = data ? data->data : NULL,
 		   .lc = data ? data->len : 0, .le = le ? APDU_MAX_SHORT_LE : 0 };
 	out->len = 0;
 	return pp_channel_exchange(ch, &a, out, ret_sw);
@@ -125,10 +125,10 @@ pp_err eac_exchange(pp_channel *ch, uint8_t cla, uint8_t ins, uint8_t p1, uint8_
 
 /* Send a GENERAL AUTHENTICATE with 7C{tag value} (tag 0: empty 7C) and
  * return the response's 7C contents in `out`. */
-pp_err eac_general_authenticate(pp_channel *ch, bool chained, uint32_t tag, const BUF_MEM *value, buf *out,
+pp_err eac_general_authenticate(pp_channel *ch, bool chained, uint32_t tag, const BUF_MEM *value, crypto_buf *out,
                                    uint16_t *ret_sw, const char *step, char *err, size_t errlen)
 {
-	buf cmd = BUF_INIT;
+	crypto_buf cmd = CRYPTO_BUF_INIT;
 	if (tag) {
 		buf_append_tlv_header(&cmd, 0x7C, tlv_total_len(tag, value->length));
 		buf_append_tlv(&cmd, tag, value->data, value->length);
@@ -145,7 +145,7 @@ pp_err eac_general_authenticate(pp_channel *ch, bool chained, uint32_t tag, cons
 		return eac_fail(err, errlen, e, "%s: %s", step, pp_strerror(e));
 	if (*ret_sw != SW_OK)
 		return PP_ERR_STATUS; /* the caller words it */
-	tlv t;
+	crypto_tlv t;
 	if (tlv_parse_one(out->data, out->len, &t) != TLV_OK || t.tag != 0x7C)
 		return eac_fail(err, errlen, PP_ERR_PARSE, "%s: the chip's answer is not dynamic authentication data (7C)",
 		            step);
@@ -155,9 +155,9 @@ pp_err eac_general_authenticate(pp_channel *ch, bool chained, uint32_t tag, cons
 }
 
 /* The value of `tag` inside 7C contents, as a BUF_MEM. */
-pp_err eac_take(const buf *dyn, uint32_t tag, BUF_MEM **ret, const char *step, char *err, size_t errlen)
+pp_err eac_take(const crypto_buf *dyn, uint32_t tag, BUF_MEM **ret, const char *step, char *err, size_t errlen)
 {
-	tlv t;
+	crypto_tlv t;
 	if (tlv_find(dyn->data, dyn->len, tag, &t) != TLV_OK || t.len == 0)
 		return eac_fail(err, errlen, PP_ERR_PARSE, "%s: the chip's answer lacks data object %02X", step,
 		            (unsigned)tag);

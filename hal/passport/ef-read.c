@@ -17,7 +17,7 @@ static const uint8_t emrtd_aid[] = { 0xA0, 0x00, 0x00, 0x02, 0x47, 0x10, 0x01 };
 
 pp_err rd_select_application(session *s)
 {
-	apdu cmd = { .cla = 0x00, .ins = 0xA4, .p1 = 0x04, .p2 = 0x0C, .data = emrtd_aid, .lc = sizeof(emrtd_aid) };
+	crypto_apdu cmd = { .cla = 0x00, .ins = 0xA4, .p1 = 0x04, .p2 = 0x0C, .data = emrtd_aid, .lc = sizeof(emrtd_aid) };
 	uint16_t sw = 0;
 	pp_err e = rd_command(s, &cmd, &sw);
 	if (e != PP_OK)
@@ -37,7 +37,7 @@ pp_err rd_select_application(session *s)
 pp_err rd_select_mf(session *s)
 {
 	static const uint8_t mf[] = { FID_MF >> 8, FID_MF & 0xFF };
-	apdu cmd = { .cla = 0x00, .ins = 0xA4, .p1 = 0x00, .p2 = 0x0C, .data = mf, .lc = sizeof(mf) };
+	crypto_apdu cmd = { .cla = 0x00, .ins = 0xA4, .p1 = 0x00, .p2 = 0x0C, .data = mf, .lc = sizeof(mf) };
 	uint16_t sw = 0;
 	pp_err e = rd_command(s, &cmd, &sw);
 	if (e == PP_OK && sw != SW_OK)
@@ -52,7 +52,7 @@ pp_err rd_select_file(session *s, uint16_t fid, uint16_t *ret_sw)
 	/* No file is current while the selection is under way, so that a
 	 * session restored meanwhile selects nothing. */
 	s->current_fid = 0;
-	apdu cmd = { .cla = 0x00, .ins = 0xA4, .p1 = 0x02, .p2 = 0x0C, .data = id, .lc = 2 };
+	crypto_apdu cmd = { .cla = 0x00, .ins = 0xA4, .p1 = 0x02, .p2 = 0x0C, .data = id, .lc = 2 };
 	pp_err e = rd_command(s, &cmd, ret_sw);
 	if (e == PP_OK && *ret_sw == SW_OK)
 		s->current_fid = fid;
@@ -63,21 +63,21 @@ pp_err rd_select_file(session *s, uint16_t fid, uint16_t *ret_sw)
 
 /* One READ BINARY of up to `want` bytes at `offset`; offsets past 32767 use
  * the odd instruction B1 with the offset in DO'54 and the answer in DO'53. */
-static pp_err read_binary(session *s, size_t offset, size_t want, buf *out, uint16_t *ret_sw)
+static pp_err read_binary(session *s, size_t offset, size_t want, crypto_buf *out, uint16_t *ret_sw)
 {
 	bool extended = want > APDU_MAX_SHORT_LE;
 	if (offset <= 0x7FFF) {
-		apdu cmd = { .cla = 0x00, .ins = 0xB0, .p1 = (uint8_t)(offset >> 8), .p2 = (uint8_t)offset,
+		crypto_apdu cmd = { .cla = 0x00, .ins = 0xB0, .p1 = (uint8_t)(offset >> 8), .p2 = (uint8_t)offset,
 			     .le = want, .extended = extended };
 		return rd_exchange(s, &cmd, out, ret_sw);
 	}
 	uint8_t off[5] = { 0x54, 0x03, (uint8_t)(offset >> 16), (uint8_t)(offset >> 8), (uint8_t)offset };
 	/* DO'53 header (up to 4 bytes) travels inside the answer. */
-	apdu cmd = { .cla = 0x00, .ins = 0xB1, .data = off, .lc = sizeof(off), .le = want + 4, .extended = extended };
-	buf raw = BUF_INIT;
+	crypto_apdu cmd = { .cla = 0x00, .ins = 0xB1, .data = off, .lc = sizeof(off), .le = want + 4, .extended = extended };
+	crypto_buf raw = CRYPTO_BUF_INIT;
 	pp_err e = rd_exchange(s, &cmd, &raw, ret_sw);
 	if (e == PP_OK && raw.len) {
-		tlv t;
+		crypto_tlv t;
 		if (tlv_parse_one(raw.data, raw.len, &t) != TLV_OK || t.tag != 0x53)
 			e = PP_ERR_PARSE;
 		else
@@ -130,7 +130,7 @@ static void report_progress(session *s, size_t n)
 /* Read the currently selected file whole. */
 static pp_err read_file(session *s, const char *name, pp_file *f)
 {
-	buf data = BUF_INIT;
+	crypto_buf data = CRYPTO_BUF_INIT;
 	size_t total = 0;    /* unknown until the header is in */
 	size_t reported = 0; /* bytes of this file counted in the progress */
 	unsigned retries_left = s->retries;

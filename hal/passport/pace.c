@@ -143,7 +143,7 @@ static pp_err pace_run(pp_channel *ch, const uint8_t *card_access, size_t card_a
 	PACE_SEC *sec = make_secret(type, secret);
 	BUF_MEM *enc_nonce = NULL, *map_pcd = NULL, *map_picc = NULL, *eph_pcd = NULL, *eph_picc = NULL,
 		*token_pcd = NULL, *token_picc = NULL, *cam_enc = NULL;
-	buf out = BUF_INIT, mse = BUF_INIT;
+	crypto_buf out = CRYPTO_BUF_INIT, mse = CRYPTO_BUF_INIT;
 	uint16_t sw = 0;
 	sm_ctx session;
 	memset(&session, 0, sizeof session);
@@ -276,7 +276,7 @@ static pp_err pace_run(pp_channel *ch, const uint8_t *card_access, size_t card_a
 		goto out_free;
 	}
 	if (run->cam) {
-		buf ca = BUF_INIT;
+		crypto_buf ca = CRYPTO_BUF_INIT;
 		e = eac_take(&out, 0x8A, &cam_enc, step, err, errlen);
 		if (e == PP_ERR_PARSE)
 			e = eac_fail(err, errlen, PP_ERR_CHIP_AUTH,
@@ -341,7 +341,7 @@ bool pp_pace_is_cam(const pp_pace *p)
 /* The SET inside DG14's 6E wrapper (or the bytes themselves). */
 void eac_dg14_set(const uint8_t *dg14, size_t len, const uint8_t **ret, size_t *ret_len)
 {
-	tlv t;
+	crypto_tlv t;
 	if (tlv_parse_one(dg14, len, &t) == TLV_OK && t.tag == 0x6E) {
 		*ret = t.value;
 		*ret_len = t.len;
@@ -362,7 +362,7 @@ static EVP_PKEY *dg14_ec_key(const uint8_t *dg14, size_t len)
 		const secinfo_entry *s = &list.entries[i];
 		if (s->kind != SECINFO_CA_PUBLIC_KEY || strcmp(s->name, "id-PK-ECDH") != 0)
 			continue;
-		tlv info, oid, spki;
+		crypto_tlv info, oid, spki;
 		const uint8_t *pos;
 		if (tlv_parse_one(dg14 + s->offset, s->len, &info) != TLV_OK)
 			continue;

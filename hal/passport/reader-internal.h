@@ -56,9 +56,9 @@ typedef struct session {
 
 /* ---- the session and its failures (reader.c) ---- */
 
-pp_err rd_command(session *s, const apdu *cmd, uint16_t *ret_sw);
+pp_err rd_command(session *s, const crypto_apdu *cmd, uint16_t *ret_sw);
 bool rd_ends_read(pp_err e);
-pp_err rd_exchange(session *s, const apdu *cmd, buf *out, uint16_t *ret_sw);
+pp_err rd_exchange(session *s, const crypto_apdu *cmd, crypto_buf *out, uint16_t *ret_sw);
 bool rd_is_lost(pp_err e);
 bool rd_is_removal(pp_err e);
 double rd_now_seconds(void);

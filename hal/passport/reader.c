@@ -72,7 +72,7 @@ __attribute__((format(printf, 3, 4))) void rd_set_text(char *out, size_t len, co
 
 /* Every command of a read goes through here: the caller's cancel is seen
  * between commands. */
-pp_err rd_exchange(session *s, const apdu *cmd, buf *out, uint16_t *ret_sw)
+pp_err rd_exchange(session *s, const crypto_apdu *cmd, crypto_buf *out, uint16_t *ret_sw)
 {
 	if (s->opt->cancel && atomic_load(s->opt->cancel)) {
 		rd_set_err(s, "the read was cancelled");
@@ -83,9 +83,9 @@ pp_err rd_exchange(session *s, const apdu *cmd, buf *out, uint16_t *ret_sw)
 }
 
 /* A command whose answer data is not wanted. */
-pp_err rd_command(session *s, const apdu *cmd, uint16_t *ret_sw)
+pp_err rd_command(session *s, const crypto_apdu *cmd, uint16_t *ret_sw)
 {
-	buf out = BUF_INIT;
+	crypto_buf out = CRYPTO_BUF_INIT;
 	pp_err e = rd_exchange(s, cmd, &out, ret_sw);
 	buf_free(&out);
 	return e;

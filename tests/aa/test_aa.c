@@ -94,9 +94,9 @@ static int group_teardown(void **state)
 
 static const uint8_t challenge[AA_CHALLENGE_LEN] = { 0x78, 0x17, 0x23, 0x86, 0x0C, 0x06, 0xC2, 0x26 };
 
-static void sign(int k, aa_hash h, const uint8_t ch[AA_CHALLENGE_LEN], buf *out)
+static void sign(int k, aa_hash h, const uint8_t ch[AA_CHALLENGE_LEN], crypto_buf *out)
 {
-	*out = BUF_INIT;
+	*out = CRYPTO_BUF_INIT;
 	assert_int_equal(aa_sign(keys[k].priv, h, ch, out), CRYPTO_OK);
 }
 
@@ -126,9 +126,9 @@ static size_t rsa_recover(int k, const uint8_t *sig, size_t len, uint8_t *f, siz
 
 /* The raw RSA private operation on a representative the test builds, to
  * make a chip answer that is wrong in one chosen way. */
-static void rsa_raw_sign(int k, const uint8_t *f, size_t len, buf *out)
+static void rsa_raw_sign(int k, const uint8_t *f, size_t len, crypto_buf *out)
 {
-	*out = BUF_INIT;
+	*out = CRYPTO_BUF_INIT;
 	assert_true(buf_reserve(out, len));
 	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, keys[k].priv, NULL);
 	assert_non_null(ctx);
@@ -179,7 +179,7 @@ static void test_rsa_round_trip(void **state)
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		int k = cases[i].key;
-		buf sig;
+		crypto_buf sig;
 		sign(k, cases[i].hash, challenge, &sig);
 		size_t modlen = (size_t)EVP_PKEY_get_bits(keys[k].priv) / 8;
 		assert_int_equal(sig.len, modlen);
@@ -206,7 +206,7 @@ static void test_rsa_round_trip(void **state)
 		assert_string_equal(r.curve, "");
 
 		/* M1 is random: two signatures of one challenge differ. */
-		buf again;
+		crypto_buf again;
 		sign(k, cases[i].hash, challenge, &again);
 		assert_memory_not_equal(sig.data, again.data, sig.len);
 		buf_free(&again);
@@ -230,7 +230,7 @@ static void test_rsa_explicit_sha1_trailer(void **state)
 	assert_int_equal(EVP_Digest(msg, m1 + 8, f + 1 + m1, &hl, EVP_sha1(), NULL), 1);
 	f[len - 2] = 0x33;
 	f[len - 1] = 0xCC;
-	buf sig;
+	crypto_buf sig;
 	rsa_raw_sign(K_RSA1024, f, len, &sig);
 	aa_result r = verify(K_RSA1024, AA_HASH_DEFAULT, challenge, sig.data, sig.len);
 	assert_true(r.passed);
@@ -257,7 +257,7 @@ static void test_ecdsa_round_trip(void **state)
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		int k = cases[i].key;
 		for (int rep = 0; rep < 8; rep++) { /* r or s with leading zero bytes now and then */
-			buf sig;
+			crypto_buf sig;
 			sign(k, cases[i].sign_hash, challenge, &sig);
 			assert_int_equal(sig.len, cases[i].len);
 			aa_result r = verify(k, cases[i].verify_hash, challenge, sig.data, sig.len);
@@ -289,7 +289,7 @@ static void test_rsa_failures(void **state)
 	uint8_t f[256], other[AA_CHALLENGE_LEN];
 	memcpy(other, challenge, sizeof other);
 	other[7] ^= 1;
-	buf sig;
+	crypto_buf sig;
 
 	/* Wrong challenge: the recovered hash is of the other one. */
 	sign(K_RSA1024, AA_HASH_DEFAULT, challenge, &sig);
@@ -354,7 +354,7 @@ static void test_rsa_failures(void **state)
 	sign(K_RSA2048, AA_HASH_DEFAULT, challenge, &sig);
 	EVP_PKEY *clone = gen_key(K_RSA2048);
 	assert_non_null(clone);
-	buf forged = BUF_INIT;
+	crypto_buf forged = CRYPTO_BUF_INIT;
 	assert_int_equal(aa_sign(clone, AA_HASH_DEFAULT, challenge, &forged), CRYPTO_OK);
 	aa_result r = verify(K_RSA2048, AA_HASH_DEFAULT, challenge, forged.data, forged.len);
 	assert_false(r.passed);
@@ -379,7 +379,7 @@ static void test_ecdsa_failures(void **state)
 	memcpy(other, challenge, sizeof other);
 	other[0] ^= 0x80;
 	for (int k = K_P256; k <= K_P384; k++) {
-		buf sig;
+		crypto_buf sig;
 		sign(k, AA_HASH_DEFAULT, challenge, &sig);
 		/* Wrong challenge. */
 		expect_failure(verify(k, AA_HASH_DEFAULT, other, sig.data, sig.len), AA_FAIL_SIGNATURE,
@@ -404,7 +404,7 @@ static void test_ecdsa_failures(void **state)
 
 		/* A clone's key of the same curve. */
 		EVP_PKEY *clone = gen_key(k);
-		buf forged = BUF_INIT;
+		crypto_buf forged = CRYPTO_BUF_INIT;
 		assert_int_equal(aa_sign(clone, AA_HASH_DEFAULT, challenge, &forged), CRYPTO_OK);
 		expect_failure(verify(k, AA_HASH_DEFAULT, challenge, forged.data, forged.len), AA_FAIL_SIGNATURE,
 		               "signature does not verify with the DG15 key");
@@ -412,7 +412,7 @@ static void test_ecdsa_failures(void **state)
 		buf_free(&forged);
 	}
 	/* A P-256 signature against the P-384 key. */
-	buf sig;
+	crypto_buf sig;
 	sign(K_P256, AA_HASH_DEFAULT, challenge, &sig);
 	expect_failure(verify(K_P384, AA_HASH_DEFAULT, challenge, sig.data, sig.len), AA_FAIL_SIG_LENGTH,
 	               "needs 96");
@@ -425,7 +425,7 @@ static void test_truncations(void **state)
 {
 	(void)state;
 	for (int k = 0; k < N_KEYS; k++) {
-		buf sig;
+		crypto_buf sig;
 		sign(k, AA_HASH_DEFAULT, challenge, &sig);
 		size_t good = sig.len;
 		uint8_t *longer = malloc(good + 2);
@@ -456,7 +456,7 @@ static void test_truncations(void **state)
 static void test_bad_keys_and_args(void **state)
 {
 	(void)state;
-	buf sig;
+	crypto_buf sig;
 	sign(K_P256, AA_HASH_DEFAULT, challenge, &sig);
 	aa_result r;
 	/* Truncated SubjectPublicKeyInfo: the DG15 key cannot be decoded. */
@@ -485,7 +485,7 @@ static void test_bad_keys_and_args(void **state)
 	assert_string_equal(keep.detail, "kept");
 	aa_key_info info;
 	assert_int_equal(aa_key_describe(ed_spki, ed_len, &info), CRYPTO_ERR_UNSUPPORTED);
-	buf out = BUF_INIT;
+	crypto_buf out = CRYPTO_BUF_INIT;
 	assert_int_equal(aa_sign(ed, AA_HASH_DEFAULT, challenge, &out), CRYPTO_ERR_UNSUPPORTED);
 	assert_int_equal(out.len, 0);
 	OPENSSL_free(ed_spki);
@@ -534,7 +534,7 @@ static void test_key_describe_and_command(void **state)
 		assert_int_equal(info.bits, cases[i].bits);
 		assert_int_equal(info.sig_len, cases[i].sig_len);
 		assert_string_equal(info.curve, cases[i].curve);
-		apdu a;
+		crypto_apdu a;
 		aa_command(challenge, info.sig_len, &a);
 		assert_int_equal(a.cla, 0x00);
 		assert_int_equal(a.ins, 0x88);
@@ -616,7 +616,7 @@ static void test_dg14_info(void **state)
 	assert_int_equal(aa_hash_from_dg14_info(built, m, &h), CRYPTO_ERR_FORMAT);
 	/* Signed with the hash DG14 names, verified with it. */
 	assert_int_equal(aa_hash_from_dg14_info(der, n, &h), CRYPTO_OK);
-	buf sig;
+	crypto_buf sig;
 	sign(K_P384, AA_HASH_SHA256, challenge, &sig);
 	assert_true(verify(K_P384, h, challenge, sig.data, sig.len).passed);
 	expect_failure(verify(K_P384, AA_HASH_DEFAULT, challenge, sig.data, sig.len), AA_FAIL_SIGNATURE, NULL);
@@ -633,7 +633,7 @@ static vpass_card *make_card(int k, bool with_key, aa_hash hash, const vpass_opt
 	vpass_doc *doc = NULL;
 	assert_int_equal(vpass_doc_new(&doc), VPASS_OK);
 	assert_int_equal(vpass_doc_set_access(doc, DOCNO, DOB, DOE), VPASS_OK);
-	buf dg15 = BUF_INIT;
+	crypto_buf dg15 = CRYPTO_BUF_INIT;
 	buf_append_tlv(&dg15, 0x6F, keys[k].spki, keys[k].spki_len);
 	assert_true(buf_ok(&dg15));
 	assert_int_equal(vpass_doc_add_file(doc, VPASS_FID_DG(15), dg15.data, dg15.len), VPASS_OK);
@@ -652,11 +652,11 @@ static uint16_t active_authentication(term *t, aa_hash hash, aa_result *ret)
 {
 	/* EF.DG15, in as many reads as secure messaging needs. */
 	uint8_t fid[2] = { 0x01, 0x0F };
-	apdu sel = { .ins = 0xA4, .p1 = 0x02, .p2 = 0x0C, .data = fid, .lc = 2 };
+	crypto_apdu sel = { .ins = 0xA4, .p1 = 0x02, .p2 = 0x0C, .data = fid, .lc = 2 };
 	assert_int_equal(term_xfer(t, &sel, NULL), SW_OK);
-	buf file = BUF_INIT;
+	crypto_buf file = CRYPTO_BUF_INIT;
 	for (;;) {
-		apdu rd = { .ins = 0xB0, .p1 = (uint8_t)(file.len >> 8), .p2 = (uint8_t)file.len,
+		crypto_apdu rd = { .ins = 0xB0, .p1 = (uint8_t)(file.len >> 8), .p2 = (uint8_t)file.len,
 			    .le = APDU_MAX_SHORT_LE };
 		uint16_t rsw = term_xfer(t, &rd, &file);
 		if (rsw == SW_WRONG_P1P2)
@@ -670,9 +670,9 @@ static uint16_t active_authentication(term *t, aa_hash hash, aa_result *ret)
 	assert_int_equal(aa_key_describe(dg15->der, dg15->der_len, &info), CRYPTO_OK);
 	uint8_t ch[AA_CHALLENGE_LEN];
 	assert_int_equal(aa_challenge(ch), CRYPTO_OK);
-	apdu ia;
+	crypto_apdu ia;
 	aa_command(ch, info.sig_len, &ia);
-	buf sig = BUF_INIT;
+	crypto_buf sig = CRYPTO_BUF_INIT;
 	uint16_t sw = term_xfer(t, &ia, &sig);
 	if (sw == SW_OK)
 		assert_int_equal(aa_verify(dg15->der, dg15->der_len, hash, ch, sig.data, sig.len, ret), CRYPTO_OK);
@@ -731,7 +731,7 @@ static void test_chip_status_words(void **state)
 {
 	(void)state;
 	uint8_t ch[AA_CHALLENGE_LEN] = { 0 };
-	apdu ia;
+	crypto_apdu ia;
 	aa_command(ch, 64, &ia);
 
 	/* No AA key: INS not supported, under SM, session kept. */
@@ -747,7 +747,7 @@ static void test_chip_status_words(void **state)
 	assert_int_equal(term_xfer(&plain, &ia, NULL), SW_SECURITY_STATUS);
 	t = term_open(card, DOCNO, DOB, DOE);
 	/* Wrong P1 P2, challenge length, no Le, Le too small. */
-	apdu bad = ia;
+	crypto_apdu bad = ia;
 	bad.p2 = 0x01;
 	assert_int_equal(term_xfer(&t, &bad, NULL), 0x6A86);
 	bad = ia;
@@ -761,7 +761,7 @@ static void test_chip_status_words(void **state)
 	assert_int_equal(term_xfer(&t, &bad, NULL), SW_WRONG_LENGTH);
 	assert_true(t.sm_on);
 	bad.le = 64;
-	buf sig = BUF_INIT;
+	crypto_buf sig = CRYPTO_BUF_INIT;
 	assert_int_equal(term_xfer(&t, &bad, &sig), SW_OK);
 	assert_int_equal(sig.len, 64);
 	buf_free(&sig);
@@ -777,7 +777,7 @@ static void test_chip_status_words(void **state)
 	card = make_card(K_RSA2048, true, AA_HASH_DEFAULT, NULL);
 	t = term_open(card, DOCNO, DOB, DOE);
 	aa_command(ch, 256, &bad);
-	sig = BUF_INIT;
+	sig = CRYPTO_BUF_INIT;
 	assert_int_equal(term_xfer(&t, &bad, &sig), SW_OK);
 	assert_int_equal(sig.len, 256);
 	buf_free(&sig);

@@ -14,7 +14,7 @@
 #include "crypto/apdu.h"
 #include "tests/crypto/hexutil.h"
 
-static void check_encoding(const apdu *a, const char *expected)
+static void check_encoding(const crypto_apdu *a, const char *expected)
 {
 	uint8_t out[APDU_MAX_COMMAND];
 	size_t n = 0;
@@ -30,30 +30,30 @@ static void test_encode_cases(void **state)
 	(void)state;
 	static const uint8_t d2[2] = { 0x01, 0x1E };
 	/* case 1 */
-	check_encoding(&(apdu){ .cla = 0x00, .ins = 0xA4, .p1 = 0x00, .p2 = 0x0C }, "00A4000C");
+	check_encoding(&(crypto_apdu){ .cla = 0x00, .ins = 0xA4, .p1 = 0x00, .p2 = 0x0C }, "00A4000C");
 	/* case 2 short, Le 8 and Le 256 (00) */
-	check_encoding(&(apdu){ .ins = 0x84, .le = 8 }, "0084000008");
-	check_encoding(&(apdu){ .ins = 0xB0, .le = 256 }, "00B0000000");
+	check_encoding(&(crypto_apdu){ .ins = 0x84, .le = 8 }, "0084000008");
+	check_encoding(&(crypto_apdu){ .ins = 0xB0, .le = 256 }, "00B0000000");
 	/* case 3 short */
-	check_encoding(&(apdu){ .ins = 0xA4, .p1 = 2, .p2 = 0x0C, .data = d2, .lc = 2 }, "00A4020C02011E");
+	check_encoding(&(crypto_apdu){ .ins = 0xA4, .p1 = 2, .p2 = 0x0C, .data = d2, .lc = 2 }, "00A4020C02011E");
 	/* case 4 short */
-	check_encoding(&(apdu){ .ins = 0xA4, .p1 = 2, .data = d2, .lc = 2, .le = 256 }, "00A4020002011E00");
+	check_encoding(&(crypto_apdu){ .ins = 0xA4, .p1 = 2, .data = d2, .lc = 2, .le = 256 }, "00A4020002011E00");
 	/* case 2 extended: 00 Le(2); 65536 is 0000 */
-	check_encoding(&(apdu){ .ins = 0xB0, .le = 65536 }, "00B00000000000");
-	check_encoding(&(apdu){ .ins = 0xB0, .le = 257 }, "00B00000000101");
-	check_encoding(&(apdu){ .ins = 0xB0, .le = 4, .extended = true }, "00B00000000004");
+	check_encoding(&(crypto_apdu){ .ins = 0xB0, .le = 65536 }, "00B00000000000");
+	check_encoding(&(crypto_apdu){ .ins = 0xB0, .le = 257 }, "00B00000000101");
+	check_encoding(&(crypto_apdu){ .ins = 0xB0, .le = 4, .extended = true }, "00B00000000004");
 	/* case 3 extended */
-	check_encoding(&(apdu){ .ins = 0xA4, .p1 = 2, .p2 = 0x0C, .data = d2, .lc = 2, .extended = true },
+	check_encoding(&(crypto_apdu){ .ins = 0xA4, .p1 = 2, .p2 = 0x0C, .data = d2, .lc = 2, .extended = true },
 	               "00A4020C000002011E");
 	/* case 4 extended: Le without its own 00 */
-	check_encoding(&(apdu){ .ins = 0xA4, .p1 = 2, .data = d2, .lc = 2, .le = 65536, .extended = true },
+	check_encoding(&(crypto_apdu){ .ins = 0xA4, .p1 = 2, .data = d2, .lc = 2, .le = 65536, .extended = true },
 	               "00A40200000002011E0000");
 	/* case 1 stays four bytes even when "extended" */
-	check_encoding(&(apdu){ .ins = 0x70, .extended = true }, "00700000");
+	check_encoding(&(crypto_apdu){ .ins = 0x70, .extended = true }, "00700000");
 
 	/* Lc 256 forces the extended form. */
 	static uint8_t big[300];
-	apdu a = { .ins = 0xD6, .data = big, .lc = 256 };
+	crypto_apdu a = { .ins = 0xD6, .data = big, .lc = 256 };
 	assert_true(apdu_is_extended(&a));
 	assert_int_equal(apdu_encoded_len(&a), 4 + 3 + 256);
 	a.lc = 255;
@@ -66,10 +66,10 @@ static void test_encode_errors(void **state)
 	(void)state;
 	uint8_t out[16];
 	size_t n = 777;
-	assert_int_equal(apdu_encode(&(apdu){ .ins = 0xB0, .le = 65537 }, out, sizeof out, &n), CRYPTO_ERR_ARG);
-	assert_int_equal(apdu_encoded_len(&(apdu){ .ins = 0xB0, .lc = 65536 }), 0);
-	assert_int_equal(apdu_encode(&(apdu){ .ins = 0xD6, .lc = 3 }, out, sizeof out, &n), CRYPTO_ERR_ARG);
-	assert_int_equal(apdu_encode(&(apdu){ .ins = 0x84, .le = 8 }, out, 4, &n), CRYPTO_ERR_BUFFER);
+	assert_int_equal(apdu_encode(&(crypto_apdu){ .ins = 0xB0, .le = 65537 }, out, sizeof out, &n), CRYPTO_ERR_ARG);
+	assert_int_equal(apdu_encoded_len(&(crypto_apdu){ .ins = 0xB0, .lc = 65536 }), 0);
+	assert_int_equal(apdu_encode(&(crypto_apdu){ .ins = 0xD6, .lc = 3 }, out, sizeof out, &n), CRYPTO_ERR_ARG);
+	assert_int_equal(apdu_encode(&(crypto_apdu){ .ins = 0x84, .le = 8 }, out, 4, &n), CRYPTO_ERR_BUFFER);
 	assert_int_equal(n, 777); /* untouched on failure */
 }
 
@@ -77,7 +77,7 @@ static void test_decode_cases(void **state)
 {
 	(void)state;
 	uint8_t in[32];
-	apdu a;
+	crypto_apdu a;
 	size_t n = hex_decode("00A4000C", in, sizeof in);
 	assert_int_equal(apdu_decode(in, n, &a), CRYPTO_OK);
 	assert_int_equal(a.ins, 0xA4);
@@ -137,7 +137,7 @@ static void test_decode_malformed(void **state)
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		uint8_t in[32];
 		size_t n = hex_decode(bad[i], in, sizeof in);
-		apdu a = { .cla = 0x42 };
+		crypto_apdu a = { .cla = 0x42 };
 		assert_int_equal(apdu_decode(in, n, &a), CRYPTO_ERR_FORMAT);
 		assert_int_equal(a.cla, 0x42); /* untouched on failure */
 	}
@@ -163,11 +163,11 @@ static void test_round_trips(void **state)
 	for (size_t i = 0; i < sizeof lcs / sizeof lcs[0]; i++) {
 		for (size_t j = 0; j < sizeof les / sizeof les[0]; j++) {
 			for (int ext = 0; ext < 2; ext++) {
-				apdu a = { .cla = 0x0C, .ins = (uint8_t)(0xB0 + i), .p1 = (uint8_t)j, .p2 = 0x5A,
+				crypto_apdu a = { .cla = 0x0C, .ins = (uint8_t)(0xB0 + i), .p1 = (uint8_t)j, .p2 = 0x5A,
 				           .data = lcs[i] ? data : NULL, .lc = lcs[i], .le = les[j], .extended = ext };
 				size_t n = 0;
 				assert_int_equal(apdu_encode(&a, out, sizeof out, &n), CRYPTO_OK);
-				apdu b;
+				crypto_apdu b;
 				assert_int_equal(apdu_decode(out, n, &b), CRYPTO_OK);
 				assert_int_equal(b.cla, a.cla);
 				assert_int_equal(b.ins, a.ins);

@@ -242,7 +242,7 @@ static sm_ctx d_session(void)
  * response, plain response data + SW. Runs the terminal and the chip side
  * in lockstep and checks both produce the published bytes. */
 typedef struct d_exchange {
-	apdu plain;
+	crypto_apdu plain;
 	const char *protected_cmd;
 	const char *protected_resp;
 	const char *plain_resp;
@@ -252,13 +252,13 @@ typedef struct d_exchange {
 static void run_exchange(sm_ctx *term, sm_ctx *card, const d_exchange *x)
 {
 	/* Terminal wraps. */
-	buf cmd = BUF_INIT;
+	crypto_buf cmd = CRYPTO_BUF_INIT;
 	assert_int_equal(sm_wrap_command(term, &x->plain, &cmd), CRYPTO_OK);
 	check_hex(cmd.data, cmd.len, x->protected_cmd);
 
 	/* Chip unwraps to the same plain command. */
-	buf storage = BUF_INIT;
-	apdu got;
+	crypto_buf storage = CRYPTO_BUF_INIT;
+	crypto_apdu got;
 	assert_int_equal(sm_card_unwrap_command(card, cmd.data, cmd.len, &got, &storage), CRYPTO_OK);
 	assert_int_equal(got.cla, x->plain.cla);
 	assert_int_equal(got.ins, x->plain.ins);
@@ -272,13 +272,13 @@ static void run_exchange(sm_ctx *term, sm_ctx *card, const d_exchange *x)
 	/* Chip wraps the published plain answer into the published bytes. */
 	uint8_t plain_resp[256];
 	size_t plain_len = unhex(x->plain_resp, plain_resp, sizeof plain_resp);
-	buf resp = BUF_INIT;
+	crypto_buf resp = CRYPTO_BUF_INIT;
 	uint16_t sw = (uint16_t)(plain_resp[plain_len - 2] << 8 | plain_resp[plain_len - 1]);
 	assert_int_equal(sm_card_wrap_response(card, plain_resp, plain_len - 2, sw, &resp), CRYPTO_OK);
 	check_hex(resp.data, resp.len, x->protected_resp);
 
 	/* Terminal unwraps it. */
-	buf out = BUF_INIT;
+	crypto_buf out = CRYPTO_BUF_INIT;
 	assert_int_equal(sm_unwrap_response(term, resp.data, resp.len, &out), CRYPTO_OK);
 	check_hex(out.data, out.len, x->plain_resp);
 	check_hex(term->ssc, 8, x->ssc_after);
@@ -349,8 +349,8 @@ static void test_ssc_increment(void **state)
 	check_hex(s.ssc, 8, "0000000000000200");
 	/* An exhausted counter refuses to wrap rather than reuse values. */
 	memset(s.ssc, 0xFF, 8);
-	apdu a = { .ins = 0xB0, .le = 1 };
-	buf out = BUF_INIT;
+	crypto_apdu a = { .ins = 0xB0, .le = 1 };
+	crypto_buf out = CRYPTO_BUF_INIT;
 	assert_int_equal(sm_wrap_command(&s, &a, &out), CRYPTO_ERR_SSC);
 	assert_int_equal(out.len, 0);
 	buf_free(&out);
@@ -366,7 +366,7 @@ static void test_response_tampering(void **state)
 	/* Flip each byte of the data objects in turn (not the outer SW). */
 	for (size_t i = 0; i < len - 2; i++) {
 		sm_ctx term = d_session();
-		buf cmd = BUF_INIT, out = BUF_INIT;
+		crypto_buf cmd = CRYPTO_BUF_INIT, out = CRYPTO_BUF_INIT;
 		assert_int_equal(sm_wrap_command(&term, &d_select.plain, &cmd), CRYPTO_OK);
 		sm_increment_ssc(&term); /* skip the SELECT's response */
 		buf_free(&cmd);
@@ -392,7 +392,7 @@ static void test_response_in_clear(void **state)
 {
 	(void)state;
 	sm_ctx term = d_session();
-	buf cmd = BUF_INIT, out = BUF_INIT;
+	crypto_buf cmd = CRYPTO_BUF_INIT, out = CRYPTO_BUF_INIT;
 	assert_int_equal(sm_wrap_command(&term, &d_read4.plain, &cmd), CRYPTO_OK);
 	const uint8_t sw[2] = { 0x69, 0x88 };
 	assert_int_equal(sm_unwrap_response(&term, sw, 2, &out), CRYPTO_ERR_FORMAT);
@@ -414,8 +414,8 @@ static void test_wrong_session_keys(void **state)
 	(void)state;
 	sm_ctx term = d_session(), card = d_session();
 	card.ks_mac[3] ^= 0x10;
-	buf cmd = BUF_INIT, storage = BUF_INIT, resp = BUF_INIT, out = BUF_INIT;
-	apdu got;
+	crypto_buf cmd = CRYPTO_BUF_INIT, storage = CRYPTO_BUF_INIT, resp = CRYPTO_BUF_INIT, out = CRYPTO_BUF_INIT;
+	crypto_apdu got;
 	assert_int_equal(sm_wrap_command(&term, &d_select.plain, &cmd), CRYPTO_OK);
 	assert_int_equal(sm_card_unwrap_command(&card, cmd.data, cmd.len, &got, &storage), CRYPTO_ERR_MAC);
 
@@ -440,8 +440,8 @@ static void test_card_rejects_unprotected(void **state)
 {
 	(void)state;
 	sm_ctx card = d_session();
-	buf storage = BUF_INIT;
-	apdu got;
+	crypto_buf storage = CRYPTO_BUF_INIT;
+	crypto_apdu got;
 	/* Plain READ BINARY: no SM bits in CLA. */
 	const uint8_t plain[] = { 0x00, 0xB0, 0x00, 0x00, 0x04 };
 	assert_int_equal(sm_card_unwrap_command(&card, plain, sizeof plain, &got, &storage), CRYPTO_ERR_FORMAT);
@@ -474,8 +474,8 @@ static void test_extended_encodings(void **state)
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		sm_ctx s = d_session();
-		apdu a = { .ins = 0xB0, .le = cases[i].le, .extended = cases[i].ext };
-		buf out = BUF_INIT;
+		crypto_apdu a = { .ins = 0xB0, .le = cases[i].le, .extended = cases[i].ext };
+		crypto_buf out = CRYPTO_BUF_INIT;
 		assert_int_equal(sm_wrap_command(&s, &a, &out), CRYPTO_OK);
 		char hex[64];
 		size_t off = cases[i].prot_ext ? 7 : 5; /* header + Lc */
@@ -486,7 +486,7 @@ static void test_extended_encodings(void **state)
 			assert_int_equal(out.data[out.len - 1], 0x00); /* Le 0000 */
 			assert_int_equal(out.data[out.len - 2], 0x00);
 		}
-		apdu dec;
+		crypto_apdu dec;
 		assert_int_equal(apdu_decode(out.data, out.len, &dec), CRYPTO_OK);
 		assert_int_equal(dec.extended, cases[i].prot_ext);
 		assert_int_equal(dec.le, cases[i].prot_ext ? 65536 : 256);
@@ -496,10 +496,10 @@ static void test_extended_encodings(void **state)
 	/* Short plain command whose protected data outgrows Lc 255. */
 	sm_ctx s = d_session();
 	uint8_t data[240] = { 0 };
-	apdu a = { .ins = 0xD6, .data = data, .lc = sizeof data };
-	buf out = BUF_INIT;
+	crypto_apdu a = { .ins = 0xD6, .data = data, .lc = sizeof data };
+	crypto_buf out = CRYPTO_BUF_INIT;
 	assert_int_equal(sm_wrap_command(&s, &a, &out), CRYPTO_OK);
-	apdu dec;
+	crypto_apdu dec;
 	assert_int_equal(apdu_decode(out.data, out.len, &dec), CRYPTO_OK);
 	assert_true(dec.extended);
 	assert_true(dec.lc > 255);
@@ -522,7 +522,7 @@ static void test_round_trips(void **state)
 	uint32_t seed = 0x2468ACE1u;
 	static uint8_t data[70000], resp_plain[70000];
 	for (int iter = 0; iter < 300; iter++) {
-		apdu a = { 0 };
+		crypto_apdu a = { 0 };
 		a.cla = 0x00;
 		a.ins = (uint8_t)(rng_next(&seed) & 0xFE);
 		if (iter % 7 == 3)
@@ -549,9 +549,9 @@ static void test_round_trips(void **state)
 		if (iter == 6)
 			a.le = 65536;
 
-		buf cmd = BUF_INIT, storage = BUF_INIT, resp = BUF_INIT, out = BUF_INIT;
+		crypto_buf cmd = CRYPTO_BUF_INIT, storage = CRYPTO_BUF_INIT, resp = CRYPTO_BUF_INIT, out = CRYPTO_BUF_INIT;
 		assert_int_equal(sm_wrap_command(&term, &a, &cmd), CRYPTO_OK);
-		apdu got;
+		crypto_apdu got;
 		assert_int_equal(sm_card_unwrap_command(&card, cmd.data, cmd.len, &got, &storage), CRYPTO_OK);
 		assert_int_equal(got.ins, a.ins);
 		assert_int_equal(got.p1, a.p1);

@@ -31,32 +31,32 @@ static void test_nested(void **state)
 	assert_true(n != (size_t)-1);
 	const uint8_t *p = in, *end = in + n;
 
-	tlv dg1;
+	crypto_tlv dg1;
 	assert_int_equal(tlv_next(&p, end, &dg1), TLV_OK);
 	assert_int_equal(dg1.tag, 0x61);
 	assert_true(dg1.constructed);
 	assert_int_equal(dg1.len, 9);
 	assert_int_equal(dg1.raw_len, 11);
-	tlv mrz;
+	crypto_tlv mrz;
 	assert_int_equal(tlv_parse_one(dg1.value, dg1.len, &mrz), TLV_OK);
 	assert_int_equal(mrz.tag, 0x5F1F);
 	assert_false(mrz.constructed);
 	assert_int_equal(mrz.len, 6);
 	assert_memory_equal(mrz.value, "ABCDEF", 6);
 
-	tlv bit_group;
+	crypto_tlv bit_group;
 	assert_int_equal(tlv_next(&p, end, &bit_group), TLV_OK);
 	assert_int_equal(bit_group.tag, 0x7F61);
 	assert_true(bit_group.constructed);
 	assert_ptr_equal(p, end);
-	tlv end_status;
+	crypto_tlv end_status;
 	assert_int_equal(tlv_next(&p, end, &end_status), TLV_END);
 
-	tlv count, bit;
+	crypto_tlv count, bit;
 	assert_int_equal(tlv_find(bit_group.value, bit_group.len, 0x02, &count), TLV_OK);
 	assert_int_equal(count.value[0], 1);
 	assert_int_equal(tlv_find(bit_group.value, bit_group.len, 0x7F60, &bit), TLV_OK);
-	tlv header, three, empty;
+	crypto_tlv header, three, empty;
 	assert_int_equal(tlv_find(bit.value, bit.len, 0xA1, &header), TLV_OK);
 	assert_true(header.constructed);
 	assert_int_equal(tlv_find(header.value, header.len, 0x80, &three), TLV_OK);
@@ -94,7 +94,7 @@ static void test_long_lengths(void **state)
 		uint8_t *obj = calloc(1, n + cases[i].len);
 		assert_non_null(obj);
 		memcpy(obj, hdr, n);
-		tlv t;
+		crypto_tlv t;
 		assert_int_equal(tlv_parse_one(obj, n + cases[i].len, &t), TLV_OK);
 		assert_int_equal(t.len, cases[i].len);
 		assert_ptr_equal(t.value, obj + n);
@@ -103,7 +103,7 @@ static void test_long_lengths(void **state)
 	/* The four-byte form parses (ICAO allows up to 84). */
 	uint8_t in[16];
 	size_t n = hex_decode("048400000003AABBCC", in, sizeof in);
-	tlv t;
+	crypto_tlv t;
 	assert_int_equal(tlv_parse_one(in, n, &t), TLV_OK);
 	assert_int_equal(t.len, 3);
 	/* Headers of multi-byte tags; too long a tag or length is refused. */
@@ -116,7 +116,7 @@ static void test_long_lengths(void **state)
 	assert_int_equal(tlv_encode_header(0x04, 0x1000000, hdr), 0);
 
 	/* buf_append_tlv writes the same. */
-	buf b = BUF_INIT;
+	crypto_buf b = CRYPTO_BUF_INIT;
 	buf_append_tlv(&b, 0x7F61, "xy", 2);
 	assert_true(buf_ok(&b));
 	char hex[32];
@@ -151,14 +151,14 @@ static void test_bad_lengths_and_tags(void **state)
 		assert_non_null(p);
 		memcpy(p, in, n);
 		const uint8_t *pos = p;
-		tlv t = { .tag = 0xABCD };
+		crypto_tlv t = { .tag = 0xABCD };
 		assert_int_equal(tlv_next(&pos, p + n, &t), cases[i].expect);
 		assert_ptr_equal(pos, p); /* not advanced */
 		assert_int_equal(t.tag, 0xABCD); /* untouched */
 		free(p);
 	}
 	const uint8_t empty[1] = { 0 };
-	tlv t;
+	crypto_tlv t;
 	assert_int_equal(tlv_parse_one(empty, 0, &t), TLV_ERR_TRUNCATED);
 	assert_int_equal(tlv_find(empty, 0, 0x04, &t), TLV_ERR_NOT_FOUND);
 	/* A broken sibling stops the search with its error. */
@@ -178,7 +178,7 @@ static void test_every_prefix_truncated(void **state)
 		uint8_t *p = malloc(cut);
 		assert_non_null(p);
 		memcpy(p, in, cut);
-		tlv t;
+		crypto_tlv t;
 		assert_int_equal(tlv_parse_one(p, cut, &t), TLV_ERR_TRUNCATED);
 		free(p);
 	}
@@ -192,7 +192,7 @@ static void test_parse_one_needs_exact_fit(void **state)
 	 * bytes after the object are not one object. */
 	uint8_t in[8];
 	size_t n = hex_decode("0401AA00", in, sizeof in);
-	tlv t;
+	crypto_tlv t;
 	assert_int_not_equal(tlv_parse_one(in, n, &t), TLV_OK);
 	assert_int_equal(tlv_parse_one(in, 3, &t), TLV_OK);
 }

@@ -67,9 +67,9 @@ static X509 *load_cert(const char *path)
 }
 
 /* The value of the first object with `tag` directly inside data. */
-static tlv find(const uint8_t *data, size_t len, uint32_t tag)
+static crypto_tlv find(const uint8_t *data, size_t len, uint32_t tag)
 {
-	tlv t;
+	crypto_tlv t;
 	assert_int_equal(tlv_find(data, len, tag, &t), TLV_OK);
 	return t;
 }
@@ -120,10 +120,10 @@ static void test_dg1_mrz(void **state)
 	size_t len;
 	uint8_t *dg1 = fx_read(fx_path(f->doc, "EF.DG1"), &len);
 	assert_non_null(dg1);
-	tlv outer;
+	crypto_tlv outer;
 	assert_int_equal(tlv_parse_one(dg1, len, &outer), TLV_OK);
 	assert_int_equal(outer.tag, 0x61);
-	tlv mrz = find(outer.value, outer.len, 0x5F1F);
+	crypto_tlv mrz = find(outer.value, outer.len, 0x5F1F);
 	assert_int_equal(mrz.len, 88);
 	assert_memory_equal(mrz.value, wulandari_mrz, 88);
 	const char *l2 = (const char *)mrz.value + 44;
@@ -149,10 +149,10 @@ static void test_ef_com(void **state)
 	size_t len;
 	uint8_t *com = fx_read(fx_path(f->doc, "EF.COM"), &len);
 	assert_non_null(com);
-	tlv outer;
+	crypto_tlv outer;
 	assert_int_equal(tlv_parse_one(com, len, &outer), TLV_OK);
 	assert_int_equal(outer.tag, 0x60);
-	tlv v = find(outer.value, outer.len, 0x5F01);
+	crypto_tlv v = find(outer.value, outer.len, 0x5F01);
 	assert_memory_equal(v.value, "0107", 4);
 	v = find(outer.value, outer.len, 0x5F36);
 	assert_memory_equal(v.value, "040000", 6);
@@ -168,10 +168,10 @@ static void test_dg11_dg12(void **state)
 	fx *f = *state;
 	size_t len;
 	uint8_t *dg = fx_read(fx_path(f->doc, "EF.DG11"), &len);
-	tlv outer;
+	crypto_tlv outer;
 	assert_int_equal(tlv_parse_one(dg, len, &outer), TLV_OK);
 	assert_int_equal(outer.tag, 0x6B);
-	tlv v = find(outer.value, outer.len, 0x5F0E);
+	crypto_tlv v = find(outer.value, outer.len, 0x5F0E);
 	assert_int_equal(v.len, strlen("WULANDARI<<SARI<DEWI"));
 	assert_memory_equal(v.value, "WULANDARI<<SARI<DEWI", v.len);
 	v = find(outer.value, outer.len, 0x5F11);
@@ -187,18 +187,18 @@ static void test_dg11_dg12(void **state)
 }
 
 /* Walk 75 / 7F61 / 7F60 / 5F2E to the facial record. */
-static tlv facial_record(const uint8_t *dg2, size_t len)
+static crypto_tlv facial_record(const uint8_t *dg2, size_t len)
 {
-	tlv outer;
+	crypto_tlv outer;
 	assert_int_equal(tlv_parse_one(dg2, len, &outer), TLV_OK);
 	assert_int_equal(outer.tag, 0x75);
-	tlv group = find(outer.value, outer.len, 0x7F61);
-	tlv count = find(group.value, group.len, 0x02);
+	crypto_tlv group = find(outer.value, outer.len, 0x7F61);
+	crypto_tlv count = find(group.value, group.len, 0x02);
 	assert_int_equal(count.len, 1);
 	assert_int_equal(count.value[0], 1);
-	tlv bit = find(group.value, group.len, 0x7F60);
-	tlv header = find(bit.value, bit.len, 0xA1);
-	tlv type = find(header.value, header.len, 0x81);
+	crypto_tlv bit = find(group.value, group.len, 0x7F60);
+	crypto_tlv header = find(bit.value, bit.len, 0xA1);
+	crypto_tlv type = find(header.value, header.len, 0x81);
 	assert_int_equal(type.value[0], 0x02); /* facial features */
 	return find(bit.value, bit.len, 0x5F2E);
 }
@@ -216,7 +216,7 @@ static void check_face(const char *doc, int want_type)
 	size_t len;
 	uint8_t *dg2 = fx_read(fx_path(doc, "EF.DG2"), &len);
 	assert_non_null(dg2);
-	tlv rec = facial_record(dg2, len);
+	crypto_tlv rec = facial_record(dg2, len);
 	const uint8_t *r = rec.value;
 	assert_true(rec.len > 14 + 20 + 12);
 	assert_memory_equal(r, "FAC\0" "010\0", 8);
@@ -277,7 +277,7 @@ static void check_sod(const char *pki, const char *doc, const EVP_MD *md, const 
 	size_t len;
 	uint8_t *sod = fx_read(fx_path(doc, "EF.SOD"), &len);
 	assert_non_null(sod);
-	tlv outer;
+	crypto_tlv outer;
 	assert_int_equal(tlv_parse_one(sod, len, &outer), TLV_OK);
 	assert_int_equal(outer.tag, 0x77);
 	const unsigned char *p = outer.value;

@@ -258,7 +258,7 @@ static void check_dg15(const char *doc, const expect *x, const uint8_t *dg15, si
 		secinfo_list_free(&l);
 	}
 	uint8_t challenge[AA_CHALLENGE_LEN] = { 1, 2, 3, 4, 5, 6, 7, 8 };
-	buf sig = BUF_INIT;
+	crypto_buf sig = CRYPTO_BUF_INIT;
 	assert_int_equal(aa_sign(priv, hash, challenge, &sig), CRYPTO_OK);
 	aa_result r;
 	assert_int_equal(aa_verify(k->der, k->der_len, hash, challenge, sig.data, sig.len, &r), CRYPTO_OK);

@@ -129,11 +129,11 @@ static void rig_close(rig *r)
 }
 
 static uint16_t send(rig *r, uint8_t cla, uint8_t ins, uint8_t p1, uint8_t p2, const uint8_t *data, size_t lc,
-                     size_t le, buf *out)
+                     size_t le, crypto_buf *out)
 {
-	apdu a = { .cla = cla, .ins = ins, .p1 = p1, .p2 = p2, .data = data, .lc = lc, .le = le };
+	crypto_apdu a = { .cla = cla, .ins = ins, .p1 = p1, .p2 = p2, .data = data, .lc = lc, .le = le };
 	uint16_t sw = 0;
-	buf scratch = BUF_INIT;
+	crypto_buf scratch = CRYPTO_BUF_INIT;
 	assert_int_equal(pp_channel_exchange(&r->ch, &a, out ? out : &scratch, &sw), PP_OK);
 	buf_free(&scratch);
 	return sw;
@@ -147,7 +147,7 @@ static void read_dg1(rig *r)
 	assert_true(r->ch.secure);
 	assert_int_equal(send(r, 0x00, 0xA4, 0x04, 0x0C, aid, sizeof aid, 0, NULL), SW_OK);
 	assert_int_equal(send(r, 0x00, 0xA4, 0x02, 0x0C, fid, sizeof fid, 0, NULL), SW_OK);
-	buf out = BUF_INIT;
+	crypto_buf out = CRYPTO_BUF_INIT;
 	assert_int_equal(send(r, 0x00, 0xB0, 0x00, 0x00, NULL, 0, 256, &out), SW_OK);
 	assert_int_equal(out.len, sizeof dg1);
 	assert_memory_equal(out.data, dg1, sizeof dg1);
@@ -248,7 +248,7 @@ static void test_pace_wrong_password(void **state)
 		assert_int_equal(send(&r, 0x00, 0xA4, 0x04, 0x0C, aid, sizeof aid, 0, NULL), SW_OK);
 		assert_int_equal(send(&r, 0x00, 0x86, 0x00, 0x00, (const uint8_t *)"\x7C\x00", 2, 256, NULL),
 		                 SW_CONDITIONS);
-		buf ch = BUF_INIT;
+		crypto_buf ch = CRYPTO_BUF_INIT;
 		assert_int_equal(send(&r, 0x00, 0x84, 0x00, 0x00, NULL, 0, 8, &ch), SW_OK);
 		assert_int_equal(ch.len, 8);
 		buf_free(&ch);
@@ -306,7 +306,7 @@ static void test_chip_rules(void **state)
 	assert_int_equal(send(&r, 0x10, 0x86, 0x00, 0x00, empty_7c, 2, 256, NULL), SW_CONDITIONS);
 	/* with chaining it goes on */
 	assert_int_equal(send(&r, 0x00, 0x22, 0xC1, 0xA4, mse, sizeof mse, 0, NULL), SW_OK);
-	buf out = BUF_INIT;
+	crypto_buf out = CRYPTO_BUF_INIT;
 	assert_int_equal(send(&r, 0x10, 0x86, 0x00, 0x00, empty_7c, 2, 256, &out), SW_OK);
 	assert_int_equal(out.data[0], 0x7C);
 	assert_int_equal(out.data[2], 0x80);

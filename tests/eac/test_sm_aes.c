@@ -99,11 +99,11 @@ static BUF_MEM *padded(EAC_CTX *ctx, const uint8_t *data, size_t len)
 }
 
 /* The protected command as OpenPACE's primitives make it. */
-static void openpace_protect(const suite *s, const apdu *plain, buf *out)
+static void openpace_protect(const suite *s, const crypto_apdu *plain, crypto_buf *out)
 {
 	EAC_CTX *ctx = init_openpace(s, 1); /* the first command uses SSC 1 */
 	size_t block = s->aes ? 16 : 8;
-	buf dos = BUF_INIT;
+	crypto_buf dos = CRYPTO_BUF_INIT;
 	if (plain->lc) {
 		BUF_MEM *p = padded(ctx, plain->data, plain->lc);
 		BUF_MEM *ct = EAC_encrypt(ctx, p);
@@ -118,7 +118,7 @@ static void openpace_protect(const suite *s, const apdu *plain, buf *out)
 		uint8_t le = (uint8_t)(plain->le == 256 ? 0 : plain->le);
 		buf_append_tlv(&dos, 0x97, &le, 1);
 	}
-	buf m = BUF_INIT;
+	crypto_buf m = CRYPTO_BUF_INIT;
 	uint8_t header[16] = { (uint8_t)(plain->cla | 0x0C), plain->ins, plain->p1, plain->p2, 0x80 };
 	buf_append(&m, header, block);
 	buf_append(&m, dos.data, dos.len);
@@ -144,7 +144,7 @@ static void test_command_matches_openpace(void **state)
 	static const uint8_t fid[] = { 0x01, 0x1E };
 	static const uint8_t challenge[] = { 1, 2, 3, 4, 5, 6, 7, 8 };
 	static const uint8_t long_data[40] = { 0x7C, 0x26 };
-	const apdu cmds[] = {
+	const crypto_apdu cmds[] = {
 		{ .cla = 0x00, .ins = 0xA4, .p1 = 0x02, .p2 = 0x0C, .data = fid, .lc = sizeof fid },
 		{ .cla = 0x00, .ins = 0xB0, .p1 = 0x00, .p2 = 0x00, .le = 4 },
 		{ .cla = 0x00, .ins = 0x88, .p1 = 0x00, .p2 = 0x00, .data = challenge, .lc = 8, .le = 256 },
@@ -155,7 +155,7 @@ static void test_command_matches_openpace(void **state)
 		for (size_t ci = 0; ci < sizeof cmds / sizeof cmds[0]; ci++) {
 			sm_ctx ours;
 			init_ours(&suites[si], &ours);
-			buf got = BUF_INIT, want = BUF_INIT;
+			crypto_buf got = CRYPTO_BUF_INIT, want = CRYPTO_BUF_INIT;
 			assert_int_equal(sm_wrap_command(&ours, &cmds[ci], &got), CRYPTO_OK);
 			openpace_protect(&suites[si], &cmds[ci], &want);
 			if (got.len != want.len || memcmp(got.data, want.data, got.len) != 0)
@@ -178,7 +178,7 @@ static void test_response_matches_openpace(void **state)
 		sm_ctx chip;
 		init_ours(s, &chip);
 		sm_increment_ssc(&chip); /* the command used SSC 1; the response uses 2 */
-		buf resp = BUF_INIT;
+		crypto_buf resp = CRYPTO_BUF_INIT;
 		assert_int_equal(sm_card_wrap_response(&chip, data, sizeof data, 0x9000, &resp), CRYPTO_OK);
 
 		EAC_CTX *ctx = init_openpace(s, 2);
@@ -213,16 +213,16 @@ static void test_response_matches_openpace(void **state)
 static void test_wrong_mac_refused(void **state)
 {
 	static const uint8_t fid[] = { 0x01, 0x01 };
-	const apdu sel = { .cla = 0x00, .ins = 0xA4, .p1 = 0x02, .p2 = 0x0C, .data = fid, .lc = 2 };
+	const crypto_apdu sel = { .cla = 0x00, .ins = 0xA4, .p1 = 0x02, .p2 = 0x0C, .data = fid, .lc = 2 };
 	for (size_t si = 0; si < sizeof suites / sizeof suites[0]; si++) {
 		sm_ctx term, chip;
 		init_ours(&suites[si], &term);
 		init_ours(&suites[si], &chip);
-		buf cmd = BUF_INIT, storage = BUF_INIT, resp = BUF_INIT, plain = BUF_INIT;
+		crypto_buf cmd = CRYPTO_BUF_INIT, storage = CRYPTO_BUF_INIT, resp = CRYPTO_BUF_INIT, plain = CRYPTO_BUF_INIT;
 		assert_int_equal(sm_wrap_command(&term, &sel, &cmd), CRYPTO_OK);
 		/* the last byte before Le is the MAC's last */
 		cmd.data[cmd.len - 2] ^= 0x01;
-		apdu got;
+		crypto_apdu got;
 		sm_ctx chip_copy = chip;
 		assert_int_equal(sm_card_unwrap_command(&chip_copy, cmd.data, cmd.len, &got, &storage), CRYPTO_ERR_MAC);
 		cmd.data[cmd.len - 2] ^= 0x01;
@@ -266,11 +266,11 @@ static void test_round_trips(void **state)
 		init_ours(&suites[si], &term);
 		init_ours(&suites[si], &chip);
 		for (size_t n = 0; n <= 300; n += (n < 40 ? 1 : 87)) {
-			apdu a = { .cla = 0x00, .ins = 0xD6, .p1 = 0, .p2 = 0, .data = n ? data : NULL, .lc = n,
+			crypto_apdu a = { .cla = 0x00, .ins = 0xD6, .p1 = 0, .p2 = 0, .data = n ? data : NULL, .lc = n,
 				   .le = n % 3 ? 0 : 256 };
-			buf cmd = BUF_INIT, storage = BUF_INIT, resp = BUF_INIT, plain = BUF_INIT;
+			crypto_buf cmd = CRYPTO_BUF_INIT, storage = CRYPTO_BUF_INIT, resp = CRYPTO_BUF_INIT, plain = CRYPTO_BUF_INIT;
 			assert_int_equal(sm_wrap_command(&term, &a, &cmd), CRYPTO_OK);
-			apdu got;
+			crypto_apdu got;
 			assert_int_equal(sm_card_unwrap_command(&chip, cmd.data, cmd.len, &got, &storage), CRYPTO_OK);
 			assert_int_equal(got.lc, n);
 			if (n)

@@ -89,7 +89,7 @@ static pp_err put(const uint8_t *data, size_t len, uint16_t sw, uint8_t *resp, s
 static pp_err plain_command(fuzz_chip *c, const uint8_t *cmd, size_t len, uint8_t *resp, size_t cap,
 			    size_t *ret_len)
 {
-	apdu a;
+	crypto_apdu a;
 	if (apdu_decode(cmd, len, &a) != CRYPTO_OK)
 		return put(NULL, 0, SW_WRONG_LENGTH, resp, cap, ret_len);
 	c->secure = false;
@@ -122,8 +122,8 @@ static pp_err chip_transmit(void *priv, const uint8_t *cmd, size_t len, uint8_t 
 	if (!c->secure || len < 1 || (cmd[0] & 0x0C) != 0x0C)
 		return plain_command(c, cmd, len, resp, cap, ret_len);
 
-	apdu plain;
-	buf storage = BUF_INIT;
+	crypto_apdu plain;
+	crypto_buf storage = CRYPTO_BUF_INIT;
 	if (sm_card_unwrap_command(&c->sm, cmd, len, &plain, &storage) != CRYPTO_OK) {
 		/* Out of step after an answer the reader could not take (too
 		 * large for it, or broken by the input): what a chip does. */
@@ -131,7 +131,7 @@ static pp_err chip_transmit(void *priv, const uint8_t *cmd, size_t len, uint8_t 
 		c->secure = false;
 		return put(NULL, 0, SW_SM_INCORRECT, resp, cap, ret_len);
 	}
-	buf out = BUF_INIT;
+	crypto_buf out = CRYPTO_BUF_INIT;
 	c->answers++;
 	fuzz_chip_answer kind = c->cb(c->user, &plain, &out);
 	buf_free(&storage);
@@ -140,7 +140,7 @@ static pp_err chip_transmit(void *priv, const uint8_t *cmd, size_t len, uint8_t 
 	case FUZZ_CHIP_SM: {
 		uint16_t sw = apdu_sw(out.data, out.len);
 		size_t data_len = out.len >= 2 ? out.len - 2 : 0;
-		buf wire = BUF_INIT;
+		crypto_buf wire = CRYPTO_BUF_INIT;
 		if (!buf_ok(&out) || out.len < 2 || sm_card_wrap_response(&c->sm, out.data, data_len, sw, &wire) != CRYPTO_OK)
 			abort();
 		if (wire.len > cap) {

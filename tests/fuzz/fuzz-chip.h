@@ -30,7 +30,7 @@ typedef enum fuzz_chip_answer {
 
 /* Answer one protected command, given as the chip sees it once unwrapped.
  * `out` is empty on entry. */
-typedef fuzz_chip_answer (*fuzz_chip_answer_cb)(void *user, const apdu *cmd, buf *out);
+typedef fuzz_chip_answer (*fuzz_chip_answer_cb)(void *user, const crypto_apdu *cmd, crypto_buf *out);
 
 typedef struct fuzz_chip fuzz_chip;
 

@@ -38,7 +38,7 @@ typedef struct input {
 	const uint8_t *p, *end;
 } input;
 
-static fuzz_chip_answer next_chunk(void *user, const apdu *cmd, buf *out)
+static fuzz_chip_answer next_chunk(void *user, const crypto_apdu *cmd, crypto_buf *out)
 {
 	input *in = user;
 	(void)cmd;

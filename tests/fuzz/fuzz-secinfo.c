@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const secinfo_entry *e = &list.entries[i];
 		if (e->offset > size || e->len > size - e->offset || e->len < 2)
 			abort();
-		tlv info, first;
+		crypto_tlv info, first;
 		const uint8_t *pos;
 		if (tlv_parse_one(data + e->offset, e->len, &info) != TLV_OK)
 			abort();

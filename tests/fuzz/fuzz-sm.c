@@ -40,7 +40,7 @@ static void mac_next(const uint8_t *msg, size_t len, uint8_t mac[8])
 	sm_ctx ctx;
 	sm_init_3des(&ctx, ks_enc, ks_mac, ssc0);
 	sm_increment_ssc(&ctx);
-	buf m = BUF_INIT;
+	crypto_buf m = CRYPTO_BUF_INIT;
 	buf_append(&m, ctx.ssc, ctx.block_len);
 	buf_append(&m, msg, len);
 	if (!buf_ok(&m) || sm_mac(&ctx, m.data, m.len, mac) != CRYPTO_OK)
@@ -50,7 +50,7 @@ static void mac_next(const uint8_t *msg, size_t len, uint8_t mac[8])
 
 static void check_roundtrip(const uint8_t *cmd, size_t len)
 {
-	apdu a;
+	crypto_apdu a;
 	if (apdu_decode(cmd, len, &a) != CRYPTO_OK)
 		return;
 	if (a.lc && !a.data)
@@ -68,7 +68,7 @@ static void unwrap_response(const uint8_t *resp, size_t len)
 {
 	sm_ctx ctx;
 	sm_init_3des(&ctx, ks_enc, ks_mac, ssc0);
-	buf out = BUF_INIT;
+	crypto_buf out = CRYPTO_BUF_INIT;
 	crypto_err e = sm_unwrap_response(&ctx, resp, len, &out);
 	if (e == CRYPTO_OK && out.len < 2)
 		abort(); /* a response always carries its status */
@@ -80,8 +80,8 @@ static void unwrap_command(const uint8_t *cmd, size_t len)
 	check_roundtrip(cmd, len);
 	sm_ctx ctx;
 	sm_init_3des(&ctx, ks_enc, ks_mac, ssc0);
-	apdu plain;
-	buf storage = BUF_INIT;
+	crypto_apdu plain;
+	crypto_buf storage = CRYPTO_BUF_INIT;
 	if (sm_card_unwrap_command(&ctx, cmd, len, &plain, &storage) == CRYPTO_OK) {
 		if (plain.lc && (!plain.data || plain.data < storage.data ||
 				 plain.data + plain.lc > storage.data + storage.len))
@@ -89,7 +89,7 @@ static void unwrap_command(const uint8_t *cmd, size_t len)
 		/* The chip would answer it: wrap an answer of Le bytes. */
 		size_t n = plain.le < 512 ? plain.le : 512;
 		uint8_t answer[512] = { 0 };
-		buf out = BUF_INIT;
+		crypto_buf out = CRYPTO_BUF_INIT;
 		(void)sm_card_wrap_response(&ctx, answer, n, SW_OK, &out);
 		buf_free(&out);
 	}
@@ -105,7 +105,7 @@ static void response_with_mac(const uint8_t *d, size_t len)
 	size_t body = len - 2;
 	uint8_t mac[8];
 	mac_next(d, body, mac);
-	buf r = BUF_INIT;
+	crypto_buf r = CRYPTO_BUF_INIT;
 	buf_append(&r, d, body);
 	buf_append_tlv(&r, 0x8E, mac, sizeof(mac));
 	buf_append(&r, d + body, 2);
@@ -120,7 +120,7 @@ static void command_with_mac(const uint8_t *d, size_t len, bool extended)
 	if (len < 4 || len - 4 > 65535 - 10)
 		return;
 	uint8_t header[8] = { d[0], d[1], d[2], d[3], 0x80, 0, 0, 0 };
-	buf m = BUF_INIT;
+	crypto_buf m = CRYPTO_BUF_INIT;
 	buf_append(&m, header, sizeof(header));
 	buf_append(&m, d + 4, len - 4);
 	uint8_t mac[8];
@@ -128,13 +128,13 @@ static void command_with_mac(const uint8_t *d, size_t len, bool extended)
 		abort();
 	mac_next(m.data, m.len, mac);
 	buf_free(&m);
-	buf dos = BUF_INIT;
+	crypto_buf dos = CRYPTO_BUF_INIT;
 	buf_append(&dos, d + 4, len - 4);
 	buf_append_tlv(&dos, 0x8E, mac, sizeof(mac));
 	if (!buf_ok(&dos))
 		abort();
 	extended = extended || dos.len > APDU_MAX_SHORT_LC;
-	apdu a = { .cla = d[0], .ins = d[1], .p1 = d[2], .p2 = d[3], .data = dos.data, .lc = dos.len,
+	crypto_apdu a = { .cla = d[0], .ins = d[1], .p1 = d[2], .p2 = d[3], .data = dos.data, .lc = dos.len,
 		   .le = extended ? APDU_MAX_EXT_LE : APDU_MAX_SHORT_LE, .extended = extended };
 	size_t n = apdu_encoded_len(&a);
 	uint8_t *cmd = malloc(n ? n : 1);

@@ -69,7 +69,7 @@ static uint8_t *read_file(const char *path, size_t *ret_len)
 		fail(path, strerror(errno));
 		return NULL;
 	}
-	buf b = BUF_INIT;
+	crypto_buf b = CRYPTO_BUF_INIT;
 	uint8_t chunk[4096];
 	size_t n;
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
@@ -85,7 +85,7 @@ static uint8_t *read_file(const char *path, size_t *ret_len)
 /* A file with a one-byte prefix (a target's mode selector). */
 static void write_prefixed(const char *path, uint8_t prefix, const uint8_t *data, size_t len)
 {
-	buf b = BUF_INIT;
+	crypto_buf b = CRYPTO_BUF_INIT;
 	buf_append_byte(&b, prefix);
 	buf_append(&b, data, len);
 	if (buf_ok(&b))
@@ -292,7 +292,7 @@ static void gen_sm(const char *out)
 	for (size_t i = 0; i < sizeof(responses) / sizeof(responses[0]); i++) {
 		sm_ctx ctx;
 		sm_init_3des(&ctx, ks_enc, ks_mac, ssc0);
-		buf b = BUF_INIT;
+		crypto_buf b = CRYPTO_BUF_INIT;
 		if (sm_card_wrap_response(&ctx, bytes, responses[i].len, responses[i].sw, &b) != CRYPTO_OK ||
 		    b.len < 12) {
 			fail(responses[i].name, "cannot wrap");
@@ -313,7 +313,7 @@ static void gen_sm(const char *out)
 	static const uint8_t off[5] = { 0x54, 0x03, 0x01, 0x00, 0x00 };
 	const struct {
 		const char *name;
-		apdu a;
+		crypto_apdu a;
 	} commands[] = {
 		{ "cmd-select", { .ins = 0xA4, .p1 = 0x02, .p2 = 0x0C, .data = fid, .lc = 2 } },
 		{ "cmd-read-short", { .ins = 0xB0, .p1 = 0x00, .p2 = 0x04, .le = 223 } },
@@ -327,8 +327,8 @@ static void gen_sm(const char *out)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		sm_ctx ctx;
 		sm_init_3des(&ctx, ks_enc, ks_mac, ssc0);
-		buf b = BUF_INIT;
-		apdu prot;
+		crypto_buf b = CRYPTO_BUF_INIT;
+		crypto_apdu prot;
 		if (sm_wrap_command(&ctx, &commands[i].a, &b) != CRYPTO_OK ||
 		    apdu_decode(b.data, b.len, &prot) != CRYPTO_OK || prot.lc < 10) {
 			fail(commands[i].name, "cannot wrap");
@@ -337,7 +337,7 @@ static void gen_sm(const char *out)
 		}
 		write_prefixed(path2(corpus, commands[i].name), 2, b.data, b.len);
 		/* Mode 3: header and data objects without DO'8E. */
-		buf m = BUF_INIT;
+		crypto_buf m = CRYPTO_BUF_INIT;
 		uint8_t hdr[4] = { prot.cla, prot.ins, prot.p1, prot.p2 };
 		buf_append(&m, hdr, 4);
 		buf_append(&m, prot.data, prot.lc - 10);
@@ -362,10 +362,10 @@ typedef struct oracle {
 	unsigned long remove_after; /* answers before the card leaves (0: never) */
 	uint32_t missing;      /* bit n: SFI n answers 6A82 */
 	unsigned long answers;
-	buf seed;
+	crypto_buf seed;
 } oracle;
 
-static void record(oracle *o, const buf *out, bool clear)
+static void record(oracle *o, const crypto_buf *out, bool clear)
 {
 	size_t hdr = out->len | (clear ? 0x8000u : 0);
 	buf_append_byte(&o->seed, (uint8_t)(hdr >> 8));
@@ -373,7 +373,7 @@ static void record(oracle *o, const buf *out, bool clear)
 	buf_append(&o->seed, out->data, out->len);
 }
 
-static fuzz_chip_answer answer_sw(oracle *o, buf *out, uint16_t sw)
+static fuzz_chip_answer answer_sw(oracle *o, crypto_buf *out, uint16_t sw)
 {
 	buf_append_byte(out, (uint8_t)(sw >> 8));
 	buf_append_byte(out, (uint8_t)sw);
@@ -381,7 +381,7 @@ static fuzz_chip_answer answer_sw(oracle *o, buf *out, uint16_t sw)
 	return FUZZ_CHIP_SM;
 }
 
-static fuzz_chip_answer oracle_answer(void *user, const apdu *cmd, buf *out)
+static fuzz_chip_answer oracle_answer(void *user, const crypto_apdu *cmd, crypto_buf *out)
 {
 	oracle *o = user;
 	if (o->remove_after && o->answers >= o->remove_after)
@@ -532,7 +532,7 @@ static void gen_reader(const char *tmp, const char *out)
 	if (o.files[0x1E])
 		memcpy(o.files[0x1E], com, sizeof(com));
 	o.lens[0x1E] = sizeof(com);
-	buf big = BUF_INIT;
+	crypto_buf big = CRYPTO_BUF_INIT;
 	buf_append_tlv_header(&big, 0x6B, 33000);
 	for (size_t i = 0; i < 33000; i++)
 		buf_append_byte(&big, (uint8_t)('A' + i % 26));

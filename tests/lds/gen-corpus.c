@@ -27,7 +27,7 @@ static int write_file(const char *dir, const char *name, const uint8_t *data, si
 	return 0;
 }
 
-static int write_buf(const char *dir, const char *name, buf *b)
+static int write_buf(const char *dir, const char *name, crypto_buf *b)
 {
 	int rc = buf_ok(b) ? write_file(dir, name, b->data, b->len) : -1;
 	if (!buf_ok(b))
@@ -58,7 +58,7 @@ int main(int argc, char **argv)
 		return 1;
 
 	int rc = 0;
-	buf b = BUF_INIT;
+	crypto_buf b = CRYPTO_BUF_INIT;
 	static const uint8_t tags[] = { 0x61, 0x75, 0x6B, 0x6C, 0x6E, 0x6F };
 	fx_com(&b, tags, sizeof tags);
 	rc |= write_buf(lds, "com", &b);

@@ -16,9 +16,9 @@
 
 #include "crypto/lds/face-internal.h"
 
-void fx_com(buf *b, const uint8_t *tags, size_t n_tags)
+void fx_com(crypto_buf *b, const uint8_t *tags, size_t n_tags)
 {
-	buf v = BUF_INIT;
+	crypto_buf v = CRYPTO_BUF_INIT;
 	buf_append_tlv(&v, 0x5F01, "0107", 4);
 	buf_append_tlv(&v, 0x5F36, "040000", 6);
 	buf_append_tlv(&v, 0x5C, tags, n_tags);
@@ -28,9 +28,9 @@ void fx_com(buf *b, const uint8_t *tags, size_t n_tags)
 	buf_free(&v);
 }
 
-void fx_dg1(buf *b, const char *mrz)
+void fx_dg1(crypto_buf *b, const char *mrz)
 {
-	buf v = BUF_INIT;
+	crypto_buf v = CRYPTO_BUF_INIT;
 	buf_append_tlv(&v, 0x5F1F, mrz, strlen(mrz));
 	buf_append_tlv(b, 0x61, v.data, v.len);
 	if (!buf_ok(&v))
@@ -89,19 +89,19 @@ uint8_t *fx_jpeg2000(unsigned w, unsigned h, bool jp2, size_t *ret_len)
 	return out;
 }
 
-static void put16(buf *b, unsigned v)
+static void put16(crypto_buf *b, unsigned v)
 {
 	buf_append_byte(b, (uint8_t)(v >> 8));
 	buf_append_byte(b, (uint8_t)v);
 }
 
-static void put32(buf *b, size_t v)
+static void put32(crypto_buf *b, size_t v)
 {
 	put16(b, (unsigned)(v >> 16) & 0xFFFF);
 	put16(b, (unsigned)v & 0xFFFF);
 }
 
-void fx_face_record(buf *b, const uint8_t *image, size_t len, uint8_t data_type,
+void fx_face_record(crypto_buf *b, const uint8_t *image, size_t len, uint8_t data_type,
                     unsigned w, unsigned h, unsigned n_points)
 {
 	size_t face_len = 20 + 8 * (size_t)n_points + 12 + len;
@@ -135,10 +135,10 @@ void fx_face_record(buf *b, const uint8_t *image, size_t len, uint8_t data_type,
 	buf_append(b, image, len);
 }
 
-void fx_dg2(buf *b, const uint8_t *image, size_t len, uint8_t data_type,
+void fx_dg2(crypto_buf *b, const uint8_t *image, size_t len, uint8_t data_type,
             unsigned w, unsigned h)
 {
-	buf header = BUF_INIT, bdb = BUF_INIT, bit = BUF_INIT, group = BUF_INIT;
+	crypto_buf header = CRYPTO_BUF_INIT, bdb = CRYPTO_BUF_INIT, bit = CRYPTO_BUF_INIT, group = CRYPTO_BUF_INIT;
 	buf_append_tlv(&header, 0x80, "\x01\x01", 2);
 	buf_append_tlv(&header, 0x81, "\x02", 1);
 	buf_append_tlv(&header, 0x83, "\x20\x12\x04\x15\x10\x30\x00", 7);
@@ -150,7 +150,7 @@ void fx_dg2(buf *b, const uint8_t *image, size_t len, uint8_t data_type,
 	buf_append_tlv(&bit, 0x5F2E, bdb.data, bdb.len);
 	buf_append_tlv(&group, 0x02, "\x01", 1);
 	buf_append_tlv(&group, 0x7F60, bit.data, bit.len);
-	buf v = BUF_INIT;
+	crypto_buf v = CRYPTO_BUF_INIT;
 	buf_append_tlv(&v, 0x7F61, group.data, group.len);
 	buf_append_tlv(b, 0x75, v.data, v.len);
 	if (!buf_ok(&header) || !buf_ok(&bdb) || !buf_ok(&bit) || !buf_ok(&group) || !buf_ok(&v))
@@ -162,19 +162,19 @@ void fx_dg2(buf *b, const uint8_t *image, size_t len, uint8_t data_type,
 	buf_free(&v);
 }
 
-static void text(buf *b, uint32_t tag, const char *s)
+static void text(crypto_buf *b, uint32_t tag, const char *s)
 {
 	buf_append_tlv(b, tag, s, strlen(s));
 }
 
-void fx_dg11(buf *b)
+void fx_dg11(crypto_buf *b)
 {
 	static const uint8_t tags[] = {
 		0x5F, 0x0E, 0x5F, 0x0F, 0x5F, 0x10, 0x5F, 0x2B, 0x5F, 0x11,
 		0x5F, 0x42, 0x5F, 0x12, 0x5F, 0x13, 0x5F, 0x14, 0x5F, 0x15,
 		0x5F, 0x16, 0x5F, 0x17, 0x5F, 0x18,
 	};
-	buf v = BUF_INIT, names = BUF_INIT;
+	crypto_buf v = CRYPTO_BUF_INIT, names = CRYPTO_BUF_INIT;
 	buf_append_tlv(&v, 0x5C, tags, sizeof tags);
 	text(&v, 0x5F0E, "ERIKSSON<<ANNA<MARIA");
 	buf_append_tlv(&names, 0x02, "\x02", 1);
@@ -199,13 +199,13 @@ void fx_dg11(buf *b)
 	buf_free(&names);
 }
 
-void fx_dg12(buf *b)
+void fx_dg12(crypto_buf *b)
 {
 	static const uint8_t tags[] = {
 		0x5F, 0x19, 0x5F, 0x26, 0x5F, 0x1A, 0x5F, 0x1B, 0x5F, 0x1C,
 		0x5F, 0x1D, 0x5F, 0x1E, 0x5F, 0x55, 0x5F, 0x56,
 	};
-	buf v = BUF_INIT, persons = BUF_INIT;
+	crypto_buf v = CRYPTO_BUF_INIT, persons = CRYPTO_BUF_INIT;
 	buf_append_tlv(&v, 0x5C, tags, sizeof tags);
 	text(&v, 0x5F19, "Direktorat Jenderal Imigrasi");
 	text(&v, 0x5F26, "20120415");
@@ -225,13 +225,13 @@ void fx_dg12(buf *b)
 	buf_free(&persons);
 }
 
-void fx_dg14(buf *b)
+void fx_dg14(crypto_buf *b)
 {
 	/* id-CA-ECDH-AES-CBC-CMAC-128 and id-icao-mrtd-security-aaProtocolObject */
 	static const uint8_t ca_oid[] = { 0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x03, 0x02, 0x02 };
 	static const uint8_t aa_oid[] = { 0x67, 0x81, 0x08, 0x01, 0x01, 0x05 };
 	static const uint8_t ecdsa_sha256[] = { 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03, 0x02 };
-	buf ca = BUF_INIT, aa = BUF_INIT, set = BUF_INIT;
+	crypto_buf ca = CRYPTO_BUF_INIT, aa = CRYPTO_BUF_INIT, set = CRYPTO_BUF_INIT;
 	buf_append_tlv(&ca, 0x06, ca_oid, sizeof ca_oid);
 	buf_append_tlv(&ca, 0x02, "\x01", 1);
 	buf_append_tlv(&aa, 0x06, aa_oid, sizeof aa_oid);
@@ -239,7 +239,7 @@ void fx_dg14(buf *b)
 	buf_append_tlv(&aa, 0x06, ecdsa_sha256, sizeof ecdsa_sha256);
 	buf_append_tlv(&set, 0x30, ca.data, ca.len);
 	buf_append_tlv(&set, 0x30, aa.data, aa.len);
-	buf v = BUF_INIT;
+	crypto_buf v = CRYPTO_BUF_INIT;
 	buf_append_tlv(&v, 0x31, set.data, set.len);
 	buf_append_tlv(b, 0x6E, v.data, v.len);
 	if (!buf_ok(&ca) || !buf_ok(&aa) || !buf_ok(&set) || !buf_ok(&v))
@@ -270,7 +270,7 @@ static EVP_PKEY *make_key(const char *kind)
 	return key;
 }
 
-bool fx_dg15(buf *b, const char *kind)
+bool fx_dg15(crypto_buf *b, const char *kind)
 {
 	EVP_PKEY *key = make_key(kind);
 	if (!key)
@@ -285,7 +285,7 @@ bool fx_dg15(buf *b, const char *kind)
 	return buf_ok(b);
 }
 
-void fx_sod(buf *b)
+void fx_sod(crypto_buf *b)
 {
 	/* ContentInfo { id-signedData, [0] { } }: the right shape, no content. */
 	static const uint8_t content_info[] = {

@@ -149,7 +149,7 @@ static void test_com(void **state)
 	(void)state;
 	/* DG1, DG2, DG11, DG14, an unknown tag and DG2 again. */
 	static const uint8_t tags[] = { 0x61, 0x75, 0x6B, 0x6E, 0x7E, 0x75 };
-	buf b = BUF_INIT;
+	crypto_buf b = CRYPTO_BUF_INIT;
 	fx_com(&b, tags, sizeof tags);
 	assert_true(buf_ok(&b));
 	lds_com com;
@@ -189,7 +189,7 @@ static void test_com(void **state)
 
 static lds_mrz dg1_of(const char *mrz)
 {
-	buf b = BUF_INIT;
+	crypto_buf b = CRYPTO_BUF_INIT;
 	fx_dg1(&b, mrz);
 	lds_mrz m;
 	memset(&m, 0x55, sizeof m);
@@ -329,7 +329,7 @@ static void test_dg1_errors(void **state)
 {
 	(void)state;
 	lds_mrz m = { .sex = 'Q' };
-	buf b = BUF_INIT;
+	crypto_buf b = CRYPTO_BUF_INIT;
 	fx_dg1(&b, TD3_L1 "L898902C36UTO7408122F1204159ZE184226B<<<<<1");   /* 87 */
 	assert_int_equal(lds_dg1_parse(b.data, b.len, &m), LDS_ERR_MRZ_LENGTH);
 	buf_free(&b);
@@ -508,7 +508,7 @@ static void test_mrz_dates(void **state)
 
 static void check_dg2_with(const uint8_t *image, size_t len, uint8_t data_type)
 {
-	buf b = BUF_INIT;
+	crypto_buf b = CRYPTO_BUF_INIT;
 	fx_dg2(&b, image, len, data_type, 16, 12);
 	assert_true(buf_ok(&b));
 	lds_dg2 *dg2 = NULL;
@@ -576,7 +576,7 @@ static void test_dg2_jpeg2000(void **state)
 /* DG2 around a hand-made BDB, to reach the face-record checks. */
 static lds_err dg2_with_bdb(const uint8_t *bdb, size_t len, uint32_t bdb_tag, const char *count)
 {
-	buf header = BUF_INIT, bit = BUF_INIT, group = BUF_INIT, v = BUF_INIT, file = BUF_INIT;
+	crypto_buf header = CRYPTO_BUF_INIT, bit = CRYPTO_BUF_INIT, group = CRYPTO_BUF_INIT, v = CRYPTO_BUF_INIT, file = CRYPTO_BUF_INIT;
 	buf_append_tlv(&header, 0x87, "\x01\x01", 2);
 	buf_append_tlv(&bit, 0xA1, header.data, header.len);
 	buf_append_tlv(&bit, bdb_tag, bdb, len);
@@ -604,7 +604,7 @@ static void test_dg2_errors(void **state)
 {
 	(void)state;
 	static const uint8_t img[] = { 0xFF, 0xD8, 0xFF, 0xD9 };
-	buf r = BUF_INIT;
+	crypto_buf r = CRYPTO_BUF_INIT;
 	fx_face_record(&r, img, sizeof img, 0, 1, 1, 1);
 	assert_true(buf_ok(&r));
 	assert_int_equal(dg2_with_bdb(r.data, r.len, 0x5F2E, "\x01"), LDS_OK);
@@ -626,7 +626,7 @@ static void test_dg2_errors(void **state)
 	assert_int_equal(MUTATED(c[19] = 5), LDS_ERR_LENGTH);                /* feature points */
 #undef MUTATED
 	/* A face block with no image. */
-	buf e = BUF_INIT;
+	crypto_buf e = CRYPTO_BUF_INIT;
 	fx_face_record(&e, NULL, 0, 0, 1, 1, 0);
 	assert_int_equal(dg2_with_bdb(e.data, e.len, 0x5F2E, "\x01"), LDS_ERR_MISSING);
 	assert_int_equal(dg2_with_bdb(e.data, 9, 0x5F2E, "\x01"), LDS_ERR_TRUNCATED);
@@ -649,7 +649,7 @@ static void test_dg2_errors(void **state)
 static void test_dg11(void **state)
 {
 	(void)state;
-	buf b = BUF_INIT;
+	crypto_buf b = CRYPTO_BUF_INIT;
 	fx_dg11(&b);
 	assert_true(buf_ok(&b));
 	lds_dg11 *d = NULL;
@@ -707,7 +707,7 @@ static void test_dg11(void **state)
 static void test_dg12(void **state)
 {
 	(void)state;
-	buf b = BUF_INIT;
+	crypto_buf b = CRYPTO_BUF_INIT;
 	fx_dg12(&b);
 	assert_true(buf_ok(&b));
 	lds_dg12 *d = NULL;
@@ -770,7 +770,7 @@ static void test_dg12(void **state)
 static void test_dg14(void **state)
 {
 	(void)state;
-	buf b = BUF_INIT;
+	crypto_buf b = CRYPTO_BUF_INIT;
 	fx_dg14(&b);
 	assert_true(buf_ok(&b));
 	secinfo_list l;
@@ -808,7 +808,7 @@ static void test_dg14(void **state)
 
 static void dg15_kind(const char *kind, lds_key_type type, int bits, const char *curve)
 {
-	buf b = BUF_INIT;
+	crypto_buf b = CRYPTO_BUF_INIT;
 	assert_true(fx_dg15(&b, kind));
 	lds_dg15 *d = NULL;
 	assert_int_equal(lds_dg15_parse(b.data, b.len, &d), LDS_OK);
@@ -843,7 +843,7 @@ static void test_dg15(void **state)
 static void test_sod(void **state)
 {
 	(void)state;
-	buf b = BUF_INIT;
+	crypto_buf b = CRYPTO_BUF_INIT;
 	fx_sod(&b);
 	const uint8_t *cms = NULL;
 	size_t cms_len = 0;
@@ -910,7 +910,7 @@ static lds_err parse_as(lds_file f, const uint8_t *data, size_t len)
 	return e;
 }
 
-static void damage_file(lds_file f, const buf *b)
+static void damage_file(lds_file f, const crypto_buf *b)
 {
 	assert_true(buf_ok(b));
 	assert_int_equal(parse_as(f, b->data, b->len), LDS_OK);
@@ -948,7 +948,7 @@ static void test_damaged_files(void **state)
 {
 	(void)state;
 	static const uint8_t tags[] = { 0x61, 0x75, 0x6B, 0x6C, 0x6E, 0x6F };
-	buf b = BUF_INIT;
+	crypto_buf b = CRYPTO_BUF_INIT;
 	fx_com(&b, tags, sizeof tags);
 	damage_file(LDS_FILE_COM, &b);
 	buf_free(&b);

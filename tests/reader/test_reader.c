@@ -103,7 +103,7 @@ typedef struct spy {
  * those that set one up again (SELECT of the application or the MF, BAC's
  * GET CHALLENGE and EXTERNAL AUTHENTICATE, PACE's MSE:Set AT and GENERAL
  * AUTHENTICATE) and GET RESPONSE, which carries no data of its own. */
-static bool access_command(const apdu *a)
+static bool access_command(const crypto_apdu *a)
 {
 	switch (a->ins) {
 	case 0xA4:
@@ -121,10 +121,10 @@ static bool access_command(const apdu *a)
 }
 
 /* Le from DO'97 of a protected command (0 when absent). */
-static size_t protected_le(const apdu *a, bool extended)
+static size_t protected_le(const crypto_apdu *a, bool extended)
 {
 	const uint8_t *pos = a->data, *end = a->data + a->lc;
-	tlv t;
+	crypto_tlv t;
 	while (a->lc && pos < end && tlv_next(&pos, end, &t) == TLV_OK) {
 		if (t.tag != 0x97)
 			continue;
@@ -149,7 +149,7 @@ static pp_err spy_transmit(void *priv, const uint8_t *cmd, size_t len, uint8_t *
 {
 	spy *s = priv;
 	s->apdus++;
-	apdu a;
+	crypto_apdu a;
 	spy_cmd *entry = NULL;
 	if (s->n_log < SPY_LOG && len >= 4) {
 		entry = &s->log[s->n_log];

@@ -28,19 +28,19 @@ void term_fill(uint8_t *p, size_t len, uint32_t seed);
 /* ---- exchanges ---- */
 
 /* Raw bytes in; the SW out, the data before it appended to out (if any). */
-uint16_t term_raw(term *t, const uint8_t *cmd, size_t len, buf *out);
+uint16_t term_raw(term *t, const uint8_t *cmd, size_t len, crypto_buf *out);
 /* A command, protected when a session is on. The SW is the plain answer's
  * (from DO'99), or the one sent in the clear when unwrapping failed, which
  * ends the session on the terminal's side. */
-uint16_t term_xfer(term *t, const apdu *a, buf *out);
+uint16_t term_xfer(term *t, const crypto_apdu *a, crypto_buf *out);
 
 /* ---- commands ---- */
 
 uint16_t term_select_app(term *t);
-uint16_t term_select_fid(term *t, uint8_t p1, uint8_t p2, uint16_t fid, size_t le, buf *out);
-uint16_t term_get_challenge(term *t, buf *out);
-uint16_t term_read_b0(term *t, size_t offset, size_t le, bool extended, buf *out);
-uint16_t term_read_sfi(term *t, uint8_t sfi, uint8_t offset, size_t le, buf *out);
+uint16_t term_select_fid(term *t, uint8_t p1, uint8_t p2, uint16_t fid, size_t le, crypto_buf *out);
+uint16_t term_get_challenge(term *t, crypto_buf *out);
+uint16_t term_read_b0(term *t, size_t offset, size_t le, bool extended, crypto_buf *out);
+uint16_t term_read_sfi(term *t, uint8_t sfi, uint8_t offset, size_t le, crypto_buf *out);
 
 /* ---- sessions ---- */
 

@@ -96,7 +96,7 @@ static uint8_t resp_buf[APDU_MAX_RESPONSE + 64];
 static uint16_t read_b1_fid(term *t, uint16_t fid, size_t le)
 {
 	static const uint8_t off[3] = { 0x54, 0x01, 0x00 };
-	apdu a = { .ins = 0xB1, .p1 = (uint8_t)(fid >> 8), .p2 = (uint8_t)fid, .data = off, .lc = 3, .le = le };
+	crypto_apdu a = { .ins = 0xB1, .p1 = (uint8_t)(fid >> 8), .p2 = (uint8_t)fid, .data = off, .lc = 3, .le = le };
 	return term_xfer(t, &a, NULL);
 }
 
@@ -113,13 +113,13 @@ static void test_refuse_bac(void **state)
 		assert_int_equal(term_select_app(&t), SW_OK);
 		assert_int_equal(term_get_challenge(&t, NULL), refusals[i]);
 		uint8_t auth[40] = { 0 };
-		apdu ea = { .ins = 0x82, .data = auth, .lc = 40, .le = 40 };
+		crypto_apdu ea = { .ins = 0x82, .data = auth, .lc = 40, .le = 40 };
 		assert_int_equal(term_xfer(&t, &ea, NULL), refusals[i]);
 		vpass_stats st;
 		vpass_card_stats(card, &st);
 		assert_int_equal(st.bac_ok + st.bac_failed, 0);
 		/* EF.CardAccess, the way to PACE, stays readable. */
-		buf out = BUF_INIT;
+		crypto_buf out = CRYPTO_BUF_INIT;
 		assert_int_equal(term_read_sfi(&t, 0x1C, 0, 256, &out), SW_OK);
 		assert_int_equal(out.len, sizeof f->card_access);
 		buf_free(&out);
@@ -138,7 +138,7 @@ enum { WAY_P1_00, WAY_P1_02, WAY_WITH_LE, WAY_SFI, WAY_B1_FID, WAY_P1_00_FROM_AP
 /* Reach EF.CardAccess one way; the status word. */
 static uint16_t reach(term *t, int way, const fixture *f)
 {
-	buf out = BUF_INIT;
+	crypto_buf out = CRYPTO_BUF_INIT;
 	uint16_t sw = 0;
 	switch (way) {
 	case WAY_P1_00:
@@ -215,8 +215,8 @@ static void test_card_access_select(void **state)
 /* Send a protected READ BINARY whose answer is lost. */
 static vpass_result lost_read(term *t, size_t le)
 {
-	apdu a = { .ins = 0xB0, .le = le };
-	buf w = BUF_INIT;
+	crypto_apdu a = { .ins = 0xB0, .le = le };
+	crypto_buf w = CRYPTO_BUF_INIT;
 	assert_int_equal(sm_wrap_command(&t->sm, &a, &w), CRYPTO_OK);
 	size_t n = 0;
 	vpass_result r = vpass_card_process(t->card, w.data, w.len, resp_buf, sizeof resp_buf, &n);
@@ -231,7 +231,7 @@ static void test_timeout_above(void **state)
 	vpass_card *card = card_with(f->doc, &o);
 	term t = term_open(card, DOCNO, DOB, DOE);
 	assert_int_equal(term_select_fid(&t, 0x02, 0x0C, VPASS_FID_DG(1), 0, NULL), SW_OK);
-	buf out = BUF_INIT;
+	crypto_buf out = CRYPTO_BUF_INIT;
 	assert_int_equal(term_read_b0(&t, 0, 100, false, &out), SW_OK); /* at the limit: answered */
 	assert_int_equal(out.len, 100);
 	/* 101 bytes, and Le 00 (256): processed, answer lost. */
@@ -260,8 +260,8 @@ static void test_timeout_above(void **state)
 	assert_int_equal(pp_sim_transport_new(card, &tr), PP_OK);
 	assert_int_equal(pp_transport_connect(tr, 0), PP_OK);
 	t = term_open(card, DOCNO, DOB, DOE);
-	apdu a = { .ins = 0xB0, .p1 = 0x9E, .le = 200 };
-	buf w = BUF_INIT;
+	crypto_apdu a = { .ins = 0xB0, .p1 = 0x9E, .le = 200 };
+	crypto_buf w = CRYPTO_BUF_INIT;
 	assert_int_equal(sm_wrap_command(&t.sm, &a, &w), CRYPTO_OK);
 	size_t n = 0;
 	assert_int_equal(pp_transport_transmit(tr, w.data, w.len, resp_buf, sizeof resp_buf, &n), PP_ERR_TIMEOUT);
@@ -278,11 +278,11 @@ static void test_timeout_above(void **state)
 /* Send a protected command whose answer comes in pieces of `piece` bytes
  * (GET RESPONSE Le); the unwrapped answer's SW, its data in out. Returns
  * how many pieces there were in *ret_pieces. */
-static uint16_t xfer_pieces(term *t, const apdu *a, size_t piece, buf *out, int *ret_pieces)
+static uint16_t xfer_pieces(term *t, const crypto_apdu *a, size_t piece, crypto_buf *out, int *ret_pieces)
 {
-	buf w = BUF_INIT;
+	crypto_buf w = CRYPTO_BUF_INIT;
 	assert_int_equal(sm_wrap_command(&t->sm, a, &w), CRYPTO_OK);
-	buf whole = BUF_INIT;
+	crypto_buf whole = CRYPTO_BUF_INIT;
 	uint16_t sw = term_raw(t, w.data, w.len, &whole);
 	buf_free(&w);
 	int pieces = 1;
@@ -298,7 +298,7 @@ static uint16_t xfer_pieces(term *t, const apdu *a, size_t piece, buf *out, int 
 	}
 	buf_append_byte(&whole, (uint8_t)(sw >> 8));
 	buf_append_byte(&whole, (uint8_t)sw);
-	buf plain = BUF_INIT;
+	crypto_buf plain = CRYPTO_BUF_INIT;
 	assert_int_equal(sm_unwrap_response(&t->sm, whole.data, whole.len, &plain), CRYPTO_OK);
 	sw = apdu_sw(plain.data, plain.len);
 	buf_append(out, plain.data, plain.len - 2);
@@ -323,9 +323,9 @@ static void test_get_response(void **state)
 		term t = term_open(card, DOCNO, DOB, DOE);
 		uint8_t ch[AA_CHALLENGE_LEN];
 		term_fill(ch, sizeof ch, 9);
-		apdu ia = { .ins = 0x88, .data = ch, .lc = sizeof ch, .le = 256 };
+		crypto_apdu ia = { .ins = 0x88, .data = ch, .lc = sizeof ch, .le = 256 };
 		/* Whole pieces: 256 bytes, then the rest with 9000. */
-		buf sig = BUF_INIT;
+		crypto_buf sig = CRYPTO_BUF_INIT;
 		int pieces = 0;
 		assert_int_equal(xfer_pieces(&t, &ia, 256, &sig, &pieces), SW_OK);
 		assert_int_equal(sig.len, 256);
@@ -341,7 +341,7 @@ static void test_get_response(void **state)
 		/* Another command drops what is left: a plain GET CHALLENGE
 		 * (starting over) after the first piece, then GET RESPONSE has
 		 * nothing to give. */
-		buf w = BUF_INIT;
+		crypto_buf w = CRYPTO_BUF_INIT;
 		assert_int_equal(sm_wrap_command(&t.sm, &ia, &w), CRYPTO_OK);
 		assert_int_equal(term_raw(&t, w.data, w.len, NULL) >> 8, 0x61);
 		buf_free(&w);
@@ -355,8 +355,8 @@ static void test_get_response(void **state)
 	vpass_card *card = card_with(doc, NULL);
 	term t = term_open(card, DOCNO, DOB, DOE);
 	uint8_t ch[AA_CHALLENGE_LEN] = { 0 };
-	apdu ia = { .ins = 0x88, .data = ch, .lc = sizeof ch, .le = 65536, .extended = true };
-	buf sig = BUF_INIT;
+	crypto_apdu ia = { .ins = 0x88, .data = ch, .lc = sizeof ch, .le = 65536, .extended = true };
+	crypto_buf sig = CRYPTO_BUF_INIT;
 	assert_int_equal(term_xfer(&t, &ia, &sig), SW_OK);
 	assert_int_equal(sig.len, 256);
 	buf_free(&sig);

@@ -86,15 +86,15 @@ static term open_session(fixture *f)
 }
 
 /* READ BINARY B1 with DO'54; returns the SW, the DO'53 value in out. */
-static uint16_t read_b1(term *t, uint16_t p1p2, size_t offset, size_t le, bool extended, buf *out)
+static uint16_t read_b1(term *t, uint16_t p1p2, size_t offset, size_t le, bool extended, crypto_buf *out)
 {
 	uint8_t d[5] = { 0x54, 0x03, (uint8_t)(offset >> 16), (uint8_t)(offset >> 8), (uint8_t)offset };
-	apdu a = { .ins = 0xB1, .p1 = (uint8_t)(p1p2 >> 8), .p2 = (uint8_t)p1p2, .data = d, .lc = 5, .le = le,
+	crypto_apdu a = { .ins = 0xB1, .p1 = (uint8_t)(p1p2 >> 8), .p2 = (uint8_t)p1p2, .data = d, .lc = 5, .le = le,
 	           .extended = extended };
-	buf r = BUF_INIT;
+	crypto_buf r = CRYPTO_BUF_INIT;
 	uint16_t sw = term_xfer(t, &a, &r);
 	if (sw == SW_OK) {
-		tlv v;
+		crypto_tlv v;
 		assert_int_equal(tlv_parse_one(r.data, r.len, &v), TLV_OK);
 		assert_int_equal(v.tag, 0x53);
 		assert_int_equal(v.raw_len, r.len);
@@ -105,7 +105,7 @@ static uint16_t read_b1(term *t, uint16_t p1p2, size_t offset, size_t le, bool e
 }
 
 /* Read the current EF to its end in chunks of le. */
-static void read_all_b0(term *t, size_t total, size_t le, bool extended, buf *out)
+static void read_all_b0(term *t, size_t total, size_t le, bool extended, crypto_buf *out)
 {
 	while (out->len < total) {
 		size_t before = out->len;
@@ -124,7 +124,7 @@ static void test_bac_right_mrz(void **state)
 	fixture *f = *state;
 	term t = open_session(f);
 	/* The same key without the filler works too. */
-	buf com = BUF_INIT;
+	crypto_buf com = CRYPTO_BUF_INIT;
 	assert_int_equal(term_select_fid(&t, 0x02, 0x0C, VPASS_FID_COM, 0, NULL), SW_OK);
 	assert_int_equal(term_read_b0(&t, 0, 4, false, &com), SW_OK);
 	assert_int_equal(com.len, 4);
@@ -158,7 +158,7 @@ static void test_bac_wrong_mrz(void **state)
 	/* EXTERNAL AUTHENTICATE without a fresh challenge is refused, and a
 	 * challenge serves one attempt only. */
 	uint8_t junk[40] = { 0 };
-	apdu ea = { .ins = 0x82, .data = junk, .lc = 40, .le = 40 };
+	crypto_apdu ea = { .ins = 0x82, .data = junk, .lc = 40, .le = 40 };
 	assert_int_equal(term_xfer(&t, &ea, NULL), SW_CONDITIONS);
 
 	/* The right MRZ afterwards still opens it. */
@@ -170,7 +170,7 @@ static void test_lds_needs_bac(void **state)
 {
 	fixture *f = *state;
 	term t = { .card = f->card };
-	buf out = BUF_INIT;
+	crypto_buf out = CRYPTO_BUF_INIT;
 	assert_int_equal(term_select_app(&t), SW_OK);
 	assert_int_equal(term_select_fid(&t, 0x02, 0x0C, VPASS_FID_COM, 0, NULL), SW_SECURITY_STATUS);
 	assert_int_equal(term_read_sfi(&t, 0x1E, 0, 4, &out), SW_SECURITY_STATUS);
@@ -211,7 +211,7 @@ static void test_no_card_access(void **state)
 	assert_int_equal(term_bac(&t, DOCNO, DOB, DOE), SW_OK);
 	assert_int_equal(term_select_fid(&t, 0x02, 0x0C, VPASS_FID_DG(2), 0, NULL), SW_FILE_NOT_FOUND);
 	assert_int_equal(t.last_sm_err, CRYPTO_OK); /* an ordinary protected answer */
-	buf com = BUF_INIT;
+	crypto_buf com = CRYPTO_BUF_INIT;
 	assert_int_equal(term_read_sfi(&t, 0x1E, 0, 256, &com), SW_OK);
 	assert_memory_equal(com.data, ef_com, sizeof ef_com);
 	buf_free(&com);
@@ -224,13 +224,13 @@ static void test_short_reads(void **state)
 	fixture *f = *state;
 	term t = open_session(f);
 	assert_int_equal(term_select_fid(&t, 0x02, 0x0C, VPASS_FID_DG(2), 0, NULL), SW_OK);
-	buf out = BUF_INIT;
+	crypto_buf out = CRYPTO_BUF_INIT;
 	read_all_b0(&t, BIG_LEN, 0xDF, false, &out); /* up to offset 32767 */
 	assert_true(out.len >= 32768 - 0xDF && out.len <= 32768 + 0xDF);
 	assert_memory_equal(out.data, f->dg2, out.len);
 
 	/* Short SM leaves room for 231 plain bytes in a 256-byte answer. */
-	buf r = BUF_INIT;
+	crypto_buf r = CRYPTO_BUF_INIT;
 	assert_int_equal(term_read_b0(&t, 0, 231, false, &r), SW_OK);
 	assert_int_equal(r.len, 231);
 	assert_int_equal(term_read_b0(&t, 0, 232, false, NULL), SW_WRONG_LENGTH);
@@ -250,7 +250,7 @@ static void test_extended_reads(void **state)
 	fixture *f = *state;
 	term t = open_session(f);
 	assert_int_equal(term_select_fid(&t, 0x02, 0x0C, VPASS_FID_DG(2), 0, NULL), SW_OK);
-	buf out = BUF_INIT;
+	crypto_buf out = CRYPTO_BUF_INIT;
 	/* One read with Le 65536 returns the whole file: it ends before Le. */
 	assert_int_equal(term_read_b0(&t, 0, 65536, true, &out), SW_OK);
 	assert_int_equal(out.len, BIG_LEN);
@@ -269,8 +269,8 @@ static void test_extended_reads(void **state)
 	term bt = { .card = bigcard };
 	assert_int_equal(term_select_app(&bt), SW_OK);
 	assert_int_equal(term_bac(&bt, DOCNO, DOB, DOE), SW_OK);
-	buf hb = BUF_INIT;
-	apdu ext = { .ins = 0xB0, .p1 = 0x82, .le = 65536, .extended = true };
+	crypto_buf hb = CRYPTO_BUF_INIT;
+	crypto_apdu ext = { .ins = 0xB0, .p1 = 0x82, .le = 65536, .extended = true };
 	assert_int_equal(term_xfer(&bt, &ext, &hb), SW_OK);
 	assert_true(hb.len > 65000 && hb.len < 65536);
 	assert_memory_equal(hb.data, huge, hb.len);
@@ -299,7 +299,7 @@ static void test_end_of_file(void **state)
 {
 	fixture *f = *state;
 	term t = open_session(f);
-	buf out = BUF_INIT;
+	crypto_buf out = CRYPTO_BUF_INIT;
 	assert_int_equal(term_select_fid(&t, 0x02, 0x0C, VPASS_FID_DG(1), 0, NULL), SW_OK);
 	/* A read that reaches the end gets what is left, with 9000. */
 	assert_int_equal(term_read_b0(&t, 90, 100, false, &out), SW_OK);
@@ -317,7 +317,7 @@ static void test_sfi_reads(void **state)
 {
 	fixture *f = *state;
 	term t = open_session(f);
-	buf out = BUF_INIT;
+	crypto_buf out = CRYPTO_BUF_INIT;
 	/* SFI read selects the file; later offset reads continue in it. */
 	assert_int_equal(term_read_sfi(&t, 0x01, 0, 50, &out), SW_OK);
 	assert_int_equal(term_read_b0(&t, 50, 100, false, &out), SW_OK);
@@ -333,7 +333,7 @@ static void test_sfi_reads(void **state)
 	assert_int_equal(term_read_sfi(&t, 0x1D, 0, 4, NULL), SW_FILE_NOT_FOUND);
 	assert_int_equal(term_read_sfi(&t, 0x0F, 0, 4, NULL), SW_FILE_NOT_FOUND);
 	/* P1 bits 7-6 must be zero with an SFI. */
-	apdu bad = { .ins = 0xB0, .p1 = 0xA1, .p2 = 0, .le = 4 };
+	crypto_apdu bad = { .ins = 0xB0, .p1 = 0xA1, .p2 = 0, .le = 4 };
 	assert_int_equal(term_xfer(&t, &bad, NULL), 0x6A86);
 	buf_free(&out);
 }
@@ -343,7 +343,7 @@ static void test_odd_ins_large_offsets(void **state)
 	fixture *f = *state;
 	term t = open_session(f);
 	assert_int_equal(term_select_fid(&t, 0x02, 0x0C, VPASS_FID_DG(2), 0, NULL), SW_OK);
-	buf out = BUF_INIT;
+	crypto_buf out = CRYPTO_BUF_INIT;
 	/* Short B1 reads across the 32767 boundary, to the end. */
 	size_t off = 32000;
 	while (off < BIG_LEN) {
@@ -366,7 +366,7 @@ static void test_odd_ins_large_offsets(void **state)
 	assert_memory_equal(out.data, f->dg1 + 10, 18);
 	/* DO'54 missing. */
 	uint8_t d[3] = { 0x53, 0x01, 0x00 };
-	apdu bad = { .ins = 0xB1, .data = d, .lc = 3, .le = 16 };
+	crypto_apdu bad = { .ins = 0xB1, .data = d, .lc = 3, .le = 16 };
 	assert_int_equal(term_xfer(&t, &bad, NULL), SW_WRONG_DATA);
 	buf_free(&out);
 }
@@ -377,8 +377,8 @@ static void test_bad_mac(void **state)
 	term t = open_session(f);
 	/* A protected command with a flipped MAC byte. */
 	uint8_t d[2] = { 0x01, 0x1E };
-	apdu a = { .ins = 0xA4, .p1 = 0x02, .p2 = 0x0C, .data = d, .lc = 2 };
-	buf w = BUF_INIT;
+	crypto_apdu a = { .ins = 0xA4, .p1 = 0x02, .p2 = 0x0C, .data = d, .lc = 2 };
+	crypto_buf w = CRYPTO_BUF_INIT;
 	assert_int_equal(sm_wrap_command(&t.sm, &a, &w), CRYPTO_OK);
 	w.data[w.len - 2] ^= 0x01;
 	assert_int_equal(term_raw(&t, w.data, w.len, NULL), SW_SM_INCORRECT);
@@ -395,7 +395,7 @@ static void test_bad_mac(void **state)
 	t = open_session(f);
 	vpass_options o = { .corrupt_mac = true };
 	vpass_card_set_options(f->card, &o);
-	buf out = BUF_INIT;
+	crypto_buf out = CRYPTO_BUF_INIT;
 	assert_int_equal(term_select_fid(&t, 0x02, 0x0C, VPASS_FID_COM, 0, NULL), SW_OK); /* outer SW */
 	assert_int_equal(t.last_sm_err, CRYPTO_ERR_MAC);
 	t.sm_on = true; /* keep going regardless: data must still be refused */
@@ -414,8 +414,8 @@ static void test_missing_sm(void **state)
 	assert_false(vpass_card_sm_active(f->card));
 	/* The SM command with its DO'8E stripped. */
 	t = open_session(f);
-	apdu a = { .ins = 0xB0, .p1 = 0x9E, .le = 4 };
-	buf w = BUF_INIT;
+	crypto_apdu a = { .ins = 0xB0, .p1 = 0x9E, .le = 4 };
+	crypto_buf w = CRYPTO_BUF_INIT;
 	assert_int_equal(sm_wrap_command(&t.sm, &a, &w), CRYPTO_OK);
 	/* 0C B0 9E 00 0D [97 01 04] [8E 08 ...] 00 -> keep only DO'97. */
 	uint8_t stripped[] = { 0x0C, 0xB0, 0x9E, 0x00, 0x03, 0x97, 0x01, 0x04, 0x00 };
@@ -463,7 +463,7 @@ static void test_transient_error(void **state)
 	term t = open_session(f);
 	vpass_options o = { .fail_reads = 2 };
 	vpass_card_set_options(f->card, &o);
-	buf out = BUF_INIT;
+	crypto_buf out = CRYPTO_BUF_INIT;
 	assert_int_equal(term_select_fid(&t, 0x02, 0x0C, VPASS_FID_DG(1), 0, NULL), SW_OK);
 	assert_int_equal(term_read_b0(&t, 0, 40, false, &out), SW_UNKNOWN);
 	assert_int_equal(out.len, 0);
@@ -503,7 +503,7 @@ static void test_short_only(void **state)
 	assert_int_equal(term_raw(&t, ext, sizeof ext, NULL), SW_WRONG_LENGTH);
 	/* Short reads after a new BAC are fine. */
 	t = open_session(f);
-	buf out = BUF_INIT;
+	crypto_buf out = CRYPTO_BUF_INIT;
 	assert_int_equal(term_read_sfi(&t, 0x02, 0, 0xDF, &out), SW_OK);
 	assert_int_equal(out.len, 0xDF);
 	buf_free(&out);
@@ -516,7 +516,7 @@ static void test_max_response(void **state)
 	vpass_card_set_options(f->card, &o);
 	term t = open_session(f);
 	assert_int_equal(term_select_fid(&t, 0x02, 0x0C, VPASS_FID_DG(2), 0, NULL), SW_OK);
-	buf out = BUF_INIT;
+	crypto_buf out = CRYPTO_BUF_INIT;
 	assert_int_equal(term_read_b0(&t, 0, 65536, true, &out), SW_OK);
 	assert_int_equal(out.len, 100);
 	assert_int_equal(term_read_b0(&t, 100, 0xDF, false, &out), SW_OK);
@@ -535,15 +535,15 @@ static void test_select_variants(void **state)
 	static const uint8_t p1s[] = { 0x00, 0x01, 0x02 };
 	for (size_t i = 0; i < sizeof p1s; i++) {
 		assert_int_equal(term_select_fid(&t, p1s[i], 0x0C, VPASS_FID_DG(1), 0, NULL), SW_OK);
-		buf out = BUF_INIT;
+		crypto_buf out = CRYPTO_BUF_INIT;
 		assert_int_equal(term_read_b0(&t, 0, 8, false, &out), SW_OK);
 		assert_memory_equal(out.data, f->dg1, 8);
 		buf_free(&out);
 	}
 	/* P2 04 with Le: FCP with the file's size and identifier. */
-	buf fcp = BUF_INIT;
+	crypto_buf fcp = CRYPTO_BUF_INIT;
 	assert_int_equal(term_select_fid(&t, 0x02, 0x04, VPASS_FID_DG(2), 256, &fcp), SW_OK);
-	tlv t62, t80, t83;
+	crypto_tlv t62, t80, t83;
 	assert_int_equal(tlv_parse_one(fcp.data, fcp.len, &t62), TLV_OK);
 	assert_int_equal(t62.tag, 0x62);
 	assert_int_equal(tlv_find(t62.value, t62.len, 0x80, &t80), TLV_OK);
@@ -553,7 +553,7 @@ static void test_select_variants(void **state)
 	assert_int_equal(t83.value[0] << 8 | t83.value[1], VPASS_FID_DG(2));
 	buf_free(&fcp);
 	/* P2 00 without Le: no data. */
-	buf none = BUF_INIT;
+	crypto_buf none = CRYPTO_BUF_INIT;
 	assert_int_equal(term_select_fid(&t, 0x02, 0x00, VPASS_FID_DG(1), 0, &none), SW_OK);
 	assert_int_equal(none.len, 0);
 	buf_free(&none);
@@ -561,19 +561,19 @@ static void test_select_variants(void **state)
 	assert_int_equal(term_select_fid(&t, 0x07, 0x0C, VPASS_FID_DG(1), 0, NULL), 0x6A86);
 	assert_int_equal(term_select_fid(&t, 0x02, 0x01, VPASS_FID_DG(1), 0, NULL), 0x6A86);
 	uint8_t aid[7] = { 0xA0, 0x00, 0x00, 0x02, 0x47, 0x10, 0x02 };
-	apdu sa = { .ins = 0xA4, .p1 = 0x04, .p2 = 0x0C, .data = aid, .lc = 7 };
+	crypto_apdu sa = { .ins = 0xA4, .p1 = 0x04, .p2 = 0x0C, .data = aid, .lc = 7 };
 	assert_int_equal(term_xfer(&t, &sa, NULL), SW_FILE_NOT_FOUND);
 	uint8_t three[3] = { 0x01, 0x01, 0x00 };
-	apdu s3 = { .ins = 0xA4, .p1 = 0x02, .p2 = 0x0C, .data = three, .lc = 3 };
+	crypto_apdu s3 = { .ins = 0xA4, .p1 = 0x02, .p2 = 0x0C, .data = three, .lc = 3 };
 	assert_int_equal(term_xfer(&t, &s3, NULL), SW_WRONG_LENGTH);
 	/* A failed select leaves the current EF alone. */
-	buf out = BUF_INIT;
+	crypto_buf out = CRYPTO_BUF_INIT;
 	assert_int_equal(term_select_fid(&t, 0x02, 0x0C, 0x0105, 0, NULL), SW_FILE_NOT_FOUND);
 	assert_int_equal(term_read_b0(&t, 0, 4, false, &out), SW_OK);
 	assert_memory_equal(out.data, f->dg1, 4);
 	buf_free(&out);
 	/* Select the MF under SM: LDS files vanish from view. */
-	apdu mf = { .ins = 0xA4, .p1 = 0x00, .p2 = 0x0C };
+	crypto_apdu mf = { .ins = 0xA4, .p1 = 0x00, .p2 = 0x0C };
 	assert_int_equal(term_xfer(&t, &mf, NULL), SW_OK);
 	assert_int_equal(term_select_fid(&t, 0x02, 0x0C, VPASS_FID_DG(1), 0, NULL), SW_FILE_NOT_FOUND);
 	assert_true(vpass_card_sm_active(f->card));
@@ -595,7 +595,7 @@ static void test_unknown_commands(void **state)
 	assert_int_equal(term_raw(&t, gc7, sizeof gc7, NULL), SW_WRONG_LENGTH);
 	/* Under a session, unknown INS answers under SM. */
 	t = open_session(f);
-	apdu a = { .ins = 0xCA, .p1 = 0x01, .p2 = 0x01, .le = 256 };
+	crypto_apdu a = { .ins = 0xCA, .p1 = 0x01, .p2 = 0x01, .le = 256 };
 	assert_int_equal(term_xfer(&t, &a, NULL), SW_INS_NOT_SUPPORTED);
 	assert_int_equal(t.last_sm_err, CRYPTO_OK);
 	assert_true(vpass_card_sm_active(f->card));
@@ -740,7 +740,7 @@ static void test_doc_load(void **state)
 	term t = { .card = card };
 	assert_int_equal(term_select_app(&t), SW_OK);
 	assert_int_equal(term_bac(&t, "L898902C", DOB, DOE), SW_OK);
-	buf out = BUF_INIT;
+	crypto_buf out = CRYPTO_BUF_INIT;
 	assert_int_equal(term_read_sfi(&t, 0x1D, 0, 100, &out), SW_OK);
 	assert_memory_equal(out.data, f->dg2, 100);
 	buf_free(&out);
