@@ -38,6 +38,7 @@ typedef struct read_args {
 	size_t max_read;
 	int wait_ms;
 	int deadline_ms; /* 0: the transport's default */
+	pp_err err;           /* the reader's error being reported, for --json */
 } read_args;
 
 static void usage_read(FILE *f)
@@ -180,7 +181,7 @@ static int fail_read(const read_args *a, const pp_document *doc, int code, const
 	if (advice)
 		fprintf(stderr, "appm: %s\n", advice);
 	if (a->json)
-		passport_report_print_error(stdout, doc, kind, message, detail, code);
+		passport_report_print_error(stdout, doc, a->err, kind, message, detail, code);
 	return code;
 }
 
@@ -526,6 +527,7 @@ static int cmd_read(int argc, char **argv)
 	pp_transport *t = NULL;
 	pp_report *r = NULL;
 	pp_err e = pp_transport_open(a.reader, &t);
+	a.err = e;
 	if (e != PP_OK) {
 		/* The reader named, when it is what went wrong. */
 		char shown[ECHO_LEN];
@@ -543,6 +545,7 @@ static int cmd_read(int argc, char **argv)
 		.progress = progress_none,
 	};
 	e = pp_read_passport(t, &key, trust, &opt, &r);
+	a.err = e;
 	if (!r) {
 		rc = fail(&a, exit_for(e), "read", pp_strerror(e), NULL, pp_err_info_of(e).advice);
 		goto out;

@@ -326,12 +326,24 @@ void passport_report_print_json(FILE *f, const pp_report *r)
 	json_decref(root);
 }
 
-void passport_report_print_error(FILE *f, const pp_document *doc, const char *kind, const char *message,
-                                 const char *detail, int exit_code)
+void passport_report_print_error(FILE *f, const pp_document *doc, pp_err err, const char *kind,
+                                 const char *message, const char *detail, int exit_code)
 {
 	json_t *e = json_pack("{s:s, s:s, s:i}", "kind", kind, "message", message, "exit_code", exit_code);
 	if (detail && detail[0])
 		set_str(e, "detail", detail);
+	if (err != PP_OK) {
+		/* Who can act on it, and what a device fault recommends. */
+		pp_err_info info = pp_err_info_of(err);
+		set_str(e, "class", pp_err_class_name(info.cls));
+		if (info.cls == PP_CLASS_DEVICE)
+			set_str(e, "recommended_action", pp_action_name(info.action));
+	}
+	if (doc && doc->error_sw) {
+		char sw[8];
+		snprintf(sw, sizeof(sw), "%04X", doc->error_sw);
+		set_str(e, "status_word", sw);
+	}
 	json_t *root = json_pack("{s:o}", "error", e);
 	if (doc) {
 		json_object_set_new(root, "protocols", protocols_json(doc));

@@ -14,10 +14,12 @@
 /* A report that reached PP_STAGE_VERIFY, passed or not. */
 void passport_report_print_json(FILE *f, const pp_report *r);
 void passport_report_print_summary(FILE *f, const pp_report *r);
-/* {"error": {kind, message, detail, exit_code}} for --json callers, and
+/* {"error": {kind, message, detail, exit_code, and for a reader error its
+ * class, recommended_action (device faults) and the status_word that ended
+ * the read}} for --json callers, and
  * when doc is not NULL what is known of the read that failed, or of the
  * document whose data could not be used: "protocols" (the access control
  * tried, chip and active authentication), "data_groups" (files read and
  * why the others were not) and "reading" (timings, APDUs, bytes). */
-void passport_report_print_error(FILE *f, const pp_document *doc, const char *kind, const char *message,
-                                 const char *detail, int exit_code);
+void passport_report_print_error(FILE *f, const pp_document *doc, pp_err err, const char *kind,
+                                 const char *message, const char *detail, int exit_code);

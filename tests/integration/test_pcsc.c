@@ -361,6 +361,10 @@ static void test_failed_read_reports_what_it_did(void **state)
 	json_t *j = it_parse_json(r.out);
 	assert_string_equal(it_jstr_or_empty(j, "error.kind"), "read");
 	assert_int_equal(json_integer_value(it_jget(j, "error.exit_code")), 6);
+	/* The applicant can fix it; the last status the chip sent is kept. */
+	assert_string_equal(it_jstr_or_empty(j, "error.class"), "user");
+	assert_null(it_jget(j, "error.recommended_action"));
+	assert_string_equal(it_jstr_or_empty(j, "error.status_word"), "6300");
 	assert_non_null(strstr(it_jstr_or_empty(j, "error.message"), "access control failed"));
 	assert_true(json_is_true(it_jget(j, "protocols.card_access.present")));
 	assert_string_equal(it_jstr_or_empty(j, "protocols.access_control.protocol"), "PACE");
