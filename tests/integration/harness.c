@@ -84,6 +84,26 @@ it_result it_appm_read(const it_appm *a, const char *fmt, ...)
 	return r;
 }
 
+void it_check_frozen_read(const it_appm *a, unsigned long after, int code, const char *err, double took,
+                          void (*set)(const char *option), const char *fmt, ...)
+{
+	print_message("frozen after %lu commands: exit %d after %.2f s: %s", after, code, took, err);
+	if (code != 12 || !strstr(err, "the document stopped answering; remove it and place it again"))
+		fail_msg("frozen after %lu commands: exit %d: %s", after, code, err);
+	if (took >= 4 * 1.0 + 8.0)
+		fail_msg("frozen after %lu commands: the read took %.1f s", after, took);
+	set("freeze-after off");
+	char args[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	it_result r = it_appm_read(a, "%s", args);
+	if (r.code != 0)
+		fail_msg("the read after a freeze: exit %d: %s", r.code, r.err);
+	it_result_free(&r);
+}
+
 void it_result_free(it_result *r)
 {
 	free(r->out);

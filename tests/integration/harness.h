@@ -59,6 +59,16 @@ void it_result_free(it_result *r);
 __attribute__((format(printf, 4, 5))) void it_expect_refusal(const it_appm *a, int code, const char *message,
                                                              const char *fmt, ...);
 
+/* A read that met a chip frozen after `after` commands ended with code and
+ * err after took seconds: it must be exit 12 with the applicant's words,
+ * within four 1-second deadlines and 8 s of slack; then, the chip woken
+ * (`set` sends "freeze-after off"), the next read (ARGS) must pass. Fails
+ * the test otherwise. */
+__attribute__((format(printf, 7, 8))) void it_check_frozen_read(const it_appm *a, unsigned long after, int code,
+                                                                const char *err, double took,
+                                                                void (*set)(const char *option), const char *fmt,
+                                                                ...);
+
 /* --- The JSON report --- */
 
 /* s parsed as JSON (to json_decref); fails the test when it is not JSON. */
