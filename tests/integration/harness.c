@@ -104,6 +104,16 @@ void it_check_frozen_read(const it_appm *a, unsigned long after, int code, const
 	it_result_free(&r);
 }
 
+void it_check_watch_output(const char *path)
+{
+	char *text = it_slurp(path);
+	const char *placed_at = strstr(text, "document placed");
+	const char *removed_at = strstr(text, "document removed");
+	if (!placed_at || !removed_at || removed_at < placed_at)
+		fail_msg("appm passport watch printed: %s", text);
+	free(text);
+}
+
 void it_result_free(it_result *r)
 {
 	free(r->out);

@@ -69,6 +69,10 @@ __attribute__((format(printf, 7, 8))) void it_check_frozen_read(const it_appm *a
                                                                 void (*set)(const char *option), const char *fmt,
                                                                 ...);
 
+/* What `appm passport watch` wrote to path: a placement, then a removal;
+ * fails the test otherwise. */
+void it_check_watch_output(const char *path);
+
 /* --- The JSON report --- */
 
 /* s parsed as JSON (to json_decref); fails the test when it is not JSON. */

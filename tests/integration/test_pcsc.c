@@ -316,12 +316,7 @@ static void test_watch(void **state)
 	usleep(500000);
 	take_away();
 	sleep(4);
-	char *text = it_slurp(out);
-	const char *placed_at = strstr(text, "document placed");
-	const char *removed_at = strstr(text, "document removed");
-	if (!placed_at || !removed_at || removed_at < placed_at)
-		fail_msg("appm passport watch printed: %s", text);
-	free(text);
+	it_check_watch_output(out);
 }
 
 static void test_removed_while_reading(void **state)

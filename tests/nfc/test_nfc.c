@@ -240,12 +240,7 @@ static void test_watch(void **state)
 	usleep(700000);
 	ctl_cmd("remove");
 	sleep(3);
-	char *text = it_slurp(out);
-	const char *placed_at = strstr(text, "document placed");
-	const char *removed_at = strstr(text, "document removed");
-	if (!placed_at || !removed_at || removed_at < placed_at)
-		fail_msg("appm passport watch printed: %s", text);
-	free(text);
+	it_check_watch_output(out);
 }
 
 /* Placed again after a removal, the document reads as if nothing happened. */
