@@ -81,8 +81,10 @@ static bool dg14_lists_cam(const pp_file *dg14)
 	if (secinfo_parse(dg14->data, dg14->len, &list) != CRYPTO_OK)
 		return false;
 	bool cam = false;
-	for (size_t i = 0; i < list.n && !cam; i++)
-		cam = list.entries[i].kind == SECINFO_PACE && strstr(list.entries[i].name, "-CAM-") != NULL;
+	for (size_t i = 0; i < list.n && !cam; i++) {
+		const char *serves = secinfo_oid_protocol(list.entries[i].oid);
+		cam = serves && strcmp(serves, "PACE-CAM") == 0;
+	}
 	secinfo_list_free(&list);
 	return cam;
 }
