@@ -127,6 +127,22 @@ static void report_progress(session *s, size_t n)
 		s->opt->progress(s->progress_done, s->progress_expected, s->opt->progress_user);
 }
 
+/* A status the chip sent in the clear twice (the channel asked again
+ * under a restored session) ends the read: it carries no MAC, so a file
+ * is never recorded as withheld or refused on its word. 6A82 (no such
+ * file), which chips that answer errors in the clear send for a data group
+ * EF.COM lists but they lack, is the exception; what a missing group
+ * means is decided later, against the SOD. */
+static pp_err clear_refusal(session *s, uint16_t sw, const char *name)
+{
+	char text[PP_SW_TEXT_LEN];
+	rd_set_err(s, "%s: the chip answered %s in the clear, again after the session was set up afresh", name,
+	           pp_sw_text(sw, text));
+	s->err_final = true;
+	s->doc->error_sw = sw;
+	return PP_ERR_SM_ENDED;
+}
+
 /* Read the currently selected file whole. */
 static pp_err read_file(session *s, const char *name, pp_file *f)
 {
@@ -186,6 +202,13 @@ static pp_err read_file(session *s, const char *name, pp_file *f)
 			e = PP_ERR_PARSE;
 			rd_set_err(s, "%s is truncated: the chip holds %zu of the %zu bytes its header announces", name, before,
 			        total);
+			break;
+		}
+		if (sw != SW_OK && sw != SW_END_OF_FILE && s->ch.sm_dropped && sw != SW_WRONG_LENGTH) {
+			/* The chip refused in the clear, again under a fresh
+			 * session: nothing proves that status, so it is not taken
+			 * as the file's (withheld, absent, ...). */
+			e = clear_refusal(s, sw, name);
 			break;
 		}
 		if (sw != SW_OK && sw != SW_END_OF_FILE) {
@@ -260,7 +283,11 @@ pp_err rd_read_ef(session *s, uint16_t fid, const char *name, pp_file *f)
 		rd_session_out_of_step(s);
 		e = rd_select_file(s, fid, &sw);
 	}
-	if (e == PP_OK && sw != SW_OK) {
+	if (e == PP_OK && sw != SW_OK && sw != SW_FILE_NOT_FOUND && s->ch.sm_dropped) {
+		f->sw = sw;
+		f->err = PP_ERR_SM_ENDED;
+		e = clear_refusal(s, sw, name);
+	} else if (e == PP_OK && sw != SW_OK) {
 		f->sw = sw;
 		f->err = sw == SW_FILE_NOT_FOUND ? PP_ERR_FILE_NOT_FOUND : PP_ERR_STATUS;
 		if (sw != SW_FILE_NOT_FOUND && sw != SW_SECURITY_STATUS)
@@ -270,8 +297,10 @@ pp_err rd_read_ef(session *s, uint16_t fid, const char *name, pp_file *f)
 		/* A file the chip does not have, or keeps behind another access
 		 * control, is recorded in f; any other failure ends the read, so
 		 * a data group that could not be read is never passed over. */
-		if (e == PP_ERR_FILE_NOT_FOUND || (e == PP_ERR_STATUS && f->sw == SW_SECURITY_STATUS))
+		if (e == PP_ERR_FILE_NOT_FOUND || (e == PP_ERR_STATUS && f->sw == SW_SECURITY_STATUS)) {
 			e = PP_OK;
+			s->doc->error_sw = 0; /* recorded in f; it did not end the read */
+		}
 	} else if (!rd_is_removal(e)) {
 		rd_set_err(s, "selecting %s", name);
 	}

@@ -28,7 +28,7 @@ const char *pp_strerror(pp_err e)
 	case PP_ERR_FILE_NOT_FOUND: return "the chip has no such file";
 	case PP_ERR_CRYPTO: return "a cryptographic operation failed";
 	case PP_ERR_CHIP_AUTH: return "the chip failed to prove it is genuine: possible cloned chip";
-	case PP_ERR_SM_ENDED: return "the chip ended secure messaging and it could not be set up again";
+	case PP_ERR_SM_ENDED: return "the chip ended secure messaging and would not go on under a new session";
 	case PP_ERR_UNRESPONSIVE: return "the document stopped answering; remove it and place it again";
 	case PP_ERR_BUSY: return "the reader is busy: another program is using it";
 	case PP_ERR_SERVICE_STOPPED: return "the smart-card service (pcscd) stopped during the read";

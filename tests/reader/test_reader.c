@@ -83,8 +83,10 @@ typedef struct spy {
 	unsigned fail_ca_selects;   /* the next SELECTs of EF.CardAccess: answered
 	                               fail_ca_select_sw without reaching the chip */
 	uint16_t fail_ca_select_sw;
-	uint16_t refuse_reads_sw;   /* every protected READ BINARY answered this
-	                               status in the clear, without reaching the chip */
+	uint16_t refuse_reads_sw;   /* protected READ BINARYs answered this status
+	                               in the clear, without reaching the chip: */
+	unsigned long refuse_reads_from; /* from the one after this many on */
+	unsigned long protected_reads;
 	unsigned long apdus;
 	unsigned long extended_apdus;
 	unsigned long reads_b0;
@@ -191,7 +193,8 @@ static pp_err spy_transmit(void *priv, const uint8_t *cmd, size_t len, uint8_t *
 				entry->result = e == PP_OK ? PP_ERR_TIMEOUT : e;
 			return e == PP_OK ? PP_ERR_TIMEOUT : e;
 		}
-		if (s->refuse_reads_sw && a.cla == 0x0C && a.ins == 0xB0) {
+		if (s->refuse_reads_sw && a.cla == 0x0C && a.ins == 0xB0 &&
+		    s->protected_reads++ >= s->refuse_reads_from) {
 			resp[0] = (uint8_t)(s->refuse_reads_sw >> 8);
 			resp[1] = (uint8_t)s->refuse_reads_sw;
 			*ret_len = 2;
@@ -1657,23 +1660,30 @@ static void test_status_words(void **state)
 	char text[PP_SW_TEXT_LEN];
 	assert_string_equal(pp_sw_text(0x6982, text), "6982 (security status not satisfied)");
 
+	/* A chip that refuses reads in the clear, again under a fresh session,
+	 * from the k-th read on (EF.COM, EF.SOD, DG1, ... DG15): the read
+	 * ends saying so, whichever file it hits. An unprotected 6982 never
+	 * makes a data group "withheld" (a possible clone) or DG1 "missing". */
 	static const uint16_t refusals[] = { 0x6988, 0x6987, 0x6982, 0x6985 };
 	for (size_t i = 0; i < sizeof refusals / sizeof refusals[0]; i++) {
-		rig r;
-		rig_open(&r, f->doc, NULL);
-		r.spy.refuse_reads_sw = refusals[i];
-		pp_document *d = NULL;
-		char err[256] = "";
-		pp_err e = read_doc(&r, &f->key, NULL, &d, err, sizeof err);
-		if (e != PP_ERR_STATUS)
-			fail_msg("%04X: %s (%s)", refusals[i], pp_strerror(e), err);
-		char want[PP_SW_TEXT_LEN + 40];
-		snprintf(want, sizeof want, "reading EF.COM at offset 0: status %s", pp_sw_text(refusals[i], text));
-		if (!strstr(err, want))
-			fail_msg("%04X: expected \"%s\" in: %s", refusals[i], want, err);
-		assert_null(strstr(err, "did not verify"));
-		pp_document_free(d);
-		rig_close(&r);
+		for (unsigned long k = 0; k < N_FILES; k++) {
+			rig r;
+			rig_open(&r, f->doc, NULL);
+			r.spy.refuse_reads_sw = refusals[i];
+			r.spy.refuse_reads_from = k;
+			pp_document *d = NULL;
+			char err[256] = "";
+			pp_err e = read_doc(&r, &f->key, NULL, &d, err, sizeof err);
+			if (e != PP_ERR_SM_ENDED)
+				fail_msg("%04X from read %lu: %s (%s)", refusals[i], k, pp_strerror(e), err);
+			char want[PP_SW_TEXT_LEN + 40];
+			snprintf(want, sizeof want, "the chip answered %s in the clear", pp_sw_text(refusals[i], text));
+			if (!strstr(err, want))
+				fail_msg("%04X from read %lu: expected \"%s\" in: %s", refusals[i], k, want, err);
+			assert_null(strstr(err, "did not verify"));
+			pp_document_free(d);
+			rig_close(&r);
+		}
 	}
 
 	/* A chip that has blocked BAC answers 6983. */
