@@ -239,7 +239,7 @@ out_free:
 
 /* Chip authentication is access control: the channel lets
  * its commands go as they are sent, in the clear or not, and restores
- * nothing while it runs (hal/passport/channel.h). */
+ * nothing while it runs (hal/passport/channel-internal.h). */
 pp_err pp_ca_run(pp_channel *ch, const uint8_t *dg14, size_t dg14_len, pp_protocol_info *ret, char *err,
                  size_t errlen)
 {

@@ -6,7 +6,9 @@
  * keys with pp_channel_set_sm.
  *
  * Once access control has succeeded the channel never sends a command in
- * the clear again outside access control itself (ICAO 9303 part 11, 9.8):
+ * the clear again outside access control itself (ICAO 9303 part 11, 9.8;
+ * GET RESPONSE, which carries no data and fetches the rest of an answer,
+ * goes in the clear as ISO/IEC 7816-4 allows):
  * when the chip has ended the session (it answered a protected command in
  * the clear) or the reader knows it is out of step (a lost answer), the
  * next command first has the session set up again by the restore callback

@@ -1,5 +1,5 @@
 /*
- * channel — a transport plus the secure messaging session; see channel.h.
+ * channel — a transport plus the secure messaging session; see channel-internal.h.
  */
 #include "hal/passport/channel-internal.h"
 

@@ -230,6 +230,7 @@ out_close:
 static pp_err nfc_link_connect(void *priv, int timeout_ms)
 {
 	nfc_link *l = priv;
+	atomic_store(&l->wait_cancelled, false); /* a cancel of an earlier wait */
 	if (l->connected) {
 		nfc_initiator_deselect_target(l->dev);
 		l->connected = false;
@@ -245,6 +246,8 @@ static pp_err nfc_link_connect(void *priv, int timeout_ms)
 			l->connected = true;
 			return PP_OK;
 		}
+		if (atomic_exchange(&l->wait_cancelled, false))
+			return PP_ERR_CANCELLED;
 		long left = timeout_ms - elapsed_ms(&start);
 		if (left <= 0)
 			return PP_ERR_NO_CARD;
@@ -321,14 +324,12 @@ static pp_err nfc_link_set_timeout(void *priv, int timeout_ms)
 	return PP_OK;
 }
 
-/* From the watchdog's thread, while nfc_link_transmit waits. */
 /* libnfc tells of no field events: look every POLL_INTERVAL_MS, the way
  * connect waits for a card (a select when none is connected, a presence
  * check when one is). */
 static pp_err nfc_link_wait_change(void *priv, bool present, int timeout_ms, bool *ret_present)
 {
 	nfc_link *l = priv;
-	atomic_store(&l->wait_cancelled, false);
 	struct timespec start;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
@@ -348,7 +349,7 @@ static pp_err nfc_link_wait_change(void *priv, bool present, int timeout_ms, boo
 			*ret_present = now;
 			return PP_OK;
 		}
-		if (atomic_load(&l->wait_cancelled))
+		if (atomic_exchange(&l->wait_cancelled, false))
 			return PP_ERR_CANCELLED;
 		long left = timeout_ms < 0 ? POLL_INTERVAL_MS : timeout_ms - elapsed_ms(&start);
 		if (left <= 0)
@@ -357,6 +358,8 @@ static pp_err nfc_link_wait_change(void *priv, bool present, int timeout_ms, boo
 	}
 }
 
+/* From another thread: the watchdog's while nfc_link_transmit waits, or a
+ * caller's to end a wait. */
 static pp_err nfc_link_cancel(void *priv)
 {
 	nfc_link *l = priv;

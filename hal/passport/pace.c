@@ -460,7 +460,7 @@ out_free:
 
 /* PACE and chip authentication are access control: the channel lets
  * their commands go as they are sent, in the clear or not, and restores
- * nothing while they run (hal/passport/channel.h). */
+ * nothing while they run (hal/passport/channel-internal.h). */
 pp_err pp_pace_run(pp_channel *ch, const uint8_t *card_access, size_t card_access_len, pp_pace_secret type,
                    const char *secret, pp_pace **ret, char *err, size_t errlen)
 {

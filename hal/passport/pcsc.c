@@ -52,6 +52,9 @@
 #define IO_MAX_RESPONSE (65536 + 2)
 
 /* The exchange handed to the I/O thread; `lock` guards every field. */
+/* A wait for a document looks at the cancel flag at least this often. */
+#define WAIT_SLICE_MS 250
+
 typedef struct pcsc_io {
 	pthread_t thread;
 	pthread_mutex_t lock;
@@ -77,7 +80,7 @@ typedef struct pcsc {
 	SCARDHANDLE card;
 	DWORD protocol;
 	bool connected;
-	bool wedged;         /* an exchange was abandoned (cancel) */
+	atomic_bool wedged;  /* an exchange was abandoned (cancel) */
 	unsigned long exchanges; /* since connect */
 	char want[MAX_READERNAME]; /* substring from the connection string */
 	char reader[MAX_READERNAME];
@@ -398,6 +401,7 @@ static pp_err pcsc_connect(void *priv, int timeout_ms)
 	pcsc *p = priv;
 	if (p->wedged)
 		return PP_ERR_UNRESPONSIVE;
+	atomic_store(&p->wait_cancelled, false); /* a cancel of an earlier wait */
 	if (p->connected) {
 		SCardDisconnect(p->card, SCARD_LEAVE_CARD);
 		p->connected = false;
@@ -498,9 +502,12 @@ static pp_err pcsc_transmit(void *priv, const uint8_t *cmd, size_t len, uint8_t 
 static pp_err pcsc_cancel(void *priv)
 {
 	pcsc *p = priv;
-	/* A wait for a card (SCardGetStatusChange) ends at once. */
+	/* A wait for a card (SCardGetStatusChange) ends at once. Not once an
+	 * exchange was abandoned: its SCardTransmit holds the context's lock,
+	 * which SCardCancel would wait for. */
 	atomic_store(&p->wait_cancelled, true);
-	SCardCancel(p->ctx);
+	if (!atomic_load(&p->wedged))
+		SCardCancel(p->ctx);
 	if (!p->io)
 		return PP_OK;
 	pthread_mutex_lock(&p->io->lock);
@@ -521,7 +528,10 @@ static bool state_present(DWORD state)
 static pp_err pcsc_wait_change(void *priv, bool present, int timeout_ms, bool *ret_present)
 {
 	pcsc *p = priv;
-	atomic_store(&p->wait_cancelled, false);
+	/* An abandoned exchange holds the context (see above): a status wait
+	 * on it would never return. Close the reader and open it again. */
+	if (atomic_load(&p->wedged))
+		return PP_ERR_UNRESPONSIVE;
 	SCARD_READERSTATE st = { .szReader = p->reader, .dwCurrentState = SCARD_STATE_UNAWARE };
 	LONG rv = SCardGetStatusChange(p->ctx, 0, &st, 1);
 	struct timespec start;
@@ -536,10 +546,20 @@ static pp_err pcsc_wait_change(void *priv, bool present, int timeout_ms, bool *r
 				return PP_ERR_TIMEOUT;
 			wait = (DWORD)(timeout_ms - elapsed);
 		}
-		if (atomic_load(&p->wait_cancelled))
+		if (atomic_exchange(&p->wait_cancelled, false))
 			return PP_ERR_CANCELLED;
+		/* In slices, so that a cancel landing just before the call
+		 * (SCardCancel ends only a wait already running) is seen. */
+		if (wait > WAIT_SLICE_MS)
+			wait = WAIT_SLICE_MS;
 		st.dwCurrentState = st.dwEventState & ~SCARD_STATE_CHANGED;
 		rv = SCardGetStatusChange(p->ctx, wait, &st, 1);
+		if (rv == SCARD_E_TIMEOUT && (timeout_ms < 0 || wait == WAIT_SLICE_MS))
+			rv = SCARD_S_SUCCESS; /* a slice ended: look again */
+		if (rv == SCARD_E_CANCELLED) {
+			atomic_store(&p->wait_cancelled, false);
+			return PP_ERR_CANCELLED;
+		}
 	}
 	if (rv == SCARD_E_TIMEOUT)
 		return PP_ERR_TIMEOUT;

@@ -16,8 +16,8 @@
  * lost answer left the send sequence counters out of step), the same
  * protocols run again: PACE (not BAC) after PACE, and CA again after CA.
  * That happens in one place, rd_restore_session (access.c), which the
- * channel calls before the next command (hal/passport/channel.h): once
- * access control has succeeded no command goes in the clear outside access
+ * channel calls before the next command (channel-internal.h): once access
+ * control has succeeded no command goes in the clear outside access
  * control.
  *
  * This file holds the session and the sequence of a read; the steps are

@@ -7,6 +7,7 @@
  */
 #include "hal/passport/sim.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -16,6 +17,7 @@
 
 typedef struct vpass_reader {
 	vpass_card *card;
+	atomic_bool cancelled; /* a caller's cancel during wait_change */
 	vpass_doc *doc;    /* sim:DIR: the document loaded, owned with the card */
 	char name[160];
 } vpass_reader;
@@ -53,6 +55,7 @@ static pp_err vt_connect(void *priv, int timeout_ms)
 {
 	(void)timeout_ms;
 	vpass_reader *r = priv;
+	atomic_store(&r->cancelled, false); /* a cancel of an earlier wait */
 	if (!vpass_card_present(r->card))
 		return PP_ERR_NO_CARD;
 	vpass_card_reset(r->card); /* a fresh connection powers the chip up */
@@ -104,6 +107,8 @@ static pp_err vt_wait_change(void *priv, bool present, int timeout_ms, bool *ret
 			*ret_present = now;
 			return PP_OK;
 		}
+		if (atomic_exchange(&r->cancelled, false))
+			return PP_ERR_CANCELLED;
 		if (timeout_ms >= 0 && waited >= timeout_ms)
 			return PP_ERR_TIMEOUT;
 		nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000000L }, NULL);
@@ -120,6 +125,15 @@ static pp_err vt_capabilities(void *priv, pp_transport_caps *ret)
 		.max_command = o.short_only ? 4 + 1 + APDU_MAX_SHORT_LC + 1 : APDU_MAX_COMMAND,
 		.max_response = o.short_only ? APDU_MAX_SHORT_LE + 2 : APDU_MAX_RESPONSE,
 	};
+	return PP_OK;
+}
+
+/* An exchange with the in-process chip never blocks: only a wait is
+ * cancelled. */
+static pp_err vt_cancel(void *priv)
+{
+	vpass_reader *r = priv;
+	atomic_store(&r->cancelled, true);
 	return PP_OK;
 }
 
@@ -151,6 +165,7 @@ const pp_transport_ops pp_sim_driver = {
 	.reader_name = vt_reader_name,
 	.close = vt_close,
 	.wait_change = vt_wait_change,
+	.cancel = vt_cancel,
 };
 
 pp_err pp_sim_transport_new(vpass_card *card, pp_transport **ret)

@@ -1,5 +1,5 @@
 /*
- * sw — the status word table; see sw.h.
+ * sw — the status word table; see sw-internal.h.
  */
 #include "hal/passport/sw-internal.h"
 

@@ -23,11 +23,12 @@ typedef struct pp_transport_ops {
 	/* Name of the opened reader, for reports. */
 	const char *(*reader_name)(void *priv);
 	void (*close)(void *priv);
-	/* Called from another thread while transmit (or connect) runs: make
-	 * it return soon, with any error. The core calls it at most once per
-	 * exchange, only while that exchange runs, and afterwards reports
-	 * PP_ERR_UNRESPONSIVE itself. The driver may refuse every later
-	 * exchange until the next connect. */
+	/* Called from another thread while transmit or wait_change runs (or
+	 * is about to: a flag set here must be seen by the wait's next look):
+	 * make it return soon, with any error. The core calls it at most once
+	 * per exchange, and afterwards reports PP_ERR_UNRESPONSIVE (the
+	 * watchdog's deadline) or PP_ERR_CANCELLED (a caller's) itself. The
+	 * driver may refuse every later exchange until the next connect. */
 	pp_err (*cancel)(void *priv);
 	/* The time limit, in milliseconds, for the exchanges that follow: a
 	 * driver whose own I/O can time out applies it and reports

@@ -36,6 +36,9 @@ typedef struct watchdog {
 	unsigned long seq;       /* which exchange */
 	struct timespec due;     /* when the one in progress is cancelled */
 	cancel_origin cancelled; /* of the one in progress */
+	bool waiting;            /* a wait for a document is in the driver */
+	bool cancel_pending;     /* a caller cancelled while nothing ran: the next
+	                          * exchange or wait ends at once (connect forgets it) */
 	bool cancel_running;     /* a cancel call is in the driver */
 } watchdog;
 
@@ -147,10 +150,22 @@ pp_err pp_transport_list(const char *driver, pp_reader_cb cb, void *user)
 	return ops->list(cb, user);
 }
 
+/* A cancel made while nothing ran, taken (and forgotten) by the next
+ * exchange or wait. */
+static bool take_pending_cancel(pp_transport *t)
+{
+	pthread_mutex_lock(&t->wd.lock);
+	bool pending = t->wd.cancel_pending;
+	t->wd.cancel_pending = false;
+	pthread_mutex_unlock(&t->wd.lock);
+	return pending;
+}
+
 pp_err pp_transport_connect(pp_transport *t, int timeout_ms)
 {
 	if (!t->ops->connect)
 		return PP_ERR_NOT_SUPPORTED;
+	take_pending_cancel(t); /* one made before this operation began */
 	pp_err e = t->ops->connect(t->priv, timeout_ms);
 	t->connected = e == PP_OK;
 	if (e == PP_OK)
@@ -312,17 +327,16 @@ pp_err pp_transport_cancel(pp_transport *t)
 		return PP_ERR_ARG;
 	if (!t->ops->cancel)
 		return PP_ERR_NOT_SUPPORTED;
-	bool in_exchange = false;
-	if (t->wd.started) {
-		pthread_mutex_lock(&t->wd.lock);
-		in_exchange = t->wd.busy;
-		if (in_exchange && t->wd.cancelled == CANCEL_NONE)
-			cancel_locked(t, CANCEL_CALLER);
-		pthread_mutex_unlock(&t->wd.lock);
-	}
-	/* No exchange: a wait for a document (wait_change, connect) may be
-	 * running; the driver ends it. */
-	return in_exchange ? PP_OK : t->ops->cancel(t->priv);
+	pthread_mutex_lock(&t->wd.lock);
+	bool in_exchange = t->wd.busy, waiting = t->wd.waiting;
+	if (in_exchange && t->wd.cancelled == CANCEL_NONE)
+		cancel_locked(t, CANCEL_CALLER);
+	else if (!in_exchange && !waiting)
+		t->wd.cancel_pending = true; /* e.g. between two exchanges of a read */
+	pthread_mutex_unlock(&t->wd.lock);
+	/* A wait for a document: the driver ends it (its flag is seen even if
+	 * the wait is only about to start). */
+	return waiting ? t->ops->cancel(t->priv) : PP_OK;
 }
 
 /* ---- exchanges ---- */
@@ -383,6 +397,8 @@ pp_err pp_transport_transmit(pp_transport *t, const uint8_t *cmd, size_t len, ui
 		return PP_ERR_NO_CARD;
 	if (t->unresponsive)
 		return PP_ERR_UNRESPONSIVE;
+	if (take_pending_cancel(t))
+		return PP_ERR_CANCELLED;
 	int limit = exchange_limit_ms(t, cmd, len);
 	if (t->ops->set_timeout && limit != t->driver_timeout_ms && t->ops->set_timeout(t->priv, limit) == PP_OK)
 		t->driver_timeout_ms = limit;
@@ -419,7 +435,18 @@ pp_err pp_transport_wait_change(pp_transport *t, bool present, int timeout_ms, b
 		return PP_ERR_ARG;
 	if (!t->ops->wait_change)
 		return PP_ERR_NOT_SUPPORTED;
-	return t->ops->wait_change(t->priv, present, timeout_ms, ret_present);
+	pthread_mutex_lock(&t->wd.lock);
+	bool pending = t->wd.cancel_pending;
+	t->wd.cancel_pending = false;
+	t->wd.waiting = !pending;
+	pthread_mutex_unlock(&t->wd.lock);
+	if (pending)
+		return PP_ERR_CANCELLED;
+	pp_err e = t->ops->wait_change(t->priv, present, timeout_ms, ret_present);
+	pthread_mutex_lock(&t->wd.lock);
+	t->wd.waiting = false;
+	pthread_mutex_unlock(&t->wd.lock);
+	return e;
 }
 
 bool pp_transport_list_is_intrusive(const char *driver)

@@ -78,7 +78,9 @@ pp_err pp_transport_set_deadline(pp_transport *t, int deadline_ms);
 /* Exchange one APDU. PP_ERR_REMOVED: the card left (an error or an answer
  * without a status word, and no card there); PP_ERR_UNRESPONSIVE: no
  * answer within the deadline (no card check follows: the card may be
- * wedged; exchanges are refused until the next connect);
+ * wedged; exchanges are refused until the next connect, and through
+ * pcscd, whose abandoned exchange holds the context, until the transport
+ * is closed and opened again);
  * PP_ERR_SERVICE_STOPPED: the smart-card service went away. */
 pp_err pp_transport_transmit(pp_transport *t, const uint8_t *cmd, size_t len, uint8_t *resp, size_t cap,
                              size_t *ret_len);
@@ -87,9 +89,13 @@ pp_err pp_transport_capabilities(pp_transport *t, pp_transport_caps *ret);
 const char *pp_transport_reader_name(pp_transport *t);
 /* The driver's last native error ("" when it has none or cannot say). */
 const char *pp_transport_native_error(pp_transport *t);
-/* Cancel the exchange or wait in progress from another thread (the
- * watchdog's tool, for the device core too): PP_ERR_NOT_SUPPORTED without
- * a driver cancel operation. */
+/* Cancel from another thread (the watchdog's tool, for the device core
+ * too): the exchange in progress ends PP_ERR_CANCELLED; a wait_change in
+ * progress likewise; when nothing runs, the next exchange or wait ends
+ * PP_ERR_CANCELLED before it starts (a read cancelled between two
+ * commands), and connect forgets it. connect's own wait for a document is
+ * not cancelled: wait with pp_transport_wait_change, then connect.
+ * PP_ERR_NOT_SUPPORTED without a driver cancel operation. */
 pp_err pp_transport_cancel(pp_transport *t);
 /* Wait for a document to arrive or leave (the driver's wait_change). */
 pp_err pp_transport_wait_change(pp_transport *t, bool present, int timeout_ms, bool *ret_present);

@@ -1588,6 +1588,13 @@ static void *remove_later(void *arg)
 	return NULL;
 }
 
+static void *cancel_later(void *arg)
+{
+	nanosleep(&(struct timespec){ .tv_nsec = 80 * 1000000L }, NULL);
+	pp_transport_cancel(arg);
+	return NULL;
+}
+
 /* Waiting for a document to leave or arrive (the device core's watch): a
  * change ends the wait with the new state; none ends it at its time-out. */
 static void test_wait_change(void **state)
@@ -1614,6 +1621,26 @@ static void test_wait_change(void **state)
 	assert_false(pp_transport_list_is_intrusive("pcsc"));
 	assert_true(pp_transport_list_is_intrusive("libnfc"));
 	rig_close(&r);
+
+	/* A caller's cancel ends a wait without a time limit, from another
+	 * thread; one made while nothing ran ends the next wait at once; a
+	 * connect forgets an old one. */
+	vpass_card *card = NULL;
+	pp_transport *t = NULL;
+	assert_int_equal(vpass_card_new(f->doc, NULL, &card), VPASS_OK);
+	assert_int_equal(pp_sim_transport_new(card, &t), PP_OK);
+	pthread_t canceller_thread;
+	assert_int_equal(pthread_create(&canceller_thread, NULL, cancel_later, t), 0);
+	assert_int_equal(pp_transport_wait_change(t, true, -1, &now), PP_ERR_CANCELLED);
+	pthread_join(canceller_thread, NULL);
+	assert_int_equal(pp_transport_cancel(t), PP_OK);
+	assert_int_equal(pp_transport_wait_change(t, true, 1000, &now), PP_ERR_CANCELLED);
+	assert_int_equal(pp_transport_wait_change(t, true, 30, &now), PP_ERR_TIMEOUT);
+	assert_int_equal(pp_transport_cancel(t), PP_OK);
+	assert_int_equal(pp_transport_connect(t, 0), PP_OK);
+	assert_int_equal(pp_transport_wait_change(t, true, 30, &now), PP_ERR_TIMEOUT);
+	pp_transport_free(t);
+	vpass_card_free(card);
 }
 
 /* Every error has words and exactly one class, decided beside the enum;
