@@ -18,6 +18,7 @@
 #include <openssl/evp.h>
 
 #include "crypto/secinfo.h"
+#include "hal/passport/sw-internal.h"
 
 /* ---- chip authentication ---- */
 
@@ -174,13 +175,16 @@ static pp_err ca_run(pp_channel *ch, const uint8_t *dg14, size_t dg14_len, pp_pr
 		goto out_free;
 	}
 	if (sw != SW_OK) {
-		e = ch->sm_dropped ? eac_fail(err, errlen, PP_ERR_CHIP_AUTH,
-		                          "%s: the chip refused chip authentication (%04X) and dropped the session "
-		                          "(possible cloned chip)",
-		                          step, sw)
-		                   : eac_fail(err, errlen, PP_ERR_CHIP_AUTH,
-		                          "%s: the chip refused chip authentication (%04X) (possible cloned chip)", step,
-		                          sw);
+		/* Refusing the protocol its own signed DG14 offers is the chip's
+		 * doing (possible clone). A status of the moment — a chip at the
+		 * edge of the field, secure messaging refused, not allowed now —
+		 * proves nothing about the key: the read ends on it, in words. */
+		char text[PP_SW_TEXT_LEN];
+		bool refuses_protocol = pp_sw_kind_of(sw) == PP_SW_UNSUPPORTED;
+		e = eac_fail(err, errlen, refuses_protocol ? PP_ERR_CHIP_AUTH : PP_ERR_STATUS,
+		             "%s: the chip refused chip authentication%s: status %s%s", step,
+		             ch->sm_dropped ? " in the clear" : "", pp_sw_text(sw, text),
+		             refuses_protocol ? " (possible cloned chip)" : "");
 		goto out_free;
 	}
 	if (CA_STEP4_compute_shared_secret(ctx, pk_ic) != 1 || !ca->ka_ctx->shared_secret) {

@@ -86,6 +86,8 @@ typedef struct spy {
 	uint16_t refuse_reads_sw;   /* protected READ BINARYs answered this status
 	                               in the clear, without reaching the chip: */
 	unsigned long refuse_reads_from; /* from the one after this many on */
+	uint16_t refuse_ca_sw;      /* chip authentication's protected MSE:Set
+	                               (00 22 41 xx) answered this in the clear */
 	unsigned long protected_reads;
 	unsigned long apdus;
 	unsigned long extended_apdus;
@@ -192,6 +194,12 @@ static pp_err spy_transmit(void *priv, const uint8_t *cmd, size_t len, uint8_t *
 			if (entry)
 				entry->result = e == PP_OK ? PP_ERR_TIMEOUT : e;
 			return e == PP_OK ? PP_ERR_TIMEOUT : e;
+		}
+		if (s->refuse_ca_sw && a.cla == 0x0C && a.ins == 0x22 && a.p1 == 0x41) {
+			resp[0] = (uint8_t)(s->refuse_ca_sw >> 8);
+			resp[1] = (uint8_t)s->refuse_ca_sw;
+			*ret_len = 2;
+			return PP_OK;
 		}
 		if (s->refuse_reads_sw && a.cla == 0x0C && a.ins == 0xB0 &&
 		    s->protected_reads++ >= s->refuse_reads_from) {
@@ -1711,6 +1719,31 @@ static void test_status_words(void **state)
 			pp_document_free(d);
 			rig_close(&r);
 		}
+	}
+
+	/* Chip authentication refused with a status of the moment (a chip at
+	 * the edge of the field, secure messaging refused) proves nothing
+	 * about the key: the read ends on the status, not as a possible
+	 * clone. Refusing the protocol its signed DG14 offers (6A88) stays a
+	 * possible clone. */
+	static const struct {
+		uint16_t sw;
+		pp_err want;
+	} ca_refusals[] = { { 0x6F00, PP_ERR_STATUS }, { 0x6988, PP_ERR_STATUS }, { 0x6A88, PP_ERR_CHIP_AUTH } };
+	for (size_t i = 0; i < sizeof ca_refusals / sizeof ca_refusals[0]; i++) {
+		rig r;
+		rig_open(&r, f->ca.doc, NULL);
+		r.spy.refuse_ca_sw = ca_refusals[i].sw;
+		pp_document *d = NULL;
+		char err[256] = "";
+		pp_err e = read_doc(&r, &f->ca.key, NULL, &d, err, sizeof err);
+		if (e != ca_refusals[i].want)
+			fail_msg("CA refused with %04X: %s (%s)", ca_refusals[i].sw, pp_strerror(e), err);
+		char want[16];
+		snprintf(want, sizeof want, "status %04X", ca_refusals[i].sw);
+		assert_non_null(strstr(err, want));
+		pp_document_free(d);
+		rig_close(&r);
 	}
 
 	/* A chip that has blocked BAC answers 6983. */
