@@ -6,9 +6,11 @@
  * the APDUs of InDataExchange to devices/vpass in-process.
  *
  * Scripted while it runs over a control socket, with the commands of
- * appm-vpass (one per line, answered "ok ..." or "error ..."):
- *   place [DIR]          put the document (or the one in DIR) in the field
- *   remove               take it away
+ * appm-vpass (one per line, answered "ok ..." or "error ..."; devices/vctl
+ * parses and answers them, the hooks below are what they do here):
+ *   place [DIR]          put the document (or the one in DIR) in the field;
+ *                        a command a frozen card held times out first
+ *   remove               take it away (a held command times out)
  *   set OPTION VALUE     the chip's options of devices/vctl (short-only,
  *                        max-response, remove-after, freeze-after,
  *                        fail-reads, corrupt-mac,
@@ -20,9 +22,10 @@
  *                        bytes on the serial line and their modelled time
  *   quit
  * `appm-pn532 ctl SOCKET COMMAND...` sends one command and prints the answer.
- * The options, the document held, the control socket and that client are
- * shared with appm-vpass (devices/vctl); the pseudo-terminal, the PN532,
- * the commands and the type option are this program's own.
+ * The options, the document held, the commands' parsing and answers, the
+ * control socket and that client are shared with appm-vpass (devices/vctl);
+ * the pseudo-terminal, the PN532, what each command does to them and the
+ * type option are this program's own.
  *
  * With --baud N the pseudo-terminal takes the time of a real UART at N
  * baud, 8N1 (the model in serial.c): every byte to the host leaves no
@@ -67,9 +70,7 @@ static void on_signal(int sig)
 }
 
 typedef struct emulator {
-	vctl_document document;
-	vpass_card *card;
-	vpass_options opts;
+	vctl_reader reader;      /* the document, the options, the card, quit */
 	pn532_card_type type;
 	pn532_chip *chip;
 	pn532_decoder dec;
@@ -81,7 +82,6 @@ typedef struct emulator {
 	uint8_t last_frame[PN532_FRAME_MAX_WIRE]; /* for a NACK */
 	size_t last_frame_len;
 	vctl_server ctl;
-	bool quit;
 	bool verbose;
 } emulator;
 
@@ -234,102 +234,88 @@ static void serve_host(emulator *e)
 	}
 }
 
-/* ---- the document ---- */
+/* ---- what the control commands do here (vctl_reader_ops) ---- */
 
-/* "set NAME VALUE": the passport's options (devices/vctl) and this
- * reader's type; returns an error text or NULL. */
-static const char *set_option(emulator *e, const char *name, const char *value)
+/* "set type a|b" (and --type): the ISO 14443 type of the next card
+ * placed; the other names are the passport's (devices/vctl). */
+static vctl_error set_option(void *ctx, const char *name, const char *value)
 {
-	if (value && strcmp(name, "type") == 0) {
-		if (strcmp(value, "a") == 0 || strcmp(value, "A") == 0)
-			e->type = PN532_CARD_A;
-		else if (strcmp(value, "b") == 0 || strcmp(value, "B") == 0)
-			e->type = PN532_CARD_B;
-		else
-			return "expected a or b";
-		return NULL;
-	}
-	vctl_error err = vctl_set_option(&pn532_program, &e->opts, name, value);
-	return err == VCTL_OK ? NULL : vctl_strerror(err);
+	emulator *e = ctx;
+	if (strcmp(name, "type") != 0)
+		return VCTL_UNKNOWN_OPTION;
+	if (strcmp(value, "a") == 0 || strcmp(value, "A") == 0)
+		e->type = PN532_CARD_A;
+	else if (strcmp(value, "b") == 0 || strcmp(value, "B") == 0)
+		e->type = PN532_CARD_B;
+	else
+		return VCTL_EXPECTED_CARD_TYPE;
+	return VCTL_OK;
 }
 
 /* A fresh chip with the current options, in the field. */
 static bool place_card(emulator *e)
 {
 	pn532_chip_set_card(e->chip, NULL, e->type);
-	vpass_card_free(e->card);
-	e->card = NULL;
-	if (vpass_card_new(e->document.doc, &e->opts, &e->card) != VPASS_OK)
+	if (!vctl_reader_make_card(&e->reader))
 		return false;
-	pn532_chip_set_card(e->chip, e->card, e->type);
+	pn532_chip_set_card(e->chip, e->reader.card, e->type);
 	return true;
 }
 
-/* ---- the control socket ---- */
-
-/* One control command (vctl_handler). */
-static void control_command(void *ctx, char *line, char *reply, size_t cap)
+static bool replace_card(void *ctx)
 {
 	emulator *e = ctx;
-	char *save = NULL;
-	char *verb = strtok_r(line, " \t\r\n", &save);
-	char *a1 = strtok_r(NULL, " \t\r\n", &save);
-	char *a2 = strtok_r(NULL, " \t\r\n", &save);
-	char err[256] = "";
-	if (!verb) {
-		snprintf(reply, cap, "error empty command\n");
-	} else if (strcmp(verb, "place") == 0) {
-		if (pn532_chip_held(e->chip)) {
-			/* The old card leaves: the waiting command times out. */
-			vpass_card_remove(e->card);
-			answer_held(e);
-		}
-		if (a1 && !vctl_document_load(&e->document, a1, err, sizeof(err))) {
-			snprintf(reply, cap, "error cannot load %s: %s\n", a1, err);
-		} else if (!e->document.doc) {
-			snprintf(reply, cap, "error no document loaded; use: place DIR\n");
-		} else if (!place_card(e)) {
-			snprintf(reply, cap, "error cannot make the chip\n");
-		} else {
-			snprintf(reply, cap, "ok placed %s\n", e->document.dir);
-		}
-	} else if (strcmp(verb, "remove") == 0) {
-		vpass_card_remove(e->card);
+	if (pn532_chip_held(e->chip)) {
+		/* The old card leaves: the waiting command times out. */
+		vpass_card_remove(e->reader.card);
 		answer_held(e);
-		snprintf(reply, cap, "ok removed\n");
-	} else if (strcmp(verb, "set") == 0 && a1) {
-		const char *msg = set_option(e, a1, a2);
-		if (msg) {
-			snprintf(reply, cap, "error %s: %s\n", a1, msg);
-			return;
-		}
-		if (e->card)
-			vpass_card_set_options(e->card, &e->opts);
-		answer_held(e); /* a chip no longer frozen answers, late */
-		snprintf(reply, cap, "ok %s %s\n", a1, a2);
-	} else if (strcmp(verb, "status") == 0) {
-		pn532_stats st;
-		pn532_chip_stats(e->chip, &st);
-		vpass_stats cs = { 0 };
-		if (e->card)
-			vpass_card_stats(e->card, &cs);
-		snprintf(reply, cap,
-		         "ok present=%s target=%s host=%s type=%s apdus=%lu extended=%lu max_command=%zu "
-		         "max_response=%zu selects=%lu sm_drops=%lu plain_after_access=%lu baud=%lu serial_out=%llu "
-		         "serial_in=%llu serial_seconds=%.6f document=%s\n",
-		         vpass_card_present(e->card) ? "yes" : "no", pn532_chip_target_active(e->chip) ? "yes" : "no",
-		         e->host_attached ? "yes" : "no", e->type == PN532_CARD_A ? "a" : "b", st.apdus,
-		         st.extended_apdus, st.max_command, st.max_response, st.selects, cs.sm_drops,
-		         cs.plain_after_access, e->line.baud,
-		         e->line.wire[PN532_TO_HOST].total_bytes, e->line.wire[PN532_FROM_HOST].total_bytes,
-		         pn532_line_seconds(&e->line), e->document.doc ? e->document.dir : "none");
-	} else if (strcmp(verb, "quit") == 0) {
-		e->quit = true;
-		snprintf(reply, cap, "ok bye\n");
-	} else {
-		snprintf(reply, cap, "error unknown command %s (place, remove, set, status, quit)\n", verb);
 	}
+	return place_card(e);
 }
+
+static void remove_card(void *ctx)
+{
+	emulator *e = ctx;
+	vpass_card_remove(e->reader.card);
+	answer_held(e);
+}
+
+/* vctl gave the card its new options: one no longer frozen answers, late. */
+static void options_changed(void *ctx)
+{
+	answer_held(ctx);
+}
+
+static void status_fields(void *ctx, char *out, size_t cap)
+{
+	const emulator *e = ctx;
+	pn532_stats st;
+	pn532_chip_stats(e->chip, &st);
+	snprintf(out, cap,
+	         "present=%s target=%s host=%s type=%s apdus=%lu extended=%lu max_command=%zu max_response=%zu "
+	         "selects=%lu",
+	         vpass_card_present(e->reader.card) ? "yes" : "no", pn532_chip_target_active(e->chip) ? "yes" : "no",
+	         e->host_attached ? "yes" : "no", e->type == PN532_CARD_A ? "a" : "b", st.apdus, st.extended_apdus,
+	         st.max_command, st.max_response, st.selects);
+}
+
+/* The serial line's fields, which end the status line before document=. */
+static void serial_status_fields(void *ctx, char *out, size_t cap)
+{
+	const emulator *e = ctx;
+	snprintf(out, cap, "baud=%lu serial_out=%llu serial_in=%llu serial_seconds=%.6f", e->line.baud,
+	         e->line.wire[PN532_TO_HOST].total_bytes, e->line.wire[PN532_FROM_HOST].total_bytes,
+	         pn532_line_seconds(&e->line));
+}
+
+static const vctl_reader_ops pn532_reader_ops = {
+	.place = replace_card,
+	.remove = remove_card,
+	.options_changed = options_changed,
+	.status = status_fields,
+	.status_after_chip = serial_status_fields,
+	.set_option = set_option,
+};
 
 /* ---- the loop ---- */
 
@@ -352,7 +338,7 @@ static void check_host(emulator *e)
 
 static int run(emulator *e)
 {
-	while (!e->quit && !stop_signal) {
+	while (!e->reader.quit && !stop_signal) {
 		check_host(e);
 		struct pollfd pfd[VCTL_POLL_FDS + 1];
 		nfds_t n = VCTL_POLL_FDS;
@@ -369,7 +355,7 @@ static int run(emulator *e)
 			continue;
 		if (host_slot >= 0 && (pfd[host_slot].revents & POLLIN))
 			serve_host(e);
-		vctl_server_serve(&e->ctl, pfd, control_command, e);
+		vctl_server_serve(&e->ctl, pfd, vctl_reader_command, &e->reader);
 	}
 	return 0;
 }
@@ -423,8 +409,7 @@ static void cleanup(emulator *e)
 	if (e->master >= 0)
 		close(e->master);
 	pn532_chip_free(e->chip);
-	vpass_card_free(e->card);
-	vctl_document_free(&e->document);
+	vctl_reader_free(&e->reader);
 }
 
 int main(int argc, char **argv)
@@ -434,6 +419,7 @@ int main(int argc, char **argv)
 
 	static emulator e;
 	e.master = -1;
+	vctl_reader_init(&e.reader, &pn532_program, &pn532_reader_ops, &e);
 	vctl_server_init(&e.ctl);
 	pn532_decoder_init(&e.dec);
 	const char *doc_dir = NULL, *control = NULL, *link_path = NULL;
@@ -455,10 +441,10 @@ int main(int argc, char **argv)
 		case 'l': link_path = optarg; break;
 		case 'c': control = optarg; break;
 		case 'a': absent = true; break;
-		case 't': msg = set_option(&e, "type", optarg); break;
+		case 't': ve = set_option(&e, "type", optarg); break;
 		case 'b': msg = parse_baud(optarg, &e.line); break;
 		case 'v': e.verbose = true; break;
-		case VCTL_GETOPT: ve = vctl_set_cmdline_option(&pn532_program, &e.opts, &longopts[index], optarg); break;
+		case VCTL_GETOPT: ve = vctl_set_cmdline_option(&pn532_program, &e.reader.options, &longopts[index], optarg); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -474,7 +460,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	char err[256];
-	if (doc_dir && !vctl_document_load(&e.document, doc_dir, err, sizeof(err))) {
+	if (doc_dir && !vctl_document_load(&e.reader.document, doc_dir, err, sizeof(err))) {
 		fprintf(stderr, "appm-pn532: cannot load the document in %s: %s\n", doc_dir, err);
 		return 2;
 	}
@@ -484,7 +470,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "appm-pn532: out of memory\n");
 		goto out;
 	}
-	if (e.document.doc && !absent && !place_card(&e)) {
+	if (e.reader.document.doc && !absent && !place_card(&e)) {
 		fprintf(stderr, "appm-pn532: cannot make the chip\n");
 		goto out;
 	}

@@ -1,7 +1,8 @@
 /*
  * vctl — the control socket shared by appm-vpass and appm-pn532: fault
- * options parsed from text, the document a reader holds, a unix-socket
- * server answering one command line per read through the program's
+ * options parsed from text, the document a reader holds, the commands
+ * (parsed and answered here, acted on through the program's hooks), a
+ * unix-socket server answering one command line per read through a
  * handler, and the one-shot `ctl` client. See vctl.h.
  */
 #include "devices/vctl/vctl.h"
@@ -40,6 +41,7 @@ const char *vctl_strerror(vctl_error e)
 	case VCTL_EXPECTED_BIT_RATE: return "expected 106, 212, 424 or 848 (kbit/s)";
 	case VCTL_EXPECTED_FRAME_SIZE: return "expected a frame size of 16 to 4096 bytes";
 	case VCTL_EXPECTED_MICROSECONDS: return "expected a time in microseconds (0 to 10000000)";
+	case VCTL_EXPECTED_CARD_TYPE: return "expected a or b";
 	}
 	return "unknown error";
 }
@@ -297,6 +299,126 @@ void vctl_document_free(vctl_document *d)
 {
 	vpass_doc_free(d->doc);
 	d->doc = NULL;
+}
+
+/* ---- the commands ---- */
+
+void vctl_reader_init(vctl_reader *r, const vctl_program *p, const vctl_reader_ops *ops, void *ctx)
+{
+	*r = (vctl_reader){ .program = p, .ops = ops, .ctx = ctx };
+}
+
+void vctl_reader_free(vctl_reader *r)
+{
+	vpass_card_free(r->card);
+	r->card = NULL;
+	vctl_document_free(&r->document);
+}
+
+bool vctl_reader_make_card(vctl_reader *r)
+{
+	vpass_card_free(r->card);
+	r->card = NULL;
+	return vpass_card_new(r->document.doc, &r->options, &r->card) == VPASS_OK;
+}
+
+/* The program's own names first, then the chip's; *r->options untouched
+ * on failure. */
+static vctl_error reader_set_option(vctl_reader *r, const char *name, const char *value)
+{
+	if (!value)
+		return VCTL_MISSING_VALUE;
+	vctl_error e = VCTL_UNKNOWN_OPTION;
+	if (r->ops->set_option)
+		e = r->ops->set_option(r->ctx, name, value);
+	if (e == VCTL_UNKNOWN_OPTION)
+		e = vctl_set_option(r->program, &r->options, name, value);
+	return e;
+}
+
+static void command_place(vctl_reader *r, const char *dir, char *reply, size_t cap)
+{
+	char err[256] = "";
+	if (dir && !vctl_document_load(&r->document, dir, err, sizeof(err)))
+		snprintf(reply, cap, "error cannot load %s: %s\n", dir, err);
+	else if (!r->document.doc)
+		snprintf(reply, cap, "error no document loaded; use: place DIR\n");
+	else if (!r->ops->place(r->ctx))
+		snprintf(reply, cap, "error cannot make the chip\n");
+	else
+		snprintf(reply, cap, "ok placed %s\n", r->document.dir);
+}
+
+static void command_set(vctl_reader *r, const char *name, const char *value, char *reply, size_t cap)
+{
+	vctl_error e = reader_set_option(r, name, value);
+	if (e != VCTL_OK) {
+		snprintf(reply, cap, "error %s: %s\n", name, vctl_strerror(e));
+		return;
+	}
+	vpass_card_set_options(r->card, &r->options);
+	if (r->ops->options_changed)
+		r->ops->options_changed(r->ctx);
+	snprintf(reply, cap, "ok %s %s\n", name, value);
+}
+
+/* Each part of the line is at most this long, the document's path aside. */
+#define STATUS_FIELDS_MAX 512
+
+static void command_status(const vctl_reader *r, char *reply, size_t cap)
+{
+	char own[STATUS_FIELDS_MAX] = "", after[STATUS_FIELDS_MAX] = "";
+	r->ops->status(r->ctx, own, sizeof(own));
+	if (r->ops->status_after_chip) {
+		after[0] = ' ';
+		r->ops->status_after_chip(r->ctx, after + 1, sizeof(after) - 1);
+		if (!after[1])
+			after[0] = '\0';
+	}
+	vpass_stats st = { 0 };
+	vpass_card_stats(r->card, &st);
+	snprintf(reply, cap, "ok %s%ssm_drops=%lu plain_after_access=%lu%s document=%s\n", own, own[0] ? " " : "",
+	         st.sm_drops, st.plain_after_access, after, r->document.doc ? r->document.dir : "none");
+}
+
+/* A verb whose hook the program left out is answered as not supported. */
+static bool command_supported(const vctl_reader *r, const char *verb)
+{
+	if (strcmp(verb, "place") == 0)
+		return r->ops->place != NULL;
+	if (strcmp(verb, "remove") == 0)
+		return r->ops->remove != NULL;
+	if (strcmp(verb, "status") == 0)
+		return r->ops->status != NULL;
+	return true;
+}
+
+void vctl_reader_command(void *ctx, char *line, char *reply, size_t cap)
+{
+	vctl_reader *r = ctx;
+	char *save = NULL;
+	char *verb = strtok_r(line, " \t\r\n", &save);
+	char *a1 = strtok_r(NULL, " \t\r\n", &save);
+	char *a2 = strtok_r(NULL, " \t\r\n", &save);
+	if (!verb) {
+		snprintf(reply, cap, "error empty command\n");
+	} else if (!command_supported(r, verb)) {
+		snprintf(reply, cap, "error %s is not supported by %s\n", verb, r->program->name);
+	} else if (strcmp(verb, "place") == 0) {
+		command_place(r, a1, reply, cap);
+	} else if (strcmp(verb, "remove") == 0) {
+		r->ops->remove(r->ctx);
+		snprintf(reply, cap, "ok removed\n");
+	} else if (strcmp(verb, "set") == 0 && a1) {
+		command_set(r, a1, a2, reply, cap);
+	} else if (strcmp(verb, "status") == 0) {
+		command_status(r, reply, cap);
+	} else if (strcmp(verb, "quit") == 0) {
+		r->quit = true;
+		snprintf(reply, cap, "ok bye\n");
+	} else {
+		snprintf(reply, cap, "error unknown command %s (place, remove, set, status, quit)\n", verb);
+	}
 }
 
 /* ---- the control server ---- */

@@ -4,11 +4,14 @@
  * passport (devices/vpass) and take text commands, one per line, on a unix
  * control socket; this module gives them the parts that are the same: the
  * chip's fault options as text (set OPTION VALUE and the matching command
- * line options), the document a reader holds, the control server that
- * accepts up to VCTL_MAX_CLIENTS clients and answers each line through the
- * program's handler, and the `PROGRAM ctl SOCKET COMMAND...` client. The
- * commands themselves, and what they do to the reader, stay in each
- * program.
+ * line options), the document a reader holds, the commands themselves
+ * (place [DIR], remove, set OPTION VALUE, status, quit: parsed, checked
+ * and answered here by vctl_reader_command), the control server that
+ * accepts up to VCTL_MAX_CLIENTS clients and answers each line through a
+ * handler, and the `PROGRAM ctl SOCKET COMMAND...` client. What a command
+ * does to the reader — connect or disconnect vpcd, put the card in a
+ * PN532's field, answer a command a frozen chip held — stays in each
+ * program, as a constant table of hooks (vctl_reader_ops).
  */
 #ifndef APPM_DEVICES_VCTL_H
 #define APPM_DEVICES_VCTL_H
@@ -43,6 +46,7 @@ typedef enum vctl_error {
 	VCTL_EXPECTED_FRAME_SIZE,  /* link-frame: 16..4096 bytes */
 	VCTL_EXPECTED_MICROSECONDS,
 	VCTL_EXPECTED_CAM_ATTACK,  /* cam-attack: off, infinity or empty-ca */
+	VCTL_EXPECTED_CARD_TYPE,   /* appm-pn532's type: a or b */
 } vctl_error;
 
 /* The words answered after "error OPTION: " and printed for a bad command
@@ -156,6 +160,73 @@ void vctl_server_pollfds(const vctl_server *s, struct pollfd *pfd);
 /* After poll(): answer the clients that sent a line, drop those that left,
  * then accept a new one (closed at once when all slots are taken). */
 void vctl_server_serve(vctl_server *s, const struct pollfd *pfd, vctl_handler *handler, void *ctx);
+
+/* ---- the commands ---- */
+
+/* What a simulated reader holds, as its commands see it. Embedded in the
+ * program's state; vctl_reader_command changes document, options and quit,
+ * the hooks the card. */
+typedef struct vctl_reader {
+	const vctl_program *program;
+	const struct vctl_reader_ops *ops;
+	void *ctx;               /* the program's state, handed to every hook */
+	vctl_document document;
+	vpass_options options;   /* the chip's; "set" changes them */
+	vpass_card *card;        /* the current chip, NULL until one is made */
+	bool quit;               /* "quit" was asked: the program's loop ends */
+} vctl_reader;
+
+/* What the commands do to a reader, one table per program, filled by field
+ * name. place, remove and status are needed (a missing one answers "error
+ * VERB is not supported by PROGRAM"); the others may be NULL. */
+typedef struct vctl_reader_ops {
+	/* "place": the document is loaded; put a fresh chip of it in the field
+	 * (vctl_reader_make_card) in place of the one there, as the program
+	 * does (swapping the document, ending a wait). False: the chip could
+	 * not be made. */
+	bool (*place)(void *ctx);
+	/* "remove": take the chip out of the field. */
+	void (*remove)(void *ctx);
+	/* "set" changed the options, and vctl gave them to the chip: a frozen
+	 * chip that is no longer frozen answers the command it held, late. */
+	void (*options_changed)(void *ctx);
+	/* "status": the program's own fields, "key=value" separated by single
+	 * spaces, written to out (cap bytes, NUL-terminated). They open the
+	 * line, before the chip's counters (sm_drops, plain_after_access). */
+	void (*status)(void *ctx, char *out, size_t cap);
+	/* Fields that follow the chip's counters, before document= (pn532's
+	 * serial line, which has always ended its status there). */
+	void (*status_after_chip)(void *ctx, char *out, size_t cap);
+	/* "set NAME VALUE" (value not NULL) for the program's own names, tried
+	 * before vctl_set_option's: VCTL_UNKNOWN_OPTION for a name not its
+	 * own, the option left untouched on any error. */
+	vctl_error (*set_option)(void *ctx, const char *name, const char *value);
+} vctl_reader_ops;
+
+/* No document, default options, no chip. */
+void vctl_reader_init(vctl_reader *r, const vctl_program *p, const vctl_reader_ops *ops, void *ctx);
+/* Free the chip and the document (the program first lets go of the chip). */
+void vctl_reader_free(vctl_reader *r);
+/* Replace r->card by a fresh chip of the loaded document with r->options;
+ * false (r->card NULL) when it cannot be made. For the place hook and a
+ * program's start. */
+bool vctl_reader_make_card(vctl_reader *r);
+
+/* Answer one command line (a vctl_handler: ctx is the vctl_reader), with
+ * the words the simulators have always used:
+ *   place [DIR]       "ok placed DIR" | "error cannot load DIR: WHY" |
+ *                     "error no document loaded; use: place DIR" |
+ *                     "error cannot make the chip"
+ *   remove            "ok removed"
+ *   set OPTION VALUE  "ok OPTION VALUE" | "error OPTION: WHY"
+ *   status            "ok FIELDS sm_drops=N plain_after_access=N
+ *                     [FIELDS] document=DIR|none"
+ *   quit              "ok bye"
+ *   anything else     "error empty command" |
+ *                     "error unknown command VERB (place, remove, set, status, quit)"
+ * Every answer is one line. A place whose document does not load changes
+ * nothing: the reader keeps its document and its chip. */
+void vctl_reader_command(void *ctx, char *line, char *reply, size_t cap);
 
 /* ---- the client ---- */
 

@@ -7,9 +7,12 @@
  * driver of the kiosk is exercised exactly as with a physical reader.
  *
  * While it runs it is scripted over a control socket with text commands,
- * one per line, answered "ok ..." or "error ...":
- *   place [DIR]          put the document (or the one in DIR) on the reader
- *   remove               take it away
+ * one per line, answered "ok ..." or "error ..." (devices/vctl parses and
+ * answers them; the hooks below are what they do here):
+ *   place [DIR]          put the document (or the one in DIR) on the reader;
+ *                        swapping documents keeps the reader empty for a
+ *                        second, so that its presence poll sees the change
+ *   remove               take it away: the link to vpcd is closed
  *   set OPTION VALUE     short-only on|off, max-response N, remove-after N,
  *                        freeze-after N|off,
  *                        fail-reads N, corrupt-mac on|off, aa-wrong-key and
@@ -21,9 +24,9 @@
  *                        ended, commands sent in the clear after access control
  *   quit
  * `appm-vpass ctl SOCKET COMMAND...` sends one command and prints the answer.
- * The options, the document held, the control socket and that client are
- * shared with appm-pn532 (devices/vctl); the commands and the vpcd link are
- * this program's own.
+ * The options, the document held, the commands' parsing and answers, the
+ * control socket and that client are shared with appm-pn532 (devices/vctl);
+ * the vpcd link and what each command does to it are this program's own.
  *
  * A lost answer (timeout-above) is a limitation of vpcd: its protocol has
  * no way to say "the card did not answer" and keep the card. A PC/SC
@@ -77,9 +80,7 @@ static void on_signal(int sig)
 }
 
 typedef struct daemon_state {
-	vctl_document document;
-	vpass_card *card;
-	vpass_options opts;
+	vctl_reader reader; /* the document, the options, the chip, quit */
 	bool present;
 	struct timespec insert_at; /* do not connect before this time */
 	int port;
@@ -88,7 +89,6 @@ typedef struct daemon_state {
 	unsigned long apdus;
 	uint8_t *held;  /* the command a frozen chip has not answered */
 	size_t held_len; /* 0: none */
-	bool quit;
 	bool verbose;
 } daemon_state;
 
@@ -171,13 +171,6 @@ static int connect_vpcd(int port)
 	return fd;
 }
 
-static bool new_card(daemon_state *d)
-{
-	vpass_card_free(d->card);
-	d->card = NULL;
-	return vpass_card_new(d->document.doc, &d->opts, &d->card) == VPASS_OK;
-}
-
 static bool answer_apdu(daemon_state *d, const uint8_t *cmd, size_t len);
 
 /* One message from vpcd. False when the link should be closed. */
@@ -195,11 +188,11 @@ static bool serve_vpcd(daemon_state *d)
 		case 0: /* power off */
 		case 1: /* power on */
 		case 2: /* reset */
-			vpass_card_reset(d->card);
+			vpass_card_reset(d->reader.card);
 			return true;
 		case 4: {
 			uint8_t atr[33];
-			size_t n = vpass_card_atr(d->card, atr);
+			size_t n = vpass_card_atr(d->reader.card, atr);
 			return send_frame(d->vpcd, atr, n);
 		}
 		default:
@@ -217,7 +210,7 @@ static bool answer_apdu(daemon_state *d, const uint8_t *cmd, size_t len)
 	static uint8_t resp[APDU_MAX_RESPONSE];
 	size_t n = 0;
 	d->held_len = 0;
-	switch (vpass_card_process(d->card, cmd, len, resp, sizeof(resp), &n)) {
+	switch (vpass_card_process(d->reader.card, cmd, len, resp, sizeof(resp), &n)) {
 	case VPASS_FROZEN:
 		if (!d->held && !(d->held = malloc(APDU_MAX_COMMAND)))
 			return false;
@@ -247,74 +240,57 @@ static bool answer_apdu(daemon_state *d, const uint8_t *cmd, size_t len)
 	return send_frame(d->vpcd, resp, n);
 }
 
-/* One control command (vctl_handler). */
-static void control_command(void *ctx, char *line, char *reply, size_t cap)
+/* ---- what the control commands do here (vctl_reader_ops) ---- */
+
+static bool place_card(void *ctx)
 {
 	daemon_state *d = ctx;
-	char *save = NULL;
-	char *verb = strtok_r(line, " \t\r\n", &save);
-	char *a1 = strtok_r(NULL, " \t\r\n", &save);
-	char *a2 = strtok_r(NULL, " \t\r\n", &save);
-	char err[256] = "";
-	if (!verb) {
-		snprintf(reply, cap, "error empty command\n");
-	} else if (strcmp(verb, "place") == 0) {
-		if (a1 && !vctl_document_load(&d->document, a1, err, sizeof(err))) {
-			snprintf(reply, cap, "error cannot load %s: %s\n", a1, err);
-			return;
-		}
-		if (!d->document.doc) {
-			snprintf(reply, cap, "error no document loaded; use: place DIR\n");
-			return;
-		}
-		if (d->vpcd >= 0) {
-			/* Swapping documents: stay out of the field long enough for
-			 * the reader's presence poll to see the old one go. */
-			disconnect_vpcd(d);
-			clock_gettime(CLOCK_MONOTONIC, &d->insert_at);
-			d->insert_at.tv_sec += 1;
-		}
-		if (!new_card(d)) {
-			snprintf(reply, cap, "error cannot make the chip\n");
-			return;
-		}
-		d->present = true;
-		snprintf(reply, cap, "ok placed %s\n", d->document.dir);
-	} else if (strcmp(verb, "remove") == 0) {
+	if (d->vpcd >= 0) {
+		/* Swapping documents: stay out of the field long enough for the
+		 * reader's presence poll to see the old one go. */
 		disconnect_vpcd(d);
-		d->present = false;
-		snprintf(reply, cap, "ok removed\n");
-	} else if (strcmp(verb, "set") == 0 && a1) {
-		vctl_error e = vctl_set_option(&vpass_program, &d->opts, a1, a2);
-		if (e != VCTL_OK) {
-			snprintf(reply, cap, "error %s: %s\n", a1, vctl_strerror(e));
-			return;
-		}
-		if (d->card)
-			vpass_card_set_options(d->card, &d->opts);
-		/* A chip no longer frozen answers the command it held. */
-		if (d->held_len && d->vpcd >= 0 && !answer_apdu(d, d->held, d->held_len))
-			disconnect_vpcd(d);
-		snprintf(reply, cap, "ok %s %s\n", a1, a2);
-	} else if (strcmp(verb, "status") == 0) {
-		vpass_stats st = { 0 };
-		if (d->card)
-			vpass_card_stats(d->card, &st);
-		snprintf(reply, cap,
-		         "ok present=%s connected=%s apdus=%lu frozen=%s sm_drops=%lu plain_after_access=%lu document=%s\n",
-		         d->present ? "yes" : "no", d->vpcd >= 0 ? "yes" : "no", d->apdus, d->held_len ? "yes" : "no",
-		         st.sm_drops, st.plain_after_access, d->document.doc ? d->document.dir : "none");
-	} else if (strcmp(verb, "quit") == 0) {
-		d->quit = true;
-		snprintf(reply, cap, "ok bye\n");
-	} else {
-		snprintf(reply, cap, "error unknown command %s (place, remove, set, status, quit)\n", verb);
+		clock_gettime(CLOCK_MONOTONIC, &d->insert_at);
+		d->insert_at.tv_sec += 1;
 	}
+	if (!vctl_reader_make_card(&d->reader))
+		return false;
+	d->present = true;
+	return true;
 }
+
+static void remove_card(void *ctx)
+{
+	daemon_state *d = ctx;
+	disconnect_vpcd(d);
+	d->present = false;
+}
+
+/* vctl gave the chip its new options: one no longer frozen answers the
+ * command it held. */
+static void options_changed(void *ctx)
+{
+	daemon_state *d = ctx;
+	if (d->held_len && d->vpcd >= 0 && !answer_apdu(d, d->held, d->held_len))
+		disconnect_vpcd(d);
+}
+
+static void status_fields(void *ctx, char *out, size_t cap)
+{
+	const daemon_state *d = ctx;
+	snprintf(out, cap, "present=%s connected=%s apdus=%lu frozen=%s", d->present ? "yes" : "no",
+	         d->vpcd >= 0 ? "yes" : "no", d->apdus, d->held_len ? "yes" : "no");
+}
+
+static const vctl_reader_ops vpass_reader_ops = {
+	.place = place_card,
+	.remove = remove_card,
+	.options_changed = options_changed,
+	.status = status_fields,
+};
 
 static int run(daemon_state *d)
 {
-	while (!d->quit && !stop_signal) {
+	while (!d->reader.quit && !stop_signal) {
 		struct pollfd pfd[VCTL_POLL_FDS + 1];
 		int n = VCTL_POLL_FDS;
 		vctl_server_pollfds(&d->ctl, pfd);
@@ -336,7 +312,7 @@ static int run(daemon_state *d)
 		if (d->present && d->vpcd < 0 && may_insert) {
 			d->vpcd = connect_vpcd(d->port);
 			if (d->vpcd >= 0) {
-				vpass_card_reset(d->card);
+				vpass_card_reset(d->reader.card);
 				log_line(d, "connected to vpcd");
 			}
 		}
@@ -344,7 +320,7 @@ static int run(daemon_state *d)
 			continue;
 		if (vpcd_slot >= 0 && pfd[vpcd_slot].revents && !serve_vpcd(d))
 			disconnect_vpcd(d);
-		vctl_server_serve(&d->ctl, pfd, control_command, d);
+		vctl_server_serve(&d->ctl, pfd, vctl_reader_command, &d->reader);
 	}
 	return 0;
 }
@@ -379,6 +355,7 @@ int main(int argc, char **argv)
 		return vctl_client_main(&vpass_program, argc - 2, argv + 2);
 
 	daemon_state d = { .vpcd = -1, .present = true, .port = 35963 };
+	vctl_reader_init(&d.reader, &vpass_program, &vpass_reader_ops, &d);
 	vctl_server_init(&d.ctl);
 	const char *env_port = getenv("APPM_VPCD_PORT");
 	if (env_port)
@@ -399,7 +376,7 @@ int main(int argc, char **argv)
 		case 'c': control = optarg; break;
 		case 'a': d.present = false; break;
 		case 'v': d.verbose = true; break;
-		case VCTL_GETOPT: e = vctl_set_cmdline_option(&vpass_program, &d.opts, &longopts[index], optarg); break;
+		case VCTL_GETOPT: e = vctl_set_cmdline_option(&vpass_program, &d.reader.options, &longopts[index], optarg); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -413,13 +390,13 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	char err[256];
-	if (doc_dir && !vctl_document_load(&d.document, doc_dir, err, sizeof(err))) {
+	if (doc_dir && !vctl_document_load(&d.reader.document, doc_dir, err, sizeof(err))) {
 		fprintf(stderr, "appm-vpass: cannot load the document in %s: %s\n", doc_dir, err);
 		return 2;
 	}
-	if (!d.document.doc)
+	if (!d.reader.document.doc)
 		d.present = false;
-	if (d.document.doc && !new_card(&d)) {
+	if (d.reader.document.doc && !vctl_reader_make_card(&d.reader)) {
 		fprintf(stderr, "appm-vpass: cannot make the chip\n");
 		return 1;
 	}
@@ -437,8 +414,7 @@ int main(int argc, char **argv)
 		rc = 0;
 	disconnect_vpcd(&d);
 	vctl_server_close(&d.ctl);
-	vpass_card_free(d.card);
-	vctl_document_free(&d.document);
+	vctl_reader_free(&d.reader);
 	free(d.held);
 	return rc;
 }
