@@ -31,9 +31,9 @@ const char *vctl_strerror(vctl_error e)
 	case VCTL_EXPECTED_READS: return "expected a number of reads";
 	case VCTL_UNKNOWN_OPTION:
 		return "unknown option (short-only, max-response, remove-after, freeze-after, fail-reads, corrupt-mac, "
-		       "aa-wrong-key, ca-wrong-key, cam-attack, refuse-bac, card-access, timeout-above, link-model, "
-		       "link-rate, "
-		       "link-frame, link-frame-overhead, chip-latency)";
+		       "aa-wrong-key, ca-wrong-key, cam-attack, refuse-bac, card-access, timeout-above, drop-sm, "
+		       "drop-sm-at, plain-errors, plain-after-drop, link-model, link-rate, link-frame, "
+		       "link-frame-overhead, chip-latency)";
 	case VCTL_EXPECTED_STATUS:
 		return "expected an error status word in hex, 6XXX but not 61XX or 6CXX (e.g. 6A88 or 6982), or off";
 	case VCTL_EXPECTED_VARIANT: return "expected any, mf, le or sfi";

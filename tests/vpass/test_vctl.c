@@ -268,7 +268,8 @@ static void test_set(void **state)
 	assert_string_equal(command(s, "set type b"), "error type: unknown option (short-only, max-response, "
 	                                              "remove-after, freeze-after, fail-reads, corrupt-mac, "
 	                                              "aa-wrong-key, ca-wrong-key, cam-attack, refuse-bac, "
-	                                              "card-access, timeout-above, link-model, link-rate, link-frame, "
+	                                              "card-access, timeout-above, drop-sm, drop-sm-at, plain-errors, "
+	                                              "plain-after-drop, link-model, link-rate, link-frame, "
 	                                              "link-frame-overhead, chip-latency)\n");
 	assert_int_equal(s->changes, 2);
 	assert_true(s->reader.options.short_only);
