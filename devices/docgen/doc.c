@@ -201,7 +201,8 @@ static docgen_err make_lds_security_object(crypto_buf *out, const EVP_MD *md, cr
 	int oid_len = i2d_ASN1_OBJECT(OBJ_nid2obj(EVP_MD_get_type(md)), &oid_der);
 	if (oid_len <= 0)
 		return docgen_fail(err, errlen, DOCGEN_ERR_CRYPTO, true, "cannot encode the hash OID");
-	crypto_buf seq = CRYPTO_BUF_INIT, alg = CRYPTO_BUF_INIT, hashes = CRYPTO_BUF_INIT, one = CRYPTO_BUF_INIT, ver = CRYPTO_BUF_INIT;
+	crypto_buf seq = CRYPTO_BUF_INIT, alg = CRYPTO_BUF_INIT, hashes = CRYPTO_BUF_INIT;
+	crypto_buf one = CRYPTO_BUF_INIT, ver = CRYPTO_BUF_INIT;
 	buf_append(&alg, oid_der, (size_t)oid_len);
 	OPENSSL_free(oid_der);
 	docgen_err e = DOCGEN_OK;

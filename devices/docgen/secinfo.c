@@ -221,7 +221,8 @@ out_free:
  * INTEGER OPTIONAL } */
 static docgen_err encode_ca_public_key(EVP_PKEY *key, int key_id, der_item *ret, char *err, size_t errlen)
 {
-	crypto_buf alg = CRYPTO_BUF_INIT, pub = CRYPTO_BUF_INIT, spki = CRYPTO_BUF_INIT, body = CRYPTO_BUF_INIT, seq = CRYPTO_BUF_INIT;
+	crypto_buf alg = CRYPTO_BUF_INIT, pub = CRYPTO_BUF_INIT, spki = CRYPTO_BUF_INIT;
+	crypto_buf body = CRYPTO_BUF_INIT, seq = CRYPTO_BUF_INIT;
 	docgen_err e;
 	const char *protocol;
 	if (EVP_PKEY_is_a(key, "EC")) {

@@ -535,8 +535,8 @@ static uint16_t ga_ca(vpass_eac *e, const vpass_eac_env *env, const crypto_apdu 
 
 /* ---- dispatch ---- */
 
-uint16_t vpass_eac_command(vpass_eac *e, const vpass_eac_env *env, const crypto_apdu *a, crypto_buf *out, sm_ctx *ret_sm,
-                           bool *ret_rekey)
+uint16_t vpass_eac_command(vpass_eac *e, const vpass_eac_env *env, const crypto_apdu *a, crypto_buf *out,
+                           sm_ctx *ret_sm, bool *ret_rekey)
 {
 	*ret_rekey = false;
 	if (!e || !env || !env->doc)

@@ -54,5 +54,5 @@ void vpass_eac_reset(vpass_eac *e);
 /* Process INS 22 or 86 (plain APDU, CLA bit 0x10 = chained). Response data
  * is appended to `out`; the status word is returned. *ret_rekey is set
  * when the card must switch to *ret_sm (SSC zero) once this answer is out. */
-uint16_t vpass_eac_command(vpass_eac *e, const vpass_eac_env *env, const crypto_apdu *a, crypto_buf *out, sm_ctx *ret_sm,
-                           bool *ret_rekey);
+uint16_t vpass_eac_command(vpass_eac *e, const vpass_eac_env *env, const crypto_apdu *a, crypto_buf *out,
+                           sm_ctx *ret_sm, bool *ret_rekey);

@@ -297,8 +297,8 @@ pp_err rd_restore_session(void *user)
 	if (s->err && s->errlen)
 		s->err[0] = '\0';
 	pp_err e = reestablish(s);
-	if (e == PP_OK || rd_is_removal(e))
-		return e;
+	if (e == PP_OK || rd_ends_read(e))
+		return e; /* removed, unresponsive, ...: its own words say it */
 	if (s->err && s->errlen)
 		snprintf(why, sizeof(why), "%s", s->err);
 	if (e == PP_ERR_CHIP_AUTH) {
@@ -310,7 +310,8 @@ pp_err rd_restore_session(void *user)
 		           "again: %s",
 		        dropped, why[0] ? why : pp_strerror(e));
 	else
-		rd_set_err(s, "the session could not be set up again after a lost answer: %s", why[0] ? why : pp_strerror(e));
+		rd_set_err(s, "the session could not be set up again after a lost answer: %s",
+		           why[0] ? why : pp_strerror(e));
 	s->err_final = true;
 	return e;
 }

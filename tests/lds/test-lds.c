@@ -576,7 +576,8 @@ static void test_dg2_jpeg2000(void **state)
 /* DG2 around a hand-made BDB, to reach the face-record checks. */
 static lds_err dg2_with_bdb(const uint8_t *bdb, size_t len, uint32_t bdb_tag, const char *count)
 {
-	crypto_buf header = CRYPTO_BUF_INIT, bit = CRYPTO_BUF_INIT, group = CRYPTO_BUF_INIT, v = CRYPTO_BUF_INIT, file = CRYPTO_BUF_INIT;
+	crypto_buf header = CRYPTO_BUF_INIT, bit = CRYPTO_BUF_INIT, group = CRYPTO_BUF_INIT;
+	crypto_buf v = CRYPTO_BUF_INIT, file = CRYPTO_BUF_INIT;
 	buf_append_tlv(&header, 0x87, "\x01\x01", 2);
 	buf_append_tlv(&bit, 0xA1, header.data, header.len);
 	buf_append_tlv(&bit, bdb_tag, bdb, len);
