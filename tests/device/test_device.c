@@ -1,0 +1,265 @@
+/*
+ * test_device — the device core (hal/core/device.h) with its scriptable
+ * virtual device: every command completes exactly once, on the loop
+ * thread; a second command is busy; commands after close are refused; a
+ * command blocked in the driver is cancelled; close during a command
+ * cancels it first; an unplug mid-command is a status event and a
+ * failure; a prompt arrives before the completion; the maintenance lock
+ * keeps other owners out.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <glib.h>
+
+#include "hal/core/device.h"
+#include "hal/core/virtual.h"
+
+static const dev_driver *const drivers[] = { &dev_virtual_driver, NULL };
+
+/* What the callbacks saw. */
+typedef struct seen {
+	unsigned completions;
+	dev_err err;
+	char result[64];
+	GThread *thread;         /* where the completion ran */
+	unsigned events;
+	dev_event last;
+	bool prompt_before_done;
+} seen;
+
+typedef struct rig {
+	GMainContext *ctx;
+	dev *d;
+	seen s;
+} rig;
+
+static void on_event(dev *d, const dev_event *ev, void *user)
+{
+	(void)d;
+	seen *s = user;
+	s->events++;
+	s->last = *ev;
+	if (ev->kind == DEV_EVENT_PROMPT && s->completions == 0)
+		s->prompt_before_done = true;
+}
+
+static void on_done(dev *d, dev_err e, void *result, void *user)
+{
+	(void)d;
+	seen *s = user;
+	s->completions++;
+	s->err = e;
+	s->thread = g_thread_self();
+	snprintf(s->result, sizeof s->result, "%s", result ? (const char *)result : "");
+	free(result);
+}
+
+static void rig_open(rig *r)
+{
+	memset(r, 0, sizeof *r);
+	r->ctx = g_main_context_new();
+	g_main_context_push_thread_default(r->ctx);
+	assert_int_equal(dev_open(drivers, "virtual:test reader", r->ctx, on_event, &r->s, &r->d), DEV_OK);
+}
+
+static void rig_close(rig *r)
+{
+	dev_free(r->d);
+	g_main_context_pop_thread_default(r->ctx);
+	g_main_context_unref(r->ctx);
+}
+
+/* Run the loop until a command completed (or 5 s). */
+static void run_until_done(rig *r)
+{
+	gint64 until = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+	while (r->s.completions == 0 && g_get_monotonic_time() < until) {
+		g_main_context_iteration(r->ctx, FALSE);
+		g_usleep(1000);
+	}
+	/* Whatever else is pending (a second completion would show). */
+	for (int i = 0; i < 50; i++) {
+		while (g_main_context_iteration(r->ctx, FALSE))
+			;
+		g_usleep(1000);
+	}
+}
+
+static void test_completes_once(void **state)
+{
+	(void)state;
+	rig r;
+	rig_open(&r);
+	assert_int_equal(dev_command(r.d, "flow", dev_virtual_work, NULL, free, on_done, &r.s), DEV_OK);
+	assert_true(dev_busy(r.d));
+	run_until_done(&r);
+	assert_int_equal(r.s.completions, 1);
+	assert_int_equal(r.s.err, DEV_OK);
+	assert_string_equal(r.s.result, "done");
+	assert_ptr_equal(r.s.thread, g_thread_self()); /* on the loop's thread */
+	assert_false(dev_busy(r.d));
+	dev_status st;
+	assert_int_equal(dev_status_get(r.d, &st), DEV_OK);
+	assert_int_equal(st.state, DEV_STATE_ONLINE);
+	char caps[64];
+	assert_int_equal(dev_capabilities(r.d, caps, sizeof caps), DEV_OK);
+	assert_string_equal(dev_driver_name(r.d), "virtual");
+	rig_close(&r);
+}
+
+static void test_busy_and_cancel(void **state)
+{
+	(void)state;
+	rig r;
+	rig_open(&r);
+	dev_virtual_set_mode(r.d, DEV_VIRTUAL_BLOCK);
+	assert_int_equal(dev_command(r.d, "flow", dev_virtual_work, NULL, free, on_done, &r.s), DEV_OK);
+	seen other = { 0 };
+	assert_int_equal(dev_command(r.d, "flow", dev_virtual_work, NULL, free, on_done, &other), DEV_ERR_BUSY);
+	g_usleep(20000);
+	assert_int_equal(r.s.completions, 0); /* blocked in the driver */
+	assert_int_equal(dev_cancel(r.d), DEV_OK);
+	run_until_done(&r);
+	assert_int_equal(r.s.completions, 1);
+	assert_int_equal(r.s.err, DEV_ERR_CANCELLED);
+	assert_int_equal(dev_virtual_cancels(r.d), 1);
+	assert_int_equal(other.completions, 0);
+	/* The device takes the next command. */
+	memset(&r.s, 0, sizeof r.s);
+	dev_virtual_set_mode(r.d, DEV_VIRTUAL_SUCCEED);
+	assert_int_equal(dev_command(r.d, "flow", dev_virtual_work, NULL, free, on_done, &r.s), DEV_OK);
+	run_until_done(&r);
+	assert_int_equal(r.s.err, DEV_OK);
+	assert_int_equal(dev_cancel(r.d), DEV_OK); /* nothing runs: nothing to do */
+	rig_close(&r);
+}
+
+static void test_close_during_command(void **state)
+{
+	(void)state;
+	rig r;
+	rig_open(&r);
+	dev_virtual_set_mode(r.d, DEV_VIRTUAL_BLOCK);
+	assert_int_equal(dev_command(r.d, "flow", dev_virtual_work, NULL, free, on_done, &r.s), DEV_OK);
+	g_usleep(20000);
+	dev_close(r.d);
+	/* Completed, cancelled, once, before dev_close returned. */
+	assert_int_equal(r.s.completions, 1);
+	assert_int_equal(r.s.err, DEV_ERR_CANCELLED);
+	seen after = { 0 };
+	assert_int_equal(dev_command(r.d, "flow", dev_virtual_work, NULL, free, on_done, &after), DEV_ERR_NOT_OPEN);
+	assert_int_equal(dev_cancel(r.d), DEV_ERR_NOT_OPEN);
+	dev_status st;
+	assert_int_equal(dev_status_get(r.d, &st), DEV_ERR_NOT_OPEN);
+	assert_int_equal(dev_lock(r.d, "diag"), DEV_ERR_NOT_OPEN);
+	run_until_done(&r);
+	assert_int_equal(after.completions, 0);
+	assert_int_equal(r.s.completions, 1);
+	rig_close(&r);
+}
+
+static void test_unplug_and_fault(void **state)
+{
+	(void)state;
+	rig r;
+	rig_open(&r);
+	dev_virtual_set_mode(r.d, DEV_VIRTUAL_UNPLUG);
+	assert_int_equal(dev_command(r.d, "flow", dev_virtual_work, NULL, free, on_done, &r.s), DEV_OK);
+	run_until_done(&r);
+	assert_int_equal(r.s.err, DEV_ERR_FAILED);
+	assert_int_equal(r.s.last.kind, DEV_EVENT_STATUS);
+	assert_int_equal(r.s.last.status.state, DEV_STATE_NO_DEVICE);
+	assert_string_equal(dev_state_name(r.s.last.status.state), "no device");
+	/* A reset brings it back (a command too, with a status event). */
+	memset(&r.s, 0, sizeof r.s);
+	assert_int_equal(dev_reset(r.d, "diag", on_done, &r.s), DEV_OK);
+	run_until_done(&r);
+	assert_int_equal(r.s.err, DEV_OK);
+	assert_int_equal(r.s.last.status.state, DEV_STATE_ONLINE);
+	/* A failure carries a fault with its recommended action. */
+	memset(&r.s, 0, sizeof r.s);
+	dev_virtual_set_mode(r.d, DEV_VIRTUAL_FAIL);
+	assert_int_equal(dev_command(r.d, "flow", dev_virtual_work, NULL, free, on_done, &r.s), DEV_OK);
+	run_until_done(&r);
+	assert_int_equal(r.s.err, DEV_ERR_FAILED);
+	assert_int_equal(r.s.last.kind, DEV_EVENT_FAULT);
+	assert_int_equal(r.s.last.action, DEV_ACTION_RESET);
+	rig_close(&r);
+}
+
+static void test_prompt_and_self_test(void **state)
+{
+	(void)state;
+	rig r;
+	rig_open(&r);
+	dev_virtual_set_mode(r.d, DEV_VIRTUAL_PROMPT);
+	assert_int_equal(dev_command(r.d, "flow", dev_virtual_work, NULL, free, on_done, &r.s), DEV_OK);
+	run_until_done(&r);
+	assert_true(r.s.prompt_before_done);
+	assert_string_equal(r.s.last.text, "place your passport flat on the reader");
+	assert_int_equal(r.s.err, DEV_OK);
+	memset(&r.s, 0, sizeof r.s);
+	assert_int_equal(dev_self_test(r.d, "diag", on_done, &r.s), DEV_OK);
+	run_until_done(&r);
+	assert_int_equal(r.s.err, DEV_OK);
+	assert_non_null(strstr(r.s.result, "answers"));
+	rig_close(&r);
+}
+
+static void test_maintenance_lock(void **state)
+{
+	(void)state;
+	rig r;
+	rig_open(&r);
+	assert_int_equal(dev_lock(r.d, "diag"), DEV_OK);
+	seen flow = { 0 };
+	assert_int_equal(dev_command(r.d, "flow", dev_virtual_work, NULL, free, on_done, &flow), DEV_ERR_LOCKED);
+	assert_int_equal(dev_lock(r.d, "flow"), DEV_ERR_LOCKED);
+	assert_int_equal(dev_unlock(r.d, "flow"), DEV_ERR_LOCKED);
+	assert_int_equal(dev_command(r.d, "diag", dev_virtual_work, NULL, free, on_done, &r.s), DEV_OK);
+	assert_int_equal(dev_unlock(r.d, "diag"), DEV_OK);
+	run_until_done(&r);
+	assert_int_equal(r.s.err, DEV_OK);
+	/* Not while a command runs. */
+	dev_virtual_set_mode(r.d, DEV_VIRTUAL_BLOCK);
+	memset(&r.s, 0, sizeof r.s);
+	assert_int_equal(dev_command(r.d, "flow", dev_virtual_work, NULL, free, on_done, &r.s), DEV_OK);
+	assert_int_equal(dev_lock(r.d, "diag"), DEV_ERR_BUSY);
+	dev_cancel(r.d);
+	run_until_done(&r);
+	assert_int_equal(dev_lock(r.d, "diag"), DEV_OK);
+	rig_close(&r);
+}
+
+static void test_errors_have_words(void **state)
+{
+	(void)state;
+	for (int e = DEV_OK; e <= DEV_ERR_FAILED; e++)
+		assert_null(strstr(dev_strerror((dev_err)e), "unknown"));
+	for (int s = DEV_STATE_ONLINE; s <= DEV_STATE_FRAUD_ATTEMPT; s++)
+		assert_string_not_equal(dev_state_name((dev_state)s), "unknown");
+	dev *d = NULL;
+	assert_int_equal(dev_open(drivers, "camera:/dev/video0", NULL, NULL, NULL, &d), DEV_ERR_NO_DRIVER);
+	assert_null(d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_completes_once),
+		cmocka_unit_test(test_busy_and_cancel),
+		cmocka_unit_test(test_close_during_command),
+		cmocka_unit_test(test_unplug_and_fault),
+		cmocka_unit_test(test_prompt_and_self_test),
+		cmocka_unit_test(test_maintenance_lock),
+		cmocka_unit_test(test_errors_have_words),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
