@@ -78,6 +78,7 @@ typedef enum dev_event_kind {
 	DEV_EVENT_PROMPT,       /* something the applicant can fix (text) */
 	DEV_EVENT_FAULT,        /* the device is faulty (text, action) */
 	DEV_EVENT_PROGRESS,     /* a command moved on (done of total) */
+	DEV_EVENT_MEDIA,        /* a document (card, finger, ...) arrived or left (present, text) */
 } dev_event_kind;
 
 typedef struct dev_event {
@@ -86,6 +87,7 @@ typedef struct dev_event {
 	char text[160];         /* PROMPT, FAULT */
 	dev_action action;      /* FAULT */
 	size_t done, total;     /* PROGRESS */
+	bool present;           /* MEDIA */
 } dev_event;
 
 typedef struct dev dev;
