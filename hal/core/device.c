@@ -6,9 +6,11 @@
  * Threads: the loop thread (the one iterating the GMainContext given at
  * open) calls every dev_* function and runs every callback; one worker
  * per device (a GThreadPool of one thread) runs the work of commands.
- * A worker hands results and events to the loop with
- * g_main_context_invoke_full; `posted` counts what is in flight, so that
- * close can deliver all of it before the device goes away.
+ * A worker hands results and events to the loop as idle sources attached
+ * to the loop's context (not g_main_context_invoke, which runs the
+ * function at once in the worker when no thread holds the context);
+ * `posted` counts what is in flight, so that close can deliver all of it
+ * before the device goes away.
  */
 #include "hal/core/device.h"
 
@@ -76,6 +78,17 @@ const char *dev_state_name(dev_state s)
 
 /* ---- from workers to the loop ---- */
 
+/* fn(data) runs on the loop's thread, in the order posted. */
+static void to_loop(dev *d, GSourceFunc fn, void *data)
+{
+	atomic_fetch_add(&d->posted, 1);
+	GSource *src = g_idle_source_new();
+	g_source_set_priority(src, G_PRIORITY_DEFAULT);
+	g_source_set_callback(src, fn, data, NULL);
+	g_source_attach(src, d->ctx);
+	g_source_unref(src);
+}
+
 typedef struct posted_event {
 	dev *d;
 	dev_event ev;
@@ -98,8 +111,7 @@ void dev_post_event(dev *d, const dev_event *ev)
 		return; /* an event lost to memory pressure; the status still tells */
 	p->d = d;
 	p->ev = *ev;
-	atomic_fetch_add(&d->posted, 1);
-	g_main_context_invoke_full(d->ctx, G_PRIORITY_DEFAULT, deliver_event, p, NULL);
+	to_loop(d, deliver_event, p);
 }
 
 bool dev_cancelled(dev *d)
@@ -139,8 +151,7 @@ static void worker(gpointer data, gpointer pool_user)
 	(void)pool_user;
 	command *c = data;
 	c->err = c->work(c->d, c->d->priv, c->arg, &c->result);
-	atomic_fetch_add(&c->d->posted, 1);
-	g_main_context_invoke_full(c->d->ctx, G_PRIORITY_DEFAULT, complete, c, NULL);
+	to_loop(c->d, complete, c);
 }
 
 /* ---- life ---- */
