@@ -668,14 +668,8 @@ static int cmd_watch(int argc, char **argv)
 	bool present = false;
 	struct timespec start;
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	/* The state now: a wait for a document to arrive that returns at
-	 * once says one is there. */
-	if (e == PP_OK) {
-		e = pp_transport_wait_change(t, false, 0, &present);
-		if (e == PP_ERR_TIMEOUT)
-			e = PP_OK;
-		else if (e == PP_OK)
-			printf("document present\n");
+	if (e == PP_OK && (e = pp_transport_look(t, &present)) == PP_OK && present) {
+		printf("document present\n");
 		fflush(stdout);
 	}
 	while (e == PP_OK) {

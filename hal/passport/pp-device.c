@@ -81,11 +81,7 @@ static dev_err watch_work(dev *d, void *priv, void *arg, void **ret_result)
 	(void)ret_result;
 	reader_dev *r = priv;
 	bool present = false;
-	pp_err e = pp_transport_wait_change(r->t, false, 0, &present);
-	if (e == PP_ERR_TIMEOUT) {
-		present = false;
-		e = PP_OK;
-	}
+	pp_err e = pp_transport_look(r->t, &present);
 	while (e == PP_OK && !dev_cancelled(d)) {
 		bool now = present;
 		e = pp_transport_wait_change(r->t, present, 250, &now);

@@ -449,6 +449,19 @@ pp_err pp_transport_wait_change(pp_transport *t, bool present, int timeout_ms, b
 	return e;
 }
 
+pp_err pp_transport_look(pp_transport *t, bool *ret_present)
+{
+	bool present = false;
+	pp_err e = pp_transport_wait_change(t, false, 0, &present);
+	if (e == PP_ERR_TIMEOUT) {
+		present = false; /* nothing arrived: none is there */
+		e = PP_OK;
+	}
+	if (e == PP_OK)
+		*ret_present = present;
+	return e;
+}
+
 bool pp_transport_list_is_intrusive(const char *driver)
 {
 	const pp_transport_ops *ops = driver ? find_driver(driver, strlen(driver)) : NULL;

@@ -99,6 +99,10 @@ const char *pp_transport_native_error(pp_transport *t);
 pp_err pp_transport_cancel(pp_transport *t);
 /* Wait for a document to arrive or leave (the driver's wait_change). */
 pp_err pp_transport_wait_change(pp_transport *t, bool present, int timeout_ms, bool *ret_present);
+/* Whether a document is on the reader now, by the same means as
+ * wait_change (so libnfc looks with a select, not only at a connected
+ * target): the state a watch starts from. */
+pp_err pp_transport_look(pp_transport *t, bool *ret_present);
 /* Whether listing this driver's readers disturbs devices. */
 bool pp_transport_list_is_intrusive(const char *driver);
 const pp_transport_stats *pp_transport_get_stats(const pp_transport *t);

@@ -46,9 +46,7 @@ static int setup(void **state)
 	f->root = fx_tmpdir();
 	f->pki = fx_pki(f->root, "pki", NULL);
 	f->doc = fx_doc(f->root, "doc", f->pki, "wulandari", (docgen_doc_opts){ .dg15 = true });
-	snprintf(f->key.document_number, sizeof f->key.document_number, "%s", fx_doc_value(f->doc, "document_number"));
-	snprintf(f->key.birth_date, sizeof f->key.birth_date, "%s", fx_doc_value(f->doc, "birth_date"));
-	snprintf(f->key.expiry_date, sizeof f->key.expiry_date, "%s", fx_doc_value(f->doc, "expiry_date"));
+	fx_doc_access_key(f->doc, &f->key);
 	f->trust = fx_trust(f->pki);
 	*state = f;
 	return 0;

@@ -137,6 +137,14 @@ const char *fx_doc(const char *root, const char *name, const char *pki_dir,
 	return dir;
 }
 
+void fx_doc_access_key(const char *doc_dir, pp_access_key *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	snprintf(ret->document_number, sizeof(ret->document_number), "%s", fx_doc_value(doc_dir, "document_number"));
+	snprintf(ret->birth_date, sizeof(ret->birth_date), "%s", fx_doc_value(doc_dir, "birth_date"));
+	snprintf(ret->expiry_date, sizeof(ret->expiry_date), "%s", fx_doc_value(doc_dir, "expiry_date"));
+}
+
 const char *fx_doc_value(const char *doc_dir, const char *key)
 {
 	static char value[256];

@@ -12,6 +12,7 @@
 
 #include "crypto/pa.h"
 #include "devices/docgen/docgen.h"
+#include "hal/passport/reader.h"
 
 /* A new directory under $TMPDIR (or /tmp); free the string with fx_rmtree. */
 char *fx_tmpdir(void);
@@ -35,6 +36,10 @@ const char *fx_pki(const char *root, const char *name, const docgen_pki_opts *op
  * pki_dir, persona and out_dir fields of opts are filled in here. */
 const char *fx_doc(const char *root, const char *name, const char *pki_dir,
                    const char *persona, docgen_doc_opts opts);
+
+/* The MRZ part of the access key from a document's document.txt (the CAN
+ * is left empty). */
+void fx_doc_access_key(const char *doc_dir, pp_access_key *ret);
 
 /* The value of key= in a document.txt, or "" (static buffer). */
 const char *fx_doc_value(const char *doc_dir, const char *key);

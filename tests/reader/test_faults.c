@@ -52,10 +52,7 @@ static void doc_load(tdoc *d, const char *dir)
 	d->dir = dir;
 	if (vpass_doc_load(dir, &d->vdoc, err, sizeof err) != VPASS_OK)
 		fail_msg("vpass_doc_load %s: %s", dir, err);
-	memset(&d->key, 0, sizeof d->key);
-	snprintf(d->key.document_number, sizeof d->key.document_number, "%s", fx_doc_value(dir, "document_number"));
-	snprintf(d->key.birth_date, sizeof d->key.birth_date, "%s", fx_doc_value(dir, "birth_date"));
-	snprintf(d->key.expiry_date, sizeof d->key.expiry_date, "%s", fx_doc_value(dir, "expiry_date"));
+	fx_doc_access_key(dir, &d->key);
 }
 
 static int setup(void **state)

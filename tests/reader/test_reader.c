@@ -392,11 +392,7 @@ static void profile_load(fx *f, profile_doc *pd, const char *profile, const char
 	vpass_result vr = vpass_doc_load(pd->dir, &pd->doc, err, sizeof err);
 	if (vr != VPASS_OK)
 		fail_msg("vpass_doc_load %s: %s", profile, err);
-	memset(&pd->key, 0, sizeof pd->key);
-	snprintf(pd->key.document_number, sizeof pd->key.document_number, "%s",
-	         fx_doc_value(pd->dir, "document_number"));
-	snprintf(pd->key.birth_date, sizeof pd->key.birth_date, "%s", fx_doc_value(pd->dir, "birth_date"));
-	snprintf(pd->key.expiry_date, sizeof pd->key.expiry_date, "%s", fx_doc_value(pd->dir, "expiry_date"));
+	fx_doc_access_key(pd->dir, &pd->key);
 	snprintf(pd->can, sizeof pd->can, "%s", fx_doc_value(pd->dir, "can"));
 }
 
@@ -411,10 +407,7 @@ static int setup(void **state)
 	vpass_result vr = vpass_doc_load(f->dir, &f->doc, err, sizeof err);
 	if (vr != VPASS_OK)
 		fail_msg("vpass_doc_load: %s", err);
-	snprintf(f->key.document_number, sizeof f->key.document_number, "%s",
-	         fx_doc_value(f->dir, "document_number"));
-	snprintf(f->key.birth_date, sizeof f->key.birth_date, "%s", fx_doc_value(f->dir, "birth_date"));
-	snprintf(f->key.expiry_date, sizeof f->key.expiry_date, "%s", fx_doc_value(f->dir, "expiry_date"));
+	fx_doc_access_key(f->dir, &f->key);
 	assert_string_equal(f->key.birth_date, "880412");
 
 	static const gen_file layout[N_FILES] = {
@@ -2405,10 +2398,8 @@ static void test_withheld_dg14_dg15(void **state)
 		const char *dir = fx_doc(f->root, name, f->pki, "hartono", o);
 		vpass_doc *doc = NULL;
 		assert_int_equal(vpass_doc_load(dir, &doc, err, sizeof err), VPASS_OK);
-		pp_access_key key = { 0 };
-		snprintf(key.document_number, sizeof key.document_number, "%s", fx_doc_value(dir, "document_number"));
-		snprintf(key.birth_date, sizeof key.birth_date, "%s", fx_doc_value(dir, "birth_date"));
-		snprintf(key.expiry_date, sizeof key.expiry_date, "%s", fx_doc_value(dir, "expiry_date"));
+		pp_access_key key;
+		fx_doc_access_key(dir, &key);
 		rig r;
 		rig_open(&r, doc, NULL);
 		pp_document *d = NULL;
