@@ -25,8 +25,13 @@ enum appm_exit {
 	APPM_EXIT_UNRESPONSIVE = 12,   /* the document stopped answering */
 	APPM_EXIT_BUSY = 13,           /* the reader is busy: another program is using it */
 	APPM_EXIT_BLOCKED = 14,        /* the chip blocked access with this key: an officer is needed */
+	APPM_EXIT_CONFIG = 15,         /* the configuration file is missing or wrong */
+	APPM_EXIT_PERMISSION = 16,     /* no permission to use the kiosk's control socket */
+	APPM_EXIT_DEVICE_FAULT = 17,   /* diag: a device is not online, or its test or reset failed */
+	APPM_EXIT_STORE = 18,          /* the kiosk's store cannot be opened (corrupt, newer, ...) */
+	APPM_EXIT_RUNNING = 19,        /* another kiosk daemon is running (store or socket in use) */
 };
-#define APPM_EXIT_LAST APPM_EXIT_BLOCKED
+#define APPM_EXIT_LAST APPM_EXIT_RUNNING
 
 /* Words for an exit code, one line. */
 const char *appm_exit_text(enum appm_exit code);
@@ -34,3 +39,5 @@ const char *appm_exit_text(enum appm_exit code);
 void appm_print_exit_codes(FILE *f);
 
 int appm_passport_main(int argc, char **argv);
+int appm_kiosk_main(int argc, char **argv);
+int appm_diag_main(int argc, char **argv);

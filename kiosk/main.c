@@ -19,6 +19,8 @@ typedef struct subcommand {
 
 static const subcommand subcommands[] = {
 	{ "passport", "read and verify an e-passport (ICAO 9303)", appm_passport_main },
+	{ "kiosk", "run the kiosk daemon: devices, store, control socket", appm_kiosk_main },
+	{ "diag", "field engineer's diagnostics: devices, self-test, reset, watch", appm_diag_main },
 };
 
 const char *appm_exit_text(enum appm_exit code)
@@ -39,6 +41,11 @@ const char *appm_exit_text(enum appm_exit code)
 	case APPM_EXIT_UNRESPONSIVE: return "the document stopped answering: remove it and place it again";
 	case APPM_EXIT_BUSY: return "the reader is busy: another program is using it";
 	case APPM_EXIT_BLOCKED: return "the chip has blocked access with this key: call an officer";
+	case APPM_EXIT_CONFIG: return "the configuration file is missing or wrong (the message names file, line and key)";
+	case APPM_EXIT_PERMISSION: return "no permission to use the kiosk's control socket";
+	case APPM_EXIT_DEVICE_FAULT: return "diag: a device is not online, or its self-test or reset failed";
+	case APPM_EXIT_STORE: return "the kiosk's store cannot be opened (missing, corrupt, locked or newer)";
+	case APPM_EXIT_RUNNING: return "another kiosk daemon is running (its store or socket is in use)";
 	}
 	return "unknown";
 }

@@ -1,0 +1,285 @@
+/*
+ * cmd_kiosk — `appm kiosk --config FILE`: the kiosk daemon. One GLib main
+ * loop owns everything: the devices (kiosk/devices.c) with their events
+ * and re-opening, the control socket `appm diag` talks to
+ * (kiosk/control.c), signals, and systemd's watchdog. It logs one line per
+ * event to stderr (journald keeps it) and never personal data: device
+ * events carry device names and words only.
+ *
+ * Start-up order: configuration, store (which also keeps a second daemon
+ * out), control socket, devices, then READY=1 to systemd. SIGTERM or
+ * SIGINT stops the loop; devices are closed (a running command completes,
+ * cancelled), then the socket and the store.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <glib-unix.h>
+#include <glib.h>
+#include <systemd/sd-daemon.h>
+
+#include "kiosk/appm.h"
+#include "kiosk/control.h"
+#include "kiosk/devices.h"
+#include "kiosk/kiosk_store.h"
+
+typedef struct kioskd {
+	kcfg cfg;
+	GMainLoop *loop;
+	kstore *store;
+	kctl_server *ctl;
+	kdevs *devs;
+	int signal;               /* the one that stopped us */
+} kioskd;
+
+__attribute__((format(printf, 1, 2))) static void log_line(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "appm kiosk: ");
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	fflush(stderr);
+}
+
+/* ---- device events: log, store, watchers ---- */
+
+static void on_event(const char *device, const char *kind, const char *text, void *user)
+{
+	kioskd *k = user;
+	log_line("%s: %s: %s", device, kind, text);
+	kstore_log_event(k->store, device, kind, text);
+	char when[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+	json_t *ev = json_pack("{s:s, s:s, s:s, s:s}", "event", kind, "device", device, "text", text, "time", when);
+	if (ev && k->ctl)
+		kctl_broadcast(k->ctl, ev);
+	json_decref(ev);
+}
+
+static void on_count(const char *device, bool failed, const char *error, void *user)
+{
+	kioskd *k = user;
+	kstore_count(k->store, device, failed, error);
+}
+
+static bool on_counters(const char *device, kdev_counters *ret, void *user)
+{
+	kioskd *k = user;
+	return kstore_counters(k->store, device, ret);
+}
+
+/* ---- control requests ---- */
+
+static void answer_maintenance(const char *device, kdev_op op, dev_err e, const char *report, void *user)
+{
+	kctl_client *c = user;
+	json_t *m = json_pack("{s:b, s:s, s:s, s:s, s:s?}", "ok", e == DEV_OK, "device", device, "operation",
+	                      op == KDEV_OP_SELF_TEST ? "self-test" : "reset", "report", report, "error",
+	                      e == DEV_OK ? NULL : dev_strerror(e));
+	if (m)
+		kctl_send(c, m);
+	json_decref(m);
+	kctl_client_unref(c);
+}
+
+static void refuse(kctl_client *c, const char *code, const char *words)
+{
+	json_t *m = json_pack("{s:b, s:s, s:s}", "ok", 0, "code", code, "error", words);
+	if (m)
+		kctl_send(c, m);
+	json_decref(m);
+}
+
+static void maintain(kioskd *k, kctl_client *c, const char *device, kdev_op op)
+{
+	if (!device) {
+		refuse(c, "bad-request", "name the device");
+		return;
+	}
+	kctl_client_ref(c);
+	dev_err e = kdevs_maintain(k->devs, device, op, answer_maintenance, c);
+	if (e == DEV_OK) {
+		log_line("%s: diag (uid %u) asked for a %s", device, kctl_client_uid(c),
+		         op == KDEV_OP_SELF_TEST ? "self-test" : "reset");
+		return;
+	}
+	kctl_client_unref(c);
+	char words[600];
+	if (e == DEV_ERR_ARG) {
+		int n = snprintf(words, sizeof(words), "no device named '%s' in %s (configured:", device, k->cfg.path);
+		for (size_t i = 0; i < k->cfg.n_devices && n > 0 && (size_t)n < sizeof(words); i++)
+			n += snprintf(words + n, sizeof(words) - (size_t)n, " %s", k->cfg.devices[i].name);
+		if (n > 0 && (size_t)n < sizeof(words))
+			snprintf(words + n, sizeof(words) - (size_t)n, ")");
+		refuse(c, "unknown-device", words);
+	} else {
+		refuse(c, "busy", "the device is busy (an applicant is using the kiosk, or another maintenance "
+		                  "operation runs on it): try again in a moment");
+	}
+}
+
+static void on_request(kctl_client *c, json_t *req, void *user)
+{
+	kioskd *k = user;
+	const char *what = json_string_value(json_object_get(req, "request"));
+	const char *device = json_string_value(json_object_get(req, "device"));
+	if (what && strcmp(what, "describe") == 0) {
+		json_t *m = json_pack("{s:b, s:o}", "ok", 1, "devices", kdevs_describe(k->devs));
+		if (m)
+			kctl_send(c, m);
+		json_decref(m);
+	} else if (what && strcmp(what, "self-test") == 0) {
+		maintain(k, c, device, KDEV_OP_SELF_TEST);
+	} else if (what && strcmp(what, "reset") == 0) {
+		maintain(k, c, device, KDEV_OP_RESET);
+	} else if (what && strcmp(what, "watch") == 0) {
+		kctl_client_watch(c);
+		json_t *m = json_pack("{s:b}", "ok", 1);
+		if (m)
+			kctl_send(c, m);
+		json_decref(m);
+		log_line("diag (uid %u) is watching events", kctl_client_uid(c));
+	} else {
+		refuse(c, "bad-request", "unknown request (describe, self-test, reset, watch)");
+	}
+}
+
+/* ---- signals and systemd ---- */
+
+static gboolean on_stop_signal(gpointer data)
+{
+	kioskd *k = data;
+	g_main_loop_quit(k->loop);
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_sigterm(gpointer data)
+{
+	((kioskd *)data)->signal = SIGTERM;
+	return on_stop_signal(data);
+}
+
+static gboolean on_sigint(gpointer data)
+{
+	((kioskd *)data)->signal = SIGINT;
+	return on_stop_signal(data);
+}
+
+/* The loop itself sends the watchdog's keep-alive: a loop that hangs stops
+ * sending it, and systemd restarts the kiosk. */
+static gboolean on_watchdog(gpointer data)
+{
+	(void)data;
+	sd_notify(0, "WATCHDOG=1");
+	return G_SOURCE_CONTINUE;
+}
+
+/* ---- the command ---- */
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: appm kiosk --config FILE [--store PATH] [--socket PATH]\n"
+	           "\n"
+	           "Runs the kiosk kioskd: opens every device of the configuration (a device that\n"
+	           "cannot be opened, or goes away, is shown offline and opened again when it comes\n"
+	           "back), keeps the store, and serves the control socket that `appm diag` uses.\n"
+	           "Logs one line per event to stderr. Stops cleanly on SIGTERM or SIGINT.\n"
+	           "\n"
+	           "  --config FILE   the kiosk's INI file (kiosk/kiosk.example.ini shows every key)\n"
+	           "  --store PATH    use this store instead of the configuration's\n"
+	           "  --socket PATH   use this control socket instead of the configuration's\n"
+	           "\n");
+	appm_print_exit_codes(f);
+}
+
+int appm_kiosk_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "store", required_argument, NULL, 's' },
+		{ "socket", required_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config = NULL, *store_path = NULL, *socket_path = NULL;
+	int o;
+	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'c': config = optarg; break;
+		case 's': store_path = optarg; break;
+		case 'S': socket_path = optarg; break;
+		case 'h': usage(stdout); return APPM_EXIT_OK;
+		default: usage(stderr); return APPM_EXIT_USAGE;
+		}
+	}
+	if (!config || optind != argc) {
+		usage(stderr);
+		return APPM_EXIT_USAGE;
+	}
+	kioskd *k = g_new0(kioskd, 1);
+	int status = APPM_EXIT_OK;
+	char message[700];
+	kcfg_err ce = kcfg_load(config, kdev_class_names, &k->cfg, message, sizeof(message));
+	if (ce != KCFG_OK) {
+		fprintf(stderr, "appm kiosk: %s\n", message);
+		status = APPM_EXIT_CONFIG;
+		goto out;
+	}
+	if (store_path)
+		snprintf(k->cfg.store, sizeof(k->cfg.store), "%s", store_path);
+	if (socket_path)
+		snprintf(k->cfg.socket, sizeof(k->cfg.socket), "%s", socket_path);
+
+	int se = kstore_open_daemon(k->cfg.store, &k->store, message, sizeof(message));
+	if (se != APPM_EXIT_OK) {
+		fprintf(stderr, "appm kiosk: %s\n", message);
+		status = se;
+		goto out;
+	}
+	kctl_err ke = kctl_server_new(k->cfg.socket, k->cfg.socket_group[0] ? k->cfg.socket_group : NULL, NULL,
+	                              on_request, k, &k->ctl, message, sizeof(message));
+	if (ke != KCTL_OK) {
+		fprintf(stderr, "appm kiosk: control socket: %s\n", message);
+		status = ke == KCTL_ERR_IN_USE ? APPM_EXIT_RUNNING : APPM_EXIT_FAILURE;
+		goto out;
+	}
+	k->loop = g_main_loop_new(NULL, FALSE);
+	g_unix_signal_add(SIGTERM, on_sigterm, k);
+	g_unix_signal_add(SIGINT, on_sigint, k);
+	uint64_t watchdog_us = 0;
+	if (sd_watchdog_enabled(0, &watchdog_us) > 0 && watchdog_us > 0)
+		g_timeout_add((guint)(watchdog_us / 2000), on_watchdog, k);
+
+	log_line("starting: %zu device(s) from %s, store %s, control socket %s", k->cfg.n_devices, k->cfg.path,
+	         k->cfg.store, k->cfg.socket);
+	kdev_hooks hooks = { .event = on_event, .count = on_count, .counters = on_counters, .user = k };
+	k->devs = kdevs_new(&k->cfg, NULL, &hooks, true);
+	kdevs_start(k->devs);
+	sd_notify(0, "READY=1\nSTATUS=serving");
+	log_line("ready");
+
+	g_main_loop_run(k->loop);
+
+	sd_notify(0, "STOPPING=1");
+	log_line("stopping (%s): closing devices", k->signal == SIGTERM ? "SIGTERM" : "SIGINT");
+	kdevs_free(k->devs);
+	k->devs = NULL;
+	log_line("stopped");
+out:
+	kdevs_free(k->devs);
+	kctl_server_free(k->ctl);
+	kstore_close(k->store);
+	if (k->loop)
+		g_main_loop_unref(k->loop);
+	g_free(k);
+	return status;
+}

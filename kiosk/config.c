@@ -1,0 +1,214 @@
+/*
+ * config — reading the kiosk's INI file with inih; see config.h.
+ *
+ * inih hands each key to a callback but not the line it came from, so the
+ * file is fed through a reader that counts lines: the callback then knows
+ * which line it is judging, and the first fault found wins.
+ */
+#include "kiosk/config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ini.h>
+
+const char *kcfg_strerror(kcfg_err e)
+{
+	switch (e) {
+	case KCFG_OK: return "success";
+	case KCFG_ERR_IO: return "the configuration file cannot be read";
+	case KCFG_ERR_SYNTAX: return "a line is not a [section], key = value or comment";
+	case KCFG_ERR_UNKNOWN: return "unknown section or key";
+	case KCFG_ERR_VALUE: return "a setting has a value that is not allowed";
+	case KCFG_ERR_MISSING: return "a required setting is missing";
+	case KCFG_ERR_NOMEM: return "out of memory";
+	}
+	return "unknown configuration error";
+}
+
+typedef struct parse {
+	FILE *f;
+	int line;              /* the line inih is on */
+	bool at_line_start;
+	const char *const *classes;
+	kcfg cfg;
+	kcfg_err err;          /* the first fault */
+	int err_line;
+	char err_text[300];
+} parse;
+
+/* inih's reader: fgets, counting lines (a line longer than inih's buffer
+ * comes in several pieces). */
+static char *read_line(char *buf, int size, void *stream)
+{
+	parse *p = stream;
+	char *s = fgets(buf, size, p->f);
+	if (!s)
+		return NULL;
+	if (p->at_line_start)
+		p->line++;
+	size_t n = strlen(s);
+	p->at_line_start = n > 0 && s[n - 1] == '\n';
+	return s;
+}
+
+__attribute__((format(printf, 3, 4))) static int fault(parse *p, kcfg_err e, const char *fmt, ...)
+{
+	if (p->err != KCFG_OK)
+		return 0;
+	p->err = e;
+	p->err_line = p->line;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(p->err_text, sizeof(p->err_text), fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+static int set_text(parse *p, const char *key, const char *value, char *dst, size_t cap)
+{
+	if (!value[0])
+		return fault(p, KCFG_ERR_VALUE, "key %s: empty value", key);
+	if (strlen(value) >= cap)
+		return fault(p, KCFG_ERR_VALUE, "key %s: value longer than %zu characters", key, cap - 1);
+	memcpy(dst, value, strlen(value) + 1);
+	return 1;
+}
+
+static bool name_ok(const char *name)
+{
+	if (!name[0])
+		return false;
+	for (const char *c = name; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-' || *c == '_'))
+			return false;
+	return true;
+}
+
+/* The device a "[device NAME]" section is about, added at its first key. */
+static kcfg_device *section_device(parse *p, const char *name)
+{
+	for (size_t i = 0; i < p->cfg.n_devices; i++)
+		if (strcmp(p->cfg.devices[i].name, name) == 0)
+			return &p->cfg.devices[i];
+	if (p->cfg.n_devices == KCFG_MAX_DEVICES) {
+		fault(p, KCFG_ERR_VALUE, "section [device %s]: more than %d devices", name, KCFG_MAX_DEVICES);
+		return NULL;
+	}
+	if (!name_ok(name) || strlen(name) >= sizeof(p->cfg.devices[0].name)) {
+		fault(p, KCFG_ERR_VALUE,
+		      "section [device %s]: a device name is 1 to 31 of a-z, 0-9, '-' and '_'", name);
+		return NULL;
+	}
+	kcfg_device *d = &p->cfg.devices[p->cfg.n_devices++];
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	d->line = p->line;
+	return d;
+}
+
+static int device_key(parse *p, const char *name, const char *key, const char *value)
+{
+	kcfg_device *d = section_device(p, name);
+	if (!d)
+		return 0;
+	if (strcmp(key, "class") == 0) {
+		for (size_t i = 0; p->classes[i]; i++)
+			if (strcmp(p->classes[i], value) == 0)
+				return set_text(p, key, value, d->class_name, sizeof(d->class_name));
+		char known[160] = "";
+		for (size_t i = 0; p->classes[i]; i++)
+			snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s%s", i ? ", " : "",
+			         p->classes[i]);
+		return fault(p, KCFG_ERR_VALUE, "key class: '%s' is not a device class (known: %s)", value, known);
+	}
+	if (strcmp(key, "connection") == 0)
+		return set_text(p, key, value, d->connection, sizeof(d->connection));
+	return fault(p, KCFG_ERR_UNKNOWN, "key %s: not a device setting (class, connection)", key);
+}
+
+static int on_value(void *user, const char *section, const char *key, const char *value)
+{
+	parse *p = user;
+	if (p->err != KCFG_OK)
+		return 1; /* the first fault stands; inih goes on reading */
+	if (strcmp(section, "kiosk") == 0) {
+		if (strcmp(key, "store") == 0)
+			return set_text(p, key, value, p->cfg.store, sizeof(p->cfg.store));
+		if (strcmp(key, "socket") == 0)
+			return set_text(p, key, value, p->cfg.socket, sizeof(p->cfg.socket));
+		if (strcmp(key, "socket_group") == 0)
+			return set_text(p, key, value, p->cfg.socket_group, sizeof(p->cfg.socket_group));
+		return fault(p, KCFG_ERR_UNKNOWN, "key %s: not a [kiosk] setting (store, socket, socket_group)", key);
+	}
+	if (strncmp(section, "device ", 7) == 0)
+		return device_key(p, section + 7, key, value);
+	return fault(p, KCFG_ERR_UNKNOWN, "section [%s]: not a section of this file ([kiosk], [device NAME])",
+	             section);
+}
+
+kcfg_err kcfg_load(const char *path, const char *const *classes, kcfg *ret, char *message, size_t message_len)
+{
+	parse *p = calloc(1, sizeof(*p));
+	if (!p)
+		return KCFG_ERR_NOMEM;
+	p->at_line_start = true;
+	p->classes = classes;
+	kcfg_err e = KCFG_OK;
+	p->f = fopen(path, "r");
+	if (!p->f) {
+		snprintf(message, message_len, "%s: %s", path, strerror(errno));
+		e = KCFG_ERR_IO;
+		goto out;
+	}
+	int bad_line = ini_parse_stream(read_line, p, on_value, p);
+	if (bad_line < 0 || ferror(p->f)) {
+		snprintf(message, message_len, "%s: read error", path);
+		e = KCFG_ERR_IO;
+		goto out;
+	}
+	if (p->err != KCFG_OK) {
+		snprintf(message, message_len, "%s:%d: %s", path, p->err_line, p->err_text);
+		e = p->err;
+		goto out;
+	}
+	if (bad_line > 0) {
+		snprintf(message, message_len, "%s:%d: not a [section], key = value or ; comment", path, bad_line);
+		e = KCFG_ERR_SYNTAX;
+		goto out;
+	}
+	const char *missing = !p->cfg.store[0] ? "store" : !p->cfg.socket[0] ? "socket" : NULL;
+	if (missing) {
+		snprintf(message, message_len, "%s: key %s: missing from [kiosk]", path, missing);
+		e = KCFG_ERR_MISSING;
+		goto out;
+	}
+	for (size_t i = 0; i < p->cfg.n_devices; i++) {
+		const kcfg_device *d = &p->cfg.devices[i];
+		missing = !d->class_name[0] ? "class" : !d->connection[0] ? "connection" : NULL;
+		if (missing) {
+			snprintf(message, message_len, "%s:%d: key %s: missing from [device %s]", path, d->line,
+			         missing, d->name);
+			e = KCFG_ERR_MISSING;
+			goto out;
+		}
+	}
+	snprintf(p->cfg.path, sizeof(p->cfg.path), "%s", path);
+	*ret = p->cfg;
+out:
+	if (p->f)
+		fclose(p->f);
+	free(p);
+	return e;
+}
+
+const kcfg_device *kcfg_device_find(const kcfg *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_devices; i++)
+		if (strcmp(c->devices[i].name, name) == 0)
+			return &c->devices[i];
+	return NULL;
+}

@@ -1,0 +1,57 @@
+/*
+ * config — the kiosk's configuration file (INI, read with inih): where the
+ * store and the control socket live, and every device by name, class and
+ * connection string. Read by `appm kiosk` and by `appm diag` when it opens
+ * the devices itself. A wrong or missing setting is an error that names
+ * the file, the line and the key.
+ *
+ *   [kiosk]
+ *   store = /var/lib/appm/kiosk.db      ; required
+ *   socket = /run/appm/control.sock     ; required
+ *   socket_group = appm-engineers       ; optional: mode 0660 for that group
+ *
+ *   [device reader]                     ; one section per device, named
+ *   class = passport                    ; a class of kiosk/devices.c
+ *   connection = pcsc:ACS ACR1252       ; the class's connection string
+ */
+#pragma once
+
+#include <stddef.h>
+
+#define KCFG_MAX_DEVICES 16
+
+typedef enum kcfg_err {
+	KCFG_OK = 0,
+	KCFG_ERR_IO,        /* the file cannot be read */
+	KCFG_ERR_SYNTAX,    /* a line that is not [section], key = value or a comment */
+	KCFG_ERR_UNKNOWN,   /* a section or key this program does not know */
+	KCFG_ERR_VALUE,     /* a value that is empty, too long or not allowed */
+	KCFG_ERR_MISSING,   /* a required setting is absent */
+	KCFG_ERR_NOMEM,
+} kcfg_err;
+
+const char *kcfg_strerror(kcfg_err e);
+
+typedef struct kcfg_device {
+	char name[32];
+	char class_name[32];
+	char connection[256];
+	int line;           /* where its section starts, for later messages */
+} kcfg_device;
+
+typedef struct kcfg {
+	char path[512];     /* the file read */
+	char store[512];
+	char socket[512];
+	char socket_group[64];
+	kcfg_device devices[KCFG_MAX_DEVICES];
+	size_t n_devices;
+} kcfg;
+
+/* Read path into *ret; a device's class must be one of classes
+ * (NULL-terminated). On failure, message gets "FILE:LINE: key KEY: words"
+ * (or "FILE: words" when no line is at fault) and *ret is untouched. */
+kcfg_err kcfg_load(const char *path, const char *const *classes, kcfg *ret, char *message, size_t message_len);
+
+/* The device named name, or NULL. */
+const kcfg_device *kcfg_device_find(const kcfg *c, const char *name);

@@ -1,0 +1,451 @@
+/*
+ * devices — the kiosk's configured devices and their life around the
+ * device core; see devices.h.
+ *
+ * Each device is in one of four conditions, all decided on the loop:
+ *   offline     not open (d == NULL); reason says why; with watch, a timer
+ *               tries to open it again every KDEV_REOPEN_MS
+ *   watching    open, its class's watch command running (events flow)
+ *   idle        open, nothing running (a class without a watch, or diag
+ *               without watch)
+ *   maintained  open and locked by "diag", a self-test or reset running;
+ *               the watch was cancelled first and starts again after
+ * A watch that ends in failure means the device went away (pcscd stopped,
+ * reader unplugged): it is closed and goes offline. Closing happens from
+ * an idle source, never inside the device's own callback.
+ */
+#include "kiosk/devices.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hal/passport/pp-device.h"
+
+#define KDEV_REOPEN_MS 2000
+#define DIAG_OWNER "diag"
+#define KIOSK_OWNER "kiosk"
+
+/* A device class: its drivers and the command that watches it while
+ * idle (NULL: nothing to watch). */
+typedef struct kdev_class {
+	const char *name;
+	const dev_driver *const *drivers;
+	dev_err (*watch)(dev *d, const char *owner, dev_done_cb done, void *user);
+} kdev_class;
+
+static const kdev_class classes[] = {
+	{ .name = "passport", .drivers = pp_device_drivers, .watch = pp_device_watch },
+};
+
+/* The names of the rows above, for the configuration reader. */
+const char *const kdev_class_names[] = { "passport", NULL };
+
+typedef struct kdev {
+	kdevs *set;
+	const kcfg_device *cfg;
+	const kdev_class *cls;
+	dev *d;                 /* NULL while offline */
+	dev_state offline_state;
+	char reason[sizeof(((dev_status *)0)->text)]; /* why offline */
+	char caps[1024];        /* read at open */
+	dev_status status;      /* the last read while idle */
+	int media;              /* -1 unknown, 0 absent, 1 present (from events) */
+	bool watching;
+	GSource *reopen;
+	GSource *closing;       /* a close scheduled out of a callback */
+	/* maintenance */
+	bool maintaining;
+	kdev_op op;
+	kdev_op_done done;
+	void *done_user;
+} kdev;
+
+struct kdevs {
+	const kcfg *cfg;
+	GMainContext *ctx;
+	kdev_hooks hooks;
+	bool watch;
+	bool in_use;
+	bool freeing;
+	kdev devs[KCFG_MAX_DEVICES];
+	size_t n;
+};
+
+static void try_open(kdev *k);
+static void start_watch(kdev *k);
+
+__attribute__((format(printf, 3, 4))) static void emit(kdev *k, const char *kind, const char *fmt, ...)
+{
+	if (!k->set->hooks.event)
+		return;
+	char text[300];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	k->set->hooks.event(k->cfg->name, kind, text, k->set->hooks.user);
+}
+
+static void count(kdev *k, bool failed, const char *error)
+{
+	if (k->set->hooks.count)
+		k->set->hooks.count(k->cfg->name, failed, error, k->set->hooks.user);
+}
+
+static GSource *add_timeout(kdev *k, unsigned ms, GSourceFunc fn)
+{
+	GSource *src = ms ? g_timeout_source_new(ms) : g_idle_source_new();
+	g_source_set_callback(src, fn, k, NULL);
+	g_source_attach(src, k->set->ctx);
+	return src;
+}
+
+static void drop_source(GSource **src)
+{
+	if (*src) {
+		g_source_destroy(*src);
+		g_source_unref(*src);
+		*src = NULL;
+	}
+}
+
+/* ---- offline and back ---- */
+
+static gboolean reopen_tick(gpointer data)
+{
+	kdev *k = data;
+	try_open(k);
+	if (k->d) {
+		g_source_unref(k->reopen);
+		k->reopen = NULL;
+		return G_SOURCE_REMOVE;
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+static void go_offline(kdev *k, dev_state state, const char *reason)
+{
+	bool was_online = k->d != NULL;
+	dev_free(k->d);
+	k->d = NULL;
+	k->watching = false;
+	k->media = -1;
+	k->offline_state = state == DEV_STATE_ONLINE ? DEV_STATE_OFFLINE : state;
+	bool same = strcmp(k->reason, reason) == 0;
+	snprintf(k->reason, sizeof(k->reason), "%s", reason);
+	if (was_online || !same) {
+		emit(k, "offline", "%s: %s", dev_state_name(k->offline_state), reason);
+		count(k, true, reason);
+	}
+	if (k->set->watch && !k->reopen && !k->set->freeing)
+		k->reopen = add_timeout(k, KDEV_REOPEN_MS, reopen_tick);
+}
+
+static gboolean close_now(gpointer data)
+{
+	kdev *k = data;
+	g_source_unref(k->closing);
+	k->closing = NULL;
+	dev_status st = { .state = DEV_STATE_OFFLINE };
+	if (k->d && dev_status_get(k->d, &st) != DEV_OK)
+		snprintf(st.text, sizeof(st.text), "the device stopped answering");
+	go_offline(k, st.state, st.text[0] ? st.text : "the device went away");
+	return G_SOURCE_REMOVE;
+}
+
+static void on_dev_event(dev *d, const dev_event *ev, void *user)
+{
+	(void)d;
+	kdev *k = user;
+	switch (ev->kind) {
+	case DEV_EVENT_MEDIA:
+		k->media = ev->present;
+		emit(k, ev->present ? "placed" : "removed", "%s", ev->text);
+		break;
+	case DEV_EVENT_STATUS:
+		k->status = ev->status;
+		emit(k, "status", "%s: %s", dev_state_name(ev->status.state), ev->status.text);
+		break;
+	case DEV_EVENT_PROMPT:
+		emit(k, "prompt", "%s", ev->text);
+		break;
+	case DEV_EVENT_FAULT:
+		emit(k, "fault", "%s", ev->text);
+		break;
+	case DEV_EVENT_PROGRESS:
+		break; /* the flow's business, too many to log */
+	}
+}
+
+static void try_open(kdev *k)
+{
+	if (k->d)
+		return;
+	dev *d = NULL;
+	dev_err e = dev_open(k->cls->drivers, k->cfg->connection, k->set->ctx, on_dev_event, k, &d);
+	if (e != DEV_OK) {
+		char why[sizeof(k->reason)];
+		snprintf(why, sizeof(why), "cannot open it: %s", dev_strerror(e));
+		go_offline(k, e == DEV_ERR_NO_DRIVER || e == DEV_ERR_ARG ? DEV_STATE_NO_DEVICE : DEV_STATE_OFFLINE, why);
+		return;
+	}
+	dev_status st = { .state = DEV_STATE_ONLINE };
+	if (dev_status_get(d, &st) == DEV_OK && st.state != DEV_STATE_ONLINE && st.state != DEV_STATE_BUSY) {
+		dev_free(d);
+		go_offline(k, st.state, st.text);
+		return;
+	}
+	k->d = d;
+	k->status = st;
+	k->media = -1;
+	k->reason[0] = '\0';
+	if (dev_capabilities(d, k->caps, sizeof(k->caps)) != DEV_OK)
+		k->caps[0] = '\0';
+	emit(k, "online", "%s (driver %s)", st.text, dev_driver_name(d));
+	start_watch(k);
+}
+
+/* ---- watching ---- */
+
+static void begin_maintenance(kdev *k);
+
+static void watch_done(dev *d, dev_err e, void *result, void *user)
+{
+	(void)d;
+	(void)result;
+	kdev *k = user;
+	k->watching = false;
+	if (k->set->freeing)
+		return;
+	if (e == DEV_ERR_CANCELLED) {
+		if (k->maintaining)
+			begin_maintenance(k);
+		return;
+	}
+	/* A watch ends only when cancelled or when the device failed. */
+	if (!k->closing)
+		k->closing = add_timeout(k, 0, close_now);
+}
+
+static void start_watch(kdev *k)
+{
+	if (!k->set->watch || !k->cls->watch || !k->d || k->watching || k->maintaining || k->set->freeing)
+		return;
+	dev_err e = k->cls->watch(k->d, KIOSK_OWNER, watch_done, k);
+	if (e == DEV_OK)
+		k->watching = true;
+	else
+		emit(k, "fault", "cannot watch the device: %s", dev_strerror(e));
+}
+
+/* ---- maintenance ---- */
+
+typedef struct finish_later {
+	kdev *k;
+	dev_err e;
+	char report[300];
+} finish_later;
+
+static void finish_maintenance(kdev *k, dev_err e, const char *report)
+{
+	if (k->d && dev_unlock(k->d, DIAG_OWNER) == DEV_OK)
+		emit(k, "unlocked", "given back by diag");
+	k->maintaining = false;
+	kdev_op op = k->op;
+	kdev_op_done done = k->done;
+	void *user = k->done_user;
+	k->done = NULL;
+	if (!k->set->freeing)
+		start_watch(k);
+	if (done)
+		done(k->cfg->name, op, e, report ? report : "", user);
+}
+
+static gboolean finish_later_cb(gpointer data)
+{
+	finish_later *f = data;
+	finish_maintenance(f->k, f->e, f->report);
+	return G_SOURCE_REMOVE;
+}
+
+/* Finish from an idle source: done is never called before kdevs_maintain
+ * returns. */
+static void finish_async(kdev *k, dev_err e, const char *report)
+{
+	finish_later *f = g_new0(finish_later, 1);
+	f->k = k;
+	f->e = e;
+	snprintf(f->report, sizeof(f->report), "%s", report);
+	GSource *src = g_idle_source_new();
+	g_source_set_callback(src, finish_later_cb, f, g_free);
+	g_source_attach(src, k->set->ctx);
+	g_source_unref(src);
+}
+
+static void maintenance_done(dev *d, dev_err e, void *result, void *user)
+{
+	(void)d;
+	kdev *k = user;
+	kdev_op op = k->op;
+	const char *what = op == KDEV_OP_SELF_TEST ? "self-test" : "reset";
+	char words[200];
+	snprintf(words, sizeof(words), "%s %s%s%s", what, e == DEV_OK ? "passed" : "failed",
+	         e == DEV_OK ? "" : ": ", e == DEV_OK ? "" : dev_strerror(e));
+	emit(k, what, "%s", words);
+	count(k, e != DEV_OK, e == DEV_OK ? NULL : words);
+	finish_maintenance(k, e, result ? (const char *)result : words);
+	if (op == KDEV_OP_SELF_TEST)
+		free(result); /* the self-test's report; a reset returns none */
+}
+
+static void begin_maintenance(kdev *k)
+{
+	dev_err e = dev_lock(k->d, DIAG_OWNER);
+	if (e == DEV_OK) {
+		emit(k, "locked", "held by diag for a %s", k->op == KDEV_OP_SELF_TEST ? "self-test" : "reset");
+		e = k->op == KDEV_OP_SELF_TEST ? dev_self_test(k->d, DIAG_OWNER, maintenance_done, k)
+		                               : dev_reset(k->d, DIAG_OWNER, maintenance_done, k);
+	}
+	if (e != DEV_OK)
+		finish_async(k, e, "");
+}
+
+dev_err kdevs_maintain(kdevs *s, const char *name, kdev_op op, kdev_op_done done, void *user)
+{
+	kdev *k = NULL;
+	for (size_t i = 0; i < s->n && !k; i++)
+		if (strcmp(s->devs[i].cfg->name, name) == 0)
+			k = &s->devs[i];
+	if (!k)
+		return DEV_ERR_ARG;
+	if (s->in_use || k->maintaining)
+		return DEV_ERR_BUSY;
+	k->maintaining = true;
+	k->op = op;
+	k->done = done;
+	k->done_user = user;
+	if (!k->d && op == KDEV_OP_RESET)
+		try_open(k);
+	if (!k->d) {
+		char words[300];
+		snprintf(words, sizeof(words), "%s: %s", dev_state_name(k->offline_state), k->reason);
+		finish_async(k, DEV_ERR_NOT_OPEN, words);
+	} else if (k->watching) {
+		dev_cancel(k->d); /* watch_done goes on */
+	} else {
+		begin_maintenance(k);
+	}
+	return DEV_OK;
+}
+
+/* ---- the set ---- */
+
+kdevs *kdevs_new(const kcfg *cfg, GMainContext *ctx, const kdev_hooks *hooks, bool watch)
+{
+	kdevs *s = g_new0(kdevs, 1);
+	s->cfg = cfg;
+	s->ctx = ctx ? ctx : g_main_context_default();
+	if (hooks)
+		s->hooks = *hooks;
+	s->watch = watch;
+	for (size_t i = 0; i < cfg->n_devices; i++) {
+		const kdev_class *cls = NULL;
+		for (size_t c = 0; c < sizeof(classes) / sizeof(classes[0]) && !cls; c++)
+			if (strcmp(classes[c].name, cfg->devices[i].class_name) == 0)
+				cls = &classes[c];
+		if (!cls)
+			continue; /* kcfg_load checked the classes */
+		kdev *k = &s->devs[s->n++];
+		*k = (kdev){ .set = s, .cfg = &cfg->devices[i], .cls = cls, .media = -1,
+		             .offline_state = DEV_STATE_OFFLINE };
+		snprintf(k->reason, sizeof(k->reason), "not opened yet");
+	}
+	return s;
+}
+
+void kdevs_start(kdevs *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		try_open(&s->devs[i]);
+}
+
+void kdevs_free(kdevs *s)
+{
+	if (!s)
+		return;
+	s->freeing = true;
+	for (size_t i = 0; i < s->n; i++) {
+		kdev *k = &s->devs[i];
+		drop_source(&k->reopen);
+		drop_source(&k->closing);
+		dev_free(k->d); /* a running command completes, cancelled, first */
+		k->d = NULL;
+	}
+	/* Maintenance finishes posted before the close. */
+	while (g_main_context_iteration(s->ctx, FALSE))
+		;
+	g_free(s);
+}
+
+bool kdevs_has(const kdevs *s, const char *name)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->devs[i].cfg->name, name) == 0)
+			return true;
+	return false;
+}
+
+void kdevs_set_in_use(kdevs *s, bool in_use)
+{
+	s->in_use = in_use;
+}
+
+static json_t *describe_one(kdev *k)
+{
+	dev_status st = k->status;
+	const char *locked_by = NULL;
+	if (!k->d) {
+		st = (dev_status){ .state = k->offline_state };
+		snprintf(st.text, sizeof(st.text), "%s", k->reason);
+	} else if (k->maintaining) {
+		st.state = DEV_STATE_BUSY;
+		snprintf(st.text, sizeof(st.text), "held for maintenance by diag");
+		locked_by = DIAG_OWNER;
+	} else if (!dev_busy(k->d)) {
+		dev_status now;
+		if (dev_status_get(k->d, &now) == DEV_OK)
+			st = k->status = now;
+	}
+	json_t *caps = json_array();
+	char *save = NULL;
+	char buf[sizeof(k->caps)];
+	snprintf(buf, sizeof(buf), "%s", k->d ? k->caps : "");
+	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		json_array_append_new(caps, json_string(line));
+	kdev_counters c = { 0 };
+	if (k->set->hooks.counters)
+		k->set->hooks.counters(k->cfg->name, &c, k->set->hooks.user);
+	json_t *counters = json_pack("{s:I, s:I, s:s?, s:I}", "operations", (json_int_t)c.operations, "failures",
+	                             (json_int_t)c.failures, "last_error", c.last_error[0] ? c.last_error : NULL,
+	                             "last_error_at", (json_int_t)c.last_error_at);
+	const char *connection = k->cfg->connection;
+	const char *colon = strchr(connection, ':');
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s%, s:s, s:i, s:s, s:o, s:o, s:s?}", "name", k->cfg->name, "class",
+	                      k->cls->name, "connection", connection, "driver", connection,
+	                      colon ? (size_t)(colon - connection) : strlen(connection), "state",
+	                      dev_state_name(st.state), "detail", st.detail, "status", st.text, "capabilities", caps,
+	                      "counters", counters, "locked_by", locked_by);
+	if (o && k->d && k->media >= 0)
+		json_object_set_new(o, "document", json_string(k->media ? "present" : "absent"));
+	return o;
+}
+
+json_t *kdevs_describe(kdevs *s)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < s->n; i++)
+		json_array_append_new(a, describe_one(&s->devs[i]));
+	return a;
+}
