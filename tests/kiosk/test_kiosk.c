@@ -1,0 +1,453 @@
+/*
+ * test_kiosk — the kiosk daemon end to end, run inside devices/pcsc/
+ * sandbox.sh (a private pcscd whose reader is the virtual passport's):
+ * `appm kiosk` started with the example configuration (kiosk/
+ * kiosk.example.ini, its store and socket moved into a temporary
+ * directory), `appm diag` through its control socket and without it,
+ * the watch, the maintenance operations, a second daemon refused, pcscd
+ * stopped and started again under the running daemon, systemd's
+ * notifications, and SIGTERM.
+ *
+ * The tests run in order and share one daemon (started by the first).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static char tmp[64];
+static const char *appm, *vpass, *docgen, *example;
+static pid_t vpass_pid = -1, kiosk_pid = -1;
+static int notify_fd = -1;
+static char ctl[300], sock[300], store[300], klog[300];
+
+static void ctl_cmd(const char *cmd)
+{
+	assert_int_equal(it_sh("%s ctl %s %s >/dev/null", vpass, ctl, cmd), 0);
+}
+
+/* `appm diag ARGS` against the daemon's socket: its exit code; stdout
+ * and stderr into *out and *err (to free) when given. */
+__attribute__((format(printf, 3, 4))) static int diag(char **out, char **err, const char *fmt, ...)
+{
+	char args[600];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	int rc = it_sh("%s diag --config %s --socket %s %s >%s/diag.out 2>%s/diag.err", appm, example, sock, args,
+	               tmp, tmp);
+	char p[300];
+	if (out) {
+		snprintf(p, sizeof(p), "%s/diag.out", tmp);
+		*out = it_slurp(p);
+	}
+	if (err) {
+		snprintf(p, sizeof(p), "%s/diag.err", tmp);
+		*err = it_slurp(p);
+	}
+	return rc;
+}
+
+/* The reader's entry in `appm diag --json` (to json_decref, with *code). */
+static json_t *diag_reader(int *code)
+{
+	char *out = NULL;
+	*code = diag(&out, NULL, "--json");
+	json_t *root = it_parse_json(out);
+	free(out);
+	json_t *reader = json_incref(it_jget(root, "devices.0"));
+	json_decref(root);
+	assert_non_null(reader);
+	return reader;
+}
+
+static bool log_has(const char *text)
+{
+	char *l = it_slurp(klog);
+	bool has = strstr(l, text) != NULL;
+	free(l);
+	return has;
+}
+
+static int log_count(const char *text)
+{
+	char *l = it_slurp(klog);
+	int n = 0;
+	for (const char *p = strstr(l, text); p; p = strstr(p + 1, text))
+		n++;
+	free(l);
+	return n;
+}
+
+/* Wait (at most seconds) until the daemon's log has text more than
+ * `before` times. */
+static void wait_log_more(const char *text, int before, int seconds)
+{
+	for (int i = 0; i < seconds * 10; i++) {
+		if (log_count(text) > before)
+			return;
+		usleep(100000);
+	}
+	char *l = it_slurp(klog);
+	fail_msg("the kiosk's log never said '%s' (again):\n%s", text, l);
+}
+
+static void wait_log(const char *text, int seconds)
+{
+	wait_log_more(text, 0, seconds);
+}
+
+/* Remove or place the document and wait for the daemon to log it. */
+static void move_document(const char *how)
+{
+	const char *logged = strcmp(how, "remove") == 0 ? "reader: removed" : "reader: placed";
+	int before = log_count(logged);
+	ctl_cmd(how);
+	wait_log_more(logged, before, 5);
+}
+
+/* A datagram socket standing in for systemd's notification socket, read
+ * all the time by a thread as systemd would (a full queue would block the
+ * daemon's sd_notify: a namespace's queue holds only 10 datagrams). */
+static atomic_int notified_ready, notified_watchdog, notified_stopping;
+
+static void *read_notifications(void *arg)
+{
+	(void)arg;
+	char buf[512];
+	for (;;) {
+		ssize_t n = recv(notify_fd, buf, sizeof(buf) - 1, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return NULL;
+		buf[n] = '\0';
+		if (strstr(buf, "READY=1"))
+			atomic_fetch_add(&notified_ready, 1);
+		if (strstr(buf, "WATCHDOG=1"))
+			atomic_fetch_add(&notified_watchdog, 1);
+		if (strstr(buf, "STOPPING=1"))
+			atomic_fetch_add(&notified_stopping, 1);
+	}
+}
+
+static void open_notify(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/notify.sock", tmp);
+	notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(notify_fd >= 0);
+	assert_int_equal(bind(notify_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, read_notifications, NULL), 0);
+	pthread_detach(t);
+}
+
+/* Wait (at most 5 s) until counter has counted more than before. */
+static void wait_notify(atomic_int *counter, int before, const char *what)
+{
+	for (int i = 0; i < 50; i++) {
+		if (atomic_load(counter) > before)
+			return;
+		usleep(100000);
+	}
+	fail_msg("no %s notification from the kiosk", what);
+}
+
+static pid_t start_kiosk(const char *store_path, const char *socket_path, const char *log_path)
+{
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		if (fd < 0 || dup2(fd, 2) < 0)
+			_exit(126);
+		char notify[300];
+		snprintf(notify, sizeof(notify), "%s/notify.sock", tmp);
+		setenv("NOTIFY_SOCKET", notify, 1);
+		setenv("WATCHDOG_USEC", "400000", 1);
+		execl(appm, appm, "kiosk", "--config", example, "--store", store_path, "--socket", socket_path,
+		      (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+static int wait_exit(pid_t pid, int seconds)
+{
+	for (int i = 0; i < seconds * 20; i++) {
+		int st;
+		pid_t r = waitpid(pid, &st, WNOHANG);
+		if (r == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		usleep(50000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	fail_msg("process %d did not exit within %d s", (int)pid, seconds);
+	return -1;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	appm = getenv("APPM");
+	vpass = getenv("APPM_VPASS");
+	docgen = getenv("APPM_DOCGEN");
+	example = getenv("APPM_KIOSK_CONFIG");
+	if (!appm || !vpass || !docgen || !example)
+		return -1;
+	snprintf(tmp, sizeof(tmp), "/tmp/appm-kiosk.XXXXXX");
+	if (!mkdtemp(tmp))
+		return -1;
+	snprintf(ctl, sizeof(ctl), "%s/vpass.sock", tmp);
+	snprintf(sock, sizeof(sock), "%s/control.sock", tmp);
+	snprintf(store, sizeof(store), "%s/kiosk.db", tmp);
+	snprintf(klog, sizeof(klog), "%s/kiosk.log", tmp);
+	if (it_make_pki(docgen, tmp, "pki", NULL) != 0 || it_make_doc(docgen, tmp, "pki", "lestari", NULL, "good") != 0)
+		return -1;
+	vpass_pid = fork();
+	if (vpass_pid == 0) {
+		char doc[300];
+		snprintf(doc, sizeof(doc), "%s/good", tmp);
+		execl(vpass, vpass, "--doc", doc, "--control", ctl, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 50 && access(ctl, F_OK) != 0; i++)
+		usleep(100000);
+	return access(ctl, F_OK) == 0 ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	if (kiosk_pid > 0) {
+		kill(kiosk_pid, SIGKILL);
+		waitpid(kiosk_pid, NULL, 0);
+	}
+	if (vpass_pid > 0) {
+		kill(vpass_pid, SIGTERM);
+		waitpid(vpass_pid, NULL, 0);
+	}
+	if (notify_fd >= 0)
+		close(notify_fd);
+	if (!getenv("APPM_KEEP_TMP"))
+		it_sh("rm -rf %s", tmp);
+	else
+		fprintf(stderr, "kept %s\n", tmp);
+	return 0;
+}
+
+/* The daemon starts with the example configuration, tells systemd it is
+ * ready and keeps the watchdog fed from its loop; diag reaches it. */
+static void test_daemon_starts(void **state)
+{
+	(void)state;
+	open_notify();
+	kiosk_pid = start_kiosk(store, sock, klog);
+	wait_notify(&notified_ready, 0, "READY=1");
+	int fed = atomic_load(&notified_watchdog);
+	wait_notify(&notified_watchdog, fed, "WATCHDOG=1");
+	wait_log("reader: online", 5);
+	struct stat st;
+	assert_int_equal(stat(sock, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+
+	char *err = NULL;
+	int code;
+	json_t *reader = NULL;
+	code = diag(NULL, &err, "--json");
+	assert_int_equal(code, 0);
+	assert_non_null(strstr(err, "asking the kiosk daemon"));
+	free(err);
+	reader = diag_reader(&code);
+	assert_string_equal(it_jstr_or_empty(reader, "name"), "reader");
+	assert_string_equal(it_jstr_or_empty(reader, "class"), "passport");
+	assert_string_equal(it_jstr_or_empty(reader, "driver"), "pcsc");
+	assert_string_equal(it_jstr_or_empty(reader, "state"), "online");
+	assert_non_null(strstr(it_jstr_or_empty(reader, "status"), "APPM Virtual Passport Reader"));
+	json_decref(reader);
+}
+
+/* Self-test and reset through the socket, under the maintenance lock. */
+static void test_diag_test_and_reset(void **state)
+{
+	(void)state;
+	char *out = NULL;
+	assert_int_equal(diag(&out, NULL, "test reader"), 0);
+	assert_non_null(strstr(out, "reader: self-test passed"));
+	free(out);
+	wait_log("reader: locked: held by diag", 2);
+	wait_log("reader: unlocked", 2);
+	assert_int_equal(diag(&out, NULL, "--json reset reader"), 0);
+	json_t *answer = it_parse_json(out);
+	free(out);
+	assert_true(json_is_true(it_jget(answer, "ok")));
+	assert_string_equal(it_jstr_or_empty(answer, "operation"), "reset");
+	json_decref(answer);
+	/* The watch runs again after maintenance: events still arrive. */
+	move_document("remove");
+	move_document("place");
+}
+
+static void test_diag_refusals(void **state)
+{
+	(void)state;
+	char *err = NULL;
+	assert_int_equal(diag(NULL, &err, "test scanner"), 2);
+	assert_non_null(strstr(err, "no device named 'scanner'"));
+	assert_non_null(strstr(err, "configured: reader"));
+	free(err);
+	/* Another user may not use the socket (mode 0600, owned by root). */
+	int rc = it_sh("setpriv --reuid=65534 --regid=65534 --clear-groups %s diag --config %s --socket %s "
+	               ">/dev/null 2>%s/perm.err",
+	               appm, example, sock, tmp);
+	char p[300];
+	snprintf(p, sizeof(p), "%s/perm.err", tmp);
+	err = it_slurp(p);
+	assert_int_equal(rc, 16);
+	assert_non_null(strstr(err, "no permission to use the kiosk's control socket"));
+	free(err);
+}
+
+/* diag watch through the socket: one line per event, as they happen. */
+static void test_diag_watch(void **state)
+{
+	(void)state;
+	char out[300];
+	snprintf(out, sizeof(out), "%s/watch.out", tmp);
+	it_sh("(%s diag --config %s --socket %s --json watch --count 2 --seconds 20 >%s 2>/dev/null; echo $? >%s.rc) &",
+	      appm, example, sock, out, out);
+	wait_log("is watching events", 5);
+	move_document("remove");
+	move_document("place");
+	char rcfile[320];
+	snprintf(rcfile, sizeof(rcfile), "%s.rc", out);
+	for (int i = 0; i < 100 && access(rcfile, F_OK) != 0; i++)
+		usleep(100000);
+	char *rc = it_slurp(rcfile);
+	char *lines = it_slurp(out);
+	assert_int_equal(atoi(rc), 0);
+	char *second = strchr(lines, '\n');
+	assert_non_null(second);
+	*second++ = '\0';
+	json_t *a = it_parse_json(lines), *b = it_parse_json(second);
+	assert_string_equal(it_jstr_or_empty(a, "event"), "removed");
+	assert_string_equal(it_jstr_or_empty(b, "event"), "placed");
+	assert_string_equal(it_jstr_or_empty(b, "device"), "reader");
+	json_decref(a);
+	json_decref(b);
+	free(rc);
+	free(lines);
+}
+
+/* A second daemon on the same socket is refused and leaves the first alone. */
+static void test_second_daemon_refused(void **state)
+{
+	(void)state;
+	char log2[300];
+	snprintf(log2, sizeof(log2), "%s/second.log", tmp);
+	pid_t pid = start_kiosk(store, sock, log2);
+	assert_int_equal(wait_exit(pid, 10), 19);
+	char *l = it_slurp(log2);
+	assert_non_null(strstr(l, "another kiosk daemon is running"));
+	free(l);
+	assert_int_equal(diag(NULL, NULL, "%s", "--json"), 0);
+}
+
+/* pcscd stopped under the running daemon: the reader goes offline with
+ * the reason, the daemon stays; pcscd back: the reader comes back. */
+static void test_pcscd_restart(void **state)
+{
+	(void)state;
+	pid_t pcscd = (pid_t)atol(getenv("APPM_PCSCD_PID") ? getenv("APPM_PCSCD_PID") : "0");
+	const char *conf = getenv("APPM_PCSCD_CONF");
+	assert_true(pcscd > 0);
+	assert_non_null(conf);
+	assert_int_equal(kill(pcscd, SIGTERM), 0);
+	for (int i = 0; i < 50 && kill(pcscd, 0) == 0; i++)
+		usleep(100000);
+	wait_log("reader: offline", 10);
+	int code;
+	json_t *reader = diag_reader(&code);
+	assert_int_equal(code, 17);
+	assert_string_not_equal(it_jstr_or_empty(reader, "state"), "online");
+	assert_true(strlen(it_jstr_or_empty(reader, "status")) > 0);
+	json_decref(reader);
+	assert_int_equal(kill(kiosk_pid, 0), 0); /* still running */
+
+	assert_int_equal(it_sh("rm -f /run/pcscd/pcscd.comm /run/pcscd/pcscd.pid; "
+	                       "pcscd --foreground --config %s >/dev/null 2>&1 &",
+	                       conf),
+	                 0);
+	for (int i = 0; i < 150; i++) {
+		reader = diag_reader(&code);
+		bool online = strcmp(it_jstr_or_empty(reader, "state"), "online") == 0;
+		json_decref(reader);
+		if (online && code == 0)
+			return;
+		usleep(100000);
+	}
+	char *l = it_slurp(klog);
+	fail_msg("the reader did not come back online after pcscd restarted:\n%s", l);
+}
+
+/* SIGTERM: devices closed, the socket removed, exit 0. Then diag opens the
+ * devices itself and prints the same fields. */
+static void test_sigterm_then_direct(void **state)
+{
+	(void)state;
+	int code;
+	json_t *via_daemon = diag_reader(&code);
+	assert_int_equal(kill(kiosk_pid, SIGTERM), 0);
+	assert_int_equal(wait_exit(kiosk_pid, 15), 0);
+	kiosk_pid = -1;
+	wait_notify(&notified_stopping, 0, "STOPPING=1");
+	assert_true(log_has("stopping (SIGTERM)"));
+	assert_true(log_has("appm kiosk: stopped"));
+	assert_int_not_equal(access(sock, F_OK), 0);
+
+	char *err = NULL;
+	assert_int_equal(diag(NULL, &err, "--json"), 0);
+	assert_non_null(strstr(err, "the kiosk daemon is not running"));
+	free(err);
+	json_t *direct = diag_reader(&code);
+	assert_int_equal(code, 0);
+	const char *same[] = { "name", "class", "connection", "driver", "state", "status" };
+	for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++)
+		assert_string_equal(it_jstr_or_empty(direct, same[i]), it_jstr_or_empty(via_daemon, same[i]));
+	assert_true(json_equal(it_jget(direct, "capabilities"), it_jget(via_daemon, "capabilities")));
+	json_decref(direct);
+	json_decref(via_daemon);
+	char *out = NULL;
+	assert_int_equal(diag(&out, NULL, "test reader"), 0);
+	assert_non_null(strstr(out, "reader: self-test passed"));
+	free(out);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_daemon_starts),
+		cmocka_unit_test(test_diag_test_and_reset),
+		cmocka_unit_test(test_diag_refusals),
+		cmocka_unit_test(test_diag_watch),
+		cmocka_unit_test(test_second_daemon_refused),
+		cmocka_unit_test(test_pcscd_restart),
+		cmocka_unit_test(test_sigterm_then_direct),
+	};
+	return cmocka_run_group_tests_name("kiosk daemon", tests, setup, teardown);
+}
