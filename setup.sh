@@ -1,8 +1,9 @@
 #!/bin/sh
 # APPM's set-up on a fresh Debian 12 machine (run as root, or with sudo).
 #
-#   ./setup.sh demo   install, build, and read + verify the virtual passport
-#                     through pcscd, as the kiosk would a real one
+#   ./setup.sh demo   install, build, read + verify the virtual passport
+#                     through pcscd as the kiosk would a real one, then run
+#                     the kiosk daemon on it and ask it with appm diag
 #   ./setup.sh test   install, build, and run every test, normal and under
 #                     AddressSanitizer + UndefinedBehaviorSanitizer; ends
 #                     with "N passed, N failed"
@@ -78,6 +79,27 @@ demo() {
 		exit $status' sh "$work" "$mrz"
 	# appm writes the face (mode 0600) only when every check passed.
 	echo "== the face image read from the chip is in $work/face.jpg ($(stat -c 'mode %a' "$work/face.jpg"))"
+	echo "== the kiosk daemon on the same simulated reader (kiosk/kiosk.example.ini), and appm diag asking it"
+	devices/pcsc/sandbox.sh --log "$work/pcscd-kiosk.log" -- sh -c '
+		build/devices/vpassd/appm-vpass --doc "$1/passport" --control "$1/vpass.sock" &
+		vpass=$!
+		build/kiosk/appm kiosk --config kiosk/kiosk.example.ini --store "$1/kiosk.db" \
+			--socket "$1/kiosk.sock" 2>"$1/kiosk.log" &
+		kiosk=$!
+		i=0
+		while [ ! -S "$1/kiosk.sock" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+		sleep 1
+		status=0
+		echo "   appm diag"
+		build/kiosk/appm diag --config kiosk/kiosk.example.ini --socket "$1/kiosk.sock" || status=$?
+		echo "   appm diag test reader"
+		build/kiosk/appm diag --config kiosk/kiosk.example.ini --socket "$1/kiosk.sock" test reader || status=$?
+		kill -TERM $kiosk
+		wait $kiosk || status=$?
+		kill $vpass
+		echo "   the daemon'"'"'s log:"
+		sed "s/^/   /" "$1/kiosk.log"
+		exit $status' sh "$work"
 }
 
 # meson test in one build dir; adds its counts to the totals.
