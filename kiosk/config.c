@@ -152,18 +152,26 @@ static int on_value(void *user, const char *section, const char *key, const char
 
 kcfg_err kcfg_load(const char *path, const char *const *classes, kcfg *ret, char *message, size_t message_len)
 {
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		snprintf(message, message_len, "%s: %s", path, strerror(errno));
+		return KCFG_ERR_IO;
+	}
+	kcfg_err e = kcfg_parse(f, path, classes, ret, message, message_len);
+	fclose(f);
+	return e;
+}
+
+kcfg_err kcfg_parse(FILE *f, const char *path, const char *const *classes, kcfg *ret, char *message,
+                    size_t message_len)
+{
 	parse *p = calloc(1, sizeof(*p));
 	if (!p)
 		return KCFG_ERR_NOMEM;
+	p->f = f;
 	p->at_line_start = true;
 	p->classes = classes;
 	kcfg_err e = KCFG_OK;
-	p->f = fopen(path, "r");
-	if (!p->f) {
-		snprintf(message, message_len, "%s: %s", path, strerror(errno));
-		e = KCFG_ERR_IO;
-		goto out;
-	}
 	int bad_line = ini_parse_stream(read_line, p, on_value, p);
 	if (bad_line < 0 || ferror(p->f)) {
 		snprintf(message, message_len, "%s: read error", path);
@@ -199,8 +207,6 @@ kcfg_err kcfg_load(const char *path, const char *const *classes, kcfg *ret, char
 	snprintf(p->cfg.path, sizeof(p->cfg.path), "%s", path);
 	*ret = p->cfg;
 out:
-	if (p->f)
-		fclose(p->f);
 	free(p);
 	return e;
 }

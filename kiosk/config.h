@@ -17,6 +17,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdio.h>
 
 #define KCFG_MAX_DEVICES 16
 
@@ -52,6 +53,10 @@ typedef struct kcfg {
  * (NULL-terminated). On failure, message gets "FILE:LINE: key KEY: words"
  * (or "FILE: words" when no line is at fault) and *ret is untouched. */
 kcfg_err kcfg_load(const char *path, const char *const *classes, kcfg *ret, char *message, size_t message_len);
+
+/* The same from an open file; path only names it in messages. */
+kcfg_err kcfg_parse(FILE *f, const char *path, const char *const *classes, kcfg *ret, char *message,
+                    size_t message_len);
 
 /* The device named name, or NULL. */
 const kcfg_device *kcfg_device_find(const kcfg *c, const char *name);
