@@ -236,7 +236,7 @@ static int remote(const diag_args *a, int fd)
 typedef struct direct {
 	const diag_args *a;
 	GMainLoop *loop;
-	kstore *store;
+	store *store;
 	json_t *answer;     /* a test's or reset's */
 	long events;
 } direct;
@@ -329,7 +329,7 @@ static int direct_run(const diag_args *a, const kcfg *cfg)
 out:
 	kdevs_free(devs);
 	json_decref(x.answer);
-	kstore_close(x.store);
+	store_free(x.store);
 	g_main_loop_unref(x.loop);
 	return status;
 }

@@ -31,7 +31,8 @@
 typedef struct kioskd {
 	kcfg cfg;
 	GMainLoop *loop;
-	kstore *store;
+	store *store;
+	store_err store_failure; /* the last write that failed, logged once */
 	kctl_server *ctl;
 	kdevs *devs;
 	int signal;               /* the one that stopped us */
@@ -50,11 +51,20 @@ __attribute__((format(printf, 1, 2))) static void log_line(const char *fmt, ...)
 
 /* ---- device events: log, store, watchers ---- */
 
+/* A write to the store failed: said once, not at every event. */
+static void store_wrote(kioskd *k, store_err e)
+{
+	if (e != STORE_OK && e != k->store_failure)
+		log_line("store: cannot record device events and counters: %s (%s)", store_strerror(e),
+		         store_error_detail(k->store));
+	k->store_failure = e;
+}
+
 static void on_event(const char *device, const char *kind, const char *text, void *user)
 {
 	kioskd *k = user;
 	log_line("%s: %s: %s", device, kind, text);
-	kstore_log_event(k->store, device, kind, text);
+	store_wrote(k, kstore_log_event(k->store, device, kind, text));
 	char when[32];
 	time_t now = time(NULL);
 	struct tm tm;
@@ -68,7 +78,7 @@ static void on_event(const char *device, const char *kind, const char *text, voi
 static void on_count(const char *device, bool failed, const char *error, void *user)
 {
 	kioskd *k = user;
-	kstore_count(k->store, device, failed, error);
+	store_wrote(k, kstore_count(k->store, device, failed, error));
 }
 
 static bool on_counters(const char *device, kdev_counters *ret, void *user)
@@ -273,11 +283,15 @@ int appm_kiosk_main(int argc, char **argv)
 	log_line("stopping (%s): closing devices", k->signal == SIGTERM ? "SIGTERM" : "SIGINT");
 	kdevs_free(k->devs);
 	k->devs = NULL;
-	log_line("stopped");
+	kctl_server_free(k->ctl);
+	k->ctl = NULL;
+	store_free(k->store);
+	k->store = NULL;
+	log_line("stopped: devices, control socket and store closed");
 out:
 	kdevs_free(k->devs);
 	kctl_server_free(k->ctl);
-	kstore_close(k->store);
+	store_free(k->store);
 	if (k->loop)
 		g_main_loop_unref(k->loop);
 	g_free(k);

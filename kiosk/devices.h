@@ -30,7 +30,7 @@ extern const char *const kdev_class_names[];
 typedef struct kdev_counters {
 	unsigned long operations;
 	unsigned long failures;
-	char last_error[160];   /* "" when none */
+	char last_error[256];   /* "" when none */
 	time_t last_error_at;   /* 0 when none */
 } kdev_counters;
 

@@ -298,6 +298,11 @@ static void test_diag_test_and_reset(void **state)
 	assert_true(json_is_true(it_jget(answer, "ok")));
 	assert_string_equal(it_jstr_or_empty(answer, "operation"), "reset");
 	json_decref(answer);
+	/* Both counted in the store. */
+	int code;
+	json_t *reader = diag_reader(&code);
+	assert_true(json_integer_value(it_jget(reader, "counters.operations")) >= 2);
+	json_decref(reader);
 	/* The watch runs again after maintenance: events still arrive. */
 	move_document("remove");
 	move_document("place");
@@ -354,18 +359,45 @@ static void test_diag_watch(void **state)
 	free(lines);
 }
 
-/* A second daemon on the same socket is refused and leaves the first alone. */
+/* A second daemon on the same store, or on the same socket, is refused
+ * and leaves the first alone. */
 static void test_second_daemon_refused(void **state)
 {
 	(void)state;
-	char log2[300];
+	char log2[300], store2[300], sock2[300];
 	snprintf(log2, sizeof(log2), "%s/second.log", tmp);
-	pid_t pid = start_kiosk(store, sock, log2);
+	snprintf(store2, sizeof(store2), "%s/other.db", tmp);
+	snprintf(sock2, sizeof(sock2), "%s/other.sock", tmp);
+	pid_t pid = start_kiosk(store, sock2, log2);
 	assert_int_equal(wait_exit(pid, 10), 19);
 	char *l = it_slurp(log2);
-	assert_non_null(strstr(l, "another kiosk daemon is running"));
+	assert_non_null(strstr(l, "is another kiosk daemon running?"));
+	free(l);
+	assert_int_not_equal(access(sock2, F_OK), 0);
+	unlink(log2);
+	pid = start_kiosk(store2, sock, log2);
+	assert_int_equal(wait_exit(pid, 10), 19);
+	l = it_slurp(log2);
+	assert_non_null(strstr(l, "another kiosk daemon is running: it answers on"));
 	free(l);
 	assert_int_equal(diag(NULL, NULL, "%s", "--json"), 0);
+}
+
+/* A store that is not a database is refused with words, never replaced. */
+static void test_bad_store_refused(void **state)
+{
+	(void)state;
+	char bad[300], log2[300], sock2[300];
+	snprintf(bad, sizeof(bad), "%s/bad.db", tmp);
+	snprintf(log2, sizeof(log2), "%s/bad.log", tmp);
+	snprintf(sock2, sizeof(sock2), "%s/bad.sock", tmp);
+	assert_int_equal(it_sh("head -c 8192 /dev/urandom >%s && cp %s %s.orig", bad, bad, bad), 0);
+	pid_t pid = start_kiosk(bad, sock2, log2);
+	assert_int_equal(wait_exit(pid, 10), 18);
+	char *l = it_slurp(log2);
+	assert_non_null(strstr(l, bad));
+	free(l);
+	assert_int_equal(it_sh("cmp -s %s %s.orig", bad, bad), 0);
 }
 
 /* pcscd stopped under the running daemon: the reader goes offline with
@@ -441,6 +473,7 @@ static void test_sigterm_then_direct(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bad_store_refused),
 		cmocka_unit_test(test_daemon_starts),
 		cmocka_unit_test(test_diag_test_and_reset),
 		cmocka_unit_test(test_diag_refusals),
