@@ -108,8 +108,6 @@ static int print_devices(const json_t *devices, bool json)
 	json_array_foreach(devices, i, d) {
 		printf("%s (%s, %s)\n", jstr(d, "name"), jstr(d, "class"), jstr(d, "connection"));
 		printf("  state:        %s: %s\n", jstr(d, "state"), jstr(d, "status"));
-		if (json_object_get(d, "document"))
-			printf("  document:     %s\n", jstr(d, "document"));
 		if (json_string_value(json_object_get(d, "locked_by")))
 			printf("  locked by:    %s\n", jstr(d, "locked_by"));
 		size_t c;

@@ -51,7 +51,6 @@ typedef struct kdev {
 	char reason[sizeof(((dev_status *)0)->text)]; /* why offline */
 	char caps[1024];        /* read at open */
 	dev_status status;      /* the last read while idle */
-	int media;              /* -1 unknown, 0 absent, 1 present (from events) */
 	bool watching;
 	GSource *reopen;
 	GSource *closing;       /* a close scheduled out of a callback */
@@ -131,7 +130,6 @@ static void go_offline(kdev *k, dev_state state, const char *reason)
 	dev_free(k->d);
 	k->d = NULL;
 	k->watching = false;
-	k->media = -1;
 	k->offline_state = state == DEV_STATE_ONLINE ? DEV_STATE_OFFLINE : state;
 	bool same = strcmp(k->reason, reason) == 0;
 	snprintf(k->reason, sizeof(k->reason), "%s", reason);
@@ -161,12 +159,12 @@ static void on_dev_event(dev *d, const dev_event *ev, void *user)
 	kdev *k = user;
 	switch (ev->kind) {
 	case DEV_EVENT_MEDIA:
-		k->media = ev->present;
 		emit(k, ev->present ? "placed" : "removed", "%s", ev->text);
 		break;
 	case DEV_EVENT_STATUS:
+		if (ev->status.state != k->status.state)
+			emit(k, "status", "%s: %s", dev_state_name(ev->status.state), ev->status.text);
 		k->status = ev->status;
-		emit(k, "status", "%s: %s", dev_state_name(ev->status.state), ev->status.text);
 		break;
 	case DEV_EVENT_PROMPT:
 		emit(k, "prompt", "%s", ev->text);
@@ -199,7 +197,6 @@ static void try_open(kdev *k)
 	}
 	k->d = d;
 	k->status = st;
-	k->media = -1;
 	k->reason[0] = '\0';
 	if (dev_capabilities(d, k->caps, sizeof(k->caps)) != DEV_OK)
 		k->caps[0] = '\0';
@@ -358,7 +355,7 @@ kdevs *kdevs_new(const kcfg *cfg, GMainContext *ctx, const kdev_hooks *hooks, bo
 		if (!cls)
 			continue; /* kcfg_load checked the classes */
 		kdev *k = &s->devs[s->n++];
-		*k = (kdev){ .set = s, .cfg = &cfg->devices[i], .cls = cls, .media = -1,
+		*k = (kdev){ .set = s, .cfg = &cfg->devices[i], .cls = cls,
 		             .offline_state = DEV_STATE_OFFLINE };
 		snprintf(k->reason, sizeof(k->reason), "not opened yet");
 	}
@@ -413,8 +410,8 @@ static json_t *describe_one(kdev *k)
 		st.state = DEV_STATE_BUSY;
 		snprintf(st.text, sizeof(st.text), "held for maintenance by diag");
 		locked_by = DIAG_OWNER;
-	} else if (!dev_busy(k->d)) {
-		dev_status now;
+	} else {
+		dev_status now; /* a driver's status never waits on the device */
 		if (dev_status_get(k->d, &now) == DEV_OK)
 			st = k->status = now;
 	}
@@ -437,8 +434,6 @@ static json_t *describe_one(kdev *k)
 	                      colon ? (size_t)(colon - connection) : strlen(connection), "state",
 	                      dev_state_name(st.state), "detail", st.detail, "status", st.text, "capabilities", caps,
 	                      "counters", counters, "locked_by", locked_by);
-	if (o && k->d && k->media >= 0)
-		json_object_set_new(o, "document", json_string(k->media ? "present" : "absent"));
 	return o;
 }
 
