@@ -21,7 +21,8 @@
  * service  (pcsc) pcscd killed under a watch, under a read, while the
  *          device is idle, and before it opens: the command fails with a
  *          status event (offline) and a fault (suspend); once pcscd is
- *          back, the device opened again (or reset) reads
+ *          back, the device opened again (or reset) reads. pcscd started
+ *          without the reader: "no device"; with it again, a reset reads
  *
  * Run through meson (suite 'integration'): pcsc inside devices/pcsc/
  * sandbox.sh, which gives APPM_VPCD_PORT and APPM_PCSCD_PID/CONF/LOG.
@@ -496,10 +497,14 @@ static void kill_pcscd(void)
 	usleep(100000);
 }
 
-/* Start pcscd again with the sandbox's reader, as test_pcsc does. */
-static void start_pcscd(void)
+/* Start pcscd again, as test_pcsc does: with the sandbox's reader, or
+ * (without_reader) with none configured. */
+static void start_pcscd_with(bool without_reader)
 {
-	const char *conf = getenv("APPM_PCSCD_CONF"), *log = getenv("APPM_PCSCD_LOG");
+	char empty[300];
+	snprintf(empty, sizeof empty, "%s/no-readers", tmp);
+	assert_int_equal(it_sh("mkdir -p %s", empty), 0);
+	const char *conf = without_reader ? empty : getenv("APPM_PCSCD_CONF"), *log = getenv("APPM_PCSCD_LOG");
 	assert_non_null(conf);
 	assert_int_equal(it_sh("rm -f /run/pcscd/pcscd.comm /run/pcscd/pcscd.pid; "
 	                       "pcscd --foreground --debug --apdu --config %s >>%s 2>&1 & echo $! >%s/pcscd.pid",
@@ -513,6 +518,11 @@ static void start_pcscd(void)
 	assert_true(pcscd_pid > 0);
 	for (int i = 0; i < 50 && it_sh("test -S /run/pcscd/pcscd.comm") != 0; i++)
 		usleep(100000);
+}
+
+static void start_pcscd(void)
+{
+	start_pcscd_with(false);
 }
 
 /* The command that met pcscd's end: failed, after a status event
@@ -614,6 +624,34 @@ static void test_pcscd_stops(void **state)
 	wait_media(true, 15);
 	read_doc(&small_key, 30);
 	expect_verified("opened while pcscd was down, reset once it was back");
+
+	/* The reader gone: pcscd started again without it. The status says
+	 * "no device" at once (asked through a context of its own); a reset
+	 * cannot find the reader (a status event, a fault for an engineer);
+	 * with the reader back, a reset and a read. */
+	kill_pcscd();
+	start_pcscd_with(true);
+	expect_state(DEV_STATE_NO_DEVICE, "the reader is not there");
+	fresh();
+	assert_int_equal(dev_reset(r.d, "diag", on_done_text, &r), DEV_OK);
+	wait_done(10, "the reset without a reader");
+	assert_int_equal(r.err, DEV_ERR_FAILED);
+	assert_int_equal(r.last_status.status.state, DEV_STATE_NO_DEVICE);
+	assert_int_equal(r.last_status.status.detail, PP_ERR_NO_READER);
+	assert_int_equal(r.last_fault.action, DEV_ACTION_MAINTENANCE);
+	print_message("no reader: %s\n", r.last_fault.text);
+	self_test();
+	assert_int_equal(r.err, DEV_ERR_FAILED);
+	expect_text(r.text, "answers: no (no passport reader found)\n");
+	kill_pcscd();
+	start_pcscd();
+	fresh();
+	assert_int_equal(dev_reset(r.d, "diag", on_done_text, &r), DEV_OK);
+	wait_done(10, "the reset with the reader back");
+	assert_int_equal(r.err, DEV_OK);
+	wait_media(true, 15);
+	read_doc(&small_key, 30);
+	expect_verified("the reader back");
 }
 
 int main(int argc, char **argv)
