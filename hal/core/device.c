@@ -41,6 +41,7 @@ struct dev {
 	command *running;        /* loop thread only */
 	atomic_bool cancel_flag; /* the running command's, read by its worker */
 	atomic_int posted;       /* completions and events not yet delivered */
+	void *open_data;         /* dev_open_with's, during the driver's open */
 	char lock_owner[32];     /* "" when not locked */
 };
 
@@ -124,6 +125,11 @@ void *dev_priv(dev *d)
 	return d->priv;
 }
 
+void *dev_open_data(dev *d)
+{
+	return d->open_data;
+}
+
 /* On the loop: the one place a command ends. */
 static gboolean complete(gpointer data)
 {
@@ -169,6 +175,14 @@ dev_err dev_open(const dev_driver *const *drivers, const char *connstr, GMainCon
 			drv = drivers[i];
 	if (!drv)
 		return DEV_ERR_NO_DRIVER;
+	return dev_open_with(drv, colon ? colon + 1 : "", NULL, ctx, events, events_user, ret);
+}
+
+dev_err dev_open_with(const dev_driver *drv, const char *param, void *open_data, GMainContext *ctx,
+                      dev_event_cb events, void *events_user, dev **ret)
+{
+	if (!drv || !param || !ret)
+		return DEV_ERR_ARG;
 	if (!drv->open)
 		return DEV_ERR_NOT_SUPPORTED;
 	dev *d = calloc(1, sizeof(*d));
@@ -178,11 +192,16 @@ dev_err dev_open(const dev_driver *const *drivers, const char *connstr, GMainCon
 	d->ctx = ctx ? g_main_context_ref(ctx) : g_main_context_ref(g_main_context_default());
 	d->events = events;
 	d->events_user = events_user;
+	d->open_data = open_data;
 	d->pool = g_thread_pool_new(worker, NULL, 1, FALSE, NULL);
-	dev_err e = d->pool ? drv->open(d, colon ? colon + 1 : "", &d->priv) : DEV_ERR_NOMEM;
+	dev_err e = d->pool ? drv->open(d, param, &d->priv) : DEV_ERR_NOMEM;
+	d->open_data = NULL;
 	if (e != DEV_OK) {
 		if (d->pool)
 			g_thread_pool_free(d->pool, FALSE, TRUE);
+		/* Events the driver posted while it failed to open go with it. */
+		while (atomic_load(&d->posted) > 0)
+			g_main_context_iteration(d->ctx, TRUE);
 		g_main_context_unref(d->ctx);
 		free(d);
 		return e;

@@ -129,6 +129,9 @@ void dev_post_event(dev *d, const dev_event *ev);
 bool dev_cancelled(dev *d);
 /* The driver's private state. */
 void *dev_priv(dev *d);
+/* During the driver's open only: the open_data given to dev_open_with
+ * (NULL after dev_open). */
+void *dev_open_data(dev *d);
 
 /* ---- for the kiosk ---- */
 
@@ -136,6 +139,12 @@ void *dev_priv(dev *d);
  * of ctx (NULL: the default context). events may be NULL. */
 dev_err dev_open(const dev_driver *const *drivers, const char *connstr, GMainContext *ctx, dev_event_cb events,
                  void *events_user, dev **ret);
+/* Open with one driver, handing its open what a string cannot carry
+ * (open_data, found with dev_open_data): how a device class opens a
+ * device on something the caller made, e.g. a test's fault-injecting
+ * transport. param is what would follow "name:". */
+dev_err dev_open_with(const dev_driver *drv, const char *param, void *open_data, GMainContext *ctx,
+                      dev_event_cb events, void *events_user, dev **ret);
 /* Close: a running command is cancelled first and completes cancelled
  * (its done callback runs, on the loop, before dev_close returns), and
  * every event already posted is delivered; then the driver is closed.

@@ -13,6 +13,7 @@ typedef struct vdev {
 	atomic_int mode;
 	atomic_uint runs, cancels;
 	atomic_bool plugged;
+	atomic_bool offline;
 	GMutex lock;
 	GCond cond;          /* cancel wakes a blocked command */
 	bool wake;
@@ -40,13 +41,33 @@ static void v_close(void *priv)
 	free(v);
 }
 
+/* The detail code of an offline virtual device (the driver's own code). */
+#define OFFLINE_DETAIL 1
+
 static dev_err v_status(void *priv, dev_status *ret)
 {
 	vdev *v = priv;
 	bool plugged = atomic_load(&v->plugged);
+	if (atomic_load(&v->offline)) {
+		*ret = (dev_status){ .state = DEV_STATE_OFFLINE, .detail = OFFLINE_DETAIL };
+		snprintf(ret->text, sizeof(ret->text), "%s offline: its service stopped (scripted)", v->name);
+		return DEV_OK;
+	}
 	*ret = (dev_status){ .state = plugged ? DEV_STATE_ONLINE : DEV_STATE_NO_DEVICE };
 	snprintf(ret->text, sizeof(ret->text), "%s %s", v->name, plugged ? "ready" : "unplugged");
 	return DEV_OK;
+}
+
+/* While offline: the status event and the fault every command fails with. */
+static dev_err fail_offline(dev *d, vdev *v)
+{
+	dev_event ev = { .kind = DEV_EVENT_STATUS };
+	v_status(v, &ev.status);
+	dev_post_event(d, &ev);
+	dev_event fault = { .kind = DEV_EVENT_FAULT, .action = DEV_ACTION_SUSPEND };
+	snprintf(fault.text, sizeof(fault.text), "%s: offline, waiting for its service to come back", v->name);
+	dev_post_event(d, &fault);
+	return DEV_ERR_FAILED;
 }
 
 static dev_err v_capabilities(void *priv, char *out, size_t len)
@@ -71,6 +92,8 @@ dev_err dev_virtual_work(dev *d, void *priv, void *arg, void **ret_result)
 	(void)arg;
 	vdev *v = priv;
 	atomic_fetch_add(&v->runs, 1);
+	if (atomic_load(&v->offline))
+		return fail_offline(d, v);
 	switch ((dev_virtual_mode)atomic_load(&v->mode)) {
 	case DEV_VIRTUAL_SUCCEED:
 		*ret_result = strdup("done");
@@ -102,15 +125,19 @@ dev_err dev_virtual_work(dev *d, void *priv, void *arg, void **ret_result)
 		*ret_result = strdup("done after a prompt");
 		return *ret_result ? DEV_OK : DEV_ERR_NOMEM;
 	}
+	case DEV_VIRTUAL_OFFLINE: /* set_mode marked it offline; it came back since */
+		*ret_result = strdup("done");
+		return *ret_result ? DEV_OK : DEV_ERR_NOMEM;
 	}
 	return DEV_ERR_ARG;
 }
 
 static dev_err v_self_test(dev *d, void *priv, void *arg, void **ret_result)
 {
-	(void)d;
 	(void)arg;
 	vdev *v = priv;
+	if (atomic_load(&v->offline))
+		return fail_offline(d, v);
 	char report[160];
 	snprintf(report, sizeof(report), "%s: %s\n", v->name, atomic_load(&v->plugged) ? "answers" : "unplugged");
 	*ret_result = strdup(report);
@@ -122,6 +149,8 @@ static dev_err v_reset(dev *d, void *priv, void *arg, void **ret_result)
 	(void)arg;
 	(void)ret_result;
 	vdev *v = priv;
+	if (atomic_load(&v->offline))
+		return fail_offline(d, v); /* a reset cannot bring the service back */
 	atomic_store(&v->plugged, true);
 	dev_event ev = { .kind = DEV_EVENT_STATUS };
 	v_status(v, &ev.status);
@@ -145,6 +174,12 @@ void dev_virtual_set_mode(dev *d, dev_virtual_mode mode)
 {
 	vdev *v = dev_priv(d);
 	atomic_store(&v->mode, (int)mode);
+	bool offline = mode == DEV_VIRTUAL_OFFLINE;
+	if (atomic_exchange(&v->offline, offline) && !offline) {
+		dev_event ev = { .kind = DEV_EVENT_STATUS };
+		v_status(v, &ev.status);
+		dev_post_event(d, &ev);
+	}
 }
 
 unsigned dev_virtual_runs(dev *d)

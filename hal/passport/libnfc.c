@@ -49,6 +49,8 @@ typedef struct nfc_link {
 	nfc_device *dev;
 	nfc_target target;
 	bool connected;
+	nfc_target seen;         /* the document last found (wait_change or connect) */
+	bool have_seen;
 	int timeout_ms;          /* of one exchange */
 	char name[256];
 	atomic_bool wait_cancelled; /* cancel during wait_change */
@@ -244,6 +246,8 @@ static pp_err nfc_link_connect(void *priv, int timeout_ms)
 			return e;
 		if (found) {
 			l->connected = true;
+			l->seen = l->target;
+			l->have_seen = true;
 			return PP_OK;
 		}
 		if (atomic_exchange(&l->wait_cancelled, false))
@@ -306,7 +310,52 @@ static pp_err nfc_link_capabilities(void *priv, pp_transport_caps *ret)
 		.extended_length = false,
 		.max_command = SHORT_MAX_COMMAND,
 		.max_response = SHORT_MAX_RESPONSE,
+		.extended_reported = true, /* the PN53x's own limit */
+		.presence = "presence checks (libnfc), every 100 ms",
 	};
+	return PP_OK;
+}
+
+/* PC/SC part 3, 3.1.3.2.3: the ATR a PC/SC reader makes for a
+ * contactless card, 3B 8n 80 01, n historical bytes, TCK. Type A: the
+ * ATS's historical bytes (libnfc keeps the ATS without its length byte
+ * TL: T0, the interface bytes TA TB TC that T0 announces, then them).
+ * Type B: the ATQB's application data and protocol info, then the MBLI
+ * nibble of the ATTRIB answer, which libnfc does not keep (0). */
+static pp_err nfc_link_atr(void *priv, uint8_t *out, size_t *ret_len)
+{
+	nfc_link *l = priv;
+	if (!l->have_seen)
+		return PP_ERR_NO_CARD;
+	uint8_t hist[15];
+	size_t k = 0;
+	const nfc_target *t = &l->seen;
+	if (t->nm.nmt == NMT_ISO14443A) {
+		const uint8_t *ats = t->nti.nai.abtAts;
+		size_t n = t->nti.nai.szAtsLen;
+		size_t i = n ? 1u + !!(ats[0] & 0x10) + !!(ats[0] & 0x20) + !!(ats[0] & 0x40) : 0;
+		for (; i < n && k < sizeof(hist); i++)
+			hist[k++] = ats[i];
+	} else if (t->nm.nmt == NMT_ISO14443B) {
+		memcpy(hist, t->nti.nbi.abtApplicationData, 4);
+		memcpy(hist + 4, t->nti.nbi.abtProtocolInfo, 3);
+		hist[7] = 0x00;
+		k = 8;
+	} else {
+		return PP_ERR_NOT_SUPPORTED;
+	}
+	size_t n = 0;
+	out[n++] = 0x3B;
+	out[n++] = (uint8_t)(0x80 | k);
+	out[n++] = 0x80;
+	out[n++] = 0x01;
+	memcpy(out + n, hist, k);
+	n += k;
+	uint8_t tck = 0;
+	for (size_t i = 1; i < n; i++)
+		tck ^= out[i];
+	out[n++] = tck;
+	*ret_len = n;
 	return PP_OK;
 }
 
@@ -340,8 +389,11 @@ static pp_err nfc_link_wait_change(void *priv, bool present, int timeout_ms, boo
 		} else {
 			nfc_target t;
 			e = select_once(l->dev, &t, &now);
-			if (e == PP_OK && now)
+			if (e == PP_OK && now) {
 				nfc_initiator_deselect_target(l->dev); /* connect selects it again */
+				l->seen = t;
+				l->have_seen = true;
+			}
 		}
 		if (e != PP_OK)
 			return e;
@@ -392,5 +444,6 @@ const pp_transport_ops pp_libnfc_driver = {
 	.set_timeout = nfc_link_set_timeout,
 	.native_error = nfc_link_native_error,
 	.wait_change = nfc_link_wait_change,
+	.atr = nfc_link_atr,
 	.intrusive_list = true,
 };

@@ -31,6 +31,14 @@
  * and go on. At the connection's first exchange that exchange is sent
  * again; later, the chip has lost its session, which the reading stack
  * sets up again after the PP_ERR_COMM reported.
+ *
+ * pcscd stopped, or stopped and started again, leaves this driver's
+ * context dead for good: pcsc-lite does not carry a client's connection
+ * over to a new pcscd, and every call on the old context answers
+ * SCARD_E_NO_SERVICE even once the new one runs. Such a code on the
+ * driver's own context is PP_ERR_SERVICE_STOPPED (the transport must be
+ * closed and opened again), told apart from "not running now" by the
+ * probe, which asks through a context of its own.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -89,6 +97,8 @@ typedef struct pcsc {
 	char native[64];
 	pcsc_io *io;         /* NULL until the first exchange */
 	atomic_bool wait_cancelled; /* cancel during wait_change (or connect's wait) */
+	BYTE atr[MAX_ATR_SIZE];  /* of the document last seen */
+	DWORD atr_len;           /* 0: none seen */
 } pcsc;
 
 static void note_rv(pcsc *p, LONG rv)
@@ -163,6 +173,16 @@ static bool service_error(LONG rv)
 	return rv == SCARD_E_NO_SERVICE || rv == SCARD_E_SERVICE_STOPPED || rv == SCARD_F_COMM_ERROR;
 }
 
+/* A code by which a call on the driver's context says the connection to
+ * pcscd is lost (see the top of this file): pcscd no longer knows the
+ * context, or the socket to it broke (SCARD_F_COMM_ERROR, which a call
+ * on the context itself, not on a card, only returns for that). */
+static bool context_lost(LONG rv)
+{
+	return rv == SCARD_E_NO_SERVICE || rv == SCARD_E_SERVICE_STOPPED || rv == SCARD_E_INVALID_HANDLE ||
+	       rv == SCARD_F_COMM_ERROR;
+}
+
 /* After a service_error: is pcscd really gone? A fresh context says. */
 static bool service_gone(void)
 {
@@ -172,7 +192,9 @@ static bool service_gone(void)
 		SCardReleaseContext(ctx);
 		return false;
 	}
-	return rv == SCARD_E_NO_SERVICE || rv == SCARD_E_SERVICE_STOPPED;
+	/* A pcscd killed a moment ago may still take the connection and then
+	 * drop it: SCARD_F_COMM_ERROR. */
+	return rv == SCARD_E_NO_SERVICE || rv == SCARD_E_SERVICE_STOPPED || rv == SCARD_F_COMM_ERROR;
 }
 
 /* pcscd power-cycled or reset the card under this connection. */
@@ -410,7 +432,7 @@ static pp_err pcsc_connect(void *priv, int timeout_ms)
 	LONG rv = SCardGetStatusChange(p->ctx, 0, &st, 1);
 	if (rv != SCARD_S_SUCCESS) {
 		note_rv(p, rv);
-		return map_rv(rv);
+		return context_lost(rv) ? PP_ERR_SERVICE_STOPPED : map_rv(rv);
 	}
 	/* Wait for the state to change until a card is there or time runs out;
 	 * a change that is not a card arriving waits again for what is left. */
@@ -428,8 +450,12 @@ static pp_err pcsc_connect(void *priv, int timeout_ms)
 			return PP_ERR_NO_CARD;
 		if (rv != SCARD_S_SUCCESS) {
 			note_rv(p, rv);
-			return map_rv(rv);
+			return context_lost(rv) ? PP_ERR_SERVICE_STOPPED : map_rv(rv);
 		}
+	}
+	if (st.cbAtr <= sizeof(p->atr)) {
+		memcpy(p->atr, st.rgbAtr, st.cbAtr);
+		p->atr_len = st.cbAtr;
 	}
 	/* Another program's hold (or pcscd still finishing a killed one's
 	 * last command) is waited out for BUSY_RETRY_MS; a card pcscd has
@@ -452,7 +478,7 @@ static pp_err pcsc_connect(void *priv, int timeout_ms)
 	if (rv == SCARD_E_NO_SMARTCARD || rv == SCARD_W_REMOVED_CARD || rv == SCARD_W_UNRESPONSIVE_CARD)
 		return PP_ERR_NO_CARD;
 	if (rv != SCARD_S_SUCCESS)
-		return map_rv(rv);
+		return context_lost(rv) ? PP_ERR_SERVICE_STOPPED : map_rv(rv);
 	p->connected = true;
 	p->exchanges = 0;
 	return PP_OK;
@@ -493,6 +519,9 @@ static pp_err pcsc_transmit(void *priv, const uint8_t *cmd, size_t len, uint8_t 
 	if (rv == SCARD_S_SUCCESS)
 		return PP_OK;
 	note_rv(p, rv);
+	/* Our connection to pcscd is gone even when a new pcscd runs. */
+	if (rv == SCARD_E_NO_SERVICE || rv == SCARD_E_SERVICE_STOPPED)
+		return PP_ERR_SERVICE_STOPPED;
 	if (service_error(rv))
 		return service_gone() ? PP_ERR_SERVICE_STOPPED : PP_ERR_COMM;
 	e = map_rv(rv);
@@ -536,7 +565,8 @@ static pp_err pcsc_wait_change(void *priv, bool present, int timeout_ms, bool *r
 	LONG rv = SCardGetStatusChange(p->ctx, 0, &st, 1);
 	struct timespec start;
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	while (rv == SCARD_S_SUCCESS && state_present(st.dwEventState) == present) {
+	while (rv == SCARD_S_SUCCESS && !(st.dwEventState & SCARD_STATE_UNKNOWN) &&
+	       state_present(st.dwEventState) == present) {
 		DWORD wait = INFINITE;
 		if (timeout_ms >= 0) {
 			struct timespec now;
@@ -565,9 +595,17 @@ static pp_err pcsc_wait_change(void *priv, bool present, int timeout_ms, bool *r
 		return PP_ERR_TIMEOUT;
 	if (rv != SCARD_S_SUCCESS) {
 		note_rv(p, rv);
-		return service_error(rv) && service_gone() ? PP_ERR_SERVICE_STOPPED : map_rv(rv);
+		if (context_lost(rv) || (service_error(rv) && service_gone()))
+			return PP_ERR_SERVICE_STOPPED;
+		return map_rv(rv);
 	}
+	if (st.dwEventState & SCARD_STATE_UNKNOWN)
+		return PP_ERR_NO_READER; /* the reader went away */
 	*ret_present = state_present(st.dwEventState);
+	if (*ret_present && st.cbAtr <= sizeof(p->atr)) {
+		memcpy(p->atr, st.rgbAtr, st.cbAtr);
+		p->atr_len = st.cbAtr;
+	}
 	return PP_OK;
 }
 
@@ -584,7 +622,7 @@ static pp_err pcsc_card_present(void *priv, bool *ret)
 			*ret = false;
 			return PP_OK;
 		}
-		if (service_error(rv) && service_gone()) {
+		if (rv == SCARD_E_NO_SERVICE || rv == SCARD_E_SERVICE_STOPPED || (service_error(rv) && service_gone())) {
 			note_rv(p, rv);
 			return PP_ERR_SERVICE_STOPPED;
 		}
@@ -594,9 +632,13 @@ static pp_err pcsc_card_present(void *priv, bool *ret)
 	DWORD state = 0;
 	LONG rv = SCARD_S_SUCCESS;
 	if (!card_in(p->ctx, p->reader, &state, &rv)) {
-		if (service_error(rv) && service_gone()) {
+		if (context_lost(rv) || (service_error(rv) && service_gone())) {
 			note_rv(p, rv);
 			return PP_ERR_SERVICE_STOPPED;
+		}
+		if (rv == SCARD_E_UNKNOWN_READER || rv == SCARD_E_READER_UNAVAILABLE || (state & SCARD_STATE_UNKNOWN)) {
+			note_rv(p, rv);
+			return PP_ERR_NO_READER;
 		}
 		*ret = false;
 		return PP_OK;
@@ -605,7 +647,7 @@ static pp_err pcsc_card_present(void *priv, bool *ret)
 	rv = SCardGetStatusChange(p->ctx, 1500, &st, 1);
 	if (rv == SCARD_S_SUCCESS)
 		*ret = (st.dwEventState & SCARD_STATE_PRESENT) && !(st.dwEventState & SCARD_STATE_MUTE);
-	else if (service_error(rv) && service_gone())
+	else if (context_lost(rv) || (service_error(rv) && service_gone()))
 		return PP_ERR_SERVICE_STOPPED;
 	else
 		*ret = true;
@@ -620,7 +662,10 @@ static pp_err pcsc_capabilities(void *priv, pp_transport_caps *ret)
 	/* Readers that do not tell (many drivers, vpcd among them) are assumed
 	 * to pass extended APDUs: the reading stack falls back to short ones
 	 * when the first large read fails. */
-	pp_transport_caps caps = { .extended_length = true, .max_command = 4 + 3 + 65535 + 2, .max_response = 65538 };
+	pp_transport_caps caps = { .extended_length = true,
+		                   .max_command = 4 + 3 + 65535 + 2,
+		                   .max_response = 65538,
+		                   .presence = "wait-for-change (SCardGetStatusChange)" };
 	if (p->connected) {
 		BYTE feat[256];
 		DWORD n = 0;
@@ -644,6 +689,7 @@ static pp_err pcsc_capabilities(void *priv, pp_transport_caps *ret)
 					if (max > 65536)
 						max = 65536;
 					caps.extended_length = max > 255;
+					caps.extended_reported = true;
 					caps.max_command = caps.extended_length ? 4 + 3 + max + 2 : 261;
 					caps.max_response = caps.extended_length ? max + 2 : 258;
 				}
@@ -651,6 +697,37 @@ static pp_err pcsc_capabilities(void *priv, pp_transport_caps *ret)
 		}
 	}
 	*ret = caps;
+	return PP_OK;
+}
+
+static pp_err pcsc_atr(void *priv, uint8_t *out, size_t *ret_len)
+{
+	pcsc *p = priv;
+	if (!p->atr_len)
+		return PP_ERR_NO_CARD;
+	memcpy(out, p->atr, p->atr_len);
+	*ret_len = p->atr_len;
+	return PP_OK;
+}
+
+/* Through a context of its own: the driver's may be held by a wait or an
+ * exchange on another thread (pcsc-lite locks a context for each call),
+ * and may be dead while a new pcscd runs (see the top of this file). */
+static pp_err pcsc_probe(void *priv, bool *ret_present)
+{
+	pcsc *p = priv;
+	SCARDCONTEXT ctx;
+	LONG rv = SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &ctx);
+	if (rv != SCARD_S_SUCCESS)
+		return map_rv(rv);
+	SCARD_READERSTATE st = { .szReader = p->reader, .dwCurrentState = SCARD_STATE_UNAWARE };
+	rv = SCardGetStatusChange(ctx, 0, &st, 1);
+	SCardReleaseContext(ctx);
+	if (rv == SCARD_S_SUCCESS && (st.dwEventState & SCARD_STATE_UNKNOWN))
+		return PP_ERR_NO_READER;
+	if (rv != SCARD_S_SUCCESS)
+		return map_rv(rv);
+	*ret_present = state_present(st.dwEventState);
 	return PP_OK;
 }
 
@@ -707,4 +784,6 @@ const pp_transport_ops pp_pcsc_driver = {
 	.cancel = pcsc_cancel,
 	.native_error = pcsc_native_error,
 	.wait_change = pcsc_wait_change,
+	.atr = pcsc_atr,
+	.probe = pcsc_probe,
 };

@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "crypto/apdu.h"
@@ -124,6 +125,8 @@ static pp_err vt_capabilities(void *priv, pp_transport_caps *ret)
 		.extended_length = !o.short_only,
 		.max_command = o.short_only ? 4 + 1 + APDU_MAX_SHORT_LC + 1 : APDU_MAX_COMMAND,
 		.max_response = o.short_only ? APDU_MAX_SHORT_LE + 2 : APDU_MAX_RESPONSE,
+		.extended_reported = true,
+		.presence = "in process, looked at every 10 ms",
 	};
 	return PP_OK;
 }
@@ -134,6 +137,18 @@ static pp_err vt_cancel(void *priv)
 {
 	vpass_reader *r = priv;
 	atomic_store(&r->cancelled, true);
+	return PP_OK;
+}
+
+static pp_err vt_atr(void *priv, uint8_t *out, size_t *ret_len)
+{
+	vpass_reader *r = priv;
+	uint8_t atr[33];
+	size_t n = vpass_card_atr(r->card, atr);
+	if (n > PP_ATR_MAX)
+		return PP_ERR_COMM;
+	memcpy(out, atr, n);
+	*ret_len = n;
 	return PP_OK;
 }
 
@@ -166,6 +181,7 @@ const pp_transport_ops pp_sim_driver = {
 	.close = vt_close,
 	.wait_change = vt_wait_change,
 	.cancel = vt_cancel,
+	.atr = vt_atr,
 };
 
 pp_err pp_sim_transport_new(vpass_card *card, pp_transport **ret)

@@ -43,6 +43,12 @@ typedef struct pp_transport_ops {
 	 * the reader is when it returns. PP_ERR_TIMEOUT when nothing changed;
 	 * cancel ends the wait with PP_ERR_CANCELLED. */
 	pp_err (*wait_change)(void *priv, bool present, int timeout_ms, bool *ret_present);
+	/* The ATR of the document last seen (wait_change or connect); at
+	 * most PP_ATR_MAX bytes. */
+	pp_err (*atr)(void *priv, uint8_t *out, size_t *ret_len);
+	/* Called from any thread while other operations run (see
+	 * pp_transport_probe): never through the driver's own connection. */
+	pp_err (*probe)(void *priv, bool *ret_present);
 	/* Listing this driver's readers disturbs devices (libnfc opens serial
 	 * ports and sends them frames: its "intrusive" scan), so a kiosk lists
 	 * them only when an engineer asks, never on its own. */

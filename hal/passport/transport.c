@@ -383,6 +383,8 @@ static pp_err classify_failure(pp_transport *t, pp_err e)
 	pp_err pe = t->ops->card_present ? t->ops->card_present(t->priv, &present) : PP_ERR_NOT_SUPPORTED;
 	if (pe == PP_ERR_SERVICE_STOPPED || pe == PP_ERR_NO_SERVICE)
 		return PP_ERR_SERVICE_STOPPED;
+	if (pe == PP_ERR_NO_READER)
+		return PP_ERR_NO_READER; /* the reader left, not the document */
 	if (pe == PP_OK && !present)
 		return PP_ERR_REMOVED;
 	return e;
@@ -422,7 +424,7 @@ pp_err pp_transport_transmit(pp_transport *t, const uint8_t *cmd, size_t len, ui
 		e = PP_ERR_CANCELLED;
 	else
 		e = classify_failure(t, e == PP_OK ? PP_ERR_COMM : e); /* no status word: no answer */
-	if (e == PP_ERR_REMOVED || e == PP_ERR_SERVICE_STOPPED)
+	if (e == PP_ERR_REMOVED || e == PP_ERR_SERVICE_STOPPED || e == PP_ERR_NO_READER)
 		t->connected = false;
 	if (e == PP_ERR_UNRESPONSIVE)
 		t->unresponsive = true;
@@ -480,6 +482,24 @@ pp_err pp_transport_capabilities(pp_transport *t, pp_transport_caps *ret)
 	if (!t->ops->capabilities)
 		return PP_ERR_NOT_SUPPORTED;
 	return t->ops->capabilities(t->priv, ret);
+}
+
+pp_err pp_transport_atr(pp_transport *t, uint8_t out[PP_ATR_MAX], size_t *ret_len)
+{
+	if (!t || !out || !ret_len)
+		return PP_ERR_ARG;
+	if (!t->ops->atr)
+		return PP_ERR_NOT_SUPPORTED;
+	return t->ops->atr(t->priv, out, ret_len);
+}
+
+pp_err pp_transport_probe(pp_transport *t, bool *ret_present)
+{
+	if (!t || !ret_present)
+		return PP_ERR_ARG;
+	if (!t->ops->probe)
+		return PP_ERR_NOT_SUPPORTED;
+	return t->ops->probe(t->priv, ret_present);
 }
 
 const char *pp_transport_reader_name(pp_transport *t)

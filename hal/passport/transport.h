@@ -45,7 +45,15 @@ typedef struct pp_transport_caps {
 	bool extended_length;   /* reader passes extended-length APDUs */
 	size_t max_command;     /* largest command APDU in bytes */
 	size_t max_response;    /* largest response APDU in bytes (data + SW) */
+	bool extended_reported; /* the reader said so itself; false: extended_length is
+	                         * assumed (the reading stack tries, and reads short
+	                         * when a chip or reader refuses) */
+	const char *presence;   /* how a document arriving or leaving is seen, e.g.
+	                         * "wait-for-change (SCardGetStatusChange)"; NULL: not said */
 } pp_transport_caps;
+
+/* The longest answer-to-reset (ISO/IEC 7816-3: TS and 32 bytes). */
+#define PP_ATR_MAX 33
 
 typedef struct pp_transport_stats {
 	unsigned long apdus;
@@ -103,6 +111,18 @@ pp_err pp_transport_wait_change(pp_transport *t, bool present, int timeout_ms, b
  * wait_change (so libnfc looks with a select, not only at a connected
  * target): the state a watch starts from. */
 pp_err pp_transport_look(pp_transport *t, bool *ret_present);
+/* The answer-to-reset of the document last seen on the reader (by
+ * wait_change, look or connect), as PC/SC reports a contactless card's:
+ * built from its ATS (type A) or ATQB (type B), PC/SC part 3, 3.1.3.2.3.
+ * PP_ERR_NO_CARD when none was seen since the transport was opened. */
+pp_err pp_transport_atr(pp_transport *t, uint8_t out[PP_ATR_MAX], size_t *ret_len);
+/* From any thread, while other operations run: whether the reader is
+ * there and holds a document, asked by means of its own (PC/SC: a
+ * context of its own), so that it never waits on an exchange or a wait in
+ * progress. PP_ERR_NO_SERVICE: the service is down; PP_ERR_NO_READER: the
+ * reader is gone; PP_ERR_NOT_SUPPORTED: the driver cannot ask without
+ * disturbing its link (libnfc's serial line), or has no such operation. */
+pp_err pp_transport_probe(pp_transport *t, bool *ret_present);
 /* Whether listing this driver's readers disturbs devices. */
 bool pp_transport_list_is_intrusive(const char *driver);
 const pp_transport_stats *pp_transport_get_stats(const pp_transport *t);

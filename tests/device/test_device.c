@@ -5,7 +5,8 @@
  * command blocked in the driver is cancelled; close during a command
  * cancels it first; an unplug mid-command is a status event and a
  * failure; a prompt arrives before the completion; the maintenance lock
- * keeps other owners out.
+ * keeps other owners out; a device gone offline fails every command with
+ * a status event until it comes back.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -32,6 +33,9 @@ typedef struct seen {
 	unsigned events;
 	dev_event last;
 	bool prompt_before_done;
+	unsigned status_events;
+	dev_state last_state;    /* of the last status event */
+	bool status_before_done; /* a status event came before the completion */
 } seen;
 
 typedef struct rig {
@@ -48,6 +52,12 @@ static void on_event(dev *d, const dev_event *ev, void *user)
 	s->last = *ev;
 	if (ev->kind == DEV_EVENT_PROMPT && s->completions == 0)
 		s->prompt_before_done = true;
+	if (ev->kind == DEV_EVENT_STATUS) {
+		s->status_events++;
+		s->last_state = ev->status.state;
+		if (s->completions == 0)
+			s->status_before_done = true;
+	}
 }
 
 static void on_done(dev *d, dev_err e, void *result, void *user)
@@ -238,6 +248,55 @@ static void test_maintenance_lock(void **state)
 	rig_close(&r);
 }
 
+/* The virtual device's offline mode: what a reader whose pcscd stopped
+ * does on the core. */
+static void test_offline_until_back(void **state)
+{
+	(void)state;
+	rig r;
+	rig_open(&r);
+	dev_virtual_set_mode(r.d, DEV_VIRTUAL_OFFLINE);
+	dev_status st;
+	assert_int_equal(dev_status_get(r.d, &st), DEV_OK);
+	assert_int_equal(st.state, DEV_STATE_OFFLINE);
+	assert_int_not_equal(st.detail, 0);
+	assert_non_null(strstr(st.text, "offline"));
+	/* Every command fails, a status event (offline) first, then the fault. */
+	assert_int_equal(dev_command(r.d, "flow", dev_virtual_work, NULL, free, on_done, &r.s), DEV_OK);
+	run_until_done(&r);
+	assert_int_equal(r.s.completions, 1);
+	assert_int_equal(r.s.err, DEV_ERR_FAILED);
+	assert_true(r.s.status_before_done);
+	assert_int_equal(r.s.last_state, DEV_STATE_OFFLINE);
+	assert_int_equal(r.s.last.kind, DEV_EVENT_FAULT);
+	assert_int_equal(r.s.last.action, DEV_ACTION_SUSPEND);
+	/* A reset cannot bring the service back; nor does a self-test pass. */
+	memset(&r.s, 0, sizeof r.s);
+	assert_int_equal(dev_reset(r.d, "diag", on_done, &r.s), DEV_OK);
+	run_until_done(&r);
+	assert_int_equal(r.s.err, DEV_ERR_FAILED);
+	assert_int_equal(r.s.last_state, DEV_STATE_OFFLINE);
+	memset(&r.s, 0, sizeof r.s);
+	assert_int_equal(dev_self_test(r.d, "diag", on_done, &r.s), DEV_OK);
+	run_until_done(&r);
+	assert_int_equal(r.s.err, DEV_ERR_FAILED);
+	assert_int_equal(dev_virtual_runs(r.d), 1); /* the work of commands only */
+	/* Back: a status event says so, and commands work again. */
+	memset(&r.s, 0, sizeof r.s);
+	dev_virtual_set_mode(r.d, DEV_VIRTUAL_SUCCEED);
+	run_until_done(&r);
+	assert_int_equal(r.s.status_events, 1);
+	assert_int_equal(r.s.last_state, DEV_STATE_ONLINE);
+	assert_int_equal(dev_status_get(r.d, &st), DEV_OK);
+	assert_int_equal(st.state, DEV_STATE_ONLINE);
+	memset(&r.s, 0, sizeof r.s);
+	assert_int_equal(dev_command(r.d, "flow", dev_virtual_work, NULL, free, on_done, &r.s), DEV_OK);
+	run_until_done(&r);
+	assert_int_equal(r.s.err, DEV_OK);
+	assert_int_equal(r.s.status_events, 0);
+	rig_close(&r);
+}
+
 static void test_errors_have_words(void **state)
 {
 	(void)state;
@@ -259,6 +318,7 @@ int main(void)
 		cmocka_unit_test(test_unplug_and_fault),
 		cmocka_unit_test(test_prompt_and_self_test),
 		cmocka_unit_test(test_maintenance_lock),
+		cmocka_unit_test(test_offline_until_back),
 		cmocka_unit_test(test_errors_have_words),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
