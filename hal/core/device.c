@@ -248,7 +248,13 @@ dev_err dev_status_get(dev *d, dev_status *ret)
 		return DEV_ERR_NOT_OPEN;
 	if (!d->drv->status)
 		return DEV_ERR_NOT_SUPPORTED;
-	return d->drv->status(d->priv, ret);
+	dev_err e = d->drv->status(d->priv, ret);
+	if (e == DEV_OK && d->lock_owner[0] && ret->state == DEV_STATE_ONLINE) {
+		/* The flow sees a device held for maintenance as busy. */
+		ret->state = DEV_STATE_BUSY;
+		snprintf(ret->text, sizeof(ret->text), "held for maintenance by %s", d->lock_owner);
+	}
+	return e;
 }
 
 dev_err dev_capabilities(dev *d, char *out, size_t len)

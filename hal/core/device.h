@@ -154,6 +154,7 @@ void dev_close(dev *d);
 void dev_free(dev *d);
 
 const char *dev_driver_name(const dev *d);
+/* The driver's status; an online device held for maintenance is busy. */
 dev_err dev_status_get(dev *d, dev_status *ret);
 dev_err dev_capabilities(dev *d, char *out, size_t len);
 

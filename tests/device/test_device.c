@@ -228,7 +228,14 @@ static void test_maintenance_lock(void **state)
 	(void)state;
 	rig r;
 	rig_open(&r);
+	dev_status st;
+	assert_int_equal(dev_status_get(r.d, &st), DEV_OK);
+	assert_int_equal(st.state, DEV_STATE_ONLINE);
 	assert_int_equal(dev_lock(r.d, "diag"), DEV_OK);
+	/* The flow sees it busy while it is held. */
+	assert_int_equal(dev_status_get(r.d, &st), DEV_OK);
+	assert_int_equal(st.state, DEV_STATE_BUSY);
+	assert_non_null(strstr(st.text, "held for maintenance by diag"));
 	seen flow = { 0 };
 	assert_int_equal(dev_command(r.d, "flow", dev_virtual_work, NULL, free, on_done, &flow), DEV_ERR_LOCKED);
 	assert_int_equal(dev_lock(r.d, "flow"), DEV_ERR_LOCKED);
@@ -237,6 +244,8 @@ static void test_maintenance_lock(void **state)
 	assert_int_equal(dev_unlock(r.d, "diag"), DEV_OK);
 	run_until_done(&r);
 	assert_int_equal(r.s.err, DEV_OK);
+	assert_int_equal(dev_status_get(r.d, &st), DEV_OK);
+	assert_int_equal(st.state, DEV_STATE_ONLINE);
 	/* Not while a command runs. */
 	dev_virtual_set_mode(r.d, DEV_VIRTUAL_BLOCK);
 	memset(&r.s, 0, sizeof r.s);

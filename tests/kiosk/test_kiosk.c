@@ -468,6 +468,35 @@ static void test_sigterm_then_direct(void **state)
 	assert_int_equal(diag(&out, NULL, "test reader"), 0);
 	assert_non_null(strstr(out, "reader: self-test passed"));
 	free(out);
+	assert_int_equal(diag(&out, NULL, "reset reader"), 0);
+	assert_non_null(strstr(out, "reader: reset passed"));
+	free(out);
+	/* watch without the daemon: the reader comes online, its document is
+	 * seen, then taken away. */
+	char wout[300], rcfile[320];
+	snprintf(wout, sizeof(wout), "%s/direct-watch.out", tmp);
+	snprintf(rcfile, sizeof(rcfile), "%s.rc", wout);
+	it_sh("(%s diag --config %s --socket %s watch --count 3 --seconds 20 >%s 2>/dev/null; echo $? >%s) &", appm,
+	      example, sock, wout, rcfile);
+	for (int i = 0; i < 50; i++) {
+		char *w = it_slurp(wout);
+		bool seen = strstr(w, "reader placed: document present") != NULL;
+		free(w);
+		if (seen)
+			break;
+		usleep(100000);
+	}
+	ctl_cmd("remove");
+	for (int i = 0; i < 100 && access(rcfile, F_OK) != 0; i++)
+		usleep(100000);
+	char *rc = it_slurp(rcfile), *w = it_slurp(wout);
+	assert_int_equal(atoi(rc), 0);
+	assert_non_null(strstr(w, "reader online:"));
+	assert_non_null(strstr(w, "reader placed: document present"));
+	assert_non_null(strstr(w, "reader removed: document removed"));
+	free(rc);
+	free(w);
+	ctl_cmd("place");
 }
 
 int main(void)
