@@ -265,9 +265,7 @@ static bool direct_counters(const char *device, kdev_counters *ret, void *user)
 static void direct_done(const char *device, kdev_op op, dev_err e, const char *report, void *user)
 {
 	direct *x = user;
-	x->answer = json_pack("{s:b, s:s, s:s, s:s, s:s?}", "ok", e == DEV_OK, "device", device, "operation",
-	                      op == KDEV_OP_SELF_TEST ? "self-test" : "reset", "report", report, "error",
-	                      e == DEV_OK ? NULL : dev_strerror(e));
+	x->answer = kdevs_op_answer(device, op, e, report);
 	g_main_loop_quit(x->loop);
 }
 

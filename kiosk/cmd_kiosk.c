@@ -92,27 +92,17 @@ static bool on_counters(const char *device, kdev_counters *ret, void *user)
 static void answer_maintenance(const char *device, kdev_op op, dev_err e, const char *report, void *user)
 {
 	kctl_client *c = user;
-	json_t *m = json_pack("{s:b, s:s, s:s, s:s, s:s?}", "ok", e == DEV_OK, "device", device, "operation",
-	                      op == KDEV_OP_SELF_TEST ? "self-test" : "reset", "report", report, "error",
-	                      e == DEV_OK ? NULL : dev_strerror(e));
+	json_t *m = kdevs_op_answer(device, op, e, report);
 	if (m)
 		kctl_send(c, m);
 	json_decref(m);
 	kctl_client_unref(c);
 }
 
-static void refuse(kctl_client *c, const char *code, const char *words)
-{
-	json_t *m = json_pack("{s:b, s:s, s:s}", "ok", 0, "code", code, "error", words);
-	if (m)
-		kctl_send(c, m);
-	json_decref(m);
-}
-
 static void maintain(kioskd *k, kctl_client *c, const char *device, kdev_op op)
 {
 	if (!device) {
-		refuse(c, "bad-request", "name the device");
+		kctl_refuse(c, "bad-request", "name the device");
 		return;
 	}
 	kctl_client_ref(c);
@@ -130,9 +120,9 @@ static void maintain(kioskd *k, kctl_client *c, const char *device, kdev_op op)
 			n += snprintf(words + n, sizeof(words) - (size_t)n, " %s", k->cfg.devices[i].name);
 		if (n > 0 && (size_t)n < sizeof(words))
 			snprintf(words + n, sizeof(words) - (size_t)n, ")");
-		refuse(c, "unknown-device", words);
+		kctl_refuse(c, "unknown-device", words);
 	} else {
-		refuse(c, "busy", "the device is busy (an applicant is using the kiosk, or another maintenance "
+		kctl_refuse(c, "busy", "the device is busy (an applicant is using the kiosk, or another maintenance "
 		                  "operation runs on it): try again in a moment");
 	}
 }
@@ -159,7 +149,7 @@ static void on_request(kctl_client *c, json_t *req, void *user)
 		json_decref(m);
 		log_line("diag (uid %u) is watching events", kctl_client_uid(c));
 	} else {
-		refuse(c, "bad-request", "unknown request (describe, self-test, reset, watch)");
+		kctl_refuse(c, "bad-request", "unknown request (describe, self-test, reset, watch)");
 	}
 }
 

@@ -181,7 +181,7 @@ void kctl_send(kctl_client *c, const json_t *msg)
 	flush_out(c);
 }
 
-static void refuse(kctl_client *c, const char *code, const char *words)
+void kctl_refuse(kctl_client *c, const char *code, const char *words)
 {
 	json_t *m = json_pack("{s:b, s:s, s:s}", "ok", 0, "code", code, "error", words);
 	if (m)
@@ -210,7 +210,7 @@ static gboolean client_readable(gint fd, GIOCondition cond, gpointer data)
 		json_t *req = json_loadb(c->in->str, len, 0, &jerr);
 		g_string_erase(c->in, 0, len + 1);
 		if (!json_is_object(req))
-			refuse(c, "bad-request", "a request is one JSON object on one line");
+			kctl_refuse(c, "bad-request", "a request is one JSON object on one line");
 		else
 			c->server->on_request(c, req, c->server->user);
 		json_decref(req);
@@ -262,7 +262,7 @@ static gboolean accept_ready(gint fd, GIOCondition cond, gpointer data)
 	c->out = g_string_new(NULL);
 	s->clients = g_list_prepend(s->clients, c);
 	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || !peer_allowed(s, &cred)) {
-		refuse(c, "permission", "this user may not use the kiosk's control socket");
+		kctl_refuse(c, "permission", "this user may not use the kiosk's control socket");
 		client_close(c);
 		return G_SOURCE_CONTINUE;
 	}

@@ -56,6 +56,8 @@ void kctl_broadcast(kctl_server *s, const json_t *event);
 
 /* Send one line to a client (dropped quietly when it has gone). */
 void kctl_send(kctl_client *c, const json_t *msg);
+/* A refusal: {"ok":false,"code":code,"error":words}. */
+void kctl_refuse(kctl_client *c, const char *code, const char *words);
 /* The client wants every broadcast from now on. */
 void kctl_client_watch(kctl_client *c);
 kctl_client *kctl_client_ref(kctl_client *c);

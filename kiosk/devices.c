@@ -444,3 +444,10 @@ json_t *kdevs_describe(kdevs *s)
 		json_array_append_new(a, describe_one(&s->devs[i]));
 	return a;
 }
+
+json_t *kdevs_op_answer(const char *device, kdev_op op, dev_err e, const char *report)
+{
+	return json_pack("{s:b, s:s, s:s, s:s, s:s?}", "ok", e == DEV_OK, "device", device, "operation",
+	                 op == KDEV_OP_SELF_TEST ? "self-test" : "reset", "report", report ? report : "", "error",
+	                 e == DEV_OK ? NULL : dev_strerror(e));
+}

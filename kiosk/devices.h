@@ -81,3 +81,7 @@ typedef void (*kdev_op_done)(const char *device, kdev_op op, dev_err e, const ch
  * on that device. Otherwise done is called exactly once, later. A reset
  * of an offline device tries to open it. */
 dev_err kdevs_maintain(kdevs *s, const char *name, kdev_op op, kdev_op_done done, void *user);
+
+/* A maintenance operation's outcome as diag prints it, whichever way it
+ * ran: {ok, device, operation, report, error}. */
+json_t *kdevs_op_answer(const char *device, kdev_op op, dev_err e, const char *report);

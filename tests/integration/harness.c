@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -621,4 +622,44 @@ int it_run_suite(const char *transport, const char *group, const struct CMUnitTe
 	int rc = _cmocka_run_group_tests(name, all, n, setup, teardown);
 	free(all);
 	return rc;
+}
+
+/* --- Simulated devices and the sandbox's pcscd --- */
+
+pid_t it_start_vpass(const char *vpass, const char *doc, const char *ctl)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (doc)
+			execl(vpass, vpass, "--doc", doc, "--control", ctl, (char *)NULL);
+		else
+			execl(vpass, vpass, "--absent", "--control", ctl, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 50 && access(ctl, F_OK) != 0; i++)
+		usleep(100000);
+	return access(ctl, F_OK) == 0 ? pid : -1;
+}
+
+pid_t it_start_pcscd(const char *dir, const char *conf)
+{
+	const char *log = getenv("APPM_PCSCD_LOG");
+	if (!conf)
+		conf = getenv("APPM_PCSCD_CONF");
+	assert_non_null(conf);
+	assert_int_equal(it_sh("rm -f /run/pcscd/pcscd.comm /run/pcscd/pcscd.pid; "
+	                       "pcscd --foreground --debug --apdu --config %s >>%s 2>&1 & echo $! >%s/pcscd.pid",
+	                       conf, log ? log : "/dev/null", dir),
+	                 0);
+	char p[300];
+	snprintf(p, sizeof p, "%s/pcscd.pid", dir);
+	char *text = it_slurp(p);
+	pid_t pid = (pid_t)atol(text);
+	free(text);
+	assert_true(pid > 0);
+	for (int i = 0; i < 50 && it_sh("test -S /run/pcscd/pcscd.comm") != 0; i++)
+		usleep(100000);
+	return pid;
 }

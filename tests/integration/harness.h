@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <cmocka.h>
 #include <jansson.h>
@@ -32,6 +33,19 @@ char *it_slurp(const char *path);
 /* What a shell command built from fmt printed on stdout, to free(); ""
  * when it printed nothing or could not run. */
 __attribute__((format(printf, 1, 2))) char *it_capture(const char *fmt, ...);
+
+/* --- Simulated devices and the sandbox's pcscd --- */
+
+/* Start the virtual passport daemon (appm-vpass) with its control socket
+ * at ctl, holding the document in doc (NULL: none on the reader); its pid
+ * once the socket is there, -1 when it never came. */
+pid_t it_start_vpass(const char *vpass, const char *doc, const char *ctl);
+
+/* Start pcscd again inside devices/pcsc/sandbox.sh, with the reader
+ * configuration in conf (NULL: the sandbox's own, APPM_PCSCD_CONF),
+ * logging to APPM_PCSCD_LOG; waits (at most 5 s) for its socket. Its pid;
+ * fails the test when it cannot. dir: a scratch directory for its pid. */
+pid_t it_start_pcscd(const char *dir, const char *conf);
 
 /* --- Running `appm passport read` --- */
 

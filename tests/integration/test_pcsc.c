@@ -182,14 +182,8 @@ static int setup(void **state)
 	if (it_group_runs_basic(group) && setup_basic_docs() != 0)
 		return -1;
 	snprintf(ctl, sizeof(ctl), "%s/vpass.sock", tmp);
-	vpass_pid = fork();
-	if (vpass_pid == 0) {
-		execl(vpass, vpass, "--absent", "--control", ctl, (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 50 && access(ctl, F_OK) != 0; i++)
-		usleep(100000);
-	return access(ctl, F_OK) == 0 ? 0 : -1;
+	vpass_pid = it_start_vpass(vpass, NULL, ctl);
+	return vpass_pid > 0 ? 0 : -1;
 }
 
 static int teardown(void **state)
@@ -898,20 +892,7 @@ static void test_killed_read(void **state)
  * the new pcscd's pid. */
 static pid_t restart_pcscd(void)
 {
-	const char *conf = getenv("APPM_PCSCD_CONF"), *log = getenv("APPM_PCSCD_LOG");
-	assert_non_null(conf);
-	assert_int_equal(it_sh("rm -f /run/pcscd/pcscd.comm /run/pcscd/pcscd.pid; "
-	                       "pcscd --foreground --debug --apdu --config %s >>%s 2>&1 & echo $! >%s/pcscd.pid",
-	                       conf, log ? log : "/dev/null", tmp),
-	                 0);
-	char p[300];
-	snprintf(p, sizeof(p), "%s/pcscd.pid", tmp);
-	char *text = it_slurp(p);
-	pid_t pid = (pid_t)atol(text);
-	free(text);
-	assert_true(pid > 0);
-	for (int i = 0; i < 50 && it_sh("test -S /run/pcscd/pcscd.comm") != 0; i++)
-		usleep(100000);
+	pid_t pid = it_start_pcscd(tmp, NULL);
 	wait_reader(true);
 	return pid;
 }

@@ -504,20 +504,7 @@ static void start_pcscd_with(bool without_reader)
 	char empty[300];
 	snprintf(empty, sizeof empty, "%s/no-readers", tmp);
 	assert_int_equal(it_sh("mkdir -p %s", empty), 0);
-	const char *conf = without_reader ? empty : getenv("APPM_PCSCD_CONF"), *log = getenv("APPM_PCSCD_LOG");
-	assert_non_null(conf);
-	assert_int_equal(it_sh("rm -f /run/pcscd/pcscd.comm /run/pcscd/pcscd.pid; "
-	                       "pcscd --foreground --debug --apdu --config %s >>%s 2>&1 & echo $! >%s/pcscd.pid",
-	                       conf, log ? log : "/dev/null", tmp),
-	                 0);
-	char p[300];
-	snprintf(p, sizeof p, "%s/pcscd.pid", tmp);
-	char *text = it_slurp(p);
-	pcscd_pid = (pid_t)atol(text);
-	free(text);
-	assert_true(pcscd_pid > 0);
-	for (int i = 0; i < 50 && it_sh("test -S /run/pcscd/pcscd.comm") != 0; i++)
-		usleep(100000);
+	pcscd_pid = it_start_pcscd(tmp, without_reader ? empty : NULL);
 }
 
 static void start_pcscd(void)

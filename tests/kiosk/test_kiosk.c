@@ -219,16 +219,10 @@ static int setup(void **state)
 	snprintf(klog, sizeof(klog), "%s/kiosk.log", tmp);
 	if (it_make_pki(docgen, tmp, "pki", NULL) != 0 || it_make_doc(docgen, tmp, "pki", "lestari", NULL, "good") != 0)
 		return -1;
-	vpass_pid = fork();
-	if (vpass_pid == 0) {
-		char doc[300];
-		snprintf(doc, sizeof(doc), "%s/good", tmp);
-		execl(vpass, vpass, "--doc", doc, "--control", ctl, (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 50 && access(ctl, F_OK) != 0; i++)
-		usleep(100000);
-	return access(ctl, F_OK) == 0 ? 0 : -1;
+	char doc[300];
+	snprintf(doc, sizeof(doc), "%s/good", tmp);
+	vpass_pid = it_start_vpass(vpass, doc, ctl);
+	return vpass_pid > 0 ? 0 : -1;
 }
 
 static int teardown(void **state)
@@ -406,9 +400,7 @@ static void test_pcscd_restart(void **state)
 {
 	(void)state;
 	pid_t pcscd = (pid_t)atol(getenv("APPM_PCSCD_PID") ? getenv("APPM_PCSCD_PID") : "0");
-	const char *conf = getenv("APPM_PCSCD_CONF");
 	assert_true(pcscd > 0);
-	assert_non_null(conf);
 	assert_int_equal(kill(pcscd, SIGTERM), 0);
 	for (int i = 0; i < 50 && kill(pcscd, 0) == 0; i++)
 		usleep(100000);
@@ -421,10 +413,7 @@ static void test_pcscd_restart(void **state)
 	json_decref(reader);
 	assert_int_equal(kill(kiosk_pid, 0), 0); /* still running */
 
-	assert_int_equal(it_sh("rm -f /run/pcscd/pcscd.comm /run/pcscd/pcscd.pid; "
-	                       "pcscd --foreground --config %s >/dev/null 2>&1 &",
-	                       conf),
-	                 0);
+	it_start_pcscd(tmp, NULL);
 	for (int i = 0; i < 150; i++) {
 		reader = diag_reader(&code);
 		bool online = strcmp(it_jstr_or_empty(reader, "state"), "online") == 0;
