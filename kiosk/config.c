@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <glib.h>
 #include <ini.h>
 
 const char *kcfg_strerror(kcfg_err e)
@@ -33,7 +34,6 @@ const char *kcfg_strerror(kcfg_err e)
 typedef struct parse {
 	FILE *f;
 	int line;              /* the line inih is on */
-	bool at_line_start;
 	const char *const *classes;
 	kcfg cfg;
 	kcfg_err err;          /* the first fault */
@@ -41,22 +41,32 @@ typedef struct parse {
 	char err_text[300];
 } parse;
 
-/* inih's reader: fgets, counting lines (a line longer than inih's buffer
- * comes in several pieces). */
+__attribute__((format(printf, 3, 4))) static int fault(parse *p, kcfg_err e, const char *fmt, ...);
+
+/* inih's reader: fgets, counting lines. A line longer than inih's buffer
+ * (size) would reach it in pieces, each parsed as a line of its own: the
+ * rest is skipped and the line is a fault, so lines and values stay
+ * whole. */
 static char *read_line(char *buf, int size, void *stream)
 {
 	parse *p = stream;
 	char *s = fgets(buf, size, p->f);
 	if (!s)
 		return NULL;
-	if (p->at_line_start)
-		p->line++;
+	p->line++;
 	size_t n = strlen(s);
-	p->at_line_start = n > 0 && s[n - 1] == '\n';
+	if (n > 0 && s[n - 1] != '\n') {
+		int c = fgetc(p->f);
+		if (c != EOF && c != '\n') { /* more of this line: too long */
+			while ((c = fgetc(p->f)) != EOF && c != '\n')
+				;
+			fault(p, KCFG_ERR_SYNTAX, "line longer than %d characters", size - 2);
+		}
+	}
 	return s;
 }
 
-__attribute__((format(printf, 3, 4))) static int fault(parse *p, kcfg_err e, const char *fmt, ...)
+static int fault(parse *p, kcfg_err e, const char *fmt, ...)
 {
 	if (p->err != KCFG_OK)
 		return 0;
@@ -73,6 +83,8 @@ static int set_text(parse *p, const char *key, const char *value, char *dst, siz
 {
 	if (!value[0])
 		return fault(p, KCFG_ERR_VALUE, "key %s: empty value", key);
+	if (!g_utf8_validate(value, -1, NULL))
+		return fault(p, KCFG_ERR_VALUE, "key %s: not UTF-8 text", key);
 	if (strlen(value) >= cap)
 		return fault(p, KCFG_ERR_VALUE, "key %s: value longer than %zu characters", key, cap - 1);
 	memcpy(dst, value, strlen(value) + 1);
@@ -169,7 +181,6 @@ kcfg_err kcfg_parse(FILE *f, const char *path, const char *const *classes, kcfg 
 	if (!p)
 		return KCFG_ERR_NOMEM;
 	p->f = f;
-	p->at_line_start = true;
 	p->classes = classes;
 	kcfg_err e = KCFG_OK;
 	int bad_line = ini_parse_stream(read_line, p, on_value, p);

@@ -37,7 +37,7 @@ typedef struct kcfg_device {
 	char name[32];
 	char class_name[32];
 	char connection[256];
-	int line;           /* where its section starts, for later messages */
+	int line;           /* where its first key is, for later messages */
 } kcfg_device;
 
 typedef struct kcfg {

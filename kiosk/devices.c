@@ -24,6 +24,7 @@
 #include "hal/passport/pp-device.h"
 
 #define KDEV_REOPEN_MS 2000
+#define STOPPING_WORDS "cancelled: the kiosk daemon is stopping"
 #define DIAG_OWNER "diag"
 #define KIOSK_OWNER "kiosk"
 
@@ -51,6 +52,9 @@ typedef struct kdev {
 	char reason[sizeof(((dev_status *)0)->text)]; /* why offline */
 	char caps[1024];        /* read at open */
 	dev_status status;      /* the last read while idle */
+	int media;              /* -1 unknown, 0 no document, 1 a document (from the watch) */
+	bool watch_fresh;       /* the watch's first media event, which is not a change */
+	bool offline_announced; /* "offline" said (and counted) for this absence */
 	bool watching;
 	GSource *reopen;
 	GSource *closing;       /* a close scheduled out of a callback */
@@ -130,12 +134,17 @@ static void go_offline(kdev *k, dev_state state, const char *reason)
 	dev_free(k->d);
 	k->d = NULL;
 	k->watching = false;
-	k->offline_state = state == DEV_STATE_ONLINE ? DEV_STATE_OFFLINE : state;
-	bool same = strcmp(k->reason, reason) == 0;
+	k->media = -1;
+	dev_state now = state == DEV_STATE_ONLINE ? DEV_STATE_OFFLINE : state;
+	bool changed = now != k->offline_state;
+	k->offline_state = now;
 	snprintf(k->reason, sizeof(k->reason), "%s", reason);
-	if (was_online || !same) {
-		emit(k, "offline", "%s: %s", dev_state_name(k->offline_state), reason);
+	/* Once per absence (the words of each retry may differ), and again
+	 * only if the kind of absence changes. */
+	if (was_online || !k->offline_announced || changed) {
+		emit(k, "offline", "%s: %s", dev_state_name(now), reason);
 		count(k, true, reason);
+		k->offline_announced = true;
 	}
 	if (k->set->watch && !k->reopen && !k->set->freeing)
 		k->reopen = add_timeout(k, KDEV_REOPEN_MS, reopen_tick);
@@ -159,7 +168,16 @@ static void on_dev_event(dev *d, const dev_event *ev, void *user)
 	kdev *k = user;
 	switch (ev->kind) {
 	case DEV_EVENT_MEDIA:
-		emit(k, ev->present ? "placed" : "removed", "%s", ev->text);
+		if (k->watch_fresh) {
+			/* How the reader was when the watch began: said only when it
+			 * is news (at open, or changed while nobody watched). */
+			k->watch_fresh = false;
+			if (k->media != (int)ev->present)
+				emit(k, ev->present ? "present" : "empty", "%s", ev->text);
+		} else {
+			emit(k, ev->present ? "placed" : "removed", "%s", ev->text);
+		}
+		k->media = ev->present;
 		break;
 	case DEV_EVENT_STATUS:
 		if (ev->status.state != k->status.state)
@@ -197,6 +215,8 @@ static void try_open(kdev *k)
 	}
 	k->d = d;
 	k->status = st;
+	k->media = -1;
+	k->offline_announced = false;
 	k->reason[0] = '\0';
 	if (dev_capabilities(d, k->caps, sizeof(k->caps)) != DEV_OK)
 		k->caps[0] = '\0';
@@ -207,6 +227,7 @@ static void try_open(kdev *k)
 /* ---- watching ---- */
 
 static void begin_maintenance(kdev *k);
+static void finish_maintenance(kdev *k, dev_err e, const char *report);
 
 static void watch_done(dev *d, dev_err e, void *result, void *user)
 {
@@ -214,8 +235,11 @@ static void watch_done(dev *d, dev_err e, void *result, void *user)
 	(void)result;
 	kdev *k = user;
 	k->watching = false;
-	if (k->set->freeing)
+	if (k->set->freeing) {
+		if (k->maintaining) /* it waited for this watch to end */
+			finish_maintenance(k, DEV_ERR_CANCELLED, STOPPING_WORDS);
 		return;
+	}
 	if (e == DEV_ERR_CANCELLED) {
 		if (k->maintaining)
 			begin_maintenance(k);
@@ -228,11 +252,14 @@ static void watch_done(dev *d, dev_err e, void *result, void *user)
 
 static void start_watch(kdev *k)
 {
-	if (!k->set->watch || !k->cls->watch || !k->d || k->watching || k->maintaining || k->set->freeing)
+	if (!k->set->watch || !k->cls->watch || !k->d || k->watching || k->maintaining || k->closing ||
+	    k->set->freeing)
 		return;
 	dev_err e = k->cls->watch(k->d, KIOSK_OWNER, watch_done, k);
-	if (e == DEV_OK)
+	if (e == DEV_OK) {
 		k->watching = true;
+		k->watch_fresh = true;
+	}
 	else
 		emit(k, "fault", "cannot watch the device: %s", dev_strerror(e));
 }
@@ -286,6 +313,12 @@ static void maintenance_done(dev *d, dev_err e, void *result, void *user)
 	(void)d;
 	kdev *k = user;
 	kdev_op op = k->op;
+	if (k->set->freeing) { /* cancelled by the close: not the device's fault */
+		finish_maintenance(k, DEV_ERR_CANCELLED, STOPPING_WORDS);
+		if (op == KDEV_OP_SELF_TEST)
+			free(result);
+		return;
+	}
 	const char *what = op == KDEV_OP_SELF_TEST ? "self-test" : "reset";
 	char words[200];
 	snprintf(words, sizeof(words), "%s %s%s%s", what, e == DEV_OK ? "passed" : "failed",
@@ -317,6 +350,8 @@ dev_err kdevs_maintain(kdevs *s, const char *name, kdev_op op, kdev_op_done done
 			k = &s->devs[i];
 	if (!k)
 		return DEV_ERR_ARG;
+	if (s->freeing)
+		return DEV_ERR_NOT_OPEN;
 	if (s->in_use || k->maintaining)
 		return DEV_ERR_BUSY;
 	k->maintaining = true;
@@ -325,7 +360,9 @@ dev_err kdevs_maintain(kdevs *s, const char *name, kdev_op op, kdev_op_done done
 	k->done_user = user;
 	if (!k->d && op == KDEV_OP_RESET)
 		try_open(k);
-	if (!k->d) {
+	if (k->closing) {
+		finish_async(k, DEV_ERR_NOT_OPEN, "the device just went away; the kiosk is opening it again");
+	} else if (!k->d) {
 		char words[300];
 		snprintf(words, sizeof(words), "%s: %s", dev_state_name(k->offline_state), k->reason);
 		finish_async(k, DEV_ERR_NOT_OPEN, words);
@@ -355,7 +392,7 @@ kdevs *kdevs_new(const kcfg *cfg, GMainContext *ctx, const kdev_hooks *hooks, bo
 		if (!cls)
 			continue; /* kcfg_load checked the classes */
 		kdev *k = &s->devs[s->n++];
-		*k = (kdev){ .set = s, .cfg = &cfg->devices[i], .cls = cls,
+		*k = (kdev){ .set = s, .cfg = &cfg->devices[i], .cls = cls, .media = -1,
 		             .offline_state = DEV_STATE_OFFLINE };
 		snprintf(k->reason, sizeof(k->reason), "not opened yet");
 	}
@@ -383,6 +420,9 @@ void kdevs_free(kdevs *s)
 	/* Maintenance finishes posted before the close. */
 	while (g_main_context_iteration(s->ctx, FALSE))
 		;
+	for (size_t i = 0; i < s->n; i++)
+		if (s->devs[i].done) /* never started: its watch was still ending */
+			finish_maintenance(&s->devs[i], DEV_ERR_CANCELLED, STOPPING_WORDS);
 	g_free(s);
 }
 
@@ -397,6 +437,16 @@ bool kdevs_has(const kdevs *s, const char *name)
 void kdevs_set_in_use(kdevs *s, bool in_use)
 {
 	s->in_use = in_use;
+}
+
+/* Text from a driver or a file as a JSON string: bytes that are not
+ * UTF-8 (a reader's name in Latin-1) are replaced, never a lost field. */
+static json_t *jtext(const char *text)
+{
+	gchar *valid = g_utf8_make_valid(text ? text : "", -1);
+	json_t *j = json_string(valid);
+	g_free(valid);
+	return j ? j : json_string("");
 }
 
 static json_t *describe_one(kdev *k)
@@ -420,20 +470,31 @@ static json_t *describe_one(kdev *k)
 	char buf[sizeof(k->caps)];
 	snprintf(buf, sizeof(buf), "%s", k->d ? k->caps : "");
 	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-		json_array_append_new(caps, json_string(line));
+		json_array_append_new(caps, jtext(line));
 	kdev_counters c = { 0 };
 	if (k->set->hooks.counters)
 		k->set->hooks.counters(k->cfg->name, &c, k->set->hooks.user);
-	json_t *counters = json_pack("{s:I, s:I, s:s?, s:I}", "operations", (json_int_t)c.operations, "failures",
-	                             (json_int_t)c.failures, "last_error", c.last_error[0] ? c.last_error : NULL,
-	                             "last_error_at", (json_int_t)c.last_error_at);
+	json_t *counters = json_object();
+	json_object_set_new(counters, "operations", json_integer((json_int_t)c.operations));
+	json_object_set_new(counters, "failures", json_integer((json_int_t)c.failures));
+	json_object_set_new(counters, "last_error", c.last_error[0] ? jtext(c.last_error) : json_null());
+	json_object_set_new(counters, "last_error_at", json_integer((json_int_t)c.last_error_at));
 	const char *connection = k->cfg->connection;
 	const char *colon = strchr(connection, ':');
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s%, s:s, s:i, s:s, s:o, s:o, s:s?}", "name", k->cfg->name, "class",
-	                      k->cls->name, "connection", connection, "driver", connection,
-	                      colon ? (size_t)(colon - connection) : strlen(connection), "state",
-	                      dev_state_name(st.state), "detail", st.detail, "status", st.text, "capabilities", caps,
-	                      "counters", counters, "locked_by", locked_by);
+	char driver[64];
+	snprintf(driver, sizeof(driver), "%.*s", (int)(colon ? (size_t)(colon - connection) : strlen(connection)),
+	         connection);
+	json_t *o = json_object();
+	json_object_set_new(o, "name", jtext(k->cfg->name));
+	json_object_set_new(o, "class", jtext(k->cls->name));
+	json_object_set_new(o, "connection", jtext(connection));
+	json_object_set_new(o, "driver", jtext(driver));
+	json_object_set_new(o, "state", jtext(dev_state_name(st.state)));
+	json_object_set_new(o, "detail", json_integer(st.detail));
+	json_object_set_new(o, "status", jtext(st.text));
+	json_object_set_new(o, "capabilities", caps);
+	json_object_set_new(o, "counters", counters);
+	json_object_set_new(o, "locked_by", locked_by ? jtext(locked_by) : json_null());
 	return o;
 }
 
@@ -447,7 +508,11 @@ json_t *kdevs_describe(kdevs *s)
 
 json_t *kdevs_op_answer(const char *device, kdev_op op, dev_err e, const char *report)
 {
-	return json_pack("{s:b, s:s, s:s, s:s, s:s?}", "ok", e == DEV_OK, "device", device, "operation",
-	                 op == KDEV_OP_SELF_TEST ? "self-test" : "reset", "report", report ? report : "", "error",
-	                 e == DEV_OK ? NULL : dev_strerror(e));
+	json_t *o = json_object();
+	json_object_set_new(o, "ok", json_boolean(e == DEV_OK));
+	json_object_set_new(o, "device", jtext(device));
+	json_object_set_new(o, "operation", jtext(op == KDEV_OP_SELF_TEST ? "self-test" : "reset"));
+	json_object_set_new(o, "report", jtext(report));
+	json_object_set_new(o, "error", e == DEV_OK ? json_null() : jtext(dev_strerror(e)));
+	return o;
 }

@@ -37,6 +37,7 @@ struct dev {
 	dev_event_cb events;
 	void *events_user;
 	bool open;
+	bool closing;            /* dev_close is delivering what was in flight */
 	GThreadPool *pool;
 	command *running;        /* loop thread only */
 	atomic_bool cancel_flag; /* the running command's, read by its worker */
@@ -98,9 +99,11 @@ typedef struct posted_event {
 static gboolean deliver_event(gpointer data)
 {
 	posted_event *p = data;
+	/* Counted as delivered first: the callback may close the device,
+	 * and close waits for what is still in flight. */
+	atomic_fetch_sub(&p->d->posted, 1);
 	if (p->d->events)
 		p->d->events(p->d, &p->ev, p->d->events_user);
-	atomic_fetch_sub(&p->d->posted, 1);
 	free(p);
 	return G_SOURCE_REMOVE;
 }
@@ -213,8 +216,9 @@ dev_err dev_open_with(const dev_driver *drv, const char *param, void *open_data,
 
 void dev_close(dev *d)
 {
-	if (!d || !d->open)
+	if (!d || !d->open || d->closing)
 		return;
+	d->closing = true; /* from here every command is NOT_OPEN, even from the callbacks below */
 	if (d->running)
 		dev_cancel(d);
 	/* The worker ends its work; then deliver what it posted. */
@@ -226,6 +230,7 @@ void dev_close(dev *d)
 		d->drv->close(d->priv);
 	d->priv = NULL;
 	d->open = false;
+	d->closing = false;
 }
 
 void dev_free(dev *d)
@@ -273,7 +278,7 @@ dev_err dev_command(dev *d, const char *owner, dev_work_fn work, void *arg, void
 {
 	if (!d || !work)
 		return DEV_ERR_ARG;
-	if (!d->open)
+	if (!d->open || d->closing)
 		return DEV_ERR_NOT_OPEN;
 	if (d->lock_owner[0] && (!owner || strcmp(owner, d->lock_owner) != 0))
 		return DEV_ERR_LOCKED;
@@ -330,7 +335,7 @@ dev_err dev_lock(dev *d, const char *owner)
 {
 	if (!d || !owner || !owner[0] || strlen(owner) >= sizeof(d->lock_owner))
 		return DEV_ERR_ARG;
-	if (!d->open)
+	if (!d->open || d->closing)
 		return DEV_ERR_NOT_OPEN;
 	if (d->lock_owner[0])
 		return strcmp(d->lock_owner, owner) == 0 ? DEV_OK : DEV_ERR_LOCKED;

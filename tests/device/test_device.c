@@ -318,6 +318,56 @@ static void test_errors_have_words(void **state)
 	assert_null(d);
 }
 
+/* A done callback that runs while close delivers the cancelled command
+ * and tries to start another one (as a device set restarting its watch
+ * does) is refused: nothing reaches a worker that is gone. */
+static void retry_on_done(dev *d, dev_err e, void *result, void *user)
+{
+	seen *s = user;
+	on_done(d, e, result, user);
+	s->err = dev_command(d, "flow", dev_virtual_work, NULL, free, on_done, user);
+}
+
+static void test_command_from_close_refused(void **state)
+{
+	(void)state;
+	rig r;
+	rig_open(&r);
+	dev_virtual_set_mode(r.d, DEV_VIRTUAL_BLOCK);
+	assert_int_equal(dev_command(r.d, "flow", dev_virtual_work, NULL, free, retry_on_done, &r.s), DEV_OK);
+	dev_close(r.d);
+	assert_int_equal(r.s.completions, 1);
+	assert_int_equal(r.s.err, DEV_ERR_NOT_OPEN);
+	assert_int_equal(dev_lock(r.d, "diag"), DEV_ERR_NOT_OPEN);
+	rig_close(&r);
+}
+
+/* An event callback may close its own device. */
+static void close_on_prompt(dev *d, const dev_event *ev, void *user)
+{
+	on_event(d, ev, user);
+	if (ev->kind == DEV_EVENT_PROMPT)
+		dev_close(d);
+}
+
+static void test_close_from_event(void **state)
+{
+	(void)state;
+	GMainContext *ctx = g_main_context_new();
+	seen s = { 0 };
+	dev *d = NULL;
+	assert_int_equal(dev_open(drivers, "virtual:x", ctx, close_on_prompt, &s, &d), DEV_OK);
+	dev_virtual_set_mode(d, DEV_VIRTUAL_PROMPT);
+	assert_int_equal(dev_command(d, "flow", dev_virtual_work, NULL, free, on_done, &s), DEV_OK);
+	gint64 until = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+	while (s.completions == 0 && g_get_monotonic_time() < until)
+		g_main_context_iteration(ctx, FALSE);
+	assert_int_equal(s.completions, 1);
+	assert_int_equal(dev_command(d, "flow", dev_virtual_work, NULL, free, on_done, &s), DEV_ERR_NOT_OPEN);
+	dev_free(d);
+	g_main_context_unref(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -327,6 +377,8 @@ int main(void)
 		cmocka_unit_test(test_unplug_and_fault),
 		cmocka_unit_test(test_prompt_and_self_test),
 		cmocka_unit_test(test_maintenance_lock),
+		cmocka_unit_test(test_command_from_close_refused),
+		cmocka_unit_test(test_close_from_event),
 		cmocka_unit_test(test_offline_until_back),
 		cmocka_unit_test(test_errors_have_words),
 	};

@@ -115,6 +115,14 @@ static void test_config_faults(void **state)
 		  ":5: section [device R!]: a device name is" },
 		{ "[kiosk]\nstore = a\nsocket = b\n[device r]\nclass = passport\nconnection = x\nspeed = 9\n",
 		  KCFG_ERR_UNKNOWN, ":7: key speed: not a device setting" },
+		{ "[kiosk]\nstore = a\nsocket = b\n[device r]\nclass = passport\nconnection = caf\xe9\n", KCFG_ERR_VALUE,
+		  ":6: key connection: not UTF-8 text" },
+		/* A long line is one fault at its own line, not pieces parsed as lines. */
+		{ "; a comment of 250 characters "
+		  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n"
+		  "[kiosk]\nstore = a\nsocket = b\n",
+		  KCFG_ERR_SYNTAX, ":1: line longer than 198 characters" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char path[128], msg[600] = "", want[700];
