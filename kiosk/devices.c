@@ -12,7 +12,10 @@
  *               the watch was cancelled first and starts again after
  * A watch that ends in failure means the device went away (pcscd stopped,
  * reader unplugged): it is closed and goes offline. Closing happens from
- * an idle source, never inside the device's own callback.
+ * an idle source, never inside the device's own callback. The reason
+ * shown is the device's status when that names a failure, else the fault
+ * the watch met: a driver that cannot ask the device (libnfc) still
+ * reports what it saw before the failure, "online: document present".
  */
 #include "kiosk/devices.h"
 
@@ -56,6 +59,7 @@ typedef struct kdev {
 	bool watch_fresh;       /* the watch's first media event, which is not a change */
 	bool offline_announced; /* "offline" said (and counted) for this absence */
 	bool watching;
+	char fault[sizeof(((dev_event *)0)->text)]; /* what the running watch met */
 	GSource *reopen;
 	GSource *closing;       /* a close scheduled out of a callback */
 	/* maintenance */
@@ -158,6 +162,8 @@ static gboolean close_now(gpointer data)
 	dev_status st = { .state = DEV_STATE_OFFLINE };
 	if (k->d && dev_status_get(k->d, &st) != DEV_OK)
 		snprintf(st.text, sizeof(st.text), "the device stopped answering");
+	if (st.state == DEV_STATE_ONLINE) /* the status from before the failure */
+		snprintf(st.text, sizeof(st.text), "%s", k->fault);
 	go_offline(k, st.state, st.text[0] ? st.text : "the device went away");
 	return G_SOURCE_REMOVE;
 }
@@ -189,6 +195,7 @@ static void on_dev_event(dev *d, const dev_event *ev, void *user)
 		break;
 	case DEV_EVENT_FAULT:
 		emit(k, "fault", "%s", ev->text);
+		snprintf(k->fault, sizeof(k->fault), "%s", ev->text);
 		break;
 	case DEV_EVENT_PROGRESS:
 		break; /* the flow's business, too many to log */
@@ -246,6 +253,8 @@ static void watch_done(dev *d, dev_err e, void *result, void *user)
 		return;
 	}
 	/* A watch ends only when cancelled or when the device failed. */
+	if (!k->fault[0])
+		snprintf(k->fault, sizeof(k->fault), "the watch failed: %s", dev_strerror(e));
 	if (!k->closing)
 		k->closing = add_timeout(k, 0, close_now);
 }
@@ -255,6 +264,7 @@ static void start_watch(kdev *k)
 	if (!k->set->watch || !k->cls->watch || !k->d || k->watching || k->maintaining || k->closing ||
 	    k->set->freeing)
 		return;
+	k->fault[0] = '\0'; /* a fault before this watch is not why it ends */
 	dev_err e = k->cls->watch(k->d, KIOSK_OWNER, watch_done, k);
 	if (e == DEV_OK) {
 		k->watching = true;
