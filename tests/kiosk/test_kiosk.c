@@ -469,7 +469,7 @@ static void test_sigterm_then_direct(void **state)
 	      example, sock, wout, rcfile);
 	for (int i = 0; i < 50; i++) {
 		char *w = it_slurp(wout);
-		bool seen = strstr(w, "reader placed: document present") != NULL;
+		bool seen = strstr(w, "reader present: document present") != NULL;
 		free(w);
 		if (seen)
 			break;
@@ -481,7 +481,7 @@ static void test_sigterm_then_direct(void **state)
 	char *rc = it_slurp(rcfile), *w = it_slurp(wout);
 	assert_int_equal(atoi(rc), 0);
 	assert_non_null(strstr(w, "reader online:"));
-	assert_non_null(strstr(w, "reader placed: document present"));
+	assert_non_null(strstr(w, "reader present: document present"));
 	assert_non_null(strstr(w, "reader removed: document removed"));
 	free(rc);
 	free(w);
