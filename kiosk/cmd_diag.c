@@ -26,6 +26,7 @@
 
 #define DEFAULT_CONFIG "/etc/appm/kiosk.ini"
 #define OP_TIMEOUT_MS 120000
+#define MAX_WATCH_SECONDS (7 * 24 * 3600.0)
 
 typedef enum diag_action { DIAG_STATUS, DIAG_TEST, DIAG_RESET, DIAG_WATCH } diag_action;
 
@@ -58,7 +59,8 @@ static void usage(FILE *f)
 	        "                  may then be busy)\n"
 	        "  --json          JSON instead of text (watch: one JSON object per line)\n"
 	        "  --count N       watch: stop after N events\n"
-	        "  --seconds S     watch: stop after S seconds (default: until interrupted)\n"
+	        "  --seconds S     watch: stop after S seconds, at most a week (default: until\n"
+	        "                  interrupted)\n"
 	        "\n"
 	        "Exit: 0 every device online / the test or reset passed; 17 a device is not\n"
 	        "online or its test or reset failed; 2 unknown device or bad command line;\n"
@@ -237,19 +239,22 @@ typedef struct direct {
 	store *store;
 	json_t *answer;     /* a test's or reset's */
 	long events;
+	bool enough;        /* watch: --count reached (perhaps before the loop ran) */
 } direct;
 
 static void direct_event(const char *device, const char *kind, const char *text, void *user)
 {
 	direct *x = user;
-	if (x->a->action != DIAG_WATCH)
+	if (x->a->action != DIAG_WATCH || x->enough)
 		return;
 	json_t *ev = event_json(device, kind, text);
 	if (ev)
 		print_event(ev, x->a->json);
 	json_decref(ev);
-	if (x->a->count && ++x->events >= x->a->count)
+	if (x->a->count && ++x->events >= x->a->count) {
+		x->enough = true;
 		g_main_loop_quit(x->loop);
+	}
 }
 
 static void direct_count(const char *device, bool failed, const char *error, void *user)
@@ -314,7 +319,8 @@ static int direct_run(const diag_args *a, const kcfg *cfg)
 		guint sig_int = g_unix_signal_add(SIGINT, quit_loop, x.loop);
 		guint sig_term = g_unix_signal_add(SIGTERM, quit_loop, x.loop);
 		guint timer = a->seconds > 0 ? g_timeout_add((guint)ceil(a->seconds * 1000), quit_loop, x.loop) : 0;
-		g_main_loop_run(x.loop);
+		if (!x.enough) /* the devices' first events may have been enough */
+			g_main_loop_run(x.loop);
 		g_source_remove(sig_int);
 		g_source_remove(sig_term);
 		if (timer)
@@ -360,7 +366,7 @@ static int parse(int argc, char **argv, diag_args *a)
 			break;
 		case 't':
 			a->seconds = strtod(optarg, &end);
-			if (*end || !(a->seconds > 0))
+			if (*end || !(a->seconds > 0 && a->seconds <= MAX_WATCH_SECONDS))
 				return -1;
 			break;
 		case 'h': usage(stdout); exit(APPM_EXIT_OK);

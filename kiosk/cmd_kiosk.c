@@ -69,7 +69,9 @@ static void on_event(const char *device, const char *kind, const char *text, voi
 	time_t now = time(NULL);
 	struct tm tm;
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
-	json_t *ev = json_pack("{s:s, s:s, s:s, s:s}", "event", kind, "device", device, "text", text, "time", when);
+	gchar *words = g_utf8_make_valid(text, -1); /* a driver's bytes, not always UTF-8 */
+	json_t *ev = json_pack("{s:s, s:s, s:s, s:s}", "event", kind, "device", device, "text", words, "time", when);
+	g_free(words);
 	if (ev && k->ctl)
 		kctl_broadcast(k->ctl, ev);
 	json_decref(ev);
@@ -189,7 +191,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: appm kiosk --config FILE [--store PATH] [--socket PATH]\n"
 	           "\n"
-	           "Runs the kiosk kioskd: opens every device of the configuration (a device that\n"
+	           "Runs the kiosk daemon: opens every device of the configuration (a device that\n"
 	           "cannot be opened, or goes away, is shown offline and opened again when it comes\n"
 	           "back), keeps the store, and serves the control socket that `appm diag` uses.\n"
 	           "Logs one line per event to stderr. Stops cleanly on SIGTERM or SIGINT.\n"
@@ -248,8 +250,11 @@ int appm_kiosk_main(int argc, char **argv)
 	kctl_err ke = kctl_server_new(k->cfg.socket, k->cfg.socket_group[0] ? k->cfg.socket_group : NULL, NULL,
 	                              on_request, k, &k->ctl, message, sizeof(message));
 	if (ke != KCTL_OK) {
-		fprintf(stderr, "appm kiosk: control socket: %s\n", message);
-		status = ke == KCTL_ERR_IN_USE ? APPM_EXIT_RUNNING : APPM_EXIT_FAILURE;
+		/* In use: another daemon. Otherwise the configured path or group
+		 * cannot be used: the configuration's to fix. */
+		fprintf(stderr, "appm kiosk: %s: control socket (keys socket, socket_group): %s\n", k->cfg.path,
+		        message);
+		status = ke == KCTL_ERR_IN_USE ? APPM_EXIT_RUNNING : APPM_EXIT_CONFIG;
 		goto out;
 	}
 	k->loop = g_main_loop_new(NULL, FALSE);

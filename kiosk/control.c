@@ -30,6 +30,8 @@
 
 #define KCTL_MAX_LINE (64 * 1024)
 #define KCTL_MAX_PENDING (1024 * 1024)
+#define KCTL_MAX_CLIENTS 32
+#define KCTL_ACCEPT_PAUSE_MS 1000
 
 const char *kctl_strerror(kctl_err e)
 {
@@ -59,7 +61,11 @@ struct kctl_server {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	GMainContext *ctx;
 	int fd;
+	dev_t dev;              /* the socket file we made, so that we remove */
+	ino_t ino;              /* that one and no successor's */
 	GSource *accept_src;
+	GSource *pause_src;     /* accepting again after running out of descriptors */
+	guint n_clients;
 	bool has_group;
 	gid_t gid;
 	kctl_request_fn on_request;
@@ -121,6 +127,7 @@ static void client_close(kctl_client *c)
 	drop_src(&c->out_src);
 	close(c->fd);
 	c->fd = -1;
+	c->server->n_clients--;
 	c->server->clients = g_list_remove(c->server->clients, c);
 	c->server = NULL;
 	kctl_client_unref(c); /* the server's reference */
@@ -245,13 +252,41 @@ static bool peer_allowed(const kctl_server *s, const struct ucred *cred)
 	return false;
 }
 
+static gboolean accept_ready(gint fd, GIOCondition cond, gpointer data);
+
+static void listen_again(kctl_server *s)
+{
+	s->accept_src = g_unix_fd_source_new(s->fd, G_IO_IN);
+	g_source_set_callback(s->accept_src, G_SOURCE_FUNC(accept_ready), s, NULL);
+	g_source_attach(s->accept_src, s->ctx);
+}
+
+static gboolean resume_accepting(gpointer data)
+{
+	kctl_server *s = data;
+	g_source_unref(s->pause_src);
+	s->pause_src = NULL;
+	listen_again(s);
+	return G_SOURCE_REMOVE;
+}
+
 static gboolean accept_ready(gint fd, GIOCondition cond, gpointer data)
 {
 	(void)cond;
 	kctl_server *s = data;
 	int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (cfd < 0)
-		return G_SOURCE_CONTINUE;
+	if (cfd < 0) {
+		if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
+			return G_SOURCE_CONTINUE;
+		/* Out of descriptors (EMFILE, ...): the socket stays readable, so
+		 * pause rather than spin the loop. */
+		g_source_unref(s->accept_src);
+		s->accept_src = NULL;
+		s->pause_src = g_timeout_source_new(KCTL_ACCEPT_PAUSE_MS);
+		g_source_set_callback(s->pause_src, resume_accepting, s, NULL);
+		g_source_attach(s->pause_src, s->ctx);
+		return G_SOURCE_REMOVE;
+	}
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 	kctl_client *c = g_new0(kctl_client, 1);
@@ -261,6 +296,12 @@ static gboolean accept_ready(gint fd, GIOCondition cond, gpointer data)
 	c->in = g_string_new(NULL);
 	c->out = g_string_new(NULL);
 	s->clients = g_list_prepend(s->clients, c);
+	s->n_clients++;
+	if (s->n_clients > KCTL_MAX_CLIENTS) {
+		kctl_refuse(c, "busy", "too many connections to the kiosk daemon: try again in a moment");
+		client_close(c);
+		return G_SOURCE_CONTINUE;
+	}
 	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || !peer_allowed(s, &cred)) {
 		kctl_refuse(c, "permission", "this user may not use the kiosk's control socket");
 		client_close(c);
@@ -346,22 +387,26 @@ kctl_err kctl_server_new(const char *path, const char *group, GMainContext *ctx,
 		r = -1, err = errno;
 	if (r == 0 && listen(fd, 16) != 0)
 		r = -1, err = errno;
+	struct stat st;
+	if (r == 0 && stat(path, &st) != 0)
+		r = -1, err = errno;
 	if (r != 0) {
 		snprintf(message, message_len, "%s: %s", path, strerror(err));
 		close(fd);
-		return KCTL_ERR_IO;
+		/* EADDRINUSE: another daemon bound it since claim_path looked. */
+		return err == EADDRINUSE ? KCTL_ERR_IN_USE : KCTL_ERR_IO;
 	}
 	kctl_server *s = g_new0(kctl_server, 1);
 	snprintf(s->path, sizeof(s->path), "%s", path);
 	s->ctx = ctx ? ctx : g_main_context_default();
 	s->fd = fd;
+	s->dev = st.st_dev;
+	s->ino = st.st_ino;
 	s->has_group = group && group[0];
 	s->gid = gid;
 	s->on_request = on_request;
 	s->user = user;
-	s->accept_src = g_unix_fd_source_new(fd, G_IO_IN);
-	g_source_set_callback(s->accept_src, G_SOURCE_FUNC(accept_ready), s, NULL);
-	g_source_attach(s->accept_src, s->ctx);
+	listen_again(s);
 	*ret = s;
 	return KCTL_OK;
 }
@@ -373,8 +418,11 @@ void kctl_server_free(kctl_server *s)
 	while (s->clients)
 		client_close(s->clients->data);
 	drop_src(&s->accept_src);
+	drop_src(&s->pause_src);
 	close(s->fd);
-	unlink(s->path);
+	struct stat st; /* ours still, not a successor's */
+	if (lstat(s->path, &st) == 0 && st.st_dev == s->dev && st.st_ino == s->ino)
+		unlink(s->path);
 	g_free(s);
 }
 

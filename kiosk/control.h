@@ -46,7 +46,11 @@ typedef void (*kctl_request_fn)(kctl_client *c, json_t *request, void *user);
 
 /* Listen at path on ctx's loop. A socket file nobody answers on is
  * replaced; one a daemon answers on is KCTL_ERR_IN_USE. group: NULL or a
- * group name for mode 0660. message gets words on failure. */
+ * group name for mode 0660. message gets words on failure. The socket is
+ * bound under umask 0177, which is process-wide: call this before the
+ * process starts threads that create files (the daemon does so before
+ * opening devices). Peer checks of group members look the user up (NSS)
+ * on the loop. At most 32 clients at once. */
 kctl_err kctl_server_new(const char *path, const char *group, GMainContext *ctx, kctl_request_fn on_request,
                          void *user, kctl_server **ret, char *message, size_t message_len);
 /* Stop listening, drop every client, remove the socket file. NULL is fine. */

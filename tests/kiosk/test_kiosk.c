@@ -433,8 +433,26 @@ static void test_sigterm_then_direct(void **state)
 	(void)state;
 	int code;
 	json_t *via_daemon = diag_reader(&code);
+	/* Self-tests asked as the daemon stops: each is answered (passed, or
+	 * cancelled because the daemon stops) or finds no daemon; none hangs,
+	 * and the daemon leaks nothing (the sanitizer build checks). */
+	for (int i = 0; i < 3; i++)
+		it_sh("(%s diag --config %s --socket %s test reader >%s/stop%d.out 2>&1; echo $? >%s/stop%d.rc) &", appm,
+		      example, sock, tmp, i, tmp, i);
+	usleep(150000);
 	assert_int_equal(kill(kiosk_pid, SIGTERM), 0);
 	assert_int_equal(wait_exit(kiosk_pid, 15), 0);
+	for (int i = 0; i < 3; i++) {
+		char rcfile[300];
+		snprintf(rcfile, sizeof(rcfile), "%s/stop%d.rc", tmp, i);
+		for (int t = 0; t < 200 && access(rcfile, F_OK) != 0; t++)
+			usleep(100000);
+		char *rc = it_slurp(rcfile);
+		int c = rc[0] ? atoi(rc) : -1;
+		free(rc);
+		if (c != 0 && c != 1 && c != 13 && c != 17) /* 13: another one held it */
+			fail_msg("a self-test asked as the daemon stopped ended with %d", c);
+	}
 	kiosk_pid = -1;
 	wait_notify(&notified_stopping, 0, "STOPPING=1");
 	assert_true(log_has("stopping (SIGTERM)"));

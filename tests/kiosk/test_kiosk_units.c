@@ -234,6 +234,16 @@ static void test_control_socket(void **state)
 	close(stale);
 	assert_int_equal(kctl_server_new(path, NULL, NULL, echo_request, NULL, &s, msg, sizeof(msg)), KCTL_OK);
 	kctl_server_free(s);
+	/* A server that lost its path to a successor leaves the successor's
+	 * socket in place when it stops. */
+	kctl_server *first = NULL, *second = NULL;
+	assert_int_equal(kctl_server_new(path, NULL, NULL, echo_request, NULL, &first, msg, sizeof(msg)), KCTL_OK);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(kctl_server_new(path, NULL, NULL, echo_request, NULL, &second, msg, sizeof(msg)), KCTL_OK);
+	kctl_server_free(first);
+	assert_int_equal(access(path, F_OK), 0);
+	kctl_server_free(second);
+	assert_int_not_equal(access(path, F_OK), 0);
 	/* A file that is not a socket is left alone. */
 	char plain[128];
 	write_file("ctl.sock", "not a socket", plain, sizeof(plain));
