@@ -21,11 +21,15 @@
  * cancels with nfc_abort_command, which ends libnfc's wait through its
  * abort pipe and makes it send the PN53x an ACK (abort).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <nfc/nfc.h>
 
@@ -55,6 +59,7 @@ typedef struct nfc_link {
 	char name[256];
 	atomic_bool wait_cancelled; /* cancel during wait_change */
 	atomic_bool exchanging;     /* inside nfc_initiator_transceive_bytes */
+	int lock_fd;                /* the serial port, held with flock; -1 when none */
 } nfc_link;
 
 static pp_err map_nfc(int res)
@@ -188,7 +193,37 @@ static void nfc_link_close(void *priv)
 	}
 	if (l->ctx)
 		nfc_exit(l->ctx);
+	if (l->lock_fd >= 0)
+		close(l->lock_fd);
 	free(l);
+}
+
+/* libnfc does not lock a serial port: a second program opening the same
+ * PN532 (diag --direct beside the daemon, a read beside a watch) would
+ * interleave its frames with ours and break both. Hold the port with
+ * flock, as other serial programs do, for as long as the link is open;
+ * a port held by another is PP_ERR_BUSY. Only for "DRIVER_uart:PATH[:SPEED]";
+ * USB devices are claimed by libusb itself. */
+static pp_err lock_serial_port(const char *cs, int *ret_fd)
+{
+	const char *colon = strchr(cs, ':');
+	*ret_fd = -1;
+	if (!colon || (size_t)(colon - cs) < 5 || strncmp(colon - 5, "_uart", 5) != 0)
+		return PP_OK;
+	char path[sizeof(nfc_connstring)];
+	snprintf(path, sizeof(path), "%s", colon + 1);
+	char *speed = strchr(path, ':');
+	if (speed)
+		*speed = '\0';
+	int fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return PP_OK; /* libnfc will say what is wrong with the port */
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		close(fd);
+		return errno == EWOULDBLOCK ? PP_ERR_BUSY : PP_OK;
+	}
+	*ret_fd = fd;
+	return PP_OK;
 }
 
 static pp_err nfc_link_open(const char *param, void **ret_priv)
@@ -199,6 +234,7 @@ static pp_err nfc_link_open(const char *param, void **ret_priv)
 	nfc_link *l = calloc(1, sizeof(*l));
 	if (!l)
 		return PP_ERR_NOMEM;
+	l->lock_fd = -1;
 	pp_err e = PP_ERR_NOMEM;
 	nfc_init(&l->ctx);
 	if (!l->ctx)
@@ -209,6 +245,9 @@ static pp_err nfc_link_open(const char *param, void **ret_priv)
 		e = PP_ERR_NO_READER;
 		goto out_close;
 	}
+	e = lock_serial_port(cs, &l->lock_fd);
+	if (e != PP_OK)
+		goto out_close;
 	l->dev = nfc_open(l->ctx, cs);
 	if (!l->dev) {
 		e = PP_ERR_NO_READER;

@@ -374,6 +374,29 @@ static void test_daemon_self_test(void **state)
 	move_document(true);
 }
 
+/* A second program on the daemon's serial port (diag --direct, a read)
+ * is told the reader is busy and leaves the daemon's link alone: libnfc
+ * does not lock the port, the transport does (flock). Without it their
+ * PN532 frames interleave and the daemon loses its reader. */
+static void test_direct_beside_daemon(void **state)
+{
+	(void)state;
+	int faults = log_count("reader: fault:"), offline = log_count("reader: offline:");
+	for (int i = 0; i < 5; i++) {
+		char *out = NULL;
+		int rc = diag(&out, NULL, "--direct test reader");
+		if (rc != 17 || !strstr(out, "busy"))
+			fail_msg("diag --direct beside the daemon: exit %d, %s", rc, out);
+		free(out);
+	}
+	assert_int_equal(log_count("reader: fault:"), faults);
+	assert_int_equal(log_count("reader: offline:"), offline);
+	int code;
+	json_t *reader = diag_reader(&code, NULL);
+	assert_int_equal(code, 0);
+	json_decref(reader);
+}
+
 /* `diag --json watch` through the daemon: the document taken away and
  * placed again through the emulator, one line each, in order; meanwhile
  * diag's status follows the document (libnfc has no status of its own to
@@ -512,6 +535,7 @@ int main(void)
 		cmocka_unit_test(test_diag_direct),
 		cmocka_unit_test(test_daemon_online),
 		cmocka_unit_test(test_daemon_self_test),
+		cmocka_unit_test(test_direct_beside_daemon),
 		cmocka_unit_test(test_daemon_watch),
 		cmocka_unit_test_teardown(test_reader_unplugged, plug_in_again),
 		cmocka_unit_test(test_reader_back),
