@@ -75,9 +75,9 @@
  *                     a reader that went away
  * A running watch is how the daemon hears of it between reads (pcscd
  * stopping ends the watch's wait at once). The daemon then closes the
- * device (dev_free) and opens it again after a pause (say 2 s, doubling to
- * 30 s while dev_status_get says offline or no device), and starts the
- * watch again; a dev_reset on the open device does the same in place.
+ * device (dev_free) and opens it again after a pause (kiosk/devices.c
+ * tries every 2 s while dev_status_get says offline or no device; opening
+ * a reader is cheap), and starts the watch again; a dev_reset on the open device does the same in place.
  * Opening again once pcscd is back gives a working device: a new PC/SC
  * context is established. A device that is not ready also answers every
  * command by trying to reach the reader first, so a watch started too
