@@ -61,7 +61,7 @@ const char *dev_state_name(dev_state s);
 typedef struct dev_status {
 	dev_state state;
 	int detail;             /* the driver's own code, 0 when none */
-	char text[160];         /* words for an engineer */
+	char text[256];         /* words for an engineer */
 } dev_status;
 
 /* XFS4IoT's recommended action for a fault. */
@@ -84,7 +84,7 @@ typedef enum dev_event_kind {
 typedef struct dev_event {
 	dev_event_kind kind;
 	dev_status status;      /* DEV_EVENT_STATUS */
-	char text[160];         /* PROMPT, FAULT */
+	char text[256];         /* PROMPT, FAULT */
 	dev_action action;      /* FAULT */
 	size_t done, total;     /* PROGRESS */
 	bool present;           /* MEDIA */

@@ -101,11 +101,11 @@ static void status_locked(const pp_reader_dev *r, pp_err e, bool present, dev_st
 {
 	*ret = (dev_status){ .state = state_of(e), .detail = (int)e };
 	if (e == PP_OK)
-		snprintf(ret->text, sizeof(ret->text), "%.100s: %s", r->reader, present ? "document present" : "empty");
+		snprintf(ret->text, sizeof(ret->text), "%.160s: %s", r->reader, present ? "document present" : "empty");
 	else if (r->native[0] && e == r->last)
-		snprintf(ret->text, sizeof(ret->text), "%.40s: %s (%.60s)", r->reader, state_words(e), r->native);
+		snprintf(ret->text, sizeof(ret->text), "%.120s: %s (%.80s)", r->reader, state_words(e), r->native);
 	else
-		snprintf(ret->text, sizeof(ret->text), "%.60s: %s", r->reader, state_words(e));
+		snprintf(ret->text, sizeof(ret->text), "%.160s: %s", r->reader, state_words(e));
 }
 
 void pp_device_note_present(pp_reader_dev *r, bool present)
@@ -131,9 +131,9 @@ static void post_fault(dev *d, pp_reader_dev *r, pp_err e)
 	dev_event ev = { .kind = DEV_EVENT_FAULT, .action = action_of(e) };
 	g_mutex_lock(&r->lock);
 	if (r->native[0])
-		snprintf(ev.text, sizeof(ev.text), "%.40s: %s (%.60s)", r->reader, state_words(e), r->native);
+		snprintf(ev.text, sizeof(ev.text), "%.120s: %s (%.80s)", r->reader, state_words(e), r->native);
 	else
-		snprintf(ev.text, sizeof(ev.text), "%.60s: %s", r->reader, state_words(e));
+		snprintf(ev.text, sizeof(ev.text), "%.160s: %s", r->reader, state_words(e));
 	g_mutex_unlock(&r->lock);
 	dev_post_event(d, &ev);
 }
