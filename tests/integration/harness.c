@@ -6,6 +6,7 @@
 #include "harness.h"
 
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -662,4 +664,75 @@ pid_t it_start_pcscd(const char *dir, const char *conf)
 	for (int i = 0; i < 50 && it_sh("test -S /run/pcscd/pcscd.comm") != 0; i++)
 		usleep(100000);
 	return pid;
+}
+
+/* --- Logs and processes --- */
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int it_count_in_file(const char *path, const char *text)
+{
+	char *l = it_slurp(path);
+	int n = 0;
+	for (const char *p = strstr(l, text); p; p = strstr(p + 1, text))
+		n++;
+	free(l);
+	return n;
+}
+
+void it_wait_in_file(const char *path, const char *text, int before, double seconds)
+{
+	for (double end = now_seconds() + seconds; now_seconds() < end; usleep(50000))
+		if (it_count_in_file(path, text) > before)
+			return;
+	char *l = it_slurp(path);
+	fail_msg("%s never said '%s' (again) within %.0f s:\n%s", path, text, seconds, l);
+}
+
+int it_wait_exit(pid_t pid, double seconds)
+{
+	for (double end = now_seconds() + seconds; now_seconds() < end; usleep(50000)) {
+		int st;
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	fail_msg("process %d did not exit within %.0f s", (int)pid, seconds);
+	return -1;
+}
+
+int it_run(const char *dir, char **out, char **err, const char *fmt, ...)
+{
+	char cmd[2000];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	int rc = it_sh("%s >%s/run.out 2>%s/run.err", cmd, dir, dir);
+	char p[600];
+	if (out) {
+		snprintf(p, sizeof(p), "%s/run.out", dir);
+		*out = it_slurp(p);
+	}
+	if (err) {
+		snprintf(p, sizeof(p), "%s/run.err", dir);
+		*err = it_slurp(p);
+	}
+	return rc;
+}
+
+json_t *it_json_at(const char *text, const char *path)
+{
+	json_t *root = it_parse_json(text);
+	json_t *value = json_incref(it_jget(root, path));
+	json_decref(root);
+	if (!value)
+		fail_msg("no %s in %s", path, text);
+	return value;
 }

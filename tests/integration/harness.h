@@ -47,6 +47,26 @@ pid_t it_start_vpass(const char *vpass, const char *doc, const char *ctl);
  * fails the test when it cannot. dir: a scratch directory for its pid. */
 pid_t it_start_pcscd(const char *dir, const char *conf);
 
+/* --- Logs and processes (the kiosk daemon's tests) --- */
+
+/* Run a shell command built from fmt with its stdout and stderr kept in
+ * dir (files run.out, run.err): its exit code; *out and *err (to free)
+ * get what it printed when given. */
+__attribute__((format(printf, 4, 5))) int it_run(const char *dir, char **out, char **err, const char *fmt, ...);
+/* The value at a dotted path of the JSON text (a reference to
+ * json_decref); fails the test when the text is not JSON or has none. */
+json_t *it_json_at(const char *text, const char *path);
+
+/* How many times text occurs in the file at path (0 when it cannot be read). */
+int it_count_in_file(const char *path, const char *text);
+/* Wait (at most seconds) until the file at path has text more than
+ * `before` times; fails the test, showing the file, otherwise. */
+void it_wait_in_file(const char *path, const char *text, int before, double seconds);
+/* Wait (at most seconds) for process pid to end: its exit code, or 128 +
+ * the signal that ended it; kills it and fails the test when it outlives
+ * the wait. */
+int it_wait_exit(pid_t pid, double seconds);
+
 /* --- Running `appm passport read` --- */
 
 /* Where a read runs: the appm program, the reader to name with --reader

@@ -47,18 +47,7 @@ __attribute__((format(printf, 3, 4))) static int diag(char **out, char **err, co
 	va_start(ap, fmt);
 	vsnprintf(args, sizeof(args), fmt, ap);
 	va_end(ap);
-	int rc = it_sh("%s diag --config %s --socket %s %s >%s/diag.out 2>%s/diag.err", appm, example, sock, args,
-	               tmp, tmp);
-	char p[300];
-	if (out) {
-		snprintf(p, sizeof(p), "%s/diag.out", tmp);
-		*out = it_slurp(p);
-	}
-	if (err) {
-		snprintf(p, sizeof(p), "%s/diag.err", tmp);
-		*err = it_slurp(p);
-	}
-	return rc;
+	return it_run(tmp, out, err, "%s diag --config %s --socket %s %s", appm, example, sock, args);
 }
 
 /* The reader's entry in `appm diag --json` (to json_decref, with *code). */
@@ -66,11 +55,8 @@ static json_t *diag_reader(int *code)
 {
 	char *out = NULL;
 	*code = diag(&out, NULL, "--json");
-	json_t *root = it_parse_json(out);
+	json_t *reader = it_json_at(out, "devices.0");
 	free(out);
-	json_t *reader = json_incref(it_jget(root, "devices.0"));
-	json_decref(root);
-	assert_non_null(reader);
 	return reader;
 }
 
@@ -84,25 +70,12 @@ static bool log_has(const char *text)
 
 static int log_count(const char *text)
 {
-	char *l = it_slurp(klog);
-	int n = 0;
-	for (const char *p = strstr(l, text); p; p = strstr(p + 1, text))
-		n++;
-	free(l);
-	return n;
+	return it_count_in_file(klog, text);
 }
 
-/* Wait (at most seconds) until the daemon's log has text more than
- * `before` times. */
 static void wait_log_more(const char *text, int before, int seconds)
 {
-	for (int i = 0; i < seconds * 10; i++) {
-		if (log_count(text) > before)
-			return;
-		usleep(100000);
-	}
-	char *l = it_slurp(klog);
-	fail_msg("the kiosk's log never said '%s' (again):\n%s", text, l);
+	it_wait_in_file(klog, text, before, seconds);
 }
 
 static void wait_log(const char *text, int seconds)
@@ -184,21 +157,6 @@ static pid_t start_kiosk(const char *store_path, const char *socket_path, const 
 		_exit(127);
 	}
 	return pid;
-}
-
-static int wait_exit(pid_t pid, int seconds)
-{
-	for (int i = 0; i < seconds * 20; i++) {
-		int st;
-		pid_t r = waitpid(pid, &st, WNOHANG);
-		if (r == pid)
-			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-		usleep(50000);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	fail_msg("process %d did not exit within %d s", (int)pid, seconds);
-	return -1;
 }
 
 static int setup(void **state)
@@ -363,14 +321,14 @@ static void test_second_daemon_refused(void **state)
 	snprintf(store2, sizeof(store2), "%s/other.db", tmp);
 	snprintf(sock2, sizeof(sock2), "%s/other.sock", tmp);
 	pid_t pid = start_kiosk(store, sock2, log2);
-	assert_int_equal(wait_exit(pid, 10), 19);
+	assert_int_equal(it_wait_exit(pid, 10), 19);
 	char *l = it_slurp(log2);
 	assert_non_null(strstr(l, "is another kiosk daemon running?"));
 	free(l);
 	assert_int_not_equal(access(sock2, F_OK), 0);
 	unlink(log2);
 	pid = start_kiosk(store2, sock, log2);
-	assert_int_equal(wait_exit(pid, 10), 19);
+	assert_int_equal(it_wait_exit(pid, 10), 19);
 	l = it_slurp(log2);
 	assert_non_null(strstr(l, "another kiosk daemon is running: it answers on"));
 	free(l);
@@ -387,7 +345,7 @@ static void test_bad_store_refused(void **state)
 	snprintf(sock2, sizeof(sock2), "%s/bad.sock", tmp);
 	assert_int_equal(it_sh("head -c 8192 /dev/urandom >%s && cp %s %s.orig", bad, bad, bad), 0);
 	pid_t pid = start_kiosk(bad, sock2, log2);
-	assert_int_equal(wait_exit(pid, 10), 18);
+	assert_int_equal(it_wait_exit(pid, 10), 18);
 	char *l = it_slurp(log2);
 	assert_non_null(strstr(l, bad));
 	free(l);
@@ -441,7 +399,7 @@ static void test_sigterm_then_direct(void **state)
 		      example, sock, tmp, i, tmp, i);
 	usleep(150000);
 	assert_int_equal(kill(kiosk_pid, SIGTERM), 0);
-	assert_int_equal(wait_exit(kiosk_pid, 15), 0);
+	assert_int_equal(it_wait_exit(kiosk_pid, 15), 0);
 	for (int i = 0; i < 3; i++) {
 		char rcfile[300];
 		snprintf(rcfile, sizeof(rcfile), "%s/stop%d.rc", tmp, i);

@@ -118,17 +118,7 @@ __attribute__((format(printf, 3, 4))) static int diag(char **out, char **err, co
 	va_start(ap, fmt);
 	vsnprintf(args, sizeof(args), fmt, ap);
 	va_end(ap);
-	int rc = it_sh("%s diag --config %s %s >%s/diag.out 2>%s/diag.err", appm, cfg, args, tmp, tmp);
-	char p[300];
-	if (out) {
-		snprintf(p, sizeof(p), "%s/diag.out", tmp);
-		*out = it_slurp(p);
-	}
-	if (err) {
-		snprintf(p, sizeof(p), "%s/diag.err", tmp);
-		*err = it_slurp(p);
-	}
-	return rc;
+	return it_run(tmp, out, err, "%s diag --config %s %s", appm, cfg, args);
 }
 
 /* The reader's entry of `appm diag --json` (to json_decref); the exit
@@ -137,11 +127,8 @@ static json_t *diag_reader(int *code, char **err)
 {
 	char *out = NULL;
 	*code = diag(&out, err, "--json");
-	json_t *root = it_parse_json(out);
+	json_t *reader = it_json_at(out, "devices.0");
 	free(out);
-	json_t *reader = json_incref(it_jget(root, "devices.0"));
-	json_decref(root);
-	assert_non_null(reader);
 	return reader;
 }
 
@@ -157,23 +144,12 @@ static bool has_capability(json_t *reader, const char *line)
 
 static int log_count(const char *text)
 {
-	char *l = it_slurp(klog);
-	int n = 0;
-	for (const char *p = strstr(l, text); p; p = strstr(p + 1, text))
-		n++;
-	free(l);
-	return n;
+	return it_count_in_file(klog, text);
 }
 
-/* Wait (at most seconds) until the daemon's log has text more than
- * `before` times; fails the test with the log otherwise. */
 static void wait_log_more(const char *text, int before, double seconds)
 {
-	for (double end = seconds_now() + seconds; seconds_now() < end; usleep(50000))
-		if (log_count(text) > before)
-			return;
-	char *l = it_slurp(klog);
-	fail_msg("the kiosk's log never said '%s' (again) within %.0f s:\n%s", text, seconds, l);
+	it_wait_in_file(klog, text, before, seconds);
 }
 
 /* The daemon's log line of the nth (from 1) occurrence of text, to free. */
@@ -202,19 +178,6 @@ static void move_document(bool present)
 	else
 		ctl_cmd("remove");
 	wait_log_more(logged, before, 5);
-}
-
-static int wait_exit(pid_t pid, double seconds)
-{
-	for (double end = seconds_now() + seconds; seconds_now() < end; usleep(50000)) {
-		int st;
-		if (waitpid(pid, &st, WNOHANG) == pid)
-			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	fail_msg("process %d did not exit within %.0f s", (int)pid, seconds);
-	return -1;
 }
 
 /* ---- fixtures ---- */
@@ -513,7 +476,7 @@ static void test_sigterm(void **state)
 {
 	(void)state;
 	assert_int_equal(kill(kiosk_pid, SIGTERM), 0);
-	assert_int_equal(wait_exit(kiosk_pid, 15), 0);
+	assert_int_equal(it_wait_exit(kiosk_pid, 15), 0);
 	kiosk_pid = -1;
 	assert_int_equal(log_count("stopping (SIGTERM)"), 1);
 	assert_int_equal(log_count("appm kiosk: stopped"), 1);
