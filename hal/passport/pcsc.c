@@ -418,6 +418,15 @@ static pp_err io_transmit(pcsc *p, const uint8_t *cmd, size_t len, uint8_t *resp
 
 /* ---- the operations ---- */
 
+static pp_err pcsc_release(void *priv)
+{
+	pcsc *p = priv; /* not while an exchange is stuck in the I/O thread */
+	if (p->connected && !p->wedged)
+		SCardDisconnect(p->card, SCARD_LEAVE_CARD);
+	p->connected = p->connected && p->wedged;
+	return PP_OK;
+}
+
 static pp_err pcsc_connect(void *priv, int timeout_ms)
 {
 	pcsc *p = priv;
@@ -776,6 +785,7 @@ const pp_transport_ops pp_pcsc_driver = {
 	.list = pcsc_list,
 	.open = pcsc_open,
 	.connect = pcsc_connect,
+	.release = pcsc_release,
 	.transmit = pcsc_transmit,
 	.card_present = pcsc_card_present,
 	.capabilities = pcsc_capabilities,

@@ -93,5 +93,6 @@ dev_err pp_device_self_test_work(dev *d, void *priv, void *arg, void **ret_resul
 	}
 	/* A PC/SC reader tells its largest APDU with a card connected. */
 	pp_device_refresh_caps(r);
+	pp_transport_release(r->t); /* not held after the test: another program may read it */
 	return e == PP_OK ? DEV_OK : link_failed(d, r, e);
 }

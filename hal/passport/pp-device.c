@@ -492,6 +492,7 @@ static dev_err read_work(dev *d, void *priv, void *arg, void **ret_result)
 	if (e == PP_OK) {
 		pp_read_options opt = { .wait_ms = 0, .progress = post_progress, .progress_user = d, .cancel = &r->cancel };
 		e = pp_read_passport(r->t, a.key, a.trust, &opt, &rep);
+		pp_transport_release(r->t); /* the document is free for others until the next command */
 	} else if ((rep = calloc(1, sizeof(*rep))) != NULL) {
 		/* The read never began: a report that says why. */
 		rep->err = e;

@@ -17,6 +17,9 @@ typedef struct pp_transport_ops {
 	pp_err (*open)(const char *param, void **ret_priv);
 	/* Wait up to timeout_ms for a card and connect to it. */
 	pp_err (*connect)(void *priv, int timeout_ms);
+	/* Let go of the document connect took (PC/SC holds it exclusively),
+	 * so that other programs may use it; the next connect takes it again. */
+	pp_err (*release)(void *priv);
 	pp_err (*transmit)(void *priv, const uint8_t *cmd, size_t len, uint8_t *resp, size_t cap, size_t *ret_len);
 	pp_err (*card_present)(void *priv, bool *ret);
 	pp_err (*capabilities)(void *priv, pp_transport_caps *ret);

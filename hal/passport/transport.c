@@ -173,6 +173,14 @@ pp_err pp_transport_connect(pp_transport *t, int timeout_ms)
 	return e;
 }
 
+pp_err pp_transport_release(pp_transport *t)
+{
+	if (!t->ops->release)
+		return PP_ERR_NOT_SUPPORTED;
+	t->connected = false;
+	return t->ops->release(t->priv);
+}
+
 pp_err pp_transport_set_deadline(pp_transport *t, int deadline_ms)
 {
 	if (!t || deadline_ms < 0)

@@ -79,6 +79,10 @@ typedef void (*pp_driver_cb)(const char *name, const char *description, void *us
 void pp_transport_each_driver(pp_driver_cb cb, void *user);
 
 pp_err pp_transport_connect(pp_transport *t, int timeout_ms);
+/* Let go of the document connect took, so that another program may use
+ * it (PC/SC: the exclusive hold ends); PP_ERR_NOT_SUPPORTED when the
+ * driver holds nothing between operations. */
+pp_err pp_transport_release(pp_transport *t);
 /* The chip's longest silence allowed in one exchange, in milliseconds
  * (0: PP_TRANSPORT_DEFAULT_DEADLINE_MS); the exchange's bytes on the air
  * are allowed for on top of it. */

@@ -244,6 +244,15 @@ static void test_diag_test_and_reset(void **state)
 	free(out);
 	wait_log("reader: locked: held by diag", 2);
 	wait_log("reader: unlocked", 2);
+	/* The self-test let go of the document: another program reads it
+	 * beside the daemon (PC/SC's exclusive hold ended with the test). */
+	char mrz[100];
+	it_read_mrz(tmp, "good", mrz, sizeof(mrz));
+	it_appm run = { .appm = appm, .reader = "pcsc", .dir = tmp };
+	it_result r = it_appm_read(&run, "--mrz '%s' --trust %s/pki/csca.pem", mrz, tmp);
+	if (r.code != 0)
+		fail_msg("a read beside the daemon after its self-test: exit %d: %s", r.code, r.err);
+	it_result_free(&r);
 	assert_int_equal(diag(&out, NULL, "--json reset reader"), 0);
 	json_t *answer = it_parse_json(out);
 	free(out);
