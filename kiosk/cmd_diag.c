@@ -176,7 +176,7 @@ static int refused(const json_t *answer)
 	fprintf(stderr, "appm diag: %s\n", jstr(answer, "error"));
 	if (strcmp(code, "unknown-device") == 0)
 		return APPM_EXIT_USAGE;
-	if (strcmp(code, "busy") == 0)
+	if (strcmp(code, "busy") == 0 || strcmp(code, "stopping") == 0)
 		return APPM_EXIT_BUSY;
 	if (strcmp(code, "permission") == 0)
 		return APPM_EXIT_PERMISSION;

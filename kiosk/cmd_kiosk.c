@@ -123,6 +123,8 @@ static void maintain(kioskd *k, kctl_client *c, const char *device, kdev_op op)
 		if (n > 0 && (size_t)n < sizeof(words))
 			snprintf(words + n, sizeof(words) - (size_t)n, ")");
 		kctl_refuse(c, "unknown-device", words);
+	} else if (e == DEV_ERR_NOT_OPEN) {
+		kctl_refuse(c, "stopping", "the kiosk daemon is stopping: try again when it is back");
 	} else {
 		kctl_refuse(c, "busy", "the device is busy (an applicant is using the kiosk, or another maintenance "
 		                  "operation runs on it): try again in a moment");

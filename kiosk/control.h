@@ -13,7 +13,7 @@
  *   {"request":"reset","device":"NAME"}        the same
  *   {"request":"watch"}                        {"ok":true} then {"event":..,"device":..,"text":..,"time":..}
  * A refusal is {"ok":false,"error":"words","code":"unknown-device" |
- * "busy" | "bad-request"}.
+ * "busy" | "stopping" | "permission" | "bad-request"}.
  */
 #pragma once
 

@@ -78,8 +78,9 @@ typedef void (*kdev_op_done)(const char *device, kdev_op op, dev_err e, const ch
  * device's watch is stopped, the lock taken, op run, the lock given back
  * and the watch started again. DEV_ERR_ARG: no such device; DEV_ERR_BUSY:
  * an applicant is using the kiosk or another maintenance operation runs
- * on that device. Otherwise done is called exactly once, later. A reset
- * of an offline device tries to open it. */
+ * on that device; DEV_ERR_NOT_OPEN: the set is being closed. Otherwise
+ * done is called exactly once, later. A reset of an offline device tries
+ * to open it. */
 dev_err kdevs_maintain(kdevs *s, const char *name, kdev_op op, kdev_op_done done, void *user);
 
 /* A maintenance operation's outcome as diag prints it, whichever way it
