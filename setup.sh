@@ -140,7 +140,7 @@ test_all() {
 		# key-generating ones (docgen, pa, aa) take too long under it.
 		VALGRIND_LOG=-valgrind run_tests build "valgrind (unit suites)" --setup valgrind \
 			--suite crypto --suite lds --suite vpass --suite eac --suite fuzz --suite pn532 --suite reader \
-			--suite device --suite kiosk --suite store
+			--suite device --suite kiosk --suite store --suite flow
 	else
 		failed=$((failed + 1))
 	fi
