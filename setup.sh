@@ -17,7 +17,7 @@ cd "$(dirname "$0")"
 PACKAGES="meson ninja-build pkg-config gcc libc6-dev
  libpcsclite-dev pcscd vsmartcard-vpcd libnfc-dev
  libssl-dev libeac-dev libturbojpeg0-dev libopenjp2-7-dev libjansson-dev libcmocka-dev libinih-dev
- libglib2.0-dev libsystemd-dev libsqlite3-dev
+ libglib2.0-dev libsystemd-dev libsqlite3-dev libmicrohttpd-dev libcurl4-openssl-dev
  iproute2 util-linux valgrind"
 
 install_packages() {
@@ -140,7 +140,7 @@ test_all() {
 		# key-generating ones (docgen, pa, aa) take too long under it.
 		VALGRIND_LOG=-valgrind run_tests build "valgrind (unit suites)" --setup valgrind \
 			--suite crypto --suite lds --suite vpass --suite eac --suite fuzz --suite pn532 --suite reader \
-			--suite device --suite kiosk --suite store --suite flow
+			--suite device --suite kiosk --suite store --suite flow --suite ui
 	else
 		failed=$((failed + 1))
 	fi

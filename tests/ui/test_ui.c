@@ -1,0 +1,273 @@
+/*
+ * test_ui — the page's HTTP server (ui/server.c) with libcurl as the
+ * browser (suite 'ui'): the page's files and nothing else; an action
+ * decided on the loop's thread, accepted or refused with words; a body
+ * that is not an action, or too long; the state pushed as Server-Sent
+ * Events at once and at each change; stopping ends the event streams.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+
+#include "ui/server.h"
+
+typedef struct rig {
+	GMainContext *ctx;
+	ui_server *s;
+	GThread *loop_thread;   /* where actions must be decided */
+	int decided;
+	bool decided_on_loop;
+} rig;
+
+static bool on_action(const json_t *action, char *why, size_t why_len, int *ret_status, void *user)
+{
+	rig *r = user;
+	r->decided++;
+	r->decided_on_loop = g_thread_self() == r->loop_thread;
+	const char *session = json_string_value(json_object_get(action, "session"));
+	const char *what = json_string_value(json_object_get(action, "action"));
+	if (!session || strcmp(session, "s1") != 0) {
+		snprintf(why, why_len, "this action is for another session");
+		*ret_status = 409;
+		return false;
+	}
+	return what && strcmp(what, "touch") == 0;
+}
+
+static int setup(void **state)
+{
+	rig *r = g_new0(rig, 1);
+	r->ctx = g_main_context_new();
+	r->loop_thread = g_thread_self();
+	ui_options o = { .port = 0, .docroot = UI_DOCROOT, .ctx = r->ctx, .on_action = on_action, .user = r };
+	char msg[300];
+	if (ui_server_new(&o, &r->s, msg, sizeof(msg)) != UI_OK) {
+		fprintf(stderr, "%s\n", msg);
+		return -1;
+	}
+	*state = r;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	rig *r = *state;
+	ui_server_free(r->s);
+	g_main_context_unref(r->ctx);
+	g_free(r);
+	return 0;
+}
+
+/* One HTTP exchange, run on a thread while the test's loop turns. */
+typedef struct call {
+	rig *r;
+	const char *method, *path, *body;
+	long status;
+	GString *got;
+	int events_wanted;      /* event stream: stop after this many events */
+	gint events_seen;
+	gint done;
+} call;
+
+static size_t collect(char *data, size_t size, size_t n, void *user)
+{
+	call *c = user;
+	g_string_append_len(c->got, data, (gssize)(size * n));
+	if (c->events_wanted) {
+		int seen = 0;
+		for (const char *p = strstr(c->got->str, "event: state"); p; p = strstr(p + 1, "event: state"))
+			seen++;
+		g_atomic_int_set(&c->events_seen, seen);
+		if (seen >= c->events_wanted)
+			return 0; /* enough: curl ends the transfer */
+	}
+	return size * n;
+}
+
+static gpointer run_call(gpointer data)
+{
+	call *c = data;
+	char url[200];
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", ui_server_port(c->r->s), c->path);
+	CURL *h = curl_easy_init();
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, 20L);
+	curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
+	struct curl_slist *hdr = NULL;
+	if (c->body) {
+		hdr = curl_slist_append(hdr, "Content-Type: application/json");
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, c->body);
+	}
+	curl_easy_perform(h);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &c->status);
+	curl_slist_free_all(hdr);
+	curl_easy_cleanup(h);
+	g_atomic_int_set(&c->done, 1);
+	g_main_context_wakeup(c->r->ctx);
+	return NULL;
+}
+
+static void turn_until(rig *r, call *c)
+{
+	gint64 until = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+	while (!g_atomic_int_get(&c->done) && g_get_monotonic_time() < until)
+		g_main_context_iteration(r->ctx, FALSE), g_usleep(1000);
+}
+
+static call *exchange(rig *r, const char *method, const char *path, const char *body)
+{
+	call *c = g_new0(call, 1);
+	*c = (call){ .r = r, .method = method, .path = path, .body = body, .got = g_string_new(NULL) };
+	GThread *t = g_thread_new("curl", run_call, c);
+	turn_until(r, c);
+	g_thread_join(t);
+	return c;
+}
+
+static void call_free(call *c)
+{
+	g_string_free(c->got, TRUE);
+	g_free(c);
+}
+
+static void test_files(void **state)
+{
+	rig *r = *state;
+	call *c = exchange(r, "GET", "/", NULL);
+	assert_int_equal(c->status, 200);
+	assert_non_null(strstr(c->got->str, "<!doctype html>"));
+	call_free(c);
+	c = exchange(r, "GET", "/i18n/id.json", NULL);
+	assert_int_equal(c->status, 200);
+	json_t *j = json_loads(c->got->str, 0, NULL);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(j, "button.cancel")), "Batal");
+	json_decref(j);
+	call_free(c);
+	/* Nothing outside the list, however the path is written. */
+	static const char *const outside[] = { "/../meson.build", "/server.c", "/i18n/../app.js.map",
+		                               "/%2e%2e/meson.build", "/api/nothing" };
+	for (size_t i = 0; i < sizeof(outside) / sizeof(outside[0]); i++) {
+		c = exchange(r, "GET", outside[i], NULL);
+		assert_int_equal(c->status, 404);
+		call_free(c);
+	}
+}
+
+static void test_actions(void **state)
+{
+	rig *r = *state;
+	call *c = exchange(r, "POST", "/api/action", "{\"session\":\"s1\",\"action\":\"touch\"}");
+	assert_int_equal(c->status, 200);
+	assert_int_equal(r->decided, 1);
+	assert_true(r->decided_on_loop);
+	call_free(c);
+	c = exchange(r, "POST", "/api/action", "{\"session\":\"s2\",\"action\":\"touch\"}");
+	assert_int_equal(c->status, 409);
+	assert_non_null(strstr(c->got->str, "another session"));
+	call_free(c);
+	c = exchange(r, "POST", "/api/action", "{\"session\":\"s1\",\"action\":\"submit\"}");
+	assert_int_equal(c->status, 409);
+	assert_non_null(strstr(c->got->str, "refused"));
+	call_free(c);
+	assert_int_equal(r->decided, 3);
+	/* Not an action: never reaches the loop. */
+	static const char *const bad[] = { "not json", "[1,2]", "{\"session\":\"s1\"}", "{\"action\":3}" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		c = exchange(r, "POST", "/api/action", bad[i]);
+		assert_int_equal(c->status, 400);
+		call_free(c);
+	}
+	char *big = g_strnfill(20000, 'x');
+	c = exchange(r, "POST", "/api/action", big);
+	assert_int_equal(c->status, 413);
+	call_free(c);
+	g_free(big);
+	assert_int_equal(r->decided, 3);
+}
+
+/* The newest state at once, then each change. */
+static void test_events(void **state)
+{
+	rig *r = *state;
+	json_t *st = json_pack("{s:s, s:s}", "screen", "wait-touch", "session", "s1");
+	ui_server_publish(r->s, st);
+	json_decref(st);
+	call *c = g_new0(call, 1);
+	*c = (call){ .r = r, .method = "GET", .path = "/api/events", .got = g_string_new(NULL), .events_wanted = 2 };
+	GThread *t = g_thread_new("events", run_call, c);
+	gint64 until = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+	while (g_atomic_int_get(&c->events_seen) < 1 && g_get_monotonic_time() < until)
+		g_usleep(1000);
+	assert_int_equal(g_atomic_int_get(&c->events_seen), 1);
+	st = json_pack("{s:s, s:s}", "screen", "wait-language", "session", "s1");
+	ui_server_publish(r->s, st);
+	json_decref(st);
+	turn_until(r, c);
+	g_thread_join(t);
+	assert_int_equal(c->status, 200);
+	const char *first = strstr(c->got->str, "data: {\"screen\":\"wait-touch\"");
+	const char *second = strstr(c->got->str, "data: {\"screen\":\"wait-language\"");
+	assert_non_null(first);
+	assert_non_null(second);
+	assert_true(first < second);
+	call_free(c);
+}
+
+/* Stopping the server ends an open event stream. */
+static void test_stop_ends_streams(void **state)
+{
+	rig *r = *state;
+	json_t *st = json_pack("{s:s}", "screen", "wait-touch");
+	ui_server_publish(r->s, st);
+	json_decref(st);
+	call *c = g_new0(call, 1);
+	*c = (call){ .r = r, .method = "GET", .path = "/api/events", .got = g_string_new(NULL), .events_wanted = 99 };
+	GThread *t = g_thread_new("events", run_call, c);
+	gint64 until = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+	while (g_atomic_int_get(&c->events_seen) < 1 && g_get_monotonic_time() < until)
+		g_usleep(1000);
+	ui_server_free(r->s);
+	r->s = NULL;
+	g_thread_join(t);
+	assert_int_equal(g_atomic_int_get(&c->events_seen), 1);
+	call_free(c);
+	/* Set up again for the teardown. */
+	ui_options o = { .port = 0, .docroot = UI_DOCROOT, .ctx = r->ctx, .on_action = on_action, .user = r };
+	char msg[300];
+	assert_int_equal(ui_server_new(&o, &r->s, msg, sizeof(msg)), UI_OK);
+	/* A missing page is an error at start, naming it. */
+	ui_server *none = NULL;
+	o.docroot = "/nonexistent";
+	assert_int_equal(ui_server_new(&o, &none, msg, sizeof(msg)), UI_ERR_DOCROOT);
+	assert_non_null(strstr(msg, "/nonexistent/index.html"));
+	o.docroot = UI_DOCROOT;
+	o.address = "localhost";
+	assert_int_equal(ui_server_new(&o, &none, msg, sizeof(msg)), UI_ERR_ARG);
+	for (int e = UI_OK; e <= UI_ERR_DOCROOT; e++)
+		assert_true(strlen(ui_strerror((ui_err)e)) > 0);
+}
+
+int main(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_actions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stop_ends_streams, setup, teardown),
+	};
+	int rc = cmocka_run_group_tests_name("ui server", tests, NULL, NULL);
+	curl_global_cleanup();
+	return rc;
+}

@@ -1,0 +1,60 @@
+/*
+ * server — the kiosk's page, served by the daemon with libmicrohttpd on
+ * 127.0.0.1 (by default): the page's files (a fixed list from the
+ * document root: no path outside it is ever read), the state pushed to
+ * the page as Server-Sent Events, and the applicant's actions posted back
+ * as JSON and decided on the kiosk's loop — the page proposes, the state
+ * machine decides; a refused action is an HTTP error with words.
+ *
+ *   GET  /, /app.js, /style.css, /i18n/id.json, /i18n/en.json   the page
+ *   GET  /api/events   text/event-stream: "event: state" with the newest
+ *                      state (JSON) at once and at every change
+ *   POST /api/action   {"session": "...", "action": "...", ...} ->
+ *                      200 {"ok":true} or 409/400 {"ok":false,"error":...}
+ *
+ * Threads: libmicrohttpd runs a thread per connection (a kiosk has one
+ * browser; connections are capped); an action is handed to the loop's
+ * thread and its connection waits for the loop's answer; publishing
+ * happens on the loop and wakes every event stream.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <glib.h>
+#include <jansson.h>
+
+typedef enum ui_err {
+	UI_OK = 0,
+	UI_ERR_ARG,
+	UI_ERR_NOMEM,
+	UI_ERR_LISTEN,      /* the address cannot be listened on (in use, not allowed) */
+	UI_ERR_DOCROOT,     /* the page's files are not there */
+} ui_err;
+
+const char *ui_strerror(ui_err e);
+
+typedef struct ui_server ui_server;
+
+/* Decide an action on the loop: return true to accept it, or false with
+ * words in why (why_len bytes) and an HTTP status in *ret_status (409 by
+ * default). */
+typedef bool (*ui_action_fn)(const json_t *action, char *why, size_t why_len, int *ret_status, void *user);
+
+typedef struct ui_options {
+	const char *address;     /* NULL: 127.0.0.1 */
+	unsigned port;           /* 0: any free port (ui_server_port says which) */
+	const char *docroot;     /* the folder holding index.html, app.js, style.css, i18n/ */
+	GMainContext *ctx;       /* the loop that decides actions; NULL: the default */
+	ui_action_fn on_action;
+	void *user;
+} ui_options;
+
+ui_err ui_server_new(const ui_options *o, ui_server **ret, char *message, size_t message_len);
+/* Stop serving (event streams end) and free. NULL is fine. On the loop. */
+void ui_server_free(ui_server *s);
+unsigned ui_server_port(const ui_server *s);
+
+/* The newest state for the page (on the loop); every event stream gets it. */
+void ui_server_publish(ui_server *s, const json_t *state);
