@@ -162,6 +162,24 @@ const char *flow_state_name(flow_state s)
 	return "unknown";
 }
 
+flow_err flow_state_from_name(const char *name, flow_state *ret)
+{
+	for (int s = 0; name && s < FLOW_N_STATES; s++) {
+		if (strcmp(flow_state_name((flow_state)s), name) == 0) {
+			*ret = (flow_state)s;
+			return FLOW_OK;
+		}
+	}
+	return FLOW_ERR_ARG;
+}
+
+flow_state flow_after_restart(flow_state stored, bool paid)
+{
+	if (paid && stored != FLOW_WAIT_RECEIPT && stored != FLOW_WAIT_TOUCH)
+		return FLOW_WAIT_SUBMISSION;
+	return FLOW_WAIT_TOUCH;
+}
+
 const char *flow_event_name(flow_event e)
 {
 	switch (e) {

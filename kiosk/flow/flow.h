@@ -57,6 +57,8 @@ typedef enum flow_state {
 #define FLOW_N_STATES (FLOW_WAIT_REFUSAL_SEEN + 1)
 
 const char *flow_state_name(flow_state s);
+/* The state of a name flow_state_name gave (the store keeps names). */
+flow_err flow_state_from_name(const char *name, flow_state *ret);
 
 typedef enum flow_event {
 	FLOW_EV_TOUCH = 0,       /* the welcome screen touched */
@@ -184,6 +186,13 @@ unsigned flow_timeout_s(const flow *f, flow_state s);
  * steps this session has, counting only fitted devices; 0 for screens
  * outside the journey's steps. */
 unsigned flow_step(const flow *f, flow_state s, unsigned *ret_total);
+
+/* A session found in the store when the daemon starts: where it goes.
+ * Unpaid, it ends (the welcome screen; the daemon wipes it): the
+ * applicant may be gone, and whoever stands there now must not see their
+ * data. Paid but not yet submitted, it is submitted (idempotent by its
+ * application id), whatever screen it was on. */
+flow_state flow_after_restart(flow_state stored, bool paid);
 
 /* Whether a step was skipped for want of its device this session. */
 bool flow_was_skipped(const flow *f, unsigned device);

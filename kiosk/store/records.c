@@ -37,7 +37,7 @@ static bool valid_kind(const char *kind)
 
 /* How many bytes of text to keep: at most STORE_TEXT_MAX, not cutting a
  * UTF-8 character in two. */
-static int text_len(const char *text)
+int store_text_len(const char *text)
 {
 	size_t n = strlen(text);
 	if (n <= STORE_TEXT_MAX)
@@ -48,8 +48,9 @@ static int text_len(const char *text)
 	return (int)n;
 }
 
-/* The start of every call: clear the last words, check the store. */
-static store_err begin(store *s, bool writes, const char *what)
+/* The start of every call: clear the last words, check the store
+ * (store-internal.h). */
+store_err store_begin(store *s, bool writes, const char *what)
 {
 	if (!s)
 		return STORE_ERR_ARG;
@@ -59,14 +60,14 @@ static store_err begin(store *s, bool writes, const char *what)
 	return STORE_OK;
 }
 
-static store_err prepare(store *s, const char *sql, sqlite3_stmt **ret, const char *what)
+store_err store_prepare(store *s, const char *sql, sqlite3_stmt **ret, const char *what)
 {
 	int rc = sqlite3_prepare_v2(s->db, sql, -1, ret, NULL);
 	return rc == SQLITE_OK ? STORE_OK : store_fail_sqlite(s, rc, what);
 }
 
 /* Run a statement that returns no rows, then finalize it. */
-static store_err run(store *s, sqlite3_stmt *st, const char *what)
+store_err store_run(store *s, sqlite3_stmt *st, const char *what)
 {
 	int rc = sqlite3_step(st);
 	store_err e = rc == SQLITE_DONE ? STORE_OK : store_fail_sqlite(s, rc, what);
@@ -75,7 +76,7 @@ static store_err run(store *s, sqlite3_stmt *st, const char *what)
 }
 
 /* Column col as text into out; false when SQLite ran out of memory. */
-static bool column_text(sqlite3_stmt *st, int col, char *out, size_t len)
+bool store_column_text(sqlite3_stmt *st, int col, char *out, size_t len)
 {
 	const unsigned char *text = sqlite3_column_text(st, col);
 	if (!text && sqlite3_column_type(st, col) != SQLITE_NULL)
@@ -87,14 +88,14 @@ static bool column_text(sqlite3_stmt *st, int col, char *out, size_t len)
 store_err store_count_operation(store *s, const char *device, bool failed, const char *error_text)
 {
 	static const char what[] = "count an operation";
-	store_err e = begin(s, true, what);
+	store_err e = store_begin(s, true, what);
 	if (e != STORE_OK)
 		return e;
 	if (!valid_device(device))
 		return store_fail(s, STORE_ERR_ARG, "was given an invalid device name to count");
 	/* One statement, so the counters and the last error move together. */
 	sqlite3_stmt *st = NULL;
-	e = prepare(s,
+	e = store_prepare(s,
 	            "INSERT INTO device_counters (device, operations, failures, last_error, last_error_at)"
 	            " VALUES (?1, 1, ?2, ?3, ?4)"
 	            " ON CONFLICT (device) DO UPDATE SET"
@@ -110,14 +111,14 @@ store_err store_count_operation(store *s, const char *device, bool failed, const
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int(st, 2, failed ? 1 : 0);
 	if (rc == SQLITE_OK)
-		rc = failed ? sqlite3_bind_text(st, 3, text, text_len(text), SQLITE_STATIC) : sqlite3_bind_null(st, 3);
+		rc = failed ? sqlite3_bind_text(st, 3, text, store_text_len(text), SQLITE_STATIC) : sqlite3_bind_null(st, 3);
 	if (rc == SQLITE_OK)
 		rc = failed ? sqlite3_bind_int64(st, 4, store_now(s)) : sqlite3_bind_null(st, 4);
 	if (rc != SQLITE_OK) {
 		sqlite3_finalize(st);
 		return store_fail_sqlite(s, rc, what);
 	}
-	return run(s, st, what);
+	return store_run(s, st, what);
 }
 
 /* A counters row (device, operations, failures, last_error, last_error_at)
@@ -125,8 +126,8 @@ store_err store_count_operation(store *s, const char *device, bool failed, const
 static store_err read_counters(store *s, sqlite3_stmt *st, store_counters *c, const char *what)
 {
 	memset(c, 0, sizeof *c);
-	if (!column_text(st, 0, c->device, sizeof c->device) ||
-	    !column_text(st, 3, c->last_error, sizeof c->last_error))
+	if (!store_column_text(st, 0, c->device, sizeof c->device) ||
+	    !store_column_text(st, 3, c->last_error, sizeof c->last_error))
 		return store_fail_sqlite(s, SQLITE_NOMEM, what);
 	sqlite3_int64 ops = sqlite3_column_int64(st, 1), fails = sqlite3_column_int64(st, 2);
 	c->operations = ops > 0 ? (uint64_t)ops : 0;
@@ -138,13 +139,13 @@ static store_err read_counters(store *s, sqlite3_stmt *st, store_counters *c, co
 store_err store_device_counters(store *s, const char *device, store_counters *ret)
 {
 	static const char what[] = "read a device's counters";
-	store_err e = begin(s, false, what);
+	store_err e = store_begin(s, false, what);
 	if (e != STORE_OK)
 		return e;
 	if (!valid_device(device) || !ret)
 		return store_fail(s, STORE_ERR_ARG, "was asked for the counters of an invalid device name");
 	sqlite3_stmt *st = NULL;
-	e = prepare(s,
+	e = store_prepare(s,
 	            "SELECT device, operations, failures, last_error, last_error_at"
 	            " FROM device_counters WHERE device = ?1",
 	            &st, what);
@@ -171,13 +172,13 @@ store_err store_device_counters(store *s, const char *device, store_counters *re
 store_err store_list_counters(store *s, store_counters_fn fn, void *user)
 {
 	static const char what[] = "list the devices' counters";
-	store_err e = begin(s, false, what);
+	store_err e = store_begin(s, false, what);
 	if (e != STORE_OK)
 		return e;
 	if (!fn)
 		return store_fail(s, STORE_ERR_ARG, "was asked to list counters to nobody");
 	sqlite3_stmt *st = NULL;
-	e = prepare(s,
+	e = store_prepare(s,
 	            "SELECT device, operations, failures, last_error, last_error_at"
 	            " FROM device_counters ORDER BY device",
 	            &st, what);
@@ -199,13 +200,13 @@ store_err store_list_counters(store *s, store_counters_fn fn, void *user)
 store_err store_log_event(store *s, const char *device, const char *kind, const char *text)
 {
 	static const char what[] = "log an event";
-	store_err e = begin(s, true, what);
+	store_err e = store_begin(s, true, what);
 	if (e != STORE_OK)
 		return e;
 	if (!valid_device(device) || !valid_kind(kind))
 		return store_fail(s, STORE_ERR_ARG, "was given an invalid device name or event kind to log");
 	sqlite3_stmt *st = NULL;
-	e = prepare(s, "INSERT INTO device_events (at, device, kind, text) VALUES (?1, ?2, ?3, ?4)", &st, what);
+	e = store_prepare(s, "INSERT INTO device_events (at, device, kind, text) VALUES (?1, ?2, ?3, ?4)", &st, what);
 	if (e != STORE_OK)
 		return e;
 	const char *t = text ? text : "";
@@ -215,18 +216,18 @@ store_err store_log_event(store *s, const char *device, const char *kind, const 
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_text(st, 4, t, text_len(t), SQLITE_STATIC);
+		rc = sqlite3_bind_text(st, 4, t, store_text_len(t), SQLITE_STATIC);
 	if (rc != SQLITE_OK) {
 		sqlite3_finalize(st);
 		return store_fail_sqlite(s, rc, what);
 	}
-	return run(s, st, what);
+	return store_run(s, st, what);
 }
 
 store_err store_events(store *s, const char *device, size_t max, store_event_fn fn, void *user)
 {
 	static const char what[] = "list events";
-	store_err e = begin(s, false, what);
+	store_err e = store_begin(s, false, what);
 	if (e != STORE_OK)
 		return e;
 	if ((device && !valid_device(device)) || !fn)
@@ -234,7 +235,7 @@ store_err store_events(store *s, const char *device, size_t max, store_event_fn 
 	if (max == 0)
 		return STORE_OK;
 	sqlite3_stmt *st = NULL;
-	e = prepare(s,
+	e = store_prepare(s,
 	            "SELECT id, at, device, kind, text FROM device_events"
 	            " WHERE ?1 IS NULL OR device = ?1 ORDER BY id DESC LIMIT ?2",
 	            &st, what);
@@ -252,8 +253,8 @@ store_err store_events(store *s, const char *device, size_t max, store_event_fn 
 		memset(&ev, 0, sizeof ev);
 		ev.id = sqlite3_column_int64(st, 0);
 		ev.at = sqlite3_column_int64(st, 1);
-		if (!column_text(st, 2, ev.device, sizeof ev.device) || !column_text(st, 3, ev.kind, sizeof ev.kind) ||
-		    !column_text(st, 4, ev.text, sizeof ev.text)) {
+		if (!store_column_text(st, 2, ev.device, sizeof ev.device) || !store_column_text(st, 3, ev.kind, sizeof ev.kind) ||
+		    !store_column_text(st, 4, ev.text, sizeof ev.text)) {
 			e = store_fail_sqlite(s, SQLITE_NOMEM, what);
 			break;
 		}

@@ -43,6 +43,23 @@ const store_migration store_schema[] = {
 	  " text TEXT NOT NULL DEFAULT ''"
 	  ") STRICT;"
 	  "CREATE INDEX device_events_by_device ON device_events (device, id);" },
+	/* 2: the applicant's session, so that a restart of the daemon resumes
+	 * or ends it (kiosk/flow). Its personal data (data: JSON) live only
+	 * until the session is wiped, which deletes the row under
+	 * secure_delete and truncates the write-ahead log (sessions.c). */
+	{ 2,
+	  "CREATE TABLE sessions ("
+	  " id TEXT PRIMARY KEY NOT NULL,"
+	  " state TEXT NOT NULL,"
+	  " resume TEXT NOT NULL,"
+	  " language TEXT NOT NULL,"
+	  " retries INTEGER NOT NULL CHECK (retries >= 0),"
+	  " paid INTEGER NOT NULL CHECK (paid IN (0, 1)),"
+	  " skipped INTEGER NOT NULL CHECK (skipped >= 0),"
+	  " data TEXT,"
+	  " started_at INTEGER NOT NULL,"
+	  " updated_at INTEGER NOT NULL"
+	  ") STRICT;" },
 };
 
 const size_t store_schema_len = sizeof store_schema / sizeof store_schema[0];

@@ -46,5 +46,16 @@ store_err store_fail(store *s, store_err e, const char *fmt, ...) __attribute__(
 /* Record that the SQLite call doing `what` failed with rc: its code, and
  * words with SQLite's message. Returns the code. */
 store_err store_fail_sqlite(store *s, int rc, const char *what);
+/* What every record call shares (records.c): the start of a call
+ * (clears the last words; a write to a read-only store is refused), a
+ * statement prepared, one run to its end and finalized, a text column
+ * copied, and how many bytes of a text to keep (STORE_TEXT_MAX at most,
+ * never half a UTF-8 character). */
+store_err store_begin(store *s, bool writes, const char *what);
+store_err store_prepare(store *s, const char *sql, sqlite3_stmt **ret, const char *what);
+store_err store_run(store *s, sqlite3_stmt *st, const char *what);
+bool store_column_text(sqlite3_stmt *st, int col, char *out, size_t len);
+int store_text_len(const char *text);
+
 /* Now, by the store's clock. */
 int64_t store_now(const store *s);

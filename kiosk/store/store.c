@@ -376,6 +376,10 @@ static store_err set_modes(store *s)
 		e = exec(s, "PRAGMA synchronous=FULL", "set synchronous=FULL");
 	if (e == STORE_OK)
 		e = exec(s, "PRAGMA foreign_keys=ON", "turn foreign keys on");
+	/* Deleted rows (a wiped session's personal data) are overwritten,
+	 * not left in free pages. */
+	if (e == STORE_OK)
+		e = exec(s, "PRAGMA secure_delete=ON", "turn secure delete on");
 	return e;
 }
 

@@ -125,6 +125,34 @@ typedef struct store_event {
 	char text[STORE_TEXT_MAX + 1];
 } store_event;
 
+/* ---- the applicant's session (schema version 2) ---- */
+
+/* A session as the state machine leaves it after each step; data is the
+ * applicant's data as JSON text (NULL: none yet), kept only until the
+ * session is wiped. */
+typedef struct store_session {
+	char id[40];            /* the application id (a UUID) */
+	char state[32];         /* kiosk/flow's state name */
+	char resume[32];
+	char language[4];       /* "id" or "en" */
+	int retries;
+	bool paid;
+	unsigned skipped;
+	char *data;             /* store_session_load: malloc'ed, for the caller to free */
+	int64_t started_at;     /* set by the first save */
+	int64_t updated_at;
+} store_session;
+
+/* Write the session (insert or replace by id), durably. */
+store_err store_session_save(store *s, const store_session *session);
+/* The session updated last into *ret (data malloc'ed); *found false (and
+ * *ret untouched) when there is none. */
+store_err store_session_load(store *s, store_session *ret, bool *found);
+/* Forget a session: its row deleted (overwritten, secure_delete) and the
+ * write-ahead log checkpointed and truncated, so that no copy of the
+ * applicant's data stays in the files. */
+store_err store_session_wipe(store *s, const char *id);
+
 /* Append an event (text may be NULL: ""), timed now. */
 store_err store_log_event(store *s, const char *device, const char *kind, const char *text);
 /* The newest max events, newest first, of device (NULL: of every device);

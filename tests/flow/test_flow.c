@@ -394,6 +394,28 @@ static void test_tariff(void **state)
 	assert_int_equal(fee, 0);
 }
 
+/* The store keeps state names; a restart ends an unpaid session and
+ * submits a paid one. */
+static void test_restart(void **state)
+{
+	(void)state;
+	for (int s = 0; s < FLOW_N_STATES; s++) {
+		flow_state back = FLOW_WAIT_TOUCH;
+		assert_int_equal(flow_state_from_name(flow_state_name((flow_state)s), &back), FLOW_OK);
+		assert_int_equal(back, s);
+		assert_int_equal(flow_after_restart((flow_state)s, false), FLOW_WAIT_TOUCH);
+		flow_state paid = flow_after_restart((flow_state)s, true);
+		if (s == FLOW_WAIT_RECEIPT || s == FLOW_WAIT_TOUCH)
+			assert_int_equal(paid, FLOW_WAIT_TOUCH);
+		else
+			assert_int_equal(paid, FLOW_WAIT_SUBMISSION);
+	}
+	flow_state x = FLOW_WAIT_FEE;
+	assert_int_equal(flow_state_from_name("wait-nothing", &x), FLOW_ERR_ARG);
+	assert_int_equal(flow_state_from_name(NULL, &x), FLOW_ERR_ARG);
+	assert_int_equal(x, FLOW_WAIT_FEE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -407,6 +429,7 @@ int main(void)
 		cmocka_unit_test(test_overlays),
 		cmocka_unit_test(test_language_switch),
 		cmocka_unit_test(test_tariff),
+		cmocka_unit_test(test_restart),
 	};
 	return cmocka_run_group_tests_name("flow", tests, NULL, NULL);
 }

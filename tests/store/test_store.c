@@ -9,6 +9,7 @@
  * process and in another; diag's read-only open; counters and events.
  * Migrations and allocation failures are in test_store_migrate.c.
  */
+#define _GNU_SOURCE /* memmem */
 #include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -63,7 +64,7 @@ static void test_new_file(void **state)
 	mode_t old = umask(022);
 	store *s = open_ok(r->path, STORE_OPEN_CREATE);
 	umask(old);
-	assert_int_equal(store_schema_newest(), 1);
+	assert_int_equal(store_schema_newest(), 2); /* counters and events; sessions */
 	assert_int_equal(store_schema_version(s), store_schema_newest());
 	assert_string_equal(store_path(s), r->path);
 	assert_string_equal(store_error_detail(s), "");
@@ -85,7 +86,7 @@ static void test_new_file(void **state)
 	assert_true(raw_has(r->path, "device_counters"));
 	assert_true(raw_has(r->path, "device_events"));
 	assert_true(raw_has(r->path, "device_events_by_device"));
-	assert_int_equal(raw_int(r->path, "PRAGMA user_version"), 1);
+	assert_int_equal(raw_int(r->path, "PRAGMA user_version"), store_schema_newest());
 	assert_int_equal(raw_int(r->path, "PRAGMA application_id"), 0x4150504d);
 	assert_int_equal(raw_int(r->path, "SELECT count(*) FROM device_counters"), 0);
 }
@@ -96,7 +97,7 @@ static void test_empty_file(void **state)
 	rig *r = *state;
 	write_bytes(r->path, "", 0, 0640);
 	store *s = open_ok(r->path, STORE_OPEN_CREATE);
-	assert_int_equal(store_schema_version(s), 1);
+	assert_int_equal(store_schema_version(s), store_schema_newest());
 	store_free(s);
 	assert_true(raw_has(r->path, "device_events"));
 	assert_int_equal(file_mode(r->path), 0640); /* not ours to change */
@@ -164,7 +165,7 @@ static void test_newer_schema(void **state)
 	assert_int_equal(raw_exec(r->path, "PRAGMA user_version=7"), 0);
 	char why[256];
 	expect_refusal(r->path, STORE_OPEN_CREATE, STORE_ERR_NEWER, why, sizeof why);
-	assert_non_null(strstr(why, "schema version 7 but this appm knows up to 1: use a newer appm"));
+	assert_non_null(strstr(why, "schema version 7 but this appm knows up to 2: use a newer appm"));
 	expect_refusal(r->path, STORE_OPEN_EXISTING, STORE_ERR_NEWER, why, sizeof why);
 	assert_int_equal(raw_int(r->path, "PRAGMA user_version"), 7);
 	assert_int_equal(raw_int(r->path, "SELECT operations FROM device_counters"), 2);
@@ -511,6 +512,72 @@ static void test_counters_and_events(void **state)
 	store_free(s);
 }
 
+/* Whether the bytes of text are anywhere in the file at path. */
+static bool file_holds(const char *path, const char *text)
+{
+	size_t n = 0;
+	unsigned char *b = read_bytes(path, &n);
+	bool found = b && memmem(b, n, text, strlen(text)) != NULL;
+	free(b);
+	return found;
+}
+
+/* The applicant's session: saved after each step, the newest loaded,
+ * wiped without a copy left in the database or its write-ahead log. */
+static void test_sessions(void **state)
+{
+	rig *r = *state;
+	store *s = open_ok(r->path, STORE_OPEN_CREATE);
+	bool found = true;
+	store_session got;
+	assert_int_equal(store_session_load(s, &got, &found), STORE_OK);
+	assert_false(found);
+	store_session a = { .id = "7d3c0f6e-0000-4000-8000-000000000001", .state = "wait-review",
+		            .resume = "wait-touch", .language = "en", .retries = 2, .skipped = 3,
+		            .data = (char *)"{\"holder\":\"LESTARI MARKER-NAME\"}" };
+	assert_int_equal(store_session_save(s, &a), STORE_OK);
+	a.paid = true;
+	strcpy(a.state, "wait-submission");
+	assert_int_equal(store_session_save(s, &a), STORE_OK);
+	assert_int_equal(store_session_load(s, &got, &found), STORE_OK);
+	assert_true(found);
+	assert_string_equal(got.id, a.id);
+	assert_string_equal(got.state, "wait-submission");
+	assert_string_equal(got.language, "en");
+	assert_int_equal(got.retries, 2);
+	assert_true(got.paid);
+	assert_int_equal(got.skipped, 3);
+	assert_string_equal(got.data, a.data);
+	assert_true(got.started_at > 0 && got.updated_at >= got.started_at);
+	free(got.data);
+	/* Bad sessions are refused. */
+	store_session bad = a;
+	bad.state[0] = '\0';
+	assert_int_equal(store_session_save(s, &bad), STORE_ERR_ARG);
+	store_free(s);
+
+	/* Kept across a restart; diag reads it but writes nothing. */
+	s = open_ok(r->path, STORE_OPEN_EXISTING);
+	assert_int_equal(store_session_load(s, &got, &found), STORE_OK);
+	assert_true(found);
+	free(got.data);
+	assert_int_equal(store_session_wipe(s, a.id), STORE_ERR_READ_ONLY);
+	store_free(s);
+
+	s = open_ok(r->path, STORE_OPEN_CREATE);
+	char wal[128];
+	rig_file(r, "store.db-wal", wal);
+	assert_true(file_holds(r->path, "MARKER-NAME") || file_holds(wal, "MARKER-NAME"));
+	assert_int_equal(store_session_wipe(s, a.id), STORE_OK);
+	assert_int_equal(store_session_load(s, &got, &found), STORE_OK);
+	assert_false(found);
+	/* No copy left, while the daemon still holds the store open. */
+	assert_false(file_holds(r->path, "MARKER-NAME"));
+	assert_false(file_holds(wal, "MARKER-NAME"));
+	store_free(s);
+	assert_false(file_holds(r->path, "MARKER-NAME"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -529,6 +596,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_locked_in_process, rig_setup, rig_teardown),
 		cmocka_unit_test_setup_teardown(test_locked_by_other_process, rig_setup, rig_teardown),
 		cmocka_unit_test_setup_teardown(test_counters_and_events, rig_setup, rig_teardown),
+		cmocka_unit_test_setup_teardown(test_sessions, rig_setup, rig_teardown),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }

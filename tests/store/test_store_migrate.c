@@ -50,39 +50,48 @@ static void expect_failed_step(const char *path, const store_migration *m, size_
 }
 
 /* A later issue's step: what appending a row to store_schema looks like. */
-static const char step_two[] = "ALTER TABLE device_counters ADD COLUMN resets INTEGER NOT NULL DEFAULT 0;"
-                               "CREATE TABLE sessions (id INTEGER PRIMARY KEY, started_at INTEGER NOT NULL) STRICT;";
+static const char step_next[] = "ALTER TABLE device_counters ADD COLUMN resets INTEGER NOT NULL DEFAULT 0;"
+                                "CREATE TABLE later (id INTEGER PRIMARY KEY, started_at INTEGER NOT NULL) STRICT;";
 
 static void test_older_file_brought_up(void **state)
 {
 	rig *r = *state;
-	store_migration m[2] = { store_schema[0], { 2, step_two } };
+	/* This appm's steps, and one more from a later appm. */
+	const int newest = store_schema_newest();
+	store_migration m[16];
+	assert_true((size_t)newest < sizeof m / sizeof m[0]);
+	for (int i = 0; i < newest; i++)
+		m[i] = store_schema[i];
+	m[newest] = (store_migration){ newest + 1, step_next };
 
-	store *s = open_with(r->path, m, 1);
-	assert_int_equal(store_schema_version(s), 1);
+	store *s = open_with(r->path, m, (size_t)newest);
+	assert_int_equal(store_schema_version(s), newest);
 	assert_int_equal(store_count_operation(s, "passport", true, "chip silent"), STORE_OK);
 	assert_int_equal(store_log_event(s, "passport", "fault", "chip silent"), STORE_OK);
 	store_free(s);
 
 	/* diag of the newer appm will not read it before the daemon has. */
 	s = NULL;
-	char why[256];
-	assert_int_equal(store_open_with(r->path, STORE_OPEN_EXISTING, m, 2, &s, why, sizeof why), STORE_ERR_OLDER);
-	assert_non_null(strstr(why, "schema version 1 but this appm reads version 2"));
+	char why[256], said[128];
+	assert_int_equal(store_open_with(r->path, STORE_OPEN_EXISTING, m, (size_t)newest + 1, &s, why, sizeof why),
+	                 STORE_ERR_OLDER);
+	snprintf(said, sizeof said, "schema version %d but this appm reads version %d", newest, newest + 1);
+	assert_non_null(strstr(why, said));
 
-	s = open_with(r->path, m, 2);
-	assert_int_equal(store_schema_version(s), 2);
+	s = open_with(r->path, m, (size_t)newest + 1);
+	assert_int_equal(store_schema_version(s), newest + 1);
 	store_counters c;
 	assert_int_equal(store_device_counters(s, "passport", &c), STORE_OK);
 	assert_int_equal(c.operations, 1);
 	assert_string_equal(c.last_error, "chip silent");
 	store_free(s);
 	assert_int_equal(raw_int(r->path, "SELECT resets FROM device_counters"), 0);
-	assert_true(raw_has(r->path, "sessions"));
+	assert_true(raw_has(r->path, "later"));
 
-	/* And this appm, which knows only version 1, refuses it. */
+	/* And this appm, which knows only up to newest, refuses it. */
 	assert_int_equal(store_open(r->path, STORE_OPEN_CREATE, &s, why, sizeof why), STORE_ERR_NEWER);
-	assert_non_null(strstr(why, "schema version 2 but this appm knows up to 1"));
+	snprintf(said, sizeof said, "schema version %d but this appm knows up to %d", newest + 1, newest);
+	assert_non_null(strstr(why, said));
 }
 
 /* A step may rebuild a table others refer to, as SQLite's documentation
@@ -130,11 +139,11 @@ static void test_failed_step_rolled_back(void **state)
 	expect_failed_step(r->path, bad, 2, 1, "the step holds BEGIN, COMMIT");
 	assert_false(raw_has(r->path, "extra"));
 
-	/* The file still opens, at version 1, with this appm. */
+	/* The file still opens with this appm, which brings it up to date. */
 	store *s = NULL;
 	char why[256];
 	assert_int_equal(store_open(r->path, STORE_OPEN_CREATE, &s, why, sizeof why), STORE_OK);
-	assert_int_equal(store_schema_version(s), 1);
+	assert_int_equal(store_schema_version(s), store_schema_newest());
 	store_free(s);
 }
 
@@ -149,7 +158,7 @@ static void test_failed_first_step(void **state)
 	store *s = NULL;
 	char why[256];
 	assert_int_equal(store_open(r->path, STORE_OPEN_CREATE, &s, why, sizeof why), STORE_OK);
-	assert_int_equal(store_schema_version(s), 1);
+	assert_int_equal(store_schema_version(s), store_schema_newest());
 	store_free(s);
 }
 
@@ -260,7 +269,7 @@ static void fault_loop(rig *r, fault_op op, unsigned long writes)
 		e = store_open(r->path, STORE_OPEN_CREATE, &s, why, sizeof why);
 		if (e != STORE_OK)
 			fail_msg("after allocation %lu failed, the store does not open: %s", at, why);
-		assert_int_equal(store_schema_version(s), 1);
+		assert_int_equal(store_schema_version(s), store_schema_newest());
 		store_counters c;
 		assert_int_equal(store_device_counters(s, "camera", &c), STORE_OK);
 		assert_true(c.operations <= writes);
