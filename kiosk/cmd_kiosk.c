@@ -26,7 +26,13 @@
 #include "kiosk/appm.h"
 #include "kiosk/control.h"
 #include "kiosk/devices.h"
+#include "kiosk/journey.h"
 #include "kiosk/kiosk_store.h"
+#include "ui/server.h"
+
+#ifndef APPM_UI_DOCROOT
+#define APPM_UI_DOCROOT "/usr/share/appm/ui"
+#endif
 
 typedef struct kioskd {
 	kcfg cfg;
@@ -35,6 +41,8 @@ typedef struct kioskd {
 	store_err store_failure; /* the last write that failed, logged once */
 	kctl_server *ctl;
 	kdevs *devs;
+	journey *journey;         /* NULL when the kiosk shows no page */
+	ui_server *ui;
 	int signal;               /* the one that stopped us */
 } kioskd;
 
@@ -65,6 +73,8 @@ static void on_event(const char *device, const char *kind, const char *text, voi
 	kioskd *k = user;
 	log_line("%s: %s: %s", device, kind, text);
 	store_wrote(k, kstore_log_event(k->store, device, kind, text));
+	if (k->journey)
+		journey_device_event(k->journey, device, kind);
 	char when[32];
 	time_t now = time(NULL);
 	struct tm tm;
@@ -157,6 +167,41 @@ static void on_request(kctl_client *c, json_t *req, void *user)
 	}
 }
 
+/* ---- the applicant's page ---- */
+
+static void journey_log(const char *line, void *user)
+{
+	(void)user;
+	log_line("%s", line);
+}
+
+/* The journey and its page, when [ui] listen is set. */
+static int start_page(kioskd *k, char *message, size_t message_len)
+{
+	if (!k->cfg.ui_listen[0])
+		return APPM_EXIT_OK;
+	char host[64] = "";
+	unsigned port = 0;
+	if (sscanf(k->cfg.ui_listen, "%63[0-9.]:%u", host, &port) != 2) {
+		snprintf(message, message_len, "%s: key listen: '%s' is not IPV4-ADDRESS:PORT", k->cfg.path,
+		         k->cfg.ui_listen);
+		return APPM_EXIT_CONFIG;
+	}
+	k->journey = journey_new(k->store, NULL, journey_log, k);
+	ui_options o = { .address = host, .port = port,
+		         .docroot = k->cfg.ui_docroot[0] ? k->cfg.ui_docroot : APPM_UI_DOCROOT,
+		         .on_action = journey_on_action, .user = k->journey };
+	char why[600];
+	ui_err e = ui_server_new(&o, &k->ui, why, sizeof(why));
+	if (e != UI_OK) {
+		snprintf(message, message_len, "%s: [ui]: %s", k->cfg.path, why);
+		return APPM_EXIT_CONFIG;
+	}
+	journey_attach_ui(k->journey, k->ui);
+	log_line("page: http://%s:%u/", host, ui_server_port(k->ui));
+	return APPM_EXIT_OK;
+}
+
 /* ---- signals and systemd ---- */
 
 static gboolean on_stop_signal(gpointer data)
@@ -191,7 +236,7 @@ static gboolean on_watchdog(gpointer data)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: appm kiosk --config FILE [--store PATH] [--socket PATH]\n"
+	fprintf(f, "usage: appm kiosk --config FILE [--store PATH] [--socket PATH] [--listen ADDRESS:PORT]\n"
 	           "\n"
 	           "Runs the kiosk daemon: opens every device of the configuration (a device that\n"
 	           "cannot be opened, or goes away, is shown offline and opened again when it comes\n"
@@ -201,6 +246,8 @@ static void usage(FILE *f)
 	           "  --config FILE   the kiosk's INI file (kiosk/kiosk.example.ini shows every key)\n"
 	           "  --store PATH    use this store instead of the configuration's\n"
 	           "  --socket PATH   use this control socket instead of the configuration's\n"
+	           "  --listen A:P    serve the applicant's page there instead of [ui] listen\n"
+	           "                  (port 0: any free port; the log says which)\n"
 	           "\n");
 	appm_print_exit_codes(f);
 }
@@ -211,16 +258,18 @@ int appm_kiosk_main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "store", required_argument, NULL, 's' },
 		{ "socket", required_argument, NULL, 'S' },
+		{ "listen", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *config = NULL, *store_path = NULL, *socket_path = NULL;
+	const char *config = NULL, *store_path = NULL, *socket_path = NULL, *listen_at = NULL;
 	int o;
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (o) {
 		case 'c': config = optarg; break;
 		case 's': store_path = optarg; break;
 		case 'S': socket_path = optarg; break;
+		case 'l': listen_at = optarg; break;
 		case 'h': usage(stdout); return APPM_EXIT_OK;
 		default: usage(stderr); return APPM_EXIT_USAGE;
 		}
@@ -242,6 +291,8 @@ int appm_kiosk_main(int argc, char **argv)
 		snprintf(k->cfg.store, sizeof(k->cfg.store), "%s", store_path);
 	if (socket_path)
 		snprintf(k->cfg.socket, sizeof(k->cfg.socket), "%s", socket_path);
+	if (listen_at)
+		snprintf(k->cfg.ui_listen, sizeof(k->cfg.ui_listen), "%s", listen_at);
 
 	int se = kstore_open_daemon(k->cfg.store, &k->store, message, sizeof(message));
 	if (se != APPM_EXIT_OK) {
@@ -259,6 +310,14 @@ int appm_kiosk_main(int argc, char **argv)
 		status = ke == KCTL_ERR_IN_USE ? APPM_EXIT_RUNNING : APPM_EXIT_CONFIG;
 		goto out;
 	}
+	log_line("starting: %zu device(s) from %s, store %s, control socket %s", k->cfg.n_devices, k->cfg.path,
+	         k->cfg.store, k->cfg.socket);
+	int pe = start_page(k, message, sizeof(message));
+	if (pe != APPM_EXIT_OK) {
+		fprintf(stderr, "appm kiosk: %s\n", message);
+		status = pe;
+		goto out;
+	}
 	k->loop = g_main_loop_new(NULL, FALSE);
 	g_unix_signal_add(SIGTERM, on_sigterm, k);
 	g_unix_signal_add(SIGINT, on_sigint, k);
@@ -266,8 +325,6 @@ int appm_kiosk_main(int argc, char **argv)
 	if (sd_watchdog_enabled(0, &watchdog_us) > 0 && watchdog_us > 0)
 		g_timeout_add((guint)(watchdog_us / 2000), on_watchdog, k);
 
-	log_line("starting: %zu device(s) from %s, store %s, control socket %s", k->cfg.n_devices, k->cfg.path,
-	         k->cfg.store, k->cfg.socket);
 	kdev_hooks hooks = { .event = on_event, .count = on_count, .counters = on_counters, .user = k };
 	k->devs = kdevs_new(&k->cfg, NULL, &hooks, true);
 	kdevs_start(k->devs);
@@ -280,13 +337,19 @@ int appm_kiosk_main(int argc, char **argv)
 	log_line("stopping (%s): closing devices", k->signal == SIGTERM ? "SIGTERM" : "SIGINT");
 	kdevs_free(k->devs);
 	k->devs = NULL;
+	ui_server_free(k->ui);
+	k->ui = NULL;
+	journey_free(k->journey);
+	k->journey = NULL;
 	kctl_server_free(k->ctl);
 	k->ctl = NULL;
 	store_free(k->store);
 	k->store = NULL;
-	log_line("stopped: devices, control socket and store closed");
+	log_line("stopped: devices, page, control socket and store closed");
 out:
 	kdevs_free(k->devs);
+	ui_server_free(k->ui);
+	journey_free(k->journey);
 	kctl_server_free(k->ctl);
 	store_free(k->store);
 	if (k->loop)

@@ -156,9 +156,22 @@ static int on_value(void *user, const char *section, const char *key, const char
 			return set_text(p, key, value, p->cfg.socket_group, sizeof(p->cfg.socket_group));
 		return fault(p, KCFG_ERR_UNKNOWN, "key %s: not a [kiosk] setting (store, socket, socket_group)", key);
 	}
+	if (strcmp(section, "ui") == 0) {
+		if (strcmp(key, "listen") == 0) {
+			char host[64];
+			unsigned port = 0;
+			char extra;
+			if (sscanf(value, "%63[0-9.]:%u%c", host, &port, &extra) != 2 || port > 65535)
+				return fault(p, KCFG_ERR_VALUE, "key listen: '%s' is not IPV4-ADDRESS:PORT", value);
+			return set_text(p, key, value, p->cfg.ui_listen, sizeof(p->cfg.ui_listen));
+		}
+		if (strcmp(key, "docroot") == 0)
+			return set_text(p, key, value, p->cfg.ui_docroot, sizeof(p->cfg.ui_docroot));
+		return fault(p, KCFG_ERR_UNKNOWN, "key %s: not a [ui] setting (listen, docroot)", key);
+	}
 	if (strncmp(section, "device ", 7) == 0)
 		return device_key(p, section + 7, key, value);
-	return fault(p, KCFG_ERR_UNKNOWN, "section [%s]: not a section of this file ([kiosk], [device NAME])",
+	return fault(p, KCFG_ERR_UNKNOWN, "section [%s]: not a section of this file ([kiosk], [ui], [device NAME])",
 	             section);
 }
 

@@ -10,6 +10,10 @@
  *   socket = /run/appm/control.sock     ; required
  *   socket_group = appm-engineers       ; optional: mode 0660 for that group
  *
+ *   [ui]                                ; optional: the applicant's page
+ *   listen = 127.0.0.1:8080             ; where the kiosk browser finds it
+ *   docroot = /usr/share/appm/ui        ; optional: the page's files
+ *
  *   [device reader]                     ; one section per device, named
  *   class = passport                    ; a class of kiosk/devices.c
  *   connection = pcsc:ACS ACR1252       ; the class's connection string
@@ -45,6 +49,8 @@ typedef struct kcfg {
 	char store[512];
 	char socket[512];
 	char socket_group[64];
+	char ui_listen[64];     /* [ui] listen = ADDRESS:PORT; "" when the kiosk shows no page */
+	char ui_docroot[512];   /* [ui] docroot; "" for the page built in */
 	kcfg_device devices[KCFG_MAX_DEVICES];
 	size_t n_devices;
 } kcfg;

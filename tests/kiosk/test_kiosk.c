@@ -25,6 +25,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+#include <glib.h>
+
 #include "harness.h"
 
 static char tmp[64];
@@ -320,6 +323,122 @@ static void test_diag_watch(void **state)
 	free(lines);
 }
 
+/* ---- the applicant's page ---- */
+
+typedef struct http {
+	GString *body;
+	bool stop_at_event;      /* an event stream: stop after the first event */
+} http;
+
+static size_t http_collect(char *data, size_t size, size_t n, void *user)
+{
+	http *h = user;
+	g_string_append_len(h->body, data, (gssize)(size * n));
+	if (h->stop_at_event && strstr(h->body->str, "\n\n") && strstr(h->body->str, "data: "))
+		return 0;
+	return size * n;
+}
+
+/* A request to the page at 127.0.0.1:8080 (the example's [ui] listen):
+ * its status, its body into *out (to free) when given. */
+static long http_call(const char *path, const char *post, bool event, char **out)
+{
+	char url[200];
+	snprintf(url, sizeof(url), "http://127.0.0.1:8080%s", path);
+	http h = { .body = g_string_new(NULL), .stop_at_event = event };
+	CURL *c = curl_easy_init();
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &h);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+	struct curl_slist *hdr = NULL;
+	if (post) {
+		hdr = curl_slist_append(hdr, "Content-Type: application/json");
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, post);
+	}
+	curl_easy_perform(c);
+	long status = 0;
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_slist_free_all(hdr);
+	curl_easy_cleanup(c);
+	if (out)
+		*out = g_string_free(h.body, FALSE);
+	else
+		g_string_free(h.body, TRUE);
+	return status;
+}
+
+/* The state the page is shown now (to json_decref). */
+static json_t *page_state(void)
+{
+	char *body = NULL;
+	assert_int_equal(http_call("/api/events", NULL, true, &body), 200);
+	const char *data = strstr(body, "data: ");
+	assert_non_null(data);
+	json_t *st = it_parse_json(data + 6);
+	g_free(body);
+	return st;
+}
+
+/* The page's action; its HTTP status. */
+static long page_action(const char *session, const char *action, const char *value)
+{
+	json_t *a = json_pack("{s:s, s:s, s:s?}", "session", session, "action", action, "value", value);
+	char *text = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	long status = http_call("/api/action", text, false, NULL);
+	free(text);
+	return status;
+}
+
+/* The daemon serves the page and carries the journey to the access key:
+ * welcome, language, consent, the document already on the reader; an
+ * action for another session is refused; Cancel ends and wipes it. */
+static void test_page_journey(void **state)
+{
+	(void)state;
+	char *body = NULL;
+	assert_int_equal(http_call("/", NULL, false, &body), 200);
+	assert_non_null(strstr(body, "/app.js"));
+	g_free(body);
+	json_t *st = page_state();
+	assert_string_equal(it_jstr_or_empty(st, "screen"), "wait-touch");
+	json_decref(st);
+	assert_int_equal(page_action("", "touch", NULL), 200);
+	st = page_state();
+	assert_string_equal(it_jstr_or_empty(st, "screen"), "wait-language");
+	char session[64];
+	snprintf(session, sizeof(session), "%s", it_jstr_or_empty(st, "session"));
+	assert_int_equal(strlen(session), 36); /* a UUID */
+	json_decref(st);
+	assert_int_equal(page_action("someone-else", "language", "en"), 409);
+	assert_int_equal(page_action(session, "language", "xx"), 400);
+	assert_int_equal(page_action(session, "finish", NULL), 409); /* not a step of this screen */
+	assert_int_equal(page_action(session, "language", "en"), 200);
+	assert_int_equal(page_action(session, "consent", NULL), 200);
+	st = page_state();
+	assert_string_equal(it_jstr_or_empty(st, "screen"), "wait-access-key"); /* the document was there */
+	assert_string_equal(it_jstr_or_empty(st, "language"), "en");
+	assert_int_equal(json_integer_value(it_jget(st, "step")), 3);
+	json_decref(st);
+	/* The document taken away: place it again. */
+	move_document("remove");
+	st = page_state();
+	assert_string_equal(it_jstr_or_empty(st, "screen"), "wait-document");
+	json_decref(st);
+	move_document("place");
+	st = page_state();
+	assert_string_equal(it_jstr_or_empty(st, "screen"), "wait-access-key");
+	json_decref(st);
+	assert_int_equal(page_action(session, "cancel", NULL), 200);
+	st = page_state();
+	assert_string_equal(it_jstr_or_empty(st, "screen"), "wait-touch");
+	assert_string_equal(it_jstr_or_empty(st, "session"), "");
+	json_decref(st);
+	wait_log("wait-access-key --cancel--> wait-touch: cancelled by the applicant", 2);
+}
+
 /* A second daemon on the same store, or on the same socket, is refused
  * and leaves the first alone. */
 static void test_second_daemon_refused(void **state)
@@ -400,6 +519,8 @@ static void test_sigterm_then_direct(void **state)
 	(void)state;
 	int code;
 	json_t *via_daemon = diag_reader(&code);
+	/* An applicant begins a session that the stop interrupts. */
+	assert_int_equal(page_action("", "touch", NULL), 200);
 	/* Self-tests asked as the daemon stops: each is answered (passed, or
 	 * cancelled because the daemon stops) or finds no daemon; none hangs,
 	 * and the daemon leaks nothing (the sanitizer build checks). */
@@ -471,6 +592,22 @@ static void test_sigterm_then_direct(void **state)
 	free(rc);
 	free(w);
 	ctl_cmd("place");
+
+	/* Started again: the interrupted session (not paid) is ended and
+	 * wiped, and the page starts from the welcome screen. */
+	char log2[300];
+	snprintf(log2, sizeof(log2), "%s/restart.log", tmp);
+	kiosk_pid = start_kiosk(store, sock, log2);
+	it_wait_in_file(log2, "appm kiosk: ready", 0, 10);
+	assert_int_equal(it_count_in_file(log2, "a session left at wait-language when the kiosk stopped is ended and wiped"),
+	                 1);
+	json_t *st = page_state();
+	assert_string_equal(it_jstr_or_empty(st, "screen"), "wait-touch");
+	assert_string_equal(it_jstr_or_empty(st, "session"), "");
+	json_decref(st);
+	assert_int_equal(kill(kiosk_pid, SIGTERM), 0);
+	assert_int_equal(it_wait_exit(kiosk_pid, 15), 0);
+	kiosk_pid = -1;
 }
 
 int main(void)
@@ -481,6 +618,7 @@ int main(void)
 		cmocka_unit_test(test_diag_test_and_reset),
 		cmocka_unit_test(test_diag_refusals),
 		cmocka_unit_test(test_diag_watch),
+		cmocka_unit_test(test_page_journey),
 		cmocka_unit_test(test_second_daemon_refused),
 		cmocka_unit_test(test_pcscd_restart),
 		cmocka_unit_test(test_sigterm_then_direct),

@@ -1,0 +1,308 @@
+/*
+ * journey — the state machine carried out in the daemon; see journey.h.
+ *
+ * Every input (an action from the page, a device event, a timer) becomes
+ * one flow event; flow_handle decides; do_actions carries out what it
+ * returns, in a fixed order: wipe, new session, timers, then the page is
+ * told and the session saved. An action for another session, or one the
+ * machine has no row for, is refused with words and changes nothing.
+ */
+#include "kiosk/journey.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "kiosk/flow/flow.h"
+
+struct journey {
+	flow f;
+	store *st;
+	GMainContext *ctx;
+	ui_server *ui;
+	journey_log_fn log;
+	void *log_user;
+	char session[40];        /* "" at the welcome screen */
+	GSource *timer;          /* the screen's one timer: inactivity, answer or retry */
+	bool document;           /* a document is on the reader (its watch said so) */
+	flow_event timer_event;
+};
+
+__attribute__((format(printf, 2, 3))) static void say(journey *j, const char *fmt, ...)
+{
+	if (!j->log)
+		return;
+	char line[300];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	j->log(line, j->log_user);
+}
+
+static void on_transition(const flow_transition *t, void *user)
+{
+	journey *j = user;
+	if (t->ok)
+		say(j, "journey: %s --%s--> %s: %s", flow_state_name(t->from), flow_event_name(t->event),
+		    flow_state_name(t->to), t->why);
+	else
+		say(j, "journey: %s: %s refused: %s", flow_state_name(t->from), flow_event_name(t->event), t->why);
+}
+
+static json_t *state_json(journey *j)
+{
+	unsigned total = 0, step = flow_step(&j->f, j->f.state, &total);
+	return json_pack("{s:s, s:s, s:s, s:i, s:i, s:i}", "session", j->session, "screen",
+	                 flow_state_name(j->f.state), "language", j->f.language == FLOW_LANG_EN ? "en" : "id", "step",
+	                 (int)step, "steps", (int)total, "retries", (int)j->f.retries);
+}
+
+static void publish(journey *j)
+{
+	if (!j->ui)
+		return;
+	json_t *st = state_json(j);
+	if (st)
+		ui_server_publish(j->ui, st);
+	json_decref(st);
+}
+
+static void save(journey *j)
+{
+	if (!j->st || !j->session[0])
+		return;
+	store_session s = { .retries = (int)j->f.retries, .paid = j->f.paid, .skipped = j->f.skipped };
+	snprintf(s.id, sizeof(s.id), "%s", j->session);
+	snprintf(s.state, sizeof(s.state), "%s", flow_state_name(j->f.state));
+	snprintf(s.resume, sizeof(s.resume), "%s", flow_state_name(j->f.resume));
+	snprintf(s.language, sizeof(s.language), "%s", j->f.language == FLOW_LANG_EN ? "en" : "id");
+	store_err e = store_session_save(j->st, &s);
+	if (e != STORE_OK)
+		say(j, "journey: the session could not be saved: %s", store_error_detail(j->st));
+}
+
+static void wipe(journey *j)
+{
+	if (j->st && j->session[0]) {
+		store_err e = store_session_wipe(j->st, j->session);
+		if (e != STORE_OK)
+			say(j, "journey: the session could not be wiped: %s", store_error_detail(j->st));
+	}
+	j->session[0] = '\0';
+}
+
+static void stop_timer(journey *j)
+{
+	if (j->timer) {
+		g_source_destroy(j->timer);
+		g_source_unref(j->timer);
+		j->timer = NULL;
+	}
+}
+
+static void feed(journey *j, flow_event ev, int arg);
+
+static gboolean timer_fired(gpointer data)
+{
+	journey *j = data;
+	g_source_unref(j->timer);
+	j->timer = NULL;
+	feed(j, j->timer_event, 0);
+	return G_SOURCE_REMOVE;
+}
+
+static void arm(journey *j, unsigned seconds, flow_event ev)
+{
+	stop_timer(j);
+	if (!seconds)
+		return;
+	j->timer_event = ev;
+	j->timer = g_timeout_source_new_seconds(seconds);
+	g_source_set_callback(j->timer, timer_fired, j, NULL);
+	g_source_attach(j->timer, j->ctx);
+}
+
+/* What the machine asked for, not built yet: said, so that a test or an
+ * engineer sees where the journey stops. */
+static const struct {
+	flow_actions bit;
+	const char *what;
+} later[] = {
+	{ FLOW_DO_READ, "read the chip" },
+	{ FLOW_DO_ASK_ELIGIBILITY, "ask the backend for eligibility" },
+	{ FLOW_DO_CAPTURE_FACE, "capture the face" },
+	{ FLOW_DO_CAPTURE_FINGERS, "capture the fingerprints" },
+	{ FLOW_DO_START_PAYMENT, "take the payment" },
+	{ FLOW_DO_SUBMIT, "submit the application" },
+	{ FLOW_DO_PRINT_RECEIPT, "print the receipt" },
+};
+
+static void do_actions(journey *j, flow_actions a)
+{
+	if (a & FLOW_DO_WIPE)
+		wipe(j);
+	if (a & FLOW_DO_NEW_SESSION) {
+		gchar *id = g_uuid_string_random();
+		snprintf(j->session, sizeof(j->session), "%s", id);
+		g_free(id);
+	}
+	if (a & FLOW_DO_STOP_TIMERS)
+		stop_timer(j);
+	if (a & FLOW_DO_ARM_INACTIVITY)
+		arm(j, flow_timeout_s(&j->f, j->f.state), FLOW_EV_INACTIVE);
+	if (a & FLOW_DO_ARM_ANSWER)
+		arm(j, j->f.cfg.answer_s, FLOW_EV_NO_ANSWER);
+	if (a & FLOW_DO_ARM_RETRY)
+		arm(j, j->f.cfg.retry_s, FLOW_EV_RETRY);
+	if (a & FLOW_DO_CALL_STAFF)
+		say(j, "journey: an officer is needed at the kiosk");
+	for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++)
+		if (a & later[i].bit)
+			say(j, "journey: not carried out yet (issue 16): %s", later[i].what);
+	save(j);
+	publish(j);
+}
+
+static void feed(journey *j, flow_event ev, int arg)
+{
+	flow_actions a = 0;
+	if (flow_handle(&j->f, ev, arg, &a) != FLOW_OK)
+		return;
+	do_actions(j, a);
+	/* A document already on the reader when the screen asks for one. */
+	if (j->f.state == FLOW_WAIT_DOCUMENT && j->document)
+		feed(j, FLOW_EV_PLACED, 0);
+}
+
+/* ---- the page's actions ---- */
+
+static const struct {
+	const char *name;
+	flow_event ev;
+} page_actions[] = {
+	{ "touch", FLOW_EV_TOUCH },
+	{ "language", FLOW_EV_LANGUAGE },
+	{ "consent", FLOW_EV_CONSENT },
+	{ "cancel", FLOW_EV_CANCEL },
+	{ "call-officer", FLOW_EV_CALL_OFFICER },
+	{ "still-here", FLOW_EV_STILL_HERE },
+	{ "retry", FLOW_EV_RETRY },
+	{ "confirm", FLOW_EV_CONFIRM },
+	{ "fee-accepted", FLOW_EV_FEE_ACCEPTED },
+	{ "finish", FLOW_EV_FINISH },
+};
+
+bool journey_on_action(const json_t *action, char *why, size_t why_len, int *ret_status, void *user)
+{
+	journey *j = user;
+	const char *name = json_string_value(json_object_get(action, "action"));
+	const char *session = json_string_value(json_object_get(action, "session"));
+	int i = -1;
+	for (size_t k = 0; k < sizeof(page_actions) / sizeof(page_actions[0]) && i < 0; k++)
+		if (name && strcmp(page_actions[k].name, name) == 0)
+			i = (int)k;
+	if (i < 0) {
+		snprintf(why, why_len, "unknown action");
+		*ret_status = 400;
+		return false;
+	}
+	/* A page showing another session (an old tab, a restart) acts for
+	 * nobody; at the welcome screen there is no session to name. */
+	if (j->session[0] && (!session || strcmp(session, j->session) != 0)) {
+		snprintf(why, why_len, "this page shows another session: reload it");
+		*ret_status = 409;
+		return false;
+	}
+	int arg = 0;
+	if (page_actions[i].ev == FLOW_EV_LANGUAGE) {
+		const char *lang = json_string_value(json_object_get(action, "value"));
+		if (!lang || (strcmp(lang, "id") != 0 && strcmp(lang, "en") != 0)) {
+			snprintf(why, why_len, "the language is id or en");
+			*ret_status = 400;
+			return false;
+		}
+		arg = strcmp(lang, "en") == 0 ? FLOW_LANG_EN : FLOW_LANG_ID;
+	}
+	flow_actions a = 0;
+	flow_err e = flow_handle(&j->f, page_actions[i].ev, arg, &a);
+	if (e != FLOW_OK) {
+		snprintf(why, why_len, "not now: %s", flow_strerror(e));
+		*ret_status = 409;
+		return false;
+	}
+	do_actions(j, a);
+	if (j->f.state == FLOW_WAIT_DOCUMENT && j->document)
+		feed(j, FLOW_EV_PLACED, 0);
+	return true;
+}
+
+/* ---- devices ---- */
+
+void journey_device_event(journey *j, const char *device, const char *kind)
+{
+	(void)device;
+	if (strcmp(kind, "placed") == 0 || strcmp(kind, "present") == 0) {
+		j->document = true;
+		feed(j, FLOW_EV_PLACED, 0);
+	} else if (strcmp(kind, "removed") == 0 || strcmp(kind, "empty") == 0) {
+		j->document = false;
+		feed(j, FLOW_EV_READ_REMOVED, 0);
+	}
+	else if (strcmp(kind, "offline") == 0)
+		feed(j, FLOW_EV_DEVICE_FAULT, 0);
+	else if (strcmp(kind, "online") == 0 && j->f.state == FLOW_WAIT_DEVICES)
+		feed(j, FLOW_EV_DEVICES_OK, 0);
+}
+
+/* ---- life ---- */
+
+/* A session an earlier run left: ended, or (paid) taken to submission. */
+static void restart(journey *j)
+{
+	store_session s;
+	bool found = false;
+	if (!j->st || store_session_load(j->st, &s, &found) != STORE_OK || !found)
+		return;
+	free(s.data);
+	flow_state was = FLOW_WAIT_TOUCH;
+	flow_state_from_name(s.state, &was);
+	flow_state next = flow_after_restart(was, s.paid);
+	snprintf(j->session, sizeof(j->session), "%s", s.id);
+	if (next == FLOW_WAIT_TOUCH) {
+		say(j, "journey: a session left at %s when the kiosk stopped is ended and wiped", s.state);
+		wipe(j);
+		return;
+	}
+	j->f.paid = s.paid;
+	j->f.language = strcmp(s.language, "en") == 0 ? FLOW_LANG_EN : FLOW_LANG_ID;
+	say(j, "journey: a paid session left at %s is taken on to %s", s.state, flow_state_name(next));
+	do_actions(j, flow_set_state(&j->f, next, FLOW_EV_RETRY));
+}
+
+journey *journey_new(store *st, GMainContext *ctx, journey_log_fn log, void *log_user)
+{
+	journey *j = g_new0(journey, 1);
+	j->st = st;
+	j->ctx = ctx ? ctx : g_main_context_default();
+	j->log = log;
+	j->log_user = log_user;
+	flow_config c = flow_config_default(); /* no camera, scanner or terminal yet */
+	flow_init(&j->f, &c, on_transition, j);
+	restart(j);
+	return j;
+}
+
+void journey_attach_ui(journey *j, ui_server *s)
+{
+	j->ui = s;
+	publish(j);
+}
+
+void journey_free(journey *j)
+{
+	if (!j)
+		return;
+	stop_timer(j);
+	g_free(j);
+}

@@ -1,0 +1,39 @@
+/*
+ * journey — the applicant's journey carried out in the daemon: the state
+ * machine (kiosk/flow) fed by the page's actions (ui/server), the
+ * devices' events and its own timers, on the loop's thread; what the
+ * machine asks for done (a session begun or wiped, timers, the page told
+ * the new state), and the session kept in the store after every step, so
+ * that a restart of the daemon resumes or ends it (flow_after_restart).
+ *
+ * Built so far: the screens up to the document and the access key, every
+ * overlay (still there?, officer, out of service) and the timers. The
+ * read, the backend and the later devices are the next steps of issue
+ * 16: their actions are logged as not carried out yet.
+ */
+#pragma once
+
+#include <glib.h>
+#include <jansson.h>
+
+#include "kiosk/store/store.h"
+#include "ui/server.h"
+
+typedef struct journey journey;
+
+/* One line for the daemon's log: no personal data. */
+typedef void (*journey_log_fn)(const char *line, void *user);
+
+/* A journey on ctx's loop, keeping its session in st (NULL: none). A
+ * session left in the store by an earlier run is ended or resumed now. */
+journey *journey_new(store *st, GMainContext *ctx, journey_log_fn log, void *log_user);
+/* Serve the page through s (which must outlive the journey or be
+ * detached with NULL). */
+void journey_attach_ui(journey *j, ui_server *s);
+/* The page's action decider, for ui_options.on_action (user: the journey). */
+bool journey_on_action(const json_t *action, char *why, size_t why_len, int *ret_status, void *user);
+/* A device event (kiosk/devices.h kinds): a document placed or removed,
+ * a device offline or online. */
+void journey_device_event(journey *j, const char *device, const char *kind);
+/* Timers stopped; the session stays in the store for the next start. */
+void journey_free(journey *j);
