@@ -427,7 +427,7 @@ static void test_fault_slow(void **state)
 	double t0 = now_s();
 	assert_int_equal(bk_eligibility(impatient, &d.doc, NULL), BK_ERR_TIMEOUT);
 	double took = now_s() - t0;
-	assert_true(took >= 0.35 && took < 1.2);
+	assert_true(took >= 0.35 && took < 1.45); /* the answer would come at 1.5 s */
 	set_fault(r, "slow:100"); /* within the time-out: answered */
 	assert_int_equal(bk_eligibility(impatient, &d.doc, NULL), BK_OK);
 	set_fault(r, "none");
