@@ -115,11 +115,11 @@ bool be_parse_date(const char *s, int *ret_date)
 	return true;
 }
 
-long be_fee_idr(int validity_years)
+long be_fee_idr(int validity_years, bool electronic)
 {
 	switch (validity_years) {
-	case 5: return 650000;
-	case 10: return 950000;
+	case 5: return electronic ? 650000 : 350000;
+	case 10: return electronic ? 950000 : 650000;
 	default: return -1;
 	}
 }
@@ -273,14 +273,20 @@ be_err be_parse_application(const char *body, size_t len, be_application *ret_ap
 		goto out_free_root;
 	}
 	j = json_object_get(passport, "validity_years");
-	if (!json_is_integer(j) || be_fee_idr((int)json_integer_value(j)) < 0) {
+	if (!json_is_integer(j) || be_fee_idr((int)json_integer_value(j), true) < 0) {
 		e = field_error(why, why_len, "passport.validity_years", "not 5 or 10");
 		goto out_free_root;
 	}
 	a.validity_years = (int)json_integer_value(j);
+	j = json_object_get(passport, "electronic");
+	if (j && !json_is_boolean(j)) {
+		e = field_error(why, why_len, "passport.electronic", "not true or false");
+		goto out_free_root;
+	}
+	a.electronic = !j || json_is_true(j); /* the kiosk issues e-passports unless told */
 	j = json_object_get(fee, "amount");
 	if (strcmp(currency, "IDR") != 0 || !json_is_integer(j) ||
-	    json_integer_value(j) != be_fee_idr(a.validity_years)) {
+	    json_integer_value(j) != be_fee_idr(a.validity_years, a.electronic)) {
 		e = field_error(why, why_len, "fee", "not the fee for this passport (API.md)");
 		goto out_free_root;
 	}

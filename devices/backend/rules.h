@@ -52,6 +52,7 @@ typedef struct {
 	char application_id[37];
 	be_document document;
 	int validity_years;
+	bool electronic;          /* the new passport is an e-passport */
 	char *canonical;
 } be_application;
 
@@ -65,9 +66,10 @@ void be_application_clear(be_application *app);
 /* "YYYY-MM-DD" to YYYYMMDD, checking the calendar; false if not a date. */
 bool be_parse_date(const char *s, int *ret_date);
 
-/* The fee the backend expects for a passport of validity_years (IDR), or
- * -1 when that validity is not offered. */
-long be_fee_idr(int validity_years);
+/* The fee the backend expects (IDR, PP 45/2024) for a new passport of
+ * validity_years, electronic or not, or -1 when that validity is not
+ * offered. */
+long be_fee_idr(int validity_years, bool electronic);
 
 /* The rules (API.md): today as YYYYMMDD; renew_months is how close to its
  * expiry a passport may be renewed; lost says the document is reported

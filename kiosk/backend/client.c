@@ -273,7 +273,7 @@ bk_err bk_submit(bk_client *c, const bk_application *app, char *ret_number, size
 	    !filled(app->contact.phone) || !filled(app->contact.email) || !filled(app->contact.address) ||
 	    !filled(app->passport_type) || !filled(app->fee_currency))
 		return BK_ERR_INVALID;
-	char *body = dump(json_pack("{s:s,s:s,s:{s:s,s:s,s:s,s:s,s:s},s:{s:s,s:s,s:s},s:{s:s,s:i},s:{s:I,s:s}}",
+	char *body = dump(json_pack("{s:s,s:s,s:{s:s,s:s,s:s,s:s,s:s},s:{s:s,s:s,s:s},s:{s:s,s:i,s:b},s:{s:I,s:s}}",
 		"application_id", app->application_id,
 		"document_number", app->document_number,
 		"holder", "surname", app->holder.surname,
@@ -283,6 +283,7 @@ bk_err bk_submit(bk_client *c, const bk_application *app, char *ret_number, size
 		"contact", "phone", app->contact.phone, "email", app->contact.email,
 		"address", app->contact.address,
 		"passport", "type", app->passport_type, "validity_years", app->validity_years,
+		"electronic", !app->ordinary,
 		"fee", "amount", (json_int_t)app->fee_amount, "currency", app->fee_currency));
 	if (body == NULL)
 		return BK_ERR_NOMEM;

@@ -84,6 +84,7 @@ typedef struct {
 	} contact;
 	const char *passport_type; /* "P" */
 	int validity_years;        /* 5 or 10 */
+	bool ordinary;             /* the new passport is not an e-passport (false: e-passport) */
 	long fee_amount;
 	const char *fee_currency;  /* "IDR" */
 } bk_application;

@@ -381,6 +381,18 @@ static void test_submit_refused(void **state)
 	app = make_application("00000000-0000-4000-8000-000000000003", birth);
 	app.fee_amount = 1;
 	assert_int_equal(bk_submit(r->client, &app, number, sizeof number, &why), BK_ERR_PROTOCOL);
+	/* The tariff of PP 45/2024: an ordinary passport costs less than an
+	 * e-passport; the e-passport's fee for an ordinary one is wrong. */
+	app = make_application("00000000-0000-4000-8000-000000000004", birth);
+	app.ordinary = true;
+	assert_int_equal(bk_submit(r->client, &app, number, sizeof number, &why), BK_ERR_PROTOCOL);
+	app.fee_amount = 650000;
+	assert_int_equal(bk_submit(r->client, &app, number, sizeof number, &why), BK_OK);
+	app = make_application("00000000-0000-4000-8000-000000000005", birth);
+	app.ordinary = true;
+	app.validity_years = 5;
+	app.fee_amount = 350000;
+	assert_int_equal(bk_submit(r->client, &app, number, sizeof number, &why), BK_OK);
 }
 
 static void test_http_statuses(void **state)
