@@ -42,6 +42,7 @@ typedef struct kioskd {
 	kctl_server *ctl;
 	kdevs *devs;
 	journey *journey;         /* NULL when the kiosk shows no page */
+	pa_trust *trust;          /* the CSCAs of [kiosk] trust; NULL when none */
 	ui_server *ui;
 	int signal;               /* the one that stopped us */
 } kioskd;
@@ -187,6 +188,15 @@ static int start_page(kioskd *k, char *message, size_t message_len)
 		         k->cfg.ui_listen);
 		return APPM_EXIT_CONFIG;
 	}
+	if (k->cfg.trust[0]) {
+		char why[400];
+		if (pp_trust_load(k->cfg.trust, &k->trust, why, sizeof(why)) != CRYPTO_OK) {
+			snprintf(message, message_len, "%s: key trust: %s", k->cfg.path, why);
+			return APPM_EXIT_TRUST_STORE;
+		}
+	} else {
+		log_line("no [kiosk] trust: passports cannot be verified, every read will need an officer");
+	}
 	k->journey = journey_new(k->store, NULL, journey_log, k);
 	ui_options o = { .address = host, .port = port,
 		         .docroot = k->cfg.ui_docroot[0] ? k->cfg.ui_docroot : APPM_UI_DOCROOT,
@@ -246,6 +256,7 @@ static void usage(FILE *f)
 	           "  --config FILE   the kiosk's INI file (kiosk/kiosk.example.ini shows every key)\n"
 	           "  --store PATH    use this store instead of the configuration's\n"
 	           "  --socket PATH   use this control socket instead of the configuration's\n"
+	           "  --trust PATH    verify passports against these CSCAs instead of [kiosk] trust\n"
 	           "  --listen A:P    serve the applicant's page there instead of [ui] listen\n"
 	           "                  (port 0: any free port; the log says which)\n"
 	           "\n");
@@ -259,10 +270,11 @@ int appm_kiosk_main(int argc, char **argv)
 		{ "store", required_argument, NULL, 's' },
 		{ "socket", required_argument, NULL, 'S' },
 		{ "listen", required_argument, NULL, 'l' },
+		{ "trust", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *config = NULL, *store_path = NULL, *socket_path = NULL, *listen_at = NULL;
+	const char *config = NULL, *store_path = NULL, *socket_path = NULL, *listen_at = NULL, *trust = NULL;
 	int o;
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (o) {
@@ -270,6 +282,7 @@ int appm_kiosk_main(int argc, char **argv)
 		case 's': store_path = optarg; break;
 		case 'S': socket_path = optarg; break;
 		case 'l': listen_at = optarg; break;
+		case 't': trust = optarg; break;
 		case 'h': usage(stdout); return APPM_EXIT_OK;
 		default: usage(stderr); return APPM_EXIT_USAGE;
 		}
@@ -293,6 +306,8 @@ int appm_kiosk_main(int argc, char **argv)
 		snprintf(k->cfg.socket, sizeof(k->cfg.socket), "%s", socket_path);
 	if (listen_at)
 		snprintf(k->cfg.ui_listen, sizeof(k->cfg.ui_listen), "%s", listen_at);
+	if (trust)
+		snprintf(k->cfg.trust, sizeof(k->cfg.trust), "%s", trust);
 
 	int se = kstore_open_daemon(k->cfg.store, &k->store, message, sizeof(message));
 	if (se != APPM_EXIT_OK) {
@@ -327,6 +342,8 @@ int appm_kiosk_main(int argc, char **argv)
 
 	kdev_hooks hooks = { .event = on_event, .count = on_count, .counters = on_counters, .user = k };
 	k->devs = kdevs_new(&k->cfg, NULL, &hooks, true);
+	if (k->journey)
+		journey_attach_devices(k->journey, k->devs, k->trust);
 	kdevs_start(k->devs);
 	sd_notify(0, "READY=1\nSTATUS=serving");
 	log_line("ready");
@@ -341,6 +358,8 @@ int appm_kiosk_main(int argc, char **argv)
 	k->ui = NULL;
 	journey_free(k->journey);
 	k->journey = NULL;
+	pa_trust_free(k->trust);
+	k->trust = NULL;
 	kctl_server_free(k->ctl);
 	k->ctl = NULL;
 	store_free(k->store);
@@ -350,6 +369,7 @@ out:
 	kdevs_free(k->devs);
 	ui_server_free(k->ui);
 	journey_free(k->journey);
+	pa_trust_free(k->trust);
 	kctl_server_free(k->ctl);
 	store_free(k->store);
 	if (k->loop)

@@ -154,7 +154,10 @@ static int on_value(void *user, const char *section, const char *key, const char
 			return set_text(p, key, value, p->cfg.socket, sizeof(p->cfg.socket));
 		if (strcmp(key, "socket_group") == 0)
 			return set_text(p, key, value, p->cfg.socket_group, sizeof(p->cfg.socket_group));
-		return fault(p, KCFG_ERR_UNKNOWN, "key %s: not a [kiosk] setting (store, socket, socket_group)", key);
+		if (strcmp(key, "trust") == 0)
+			return set_text(p, key, value, p->cfg.trust, sizeof(p->cfg.trust));
+		return fault(p, KCFG_ERR_UNKNOWN, "key %s: not a [kiosk] setting (store, socket, socket_group, trust)",
+		             key);
 	}
 	if (strcmp(section, "ui") == 0) {
 		if (strcmp(key, "listen") == 0) {

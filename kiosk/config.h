@@ -9,6 +9,7 @@
  *   store = /var/lib/appm/kiosk.db      ; required
  *   socket = /run/appm/control.sock     ; required
  *   socket_group = appm-engineers       ; optional: mode 0660 for that group
+ *   trust = /etc/appm/csca              ; the CSCAs passports are verified against
  *
  *   [ui]                                ; optional: the applicant's page
  *   listen = 127.0.0.1:8080             ; where the kiosk browser finds it
@@ -49,6 +50,7 @@ typedef struct kcfg {
 	char store[512];
 	char socket[512];
 	char socket_group[64];
+	char trust[512];        /* [kiosk] trust: CSCA file, directory or master list; "" when none */
 	char ui_listen[64];     /* [ui] listen = ADDRESS:PORT; "" when the kiosk shows no page */
 	char ui_docroot[512];   /* [ui] docroot; "" for the page built in */
 	kcfg_device devices[KCFG_MAX_DEVICES];

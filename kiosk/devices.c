@@ -62,6 +62,15 @@ typedef struct kdev {
 	char fault[sizeof(((dev_event *)0)->text)]; /* what the running watch met */
 	GSource *reopen;
 	GSource *closing;       /* a close scheduled out of a callback */
+	/* the journey's read */
+	bool reading;           /* asked for (waiting for the watch to end) or running */
+	bool read_started;
+	bool read_cancelled;    /* cancelled before it started */
+	pp_access_key key;
+	const pa_trust *trust;
+	kdev_read_progress read_progress;
+	kdev_read_done read_done;
+	void *read_user;
 	/* maintenance */
 	bool maintaining;
 	kdev_op op;
@@ -198,7 +207,9 @@ static void on_dev_event(dev *d, const dev_event *ev, void *user)
 		snprintf(k->fault, sizeof(k->fault), "%s", ev->text);
 		break;
 	case DEV_EVENT_PROGRESS:
-		break; /* the flow's business, too many to log */
+		if (k->reading && k->read_progress) /* the journey's; too many to log */
+			k->read_progress(ev->done, ev->total, k->read_user);
+		break;
 	}
 }
 
@@ -235,6 +246,7 @@ static void try_open(kdev *k)
 
 static void begin_maintenance(kdev *k);
 static void finish_maintenance(kdev *k, dev_err e, const char *report);
+static void begin_read(kdev *k);
 
 static void watch_done(dev *d, dev_err e, void *result, void *user)
 {
@@ -250,6 +262,10 @@ static void watch_done(dev *d, dev_err e, void *result, void *user)
 	if (e == DEV_ERR_CANCELLED) {
 		if (k->maintaining)
 			begin_maintenance(k);
+		else if (k->reading && !k->read_started)
+			begin_read(k);
+		else
+			start_watch(k);
 		return;
 	}
 	/* A watch ends only when cancelled or when the device failed. */
@@ -261,8 +277,8 @@ static void watch_done(dev *d, dev_err e, void *result, void *user)
 
 static void start_watch(kdev *k)
 {
-	if (!k->set->watch || !k->cls->watch || !k->d || k->watching || k->maintaining || k->closing ||
-	    k->set->freeing)
+	if (!k->set->watch || !k->cls->watch || !k->d || k->watching || k->maintaining || k->reading ||
+	    k->closing || k->set->freeing)
 		return;
 	k->fault[0] = '\0'; /* a fault before this watch is not why it ends */
 	dev_err e = k->cls->watch(k->d, KIOSK_OWNER, watch_done, k);
@@ -382,6 +398,94 @@ dev_err kdevs_maintain(kdevs *s, const char *name, kdev_op op, kdev_op_done done
 		begin_maintenance(k);
 	}
 	return DEV_OK;
+}
+
+/* ---- the journey's read ---- */
+
+static void read_finished(dev *d, dev_err e, void *result, void *user)
+{
+	(void)d;
+	kdev *k = user;
+	kdev_read_done done = k->read_done;
+	void *done_user = k->read_user;
+	k->reading = false;
+	k->read_started = false;
+	k->read_cancelled = false;
+	k->read_done = NULL;
+	k->read_progress = NULL;
+	memset(&k->key, 0, sizeof(k->key)); /* the applicant's key goes */
+	count(k, e != DEV_OK && e != DEV_ERR_CANCELLED, e == DEV_OK ? NULL : "a read for the journey failed");
+	if (!k->set->freeing)
+		start_watch(k);
+	if (done)
+		done(e, result, done_user);
+	else
+		pp_report_free(result);
+}
+
+typedef struct read_later {
+	kdev *k;
+	dev_err e;
+} read_later;
+
+static gboolean read_finished_later(gpointer data)
+{
+	read_later *r = data;
+	read_finished(NULL, r->e, NULL, r->k);
+	return G_SOURCE_REMOVE;
+}
+
+/* From watch_done (the watch has stopped) or kdevs_read_passport. */
+static void begin_read(kdev *k)
+{
+	k->read_started = true;
+	dev_err e = k->read_cancelled ? DEV_ERR_CANCELLED
+	                              : pp_device_read(k->d, "flow", &k->key, k->trust, read_finished, k);
+	if (e != DEV_OK) { /* it never began: said the same way, later */
+		read_later *r = g_new0(read_later, 1);
+		*r = (read_later){ k, e };
+		GSource *src = g_idle_source_new();
+		g_source_set_callback(src, read_finished_later, r, g_free);
+		g_source_attach(src, k->set->ctx);
+		g_source_unref(src);
+	}
+}
+
+dev_err kdevs_read_passport(kdevs *s, const pp_access_key *key, const pa_trust *trust, kdev_read_progress progress,
+                            kdev_read_done done, void *user)
+{
+	kdev *k = NULL;
+	for (size_t i = 0; i < s->n && !k; i++)
+		if (s->devs[i].cls->watch == pp_device_watch && s->devs[i].d && !s->devs[i].closing)
+			k = &s->devs[i];
+	if (!k || s->freeing)
+		return DEV_ERR_NOT_OPEN;
+	if (k->maintaining || k->reading)
+		return DEV_ERR_BUSY;
+	k->reading = true;
+	k->read_started = false;
+	k->read_cancelled = false;
+	k->key = *key;
+	k->trust = trust;
+	k->read_progress = progress;
+	k->read_done = done;
+	k->read_user = user;
+	if (k->watching)
+		dev_cancel(k->d); /* watch_done goes on */
+	else
+		begin_read(k);
+	return DEV_OK;
+}
+
+void kdevs_cancel_read(kdevs *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		kdev *k = &s->devs[i];
+		if (k->reading && k->read_started && k->d)
+			dev_cancel(k->d);
+		else if (k->reading) /* still waiting for the watch: it never starts */
+			k->read_cancelled = true;
+	}
 }
 
 /* ---- the set ---- */

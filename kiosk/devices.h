@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 #include "hal/core/device.h"
+#include "hal/passport/passport.h"
 #include "kiosk/config.h"
 
 /* The class names a configuration may use, NULL-terminated. */
@@ -82,6 +83,25 @@ typedef void (*kdev_op_done)(const char *device, kdev_op op, dev_err e, const ch
  * done is called exactly once, later. A reset of an offline device tries
  * to open it. */
 dev_err kdevs_maintain(kdevs *s, const char *name, kdev_op op, kdev_op_done done, void *user);
+
+/* ---- the applicant's read ---- */
+
+/* Progress of the read (bytes of the chip read of expected), and its end:
+ * e is DEV_OK, DEV_ERR_FAILED (rep->err says why, with its class) or
+ * DEV_ERR_CANCELLED; rep (may be NULL when cancelled) is the callee's, to
+ * pp_report_free. */
+typedef void (*kdev_read_progress)(size_t done, size_t total, void *user);
+typedef void (*kdev_read_done)(dev_err e, pp_report *rep, void *user);
+
+/* Read the document on the first passport reader for the journey: its
+ * watch stops, the read runs (owner "flow"), the watch starts again.
+ * key is copied; trust must outlive the read. DEV_ERR_NOT_OPEN: no
+ * reader online; DEV_ERR_BUSY: held for maintenance or already reading.
+ * Otherwise done is called exactly once, later. */
+dev_err kdevs_read_passport(kdevs *s, const pp_access_key *key, const pa_trust *trust, kdev_read_progress progress,
+                            kdev_read_done done, void *user);
+/* Cancel the journey's read, if one runs (done then says cancelled). */
+void kdevs_cancel_read(kdevs *s);
 
 /* A maintenance operation's outcome as diag prints it, whichever way it
  * ran: {ok, device, operation, report, error}. */

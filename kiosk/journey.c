@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "crypto/icao.h"
+#include "crypto/lds/lds.h"
 #include "kiosk/flow/flow.h"
 
 struct journey {
@@ -25,6 +27,11 @@ struct journey {
 	char session[40];        /* "" at the welcome screen */
 	GSource *timer;          /* the screen's one timer: inactivity, answer or retry */
 	bool document;           /* a document is on the reader (its watch said so) */
+	kdevs *devs;
+	const pa_trust *trust;
+	pp_access_key key;       /* typed by the applicant; cleared with the session */
+	size_t read_done, read_total; /* the read's progress, for the page */
+	json_t *holder;          /* what the chip says of its holder (for review); NULL before */
 	flow_event timer_event;
 };
 
@@ -53,9 +60,13 @@ static void on_transition(const flow_transition *t, void *user)
 static json_t *state_json(journey *j)
 {
 	unsigned total = 0, step = flow_step(&j->f, j->f.state, &total);
-	return json_pack("{s:s, s:s, s:s, s:i, s:i, s:i}", "session", j->session, "screen",
-	                 flow_state_name(j->f.state), "language", j->f.language == FLOW_LANG_EN ? "en" : "id", "step",
-	                 (int)step, "steps", (int)total, "retries", (int)j->f.retries);
+	json_t *st = json_pack("{s:s, s:s, s:s, s:i, s:i, s:i}", "session", j->session, "screen",
+	                       flow_state_name(j->f.state), "language", j->f.language == FLOW_LANG_EN ? "en" : "id",
+	                       "step", (int)step, "steps", (int)total, "retries", (int)j->f.retries);
+	if (st && j->f.state == FLOW_WAIT_CHIP)
+		json_object_set_new(st, "progress", json_pack("{s:I, s:I}", "done", (json_int_t)j->read_done, "total",
+		                                              (json_int_t)j->read_total));
+	return st;
 }
 
 static void publish(journey *j)
@@ -72,12 +83,14 @@ static void save(journey *j)
 {
 	if (!j->st || !j->session[0])
 		return;
-	store_session s = { .retries = (int)j->f.retries, .paid = j->f.paid, .skipped = j->f.skipped };
+	char *data = j->holder ? json_dumps(j->holder, JSON_COMPACT) : NULL;
+	store_session s = { .retries = (int)j->f.retries, .paid = j->f.paid, .skipped = j->f.skipped, .data = data };
 	snprintf(s.id, sizeof(s.id), "%s", j->session);
 	snprintf(s.state, sizeof(s.state), "%s", flow_state_name(j->f.state));
 	snprintf(s.resume, sizeof(s.resume), "%s", flow_state_name(j->f.resume));
 	snprintf(s.language, sizeof(s.language), "%s", j->f.language == FLOW_LANG_EN ? "en" : "id");
 	store_err e = store_session_save(j->st, &s);
+	free(data);
 	if (e != STORE_OK)
 		say(j, "journey: the session could not be saved: %s", store_error_detail(j->st));
 }
@@ -90,6 +103,9 @@ static void wipe(journey *j)
 			say(j, "journey: the session could not be wiped: %s", store_error_detail(j->st));
 	}
 	j->session[0] = '\0';
+	memset(&j->key, 0, sizeof(j->key));
+	json_decref(j->holder);
+	j->holder = NULL;
 }
 
 static void stop_timer(journey *j)
@@ -129,7 +145,6 @@ static const struct {
 	flow_actions bit;
 	const char *what;
 } later[] = {
-	{ FLOW_DO_READ, "read the chip" },
 	{ FLOW_DO_ASK_ELIGIBILITY, "ask the backend for eligibility" },
 	{ FLOW_DO_CAPTURE_FACE, "capture the face" },
 	{ FLOW_DO_CAPTURE_FINGERS, "capture the fingerprints" },
@@ -137,6 +152,8 @@ static const struct {
 	{ FLOW_DO_SUBMIT, "submit the application" },
 	{ FLOW_DO_PRINT_RECEIPT, "print the receipt" },
 };
+
+static void start_read(journey *j);
 
 static void do_actions(journey *j, flow_actions a)
 {
@@ -155,6 +172,10 @@ static void do_actions(journey *j, flow_actions a)
 		arm(j, j->f.cfg.answer_s, FLOW_EV_NO_ANSWER);
 	if (a & FLOW_DO_ARM_RETRY)
 		arm(j, j->f.cfg.retry_s, FLOW_EV_RETRY);
+	if ((a & FLOW_DO_CANCEL_READ) && j->devs)
+		kdevs_cancel_read(j->devs);
+	if (a & FLOW_DO_READ)
+		start_read(j);
 	if (a & FLOW_DO_CALL_STAFF)
 		say(j, "journey: an officer is needed at the kiosk");
 	for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++)
@@ -175,6 +196,105 @@ static void feed(journey *j, flow_event ev, int arg)
 		feed(j, FLOW_EV_PLACED, 0);
 }
 
+/* ---- the read ---- */
+
+static void read_progress(size_t done, size_t total, void *user)
+{
+	journey *j = user;
+	j->read_done = done;
+	j->read_total = total;
+	publish(j);
+}
+
+/* What the chip says of its holder, for the review and the backend. */
+static json_t *holder_of(const pp_report *rep)
+{
+	const lds_mrz *m = &rep->parsed.mrz;
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "document_code", m->document_code, "document_number",
+	                 m->document_number, "issuing_state", m->issuing_state, "nationality", m->nationality,
+	                 "surname", m->primary_identifier, "given_names", m->secondary_identifier, "birth_date",
+	                 m->birth_date, "expiry_date", m->expiry_date);
+}
+
+static void read_done(dev_err e, pp_report *rep, void *user)
+{
+	journey *j = user;
+	memset(&j->key, 0, sizeof(j->key));
+	if (e == DEV_ERR_CANCELLED || j->f.state != FLOW_WAIT_CHIP) {
+		pp_report_free(rep); /* the journey moved on (cancelled, officer, fault) */
+		return;
+	}
+	flow_event ev = FLOW_EV_READ_OFFICER;
+	if (e == DEV_OK && rep && rep->err == PP_OK) {
+		json_decref(j->holder);
+		j->holder = holder_of(rep);
+		ev = FLOW_EV_READ_OK;
+	} else if (rep) {
+		pp_err_info info = pp_err_info_of(rep->err);
+		say(j, "journey: the read ended: %s (%s)", pp_strerror(rep->err), pp_err_class_name(info.cls));
+		if (rep->err == PP_ERR_ACCESS_DENIED)
+			ev = FLOW_EV_READ_WRONG_KEY;
+		else if (rep->err == PP_ERR_REMOVED || rep->err == PP_ERR_NO_CARD || rep->err == PP_ERR_UNRESPONSIVE)
+			ev = FLOW_EV_READ_REMOVED;
+		else if (info.cls == PP_CLASS_DEVICE)
+			ev = FLOW_EV_DEVICE_FAULT;
+	}
+	pp_report_free(rep);
+	feed(j, ev, 0);
+}
+
+static void start_read(journey *j)
+{
+	j->read_done = j->read_total = 0;
+	dev_err e = j->devs ? kdevs_read_passport(j->devs, &j->key, j->trust, read_progress, read_done, j)
+	                    : DEV_ERR_NOT_OPEN;
+	if (e != DEV_OK) {
+		say(j, "journey: the read cannot start: %s", dev_strerror(e));
+		feed(j, FLOW_EV_DEVICE_FAULT, 0);
+	}
+}
+
+/* The access key typed on the page: the three MRZ fields, each with its
+ * check digit as printed, or the CAN. Words for what is wrong. */
+static bool take_key(journey *j, const json_t *action, char *why, size_t why_len)
+{
+	pp_access_key k = { 0 };
+	const char *can = json_string_value(json_object_get(action, "can"));
+	if (can) {
+		if (strlen(can) != 6 || strspn(can, "0123456789") != 6) {
+			snprintf(why, why_len, "the CAN is the 6 digits printed on the data page");
+			return false;
+		}
+		memcpy(k.can, can, 7);
+		j->key = k;
+		return true;
+	}
+	static const char *const fields[3] = { "document_number", "birth_date", "expiry_date" };
+	char *dst[3] = { k.document_number, k.birth_date, k.expiry_date };
+	size_t cap[3] = { sizeof(k.document_number), sizeof(k.birth_date), sizeof(k.expiry_date) };
+	for (int i = 0; i < 3; i++) {
+		const char *v = json_string_value(json_object_get(action, fields[i]));
+		char check_key[40];
+		snprintf(check_key, sizeof(check_key), "%s_check", fields[i]);
+		const char *check = json_string_value(json_object_get(action, check_key));
+		if (!v || !v[0] || strlen(v) >= cap[i] || icao_check_digit(v, strlen(v)) < 0) {
+			snprintf(why, why_len, "%s: letters A-Z, digits and < only", fields[i]);
+			return false;
+		}
+		if (i > 0 && lds_date_check(v, strlen(v)) == LDS_DATE_INVALID) {
+			snprintf(why, why_len, "%s: not a date YYMMDD", fields[i]);
+			return false;
+		}
+		if (!check || strlen(check) != 1 || check[0] - '0' != icao_check_digit(v, strlen(v))) {
+			snprintf(why, why_len, "%s: the check digit does not match: look again at the MRZ", fields[i]);
+			return false;
+		}
+		memcpy(dst[i], v, strlen(v) + 1);
+	}
+	j->key = k;
+	return true;
+}
+
 /* ---- the page's actions ---- */
 
 static const struct {
@@ -191,6 +311,7 @@ static const struct {
 	{ "confirm", FLOW_EV_CONFIRM },
 	{ "fee-accepted", FLOW_EV_FEE_ACCEPTED },
 	{ "finish", FLOW_EV_FINISH },
+	{ "key", FLOW_EV_KEY_ENTERED },
 };
 
 bool journey_on_action(const json_t *action, char *why, size_t why_len, int *ret_status, void *user)
@@ -223,6 +344,17 @@ bool journey_on_action(const json_t *action, char *why, size_t why_len, int *ret
 			return false;
 		}
 		arg = strcmp(lang, "en") == 0 ? FLOW_LANG_EN : FLOW_LANG_ID;
+	}
+	if (page_actions[i].ev == FLOW_EV_KEY_ENTERED) {
+		if (j->f.state != FLOW_WAIT_ACCESS_KEY) {
+			snprintf(why, why_len, "not now: the access key is not asked for");
+			*ret_status = 409;
+			return false;
+		}
+		if (!take_key(j, action, why, why_len)) {
+			*ret_status = 422;
+			return false;
+		}
 	}
 	flow_actions a = 0;
 	flow_err e = flow_handle(&j->f, page_actions[i].ev, arg, &a);
@@ -293,6 +425,12 @@ journey *journey_new(store *st, GMainContext *ctx, journey_log_fn log, void *log
 	return j;
 }
 
+void journey_attach_devices(journey *j, kdevs *devs, const pa_trust *trust)
+{
+	j->devs = devs;
+	j->trust = trust;
+}
+
 void journey_attach_ui(journey *j, ui_server *s)
 {
 	j->ui = s;
@@ -304,5 +442,7 @@ void journey_free(journey *j)
 	if (!j)
 		return;
 	stop_timer(j);
+	json_decref(j->holder);
+	memset(&j->key, 0, sizeof(j->key));
 	g_free(j);
 }

@@ -6,16 +6,20 @@
  * the new state), and the session kept in the store after every step, so
  * that a restart of the daemon resumes or ends it (flow_after_restart).
  *
- * Built so far: the screens up to the document and the access key, every
- * overlay (still there?, officer, out of service) and the timers. The
- * read, the backend and the later devices are the next steps of issue
- * 16: their actions are logged as not carried out yet.
+ * Built so far: the screens up to the chip read (the access key typed and
+ * checked, the read with its progress, its failures sorted into what the
+ * applicant can fix and what needs an officer), every overlay (still
+ * there?, officer, out of service) and the timers. The backend and the
+ * later devices are the next steps of issue 16: their actions are logged
+ * as not carried out yet.
  */
 #pragma once
 
 #include <glib.h>
 #include <jansson.h>
 
+#include "hal/passport/passport.h"
+#include "kiosk/devices.h"
 #include "kiosk/store/store.h"
 #include "ui/server.h"
 
@@ -30,6 +34,10 @@ journey *journey_new(store *st, GMainContext *ctx, journey_log_fn log, void *log
 /* Serve the page through s (which must outlive the journey or be
  * detached with NULL). */
 void journey_attach_ui(journey *j, ui_server *s);
+/* The devices the journey reads the document with, and the CSCAs it is
+ * verified against (both must outlive the journey; trust may be NULL: a
+ * read then never passes and the applicant is sent to an officer). */
+void journey_attach_devices(journey *j, kdevs *devs, const pa_trust *trust);
 /* The page's action decider, for ui_options.on_action (user: the journey). */
 bool journey_on_action(const json_t *action, char *why, size_t why_len, int *ret_status, void *user);
 /* A device event (kiosk/devices.h kinds): a document placed or removed,

@@ -155,8 +155,10 @@ static pid_t start_kiosk(const char *store_path, const char *socket_path, const 
 		snprintf(notify, sizeof(notify), "%s/notify.sock", tmp);
 		setenv("NOTIFY_SOCKET", notify, 1);
 		setenv("WATCHDOG_USEC", "400000", 1);
-		execl(appm, appm, "kiosk", "--config", example, "--store", store_path, "--socket", socket_path,
-		      (char *)NULL);
+		char trust[300];
+		snprintf(trust, sizeof(trust), "%s/pki/csca.pem", tmp);
+		execl(appm, appm, "kiosk", "--config", example, "--store", store_path, "--socket", socket_path, "--trust",
+		      trust, (char *)NULL);
 		_exit(127);
 	}
 	return pid;
@@ -392,6 +394,52 @@ static long page_action(const char *session, const char *action, const char *val
 	return status;
 }
 
+/* ICAO 9303's check digit (weights 7, 3, 1), as the applicant reads it
+ * off the data page. */
+static char check_digit(const char *s)
+{
+	static const int w[3] = { 7, 3, 1 };
+	int sum = 0;
+	for (int i = 0; s[i]; i++) {
+		char c = s[i];
+		int v = c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'Z' ? c - 'A' + 10 : 0;
+		sum += v * w[i % 3];
+	}
+	return (char)('0' + sum % 10);
+}
+
+/* The key action with the three MRZ fields (birth may differ from the
+ * document's) and their check digits; its HTTP status. */
+static long page_key(const char *session, const char *docno, const char *birth, const char *expiry, bool right_checks)
+{
+	char c1[2] = { check_digit(docno), 0 }, c2[2] = { check_digit(birth), 0 }, c3[2] = { check_digit(expiry), 0 };
+	if (!right_checks)
+		c2[0] = c2[0] == '9' ? '0' : (char)(c2[0] + 1);
+	json_t *a = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "session", session, "action", "key",
+	                      "document_number", docno, "document_number_check", c1, "birth_date", birth,
+	                      "birth_date_check", c2, "expiry_date", expiry, "expiry_date_check", c3);
+	char *text = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	long status = http_call("/api/action", text, false, NULL);
+	free(text);
+	return status;
+}
+
+/* Wait (at most 20 s) for the page to show screen; its state. */
+static json_t *wait_screen(const char *screen)
+{
+	for (int i = 0; i < 200; i++) {
+		json_t *st = page_state();
+		if (strcmp(it_jstr_or_empty(st, "screen"), screen) == 0)
+			return st;
+		json_decref(st);
+		usleep(100000);
+	}
+	char *l = it_slurp(klog);
+	fail_msg("the page never showed %s:\n%s", screen, l);
+	return NULL;
+}
+
 /* The daemon serves the page and carries the journey to the access key:
  * welcome, language, consent, the document already on the reader; an
  * action for another session is refused; Cancel ends and wipes it. */
@@ -431,12 +479,31 @@ static void test_page_journey(void **state)
 	st = page_state();
 	assert_string_equal(it_jstr_or_empty(st, "screen"), "wait-access-key");
 	json_decref(st);
+
+	/* The MRZ typed: a wrong check digit is caught on the spot; a wrong
+	 * birth date (right check digits) does not open the chip: type it
+	 * again; the right one reads and verifies the chip. */
+	char mrz[100], docno[10], birth[7], expiry[7];
+	it_read_mrz(tmp, "good", mrz, sizeof(mrz));
+	snprintf(docno, sizeof(docno), "%.9s", mrz + 44);
+	snprintf(birth, sizeof(birth), "%.6s", mrz + 44 + 13);
+	snprintf(expiry, sizeof(expiry), "%.6s", mrz + 44 + 21);
+	assert_int_equal(page_key(session, docno, birth, expiry, false), 422);
+	assert_int_equal(page_key(session, docno, birth[0] == '9' ? "800101" : "990101", expiry, true), 200);
+	st = wait_screen("wait-access-key");
+	assert_int_equal(json_integer_value(it_jget(st, "retries")), 1);
+	json_decref(st);
+	wait_log("--wrong-key--> wait-access-key", 20);
+	assert_int_equal(page_key(session, docno, birth, expiry, true), 200);
+	st = wait_screen("wait-eligibility");
+	json_decref(st);
+	wait_log("--read-ok--> wait-eligibility: chip read and verified", 2);
 	assert_int_equal(page_action(session, "cancel", NULL), 200);
 	st = page_state();
 	assert_string_equal(it_jstr_or_empty(st, "screen"), "wait-touch");
 	assert_string_equal(it_jstr_or_empty(st, "session"), "");
 	json_decref(st);
-	wait_log("wait-access-key --cancel--> wait-touch: cancelled by the applicant", 2);
+	wait_log("wait-eligibility --cancel--> wait-touch: cancelled by the applicant", 2);
 }
 
 /* A second daemon on the same store, or on the same socket, is refused
