@@ -43,6 +43,7 @@ typedef struct kioskd {
 	kdevs *devs;
 	journey *journey;         /* NULL when the kiosk shows no page */
 	pa_trust *trust;          /* the CSCAs of [kiosk] trust; NULL when none */
+	bk_client *backend;       /* NULL when no [backend] url */
 	ui_server *ui;
 	int signal;               /* the one that stopped us */
 } kioskd;
@@ -198,6 +199,16 @@ static int start_page(kioskd *k, char *message, size_t message_len)
 		log_line("no [kiosk] trust: passports cannot be verified, every read will need an officer");
 	}
 	k->journey = journey_new(k->store, NULL, journey_log, k);
+	if (k->cfg.backend_url[0]) {
+		bk_config bc = { .base_url = k->cfg.backend_url, .ca_file = k->cfg.backend_ca[0] ? k->cfg.backend_ca : NULL };
+		if (bk_client_new(&bc, &k->backend) != BK_OK) {
+			snprintf(message, message_len, "%s: [backend]: the client cannot be set up (url, ca)", k->cfg.path);
+			return APPM_EXIT_CONFIG;
+		}
+		journey_attach_backend(k->journey, k->backend);
+	} else {
+		log_line("no [backend] url: eligibility and submission will wait for one");
+	}
 	ui_options o = { .address = host, .port = port,
 		         .docroot = k->cfg.ui_docroot[0] ? k->cfg.ui_docroot : APPM_UI_DOCROOT,
 		         .on_action = journey_on_action, .user = k->journey };
@@ -257,6 +268,8 @@ static void usage(FILE *f)
 	           "  --store PATH    use this store instead of the configuration's\n"
 	           "  --socket PATH   use this control socket instead of the configuration's\n"
 	           "  --trust PATH    verify passports against these CSCAs instead of [kiosk] trust\n"
+	           "  --backend URL   the backend instead of [backend] url (https://HOST:PORT)\n"
+	           "  --backend-ca P  the CA its certificate must chain to instead of [backend] ca\n"
 	           "  --listen A:P    serve the applicant's page there instead of [ui] listen\n"
 	           "                  (port 0: any free port; the log says which)\n"
 	           "\n");
@@ -271,10 +284,13 @@ int appm_kiosk_main(int argc, char **argv)
 		{ "socket", required_argument, NULL, 'S' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "trust", required_argument, NULL, 't' },
+		{ "backend", required_argument, NULL, 'b' },
+		{ "backend-ca", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *config = NULL, *store_path = NULL, *socket_path = NULL, *listen_at = NULL, *trust = NULL;
+	const char *config = NULL, *store_path = NULL, *socket_path = NULL, *listen_at = NULL, *trust = NULL, *backend = NULL,
+	           *backend_ca = NULL;
 	int o;
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (o) {
@@ -283,6 +299,8 @@ int appm_kiosk_main(int argc, char **argv)
 		case 'S': socket_path = optarg; break;
 		case 'l': listen_at = optarg; break;
 		case 't': trust = optarg; break;
+		case 'b': backend = optarg; break;
+		case 'B': backend_ca = optarg; break;
 		case 'h': usage(stdout); return APPM_EXIT_OK;
 		default: usage(stderr); return APPM_EXIT_USAGE;
 		}
@@ -308,6 +326,10 @@ int appm_kiosk_main(int argc, char **argv)
 		snprintf(k->cfg.ui_listen, sizeof(k->cfg.ui_listen), "%s", listen_at);
 	if (trust)
 		snprintf(k->cfg.trust, sizeof(k->cfg.trust), "%s", trust);
+	if (backend)
+		snprintf(k->cfg.backend_url, sizeof(k->cfg.backend_url), "%s", backend);
+	if (backend_ca)
+		snprintf(k->cfg.backend_ca, sizeof(k->cfg.backend_ca), "%s", backend_ca);
 
 	int se = kstore_open_daemon(k->cfg.store, &k->store, message, sizeof(message));
 	if (se != APPM_EXIT_OK) {
@@ -358,6 +380,8 @@ int appm_kiosk_main(int argc, char **argv)
 	k->ui = NULL;
 	journey_free(k->journey);
 	k->journey = NULL;
+	bk_client_free(k->backend);
+	k->backend = NULL;
 	pa_trust_free(k->trust);
 	k->trust = NULL;
 	kctl_server_free(k->ctl);
@@ -369,6 +393,7 @@ out:
 	kdevs_free(k->devs);
 	ui_server_free(k->ui);
 	journey_free(k->journey);
+	bk_client_free(k->backend);
 	pa_trust_free(k->trust);
 	kctl_server_free(k->ctl);
 	store_free(k->store);

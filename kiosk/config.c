@@ -172,9 +172,19 @@ static int on_value(void *user, const char *section, const char *key, const char
 			return set_text(p, key, value, p->cfg.ui_docroot, sizeof(p->cfg.ui_docroot));
 		return fault(p, KCFG_ERR_UNKNOWN, "key %s: not a [ui] setting (listen, docroot)", key);
 	}
+	if (strcmp(section, "backend") == 0) {
+		if (strcmp(key, "url") == 0) {
+			if (strncmp(value, "https://", 8) != 0)
+				return fault(p, KCFG_ERR_VALUE, "key url: the backend is reached over https:// only");
+			return set_text(p, key, value, p->cfg.backend_url, sizeof(p->cfg.backend_url));
+		}
+		if (strcmp(key, "ca") == 0)
+			return set_text(p, key, value, p->cfg.backend_ca, sizeof(p->cfg.backend_ca));
+		return fault(p, KCFG_ERR_UNKNOWN, "key %s: not a [backend] setting (url, ca)", key);
+	}
 	if (strncmp(section, "device ", 7) == 0)
 		return device_key(p, section + 7, key, value);
-	return fault(p, KCFG_ERR_UNKNOWN, "section [%s]: not a section of this file ([kiosk], [ui], [device NAME])",
+	return fault(p, KCFG_ERR_UNKNOWN, "section [%s]: not a section of this file ([kiosk], [ui], [backend], [device NAME])",
 	             section);
 }
 

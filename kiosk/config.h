@@ -15,6 +15,10 @@
  *   listen = 127.0.0.1:8080             ; where the kiosk browser finds it
  *   docroot = /usr/share/appm/ui        ; optional: the page's files
  *
+ *   [backend]                           ; optional: the government backend
+ *   url = https://backend.example:8443
+ *   ca = /etc/appm/backend-ca.pem
+ *
  *   [device reader]                     ; one section per device, named
  *   class = passport                    ; a class of kiosk/devices.c
  *   connection = pcsc:ACS ACR1252       ; the class's connection string
@@ -53,6 +57,8 @@ typedef struct kcfg {
 	char trust[512];        /* [kiosk] trust: CSCA file, directory or master list; "" when none */
 	char ui_listen[64];     /* [ui] listen = ADDRESS:PORT; "" when the kiosk shows no page */
 	char ui_docroot[512];   /* [ui] docroot; "" for the page built in */
+	char backend_url[256];  /* [backend] url = https://HOST:PORT; "" when none */
+	char backend_ca[512];   /* [backend] ca: the PEM CA(s) the backend's certificate must chain to */
 	kcfg_device devices[KCFG_MAX_DEVICES];
 	size_t n_devices;
 } kcfg;

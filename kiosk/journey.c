@@ -15,6 +15,7 @@
 
 #include "crypto/icao.h"
 #include "crypto/lds/lds.h"
+#include "kiosk/bkjobs.h"
 #include "kiosk/flow/flow.h"
 
 struct journey {
@@ -32,6 +33,13 @@ struct journey {
 	pp_access_key key;       /* typed by the applicant; cleared with the session */
 	size_t read_done, read_total; /* the read's progress, for the page */
 	json_t *holder;          /* what the chip says of its holder (for review); NULL before */
+	bkjobs *jobs;            /* the backend; NULL when none is configured */
+	char asked[40];          /* the session a backend call is for */
+	json_t *reasons;         /* a refusal's reasons, for the page */
+	json_t *contact;         /* the review's contact details */
+	int validity_years;      /* 5 or 10, chosen at the review */
+	unsigned long fee;       /* rupiah */
+	char number[64];         /* the application number */
 	flow_event timer_event;
 };
 
@@ -63,9 +71,28 @@ static json_t *state_json(journey *j)
 	json_t *st = json_pack("{s:s, s:s, s:s, s:i, s:i, s:i}", "session", j->session, "screen",
 	                       flow_state_name(j->f.state), "language", j->f.language == FLOW_LANG_EN ? "en" : "id",
 	                       "step", (int)step, "steps", (int)total, "retries", (int)j->f.retries);
-	if (st && j->f.state == FLOW_WAIT_CHIP)
+	if (!st)
+		return NULL;
+	if (j->f.state == FLOW_WAIT_CHIP)
 		json_object_set_new(st, "progress", json_pack("{s:I, s:I}", "done", (json_int_t)j->read_done, "total",
 		                                              (json_int_t)j->read_total));
+	if (j->holder && j->f.state == FLOW_WAIT_REVIEW)
+		json_object_set(st, "holder", j->holder);
+	if (j->reasons && j->f.state == FLOW_WAIT_REFUSAL_SEEN)
+		json_object_set(st, "reasons", j->reasons);
+	if (j->fee && j->f.state >= FLOW_WAIT_FEE && j->f.state <= FLOW_WAIT_RECEIPT)
+		json_object_set_new(st, "fee", json_pack("{s:I, s:s, s:i}", "amount", (json_int_t)j->fee, "currency", "IDR",
+		                                         "validity_years", j->validity_years));
+	if (j->number[0] && j->f.state == FLOW_WAIT_RECEIPT)
+		json_object_set_new(st, "application_number", json_string(j->number));
+	json_t *skipped = json_array();
+	if (flow_was_skipped(&j->f, FLOW_DEV_CAMERA))
+		json_array_append_new(skipped, json_string("face"));
+	if (flow_was_skipped(&j->f, FLOW_DEV_FINGERPRINT))
+		json_array_append_new(skipped, json_string("fingerprints"));
+	if (flow_was_skipped(&j->f, FLOW_DEV_PAYMENT))
+		json_array_append_new(skipped, json_string("payment"));
+	json_object_set_new(st, "skipped", skipped);
 	return st;
 }
 
@@ -83,7 +110,10 @@ static void save(journey *j)
 {
 	if (!j->st || !j->session[0])
 		return;
-	char *data = j->holder ? json_dumps(j->holder, JSON_COMPACT) : NULL;
+	json_t *all = json_pack("{s:O?, s:O?, s:s?}", "holder", j->holder, "contact", j->contact, "application_number",
+	                        j->number[0] ? j->number : NULL);
+	char *data = all ? json_dumps(all, JSON_COMPACT) : NULL;
+	json_decref(all);
 	store_session s = { .retries = (int)j->f.retries, .paid = j->f.paid, .skipped = j->f.skipped, .data = data };
 	snprintf(s.id, sizeof(s.id), "%s", j->session);
 	snprintf(s.state, sizeof(s.state), "%s", flow_state_name(j->f.state));
@@ -106,6 +136,12 @@ static void wipe(journey *j)
 	memset(&j->key, 0, sizeof(j->key));
 	json_decref(j->holder);
 	j->holder = NULL;
+	json_decref(j->reasons);
+	j->reasons = NULL;
+	json_decref(j->contact);
+	j->contact = NULL;
+	j->fee = 0;
+	j->number[0] = '\0';
 }
 
 static void stop_timer(journey *j)
@@ -145,15 +181,15 @@ static const struct {
 	flow_actions bit;
 	const char *what;
 } later[] = {
-	{ FLOW_DO_ASK_ELIGIBILITY, "ask the backend for eligibility" },
 	{ FLOW_DO_CAPTURE_FACE, "capture the face" },
 	{ FLOW_DO_CAPTURE_FINGERS, "capture the fingerprints" },
 	{ FLOW_DO_START_PAYMENT, "take the payment" },
-	{ FLOW_DO_SUBMIT, "submit the application" },
 	{ FLOW_DO_PRINT_RECEIPT, "print the receipt" },
 };
 
 static void start_read(journey *j);
+static void ask_eligibility(journey *j);
+static void submit(journey *j);
 
 static void do_actions(journey *j, flow_actions a)
 {
@@ -176,6 +212,10 @@ static void do_actions(journey *j, flow_actions a)
 		kdevs_cancel_read(j->devs);
 	if (a & FLOW_DO_READ)
 		start_read(j);
+	if (a & FLOW_DO_ASK_ELIGIBILITY)
+		ask_eligibility(j);
+	if (a & FLOW_DO_SUBMIT)
+		submit(j);
 	if (a & FLOW_DO_CALL_STAFF)
 		say(j, "journey: an officer is needed at the kiosk");
 	for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++)
@@ -210,7 +250,9 @@ static void read_progress(size_t done, size_t total, void *user)
 static json_t *holder_of(const pp_report *rep)
 {
 	const lds_mrz *m = &rep->parsed.mrz;
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "document_code", m->document_code, "document_number",
+	char sex[2] = { m->sex, 0 };
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "sex", sex, "document_code", m->document_code,
+	                 "document_number",
 	                 m->document_number, "issuing_state", m->issuing_state, "nationality", m->nationality,
 	                 "surname", m->primary_identifier, "given_names", m->secondary_identifier, "birth_date",
 	                 m->birth_date, "expiry_date", m->expiry_date);
@@ -295,6 +337,117 @@ static bool take_key(journey *j, const json_t *action, char *why, size_t why_len
 	return true;
 }
 
+/* ---- the backend ---- */
+
+/* Whether an answer is still wanted: the same session, on the screen
+ * that asked. */
+static bool still_asked(journey *j, flow_state screen)
+{
+	return j->f.state == screen && strcmp(j->asked, j->session) == 0;
+}
+
+static void eligibility_done(bk_err e, const char *number, const bk_reasons *reasons, void *user)
+{
+	(void)number;
+	journey *j = user;
+	if (!still_asked(j, FLOW_WAIT_ELIGIBILITY))
+		return;
+	if (e == BK_OK) {
+		feed(j, FLOW_EV_ELIGIBLE, 0);
+		return;
+	}
+	if (e == BK_ERR_REFUSED) {
+		json_decref(j->reasons);
+		j->reasons = json_array();
+		for (size_t i = 0; reasons && i < reasons->count; i++)
+			json_array_append_new(j->reasons,
+			                      json_pack("{s:s, s:s, s:s}", "code", reasons->items[i].code, "en",
+			                                reasons->items[i].message_en, "id", reasons->items[i].message_id));
+		feed(j, FLOW_EV_INELIGIBLE, 0);
+		return;
+	}
+	say(j, "journey: the backend did not answer about eligibility: %s", bk_strerror(e));
+	feed(j, FLOW_EV_BACKEND_DOWN, 0);
+}
+
+static void ask_eligibility(journey *j)
+{
+	if (!j->jobs) {
+		say(j, "journey: no backend is configured ([backend] url)");
+		feed(j, FLOW_EV_BACKEND_DOWN, 0);
+		return;
+	}
+	snprintf(j->asked, sizeof(j->asked), "%s", j->session);
+	bkjobs_eligibility(j->jobs, j->holder, eligibility_done, j);
+}
+
+static void submit_done(bk_err e, const char *number, const bk_reasons *reasons, void *user)
+{
+	(void)reasons;
+	journey *j = user;
+	if (!still_asked(j, FLOW_WAIT_SUBMISSION))
+		return;
+	if (e == BK_OK && number) {
+		snprintf(j->number, sizeof(j->number), "%s", number);
+		say(j, "journey: application submitted");
+		feed(j, FLOW_EV_SUBMITTED, 0);
+		return;
+	}
+	/* The backend down, or refusing what it took as eligible: the
+	 * application stays here to be sent again (it is idempotent). */
+	say(j, "journey: the submission did not go through: %s", bk_strerror(e));
+	feed(j, FLOW_EV_BACKEND_DOWN, 0);
+}
+
+static void submit(journey *j)
+{
+	if (!j->jobs) {
+		say(j, "journey: no backend is configured ([backend] url)");
+		feed(j, FLOW_EV_BACKEND_DOWN, 0);
+		return;
+	}
+	snprintf(j->asked, sizeof(j->asked), "%s", j->session);
+	bkjobs_submit(j->jobs, j->session, j->holder, j->contact, j->validity_years, (long)j->fee, submit_done, j);
+}
+
+/* The review's contact details and the validity chosen; words for what
+ * is wrong. */
+static bool take_review(journey *j, const json_t *action, char *why, size_t why_len)
+{
+	const char *phone = json_string_value(json_object_get(action, "phone"));
+	const char *email = json_string_value(json_object_get(action, "email"));
+	const char *address = json_string_value(json_object_get(action, "address"));
+	json_t *years = json_object_get(action, "validity_years");
+	size_t digits = 0;
+	for (const char *p = phone ? phone : ""; *p; p++)
+		digits += *p >= '0' && *p <= '9';
+	if (!phone || strlen(phone) > 20 || strspn(phone, "+0123456789 -") != strlen(phone) || digits < 8) {
+		snprintf(why, why_len, "phone: 8 to 20 digits, spaces, + and -");
+		return false;
+	}
+	const char *at = email ? strchr(email, '@') : NULL;
+	if (!at || at == email || !strchr(at, '.') || strlen(email) > 254 || strchr(email, ' ')) {
+		snprintf(why, why_len, "email: an address like name@example.id");
+		return false;
+	}
+	if (!address || strlen(address) < 5 || strlen(address) > 200) {
+		snprintf(why, why_len, "address: 5 to 200 characters");
+		return false;
+	}
+	int y = json_is_integer(years) ? (int)json_integer_value(years) : 0;
+	flow_tariff t = flow_tariff_default();
+	unsigned long fee = 0;
+	if (flow_fee(&t, FLOW_PASSPORT_ELECTRONIC, (unsigned)y, &fee) != FLOW_OK) {
+		snprintf(why, why_len, "validity_years: 5 or 10");
+		return false;
+	}
+	json_decref(j->contact);
+	j->contact = json_pack("{s:s, s:s, s:s}", "phone", phone, "email", email, "address", address);
+	j->validity_years = y;
+	j->fee = fee;
+	return true;
+}
+
 /* ---- the page's actions ---- */
 
 static const struct {
@@ -344,6 +497,17 @@ bool journey_on_action(const json_t *action, char *why, size_t why_len, int *ret
 			return false;
 		}
 		arg = strcmp(lang, "en") == 0 ? FLOW_LANG_EN : FLOW_LANG_ID;
+	}
+	if (page_actions[i].ev == FLOW_EV_CONFIRM) {
+		if (j->f.state != FLOW_WAIT_REVIEW) {
+			snprintf(why, why_len, "not now: nothing to confirm");
+			*ret_status = 409;
+			return false;
+		}
+		if (!take_review(j, action, why, why_len)) {
+			*ret_status = 422;
+			return false;
+		}
 	}
 	if (page_actions[i].ev == FLOW_EV_KEY_ENTERED) {
 		if (j->f.state != FLOW_WAIT_ACCESS_KEY) {
@@ -431,6 +595,12 @@ void journey_attach_devices(journey *j, kdevs *devs, const pa_trust *trust)
 	j->trust = trust;
 }
 
+void journey_attach_backend(journey *j, bk_client *client)
+{
+	bkjobs_free(j->jobs);
+	j->jobs = client ? bkjobs_new(client, j->ctx) : NULL;
+}
+
 void journey_attach_ui(journey *j, ui_server *s)
 {
 	j->ui = s;
@@ -442,7 +612,10 @@ void journey_free(journey *j)
 	if (!j)
 		return;
 	stop_timer(j);
+	bkjobs_free(j->jobs); /* before the rest: answers in flight are dropped */
 	json_decref(j->holder);
+	json_decref(j->reasons);
+	json_decref(j->contact);
 	memset(&j->key, 0, sizeof(j->key));
 	g_free(j);
 }

@@ -9,9 +9,11 @@
  * Built so far: the screens up to the chip read (the access key typed and
  * checked, the read with its progress, its failures sorted into what the
  * applicant can fix and what needs an officer), every overlay (still
- * there?, officer, out of service) and the timers. The backend and the
- * later devices are the next steps of issue 16: their actions are logged
- * as not carried out yet.
+ * there?, officer, out of service) and the timers; the backend's
+ * eligibility and the submission (kiosk/bkjobs.c, off the loop); the
+ * review's contact details and the fee. The camera, fingerprints,
+ * payment and receipt printer are later issues: their steps are skipped
+ * (not fitted) and the page says so.
  */
 #pragma once
 
@@ -19,6 +21,7 @@
 #include <jansson.h>
 
 #include "hal/passport/passport.h"
+#include "kiosk/backend/client.h"
 #include "kiosk/devices.h"
 #include "kiosk/store/store.h"
 #include "ui/server.h"
@@ -38,6 +41,9 @@ void journey_attach_ui(journey *j, ui_server *s);
  * verified against (both must outlive the journey; trust may be NULL: a
  * read then never passes and the applicant is sent to an officer). */
 void journey_attach_devices(journey *j, kdevs *devs, const pa_trust *trust);
+/* The backend the journey asks (eligibility, submission); client must
+ * outlive the journey. Without one, the backend counts as down. */
+void journey_attach_backend(journey *j, bk_client *client);
 /* The page's action decider, for ui_options.on_action (user: the journey). */
 bool journey_on_action(const json_t *action, char *why, size_t why_len, int *ret_status, void *user);
 /* A device event (kiosk/devices.h kinds): a document placed or removed,

@@ -23,8 +23,8 @@
 #define MAX_BODY (16 * 1024)
 #define MAX_FILE (4 * 1024 * 1024)
 #define ACTION_WAIT_S 10
-#define KEEPALIVE_S 15
-#define MAX_CONNECTIONS 16
+#define KEEPALIVE_S 1 /* also how soon a stream whose page went away is noticed (the write fails) */
+#define MAX_CONNECTIONS 64
 
 struct ui_server {
 	struct MHD_Daemon *mhd;
@@ -340,7 +340,7 @@ ui_err ui_server_new(const ui_options *o, ui_server **ret, char *message, size_t
 	s->mhd = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
 	                          on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 	                          MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
-	                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(3 * KEEPALIVE_S),
+	                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
 	                          MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
 	if (!s->mhd) {
 		snprintf(message, message_len, "%s:%u: cannot listen (in use?)", address, o->port);

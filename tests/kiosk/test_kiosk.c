@@ -31,8 +31,8 @@
 #include "harness.h"
 
 static char tmp[64];
-static const char *appm, *vpass, *docgen, *example;
-static pid_t vpass_pid = -1, kiosk_pid = -1;
+static const char *appm, *vpass, *docgen, *example, *backend;
+static pid_t vpass_pid = -1, kiosk_pid = -1, backend_pid = -1;
 static int notify_fd = -1;
 static char ctl[300], sock[300], store[300], klog[300];
 
@@ -155,10 +155,11 @@ static pid_t start_kiosk(const char *store_path, const char *socket_path, const 
 		snprintf(notify, sizeof(notify), "%s/notify.sock", tmp);
 		setenv("NOTIFY_SOCKET", notify, 1);
 		setenv("WATCHDOG_USEC", "400000", 1);
-		char trust[300];
+		char trust[300], ca[300];
 		snprintf(trust, sizeof(trust), "%s/pki/csca.pem", tmp);
+		snprintf(ca, sizeof(ca), "%s/backend-ca.pem", tmp);
 		execl(appm, appm, "kiosk", "--config", example, "--store", store_path, "--socket", socket_path, "--trust",
-		      trust, (char *)NULL);
+		      trust, "--backend", "https://127.0.0.1:8443", "--backend-ca", ca, (char *)NULL);
 		_exit(127);
 	}
 	return pid;
@@ -171,7 +172,8 @@ static int setup(void **state)
 	vpass = getenv("APPM_VPASS");
 	docgen = getenv("APPM_DOCGEN");
 	example = getenv("APPM_KIOSK_CONFIG");
-	if (!appm || !vpass || !docgen || !example)
+	backend = getenv("APPM_BACKEND");
+	if (!appm || !vpass || !docgen || !example || !backend)
 		return -1;
 	snprintf(tmp, sizeof(tmp), "/tmp/appm-kiosk.XXXXXX");
 	if (!mkdtemp(tmp))
@@ -198,6 +200,10 @@ static int teardown(void **state)
 	if (vpass_pid > 0) {
 		kill(vpass_pid, SIGTERM);
 		waitpid(vpass_pid, NULL, 0);
+	}
+	if (backend_pid > 0) {
+		kill(backend_pid, SIGTERM);
+		waitpid(backend_pid, NULL, 0);
 	}
 	if (notify_fd >= 0)
 		close(notify_fd);
@@ -428,12 +434,12 @@ static long page_key(const char *session, const char *docno, const char *birth, 
 /* Wait (at most 20 s) for the page to show screen; its state. */
 static json_t *wait_screen(const char *screen)
 {
-	for (int i = 0; i < 200; i++) {
+	for (int i = 0; i < 100; i++) {
 		json_t *st = page_state();
 		if (strcmp(it_jstr_or_empty(st, "screen"), screen) == 0)
 			return st;
 		json_decref(st);
-		usleep(100000);
+		usleep(200000);
 	}
 	char *l = it_slurp(klog);
 	fail_msg("the page never showed %s:\n%s", screen, l);
@@ -472,13 +478,9 @@ static void test_page_journey(void **state)
 	json_decref(st);
 	/* The document taken away: place it again. */
 	move_document("remove");
-	st = page_state();
-	assert_string_equal(it_jstr_or_empty(st, "screen"), "wait-document");
-	json_decref(st);
+	json_decref(wait_screen("wait-document"));
 	move_document("place");
-	st = page_state();
-	assert_string_equal(it_jstr_or_empty(st, "screen"), "wait-access-key");
-	json_decref(st);
+	json_decref(wait_screen("wait-access-key"));
 
 	/* The MRZ typed: a wrong check digit is caught on the spot; a wrong
 	 * birth date (right check digits) does not open the chip: type it
@@ -495,7 +497,8 @@ static void test_page_journey(void **state)
 	json_decref(st);
 	wait_log("--wrong-key--> wait-access-key", 20);
 	assert_int_equal(page_key(session, docno, birth, expiry, true), 200);
-	st = wait_screen("wait-eligibility");
+	/* No backend runs yet: the service screen, which Cancel leaves. */
+	st = wait_screen("wait-service");
 	json_decref(st);
 	wait_log("--read-ok--> wait-eligibility: chip read and verified", 2);
 	assert_int_equal(page_action(session, "cancel", NULL), 200);
@@ -503,7 +506,119 @@ static void test_page_journey(void **state)
 	assert_string_equal(it_jstr_or_empty(st, "screen"), "wait-touch");
 	assert_string_equal(it_jstr_or_empty(st, "session"), "");
 	json_decref(st);
-	wait_log("wait-eligibility --cancel--> wait-touch: cancelled by the applicant", 2);
+	wait_log("wait-service --cancel--> wait-touch: cancelled by the applicant", 2);
+}
+
+/* ---- a whole renewal, with the reference backend ---- */
+
+/* The backend's TLS certificate for 127.0.0.1 from a CA made now. */
+static void make_backend_pki(void)
+{
+	const char *ec = "-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2";
+	assert_int_equal(it_sh("openssl req -x509 %s -keyout %s/backend-ca.key -out %s/backend-ca.pem "
+	                       "-subj /CN=APPM-test-CA 2>/dev/null",
+	                       ec, tmp, tmp),
+	                 0);
+	assert_int_equal(it_sh("openssl req -x509 %s -keyout %s/backend.key -out %s/backend.pem -subj /CN=127.0.0.1 "
+	                       "-CA %s/backend-ca.pem -CAkey %s/backend-ca.key "
+	                       "-addext subjectAltName=IP:127.0.0.1 -addext basicConstraints=CA:FALSE 2>/dev/null",
+	                       ec, tmp, tmp, tmp, tmp),
+	                 0);
+}
+
+/* The backend on 127.0.0.1:8443; the test document (valid for years yet)
+ * is due for renewal with --renew-within 120 (months). */
+static void start_backend(void)
+{
+	backend_pid = fork();
+	assert_true(backend_pid >= 0);
+	if (backend_pid == 0) {
+		char db[300], cert[300], key[300];
+		snprintf(db, sizeof(db), "%s/backend.db", tmp);
+		snprintf(cert, sizeof(cert), "%s/backend.pem", tmp);
+		snprintf(key, sizeof(key), "%s/backend.key", tmp);
+		char log[300];
+		snprintf(log, sizeof(log), "%s/backend.log", tmp);
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		if (fd >= 0)
+			dup2(fd, 1), dup2(fd, 2);
+		execl(backend, backend, "--listen", "127.0.0.1:8443", "--db", db, "--cert", cert, "--key", key,
+		      "--renew-within", "120", (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 50 && it_sh("exec 3<>/dev/tcp/127.0.0.1/8443 2>/dev/null") != 0; i++)
+		usleep(100000);
+}
+
+static void stop_backend(void)
+{
+	kill(backend_pid, SIGTERM);
+	waitpid(backend_pid, NULL, 0);
+	backend_pid = -1;
+}
+
+/* The page's key action with the test document's own MRZ fields. */
+static long page_right_key(const char *session)
+{
+	char mrz[100], docno[10], birth[7], expiry[7];
+	it_read_mrz(tmp, "good", mrz, sizeof(mrz));
+	snprintf(docno, sizeof(docno), "%.9s", mrz + 44);
+	snprintf(birth, sizeof(birth), "%.6s", mrz + 44 + 13);
+	snprintf(expiry, sizeof(expiry), "%.6s", mrz + 44 + 21);
+	return page_key(session, docno, birth, expiry, true);
+}
+
+/* From the welcome screen to the application number: the backend down at
+ * eligibility and back, the review's details checked, the fee of PP
+ * 45/2024, the submission, the receipt; the steps whose devices are not
+ * fitted are skipped and said so. */
+static void test_page_renewal(void **state)
+{
+	(void)state;
+	make_backend_pki();
+	assert_int_equal(page_action("", "touch", NULL), 200);
+	json_t *st = page_state();
+	char session[64];
+	snprintf(session, sizeof(session), "%s", it_jstr_or_empty(st, "session"));
+	json_decref(st);
+	assert_int_equal(page_action(session, "language", "id"), 200);
+	assert_int_equal(page_action(session, "consent", NULL), 200);
+	json_decref(wait_screen("wait-access-key"));
+	/* The backend is not running yet: the service screen, then back. */
+	assert_int_equal(page_right_key(session), 200);
+	json_decref(wait_screen("wait-service"));
+	start_backend();
+	assert_int_equal(page_action(session, "retry", NULL), 200);
+	st = wait_screen("wait-review");
+	assert_string_equal(it_jstr_or_empty(st, "holder.nationality"), "IDN");
+	assert_true(strlen(it_jstr_or_empty(st, "holder.surname")) > 0);
+	assert_string_equal(it_jstr_or_empty(st, "skipped.0"), "face");
+	assert_string_equal(it_jstr_or_empty(st, "skipped.1"), "fingerprints");
+	json_decref(st);
+	/* The review's details: refused until they are right. */
+	json_t *a = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i}", "session", session, "action", "confirm", "phone", "12",
+	                      "email", "lestari@example.id", "address", "Jl. Merdeka 1, Jakarta", "validity_years", 10);
+	char *text = json_dumps(a, JSON_COMPACT);
+	assert_int_equal(http_call("/api/action", text, false, NULL), 422);
+	free(text);
+	json_object_set_new(a, "phone", json_string("+62 812 3456 7890"));
+	text = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	assert_int_equal(http_call("/api/action", text, false, NULL), 200);
+	free(text);
+	st = wait_screen("wait-fee");
+	assert_int_equal(json_integer_value(it_jget(st, "fee.amount")), 950000);
+	json_decref(st);
+	assert_int_equal(page_action(session, "fee-accepted", NULL), 200);
+	st = wait_screen("wait-receipt");
+	const char *number = it_jstr_or_empty(st, "application_number");
+	assert_true(strlen(number) > 0);
+	assert_string_equal(it_jstr_or_empty(st, "skipped.2"), "payment");
+	json_decref(st);
+	assert_int_equal(page_action(session, "finish", NULL), 200);
+	json_decref(wait_screen("wait-touch"));
+	wait_log("journey: application submitted", 2);
+	stop_backend();
 }
 
 /* A second daemon on the same store, or on the same socket, is refused
@@ -686,6 +801,7 @@ int main(void)
 		cmocka_unit_test(test_diag_refusals),
 		cmocka_unit_test(test_diag_watch),
 		cmocka_unit_test(test_page_journey),
+		cmocka_unit_test(test_page_renewal),
 		cmocka_unit_test(test_second_daemon_refused),
 		cmocka_unit_test(test_pcscd_restart),
 		cmocka_unit_test(test_sigterm_then_direct),
