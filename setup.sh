@@ -2,8 +2,9 @@
 # APPM's set-up on a fresh Debian 12 machine (run as root, or with sudo).
 #
 #   ./setup.sh demo   install, build, read + verify the virtual passport
-#                     through pcscd as the kiosk would a real one, then run
-#                     the kiosk daemon on it and ask it with appm diag
+#                     through pcscd as the kiosk would a real one, run the
+#                     kiosk daemon on it and ask it with appm diag, then a
+#                     whole renewal through the page in headless chromium
 #   ./setup.sh test   install, build, and run every test, normal and under
 #                     AddressSanitizer + UndefinedBehaviorSanitizer; ends
 #                     with "N passed, N failed"
@@ -18,7 +19,7 @@ PACKAGES="meson ninja-build pkg-config gcc libc6-dev
  libpcsclite-dev pcscd vsmartcard-vpcd libnfc-dev
  libssl-dev libeac-dev libturbojpeg0-dev libopenjp2-7-dev libjansson-dev libcmocka-dev libinih-dev
  libglib2.0-dev libsystemd-dev libsqlite3-dev libmicrohttpd-dev libcurl4-openssl-dev openssl
- iproute2 util-linux valgrind"
+ iproute2 util-linux valgrind chromium nodejs"
 
 install_packages() {
 	if [ "$(id -u)" -ne 0 ]; then
@@ -54,8 +55,16 @@ build() { # build DIR [meson options...]
 	fi
 }
 
+# The browser tests' npm packages (playwright-core, axe-core), pinned by
+# tests/browser/package-lock.json; npm comes with the machine's Node.js.
+install_npm() {
+	command -v npm >/dev/null || { echo "setup.sh: npm is missing (it comes with Node.js 20 or later)" >&2; exit 2; }
+	npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error >/dev/null
+}
+
 demo() {
 	install_packages
+	install_npm
 	echo "== building"
 	build build
 	work=build/demo
@@ -100,6 +109,14 @@ demo() {
 		echo "   the daemon'"'"'s log:"
 		sed "s/^/   /" "$1/kiosk.log"
 		exit $status' sh "$work"
+	echo "== a complete renewal through the kiosk's page in headless chromium, with the reference backend"
+	status=0
+	APPM_ARTEFACTS="$work/screens" devices/pcsc/sandbox.sh --log "$work/pcscd-renewal.log" -- \
+		tests/browser/run.sh "$(pwd)/build" "$(pwd)" >"$work/renewal.txt" 2>&1 || status=$?
+	sed "s/^/   /" "$work/renewal.txt"
+	[ "$status" -eq 0 ] || { echo "setup.sh: the renewal in the browser failed" >&2; exit 1; }
+	echo "== screenshots of each screen: $work/screens"
+	echo "== to open the page yourself: run the kiosk as README.md shows, then chromium --app=http://127.0.0.1:8080/"
 }
 
 # meson test in one build dir; adds its counts to the totals.
@@ -130,6 +147,7 @@ run_tests() { # run_tests DIR LABEL [meson test options...]
 
 test_all() {
 	install_packages
+	install_npm
 	passed=0
 	failed=0
 	echo "== building (warnings are errors)"

@@ -1,0 +1,66 @@
+#!/bin/sh
+# A complete renewal in a real browser, inside devices/pcsc/sandbox.sh:
+# the virtual passport in pcscd, the reference backend over TLS (a CA made
+# now with openssl), the kiosk daemon serving its page, then renewal.mjs
+# in headless chromium. Screenshots go to $APPM_ARTEFACTS (default
+# build/tests/browser/artefacts).
+#
+#   run.sh BUILD_DIR SOURCE_DIR
+set -eu
+build=$1
+src=$2
+art=${APPM_ARTEFACTS:-$build/tests/browser/artefacts}
+rm -rf "$art"
+mkdir -p "$art"
+modules=$src/tests/browser/node_modules
+[ -d "$modules/playwright-core" ] || { echo "run.sh: npm packages missing: npm ci --prefix $src/tests/browser (./setup.sh test does it)" >&2; exit 1; }
+command -v chromium >/dev/null || { echo "run.sh: chromium is not installed (apt-get install chromium)" >&2; exit 1; }
+
+tmp=$(mktemp -d /tmp/appm-browser.XXXXXX)
+pids=""
+cleanup() {
+	for p in $pids; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+docgen=$build/devices/docgen/appm-docgen
+"$docgen" pki --out "$tmp/pki" >/dev/null
+"$docgen" doc --pki "$tmp/pki" --profile typical --persona lestari --out "$tmp/passport" >/dev/null
+"$build/devices/vpassd/appm-vpass" --doc "$tmp/passport" --control "$tmp/vpass.sock" &
+pids="$pids $!"
+
+ec="-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2"
+openssl req -x509 $ec -keyout "$tmp/ca.key" -out "$tmp/ca.pem" -subj /CN=APPM-test-CA 2>/dev/null
+openssl req -x509 $ec -keyout "$tmp/backend.key" -out "$tmp/backend.pem" -subj /CN=127.0.0.1 \
+	-CA "$tmp/ca.pem" -CAkey "$tmp/ca.key" -addext subjectAltName=IP:127.0.0.1 \
+	-addext basicConstraints=CA:FALSE 2>/dev/null
+"$build/devices/backend/appm-backend" --listen 127.0.0.1:8443 --db "$tmp/backend.db" --cert "$tmp/backend.pem" \
+	--key "$tmp/backend.key" --renew-within 120 >"$tmp/backend.log" 2>&1 &
+pids="$pids $!"
+
+"$build/kiosk/appm" kiosk --config "$src/kiosk/kiosk.example.ini" --store "$tmp/kiosk.db" --socket "$tmp/kiosk.sock" \
+	--trust "$tmp/pki/csca.pem" --backend https://127.0.0.1:8443 --backend-ca "$tmp/ca.pem" \
+	--listen 127.0.0.1:8080 2>"$tmp/kiosk.log" &
+
+pids="$pids $!"
+i=0
+until grep -Eq "reader: (present|placed)" "$tmp/kiosk.log" 2>/dev/null; do
+	i=$((i + 1))
+	[ $i -lt 100 ] || { echo "run.sh: the kiosk did not come up:" >&2; cat "$tmp/kiosk.log" >&2; exit 1; }
+	sleep 0.1
+done
+
+# The MRZ's fields and check digits, as the applicant reads them.
+mrz=$(sed -n 's/^mrz=//p' "$tmp/passport/document.txt")
+line2=$(printf '%s' "$mrz" | cut -c45-88)
+field() { printf '%s' "$line2" | cut -c"$1"; }
+status=0
+node "$src/tests/browser/renewal.mjs" http://127.0.0.1:8080/ "$art" \
+	"$(field 1-9)" "$(field 10)" "$(field 14-19)" "$(field 20)" "$(field 22-27)" "$(field 28)" || status=$?
+if [ $status -ne 0 ]; then
+	echo "== the kiosk's log" >&2
+	cat "$tmp/kiosk.log" >&2
+fi
+exit $status
