@@ -2,14 +2,15 @@
  * cmd_kiosk — `appm kiosk --config FILE`: the kiosk daemon. One GLib main
  * loop owns everything: the devices (kiosk/devices.c) with their events
  * and re-opening, the control socket `appm diag` talks to
- * (kiosk/control.c), signals, and systemd's watchdog. It logs one line per
+ * (kiosk/control.c), the applicant's page and journey (ui/server.c,
+ * kiosk/journey.c), signals, and systemd's watchdog. It logs one line per
  * event to stderr (journald keeps it) and never personal data: device
- * events carry device names and words only.
+ * events carry device names and words, the journey its states.
  *
  * Start-up order: configuration, store (which also keeps a second daemon
- * out), control socket, devices, then READY=1 to systemd. SIGTERM or
- * SIGINT stops the loop; devices are closed (a running command completes,
- * cancelled), then the socket and the store.
+ * out), control socket, the page with its journey (trust store, backend
+ * client), devices, then READY=1 to systemd. SIGTERM or SIGINT stops the
+ * loop; close_all closes what was opened, devices first.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -253,6 +254,29 @@ static gboolean on_watchdog(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
+/* Everything the daemon opened, closed in the order that lets each part
+ * finish with the next still there: devices first (a running command
+ * completes, cancelled, and may still tell the journey and the socket's
+ * clients), then the page, the journey and its backend calls, the
+ * control socket, the store. Safe to call twice. */
+static void close_all(kioskd *k)
+{
+	kdevs_free(k->devs);
+	k->devs = NULL;
+	ui_server_free(k->ui);
+	k->ui = NULL;
+	journey_free(k->journey);
+	k->journey = NULL;
+	bk_client_free(k->backend);
+	k->backend = NULL;
+	pa_trust_free(k->trust);
+	k->trust = NULL;
+	kctl_server_free(k->ctl);
+	k->ctl = NULL;
+	store_free(k->store);
+	k->store = NULL;
+}
+
 /* ---- the command ---- */
 
 static void usage(FILE *f)
@@ -374,29 +398,10 @@ int appm_kiosk_main(int argc, char **argv)
 
 	sd_notify(0, "STOPPING=1");
 	log_line("stopping (%s): closing devices", k->signal == SIGTERM ? "SIGTERM" : "SIGINT");
-	kdevs_free(k->devs);
-	k->devs = NULL;
-	ui_server_free(k->ui);
-	k->ui = NULL;
-	journey_free(k->journey);
-	k->journey = NULL;
-	bk_client_free(k->backend);
-	k->backend = NULL;
-	pa_trust_free(k->trust);
-	k->trust = NULL;
-	kctl_server_free(k->ctl);
-	k->ctl = NULL;
-	store_free(k->store);
-	k->store = NULL;
+	close_all(k);
 	log_line("stopped: devices, page, control socket and store closed");
 out:
-	kdevs_free(k->devs);
-	ui_server_free(k->ui);
-	journey_free(k->journey);
-	bk_client_free(k->backend);
-	pa_trust_free(k->trust);
-	kctl_server_free(k->ctl);
-	store_free(k->store);
+	close_all(k);
 	if (k->loop)
 		g_main_loop_unref(k->loop);
 	g_free(k);
