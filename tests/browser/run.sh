@@ -5,11 +5,15 @@
 # in headless chromium. Screenshots go to $APPM_ARTEFACTS (default
 # build/tests/browser/artefacts).
 #
-#   run.sh BUILD_DIR SOURCE_DIR
+#   run.sh BUILD_DIR SOURCE_DIR [SCRIPT]
+#
+# SCRIPT is renewal.mjs (the default: a whole renewal) or errors.mjs (the
+# error paths).
 set -eu
 build=$1
 src=$2
-art=${APPM_ARTEFACTS:-$build/tests/browser/artefacts}
+script=${3:-renewal.mjs}
+art=${APPM_ARTEFACTS:-$build/tests/browser/artefacts/${script%.mjs}}
 rm -rf "$art"
 mkdir -p "$art"
 modules=$src/tests/browser/node_modules
@@ -37,7 +41,7 @@ openssl req -x509 $ec -keyout "$tmp/backend.key" -out "$tmp/backend.pem" -subj /
 	-CA "$tmp/ca.pem" -CAkey "$tmp/ca.key" -addext subjectAltName=IP:127.0.0.1 \
 	-addext basicConstraints=CA:FALSE 2>/dev/null
 "$build/devices/backend/appm-backend" --listen 127.0.0.1:8443 --db "$tmp/backend.db" --cert "$tmp/backend.pem" \
-	--key "$tmp/backend.key" --renew-within 120 >"$tmp/backend.log" 2>&1 &
+	--key "$tmp/backend.key" --renew-within 120 --admin-token appm-test >"$tmp/backend.log" 2>&1 &
 pids="$pids $!"
 
 "$build/kiosk/appm" kiosk --config "$src/kiosk/kiosk.example.ini" --store "$tmp/kiosk.db" --socket "$tmp/kiosk.sock" \
@@ -56,8 +60,11 @@ done
 mrz=$(sed -n 's/^mrz=//p' "$tmp/passport/document.txt")
 line2=$(printf '%s' "$mrz" | cut -c45-88)
 field() { printf '%s' "$line2" | cut -c"$1"; }
+# What errors.mjs drives besides the page: the passport and the backend.
+export APPM_VPASS="$build/devices/vpassd/appm-vpass" APPM_VPASS_CTL="$tmp/vpass.sock"
+export APPM_BACKEND_URL=https://127.0.0.1:8443 APPM_ADMIN_TOKEN=appm-test NODE_EXTRA_CA_CERTS="$tmp/ca.pem"
 status=0
-node "$src/tests/browser/renewal.mjs" http://127.0.0.1:8080/ "$art" \
+node "$src/tests/browser/$script" http://127.0.0.1:8080/ "$art" \
 	"$(field 1-9)" "$(field 10)" "$(field 14-19)" "$(field 20)" "$(field 22-27)" "$(field 28)" || status=$?
 if [ $status -ne 0 ]; then
 	echo "== the kiosk's log" >&2

@@ -1,0 +1,144 @@
+// errors — the journey's error paths through the kiosk's page in headless
+// chromium, in Bahasa Indonesia (renewal.mjs runs in English, so every
+// screen is seen in both): the language switched mid-way and back; a wrong
+// check digit refused on the spot with words; a birth date that does not
+// open the chip, then the right key; the document taken away while the
+// chip is read, placed again; Cancel at the review; a document the backend
+// refuses, with its reason. axe-core on every screen; screenshots.
+//
+//   node errors.mjs URL ARTEFACTS DOCNO DOCNO_CHECK BIRTH BIRTH_CHECK EXPIRY EXPIRY_CHECK
+//
+// run.sh exports APPM_VPASS and APPM_VPASS_CTL (the virtual passport's
+// control), APPM_BACKEND_URL and APPM_ADMIN_TOKEN (its fault modes), and
+// NODE_EXTRA_CA_CERTS (the backend's test CA).
+import { chromium } from 'playwright-core';
+import { createRequire } from 'node:module';
+import { mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+
+const require = createRequire(import.meta.url);
+const axePath = require.resolve('axe-core/axe.min.js');
+const [url, artefacts, docno, docnoCheck, birth, birthCheck, expiry, expiryCheck] = process.argv.slice(2);
+mkdirSync(artefacts, { recursive: true });
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu'],
+});
+const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, bypassCSP: true });
+const page = await context.newPage();
+let failures = 0;
+
+function check(ok, what) {
+  if (!ok) {
+    console.log(`failed: ${what}`);
+    failures++;
+  }
+}
+
+async function screen(name, tag) {
+  await page.waitForSelector(`body[data-screen="${name}"]`, { timeout: 30000 });
+  await page.waitForTimeout(150);
+  const lang = await page.getAttribute('html', 'lang');
+  await page.screenshot({ path: `${artefacts}/${name}-${lang}${tag ? '-' + tag : ''}.png` });
+  await page.addScriptTag({ path: axePath });
+  const result = await page.evaluate(async () => await window.axe.run(document));
+  for (const v of result.violations.filter((x) => x.impact === 'serious' || x.impact === 'critical')) {
+    console.log(`accessibility (${name}): ${v.impact}: ${v.id}: ${v.help}`);
+    failures++;
+  }
+  console.log(`screen: ${name} (${lang})${tag ? ' ' + tag : ''}`);
+}
+
+const click = (action) => page.click(`#actions [data-action="${action}"]`);
+const vpass = (...args) => execFileSync(process.env.APPM_VPASS, ['ctl', process.env.APPM_VPASS_CTL, ...args]);
+
+async function typeKey(b, bCheck) {
+  await page.fill('#f-document_number', docno);
+  await page.fill('#f-document_number_check', docnoCheck);
+  await page.fill('#f-birth_date', b);
+  await page.fill('#f-birth_date_check', bCheck);
+  await page.fill('#f-expiry_date', expiry);
+  await page.fill('#f-expiry_date_check', expiryCheck);
+  await click('key');
+}
+
+// ICAO 9303's check digit, for a birth date that is not the holder's.
+function checkDigit(s) {
+  const w = [7, 3, 1];
+  let sum = 0;
+  for (let i = 0; i < s.length; i++) sum += (s.charCodeAt(i) - 48) * w[i % 3];
+  return String(sum % 10);
+}
+
+async function backendFault(mode) {
+  const r = await fetch(`${process.env.APPM_BACKEND_URL}/admin/fault`, {
+    method: 'POST', body: JSON.stringify({ mode }),
+    headers: { Authorization: `Bearer ${process.env.APPM_ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
+  });
+  check(r.ok, `the backend's fault mode ${mode}`);
+}
+
+async function start() {
+  await screen('wait-touch');
+  await click('touch');
+  await screen('wait-language');
+  await click('language-id');
+  await screen('wait-consent');
+}
+
+try {
+  await page.goto(url);
+  await start();
+  // The language switched mid-way, and back: the same screen, new words.
+  const idTitle = await page.textContent('#title');
+  await page.click('#languages [data-lang="en"]');
+  await page.waitForFunction(() => document.documentElement.lang === 'en');
+  check((await page.textContent('#title')) !== idTitle, 'the title follows the language');
+  await screen('wait-consent', 'switched');
+  await page.click('#languages [data-lang="id"]');
+  await page.waitForFunction(() => document.documentElement.lang === 'id');
+  await click('consent');
+  await screen('wait-access-key');
+
+  // A wrong check digit: refused on the spot, with words.
+  await typeKey(birth, String((Number(birthCheck) + 1) % 10));
+  await page.waitForFunction(() => document.getElementById('error').textContent.length > 0);
+  check((await page.textContent('#error')).includes('birth_date'), 'the refusal names the field');
+  await screen('wait-access-key', 'wrong-check-digit');
+  // A birth date with a right check digit that does not open the chip.
+  const other = birth.startsWith('9') ? '800101' : '990101';
+  await typeKey(other, checkDigit(other));
+  await page.waitForTimeout(500);
+  await screen('wait-access-key', 'wrong-key');
+  // The document taken away while the chip is read, placed again.
+  vpass('set', 'remove-after', '4');
+  await typeKey(birth, birthCheck);
+  await screen('wait-document', 'removed');
+  vpass('set', 'remove-after', '0');
+  vpass('place');
+  await screen('wait-access-key', 'placed-again');
+  await typeKey(birth, birthCheck);
+  await screen('wait-review');
+  // Cancel at the review: back to the welcome screen.
+  await page.click('#cancel');
+  await screen('wait-touch', 'cancelled');
+
+  // A document the backend refuses: the reason, in the applicant's language.
+  await backendFault('refuse:lost_or_stolen');
+  await start();
+  await click('consent');
+  await screen('wait-access-key');
+  await typeKey(birth, birthCheck);
+  await screen('wait-refusal-seen');
+  check((await page.locator('#actions li').count()) > 0, 'the refusal gives its reason');
+  await click('finish');
+  await screen('wait-touch', 'after-refusal');
+  await backendFault('none');
+} catch (e) {
+  console.log(`errors failed: ${e.message}`);
+  await page.screenshot({ path: `${artefacts}/failure-errors.png` }).catch(() => {});
+  failures++;
+}
+await browser.close();
+process.exit(failures ? 1 : 0);
