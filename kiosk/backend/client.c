@@ -140,6 +140,19 @@ static bk_err from_curl(CURLcode rc)
 	return BK_ERR_PROTOCOL;
 }
 
+/* A TLS handshake that failed because the backend went away in the
+ * middle of it (a server stopping closes connections it had accepted) is
+ * the backend down, not a TLS problem: the socket failed under it (curl
+ * saw an errno, or OpenSSL an unexpected end of the stream). A refused
+ * certificate is CURLE_PEER_FAILED_VERIFICATION and stays BK_ERR_TLS. */
+static bool handshake_cut(CURL *h, const char *errbuf)
+{
+	long os_errno = 0;
+	curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
+	return os_errno != 0 || strstr(errbuf, "unexpected eof") || strstr(errbuf, "SSL_ERROR_SYSCALL") ||
+	       strstr(errbuf, "reset by peer");
+}
+
 /* One request: body NULL is a GET. On BK_OK, *ret_status is the HTTP
  * status (not 5xx) and *ret_json the answer, a JSON object. */
 static bk_err request(bk_client *c, const char *path, const char *body, long *ret_status, json_t **ret_json)
@@ -173,7 +186,12 @@ static bk_err request(bk_client *c, const char *path, const char *body, long *re
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &a);
-	e = from_curl(curl_easy_perform(h));
+	char errbuf[CURL_ERROR_SIZE] = "";
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	CURLcode rc = curl_easy_perform(h);
+	e = from_curl(rc);
+	if (rc == CURLE_SSL_CONNECT_ERROR && handshake_cut(h, errbuf))
+		e = BK_ERR_DOWN;
 	if (e != BK_OK)
 		goto out_free;
 	long status = 0;
