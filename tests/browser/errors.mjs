@@ -11,57 +11,16 @@
 // run.sh exports APPM_VPASS and APPM_VPASS_CTL (the virtual passport's
 // control), APPM_BACKEND_URL and APPM_ADMIN_TOKEN (its fault modes), and
 // NODE_EXTRA_CA_CERTS (the backend's test CA).
-import { chromium } from 'playwright-core';
-import { createRequire } from 'node:module';
-import { mkdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import { openKiosk } from './kiosk-page.mjs';
 
-const require = createRequire(import.meta.url);
-const axePath = require.resolve('axe-core/axe.min.js');
 const [url, artefacts, docno, docnoCheck, birth, birthCheck, expiry, expiryCheck] = process.argv.slice(2);
-mkdirSync(artefacts, { recursive: true });
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu'],
-});
-const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, bypassCSP: true });
-const page = await context.newPage();
-let failures = 0;
-
-function check(ok, what) {
-  if (!ok) {
-    console.log(`failed: ${what}`);
-    failures++;
-  }
-}
-
-async function screen(name, tag) {
-  await page.waitForSelector(`body[data-screen="${name}"]`, { timeout: 30000 });
-  await page.waitForTimeout(150);
-  const lang = await page.getAttribute('html', 'lang');
-  await page.screenshot({ path: `${artefacts}/${name}-${lang}${tag ? '-' + tag : ''}.png` });
-  await page.addScriptTag({ path: axePath });
-  const result = await page.evaluate(async () => await window.axe.run(document));
-  for (const v of result.violations.filter((x) => x.impact === 'serious' || x.impact === 'critical')) {
-    console.log(`accessibility (${name}): ${v.impact}: ${v.id}: ${v.help}`);
-    failures++;
-  }
-  console.log(`screen: ${name} (${lang})${tag ? ' ' + tag : ''}`);
-}
-
-const click = (action) => page.click(`#actions [data-action="${action}"]`);
+const kiosk = await openKiosk(artefacts);
+const { page, screen, click } = kiosk;
+const check = (ok, what) => ok || kiosk.fail(what);
 const vpass = (...args) => execFileSync(process.env.APPM_VPASS, ['ctl', process.env.APPM_VPASS_CTL, ...args]);
 
-async function typeKey(b, bCheck) {
-  await page.fill('#f-document_number', docno);
-  await page.fill('#f-document_number_check', docnoCheck);
-  await page.fill('#f-birth_date', b);
-  await page.fill('#f-birth_date_check', bCheck);
-  await page.fill('#f-expiry_date', expiry);
-  await page.fill('#f-expiry_date_check', expiryCheck);
-  await click('key');
-}
+const typeKey = (b, bCheck) => kiosk.typeKey(docno, docnoCheck, b, bCheck, expiry, expiryCheck);
 
 // ICAO 9303's check digit, for a birth date that is not the holder's.
 function checkDigit(s) {
@@ -87,6 +46,7 @@ async function start() {
   await screen('wait-consent');
 }
 
+let error = null;
 try {
   await page.goto(url);
   await start();
@@ -136,9 +96,6 @@ try {
   await screen('wait-touch', 'after-refusal');
   await backendFault('none');
 } catch (e) {
-  console.log(`errors failed: ${e.message}`);
-  await page.screenshot({ path: `${artefacts}/failure-errors.png` }).catch(() => {});
-  failures++;
+  error = e;
 }
-await browser.close();
-process.exit(failures ? 1 : 0);
+process.exit(await kiosk.finish(error));
