@@ -151,7 +151,9 @@ function render() {
   for (const e of document.querySelectorAll('[data-i18n]')) e.textContent = t(e.dataset.i18n);
   for (const e of document.querySelectorAll('[data-i18n-label]')) e.setAttribute('aria-label', t(e.dataset.i18nLabel));
   const inSession = screen !== 'wait-touch' && screen !== 'wait-devices';
-  document.getElementById('help').hidden = !inSession;
+  // The officer decides on their screen: no Cancel (a document may be
+  // held for a reason) and no second call.
+  document.getElementById('help').hidden = !inSession || screen === 'wait-officer';
   document.getElementById('languages').hidden = !inSession || screen === 'wait-language';
   const box = document.getElementById('actions');
   box.replaceChildren();
