@@ -1,21 +1,22 @@
 // overlays — the ways out of the journey and the screens over it, through
 // the kiosk's page in headless chromium: Cancel on every screen of a
 // session (each back at the welcome screen, its session gone); the backend
-// stopped at eligibility, retried by a touch while down, then started
-// again and retried; the
-// backend slow; an officer called, resumed and ended with `appm staff`;
-// "are you still there?" answered, then left unanswered until the session
-// is abandoned — and its personal data is then nowhere in the store's
-// files. English first, Bahasa Indonesia for the officer and inactivity
-// screens (each overlay shown in both); axe-core on every screen.
+// stopped at eligibility, retried by a touch while down, then started again
+// and retried; the backend slow; the reader gone (pcscd stopped) in a
+// session and at the welcome screen, then back; an officer called, resumed
+// and ended with `appm staff`; "are you still there?" answered, then left
+// unanswered until the session is abandoned — and its personal data is
+// then nowhere in the store's files. English first, Bahasa Indonesia for
+// the rest (each overlay is shown in both); axe-core on every screen.
 //
 //   node overlays.mjs URL ARTEFACTS DOCNO DOCNO_CHECK BIRTH BIRTH_CHECK EXPIRY EXPIRY_CHECK
 //
 // run.sh starts the kiosk with [journey] inactivity.wait-fee = 5 and
 // answer = 20 for this script, and exports APPM_VPASS/APPM_VPASS_CTL,
 // APPM_BACKEND_URL/APPM_ADMIN_TOKEN, APPM_BACKEND_PID/BIN/ARGS (to stop and
-// start it), APPM_STAFF (the `appm staff` command
-// line for this kiosk) and APPM_KIOSK_STORE (its SQLite file).
+// start it), APPM_STAFF (the `appm staff` command line for this kiosk) and
+// APPM_KIOSK_STORE (its SQLite file); the pcscd sandbox exports
+// APPM_PCSCD_PID and APPM_PCSCD_CONF.
 import { execFileSync, execSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
@@ -50,6 +51,16 @@ async function startBackend() {
     const [chunk] = await once(restarted.stdout, 'data');
     said += chunk;
   }
+}
+
+// pcscd (the sandbox's) stopped: the reader is gone; started again with
+// the same reader configuration.
+function stopPcscd() {
+  process.kill(Number(process.env.APPM_PCSCD_PID), 'SIGTERM');
+}
+function startPcscd() {
+  execSync(`rm -f /run/pcscd/pcscd.comm /run/pcscd/pcscd.pid; pcscd --foreground --config ${process.env.APPM_PCSCD_CONF} ` +
+           `>/dev/null 2>&1 &`);
 }
 
 // Switch the page's language with the header's buttons.
@@ -171,6 +182,23 @@ try {
   staff('resume');
   await screen('wait-consent', 'resumed');
   await cancel('wait-consent');
+
+  // The reader gone (pcscd stopped) in the middle of a session: out of
+  // service until it is back, then the journey goes on from the document.
+  await toAccessKey('en');
+  stopPcscd();
+  await screen('wait-devices', 'reader-gone');
+  check(!(await page.isVisible('#cancel')), 'Cancel is offered while out of service');
+  startPcscd();
+  await page.waitForSelector('body[data-screen="wait-access-key"]', { timeout: 30000 });
+  await screen('wait-access-key', 'reader-back');
+  await cancel('wait-access-key');
+  const pcscd = execSync('pgrep -x pcscd', { encoding: 'utf8' }).trim();
+  process.env.APPM_PCSCD_PID = pcscd; // the one started again
+  stopPcscd();
+  await screen('wait-devices', 'reader-gone-at-welcome');
+  startPcscd();
+  await page.waitForSelector('body[data-screen="wait-touch"]', { timeout: 30000 });
 
   // Inactivity at the fee (5 s here): "are you still there?", answered;
   // then unanswered for the 20 s it gives, and the session is abandoned.
