@@ -8,8 +8,8 @@
 #   run.sh BUILD_DIR SOURCE_DIR [SCRIPT]
 #
 # SCRIPT is renewal.mjs (the default: a whole renewal), errors.mjs (the
-# error paths) or overlays.mjs (Cancel everywhere, the backend down, an
-# officer, inactivity).
+# error paths), overlays.mjs (Cancel everywhere, the backend down, an
+# officer, inactivity) or keys.mjs (the on-screen keyboard, and the CAN).
 set -eu
 build=$1
 src=$2
@@ -71,6 +71,8 @@ done
 mrz=$(sed -n 's/^mrz=//p' "$tmp/passport/document.txt")
 line2=$(printf '%s' "$mrz" | cut -c45-88)
 field() { printf '%s' "$line2" | cut -c"$1"; }
+# The card access number, for the CAN path (keys.mjs).
+export APPM_CAN="$(sed -n 's/^can=//p' "$tmp/passport/document.txt")"
 # What errors.mjs drives besides the page: the passport and the backend.
 export APPM_VPASS="$build/devices/vpassd/appm-vpass" APPM_VPASS_CTL="$tmp/vpass.sock"
 export APPM_BACKEND_URL=https://127.0.0.1:8443 APPM_ADMIN_TOKEN=appm-test NODE_EXTRA_CA_CERTS="$tmp/ca.pem"
