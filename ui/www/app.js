@@ -90,6 +90,8 @@ function pictureBox() {
     const svg = box.querySelector('svg');
     if (!svg) return;
     svg.setAttribute('aria-label', t('keyboard.picture_' + show.mode));
+    // The half of the page that matters, larger: the CAN's top, the MRZ's bottom.
+    svg.setAttribute('viewBox', show.mode === 'can' ? '0 0 1250 620' : '0 330 1250 620');
     for (const e of svg.querySelectorAll('.active')) e.classList.remove('active');
     const part = show.part && svg.querySelector('#hl-' + show.part);
     if (part) part.classList.add('active');
@@ -123,17 +125,18 @@ function accessKeyScreen(box) {
   const mrz = el('div', { id: 'mrz-fields' });
   MRZ_FIELDS.forEach(([name, label, kind, size], i) => {
     const row = el('div', { class: 'mrz-row' });
-    const main = field(name, label, { maxlength: String(size), 'data-kind': kind, 'aria-describedby': 'v-' + name });
+    const main = field(name, label, { maxlength: String(size), size: String(size + 1), 'data-kind': kind,
+                                      'aria-describedby': 'v-' + name });
     main.querySelector('label').prepend(el('span', { class: 'badge', 'aria-hidden': 'true' }, String(i + 1)));
     const check = field(name + '_check', 'key.check_digit', {
-      maxlength: '1', 'data-kind': 'digits', 'aria-describedby': 'v-' + name,
+      maxlength: '1', size: '2', 'data-kind': 'digits', 'aria-describedby': 'v-' + name,
       'aria-label': t('keyboard.check_of', { field: t('keyboard.name.' + name) }) });
     check.classList.add('check');
     row.append(main, check, verdictLine(name));
     mrz.append(row);
   });
   const can = el('div', { id: 'can-fields' });
-  can.append(field('can', 'key.can', { maxlength: '6', 'data-kind': 'digits' }));
+  can.append(field('can', 'key.can', { maxlength: '6', size: '7', 'data-kind': 'digits' }));
   const go = button('button.continue', 'key', () => (mode === 'can' ? { can: value('can') } : {
     document_number: value('document_number'), document_number_check: value('document_number_check'),
     birth_date: value('birth_date'), birth_date_check: value('birth_date_check'),

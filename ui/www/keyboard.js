@@ -72,16 +72,16 @@
 
   // ---- the keyboard ----
 
-  // Keys per kind of field; BS backspace, CLR clear, SP space. Backspace
-  // and clear sit at the right of the top rows, where a keyboard has them.
+  // Keys per kind of field; BS backspace (Delete), CLR clear, SP space:
+  // at the right of a keypad, on the bottom row of letters. At most ten
+  // keys a row, so that a row fits beside the form.
   const BS = 'BS', CLR = 'CLR', SP = 'SP';
-  const digitRows = [['1', '2', '3', BS], ['4', '5', '6', CLR], '789', '0'];
   const layouts = {
-    mrz: [['1234567890', BS], ['QWERTYUIOP', CLR], 'ASDFGHJKL<', 'ZXCVBNM'],
-    digits: digitRows,
-    phone: [['1', '2', '3', BS], ['4', '5', '6', CLR], '789', '+0'],
-    email: [['1234567890', BS], ['qwertyuiop', CLR], 'asdfghjkl@', 'zxcvbnm.-_+'],
-    address: [['1234567890', BS], ['QWERTYUIOP', CLR], 'ASDFGHJKL-', 'ZXCVBNM,./', [SP]],
+    mrz: ['1234567890', 'QWERTYUIOP', 'ASDFGHJKL<', 'ZXCVBNM', [BS, CLR]],
+    digits: [['123', BS], ['456', CLR], '789', '0'],
+    phone: [['123', BS], ['456', CLR], '789', '+0'],
+    email: ['1234567890', 'qwertyuiop', 'asdfghjkl@', 'zxcvbnm.', ['-_+', BS, CLR]],
+    address: ['1234567890', 'QWERTYUIOP', 'ASDFGHJKL-', 'ZXCVBNM,./', [SP, BS, CLR]],
   };
   // What a field of each kind keeps of what is typed (a physical keyboard
   // may type anything).
