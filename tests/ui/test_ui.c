@@ -154,6 +154,15 @@ static void test_files(void **state)
 	assert_string_equal(json_string_value(json_object_get(j, "button.cancel")), "Batal");
 	json_decref(j);
 	call_free(c);
+	/* The on-screen keyboard and the picture of the photo page. */
+	c = exchange(r, "GET", "/keyboard.js", NULL);
+	assert_int_equal(c->status, 200);
+	assert_non_null(strstr(c->got->str, "appmKeys"));
+	call_free(c);
+	c = exchange(r, "GET", "/data-page.svg", NULL);
+	assert_int_equal(c->status, 200);
+	assert_non_null(strstr(c->got->str, "<svg"));
+	call_free(c);
 	/* Nothing outside the list, however the path is written. */
 	static const char *const outside[] = { "/../meson.build", "/server.c", "/i18n/../app.js.map",
 		                               "/%2e%2e/meson.build", "/api/nothing" };
