@@ -6,8 +6,8 @@
 // (before Continue) with the translation's words, corrected with the
 // Delete and Clear keys; the chip read; the review's e-mail flagged once
 // left unfinished, then completed. In English the CAN: chosen instead of
-// the MRZ, typed on the digit keys, the chip read with PACE and the
-// review reached. The keys are at least 48 CSS px a side; the picture
+// the MRZ, typed on the digit keys, kept when the language is switched
+// half-way, the chip read with PACE and the review reached. The keys are at least 48 CSS px a side; the picture
 // highlights the field being typed. axe-core on every screen;
 // screenshots.
 //
@@ -132,7 +132,26 @@ try {
   check(await page.getAttribute('.picture svg', 'aria-label') === strings.en['keyboard.picture_can'],
         'the picture shows where the CAN is');
   check(await page.isVisible('#hl-can.active'), 'the CAN highlighted in the picture');
-  await tap(can);
+  // Half typed, the language switched: the choice and the digits stay.
+  await tap(can.slice(0, 3));
+  await page.click('#languages [data-lang="id"]');
+  await page.waitForFunction(() => document.documentElement.lang === 'id');
+  check(await page.getAttribute('[data-mode="can"]', 'aria-pressed') === 'true', 'the CAN still chosen in Indonesian');
+  check(await page.inputValue('#f-can') === can.slice(0, 3), 'what was typed kept across the switch');
+  check(await page.getAttribute('.picture svg', 'aria-label') === strings.id['keyboard.picture_can'],
+        'the picture renamed in Indonesian');
+  await screen('wait-access-key', 'can-switched');
+  await page.click('#languages [data-lang="en"]');
+  await page.waitForFunction(() => document.documentElement.lang === 'en');
+  check((await focused()) === 'f-can', 'the CAN field focused again');
+  await tap(can.slice(3));
+  // Larger text: larger keys, still on the screen.
+  await page.click('#large');
+  const keySize = await page.evaluate(() => Math.min(...[...document.querySelectorAll('.keyboard .key')]
+    .map((k) => Math.min(k.getBoundingClientRect().width, k.getBoundingClientRect().height))));
+  check(keySize >= 64, `larger text, larger keys (${keySize} px)`);
+  await screen('wait-access-key', 'can-large');
+  await page.click('#large');
   await screen('wait-access-key', 'can');
   await click('key');
   await screen('wait-review', 'can');

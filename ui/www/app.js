@@ -204,6 +204,36 @@ function contactEntry(box, lead) {
   kb.focusFirst();
 }
 
+// What was typed on a screen survives an overlay ("are you still
+// there?", an officer called) and a change of language; not another
+// screen or session. Typed back through the fields' own input events, so
+// the checks speak again and the first field not full is the one typed.
+const OVERLAYS = ['wait-still-there', 'wait-officer'];
+
+function keepTyped(box) {
+  const inputs = box.querySelectorAll('input[data-kind]');
+  if (!inputs.length || !page.shown) return;
+  const mode = box.querySelector('[data-mode][aria-pressed="true"]');
+  page.typed = Object.assign({ mode: mode && mode.dataset.mode, values: [...inputs].map((f) => [f.id, f.value]) },
+                             page.shown);
+}
+
+function restoreTyped(box, st) {
+  const typed = page.typed;
+  page.shown = { session: st.session, screen: st.screen };
+  if (!typed || (typed.screen !== st.screen && OVERLAYS.includes(st.screen))) return;
+  page.typed = null;
+  if (typed.session !== st.session || typed.screen !== st.screen) return;
+  const mode = typed.mode && box.querySelector(`[data-mode="${typed.mode}"]`);
+  if (mode) mode.click();
+  for (const [id, v] of typed.values) {
+    const f = document.getElementById(id);
+    if (!f || !v) continue;
+    f.value = v;
+    f.dispatchEvent(new Event('input', { bubbles: true }));
+  }
+}
+
 // What each screen shows besides its title and instruction.
 const screens = {
   'wait-touch': (box) => box.append(button('button.start', 'touch')),
@@ -272,8 +302,10 @@ function render() {
   document.getElementById('help').hidden = !inSession || screen === 'wait-officer';
   document.getElementById('languages').hidden = !inSession || screen === 'wait-language';
   const box = document.getElementById('actions');
+  keepTyped(box);
   box.replaceChildren();
   if (screens[screen]) screens[screen](box);
+  restoreTyped(box, st);
   page.error = '';
   showError();
 }
