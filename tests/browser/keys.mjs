@@ -7,7 +7,8 @@
 // Delete and Clear keys; the chip read; the review's e-mail flagged once
 // left unfinished, then completed. In English the CAN: chosen instead of
 // the MRZ, typed on the digit keys, kept when the language is switched
-// half-way, the chip read with PACE and the review reached. The keys are at least 48 CSS px a side; the picture
+// half-way and through "are you still there?" (run.sh asks it after 25 s
+// at the access key), the chip read with PACE and the review reached. The keys are at least 48 CSS px a side; the picture
 // highlights the field being typed. axe-core on every screen;
 // screenshots.
 //
@@ -144,6 +145,14 @@ try {
   await page.click('#languages [data-lang="en"]');
   await page.waitForFunction(() => document.documentElement.lang === 'en');
   check((await focused()) === 'f-can', 'the CAN field focused again');
+  // Keys typed on the page are no input to the daemon: a slow applicant
+  // is asked "are you still there?" (after 25 s here), and on coming
+  // back finds what they typed.
+  await screen('wait-still-there', 'typing');
+  await click('still-here');
+  await screen('wait-access-key', 'back');
+  check(await page.getAttribute('[data-mode="can"]', 'aria-pressed') === 'true', 'the CAN still chosen after the overlay');
+  check(await page.inputValue('#f-can') === can.slice(0, 3), 'what was typed kept across "are you still there?"');
   await tap(can.slice(3));
   // Larger text: larger keys, still on the screen.
   await page.click('#large');

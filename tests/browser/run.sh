@@ -55,6 +55,10 @@ cp "$src/kiosk/kiosk.example.ini" "$config"
 if [ "$script" = overlays.mjs ]; then
 	printf '[journey]\ninactivity.wait-fee = 5\nanswer = 20\n' >>"$config"
 fi
+# keys.mjs waits on it at the access key: long enough to type the MRZ.
+if [ "$script" = keys.mjs ]; then
+	printf '[journey]\ninactivity.wait-access-key = 25\n' >>"$config"
+fi
 "$build/kiosk/appm" kiosk --config "$config" --store "$tmp/kiosk.db" --socket "$tmp/kiosk.sock" \
 	--trust "$tmp/pki/csca.pem" --backend https://127.0.0.1:8443 --backend-ca "$tmp/ca.pem" \
 	--listen 127.0.0.1:8080 2>"$tmp/kiosk.log" &
