@@ -5,12 +5,13 @@
 // full, a wrong check digit and a date that is not one flagged as typed
 // (before Continue) with the translation's words, corrected with the
 // Delete and Clear keys; the chip read; the review's e-mail flagged once
-// left unfinished, then completed. In English the CAN: chosen instead of
-// the MRZ, typed on the digit keys, kept when the language is switched
-// half-way and through "are you still there?" (run.sh asks it after 25 s
-// at the access key), the chip read with PACE and the review reached. The keys are at least 48 CSS px a side; the picture
-// highlights the field being typed. axe-core on every screen;
-// screenshots.
+// left unfinished, then completed. In English, a physical keyboard still
+// types; then the CAN: chosen instead of the MRZ, typed on the digit
+// keys, kept when the language is switched half-way and through "are you
+// still there?" (run.sh asks it after 25 s at the access key), the chip
+// read with PACE and the review reached. The keys are at least 48 CSS px
+// a side, larger with larger text; the picture highlights the field
+// being typed. axe-core on every screen; screenshots.
 //
 //   node keys.mjs URL ARTEFACTS DOCNO DOCNO_CHECK BIRTH BIRTH_CHECK EXPIRY EXPIRY_CHECK
 //
@@ -126,6 +127,12 @@ try {
   // ---- the CAN, in English ----
   check(/^[0-9]{6}$/.test(can || ''), 'run.sh gives the CAN');
   await start('en');
+  // A keyboard plugged in still types, in lower case too.
+  await page.keyboard.type(docno.toLowerCase());
+  check(await page.inputValue('#f-document_number') === docno, 'a physical keyboard types in capitals');
+  check((await focused()) === 'f-document_number_check', 'and moves on when the field is full');
+  await page.keyboard.type(docnoCheck);
+  check((await verdict('document_number')).how === 'right', 'a check digit typed on it is judged');
   await page.click('[data-mode="can"]');
   check(await page.getAttribute('[data-mode="can"]', 'aria-pressed') === 'true', 'the CAN is chosen');
   check(!(await page.isVisible('#f-document_number')), 'the MRZ fields are put away');

@@ -199,9 +199,12 @@
       f.addEventListener('focus', () => setTarget(f));
       f.addEventListener('input', () => {
         const keep = keeps[f.dataset.kind];
-        if (keep) {
-          const v = (f.dataset.kind === 'mrz' ? f.value.toUpperCase() : f.value).replace(keep, '');
-          if (v !== f.value) f.value = v.slice(0, maxOf(f));
+        const tidy = (s) => (f.dataset.kind === 'mrz' ? s.toUpperCase() : s).replace(keep, '');
+        if (keep && tidy(f.value) !== f.value) {
+          // The caret stays after what was typed, less what was dropped.
+          const caret = tidy(f.value.slice(0, f.selectionStart ?? f.value.length)).length;
+          f.value = tidy(f.value).slice(0, maxOf(f));
+          f.setSelectionRange(Math.min(caret, f.value.length), Math.min(caret, f.value.length));
         }
         onChange(f);
         const atEnd = f.selectionStart === null || f.selectionStart === f.value.length;
