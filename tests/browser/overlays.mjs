@@ -146,7 +146,14 @@ try {
   await screen('wait-eligibility');
   await cancel('wait-eligibility');
   await backendFault('none');
+  // A slow typist on a screen that asks after 6 s without input: a key
+  // every 2.5 s for 15 s, and nobody asks whether they are still there.
   await toReview('en');
+  for (let i = 0; i < 6; i++) {
+    await page.type('#f-address', 'J');
+    await page.waitForTimeout(2500);
+  }
+  check((await page.getAttribute('body', 'data-screen')) === 'wait-review', 'a slow typist was asked whether they are still there');
   await cancel('wait-review');
   await toFee('en');
   await cancel('wait-fee');

@@ -393,6 +393,25 @@ static void test_language_switch(void **state)
 	assert_int_equal(flow_handle(&f, FLOW_EV_LANGUAGE, FLOW_LANG_ID, NULL), FLOW_ERR_UNEXPECTED);
 }
 
+/* Typing on a screen is input: its inactivity time starts again, so
+ * nobody typing slowly is asked whether they are still there. */
+static void test_typing_is_input(void **state)
+{
+	(void)state;
+	flow f;
+	log l;
+	start(&f, &l, 0);
+	to_chip(&f);
+	static const flow_state typed_on[] = { FLOW_WAIT_ACCESS_KEY, FLOW_WAIT_REVIEW };
+	for (size_t i = 0; i < sizeof(typed_on) / sizeof(typed_on[0]); i++) {
+		f.state = typed_on[i];
+		step(&f, FLOW_EV_INPUT, 0, typed_on[i], FLOW_DO_ARM_INACTIVITY);
+	}
+	/* Not where nothing is typed and no inactivity timer runs. */
+	f.state = FLOW_WAIT_CHIP;
+	assert_int_equal(flow_handle(&f, FLOW_EV_INPUT, 0, NULL), FLOW_ERR_UNEXPECTED);
+}
+
 static void test_tariff(void **state)
 {
 	(void)state;
@@ -444,6 +463,7 @@ int main(void)
 		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_overlays),
 		cmocka_unit_test(test_language_switch),
+		cmocka_unit_test(test_typing_is_input),
 		cmocka_unit_test(test_tariff),
 		cmocka_unit_test(test_restart),
 	};

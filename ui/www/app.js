@@ -22,12 +22,12 @@ function t(key, values) {
 }
 
 // Post an action; a refusal's words are shown until the next state.
-async function post(action, extra) {
+async function post(action, extra, quiet) {
   if (!page.state) return;
   const body = Object.assign({ session: page.state.session, action: action }, extra || {});
   const r = await fetch('/api/action', { method: 'POST', headers: { 'Content-Type': 'application/json' },
                                          body: JSON.stringify(body) });
-  if (!r.ok) {
+  if (!r.ok && !quiet) {
     const answer = await r.json().catch(() => ({}));
     page.error = answer.error || t('error.generic');
     showError();
@@ -327,6 +327,15 @@ document.addEventListener('DOMContentLoaded', () => {
   for (const b of document.querySelectorAll('#help [data-action]'))
     b.addEventListener('click', () => post(b.dataset.action));
   document.getElementById('large').addEventListener('click', () => document.body.classList.toggle('large'));
+  // Typing (on the page's keys or a keyboard) is input: the daemon starts
+  // the screen's inactivity time again; told at most every 2 s (the
+  // shortest inactivity time a kiosk may set is 5 s).
+  let told = 0;
+  document.addEventListener('input', () => {
+    if (Date.now() - told < 2000) return;
+    told = Date.now();
+    post('typing', null, true);
+  });
   const events = new EventSource('/api/events');
   events.addEventListener('state', onState);
 });
