@@ -19,6 +19,7 @@ PACKAGES="meson ninja-build pkg-config gcc libc6-dev
  libpcsclite-dev pcscd vsmartcard-vpcd libnfc-dev
  libssl-dev libeac-dev libturbojpeg0-dev libopenjp2-7-dev libjansson-dev libcmocka-dev libinih-dev
  libglib2.0-dev libsystemd-dev libsqlite3-dev libmicrohttpd-dev libcurl4-openssl-dev openssl
+ libespeak-ng-dev espeak-ng-data
  iproute2 util-linux valgrind chromium nodejs"
 
 install_packages() {
