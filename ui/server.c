@@ -66,6 +66,7 @@ static const struct {
 	{ "/", "index.html", "text/html; charset=utf-8" },
 	{ "/index.html", "index.html", "text/html; charset=utf-8" },
 	{ "/app.js", "app.js", "text/javascript; charset=utf-8" },
+	{ "/speech.js", "speech.js", "text/javascript; charset=utf-8" },
 	{ "/style.css", "style.css", "text/css; charset=utf-8" },
 	{ "/i18n/id.json", "i18n/id.json", "application/json" },
 	{ "/i18n/en.json", "i18n/en.json", "application/json" },

@@ -6,7 +6,7 @@
  * as JSON and decided on the kiosk's loop — the page proposes, the state
  * machine decides; a refused action is an HTTP error with words.
  *
- *   GET  /, /app.js, /style.css, /i18n/id.json, /i18n/en.json   the page
+ *   GET  /, /app.js, /speech.js, /style.css, /i18n/id.json, /i18n/en.json   the page
  *   GET  /api/events   text/event-stream: "event: state" with the newest
  *                      state (JSON) at once and at every change
  *   GET  /api/speech?lang=L&screen=S   audio/wav: screen S's title and

@@ -160,6 +160,10 @@ static void test_files(void **state)
 	assert_int_equal(c->status, 200);
 	assert_non_null(strstr(c->got->str, "<!doctype html>"));
 	call_free(c);
+	c = exchange(r, "GET", "/speech.js", NULL);
+	assert_int_equal(c->status, 200);
+	assert_string_equal(c->type, "text/javascript; charset=utf-8");
+	call_free(c);
 	c = exchange(r, "GET", "/i18n/id.json", NULL);
 	assert_int_equal(c->status, 200);
 	json_t *j = json_loads(c->got->str, 0, NULL);
