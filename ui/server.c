@@ -162,9 +162,10 @@ static ui_err load_prompts(ui_server *s, char *message, size_t message_len)
 		json_error_t jerr;
 		json_t *strings = json_load_file(path, 0, &jerr);
 		if (!json_is_object(strings)) {
+			bool missing = !strings && !g_file_test(path, G_FILE_TEST_EXISTS);
 			snprintf(message, message_len, "%s: %s", path, strings ? "not a JSON object" : jerr.text);
 			json_decref(strings);
-			return strings || g_file_test(path, G_FILE_TEST_EXISTS) ? UI_ERR_STRINGS : UI_ERR_DOCROOT;
+			return missing ? UI_ERR_DOCROOT : UI_ERR_STRINGS;
 		}
 		const char *key;
 		json_t *title;
@@ -198,9 +199,12 @@ static enum MHD_Result speak(ui_server *s, struct MHD_Connection *c)
 		return refuse(c, MHD_HTTP_SERVICE_UNAVAILABLE, "spoken prompts are off on this kiosk");
 	const char *lang = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "lang");
 	const char *screen = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "screen");
-	if (!lang && !screen)
-		return respond_json(c, MHD_HTTP_OK, json_pack("{s:b, s:[s,s]}", "ok", 1, "languages", languages[0],
-		                                              languages[1]));
+	if (!lang && !screen) {
+		json_t *spoken = json_array();
+		for (size_t i = 0; i < sizeof(languages) / sizeof(languages[0]); i++)
+			json_array_append_new(spoken, json_string(languages[i]));
+		return respond_json(c, MHD_HTTP_OK, json_pack("{s:b, s:o}", "ok", 1, "languages", spoken));
+	}
 	if (!lang || !screen)
 		return refuse(c, MHD_HTTP_BAD_REQUEST, "a spoken prompt is asked for with lang and screen");
 	if (!is_language(lang))
