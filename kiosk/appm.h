@@ -30,8 +30,10 @@ enum appm_exit {
 	APPM_EXIT_DEVICE_FAULT = 17,   /* diag: a device is not online, or its test or reset failed */
 	APPM_EXIT_STORE = 18,          /* the kiosk's store cannot be opened (corrupt, newer, ...) */
 	APPM_EXIT_RUNNING = 19,        /* another kiosk daemon is running (store or socket in use) */
+	APPM_EXIT_NO_SESSION = 20,     /* staff: nobody waits for an officer, or the kiosk shows no page */
+	APPM_EXIT_NOT_RUNNING = 21,    /* staff: the kiosk daemon is not running */
 };
-#define APPM_EXIT_LAST APPM_EXIT_RUNNING
+#define APPM_EXIT_LAST APPM_EXIT_NOT_RUNNING
 
 /* Words for an exit code, one line. */
 const char *appm_exit_text(enum appm_exit code);
@@ -41,3 +43,4 @@ void appm_print_exit_codes(FILE *f);
 int appm_passport_main(int argc, char **argv);
 int appm_kiosk_main(int argc, char **argv);
 int appm_diag_main(int argc, char **argv);
+int appm_staff_main(int argc, char **argv);

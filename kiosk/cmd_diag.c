@@ -20,11 +20,12 @@
 #include <glib.h>
 
 #include "kiosk/appm.h"
+#include "kiosk/cli.h"
 #include "kiosk/control.h"
 #include "kiosk/devices.h"
 #include "kiosk/kiosk_store.h"
 
-#define DEFAULT_CONFIG "/etc/appm/kiosk.ini"
+#define DEFAULT_CONFIG APPM_DEFAULT_CONFIG
 #define OP_TIMEOUT_MS 120000
 #define MAX_WATCH_SECONDS (7 * 24 * 3600.0)
 
@@ -71,14 +72,6 @@ static void usage(FILE *f)
 
 /* ---- printing: one set of functions for both ways ---- */
 
-static void print_json(const json_t *j)
-{
-	char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	if (s)
-		puts(s);
-	free(s);
-}
-
 static const char *jstr(const json_t *o, const char *key)
 {
 	const char *s = json_string_value(json_object_get(o, key));
@@ -103,7 +96,7 @@ static int print_devices(const json_t *devices, bool json)
 	}
 	if (json) {
 		json_t *o = json_pack("{s:O}", "devices", devices);
-		print_json(o);
+		appm_cli_print_json(o);
 		json_decref(o);
 		return status;
 	}
@@ -136,7 +129,7 @@ static int print_operation(const json_t *answer, bool json)
 {
 	bool ok = json_is_true(json_object_get(answer, "ok"));
 	if (json) {
-		print_json(answer);
+		appm_cli_print_json(answer);
 	} else {
 		printf("%s: %s %s%s%s\n", jstr(answer, "device"), jstr(answer, "operation"), ok ? "passed" : "failed",
 		       ok ? "" : ": ", ok ? "" : jstr(answer, "error"));
@@ -407,24 +400,14 @@ int appm_diag_main(int argc, char **argv)
 	const char *socket_path = a.socket ? a.socket : cfg->socket;
 	if (!a.direct) {
 		int fd = -1;
-		kctl_err e = kctl_connect(socket_path, &fd, message, sizeof(message));
-		if (e == KCTL_OK) {
+		status = appm_cli_connect("appm diag", socket_path, false, &fd);
+		if (status == APPM_EXIT_OK) {
 			fprintf(stderr, "appm diag: asking the kiosk daemon (%s)\n", socket_path);
 			status = remote(&a, fd);
 			close(fd);
-			goto out;
 		}
-		if (e == KCTL_ERR_PERMISSION) {
-			fprintf(stderr, "appm diag: %s: %s: run as root, or as a member of the configured socket_group\n",
-			        kctl_strerror(e), message);
-			status = APPM_EXIT_PERMISSION;
+		if (status >= 0)
 			goto out;
-		}
-		if (e != KCTL_ERR_NOT_RUNNING) {
-			fprintf(stderr, "appm diag: %s: %s\n", kctl_strerror(e), message);
-			status = APPM_EXIT_FAILURE;
-			goto out;
-		}
 		fprintf(stderr, "appm diag: the kiosk daemon is not running (nothing answers on %s): opening the devices directly\n",
 		        socket_path);
 	}

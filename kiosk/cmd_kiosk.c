@@ -73,13 +73,11 @@ static void store_wrote(kioskd *k, store_err e)
 	k->store_failure = e;
 }
 
-static void on_event(const char *device, const char *kind, const char *text, void *user)
+/* An event for the log, the store and every watcher of the socket. */
+static void tell(kioskd *k, const char *device, const char *kind, const char *text)
 {
-	kioskd *k = user;
 	log_line("%s: %s: %s", device, kind, text);
 	store_wrote(k, kstore_log_event(k->store, device, kind, text));
-	if (k->journey)
-		journey_device_event(k->journey, device, kind);
 	char when[32];
 	time_t now = time(NULL);
 	struct tm tm;
@@ -90,6 +88,20 @@ static void on_event(const char *device, const char *kind, const char *text, voi
 	if (ev && k->ctl)
 		kctl_broadcast(k->ctl, ev);
 	json_decref(ev);
+}
+
+static void on_event(const char *device, const char *kind, const char *text, void *user)
+{
+	kioskd *k = user;
+	if (k->journey)
+		journey_device_event(k->journey, device, kind);
+	tell(k, device, kind, text);
+}
+
+/* The journey's news for the staff: an officer called. */
+static void on_journey_news(const char *kind, const char *text, void *user)
+{
+	tell(user, "kiosk", kind, text);
 }
 
 static void on_count(const char *device, bool failed, const char *error, void *user)
@@ -146,6 +158,33 @@ static void maintain(kioskd *k, kctl_client *c, const char *device, kdev_op op)
 	}
 }
 
+/* The applicant's session for `appm staff`; with action "resume" or
+ * "end", an officer's answer to a call first. */
+static void answer_session(kioskd *k, kctl_client *c, const char *action)
+{
+	if (!k->journey) {
+		kctl_refuse(c, "no-session", "this kiosk shows no applicant page ([ui] listen is not set)");
+		return;
+	}
+	if (action) {
+		bool resume = strcmp(action, "resume") == 0;
+		if (!resume && strcmp(action, "end") != 0) {
+			kctl_refuse(c, "bad-request", "the staff action is resume or end");
+			return;
+		}
+		char why[200];
+		if (!journey_staff(k->journey, resume, why, sizeof(why))) {
+			kctl_refuse(c, "no-session", why);
+			return;
+		}
+		log_line("staff (uid %u): %s the session", kctl_client_uid(c), resume ? "resumed" : "ended");
+	}
+	json_t *m = json_pack("{s:b, s:o}", "ok", 1, "kiosk", journey_describe(k->journey));
+	if (m)
+		kctl_send(c, m);
+	json_decref(m);
+}
+
 static void on_request(kctl_client *c, json_t *req, void *user)
 {
 	kioskd *k = user;
@@ -160,6 +199,10 @@ static void on_request(kctl_client *c, json_t *req, void *user)
 		maintain(k, c, device, KDEV_OP_SELF_TEST);
 	} else if (what && strcmp(what, "reset") == 0) {
 		maintain(k, c, device, KDEV_OP_RESET);
+	} else if (what && strcmp(what, "session") == 0) {
+		answer_session(k, c, NULL);
+	} else if (what && strcmp(what, "staff") == 0) {
+		answer_session(k, c, json_string_value(json_object_get(req, "action")));
 	} else if (what && strcmp(what, "watch") == 0) {
 		kctl_client_watch(c);
 		json_t *m = json_pack("{s:b}", "ok", 1);
@@ -168,7 +211,7 @@ static void on_request(kctl_client *c, json_t *req, void *user)
 		json_decref(m);
 		log_line("diag (uid %u) is watching events", kctl_client_uid(c));
 	} else {
-		kctl_refuse(c, "bad-request", "unknown request (describe, self-test, reset, watch)");
+		kctl_refuse(c, "bad-request", "unknown request (describe, self-test, reset, watch, session, staff)");
 	}
 }
 
@@ -201,7 +244,8 @@ static int start_page(kioskd *k, char *message, size_t message_len)
 	} else {
 		log_line("no [kiosk] trust: passports cannot be verified, every read will need an officer");
 	}
-	k->journey = journey_new(k->store, NULL, journey_log, k);
+	k->journey = journey_new(k->store, NULL, &k->cfg.flow, &k->cfg.tariff, journey_log, k);
+	journey_set_notify(k->journey, on_journey_news, k);
 	if (k->cfg.backend_url[0]) {
 		bk_config bc = { .base_url = k->cfg.backend_url, .ca_file = k->cfg.backend_ca[0] ? k->cfg.backend_ca : NULL };
 		if (bk_client_new(&bc, &k->backend) != BK_OK) {

@@ -142,6 +142,80 @@ static int device_key(parse *p, const char *name, const char *key, const char *v
 	return fault(p, KCFG_ERR_UNKNOWN, "key %s: not a device setting (class, connection)", key);
 }
 
+/* A whole number of seconds or rupiah in [min, max]. */
+static int set_number(parse *p, const char *key, const char *value, unsigned long min, unsigned long max,
+                      unsigned long *ret)
+{
+	char *end = NULL;
+	errno = 0;
+	unsigned long n = strtoul(value, &end, 10);
+	if (value[0] < '0' || value[0] > '9' || *end || errno || n < min || n > max)
+		return fault(p, KCFG_ERR_VALUE, "key %s: '%s' is not a whole number from %lu to %lu", key, value, min,
+		             max);
+	*ret = n;
+	return 1;
+}
+
+/* [journey]: the screens' inactivity, the answer and retry times. */
+static int journey_key(parse *p, const char *key, const char *value)
+{
+	unsigned long n = 0;
+	flow_config *c = &p->cfg.flow;
+	if (strcmp(key, "answer") == 0) {
+		if (!set_number(p, key, value, 20, 3600, &n))
+			return 0; /* at least 20 s to answer: WCAG 2.2.1 */
+		c->answer_s = (unsigned)n;
+		return 1;
+	}
+	if (strcmp(key, "retry") == 0) {
+		if (!set_number(p, key, value, 1, 3600, &n))
+			return 0;
+		c->retry_s = (unsigned)n;
+		return 1;
+	}
+	if (strcmp(key, "inactivity") == 0) {
+		if (!set_number(p, key, value, 5, 3600, &n))
+			return 0;
+		for (int s = 0; s < FLOW_N_STATES; s++)
+			c->inactivity_s[s] = (unsigned)n;
+		return 1;
+	}
+	if (strncmp(key, "inactivity.", 11) == 0) {
+		flow_state s;
+		flow f;
+		flow_init(&f, NULL, NULL, NULL);
+		if (flow_state_from_name(key + 11, &s) != FLOW_OK || flow_timeout_s(&f, s) == 0)
+			return fault(p, KCFG_ERR_UNKNOWN,
+			             "key %s: '%s' is not a screen that waits on the applicant (wait-language, "
+			             "wait-consent, wait-document, wait-access-key, wait-review, wait-fee, ...)",
+			             key, key + 11);
+		if (!set_number(p, key, value, 5, 3600, &n))
+			return 0;
+		c->inactivity_s[s] = (unsigned)n;
+		return 1;
+	}
+	return fault(p, KCFG_ERR_UNKNOWN,
+	             "key %s: not a [journey] setting (inactivity, inactivity.SCREEN, answer, retry)", key);
+}
+
+/* [tariff]: rupiah for each passport type and validity. */
+static int tariff_key(parse *p, const char *key, const char *value)
+{
+	static const struct {
+		const char *key;
+		flow_passport_type type;
+		int years10;
+	} keys[] = {
+		{ "ordinary_5", FLOW_PASSPORT_ORDINARY, 0 }, { "ordinary_10", FLOW_PASSPORT_ORDINARY, 1 },
+		{ "electronic_5", FLOW_PASSPORT_ELECTRONIC, 0 }, { "electronic_10", FLOW_PASSPORT_ELECTRONIC, 1 },
+	};
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(key, keys[i].key) == 0)
+			return set_number(p, key, value, 1, 100000000, &p->cfg.tariff.rupiah[keys[i].type][keys[i].years10]);
+	return fault(p, KCFG_ERR_UNKNOWN,
+	             "key %s: not a [tariff] setting (ordinary_5, ordinary_10, electronic_5, electronic_10)", key);
+}
+
 static int on_value(void *user, const char *section, const char *key, const char *value)
 {
 	parse *p = user;
@@ -184,9 +258,15 @@ static int on_value(void *user, const char *section, const char *key, const char
 			return set_text(p, key, value, p->cfg.backend_ca, sizeof(p->cfg.backend_ca));
 		return fault(p, KCFG_ERR_UNKNOWN, "key %s: not a [backend] setting (url, ca)", key);
 	}
+	if (strcmp(section, "journey") == 0)
+		return journey_key(p, key, value);
+	if (strcmp(section, "tariff") == 0)
+		return tariff_key(p, key, value);
 	if (strncmp(section, "device ", 7) == 0)
 		return device_key(p, section + 7, key, value);
-	return fault(p, KCFG_ERR_UNKNOWN, "section [%s]: not a section of this file ([kiosk], [ui], [backend], [device NAME])",
+	return fault(p, KCFG_ERR_UNKNOWN,
+	             "section [%s]: not a section of this file ([kiosk], [ui], [backend], [journey], [tariff], "
+	             "[device NAME])",
 	             section);
 }
 
@@ -210,6 +290,8 @@ kcfg_err kcfg_parse(FILE *f, const char *path, const char *const *classes, kcfg 
 		return KCFG_ERR_NOMEM;
 	p->f = f;
 	p->classes = classes;
+	p->cfg.flow = flow_config_default();
+	p->cfg.tariff = flow_tariff_default();
 	kcfg_err e = KCFG_OK;
 	int bad_line = ini_parse_stream(read_line, p, on_value, p);
 	if (bad_line < 0 || ferror(p->f)) {

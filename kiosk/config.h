@@ -19,6 +19,16 @@
  *   url = https://backend.example:8443
  *   ca = /etc/appm/backend-ca.pem
  *
+ *   [journey]                           ; optional: the applicant's timers
+ *   inactivity = 60                     ; seconds without input before "are you still there?"
+ *   inactivity.wait-review = 180        ; the same for one screen (a state name of kiosk/flow)
+ *   answer = 30                         ; seconds to answer it, at least 20 (WCAG 2.2.1)
+ *   retry = 15                          ; seconds between tries of a backend that is down
+ *
+ *   [tariff]                            ; optional: rupiah; the default is PP 45/2024
+ *   ordinary_5 = 350000                 ; ordinary passport, 5 years (also ordinary_10,
+ *                                       ; electronic_5, electronic_10)
+ *
  *   [device reader]                     ; one section per device, named
  *   class = passport                    ; a class of kiosk/devices.c
  *   connection = pcsc:ACS ACR1252       ; the class's connection string
@@ -27,6 +37,8 @@
 
 #include <stddef.h>
 #include <stdio.h>
+
+#include "kiosk/flow/flow.h"
 
 #define KCFG_MAX_DEVICES 16
 
@@ -60,6 +72,8 @@ typedef struct kcfg {
 	char ui_speech_data[512]; /* [ui] speech_data: espeak-ng's data folder; "" for espeak-ng's own */
 	char backend_url[256];  /* [backend] url = https://HOST:PORT; "" when none */
 	char backend_ca[512];   /* [backend] ca: the PEM CA(s) the backend's certificate must chain to */
+	flow_config flow;       /* [journey]: timers (devices fitted are the daemon's to say) */
+	flow_tariff tariff;     /* [tariff] */
 	kcfg_device devices[KCFG_MAX_DEVICES];
 	size_t n_devices;
 } kcfg;

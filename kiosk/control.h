@@ -3,7 +3,7 @@
  * `appm diag` talks to it: a Unix stream socket (mode 0600, or 0660 for a
  * configured group), peer credentials checked at accept (root, the
  * daemon's own user, or a member of the group), one JSON object per line
- * each way. The server side runs on the GLib loop; the client side is
+ * each way. `appm staff` uses it too (an officer called to the kiosk). The server side runs on the GLib loop; the client side is
  * plain blocking calls for a command-line tool.
  *
  * Requests and answers (one line each; "watch" then streams event lines
@@ -12,8 +12,10 @@
  *   {"request":"self-test","device":"NAME"}    {"ok":B,"device":..,"report":..,"error":..}
  *   {"request":"reset","device":"NAME"}        the same
  *   {"request":"watch"}                        {"ok":true} then {"event":..,"device":..,"text":..,"time":..}
+ *   {"request":"session"}                      {"ok":true,"kiosk":{"session":B,"screen":..,"officer_called":B,..}}
+ *   {"request":"staff","action":"resume"|"end"}  the same, after the officer's answer
  * A refusal is {"ok":false,"error":"words","code":"unknown-device" |
- * "busy" | "stopping" | "permission" | "bad-request"}.
+ * "busy" | "stopping" | "permission" | "bad-request" | "no-session"}.
  */
 #pragma once
 

@@ -12,11 +12,11 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "crypto/icao.h"
 #include "crypto/lds/lds.h"
 #include "kiosk/bkjobs.h"
-#include "kiosk/flow/flow.h"
 
 struct journey {
 	flow f;
@@ -25,6 +25,11 @@ struct journey {
 	ui_server *ui;
 	journey_log_fn log;
 	void *log_user;
+	journey_notify_fn notify;
+	void *notify_user;
+	flow_tariff tariff;
+	const char *why;         /* the last transition's reason (the table's words) */
+	time_t since;            /* when the screen was entered */
 	char session[40];        /* "" at the welcome screen */
 	GSource *timer;          /* the screen's one timer: inactivity, answer or retry */
 	bool document;           /* a document is on the reader (its watch said so) */
@@ -59,6 +64,10 @@ __attribute__((format(printf, 2, 3))) static void say(journey *j, const char *fm
 static void on_transition(const flow_transition *t, void *user)
 {
 	journey *j = user;
+	if (t->ok) {
+		j->why = t->why;
+		j->since = time(NULL);
+	}
 	if (t->ok)
 		say(j, "journey: %s --%s--> %s: %s", flow_state_name(t->from), flow_event_name(t->event),
 		    flow_state_name(t->to), t->why);
@@ -218,8 +227,13 @@ static void do_actions(journey *j, flow_actions a)
 		ask_eligibility(j);
 	if (a & FLOW_DO_SUBMIT)
 		submit(j);
-	if (a & FLOW_DO_CALL_STAFF)
-		say(j, "journey: an officer is needed at the kiosk");
+	if ((a & FLOW_DO_CALL_STAFF) && j->notify)
+		j->notify("officer-called", j->why ? j->why : "an officer is needed", j->notify_user);
+	/* Maintenance waits while someone uses the kiosk, but not when it is
+	 * out of service or an officer stands there. */
+	if (j->devs)
+		kdevs_set_in_use(j->devs, j->session[0] && j->f.state != FLOW_WAIT_DEVICES &&
+		                              j->f.state != FLOW_WAIT_OFFICER);
 	if (a & FLOW_DO_SPEAK)
 		j->spoken++; /* the page plays the screen's prompt (ui/www/speech.js) */
 	for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++)
@@ -439,9 +453,8 @@ static bool take_review(journey *j, const json_t *action, char *why, size_t why_
 		return false;
 	}
 	int y = json_is_integer(years) ? (int)json_integer_value(years) : 0;
-	flow_tariff t = flow_tariff_default();
 	unsigned long fee = 0;
-	if (flow_fee(&t, FLOW_PASSPORT_ELECTRONIC, (unsigned)y, &fee) != FLOW_OK) {
+	if (flow_fee(&j->tariff, FLOW_PASSPORT_ELECTRONIC, (unsigned)y, &fee) != FLOW_OK) {
 		snprintf(why, why_len, "validity_years: 5 or 10");
 		return false;
 	}
@@ -580,17 +593,52 @@ static void restart(journey *j)
 	do_actions(j, flow_set_state(&j->f, next, FLOW_EV_RETRY));
 }
 
-journey *journey_new(store *st, GMainContext *ctx, journey_log_fn log, void *log_user)
+journey *journey_new(store *st, GMainContext *ctx, const flow_config *cfg, const flow_tariff *tariff,
+                     journey_log_fn log, void *log_user)
 {
 	journey *j = g_new0(journey, 1);
 	j->st = st;
 	j->ctx = ctx ? ctx : g_main_context_default();
 	j->log = log;
 	j->log_user = log_user;
-	flow_config c = flow_config_default(); /* no camera, scanner or terminal yet */
+	j->tariff = tariff ? *tariff : flow_tariff_default();
+	j->since = time(NULL);
+	flow_config c = cfg ? *cfg : flow_config_default();
+	c.fitted = 0; /* no camera, scanner or terminal yet */
 	flow_init(&j->f, &c, on_transition, j);
 	restart(j);
 	return j;
+}
+
+void journey_set_notify(journey *j, journey_notify_fn fn, void *user)
+{
+	j->notify = fn;
+	j->notify_user = user;
+}
+
+bool journey_staff(journey *j, bool resume, char *why, size_t why_len)
+{
+	if (j->f.state != FLOW_WAIT_OFFICER) {
+		snprintf(why, why_len, "no applicant is waiting for an officer (the kiosk shows %s)",
+		         flow_state_name(j->f.state));
+		return false;
+	}
+	flow_state was = j->f.resume;
+	feed(j, resume ? FLOW_EV_STAFF_RESUME : FLOW_EV_STAFF_END, 0);
+	say(j, "journey: an officer %s the session (it was at %s)", resume ? "resumed" : "ended",
+	    flow_state_name(was));
+	return true;
+}
+
+json_t *journey_describe(const journey *j)
+{
+	char since[32];
+	struct tm tm;
+	strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&j->since, &tm));
+	bool officer = j->f.state == FLOW_WAIT_OFFICER;
+	return json_pack("{s:b, s:s, s:s, s:b, s:s?, s:s?}", "session", j->session[0] != '\0', "screen",
+	                 flow_state_name(j->f.state), "since", since, "officer_called", officer, "resume",
+	                 officer ? flow_state_name(j->f.resume) : NULL, "why", officer ? j->why : NULL);
 }
 
 void journey_attach_devices(journey *j, kdevs *devs, const pa_trust *trust)

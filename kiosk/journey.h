@@ -23,6 +23,7 @@
 #include "hal/passport/passport.h"
 #include "kiosk/backend/client.h"
 #include "kiosk/devices.h"
+#include "kiosk/flow/flow.h"
 #include "kiosk/store/store.h"
 #include "ui/server.h"
 
@@ -31,9 +32,16 @@ typedef struct journey journey;
 /* One line for the daemon's log: no personal data. */
 typedef void (*journey_log_fn)(const char *line, void *user);
 
-/* A journey on ctx's loop, keeping its session in st (NULL: none). A
- * session left in the store by an earlier run is ended or resumed now. */
-journey *journey_new(store *st, GMainContext *ctx, journey_log_fn log, void *log_user);
+/* A journey on ctx's loop, keeping its session in st (NULL: none), with
+ * cfg's timers (NULL: flow_config_default) and tariff's fees (NULL:
+ * PP 45/2024). A session left in the store by an earlier run is ended or
+ * resumed now. */
+journey *journey_new(store *st, GMainContext *ctx, const flow_config *cfg, const flow_tariff *tariff,
+                     journey_log_fn log, void *log_user);
+/* What the staff must hear of at once (kind "officer-called", words
+ * without personal data), for the daemon's event log and its watchers. */
+typedef void (*journey_notify_fn)(const char *kind, const char *text, void *user);
+void journey_set_notify(journey *j, journey_notify_fn fn, void *user);
 /* Serve the page through s (which must outlive the journey or be
  * detached with NULL). */
 void journey_attach_ui(journey *j, ui_server *s);
@@ -49,5 +57,12 @@ bool journey_on_action(const json_t *action, char *why, size_t why_len, int *ret
 /* A device event (kiosk/devices.h kinds): a document placed or removed,
  * a device offline or online. */
 void journey_device_event(journey *j, const char *device, const char *kind);
+/* An officer's answer to a call (`appm staff`): resume the session where
+ * it was, or end it (wiped; a paid one is submitted first). false with
+ * words when no session waits for an officer. */
+bool journey_staff(journey *j, bool resume, char *why, size_t why_len);
+/* The kiosk's session for the staff, without personal data:
+ * {"session": bool, "screen", "since", "officer_called": bool, "why"}. */
+json_t *journey_describe(const journey *j);
 /* Timers stopped; the session stays in the store for the next start. */
 void journey_free(journey *j);

@@ -21,6 +21,7 @@ static const subcommand subcommands[] = {
 	{ "passport", "read and verify an e-passport (ICAO 9303)", appm_passport_main },
 	{ "kiosk", "run the kiosk daemon: devices, store, control socket", appm_kiosk_main },
 	{ "diag", "field engineer's diagnostics: devices, self-test, reset, watch", appm_diag_main },
+	{ "staff", "an officer called to the kiosk: see why, resume or end the session", appm_staff_main },
 };
 
 const char *appm_exit_text(enum appm_exit code)
@@ -46,6 +47,8 @@ const char *appm_exit_text(enum appm_exit code)
 	case APPM_EXIT_DEVICE_FAULT: return "diag: a device is not online, or its self-test or reset failed";
 	case APPM_EXIT_STORE: return "the kiosk's store cannot be opened (missing, corrupt, locked or newer)";
 	case APPM_EXIT_RUNNING: return "another kiosk daemon is running (its store or socket is in use)";
+	case APPM_EXIT_NO_SESSION: return "staff: nobody waits for an officer, or the kiosk shows no page";
+	case APPM_EXIT_NOT_RUNNING: return "staff: the kiosk daemon is not running";
 	}
 	return "unknown";
 }

@@ -67,6 +67,8 @@ static const struct {
 	{ "/index.html", "index.html", "text/html; charset=utf-8" },
 	{ "/app.js", "app.js", "text/javascript; charset=utf-8" },
 	{ "/speech.js", "speech.js", "text/javascript; charset=utf-8" },
+	{ "/keyboard.js", "keyboard.js", "text/javascript; charset=utf-8" },
+	{ "/data-page.svg", "data-page.svg", "image/svg+xml" },
 	{ "/style.css", "style.css", "text/css; charset=utf-8" },
 	{ "/i18n/id.json", "i18n/id.json", "application/json" },
 	{ "/i18n/en.json", "i18n/en.json", "application/json" },

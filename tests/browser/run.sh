@@ -7,8 +7,9 @@
 #
 #   run.sh BUILD_DIR SOURCE_DIR [SCRIPT]
 #
-# SCRIPT is renewal.mjs (the default: a whole renewal) or errors.mjs (the
-# error paths).
+# SCRIPT is renewal.mjs (the default: a whole renewal), errors.mjs (the
+# error paths), overlays.mjs (Cancel everywhere, the backend down, an
+# officer, inactivity) or keys.mjs (the on-screen keyboard, and the CAN).
 set -eu
 build=$1
 src=$2
@@ -24,6 +25,7 @@ tmp=$(mktemp -d /tmp/appm-browser.XXXXXX)
 pids=""
 cleanup() {
 	for p in $pids; do kill "$p" 2>/dev/null || true; done
+	pkill -f "$tmp/backend.db" 2>/dev/null || true # one a test started again
 	wait 2>/dev/null || true
 	rm -rf "$tmp"
 }
@@ -40,11 +42,24 @@ openssl req -x509 $ec -keyout "$tmp/ca.key" -out "$tmp/ca.pem" -subj /CN=APPM-te
 openssl req -x509 $ec -keyout "$tmp/backend.key" -out "$tmp/backend.pem" -subj /CN=127.0.0.1 \
 	-CA "$tmp/ca.pem" -CAkey "$tmp/ca.key" -addext subjectAltName=IP:127.0.0.1 \
 	-addext basicConstraints=CA:FALSE 2>/dev/null
-"$build/devices/backend/appm-backend" --listen 127.0.0.1:8443 --db "$tmp/backend.db" --cert "$tmp/backend.pem" \
-	--key "$tmp/backend.key" --renew-within 120 --admin-token appm-test >"$tmp/backend.log" 2>&1 &
+# overlays.mjs stops the backend and starts it again with the same words.
+backend_args="--listen 127.0.0.1:8443 --db $tmp/backend.db --cert $tmp/backend.pem --key $tmp/backend.key --renew-within 120 --admin-token appm-test"
+"$build/devices/backend/appm-backend" $backend_args >"$tmp/backend.log" 2>&1 &
 pids="$pids $!"
+export APPM_BACKEND_PID=$! APPM_BACKEND_BIN="$build/devices/backend/appm-backend" APPM_BACKEND_ARGS="$backend_args"
 
-"$build/kiosk/appm" kiosk --config "$src/kiosk/kiosk.example.ini" --store "$tmp/kiosk.db" --socket "$tmp/kiosk.sock" \
+# The example configuration; overlays.mjs waits on "are you still there?",
+# so its fee screen asks after 5 s (the answer keeps its 20 s).
+config=$tmp/kiosk.ini
+cp "$src/kiosk/kiosk.example.ini" "$config"
+if [ "$script" = overlays.mjs ]; then
+	printf '[journey]\ninactivity.wait-fee = 5\nanswer = 20\n' >>"$config"
+fi
+# keys.mjs waits on it at the access key: long enough to type the MRZ.
+if [ "$script" = keys.mjs ]; then
+	printf '[journey]\ninactivity.wait-access-key = 25\n' >>"$config"
+fi
+"$build/kiosk/appm" kiosk --config "$config" --store "$tmp/kiosk.db" --socket "$tmp/kiosk.sock" \
 	--trust "$tmp/pki/csca.pem" --backend https://127.0.0.1:8443 --backend-ca "$tmp/ca.pem" \
 	--listen 127.0.0.1:8080 2>"$tmp/kiosk.log" &
 
@@ -60,9 +75,13 @@ done
 mrz=$(sed -n 's/^mrz=//p' "$tmp/passport/document.txt")
 line2=$(printf '%s' "$mrz" | cut -c45-88)
 field() { printf '%s' "$line2" | cut -c"$1"; }
+# The card access number, for the CAN path (keys.mjs).
+export APPM_CAN="$(sed -n 's/^can=//p' "$tmp/passport/document.txt")"
 # What errors.mjs drives besides the page: the passport and the backend.
 export APPM_VPASS="$build/devices/vpassd/appm-vpass" APPM_VPASS_CTL="$tmp/vpass.sock"
 export APPM_BACKEND_URL=https://127.0.0.1:8443 APPM_ADMIN_TOKEN=appm-test NODE_EXTRA_CA_CERTS="$tmp/ca.pem"
+# What overlays.mjs drives and looks at: the officer's command, the store.
+export APPM_STAFF="$build/kiosk/appm staff --config $config --socket $tmp/kiosk.sock" APPM_KIOSK_STORE="$tmp/kiosk.db"
 status=0
 node "$src/tests/browser/$script" http://127.0.0.1:8080/ "$art" \
 	"$(field 1-9)" "$(field 10)" "$(field 14-19)" "$(field 20)" "$(field 22-27)" "$(field 28)" || status=$?

@@ -358,8 +358,8 @@ static void test_overlays(void **state)
 	step(&f, FLOW_EV_STAFF_END, 0, FLOW_WAIT_SUBMISSION, FLOW_DO_SUBMIT);
 }
 
-/* The language switched on any screen that takes input: same screen,
- * spoken again in the new language. */
+/* The language switched on any screen of a session: same screen, spoken
+ * again in the new language. */
 static void test_language_switch(void **state)
 {
 	(void)state;
@@ -372,8 +372,24 @@ static void test_language_switch(void **state)
 	assert_int_equal(f.language, FLOW_LANG_ID);
 	step(&f, FLOW_EV_LANGUAGE, FLOW_LANG_EN, FLOW_WAIT_ACCESS_KEY, FLOW_DO_SET_LANGUAGE);
 	assert_int_equal(f.language, FLOW_LANG_EN);
-	/* Not while the chip is read. */
+	/* While the chip is read, or an officer is coming: the words change,
+	 * no inactivity timer starts. */
 	f.state = FLOW_WAIT_CHIP;
+	step(&f, FLOW_EV_LANGUAGE, FLOW_LANG_ID, FLOW_WAIT_CHIP, FLOW_DO_SET_LANGUAGE | FLOW_DO_SPEAK);
+	f.state = FLOW_WAIT_OFFICER;
+	step(&f, FLOW_EV_LANGUAGE, FLOW_LANG_EN, FLOW_WAIT_OFFICER, FLOW_DO_SET_LANGUAGE | FLOW_DO_SPEAK);
+	assert_int_equal(f.language, FLOW_LANG_EN);
+	/* On "are you still there?" the touch is an answer: the answer time
+	 * starts again (an inactivity timer there would be none at all, and
+	 * the session would never end). */
+	f.state = FLOW_WAIT_STILL_THERE;
+	flow_actions a = 0;
+	assert_int_equal(flow_handle(&f, FLOW_EV_LANGUAGE, FLOW_LANG_ID, &a), FLOW_OK);
+	assert_int_equal(f.state, FLOW_WAIT_STILL_THERE);
+	assert_true(a & FLOW_DO_ARM_ANSWER);
+	assert_false(a & FLOW_DO_ARM_INACTIVITY);
+	/* Not at the welcome screen: there is no session to speak to. */
+	f.state = FLOW_WAIT_TOUCH;
 	assert_int_equal(flow_handle(&f, FLOW_EV_LANGUAGE, FLOW_LANG_ID, NULL), FLOW_ERR_UNEXPECTED);
 }
 

@@ -629,6 +629,70 @@ static void test_page_renewal(void **state)
 	stop_backend();
 }
 
+/* `appm staff ARGS` against the daemon's socket: its exit code, stdout
+ * into *out (to free) when given. */
+static int staff(char **out, const char *args)
+{
+	return it_run(tmp, out, NULL, "%s staff --config %s --socket %s %s", appm, example, sock, args);
+}
+
+/* "Call an officer": the staff hear of it (a watch event, the log) and
+ * see why with `appm staff`, without personal data; resume takes the
+ * applicant back where they were, end wipes the session. Maintenance is
+ * refused while an applicant uses the kiosk, and allowed again after. */
+static void test_staff(void **state)
+{
+	(void)state;
+	char *out = NULL;
+	assert_int_equal(staff(&out, ""), 0);
+	assert_non_null(strstr(out, "no applicant"));
+	free(out);
+	assert_int_equal(staff(NULL, "resume"), 20);
+	assert_int_equal(staff(NULL, "dance"), 2);
+
+	assert_int_equal(page_action("", "touch", NULL), 200);
+	json_t *st = page_state();
+	char session[64];
+	snprintf(session, sizeof(session), "%s", it_jstr_or_empty(st, "session"));
+	json_decref(st);
+	assert_int_equal(page_action(session, "language", "en"), 200);
+	assert_int_equal(diag(NULL, NULL, "test reader"), 13); /* in use */
+	int watchers = log_count("is watching events");
+	it_sh("%s diag --config %s --socket %s watch --count 1 --json >%s/staff-watch.out 2>/dev/null &", appm, example,
+	      sock, tmp);
+	wait_log_more("is watching events", watchers, 5);
+	int before = log_count("kiosk: officer-called");
+	assert_int_equal(page_action(session, "call-officer", NULL), 200);
+	wait_log_more("kiosk: officer-called", before, 5);
+	char watched[300];
+	snprintf(watched, sizeof(watched), "%s/staff-watch.out", tmp);
+	it_wait_in_file(watched, "officer-called", 0, 5);
+	assert_int_equal(staff(&out, "--json"), 0);
+	json_t *k = it_parse_json(out);
+	free(out);
+	assert_true(json_is_true(it_jget(k, "officer_called")));
+	assert_string_equal(it_jstr_or_empty(k, "screen"), "wait-officer");
+	assert_string_equal(it_jstr_or_empty(k, "resume"), "wait-consent");
+	json_decref(k);
+	assert_int_equal(diag(NULL, NULL, "test reader"), 0); /* an officer is there: maintenance allowed */
+	assert_int_equal(staff(&out, "resume"), 0);
+	assert_non_null(strstr(out, "resumed"));
+	free(out);
+	st = wait_screen("wait-consent");
+	assert_string_equal(it_jstr_or_empty(st, "session"), session);
+	json_decref(st);
+
+	assert_int_equal(page_action(session, "call-officer", NULL), 200);
+	assert_int_equal(staff(&out, "end"), 0);
+	free(out);
+	st = wait_screen("wait-touch");
+	assert_string_equal(it_jstr_or_empty(st, "session"), "");
+	json_decref(st);
+	wait_log("journey: an officer ended the session", 2);
+	assert_int_equal(diag(NULL, NULL, "test reader"), 0);
+	assert_int_equal(staff(NULL, "end"), 20);
+}
+
 /* A second daemon on the same store, or on the same socket, is refused
  * and leaves the first alone. */
 static void test_second_daemon_refused(void **state)
@@ -738,6 +802,7 @@ static void test_sigterm_then_direct(void **state)
 	assert_int_not_equal(access(sock, F_OK), 0);
 
 	char *err = NULL;
+	assert_int_equal(staff(NULL, ""), 21); /* no daemon, no session */
 	assert_int_equal(diag(NULL, &err, "--json"), 0);
 	assert_non_null(strstr(err, "the kiosk daemon is not running"));
 	free(err);
@@ -824,6 +889,7 @@ int main(void)
 		cmocka_unit_test(test_diag_watch),
 		cmocka_unit_test(test_page_journey),
 		cmocka_unit_test(test_page_renewal),
+		cmocka_unit_test(test_staff),
 		cmocka_unit_test(test_second_daemon_refused),
 		cmocka_unit_test(test_pcscd_restart),
 		cmocka_unit_test(test_sigterm_then_direct),

@@ -81,6 +81,30 @@ static void test_config_good(void **state)
 	assert_null(kcfg_device_find(&c, "printer"));
 }
 
+/* The journey's timers and the tariff: defaults, then a file's values. */
+static void test_config_journey(void **state)
+{
+	(void)state;
+	char path[128], msg[600] = "";
+	write_file("plain.ini", good, path, sizeof(path));
+	kcfg c;
+	assert_int_equal(kcfg_load(path, classes, &c, msg, sizeof(msg)), KCFG_OK);
+	assert_int_equal(c.flow.answer_s, 30);
+	assert_int_equal(c.tariff.rupiah[FLOW_PASSPORT_ELECTRONIC][1], 950000);
+	assert_int_equal(c.flow.inactivity_s[FLOW_WAIT_REVIEW], 0); /* the flow's default */
+	char text[sizeof(good) + 200];
+	snprintf(text, sizeof(text), "%s[journey]\ninactivity = 45\ninactivity.wait-review = 180\nanswer = 20\n"
+	                             "retry = 5\n[tariff]\nelectronic_10 = 1000000\n", good);
+	write_file("journey.ini", text, path, sizeof(path));
+	assert_int_equal(kcfg_load(path, classes, &c, msg, sizeof(msg)), KCFG_OK);
+	assert_int_equal(c.flow.inactivity_s[FLOW_WAIT_CONSENT], 45);
+	assert_int_equal(c.flow.inactivity_s[FLOW_WAIT_REVIEW], 180);
+	assert_int_equal(c.flow.answer_s, 20);
+	assert_int_equal(c.flow.retry_s, 5);
+	assert_int_equal(c.tariff.rupiah[FLOW_PASSPORT_ELECTRONIC][1], 1000000);
+	assert_int_equal(c.tariff.rupiah[FLOW_PASSPORT_ORDINARY][0], 350000);
+}
+
 static void test_config_example(void **state)
 {
 	(void)state;
@@ -117,6 +141,19 @@ static void test_config_faults(void **state)
 		  KCFG_ERR_UNKNOWN, ":7: key speed: not a device setting" },
 		{ "[kiosk]\nstore = a\nsocket = b\n[device r]\nclass = passport\nconnection = caf\xe9\n", KCFG_ERR_VALUE,
 		  ":6: key connection: not UTF-8 text" },
+		{ "[kiosk]\nstore = a\nsocket = b\n[journey]\nanswer = 10\n", KCFG_ERR_VALUE,
+		  ":5: key answer: '10' is not a whole number from 20 to 3600" },
+		{ "[kiosk]\nstore = a\nsocket = b\n[journey]\ninactivity = 1m\n", KCFG_ERR_VALUE,
+		  ":5: key inactivity: '1m' is not a whole number" },
+		{ "[kiosk]\nstore = a\nsocket = b\n[journey]\ninactivity.wait-chip = 30\n", KCFG_ERR_UNKNOWN,
+		  ":5: key inactivity.wait-chip: 'wait-chip' is not a screen that waits on the applicant" },
+		{ "[kiosk]\nstore = a\nsocket = b\n[journey]\nretry = -1\n", KCFG_ERR_VALUE, ":5: key retry:" },
+		{ "[kiosk]\nstore = a\nsocket = b\n[journey]\npatience = 9\n", KCFG_ERR_UNKNOWN,
+		  ":5: key patience: not a [journey] setting" },
+		{ "[kiosk]\nstore = a\nsocket = b\n[tariff]\nelectronic_10 = 0\n", KCFG_ERR_VALUE,
+		  ":5: key electronic_10: '0' is not a whole number from 1" },
+		{ "[kiosk]\nstore = a\nsocket = b\n[tariff]\ndiplomatic_5 = 1\n", KCFG_ERR_UNKNOWN,
+		  ":5: key diplomatic_5: not a [tariff] setting" },
 		/* A long line is one fault at its own line, not pieces parsed as lines. */
 		{ "; a comment of 250 characters "
 		  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
@@ -258,6 +295,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_config_good),
 		cmocka_unit_test(test_config_example),
+		cmocka_unit_test(test_config_journey),
 		cmocka_unit_test(test_config_faults),
 		cmocka_unit_test(test_control_socket),
 	};

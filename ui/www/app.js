@@ -65,6 +65,175 @@ function showError() {
   document.getElementById('error').textContent = page.error;
 }
 
+// ---- typing on the on-screen keyboard (keyboard.js) ----
+
+// What a check says under its field, in words (read out: aria-live), with
+// a mark for the eye: how is 'right', 'wrong', 'hint' or '' (nothing).
+function verdictLine(name) {
+  return el('p', { class: 'verdict', id: 'v-' + name, 'aria-live': 'polite' });
+}
+
+function setVerdict(name, how, words) {
+  const p = document.getElementById('v-' + name);
+  p.dataset.verdict = how;
+  const mark = { right: '\u2713 ', wrong: '\u2717 ' }[how];
+  p.replaceChildren(...(mark ? [el('span', { 'aria-hidden': 'true' }, mark)] : []), words || '');
+}
+
+// The photo page with the part being typed highlighted; its name for
+// screen readers follows the choice of MRZ or CAN.
+function pictureBox() {
+  const box = el('div', { class: 'picture' });
+  const show = { mode: 'mrz', part: null };
+  const apply = () => {
+    box.className = 'picture mode-' + show.mode;
+    const svg = box.querySelector('svg');
+    if (!svg) return;
+    svg.setAttribute('aria-label', t('keyboard.picture_' + show.mode));
+    // The half of the page that matters, larger: the CAN's top, the MRZ's bottom.
+    svg.setAttribute('viewBox', show.mode === 'can' ? '0 0 1250 620' : '0 330 1250 620');
+    for (const e of svg.querySelectorAll('.active')) e.classList.remove('active');
+    const part = show.part && svg.querySelector('#hl-' + show.part);
+    if (part) part.classList.add('active');
+  };
+  appmKeys.picture().then((svg) => { if (svg) box.append(svg); apply(); }).catch(() => {});
+  return { element: box, show: (mode, part) => { Object.assign(show, { mode, part }); apply(); } };
+}
+
+// The MRZ's three fields, each with its check digit; or the CAN.
+const MRZ_FIELDS = [['document_number', 'key.document_number', 'mrz', 9],
+                    ['birth_date', 'key.birth_date', 'digits', 6],
+                    ['expiry_date', 'key.expiry_date', 'digits', 6]];
+
+function judgeMrzField(name) {
+  const v = document.getElementById('f-' + name), c = document.getElementById('f-' + name + '_check');
+  const status = appmKeys.fieldStatus(name !== 'document_number', v.value, c.value);
+  const words = { 'not-date': 'keyboard.date_wrong', right: 'keyboard.check_right', wrong: 'keyboard.check_wrong' }[status];
+  setVerdict(name, status === 'right' ? 'right' : words ? 'wrong' : '',
+             words ? t(words, { field: t('keyboard.name.' + name) }) : '');
+  v.setAttribute('aria-invalid', String(status === 'not-date'));
+  c.setAttribute('aria-invalid', String(status === 'wrong'));
+  c.dataset.verdict = status === 'right' || status === 'wrong' ? status : '';
+}
+
+function accessKeyScreen(box) {
+  let mode = 'mrz';
+  const form = el('div', { class: 'entry-form' });
+  const choice = el('div', { class: 'choice', role: 'group', 'aria-labelledby': 'choice-question' });
+  choice.append(el('p', { id: 'choice-question' }, t('keyboard.choose')));
+  const hint = el('p', { class: 'hint' });
+  const mrz = el('div', { id: 'mrz-fields' });
+  MRZ_FIELDS.forEach(([name, label, kind, size], i) => {
+    const row = el('div', { class: 'mrz-row' });
+    const main = field(name, label, { maxlength: String(size), size: String(size + 1), 'data-kind': kind,
+                                      'aria-describedby': 'v-' + name });
+    main.querySelector('label').prepend(el('span', { class: 'badge', 'aria-hidden': 'true' }, String(i + 1)));
+    const check = field(name + '_check', 'key.check_digit', {
+      maxlength: '1', size: '2', 'data-kind': 'digits', 'aria-describedby': 'v-' + name,
+      'aria-label': t('keyboard.check_of', { field: t('keyboard.name.' + name) }) });
+    check.classList.add('check');
+    row.append(main, check, verdictLine(name));
+    mrz.append(row);
+  });
+  const can = el('div', { id: 'can-fields' });
+  can.append(field('can', 'key.can', { maxlength: '6', size: '7', 'data-kind': 'digits' }));
+  const go = button('button.continue', 'key', () => (mode === 'can' ? { can: value('can') } : {
+    document_number: value('document_number'), document_number_check: value('document_number_check'),
+    birth_date: value('birth_date'), birth_date_check: value('birth_date_check'),
+    expiry_date: value('expiry_date'), expiry_date_check: value('expiry_date_check') }));
+  const picture = pictureBox();
+  const inputs = [...mrz.querySelectorAll('input'), ...can.querySelectorAll('input')];
+  const kb = appmKeys.create(t, inputs, (f) => {
+    if (f.name !== 'can') judgeMrzField(f.name.replace(/_check$/, ''));
+  }, (f) => picture.show(mode, f.name));
+  const modes = {};
+  const choose = (m) => {
+    mode = m;
+    for (const [k, b] of Object.entries(modes)) b.setAttribute('aria-pressed', String(k === m));
+    mrz.hidden = m !== 'mrz';
+    can.hidden = m !== 'can';
+    hint.textContent = t(m === 'mrz' ? 'key.where' : 'keyboard.can_where');
+    picture.show(m, null);
+    kb.focusFirst();
+  };
+  for (const [m, label] of [['mrz', 'keyboard.use_mrz'], ['can', 'keyboard.use_can']]) {
+    modes[m] = el('button', { type: 'button', class: 'mode', 'data-mode': m }, t(label));
+    modes[m].addEventListener('click', () => choose(m));
+    choice.append(modes[m]);
+  }
+  form.append(choice, hint, mrz, can, go);
+  const aids = el('div', { class: 'entry-aids' });
+  aids.append(picture.element, kb.element);
+  box.append(el('div', { class: 'entry' }));
+  box.lastChild.append(form, aids);
+  choose('mrz');
+}
+
+// The review's contact details, judged as typed by the daemon's rules: a
+// rule is a hint while its field is typed, a fault once it is left.
+const CONTACT_FIELDS = [['phone', 'review.phone', 'phone', 20], ['email', 'review.email', 'email', 254],
+                        ['address', 'review.address', 'address', 200]];
+
+function contactEntry(box, lead) {
+  const form = el('div', { class: 'entry-form' });
+  form.append(...lead);
+  for (const [name, label, kind, size] of CONTACT_FIELDS) {
+    form.append(field(name, label, { maxlength: String(size), 'data-kind': kind, 'aria-describedby': 'v-' + name }),
+                verdictLine(name));
+  }
+  const inputs = [...form.querySelectorAll('input')];
+  const kb = appmKeys.create(t, inputs, (f) => {
+    const v = f.value.trim();
+    const label = CONTACT_FIELDS.find((x) => x[0] === f.name)[1];
+    const ok = appmKeys.contact[f.name](v);
+    const how = !v ? '' : ok ? 'right' : f === kb.target() ? 'hint' : 'wrong';
+    setVerdict(f.name, how, !v ? '' : ok ? t('keyboard.looks_right', { field: t(label) }) : t('keyboard.rule.' + f.name));
+    f.setAttribute('aria-invalid', String(how === 'wrong'));
+  });
+  const years = el('select', { id: 'f-validity', 'aria-label': t('review.validity') });
+  for (const y of [10, 5]) years.append(el('option', { value: String(y) }, t('review.years', { n: y })));
+  form.append(years);
+  form.append(button('button.confirm', 'confirm', () => ({
+    phone: document.getElementById('f-phone').value.trim(), email: document.getElementById('f-email').value.trim(),
+    address: document.getElementById('f-address').value.trim(),
+    validity_years: Number(document.getElementById('f-validity').value) })));
+  const aids = el('div', { class: 'entry-aids' });
+  aids.append(kb.element);
+  box.append(el('div', { class: 'entry' }));
+  box.lastChild.append(form, aids);
+  kb.focusFirst();
+}
+
+// What was typed on a screen survives an overlay ("are you still
+// there?", an officer called) and a change of language; not another
+// screen or session. Typed back through the fields' own input events, so
+// the checks speak again and the first field not full is the one typed.
+const OVERLAYS = ['wait-still-there', 'wait-officer'];
+
+function keepTyped(box) {
+  const inputs = box.querySelectorAll('input[data-kind]');
+  if (!inputs.length || !page.shown) return;
+  const mode = box.querySelector('[data-mode][aria-pressed="true"]');
+  page.typed = Object.assign({ mode: mode && mode.dataset.mode, values: [...inputs].map((f) => [f.id, f.value]) },
+                             page.shown);
+}
+
+function restoreTyped(box, st) {
+  const typed = page.typed;
+  page.shown = { session: st.session, screen: st.screen };
+  if (!typed || (typed.screen !== st.screen && OVERLAYS.includes(st.screen))) return;
+  page.typed = null;
+  if (typed.session !== st.session || typed.screen !== st.screen) return;
+  const mode = typed.mode && box.querySelector(`[data-mode="${typed.mode}"]`);
+  if (mode) mode.click();
+  for (const [id, v] of typed.values) {
+    const f = document.getElementById(id);
+    if (!f || !v) continue;
+    f.value = v;
+    f.dispatchEvent(new Event('input', { bubbles: true }));
+  }
+}
+
 // What each screen shows besides its title and instruction.
 const screens = {
   'wait-touch': (box) => box.append(button('button.start', 'touch')),
@@ -76,21 +245,7 @@ const screens = {
     }
   },
   'wait-consent': (box) => box.append(button('button.consent', 'consent')),
-  'wait-access-key': (box) => {
-    box.append(el('p', {}, t('key.where')));
-    for (const [name, label, size] of [['document_number', 'key.document_number', 9],
-                                       ['birth_date', 'key.birth_date', 6],
-                                       ['expiry_date', 'key.expiry_date', 6]]) {
-      box.append(field(name, label, { maxlength: String(size), inputmode: name === 'document_number' ? 'text' : 'numeric' }));
-      box.append(field(name + '_check', 'key.check_digit', { maxlength: '1', inputmode: 'numeric' }));
-    }
-    box.append(button('button.continue', 'key', () => ({
-      document_number: value('document_number'), document_number_check: value('document_number_check'),
-      birth_date: value('birth_date'), birth_date_check: value('birth_date_check'),
-      expiry_date: value('expiry_date'), expiry_date_check: value('expiry_date_check') })));
-    box.append(field('can', 'key.can', { maxlength: '6', inputmode: 'numeric' }));
-    box.append(button('button.use_can', 'key', () => ({ can: value('can') })));
-  },
+  'wait-access-key': accessKeyScreen,
   'wait-chip': (box) => {
     const p = page.state.progress || { done: 0, total: 0 };
     const bar = el('progress', { max: String(p.total || 1), value: String(p.done), 'aria-label': t('chip.progress') });
@@ -104,18 +259,9 @@ const screens = {
                               ['expiry_date', 'review.expiry_date']]) {
       dl.append(el('dt', {}, t(label)), el('dd', {}, (h[k] || '').replace(/</g, ' ').trim()));
     }
-    box.append(dl);
-    for (const skipped of page.state.skipped || []) box.append(el('p', { class: 'skipped' }, t('skipped.' + skipped)));
-    box.append(field('phone', 'review.phone', { inputmode: 'tel' }));
-    box.append(field('email', 'review.email', { inputmode: 'email' }));
-    box.append(field('address', 'review.address'));
-    const years = el('select', { id: 'f-validity', 'aria-label': t('review.validity') });
-    for (const y of [10, 5]) years.append(el('option', { value: String(y) }, t('review.years', { n: y })));
-    box.append(years);
-    box.append(button('button.confirm', 'confirm', () => ({
-      phone: document.getElementById('f-phone').value.trim(), email: document.getElementById('f-email').value.trim(),
-      address: document.getElementById('f-address').value.trim(),
-      validity_years: Number(document.getElementById('f-validity').value) })));
+    const lead = [dl];
+    for (const skipped of page.state.skipped || []) lead.push(el('p', { class: 'skipped' }, t('skipped.' + skipped)));
+    contactEntry(box, lead);
   },
   'wait-fee': (box) => {
     const f = page.state.fee || {};
@@ -152,11 +298,15 @@ function render() {
   for (const e of document.querySelectorAll('[data-i18n-label]')) e.setAttribute('aria-label', t(e.dataset.i18nLabel));
   speechControls(screen);
   const inSession = screen !== 'wait-touch' && screen !== 'wait-devices';
-  document.getElementById('help').hidden = !inSession;
+  // The officer decides on their screen: no Cancel (a document may be
+  // held for a reason) and no second call.
+  document.getElementById('help').hidden = !inSession || screen === 'wait-officer';
   document.getElementById('languages').hidden = !inSession || screen === 'wait-language';
   const box = document.getElementById('actions');
+  keepTyped(box);
   box.replaceChildren();
   if (screens[screen]) screens[screen](box);
+  restoreTyped(box, st);
   page.error = '';
   showError();
 }
