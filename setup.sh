@@ -19,6 +19,7 @@ PACKAGES="meson ninja-build pkg-config gcc libc6-dev
  libpcsclite-dev pcscd vsmartcard-vpcd libnfc-dev
  libssl-dev libeac-dev libturbojpeg0-dev libopenjp2-7-dev libjansson-dev libcmocka-dev libinih-dev
  libglib2.0-dev libsystemd-dev libsqlite3-dev libmicrohttpd-dev libcurl4-openssl-dev openssl
+ libespeak-ng-dev espeak-ng-data
  iproute2 util-linux valgrind chromium nodejs"
 
 install_packages() {
@@ -116,7 +117,7 @@ demo() {
 	sed "s/^/   /" "$work/renewal.txt"
 	[ "$status" -eq 0 ] || { echo "setup.sh: the renewal in the browser failed" >&2; exit 1; }
 	echo "== screenshots of each screen: $work/screens"
-	echo "== to open the page yourself: run the kiosk as README.md shows, then chromium --app=http://127.0.0.1:8080/"
+	echo "== to open the page yourself: run the kiosk as README.md shows, then chromium --autoplay-policy=no-user-gesture-required --app=http://127.0.0.1:8080/ (the flag lets it speak)"
 }
 
 # meson test in one build dir; adds its counts to the totals.

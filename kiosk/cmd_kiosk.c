@@ -9,7 +9,7 @@
  *
  * Start-up order: configuration, store (which also keeps a second daemon
  * out), control socket, the page with its journey (trust store, backend
- * client), devices, then READY=1 to systemd. SIGTERM or SIGINT stops the
+ * client, spoken prompts), devices, then READY=1 to systemd. SIGTERM or SIGINT stops the
  * loop; close_all closes what was opened, devices first.
  */
 #include <getopt.h>
@@ -30,6 +30,7 @@
 #include "kiosk/journey.h"
 #include "kiosk/kiosk_store.h"
 #include "ui/server.h"
+#include "ui/speech.h"
 
 #ifndef APPM_UI_DOCROOT
 #define APPM_UI_DOCROOT "/usr/share/appm/ui"
@@ -46,6 +47,7 @@ typedef struct kioskd {
 	pa_trust *trust;          /* the CSCAs of [kiosk] trust; NULL when none */
 	bk_client *backend;       /* NULL when no [backend] url */
 	ui_server *ui;
+	speech *speech;           /* NULL when espeak-ng cannot speak: the page then shows no speech controls */
 	int signal;               /* the one that stopped us */
 } kioskd;
 
@@ -254,9 +256,16 @@ static int start_page(kioskd *k, char *message, size_t message_len)
 	} else {
 		log_line("no [backend] url: eligibility and submission will wait for one");
 	}
+	/* Spoken prompts are a help, not a condition of serving: without
+	 * espeak-ng's data the kiosk runs, silent, and says why. */
+	speech_options so = { .data_path = k->cfg.ui_speech_data[0] ? k->cfg.ui_speech_data : NULL };
+	char speech_why[600] = "";
+	speech_err se = speech_new(&so, &k->speech, speech_why, sizeof(speech_why));
+	if (se != SPEECH_OK)
+		log_line("spoken prompts are off: %s: %s", speech_strerror(se), speech_why);
 	ui_options o = { .address = host, .port = port,
 		         .docroot = k->cfg.ui_docroot[0] ? k->cfg.ui_docroot : APPM_UI_DOCROOT,
-		         .on_action = journey_on_action, .user = k->journey };
+		         .on_action = journey_on_action, .user = k->journey, .speech = k->speech };
 	char why[600];
 	ui_err e = ui_server_new(&o, &k->ui, why, sizeof(why));
 	if (e != UI_OK) {
@@ -265,6 +274,8 @@ static int start_page(kioskd *k, char *message, size_t message_len)
 	}
 	journey_attach_ui(k->journey, k->ui);
 	log_line("page: http://%s:%u/", host, ui_server_port(k->ui));
+	if (k->speech)
+		log_line("spoken prompts: espeak-ng, in Bahasa Indonesia and English");
 	return APPM_EXIT_OK;
 }
 
@@ -309,6 +320,8 @@ static void close_all(kioskd *k)
 	k->devs = NULL;
 	ui_server_free(k->ui);
 	k->ui = NULL;
+	speech_free(k->speech); /* after the page: its connections render with it */
+	k->speech = NULL;
 	journey_free(k->journey);
 	k->journey = NULL;
 	bk_client_free(k->backend);

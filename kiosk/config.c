@@ -244,7 +244,9 @@ static int on_value(void *user, const char *section, const char *key, const char
 		}
 		if (strcmp(key, "docroot") == 0)
 			return set_text(p, key, value, p->cfg.ui_docroot, sizeof(p->cfg.ui_docroot));
-		return fault(p, KCFG_ERR_UNKNOWN, "key %s: not a [ui] setting (listen, docroot)", key);
+		if (strcmp(key, "speech_data") == 0)
+			return set_text(p, key, value, p->cfg.ui_speech_data, sizeof(p->cfg.ui_speech_data));
+		return fault(p, KCFG_ERR_UNKNOWN, "key %s: not a [ui] setting (listen, docroot, speech_data)", key);
 	}
 	if (strcmp(section, "backend") == 0) {
 		if (strcmp(key, "url") == 0) {

@@ -69,6 +69,7 @@ typedef struct kcfg {
 	char trust[512];        /* [kiosk] trust: CSCA file, directory or master list; "" when none */
 	char ui_listen[64];     /* [ui] listen = ADDRESS:PORT; "" when the kiosk shows no page */
 	char ui_docroot[512];   /* [ui] docroot; "" for the page built in */
+	char ui_speech_data[512]; /* [ui] speech_data: espeak-ng's data folder; "" for espeak-ng's own */
 	char backend_url[256];  /* [backend] url = https://HOST:PORT; "" when none */
 	char backend_ca[512];   /* [backend] ca: the PEM CA(s) the backend's certificate must chain to */
 	flow_config flow;       /* [journey]: timers (devices fitted are the daemon's to say) */

@@ -44,6 +44,7 @@ struct journey {
 	json_t *contact;         /* the review's contact details */
 	int validity_years;      /* 5 or 10, chosen at the review */
 	unsigned long fee;       /* rupiah */
+	unsigned spoken;         /* times the machine asked for the screen to be spoken: the page speaks at each change */
 	char number[64];         /* the application number */
 	flow_event timer_event;
 };
@@ -77,9 +78,10 @@ static void on_transition(const flow_transition *t, void *user)
 static json_t *state_json(journey *j)
 {
 	unsigned total = 0, step = flow_step(&j->f, j->f.state, &total);
-	json_t *st = json_pack("{s:s, s:s, s:s, s:i, s:i, s:i}", "session", j->session, "screen",
+	json_t *st = json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:I}", "session", j->session, "screen",
 	                       flow_state_name(j->f.state), "language", j->f.language == FLOW_LANG_EN ? "en" : "id",
-	                       "step", (int)step, "steps", (int)total, "retries", (int)j->f.retries);
+	                       "step", (int)step, "steps", (int)total, "retries", (int)j->f.retries, "speak",
+	                       (json_int_t)j->spoken);
 	if (!st)
 		return NULL;
 	if (j->f.state == FLOW_WAIT_CHIP)
@@ -232,6 +234,8 @@ static void do_actions(journey *j, flow_actions a)
 	if (j->devs)
 		kdevs_set_in_use(j->devs, j->session[0] && j->f.state != FLOW_WAIT_DEVICES &&
 		                              j->f.state != FLOW_WAIT_OFFICER);
+	if (a & FLOW_DO_SPEAK)
+		j->spoken++; /* the page plays the screen's prompt (ui/www/speech.js) */
 	for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++)
 		if (a & later[i].bit)
 			say(j, "journey: not carried out yet (issue 16): %s", later[i].what);

@@ -7,6 +7,9 @@
  * A pending decision is shared by the two threads and freed by the last
  * one to let go; the server keeps the list of those not yet decided, so
  * that stopping can withdraw them before the server goes away.
+ *
+ * A spoken prompt is rendered on its connection's thread (speech.c locks
+ * the engine), from words read once at start from the translation files.
  */
 #include "ui/server.h"
 
@@ -39,6 +42,8 @@ struct ui_server {
 	guint64 version;         /* 0: nothing published yet */
 	bool stopping;
 	GList *pending;          /* decisions not yet taken by the loop */
+	speech *speech;          /* NULL: no spoken prompts */
+	GHashTable *prompts;     /* "LANG\nSCREEN" -> the words spoken; read-only once started */
 };
 
 const char *ui_strerror(ui_err e)
@@ -49,6 +54,7 @@ const char *ui_strerror(ui_err e)
 	case UI_ERR_NOMEM: return "out of memory";
 	case UI_ERR_LISTEN: return "the page's address cannot be listened on";
 	case UI_ERR_DOCROOT: return "the page's files are missing";
+	case UI_ERR_STRINGS: return "the page's translation files are malformed";
 	}
 	return "unknown page server error";
 }
@@ -60,6 +66,7 @@ static const struct {
 	{ "/", "index.html", "text/html; charset=utf-8" },
 	{ "/index.html", "index.html", "text/html; charset=utf-8" },
 	{ "/app.js", "app.js", "text/javascript; charset=utf-8" },
+	{ "/speech.js", "speech.js", "text/javascript; charset=utf-8" },
 	{ "/keyboard.js", "keyboard.js", "text/javascript; charset=utf-8" },
 	{ "/data-page.svg", "data-page.svg", "image/svg+xml" },
 	{ "/style.css", "style.css", "text/css; charset=utf-8" },
@@ -122,6 +129,109 @@ static enum MHD_Result serve_file(ui_server *s, struct MHD_Connection *c, const 
 		return respond(c, MHD_HTTP_OK, files[i].type, body, len);
 	}
 	return refuse(c, MHD_HTTP_NOT_FOUND, "no such page");
+}
+
+/* ---- spoken prompts ---- */
+
+/* The page's languages: each has its translation file among files[]. */
+static const char *const languages[] = { "id", "en" };
+
+static bool is_language(const char *lang)
+{
+	for (size_t i = 0; i < sizeof(languages) / sizeof(languages[0]); i++)
+		if (strcmp(languages[i], lang) == 0)
+			return true;
+	return false;
+}
+
+/* A screen's title and instruction as one text: a full stop between them
+ * unless the title ends a sentence itself (a question). */
+static char *prompt_text(const char *title, const char *instruction)
+{
+	size_t n = strlen(title);
+	bool ended = n && strchr(".?!:", title[n - 1]);
+	return g_strconcat(title, ended ? " " : ". ", instruction, NULL);
+}
+
+/* Every "screen.S.title" with its "screen.S.instruction", from each
+ * language's translation file, into s->prompts. */
+static ui_err load_prompts(ui_server *s, char *message, size_t message_len)
+{
+	s->prompts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	for (size_t i = 0; i < sizeof(languages) / sizeof(languages[0]); i++) {
+		char path[700];
+		snprintf(path, sizeof(path), "%s/i18n/%s.json", s->docroot, languages[i]);
+		json_error_t jerr;
+		json_t *strings = json_load_file(path, 0, &jerr);
+		if (!json_is_object(strings)) {
+			bool missing = !strings && !g_file_test(path, G_FILE_TEST_EXISTS);
+			snprintf(message, message_len, "%s: %s", path, strings ? "not a JSON object" : jerr.text);
+			json_decref(strings);
+			return missing ? UI_ERR_DOCROOT : UI_ERR_STRINGS;
+		}
+		const char *key;
+		json_t *title;
+		json_object_foreach(strings, key, title) {
+			size_t n = strlen(key);
+			if (strncmp(key, "screen.", 7) != 0 || n < 14 || strcmp(key + n - 6, ".title") != 0)
+				continue;
+			char *screen = g_strndup(key + 7, n - 13);
+			char *instruction_key = g_strconcat("screen.", screen, ".instruction", NULL);
+			json_t *instruction = json_object_get(strings, instruction_key);
+			g_free(instruction_key);
+			if (!json_is_string(title) || !json_is_string(instruction)) {
+				snprintf(message, message_len, "%s: screen %s: its title and instruction must be strings",
+				         path, screen);
+				g_free(screen);
+				json_decref(strings);
+				return UI_ERR_STRINGS;
+			}
+			g_hash_table_insert(s->prompts, g_strconcat(languages[i], "\n", screen, NULL),
+			                    prompt_text(json_string_value(title), json_string_value(instruction)));
+			g_free(screen);
+		}
+		json_decref(strings);
+	}
+	return UI_OK;
+}
+
+static enum MHD_Result speak(ui_server *s, struct MHD_Connection *c)
+{
+	if (!s->speech)
+		return refuse(c, MHD_HTTP_SERVICE_UNAVAILABLE, "spoken prompts are off on this kiosk");
+	const char *lang = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "lang");
+	const char *screen = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "screen");
+	if (!lang && !screen) {
+		json_t *spoken = json_array();
+		for (size_t i = 0; i < sizeof(languages) / sizeof(languages[0]); i++)
+			json_array_append_new(spoken, json_string(languages[i]));
+		return respond_json(c, MHD_HTTP_OK, json_pack("{s:b, s:o}", "ok", 1, "languages", spoken));
+	}
+	if (!lang || !screen)
+		return refuse(c, MHD_HTTP_BAD_REQUEST, "a spoken prompt is asked for with lang and screen");
+	if (!is_language(lang))
+		return refuse(c, MHD_HTTP_NOT_FOUND, "the kiosk speaks no such language");
+	char *key = g_strconcat(lang, "\n", screen, NULL);
+	const char *text = g_hash_table_lookup(s->prompts, key);
+	g_free(key);
+	if (!text)
+		return refuse(c, MHD_HTTP_NOT_FOUND, "no such screen");
+	GBytes *wav = NULL;
+	speech_err e = speech_render(s->speech, lang, text, &wav);
+	if (e != SPEECH_OK) {
+		char why[200];
+		snprintf(why, sizeof(why), "the prompt could not be spoken: %s", speech_strerror(e));
+		return refuse(c, MHD_HTTP_INTERNAL_SERVER_ERROR, why);
+	}
+	gsize len = 0;
+	const void *data = g_bytes_get_data(wav, &len);
+	char *body = malloc(len);
+	if (body)
+		memcpy(body, data, len);
+	g_bytes_unref(wav);
+	if (!body)
+		return MHD_NO;
+	return respond(c, MHD_HTTP_OK, "audio/wav", body, len);
 }
 
 /* ---- actions: decided on the loop ---- */
@@ -278,6 +388,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (strcmp(method, "GET") == 0) {
 		if (strcmp(url, "/api/events") == 0)
 			return open_stream(s, c);
+		if (strcmp(url, "/api/speech") == 0)
+			return speak(s, c);
 		return serve_file(s, c, url);
 	}
 	if (strcmp(method, "POST") != 0 || strcmp(url, "/api/action") != 0)
@@ -316,6 +428,17 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
 
 /* ---- life ---- */
 
+/* What ui_server_new made besides the daemon (stopped first). */
+static void server_destroy(ui_server *s)
+{
+	if (s->prompts)
+		g_hash_table_destroy(s->prompts);
+	free(s->state);
+	g_mutex_clear(&s->lock);
+	g_cond_clear(&s->changed);
+	g_free(s);
+}
+
 ui_err ui_server_new(const ui_options *o, ui_server **ret, char *message, size_t message_len)
 {
 	if (!o || !o->docroot || !ret)
@@ -337,8 +460,16 @@ ui_err ui_server_new(const ui_options *o, ui_server **ret, char *message, size_t
 	s->ctx = o->ctx ? o->ctx : g_main_context_default();
 	s->on_action = o->on_action;
 	s->user = o->user;
+	s->speech = o->speech;
 	g_mutex_init(&s->lock);
 	g_cond_init(&s->changed);
+	if (s->speech) {
+		ui_err e = load_prompts(s, message, message_len);
+		if (e != UI_OK) {
+			server_destroy(s);
+			return e;
+		}
+	}
 	s->mhd = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
 	                          on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 	                          MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
@@ -346,9 +477,7 @@ ui_err ui_server_new(const ui_options *o, ui_server **ret, char *message, size_t
 	                          MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
 	if (!s->mhd) {
 		snprintf(message, message_len, "%s:%u: cannot listen (in use?)", address, o->port);
-		g_mutex_clear(&s->lock);
-		g_cond_clear(&s->changed);
-		g_free(s);
+		server_destroy(s);
 		return UI_ERR_LISTEN;
 	}
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
@@ -389,8 +518,5 @@ void ui_server_free(ui_server *s)
 	g_cond_broadcast(&s->changed);
 	g_mutex_unlock(&s->lock);
 	MHD_stop_daemon(s->mhd); /* waits for every connection's thread */
-	free(s->state);
-	g_mutex_clear(&s->lock);
-	g_cond_clear(&s->changed);
-	g_free(s);
+	server_destroy(s);
 }

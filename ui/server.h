@@ -6,9 +6,17 @@
  * as JSON and decided on the kiosk's loop — the page proposes, the state
  * machine decides; a refused action is an HTTP error with words.
  *
- *   GET  /, /app.js, /style.css, /i18n/id.json, /i18n/en.json   the page
+ *   GET  /, /app.js, /speech.js, /style.css, /i18n/id.json, /i18n/en.json   the page
  *   GET  /api/events   text/event-stream: "event: state" with the newest
  *                      state (JSON) at once and at every change
+ *   GET  /api/speech?lang=L&screen=S   audio/wav: screen S's title and
+ *                      instruction spoken in language L, the words from
+ *                      the page's own translation files (nothing from
+ *                      the URL is ever spoken); 400 without both, 404 for
+ *                      a language or screen the files do not have, 503
+ *                      when the kiosk has no speech
+ *   GET  /api/speech   {"ok":true,"languages":[...]}, or 503 without speech:
+ *                      whether the page shows its speech controls
  *   POST /api/action   {"session": "...", "action": "...", ...} ->
  *                      200 {"ok":true} or 409/400 {"ok":false,"error":...}
  *
@@ -25,12 +33,15 @@
 #include <glib.h>
 #include <jansson.h>
 
+#include "ui/speech.h"
+
 typedef enum ui_err {
 	UI_OK = 0,
 	UI_ERR_ARG,
 	UI_ERR_NOMEM,
 	UI_ERR_LISTEN,      /* the address cannot be listened on (in use, not allowed) */
 	UI_ERR_DOCROOT,     /* the page's files are not there */
+	UI_ERR_STRINGS,     /* a translation file is not JSON, or a screen's words are not strings */
 } ui_err;
 
 const char *ui_strerror(ui_err e);
@@ -49,6 +60,7 @@ typedef struct ui_options {
 	GMainContext *ctx;       /* the loop that decides actions; NULL: the default */
 	ui_action_fn on_action;
 	void *user;
+	speech *speech;          /* spoken prompts (borrowed; outlives the server); NULL: none */
 } ui_options;
 
 ui_err ui_server_new(const ui_options *o, ui_server **ret, char *message, size_t message_len);

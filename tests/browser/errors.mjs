@@ -4,7 +4,9 @@
 // check digit refused on the spot with words; a birth date that does not
 // open the chip, then the right key; the document taken away while the
 // chip is read, placed again; Cancel at the review; a document the backend
-// refuses, with its reason. axe-core on every screen; screenshots.
+// refuses, with its reason. axe-core on every screen, and its spoken
+// prompt heard in the page's language (English after the switch, Bahasa
+// Indonesia again after switching back); screenshots.
 //
 //   node errors.mjs URL ARTEFACTS DOCNO DOCNO_CHECK BIRTH BIRTH_CHECK EXPIRY EXPIRY_CHECK
 //
@@ -57,8 +59,11 @@ try {
   await page.waitForFunction(() => document.documentElement.lang === 'en');
   check((await page.textContent('#title')) !== idTitle, 'the title follows the language');
   await screen('wait-consent', 'switched');
+  const repeatEn = await page.textContent('#repeat');
   await page.click('#languages [data-lang="id"]');
   await page.waitForFunction(() => document.documentElement.lang === 'id');
+  await kiosk.prompt('wait-consent', 'id');
+  check((await page.textContent('#repeat')) !== repeatEn, 'the speech controls follow the language');
   await click('consent');
   await screen('wait-access-key');
 

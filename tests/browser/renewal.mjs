@@ -3,7 +3,10 @@
 // would: touch, language, consent, the MRZ typed with its check digits, the
 // chip read, the review's details, the fee, and the application number.
 // Every screen is checked with axe-core (no serious or critical
-// violation) and saved as a screenshot in ARTEFACTS.
+// violation), its spoken prompt heard in English, and saved as a
+// screenshot in ARTEFACTS; Repeat plays the prompt again from the start,
+// Quieter and Louder set the volume for the session, and the welcome
+// screen puts it back.
 //
 //   node renewal.mjs URL ARTEFACTS DOCNO DOCNO_CHECK BIRTH BIRTH_CHECK EXPIRY EXPIRY_CHECK
 //
@@ -14,6 +17,9 @@ import { openKiosk } from './kiosk-page.mjs';
 const [url, artefacts, docno, docnoCheck, birth, birthCheck, expiry, expiryCheck] = process.argv.slice(2);
 const kiosk = await openKiosk(artefacts);
 const { page, screen, click } = kiosk;
+const check = (ok, what) => ok || kiosk.fail(what);
+const volume = () => page.evaluate(() => document.getElementById('prompt').volume);
+const near = (a, b) => Math.abs(a - b) < 0.001;
 let error = null;
 
 try {
@@ -23,8 +29,30 @@ try {
   await screen('wait-language');
   await click('language-en');
   await screen('wait-consent');
+  // Repeat: the prompt again, from the start, once it has played a while.
+  await page.evaluate(() => {
+    window.promptPlays = 0;
+    document.getElementById('prompt').addEventListener('play', () => window.promptPlays++);
+  });
+  await page.waitForFunction(() => document.getElementById('prompt').currentTime > 1, null, { timeout: 10000 });
+  const before = await page.evaluate(() => document.getElementById('prompt').currentTime);
+  await page.click('#repeat');
+  await page.waitForFunction(() => window.promptPlays > 0, null, { timeout: 5000 });
+  const after = await page.evaluate(() => document.getElementById('prompt').currentTime);
+  check(after < before, `Repeat starts the prompt again (it was at ${before} s, then ${after} s)`);
+  console.log(`repeat: the prompt was at ${before.toFixed(1)} s, then ${after.toFixed(1)} s`);
+  // The volume: 3 of 5 at first; Louder to the top (then disabled), Quieter.
+  check(near(await volume(), 0.6), `the volume starts at 0.6 (${await volume()})`);
+  await page.click('#louder');
+  check(near(await volume(), 0.8), `Louder: 0.8 (${await volume()})`);
+  await page.click('#louder');
+  check(near(await volume(), 1) && (await page.isDisabled('#louder')), 'Louder to the top, then disabled');
+  for (let i = 0; i < 3; i++) await page.click('#quieter');
+  check(near(await volume(), 0.4), `Quieter three times: 0.4 (${await volume()})`);
+  check((await page.textContent('#volume')) === 'Volume 2 of 5', 'the volume is shown in words');
   await click('consent');
   await screen('wait-access-key');
+  check(near(await volume(), 0.4), 'the volume is kept from screen to screen');
   await kiosk.typeKey(docno, docnoCheck, birth, birthCheck, expiry, expiryCheck);
   await screen('wait-review');
   await page.fill('#f-phone', '+62 812 3456 7890');
@@ -40,6 +68,9 @@ try {
   console.log(`application number: ${number}`);
   await click('finish');
   await screen('wait-touch');
+  // The session is over: its volume with it, and no speech controls.
+  check(near(await volume(), 0.6), `the welcome screen puts the volume back (${await volume()})`);
+  check(await page.isHidden('#speech'), 'no speech controls on the welcome screen');
 } catch (e) {
   error = e;
 }

@@ -6,7 +6,8 @@
  * directory), `appm diag` through its control socket and without it,
  * the watch, the maintenance operations, a second daemon refused, pcscd
  * stopped and started again under the running daemon, systemd's
- * notifications, and SIGTERM.
+ * notifications, SIGTERM; the page's spoken prompts, and the daemon
+ * started again without espeak-ng's data (served, silent).
  *
  * The tests run in order and share one daemon (started by the first).
  */
@@ -458,10 +459,12 @@ static void test_page_journey(void **state)
 	g_free(body);
 	json_t *st = page_state();
 	assert_string_equal(it_jstr_or_empty(st, "screen"), "wait-touch");
+	json_int_t spoken = json_integer_value(it_jget(st, "speak"));
 	json_decref(st);
 	assert_int_equal(page_action("", "touch", NULL), 200);
 	st = page_state();
 	assert_string_equal(it_jstr_or_empty(st, "screen"), "wait-language");
+	assert_true(json_integer_value(it_jget(st, "speak")) > spoken); /* the page speaks the new screen */
 	char session[64];
 	snprintf(session, sizeof(session), "%s", it_jstr_or_empty(st, "session"));
 	assert_int_equal(strlen(session), 36); /* a UUID */
@@ -476,6 +479,11 @@ static void test_page_journey(void **state)
 	assert_string_equal(it_jstr_or_empty(st, "language"), "en");
 	assert_int_equal(json_integer_value(it_jget(st, "step")), 3);
 	json_decref(st);
+	/* The screen's prompt, spoken by the daemon's espeak-ng. */
+	wait_log("spoken prompts: espeak-ng", 1);
+	assert_int_equal(http_call("/api/speech?lang=en&screen=wait-access-key", NULL, false, &body), 200);
+	assert_int_equal(memcmp(body, "RIFF", 4), 0);
+	g_free(body);
 	/* The document taken away: place it again. */
 	move_document("remove");
 	json_decref(wait_screen("wait-document"));
@@ -841,10 +849,19 @@ static void test_sigterm_then_direct(void **state)
 	ctl_cmd("place");
 
 	/* Started again: the interrupted session (not paid) is ended and
-	 * wiped, and the page starts from the welcome screen. */
-	char log2[300];
+	 * wiped, and the page starts from the welcome screen. This time
+	 * [ui] speech_data names a folder without espeak-ng's data: the
+	 * page is served all the same, silent, and the log says why. */
+	char log2[300], silent[300];
 	snprintf(log2, sizeof(log2), "%s/restart.log", tmp);
+	snprintf(silent, sizeof(silent), "%s/silent.ini", tmp);
+	assert_int_equal(it_sh("mkdir -p %s/no-speech && sed 's|^\\[ui\\]$|[ui]\\nspeech_data = %s/no-speech|' %s >%s",
+	                       tmp, tmp, example, silent),
+	                 0);
+	const char *configured = example;
+	example = silent;
 	kiosk_pid = start_kiosk(store, sock, log2);
+	example = configured;
 	it_wait_in_file(log2, "appm kiosk: ready", 0, 10);
 	assert_int_equal(it_count_in_file(log2, "a session left at wait-language when the kiosk stopped is ended and wiped"),
 	                 1);
@@ -852,6 +869,11 @@ static void test_sigterm_then_direct(void **state)
 	assert_string_equal(it_jstr_or_empty(st, "screen"), "wait-touch");
 	assert_string_equal(it_jstr_or_empty(st, "session"), "");
 	json_decref(st);
+	assert_int_equal(it_count_in_file(log2, "spoken prompts are off: espeak-ng's data (or a language's voice) is not "
+	                                        "installed: "),
+	                 1);
+	assert_int_equal(it_count_in_file(log2, "/no-speech: no espeak-ng data there"), 1);
+	assert_int_equal(http_call("/api/speech", NULL, false, NULL), 503);
 	assert_int_equal(kill(kiosk_pid, SIGTERM), 0);
 	assert_int_equal(it_wait_exit(kiosk_pid, 15), 0);
 	kiosk_pid = -1;

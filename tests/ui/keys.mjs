@@ -80,12 +80,15 @@ check(JSON.stringify(idKeys) === JSON.stringify(enKeys),
       `id and en have the same keys (only one has: ${idKeys.filter((x) => !enKeys.includes(x))
         .concat(enKeys.filter((x) => !idKeys.includes(x))).join(', ')})`);
 const wanted = new Set();
-for (const file of ['app.js', 'keyboard.js']) {
+for (const file of ['app.js', 'keyboard.js', 'speech.js']) {
   const src = readFileSync(join(www, file), 'utf8');
   // Whole keys; one followed by + is a prefix, completed below.
   for (const m of src.matchAll(/\bt\('([a-z_.-]+)'(?!\s*\+)/g)) wanted.add(m[1]);
   for (const m of src.matchAll(/'((?:key|keyboard|review|button)\.[a-z_.-]+)'(?!\s*\+)/g)) wanted.add(m[1]);
 }
+// The page's fixed elements name theirs in data-i18n and data-i18n-label.
+for (const m of readFileSync(join(www, 'index.html'), 'utf8').matchAll(/data-i18n(?:-label)?="([a-z_.-]+)"/g))
+  wanted.add(m[1]);
 for (const n of ['document_number', 'birth_date', 'expiry_date']) wanted.add('keyboard.name.' + n);
 for (const n of ['phone', 'email', 'address']) wanted.add('keyboard.rule.' + n);
 for (const n of ['filler', 'at', 'dot', 'dash', 'underscore', 'plus', 'comma', 'slash']) wanted.add('keyboard.key.' + n);

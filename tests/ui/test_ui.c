@@ -3,7 +3,10 @@
  * browser (suite 'ui'): the page's files and nothing else; an action
  * decided on the loop's thread, accepted or refused with words; a body
  * that is not an action, or too long; the state pushed as Server-Sent
- * Events at once and at each change; stopping ends the event streams.
+ * Events at once and at each change; stopping ends the event streams;
+ * a screen's spoken prompt as audio/wav in either language, from the
+ * translation files' words only (an unknown language or screen refused
+ * with words), and no speech controls where the kiosk has no speech.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,8 +18,12 @@
 
 #include <cmocka.h>
 #include <curl/curl.h>
+#include <glib/gstdio.h>
 
 #include "ui/server.h"
+
+/* One for the process: espeak-ng is (speech.h). */
+static speech *the_speech;
 
 typedef struct rig {
 	GMainContext *ctx;
@@ -46,7 +53,8 @@ static int setup(void **state)
 	rig *r = g_new0(rig, 1);
 	r->ctx = g_main_context_new();
 	r->loop_thread = g_thread_self();
-	ui_options o = { .port = 0, .docroot = UI_DOCROOT, .ctx = r->ctx, .on_action = on_action, .user = r };
+	ui_options o = { .port = 0, .docroot = UI_DOCROOT, .ctx = r->ctx, .on_action = on_action, .user = r,
+		         .speech = the_speech };
 	char msg[300];
 	if (ui_server_new(&o, &r->s, msg, sizeof(msg)) != UI_OK) {
 		fprintf(stderr, "%s\n", msg);
@@ -70,6 +78,7 @@ typedef struct call {
 	rig *r;
 	const char *method, *path, *body;
 	long status;
+	char type[100];          /* the answer's Content-Type */
 	GString *got;
 	int events_wanted;      /* event stream: stop after this many events */
 	gint events_seen;
@@ -110,6 +119,9 @@ static gpointer run_call(gpointer data)
 	}
 	curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &c->status);
+	const char *type = NULL;
+	curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &type);
+	snprintf(c->type, sizeof(c->type), "%s", type ? type : "");
 	curl_slist_free_all(hdr);
 	curl_easy_cleanup(h);
 	g_atomic_int_set(&c->done, 1);
@@ -146,6 +158,10 @@ static void test_files(void **state)
 	call *c = exchange(r, "GET", "/", NULL);
 	assert_int_equal(c->status, 200);
 	assert_non_null(strstr(c->got->str, "<!doctype html>"));
+	call_free(c);
+	c = exchange(r, "GET", "/speech.js", NULL);
+	assert_int_equal(c->status, 200);
+	assert_string_equal(c->type, "text/javascript; charset=utf-8");
 	call_free(c);
 	c = exchange(r, "GET", "/i18n/id.json", NULL);
 	assert_int_equal(c->status, 200);
@@ -252,7 +268,8 @@ static void test_stop_ends_streams(void **state)
 	assert_int_equal(g_atomic_int_get(&c->events_seen), 1);
 	call_free(c);
 	/* Set up again for the teardown. */
-	ui_options o = { .port = 0, .docroot = UI_DOCROOT, .ctx = r->ctx, .on_action = on_action, .user = r };
+	ui_options o = { .port = 0, .docroot = UI_DOCROOT, .ctx = r->ctx, .on_action = on_action, .user = r,
+		         .speech = the_speech };
 	char msg[300];
 	assert_int_equal(ui_server_new(&o, &r->s, msg, sizeof(msg)), UI_OK);
 	/* A missing page is an error at start, naming it. */
@@ -263,20 +280,143 @@ static void test_stop_ends_streams(void **state)
 	o.docroot = UI_DOCROOT;
 	o.address = "localhost";
 	assert_int_equal(ui_server_new(&o, &none, msg, sizeof(msg)), UI_ERR_ARG);
-	for (int e = UI_OK; e <= UI_ERR_DOCROOT; e++)
+	for (int e = UI_OK; e <= UI_ERR_STRINGS; e++)
 		assert_true(strlen(ui_strerror((ui_err)e)) > 0);
+}
+
+/* A screen's prompt in each language: a WAV file, the words of that
+ * language's file (the English prompt is not the Indonesian one). */
+static void test_speech(void **state)
+{
+	rig *r = *state;
+	call *c = exchange(r, "GET", "/api/speech", NULL);
+	assert_int_equal(c->status, 200);
+	assert_non_null(strstr(c->got->str, "\"languages\":[\"id\",\"en\"]"));
+	call_free(c);
+	call *id = exchange(r, "GET", "/api/speech?lang=id&screen=wait-consent", NULL);
+	call *en = exchange(r, "GET", "/api/speech?lang=en&screen=wait-consent", NULL);
+	for (call *x = id; x; x = x == id ? en : NULL) {
+		assert_int_equal(x->status, 200);
+		assert_string_equal(x->type, "audio/wav");
+		assert_true(x->got->len > 44 + 22050 * 2); /* seconds of it */
+		assert_memory_equal(x->got->str, "RIFF", 4);
+		assert_memory_equal(x->got->str + 8, "WAVE", 4);
+	}
+	assert_true(id->got->len != en->got->len);
+	call_free(id);
+	call_free(en);
+	/* The words of a screen with a question for a title: spoken, too. */
+	c = exchange(r, "GET", "/api/speech?screen=wait-still-there&lang=en", NULL);
+	assert_int_equal(c->status, 200);
+	call_free(c);
+}
+
+/* Nothing but a screen of the files, in a language of the files. */
+static void test_speech_refused(void **state)
+{
+	rig *r = *state;
+	static const struct {
+		const char *path;
+		long status;
+		const char *words;
+	} bad[] = {
+		{ "/api/speech?lang=fr&screen=wait-consent", 404, "no such language" },
+		{ "/api/speech?lang=&screen=wait-consent", 404, "no such language" },
+		{ "/api/speech?lang=id&screen=wait-nothing", 404, "no such screen" },
+		{ "/api/speech?lang=id&screen=Hello%20world", 404, "no such screen" },
+		{ "/api/speech?lang=id&screen=wait-consent.title", 404, "no such screen" },
+		{ "/api/speech?lang=id&screen=../index", 404, "no such screen" },
+		{ "/api/speech?lang=id", 400, "lang and screen" },
+		{ "/api/speech?screen=wait-consent", 400, "lang and screen" },
+		{ "/api/speech/id/wait-consent", 404, "no such page" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		call *c = exchange(r, "GET", bad[i].path, NULL);
+		assert_int_equal(c->status, bad[i].status);
+		assert_string_equal(c->type, "application/json");
+		if (!strstr(c->got->str, bad[i].words))
+			fail_msg("%s: %s", bad[i].path, c->got->str);
+		call_free(c);
+	}
+	/* A kiosk without speech says so, and the page hides its controls. */
+	ui_server_free(r->s);
+	ui_options o = { .port = 0, .docroot = UI_DOCROOT, .ctx = r->ctx, .on_action = on_action, .user = r };
+	char msg[300];
+	assert_int_equal(ui_server_new(&o, &r->s, msg, sizeof(msg)), UI_OK);
+	for (int i = 0; i < 2; i++) {
+		call *c = exchange(r, "GET", i ? "/api/speech?lang=id&screen=wait-consent" : "/api/speech", NULL);
+		assert_int_equal(c->status, 503);
+		assert_non_null(strstr(c->got->str, "spoken prompts are off"));
+		call_free(c);
+	}
+}
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	char *path = g_build_filename(dir, name, NULL);
+	assert_true(g_file_set_contents(path, text, -1, NULL));
+	g_free(path);
+}
+
+static void remove_file(const char *dir, const char *name)
+{
+	char *path = g_build_filename(dir, name, NULL);
+	remove(path);
+	g_free(path);
+}
+
+/* Translation files the prompts cannot be read from: refused at start,
+ * naming the file. */
+static void test_speech_bad_strings(void **state)
+{
+	rig *r = *state;
+	char *dir = g_dir_make_tmp("appm-ui-XXXXXX", NULL);
+	assert_non_null(dir);
+	char *i18n = g_build_filename(dir, "i18n", NULL);
+	assert_int_equal(g_mkdir(i18n, 0700), 0);
+	write_file(dir, "index.html", "<!doctype html>");
+	ui_options o = { .port = 0, .docroot = dir, .ctx = r->ctx, .speech = the_speech };
+	char msg[600];
+	ui_server *none = NULL;
+	assert_int_equal(ui_server_new(&o, &none, msg, sizeof(msg)), UI_ERR_DOCROOT);
+	assert_non_null(strstr(msg, "i18n/id.json"));
+	write_file(dir, "i18n/id.json", "{\"screen.a.title\": \"A\",");
+	assert_int_equal(ui_server_new(&o, &none, msg, sizeof(msg)), UI_ERR_STRINGS);
+	assert_non_null(strstr(msg, "i18n/id.json"));
+	write_file(dir, "i18n/id.json", "{\"screen.a.title\": \"A\", \"screen.a.instruction\": 3}");
+	assert_int_equal(ui_server_new(&o, &none, msg, sizeof(msg)), UI_ERR_STRINGS);
+	assert_non_null(strstr(msg, "screen a"));
+	/* Without speech the files are not read at start. */
+	o.speech = NULL;
+	assert_int_equal(ui_server_new(&o, &none, msg, sizeof(msg)), UI_OK);
+	ui_server_free(none);
+	remove_file(dir, "i18n/id.json");
+	remove_file(dir, "index.html");
+	g_rmdir(i18n);
+	g_rmdir(dir);
+	g_free(i18n);
+	g_free(dir);
 }
 
 int main(void)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
+	char msg[300];
+	if (speech_new(NULL, &the_speech, msg, sizeof(msg)) != SPEECH_OK) {
+		fprintf(stderr, "speech: %s\n", msg);
+		return 1;
+	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_actions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_ends_streams, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_speech, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_speech_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_speech_bad_strings, setup, teardown),
 	};
 	int rc = cmocka_run_group_tests_name("ui server", tests, NULL, NULL);
+	speech_free(the_speech);
 	curl_global_cleanup();
 	return rc;
 }

@@ -296,6 +296,7 @@ function render() {
   document.getElementById('step').textContent = st.step ? t('step', { n: st.step, total: st.steps }) : '';
   for (const e of document.querySelectorAll('[data-i18n]')) e.textContent = t(e.dataset.i18n);
   for (const e of document.querySelectorAll('[data-i18n-label]')) e.setAttribute('aria-label', t(e.dataset.i18nLabel));
+  speechControls(screen);
   const inSession = screen !== 'wait-touch' && screen !== 'wait-devices';
   // The officer decides on their screen: no Cancel (a document may be
   // held for a reason) and no second call.
@@ -315,10 +316,10 @@ async function onState(ev) {
   page.state = JSON.parse(ev.data);
   await loadStrings(page.state.language || 'id');
   // Typing is not interrupted by a progress update of the same screen.
-  if (previous && previous.screen === page.state.screen && page.state.screen !== 'wait-chip' &&
-      previous.language === page.state.language && previous.session === page.state.session)
-    return;
-  render();
+  if (!previous || previous.screen !== page.state.screen || page.state.screen === 'wait-chip' ||
+      previous.language !== page.state.language || previous.session !== page.state.session)
+    render();
+  speechOnState(page.state);
 }
 
 document.addEventListener('DOMContentLoaded', () => {
