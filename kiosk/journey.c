@@ -482,7 +482,7 @@ static const struct {
 	{ "fee-accepted", FLOW_EV_FEE_ACCEPTED },
 	{ "finish", FLOW_EV_FINISH },
 	{ "key", FLOW_EV_KEY_ENTERED },
-	{ "typing", FLOW_EV_INPUT },
+	{ "input", FLOW_EV_INPUT },
 };
 
 bool journey_on_action(const json_t *action, char *why, size_t why_len, int *ret_status, void *user)

@@ -117,7 +117,7 @@ static const row table[] = {
 	  "the officer ended a paid session: it is submitted first" },
 	/* Inactivity. */
 	{ INPUT_STATES, FLOW_EV_INACTIVE, ALWAYS, FLOW_WAIT_STILL_THERE, 0, "no input: are you still there?" },
-	{ INPUT_STATES, FLOW_EV_INPUT, ALWAYS, NEXT_SAME, FLOW_DO_ARM_INACTIVITY, "the applicant is typing" },
+	{ INPUT_STATES, FLOW_EV_INPUT, ALWAYS, NEXT_SAME, FLOW_DO_ARM_INACTIVITY, "the applicant touched the screen or typed" },
 	{ BIT(FLOW_WAIT_STILL_THERE), FLOW_EV_STILL_HERE, ALWAYS, NEXT_RESUME, 0, "the applicant is still there" },
 	{ BIT(FLOW_WAIT_STILL_THERE), FLOW_EV_NO_ANSWER, NOT_PAID, FLOW_WAIT_TOUCH,
 	  FLOW_DO_WIPE | FLOW_DO_CANCEL_READ | FLOW_DO_CANCEL_PAYMENT, "abandoned: nobody answered" },

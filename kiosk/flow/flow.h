@@ -91,7 +91,7 @@ typedef enum flow_event {
 	FLOW_EV_NO_ANSWER,       /* nobody answered "are you still there?" */
 	FLOW_EV_DEVICE_FAULT,    /* a device the flow needs is faulty or gone */
 	FLOW_EV_DEVICES_OK,      /* every device the flow needs is healthy */
-	FLOW_EV_INPUT,           /* the applicant is typing (the page's keys): still here */
+	FLOW_EV_INPUT,           /* a touch or a key the page handles alone: the applicant is still here */
 } flow_event;
 #define FLOW_N_EVENTS (FLOW_EV_INPUT + 1)
 

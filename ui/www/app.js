@@ -328,15 +328,19 @@ document.addEventListener('DOMContentLoaded', () => {
   for (const b of document.querySelectorAll('#help [data-action]'))
     b.addEventListener('click', () => post(b.dataset.action));
   document.getElementById('large').addEventListener('click', () => document.body.classList.toggle('large'));
-  // Typing (on the page's keys or a keyboard) is input: the daemon starts
-  // the screen's inactivity time again; told at most every 2 s (the
-  // shortest inactivity time a kiosk may set is 5 s).
+  // Every touch and every key typed is input, also those the page handles
+  // alone (the on-screen keys, Repeat, the volume, larger text): the
+  // daemon starts the screen's inactivity time again. Told at most every
+  // 2 s (the shortest inactivity time a kiosk may set is 5 s); quietly,
+  // as screens without a timer refuse it.
   let told = 0;
-  document.addEventListener('input', () => {
+  const touched = () => {
     if (Date.now() - told < 2000) return;
     told = Date.now();
-    post('typing', null, true);
-  });
+    post('input', null, true);
+  };
+  document.addEventListener('input', touched, true);
+  document.addEventListener('click', touched, true);
   const events = new EventSource('/api/events');
   events.addEventListener('state', onState);
 });
