@@ -117,7 +117,7 @@ demo() {
 	sed "s/^/   /" "$work/renewal.txt"
 	[ "$status" -eq 0 ] || { echo "setup.sh: the renewal in the browser failed" >&2; exit 1; }
 	echo "== screenshots of each screen: $work/screens"
-	echo "== to open the page yourself: run the kiosk as README.md shows, then chromium --autoplay-policy=no-user-gesture-required --app=http://127.0.0.1:8080/ (the flag lets it speak)"
+	echo "== to try the page yourself (on a machine with a display, as root): devices/pcsc/sandbox.sh -- tests/browser/run.sh \"\$(pwd)/build\" \"\$(pwd)\" serve"
 }
 
 # meson test in one build dir; adds its counts to the totals.

@@ -13,14 +13,12 @@
 // run.sh exports APPM_VPASS and APPM_VPASS_CTL (the virtual passport's
 // control), APPM_BACKEND_URL and APPM_ADMIN_TOKEN (its fault modes), and
 // NODE_EXTRA_CA_CERTS (the backend's test CA).
-import { execFileSync } from 'node:child_process';
 import { openKiosk } from './kiosk-page.mjs';
 
 const [url, artefacts, docno, docnoCheck, birth, birthCheck, expiry, expiryCheck] = process.argv.slice(2);
 const kiosk = await openKiosk(artefacts);
 const { page, screen, click } = kiosk;
-const check = (ok, what) => ok || kiosk.fail(what);
-const vpass = (...args) => execFileSync(process.env.APPM_VPASS, ['ctl', process.env.APPM_VPASS_CTL, ...args]);
+const { check, vpass } = kiosk;
 
 const typeKey = (b, bCheck) => kiosk.typeKey(docno, docnoCheck, b, bCheck, expiry, expiryCheck);
 
@@ -32,27 +30,10 @@ function checkDigit(s) {
   return String(sum % 10);
 }
 
-// The backend's administration (run.sh gives it a token).
-async function backendAdmin(what, body) {
-  const r = await fetch(`${process.env.APPM_BACKEND_URL}/admin/${what}`, {
-    method: 'POST', body: JSON.stringify(body),
-    headers: { Authorization: `Bearer ${process.env.APPM_ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
-  });
-  check(r.ok, `the backend's ${what} ${JSON.stringify(body)}`);
-}
-
-async function start() {
-  await screen('wait-touch');
-  await click('touch');
-  await screen('wait-language');
-  await click('language-id');
-  await screen('wait-consent');
-}
-
 let error = null;
 try {
   await page.goto(url);
-  await start();
+  await kiosk.toConsent('id');
   // The language switched mid-way, and back: the same screen, new words.
   const idTitle = await page.textContent('#title');
   await page.click('#languages [data-lang="en"]');
@@ -92,10 +73,8 @@ try {
 
   // The passport reported lost: the backend's own rule refuses it, and
   // the page gives the reason in the applicant's language.
-  await backendAdmin('lost', { document_number: docno.replace(/</g, '') }); // fillers are not part of it
-  await start();
-  await click('consent');
-  await screen('wait-access-key');
+  await kiosk.backendAdmin('lost', { document_number: docno.replace(/</g, '') }); // fillers are not part of it
+  await kiosk.toAccessKey('id');
   await typeKey(birth, birthCheck);
   await screen('wait-refusal-seen');
   const reasons = await page.locator('#actions li').allTextContents();

@@ -23,7 +23,7 @@ const [url, artefacts, docno, docnoCheck, birth, birthCheck, expiry, expiryCheck
 const can = process.env.APPM_CAN;
 const kiosk = await openKiosk(artefacts);
 const { page, screen, click } = kiosk;
-const check = (ok, what) => ok || kiosk.fail(what);
+const { check } = kiosk;
 const strings = {};
 for (const lang of ['id', 'en'])
   strings[lang] = JSON.parse(readFileSync(new URL(`../../ui/www/i18n/${lang}.json`, import.meta.url)));
@@ -43,22 +43,12 @@ const verdict = (name) => page.evaluate((n) => {
 }, name);
 const invalid = (id) => page.getAttribute('#' + id, 'aria-invalid');
 
-async function start(lang) {
-  await screen('wait-touch');
-  await click('touch');
-  await screen('wait-language');
-  await click('language-' + lang);
-  await screen('wait-consent');
-  await click('consent');
-  await screen('wait-access-key');
-}
-
 let error = null;
 try {
   await page.goto(url);
 
   // ---- the MRZ, in Bahasa Indonesia ----
-  await start('id');
+  await kiosk.toAccessKey('id');
   check((await focused()) === 'f-document_number', 'the first field is focused');
   check(await page.isVisible('.keyboard[data-kind="mrz"] [data-key="Q"]'), 'letters for the passport number');
   check(await page.getAttribute('.picture svg', 'aria-label') === strings.id['keyboard.picture_mrz'],
@@ -126,7 +116,7 @@ try {
 
   // ---- the CAN, in English ----
   check(/^[0-9]{6}$/.test(can || ''), 'run.sh gives the CAN');
-  await start('en');
+  await kiosk.toAccessKey('en');
   // A keyboard plugged in still types, in lower case too.
   await page.keyboard.type(docno.toLowerCase());
   check(await page.inputValue('#f-document_number') === docno, 'a physical keyboard types in capitals');

@@ -5,8 +5,12 @@
 // waits for the screen, saves a screenshot named for it and its language,
 // counts axe-core's serious and critical violations as failures, and
 // checks that the screen's spoken prompt was fetched in that language
-// (200, audio/wav) and is playing or has played.
+// (200, audio/wav) and is playing or has played. Also the walk to the
+// consent and access-key screens, and what run.sh lets a script drive: the
+// virtual passport (APPM_VPASS, APPM_VPASS_CTL) and the backend's
+// administration (APPM_BACKEND_URL, APPM_ADMIN_TOKEN).
 import { chromium } from 'playwright-core';
+import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { mkdirSync } from 'node:fs';
 
@@ -33,6 +37,31 @@ export async function openKiosk(artefacts) {
     fail(what) {
       console.log(`failed: ${what}`);
       kiosk.failures++;
+    },
+    check: (ok, what) => ok || kiosk.fail(what),
+    // The virtual passport's control: place, remove, set OPTION VALUE.
+    vpass: (...args) => execFileSync(process.env.APPM_VPASS, ['ctl', process.env.APPM_VPASS_CTL, ...args]),
+    // The backend's administration: fault {mode}, lost {document_number}.
+    async backendAdmin(what, body) {
+      const r = await fetch(`${process.env.APPM_BACKEND_URL}/admin/${what}`, {
+        method: 'POST', body: JSON.stringify(body),
+        headers: { Authorization: `Bearer ${process.env.APPM_ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
+      });
+      kiosk.check(r.ok, `the backend's ${what} ${JSON.stringify(body)}`);
+    },
+    // From the welcome screen to the privacy notice, in lang.
+    async toConsent(lang) {
+      await kiosk.screen('wait-touch');
+      await kiosk.click('touch');
+      await kiosk.screen('wait-language');
+      await kiosk.click(`language-${lang}`);
+      await kiosk.screen('wait-consent');
+    },
+    // ... and on to the access key (the document on the reader).
+    async toAccessKey(lang) {
+      await kiosk.toConsent(lang);
+      await kiosk.click('consent');
+      await kiosk.screen('wait-access-key');
     },
     // Wait for screen; screenshot ARTEFACTS/SCREEN-LANG[-TAG].png; axe-core.
     async screen(name, tag) {

@@ -17,7 +17,7 @@
 // start it), APPM_STAFF (the `appm staff` command line for this kiosk) and
 // APPM_KIOSK_STORE (its SQLite file); the pcscd sandbox exports
 // APPM_PCSCD_PID and APPM_PCSCD_CONF.
-import { execFileSync, execSync, spawn } from 'node:child_process';
+import { execSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { openKiosk } from './kiosk-page.mjs';
@@ -25,18 +25,9 @@ import { openKiosk } from './kiosk-page.mjs';
 const [url, artefacts, docno, docnoCheck, birth, birthCheck, expiry, expiryCheck] = process.argv.slice(2);
 const kiosk = await openKiosk(artefacts);
 const { page, screen, click } = kiosk;
-const check = (ok, what) => ok || kiosk.fail(what);
-const vpass = (...args) => execFileSync(process.env.APPM_VPASS, ['ctl', process.env.APPM_VPASS_CTL, ...args]);
+const { check, vpass, toConsent, toAccessKey } = kiosk;
 const staff = (verb) => execSync(`${process.env.APPM_STAFF} ${verb}`, { encoding: 'utf8' });
 const contact = { phone: '+62 812 3456 7890', email: 'lestari.renewal@example.id', address: 'Jl. Merdeka 1, Jakarta' };
-
-async function backendFault(mode) {
-  const r = await fetch(`${process.env.APPM_BACKEND_URL}/admin/fault`, {
-    method: 'POST', body: JSON.stringify({ mode }),
-    headers: { Authorization: `Bearer ${process.env.APPM_ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
-  });
-  check(r.ok, `the backend's fault mode ${mode}`);
-}
 
 // The backend stopped (its process gone: nothing listens), and started
 // again with the same database and certificate.
@@ -76,19 +67,6 @@ async function cancel(from) {
   const session = await page.evaluate(() => page.state.session);
   check(session === '', `a session is left after Cancel at ${from}`);
   check(!(await page.isVisible('#cancel')), 'Cancel is offered on the welcome screen');
-}
-
-async function toConsent(lang) {
-  await click('touch');
-  await screen('wait-language');
-  await click(`language-${lang}`);
-  await screen('wait-consent');
-}
-
-async function toAccessKey(lang) {
-  await toConsent(lang);
-  await click('consent');
-  await screen('wait-access-key');
 }
 
 const typeKey = () => kiosk.typeKey(docno, docnoCheck, birth, birthCheck, expiry, expiryCheck);
@@ -140,12 +118,12 @@ try {
   await screen('wait-chip');
   await cancel('wait-chip');
   vpass('set', 'link-model', 'off');
-  await backendFault('slow:4000');
+  await kiosk.backendAdmin('fault', { mode: 'slow:4000' });
   await toAccessKey('en');
   await typeKey();
   await screen('wait-eligibility');
   await cancel('wait-eligibility');
-  await backendFault('none');
+  await kiosk.backendAdmin('fault', { mode: 'none' });
   // A slow typist on a screen that asks after 6 s without input: a key
   // every 2.5 s for 15 s, and nobody asks whether they are still there.
   await toReview('en');

@@ -82,6 +82,22 @@ export APPM_VPASS="$build/devices/vpassd/appm-vpass" APPM_VPASS_CTL="$tmp/vpass.
 export APPM_BACKEND_URL=https://127.0.0.1:8443 APPM_ADMIN_TOKEN=appm-test NODE_EXTRA_CA_CERTS="$tmp/ca.pem"
 # What overlays.mjs drives and looks at: the officer's command, the store.
 export APPM_STAFF="$build/kiosk/appm staff --config $config --socket $tmp/kiosk.sock" APPM_KIOSK_STORE="$tmp/kiosk.db"
+# serve: the same kiosk for a person, in a chromium window (the sandbox
+# has its own network: the page is reachable only from inside it).
+if [ "$script" = serve ]; then
+	if [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+		echo "run.sh serve: no display (DISPLAY or WAYLAND_DISPLAY) to open chromium on" >&2
+		exit 2
+	fi
+	echo "The kiosk's page opens in chromium. The passport on the reader: document number $(field 1-9)" \
+		"(check digit $(field 10)), born $(field 14-19) ($(field 20)), expires $(field 22-27) ($(field 28));" \
+		"CAN $APPM_CAN. Officer: $APPM_STAFF [resume|end]. Close the window to stop."
+	root=""
+	[ "$(id -u)" -ne 0 ] || root=--no-sandbox
+	chromium $root --user-data-dir="$tmp/chromium" --autoplay-policy=no-user-gesture-required \
+		--app=http://127.0.0.1:8080/ >"$tmp/chromium.log" 2>&1 || true
+	exit 0
+fi
 status=0
 node "$src/tests/browser/$script" http://127.0.0.1:8080/ "$art" \
 	"$(field 1-9)" "$(field 10)" "$(field 14-19)" "$(field 20)" "$(field 22-27)" "$(field 28)" || status=$?

@@ -341,6 +341,11 @@ document.addEventListener('DOMContentLoaded', () => {
   };
   document.addEventListener('input', touched, true);
   document.addEventListener('click', touched, true);
+  // The welcome screen says "touch the screen": anywhere on it starts
+  // (but the header's larger-text button only makes the text larger).
+  document.getElementById('screen').addEventListener('click', (e) => {
+    if (page.state && page.state.screen === 'wait-touch' && !e.target.closest('button')) post('touch');
+  });
   const events = new EventSource('/api/events');
   events.addEventListener('state', onState);
 });
