@@ -158,17 +158,18 @@ static void maintain(kioskd *k, kctl_client *c, const char *device, kdev_op op)
 	}
 }
 
-/* The applicant's session for `appm staff`; with action "resume" or
- * "end", an officer's answer to a call first. */
-static void answer_session(kioskd *k, kctl_client *c, const char *action)
+/* The applicant's session for `appm staff`; for a staff request (action
+ * "resume" or "end"), the officer's answer to a call first. */
+static void answer_session(kioskd *k, kctl_client *c, const json_t *req, bool staff)
 {
 	if (!k->journey) {
 		kctl_refuse(c, "no-session", "this kiosk shows no applicant page ([ui] listen is not set)");
 		return;
 	}
-	if (action) {
-		bool resume = strcmp(action, "resume") == 0;
-		if (!resume && strcmp(action, "end") != 0) {
+	if (staff) {
+		const char *action = json_string_value(json_object_get(req, "action"));
+		bool resume = action && strcmp(action, "resume") == 0;
+		if (!resume && !(action && strcmp(action, "end") == 0)) {
 			kctl_refuse(c, "bad-request", "the staff action is resume or end");
 			return;
 		}
@@ -177,7 +178,10 @@ static void answer_session(kioskd *k, kctl_client *c, const char *action)
 			kctl_refuse(c, "no-session", why);
 			return;
 		}
-		log_line("staff (uid %u): %s the session", kctl_client_uid(c), resume ? "resumed" : "ended");
+		char words[80];
+		snprintf(words, sizeof(words), "an officer (uid %u) %s the session", kctl_client_uid(c),
+		         resume ? "resumed" : "ended");
+		tell(k, "kiosk", resume ? "staff-resumed" : "staff-ended", words);
 	}
 	json_t *m = json_pack("{s:b, s:o}", "ok", 1, "kiosk", journey_describe(k->journey));
 	if (m)
@@ -200,9 +204,9 @@ static void on_request(kctl_client *c, json_t *req, void *user)
 	} else if (what && strcmp(what, "reset") == 0) {
 		maintain(k, c, device, KDEV_OP_RESET);
 	} else if (what && strcmp(what, "session") == 0) {
-		answer_session(k, c, NULL);
+		answer_session(k, c, req, false);
 	} else if (what && strcmp(what, "staff") == 0) {
-		answer_session(k, c, json_string_value(json_object_get(req, "action")));
+		answer_session(k, c, req, true);
 	} else if (what && strcmp(what, "watch") == 0) {
 		kctl_client_watch(c);
 		json_t *m = json_pack("{s:b}", "ok", 1);

@@ -18,6 +18,12 @@
 #include "crypto/lds/lds.h"
 #include "kiosk/bkjobs.h"
 
+typedef struct jtimer {
+	GSource *src;
+	flow_event ev;           /* what it feeds when it fires */
+	struct journey *j;
+} jtimer;
+
 struct journey {
 	flow f;
 	store *st;
@@ -28,10 +34,11 @@ struct journey {
 	journey_notify_fn notify;
 	void *notify_user;
 	flow_tariff tariff;
-	const char *why;         /* the last transition's reason (the table's words) */
-	time_t since;            /* when the screen was entered */
+	const char *why;         /* why the screen shown was entered (the table's words) */
+	time_t since;            /* when it was entered */
 	char session[40];        /* "" at the welcome screen */
-	GSource *timer;          /* the screen's one timer: inactivity, answer or retry */
+	jtimer screen_timer;     /* inactivity, or the answer to "still there?" */
+	jtimer retry_timer;      /* the backend asked again (beside the screen's: a touch does not stop it) */
 	bool document;           /* a document is on the reader (its watch said so) */
 	kdevs *devs;
 	const pa_trust *trust;
@@ -46,7 +53,6 @@ struct journey {
 	unsigned long fee;       /* rupiah */
 	unsigned spoken;         /* times the machine asked for the screen to be spoken: the page speaks at each change */
 	char number[64];         /* the application number */
-	flow_event timer_event;
 };
 
 __attribute__((format(printf, 2, 3))) static void say(journey *j, const char *fmt, ...)
@@ -64,7 +70,9 @@ __attribute__((format(printf, 2, 3))) static void say(journey *j, const char *fm
 static void on_transition(const flow_transition *t, void *user)
 {
 	journey *j = user;
-	if (t->ok) {
+	if (t->event == FLOW_EV_INPUT)
+		return; /* a touch: not worth a line every 2 s */
+	if (t->ok && t->from != t->to) { /* what the staff see: why this screen, since when */
 		j->why = t->why;
 		j->since = time(NULL);
 	}
@@ -155,12 +163,12 @@ static void wipe(journey *j)
 	j->number[0] = '\0';
 }
 
-static void stop_timer(journey *j)
+static void stop_timer(jtimer *t)
 {
-	if (j->timer) {
-		g_source_destroy(j->timer);
-		g_source_unref(j->timer);
-		j->timer = NULL;
+	if (t->src) {
+		g_source_destroy(t->src);
+		g_source_unref(t->src);
+		t->src = NULL;
 	}
 }
 
@@ -168,22 +176,24 @@ static void feed(journey *j, flow_event ev, int arg);
 
 static gboolean timer_fired(gpointer data)
 {
-	journey *j = data;
-	g_source_unref(j->timer);
-	j->timer = NULL;
-	feed(j, j->timer_event, 0);
+	jtimer *t = data;
+	g_source_unref(t->src);
+	t->src = NULL;
+	feed(t->j, t->ev, 0);
 	return G_SOURCE_REMOVE;
 }
 
-static void arm(journey *j, unsigned seconds, flow_event ev)
+/* (Re)start t to feed ev in seconds (0: stop it). */
+static void arm(journey *j, jtimer *t, unsigned seconds, flow_event ev)
 {
-	stop_timer(j);
+	stop_timer(t);
 	if (!seconds)
 		return;
-	j->timer_event = ev;
-	j->timer = g_timeout_source_new_seconds(seconds);
-	g_source_set_callback(j->timer, timer_fired, j, NULL);
-	g_source_attach(j->timer, j->ctx);
+	t->j = j;
+	t->ev = ev;
+	t->src = g_timeout_source_new_seconds(seconds);
+	g_source_set_callback(t->src, timer_fired, t, NULL);
+	g_source_attach(t->src, j->ctx);
 }
 
 /* What the machine asked for, not built yet: said, so that a test or an
@@ -211,14 +221,16 @@ static void do_actions(journey *j, flow_actions a)
 		snprintf(j->session, sizeof(j->session), "%s", id);
 		g_free(id);
 	}
-	if (a & FLOW_DO_STOP_TIMERS)
-		stop_timer(j);
+	if (a & FLOW_DO_STOP_TIMERS) {
+		stop_timer(&j->screen_timer);
+		stop_timer(&j->retry_timer);
+	}
 	if (a & FLOW_DO_ARM_INACTIVITY)
-		arm(j, flow_timeout_s(&j->f, j->f.state), FLOW_EV_INACTIVE);
+		arm(j, &j->screen_timer, flow_timeout_s(&j->f, j->f.state), FLOW_EV_INACTIVE);
 	if (a & FLOW_DO_ARM_ANSWER)
-		arm(j, j->f.cfg.answer_s, FLOW_EV_NO_ANSWER);
+		arm(j, &j->screen_timer, j->f.cfg.answer_s, FLOW_EV_NO_ANSWER);
 	if (a & FLOW_DO_ARM_RETRY)
-		arm(j, j->f.cfg.retry_s, FLOW_EV_RETRY);
+		arm(j, &j->retry_timer, j->f.cfg.retry_s, FLOW_EV_RETRY);
 	if ((a & FLOW_DO_CANCEL_READ) && j->devs)
 		kdevs_cancel_read(j->devs);
 	if (a & FLOW_DO_READ)
@@ -238,7 +250,7 @@ static void do_actions(journey *j, flow_actions a)
 		j->spoken++; /* the page plays the screen's prompt (ui/www/speech.js) */
 	for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++)
 		if (a & later[i].bit)
-			say(j, "journey: not carried out yet (issue 16): %s", later[i].what);
+			say(j, "journey: not carried out yet (a later issue): %s", later[i].what);
 	save(j);
 	publish(j);
 }
@@ -539,6 +551,14 @@ bool journey_on_action(const json_t *action, char *why, size_t why_len, int *ret
 		}
 	}
 	flow_actions a = 0;
+	if (page_actions[i].ev == FLOW_EV_INPUT) {
+		/* A touch: the screen's inactivity time starts again, where it
+		 * has one; nothing else changes (no save, no new state). */
+		if (flow_timeout_s(&j->f, j->f.state) > 0 && flow_handle(&j->f, FLOW_EV_INPUT, 0, &a) == FLOW_OK &&
+		    (a & FLOW_DO_ARM_INACTIVITY))
+			arm(j, &j->screen_timer, flow_timeout_s(&j->f, j->f.state), FLOW_EV_INACTIVE);
+		return true;
+	}
 	flow_err e = flow_handle(&j->f, page_actions[i].ev, arg, &a);
 	if (e != FLOW_OK) {
 		snprintf(why, why_len, "not now: %s", flow_strerror(e));
@@ -664,7 +684,8 @@ void journey_free(journey *j)
 {
 	if (!j)
 		return;
-	stop_timer(j);
+	stop_timer(&j->screen_timer);
+	stop_timer(&j->retry_timer);
 	bkjobs_free(j->jobs); /* before the rest: answers in flight are dropped */
 	json_decref(j->holder);
 	json_decref(j->reasons);

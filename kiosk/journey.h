@@ -62,7 +62,9 @@ void journey_device_event(journey *j, const char *device, const char *kind);
  * words when no session waits for an officer. */
 bool journey_staff(journey *j, bool resume, char *why, size_t why_len);
 /* The kiosk's session for the staff, without personal data:
- * {"session": bool, "screen", "since", "officer_called": bool, "why"}. */
+ * {"session": bool, "screen", "since", "officer_called": bool, and when
+ * an officer is called "resume" (the screen the applicant was on) and
+ * "why" (the reason the officer screen was entered)}. */
 json_t *journey_describe(const journey *j);
 /* Timers stopped; the session stays in the store for the next start. */
 void journey_free(journey *j);

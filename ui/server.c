@@ -463,12 +463,12 @@ ui_err ui_server_new(const ui_options *o, ui_server **ret, char *message, size_t
 	s->speech = o->speech;
 	g_mutex_init(&s->lock);
 	g_cond_init(&s->changed);
-	if (s->speech) {
-		ui_err e = load_prompts(s, message, message_len);
-		if (e != UI_OK) {
-			server_destroy(s);
-			return e;
-		}
+	/* The translation files are checked whether or not the kiosk speaks:
+	 * a malformed one is a fault of the installation either way. */
+	ui_err e = load_prompts(s, message, message_len);
+	if (e != UI_OK) {
+		server_destroy(s);
+		return e;
 	}
 	s->mhd = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
 	                          on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,

@@ -136,8 +136,16 @@ try {
   await toFee('en');
   await cancel('wait-fee');
 
+  // A refusal by the backend: Cancel there too.
+  await kiosk.backendAdmin('fault', { mode: 'refuse:lost_or_stolen' });
+  await toAccessKey('en');
+  await typeKey();
+  await screen('wait-refusal-seen');
+  await cancel('wait-refusal-seen');
+  await kiosk.backendAdmin('fault', { mode: 'none' });
+
   // The backend down at eligibility: the service screen; a touch on
-  // "try again" while it is still down stays there; then it is back.
+  // "try again" while it is still down stays there; Cancel leaves.
   stopBackend();
   await toAccessKey('en');
   await typeKey();
@@ -145,25 +153,42 @@ try {
   await click('retry');
   await page.waitForTimeout(1000);
   await screen('wait-service', 'still-down');
+  await cancel('wait-service');
+  // Down again; a touch on the screen (Repeat) must not stop the kiosk
+  // asking again by itself (every 3 s here): the backend is back, and
+  // the review comes without "try again".
+  await toAccessKey('en');
+  await typeKey();
+  await screen('wait-service', 'backend-down');
+  await page.click('#repeat');
   await startBackend();
-  await click('retry');
+  await page.waitForSelector('body[data-screen="wait-review"]', { timeout: 20000 });
   await screen('wait-review', 'backend-back');
+  // An officer called from the review: the staff see why, and nothing of
+  // the holder (their data is on the screen behind).
+  const surname = (await page.textContent('#actions dd')).trim();
   await page.click('#officer');
   await screen('wait-officer');
   check(!(await page.isVisible('#cancel')), 'Cancel is offered on the officer screen (the officer decides)');
+  await language('id');
+  const seen = staff('--json');
+  const call = JSON.parse(seen);
+  check(call.officer_called === true && call.resume === 'wait-review' && call.why === 'an officer was called',
+        `appm staff shows the call and why: ${seen}`);
+  check(surname.length > 0 && !seen.includes(surname) && !seen.includes(docno.replace(/</g, '')),
+        `appm staff shows no personal data: ${seen}`);
   staff('end');
   await screen('wait-touch', 'officer-ended');
 
-  // An officer called, in Bahasa Indonesia; the staff see why and resume.
+  // An officer called, in Bahasa Indonesia; shown in both languages; the
+  // staff resume the session where it was.
   await toConsent('id');
   await page.click('#officer');
   await screen('wait-officer');
   await language('en');
   await screen('wait-officer', 'switched');
   await language('id');
-  const seen = JSON.parse(staff('--json'));
-  check(seen.officer_called === true && seen.resume === 'wait-consent', `appm staff shows the call: ${JSON.stringify(seen)}`);
-  check(!JSON.stringify(seen).includes(docno), 'appm staff shows no personal data');
+  check(JSON.parse(staff('--json')).resume === 'wait-consent', 'appm staff says where the applicant was');
   staff('resume');
   await screen('wait-consent', 'resumed');
   await cancel('wait-consent');
@@ -195,6 +220,9 @@ try {
   await language('id');
   await click('still-here');
   await screen('wait-fee', 'still-here');
+  await screen('wait-still-there', 'again');
+  await cancel('wait-still-there');
+  await toFee('id');
   await page.waitForSelector('body[data-screen="wait-still-there"]', { timeout: 30000 });
   const asked = Date.now();
   await screen('wait-still-there', 'again');

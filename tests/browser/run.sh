@@ -53,7 +53,7 @@ export APPM_BACKEND_PID=$! APPM_BACKEND_BIN="$build/devices/backend/appm-backend
 config=$tmp/kiosk.ini
 cp "$src/kiosk/kiosk.example.ini" "$config"
 if [ "$script" = overlays.mjs ]; then
-	printf '[journey]\ninactivity.wait-fee = 5\ninactivity.wait-review = 6\nanswer = 20\n' >>"$config"
+	printf '[journey]\ninactivity.wait-fee = 5\ninactivity.wait-review = 6\nanswer = 20\nretry = 3\n' >>"$config"
 fi
 # keys.mjs waits on it at the access key: long enough to type the MRZ.
 if [ "$script" = keys.mjs ]; then

@@ -636,6 +636,29 @@ static int staff(char **out, const char *args)
 	return it_run(tmp, out, NULL, "%s staff --config %s --socket %s %s", appm, example, sock, args);
 }
 
+/* One request line to the daemon's control socket, as a client other
+ * than appm would send it; the answer (to json_decref). */
+static json_t *control_request(const char *line)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	assert_true(strlen(sock) < sizeof(a.sun_path));
+	memcpy(a.sun_path, sock, strlen(sock) + 1);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(write(fd, line, strlen(line)), (ssize_t)strlen(line));
+	char answer[2000];
+	size_t n = 0;
+	while (n < sizeof(answer) - 1 && (n == 0 || answer[n - 1] != '\n')) {
+		ssize_t r = read(fd, answer + n, sizeof(answer) - 1 - n);
+		assert_true(r > 0);
+		n += (size_t)r;
+	}
+	answer[n] = '\0';
+	close(fd);
+	return it_parse_json(answer);
+}
+
 /* "Call an officer": the staff hear of it (a watch event, the log) and
  * see why with `appm staff`, without personal data; resume takes the
  * applicant back where they were, end wipes the session. Maintenance is
@@ -667,12 +690,21 @@ static void test_staff(void **state)
 	char watched[300];
 	snprintf(watched, sizeof(watched), "%s/staff-watch.out", tmp);
 	it_wait_in_file(watched, "officer-called", 0, 5);
+	/* The language switched on the officer screen: the staff still read
+	 * why they were called. */
+	assert_int_equal(page_action(session, "language", "id"), 200);
 	assert_int_equal(staff(&out, "--json"), 0);
 	json_t *k = it_parse_json(out);
 	free(out);
 	assert_true(json_is_true(it_jget(k, "officer_called")));
 	assert_string_equal(it_jstr_or_empty(k, "screen"), "wait-officer");
 	assert_string_equal(it_jstr_or_empty(k, "resume"), "wait-consent");
+	assert_string_equal(it_jstr_or_empty(k, "why"), "an officer was called");
+	json_decref(k);
+	/* A staff request without its action is refused, not taken for a look. */
+	k = control_request("{\"request\":\"staff\"}\n");
+	assert_false(json_is_true(it_jget(k, "ok")));
+	assert_string_equal(it_jstr_or_empty(k, "code"), "bad-request");
 	json_decref(k);
 	assert_int_equal(diag(NULL, NULL, "test reader"), 0); /* an officer is there: maintenance allowed */
 	assert_int_equal(staff(&out, "resume"), 0);
@@ -681,6 +713,7 @@ static void test_staff(void **state)
 	st = wait_screen("wait-consent");
 	assert_string_equal(it_jstr_or_empty(st, "session"), session);
 	json_decref(st);
+	wait_log("kiosk: staff-resumed: an officer (uid 0) resumed the session", 2); /* log, store, watchers */
 
 	assert_int_equal(page_action(session, "call-officer", NULL), 200);
 	assert_int_equal(staff(&out, "end"), 0);

@@ -333,11 +333,16 @@ document.addEventListener('DOMContentLoaded', () => {
   // daemon starts the screen's inactivity time again. Told at most every
   // 2 s (the shortest inactivity time a kiosk may set is 5 s); quietly,
   // as screens without a timer refuse it.
-  let told = 0;
-  const touched = () => {
-    if (Date.now() - told < 2000) return;
+  // The last touch of a burst is told too (its 2 s are the newest).
+  let told = 0, later = null;
+  const tell = () => {
     told = Date.now();
     post('input', null, true);
+  };
+  const touched = () => {
+    const since = Date.now() - told;
+    if (since >= 2000) tell();
+    else if (!later) later = setTimeout(() => { later = null; tell(); }, 2000 - since);
   };
   document.addEventListener('input', touched, true);
   document.addEventListener('click', touched, true);
