@@ -153,6 +153,74 @@ static char *prompt_text(const char *title, const char *instruction)
 	return g_strconcat(title, ended ? " " : ". ", instruction, NULL);
 }
 
+static const char *const detail_keys[] = { "speech.fee", "speech.number" };
+
+/* template (from the translation files) with {name} replaced by value. */
+static void fill(GString *out, const char *template, const char *name, const char *value)
+{
+	char *mark = g_strconcat("{", name, "}", NULL);
+	GString *t = g_string_new(template);
+	g_string_replace(t, mark, value, 0);
+	g_string_append(out, t->str);
+	g_string_free(t, TRUE);
+	g_free(mark);
+}
+
+/* What the screen shows besides its title and instruction, to be said
+ * too, in lang: the fee, the application number (one character at a
+ * time), a refusal's reasons — from the newest state, when it shows that
+ * screen; NULL when there is nothing. Nothing of the URL is in it. */
+static char *state_details(ui_server *s, const char *lang, const char *screen)
+{
+	g_mutex_lock(&s->lock);
+	json_t *st = s->state ? json_loads(s->state, 0, NULL) : NULL;
+	g_mutex_unlock(&s->lock);
+	const char *shown = json_string_value(json_object_get(st, "screen"));
+	GString *out = g_string_new(NULL);
+	char key[64];
+	if (shown && strcmp(shown, screen) == 0) {
+		if (strcmp(screen, "wait-fee") == 0 && json_object_get(st, "fee")) {
+			char amount[32], years[16];
+			snprintf(amount, sizeof(amount), "%lld",
+			         (long long)json_integer_value(json_object_get(json_object_get(st, "fee"), "amount")));
+			snprintf(years, sizeof(years), "%lld",
+			         (long long)json_integer_value(json_object_get(json_object_get(st, "fee"), "validity_years")));
+			snprintf(key, sizeof(key), "%s\nspeech.fee", lang);
+			const char *words = g_hash_table_lookup(s->prompts, key);
+			if (words) {
+				GString *t = g_string_new(NULL);
+				fill(t, words, "amount", amount);
+				fill(out, t->str, "years", years);
+				g_string_free(t, TRUE);
+			}
+		} else if (strcmp(screen, "wait-receipt") == 0) {
+			const char *number = json_string_value(json_object_get(st, "application_number"));
+			snprintf(key, sizeof(key), "%s\nspeech.number", lang);
+			const char *words = g_hash_table_lookup(s->prompts, key);
+			if (number && words) {
+				GString *spelt = g_string_new(NULL);
+				for (const char *c = number; *c; c++)
+					if (g_ascii_isalnum(*c))
+						g_string_append_printf(spelt, "%c ", *c);
+					else
+						g_string_append(spelt, ", ");
+				fill(out, words, "number", spelt->str);
+				g_string_free(spelt, TRUE);
+			}
+		} else if (strcmp(screen, "wait-refusal-seen") == 0) {
+			size_t i;
+			json_t *r;
+			json_array_foreach(json_object_get(st, "reasons"), i, r) {
+				const char *words = json_string_value(json_object_get(r, lang));
+				if (words)
+					g_string_append_printf(out, "%s%s", out->len ? " " : "", words);
+			}
+		}
+	}
+	json_decref(st);
+	return g_string_free(out, out->len == 0);
+}
+
 /* Every "screen.S.title" with its "screen.S.instruction", from each
  * language's translation file, into s->prompts. */
 static ui_err load_prompts(ui_server *s, char *message, size_t message_len)
@@ -190,6 +258,13 @@ static ui_err load_prompts(ui_server *s, char *message, size_t message_len)
 			                    prompt_text(json_string_value(title), json_string_value(instruction)));
 			g_free(screen);
 		}
+		/* The words that say a state's details: "speech.fee", "speech.number". */
+		for (size_t d = 0; d < sizeof(detail_keys) / sizeof(detail_keys[0]); d++) {
+			const char *words = json_string_value(json_object_get(strings, detail_keys[d]));
+			if (words)
+				g_hash_table_insert(s->prompts, g_strconcat(languages[i], "\n", detail_keys[d], NULL),
+				                    g_strdup(words));
+		}
 		json_decref(strings);
 	}
 	return UI_OK;
@@ -217,7 +292,16 @@ static enum MHD_Result speak(ui_server *s, struct MHD_Connection *c)
 	if (!text)
 		return refuse(c, MHD_HTTP_NOT_FOUND, "no such screen");
 	GBytes *wav = NULL;
-	speech_err e = speech_render(s->speech, lang, text, &wav);
+	char *details = state_details(s, lang, screen);
+	speech_err e;
+	if (details) { /* one applicant's: never kept */
+		char *all = g_strconcat(text, " ", details, NULL);
+		e = speech_render_private(s->speech, lang, all, &wav);
+		g_free(all);
+		g_free(details);
+	} else {
+		e = speech_render(s->speech, lang, text, &wav);
+	}
 	if (e != SPEECH_OK) {
 		char why[200];
 		snprintf(why, sizeof(why), "the prompt could not be spoken: %s", speech_strerror(e));

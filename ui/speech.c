@@ -319,7 +319,8 @@ void speech_free(speech *sp)
 	g_free(sp);
 }
 
-speech_err speech_render(speech *sp, const char *lang, const char *text, GBytes **ret_wav)
+/* Render text; kept in the cache (and looked up there) when keep. */
+static speech_err render(speech *sp, const char *lang, const char *text, bool keep, GBytes **ret_wav)
 {
 	if (!sp || !lang || !text || !ret_wav)
 		return SPEECH_ERR_ARG;
@@ -333,7 +334,7 @@ speech_err speech_render(speech *sp, const char *lang, const char *text, GBytes 
 		return SPEECH_ERR_ARG;
 	char *key = g_strconcat(lang, "\n", text, NULL);
 	g_mutex_lock(&engine_lock);
-	cached *c = g_hash_table_lookup(sp->cache, key);
+	cached *c = keep ? g_hash_table_lookup(sp->cache, key) : NULL;
 	if (c) {
 		g_queue_unlink(&sp->lru, &c->link);
 		g_queue_push_head_link(&sp->lru, &c->link);
@@ -347,13 +348,24 @@ speech_err speech_render(speech *sp, const char *lang, const char *text, GBytes 
 	speech_err e = synthesize(voice, text, len, &wav);
 	if (e == SPEECH_OK) {
 		sp->renders++;
-		cache_put(sp, key, wav);
 		*ret_wav = wav;
-	} else {
-		g_free(key);
 	}
+	if (e == SPEECH_OK && keep)
+		cache_put(sp, key, wav);
+	else
+		g_free(key);
 	g_mutex_unlock(&engine_lock);
 	return e;
+}
+
+speech_err speech_render(speech *sp, const char *lang, const char *text, GBytes **ret_wav)
+{
+	return render(sp, lang, text, true, ret_wav);
+}
+
+speech_err speech_render_private(speech *sp, const char *lang, const char *text, GBytes **ret_wav)
+{
+	return render(sp, lang, text, false, ret_wav);
 }
 
 void speech_get_stats(speech *sp, speech_stats *ret)

@@ -63,6 +63,9 @@ bool speech_has_language(const char *lang);
  * it), the cache's own bytes when the text was rendered before; untouched
  * on failure. Any thread. */
 speech_err speech_render(speech *sp, const char *lang, const char *text, GBytes **ret_wav);
+/* The same for words that belong to one applicant (their fee, their
+ * application number): rendered every time, never kept in the cache. */
+speech_err speech_render_private(speech *sp, const char *lang, const char *text, GBytes **ret_wav);
 
 /* ---- what it did ---- */
 

@@ -311,6 +311,64 @@ static void test_speech(void **state)
 	call_free(c);
 }
 
+/* A screen that shows one applicant's details says them too — the
+ * application number one character at a time, the fee, a refusal's
+ * reasons — from the state the page was given, rendered afresh and never
+ * kept in the cache; another screen's prompt says none of them. */
+static void test_speech_details(void **state)
+{
+	rig *r = *state;
+	call *plain = exchange(r, "GET", "/api/speech?lang=en&screen=wait-receipt", NULL);
+	assert_int_equal(plain->status, 200);
+	json_t *st = json_pack("{s:s, s:s, s:s}", "session", "s1", "screen", "wait-receipt", "application_number",
+	                       "APPM-2026-000123");
+	ui_server_publish(r->s, st);
+	json_decref(st);
+	speech_stats before, after;
+	speech_get_stats(the_speech, &before);
+	call *told = exchange(r, "GET", "/api/speech?lang=en&screen=wait-receipt", NULL);
+	call *again = exchange(r, "GET", "/api/speech?lang=en&screen=wait-receipt", NULL);
+	speech_get_stats(the_speech, &after);
+	assert_int_equal(told->status, 200);
+	assert_true(told->got->len > plain->got->len + 22050 * 2 * 3); /* seconds more: 13 characters */
+	assert_true(again->got->len + 4410 > told->got->len && told->got->len + 4410 > again->got->len); /* within 0.1 s */
+	assert_int_equal(after.renders, before.renders + 2);
+	assert_int_equal(after.entries, before.entries);
+	call_free(told);
+	call_free(again);
+	/* The state shows another screen: the receipt's prompt is the plain one. */
+	st = json_pack("{s:s, s:s}", "session", "s1", "screen", "wait-touch");
+	ui_server_publish(r->s, st);
+	json_decref(st);
+	call *later = exchange(r, "GET", "/api/speech?lang=en&screen=wait-receipt", NULL);
+	assert_true(later->got->len + 4410 > plain->got->len && plain->got->len + 4410 > later->got->len);
+	call_free(later);
+	/* The fee and a refusal's reasons, in the language asked for. */
+	st = json_pack("{s:s, s:s, s:{s:i, s:i}}", "session", "s1", "screen", "wait-fee", "fee", "amount", 950000,
+	               "validity_years", 10);
+	ui_server_publish(r->s, st);
+	json_decref(st);
+	call *fee = exchange(r, "GET", "/api/speech?lang=id&screen=wait-fee", NULL);
+	assert_int_equal(fee->status, 200);
+	call_free(fee);
+	call *fee_plain = NULL;
+	st = json_pack("{s:s, s:s, s:[{s:s, s:s, s:s}]}", "session", "s1", "screen", "wait-refusal-seen", "reasons",
+	               "code", "lost_or_stolen", "id", "Paspor ini telah dilaporkan hilang.", "en",
+	               "This passport was reported lost.");
+	ui_server_publish(r->s, st);
+	json_decref(st);
+	call *refusal = exchange(r, "GET", "/api/speech?lang=en&screen=wait-refusal-seen", NULL);
+	st = json_pack("{s:s, s:s}", "session", "s1", "screen", "wait-touch");
+	ui_server_publish(r->s, st);
+	json_decref(st);
+	fee_plain = exchange(r, "GET", "/api/speech?lang=en&screen=wait-refusal-seen", NULL);
+	assert_int_equal(refusal->status, 200);
+	assert_true(refusal->got->len > fee_plain->got->len + 22050 * 2);
+	call_free(refusal);
+	call_free(fee_plain);
+	call_free(plain);
+}
+
 /* Nothing but a screen of the files, in a language of the files. */
 static void test_speech_refused(void **state)
 {
@@ -413,6 +471,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_ends_streams, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_speech, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_speech_details, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_speech_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_speech_bad_strings, setup, teardown),
 	};
