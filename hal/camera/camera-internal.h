@@ -41,7 +41,7 @@ void cam_source_caps(cam_source *s, char *out, size_t len);
 
 /* ---- the device ---- */
 
-#define CAM_CAPS_LEN 512
+#define CAM_CAPS_LEN 1000
 
 typedef struct cam_dev {
 	/* Set at open, read-only afterwards. */
@@ -68,6 +68,7 @@ typedef struct cam_dev {
 	GMutex qlock;
 	cam_frame *ring[CAM_MAX_IN_FLIGHT];
 	unsigned head, count;
+	bool delivering;             /* a stream runs and has not been stopped */
 	cam_stream_stats stats;      /* under qlock */
 } cam_dev;
 

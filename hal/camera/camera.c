@@ -89,7 +89,7 @@ static void post_status(dev *d, cam_dev *c)
 
 static void refresh_caps_locked(cam_dev *c)
 {
-	char source[CAM_CAPS_LEN - 64] = "";
+	char source[512] = "";
 	if (c->src)
 		cam_source_caps(c->src, source, sizeof(source));
 	else
@@ -248,6 +248,12 @@ static dev_err cam_capabilities(void *priv, char *out, size_t len)
 static void cam_cancel(void *priv)
 {
 	cam_dev *c = priv;
+	/* A stopped stream hands no more frames to the loop, not even those
+	 * already waiting: the caller said stop. */
+	g_mutex_lock(&c->qlock);
+	c->delivering = false;
+	g_mutex_unlock(&c->qlock);
+	discard_frames(c);
 	g_mutex_lock(&c->wait_lock);
 	g_cond_broadcast(&c->wait_cond);
 	g_mutex_unlock(&c->wait_lock);
@@ -282,6 +288,13 @@ static void push(dev *d, cam_dev *c, cam_frame *f)
 {
 	bool post = true;
 	g_mutex_lock(&c->qlock);
+	c->stats.read++;
+	if (!c->delivering) { /* stopped while it was being read */
+		c->stats.dropped++;
+		g_mutex_unlock(&c->qlock);
+		cam_frame_free(f);
+		return;
+	}
 	if (c->count == c->in_flight_max) {
 		cam_frame_free(c->ring[c->head]);
 		c->ring[c->head] = NULL;
@@ -292,7 +305,6 @@ static void push(dev *d, cam_dev *c, cam_frame *f)
 	}
 	c->ring[(c->head + c->count) % CAM_MAX_IN_FLIGHT] = f;
 	c->count++;
-	c->stats.read++;
 	g_mutex_unlock(&c->qlock);
 	if (post && !dev_post_call(d, deliver, c)) {
 		/* no delivery for it: take it back out (the newest) */
@@ -362,8 +374,15 @@ dev_err cam_device_stream(dev *d, const char *owner, const cam_stream_options *o
 	c->max_frames = opt->max_frames;
 	g_mutex_lock(&c->qlock);
 	c->stats = (cam_stream_stats){ 0 };
+	c->delivering = true;
 	g_mutex_unlock(&c->qlock);
-	return dev_command(d, owner, stream_work, NULL, NULL, done, user);
+	dev_err e = dev_command(d, owner, stream_work, NULL, NULL, done, user);
+	if (e != DEV_OK) {
+		g_mutex_lock(&c->qlock);
+		c->delivering = false;
+		g_mutex_unlock(&c->qlock);
+	}
+	return e;
 }
 
 dev_err cam_device_stop(dev *d)
