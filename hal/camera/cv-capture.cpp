@@ -227,6 +227,24 @@ cam_err cv_image_write(const char *path, const cam_frame *f, char *why, size_t w
 	}
 }
 
+cam_err cv_video_write(const char *path, cam_frame *const *f, size_t n, double fps, char *why, size_t why_len)
+{
+	quiet();
+	if (!n)
+		return say(CAM_ERR_ARG, why, why_len, "%s: no frames to write", path);
+	try {
+		cv::VideoWriter w(path, cv::CAP_OPENCV_MJPEG, cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), fps,
+		                  cv::Size(f[0]->width, f[0]->height));
+		if (!w.isOpened())
+			return say(CAM_ERR_OPEN, why, why_len, "%s: OpenCV could not write a video there", path);
+		for (size_t i = 0; i < n; i++)
+			w.write(view(f[i]));
+		return CAM_OK;
+	} catch (const cv::Exception &ex) {
+		return say(CAM_ERR_OPEN, why, why_len, "%s: OpenCV: %s", path, ex.what());
+	}
+}
+
 cam_err cv_measure(const cam_frame *f, double *ret_mean, double *ret_stddev, double *ret_laplacian_var)
 {
 	try {

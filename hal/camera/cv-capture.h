@@ -48,6 +48,10 @@ cam_err cv_image_read(const char *path, cam_frame **ret, char *why, size_t why_l
 /* f written to path, the format from its extension (.png, .jpg, ...). */
 cam_err cv_image_write(const char *path, const cam_frame *f, char *why, size_t why_len);
 
+/* n frames (all of f[0]'s size) written to path as Motion JPEG in AVI
+ * (OpenCV's own writer, no codec library) at fps: test and demo videos. */
+cam_err cv_video_write(const char *path, cam_frame *const *f, size_t n, double fps, char *why, size_t why_len);
+
 /* Mean and standard deviation of the luma, variance of its 3x3
  * Laplacian. */
 cam_err cv_measure(const cam_frame *f, double *ret_mean, double *ret_stddev, double *ret_laplacian_var);

@@ -317,6 +317,44 @@ static void test_sequence_loops(void **state)
 	close_cam(&s);
 }
 
+/* A video (Motion JPEG written by the test): played through FFmpeg to
+ * its end with ",once", its own rate in the capabilities; looped. */
+static void test_video(void **state)
+{
+	(void)state;
+	cam_frame *frames[6];
+	for (int i = 0; i < 6; i++) {
+		frames[i] = cam_frame_new(64, 48);
+		assert_non_null(frames[i]);
+		memset(frames[i]->data, 20 + 40 * i, frames[i]->stride * 48);
+	}
+	char path[200], why[240];
+	snprintf(path, sizeof(path), "%s/clip.avi", dir);
+	assert_int_equal(cv_video_write(path, frames, 6, 25, why, sizeof(why)), CAM_OK);
+	for (int i = 0; i < 6; i++)
+		cam_frame_free(frames[i]);
+	seen s;
+	open_cam(&s, "file:%s,once", path);
+	char caps[600];
+	assert_int_equal(dev_capabilities(s.d, caps, sizeof(caps)), DEV_OK);
+	assert_non_null(strstr(caps, "(video file, 6 frames)"));
+	assert_non_null(strstr(caps, "frame rate: 25 fps\n"));
+	assert_non_null(strstr(caps, "end: ends\n"));
+	stream(&s, 8, 0);
+	run_until_done(&s);
+	assert_int_equal(s.err, DEV_OK);
+	assert_int_equal(s.frames, 6);
+	for (int i = 0; i < 6; i++) /* JPEG: within a few levels */
+		assert_true(abs(s.levels[i] - (20 + 40 * i)) <= 4);
+	close_cam(&s);
+	open_cam(&s, "file:%s@200", path);
+	stream(&s, 16, 14);
+	run_until_done(&s);
+	assert_int_equal(s.frames, 14);
+	assert_true(abs(s.levels[13] - (20 + 40 * 1)) <= 4); /* frame 13 is the second again */
+	close_cam(&s);
+}
+
 /* Stopped from the frame callback: completes cancelled, no frame after. */
 static void test_stream_stop(void **state)
 {
@@ -597,6 +635,7 @@ int main(void)
 		cmocka_unit_test(test_conn_strings),
 		cmocka_unit_test(test_sequence_once),
 		cmocka_unit_test(test_sequence_loops),
+		cmocka_unit_test(test_video),
 		cmocka_unit_test(test_stream_stop),
 		cmocka_unit_test(test_slow_loop_drops_oldest),
 		cmocka_unit_test(test_self_test_flat_grey),
