@@ -340,8 +340,9 @@ void cam_source_caps(cam_source *s, char *out, size_t len)
 		         cam_source_pace_fps(s), s->conn.loop ? "loops" : "ends");
 		return;
 	case SOURCE_IMAGES:
-		snprintf(out, len, "backend: image files (%s, %zu frames)\nresolution: %dx%d\nframe rate: %g fps\nend: %s\n"
-		         "controls: none\n", s->how, s->n_files, s->width, s->height, cam_source_pace_fps(s),
+		snprintf(out, len, "backend: image files (%s, %zu frame%s)\nresolution: %dx%d\nframe rate: %g fps\nend: %s\n"
+		         "controls: none\n", s->how, s->n_files, s->n_files == 1 ? "" : "s", s->width, s->height,
+		         cam_source_pace_fps(s),
 		         s->conn.loop ? "loops" : "ends");
 		return;
 	}

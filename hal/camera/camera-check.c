@@ -81,7 +81,7 @@ dev_err cam_device_self_test_work(dev *d, void *priv, void *arg, void **ret_resu
 	if (!rep.text)
 		return DEV_ERR_NOMEM;
 	*ret_result = rep.text; /* given back on failure too (freed by the core when cancelled) */
-	line(&rep, "camera: %s\n", c->conn_text);
+	line(&rep, "source: %s\n", c->conn_text);
 	char why[CAM_WHY_LEN] = "";
 	cam_err e = cam_device_ready(d, c, why, sizeof(why));
 	if (e == CAM_OK)

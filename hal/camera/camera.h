@@ -44,7 +44,7 @@
  *              camera (or the files) is still there; ends DEV_ERR_FAILED
  *              when it is gone, until then runs until cancelled.
  *   self-test  (dev_self_test) one frame judged; the report, one
- *              "key: value" a line: "camera:", "frame: WxH", "brightness:"
+ *              "key: value" a line: "source:", "frame: WxH", "brightness:"
  *              (mean luma), "contrast:" (luma standard deviation),
  *              "sharpness:" (variance of the Laplacian), each with its
  *              sane range and words when out of it ("too dark", "too
