@@ -228,6 +228,10 @@ void cam_conn_format(const cam_conn *c, char *out, size_t len)
 		else
 			snprintf(out, len, "v4l2:%s", c->path);
 	} else {
-		snprintf(out, len, "file:%s%s%s", c->path, fps, c->loop ? "" : ",once");
+		/* Looping is the default, said only when the name itself ends
+		 * as a mode would ("a,once" looped is "a,once,loop"). */
+		size_t n = strlen(c->path);
+		bool ambiguous = !fps[0] && (ends_with(c->path, n, ",once") || ends_with(c->path, n, ",loop"));
+		snprintf(out, len, "file:%s%s%s", c->path, fps, !c->loop ? ",once" : ambiguous ? ",loop" : "");
 	}
 }

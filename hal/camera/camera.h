@@ -37,7 +37,7 @@
  *              slower than the camera the oldest waiting frame is dropped
  *              (counted) rather than queued without bound. Runs until
  *              stopped (cam_device_stop: completes DEV_ERR_CANCELLED;
- *              frames still waiting are dropped), max_frames delivered or
+ *              frames still waiting are dropped), max_frames read or
  *              a ",once" source ended (DEV_OK, after the last frame), or
  *              the camera failed (DEV_ERR_FAILED; see below).
  *   watch      the kiosk's idle watch: looks every CAM_WATCH_MS that the

@@ -228,6 +228,15 @@ static void test_conn_strings(void **state)
 	assert_true(c.fps == 0);
 	assert_int_equal(cam_conn_parse("file:f/*.png,loop", &c, NULL, 0), CAM_OK);
 	assert_string_equal(c.path, "f/*.png");
+	/* A name that ends as a mode would, written back (found by fuzz-config). */
+	assert_int_equal(cam_conn_parse("file:f/*.png,loop,loop", &c, NULL, 0), CAM_OK);
+	assert_string_equal(c.path, "f/*.png,loop");
+	cam_conn_format(&c, back, sizeof(back));
+	assert_string_equal(back, "file:f/*.png,loop,loop");
+	assert_int_equal(cam_conn_parse("file:a,once@5", &c, NULL, 0), CAM_OK);
+	assert_string_equal(c.path, "a,once");
+	cam_conn_format(&c, back, sizeof(back));
+	assert_string_equal(back, "file:a,once@5");
 
 	expect_bad("webcam:/dev/video0", CAM_ERR_NO_DRIVER, "'webcam' is not a camera driver (v4l2, file)");
 	expect_bad("v4l2", CAM_ERR_ARG, "no device path");
@@ -605,6 +614,12 @@ static void test_v4l2_no_such_device(void **state)
 	self_test(&s);
 	assert_int_equal(s.err, DEV_ERR_FAILED);
 	assert_non_null(strstr(s.report, "no camera there"));
+	close_cam(&s);
+	/* A device that is no camera: OpenCV's V4L2 backend refuses it. */
+	open_cam(&s, "v4l2:/dev/null:640x480@30");
+	assert_int_equal(dev_status_get(s.d, &st), DEV_OK);
+	assert_int_equal(st.state, DEV_STATE_HARDWARE_ERROR);
+	assert_non_null(strstr(st.text, "/dev/null: OpenCV's V4L2 backend cannot open it"));
 	close_cam(&s);
 	/* A path that is not a device. */
 	open_cam(&s, "v4l2:/dev/shm");
