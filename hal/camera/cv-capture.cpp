@@ -1,10 +1,14 @@
 /*
- * cv-capture — OpenCV behind a C header (cv-capture.h): the only C++ of
- * the kiosk, kept to what needs OpenCV's classes. Each entry point
- * catches cv::Exception (and std::bad_alloc) and answers a cam_err with
- * words, so no exception crosses into C.
+ * cv-capture — OpenCV for the camera: the only C++ of the kiosk, kept to
+ * what needs OpenCV's classes, built as a module (appm-opencv.so) that
+ * cv-loader.c opens on the first use of the camera, so that a program
+ * without a camera never loads OpenCV and its 250 libraries. Its one
+ * exported symbol is the table of cv-module.h. Each operation catches
+ * cv::Exception (and std::bad_alloc) and answers a cam_err with words,
+ * so no exception crosses into C; frames are made by the caller's
+ * allocator.
  */
-#include "hal/camera/cv-capture.h"
+#include "hal/camera/cv-module.h"
 
 #include <cstdarg>
 #include <cstdio>
@@ -52,7 +56,7 @@ __attribute__((format(printf, 4, 5))) cam_err say(cam_err e, char *why, size_t l
 }
 
 /* A BGR8 cam_frame holding m (converted from grey or BGRA if need be). */
-cam_err to_frame(const cv::Mat &m, cam_frame **ret)
+cam_err to_frame(const cv::Mat &m, cv_frame_alloc alloc, cam_frame **ret)
 {
 	cv::Mat bgr;
 	if (m.type() == CV_8UC3)
@@ -63,7 +67,7 @@ cam_err to_frame(const cv::Mat &m, cam_frame **ret)
 		cv::cvtColor(m, bgr, cv::COLOR_BGRA2BGR);
 	else
 		return CAM_ERR_NOT_MEDIA;
-	cam_frame *f = cam_frame_new(bgr.cols, bgr.rows);
+	cam_frame *f = alloc(bgr.cols, bgr.rows);
 	if (!f)
 		return CAM_ERR_NOMEM;
 	for (int y = 0; y < bgr.rows; y++)
@@ -78,11 +82,8 @@ cv::Mat view(const cam_frame *f)
 	return cv::Mat(f->height, f->width, CV_8UC3, f->data, f->stride);
 }
 
-} // namespace
 
-extern "C" {
-
-cam_err cv_capture_open_v4l2(const char *path, int width, int height, double fps, cv_capture **ret, char *why,
+cam_err open_v4l2(const char *path, int width, int height, double fps, cv_capture **ret, char *why,
                              size_t why_len)
 {
 	quiet();
@@ -109,7 +110,7 @@ cam_err cv_capture_open_v4l2(const char *path, int width, int height, double fps
 	return CAM_OK;
 }
 
-cam_err cv_capture_open_video(const char *path, cv_capture **ret, char *why, size_t why_len)
+cam_err open_video(const char *path, cv_capture **ret, char *why, size_t why_len)
 {
 	quiet();
 	cv_capture *c = new (std::nothrow) cv_capture();
@@ -132,7 +133,7 @@ cam_err cv_capture_open_video(const char *path, cv_capture **ret, char *why, siz
 	return CAM_OK;
 }
 
-void cv_capture_close(cv_capture *c)
+void close_capture(cv_capture *c)
 {
 	if (!c)
 		return;
@@ -144,7 +145,7 @@ void cv_capture_close(cv_capture *c)
 	delete c;
 }
 
-void cv_capture_get_info(cv_capture *c, cv_capture_info *ret)
+void get_info(cv_capture *c, cv_capture_info *ret)
 {
 	*ret = cv_capture_info{};
 	try {
@@ -169,7 +170,7 @@ void cv_capture_get_info(cv_capture *c, cv_capture_info *ret)
 	}
 }
 
-cam_err cv_capture_read(cv_capture *c, cam_frame **ret, char *why, size_t why_len)
+cam_err read_frame(cv_capture *c, cv_frame_alloc alloc, cam_frame **ret, char *why, size_t why_len)
 {
 	try {
 		cv::Mat m;
@@ -178,7 +179,7 @@ cam_err cv_capture_read(cv_capture *c, cam_frame **ret, char *why, size_t why_le
 				return CAM_ERR_ENDED;
 			return say(CAM_ERR_READ, why, why_len, "the camera gave no frame (V4L2 read failed)");
 		}
-		cam_err e = to_frame(m, ret);
+		cam_err e = to_frame(m, alloc, ret);
 		if (e == CAM_ERR_NOT_MEDIA)
 			return say(e, why, why_len, "the source gave a frame of a pixel format other than 8-bit");
 		return e;
@@ -189,7 +190,7 @@ cam_err cv_capture_read(cv_capture *c, cam_frame **ret, char *why, size_t why_le
 	}
 }
 
-cam_err cv_capture_rewind(cv_capture *c, char *why, size_t why_len)
+cam_err rewind_video(cv_capture *c, char *why, size_t why_len)
 {
 	try {
 		if (c->cap.set(cv::CAP_PROP_POS_FRAMES, 0))
@@ -200,14 +201,14 @@ cam_err cv_capture_rewind(cv_capture *c, char *why, size_t why_len)
 	return say(CAM_ERR_READ, why, why_len, "the video cannot go back to its first frame");
 }
 
-cam_err cv_image_read(const char *path, cam_frame **ret, char *why, size_t why_len)
+cam_err image_read(const char *path, cv_frame_alloc alloc, cam_frame **ret, char *why, size_t why_len)
 {
 	quiet();
 	try {
 		cv::Mat m = cv::imread(path, cv::IMREAD_COLOR);
 		if (m.empty())
 			return say(CAM_ERR_NOT_MEDIA, why, why_len, "%s: not an image OpenCV can read", path);
-		return to_frame(m, ret);
+		return to_frame(m, alloc, ret);
 	} catch (const cv::Exception &ex) {
 		return say(CAM_ERR_NOT_MEDIA, why, why_len, "%s: OpenCV: %s", path, ex.what());
 	} catch (const std::bad_alloc &) {
@@ -215,7 +216,7 @@ cam_err cv_image_read(const char *path, cam_frame **ret, char *why, size_t why_l
 	}
 }
 
-cam_err cv_image_write(const char *path, const cam_frame *f, char *why, size_t why_len)
+cam_err image_write(const char *path, const cam_frame *f, char *why, size_t why_len)
 {
 	quiet();
 	try {
@@ -227,7 +228,7 @@ cam_err cv_image_write(const char *path, const cam_frame *f, char *why, size_t w
 	}
 }
 
-cam_err cv_video_write(const char *path, cam_frame *const *f, size_t n, double fps, char *why, size_t why_len)
+cam_err video_write(const char *path, cam_frame *const *f, size_t n, double fps, char *why, size_t why_len)
 {
 	quiet();
 	if (!n)
@@ -245,7 +246,7 @@ cam_err cv_video_write(const char *path, cam_frame *const *f, size_t n, double f
 	}
 }
 
-cam_err cv_measure(const cam_frame *f, double *ret_mean, double *ret_stddev, double *ret_laplacian_var)
+cam_err measure(const cam_frame *f, double *ret_mean, double *ret_stddev, double *ret_laplacian_var)
 {
 	try {
 		cv::Mat grey, lap;
@@ -266,4 +267,24 @@ cam_err cv_measure(const cam_frame *f, double *ret_mean, double *ret_stddev, dou
 	}
 }
 
-} // extern "C"
+/* In the order of cv_module_ops (C++17 has no designated initialisers). */
+const cv_module_ops ops = {
+	CV_MODULE_ABI,
+	open_v4l2,
+	open_video,
+	close_capture,
+	get_info,
+	read_frame,
+	rewind_video,
+	image_read,
+	image_write,
+	video_write,
+	measure,
+};
+
+} // namespace
+
+extern "C" __attribute__((visibility("default"))) const cv_module_ops *appm_cv_module(void)
+{
+	return &ops;
+}

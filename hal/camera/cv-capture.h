@@ -1,10 +1,13 @@
 /*
- * cv-capture — the camera's one door to OpenCV (C++, cv-capture.cpp),
- * for the C of hal/camera: a cv::VideoCapture on a V4L2 device or a video
- * file, one image file decoded, an image written (tests, the demo), and
- * the self-test's measures of a frame. Frames come out as cam_frame (BGR8).
- * Every function catches OpenCV's exceptions and answers a cam_err with
- * words; none prints (OpenCV's own log is silenced at first use).
+ * cv-capture — the camera's one door to OpenCV, for the C of hal/camera:
+ * a cv::VideoCapture on a V4L2 device or a video file, one image file
+ * decoded, an image or a video written (tests, the demo), and the
+ * self-test's measures of a frame. Frames come out as cam_frame (BGR8).
+ * Implemented by cv-loader.c over the OpenCV module (cv-capture.cpp, C++,
+ * loaded on first use; cv-module.h); when the module cannot be loaded
+ * every function answers CAM_ERR_OPEN with words. OpenCV's exceptions
+ * become a cam_err with words; nothing prints (OpenCV's and FFmpeg's
+ * logs are silenced at first use).
  */
 #pragma once
 

@@ -5,7 +5,8 @@
  * online with its capabilities, one whose file is missing as "no device"
  * and one whose connection string is wrong with the parser's words;
  * `appm diag test` passes on a sharp picture and fails, saying why, on a
- * flat one. Then the daemon: diag through its socket, the self-test
+ * flat one; without OpenCV's module the camera is offline saying so.
+ * Then the daemon: diag through its socket, the self-test
  * under the maintenance lock, the file taken away (the camera goes
  * offline with words) and put back (online again), SIGTERM.
  *
@@ -159,6 +160,12 @@ static void test_bad_connection(void **state)
 	char *out = NULL;
 	assert_int_equal(it_run(tmp, &out, NULL, "%s diag --config %s --direct", appm, bad), 17);
 	assert_non_null(strstr(out, "cannot open it: v4l2: resolution '640x' is not WIDTHxHEIGHT"));
+	free(out);
+	/* OpenCV's module missing: the camera is offline saying so. */
+	assert_int_equal(it_run(tmp, &out, NULL, "APPM_OPENCV_MODULE=%s/none.so %s diag --config %s --direct", tmp,
+	                        appm, config), 17);
+	assert_non_null(strstr(out, "hardware error: the camera's OpenCV module cannot be loaded"));
+	assert_non_null(strstr(out, "none.so: cannot open shared object file"));
 	free(out);
 }
 
