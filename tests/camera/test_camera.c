@@ -364,6 +364,34 @@ static void test_video(void **state)
 	close_cam(&s);
 }
 
+/* A glob: the files in name order (a file that is not one is skipped). */
+static void test_glob(void **state)
+{
+	(void)state;
+	write_sequence("glob", 3);
+	char cmd[200];
+	snprintf(cmd, sizeof(cmd), "mkdir %s/glob/004.png.d", dir);
+	assert_int_equal(system(cmd), 0);
+	seen s;
+	open_cam(&s, "file:%s/glob/0*.png@100,once", dir);
+	char caps[600];
+	assert_int_equal(dev_capabilities(s.d, caps, sizeof(caps)), DEV_OK);
+	assert_non_null(strstr(caps, "image files (glob, 3 frames)"));
+	stream(&s, 0, 0);
+	run_until_done(&s);
+	assert_int_equal(s.err, DEV_OK);
+	assert_int_equal(s.frames, 3);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(s.levels[i], 10 + 40 * i);
+	close_cam(&s);
+	open_cam(&s, "file:%s/glob/x*.png", dir);
+	dev_status st;
+	assert_int_equal(dev_status_get(s.d, &st), DEV_OK);
+	assert_int_equal(st.state, DEV_STATE_NO_DEVICE);
+	assert_non_null(strstr(st.text, "x*.png: no file matches"));
+	close_cam(&s);
+}
+
 /* Stopped from the frame callback: completes cancelled, no frame after. */
 static void test_stream_stop(void **state)
 {
@@ -650,6 +678,7 @@ int main(void)
 		cmocka_unit_test(test_conn_strings),
 		cmocka_unit_test(test_sequence_once),
 		cmocka_unit_test(test_sequence_loops),
+		cmocka_unit_test(test_glob),
 		cmocka_unit_test(test_video),
 		cmocka_unit_test(test_stream_stop),
 		cmocka_unit_test(test_slow_loop_drops_oldest),
