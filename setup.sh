@@ -15,7 +15,8 @@ set -eu
 cd "$(dirname "$0")"
 
 # Everything the build, the simulated devices and the tests need.
-PACKAGES="meson ninja-build pkg-config gcc libc6-dev
+PACKAGES="meson ninja-build pkg-config gcc libc6-dev g++
+ libopencv-core-dev libopencv-imgproc-dev libopencv-videoio-dev libopencv-imgcodecs-dev
  libpcsclite-dev pcscd vsmartcard-vpcd libnfc-dev
  libssl-dev libeac-dev libturbojpeg0-dev libopenjp2-7-dev libjansson-dev libcmocka-dev libinih-dev
  libglib2.0-dev libsystemd-dev libsqlite3-dev libmicrohttpd-dev libcurl4-openssl-dev openssl
@@ -160,7 +161,7 @@ test_all() {
 		# key-generating ones (docgen, pa, aa) take too long under it.
 		VALGRIND_LOG=-valgrind run_tests build "valgrind (unit suites)" --setup valgrind \
 			--suite crypto --suite lds --suite vpass --suite eac --suite fuzz --suite pn532 --suite reader \
-			--suite device --suite kiosk --suite store --suite flow --suite ui --suite backend
+			--suite device --suite camera --suite kiosk --suite store --suite flow --suite ui --suite backend
 	else
 		failed=$((failed + 1))
 	fi

@@ -32,6 +32,10 @@
  *   [device reader]                     ; one section per device, named
  *   class = passport                    ; a class of kiosk/devices.c
  *   connection = pcsc:ACS ACR1252       ; the class's connection string
+ *
+ *   [device camera]
+ *   class = camera
+ *   connection = v4l2:/dev/video0:1280x720@30   ; or file:frames/%03d.png@10
  */
 #pragma once
 

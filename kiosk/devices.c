@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hal/camera/camera.h"
 #include "hal/passport/pp-device.h"
 
 #define KDEV_REOPEN_MS 2000
@@ -31,20 +32,23 @@
 #define DIAG_OWNER "diag"
 #define KIOSK_OWNER "kiosk"
 
-/* A device class: its drivers and the command that watches it while
- * idle (NULL: nothing to watch). */
+/* A device class: its drivers, the command that watches it while idle
+ * (NULL: nothing to watch), and words for a connection string its
+ * drivers refuse (NULL: the core's words). */
 typedef struct kdev_class {
 	const char *name;
 	const dev_driver *const *drivers;
 	dev_err (*watch)(dev *d, const char *owner, dev_done_cb done, void *user);
+	void (*explain)(const char *connstr, char *out, size_t len);
 } kdev_class;
 
 static const kdev_class classes[] = {
 	{ .name = "passport", .drivers = pp_device_drivers, .watch = pp_device_watch },
+	{ .name = "camera", .drivers = cam_device_drivers, .watch = cam_device_watch, .explain = cam_device_explain },
 };
 
 /* The names of the rows above, for the configuration reader. */
-const char *const kdev_class_names[] = { "passport", NULL };
+const char *const kdev_class_names[] = { "passport", "camera", NULL };
 
 typedef struct kdev {
 	kdevs *set;
@@ -221,7 +225,10 @@ static void try_open(kdev *k)
 	dev_err e = dev_open(k->cls->drivers, k->cfg->connection, k->set->ctx, on_dev_event, k, &d);
 	if (e != DEV_OK) {
 		char why[sizeof(k->reason)];
-		snprintf(why, sizeof(why), "cannot open it: %s", dev_strerror(e));
+		char words[200] = "";
+		if (k->cls->explain && (e == DEV_ERR_ARG || e == DEV_ERR_NO_DRIVER))
+			k->cls->explain(k->cfg->connection, words, sizeof(words));
+		snprintf(why, sizeof(why), "cannot open it: %s", words[0] ? words : dev_strerror(e));
 		go_offline(k, e == DEV_ERR_NO_DRIVER || e == DEV_ERR_ARG ? DEV_STATE_NO_DEVICE : DEV_STATE_OFFLINE, why);
 		return;
 	}

@@ -118,6 +118,31 @@ void dev_post_event(dev *d, const dev_event *ev)
 	to_loop(d, deliver_event, p);
 }
 
+typedef struct posted_call {
+	dev *d;
+	void (*fn)(dev *d, void *data);
+	void *data;
+} posted_call;
+
+static gboolean deliver_call(gpointer data)
+{
+	posted_call *p = data;
+	atomic_fetch_sub(&p->d->posted, 1); /* as deliver_event: fn may close the device */
+	p->fn(p->d, p->data);
+	free(p);
+	return G_SOURCE_REMOVE;
+}
+
+bool dev_post_call(dev *d, void (*fn)(dev *d, void *data), void *data)
+{
+	posted_call *p = malloc(sizeof(*p));
+	if (!p)
+		return false;
+	*p = (posted_call){ .d = d, .fn = fn, .data = data };
+	to_loop(d, deliver_call, p);
+	return true;
+}
+
 bool dev_cancelled(dev *d)
 {
 	return atomic_load(&d->cancel_flag);

@@ -125,6 +125,13 @@ typedef struct dev_driver {
 
 /* From a worker (or the loop): an unsolicited event, delivered on the loop. */
 void dev_post_event(dev *d, const dev_event *ev);
+/* From a worker (or the loop): fn(d, data) run on the loop, in order with
+ * events and completions, and counted like them, so that a call posted
+ * before a command's work returns runs before its done callback and
+ * dev_close runs every call posted before the driver closes. For what a
+ * class delivers that a dev_event cannot carry (a camera's frames); fn
+ * owns data. False (nothing posted) when out of memory. */
+bool dev_post_call(dev *d, void (*fn)(dev *d, void *data), void *data);
 /* Whether the command running has been cancelled (from its worker). */
 bool dev_cancelled(dev *d);
 /* The driver's private state. */

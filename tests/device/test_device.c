@@ -124,6 +124,66 @@ static void test_completes_once(void **state)
 	rig_close(&r);
 }
 
+/* dev_post_call: calls posted by a command's work run on the loop, in
+ * order, before the command's completion; a close runs those still
+ * pending before it returns. */
+typedef struct calls {
+	unsigned n;
+	unsigned order[8];
+	unsigned done_after;     /* calls run when the completion came */
+	GThread *thread;
+} calls;
+
+static void count_call(dev *d, void *data)
+{
+	(void)d;
+	calls *c = data;
+	c->order[c->n < 8 ? c->n : 7] = c->n;
+	c->n++;
+	c->thread = g_thread_self();
+}
+
+static dev_err post_work(dev *d, void *priv, void *arg, void **ret_result)
+{
+	(void)priv;
+	(void)ret_result;
+	for (int i = 0; i < 5; i++)
+		assert_true(dev_post_call(d, count_call, arg));
+	return DEV_OK;
+}
+
+static void calls_done(dev *d, dev_err e, void *result, void *user)
+{
+	(void)d;
+	(void)e;
+	(void)result;
+	calls *c = user;
+	c->done_after = c->n;
+}
+
+static void test_post_call(void **state)
+{
+	(void)state;
+	rig r;
+	rig_open(&r);
+	calls c = { 0 };
+	assert_int_equal(dev_command(r.d, "flow", post_work, &c, NULL, calls_done, &c), DEV_OK);
+	gint64 until = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+	while (c.done_after == 0 && g_get_monotonic_time() < until)
+		g_main_context_iteration(r.ctx, FALSE);
+	assert_int_equal(c.done_after, 5);
+	assert_ptr_equal(c.thread, g_thread_self());
+	for (unsigned i = 0; i < 5; i++)
+		assert_int_equal(c.order[i], i);
+	/* Posted, not yet run: the close runs them. */
+	calls later = { 0 };
+	assert_int_equal(dev_command(r.d, "flow", post_work, &later, NULL, NULL, NULL), DEV_OK);
+	g_usleep(50000);
+	dev_close(r.d);
+	assert_int_equal(later.n, 5);
+	rig_close(&r);
+}
+
 static void test_busy_and_cancel(void **state)
 {
 	(void)state;
@@ -372,6 +432,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_completes_once),
+		cmocka_unit_test(test_post_call),
 		cmocka_unit_test(test_busy_and_cancel),
 		cmocka_unit_test(test_close_during_command),
 		cmocka_unit_test(test_unplug_and_fault),

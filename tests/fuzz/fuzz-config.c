@@ -3,7 +3,10 @@
  * (kiosk/config.c over inih): any bytes as a configuration file. A file
  * that loads must hold what the reader promises (required keys set, every
  * device with a class from the list and a connection, names within their
- * fields); one that fails must say so in words naming the file.
+ * fields); one that fails must say so in words naming the file. Each
+ * camera's connection string then goes through the camera's parser
+ * (hal/camera/cam-conn.c): refused with words, or parsed into bounded
+ * fields that, written back, parse to the same.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -11,9 +14,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hal/camera/camera.h"
 #include "kiosk/config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check_camera(const char *connection)
+{
+	cam_conn c, again;
+	char why[240] = "";
+	if (cam_conn_parse(connection, &c, why, sizeof(why)) != CAM_OK) {
+		if (!why[0])
+			abort(); /* refused without words */
+		return;
+	}
+	if (!c.path[0] || strlen(c.path) >= sizeof(c.path) || c.width < 0 || c.width > CAM_MAX_SIDE ||
+	    c.height < 0 || c.height > CAM_MAX_SIDE || (c.width == 0) != (c.height == 0) || c.fps < 0 ||
+	    c.fps > CAM_MAX_FPS)
+		abort();
+	char back[CAM_PATH_MAX + 64];
+	cam_conn_format(&c, back, sizeof(back));
+	if (cam_conn_parse(back, &again, why, sizeof(why)) != CAM_OK || strcmp(again.path, c.path) != 0 ||
+	    again.width != c.width || again.height != c.height || again.loop != c.loop || again.driver != c.driver)
+		abort(); /* written back, it must mean the same */
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -39,6 +63,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			if (strcmp(d->class_name, "passport") != 0 && strcmp(d->class_name, "camera") != 0)
 				abort();
+			if (strcmp(d->class_name, "camera") == 0)
+				check_camera(d->connection);
 		}
 	}
 	free(c);
