@@ -28,7 +28,7 @@
 
 #include <cmocka.h>
 
-#include "hal/face/face.h"
+#include "hal/face/fm.h"
 
 static const char *model_dir, *crops_dir, *astronaut_path, *grace_path;
 
@@ -44,22 +44,22 @@ static const char *model_dir, *crops_dir, *astronaut_path, *grace_path;
 #define SAME_MIN 0.80f
 #define OTHER_MAX 0.35f
 
-static face_models *load_or_fail(void)
+static fm_models *load_or_fail(void)
 {
-	face_models *m = NULL;
+	fm_models *m = NULL;
 	char why[512] = "";
-	face_err e = face_models_load(model_dir, &m, why, sizeof why);
-	if (e != FACE_OK)
-		fail_msg("face_models_load(%s): %s: %s", model_dir, face_strerror(e), why);
+	fm_err e = fm_models_load(model_dir, &m, why, sizeof why);
+	if (e != FM_OK)
+		fail_msg("fm_models_load(%s): %s: %s", model_dir, fm_strerror(e), why);
 	return m;
 }
 
 static void test_models_load(void **state)
 {
-	face_models *m = load_or_fail();
+	fm_models *m = load_or_fail();
 	assert_non_null(m);
-	face_models_free(m);
-	face_models_free(NULL);
+	fm_models_free(m);
+	fm_models_free(NULL);
 }
 
 /* A scratch folder holding links to every model file but one, which the
@@ -72,11 +72,11 @@ static char *scratch_models(const char *except)
 	char *ret = strdup(dir);
 	assert_non_null(ret);
 	char from[1024], to[1024];
-	for (int i = 0; face_model_files[i]; i++) {
-		if (strcmp(face_model_files[i], except) == 0)
+	for (int i = 0; fm_model_files[i]; i++) {
+		if (strcmp(fm_model_files[i], except) == 0)
 			continue;
-		snprintf(from, sizeof from, "%s/%s", model_dir, face_model_files[i]);
-		snprintf(to, sizeof to, "%s/%s", ret, face_model_files[i]);
+		snprintf(from, sizeof from, "%s/%s", model_dir, fm_model_files[i]);
+		snprintf(to, sizeof to, "%s/%s", ret, fm_model_files[i]);
 		assert_int_equal(symlink(from, to), 0);
 	}
 	return ret;
@@ -85,8 +85,8 @@ static char *scratch_models(const char *except)
 static void scratch_remove(char *dir)
 {
 	char path[1024];
-	for (int i = 0; face_model_files[i]; i++) {
-		snprintf(path, sizeof path, "%s/%s", dir, face_model_files[i]);
+	for (int i = 0; fm_model_files[i]; i++) {
+		snprintf(path, sizeof path, "%s/%s", dir, fm_model_files[i]);
 		unlink(path);
 	}
 	assert_int_equal(rmdir(dir), 0);
@@ -95,13 +95,13 @@ static void scratch_remove(char *dir)
 
 /* Load must fail with code want and name file in its words, leaving the
  * output untouched. */
-static void expect_refused(const char *dir, face_err want, const char *file)
+static void expect_refused(const char *dir, fm_err want, const char *file)
 {
-	face_models *m = (face_models *)&m; /* a value load must not change */
-	face_models *const untouched = m;
+	fm_models *m = (fm_models *)&m; /* a value load must not change */
+	fm_models *const untouched = m;
 	char why[512] = "";
-	face_err e = face_models_load(dir, &m, why, sizeof why);
-	printf("# %s refused: %s: %s\n", file, face_strerror(e), why);
+	fm_err e = fm_models_load(dir, &m, why, sizeof why);
+	printf("# %s refused: %s: %s\n", file, fm_strerror(e), why);
 	assert_int_equal(e, want);
 	assert_ptr_equal(m, untouched);
 	assert_non_null(strstr(why, file));
@@ -110,7 +110,7 @@ static void expect_refused(const char *dir, face_err want, const char *file)
 static void test_missing_model_named(void **state)
 {
 	char *dir = scratch_models("fr_feature.onnx");
-	expect_refused(dir, FACE_ERR_MODEL_MISSING, "fr_feature.onnx");
+	expect_refused(dir, FM_ERR_MODEL_MISSING, "fr_feature.onnx");
 	scratch_remove(dir);
 }
 
@@ -152,7 +152,7 @@ static void test_truncated_model_named(void **state)
 	snprintf(from, sizeof from, "%s/fr_landmark.onnx", model_dir);
 	snprintf(to, sizeof to, "%s/fr_landmark.onnx", dir);
 	copy_prefix(from, to, file_size(from) * 2 / 3);
-	expect_refused(dir, FACE_ERR_MODEL_CORRUPT, "fr_landmark.onnx");
+	expect_refused(dir, FM_ERR_MODEL_CORRUPT, "fr_landmark.onnx");
 	scratch_remove(dir);
 }
 
@@ -166,7 +166,7 @@ static void test_garbage_model_named(void **state)
 	for (int i = 0; i < 4096; i++)
 		fputc((i * 131 + 7) & 0xff, f);
 	assert_int_equal(fclose(f), 0);
-	expect_refused(dir, FACE_ERR_MODEL_CORRUPT, "fr_detect.onnx");
+	expect_refused(dir, FM_ERR_MODEL_CORRUPT, "fr_detect.onnx");
 	scratch_remove(dir);
 }
 
@@ -179,60 +179,60 @@ static void test_swapped_model_named(void **state)
 	snprintf(from, sizeof from, "%s/fr_eye.onnx", model_dir);
 	snprintf(to, sizeof to, "%s/fr_liveness.onnx", dir);
 	copy_prefix(from, to, -1);
-	expect_refused(dir, FACE_ERR_MODEL_CORRUPT, "fr_liveness.onnx");
+	expect_refused(dir, FM_ERR_MODEL_CORRUPT, "fr_liveness.onnx");
 	scratch_remove(dir);
 }
 
 static void test_missing_folder(void **state)
 {
-	expect_refused("/nonexistent/appm-models", FACE_ERR_MODEL_MISSING, "fr_detect.onnx");
+	expect_refused("/nonexistent/appm-models", FM_ERR_MODEL_MISSING, "fr_detect.onnx");
 }
 
-static int inside(const face_box *b, face_point p)
+static int inside(const fm_box *b, fm_point p)
 {
 	return p.x > b->x1 && p.x < b->x2 && p.y > b->y1 && p.y < b->y2;
 }
 
 /* One face where it is, with the five points inside its box and in order. */
-static void check_one_face(const char *path, int want_x, int want_y, face_landmarks *ret_lm,
-                           face_box *ret_box)
+static void check_one_face(const char *path, int want_x, int want_y, fm_landmarks *ret_lm,
+                           fm_box *ret_box)
 {
-	face_models *m = load_or_fail();
-	face_image img;
-	assert_int_equal(face_image_read(path, &img), FACE_OK);
-	face_box boxes[8];
+	fm_models *m = load_or_fail();
+	fm_image img;
+	assert_int_equal(fm_image_read(path, &img), FM_OK);
+	fm_box boxes[8];
 	size_t n = 0;
-	assert_int_equal(face_detect(m, &img, boxes, 8, &n), FACE_OK);
+	assert_int_equal(fm_detect(m, &img, boxes, 8, &n), FM_OK);
 	printf("# %s: %zu face(s); the first at %.0f,%.0f-%.0f,%.0f, score %.3f\n", path, n,
 	       n ? boxes[0].x1 : 0, n ? boxes[0].y1 : 0, n ? boxes[0].x2 : 0, n ? boxes[0].y2 : 0,
 	       n ? boxes[0].score : 0);
 	assert_int_equal(n, 1);
-	const face_box *b = &boxes[0];
-	assert_true(b->score >= FACE_DETECT_THRESHOLD);
+	const fm_box *b = &boxes[0];
+	assert_true(b->score >= FM_DETECT_THRESHOLD);
 	float cx = (b->x1 + b->x2) / 2, cy = (b->y1 + b->y2) / 2, w = b->x2 - b->x1;
 	assert_true(fabsf(cx - (float)want_x) < 25 && fabsf(cy - (float)want_y) < 25);
 	assert_true(w > img.width / 8 && w < img.width / 2);
 
-	face_landmarks lm;
-	assert_int_equal(face_landmark(m, &img, b, &lm), FACE_OK);
-	const face_point *f = lm.five;
+	fm_landmarks lm;
+	assert_int_equal(fm_landmark(m, &img, b, &lm), FM_OK);
+	const fm_point *f = lm.five;
 	printf("# five points: eyes %.0f,%.0f %.0f,%.0f nose %.0f,%.0f mouth %.0f,%.0f %.0f,%.0f\n",
 	       f[0].x, f[0].y, f[1].x, f[1].y, f[2].x, f[2].y, f[3].x, f[3].y, f[4].x, f[4].y);
-	for (int i = 0; i < FACE_FIVE; i++)
+	for (int i = 0; i < FM_FIVE; i++)
 		assert_true(inside(b, f[i]));
 	/* Image-left eye, then image-right, level within a fifth of their
 	 * distance; the nose between them and below; mouth corners below
 	 * the nose, left then right. */
-	float eye_dist = f[FACE_FIVE_EYE_RIGHT].x - f[FACE_FIVE_EYE_LEFT].x;
+	float eye_dist = f[FM_FIVE_EYE_RIGHT].x - f[FM_FIVE_EYE_LEFT].x;
 	assert_true(eye_dist > w / 5);
-	assert_true(fabsf(f[FACE_FIVE_EYE_RIGHT].y - f[FACE_FIVE_EYE_LEFT].y) < eye_dist / 5);
-	assert_true(f[FACE_FIVE_NOSE].x > f[FACE_FIVE_EYE_LEFT].x &&
-	            f[FACE_FIVE_NOSE].x < f[FACE_FIVE_EYE_RIGHT].x);
-	assert_true(f[FACE_FIVE_NOSE].y > f[FACE_FIVE_EYE_LEFT].y &&
-	            f[FACE_FIVE_NOSE].y > f[FACE_FIVE_EYE_RIGHT].y);
-	assert_true(f[FACE_FIVE_MOUTH_LEFT].y > f[FACE_FIVE_NOSE].y &&
-	            f[FACE_FIVE_MOUTH_RIGHT].y > f[FACE_FIVE_NOSE].y);
-	assert_true(f[FACE_FIVE_MOUTH_LEFT].x < f[FACE_FIVE_MOUTH_RIGHT].x);
+	assert_true(fabsf(f[FM_FIVE_EYE_RIGHT].y - f[FM_FIVE_EYE_LEFT].y) < eye_dist / 5);
+	assert_true(f[FM_FIVE_NOSE].x > f[FM_FIVE_EYE_LEFT].x &&
+	            f[FM_FIVE_NOSE].x < f[FM_FIVE_EYE_RIGHT].x);
+	assert_true(f[FM_FIVE_NOSE].y > f[FM_FIVE_EYE_LEFT].y &&
+	            f[FM_FIVE_NOSE].y > f[FM_FIVE_EYE_RIGHT].y);
+	assert_true(f[FM_FIVE_MOUTH_LEFT].y > f[FM_FIVE_NOSE].y &&
+	            f[FM_FIVE_MOUTH_RIGHT].y > f[FM_FIVE_NOSE].y);
+	assert_true(f[FM_FIVE_MOUTH_LEFT].x < f[FM_FIVE_MOUTH_RIGHT].x);
 	/* The 68-point eyes (36-41, 42-47) are inside the box too. */
 	for (int i = 36; i < 48; i++)
 		assert_true(inside(b, lm.pt[i]));
@@ -240,8 +240,8 @@ static void check_one_face(const char *path, int want_x, int want_y, face_landma
 		*ret_lm = lm;
 	if (ret_box)
 		*ret_box = *b;
-	face_image_free(&img);
-	face_models_free(m);
+	fm_image_free(&img);
+	fm_models_free(m);
 }
 
 static void test_astronaut_one_face(void **state)
@@ -256,9 +256,9 @@ static void test_grace_hopper_one_face(void **state)
 
 /* src resampled by `scale` (bilinear) after dropping `dx`, `dy` pixels at
  * the top left: the same photo, moved and at another size. */
-static face_image moved(const face_image *src, int dx, int dy, double scale)
+static fm_image moved(const fm_image *src, int dx, int dy, double scale)
 {
-	face_image out;
+	fm_image out;
 	out.width = (int)((src->width - dx) * scale);
 	out.height = (int)((src->height - dy) * scale);
 	out.stride = (size_t)out.width * 3;
@@ -284,80 +284,80 @@ static face_image moved(const face_image *src, int dx, int dy, double scale)
 	return out;
 }
 
-static void embed_first_face(face_models *m, const face_image *img, float ret[FACE_EMBEDDING])
+static void embed_first_face(fm_models *m, const fm_image *img, float ret[FM_EMBEDDING])
 {
-	face_box b;
+	fm_box b;
 	size_t n = 0;
-	assert_int_equal(face_detect(m, img, &b, 1, &n), FACE_OK);
+	assert_int_equal(fm_detect(m, img, &b, 1, &n), FM_OK);
 	assert_int_equal(n, 1);
-	face_landmarks lm;
-	assert_int_equal(face_landmark(m, img, &b, &lm), FACE_OK);
-	assert_int_equal(face_embed(m, img, lm.five, ret), FACE_OK);
+	fm_landmarks lm;
+	assert_int_equal(fm_landmark(m, img, &b, &lm), FM_OK);
+	assert_int_equal(fm_embed(m, img, lm.five, ret), FM_OK);
 	double norm = 0;
-	for (int i = 0; i < FACE_EMBEDDING; i++)
+	for (int i = 0; i < FM_EMBEDDING; i++)
 		norm += (double)ret[i] * ret[i];
 	assert_true(fabs(sqrt(norm) - 1.0) < 1e-4);
 }
 
 static void test_embeddings_same_and_other(void **state)
 {
-	face_models *m = load_or_fail();
-	face_image astro, grace;
-	assert_int_equal(face_image_read(astronaut_path, &astro), FACE_OK);
-	assert_int_equal(face_image_read(grace_path, &grace), FACE_OK);
-	face_image astro2 = moved(&astro, 23, 11, 0.8), grace2 = moved(&grace, 9, 31, 1.25);
+	fm_models *m = load_or_fail();
+	fm_image astro, grace;
+	assert_int_equal(fm_image_read(astronaut_path, &astro), FM_OK);
+	assert_int_equal(fm_image_read(grace_path, &grace), FM_OK);
+	fm_image astro2 = moved(&astro, 23, 11, 0.8), grace2 = moved(&grace, 9, 31, 1.25);
 
-	static float a[FACE_EMBEDDING], a2[FACE_EMBEDDING], g[FACE_EMBEDDING], g2[FACE_EMBEDDING];
+	static float a[FM_EMBEDDING], a2[FM_EMBEDDING], g[FM_EMBEDDING], g2[FM_EMBEDDING];
 	embed_first_face(m, &astro, a);
 	embed_first_face(m, &astro2, a2);
 	embed_first_face(m, &grace, g);
 	embed_first_face(m, &grace2, g2);
 
-	float same_a = face_cosine(a, a2, FACE_EMBEDDING), same_g = face_cosine(g, g2, FACE_EMBEDDING);
-	float other = face_cosine(a, g, FACE_EMBEDDING), other2 = face_cosine(a2, g2, FACE_EMBEDDING);
+	float same_a = fm_cosine(a, a2, FM_EMBEDDING), same_g = fm_cosine(g, g2, FM_EMBEDDING);
+	float other = fm_cosine(a, g, FM_EMBEDDING), other2 = fm_cosine(a2, g2, FM_EMBEDDING);
 	printf("# cosine: astronaut vs itself moved and x0.8 %.3f; grace_hopper vs itself moved and x1.25 %.3f\n",
 	       same_a, same_g);
 	printf("# cosine: astronaut vs grace_hopper %.3f; their moved copies %.3f\n", other, other2);
-	assert_true(fabsf(face_cosine(a, a, FACE_EMBEDDING) - 1.0f) < 1e-5f);
+	assert_true(fabsf(fm_cosine(a, a, FM_EMBEDDING) - 1.0f) < 1e-5f);
 	assert_true(same_a > SAME_MIN && same_g > SAME_MIN);
 	assert_true(other < OTHER_MAX && other2 < OTHER_MAX);
 
-	face_image_free(&astro2);
-	face_image_free(&grace2);
-	face_image_free(&astro);
-	face_image_free(&grace);
-	face_models_free(m);
+	fm_image_free(&astro2);
+	fm_image_free(&grace2);
+	fm_image_free(&astro);
+	fm_image_free(&grace);
+	fm_models_free(m);
 }
 
 /* The committed passport photos (240x320 JPEG crops, as a chip holds)
  * against the full portraits they were cut from: the verification case. */
 static void test_chip_photo_matches(void **state)
 {
-	face_models *m = load_or_fail();
+	fm_models *m = load_or_fail();
 	const char *names[2] = { "astronaut.jpg", "grace_hopper.jpg" };
 	const char *full[2] = { astronaut_path, grace_path };
-	static float chip[2][FACE_EMBEDDING], live[2][FACE_EMBEDDING];
+	static float chip[2][FM_EMBEDDING], live[2][FM_EMBEDDING];
 	for (int i = 0; i < 2; i++) {
 		char path[1024];
 		snprintf(path, sizeof path, "%s/%s", crops_dir, names[i]);
-		face_image img;
-		assert_int_equal(face_image_read(path, &img), FACE_OK);
+		fm_image img;
+		assert_int_equal(fm_image_read(path, &img), FM_OK);
 		embed_first_face(m, &img, chip[i]);
-		face_image_free(&img);
-		assert_int_equal(face_image_read(full[i], &img), FACE_OK);
+		fm_image_free(&img);
+		assert_int_equal(fm_image_read(full[i], &img), FM_OK);
 		embed_first_face(m, &img, live[i]);
-		face_image_free(&img);
+		fm_image_free(&img);
 	}
 	for (int i = 0; i < 2; i++)
 		for (int j = 0; j < 2; j++) {
-			float c = face_cosine(chip[i], live[j], FACE_EMBEDDING);
+			float c = fm_cosine(chip[i], live[j], FM_EMBEDDING);
 			printf("# cosine: chip photo %s vs %s %.3f\n", names[i], full[j], c);
 			if (i == j)
 				assert_true(c > SAME_MIN);
 			else
 				assert_true(c < OTHER_MAX);
 		}
-	face_models_free(m);
+	fm_models_free(m);
 }
 
 /* The alignment fit recovers a known similarity exactly, and refuses
@@ -365,27 +365,27 @@ static void test_chip_photo_matches(void **state)
 static void test_similarity_fit(void **state)
 {
 	const double a = 0.8 * cos(0.3), b = 0.8 * sin(0.3), tx = -12.5, ty = 40.25;
-	face_point to[FACE_FIVE];
-	for (int i = 0; i < FACE_FIVE; i++) {
-		face_point p = face_template_112[i];
+	fm_point to[FM_FIVE];
+	for (int i = 0; i < FM_FIVE; i++) {
+		fm_point p = fm_template_112[i];
 		to[i].x = (float)(a * p.x - b * p.y + tx);
 		to[i].y = (float)(b * p.x + a * p.y + ty);
 	}
 	double t[6];
-	assert_int_equal(face_similarity_fit(face_template_112, to, FACE_FIVE, t), FACE_OK);
+	assert_int_equal(fm_similarity_fit(fm_template_112, to, FM_FIVE, t), FM_OK);
 	const double want[6] = { a, -b, tx, b, a, ty };
 	for (int i = 0; i < 6; i++)
 		assert_true(fabs(t[i] - want[i]) < 1e-3);
-	face_point same[FACE_FIVE];
-	for (int i = 0; i < FACE_FIVE; i++)
-		same[i] = (face_point){ 5, 5 };
-	assert_int_equal(face_similarity_fit(same, to, FACE_FIVE, t), FACE_ERR_ARG);
+	fm_point same[FM_FIVE];
+	for (int i = 0; i < FM_FIVE; i++)
+		same[i] = (fm_point){ 5, 5 };
+	assert_int_equal(fm_similarity_fit(same, to, FM_FIVE, t), FM_ERR_ARG);
 }
 
 static void test_strerror(void **state)
 {
-	for (int e = FACE_OK; e <= FACE_ERR_LAST; e++)
-		assert_string_not_equal(face_strerror((face_err)e), "unknown face error");
+	for (int e = FM_OK; e <= FM_ERR_LAST; e++)
+		assert_string_not_equal(fm_strerror((fm_err)e), "unknown face error");
 }
 
 /* Absent test data is a failure that says what to do, not a skip. */

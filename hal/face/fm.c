@@ -1,27 +1,27 @@
 /*
- * face.c — the pure parts of the face module: error words, the five points
+ * fm.c — the pure parts of the face module: error words, the five points
  * from 68, the least-squares similarity alignment and cosine similarity.
  * No OpenCV here, so these are tested on their own.
  */
-#include "hal/face/face.h"
+#include "hal/face/fm.h"
 
 #include <math.h>
 
-const char *face_strerror(face_err e)
+const char *fm_strerror(fm_err e)
 {
 	switch (e) {
-	case FACE_OK: return "success";
-	case FACE_ERR_ARG: return "invalid argument";
-	case FACE_ERR_NOMEM: return "out of memory";
-	case FACE_ERR_MODEL_MISSING: return "a face model file is missing";
-	case FACE_ERR_MODEL_CORRUPT: return "a face model file is corrupt";
-	case FACE_ERR_IMAGE: return "the image could not be read";
-	case FACE_ERR_INFERENCE: return "a face network failed to run";
+	case FM_OK: return "success";
+	case FM_ERR_ARG: return "invalid argument";
+	case FM_ERR_NOMEM: return "out of memory";
+	case FM_ERR_MODEL_MISSING: return "a face model file is missing";
+	case FM_ERR_MODEL_CORRUPT: return "a face model file is corrupt";
+	case FM_ERR_IMAGE: return "the image could not be read";
+	case FM_ERR_INFERENCE: return "a face network failed to run";
 	}
 	return "unknown face error";
 }
 
-const char *const face_model_files[] = {
+const char *const fm_model_files[] = {
 	"fr_detect.onnx",
 	"fr_landmark.onnx",
 	"fr_feature.onnx",
@@ -32,7 +32,7 @@ const char *const face_model_files[] = {
 
 /* ArcFace's reference points for a 112x112 crop, which the package's
  * feature model was trained on (the package's REFERENCE_FACIAL_POINTS). */
-const face_point face_template_112[FACE_FIVE] = {
+const fm_point fm_template_112[FM_FIVE] = {
 	{ 38.2946f, 51.6963f },
 	{ 73.5318f, 51.5014f },
 	{ 56.0252f, 71.7366f },
@@ -40,9 +40,9 @@ const face_point face_template_112[FACE_FIVE] = {
 	{ 70.7299f, 92.2041f },
 };
 
-static face_point mean_of(const face_point *pt, const int *idx, int n)
+static fm_point mean_of(const fm_point *pt, const int *idx, int n)
 {
-	face_point m = { 0, 0 };
+	fm_point m = { 0, 0 };
 	for (int i = 0; i < n; i++) {
 		m.x += pt[idx[i]].x;
 		m.y += pt[idx[i]].y;
@@ -52,7 +52,7 @@ static face_point mean_of(const face_point *pt, const int *idx, int n)
 	return m;
 }
 
-void face_five_from_68(const face_point pt[FACE_LANDMARKS], face_point ret[FACE_FIVE])
+void fm_five_from_68(const fm_point pt[FM_LANDMARKS], fm_point ret[FM_FIVE])
 {
 	/* Lid points only: the eye corners (36, 39, 42, 45) move less than
 	 * the centre with gaze but bias it towards the wider corner. */
@@ -60,18 +60,18 @@ void face_five_from_68(const face_point pt[FACE_LANDMARKS], face_point ret[FACE_
 	static const int eye_r[] = { 43, 44, 46, 47 };
 	static const int mouth_l[] = { 48, 60 };
 	static const int mouth_r[] = { 54, 64 };
-	ret[FACE_FIVE_EYE_LEFT] = mean_of(pt, eye_l, 4);
-	ret[FACE_FIVE_EYE_RIGHT] = mean_of(pt, eye_r, 4);
-	ret[FACE_FIVE_NOSE] = pt[30];
-	ret[FACE_FIVE_MOUTH_LEFT] = mean_of(pt, mouth_l, 2);
-	ret[FACE_FIVE_MOUTH_RIGHT] = mean_of(pt, mouth_r, 2);
+	ret[FM_FIVE_EYE_LEFT] = mean_of(pt, eye_l, 4);
+	ret[FM_FIVE_EYE_RIGHT] = mean_of(pt, eye_r, 4);
+	ret[FM_FIVE_NOSE] = pt[30];
+	ret[FM_FIVE_MOUTH_LEFT] = mean_of(pt, mouth_l, 2);
+	ret[FM_FIVE_MOUTH_RIGHT] = mean_of(pt, mouth_r, 2);
 }
 
-face_err face_similarity_fit(const face_point *from, const face_point *to, size_t n,
+fm_err fm_similarity_fit(const fm_point *from, const fm_point *to, size_t n,
                              double ret[6])
 {
 	if (!from || !to || !ret || n < 2)
-		return FACE_ERR_ARG;
+		return FM_ERR_ARG;
 	double fx = 0, fy = 0, tx = 0, ty = 0;
 	for (size_t i = 0; i < n; i++) {
 		fx += from[i].x;
@@ -94,7 +94,7 @@ face_err face_similarity_fit(const face_point *from, const face_point *to, size_
 		cross += px * qy - py * qx;
 	}
 	if (!(pp > 1e-9) || !isfinite(pp))
-		return FACE_ERR_ARG;
+		return FM_ERR_ARG;
 	double a = dot / pp, b = cross / pp;
 	ret[0] = a;
 	ret[1] = -b;
@@ -102,10 +102,10 @@ face_err face_similarity_fit(const face_point *from, const face_point *to, size_
 	ret[3] = b;
 	ret[4] = a;
 	ret[5] = ty - (b * fx + a * fy);
-	return FACE_OK;
+	return FM_OK;
 }
 
-float face_cosine(const float *a, const float *b, size_t n)
+float fm_cosine(const float *a, const float *b, size_t n)
 {
 	double ab = 0, aa = 0, bb = 0;
 	for (size_t i = 0; i < n; i++) {

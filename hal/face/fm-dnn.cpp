@@ -1,14 +1,14 @@
 /*
- * face-dnn.cpp — the face networks on OpenCV's DNN module, behind
- * face.h's C interface: loading and checking the model set, detection,
+ * fm-dnn.cpp — the face networks on OpenCV's DNN module, behind
+ * fm.h's C interface: loading and checking the model set, detection,
  * landmarks and the aligned embedding. No exception leaves this file:
- * each entry point catches OpenCV's and returns a face_err.
+ * each entry point catches OpenCV's and returns an fm_err.
  *
  * What each network takes and gives was read from the package's
  * JavaScript and then checked on OpenCV 4.6 with the licensed test faces;
  * MODELS.md has the details, the header comments below the summary.
  */
-#include "hal/face/face.h"
+#include "hal/face/fm.h"
 
 #include <cerrno>
 #include <cmath>
@@ -59,7 +59,7 @@ enum { NET_DETECT, NET_LANDMARK, NET_FEATURE, NET_EYE, NET_LIVENESS, NET_COUNT }
 const net_spec specs[NET_COUNT] = {
 	{ "fr_detect.onnx", 3, 240, 320, { "scores", "boxes" }, { 4420 * 2, 4420 * 4 } },
 	{ "fr_landmark.onnx", 1, 64, 64, { "output", nullptr }, { 136, 0 } },
-	{ "fr_feature.onnx", 3, 112, 112, { "output", nullptr }, { FACE_EMBEDDING, 0 } },
+	{ "fr_feature.onnx", 3, 112, 112, { "output", nullptr }, { FM_EMBEDDING, 0 } },
 	{ "fr_eye.onnx", 1, 24, 24, { "output", nullptr }, { 2, 0 } },
 	{ "fr_liveness.onnx", 3, 128, 128, { "output", nullptr }, { 3, 0 } },
 };
@@ -87,12 +87,12 @@ std::string short_cv_message(const cv::Exception &e)
 	return m;
 }
 
-cv::Mat wrap(const face_image *img)
+cv::Mat wrap(const fm_image *img)
 {
 	return cv::Mat(img->height, img->width, CV_8UC3, img->data, img->stride);
 }
 
-bool image_ok(const face_image *img)
+bool image_ok(const fm_image *img)
 {
 	return img && img->data && img->width > 0 && img->height > 0 &&
 	       img->stride >= (size_t)img->width * 3;
@@ -112,39 +112,39 @@ cv::Mat square_crop(const cv::Mat &src, float cx, float cy, float side, int size
 
 } // namespace
 
-struct face_models {
+struct fm_models {
 	cv::dnn::Net net[NET_COUNT];
 };
 
 extern "C" {
 
-face_err face_image_read(const char *path, face_image *ret)
+fm_err fm_image_read(const char *path, fm_image *ret)
 {
 	if (!path || !ret)
-		return FACE_ERR_ARG;
+		return FM_ERR_ARG;
 	try {
 		cv::Mat m = cv::imread(path, cv::IMREAD_COLOR);
 		if (m.empty())
-			return FACE_ERR_IMAGE;
+			return FM_ERR_IMAGE;
 		size_t stride = (size_t)m.cols * 3;
 		uint8_t *data = (uint8_t *)malloc(stride * (size_t)m.rows);
 		if (!data)
-			return FACE_ERR_NOMEM;
+			return FM_ERR_NOMEM;
 		for (int y = 0; y < m.rows; y++)
 			memcpy(data + stride * (size_t)y, m.ptr(y), stride);
 		ret->data = data;
 		ret->width = m.cols;
 		ret->height = m.rows;
 		ret->stride = stride;
-		return FACE_OK;
+		return FM_OK;
 	} catch (const cv::Exception &) {
-		return FACE_ERR_IMAGE;
+		return FM_ERR_IMAGE;
 	} catch (const std::bad_alloc &) {
-		return FACE_ERR_NOMEM;
+		return FM_ERR_NOMEM;
 	}
 }
 
-void face_image_free(face_image *img)
+void fm_image_free(fm_image *img)
 {
 	if (!img)
 		return;
@@ -179,16 +179,16 @@ static void check_net(cv::dnn::Net &net, const net_spec &sp, std::string &what)
 	}
 }
 
-face_err face_models_load(const char *dir, face_models **ret, char *why, size_t why_len)
+fm_err fm_models_load(const char *dir, fm_models **ret, char *why, size_t why_len)
 {
 	if (!dir || !ret) {
 		set_why(why, why_len, "no model folder given");
-		return FACE_ERR_ARG;
+		return FM_ERR_ARG;
 	}
-	face_models *m = new (std::nothrow) face_models;
+	fm_models *m = new (std::nothrow) fm_models;
 	if (!m) {
 		set_why(why, why_len, "out of memory");
-		return FACE_ERR_NOMEM;
+		return FM_ERR_NOMEM;
 	}
 	for (int i = 0; i < NET_COUNT; i++) {
 		std::string path = std::string(dir) + "/" + specs[i].file;
@@ -197,7 +197,7 @@ face_err face_models_load(const char *dir, face_models **ret, char *why, size_t 
 			set_why(why, why_len, "face model %s: %s", path.c_str(),
 			        stat(path.c_str(), &st) != 0 ? strerror(errno) : "not a regular file");
 			delete m;
-			return FACE_ERR_MODEL_MISSING;
+			return FM_ERR_MODEL_MISSING;
 		}
 		std::string what;
 		try {
@@ -215,23 +215,23 @@ face_err face_models_load(const char *dir, face_models **ret, char *why, size_t 
 			set_why(why, why_len, "face model %s does not load (corrupt or not the expected model): %s",
 			        path.c_str(), what.c_str());
 			delete m;
-			return FACE_ERR_MODEL_CORRUPT;
+			return FM_ERR_MODEL_CORRUPT;
 		}
 	}
 	*ret = m;
-	return FACE_OK;
+	return FM_OK;
 }
 
-void face_models_free(face_models *m)
+void fm_models_free(fm_models *m)
 {
 	delete m;
 }
 
-face_err face_detect(face_models *m, const face_image *img, face_box *boxes, size_t max,
+fm_err fm_detect(fm_models *m, const fm_image *img, fm_box *boxes, size_t max,
                      size_t *n)
 {
 	if (!m || !image_ok(img) || (!boxes && max) || !n)
-		return FACE_ERR_ARG;
+		return FM_ERR_ARG;
 	const net_spec &sp = specs[NET_DETECT];
 	try {
 		cv::Mat blob = cv::dnn::blobFromImage(wrap(img), 1.0 / 128, cv::Size(sp.width, sp.height),
@@ -247,7 +247,7 @@ face_err face_detect(face_models *m, const face_image *img, face_box *boxes, siz
 		std::vector<float> conf;
 		for (int i = 0; i < count; i++) {
 			float s = scores[2 * i + 1];
-			if (s < FACE_DETECT_THRESHOLD)
+			if (s < FM_DETECT_THRESHOLD)
 				continue;
 			const float *c = corners + 4 * i;
 			double x1 = c[0] * img->width, y1 = c[1] * img->height;
@@ -258,7 +258,7 @@ face_err face_detect(face_models *m, const face_image *img, face_box *boxes, siz
 			conf.push_back(s);
 		}
 		std::vector<int> keep;
-		cv::dnn::NMSBoxes(rects, conf, FACE_DETECT_THRESHOLD, 0.3f, keep);
+		cv::dnn::NMSBoxes(rects, conf, FM_DETECT_THRESHOLD, 0.3f, keep);
 		/* NMSBoxes returns the kept boxes best first. */
 		for (size_t k = 0; k < keep.size() && k < max; k++) {
 			const cv::Rect2d &r = rects[keep[k]];
@@ -269,19 +269,19 @@ face_err face_detect(face_models *m, const face_image *img, face_box *boxes, siz
 			boxes[k].score = conf[keep[k]];
 		}
 		*n = keep.size();
-		return FACE_OK;
+		return FM_OK;
 	} catch (const cv::Exception &) {
-		return FACE_ERR_INFERENCE;
+		return FM_ERR_INFERENCE;
 	} catch (const std::bad_alloc &) {
-		return FACE_ERR_NOMEM;
+		return FM_ERR_NOMEM;
 	}
 }
 
-face_err face_landmark(face_models *m, const face_image *img, const face_box *box,
-                       face_landmarks *ret)
+fm_err fm_landmark(fm_models *m, const fm_image *img, const fm_box *box,
+                       fm_landmarks *ret)
 {
 	if (!m || !image_ok(img) || !box || !ret || !(box->x2 > box->x1) || !(box->y2 > box->y1))
-		return FACE_ERR_ARG;
+		return FM_ERR_ARG;
 	const net_spec &sp = specs[NET_LANDMARK];
 	try {
 		float side = box->y2 - box->y1;
@@ -294,30 +294,30 @@ face_err face_landmark(face_models *m, const face_image *img, const face_box *bo
 		net.setInput(blob);
 		cv::Mat out = net.forward("output");
 		const float *v = out.ptr<float>();
-		face_landmarks lm;
+		fm_landmarks lm;
 		float x0 = cx - side / 2, y0 = cy - side / 2;
-		for (int i = 0; i < FACE_LANDMARKS; i++) {
+		for (int i = 0; i < FM_LANDMARKS; i++) {
 			lm.pt[i].x = x0 + v[2 * i] * side;
 			lm.pt[i].y = y0 + v[2 * i + 1] * side;
 		}
-		face_five_from_68(lm.pt, lm.five);
+		fm_five_from_68(lm.pt, lm.five);
 		*ret = lm;
-		return FACE_OK;
+		return FM_OK;
 	} catch (const cv::Exception &) {
-		return FACE_ERR_INFERENCE;
+		return FM_ERR_INFERENCE;
 	} catch (const std::bad_alloc &) {
-		return FACE_ERR_NOMEM;
+		return FM_ERR_NOMEM;
 	}
 }
 
-face_err face_embed(face_models *m, const face_image *img, const face_point five[FACE_FIVE],
-                    float ret[FACE_EMBEDDING])
+fm_err fm_embed(fm_models *m, const fm_image *img, const fm_point five[FM_FIVE],
+                    float ret[FM_EMBEDDING])
 {
 	if (!m || !image_ok(img) || !five || !ret)
-		return FACE_ERR_ARG;
+		return FM_ERR_ARG;
 	double t[6];
-	face_err e = face_similarity_fit(five, face_template_112, FACE_FIVE, t);
-	if (e != FACE_OK)
+	fm_err e = fm_similarity_fit(five, fm_template_112, FM_FIVE, t);
+	if (e != FM_OK)
 		return e;
 	const net_spec &sp = specs[NET_FEATURE];
 	try {
@@ -333,18 +333,18 @@ face_err face_embed(face_models *m, const face_image *img, const face_point five
 		cv::Mat out = net.forward("output");
 		const float *v = out.ptr<float>();
 		double norm = 0;
-		for (int i = 0; i < FACE_EMBEDDING; i++)
+		for (int i = 0; i < FM_EMBEDDING; i++)
 			norm += (double)v[i] * v[i];
 		norm = std::sqrt(norm);
 		if (!(norm > 0) || !std::isfinite(norm))
-			return FACE_ERR_INFERENCE;
-		for (int i = 0; i < FACE_EMBEDDING; i++)
+			return FM_ERR_INFERENCE;
+		for (int i = 0; i < FM_EMBEDDING; i++)
 			ret[i] = (float)(v[i] / norm);
-		return FACE_OK;
+		return FM_OK;
 	} catch (const cv::Exception &) {
-		return FACE_ERR_INFERENCE;
+		return FM_ERR_INFERENCE;
 	} catch (const std::bad_alloc &) {
-		return FACE_ERR_NOMEM;
+		return FM_ERR_NOMEM;
 	}
 }
 
