@@ -30,7 +30,7 @@
 namespace {
 
 /* One network of the set: its file, input size and the outputs it must
- * give (each a 2-D or 3-D shape checked at load). */
+ * give, each checked at load by its number of values. */
 struct net_spec {
 	const char *file;
 	int channels, height, width;
