@@ -10,17 +10,20 @@
 #                     with "N passed, N failed"
 #
 # Builds go to build/ and build-asan/. Nothing is downloaded but Debian
-# packages; test keys and documents are generated at run time.
+# packages and the npm packages their lockfiles pin; test keys and
+# documents are generated at run time.
 set -eu
 cd "$(dirname "$0")"
 
 # Everything the build, the simulated devices and the tests need.
 PACKAGES="meson ninja-build pkg-config gcc libc6-dev g++
  libopencv-core-dev libopencv-imgproc-dev libopencv-videoio-dev libopencv-imgcodecs-dev
+ libopencv-dnn-dev libopencv-calib3d-dev
  libpcsclite-dev pcscd vsmartcard-vpcd libnfc-dev
  libssl-dev libeac-dev libturbojpeg0-dev libopenjp2-7-dev libjansson-dev libcmocka-dev libinih-dev
  libglib2.0-dev libsystemd-dev libsqlite3-dev libmicrohttpd-dev libcurl4-openssl-dev openssl
  libespeak-ng-dev espeak-ng-data
+ python-matplotlib-data
  iproute2 util-linux valgrind chromium nodejs"
 
 install_packages() {
@@ -62,6 +65,25 @@ build() { # build DIR [meson options...]
 install_npm() {
 	command -v npm >/dev/null || { echo "setup.sh: npm is missing (it comes with Node.js 20 or later)" >&2; exit 2; }
 	npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error >/dev/null
+	# The face models: faceplugin-face-recognition-js's ONNX files, pinned by
+	# devices/models/package-lock.json (its JavaScript and the many packages
+	# it names as dependencies come along, unused; see hal/face/MODELS.md).
+	npm ci --prefix devices/models --no-audit --no-fund --loglevel=error >/dev/null
+}
+
+# The face tests' astronaut.png is in Debian's python3-skimage, which
+# installs 424 MB (scipy, matplotlib...) for one 0.8 MB image: unless that
+# package is installed, take the file from its .deb (a 21 MB download,
+# through apt like every package) into devices/data/debian/.
+ASTRONAUT=usr/lib/python3/dist-packages/skimage/data/astronaut.png
+install_test_faces() {
+	[ -f "/$ASTRONAUT" ] || [ -f devices/data/debian/astronaut.png ] && return 0
+	tmp=$(mktemp -d)
+	(cd "$tmp" && apt-get download -qq python3-skimage >/dev/null 2>&1) ||
+		{ apt-get update -qq && (cd "$tmp" && apt-get download -qq python3-skimage >/dev/null); }
+	mkdir -p devices/data/debian
+	dpkg-deb --fsys-tarfile "$tmp"/python3-skimage_*.deb | tar -x -O "./$ASTRONAUT" >devices/data/debian/astronaut.png
+	rm -rf "$tmp"
 }
 
 demo() {
@@ -150,6 +172,7 @@ run_tests() { # run_tests DIR LABEL [meson test options...]
 test_all() {
 	install_packages
 	install_npm
+	install_test_faces
 	passed=0
 	failed=0
 	echo "== building (warnings are errors)"

@@ -1,0 +1,351 @@
+/*
+ * fm-dnn.cpp — the face networks on OpenCV's DNN module, behind
+ * fm.h's C interface: loading and checking the model set, detection,
+ * landmarks and the aligned embedding. No exception leaves this file:
+ * each entry point catches OpenCV's and returns an fm_err.
+ *
+ * What each network takes and gives was read from the package's
+ * JavaScript and then checked on OpenCV 4.6 with the licensed test faces;
+ * MODELS.md has the details, the header comments below the summary.
+ */
+#include "hal/face/fm.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <string>
+#include <vector>
+
+#include <sys/stat.h>
+
+#include <opencv2/core.hpp>
+#include <opencv2/dnn.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+namespace {
+
+/* One network of the set: its file, input size and the outputs it must
+ * give, each checked at load by its number of values. */
+struct net_spec {
+	const char *file;
+	int channels, height, width;
+	const char *outputs[2];
+	int out_total[2];      /* element count of each output */
+};
+
+enum { NET_DETECT, NET_LANDMARK, NET_FEATURE, NET_EYE, NET_LIVENESS, NET_COUNT };
+
+/*
+ * fr_detect.onnx — 1x3x240x320, RGB, (v - 127) / 128. Outputs "scores"
+ *   1x4420x2 (softmaxed: [background, face]) and "boxes" 1x4420x4, already
+ *   decoded from its priors: corners x1, y1, x2, y2 as fractions of the
+ *   input's width and height (the package decodes priors and throws the
+ *   result away).
+ * fr_landmark.onnx — 1x1x64x64 grey, v / 256, of the detector's box made
+ *   square (side = box height, same centre). Output "output" 1x136: the 68
+ *   points' x, y as fractions of that square.
+ * fr_feature.onnx — 1x3x112x112, BGR, (v - 127) / 128, of the face aligned
+ *   to ArcFace's 5-point template. Output "output" 1x512, not normalised.
+ * fr_eye.onnx — 1x1x24x24 grey, v / 255, of one eye's square. Output
+ *   "output" 1x2 logits.
+ * fr_liveness.onnx — 1x3x128x128, BGR, 0..255 unscaled, of the box grown
+ *   2.7 times. Output "output" 1x3 logits, class 0 live.
+ */
+const net_spec specs[NET_COUNT] = {
+	{ "fr_detect.onnx", 3, 240, 320, { "scores", "boxes" }, { 4420 * 2, 4420 * 4 } },
+	{ "fr_landmark.onnx", 1, 64, 64, { "output", nullptr }, { 136, 0 } },
+	{ "fr_feature.onnx", 3, 112, 112, { "output", nullptr }, { FM_EMBEDDING, 0 } },
+	{ "fr_eye.onnx", 1, 24, 24, { "output", nullptr }, { 2, 0 } },
+	{ "fr_liveness.onnx", 3, 128, 128, { "output", nullptr }, { 3, 0 } },
+};
+
+void set_why(char *why, size_t why_len, const char *fmt, ...)
+{
+	if (!why || why_len == 0)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, why_len, fmt, ap);
+	va_end(ap);
+}
+
+/* OpenCV's messages are long ("OpenCV(4.6.0) /build/...: error: (-5:Bad
+ * argument) ... in function '...'"): keep the part that says what. */
+std::string short_cv_message(const cv::Exception &e)
+{
+	std::string m = e.err.empty() ? e.msg : e.err;
+	size_t nl = m.find('\n');
+	if (nl != std::string::npos)
+		m.erase(nl);
+	if (m.size() > 160)
+		m = m.substr(0, 157) + "...";
+	return m;
+}
+
+cv::Mat wrap(const fm_image *img)
+{
+	return cv::Mat(img->height, img->width, CV_8UC3, img->data, img->stride);
+}
+
+bool image_ok(const fm_image *img)
+{
+	return img && img->data && img->width > 0 && img->height > 0 &&
+	       img->stride >= (size_t)img->width * 3;
+}
+
+/* The square of side `side` centred at (cx, cy), resampled to size x size
+ * (pixels outside the image repeat its border, so a face at the edge keeps
+ * its proportions); returns the crop. */
+cv::Mat square_crop(const cv::Mat &src, float cx, float cy, float side, int size)
+{
+	double s = size / (double)side;
+	cv::Matx23d m(s, 0, size / 2.0 - s * cx, 0, s, size / 2.0 - s * cy);
+	cv::Mat out;
+	cv::warpAffine(src, out, m, cv::Size(size, size), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+	return out;
+}
+
+} // namespace
+
+struct fm_models {
+	cv::dnn::Net net[NET_COUNT];
+};
+
+extern "C" {
+
+fm_err fm_image_read(const char *path, fm_image *ret)
+{
+	if (!path || !ret)
+		return FM_ERR_ARG;
+	try {
+		cv::Mat m = cv::imread(path, cv::IMREAD_COLOR);
+		if (m.empty())
+			return FM_ERR_IMAGE;
+		size_t stride = (size_t)m.cols * 3;
+		uint8_t *data = (uint8_t *)malloc(stride * (size_t)m.rows);
+		if (!data)
+			return FM_ERR_NOMEM;
+		for (int y = 0; y < m.rows; y++)
+			memcpy(data + stride * (size_t)y, m.ptr(y), stride);
+		ret->data = data;
+		ret->width = m.cols;
+		ret->height = m.rows;
+		ret->stride = stride;
+		return FM_OK;
+	} catch (const cv::Exception &) {
+		return FM_ERR_IMAGE;
+	} catch (const std::bad_alloc &) {
+		return FM_ERR_NOMEM;
+	}
+}
+
+void fm_image_free(fm_image *img)
+{
+	if (!img)
+		return;
+	free(img->data);
+	img->data = nullptr;
+}
+
+/* Check one loaded network: a blank input must give the outputs named in
+ * its spec with their sizes (a model file swapped for another, or cut so
+ * that a layer lost its weights, fails here rather than on a face): what
+ * is left empty when it passes, else says why not. */
+static void check_net(cv::dnn::Net &net, const net_spec &sp, std::string &what)
+{
+	int shape[] = { 1, sp.channels, sp.height, sp.width };
+	cv::Mat blank(4, shape, CV_32F, cv::Scalar(0.0f));
+	net.setInput(blank);
+	std::vector<cv::String> names;
+	for (int k = 0; k < 2 && sp.outputs[k]; k++)
+		names.push_back(sp.outputs[k]);
+	std::vector<cv::Mat> outs;
+	net.forward(outs, names);
+	for (size_t k = 0; k < names.size(); k++) {
+		if (outs[k].total() != (size_t)sp.out_total[k]) {
+			what = "its output \"" + names[k] + "\" has " + std::to_string(outs[k].total()) +
+			       " values, not " + std::to_string(sp.out_total[k]);
+			return;
+		}
+		if (!cv::checkRange(outs[k])) {
+			what = "its output \"" + names[k] + "\" is not finite";
+			return;
+		}
+	}
+}
+
+fm_err fm_models_load(const char *dir, fm_models **ret, char *why, size_t why_len)
+{
+	if (!dir || !ret) {
+		set_why(why, why_len, "no model folder given");
+		return FM_ERR_ARG;
+	}
+	fm_models *m = new (std::nothrow) fm_models;
+	if (!m) {
+		set_why(why, why_len, "out of memory");
+		return FM_ERR_NOMEM;
+	}
+	for (int i = 0; i < NET_COUNT; i++) {
+		std::string path = std::string(dir) + "/" + specs[i].file;
+		struct stat st;
+		if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+			set_why(why, why_len, "face model %s: %s", path.c_str(),
+			        stat(path.c_str(), &st) != 0 ? strerror(errno) : "not a regular file");
+			delete m;
+			return FM_ERR_MODEL_MISSING;
+		}
+		std::string what;
+		try {
+			m->net[i] = cv::dnn::readNetFromONNX(path);
+			if (m->net[i].empty())
+				what = "OpenCV read no network from it";
+			else
+				check_net(m->net[i], specs[i], what);
+		} catch (const cv::Exception &e) {
+			what = short_cv_message(e);
+		} catch (const std::exception &e) {
+			what = e.what();
+		}
+		if (!what.empty()) {
+			set_why(why, why_len, "face model %s does not load (corrupt or not the expected model): %s",
+			        path.c_str(), what.c_str());
+			delete m;
+			return FM_ERR_MODEL_CORRUPT;
+		}
+	}
+	*ret = m;
+	return FM_OK;
+}
+
+void fm_models_free(fm_models *m)
+{
+	delete m;
+}
+
+fm_err fm_detect(fm_models *m, const fm_image *img, fm_box *boxes, size_t max,
+                     size_t *n)
+{
+	if (!m || !image_ok(img) || (!boxes && max) || !n)
+		return FM_ERR_ARG;
+	const net_spec &sp = specs[NET_DETECT];
+	try {
+		cv::Mat blob = cv::dnn::blobFromImage(wrap(img), 1.0 / 128, cv::Size(sp.width, sp.height),
+		                                      cv::Scalar(127, 127, 127), true, false, CV_32F);
+		cv::dnn::Net &net = m->net[NET_DETECT];
+		net.setInput(blob);
+		std::vector<cv::Mat> outs;
+		net.forward(outs, std::vector<cv::String>{ "scores", "boxes" });
+		const float *scores = outs[0].ptr<float>();
+		const float *corners = outs[1].ptr<float>();
+		int count = (int)outs[0].total() / 2;
+		std::vector<cv::Rect2d> rects;
+		std::vector<float> conf;
+		for (int i = 0; i < count; i++) {
+			float s = scores[2 * i + 1];
+			if (s < FM_DETECT_THRESHOLD)
+				continue;
+			const float *c = corners + 4 * i;
+			double x1 = c[0] * img->width, y1 = c[1] * img->height;
+			double x2 = c[2] * img->width, y2 = c[3] * img->height;
+			if (!(x2 > x1 && y2 > y1))
+				continue;
+			rects.emplace_back(x1, y1, x2 - x1, y2 - y1);
+			conf.push_back(s);
+		}
+		std::vector<int> keep;
+		cv::dnn::NMSBoxes(rects, conf, FM_DETECT_THRESHOLD, 0.3f, keep);
+		/* NMSBoxes returns the kept boxes best first. */
+		for (size_t k = 0; k < keep.size() && k < max; k++) {
+			const cv::Rect2d &r = rects[keep[k]];
+			boxes[k].x1 = (float)r.x;
+			boxes[k].y1 = (float)r.y;
+			boxes[k].x2 = (float)(r.x + r.width);
+			boxes[k].y2 = (float)(r.y + r.height);
+			boxes[k].score = conf[keep[k]];
+		}
+		*n = keep.size();
+		return FM_OK;
+	} catch (const cv::Exception &) {
+		return FM_ERR_INFERENCE;
+	} catch (const std::bad_alloc &) {
+		return FM_ERR_NOMEM;
+	}
+}
+
+fm_err fm_landmark(fm_models *m, const fm_image *img, const fm_box *box,
+                       fm_landmarks *ret)
+{
+	if (!m || !image_ok(img) || !box || !ret || !(box->x2 > box->x1) || !(box->y2 > box->y1))
+		return FM_ERR_ARG;
+	const net_spec &sp = specs[NET_LANDMARK];
+	try {
+		float side = box->y2 - box->y1;
+		float cx = (box->x1 + box->x2) / 2, cy = (box->y1 + box->y2) / 2;
+		cv::Mat crop = square_crop(wrap(img), cx, cy, side, sp.width), grey;
+		cv::cvtColor(crop, grey, cv::COLOR_BGR2GRAY);
+		cv::Mat blob = cv::dnn::blobFromImage(grey, 1.0 / 256, cv::Size(), cv::Scalar(), false,
+		                                      false, CV_32F);
+		cv::dnn::Net &net = m->net[NET_LANDMARK];
+		net.setInput(blob);
+		cv::Mat out = net.forward("output");
+		const float *v = out.ptr<float>();
+		fm_landmarks lm;
+		float x0 = cx - side / 2, y0 = cy - side / 2;
+		for (int i = 0; i < FM_LANDMARKS; i++) {
+			lm.pt[i].x = x0 + v[2 * i] * side;
+			lm.pt[i].y = y0 + v[2 * i + 1] * side;
+		}
+		fm_five_from_68(lm.pt, lm.five);
+		*ret = lm;
+		return FM_OK;
+	} catch (const cv::Exception &) {
+		return FM_ERR_INFERENCE;
+	} catch (const std::bad_alloc &) {
+		return FM_ERR_NOMEM;
+	}
+}
+
+fm_err fm_embed(fm_models *m, const fm_image *img, const fm_point five[FM_FIVE],
+                    float ret[FM_EMBEDDING])
+{
+	if (!m || !image_ok(img) || !five || !ret)
+		return FM_ERR_ARG;
+	double t[6];
+	fm_err e = fm_similarity_fit(five, fm_template_112, FM_FIVE, t);
+	if (e != FM_OK)
+		return e;
+	const net_spec &sp = specs[NET_FEATURE];
+	try {
+		cv::Mat aligned;
+		cv::warpAffine(wrap(img), aligned, cv::Matx23d(t), cv::Size(sp.width, sp.height),
+		               cv::INTER_LINEAR, cv::BORDER_CONSTANT, cv::Scalar(0, 0, 0));
+		/* BGR, as given: on the webcam clips it scores the same person
+		 * higher than RGB (what the package's JavaScript feeds) does. */
+		cv::Mat blob = cv::dnn::blobFromImage(aligned, 1.0 / 128, cv::Size(), cv::Scalar(127, 127, 127),
+		                                      false, false, CV_32F);
+		cv::dnn::Net &net = m->net[NET_FEATURE];
+		net.setInput(blob);
+		cv::Mat out = net.forward("output");
+		const float *v = out.ptr<float>();
+		double norm = 0;
+		for (int i = 0; i < FM_EMBEDDING; i++)
+			norm += (double)v[i] * v[i];
+		norm = std::sqrt(norm);
+		if (!(norm > 0) || !std::isfinite(norm))
+			return FM_ERR_INFERENCE;
+		for (int i = 0; i < FM_EMBEDDING; i++)
+			ret[i] = (float)(v[i] / norm);
+		return FM_OK;
+	} catch (const cv::Exception &) {
+		return FM_ERR_INFERENCE;
+	} catch (const std::bad_alloc &) {
+		return FM_ERR_NOMEM;
+	}
+}
+
+} // extern "C"
