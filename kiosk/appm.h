@@ -32,8 +32,11 @@ enum appm_exit {
 	APPM_EXIT_RUNNING = 19,        /* another kiosk daemon is running (store or socket in use) */
 	APPM_EXIT_NO_SESSION = 20,     /* staff: nobody waits for an officer, or the kiosk shows no page */
 	APPM_EXIT_NOT_RUNNING = 21,    /* staff: the kiosk daemon is not running */
+	APPM_EXIT_NO_MATCH = 22,       /* face verify: the live face is not the chip's */
+	APPM_EXIT_NO_FACE = 23,        /* face verify: no single face in the chip photo, none live */
+	APPM_EXIT_FACE_MODELS = 24,    /* face: the face models are missing or corrupt */
 };
-#define APPM_EXIT_LAST APPM_EXIT_NOT_RUNNING
+#define APPM_EXIT_LAST APPM_EXIT_FACE_MODELS
 
 /* Words for an exit code, one line. */
 const char *appm_exit_text(enum appm_exit code);
@@ -44,3 +47,4 @@ int appm_passport_main(int argc, char **argv);
 int appm_kiosk_main(int argc, char **argv);
 int appm_diag_main(int argc, char **argv);
 int appm_staff_main(int argc, char **argv);
+int appm_face_main(int argc, char **argv);

@@ -22,6 +22,7 @@ static const subcommand subcommands[] = {
 	{ "kiosk", "run the kiosk daemon: devices, store, control socket", appm_kiosk_main },
 	{ "diag", "field engineer's diagnostics: devices, self-test, reset, watch", appm_diag_main },
 	{ "staff", "an officer called to the kiosk: see why, resume or end the session", appm_staff_main },
+	{ "face", "face verification on files: the chip photo against live frames", appm_face_main },
 };
 
 const char *appm_exit_text(enum appm_exit code)
@@ -49,6 +50,9 @@ const char *appm_exit_text(enum appm_exit code)
 	case APPM_EXIT_RUNNING: return "another kiosk daemon is running (its store or socket is in use)";
 	case APPM_EXIT_NO_SESSION: return "staff: nobody waits for an officer, or the kiosk shows no page";
 	case APPM_EXIT_NOT_RUNNING: return "staff: the kiosk daemon is not running";
+	case APPM_EXIT_NO_MATCH: return "face verify: the live face is not the chip photo's";
+	case APPM_EXIT_NO_FACE: return "face verify: no single face in the chip photo, or no face in any live frame";
+	case APPM_EXIT_FACE_MODELS: return "face: the face models are missing or corrupt (the message names the file)";
 	}
 	return "unknown";
 }

@@ -160,6 +160,20 @@ cam_err cam_frame_quality(const cam_frame *f, cam_quality *ret);
 /* Whether every figure is within its range. */
 bool cam_quality_ok(const cam_quality *q);
 
+/* ---- files read directly, without the device (command-line tools) ---- */
+
+typedef struct cam_reader cam_reader;
+
+/* What "file:PATH,once" plays, read at once rather than paced, on the
+ * caller's thread: one image, an image sequence (a %d pattern or a glob)
+ * or a video. PATH is taken as it is (no @FPS or ",loop" parsed from it).
+ * Errors and words as the file driver's: CAM_ERR_NO_DEVICE when nothing
+ * is at PATH, CAM_ERR_NOT_MEDIA when it is not an image or a video. */
+cam_err cam_reader_open(const char *path, cam_reader **ret, char *why, size_t why_len);
+/* The next frame (the caller frees it); CAM_ERR_ENDED after the last. */
+cam_err cam_reader_read(cam_reader *r, cam_frame **ret, char *why, size_t why_len);
+void cam_reader_close(cam_reader *r);
+
 /* ---- the device ---- */
 
 /* v4l2 and file. */

@@ -15,6 +15,7 @@
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
 #include <cstring>
 #include <new>
 #include <string>
@@ -340,6 +341,51 @@ fm_err fm_embed(fm_models *m, const fm_image *img, const fm_point five[FM_FIVE],
 			return FM_ERR_INFERENCE;
 		for (int i = 0; i < FM_EMBEDDING; i++)
 			ret[i] = (float)(v[i] / norm);
+		return FM_OK;
+	} catch (const cv::Exception &) {
+		return FM_ERR_INFERENCE;
+	} catch (const std::bad_alloc &) {
+		return FM_ERR_NOMEM;
+	}
+}
+
+fm_err fm_liveness(fm_models *m, const fm_image *img, const fm_box *box, float *ret_live)
+{
+	if (!m || !image_ok(img) || !box || !ret_live || !(box->x2 > box->x1) || !(box->y2 > box->y1))
+		return FM_ERR_ARG;
+	const net_spec &sp = specs[NET_LIVENESS];
+	try {
+		float w = box->x2 - box->x1, h = box->y2 - box->y1;
+		float cx = (box->x1 + box->x2) / 2, cy = (box->y1 + box->y2) / 2;
+		/* Grow 2.7 times, less when that leaves the frame (as far as
+		 * the nearest edge allows, never below the box itself). */
+		float k = 2.7f;
+		k = std::min(k, 2 * cx / w);
+		k = std::min(k, 2 * (img->width - cx) / w);
+		k = std::min(k, 2 * cy / h);
+		k = std::min(k, 2 * (img->height - cy) / h);
+		k = std::max(k, 1.0f);
+		cv::Rect r((int)std::lround(cx - k * w / 2), (int)std::lround(cy - k * h / 2),
+		           (int)std::lround(k * w), (int)std::lround(k * h));
+		r &= cv::Rect(0, 0, img->width, img->height);
+		if (r.width < 2 || r.height < 2)
+			return FM_ERR_ARG;
+		cv::Mat crop;
+		cv::resize(wrap(img)(r), crop, cv::Size(sp.width, sp.height), 0, 0, cv::INTER_LINEAR);
+		/* BGR, raw 0..255: with RGB (the package's JavaScript) live
+		 * webcam frames score mostly below 0.3. */
+		cv::Mat blob = cv::dnn::blobFromImage(crop, 1.0, cv::Size(), cv::Scalar(), false, false, CV_32F);
+		cv::dnn::Net &net = m->net[NET_LIVENESS];
+		net.setInput(blob);
+		cv::Mat out = net.forward("output");
+		const float *v = out.ptr<float>();
+		float mx = std::max(v[0], std::max(v[1], v[2]));
+		double e0 = std::exp((double)(v[0] - mx)), e1 = std::exp((double)(v[1] - mx)),
+		       e2 = std::exp((double)(v[2] - mx));
+		double p = e0 / (e0 + e1 + e2);
+		if (!std::isfinite(p))
+			return FM_ERR_INFERENCE;
+		*ret_live = (float)p;
 		return FM_OK;
 	} catch (const cv::Exception &) {
 		return FM_ERR_INFERENCE;

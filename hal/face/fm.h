@@ -138,6 +138,15 @@ fm_err fm_embed(fm_models *m, const fm_image *img, const fm_point five[FM_FIVE],
 /* Cosine similarity of two embeddings (their dot product when unit length). */
 float fm_cosine(const float *a, const float *b, size_t n);
 
+/* ---- Liveness ---- */
+
+/* The liveness network's p(live) (softmax class 0) for the face in box:
+ * the box grown 2.7 times about its centre (less where the frame ends),
+ * resized to 128x128, BGR unscaled. A first-look model (MODELS.md): the
+ * portraits, which are stills, score live 1.00 too; issue 17's
+ * evaluation (tests/face/EVALUATION.md) measures what it tells apart. */
+fm_err fm_liveness(fm_models *m, const fm_image *img, const fm_box *box, float *ret_live);
+
 #ifdef __cplusplus
 }
 #endif
