@@ -395,3 +395,17 @@ fm_err fm_liveness(fm_models *m, const fm_image *img, const fm_box *box, float *
 }
 
 } // extern "C"
+
+#ifdef FM_MODULE
+/* Built as appm-face.so (fm-module.h): the table fm-loader.c asks for. */
+#include "hal/face/fm-module.h"
+
+extern "C" __attribute__((visibility("default"))) const fm_module_ops *appm_fm_module(void)
+{
+	static const fm_module_ops ops = {
+		FM_MODULE_ABI, fm_image_read, fm_models_load, fm_models_free, fm_detect, fm_landmark, fm_embed,
+		fm_liveness,
+	};
+	return &ops;
+}
+#endif
