@@ -7,7 +7,8 @@
  * side "several faces", bad arguments are refused and the reference stays
  * untouched on failure. The command line end to end: exit codes 0, 22,
  * 23, 24 and 2, and the --json fields, on an image, a video and an image
- * sequence.
+ * sequence; without its face module appm says so (24); appm maps no
+ * OpenCV library at start.
  *
  * Usage: test_verify MODELS CAP12 CAP13 ASTRONAUT GRACE CROPS_DIR APPM
  */
@@ -312,6 +313,37 @@ static void test_cli_no_face_and_errors(void **state)
 	int st = system(cmd);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 24);
+	/* the face module not loadable: the same, with the loader's words */
+	snprintf(cmd, sizeof cmd,
+	         "APPM_FACE_MODULE=%s/absent.so '%s' face verify --models '%s' --chip '%s' --live '%s' 2>&1 | "
+	         "grep -q 'face module cannot be loaded'",
+	         tmpdir, appm, models, astronaut, astronaut);
+	assert_int_equal(system(cmd), 0);
+	snprintf(cmd, sizeof cmd, "APPM_FACE_MODULE=%s/absent.so '%s' face verify --models '%s' --chip '%s' --live '%s' "
+	         ">/dev/null 2>&1", tmpdir, appm, models, astronaut, astronaut);
+	st = system(cmd);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 24);
+}
+
+/* appm loads OpenCV only when a face is needed (fm-loader.c): the
+ * dynamic loader's list of what it maps at start names no OpenCV. */
+static void test_appm_starts_without_opencv(void **state)
+{
+	(void)state;
+	char cmd[2048];
+	snprintf(cmd, sizeof cmd, "LD_TRACE_LOADED_OBJECTS=1 '%s'", appm);
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	char line[1024];
+	int libs = 0, opencv = 0;
+	while (fgets(line, sizeof line, p)) {
+		libs++;
+		opencv += strstr(line, "libopencv") != NULL;
+	}
+	pclose(p);
+	assert_true(libs > 3); /* it did list them */
+	assert_int_equal(opencv, 0);
 }
 
 static void test_cli_video_and_sequence(void **state)
@@ -412,6 +444,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_cli_images),
 		cmocka_unit_test(test_cli_no_face_and_errors),
 		cmocka_unit_test(test_cli_video_and_sequence),
+		cmocka_unit_test(test_appm_starts_without_opencv),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 	cleanup_tmp();
