@@ -24,7 +24,6 @@
 #include "hal/camera/camera.h"
 #include "hal/face/verify.h"
 #include "kiosk/appm.h"
-#include "kiosk/cli.h"
 
 #ifndef APPM_FACE_MODELS
 #define APPM_FACE_MODELS "/usr/share/appm/models"
@@ -101,6 +100,16 @@ static int parse(int argc, char **argv, verify_args *a)
 static fm_image image_of(const cam_frame *f)
 {
 	return (fm_image){ .data = f->data, .width = f->width, .height = f->height, .stride = f->stride };
+}
+
+/* As appm_cli_print_json, with reals to 6 significant digits: a float
+ * score printed to 17 would claim a precision it does not have. */
+static void print_json(const json_t *j)
+{
+	char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+	if (text)
+		puts(text);
+	free(text);
 }
 
 /* Scores to 4 decimals, pixels to 1: what the figures are good for. */
@@ -183,7 +192,7 @@ static int verify(const verify_args *a)
 		json_object_set_new(json_object_get(out, "chip"), "error", json_string(why));
 		json_object_set_new(out, "decision", json_string("no face"));
 		if (a->json)
-			appm_cli_print_json(out);
+			print_json(out);
 		fprintf(stderr, "appm face verify: the chip photo %s: %s\n", a->chip, why);
 		goto out;
 	}
@@ -267,7 +276,7 @@ static int verify(const verify_args *a)
 			       (double)median, n_scores, used, (double)FV_THRESHOLD, match ? "match" : "no match");
 	}
 	if (a->json)
-		appm_cli_print_json(out);
+		print_json(out);
 out:
 	json_decref(frames);
 	json_decref(out);
