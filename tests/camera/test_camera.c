@@ -8,7 +8,8 @@
  * and under the watch (the device goes to "no device" with words). Errors
  * with words: a missing file, a text file named .png, an unknown driver,
  * bad connection strings; the v4l2 driver's connection strings and its
- * "no such device" (this machine has no camera).
+ * "no such device" (this machine has no camera). cam_reader (tools):
+ * a sequence and a video read through at once, in order, then ended.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -393,6 +394,60 @@ static void test_glob(void **state)
 }
 
 /* Stopped from the frame callback: completes cancelled, no frame after. */
+/* cam_reader: every frame of a sequence and of a video, in order, at
+ * once (no pacing), then CAM_ERR_ENDED; a path with '@' or ',' is taken
+ * as it is; nothing there is CAM_ERR_NO_DEVICE with words. */
+static void test_reader(void **state)
+{
+	(void)state;
+	write_sequence("rd@1,once", 3);
+	char path[200], why[240];
+	snprintf(path, sizeof(path), "%s/rd@1,once/%%03d.png", dir);
+	cam_reader *r = NULL;
+	assert_int_equal(cam_reader_open(path, &r, why, sizeof(why)), CAM_OK);
+	gint64 t0 = g_get_monotonic_time();
+	for (int i = 0; i < 3; i++) {
+		cam_frame *f = NULL;
+		assert_int_equal(cam_reader_read(r, &f, why, sizeof(why)), CAM_OK);
+		assert_int_equal(f->width, 64);
+		assert_int_equal(f->data[0], 10 + 40 * i);
+		cam_frame_free(f);
+	}
+	cam_frame *f = NULL;
+	assert_int_equal(cam_reader_read(r, &f, why, sizeof(why)), CAM_ERR_ENDED);
+	assert_null(f);
+	assert_true(g_get_monotonic_time() - t0 < 2000000); /* not paced at 10 fps, loosely */
+	cam_reader_close(r);
+	cam_reader_close(NULL);
+
+	cam_frame *frames[4];
+	for (int i = 0; i < 4; i++) {
+		frames[i] = cam_frame_new(64, 48);
+		assert_non_null(frames[i]);
+		memset(frames[i]->data, 30 + 50 * i, frames[i]->stride * 48);
+	}
+	snprintf(path, sizeof(path), "%s/reader.avi", dir);
+	assert_int_equal(cv_video_write(path, frames, 4, 25, why, sizeof(why)), CAM_OK);
+	for (int i = 0; i < 4; i++)
+		cam_frame_free(frames[i]);
+	assert_int_equal(cam_reader_open(path, &r, why, sizeof(why)), CAM_OK);
+	int n = 0;
+	while (cam_reader_read(r, &f, why, sizeof(why)) == CAM_OK) {
+		assert_true(abs(f->data[0] - (30 + 50 * n)) <= 4);
+		cam_frame_free(f);
+		n++;
+	}
+	assert_int_equal(n, 4);
+	cam_reader_close(r);
+
+	snprintf(path, sizeof(path), "%s/absent.png", dir);
+	r = NULL;
+	assert_int_equal(cam_reader_open(path, &r, why, sizeof(why)), CAM_ERR_NO_DEVICE);
+	assert_null(r);
+	assert_non_null(strstr(why, "absent.png"));
+	assert_int_equal(cam_reader_open("", &r, why, sizeof(why)), CAM_ERR_ARG);
+}
+
 static void test_stream_stop(void **state)
 {
 	(void)state;
@@ -680,6 +735,7 @@ int main(void)
 		cmocka_unit_test(test_sequence_loops),
 		cmocka_unit_test(test_glob),
 		cmocka_unit_test(test_video),
+		cmocka_unit_test(test_reader),
 		cmocka_unit_test(test_stream_stop),
 		cmocka_unit_test(test_slow_loop_drops_oldest),
 		cmocka_unit_test(test_self_test_flat_grey),
