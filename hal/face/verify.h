@@ -36,7 +36,7 @@ const char *fv_strerror(fv_err e);
 /*
  * The decision threshold on the cosine similarity of two embeddings,
  * chosen from the scores measured in tests/face/EVALUATION.md (regenerate
- * with `meson test -C build --suite face-eval -v`): above every impostor
+ * with `meson test -C build --benchmark --suite face-eval -v`): above every impostor
  * score measured there with a margin, below every genuine one. Three
  * identities are far too few to know the false match rate at it; see that
  * file before trusting it.

