@@ -1,0 +1,231 @@
+/*
+ * fq — face quality: the per-frame checks of the camera step, the one
+ * prompt the applicant sees, and the choice and crop of the photo that is
+ * kept. Input is a frame with what fm.h found in it (the detections and
+ * the best face's 68 landmarks); every check gives pass/fail and the
+ * figure it measured, so the page, the logs and the tests see the same
+ * numbers. Plain C except the head pose (cv::solvePnP, quality-pose.cpp).
+ *
+ * WHERE THE THRESHOLDS COME FROM. ICAO 9303 and ISO/IEC 19794-5 describe
+ * the stored portrait; they give few figures for a live frame, so some
+ * limits below are ours, marked "ours" and measured on the licensed test
+ * faces (tests/face/test_quality.c prints them). The standards' figures
+ * used (as found in public descriptions; the paid texts were not at hand,
+ * so no clause numbers are cited):
+ *  - one subject, no other people in the picture (ICAO photo guidelines);
+ *  - pose: rotation of the head within +-5 degrees of frontal in every
+ *    direction (19794-5 full frontal, as quoted by ISO-based enrolment
+ *    requirements citing 29794-5);
+ *  - about 90 pixels between the eye centres in the stored image (ICAO
+ *    9303's portrait resolution target; 19794-5 full frontal);
+ *  - geometry of the full-frontal image: head width 50-75% of the image
+ *    width, eye line 50-70% of the image height from the bottom
+ *    (19794-5 / INCITS 385 "BB"; ICAO compliance ranges in vendor SDKs);
+ *  - eyes open, mouth closed, neutral expression; even lighting without
+ *    shadows; plain light background; sharp focus (ICAO, 19794-5 scene
+ *    requirements: stated in words, the numbers are ours).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hal/face/fm.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum fq_err {
+	FQ_OK = 0,
+	FQ_ERR_ARG,      /* caller error: bad argument */
+	FQ_ERR_NOMEM,
+	FQ_ERR_POSE,     /* the pose solver failed on these landmarks */
+	FQ_ERR_JPEG,     /* libjpeg-turbo failed to encode */
+} fq_err;
+#define FQ_ERR_LAST FQ_ERR_JPEG
+
+const char *fq_strerror(fq_err e);
+
+/* ---- Thresholds ---- */
+
+/* Size: pixels between the eye centres (fm_five's eye points), at least
+ * ICAO's 90 so the stored photo is never upscaled. */
+#define FQ_EYE_DISTANCE_MIN 90.0
+/* Pose, degrees (19794-5: +-5 in every direction). Yaw and pitch from
+ * six-to-eight landmarks on a generic head are +-2-3 degrees noisy, so
+ * they get 8 (ours); roll is measured well (the eye line) and keeps 5. */
+#define FQ_YAW_MAX 8.0
+#define FQ_PITCH_MAX 8.0
+#define FQ_ROLL_MAX 5.0
+/* Centring: face centre (mid-eyes, mid-mouth) within this share of the
+ * frame width of its centre (ours), and the portrait crop (below) must
+ * lie inside the frame. */
+#define FQ_CENTRE_MAX 0.15
+/* Eye aspect ratio (lids' height over corner distance, mean of both
+ * eyes): open eyes measure 0.25-0.35, closed 0.05-0.15 (ours). */
+#define FQ_EAR_MIN 0.18
+/* Mouth aspect ratio (inner lips' gap over inner corner distance):
+ * closed lips 0-0.1 (ours). */
+#define FQ_MAR_MAX 0.25
+/* Sharpness: variance of the 4-neighbour Laplacian of the face box
+ * resampled to FQ_SHARP_SIZE square grey (so the figure does not grow with
+ * resolution); ours, from the portraits and their blurred copies. */
+#define FQ_SHARP_SIZE 128
+#define FQ_SHARP_MIN 60.0
+/* Exposure: mean luma (BT.601) of the face region, and its standard
+ * deviation (contrast); ours. */
+#define FQ_LUMA_MIN 70.0
+#define FQ_LUMA_MAX 200.0
+#define FQ_CONTRAST_MIN 18.0
+/* Even lighting: |left - right| / max(left, right) of the face halves'
+ * mean luma, split at the nose line; ours. */
+#define FQ_UNEVEN_MAX 0.30
+/* Plain background: luma standard deviation of the frame beside and
+ * above the head (outside the head's estimate); ours. Fewer than
+ * FQ_BACKGROUND_MIN_SHARE of the frame's pixels there: not measured. */
+#define FQ_BACKGROUND_SD_MAX 30.0
+#define FQ_BACKGROUND_MIN_SHARE 0.05
+
+/* The portrait crop (ISO 19794-5 full frontal): 3:4, FQ_PORTRAIT_WIDTH
+ * wide, head width (jaw points 0-16) FQ_HEAD_SHARE of the width, eye
+ * line FQ_EYE_FROM_BOTTOM of the height from the bottom: the middles of
+ * 19794-5's ranges (50-75%, 50-70%), kept inside them when landmarks
+ * wobble by a few pixels. */
+#define FQ_PORTRAIT_WIDTH 480
+#define FQ_PORTRAIT_HEIGHT 640
+#define FQ_HEAD_SHARE 0.60
+#define FQ_EYE_FROM_BOTTOM 0.58
+/* JPEG size the encoder aims at (bytes): fits a chip's DG2 with room. */
+#define FQ_JPEG_MIN 15000
+#define FQ_JPEG_MAX 25000
+
+/* ---- Prompts, most important first ---- */
+
+/* The order is the priority: the first failing check's prompt is shown.
+ * Being seen at all comes first, then where the face is, then light (a
+ * dark frame spoils every landmark-based check after it), then pose, eyes
+ * and mouth, then the scene, and holding still last (blur usually passes
+ * once the rest does). */
+typedef enum fq_prompt {
+	FQ_PROMPT_NO_FACE = 0,
+	FQ_PROMPT_ONE_PERSON,
+	FQ_PROMPT_MOVE_CLOSER,
+	FQ_PROMPT_MOVE_BACK,
+	FQ_PROMPT_CENTRE,
+	FQ_PROMPT_TOO_DARK,
+	FQ_PROMPT_TOO_BRIGHT,
+	FQ_PROMPT_LOOK_STRAIGHT,
+	FQ_PROMPT_HEAD_LEVEL,
+	FQ_PROMPT_OPEN_EYES,
+	FQ_PROMPT_CLOSE_MOUTH,
+	FQ_PROMPT_EVEN_LIGHT,
+	FQ_PROMPT_PLAIN_BACKGROUND,
+	FQ_PROMPT_HOLD_STILL,
+	FQ_PROMPT_ALL_GOOD,   /* every check passed */
+	FQ_PROMPT_NONE,       /* the guide has shown nothing yet */
+} fq_prompt;
+#define FQ_PROMPT_COUNT (FQ_PROMPT_NONE + 1)
+
+/* The prompt's id, e.g. "move-closer": the page's translation key is
+ * "face.prompt.<id>" (ui/www/i18n). */
+const char *fq_prompt_id(fq_prompt p);
+
+/* ---- The checks of one frame ---- */
+
+typedef enum fq_check {
+	FQ_CHECK_ONE_FACE = 0,  /* value: faces found */
+	FQ_CHECK_EYE_DISTANCE,  /* value: pixels between eye centres */
+	FQ_CHECK_HEAD_FITS,     /* value: portrait crop size / frame size (max of w, h) */
+	FQ_CHECK_CENTRE,        /* value: |face centre - frame centre| / frame width */
+	FQ_CHECK_EXPOSURE,      /* value: mean face luma */
+	FQ_CHECK_CONTRAST,      /* value: face luma standard deviation */
+	FQ_CHECK_YAW,           /* value: degrees, + nose to the image's right */
+	FQ_CHECK_PITCH,         /* value: degrees, + nose up */
+	FQ_CHECK_ROLL,          /* value: degrees, + clockwise (image-right eye lower) */
+	FQ_CHECK_EYES_OPEN,     /* value: eye aspect ratio, mean of both */
+	FQ_CHECK_MOUTH_CLOSED,  /* value: mouth aspect ratio */
+	FQ_CHECK_EVEN_LIGHT,    /* value: left/right luma difference share */
+	FQ_CHECK_BACKGROUND,    /* value: background luma standard deviation */
+	FQ_CHECK_SHARPNESS,     /* value: variance of the Laplacian */
+	FQ_CHECK_COUNT
+} fq_check;
+
+const char *fq_check_name(fq_check c);
+
+typedef struct fq_result {
+	bool measured;     /* false: not run (no single face) or not measurable */
+	bool pass;         /* a check not measured passes unless it is ONE_FACE */
+	double value;
+	fq_prompt prompt;  /* what to say when it fails */
+} fq_result;
+
+typedef struct fq_assessment {
+	fq_result check[FQ_CHECK_COUNT];
+	size_t faces;
+	double roll_eyes;       /* degrees, the eye line's angle: roll's cross-check */
+	fm_landmarks lm;        /* the face's landmarks (when faces == 1) */
+	fm_box box;
+} fq_assessment;
+
+/* Judge one frame: boxes/n as fm_detect gave them (best first), lm the
+ * landmarks of boxes[0] (ignored unless n == 1). */
+fq_err fq_assess(const fm_image *img, const fm_box *boxes, size_t n,
+                 const fm_landmarks *lm, fq_assessment *ret);
+
+/* True when every check passed. */
+bool fq_all_pass(const fq_assessment *a);
+
+/* The first failing check's prompt in priority order, FQ_PROMPT_ALL_GOOD
+ * when none fails. */
+fq_prompt fq_top_prompt(const fq_assessment *a);
+
+/* Head pose from the landmarks by cv::solvePnP on a generic 3-D face,
+ * for a pinhole camera of focal length max(width, height) centred on the
+ * frame: ret[0] yaw, ret[1] pitch, ret[2] roll, degrees, signs as above. */
+fq_err fq_head_pose(const fm_landmarks *lm, int width, int height, double ret[3]);
+
+/* ---- The prompt shown: hysteresis ---- */
+
+/* The applicant sees one prompt; it changes only once another has been
+ * the top prompt for k frames in a row, and "all good" likewise needs k
+ * passing frames. Plain data so the camera's worker keeps it on its stack
+ * or in its state; the fields are the guide's own. */
+typedef struct fq_guide {
+	fq_prompt shown, candidate;
+	unsigned run, k;
+} fq_guide;
+
+/* k is clamped to at least 2 (k = 1 would follow every frame). */
+void fq_guide_init(fq_guide *g, unsigned k);
+/* Feed one frame's top prompt; returns the prompt to show now
+ * (FQ_PROMPT_NONE until one has held for k frames). */
+fq_prompt fq_guide_update(fq_guide *g, fq_prompt top);
+
+/* ---- Capture ---- */
+
+/* The best frame of a window: among those where every check passed, the
+ * sharpest after a penalty for pose away from frontal (sharpness / (1 +
+ * (|yaw| + |pitch| + |roll|) / 10)). Its index, or -1 when none passed. */
+long fq_choose_best(const fq_assessment *a, size_t n);
+
+/* The 2x3 matrix (as fm_similarity_fit's) taking frame pixels to the
+ * portrait: level eyes (rotated by the eye line), head width and eye line
+ * as FQ_HEAD_SHARE and FQ_EYE_FROM_BOTTOM, centred on the face. */
+void fq_portrait_transform(const fm_landmarks *lm, double ret[6]);
+
+/* The portrait (FQ_PORTRAIT_WIDTH x FQ_PORTRAIT_HEIGHT BGR, bilinear,
+ * the frame's border repeated where the crop leaves it) into *ret, which
+ * fm_image_free releases. */
+fq_err fq_portrait(const fm_image *img, const fm_landmarks *lm, fm_image *ret);
+
+/* Encode img as baseline JPEG (4:2:0) with the highest quality whose size
+ * is at most max bytes, found by bisection on quality 5..95; *ret (free())
+ * and *len, *quality the quality used. When even quality 5 is larger than
+ * max, that is returned (the caller sees len > max). */
+fq_err fq_jpeg(const fm_image *img, size_t max, uint8_t **ret, size_t *len, int *quality);
+
+#ifdef __cplusplus
+}
+#endif
