@@ -10,8 +10,9 @@
  * Each portrait's figures are printed ("# ..."): they are the measured
  * basis of the thresholds marked "ours" in quality.h.
  *
- * Usage: test_quality MODEL_DIR GRACE_HOPPER ASTRONAUT [ASTRONAUT...]
- * (the first astronaut.png that exists is used).
+ * Usage: test_quality MODEL_DIR I18N_DIR GRACE_HOPPER ASTRONAUT [ASTRONAUT...]
+ * (the first astronaut.png that exists is used; I18N_DIR the page's
+ * translations, which must word every prompt).
  */
 #include <math.h>
 #include <setjmp.h>
@@ -29,7 +30,7 @@
 #include "hal/face/fm.h"
 #include "hal/face/quality.h"
 
-static const char *model_dir, *astronaut_path, *grace_path;
+static const char *model_dir, *astronaut_path, *grace_path, *i18n_dir;
 static fm_models *models;
 
 /* ---- images the test makes ---- */
@@ -521,6 +522,41 @@ static void test_portrait_geometry_and_jpeg(void **state)
 	}
 }
 
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		fail_msg("%s: cannot open", path);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	long n = ftell(f);
+	assert_true(n > 0);
+	rewind(f);
+	char *buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = 0;
+	fclose(f);
+	return buf;
+}
+
+/* Every prompt the guide can show has words in both languages, under
+ * "face.prompt.<id>" (ui-keys checks the two files have the same keys). */
+static void test_prompts_translated(void **state)
+{
+	const char *langs[] = { "id", "en" };
+	for (int l = 0; l < 2; l++) {
+		char path[1024], key[128];
+		snprintf(path, sizeof path, "%s/%s.json", i18n_dir, langs[l]);
+		char *text = slurp(path);
+		for (int p = 0; p < FQ_PROMPT_NONE; p++) {
+			snprintf(key, sizeof key, "\"face.prompt.%s\":", fq_prompt_id((fq_prompt)p));
+			if (!strstr(text, key))
+				fail_msg("%s has no %s", path, key);
+		}
+		free(text);
+	}
+}
+
 static void test_arguments(void **state)
 {
 	fq_assessment a;
@@ -552,14 +588,15 @@ static int teardown(void **state)
 
 int main(int argc, char **argv)
 {
-	if (argc < 4) {
-		fprintf(stderr, "usage: test_quality MODEL_DIR GRACE_HOPPER_JPG ASTRONAUT_PNG...\n");
+	if (argc < 5) {
+		fprintf(stderr, "usage: test_quality MODEL_DIR I18N_DIR GRACE_HOPPER_JPG ASTRONAUT_PNG...\n");
 		return 2;
 	}
 	model_dir = argv[1];
-	grace_path = argv[2];
-	astronaut_path = argv[3];
-	for (int i = 3; i < argc; i++)
+	i18n_dir = argv[2];
+	grace_path = argv[3];
+	astronaut_path = argv[4];
+	for (int i = 4; i < argc; i++)
 		if (access(argv[i], R_OK) == 0) {
 			astronaut_path = argv[i];
 			break;
@@ -583,6 +620,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_top_prompt_priority),
 		cmocka_unit_test(test_choose_best),
 		cmocka_unit_test(test_portrait_geometry_and_jpeg),
+		cmocka_unit_test(test_prompts_translated),
 		cmocka_unit_test(test_arguments),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
