@@ -255,7 +255,7 @@ static void set(fq_result *r, double value, bool pass, fq_prompt prompt)
 /* ---- the checks ---- */
 
 fq_err fq_assess(const fm_image *img, const fm_box *boxes, size_t n,
-                 const fm_landmarks *lm, fq_assessment *ret)
+                 const fm_landmarks *lm, const float eye_closed[2], fq_assessment *ret)
 {
 	if (!img || !img->data || img->width <= 0 || img->height <= 0 ||
 	    img->stride < (size_t)img->width * 3 || (n && !boxes) || (n == 1 && !lm) || !ret)
@@ -346,7 +346,16 @@ fq_err fq_assess(const fm_image *img, const fm_box *boxes, size_t n,
 
 	/* Eyes and mouth. */
 	double ear = (eye_ratio(pt, 36) + eye_ratio(pt, 42)) / 2;
-	set(&a.check[FQ_CHECK_EYES_OPEN], ear, ear >= FQ_EAR_MIN, FQ_PROMPT_OPEN_EYES);
+	bool open = ear >= FQ_EAR_MIN;
+	if (eye_closed) {
+		a.eye_model = true;
+		a.eye_closed[0] = eye_closed[0];
+		a.eye_closed[1] = eye_closed[1];
+		if (ear < FQ_EAR_MIN + FQ_EAR_DOUBT && eye_closed[0] >= FQ_EYE_MODEL_CLOSED &&
+		    eye_closed[1] >= FQ_EYE_MODEL_CLOSED)
+			open = false;
+	}
+	set(&a.check[FQ_CHECK_EYES_OPEN], ear, open, FQ_PROMPT_OPEN_EYES);
 	double mar = mouth_ratio(pt);
 	set(&a.check[FQ_CHECK_MOUTH_CLOSED], mar, mar <= FQ_MAR_MAX, FQ_PROMPT_CLOSE_MOUTH);
 

@@ -66,6 +66,15 @@ const char *fq_strerror(fq_err e);
 /* Eye aspect ratio (lids' height over corner distance, mean of both
  * eyes): open eyes measure 0.25-0.35, closed 0.05-0.15 (ours). */
 #define FQ_EAR_MIN 0.18
+/* fr_eye (fm_eye_closed) is a secondary signal only: it fails an eye
+ * aspect ratio below FQ_EAR_MIN + FQ_EAR_DOUBT when it says "closed" with
+ * at least FQ_EYE_MODEL_CLOSED for both eyes (ours). Why at all: on
+ * grace_hopper.jpg with the eyes painted shut the landmark network still
+ * draws open lids (ratio 0.23) while fr_eye says closed (1.000, both).
+ * Why not alone: MODELS.md saw it call open webcam eyes (ratio 0.26-0.29)
+ * closed; the margin keeps those passing, to be checked on the clips. */
+#define FQ_EAR_DOUBT 0.07
+#define FQ_EYE_MODEL_CLOSED 0.99
 /* Mouth aspect ratio (inner lips' gap over inner corner distance):
  * closed lips 0-0.1 (ours). */
 #define FQ_MAR_MAX 0.25
@@ -165,14 +174,17 @@ typedef struct fq_assessment {
 	fq_result check[FQ_CHECK_COUNT];
 	size_t faces;
 	double roll_eyes;       /* degrees, the eye line's angle: roll's cross-check */
+	bool eye_model;         /* eye_closed[] came from fm_eye_closed */
+	float eye_closed[2];    /* its p(closed), image-left eye then right */
 	fm_landmarks lm;        /* the face's landmarks (when faces == 1) */
 	fm_box box;
 } fq_assessment;
 
 /* Judge one frame: boxes/n as fm_detect gave them (best first), lm the
- * landmarks of boxes[0] (ignored unless n == 1). */
+ * landmarks of boxes[0] (ignored unless n == 1), eye_closed what
+ * fm_eye_closed said of them, or NULL. */
 fq_err fq_assess(const fm_image *img, const fm_box *boxes, size_t n,
-                 const fm_landmarks *lm, fq_assessment *ret);
+                 const fm_landmarks *lm, const float eye_closed[2], fq_assessment *ret);
 
 /* True when every check passed. */
 bool fq_all_pass(const fq_assessment *a);

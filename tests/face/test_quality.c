@@ -167,9 +167,12 @@ static void assess(const char *what, const fm_image *img, fq_assessment *a)
 	size_t n = 0;
 	assert_int_equal(fm_detect(models, img, boxes, 4, &n), FM_OK);
 	fm_landmarks lm;
-	if (n >= 1)
+	float closed[2] = { 0, 0 };
+	if (n >= 1) {
 		assert_int_equal(fm_landmark(models, img, &boxes[0], &lm), FM_OK);
-	fq_err e = fq_assess(img, boxes, n < 4 ? n : 4, &lm, a);
+		assert_int_equal(fm_eye_closed(models, img, &lm, closed), FM_OK);
+	}
+	fq_err e = fq_assess(img, boxes, n < 4 ? n : 4, &lm, n >= 1 ? closed : NULL, a);
 	if (e != FQ_OK)
 		fail_msg("fq_assess(%s): %s", what, fq_strerror(e));
 	printf("# %s (%dx%d): top prompt %s\n", what, img->width, img->height,
@@ -181,7 +184,8 @@ static void assess(const char *what, const fm_image *img, fq_assessment *a)
 			       r->pass ? "pass" : "FAIL ", r->pass ? "" : fq_prompt_id(r->prompt));
 	}
 	if (a->faces == 1)
-		printf("#   roll from the eye line %.2f\n", a->roll_eyes);
+		printf("#   roll from the eye line %.2f; fr_eye p(closed) %.3f %.3f\n", a->roll_eyes,
+		       a->eye_closed[0], a->eye_closed[1]);
 }
 
 static void test_portraits(void **state)
@@ -380,6 +384,59 @@ static void test_blur_fails_sharpness(void **state)
 	}
 }
 
+/* Eyes painted shut: each eye's box (its six points, grown by half its
+ * width) filled with the cheek's colour below it, with a dark lid line
+ * from corner to corner. The eye aspect ratio must fall and fail with
+ * "open-eyes", and fr_eye's class 0 must rise: that is what says class
+ * 0 means closed (the portraits' open eyes give it about 0). */
+static void paint_eyes_shut(fm_image *im, const fm_landmarks *lm)
+{
+	for (int e = 0; e < 2; e++) {
+		const fm_point *pt = lm->pt + (e == 0 ? 36 : 42);
+		double x0 = pt[0].x, x1 = pt[0].x, y0 = pt[0].y, y1 = pt[0].y;
+		for (int i = 1; i < 6; i++) {
+			x0 = fmin(x0, pt[i].x);
+			x1 = fmax(x1, pt[i].x);
+			y0 = fmin(y0, pt[i].y);
+			y1 = fmax(y1, pt[i].y);
+		}
+		double grow = 0.25 * (x1 - x0);
+		x0 -= grow;
+		x1 += grow;
+		y0 -= grow;
+		y1 += grow;
+		int sy = (int)(y1 + 2 * grow), sx = (int)((x0 + x1) / 2);
+		assert_true(sy < im->height);
+		uint8_t skin[3];
+		memcpy(skin, im->data + im->stride * sy + 3 * sx, 3);
+		for (int y = (int)y0; y <= (int)y1; y++)
+			for (int x = (int)x0; x <= (int)x1; x++)
+				memcpy(im->data + im->stride * y + 3 * x, skin, 3);
+		double my = (pt[0].y + pt[3].y) / 2;
+		for (int x = (int)pt[0].x; x <= (int)pt[3].x; x++)
+			for (int y = (int)my - 1; y <= (int)my + 1; y++)
+				memset(im->data + im->stride * y + 3 * x, 40, 3);
+	}
+}
+
+static void test_eyes_painted_shut(void **state)
+{
+	const char *paths[] = { astronaut_path, grace_path };
+	for (int i = 0; i < 2; i++) {
+		fm_image im = load(paths[i]);
+		fq_assessment open, shut;
+		assess(paths[i], &im, &open);
+		assert_true(open.eye_closed[0] < 0.5 && open.eye_closed[1] < 0.5);
+		paint_eyes_shut(&im, &open.lm);
+		assess("eyes painted shut", &im, &shut);
+		assert_int_equal(shut.faces, 1);
+		assert_false(shut.check[FQ_CHECK_EYES_OPEN].pass);
+		assert_int_equal(shut.check[FQ_CHECK_EYES_OPEN].prompt, FQ_PROMPT_OPEN_EYES);
+		assert_true(shut.eye_closed[0] > 0.5 && shut.eye_closed[1] > 0.5);
+		fm_image_free(&im);
+	}
+}
+
 /* ---- the guide ---- */
 
 static void test_guide_hysteresis(void **state)
@@ -561,7 +618,7 @@ static void test_arguments(void **state)
 {
 	fq_assessment a;
 	fm_image none = { NULL, 0, 0, 0 };
-	assert_int_equal(fq_assess(&none, NULL, 0, NULL, &a), FQ_ERR_ARG);
+	assert_int_equal(fq_assess(&none, NULL, 0, NULL, NULL, &a), FQ_ERR_ARG);
 	assert_int_equal(fq_portrait(NULL, NULL, NULL), FQ_ERR_ARG);
 	for (int e = 0; e <= FQ_ERR_LAST; e++)
 		assert_string_not_equal(fq_strerror((fq_err)e), "unknown face quality error");
@@ -616,6 +673,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_two_faces_one_person),
 		cmocka_unit_test(test_no_face),
 		cmocka_unit_test(test_blur_fails_sharpness),
+		cmocka_unit_test(test_eyes_painted_shut),
 		cmocka_unit_test(test_guide_hysteresis),
 		cmocka_unit_test(test_top_prompt_priority),
 		cmocka_unit_test(test_choose_best),
