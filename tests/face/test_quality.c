@@ -551,6 +551,16 @@ static void test_portrait_geometry_and_jpeg(void **state)
 		int q = 0;
 		assert_int_equal(fq_jpeg(&pic, FQ_JPEG_MAX, &jpeg, &len, &q), FQ_OK);
 		printf("# JPEG %zu bytes at quality %d\n", len, q);
+		/* To look at it: APPM_QUALITY_OUT=DIR keeps portrait-N.jpg. */
+		const char *keep = getenv("APPM_QUALITY_OUT");
+		if (keep) {
+			char out[1024];
+			snprintf(out, sizeof out, "%s/portrait-%d.jpg", keep, i);
+			FILE *f = fopen(out, "wb");
+			assert_non_null(f);
+			assert_int_equal(fwrite(jpeg, 1, len, f), len);
+			assert_int_equal(fclose(f), 0);
+		}
 		assert_true(len >= FQ_JPEG_MIN && len <= FQ_JPEG_MAX);
 		/* Decodable, at its size. */
 		tjhandle tj = tjInitDecompress();
