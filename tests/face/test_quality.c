@@ -197,10 +197,13 @@ static void test_portraits(void **state)
 		assess(paths[i], &im, &a);
 		assert_int_equal(a.faces, 1);
 		assert_true(a.check[FQ_CHECK_ONE_FACE].pass);
-		/* Both look at the camera with open eyes and closed mouths,
-		 * the head near level. */
+		/* Both look at the camera with open eyes, the head near
+		 * level; Grace Hopper's mouth is closed, the astronaut smiles
+		 * with her teeth showing: not the neutral expression ICAO asks. */
 		assert_true(a.check[FQ_CHECK_EYES_OPEN].pass);
-		assert_true(a.check[FQ_CHECK_MOUTH_CLOSED].pass);
+		assert_int_equal(a.check[FQ_CHECK_MOUTH_CLOSED].pass, paths[i] == grace_path);
+		if (paths[i] == astronaut_path)
+			assert_int_equal(a.check[FQ_CHECK_MOUTH_CLOSED].prompt, FQ_PROMPT_CLOSE_MOUTH);
 		assert_true(a.check[FQ_CHECK_ROLL].pass);
 		assert_true(a.check[FQ_CHECK_YAW].measured && a.check[FQ_CHECK_PITCH].measured);
 		/* solvePnP's roll and the eye line's agree. */
@@ -435,6 +438,24 @@ static void test_eyes_painted_shut(void **state)
 		assert_true(shut.eye_closed[0] > 0.5 && shut.eye_closed[1] > 0.5);
 		fm_image_free(&im);
 	}
+}
+
+/* The face's image-left half at 40% of its light: even-light fails. */
+static void test_side_light_uneven(void **state)
+{
+	fm_image im = load(grace_path);
+	fq_assessment a0, a1;
+	assess(grace_path, &im, &a0);
+	assert_true(a0.check[FQ_CHECK_EVEN_LIGHT].pass);
+	int split = (int)a0.lm.pt[30].x;
+	for (int y = 0; y < im.height; y++)
+		for (int x = 0; x < 3 * split; x++)
+			im.data[im.stride * y + x] = (uint8_t)(im.data[im.stride * y + x] * 2 / 5);
+	assess("left half at 40%", &im, &a1);
+	assert_int_equal(a1.faces, 1);
+	assert_false(a1.check[FQ_CHECK_EVEN_LIGHT].pass);
+	assert_int_equal(a1.check[FQ_CHECK_EVEN_LIGHT].prompt, FQ_PROMPT_EVEN_LIGHT);
+	fm_image_free(&im);
 }
 
 /* ---- the guide ---- */
@@ -684,6 +705,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_no_face),
 		cmocka_unit_test(test_blur_fails_sharpness),
 		cmocka_unit_test(test_eyes_painted_shut),
+		cmocka_unit_test(test_side_light_uneven),
 		cmocka_unit_test(test_guide_hysteresis),
 		cmocka_unit_test(test_top_prompt_priority),
 		cmocka_unit_test(test_choose_best),
