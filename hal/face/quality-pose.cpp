@@ -68,8 +68,16 @@ extern "C" fq_err fq_head_pose(const fm_landmarks *lm, int width, int height, do
 		 * model) and its eye line (+x), in camera axes. */
 		cv::Vec3d fwd(-r(0, 2), -r(1, 2), -r(2, 2));
 		cv::Vec3d across(r(0, 0), r(1, 0), r(2, 0));
-		double yaw = std::atan2(fwd[0], -fwd[2]) * deg;
-		double pitch = std::atan2(-fwd[1], std::sqrt(fwd[0] * fwd[0] + fwd[2] * fwd[2])) * deg;
+		/* Frontal means facing the camera, not parallel to its axis:
+		 * an applicant off to one side who looks at the lens turns
+		 * towards it by the angle of that line of sight, which is
+		 * taken off (else a face pasted 450 px off-centre in a
+		 * 1600-wide frame reads 15 degrees of yaw). */
+		const double *t = tvec.ptr<double>();
+		cv::Vec3d to_cam(-t[0], -t[1], -t[2]);
+		double yaw = (std::atan2(fwd[0], -fwd[2]) - std::atan2(to_cam[0], -to_cam[2])) * deg;
+		double pitch = (std::atan2(-fwd[1], std::hypot(fwd[0], fwd[2])) -
+		                std::atan2(-to_cam[1], std::hypot(to_cam[0], to_cam[2]))) * deg;
 		double roll = std::atan2(across[1], across[0]) * deg;
 		if (!std::isfinite(yaw) || !std::isfinite(pitch) || !std::isfinite(roll))
 			return FQ_ERR_POSE;

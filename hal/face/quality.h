@@ -211,7 +211,9 @@ fq_prompt fq_top_prompt(const fq_assessment *a);
 
 /* Head pose from the landmarks by cv::solvePnP on a generic 3-D face,
  * for a pinhole camera of focal length max(width, height) centred on the
- * frame: ret[0] yaw, ret[1] pitch, ret[2] roll, degrees, signs as above. */
+ * frame: ret[0] yaw, ret[1] pitch, ret[2] roll, degrees, signs as above;
+ * yaw and pitch are measured from the line between the face and the
+ * camera (0 = facing the lens), not from the camera's axis. */
 fq_err fq_head_pose(const fm_landmarks *lm, int width, int height, double ret[3]);
 
 /* ---- The prompt shown: hysteresis ---- */
