@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -216,6 +217,16 @@ static void test_portraits(void **state)
 		assert_true(fabs(a.check[FQ_CHECK_ROLL].value - a.roll_eyes) < 3.0);
 		assert_true(a.check[FQ_CHECK_SHARPNESS].pass);
 		assert_true(a.check[FQ_CHECK_EXPOSURE].pass);
+		/* What the checks cost, for the guidance loop's budget (a
+		 * figure, not a test: the machine is shared). */
+		struct timespec t0, t1;
+		fq_assessment again;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		for (int k = 0; k < 20; k++)
+			assert_int_equal(fq_assess(&im, &a.box, 1, &a.lm, NULL, &again), FQ_OK);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		printf("# fq_assess: %.2f ms a frame\n",
+		       ((t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6) / 20);
 		fm_image_free(&im);
 	}
 }
