@@ -10,6 +10,7 @@
  */
 #include "hal/face/fm.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdarg>
@@ -303,6 +304,45 @@ fm_err fm_landmark(fm_models *m, const fm_image *img, const fm_box *box,
 		}
 		fm_five_from_68(lm.pt, lm.five);
 		*ret = lm;
+		return FM_OK;
+	} catch (const cv::Exception &) {
+		return FM_ERR_INFERENCE;
+	} catch (const std::bad_alloc &) {
+		return FM_ERR_NOMEM;
+	}
+}
+
+fm_err fm_eye_closed(fm_models *m, const fm_image *img, const fm_landmarks *lm,
+                     float ret[2])
+{
+	if (!m || !image_ok(img) || !lm || !ret)
+		return FM_ERR_ARG;
+	const net_spec &sp = specs[NET_EYE];
+	try {
+		float p[2];
+		for (int e = 0; e < 2; e++) {
+			/* The square of side 1.6 x the corner-to-corner width,
+			 * centred on the four lid points (MODELS.md). */
+			const fm_point *pt = lm->pt + (e == 0 ? 36 : 42);
+			float side = 1.6f * std::hypot(pt[3].x - pt[0].x, pt[3].y - pt[0].y);
+			if (!(side > 1))
+				return FM_ERR_ARG;
+			float cx = (pt[1].x + pt[2].x + pt[4].x + pt[5].x) / 4;
+			float cy = (pt[1].y + pt[2].y + pt[4].y + pt[5].y) / 4;
+			cv::Mat crop = square_crop(wrap(img), cx, cy, side, sp.width), grey;
+			cv::cvtColor(crop, grey, cv::COLOR_BGR2GRAY);
+			cv::Mat blob = cv::dnn::blobFromImage(grey, 1.0 / 255, cv::Size(), cv::Scalar(),
+			                                      false, false, CV_32F);
+			cv::dnn::Net &net = m->net[NET_EYE];
+			net.setInput(blob);
+			cv::Mat out = net.forward("output");
+			const float *v = out.ptr<float>();
+			double hi = std::max(v[0], v[1]);
+			double e0 = std::exp(v[0] - hi), e1 = std::exp(v[1] - hi);
+			p[e] = (float)(e0 / (e0 + e1));
+		}
+		ret[0] = p[0];
+		ret[1] = p[1];
 		return FM_OK;
 	} catch (const cv::Exception &) {
 		return FM_ERR_INFERENCE;

@@ -116,6 +116,17 @@ fm_err fm_landmark(fm_models *m, const fm_image *img, const fm_box *box,
  * nose tip, mouth corners (mean of outer and inner corner). */
 void fm_five_from_68(const fm_point pt[FM_LANDMARKS], fm_point ret[FM_FIVE]);
 
+/* ---- Eye state (doubtful: a secondary signal, see MODELS.md) ---- */
+
+/* fr_eye.onnx on each eye of lm: ret[0] the eye on the image's left,
+ * ret[1] the other, each the softmax probability of the model's class 0,
+ * which the portraits and painted-shut copies of them say is "closed"
+ * (tests/face/test_quality.c). Unreliable on webcam frames: never decide
+ * on it alone; hal/face/quality.c lets it only tip a borderline eye
+ * aspect ratio. */
+fm_err fm_eye_closed(fm_models *m, const fm_image *img, const fm_landmarks *lm,
+                     float ret[2]);
+
 /* ---- Embedding ---- */
 
 #define FM_EMBEDDING 512
