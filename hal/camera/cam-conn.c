@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "hal/camera/camera.h"
+#include "hal/camera/camera-internal.h"
 
 const char *cam_strerror(cam_err e)
 {
@@ -29,7 +29,7 @@ const char *cam_strerror(cam_err e)
 	return "unknown camera error";
 }
 
-__attribute__((format(printf, 4, 5))) static cam_err fail(cam_err e, char *why, size_t len, const char *fmt, ...)
+cam_err cam_fail(cam_err e, char *why, size_t len, const char *fmt, ...)
 {
 	if (why && len) {
 		va_list ap;
@@ -104,20 +104,20 @@ static cam_err parse_v4l2(const char *p, cam_conn *c, char *why, size_t len)
 		const char *wh_end = at ? at : end;
 		if (!x || x > wh_end || !number(mode, x, CAM_MAX_SIDE, &c->width) ||
 		    !number(x + 1, wh_end, CAM_MAX_SIDE, &c->height))
-			return fail(CAM_ERR_ARG, why, len, "v4l2: resolution '%.*s' is not WIDTHxHEIGHT (1 to %d each)",
+			return cam_fail(CAM_ERR_ARG, why, len, "v4l2: resolution '%.*s' is not WIDTHxHEIGHT (1 to %d each)",
 			            (int)(wh_end - mode), mode, CAM_MAX_SIDE);
 		if (at && !rate(at + 1, end, &c->fps))
-			return fail(CAM_ERR_ARG, why, len, "v4l2: frame rate '%s' is not a number of frames a second (up to %g)",
+			return cam_fail(CAM_ERR_ARG, why, len, "v4l2: frame rate '%s' is not a number of frames a second (up to %g)",
 			            at + 1, CAM_MAX_FPS);
 		end = colon;
 	}
 	if (end == p)
-		return fail(CAM_ERR_ARG, why, len, "v4l2: no device path (v4l2:/dev/video0[:WIDTHxHEIGHT[@FPS]])");
+		return cam_fail(CAM_ERR_ARG, why, len, "v4l2: no device path (v4l2:/dev/video0[:WIDTHxHEIGHT[@FPS]])");
 	if (strncmp(p, "/dev/", 5) != 0)
-		return fail(CAM_ERR_ARG, why, len, "v4l2: '%.*s' is not a device path under /dev (e.g. /dev/video0)",
+		return cam_fail(CAM_ERR_ARG, why, len, "v4l2: '%.*s' is not a device path under /dev (e.g. /dev/video0)",
 		            (int)(end - p), p);
 	if ((size_t)(end - p) >= sizeof(c->path))
-		return fail(CAM_ERR_ARG, why, len, "v4l2: the device path is longer than %zu bytes", sizeof(c->path) - 1);
+		return cam_fail(CAM_ERR_ARG, why, len, "v4l2: the device path is longer than %zu bytes", sizeof(c->path) - 1);
 	memcpy(c->path, p, (size_t)(end - p));
 	c->path[end - p] = '\0';
 	return CAM_OK;
@@ -174,21 +174,21 @@ static cam_err parse_file(const char *p, cam_conn *c, char *why, size_t len)
 		}
 	if (at && at + 1 < p + n && at[1] >= '0' && at[1] <= '9') {
 		if (!rate(at + 1, p + n, &c->fps))
-			return fail(CAM_ERR_ARG, why, len, "file: frame rate '%.*s' is not a number of frames a second (up to %g)",
+			return cam_fail(CAM_ERR_ARG, why, len, "file: frame rate '%.*s' is not a number of frames a second (up to %g)",
 			            (int)(p + n - at - 1), at + 1, CAM_MAX_FPS);
 		n = (size_t)(at - p);
 	}
 	if (n == 0)
-		return fail(CAM_ERR_ARG, why, len, "file: no file or pattern (file:frames/%%03d.png[@FPS][,once])");
+		return cam_fail(CAM_ERR_ARG, why, len, "file: no file or pattern (file:frames/%%03d.png[@FPS][,once])");
 	if (n >= sizeof(c->path))
-		return fail(CAM_ERR_ARG, why, len, "file: the pattern is longer than %zu bytes", sizeof(c->path) - 1);
+		return cam_fail(CAM_ERR_ARG, why, len, "file: the pattern is longer than %zu bytes", sizeof(c->path) - 1);
 	memcpy(c->path, p, n);
 	c->path[n] = '\0';
 	if (strlen(c->path) != n)
-		return fail(CAM_ERR_ARG, why, len, "file: the pattern holds a NUL byte");
+		return cam_fail(CAM_ERR_ARG, why, len, "file: the pattern holds a NUL byte");
 	bool has = false;
 	if (!printf_pattern_ok(c->path, &has))
-		return fail(CAM_ERR_ARG, why, len,
+		return cam_fail(CAM_ERR_ARG, why, len,
 		            "file: '%s': a pattern takes one %%d conversion (e.g. %%03d) and %%%% for a percent sign",
 		            c->path);
 	return CAM_OK;
@@ -197,7 +197,7 @@ static cam_err parse_file(const char *p, cam_conn *c, char *why, size_t len)
 cam_err cam_conn_parse(const char *connstr, cam_conn *ret, char *why, size_t why_len)
 {
 	if (!connstr || !ret)
-		return fail(CAM_ERR_ARG, why, why_len, "no connection string");
+		return cam_fail(CAM_ERR_ARG, why, why_len, "no connection string");
 	const char *colon = strchr(connstr, ':');
 	size_t name_len = colon ? (size_t)(colon - connstr) : strlen(connstr);
 	cam_conn c = { 0 };
@@ -209,7 +209,7 @@ cam_err cam_conn_parse(const char *connstr, cam_conn *ret, char *why, size_t why
 		c.driver = CAM_DRIVER_FILE;
 		e = parse_file(colon ? colon + 1 : "", &c, why, why_len);
 	} else {
-		return fail(CAM_ERR_NO_DRIVER, why, why_len, "'%.*s' is not a camera driver (v4l2, file)",
+		return cam_fail(CAM_ERR_NO_DRIVER, why, why_len, "'%.*s' is not a camera driver (v4l2, file)",
 		            (int)(name_len > 32 ? 32 : name_len), connstr);
 	}
 	if (e == CAM_OK)

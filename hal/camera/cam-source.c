@@ -34,17 +34,6 @@ struct cam_source {
 	const char *how;        /* IMAGES: "printf pattern", "glob", "one image" */
 };
 
-__attribute__((format(printf, 4, 5))) static cam_err say(cam_err e, char *why, size_t len, const char *fmt, ...)
-{
-	if (why && len) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(why, len, fmt, ap);
-		va_end(ap);
-	}
-	return e;
-}
-
 static bool is_file(const char *path)
 {
 	struct stat st;
@@ -108,11 +97,11 @@ static cam_err list_printf(cam_source *s, char *why, size_t why_len)
 		for (long i = first; expand(s->conn.path, i, name, sizeof(name)) && is_file(name); i++) {
 			cam_err e = add_file(s, name);
 			if (e != CAM_OK)
-				return say(e, why, why_len, "%s: more than %d files, or out of memory", s->conn.path,
+				return cam_fail(e, why, why_len, "%s: more than %d files, or out of memory", s->conn.path,
 				           CAM_MAX_FILES);
 		}
 	if (s->n_files == 0)
-		return say(CAM_ERR_NO_DEVICE, why, why_len, "%s: no such file (the sequence starts at index 0 or 1)",
+		return cam_fail(CAM_ERR_NO_DEVICE, why, why_len, "%s: no such file (the sequence starts at index 0 or 1)",
 		           s->conn.path);
 	s->how = "printf pattern";
 	return CAM_OK;
@@ -124,11 +113,11 @@ static cam_err list_glob(cam_source *s, char *why, size_t why_len)
 	int r = glob(s->conn.path, GLOB_ERR, NULL, &g);
 	if (r == GLOB_NOMATCH || (r == 0 && g.gl_pathc == 0)) {
 		globfree(&g);
-		return say(CAM_ERR_NO_DEVICE, why, why_len, "%s: no file matches", s->conn.path);
+		return cam_fail(CAM_ERR_NO_DEVICE, why, why_len, "%s: no file matches", s->conn.path);
 	}
 	if (r != 0) {
 		globfree(&g);
-		return say(r == GLOB_NOSPACE ? CAM_ERR_NOMEM : CAM_ERR_NO_DEVICE, why, why_len,
+		return cam_fail(r == GLOB_NOSPACE ? CAM_ERR_NOMEM : CAM_ERR_NO_DEVICE, why, why_len,
 		           "%s: the folder cannot be read", s->conn.path);
 	}
 	cam_err e = CAM_OK;
@@ -137,9 +126,9 @@ static cam_err list_glob(cam_source *s, char *why, size_t why_len)
 			e = add_file(s, g.gl_pathv[i]);
 	globfree(&g);
 	if (e != CAM_OK)
-		return say(e, why, why_len, "%s: more than %d files, or out of memory", s->conn.path, CAM_MAX_FILES);
+		return cam_fail(e, why, why_len, "%s: more than %d files, or out of memory", s->conn.path, CAM_MAX_FILES);
 	if (s->n_files == 0)
-		return say(CAM_ERR_NO_DEVICE, why, why_len, "%s: no regular file matches", s->conn.path);
+		return cam_fail(CAM_ERR_NO_DEVICE, why, why_len, "%s: no regular file matches", s->conn.path);
 	s->how = "glob";
 	return CAM_OK;
 }
@@ -148,14 +137,14 @@ static cam_err open_v4l2(cam_source *s, char *why, size_t why_len)
 {
 	struct stat st;
 	if (stat(s->conn.path, &st) != 0)
-		return say(errno == ENOENT ? CAM_ERR_NO_DEVICE : CAM_ERR_OPEN, why, why_len, "%s: %s%s", s->conn.path,
+		return cam_fail(errno == ENOENT ? CAM_ERR_NO_DEVICE : CAM_ERR_OPEN, why, why_len, "%s: %s%s", s->conn.path,
 		           strerror(errno), errno == ENOENT ? " (no camera there: is it plugged in?)" : "");
 	if (!S_ISCHR(st.st_mode))
-		return say(CAM_ERR_NO_DEVICE, why, why_len, "%s: not a device (a V4L2 camera is a character device)",
+		return cam_fail(CAM_ERR_NO_DEVICE, why, why_len, "%s: not a device (a V4L2 camera is a character device)",
 		           s->conn.path);
 	FILE *probe = fopen(s->conn.path, "r");
 	if (!probe)
-		return say(CAM_ERR_OPEN, why, why_len, "%s: %s%s", s->conn.path, strerror(errno),
+		return cam_fail(CAM_ERR_OPEN, why, why_len, "%s: %s%s", s->conn.path, strerror(errno),
 		           errno == EACCES ? " (is the kiosk's user in the video group?)" : "");
 	fclose(probe);
 	cam_err e = cv_capture_open_v4l2(s->conn.path, s->conn.width, s->conn.height, s->conn.fps, &s->cap, why,
@@ -184,9 +173,9 @@ static cam_err open_files(cam_source *s, char *why, size_t why_len)
 	} else {
 		struct stat st;
 		if (stat(p, &st) != 0)
-			return say(CAM_ERR_NO_DEVICE, why, why_len, "%s: %s", p, strerror(errno));
+			return cam_fail(CAM_ERR_NO_DEVICE, why, why_len, "%s: %s", p, strerror(errno));
 		if (!S_ISREG(st.st_mode))
-			return say(CAM_ERR_NOT_MEDIA, why, why_len, "%s: not a regular file", p);
+			return cam_fail(CAM_ERR_NOT_MEDIA, why, why_len, "%s: not a regular file", p);
 		cam_frame *f = NULL;
 		e = cv_image_read(p, &f, why, why_len);
 		if (e == CAM_OK) {
@@ -250,16 +239,16 @@ cam_err cam_source_present(cam_source *s, char *why, size_t why_len)
 	switch (s->kind) {
 	case SOURCE_CAMERA:
 		if (stat(s->conn.path, &st) != 0 || !S_ISCHR(st.st_mode))
-			return say(CAM_ERR_GONE, why, why_len, "%s: the camera went away (unplugged)", s->conn.path);
+			return cam_fail(CAM_ERR_GONE, why, why_len, "%s: the camera went away (unplugged)", s->conn.path);
 		return CAM_OK;
 	case SOURCE_VIDEO:
 		if (!is_file(s->conn.path))
-			return say(CAM_ERR_GONE, why, why_len, "%s: the video file went away", s->conn.path);
+			return cam_fail(CAM_ERR_GONE, why, why_len, "%s: the video file went away", s->conn.path);
 		return CAM_OK;
 	case SOURCE_IMAGES:
 		for (size_t i = 0; i < s->n_files; i++)
 			if (!is_file(s->files[i]))
-				return say(CAM_ERR_GONE, why, why_len, "%s: the file went away", s->files[i]);
+				return cam_fail(CAM_ERR_GONE, why, why_len, "%s: the file went away", s->files[i]);
 		return CAM_OK;
 	}
 	return CAM_ERR_GONE;
@@ -279,18 +268,18 @@ cam_err cam_source_read(cam_source *s, cam_frame **ret, char *why, size_t why_le
 		if (e == CAM_ERR_ENDED && s->conn.loop && cam_source_rewind(s, why, why_len) == CAM_OK)
 			e = cv_capture_read(s->cap, ret, why, why_len);
 		if (e == CAM_ERR_ENDED)
-			say(e, why, why_len, "%s: the video ended", s->conn.path);
+			cam_fail(e, why, why_len, "%s: the video ended", s->conn.path);
 		return e;
 	case SOURCE_IMAGES:
 		if (s->next >= s->n_files) {
 			if (!s->conn.loop)
-				return say(CAM_ERR_ENDED, why, why_len, "%s: the sequence ended after %zu frames",
+				return cam_fail(CAM_ERR_ENDED, why, why_len, "%s: the sequence ended after %zu frames",
 				           s->conn.path, s->n_files);
 			s->next = 0;
 		}
 		const char *path = s->files[s->next++];
 		if (!is_file(path))
-			return say(CAM_ERR_GONE, why, why_len, "%s: the file went away", path);
+			return cam_fail(CAM_ERR_GONE, why, why_len, "%s: the file went away", path);
 		return cv_image_read(path, ret, why, why_len);
 	}
 	return CAM_ERR_READ;

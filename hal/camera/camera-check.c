@@ -12,7 +12,6 @@
 #include "hal/camera/camera-internal.h"
 #include "hal/camera/cv-capture.h"
 
-#define REPORT_LEN 1024
 
 cam_err cam_frame_quality(const cam_frame *f, cam_quality *ret)
 {
@@ -35,53 +34,36 @@ bool cam_quality_ok(const cam_quality *q)
 	return !q->too_dark && !q->too_bright && !q->flat && !q->blurred;
 }
 
-typedef struct report {
-	char *text;
-	size_t len;
-} report;
-
-__attribute__((format(printf, 2, 3))) static void line(report *rep, const char *fmt, ...)
+static void judge(dev_report *rep, const cam_quality *q)
 {
-	if (rep->len + 1 >= REPORT_LEN)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	int k = vsnprintf(rep->text + rep->len, REPORT_LEN - rep->len, fmt, ap);
-	va_end(ap);
-	if (k > 0)
-		rep->len += (size_t)k < REPORT_LEN - rep->len ? (size_t)k : REPORT_LEN - 1 - rep->len;
-}
-
-static void judge(report *rep, const cam_quality *q)
-{
-	line(rep, "brightness: %.1f (mean luma; sane %.0f to %.0f)%s\n", q->brightness, CAM_SELFTEST_MIN_BRIGHTNESS,
+	dev_report_line(rep, "brightness: %.1f (mean luma; sane %.0f to %.0f)%s\n", q->brightness, CAM_SELFTEST_MIN_BRIGHTNESS,
 	     CAM_SELFTEST_MAX_BRIGHTNESS,
 	     q->too_dark     ? " - too dark: the lens covered, or no light on the applicant's place"
 	     : q->too_bright ? " - too bright: light shining into the lens, or exposure too long"
 	                     : "");
-	line(rep, "contrast: %.1f (luma standard deviation; at least %.0f)%s\n", q->contrast, CAM_SELFTEST_MIN_CONTRAST,
+	dev_report_line(rep, "contrast: %.1f (luma standard deviation; at least %.0f)%s\n", q->contrast, CAM_SELFTEST_MIN_CONTRAST,
 	     q->flat ? " - flat: one shade all over (a covered lens, or a plain surface in view)" : "");
-	line(rep, "sharpness: %.1f (variance of the Laplacian; at least %.0f)%s\n", q->sharpness,
+	dev_report_line(rep, "sharpness: %.1f (variance of the Laplacian; at least %.0f)%s\n", q->sharpness,
 	     CAM_SELFTEST_MIN_SHARPNESS, q->blurred ? " - blurred: out of focus, a dirty lens, or nothing in view" : "");
 	if (cam_quality_ok(q)) {
-		line(rep, "result: passed\n");
+		dev_report_line(rep, "result: passed\n");
 		return;
 	}
 	char why[96];
 	snprintf(why, sizeof(why), "%s%s%s%s", q->too_dark ? ", too dark" : "", q->too_bright ? ", too bright" : "",
 	         q->flat ? ", flat" : "", q->blurred ? ", blurred" : "");
-	line(rep, "result: failed (%s)\n", why + 2);
+	dev_report_line(rep, "result: failed (%s)\n", why + 2);
 }
 
 dev_err cam_device_self_test_work(dev *d, void *priv, void *arg, void **ret_result)
 {
 	(void)arg;
 	cam_dev *c = priv;
-	report rep = { calloc(1, REPORT_LEN), 0 };
+	dev_report rep = dev_report_new();
 	if (!rep.text)
 		return DEV_ERR_NOMEM;
 	*ret_result = rep.text; /* given back on failure too (freed by the core when cancelled) */
-	line(&rep, "source: %s\n", c->conn_text);
+	dev_report_line(&rep, "source: %s\n", c->conn_text);
 	char why[CAM_WHY_LEN] = "";
 	cam_err e = cam_device_ready(d, c, why, sizeof(why));
 	if (e == CAM_OK)
@@ -92,15 +74,15 @@ dev_err cam_device_self_test_work(dev *d, void *priv, void *arg, void **ret_resu
 	if (e == CAM_OK)
 		cam_source_rewind(c->src, NULL, 0); /* the next stream starts at the first frame too */
 	if (e != CAM_OK) {
-		line(&rep, "frame: none (%s)\nresult: failed (no frame)\n", why[0] ? why : cam_strerror(e));
+		dev_report_line(&rep, "frame: none (%s)\nresult: failed (no frame)\n", why[0] ? why : cam_strerror(e));
 		return e == CAM_ERR_CANCELLED ? DEV_ERR_CANCELLED : cam_device_fail(d, c, e, why);
 	}
-	line(&rep, "frame: %dx%d\n", f->width, f->height);
+	dev_report_line(&rep, "frame: %dx%d\n", f->width, f->height);
 	cam_quality q;
 	e = cam_frame_quality(f, &q);
 	cam_frame_free(f);
 	if (e != CAM_OK) {
-		line(&rep, "result: failed (the frame could not be measured: %s)\n", cam_strerror(e));
+		dev_report_line(&rep, "result: failed (the frame could not be measured: %s)\n", cam_strerror(e));
 		return e == CAM_ERR_NOMEM ? DEV_ERR_NOMEM : DEV_ERR_FAILED;
 	}
 	judge(&rep, &q);

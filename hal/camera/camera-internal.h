@@ -23,6 +23,10 @@ typedef struct cam_source cam_source;
 /* Open what c names. CAM_ERR_NO_DEVICE (nothing at the path),
  * CAM_ERR_NOT_MEDIA (a file OpenCV cannot read), CAM_ERR_OPEN (a camera
  * that will not open), CAM_ERR_NOMEM; why gets the words. */
+/* e, with words in why (why_len bytes; why may be NULL): every fault of
+ * the camera's C code is said this one way. */
+__attribute__((format(printf, 4, 5))) cam_err cam_fail(cam_err e, char *why, size_t why_len, const char *fmt, ...);
+
 cam_err cam_source_open(const cam_conn *c, cam_source **ret, char *why, size_t why_len);
 void cam_source_close(cam_source *s);
 /* The next frame, looping if the connection says so; CAM_ERR_ENDED at

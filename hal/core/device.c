@@ -14,6 +14,7 @@
  */
 #include "hal/core/device.h"
 
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,6 +107,23 @@ static gboolean deliver_event(gpointer data)
 		p->d->events(p->d, &p->ev, p->d->events_user);
 	free(p);
 	return G_SOURCE_REMOVE;
+}
+
+dev_report dev_report_new(void)
+{
+	return (dev_report){ calloc(1, DEV_REPORT_LEN), 0 };
+}
+
+void dev_report_line(dev_report *r, const char *fmt, ...)
+{
+	if (!r->text || r->len + 1 >= DEV_REPORT_LEN)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	int k = vsnprintf(r->text + r->len, DEV_REPORT_LEN - r->len, fmt, ap);
+	va_end(ap);
+	if (k > 0)
+		r->len += (size_t)k < DEV_REPORT_LEN - r->len ? (size_t)k : DEV_REPORT_LEN - 1 - r->len;
 }
 
 void dev_post_event(dev *d, const dev_event *ev)

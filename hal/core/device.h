@@ -140,6 +140,17 @@ void *dev_priv(dev *d);
  * (NULL after dev_open). */
 void *dev_open_data(dev *d);
 
+/* A self-test's report, built a line at a time: text is a malloc'ed
+ * DEV_REPORT_LEN bytes (the driver hands it back as *ret_result), cut
+ * where it is full. */
+#define DEV_REPORT_LEN 1024
+typedef struct dev_report {
+	char *text;              /* NULL when out of memory */
+	size_t len;
+} dev_report;
+dev_report dev_report_new(void);
+__attribute__((format(printf, 2, 3))) void dev_report_line(dev_report *r, const char *fmt, ...);
+
 /* ---- for the kiosk ---- */
 
 /* Open by connection string among drivers (NULL-terminated), on the loop
