@@ -74,17 +74,26 @@ install_npm() {
 }
 
 # The face tests' astronaut.png is in Debian's python3-skimage, which
-# installs 424 MB (scipy, matplotlib...) for one 0.8 MB image: unless that
-# package is installed, take the file from its .deb (a 21 MB download,
-# through apt like every package) into devices/data/debian/.
+# installs 424 MB (scipy, matplotlib...) for one 0.8 MB image: the tests
+# read it from devices/data/debian/, copied there from that package when
+# it is installed, else taken from its .deb (a 21 MB download, through apt
+# like every package).
 ASTRONAUT=usr/lib/python3/dist-packages/skimage/data/astronaut.png
 install_test_faces() {
-	[ -f "/$ASTRONAUT" ] || [ -f devices/data/debian/astronaut.png ] && return 0
+	[ -s devices/data/debian/astronaut.png ] && return 0
+	mkdir -p devices/data/debian
+	if [ -f "/$ASTRONAUT" ]; then
+		cp "/$ASTRONAUT" devices/data/debian/astronaut.png
+		return 0
+	fi
 	tmp=$(mktemp -d)
 	(cd "$tmp" && apt-get download -qq python3-skimage >/dev/null 2>&1) ||
 		{ apt-get update -qq && (cd "$tmp" && apt-get download -qq python3-skimage >/dev/null); }
-	mkdir -p devices/data/debian
-	dpkg-deb --fsys-tarfile "$tmp"/python3-skimage_*.deb | tar -x -O "./$ASTRONAUT" >devices/data/debian/astronaut.png
+	# Into a temporary file first: a failed extraction leaves nothing that
+	# a later run would take for the picture.
+	dpkg-deb --fsys-tarfile "$tmp"/python3-skimage_*.deb | tar -x -O "./$ASTRONAUT" >"$tmp/astronaut.png"
+	[ -s "$tmp/astronaut.png" ] || { echo "setup.sh: astronaut.png is not in python3-skimage's package" >&2; rm -rf "$tmp"; exit 1; }
+	mv "$tmp/astronaut.png" devices/data/debian/astronaut.png
 	rm -rf "$tmp"
 }
 

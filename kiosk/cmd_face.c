@@ -144,7 +144,7 @@ static const char *fail_words(fv_err e, fm_err fe, char *buf, size_t len)
 /* Whole images only: a chip photo is one image. */
 static int read_chip(const char *path, cam_frame **ret)
 {
-	char why[300];
+	char why[300] = "";
 	cam_reader *r = NULL;
 	cam_err e = cam_reader_open(path, &r, why, sizeof(why));
 	if (e == CAM_OK)

@@ -3,8 +3,10 @@
  * Only this file and the subcommands' entry points may end the process.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "hal/camera/camera.h"
 #include "kiosk/appm.h"
 
 #ifndef APPM_VERSION
@@ -74,8 +76,18 @@ static void usage(FILE *f)
 	appm_print_exit_codes(f);
 }
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
 int main(int argc, char **argv)
 {
+	/* OpenCV (the camera's and the face models' modules, opened on first
+	 * use) decodes an image before anyone sees its size, by default up to
+	 * 2^30 pixels: a small crafted file could cost gigabytes. It reads
+	 * these limits at its first decode; set them while one thread runs. */
+	setenv("OPENCV_IO_MAX_IMAGE_WIDTH", STR(CAM_MAX_SIDE), 0);
+	setenv("OPENCV_IO_MAX_IMAGE_HEIGHT", STR(CAM_MAX_SIDE), 0);
+	setenv("OPENCV_IO_MAX_IMAGE_PIXELS", "67108864", 0); /* CAM_MAX_SIDE squared */
 	if (argc < 2) {
 		usage(stderr);
 		return APPM_EXIT_USAGE;

@@ -54,7 +54,10 @@ static cam_err add_file(cam_source *s, const char *path)
 	return CAM_OK;
 }
 
-/* pattern with its one %[0][W]d replaced by i and %% by %. */
+/* pattern with its %[0][W]d replaced by i and %% by %; false when it is
+ * not such a pattern (any other conversion, a % at the end) or out does
+ * not hold it. Checked here, not only by cam_conn_parse: cam_reader
+ * takes a path from the command line as it is. */
 static bool expand(const char *pattern, long i, char *out, size_t len)
 {
 	size_t n = 0;
@@ -69,8 +72,13 @@ static bool expand(const char *pattern, long i, char *out, size_t len)
 			if (zero)
 				p++;
 			int width = 0;
-			while (*p >= '0' && *p <= '9')
-				width = width * 10 + (*p++ - '0');
+			while (*p >= '0' && *p <= '9') {
+				if (width < 100)
+					width = width * 10 + (*p - '0');
+				p++;
+			}
+			if (*p != 'd')
+				return false;
 			width = width > 20 ? 20 : width; /* cam_conn_parse allows two digits */
 			if (zero)
 				snprintf(piece, sizeof(piece), "%0*ld", width, i);

@@ -307,12 +307,16 @@ static void push(dev *d, cam_dev *c, cam_frame *f)
 	c->count++;
 	g_mutex_unlock(&c->qlock);
 	if (post && !dev_post_call(d, deliver, c)) {
-		/* no delivery for it: take it back out (the newest) */
+		/* no delivery for it: take it back out (the newest), unless a
+		 * cancel emptied the ring meanwhile (it freed the frame) */
 		g_mutex_lock(&c->qlock);
-		c->count--;
-		cam_frame *back = c->ring[(c->head + c->count) % CAM_MAX_IN_FLIGHT];
-		c->ring[(c->head + c->count) % CAM_MAX_IN_FLIGHT] = NULL;
-		c->stats.dropped++;
+		cam_frame *back = NULL;
+		if (c->count > 0) {
+			c->count--;
+			back = c->ring[(c->head + c->count) % CAM_MAX_IN_FLIGHT];
+			c->ring[(c->head + c->count) % CAM_MAX_IN_FLIGHT] = NULL;
+			c->stats.dropped++;
+		}
 		g_mutex_unlock(&c->qlock);
 		cam_frame_free(back);
 	}

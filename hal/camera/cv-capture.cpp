@@ -4,9 +4,9 @@
  * cv-loader.c opens on the first use of the camera, so that a program
  * without a camera never loads OpenCV and its 250 libraries. Its one
  * exported symbol is the table of cv-module.h. Each operation catches
- * cv::Exception (and std::bad_alloc) and answers a cam_err with words,
- * so no exception crosses into C; frames are made by the caller's
- * allocator.
+ * every exception (OpenCV's, std::bad_alloc, anything else) and answers
+ * a cam_err with words, so none crosses into C; frames are made by the
+ * caller's allocator.
  */
 #include "hal/camera/cv-module.h"
 
@@ -55,8 +55,9 @@ __attribute__((format(printf, 4, 5))) cam_err say(cam_err e, char *why, size_t l
 	return e;
 }
 
-/* A BGR8 cam_frame holding m (converted from grey or BGRA if need be). */
-cam_err to_frame(const cv::Mat &m, cv_frame_alloc alloc, cam_frame **ret)
+/* A BGR8 cam_frame holding m (converted from grey or BGRA if need be),
+ * at most CAM_MAX_SIDE pixels a side. */
+cam_err to_frame(const cv::Mat &m, cv_frame_alloc alloc, cam_frame **ret, char *why, size_t why_len)
 {
 	cv::Mat bgr;
 	if (m.type() == CV_8UC3)
@@ -66,7 +67,10 @@ cam_err to_frame(const cv::Mat &m, cv_frame_alloc alloc, cam_frame **ret)
 	else if (m.type() == CV_8UC4)
 		cv::cvtColor(m, bgr, cv::COLOR_BGRA2BGR);
 	else
-		return CAM_ERR_NOT_MEDIA;
+		return say(CAM_ERR_NOT_MEDIA, why, why_len, "a frame of a pixel format other than 8-bit");
+	if (bgr.cols > CAM_MAX_SIDE || bgr.rows > CAM_MAX_SIDE)
+		return say(CAM_ERR_NOT_MEDIA, why, why_len, "a frame of %dx%d pixels: more than %d a side", bgr.cols,
+		           bgr.rows, CAM_MAX_SIDE);
 	cam_frame *f = alloc(bgr.cols, bgr.rows);
 	if (!f)
 		return CAM_ERR_NOMEM;
@@ -105,6 +109,9 @@ cam_err open_v4l2(const char *path, int width, int height, double fps, cv_captur
 	} catch (const cv::Exception &ex) {
 		delete c;
 		return say(CAM_ERR_OPEN, why, why_len, "%s: OpenCV: %s", path, ex.what());
+	} catch (...) {
+		delete c;
+		return say(CAM_ERR_OPEN, why, why_len, "%s: OpenCV failed unexpectedly", path);
 	}
 	*ret = c;
 	return CAM_OK;
@@ -128,6 +135,9 @@ cam_err open_video(const char *path, cv_capture **ret, char *why, size_t why_len
 	} catch (const cv::Exception &ex) {
 		delete c;
 		return say(CAM_ERR_NOT_MEDIA, why, why_len, "%s: OpenCV: %s", path, ex.what());
+	} catch (...) {
+		delete c;
+		return say(CAM_ERR_NOT_MEDIA, why, why_len, "%s: OpenCV failed unexpectedly", path);
 	}
 	*ret = c;
 	return CAM_OK;
@@ -140,6 +150,8 @@ void close_capture(cv_capture *c)
 	try {
 		c->cap.release();
 	} catch (const cv::Exception &) {
+		/* closing anyway */
+	} catch (...) {
 		/* closing anyway */
 	}
 	delete c;
@@ -167,6 +179,8 @@ void get_info(cv_capture *c, cv_capture_info *ret)
 		std::snprintf(ret->backend, sizeof(ret->backend), "%s", c->cap.getBackendName().c_str());
 	} catch (const cv::Exception &) {
 		/* what was read so far */
+	} catch (...) {
+		/* what was read so far */
 	}
 }
 
@@ -179,14 +193,13 @@ cam_err read_frame(cv_capture *c, cv_frame_alloc alloc, cam_frame **ret, char *w
 				return CAM_ERR_ENDED;
 			return say(CAM_ERR_READ, why, why_len, "the camera gave no frame (V4L2 read failed)");
 		}
-		cam_err e = to_frame(m, alloc, ret);
-		if (e == CAM_ERR_NOT_MEDIA)
-			return say(e, why, why_len, "the source gave a frame of a pixel format other than 8-bit");
-		return e;
+		return to_frame(m, alloc, ret, why, why_len);
 	} catch (const cv::Exception &ex) {
 		return say(CAM_ERR_READ, why, why_len, "OpenCV: %s", ex.what());
 	} catch (const std::bad_alloc &) {
 		return CAM_ERR_NOMEM;
+	} catch (...) {
+		return say(CAM_ERR_READ, why, why_len, "OpenCV failed unexpectedly");
 	}
 }
 
@@ -197,6 +210,8 @@ cam_err rewind_video(cv_capture *c, char *why, size_t why_len)
 			return CAM_OK;
 	} catch (const cv::Exception &ex) {
 		return say(CAM_ERR_READ, why, why_len, "OpenCV: %s", ex.what());
+	} catch (...) {
+		return say(CAM_ERR_READ, why, why_len, "OpenCV failed unexpectedly");
 	}
 	return say(CAM_ERR_READ, why, why_len, "the video cannot go back to its first frame");
 }
@@ -208,11 +223,13 @@ cam_err image_read(const char *path, cv_frame_alloc alloc, cam_frame **ret, char
 		cv::Mat m = cv::imread(path, cv::IMREAD_COLOR);
 		if (m.empty())
 			return say(CAM_ERR_NOT_MEDIA, why, why_len, "%s: not an image OpenCV can read", path);
-		return to_frame(m, alloc, ret);
+		return to_frame(m, alloc, ret, why, why_len);
 	} catch (const cv::Exception &ex) {
 		return say(CAM_ERR_NOT_MEDIA, why, why_len, "%s: OpenCV: %s", path, ex.what());
 	} catch (const std::bad_alloc &) {
 		return CAM_ERR_NOMEM;
+	} catch (...) {
+		return say(CAM_ERR_NOT_MEDIA, why, why_len, "%s: OpenCV failed unexpectedly", path);
 	}
 }
 
@@ -225,6 +242,8 @@ cam_err image_write(const char *path, const cam_frame *f, char *why, size_t why_
 		return say(CAM_ERR_READ, why, why_len, "%s: OpenCV could not write it", path);
 	} catch (const cv::Exception &ex) {
 		return say(CAM_ERR_READ, why, why_len, "%s: OpenCV: %s", path, ex.what());
+	} catch (...) {
+		return say(CAM_ERR_READ, why, why_len, "%s: OpenCV failed unexpectedly", path);
 	}
 }
 
@@ -243,6 +262,8 @@ cam_err video_write(const char *path, cam_frame *const *f, size_t n, double fps,
 		return CAM_OK;
 	} catch (const cv::Exception &ex) {
 		return say(CAM_ERR_OPEN, why, why_len, "%s: OpenCV: %s", path, ex.what());
+	} catch (...) {
+		return say(CAM_ERR_OPEN, why, why_len, "%s: OpenCV failed unexpectedly", path);
 	}
 }
 
@@ -264,6 +285,8 @@ cam_err measure(const cam_frame *f, double *ret_mean, double *ret_stddev, double
 		return CAM_ERR_READ;
 	} catch (const std::bad_alloc &) {
 		return CAM_ERR_NOMEM;
+	} catch (...) {
+		return CAM_ERR_READ;
 	}
 }
 

@@ -2,7 +2,7 @@
  * fm-dnn.cpp — the face networks on OpenCV's DNN module, behind
  * fm.h's C interface: loading and checking the model set, detection,
  * landmarks and the aligned embedding. No exception leaves this file:
- * each entry point catches OpenCV's and returns an fm_err.
+ * each entry point catches every exception and returns an fm_err.
  *
  * What each network takes and gives was read from the package's
  * JavaScript and then checked on OpenCV 4.6 with the licensed test faces;
@@ -143,6 +143,8 @@ fm_err fm_image_read(const char *path, fm_image *ret)
 		return FM_ERR_IMAGE;
 	} catch (const std::bad_alloc &) {
 		return FM_ERR_NOMEM;
+	} catch (...) {
+		return FM_ERR_IMAGE;
 	}
 }
 
@@ -187,38 +189,45 @@ fm_err fm_models_load(const char *dir, fm_models **ret, char *why, size_t why_le
 		set_why(why, why_len, "no model folder given");
 		return FM_ERR_ARG;
 	}
-	fm_models *m = new (std::nothrow) fm_models;
-	if (!m) {
-		set_why(why, why_len, "out of memory");
+	/* Everything in one try: the networks' constructors and the paths'
+	 * strings allocate, and nothing may unwind into C. */
+	fm_models *m = nullptr;
+	try {
+		m = new fm_models;
+		for (int i = 0; i < NET_COUNT; i++) {
+			std::string path = std::string(dir) + "/" + specs[i].file;
+			struct stat st;
+			if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+				set_why(why, why_len, "face model %s: %s", path.c_str(),
+				        stat(path.c_str(), &st) != 0 ? strerror(errno) : "not a regular file");
+				delete m;
+				return FM_ERR_MODEL_MISSING;
+			}
+			std::string what;
+			try {
+				m->net[i] = cv::dnn::readNetFromONNX(path);
+				if (m->net[i].empty())
+					what = "OpenCV read no network from it";
+				else
+					check_net(m->net[i], specs[i], what);
+			} catch (const cv::Exception &e) {
+				what = short_cv_message(e);
+			} catch (const std::bad_alloc &) {
+				throw;
+			} catch (const std::exception &e) {
+				what = e.what();
+			}
+			if (!what.empty()) {
+				set_why(why, why_len, "face model %s does not load (corrupt or not the expected model): %s",
+				        path.c_str(), what.c_str());
+				delete m;
+				return FM_ERR_MODEL_CORRUPT;
+			}
+		}
+	} catch (...) {
+		delete m;
+		set_why(why, why_len, "out of memory while loading the face models");
 		return FM_ERR_NOMEM;
-	}
-	for (int i = 0; i < NET_COUNT; i++) {
-		std::string path = std::string(dir) + "/" + specs[i].file;
-		struct stat st;
-		if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
-			set_why(why, why_len, "face model %s: %s", path.c_str(),
-			        stat(path.c_str(), &st) != 0 ? strerror(errno) : "not a regular file");
-			delete m;
-			return FM_ERR_MODEL_MISSING;
-		}
-		std::string what;
-		try {
-			m->net[i] = cv::dnn::readNetFromONNX(path);
-			if (m->net[i].empty())
-				what = "OpenCV read no network from it";
-			else
-				check_net(m->net[i], specs[i], what);
-		} catch (const cv::Exception &e) {
-			what = short_cv_message(e);
-		} catch (const std::exception &e) {
-			what = e.what();
-		}
-		if (!what.empty()) {
-			set_why(why, why_len, "face model %s does not load (corrupt or not the expected model): %s",
-			        path.c_str(), what.c_str());
-			delete m;
-			return FM_ERR_MODEL_CORRUPT;
-		}
 	}
 	*ret = m;
 	return FM_OK;
@@ -276,6 +285,8 @@ fm_err fm_detect(fm_models *m, const fm_image *img, fm_box *boxes, size_t max,
 		return FM_ERR_INFERENCE;
 	} catch (const std::bad_alloc &) {
 		return FM_ERR_NOMEM;
+	} catch (...) {
+		return FM_ERR_INFERENCE;
 	}
 }
 
@@ -309,6 +320,8 @@ fm_err fm_landmark(fm_models *m, const fm_image *img, const fm_box *box,
 		return FM_ERR_INFERENCE;
 	} catch (const std::bad_alloc &) {
 		return FM_ERR_NOMEM;
+	} catch (...) {
+		return FM_ERR_INFERENCE;
 	}
 }
 
@@ -348,6 +361,8 @@ fm_err fm_eye_closed(fm_models *m, const fm_image *img, const fm_landmarks *lm,
 		return FM_ERR_INFERENCE;
 	} catch (const std::bad_alloc &) {
 		return FM_ERR_NOMEM;
+	} catch (...) {
+		return FM_ERR_INFERENCE;
 	}
 }
 
@@ -386,6 +401,8 @@ fm_err fm_embed(fm_models *m, const fm_image *img, const fm_point five[FM_FIVE],
 		return FM_ERR_INFERENCE;
 	} catch (const std::bad_alloc &) {
 		return FM_ERR_NOMEM;
+	} catch (...) {
+		return FM_ERR_INFERENCE;
 	}
 }
 
@@ -431,6 +448,8 @@ fm_err fm_liveness(fm_models *m, const fm_image *img, const fm_box *box, float *
 		return FM_ERR_INFERENCE;
 	} catch (const std::bad_alloc &) {
 		return FM_ERR_NOMEM;
+	} catch (...) {
+		return FM_ERR_INFERENCE;
 	}
 }
 

@@ -89,5 +89,7 @@ extern "C" fq_err fq_head_pose(const fm_landmarks *lm, int width, int height, do
 		return FQ_ERR_POSE;
 	} catch (const std::bad_alloc &) {
 		return FQ_ERR_NOMEM;
+	} catch (...) {
+		return FQ_ERR_POSE;
 	}
 }
