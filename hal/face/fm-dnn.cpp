@@ -16,7 +16,6 @@
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
-#include <algorithm>
 #include <cstring>
 #include <new>
 #include <string>
@@ -118,13 +117,48 @@ struct fm_models {
 	cv::dnn::Net net[NET_COUNT];
 };
 
+namespace {
+
+/* f() with every exception turned into an fm_err (nothing may unwind into
+ * C): out of memory is FM_ERR_NOMEM, anything else `failed`. */
+template <class F> fm_err guarded(F f, fm_err failed = FM_ERR_INFERENCE)
+{
+	try {
+		return f();
+	} catch (const std::bad_alloc &) {
+		return FM_ERR_NOMEM;
+	} catch (...) {
+		return failed;
+	}
+}
+
+/* The network's "output" for blob. */
+cv::Mat forward(fm_models *m, int which, const cv::Mat &blob)
+{
+	cv::dnn::Net &net = m->net[which];
+	net.setInput(blob);
+	return net.forward("output");
+}
+
+/* Softmax over n scores: the probability of class 0. */
+double class0(const float *v, int n)
+{
+	float mx = *std::max_element(v, v + n);
+	double sum = 0;
+	for (int i = 0; i < n; i++)
+		sum += std::exp((double)(v[i] - mx));
+	return std::exp((double)(v[0] - mx)) / sum;
+}
+
+} // namespace
+
 extern "C" {
 
 fm_err fm_image_read(const char *path, fm_image *ret)
 {
 	if (!path || !ret)
 		return FM_ERR_ARG;
-	try {
+	return guarded([&]() -> fm_err {
 		cv::Mat m = cv::imread(path, cv::IMREAD_COLOR);
 		if (m.empty())
 			return FM_ERR_IMAGE;
@@ -139,13 +173,7 @@ fm_err fm_image_read(const char *path, fm_image *ret)
 		ret->height = m.rows;
 		ret->stride = stride;
 		return FM_OK;
-	} catch (const cv::Exception &) {
-		return FM_ERR_IMAGE;
-	} catch (const std::bad_alloc &) {
-		return FM_ERR_NOMEM;
-	} catch (...) {
-		return FM_ERR_IMAGE;
-	}
+	}, FM_ERR_IMAGE);
 }
 
 void fm_image_free(fm_image *img)
@@ -244,7 +272,7 @@ fm_err fm_detect(fm_models *m, const fm_image *img, fm_box *boxes, size_t max,
 	if (!m || !image_ok(img) || (!boxes && max) || !n)
 		return FM_ERR_ARG;
 	const net_spec &sp = specs[NET_DETECT];
-	try {
+	return guarded([&]() -> fm_err {
 		cv::Mat blob = cv::dnn::blobFromImage(wrap(img), 1.0 / 128, cv::Size(sp.width, sp.height),
 		                                      cv::Scalar(127, 127, 127), true, false, CV_32F);
 		cv::dnn::Net &net = m->net[NET_DETECT];
@@ -281,13 +309,7 @@ fm_err fm_detect(fm_models *m, const fm_image *img, fm_box *boxes, size_t max,
 		}
 		*n = keep.size();
 		return FM_OK;
-	} catch (const cv::Exception &) {
-		return FM_ERR_INFERENCE;
-	} catch (const std::bad_alloc &) {
-		return FM_ERR_NOMEM;
-	} catch (...) {
-		return FM_ERR_INFERENCE;
-	}
+	});
 }
 
 fm_err fm_landmark(fm_models *m, const fm_image *img, const fm_box *box,
@@ -296,16 +318,14 @@ fm_err fm_landmark(fm_models *m, const fm_image *img, const fm_box *box,
 	if (!m || !image_ok(img) || !box || !ret || !(box->x2 > box->x1) || !(box->y2 > box->y1))
 		return FM_ERR_ARG;
 	const net_spec &sp = specs[NET_LANDMARK];
-	try {
+	return guarded([&]() -> fm_err {
 		float side = box->y2 - box->y1;
 		float cx = (box->x1 + box->x2) / 2, cy = (box->y1 + box->y2) / 2;
 		cv::Mat crop = square_crop(wrap(img), cx, cy, side, sp.width), grey;
 		cv::cvtColor(crop, grey, cv::COLOR_BGR2GRAY);
 		cv::Mat blob = cv::dnn::blobFromImage(grey, 1.0 / 256, cv::Size(), cv::Scalar(), false,
 		                                      false, CV_32F);
-		cv::dnn::Net &net = m->net[NET_LANDMARK];
-		net.setInput(blob);
-		cv::Mat out = net.forward("output");
+		cv::Mat out = forward(m, NET_LANDMARK, blob);
 		const float *v = out.ptr<float>();
 		fm_landmarks lm;
 		float x0 = cx - side / 2, y0 = cy - side / 2;
@@ -316,13 +336,7 @@ fm_err fm_landmark(fm_models *m, const fm_image *img, const fm_box *box,
 		fm_five_from_68(lm.pt, lm.five);
 		*ret = lm;
 		return FM_OK;
-	} catch (const cv::Exception &) {
-		return FM_ERR_INFERENCE;
-	} catch (const std::bad_alloc &) {
-		return FM_ERR_NOMEM;
-	} catch (...) {
-		return FM_ERR_INFERENCE;
-	}
+	});
 }
 
 fm_err fm_eye_closed(fm_models *m, const fm_image *img, const fm_landmarks *lm,
@@ -331,7 +345,7 @@ fm_err fm_eye_closed(fm_models *m, const fm_image *img, const fm_landmarks *lm,
 	if (!m || !image_ok(img) || !lm || !ret)
 		return FM_ERR_ARG;
 	const net_spec &sp = specs[NET_EYE];
-	try {
+	return guarded([&]() -> fm_err {
 		float p[2];
 		for (int e = 0; e < 2; e++) {
 			/* The square of side 1.6 x the corner-to-corner width,
@@ -346,24 +360,13 @@ fm_err fm_eye_closed(fm_models *m, const fm_image *img, const fm_landmarks *lm,
 			cv::cvtColor(crop, grey, cv::COLOR_BGR2GRAY);
 			cv::Mat blob = cv::dnn::blobFromImage(grey, 1.0 / 255, cv::Size(), cv::Scalar(),
 			                                      false, false, CV_32F);
-			cv::dnn::Net &net = m->net[NET_EYE];
-			net.setInput(blob);
-			cv::Mat out = net.forward("output");
-			const float *v = out.ptr<float>();
-			double hi = std::max(v[0], v[1]);
-			double e0 = std::exp(v[0] - hi), e1 = std::exp(v[1] - hi);
-			p[e] = (float)(e0 / (e0 + e1));
+			cv::Mat out = forward(m, NET_EYE, blob);
+			p[e] = (float)class0(out.ptr<float>(), 2);
 		}
 		ret[0] = p[0];
 		ret[1] = p[1];
 		return FM_OK;
-	} catch (const cv::Exception &) {
-		return FM_ERR_INFERENCE;
-	} catch (const std::bad_alloc &) {
-		return FM_ERR_NOMEM;
-	} catch (...) {
-		return FM_ERR_INFERENCE;
-	}
+	});
 }
 
 fm_err fm_embed(fm_models *m, const fm_image *img, const fm_point five[FM_FIVE],
@@ -376,7 +379,7 @@ fm_err fm_embed(fm_models *m, const fm_image *img, const fm_point five[FM_FIVE],
 	if (e != FM_OK)
 		return e;
 	const net_spec &sp = specs[NET_FEATURE];
-	try {
+	return guarded([&]() -> fm_err {
 		cv::Mat aligned;
 		cv::warpAffine(wrap(img), aligned, cv::Matx23d(t), cv::Size(sp.width, sp.height),
 		               cv::INTER_LINEAR, cv::BORDER_CONSTANT, cv::Scalar(0, 0, 0));
@@ -384,9 +387,7 @@ fm_err fm_embed(fm_models *m, const fm_image *img, const fm_point five[FM_FIVE],
 		 * higher than RGB (what the package's JavaScript feeds) does. */
 		cv::Mat blob = cv::dnn::blobFromImage(aligned, 1.0 / 128, cv::Size(), cv::Scalar(127, 127, 127),
 		                                      false, false, CV_32F);
-		cv::dnn::Net &net = m->net[NET_FEATURE];
-		net.setInput(blob);
-		cv::Mat out = net.forward("output");
+		cv::Mat out = forward(m, NET_FEATURE, blob);
 		const float *v = out.ptr<float>();
 		double norm = 0;
 		for (int i = 0; i < FM_EMBEDDING; i++)
@@ -397,13 +398,7 @@ fm_err fm_embed(fm_models *m, const fm_image *img, const fm_point five[FM_FIVE],
 		for (int i = 0; i < FM_EMBEDDING; i++)
 			ret[i] = (float)(v[i] / norm);
 		return FM_OK;
-	} catch (const cv::Exception &) {
-		return FM_ERR_INFERENCE;
-	} catch (const std::bad_alloc &) {
-		return FM_ERR_NOMEM;
-	} catch (...) {
-		return FM_ERR_INFERENCE;
-	}
+	});
 }
 
 fm_err fm_liveness(fm_models *m, const fm_image *img, const fm_box *box, float *ret_live)
@@ -411,7 +406,7 @@ fm_err fm_liveness(fm_models *m, const fm_image *img, const fm_box *box, float *
 	if (!m || !image_ok(img) || !box || !ret_live || !(box->x2 > box->x1) || !(box->y2 > box->y1))
 		return FM_ERR_ARG;
 	const net_spec &sp = specs[NET_LIVENESS];
-	try {
+	return guarded([&]() -> fm_err {
 		float w = box->x2 - box->x1, h = box->y2 - box->y1;
 		float cx = (box->x1 + box->x2) / 2, cy = (box->y1 + box->y2) / 2;
 		/* Grow 2.7 times, less when that leaves the frame (as far as
@@ -432,25 +427,13 @@ fm_err fm_liveness(fm_models *m, const fm_image *img, const fm_box *box, float *
 		/* BGR, raw 0..255: with RGB (the package's JavaScript) live
 		 * webcam frames score mostly below 0.3. */
 		cv::Mat blob = cv::dnn::blobFromImage(crop, 1.0, cv::Size(), cv::Scalar(), false, false, CV_32F);
-		cv::dnn::Net &net = m->net[NET_LIVENESS];
-		net.setInput(blob);
-		cv::Mat out = net.forward("output");
-		const float *v = out.ptr<float>();
-		float mx = std::max(v[0], std::max(v[1], v[2]));
-		double e0 = std::exp((double)(v[0] - mx)), e1 = std::exp((double)(v[1] - mx)),
-		       e2 = std::exp((double)(v[2] - mx));
-		double p = e0 / (e0 + e1 + e2);
+		cv::Mat out = forward(m, NET_LIVENESS, blob);
+		double p = class0(out.ptr<float>(), 3);
 		if (!std::isfinite(p))
 			return FM_ERR_INFERENCE;
 		*ret_live = (float)p;
 		return FM_OK;
-	} catch (const cv::Exception &) {
-		return FM_ERR_INFERENCE;
-	} catch (const std::bad_alloc &) {
-		return FM_ERR_NOMEM;
-	} catch (...) {
-		return FM_ERR_INFERENCE;
-	}
+	});
 }
 
 } // extern "C"
