@@ -10,8 +10,12 @@
  *
  * A spoken prompt is rendered on its connection's thread (speech.c locks
  * the engine), from words read once at start from the translation files.
+ *
+ * The camera's preview is preview.c's: this file routes its requests and
+ * hands it the loop's frames.
  */
 #include "ui/server.h"
+#include "ui/preview-internal.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -43,7 +47,8 @@ struct ui_server {
 	bool stopping;
 	GList *pending;          /* decisions not yet taken by the loop */
 	speech *speech;          /* NULL: no spoken prompts */
-	GHashTable *prompts;     /* "LANG\nSCREEN" -> the words spoken; read-only once started */
+	GHashTable *prompts;     /* "LANG\nKIND\nNAME" -> the words spoken (see words_key); read-only once started */
+	ui_preview *preview;
 };
 
 const char *ui_strerror(ui_err e)
@@ -155,6 +160,26 @@ static char *prompt_text(const char *title, const char *instruction)
 
 static const char *const detail_keys[] = { "speech.fee", "speech.number" };
 
+/* The face screen's prompts: the translation keys starting so. */
+static const char *const face_prompt_prefixes[] = { "face.prompt.", "face.retry." };
+
+/* The prompts table's key: a language, the kind of words ("screen" a
+ * screen's title and instruction, "detail" a template for a state's
+ * details, "prompt" a face prompt) and their name, so that a name asked
+ * for as one kind never finds another kind's words. */
+static char *words_key(const char *lang, const char *kind, const char *name)
+{
+	return g_strconcat(lang, "\n", kind, "\n", name, NULL);
+}
+
+static const char *words_of(ui_server *s, const char *lang, const char *kind, const char *name)
+{
+	char *key = words_key(lang, kind, name);
+	const char *words = g_hash_table_lookup(s->prompts, key);
+	g_free(key);
+	return words;
+}
+
 /* template (from the translation files) with {name} replaced by value. */
 static void fill(GString *out, const char *template, const char *name, const char *value)
 {
@@ -177,7 +202,6 @@ static char *state_details(ui_server *s, const char *lang, const char *screen)
 	g_mutex_unlock(&s->lock);
 	const char *shown = json_string_value(json_object_get(st, "screen"));
 	GString *out = g_string_new(NULL);
-	char key[64];
 	if (shown && strcmp(shown, screen) == 0) {
 		if (strcmp(screen, "wait-fee") == 0 && json_object_get(st, "fee")) {
 			char amount[32], years[16];
@@ -185,8 +209,7 @@ static char *state_details(ui_server *s, const char *lang, const char *screen)
 			         (long long)json_integer_value(json_object_get(json_object_get(st, "fee"), "amount")));
 			snprintf(years, sizeof(years), "%lld",
 			         (long long)json_integer_value(json_object_get(json_object_get(st, "fee"), "validity_years")));
-			snprintf(key, sizeof(key), "%s\nspeech.fee", lang);
-			const char *words = g_hash_table_lookup(s->prompts, key);
+			const char *words = words_of(s, lang, "detail", "speech.fee");
 			if (words) {
 				GString *t = g_string_new(NULL);
 				fill(t, words, "amount", amount);
@@ -195,8 +218,7 @@ static char *state_details(ui_server *s, const char *lang, const char *screen)
 			}
 		} else if (strcmp(screen, "wait-receipt") == 0) {
 			const char *number = json_string_value(json_object_get(st, "application_number"));
-			snprintf(key, sizeof(key), "%s\nspeech.number", lang);
-			const char *words = g_hash_table_lookup(s->prompts, key);
+			const char *words = words_of(s, lang, "detail", "speech.number");
 			if (number && words) {
 				GString *spelt = g_string_new(NULL);
 				for (const char *c = number; *c; c++)
@@ -221,8 +243,9 @@ static char *state_details(ui_server *s, const char *lang, const char *screen)
 	return g_string_free(out, out->len == 0);
 }
 
-/* Every "screen.S.title" with its "screen.S.instruction", from each
- * language's translation file, into s->prompts. */
+/* Every "screen.S.title" with its "screen.S.instruction", the details'
+ * templates and the face prompts, from each language's translation file,
+ * into s->prompts. */
 static ui_err load_prompts(ui_server *s, char *message, size_t message_len)
 {
 	s->prompts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
@@ -254,7 +277,7 @@ static ui_err load_prompts(ui_server *s, char *message, size_t message_len)
 				json_decref(strings);
 				return UI_ERR_STRINGS;
 			}
-			g_hash_table_insert(s->prompts, g_strconcat(languages[i], "\n", screen, NULL),
+			g_hash_table_insert(s->prompts, words_key(languages[i], "screen", screen),
 			                    prompt_text(json_string_value(title), json_string_value(instruction)));
 			g_free(screen);
 		}
@@ -262,8 +285,23 @@ static ui_err load_prompts(ui_server *s, char *message, size_t message_len)
 		for (size_t d = 0; d < sizeof(detail_keys) / sizeof(detail_keys[0]); d++) {
 			const char *words = json_string_value(json_object_get(strings, detail_keys[d]));
 			if (words)
-				g_hash_table_insert(s->prompts, g_strconcat(languages[i], "\n", detail_keys[d], NULL),
+				g_hash_table_insert(s->prompts, words_key(languages[i], "detail", detail_keys[d]),
 				                    g_strdup(words));
+		}
+		json_t *words;
+		json_object_foreach(strings, key, words) {
+			bool face = false;
+			for (size_t f = 0; f < sizeof(face_prompt_prefixes) / sizeof(face_prompt_prefixes[0]); f++)
+				face = face || g_str_has_prefix(key, face_prompt_prefixes[f]);
+			if (!face)
+				continue;
+			if (!json_is_string(words)) {
+				snprintf(message, message_len, "%s: %s must be a string", path, key);
+				json_decref(strings);
+				return UI_ERR_STRINGS;
+			}
+			g_hash_table_insert(s->prompts, words_key(languages[i], "prompt", key),
+			                    g_strdup(json_string_value(words)));
 		}
 		json_decref(strings);
 	}
@@ -276,23 +314,23 @@ static enum MHD_Result speak(ui_server *s, struct MHD_Connection *c)
 		return refuse(c, MHD_HTTP_SERVICE_UNAVAILABLE, "spoken prompts are off on this kiosk");
 	const char *lang = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "lang");
 	const char *screen = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "screen");
-	if (!lang && !screen) {
+	const char *prompt = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "prompt");
+	if (!lang && !screen && !prompt) {
 		json_t *spoken = json_array();
 		for (size_t i = 0; i < sizeof(languages) / sizeof(languages[0]); i++)
 			json_array_append_new(spoken, json_string(languages[i]));
 		return respond_json(c, MHD_HTTP_OK, json_pack("{s:b, s:o}", "ok", 1, "languages", spoken));
 	}
-	if (!lang || !screen)
-		return refuse(c, MHD_HTTP_BAD_REQUEST, "a spoken prompt is asked for with lang and screen");
+	if (!lang || !screen == !prompt)
+		return refuse(c, MHD_HTTP_BAD_REQUEST, "a spoken prompt is asked for with lang and screen, or lang and prompt");
 	if (!is_language(lang))
 		return refuse(c, MHD_HTTP_NOT_FOUND, "the kiosk speaks no such language");
-	char *key = g_strconcat(lang, "\n", screen, NULL);
-	const char *text = g_hash_table_lookup(s->prompts, key);
-	g_free(key);
+	const char *text = screen ? words_of(s, lang, "screen", screen) : words_of(s, lang, "prompt", prompt);
 	if (!text)
-		return refuse(c, MHD_HTTP_NOT_FOUND, "no such screen");
+		return refuse(c, MHD_HTTP_NOT_FOUND, screen ? "no such screen" : "no such prompt");
 	GBytes *wav = NULL;
-	char *details = state_details(s, lang, screen);
+	/* A face prompt is the same words for everyone: cached. */
+	char *details = screen ? state_details(s, lang, screen) : NULL;
 	speech_err e;
 	if (details) { /* one applicant's: never kept */
 		char *all = g_strconcat(text, " ", details, NULL);
@@ -462,6 +500,30 @@ static enum MHD_Result open_stream(ui_server *s, struct MHD_Connection *c)
 	return ret;
 }
 
+/* ---- the camera's preview (preview.c) ---- */
+
+static enum MHD_Result watch_preview(ui_server *s, struct MHD_Connection *c)
+{
+	unsigned status = MHD_HTTP_NOT_FOUND;
+	const char *why = "";
+	struct MHD_Response *r = ui_preview_watch(s->preview, &status, &why);
+	if (!r)
+		return refuse(c, status, why);
+	enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+void ui_server_preview(ui_server *s, const uint8_t *bgr, int width, int height, size_t stride)
+{
+	ui_preview_frame(s->preview, bgr, width, height, stride);
+}
+
+void ui_server_preview_stats(ui_server *s, ui_preview_stats *ret)
+{
+	ui_preview_get_stats(s->preview, ret);
+}
+
 /* ---- requests ---- */
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
@@ -474,6 +536,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return open_stream(s, c);
 		if (strcmp(url, "/api/speech") == 0)
 			return speak(s, c);
+		if (strcmp(url, "/api/camera.mjpeg") == 0)
+			return watch_preview(s, c);
 		return serve_file(s, c, url);
 	}
 	if (strcmp(method, "POST") != 0 || strcmp(url, "/api/action") != 0)
@@ -517,6 +581,7 @@ static void server_destroy(ui_server *s)
 {
 	if (s->prompts)
 		g_hash_table_destroy(s->prompts);
+	ui_preview_free(s->preview);
 	free(s->state);
 	g_mutex_clear(&s->lock);
 	g_cond_clear(&s->changed);
@@ -547,6 +612,7 @@ ui_err ui_server_new(const ui_options *o, ui_server **ret, char *message, size_t
 	s->speech = o->speech;
 	g_mutex_init(&s->lock);
 	g_cond_init(&s->changed);
+	s->preview = ui_preview_new();
 	/* The translation files are checked whether or not the kiosk speaks:
 	 * a malformed one is a fault of the installation either way. */
 	ui_err e = load_prompts(s, message, message_len);
@@ -601,6 +667,7 @@ void ui_server_free(ui_server *s)
 	s->pending = NULL;
 	g_cond_broadcast(&s->changed);
 	g_mutex_unlock(&s->lock);
+	ui_preview_stop(s->preview);
 	MHD_stop_daemon(s->mhd); /* waits for every connection's thread */
 	server_destroy(s);
 }

@@ -15,8 +15,18 @@
  *                      the URL is ever spoken); 400 without both, 404 for
  *                      a language or screen the files do not have, 503
  *                      when the kiosk has no speech
+ *   GET  /api/speech?lang=L&prompt=K   the same for one of the face
+ *                      screen's prompts: K a key of the files,
+ *                      face.prompt.ID or face.retry.WHY; 404 for another
+ *                      key; 400 with both screen and prompt
  *   GET  /api/speech   {"ok":true,"languages":[...]}, or 503 without speech:
  *                      whether the page shows its speech controls
+ *   GET  /api/camera.mjpeg   multipart/x-mixed-replace: the camera's
+ *                      preview while the kiosk shows it (ui_server_preview),
+ *                      one JPEG a part, the newest each time the watcher
+ *                      has taken the last; the stream ends when the
+ *                      preview is turned off. 404 while it is off, 503
+ *                      beyond UI_PREVIEW_MAX_WATCHERS watchers
  *   POST /api/action   {"session": "...", "action": "...", ...} ->
  *                      200 {"ok":true} or 409/400 {"ok":false,"error":...}
  *
@@ -29,6 +39,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <glib.h>
 #include <jansson.h>
@@ -70,3 +81,36 @@ unsigned ui_server_port(const ui_server *s);
 
 /* The newest state for the page (on the loop); every event stream gets it. */
 void ui_server_publish(ui_server *s, const json_t *state);
+
+/* ---- the camera's preview (GET /api/camera.mjpeg) ---- */
+
+#define UI_PREVIEW_MAX_FPS 15        /* frames encoded a second, at most: the rest are dropped */
+#define UI_PREVIEW_MAX_WIDTH 640     /* wider frames are scaled down to it, keeping their aspect */
+#define UI_PREVIEW_QUALITY 70        /* libjpeg-turbo's 1..100 */
+#define UI_PREVIEW_MAX_WATCHERS 4
+
+/*
+ * One camera frame for the preview, on the loop: BGR8, rows top to bottom,
+ * stride bytes a row (at least 3 * width); borrowed for the call only.
+ * It is encoded only when someone watches and the rate allows; the
+ * picture is the applicant's face, so nothing of it is written to disk.
+ * bgr NULL turns the preview off: open streams end, and every frame and
+ * JPEG held is wiped and freed.
+ */
+void ui_server_preview(ui_server *s, const uint8_t *bgr, int width, int height, size_t stride);
+
+typedef struct ui_preview_stats {
+	unsigned frames;         /* given while the preview was on */
+	unsigned encoded;        /* made into a JPEG */
+	unsigned unwatched;      /* not encoded: nobody watched */
+	unsigned dropped;        /* not encoded: too soon after the last (UI_PREVIEW_MAX_FPS) */
+	unsigned failed;         /* not encoded: a malformed frame, or libjpeg-turbo failed */
+	unsigned watchers;       /* streams open now */
+	unsigned refused;        /* streams refused: the preview off, or enough watchers */
+	int width, height;       /* of the last JPEG */
+	size_t bytes;            /* of the last JPEG */
+	unsigned encode_us;      /* the last frame's scaling and encoding took */
+} ui_preview_stats;
+
+/* What the preview did (any thread). */
+void ui_server_preview_stats(ui_server *s, ui_preview_stats *ret);
