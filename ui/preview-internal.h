@@ -36,5 +36,6 @@ void ui_preview_get_stats(ui_preview *p, ui_preview_stats *ret);
 
 /* A new watcher's response, the multipart stream with its headers, to be
  * queued and destroyed by the caller; or NULL with the refusal's HTTP
- * status and words (a constant string) in *ret_status and *ret_why. */
-struct MHD_Response *ui_preview_watch(ui_preview *p, unsigned *ret_status, const char **ret_why);
+ * status and words (a constant string) in *ret_status and *ret_why. fd
+ * is the connection's socket (its send buffer is set), or -1. */
+struct MHD_Response *ui_preview_watch(ui_preview *p, int fd, unsigned *ret_status, const char **ret_why);

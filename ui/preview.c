@@ -22,12 +22,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <turbojpeg.h>
 
 #define BOUNDARY "appm-camera-frame"
 #define MAX_SIDE 8192             /* a camera frame larger than this is a fault, not a picture */
 #define BLOCK_SIZE (32 * 1024)    /* bytes handed to libmicrohttpd at a time */
+/* A watcher's socket buffer, set rather than grown by the kernel (to
+ * megabytes): what it holds is frames queued for a slow watcher, seconds
+ * old by the time they are seen. A few frames' worth. */
+#define SEND_BUFFER (128 * 1024)
 
 /* A part, as sent: its headers, the JPEG, the CRLF before the next
  * boundary. Wiped when the last reference goes. */
@@ -361,7 +366,7 @@ static void watch_free(void *cls)
 	g_free(w);
 }
 
-struct MHD_Response *ui_preview_watch(ui_preview *p, unsigned *ret_status, const char **ret_why)
+struct MHD_Response *ui_preview_watch(ui_preview *p, int fd, unsigned *ret_status, const char **ret_why)
 {
 	g_mutex_lock(&p->lock);
 	const char *why = NULL;
@@ -386,6 +391,9 @@ struct MHD_Response *ui_preview_watch(ui_preview *p, unsigned *ret_status, const
 	w->sent = p->newest ? p->seq - 1 : p->seq;
 	p->watchers = g_list_prepend(p->watchers, w);
 	g_mutex_unlock(&p->lock);
+	int bytes = SEND_BUFFER;
+	if (fd >= 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes)); /* a hint: the stream works without */
 	/* On failure libmicrohttpd has not taken the watcher: watch_free is not called. */
 	struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, BLOCK_SIZE, watch_read, w,
 	                                                           watch_free);

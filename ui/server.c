@@ -506,7 +506,8 @@ static enum MHD_Result watch_preview(ui_server *s, struct MHD_Connection *c)
 {
 	unsigned status = MHD_HTTP_NOT_FOUND;
 	const char *why = "";
-	struct MHD_Response *r = ui_preview_watch(s->preview, &status, &why);
+	const union MHD_ConnectionInfo *info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct MHD_Response *r = ui_preview_watch(s->preview, info ? (int)info->connect_fd : -1, &status, &why);
 	if (!r)
 		return refuse(c, status, why);
 	enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);

@@ -6,7 +6,8 @@
  * Events at once and at each change; stopping ends the event streams;
  * a screen's spoken prompt as audio/wav in either language, from the
  * translation files' words only (an unknown language or screen refused
- * with words), and no speech controls where the kiosk has no speech.
+ * with words), and no speech controls where the kiosk has no speech;
+ * the face screen's prompts likewise, by their translation keys, cached.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -369,6 +370,55 @@ static void test_speech_details(void **state)
 	call_free(plain);
 }
 
+/* The face screen's prompts, by key: each language's own words, the
+ * same audio as their text spoken alone, rendered once and then from the
+ * cache; a retry's reason too. */
+static void test_speech_face_prompts(void **state)
+{
+	rig *r = *state;
+	speech_stats before, after;
+	speech_get_stats(the_speech, &before);
+	call *en = exchange(r, "GET", "/api/speech?lang=en&prompt=face.prompt.turn-left", NULL);
+	call *id = exchange(r, "GET", "/api/speech?lang=id&prompt=face.prompt.turn-left", NULL);
+	call *again = exchange(r, "GET", "/api/speech?lang=en&prompt=face.prompt.turn-left", NULL);
+	speech_get_stats(the_speech, &after);
+	for (call *x = en; x; x = x == en ? id : x == id ? again : NULL) {
+		assert_int_equal(x->status, 200);
+		assert_string_equal(x->type, "audio/wav");
+		assert_true(x->got->len > 44 + 22050); /* half a second of it at least */
+		assert_memory_equal(x->got->str, "RIFF", 4);
+	}
+	assert_true(en->got->len != id->got->len);
+	assert_int_equal(again->got->len, en->got->len);
+	assert_memory_equal(again->got->str, en->got->str, en->got->len);
+	assert_int_equal(after.renders, before.renders + 2);
+	assert_int_equal(after.hits, before.hits + 1);
+	/* The words are the file's: the same text rendered directly is the same audio. */
+	GBytes *direct = NULL;
+	assert_int_equal(speech_render(the_speech, "en", "Turn your head to your left, then back", &direct), SPEECH_OK);
+	assert_int_equal(g_bytes_get_size(direct), en->got->len);
+	g_bytes_unref(direct);
+	call_free(en);
+	call_free(id);
+	call_free(again);
+	call *retry = exchange(r, "GET", "/api/speech?lang=id&prompt=face.retry.no-match", NULL);
+	assert_int_equal(retry->status, 200);
+	assert_string_equal(retry->type, "audio/wav");
+	call_free(retry);
+	/* A face prompt is the same for everyone: a state on the face screen
+	 * adds nothing to it. */
+	json_t *st = json_pack("{s:s, s:s, s:{s:s, s:s}}", "session", "s1", "screen", "wait-face", "face", "phase",
+	                       "guide", "prompt", "move-closer");
+	ui_server_publish(r->s, st);
+	json_decref(st);
+	call *plain = exchange(r, "GET", "/api/speech?lang=en&prompt=face.prompt.move-closer", NULL);
+	call *cached = exchange(r, "GET", "/api/speech?lang=en&prompt=face.prompt.move-closer", NULL);
+	assert_int_equal(plain->status, 200);
+	assert_int_equal(plain->got->len, cached->got->len);
+	call_free(plain);
+	call_free(cached);
+}
+
 /* Nothing but a screen of the files, in a language of the files. */
 static void test_speech_refused(void **state)
 {
@@ -386,6 +436,19 @@ static void test_speech_refused(void **state)
 		{ "/api/speech?lang=id&screen=../index", 404, "no such screen" },
 		{ "/api/speech?lang=id", 400, "lang and screen" },
 		{ "/api/speech?screen=wait-consent", 400, "lang and screen" },
+		/* A detail's template is not a screen (its words need the state). */
+		{ "/api/speech?lang=en&screen=speech.fee", 404, "no such screen" },
+		/* Face prompts: only the files' face.prompt and face.retry keys. */
+		{ "/api/speech?lang=en&prompt=face.prompt.nothing", 404, "no such prompt" },
+		{ "/api/speech?lang=en&prompt=face.prompt.", 404, "no such prompt" },
+		{ "/api/speech?lang=en&prompt=button.cancel", 404, "no such prompt" },
+		{ "/api/speech?lang=en&prompt=speech.fee", 404, "no such prompt" },
+		{ "/api/speech?lang=en&prompt=screen.wait-face.title", 404, "no such prompt" },
+		{ "/api/speech?lang=en&prompt=wait-consent", 404, "no such prompt" },
+		{ "/api/speech?lang=en&prompt=Hello%20world", 404, "no such prompt" },
+		{ "/api/speech?lang=fr&prompt=face.prompt.blink", 404, "no such language" },
+		{ "/api/speech?prompt=face.prompt.blink", 400, "lang and prompt" },
+		{ "/api/speech?lang=en&screen=wait-face&prompt=face.prompt.blink", 400, "lang and prompt" },
 		{ "/api/speech/id/wait-consent", 404, "no such page" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -444,6 +507,9 @@ static void test_speech_bad_strings(void **state)
 	write_file(dir, "i18n/id.json", "{\"screen.a.title\": \"A\", \"screen.a.instruction\": 3}");
 	assert_int_equal(ui_server_new(&o, &none, msg, sizeof(msg)), UI_ERR_STRINGS);
 	assert_non_null(strstr(msg, "screen a"));
+	write_file(dir, "i18n/id.json", "{\"face.prompt.blink\": [\"Kedip\"]}");
+	assert_int_equal(ui_server_new(&o, &none, msg, sizeof(msg)), UI_ERR_STRINGS);
+	assert_non_null(strstr(msg, "face.prompt.blink"));
 	/* Without speech as well: a malformed file is the installation's
 	 * fault, whether or not the kiosk speaks. */
 	o.speech = NULL;
@@ -472,6 +538,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stop_ends_streams, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_speech, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_speech_details, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_speech_face_prompts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_speech_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_speech_bad_strings, setup, teardown),
 	};
