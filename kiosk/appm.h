@@ -35,8 +35,10 @@ enum appm_exit {
 	APPM_EXIT_NO_MATCH = 22,       /* face verify: the live face is not the chip's */
 	APPM_EXIT_NO_FACE = 23,        /* face verify: no single face in the chip photo, none live */
 	APPM_EXIT_FACE_MODELS = 24,    /* face: the face models are missing or corrupt */
+	APPM_EXIT_NOT_LIVE = 25,       /* face capture: the challenge was not answered: not a live face */
+	APPM_EXIT_NO_CAPTURE = 26,     /* face capture: no frame passed every quality check */
 };
-#define APPM_EXIT_LAST APPM_EXIT_FACE_MODELS
+#define APPM_EXIT_LAST APPM_EXIT_NO_CAPTURE
 
 /* Words for an exit code, one line. */
 const char *appm_exit_text(enum appm_exit code);

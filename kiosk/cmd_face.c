@@ -24,6 +24,7 @@
 #include "hal/camera/camera.h"
 #include "hal/face/verify.h"
 #include "kiosk/appm.h"
+#include "kiosk/cmd_face.h"
 
 #ifndef APPM_FACE_MODELS
 #define APPM_FACE_MODELS "/usr/share/appm/models"
@@ -104,7 +105,7 @@ static fm_image image_of(const cam_frame *f)
 
 /* As appm_cli_print_json, with reals to 6 significant digits: a float
  * score printed to 17 would claim a precision it does not have. */
-static void print_json(const json_t *j)
+void appm_face_print_json(const json_t *j)
 {
 	char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
 	if (text)
@@ -113,15 +114,30 @@ static void print_json(const json_t *j)
 }
 
 /* Scores to 4 decimals, pixels to 1: what the figures are good for. */
-static double round_to(double v, double unit)
+double appm_face_round(double v, double unit)
 {
 	return round(v / unit) * unit;
 }
 
-static json_t *box_json(const fm_box *b)
+json_t *appm_face_box_json(const fm_box *b)
 {
-	return json_pack("[f, f, f, f]", round_to(b->x1, 0.1), round_to(b->y1, 0.1), round_to(b->x2, 0.1),
-	                 round_to(b->y2, 0.1));
+	return json_pack("[f, f, f, f]", appm_face_round(b->x1, 0.1), appm_face_round(b->y1, 0.1),
+	                 appm_face_round(b->x2, 0.1), appm_face_round(b->y2, 0.1));
+}
+
+const char *appm_face_models_default(void)
+{
+	return APPM_FACE_MODELS;
+}
+
+int appm_face_load_models(const char *dir, const char *cmd, fm_models **ret)
+{
+	char why[400];
+	fm_err fe = fm_models_load(dir, ret, why, sizeof(why));
+	if (fe == FM_OK)
+		return APPM_EXIT_OK;
+	fprintf(stderr, "%s: %s\n", cmd, why);
+	return fe == FM_ERR_NOMEM ? APPM_EXIT_FAILURE : APPM_EXIT_FACE_MODELS;
 }
 
 static int cmp_float(const void *a, const void *b)
@@ -142,7 +158,7 @@ static const char *fail_words(fv_err e, fm_err fe, char *buf, size_t len)
 }
 
 /* Whole images only: a chip photo is one image. */
-static int read_chip(const char *path, cam_frame **ret)
+static int read_chip(const char *path, const char *cmd, cam_frame **ret)
 {
 	char why[300] = "";
 	cam_reader *r = NULL;
@@ -151,23 +167,46 @@ static int read_chip(const char *path, cam_frame **ret)
 		e = cam_reader_read(r, ret, why, sizeof(why));
 	cam_reader_close(r);
 	if (e != CAM_OK) {
-		fprintf(stderr, "appm face verify: --chip %s: %s\n", path, why);
+		fprintf(stderr, "%s: --chip %s: %s\n", cmd, path, why);
 		return APPM_EXIT_USAGE;
 	}
 	return APPM_EXIT_OK;
+}
+
+/* As appm_face_enroll, with the words of a chip photo without a single
+ * face in why. */
+static int enroll(fm_models *m, const char *path, const char *cmd, fv_reference *ret, char *why, size_t why_len)
+{
+	cam_frame *chip = NULL;
+	int status = read_chip(path, cmd, &chip);
+	if (status != APPM_EXIT_OK)
+		return status;
+	fm_image img = image_of(chip);
+	fm_err fe = FM_OK;
+	fv_err ve = fv_enroll(m, &img, ret, &fe);
+	cam_frame_free(chip);
+	if (ve == FV_OK)
+		return APPM_EXIT_OK;
+	fail_words(ve, fe, why, why_len);
+	fprintf(stderr, "%s: the chip photo %s: %s\n", cmd, path, why);
+	return ve == FV_ERR_NO_FACE || ve == FV_ERR_MANY_FACES ? APPM_EXIT_NO_FACE : APPM_EXIT_FAILURE;
+}
+
+int appm_face_enroll(fm_models *m, const char *path, const char *cmd, fv_reference *ret)
+{
+	char why[200];
+	return enroll(m, path, cmd, ret, why, sizeof(why));
 }
 
 static int verify(const verify_args *a)
 {
 	char why[400];
 	fm_models *m = NULL;
-	fm_err fe = fm_models_load(a->models, &m, why, sizeof(why));
-	if (fe != FM_OK) {
-		fprintf(stderr, "appm face verify: %s\n", why);
-		return fe == FM_ERR_NOMEM ? APPM_EXIT_FAILURE : APPM_EXIT_FACE_MODELS;
-	}
-	int status = APPM_EXIT_FAILURE;
-	cam_frame *chip = NULL;
+	int status = appm_face_load_models(a->models, "appm face verify", &m);
+	if (status != APPM_EXIT_OK)
+		return status;
+	status = APPM_EXIT_FAILURE;
+	fm_err fe = FM_OK;
 	cam_reader *live = NULL;
 	float *scores = NULL;
 	size_t n_scores = 0, cap_scores = 0;
@@ -177,26 +216,22 @@ static int verify(const verify_args *a)
 		goto out;
 	}
 
-	status = read_chip(a->chip, &chip);
-	if (status != APPM_EXIT_OK)
-		goto out;
-	status = APPM_EXIT_FAILURE; /* until the decision */
 	fv_reference ref;
-	fm_image chip_img = image_of(chip);
-	fv_err ve = fv_enroll(m, &chip_img, &ref, &fe);
+	why[0] = 0;
+	status = enroll(m, a->chip, "appm face verify", &ref, why, sizeof(why));
 	json_object_set_new(out, "chip", json_pack("{s:s}", "file", a->chip));
-	json_object_set_new(out, "threshold", json_real(round_to(FV_THRESHOLD, 1e-4)));
-	if (ve != FV_OK) {
-		fail_words(ve, fe, why, sizeof(why));
-		status = ve == FV_ERR_NO_FACE || ve == FV_ERR_MANY_FACES ? APPM_EXIT_NO_FACE : APPM_EXIT_FAILURE;
+	json_object_set_new(out, "threshold", json_real(appm_face_round(FV_THRESHOLD, 1e-4)));
+	if (status == APPM_EXIT_NO_FACE) {
 		json_object_set_new(json_object_get(out, "chip"), "error", json_string(why));
 		json_object_set_new(out, "decision", json_string("no face"));
 		if (a->json)
-			print_json(out);
-		fprintf(stderr, "appm face verify: the chip photo %s: %s\n", a->chip, why);
-		goto out;
+			appm_face_print_json(out);
 	}
-	json_object_set_new(json_object_get(out, "chip"), "box", box_json(&ref.box));
+	if (status != APPM_EXIT_OK)
+		goto out;
+	status = APPM_EXIT_FAILURE; /* until the decision */
+	fv_err ve;
+	json_object_set_new(json_object_get(out, "chip"), "box", appm_face_box_json(&ref.box));
 	if (!a->json)
 		printf("chip %s: face at (%.0f, %.0f)-(%.0f, %.0f)\n", a->chip, (double)ref.box.x1,
 		       (double)ref.box.y1, (double)ref.box.x2, (double)ref.box.y2);
@@ -229,8 +264,8 @@ static int verify(const verify_args *a)
 		cam_frame_free(f);
 		json_t *jf;
 		if (ve == FV_OK) {
-			jf = json_pack("{s:I, s:f, s:b, s:o}", "index", (json_int_t)index, "score", round_to(r.score, 1e-4),
-			               "match", r.match, "box", box_json(&r.box));
+			jf = json_pack("{s:I, s:f, s:b, s:o}", "index", (json_int_t)index, "score", appm_face_round(r.score, 1e-4),
+			               "match", r.match, "box", appm_face_box_json(&r.box));
 			if (!a->json)
 				printf("frame %zu: score %.3f %s\n", index, (double)r.score, r.match ? "match" : "no match");
 			if (n_scores == cap_scores) {
@@ -268,7 +303,7 @@ static int verify(const verify_args *a)
 		float median = n_scores % 2 ? scores[n_scores / 2]
 		                            : (scores[n_scores / 2 - 1] + scores[n_scores / 2]) / 2;
 		bool match = median >= FV_THRESHOLD;
-		json_object_set_new(out, "score", json_real(round_to(median, 1e-4)));
+		json_object_set_new(out, "score", json_real(appm_face_round(median, 1e-4)));
 		json_object_set_new(out, "decision", json_string(match ? "match" : "no match"));
 		status = match ? APPM_EXIT_OK : APPM_EXIT_NO_MATCH;
 		if (!a->json)
@@ -276,13 +311,12 @@ static int verify(const verify_args *a)
 			       (double)median, n_scores, used, (double)FV_THRESHOLD, match ? "match" : "no match");
 	}
 	if (a->json)
-		print_json(out);
+		appm_face_print_json(out);
 out:
 	json_decref(frames);
 	json_decref(out);
 	free(scores);
 	cam_reader_close(live);
-	cam_frame_free(chip);
 	fm_models_free(m);
 	return status;
 }
@@ -293,6 +327,8 @@ int appm_face_main(int argc, char **argv)
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? APPM_EXIT_USAGE : APPM_EXIT_OK;
 	}
+	if (strcmp(argv[1], "capture") == 0)
+		return appm_face_capture(argc - 1, argv + 1);
 	if (strcmp(argv[1], "verify") != 0) {
 		fprintf(stderr, "appm face: unknown action '%s'; 'appm face --help' says what there is\n", argv[1]);
 		return APPM_EXIT_USAGE;

@@ -26,7 +26,9 @@
 
 #include "kiosk/appm.h"
 #include "kiosk/control.h"
+#include "kiosk/cmd_face.h"
 #include "kiosk/devices.h"
+#include "kiosk/face.h"
 #include "kiosk/journey.h"
 #include "kiosk/kiosk_store.h"
 #include "ui/server.h"
@@ -220,6 +222,24 @@ static void on_request(kctl_client *c, json_t *req, void *user)
 }
 
 /* ---- the applicant's page ---- */
+
+/* The camera step with the models of [face]; NULL (the step not fitted,
+ * said in the log) when they cannot be loaded. */
+static kface *face_step(const kcfg *cfg)
+{
+	fs_config fc = fs_config_default();
+	fs_challenge_parse(cfg->face_challenge, &fc.challenge);
+	if (cfg->face_delay_ms >= 0)
+		fc.delay_us = (int64_t)cfg->face_delay_ms * 1000;
+	const char *dir = cfg->face_models[0] ? cfg->face_models : appm_face_models_default();
+	char why[400];
+	kface *f = kface_new(dir, &fc, NULL, why, sizeof(why));
+	if (!f)
+		log_line("the face step is not fitted: %s", why);
+	else
+		log_line("face models loaded from %s (challenge: %s)", dir, cfg->face_challenge);
+	return f;
+}
 
 static void journey_log(const char *line, void *user)
 {
@@ -451,6 +471,8 @@ int appm_kiosk_main(int argc, char **argv)
 	k->devs = kdevs_new(&k->cfg, NULL, &hooks, true);
 	if (k->journey)
 		journey_attach_devices(k->journey, k->devs, k->trust);
+	if (k->journey && kdevs_has_camera(k->devs))
+		journey_attach_face(k->journey, face_step(&k->cfg));
 	kdevs_start(k->devs);
 	sd_notify(0, "READY=1\nSTATUS=serving");
 	log_line("ready");

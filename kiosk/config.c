@@ -198,6 +198,29 @@ static int journey_key(parse *p, const char *key, const char *value)
 	             "key %s: not a [journey] setting (inactivity, inactivity.SCREEN, answer, retry)", key);
 }
 
+/* [face]: the camera step's models and its challenge. */
+static int face_key(parse *p, const char *key, const char *value)
+{
+	if (strcmp(key, "models") == 0)
+		return set_text(p, key, value, p->cfg.face_models, sizeof(p->cfg.face_models));
+	if (strcmp(key, "challenge") == 0) {
+		static const char *const ok[] = { "random", "turn-left", "turn-right", "blink" };
+		for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+			if (strcmp(value, ok[i]) == 0)
+				return set_text(p, key, value, p->cfg.face_challenge, sizeof(p->cfg.face_challenge));
+		return fault(p, KCFG_ERR_VALUE, "key %s: '%s' is none of random, turn-left, turn-right, blink", key,
+		             value);
+	}
+	if (strcmp(key, "delay_ms") == 0) {
+		unsigned long n = 0;
+		if (!set_number(p, key, value, 0, 60000, &n))
+			return 0;
+		p->cfg.face_delay_ms = (long)n;
+		return 1;
+	}
+	return fault(p, KCFG_ERR_UNKNOWN, "key %s: not a [face] setting (models, challenge, delay_ms)", key);
+}
+
 /* [tariff]: rupiah for each passport type and validity. */
 static int tariff_key(parse *p, const char *key, const char *value)
 {
@@ -262,10 +285,12 @@ static int on_value(void *user, const char *section, const char *key, const char
 		return journey_key(p, key, value);
 	if (strcmp(section, "tariff") == 0)
 		return tariff_key(p, key, value);
+	if (strcmp(section, "face") == 0)
+		return face_key(p, key, value);
 	if (strncmp(section, "device ", 7) == 0)
 		return device_key(p, section + 7, key, value);
 	return fault(p, KCFG_ERR_UNKNOWN,
-	             "section [%s]: not a section of this file ([kiosk], [ui], [backend], [journey], [tariff], "
+	             "section [%s]: not a section of this file ([kiosk], [ui], [backend], [journey], [tariff], [face], "
 	             "[device NAME])",
 	             section);
 }
@@ -292,6 +317,8 @@ kcfg_err kcfg_parse(FILE *f, const char *path, const char *const *classes, kcfg 
 	p->classes = classes;
 	p->cfg.flow = flow_config_default();
 	p->cfg.tariff = flow_tariff_default();
+	snprintf(p->cfg.face_challenge, sizeof(p->cfg.face_challenge), "random");
+	p->cfg.face_delay_ms = -1;
 	kcfg_err e = KCFG_OK;
 	int bad_line = ini_parse_stream(read_line, p, on_value, p);
 	if (bad_line < 0 || ferror(p->f)) {

@@ -29,6 +29,11 @@
  *   ordinary_5 = 350000                 ; ordinary passport, 5 years (also ordinary_10,
  *                                       ; electronic_5, electronic_10)
  *
+ *   [face]                              ; optional: the camera step (with a camera device)
+ *   models = /usr/share/appm/models     ; the face models' folder
+ *   challenge = random                  ; turn-left, turn-right, blink: one only (tests)
+ *   delay_ms = 1000                     ; a fixed pause before it (tests); default random
+ *
  *   [device reader]                     ; one section per device, named
  *   class = passport                    ; a class of kiosk/devices.c
  *   connection = pcsc:ACS ACR1252       ; the class's connection string
@@ -78,6 +83,9 @@ typedef struct kcfg {
 	char backend_ca[512];   /* [backend] ca: the PEM CA(s) the backend's certificate must chain to */
 	flow_config flow;       /* [journey]: timers (devices fitted are the daemon's to say) */
 	flow_tariff tariff;     /* [tariff] */
+	char face_models[512];  /* [face] models; "" for the built-in place */
+	char face_challenge[16];/* [face] challenge: "random" (default), "turn-left", "turn-right", "blink" */
+	long face_delay_ms;     /* [face] delay_ms; -1 (default): random */
 	kcfg_device devices[KCFG_MAX_DEVICES];
 	size_t n_devices;
 } kcfg;

@@ -50,6 +50,9 @@ static const kdev_class classes[] = {
 /* The names of the rows above, for the configuration reader. */
 const char *const kdev_class_names[] = { "passport", "camera", NULL };
 
+/* What the journey runs on a device beside its watch. */
+typedef enum kdev_job { JOB_NONE = 0, JOB_READ, JOB_STREAM } kdev_job;
+
 typedef struct kdev {
 	kdevs *set;
 	const kcfg_device *cfg;
@@ -66,10 +69,13 @@ typedef struct kdev {
 	char fault[sizeof(((dev_event *)0)->text)]; /* what the running watch met */
 	GSource *reopen;
 	GSource *closing;       /* a close scheduled out of a callback */
-	/* the journey's read */
-	bool reading;           /* asked for (waiting for the watch to end) or running */
-	bool read_started;
-	bool read_cancelled;    /* cancelled before it started */
+	/* the journey's work on the device: a read or a camera stream */
+	kdev_job job;           /* asked for (waiting for the watch to end) or running */
+	bool job_started;
+	bool job_cancelled;     /* cancelled before it started */
+	cam_frame_cb stream_frame;
+	kdev_stream_done stream_done;
+	void *stream_user;
 	pp_access_key key;
 	const pa_trust *trust;
 	kdev_read_progress read_progress;
@@ -211,7 +217,7 @@ static void on_dev_event(dev *d, const dev_event *ev, void *user)
 		snprintf(k->fault, sizeof(k->fault), "%s", ev->text);
 		break;
 	case DEV_EVENT_PROGRESS:
-		if (k->reading && k->read_progress) /* the journey's; too many to log */
+		if (k->job == JOB_READ && k->read_progress) /* the journey's; too many to log */
 			k->read_progress(ev->done, ev->total, k->read_user);
 		break;
 	}
@@ -253,7 +259,7 @@ static void try_open(kdev *k)
 
 static void begin_maintenance(kdev *k);
 static void finish_maintenance(kdev *k, dev_err e, const char *report);
-static void begin_read(kdev *k);
+static void begin_job(kdev *k);
 
 static void watch_done(dev *d, dev_err e, void *result, void *user)
 {
@@ -269,8 +275,8 @@ static void watch_done(dev *d, dev_err e, void *result, void *user)
 	if (e == DEV_ERR_CANCELLED) {
 		if (k->maintaining)
 			begin_maintenance(k);
-		else if (k->reading && !k->read_started)
-			begin_read(k);
+		else if (k->job != JOB_NONE && !k->job_started)
+			begin_job(k);
 		else
 			start_watch(k);
 		return;
@@ -284,7 +290,7 @@ static void watch_done(dev *d, dev_err e, void *result, void *user)
 
 static void start_watch(kdev *k)
 {
-	if (!k->set->watch || !k->cls->watch || !k->d || k->watching || k->maintaining || k->reading ||
+	if (!k->set->watch || !k->cls->watch || !k->d || k->watching || k->maintaining || k->job != JOB_NONE ||
 	    k->closing || k->set->freeing)
 		return;
 	k->fault[0] = '\0'; /* a fault before this watch is not why it ends */
@@ -415,9 +421,9 @@ static void read_finished(dev *d, dev_err e, void *result, void *user)
 	kdev *k = user;
 	kdev_read_done done = k->read_done;
 	void *done_user = k->read_user;
-	k->reading = false;
-	k->read_started = false;
-	k->read_cancelled = false;
+	k->job = JOB_NONE;
+	k->job_started = false;
+	k->job_cancelled = false;
 	k->read_done = NULL;
 	k->read_progress = NULL;
 	memset(&k->key, 0, sizeof(k->key)); /* the applicant's key goes */
@@ -445,8 +451,8 @@ static gboolean read_finished_later(gpointer data)
 /* From watch_done (the watch has stopped) or kdevs_read_passport. */
 static void begin_read(kdev *k)
 {
-	k->read_started = true;
-	dev_err e = k->read_cancelled ? DEV_ERR_CANCELLED
+	k->job_started = true;
+	dev_err e = k->job_cancelled ? DEV_ERR_CANCELLED
 	                              : pp_device_read(k->d, "flow", &k->key, k->trust, read_finished, k);
 	if (e != DEV_OK) { /* it never began: said the same way, later */
 		read_later *r = g_new0(read_later, 1);
@@ -467,11 +473,11 @@ dev_err kdevs_read_passport(kdevs *s, const pp_access_key *key, const pa_trust *
 			k = &s->devs[i];
 	if (!k || s->freeing)
 		return DEV_ERR_NOT_OPEN;
-	if (k->maintaining || k->reading)
+	if (k->maintaining || k->job != JOB_NONE)
 		return DEV_ERR_BUSY;
-	k->reading = true;
-	k->read_started = false;
-	k->read_cancelled = false;
+	k->job = JOB_READ;
+	k->job_started = false;
+	k->job_cancelled = false;
 	k->key = *key;
 	k->trust = trust;
 	k->read_progress = progress;
@@ -484,15 +490,117 @@ dev_err kdevs_read_passport(kdevs *s, const pp_access_key *key, const pa_trust *
 	return DEV_OK;
 }
 
-void kdevs_cancel_read(kdevs *s)
+/* Cancel the journey's job of that kind, running or waiting for the
+ * watch to end (then it never starts). */
+static void cancel_job(kdevs *s, kdev_job job)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		kdev *k = &s->devs[i];
-		if (k->reading && k->read_started && k->d)
-			dev_cancel(k->d);
-		else if (k->reading) /* still waiting for the watch: it never starts */
-			k->read_cancelled = true;
+		if (k->job != job)
+			continue;
+		if (k->job_started && k->d)
+			job == JOB_STREAM ? (void)cam_device_stop(k->d) : (void)dev_cancel(k->d);
+		else
+			k->job_cancelled = true;
 	}
+}
+
+void kdevs_cancel_read(kdevs *s)
+{
+	cancel_job(s, JOB_READ);
+}
+
+/* ---- the journey's camera stream ---- */
+
+static void stream_finished(dev *d, dev_err e, void *result, void *user)
+{
+	(void)d;
+	(void)result;
+	kdev *k = user;
+	kdev_stream_done done = k->stream_done;
+	void *done_user = k->stream_user;
+	k->job = JOB_NONE;
+	k->job_started = false;
+	k->job_cancelled = false;
+	k->stream_done = NULL;
+	k->stream_frame = NULL;
+	count(k, e != DEV_OK && e != DEV_ERR_CANCELLED, e == DEV_OK ? NULL : "the camera stream failed");
+	if (!k->set->freeing)
+		start_watch(k);
+	if (done)
+		done(e, done_user);
+}
+
+static gboolean stream_finished_later(gpointer data)
+{
+	read_later *r = data;
+	stream_finished(NULL, r->e, NULL, r->k);
+	return G_SOURCE_REMOVE;
+}
+
+static void begin_stream(kdev *k)
+{
+	k->job_started = true;
+	cam_stream_options opt = { .frame = k->stream_frame, .frame_user = k->stream_user, .max_in_flight = 2 };
+	dev_err e = k->job_cancelled ? DEV_ERR_CANCELLED
+	                             : cam_device_stream(k->d, "flow", &opt, stream_finished, k);
+	if (e != DEV_OK) {
+		read_later *r = g_new0(read_later, 1);
+		*r = (read_later){ k, e };
+		GSource *src = g_idle_source_new();
+		g_source_set_callback(src, stream_finished_later, r, g_free);
+		g_source_attach(src, k->set->ctx);
+		g_source_unref(src);
+	}
+}
+
+static void begin_job(kdev *k)
+{
+	if (k->job == JOB_READ)
+		begin_read(k);
+	else if (k->job == JOB_STREAM)
+		begin_stream(k);
+}
+
+static kdev *camera_of(kdevs *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->devs[i].cls->watch == cam_device_watch && s->devs[i].d && !s->devs[i].closing)
+			return &s->devs[i];
+	return NULL;
+}
+
+bool kdevs_has_camera(kdevs *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->devs[i].cls->watch == cam_device_watch)
+			return true;
+	return false;
+}
+
+dev_err kdevs_stream_camera(kdevs *s, cam_frame_cb frame, kdev_stream_done done, void *user)
+{
+	kdev *k = camera_of(s);
+	if (!k || s->freeing)
+		return DEV_ERR_NOT_OPEN;
+	if (k->maintaining || k->job != JOB_NONE)
+		return DEV_ERR_BUSY;
+	k->job = JOB_STREAM;
+	k->job_started = false;
+	k->job_cancelled = false;
+	k->stream_frame = frame;
+	k->stream_done = done;
+	k->stream_user = user;
+	if (k->watching)
+		dev_cancel(k->d); /* watch_done goes on */
+	else
+		begin_stream(k);
+	return DEV_OK;
+}
+
+void kdevs_stop_camera(kdevs *s)
+{
+	cancel_job(s, JOB_STREAM);
 }
 
 /* ---- the set ---- */

@@ -21,6 +21,7 @@
 #include <glib.h>
 #include <jansson.h>
 
+#include "hal/camera/camera.h"
 #include "hal/core/device.h"
 #include "hal/passport/passport.h"
 #include "kiosk/config.h"
@@ -102,6 +103,24 @@ dev_err kdevs_read_passport(kdevs *s, const pp_access_key *key, const pa_trust *
                             kdev_read_done done, void *user);
 /* Cancel the journey's read, if one runs (done then says cancelled). */
 void kdevs_cancel_read(kdevs *s);
+
+/* ---- the journey's camera ---- */
+
+/* The stream's end: DEV_OK (a ",once" file ran out), DEV_ERR_CANCELLED
+ * (kdevs_stop_camera) or DEV_ERR_FAILED (the camera went away; its
+ * fault event says why). */
+typedef void (*kdev_stream_done)(dev_err e, void *user);
+
+/* Whether a camera is configured (online or not). */
+bool kdevs_has_camera(kdevs *s);
+/* Stream the first camera's frames to frame (on the loop; the callee owns
+ * each), as kdevs_read_passport reads: the watch stops, the stream runs
+ * (owner "flow"), the watch starts again. DEV_ERR_NOT_OPEN: no camera
+ * online; DEV_ERR_BUSY: held for maintenance or streaming already.
+ * Otherwise done is called exactly once, later. */
+dev_err kdevs_stream_camera(kdevs *s, cam_frame_cb frame, kdev_stream_done done, void *user);
+/* Stop the journey's stream, if one runs (done then says cancelled). */
+void kdevs_stop_camera(kdevs *s);
 
 /* A maintenance operation's outcome as diag prints it, whichever way it
  * ran: {ok, device, operation, report, error}. */

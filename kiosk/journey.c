@@ -7,7 +7,7 @@
  * told and the session saved. An action for another session, or one the
  * machine has no row for, is refused with words and changes nothing.
  */
-#include "kiosk/journey.h"
+#include "kiosk/journey-internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,44 +18,7 @@
 #include "crypto/lds/lds.h"
 #include "kiosk/bkjobs.h"
 
-typedef struct jtimer {
-	GSource *src;
-	flow_event ev;           /* what it feeds when it fires */
-	struct journey *j;
-} jtimer;
-
-struct journey {
-	flow f;
-	store *st;
-	GMainContext *ctx;
-	ui_server *ui;
-	journey_log_fn log;
-	void *log_user;
-	journey_notify_fn notify;
-	void *notify_user;
-	flow_tariff tariff;
-	const char *why;         /* why the screen shown was entered (the table's words) */
-	time_t since;            /* when it was entered */
-	char session[40];        /* "" at the welcome screen */
-	jtimer screen_timer;     /* inactivity, or the answer to "still there?" */
-	jtimer retry_timer;      /* the backend asked again (beside the screen's: a touch does not stop it) */
-	bool document;           /* a document is on the reader (its watch said so) */
-	kdevs *devs;
-	const pa_trust *trust;
-	pp_access_key key;       /* typed by the applicant; cleared with the session */
-	size_t read_done, read_total; /* the read's progress, for the page */
-	json_t *holder;          /* what the chip says of its holder (for review); NULL before */
-	bkjobs *jobs;            /* the backend; NULL when none is configured */
-	char asked[40];          /* the session a backend call is for */
-	json_t *reasons;         /* a refusal's reasons, for the page */
-	json_t *contact;         /* the review's contact details */
-	int validity_years;      /* 5 or 10, chosen at the review */
-	unsigned long fee;       /* rupiah */
-	unsigned spoken;         /* times the machine asked for the screen to be spoken: the page speaks at each change */
-	char number[64];         /* the application number */
-};
-
-__attribute__((format(printf, 2, 3))) static void say(journey *j, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) void journey_say(journey *j, const char *fmt, ...)
 {
 	if (!j->log)
 		return;
@@ -77,10 +40,10 @@ static void on_transition(const flow_transition *t, void *user)
 		j->since = time(NULL);
 	}
 	if (t->ok)
-		say(j, "journey: %s --%s--> %s: %s", flow_state_name(t->from), flow_event_name(t->event),
+		journey_say(j, "journey: %s --%s--> %s: %s", flow_state_name(t->from), flow_event_name(t->event),
 		    flow_state_name(t->to), t->why);
 	else
-		say(j, "journey: %s: %s refused: %s", flow_state_name(t->from), flow_event_name(t->event), t->why);
+		journey_say(j, "journey: %s: %s refused: %s", flow_state_name(t->from), flow_event_name(t->event), t->why);
 }
 
 static json_t *state_json(journey *j)
@@ -102,6 +65,8 @@ static json_t *state_json(journey *j)
 	if (j->fee && j->f.state >= FLOW_WAIT_FEE && j->f.state <= FLOW_WAIT_RECEIPT)
 		json_object_set_new(st, "fee", json_pack("{s:I, s:s, s:i}", "amount", (json_int_t)j->fee, "currency", "IDR",
 		                                         "validity_years", j->validity_years));
+	if (j->f.state == FLOW_WAIT_FACE)
+		json_object_set_new(st, "face", journey_face_json(j));
 	if (j->number[0] && j->f.state == FLOW_WAIT_RECEIPT)
 		json_object_set_new(st, "application_number", json_string(j->number));
 	json_t *skipped = json_array();
@@ -115,7 +80,7 @@ static json_t *state_json(journey *j)
 	return st;
 }
 
-static void publish(journey *j)
+void journey_publish(journey *j)
 {
 	if (!j->ui)
 		return;
@@ -129,8 +94,8 @@ static void save(journey *j)
 {
 	if (!j->st || !j->session[0])
 		return;
-	json_t *all = json_pack("{s:O?, s:O?, s:s?}", "holder", j->holder, "contact", j->contact, "application_number",
-	                        j->number[0] ? j->number : NULL);
+	json_t *all = json_pack("{s:O?, s:O?, s:s?, s:O?}", "holder", j->holder, "contact", j->contact,
+	                        "application_number", j->number[0] ? j->number : NULL, "face", j->face_result);
 	char *data = all ? json_dumps(all, JSON_COMPACT) : NULL;
 	json_decref(all);
 	store_session s = { .retries = (int)j->f.retries, .paid = j->f.paid, .skipped = j->f.skipped, .data = data };
@@ -141,7 +106,7 @@ static void save(journey *j)
 	store_err e = store_session_save(j->st, &s);
 	free(data);
 	if (e != STORE_OK)
-		say(j, "journey: the session could not be saved: %s", store_error_detail(j->st));
+		journey_say(j, "journey: the session could not be saved: %s", store_error_detail(j->st));
 }
 
 static void wipe(journey *j)
@@ -149,7 +114,7 @@ static void wipe(journey *j)
 	if (j->st && j->session[0]) {
 		store_err e = store_session_wipe(j->st, j->session);
 		if (e != STORE_OK)
-			say(j, "journey: the session could not be wiped: %s", store_error_detail(j->st));
+			journey_say(j, "journey: the session could not be wiped: %s", store_error_detail(j->st));
 	}
 	j->session[0] = '\0';
 	memset(&j->key, 0, sizeof(j->key));
@@ -172,14 +137,12 @@ static void stop_timer(jtimer *t)
 	}
 }
 
-static void feed(journey *j, flow_event ev, int arg);
-
 static gboolean timer_fired(gpointer data)
 {
 	jtimer *t = data;
 	g_source_unref(t->src);
 	t->src = NULL;
-	feed(t->j, t->ev, 0);
+	journey_feed(t->j, t->ev, 0);
 	return G_SOURCE_REMOVE;
 }
 
@@ -202,7 +165,6 @@ static const struct {
 	flow_actions bit;
 	const char *what;
 } later[] = {
-	{ FLOW_DO_CAPTURE_FACE, "capture the face" },
 	{ FLOW_DO_CAPTURE_FINGERS, "capture the fingerprints" },
 	{ FLOW_DO_START_PAYMENT, "take the payment" },
 	{ FLOW_DO_PRINT_RECEIPT, "print the receipt" },
@@ -214,8 +176,10 @@ static void submit(journey *j);
 
 static void do_actions(journey *j, flow_actions a)
 {
-	if (a & FLOW_DO_WIPE)
+	if (a & FLOW_DO_WIPE) {
 		wipe(j);
+		journey_face_wipe(j);
+	}
 	if (a & FLOW_DO_NEW_SESSION) {
 		gchar *id = g_uuid_string_random();
 		snprintf(j->session, sizeof(j->session), "%s", id);
@@ -239,6 +203,9 @@ static void do_actions(journey *j, flow_actions a)
 		ask_eligibility(j);
 	if (a & FLOW_DO_SUBMIT)
 		submit(j);
+	if (a & FLOW_DO_CAPTURE_FACE)
+		journey_face_start(j);
+	journey_face_follow(j);
 	if ((a & FLOW_DO_CALL_STAFF) && j->notify)
 		j->notify("officer-called", j->why ? j->why : "an officer is needed", j->notify_user);
 	/* Maintenance waits while someone uses the kiosk, but not when it is
@@ -250,12 +217,12 @@ static void do_actions(journey *j, flow_actions a)
 		j->spoken++; /* the page plays the screen's prompt (ui/www/speech.js) */
 	for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++)
 		if (a & later[i].bit)
-			say(j, "journey: not carried out yet (a later issue): %s", later[i].what);
+			journey_say(j, "journey: not carried out yet (a later issue): %s", later[i].what);
 	save(j);
-	publish(j);
+	journey_publish(j);
 }
 
-static void feed(journey *j, flow_event ev, int arg)
+void journey_feed(journey *j, flow_event ev, int arg)
 {
 	flow_actions a = 0;
 	if (flow_handle(&j->f, ev, arg, &a) != FLOW_OK)
@@ -263,7 +230,7 @@ static void feed(journey *j, flow_event ev, int arg)
 	do_actions(j, a);
 	/* A document already on the reader when the screen asks for one. */
 	if (j->f.state == FLOW_WAIT_DOCUMENT && j->document)
-		feed(j, FLOW_EV_PLACED, 0);
+		journey_feed(j, FLOW_EV_PLACED, 0);
 }
 
 /* ---- the read ---- */
@@ -273,7 +240,7 @@ static void read_progress(size_t done, size_t total, void *user)
 	journey *j = user;
 	j->read_done = done;
 	j->read_total = total;
-	publish(j);
+	journey_publish(j);
 }
 
 /* What the chip says of its holder, for the review and the backend. */
@@ -300,10 +267,11 @@ static void read_done(dev_err e, pp_report *rep, void *user)
 	if (e == DEV_OK && rep && rep->err == PP_OK) {
 		json_decref(j->holder);
 		j->holder = holder_of(rep);
+		journey_face_chip(j, rep);
 		ev = FLOW_EV_READ_OK;
 	} else if (rep) {
 		pp_err_info info = pp_err_info_of(rep->err);
-		say(j, "journey: the read ended: %s (%s)", pp_strerror(rep->err), pp_err_class_name(info.cls));
+		journey_say(j, "journey: the read ended: %s (%s)", pp_strerror(rep->err), pp_err_class_name(info.cls));
 		if (rep->err == PP_ERR_ACCESS_DENIED)
 			ev = FLOW_EV_READ_WRONG_KEY;
 		else if (rep->err == PP_ERR_REMOVED || rep->err == PP_ERR_NO_CARD || rep->err == PP_ERR_UNRESPONSIVE)
@@ -312,7 +280,7 @@ static void read_done(dev_err e, pp_report *rep, void *user)
 			ev = FLOW_EV_DEVICE_FAULT;
 	}
 	pp_report_free(rep);
-	feed(j, ev, 0);
+	journey_feed(j, ev, 0);
 }
 
 static void start_read(journey *j)
@@ -321,8 +289,8 @@ static void start_read(journey *j)
 	dev_err e = j->devs ? kdevs_read_passport(j->devs, &j->key, j->trust, read_progress, read_done, j)
 	                    : DEV_ERR_NOT_OPEN;
 	if (e != DEV_OK) {
-		say(j, "journey: the read cannot start: %s", dev_strerror(e));
-		feed(j, FLOW_EV_DEVICE_FAULT, 0);
+		journey_say(j, "journey: the read cannot start: %s", dev_strerror(e));
+		journey_feed(j, FLOW_EV_DEVICE_FAULT, 0);
 	}
 }
 
@@ -383,7 +351,7 @@ static void eligibility_done(bk_err e, const char *number, const bk_reasons *rea
 	if (!still_asked(j, FLOW_WAIT_ELIGIBILITY))
 		return;
 	if (e == BK_OK) {
-		feed(j, FLOW_EV_ELIGIBLE, 0);
+		journey_feed(j, FLOW_EV_ELIGIBLE, 0);
 		return;
 	}
 	if (e == BK_ERR_REFUSED) {
@@ -393,18 +361,18 @@ static void eligibility_done(bk_err e, const char *number, const bk_reasons *rea
 			json_array_append_new(j->reasons,
 			                      json_pack("{s:s, s:s, s:s}", "code", reasons->items[i].code, "en",
 			                                reasons->items[i].message_en, "id", reasons->items[i].message_id));
-		feed(j, FLOW_EV_INELIGIBLE, 0);
+		journey_feed(j, FLOW_EV_INELIGIBLE, 0);
 		return;
 	}
-	say(j, "journey: the backend did not answer about eligibility: %s", bk_strerror(e));
-	feed(j, FLOW_EV_BACKEND_DOWN, 0);
+	journey_say(j, "journey: the backend did not answer about eligibility: %s", bk_strerror(e));
+	journey_feed(j, FLOW_EV_BACKEND_DOWN, 0);
 }
 
 static void ask_eligibility(journey *j)
 {
 	if (!j->jobs) {
-		say(j, "journey: no backend is configured ([backend] url)");
-		feed(j, FLOW_EV_BACKEND_DOWN, 0);
+		journey_say(j, "journey: no backend is configured ([backend] url)");
+		journey_feed(j, FLOW_EV_BACKEND_DOWN, 0);
 		return;
 	}
 	snprintf(j->asked, sizeof(j->asked), "%s", j->session);
@@ -419,21 +387,21 @@ static void submit_done(bk_err e, const char *number, const bk_reasons *reasons,
 		return;
 	if (e == BK_OK && number) {
 		snprintf(j->number, sizeof(j->number), "%s", number);
-		say(j, "journey: application submitted");
-		feed(j, FLOW_EV_SUBMITTED, 0);
+		journey_say(j, "journey: application submitted");
+		journey_feed(j, FLOW_EV_SUBMITTED, 0);
 		return;
 	}
 	/* The backend down, or refusing what it took as eligible: the
 	 * application stays here to be sent again (it is idempotent). */
-	say(j, "journey: the submission did not go through: %s", bk_strerror(e));
-	feed(j, FLOW_EV_BACKEND_DOWN, 0);
+	journey_say(j, "journey: the submission did not go through: %s", bk_strerror(e));
+	journey_feed(j, FLOW_EV_BACKEND_DOWN, 0);
 }
 
 static void submit(journey *j)
 {
 	if (!j->jobs) {
-		say(j, "journey: no backend is configured ([backend] url)");
-		feed(j, FLOW_EV_BACKEND_DOWN, 0);
+		journey_say(j, "journey: no backend is configured ([backend] url)");
+		journey_feed(j, FLOW_EV_BACKEND_DOWN, 0);
 		return;
 	}
 	snprintf(j->asked, sizeof(j->asked), "%s", j->session);
@@ -567,7 +535,7 @@ bool journey_on_action(const json_t *action, char *why, size_t why_len, int *ret
 	}
 	do_actions(j, a);
 	if (j->f.state == FLOW_WAIT_DOCUMENT && j->document)
-		feed(j, FLOW_EV_PLACED, 0);
+		journey_feed(j, FLOW_EV_PLACED, 0);
 	return true;
 }
 
@@ -578,15 +546,15 @@ void journey_device_event(journey *j, const char *device, const char *kind)
 	(void)device;
 	if (strcmp(kind, "placed") == 0 || strcmp(kind, "present") == 0) {
 		j->document = true;
-		feed(j, FLOW_EV_PLACED, 0);
+		journey_feed(j, FLOW_EV_PLACED, 0);
 	} else if (strcmp(kind, "removed") == 0 || strcmp(kind, "empty") == 0) {
 		j->document = false;
-		feed(j, FLOW_EV_READ_REMOVED, 0);
+		journey_feed(j, FLOW_EV_READ_REMOVED, 0);
 	}
 	else if (strcmp(kind, "offline") == 0)
-		feed(j, FLOW_EV_DEVICE_FAULT, 0);
+		journey_feed(j, FLOW_EV_DEVICE_FAULT, 0);
 	else if (strcmp(kind, "online") == 0 && j->f.state == FLOW_WAIT_DEVICES)
-		feed(j, FLOW_EV_DEVICES_OK, 0);
+		journey_feed(j, FLOW_EV_DEVICES_OK, 0);
 }
 
 /* ---- life ---- */
@@ -604,13 +572,13 @@ static void restart(journey *j)
 	flow_state next = flow_after_restart(was, s.paid);
 	snprintf(j->session, sizeof(j->session), "%s", s.id);
 	if (next == FLOW_WAIT_TOUCH) {
-		say(j, "journey: a session left at %s when the kiosk stopped is ended and wiped", s.state);
+		journey_say(j, "journey: a session left at %s when the kiosk stopped is ended and wiped", s.state);
 		wipe(j);
 		return;
 	}
 	j->f.paid = s.paid;
 	j->f.language = strcmp(s.language, "en") == 0 ? FLOW_LANG_EN : FLOW_LANG_ID;
-	say(j, "journey: a paid session left at %s is taken on to %s", s.state, flow_state_name(next));
+	journey_say(j, "journey: a paid session left at %s is taken on to %s", s.state, flow_state_name(next));
 	do_actions(j, flow_set_state(&j->f, next, FLOW_EV_RETRY));
 }
 
@@ -645,8 +613,8 @@ bool journey_staff(journey *j, bool resume, char *why, size_t why_len)
 		return false;
 	}
 	flow_state was = j->f.resume;
-	feed(j, resume ? FLOW_EV_STAFF_RESUME : FLOW_EV_STAFF_END, 0);
-	say(j, "journey: an officer %s the session (it was at %s)", resume ? "resumed" : "ended",
+	journey_feed(j, resume ? FLOW_EV_STAFF_RESUME : FLOW_EV_STAFF_END, 0);
+	journey_say(j, "journey: an officer %s the session (it was at %s)", resume ? "resumed" : "ended",
 	    flow_state_name(was));
 	return true;
 }
@@ -677,7 +645,7 @@ void journey_attach_backend(journey *j, bk_client *client)
 void journey_attach_ui(journey *j, ui_server *s)
 {
 	j->ui = s;
-	publish(j);
+	journey_publish(j);
 }
 
 void journey_free(journey *j)
@@ -687,6 +655,8 @@ void journey_free(journey *j)
 	stop_timer(&j->screen_timer);
 	stop_timer(&j->retry_timer);
 	bkjobs_free(j->jobs); /* before the rest: answers in flight are dropped */
+	kface_free(j->face);
+	json_decref(j->face_result);
 	json_decref(j->holder);
 	json_decref(j->reasons);
 	json_decref(j->contact);

@@ -52,6 +52,11 @@ void journey_attach_devices(journey *j, kdevs *devs, const pa_trust *trust);
 /* The backend the journey asks (eligibility, submission); client must
  * outlive the journey. Without one, the backend counts as down. */
 void journey_attach_backend(journey *j, bk_client *client);
+/* The camera step (kiosk/face.h), which the journey then owns; fitted
+ * when the devices attached include a camera (attach those first). NULL:
+ * no face step (not fitted). */
+typedef struct kface kface;
+void journey_attach_face(journey *j, kface *face);
 /* The page's action decider, for ui_options.on_action (user: the journey). */
 bool journey_on_action(const json_t *action, char *why, size_t why_len, int *ret_status, void *user);
 /* A device event (kiosk/devices.h kinds): a document placed or removed,

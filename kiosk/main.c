@@ -55,6 +55,8 @@ const char *appm_exit_text(enum appm_exit code)
 	case APPM_EXIT_NO_MATCH: return "face verify: the live face is not the chip photo's";
 	case APPM_EXIT_NO_FACE: return "face verify: no single face in the chip photo, or no face in any live frame";
 	case APPM_EXIT_FACE_MODELS: return "face: the face models are missing or corrupt (the message names the file)";
+	case APPM_EXIT_NOT_LIVE: return "face capture: the movement asked for was not made: not a live face";
+	case APPM_EXIT_NO_CAPTURE: return "face capture: no frame passed every quality check in time";
 	}
 	return "unknown";
 }

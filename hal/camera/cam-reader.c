@@ -51,6 +51,11 @@ cam_err cam_reader_read(cam_reader *r, cam_frame **ret, char *why, size_t why_le
 	return cam_source_read(r->src, ret, why, why_len);
 }
 
+double cam_reader_fps(const cam_reader *r)
+{
+	return r ? cam_source_pace_fps(r->src) : 0;
+}
+
 void cam_reader_close(cam_reader *r)
 {
 	if (!r)

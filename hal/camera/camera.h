@@ -170,6 +170,9 @@ typedef struct cam_reader cam_reader;
  * Errors and words as the file driver's: CAM_ERR_NO_DEVICE when nothing
  * is at PATH, CAM_ERR_NOT_MEDIA when it is not an image or a video. */
 cam_err cam_reader_open(const char *path, cam_reader **ret, char *why, size_t why_len);
+/* The rate the file driver would play it at: a video's own, else
+ * CAM_FILE_DEFAULT_FPS (what frame times the frames stand for). */
+double cam_reader_fps(const cam_reader *r);
 /* The next frame (the caller frees it); CAM_ERR_ENDED after the last. */
 cam_err cam_reader_read(cam_reader *r, cam_frame **ret, char *why, size_t why_len);
 void cam_reader_close(cam_reader *r);

@@ -441,12 +441,13 @@ fm_err fm_liveness(fm_models *m, const fm_image *img, const fm_box *box, float *
 #ifdef FM_MODULE
 /* Built as appm-face.so (fm-module.h): the table fm-loader.c asks for. */
 #include "hal/face/fm-module.h"
+#include "hal/face/quality.h"
 
 extern "C" __attribute__((visibility("default"))) const fm_module_ops *appm_fm_module(void)
 {
 	static const fm_module_ops ops = {
-		FM_MODULE_ABI, fm_image_read, fm_models_load, fm_models_free, fm_detect, fm_landmark, fm_embed,
-		fm_liveness,
+		FM_MODULE_ABI, sizeof(fm_module_ops), fm_image_read, fm_models_load, fm_models_free, fm_detect,
+		fm_landmark, fm_eye_closed, fm_embed, fm_liveness, fq_head_pose,
 	};
 	return &ops;
 }

@@ -45,7 +45,7 @@ static void load(void)
 	const fm_module_ops *(*entry)(void) = NULL;
 	*(void **)&entry = dlsym(h, FM_MODULE_SYMBOL);
 	const fm_module_ops *ops = entry ? entry() : NULL;
-	if (!ops || ops->abi != FM_MODULE_ABI) {
+	if (!ops || ops->abi != FM_MODULE_ABI || ops->size != sizeof(fm_module_ops)) {
 		snprintf(l->error, sizeof(l->error), "%.300s: not the face module of this program (%s)", path,
 		         ops ? "another version" : "no " FM_MODULE_SYMBOL);
 		dlclose(h);
@@ -100,6 +100,20 @@ fm_err fm_detect(fm_models *models, const fm_image *img, fm_box *boxes, size_t m
 fm_err fm_landmark(fm_models *models, const fm_image *img, const fm_box *box, fm_landmarks *ret)
 {
 	return models ? module()->landmark(models, img, box, ret) : FM_ERR_ARG;
+}
+
+fm_err fm_eye_closed(fm_models *models, const fm_image *img, const fm_landmarks *lm, float ret[2])
+{
+	return models ? module()->eye_closed(models, img, lm, ret) : FM_ERR_ARG;
+}
+
+/* No fm_models here: the pose needs the module loaded all the same,
+ * which only a successful fm_models_load (run first by every caller)
+ * makes sure of. */
+fq_err fq_head_pose(const fm_landmarks *lm, int width, int height, double ret[3])
+{
+	const fm_module_ops *m = module();
+	return m ? m->head_pose(lm, width, height, ret) : FQ_ERR_POSE;
 }
 
 fm_err fm_embed(fm_models *models, const fm_image *img, const fm_point five[FM_FIVE], float ret[FM_EMBEDDING])

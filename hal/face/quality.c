@@ -214,6 +214,11 @@ static double eye_ratio(const fm_point *pt, int i)
 	return (dist(pt[i + 1], pt[i + 5]) + dist(pt[i + 2], pt[i + 4])) / (2 * w);
 }
 
+double fq_eye_ratio(const fm_landmarks *lm)
+{
+	return (eye_ratio(lm->pt, 36) + eye_ratio(lm->pt, 42)) / 2;
+}
+
 static double mouth_ratio(const fm_point *pt)
 {
 	double w = dist(pt[60], pt[64]);
@@ -345,7 +350,7 @@ fq_err fq_assess(const fm_image *img, const fm_box *boxes, size_t n,
 	}
 
 	/* Eyes and mouth. */
-	double ear = (eye_ratio(pt, 36) + eye_ratio(pt, 42)) / 2;
+	double ear = fq_eye_ratio(lm);
 	bool open = ear >= FQ_EAR_MIN;
 	if (eye_closed) {
 		a.eye_model = true;

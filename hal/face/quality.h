@@ -211,6 +211,11 @@ typedef struct fq_assessment {
 fq_err fq_assess(const fm_image *img, const fm_box *boxes, size_t n,
                  const fm_landmarks *lm, const float eye_closed[2], fq_assessment *ret);
 
+/* The eye aspect ratio of FQ_CHECK_EYES_OPEN: each eye's lid distances
+ * (points 37-41, 38-40; 43-47, 44-46) over its corner distance, the mean
+ * of both eyes. */
+double fq_eye_ratio(const fm_landmarks *lm);
+
 /* True when every check passed. */
 bool fq_all_pass(const fq_assessment *a);
 

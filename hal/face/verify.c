@@ -41,6 +41,18 @@ static fv_err from_fm(fm_err e, fm_err *ret_fm)
 
 #define MAX_FACES 8
 
+size_t fv_count_faces(const fm_box *boxes, size_t n)
+{
+	if (!boxes || n == 0)
+		return 0;
+	size_t count = 1;
+	float h0 = boxes[0].y2 - boxes[0].y1;
+	for (size_t i = 1; i < n; i++)
+		if (boxes[i].y2 - boxes[i].y1 >= FV_SECOND_FACE_RATIO * h0)
+			count++;
+	return count;
+}
+
 fv_err fv_embed_one(fm_models *m, const fm_image *img, float ret[FM_EMBEDDING], fm_box *ret_box,
                     fm_err *ret_fm)
 {
@@ -53,12 +65,10 @@ fv_err fv_embed_one(fm_models *m, const fm_image *img, float ret[FM_EMBEDDING], 
 		return e;
 	if (n == 0)
 		return FV_ERR_NO_FACE;
-	/* Best score first; a second face of comparable size makes it
-	 * ambiguous whose face this is. */
-	float h0 = boxes[0].y2 - boxes[0].y1;
-	for (size_t i = 1; i < n && i < MAX_FACES; i++)
-		if (boxes[i].y2 - boxes[i].y1 >= FV_SECOND_FACE_RATIO * h0)
-			return FV_ERR_MANY_FACES;
+	/* A second face of comparable size makes it ambiguous whose face
+	 * this is. */
+	if (fv_count_faces(boxes, n < MAX_FACES ? n : MAX_FACES) > 1)
+		return FV_ERR_MANY_FACES;
 	fm_landmarks lm;
 	e = from_fm(fm_landmark(m, img, &boxes[0], &lm), ret_fm);
 	if (e != FV_OK)

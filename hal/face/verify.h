@@ -48,6 +48,11 @@ const char *fv_strerror(fv_err e);
  * on a poster far behind the applicant does not). */
 #define FV_SECOND_FACE_RATIO 0.5f
 
+/* How many of the n boxes fm_detect found (best first) are faces that
+ * count: the first, and those at least FV_SECOND_FACE_RATIO of its
+ * height. */
+size_t fv_count_faces(const fm_box *boxes, size_t n);
+
 /* The chip face, embedded once. */
 typedef struct fv_reference {
 	float embedding[FM_EMBEDDING];

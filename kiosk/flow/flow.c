@@ -41,6 +41,8 @@ typedef enum guard {
 	ALWAYS = 0,
 	RETRIES_LEFT,   /* an applicant-fixable failure that may be retried (counts it) */
 	NO_RETRIES,     /* ... that may not: the officer */
+	FACE_RETRIES_LEFT, /* the same for the face step, which counts its own */
+	NO_FACE_RETRIES,
 	NOT_PAID,
 	PAID,
 } guard;
@@ -90,7 +92,12 @@ static const row table[] = {
 	{ BIT(FLOW_WAIT_ELIGIBILITY) | BIT(FLOW_WAIT_SUBMISSION), FLOW_EV_BACKEND_DOWN, ALWAYS, FLOW_WAIT_SERVICE, 0,
 	  "the backend did not answer" },
 	{ BIT(FLOW_WAIT_SERVICE), FLOW_EV_RETRY, ALWAYS, NEXT_RESUME, 0, "asking the backend again" },
-	{ BIT(FLOW_WAIT_FACE), FLOW_EV_FACE_DONE, ALWAYS, FLOW_WAIT_FINGERPRINTS, 0, "face captured" },
+	{ BIT(FLOW_WAIT_FACE), FLOW_EV_FACE_DONE, ALWAYS, FLOW_WAIT_FINGERPRINTS, 0,
+	  "photo taken: the chip's holder, alive" },
+	{ BIT(FLOW_WAIT_FACE), FLOW_EV_FACE_FAILED, FACE_RETRIES_LEFT, NEXT_SAME, FLOW_DO_CAPTURE_FACE | FLOW_DO_SPEAK,
+	  "the face was not verified: try again" },
+	{ BIT(FLOW_WAIT_FACE), FLOW_EV_FACE_FAILED, NO_FACE_RETRIES, FLOW_WAIT_OFFICER, 0,
+	  "the face was not verified too often: an officer is needed" },
 	{ BIT(FLOW_WAIT_FINGERPRINTS), FLOW_EV_FINGERS_DONE, ALWAYS, FLOW_WAIT_REVIEW, 0, "fingerprints captured" },
 	{ BIT(FLOW_WAIT_REVIEW), FLOW_EV_CONFIRM, ALWAYS, FLOW_WAIT_FEE, 0, "data confirmed" },
 	{ BIT(FLOW_WAIT_FEE), FLOW_EV_FEE_ACCEPTED, ALWAYS, FLOW_WAIT_PAYMENT, 0, "fee accepted" },
@@ -205,6 +212,7 @@ const char *flow_event_name(flow_event e)
 	case FLOW_EV_BACKEND_DOWN: return "backend-down";
 	case FLOW_EV_RETRY: return "retry";
 	case FLOW_EV_FACE_DONE: return "face-done";
+	case FLOW_EV_FACE_FAILED: return "face-failed";
 	case FLOW_EV_FINGERS_DONE: return "fingers-done";
 	case FLOW_EV_CONFIRM: return "confirm";
 	case FLOW_EV_FEE_ACCEPTED: return "fee-accepted";
@@ -326,6 +334,7 @@ flow_actions flow_set_state(flow *f, flow_state next, flow_event why)
 		f->resume = resume_point(f->state);
 	if (next == FLOW_WAIT_TOUCH) { /* a new applicant starts from nothing */
 		f->retries = 0;
+		f->face_retries = 0;
 		f->skipped = 0;
 		f->paid = false;
 		f->language = FLOW_LANG_ID;
@@ -341,6 +350,8 @@ static bool guard_holds(const flow *f, guard g)
 	case ALWAYS: return true;
 	case RETRIES_LEFT: return f->retries < FLOW_MAX_RETRIES;
 	case NO_RETRIES: return f->retries >= FLOW_MAX_RETRIES;
+	case FACE_RETRIES_LEFT: return f->face_retries < FLOW_MAX_RETRIES;
+	case NO_FACE_RETRIES: return f->face_retries >= FLOW_MAX_RETRIES;
 	case NOT_PAID: return !f->paid;
 	case PAID: return f->paid;
 	}
@@ -367,6 +378,8 @@ flow_err flow_handle(flow *f, flow_event ev, int arg, flow_actions *ret_actions)
 	flow_actions a = r->actions;
 	if (r->when == RETRIES_LEFT)
 		f->retries++;
+	if (r->when == FACE_RETRIES_LEFT)
+		f->face_retries++;
 	if (ev == FLOW_EV_PAID)
 		f->paid = true;
 	if (a & FLOW_DO_SET_LANGUAGE)

@@ -74,7 +74,8 @@ typedef enum flow_event {
 	FLOW_EV_INELIGIBLE,      /* with reasons: shown */
 	FLOW_EV_BACKEND_DOWN,    /* the backend did not answer */
 	FLOW_EV_RETRY,           /* the applicant asks to try the backend again, or its timer */
-	FLOW_EV_FACE_DONE,
+	FLOW_EV_FACE_DONE,       /* the photo taken, the chip's holder, alive */
+	FLOW_EV_FACE_FAILED,     /* the applicant can retry: not the holder, not alive, no photo */
 	FLOW_EV_FINGERS_DONE,
 	FLOW_EV_CONFIRM,         /* review confirmed, contact details valid */
 	FLOW_EV_FEE_ACCEPTED,
@@ -160,6 +161,7 @@ typedef struct flow {
 	flow_state resume;        /* where an overlay (still there, officer, service, devices) goes back to */
 	flow_language language;
 	unsigned retries;         /* applicant-fixable failures this session */
+	unsigned face_retries;    /* the face step's, counted apart (FLOW_MAX_RETRIES of its own) */
 	bool paid;                /* the fee is paid: the session must end in a submission */
 	unsigned skipped;         /* enum flow_device bits of steps skipped this session */
 	flow_report_fn report;
