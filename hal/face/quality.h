@@ -121,15 +121,20 @@ const char *fq_strerror(fq_err e);
  * 19794-5's token image and of the 35x45 mm print), FQ_PORTRAIT_WIDTH
  * wide, head width (jaw points 0 and 16, near where the ears join the
  * head, which is how 19794-5 measures it) FQ_HEAD_SHARE of the width, eye
- * line FQ_EYE_FROM_BOTTOM of the height from the bottom: near the middles
- * of the ranges above (50-75%, 50-70%), so landmark wobble of a few
- * pixels stays inside them. Chin to crown is not measured (no landmark
+ * line FQ_EYE_FROM_BOTTOM of the height from the bottom: inside the
+ * ranges above (50-75%, 50-70%) with room for landmark wobble of a few
+ * pixels. The head share is above the range's middle for the camera's
+ * sake: the crop must lie inside the frame, and in a 640x480 frame a head
+ * whose eyes are FQ_EYE_DISTANCE_MIN apart (about 205 pixels wide) needs
+ * a crop 205 / share wide and 4/3 of that high: at 0.60 that is 455 of the
+ * 480 rows, leaving an applicant a window of 5 pixels of eye distance
+ * between "move closer" and "move back"; at 0.68 it is 90-108 pixels. Chin to crown is not measured (no landmark
  * at the crown); with these two figures an average head's is about 75%
  * of the height, inside ICAO's 70-80% (the astronaut's hair reaches the
  * top edge: look with APPM_QUALITY_OUT, tests/face/test_quality.c). */
 #define FQ_PORTRAIT_WIDTH 480
 #define FQ_PORTRAIT_HEIGHT 640
-#define FQ_HEAD_SHARE 0.60
+#define FQ_HEAD_SHARE 0.68
 #define FQ_EYE_FROM_BOTTOM 0.58
 /* JPEG size the encoder aims at (bytes): fits a chip's DG2 with room. */
 #define FQ_JPEG_MIN 15000
