@@ -380,6 +380,10 @@ flow_err flow_handle(flow *f, flow_event ev, int arg, flow_actions *ret_actions)
 		f->retries++;
 	if (r->when == FACE_RETRIES_LEFT)
 		f->face_retries++;
+	/* An officer who lets the applicant go on has looked: the camera
+	 * step gets its tries again. */
+	if (ev == FLOW_EV_STAFF_RESUME)
+		f->face_retries = 0;
 	if (ev == FLOW_EV_PAID)
 		f->paid = true;
 	if (a & FLOW_DO_SET_LANGUAGE)

@@ -222,6 +222,26 @@ static void test_retries(void **state)
 	for (int i = 0; i < FLOW_MAX_RETRIES; i++)
 		step(&f, FLOW_EV_DECLINED, 0, FLOW_WAIT_PAYMENT, FLOW_DO_START_PAYMENT);
 	step(&f, FLOW_EV_DECLINED, 0, FLOW_WAIT_OFFICER, 0);
+	/* The face step counts its own: earlier failures do not shorten it;
+	 * each retry starts the capture again and speaks why. */
+	start(&f, &l, FLOW_DEV_CAMERA);
+	f.state = FLOW_WAIT_FACE;
+	f.retries = FLOW_MAX_RETRIES;
+	for (int i = 0; i < FLOW_MAX_RETRIES; i++)
+		step(&f, FLOW_EV_FACE_FAILED, 0, FLOW_WAIT_FACE, FLOW_DO_CAPTURE_FACE | FLOW_DO_SPEAK);
+	assert_int_equal(f.face_retries, FLOW_MAX_RETRIES);
+	step(&f, FLOW_EV_FACE_FAILED, 0, FLOW_WAIT_OFFICER, FLOW_DO_CALL_STAFF);
+	/* the officer lets them try again, with every try */
+	step(&f, FLOW_EV_STAFF_RESUME, 0, FLOW_WAIT_FACE, FLOW_DO_CAPTURE_FACE);
+	assert_int_equal(f.face_retries, 0);
+	step(&f, FLOW_EV_FACE_FAILED, 0, FLOW_WAIT_FACE, FLOW_DO_CAPTURE_FACE);
+	assert_int_equal(f.face_retries, 1);
+	/* a new session starts with none used */
+	step(&f, FLOW_EV_CANCEL, 0, FLOW_WAIT_TOUCH, FLOW_DO_WIPE);
+	assert_int_equal(f.face_retries, 0);
+	start(&f, &l, FLOW_DEV_CAMERA);
+	f.state = FLOW_WAIT_FACE;
+	step(&f, FLOW_EV_FACE_DONE, 0, FLOW_WAIT_REVIEW, 0); /* no scanner fitted */
 }
 
 /* Inactivity on every screen that waits on the applicant: "still there?"

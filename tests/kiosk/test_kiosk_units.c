@@ -92,9 +92,13 @@ static void test_config_journey(void **state)
 	assert_int_equal(c.flow.answer_s, 30);
 	assert_int_equal(c.tariff.rupiah[FLOW_PASSPORT_ELECTRONIC][1], 950000);
 	assert_int_equal(c.flow.inactivity_s[FLOW_WAIT_REVIEW], 0); /* the flow's default */
-	char text[sizeof(good) + 200];
+	assert_string_equal(c.face_challenge, "random");
+	assert_int_equal(c.face_delay_ms, -1);
+	assert_string_equal(c.face_models, "");
+	char text[sizeof(good) + 300];
 	snprintf(text, sizeof(text), "%s[journey]\ninactivity = 45\ninactivity.wait-review = 180\nanswer = 20\n"
-	                             "retry = 5\n[tariff]\nelectronic_10 = 1000000\n", good);
+	                             "retry = 5\n[tariff]\nelectronic_10 = 1000000\n[face]\nmodels = /m\n"
+	                             "challenge = turn-left\ndelay_ms = 1000\n", good);
 	write_file("journey.ini", text, path, sizeof(path));
 	assert_int_equal(kcfg_load(path, classes, &c, msg, sizeof(msg)), KCFG_OK);
 	assert_int_equal(c.flow.inactivity_s[FLOW_WAIT_CONSENT], 45);
@@ -103,6 +107,9 @@ static void test_config_journey(void **state)
 	assert_int_equal(c.flow.retry_s, 5);
 	assert_int_equal(c.tariff.rupiah[FLOW_PASSPORT_ELECTRONIC][1], 1000000);
 	assert_int_equal(c.tariff.rupiah[FLOW_PASSPORT_ORDINARY][0], 350000);
+	assert_string_equal(c.face_models, "/m");
+	assert_string_equal(c.face_challenge, "turn-left");
+	assert_int_equal(c.face_delay_ms, 1000);
 }
 
 static void test_config_example(void **state)
@@ -154,6 +161,12 @@ static void test_config_faults(void **state)
 		  ":5: key electronic_10: '0' is not a whole number from 1" },
 		{ "[kiosk]\nstore = a\nsocket = b\n[tariff]\ndiplomatic_5 = 1\n", KCFG_ERR_UNKNOWN,
 		  ":5: key diplomatic_5: not a [tariff] setting" },
+		{ "[kiosk]\nstore = a\nsocket = b\n[face]\nchallenge = nod\n", KCFG_ERR_VALUE,
+		  ":5: key challenge: 'nod' is none of random, turn-left, turn-right, blink" },
+		{ "[kiosk]\nstore = a\nsocket = b\n[face]\ndelay_ms = 61000\n", KCFG_ERR_VALUE,
+		  ":5: key delay_ms: '61000' is not a whole number from 0 to 60000" },
+		{ "[kiosk]\nstore = a\nsocket = b\n[face]\nthreshold = 0.3\n", KCFG_ERR_UNKNOWN,
+		  ":5: key threshold: not a [face] setting (models, challenge, delay_ms)" },
 		/* A long line is one fault at its own line, not pieces parsed as lines. */
 		{ "; a comment of 250 characters "
 		  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
