@@ -26,8 +26,8 @@ typedef struct cs_clip {
 
 typedef struct cs_sources {
 	cs_clip cap12, cap13;
-	fm_image astronaut, grace;  /* the personas' stills (faces/) */
-	const char *faces_dir;
+	fm_image grace;             /* the second face (faces/grace_hopper.jpg) */
+	const char *faces_dir;      /* where the impostor's chip photo is named */
 } cs_sources;
 
 /* Write every sequence, the chip photo and manifest.json into out_dir

