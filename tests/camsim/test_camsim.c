@@ -8,7 +8,7 @@
  * side and back; a blink's eyes close; the holder's frames match the
  * chip photo and the impostor's do not; the printed sheet's turn does
  * not move r as a head turn does; the replay shows its head turn; the
- * tool names a missing clip. The liveness network's p(live) is printed
+ * tool names a missing clip; the file camera plays each sequence. The liveness network's p(live) is printed
  * for each (not asserted: the decision is the step engine's).
  *
  * Usage: test_camsim MODELS CLIPS FACES APPM_CAMSIM OUT
@@ -29,6 +29,7 @@
 #include <jansson.h>
 
 #include "camsim-measure.h"
+#include "hal/camera/camera.h"
 #include "hal/face/verify.h"
 
 #define MAX_SEQUENCES 16
@@ -372,16 +373,16 @@ static void test_attack_motion(void **state)
 {
 	(void)state;
 	const seq *p = find("print");
-	double r0 = median(p, 0, (int)p->n - 1, offsetof(cs_frame, r)), dev = 0;
+	double r0 = median(p, 0, (int)p->n - 1, offsetof(cs_frame, r)), spread = 0;
 	size_t faces = 0;
 	for (size_t i = 0; i < p->n; i++)
 		if (p->f[i].faces == 1) {
 			faces++;
-			dev = fmax(dev, fabs(p->f[i].r - r0));
+			spread = fmax(spread, fabs(p->f[i].r - r0));
 		}
-	printf("# print: a face in %zu of %zu frames, r %.3f +- %.3f at most\n", faces, p->n, r0, dev);
+	printf("# print: a face in %zu of %zu frames, r %.3f +- %.3f at most\n", faces, p->n, r0, spread);
 	assert_true(faces >= p->n * 9 / 10);
-	assert_true(dev < CS_TURN_MIN_SHIFT / 2);
+	assert_true(spread < CS_TURN_MIN_SHIFT / 2);
 	assert_true(p->n >= 200);
 
 	const seq *r = find("replay");
@@ -392,6 +393,44 @@ static void test_attack_motion(void **state)
 	printf("# replay: r median %.3f, lowest %.3f (a turn to the holder's right)\n", q0, low);
 	assert_true(q0 - low >= CS_TURN_MIN_SHIFT);
 	assert_true(r->n >= 200);
+}
+
+/* Each manifest's camera string, made absolute, is a connection string
+ * the file driver accepts (25 fps, played once), and its reader plays
+ * exactly count 640x480 frames. */
+static void test_file_camera_plays(void **state)
+{
+	(void)state;
+	size_t i;
+	json_t *e;
+	json_array_foreach(json_object_get(manifest, "sequences"), i, e) {
+		const char *camera = json_string_value(json_object_get(e, "camera"));
+		assert_non_null(camera);
+		assert_true(strncmp(camera, "file:", 5) == 0);
+		char conn[600], why[300];
+		snprintf(conn, sizeof conn, "file:%s/%s", out_dir, camera + 5);
+		cam_conn c;
+		if (cam_conn_parse(conn, &c, why, sizeof why) != CAM_OK)
+			fail_msg("%s: %s", conn, why);
+		assert_int_equal(c.driver, CAM_DRIVER_FILE);
+		assert_true(fabs(c.fps - 25.0) < 1e-9);
+		assert_false(c.loop);
+		cam_reader *r = NULL;
+		if (cam_reader_open(c.path, &r, why, sizeof why) != CAM_OK)
+			fail_msg("%s: %s", c.path, why);
+		size_t n = 0;
+		cam_frame *f = NULL;
+		cam_err ce;
+		while ((ce = cam_reader_read(r, &f, why, sizeof why)) == CAM_OK) {
+			assert_int_equal(f->width, 640);
+			assert_int_equal(f->height, 480);
+			cam_frame_free(f);
+			n++;
+		}
+		assert_int_equal(ce, CAM_ERR_ENDED);
+		cam_reader_close(r);
+		assert_int_equal(n, (size_t)json_integer_value(json_object_get(e, "count")));
+	}
 }
 
 /* Run appm-camsim with args (NULL-terminated, after the program), its
@@ -491,6 +530,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_verification),
 		cmocka_unit_test(test_attack_motion),
 		cmocka_unit_test(test_tool_errors),
+		cmocka_unit_test(test_file_camera_plays),
 	};
 	int failed = cmocka_run_group_tests(tests, make_and_measure, release);
 	fm_models_free(models);
