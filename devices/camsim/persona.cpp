@@ -27,10 +27,11 @@ struct pm_person {
 	float jaw;         /* jaw points 0-16 apart, placed */
 };
 
-static bool fail(char *why, size_t len, const char *fmt, const char *arg)
+/* "what: words" into why. */
+static bool fail(char *why, size_t len, const char *what, const char *words)
 {
 	if (why && len)
-		snprintf(why, len, fmt, arg);
+		snprintf(why, len, "%s: %s", what, words);
 	return false;
 }
 
@@ -40,13 +41,13 @@ extern "C" bool pm_person_new(fm_models *m, const char *path, double eye_distanc
 	try {
 		cv::Mat src = cv::imread(path, cv::IMREAD_COLOR);
 		if (src.empty())
-			return fail(why, why_len, "%s: not an image", path);
+			return fail(why, why_len, path, "not an image");
 		fm_image im = { src.data, src.cols, src.rows, src.step };
 		fm_box box[4];
 		size_t n = 0;
 		fm_landmarks lm;
 		if (fm_detect(m, &im, box, 4, &n) != FM_OK || n == 0 || fm_landmark(m, &im, &box[0], &lm) != FM_OK)
-			return fail(why, why_len, "%s: no face found", path);
+			return fail(why, why_len, path, "no face found");
 		const fm_point *five = lm.five;
 		double ed = std::hypot(five[FM_FIVE_EYE_RIGHT].x - five[FM_FIVE_EYE_LEFT].x,
 		                       five[FM_FIVE_EYE_RIGHT].y - five[FM_FIVE_EYE_LEFT].y);
@@ -75,9 +76,9 @@ extern "C" bool pm_person_new(fm_models *m, const char *path, double eye_distanc
 		*ret = p;
 		return true;
 	} catch (const std::bad_alloc &) {
-		return fail(why, why_len, "%s: out of memory", path);
+		return fail(why, why_len, path, "out of memory");
 	} catch (const cv::Exception &e) {
-		return fail(why, why_len, "OpenCV: %s", e.what());
+		return fail(why, why_len, "OpenCV", e.what());
 	}
 }
 

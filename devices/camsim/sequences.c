@@ -159,7 +159,7 @@ static bool frame_effect(const sequence *s, const cs_sources *src, fm_image *img
 	return true;
 }
 
-static bool write_frame(const char *dir, size_t index, const fm_image *img, char *why, size_t why_len)
+bool cs_write_frame(const char *dir, size_t index, const fm_image *img, char *why, size_t why_len)
 {
 	char path[4200];
 	int n = snprintf(path, sizeof path, "%s/%03zu.jpg", dir, index);
@@ -170,7 +170,7 @@ static bool write_frame(const char *dir, size_t index, const fm_image *img, char
 	return true;
 }
 
-static bool make_dir(const char *path, char *why, size_t why_len)
+bool cs_make_dir(const char *path, char *why, size_t why_len)
 {
 	if (mkdir(path, 0755) != 0 && errno != EEXIST) {
 		snprintf(why, why_len, "%s: %s", path, strerror(errno));
@@ -185,7 +185,7 @@ static bool make_sequence(const sequence *s, const cs_sources *src, const char *
 {
 	char dir[4200];
 	snprintf(dir, sizeof dir, "%s/%s", out_dir, s->name);
-	if (!make_dir(dir, why, why_len))
+	if (!cs_make_dir(dir, why, why_len))
 		return false;
 	const cs_clip *clip = s->cap12 ? &src->cap12 : &src->cap13;
 	const double *w = s->cap12 ? window12 : window13;
@@ -207,7 +207,7 @@ static bool make_sequence(const sequence *s, const cs_sources *src, const char *
 				fm_image_free(&print);
 				goto out_nomem;
 			}
-			ok = write_frame(dir, n++, &img, why, why_len);
+			ok = cs_write_frame(dir, n++, &img, why, why_len);
 			fm_image_free(&img);
 			if (!ok) {
 				fm_image_free(&print);
@@ -229,7 +229,7 @@ static bool make_sequence(const sequence *s, const cs_sources *src, const char *
 			fm_image img;
 			if (!cs_window(&clip->frames[i], w[0], w[1], w[2], w[3], CS_WIDTH, CS_HEIGHT, false, &img))
 				goto out_nomem;
-			bool ok = frame_effect(s, src, &img, why, why_len) && write_frame(dir, n++, &img, why, why_len);
+			bool ok = frame_effect(s, src, &img, why, why_len) && cs_write_frame(dir, n++, &img, why, why_len);
 			fm_image_free(&img);
 			if (!ok)
 				return false;
@@ -266,7 +266,7 @@ static bool make_chips(const cs_sources *src, const char *out_dir, char *why, si
 	/* Beside the sequences, and CHIP_NAME again in faces/ for
 	 * appm-docgen --data-dir (devices/data/personas/santoso.persona). */
 	snprintf(path, sizeof path, "%s/faces", out_dir);
-	if (!make_dir(path, why, why_len))
+	if (!cs_make_dir(path, why, why_len))
 		return false;
 	snprintf(path, sizeof path, "%s/faces/%s", out_dir, CHIP_NAME);
 	if (!write_chip(&src->cap13, 20, box13, path, why, why_len))
