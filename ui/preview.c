@@ -165,22 +165,32 @@ static void box_scale(const uint8_t *src, int sw, int sh, size_t stride, uint8_t
 	}
 }
 
-/* The loop's scratch, wiped: it held a face. */
-static void drop_scratch(ui_preview *p)
+static void drop_scaled(ui_preview *p)
 {
 	if (p->scaled)
 		wipe(p->scaled, p->scaled_len);
 	g_free(p->scaled);
 	p->scaled = NULL;
 	p->scaled_len = 0;
-	g_free(p->sums);
-	p->sums = NULL;
-	p->sums_len = 0;
+}
+
+static void drop_jpeg(ui_preview *p)
+{
 	if (p->jpeg)
 		wipe(p->jpeg, p->jpeg_len);
 	tjFree(p->jpeg);
 	p->jpeg = NULL;
 	p->jpeg_len = 0;
+}
+
+/* The loop's scratch, wiped: it held a face. */
+static void drop_scratch(ui_preview *p)
+{
+	drop_scaled(p);
+	drop_jpeg(p);
+	g_free(p->sums);
+	p->sums = NULL;
+	p->sums_len = 0;
 }
 
 /* Scale and encode one frame into a new part; NULL on failure. */
@@ -194,7 +204,7 @@ static GBytes *encode(ui_preview *p, const uint8_t *bgr, int width, int height, 
 	if (w != width) {
 		size_t need = (size_t)w * (size_t)h * 3;
 		if (p->scaled_len < need) {
-			drop_scratch(p);
+			drop_scaled(p);
 			p->scaled = g_malloc(need);
 			p->scaled_len = need;
 		}
@@ -211,9 +221,7 @@ static GBytes *encode(ui_preview *p, const uint8_t *bgr, int width, int height, 
 	if (most == (unsigned long)-1)
 		return NULL;
 	if (p->jpeg_len < most) {
-		if (p->jpeg)
-			wipe(p->jpeg, p->jpeg_len);
-		tjFree(p->jpeg);
+		drop_jpeg(p);
 		p->jpeg = tjAlloc((int)most);
 		p->jpeg_len = p->jpeg ? most : 0;
 	}
