@@ -195,7 +195,7 @@ static void drop_scratch(ui_preview *p)
 
 /* Scale and encode one frame into a new part; NULL on failure. */
 static GBytes *encode(ui_preview *p, const uint8_t *bgr, int width, int height, size_t stride, int *ret_w,
-                      int *ret_h)
+                      int *ret_h, size_t *ret_len)
 {
 	int w, h;
 	scaled_size(width, height, &w, &h);
@@ -236,6 +236,7 @@ static GBytes *encode(ui_preview *p, const uint8_t *bgr, int width, int height, 
 		return NULL;
 	*ret_w = w;
 	*ret_h = h;
+	*ret_len = len;
 	return part_new(out, len);
 }
 
@@ -280,13 +281,15 @@ void ui_preview_frame(ui_preview *p, const uint8_t *bgr, int width, int height, 
 	p->due = now - p->due > interval ? now + interval : p->due + interval;
 	GBytes *made = NULL;
 	int w = 0, h = 0;
+	size_t len = 0;
 	if (width > 0 && height > 0 && width <= MAX_SIDE && height <= MAX_SIDE && stride >= (size_t)width * 3)
-		made = encode(p, bgr, width, height, stride, &w, &h);
+		made = encode(p, bgr, width, height, stride, &w, &h, &len);
 	gint64 took = g_get_monotonic_time() - now;
 	g_mutex_lock(&p->lock);
 	if (!made) {
 		p->stats.failed++;
 	} else if (!p->watchers) { /* the last one left while it was encoded */
+		p->stats.encoded++;
 		g_bytes_unref(made);
 	} else {
 		if (p->newest)
@@ -296,7 +299,7 @@ void ui_preview_frame(ui_preview *p, const uint8_t *bgr, int width, int height, 
 		p->stats.encoded++;
 		p->stats.width = w;
 		p->stats.height = h;
-		p->stats.bytes = g_bytes_get_size(made);
+		p->stats.bytes = len;
 		p->stats.encode_us = (unsigned)took;
 		g_cond_broadcast(&p->changed);
 	}

@@ -33,7 +33,9 @@
  * Threads: libmicrohttpd runs a thread per connection (a kiosk has one
  * browser; connections are capped); an action is handed to the loop's
  * thread and its connection waits for the loop's answer; publishing
- * happens on the loop and wakes every event stream.
+ * happens on the loop and wakes every event stream. Camera frames come on
+ * the loop too, which scales and encodes them; each preview watcher's
+ * connection thread sends them.
  */
 #pragma once
 

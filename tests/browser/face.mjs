@@ -42,7 +42,8 @@ let speak = 1;
 let language = 'en';
 const publish = (face, screen) => tell('state ' + JSON.stringify({
   session: 's1', screen: screen || 'wait-face', language, step: 4, steps: 8, speak, skipped: [],
-  face: screen ? undefined : Object.assign({ phase: 'guide', prompt: 'no-face', attempt: 1, attempts: 3, last: null }, face),
+  face: screen ? undefined
+    : Object.assign({ phase: 'guide', prompt: 'no-face', attempt: 1, attempts: 3, last: null }, face),
 }));
 
 const kiosk = await openKiosk(artefacts);
@@ -108,8 +109,10 @@ try {
   check(Math.abs(g.w / g.h - 0.75) < 0.01, `the view is a 3:4 portrait (${g.w}x${g.h})`);
   check(Math.abs(g.ow / g.w - 0.6) < 0.03, `the oval is 60% of its width (${(g.ow / g.w).toFixed(2)})`);
   check(Math.abs(g.cx / g.w - 0.5) < 0.01, 'the oval is centred');
-  check(Math.abs((g.h - g.cy) / g.h - 0.58) < 0.01, `the eye line is 58% from the bottom (${((g.h - g.cy) / g.h).toFixed(2)})`);
-  check(await text('#face-prompt') === 'Good. Hold still', `the newest prompt is shown (${await text('#face-prompt')})`);
+  check(Math.abs((g.h - g.cy) / g.h - 0.58) < 0.01,
+        `the eye line is 58% from the bottom (${((g.h - g.cy) / g.h).toFixed(2)})`);
+  check(await text('#face-prompt') === 'Good. Hold still',
+        `the newest prompt is shown (${await text('#face-prompt')})`);
   check(await page.getAttribute('#face-prompt', 'aria-live') === 'polite', 'the prompt is read out as it changes');
   check(await text('#face-attempt') === 'Try 1 of 3', 'the try is counted');
   check(await page.isVisible('#cancel') && await page.isVisible('#officer'), 'Cancel and Call an officer are there');
@@ -125,16 +128,19 @@ try {
   await page.waitForTimeout(300);
   await publish({ prompt: 'turn-left', phase: 'challenge' });
   check(await waitSaid((s) => s.prompt === 'face.prompt.turn-left'), 'both challenges are said');
-  check(said.length === 3 && said[1].prompt === 'face.prompt.blink', `blink is said (${said.map((s) => s.prompt).join(', ')})`);
+  check(said.length === 3 && said[1].prompt === 'face.prompt.blink',
+        `blink is said (${said.map((s) => s.prompt).join(', ')})`);
   for (let i = 1; i < said.length; i++)
-    check(said[i].at - said[i - 1].at >= 1900, `${said[i].prompt} is said 2 s after ${said[i - 1].prompt} (${said[i].at - said[i - 1].at} ms)`);
+    check(said[i].at - said[i - 1].at >= 1900,
+          `${said[i].prompt} is said 2 s after ${said[i - 1].prompt} (${said[i].at - said[i - 1].at} ms)`);
   check(await text('#face-prompt') === 'Turn your head to your left, then back', 'the challenge is shown');
   check(await page.getAttribute('.face', 'data-phase') === 'challenge', 'the oval shows a challenge');
   check(streams.length === 1, `the prompts did not open the stream again (${streams.length} opened)`);
   await look('challenge');
   // A retry: why, said too, and the try's number; the stream opened again.
   await publish({ phase: 'retry', prompt: 'no-face', last: 'no-match', attempt: 2 });
-  await page.waitForFunction(() => document.getElementById('face-retry').textContent.length > 0, null, { timeout: 5000 });
+  await page.waitForFunction(() => document.getElementById('face-retry').textContent.length > 0, null,
+                             { timeout: 5000 });
   check(await text('#face-retry') === 'That did not match the passport photo. Let\'s try again.', 'the retry says why');
   check(await text('#face-attempt') === 'Try 2 of 3', 'the second try is counted');
   check(await waitSaid((s) => s.prompt === 'face.retry.no-match'), 'the retry\'s reason is said');
@@ -156,7 +162,8 @@ try {
   speak++;
   await publish({ prompt: 'move-closer', attempt: 3 });
   await kiosk.screen('wait-face');
-  check(await text('#face-prompt') === 'Dekatkan wajah Anda', `the prompt in Indonesian (${await text('#face-prompt')})`);
+  check(await text('#face-prompt') === 'Dekatkan wajah Anda',
+        `the prompt in Indonesian (${await text('#face-prompt')})`);
   check(await text('#face-attempt') === 'Percobaan 3 dari 3', 'the try in Indonesian');
   check(await waitSaid((s) => s.lang === 'id' && s.prompt === 'face.prompt.move-closer'),
         'the face prompt is said in Indonesian');

@@ -99,7 +99,8 @@ for (const m of ['mrz', 'can']) wanted.add('keyboard.picture_' + m);
 // challenges and its check besides the quality checks' prompts (their ids
 // are checked against hal/face/quality.c by the face suite), and the
 // reasons a try failed (face.retry.WHY).
-for (const id of ['turn-left', 'turn-right', 'blink', 'checking', 'no-face', 'all-good']) wanted.add('face.prompt.' + id);
+for (const id of ['turn-left', 'turn-right', 'blink', 'checking', 'no-face', 'all-good'])
+  wanted.add('face.prompt.' + id);
 for (const why of ['no-match', 'not-live', 'no-capture']) wanted.add('face.retry.' + why);
 // Every face prompt is a short line, one the page shows large and speaks.
 for (const lang of ['id', 'en'])
@@ -117,7 +118,8 @@ if (guide) {
   check(g.width * 4 === g.height * 3, 'the guide is a 3:4 portrait');
   check(Math.abs((2 * g.rx) / g.width - 0.6) < 0.02, `the oval is 60% of the width (${(2 * g.rx) / g.width})`);
   check(g.cx * 2 === g.width, 'the oval is centred');
-  check(Math.abs((g.height - g.cy) / g.height - 0.58) < 0.01, `the eye line is 58% from the bottom (${(g.height - g.cy) / g.height})`);
+  check(Math.abs((g.height - g.cy) / g.height - 0.58) < 0.01,
+        `the eye line is 58% from the bottom (${(g.height - g.cy) / g.height})`);
   check(g.ry > g.rx && g.cy - g.ry > 0 && g.cy + g.ry < g.height, 'the oval is a head, upright, inside the portrait');
 }
 
