@@ -3,16 +3,16 @@
 // language when the daemon's state machine asks for it (the state's
 // "speak" count changes: a new screen, the language switched); and on the
 // face screen its prompt, whenever it changes (see speechOnFace). Repeat
-// plays the last again; Quieter and Louder set the volume, kept for the session
-// and back to the default at the welcome screen. A kiosk without speech
-// hides the controls. Strings come from app.js's t(), none are written
+// plays the last again; Quieter and Louder set the volume, kept for the
+// session and back to the default at the welcome screen. A kiosk without
+// speech hides the controls. Strings come from app.js's t(), none are written
 // here.
 'use strict';
 
 const SPEECH_LEVELS = 5;
 const SPEECH_DEFAULT_LEVEL = 3;
 
-const speech = { available: false, level: SPEECH_DEFAULT_LEVEL, spoken: null, playing: null };
+const speech = { available: false, level: SPEECH_DEFAULT_LEVEL, spoken: null };
 
 function speechAudio() {
   return document.getElementById('prompt');
@@ -54,16 +54,16 @@ function speechOnScreen(state) {
   const known = page.strings['screen.' + state.screen + '.title'] !== undefined;
   const query = new URLSearchParams({ lang: page.lang, screen: known ? state.screen : 'other' });
   speechAudio().src = '/api/speech?' + query;
-  speech.playing = 'screen';
   speechPlay();
 }
 
 // The face screen's prompt changes often: it is said when it changes, at
 // most once every FACE_GAP_MS, the newest waiting its turn (those it
-// replaced are never said), and never over the screen's own prompt,
-// which is said first. On a retry, why the last try failed is said.
+// replaced are never said), and never over words being said — the
+// screen's own prompt first, a face prompt to its end. On a retry, why
+// the last try failed is said.
 const FACE_GAP_MS = 2000;
-const FACE_WAIT_MS = 250; // how often a waiting prompt looks whether the screen's has ended
+const FACE_WAIT_MS = 250; // how often a waiting prompt looks whether the words before it have ended
 const faceSpeech = { want: null, said: null, lang: null, at: 0, timer: null };
 
 function speechOnFace(state) {
@@ -85,8 +85,8 @@ function speechFaceNext() {
   faceSpeech.timer = null;
   if (!faceSpeech.want || faceSpeech.want === faceSpeech.said) return;
   const audio = speechAudio();
-  const screenSaying = speech.playing === 'screen' && !audio.paused && !audio.ended;
-  const wait = screenSaying ? FACE_WAIT_MS : faceSpeech.at + FACE_GAP_MS - Date.now();
+  const saying = !audio.paused && !audio.ended;
+  const wait = saying ? FACE_WAIT_MS : faceSpeech.at + FACE_GAP_MS - Date.now();
   if (wait > 0) {
     faceSpeech.timer = setTimeout(speechFaceNext, wait);
     return;
@@ -94,7 +94,6 @@ function speechFaceNext() {
   faceSpeech.said = faceSpeech.want;
   faceSpeech.at = Date.now();
   audio.src = '/api/speech?' + new URLSearchParams({ lang: page.lang, prompt: faceSpeech.said });
-  speech.playing = 'face';
   speechPlay();
 }
 
