@@ -15,7 +15,7 @@
  * and the part each watcher is sending. Each is wiped when dropped, and
  * all are dropped when the preview is turned off (a watcher in the middle
  * of a part has it taken away, and its stream is cut) or when the last
- * watcher leaves.
+ * watcher leaves (the loop's own at the next frame).
  */
 #include "ui/preview-internal.h"
 
@@ -267,8 +267,10 @@ void ui_preview_frame(ui_preview *p, const uint8_t *bgr, int width, int height, 
 	if (!watched)
 		p->stats.unwatched++;
 	g_mutex_unlock(&p->lock);
-	if (!watched)
+	if (!watched) {
+		drop_scratch(p);
 		return;
+	}
 	gint64 now = g_get_monotonic_time(), interval = G_USEC_PER_SEC / UI_PREVIEW_MAX_FPS;
 	/* A frame a little early counts as on time (a camera's timing
 	 * jitters), so a 30 fps camera gives every other frame, not every third. */
