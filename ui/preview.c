@@ -59,6 +59,7 @@ struct ui_preview {
 	GBytes *newest;           /* the newest part; NULL: none yet */
 	guint64 seq;              /* newest's number */
 	GList *watchers;
+	size_t scratch_held;      /* bytes of the loop's scratch, for the figures */
 	ui_preview_stats stats;
 };
 
@@ -242,6 +243,14 @@ static GBytes *encode(ui_preview *p, const uint8_t *bgr, int width, int height, 
 
 /* ---- frames ---- */
 
+/* The loop's scratch, as the figures tell it. */
+static void note_scratch(ui_preview *p)
+{
+	g_mutex_lock(&p->lock);
+	p->scratch_held = p->scaled_len + p->jpeg_len;
+	g_mutex_unlock(&p->lock);
+}
+
 static void preview_off(ui_preview *p)
 {
 	g_mutex_lock(&p->lock);
@@ -251,6 +260,7 @@ static void preview_off(ui_preview *p)
 	g_cond_broadcast(&p->changed);
 	g_mutex_unlock(&p->lock);
 	drop_scratch(p);
+	note_scratch(p);
 	p->due = 0;
 }
 
@@ -269,6 +279,7 @@ void ui_preview_frame(ui_preview *p, const uint8_t *bgr, int width, int height, 
 	g_mutex_unlock(&p->lock);
 	if (!watched) {
 		drop_scratch(p);
+		note_scratch(p);
 		return;
 	}
 	gint64 now = g_get_monotonic_time(), interval = G_USEC_PER_SEC / UI_PREVIEW_MAX_FPS;
@@ -288,6 +299,7 @@ void ui_preview_frame(ui_preview *p, const uint8_t *bgr, int width, int height, 
 		made = encode(p, bgr, width, height, stride, &w, &h, &len);
 	gint64 took = g_get_monotonic_time() - now;
 	g_mutex_lock(&p->lock);
+	p->scratch_held = p->scaled_len + p->jpeg_len;
 	if (!made) {
 		p->stats.failed++;
 	} else if (!p->watchers) { /* the last one left while it was encoded */
@@ -313,6 +325,12 @@ void ui_preview_get_stats(ui_preview *p, ui_preview_stats *ret)
 	g_mutex_lock(&p->lock);
 	*ret = p->stats;
 	ret->watchers = g_list_length(p->watchers);
+	ret->held = p->scratch_held + (p->newest ? g_bytes_get_size(p->newest) : 0);
+	for (GList *l = p->watchers; l; l = l->next) {
+		const watcher *w = l->data;
+		if (w->sending && w->sending != p->newest)
+			ret->held += g_bytes_get_size(w->sending);
+	}
 	g_mutex_unlock(&p->lock);
 }
 

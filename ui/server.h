@@ -112,6 +112,7 @@ typedef struct ui_preview_stats {
 	int width, height;       /* of the last JPEG */
 	size_t bytes;            /* of the last JPEG */
 	unsigned encode_us;      /* the last frame's scaling and encoding took */
+	size_t held;             /* bytes of the applicant's picture in memory now (frames, JPEGs): 0 once off */
 } ui_preview_stats;
 
 /* What the preview did (any thread). */

@@ -82,9 +82,9 @@ static void command(host *h, const char *line)
 		ui_preview_stats st;
 		ui_server_preview_stats(h->s, &st);
 		printf("{\"watchers\":%u,\"encoded\":%u,\"unwatched\":%u,\"dropped\":%u,\"refused\":%u,"
-		       "\"width\":%d,\"height\":%d,\"bytes\":%zu,\"encode_us\":%u}\n",
+		       "\"width\":%d,\"height\":%d,\"bytes\":%zu,\"encode_us\":%u,\"held\":%zu}\n",
 		       st.watchers, st.encoded, st.unwatched, st.dropped, st.refused, st.width, st.height, st.bytes,
-		       st.encode_us);
+		       st.encode_us, st.held);
 	} else {
 		printf("error unknown command\n");
 	}

@@ -6,8 +6,9 @@
 // spoken after the screen's own, at most one every 2 s, only the newest
 // of a burst; a retry's reason shown and said with the try's number;
 // words instead of the picture when there is no preview, the picture back
-// when there is; Indonesian; leaving the screen closes the stream. Each
-// view is checked with axe-core and saved as a screenshot in ARTEFACTS.
+// when there is; Indonesian; leaving the screen closes the stream, and
+// turning the preview off keeps nothing of the picture. Each view is
+// checked with axe-core and saved as a screenshot in ARTEFACTS.
 //
 //   node face.mjs FACE_HOST DOCROOT ARTEFACTS
 import { spawn } from 'node:child_process';
@@ -181,6 +182,7 @@ try {
   console.log(`preview: ${stats.encoded} frames encoded, ${stats.dropped} dropped (15 a second from 30), ` +
               `last ${stats.bytes} bytes in ${(stats.encode_us / 1000).toFixed(1)} ms`);
   await tell('frames off');
+  check(JSON.parse(await tell('stats')).held === 0, 'nothing of the picture is kept once the preview is off');
 } catch (e) {
   error = e;
 }
