@@ -15,7 +15,7 @@
  * and the part each watcher is sending. Each is wiped when dropped, and
  * all are dropped when the preview is turned off (a watcher in the middle
  * of a part has it taken away, and its stream is cut) or when the last
- * watcher leaves.
+ * watcher leaves (the loop's own at the next frame).
  */
 #include "ui/preview-internal.h"
 
@@ -59,6 +59,7 @@ struct ui_preview {
 	GBytes *newest;           /* the newest part; NULL: none yet */
 	guint64 seq;              /* newest's number */
 	GList *watchers;
+	size_t scratch_held;      /* bytes of the loop's scratch, for the figures */
 	ui_preview_stats stats;
 };
 
@@ -165,17 +166,17 @@ static void box_scale(const uint8_t *src, int sw, int sh, size_t stride, uint8_t
 	}
 }
 
-/* The loop's scratch, wiped: it held a face. */
-static void drop_scratch(ui_preview *p)
+static void drop_scaled(ui_preview *p)
 {
 	if (p->scaled)
 		wipe(p->scaled, p->scaled_len);
 	g_free(p->scaled);
 	p->scaled = NULL;
 	p->scaled_len = 0;
-	g_free(p->sums);
-	p->sums = NULL;
-	p->sums_len = 0;
+}
+
+static void drop_jpeg(ui_preview *p)
+{
 	if (p->jpeg)
 		wipe(p->jpeg, p->jpeg_len);
 	tjFree(p->jpeg);
@@ -183,9 +184,19 @@ static void drop_scratch(ui_preview *p)
 	p->jpeg_len = 0;
 }
 
+/* The loop's scratch, wiped: it held a face. */
+static void drop_scratch(ui_preview *p)
+{
+	drop_scaled(p);
+	drop_jpeg(p);
+	g_free(p->sums);
+	p->sums = NULL;
+	p->sums_len = 0;
+}
+
 /* Scale and encode one frame into a new part; NULL on failure. */
 static GBytes *encode(ui_preview *p, const uint8_t *bgr, int width, int height, size_t stride, int *ret_w,
-                      int *ret_h)
+                      int *ret_h, size_t *ret_len)
 {
 	int w, h;
 	scaled_size(width, height, &w, &h);
@@ -194,7 +205,7 @@ static GBytes *encode(ui_preview *p, const uint8_t *bgr, int width, int height, 
 	if (w != width) {
 		size_t need = (size_t)w * (size_t)h * 3;
 		if (p->scaled_len < need) {
-			drop_scratch(p);
+			drop_scaled(p);
 			p->scaled = g_malloc(need);
 			p->scaled_len = need;
 		}
@@ -211,9 +222,7 @@ static GBytes *encode(ui_preview *p, const uint8_t *bgr, int width, int height, 
 	if (most == (unsigned long)-1)
 		return NULL;
 	if (p->jpeg_len < most) {
-		if (p->jpeg)
-			wipe(p->jpeg, p->jpeg_len);
-		tjFree(p->jpeg);
+		drop_jpeg(p);
 		p->jpeg = tjAlloc((int)most);
 		p->jpeg_len = p->jpeg ? most : 0;
 	}
@@ -228,10 +237,19 @@ static GBytes *encode(ui_preview *p, const uint8_t *bgr, int width, int height, 
 		return NULL;
 	*ret_w = w;
 	*ret_h = h;
+	*ret_len = len;
 	return part_new(out, len);
 }
 
 /* ---- frames ---- */
+
+/* The loop's scratch, as the figures tell it. */
+static void note_scratch(ui_preview *p)
+{
+	g_mutex_lock(&p->lock);
+	p->scratch_held = p->scaled_len + p->jpeg_len;
+	g_mutex_unlock(&p->lock);
+}
 
 static void preview_off(ui_preview *p)
 {
@@ -242,6 +260,7 @@ static void preview_off(ui_preview *p)
 	g_cond_broadcast(&p->changed);
 	g_mutex_unlock(&p->lock);
 	drop_scratch(p);
+	note_scratch(p);
 	p->due = 0;
 }
 
@@ -258,8 +277,11 @@ void ui_preview_frame(ui_preview *p, const uint8_t *bgr, int width, int height, 
 	if (!watched)
 		p->stats.unwatched++;
 	g_mutex_unlock(&p->lock);
-	if (!watched)
+	if (!watched) {
+		drop_scratch(p);
+		note_scratch(p);
 		return;
+	}
 	gint64 now = g_get_monotonic_time(), interval = G_USEC_PER_SEC / UI_PREVIEW_MAX_FPS;
 	/* A frame a little early counts as on time (a camera's timing
 	 * jitters), so a 30 fps camera gives every other frame, not every third. */
@@ -272,13 +294,16 @@ void ui_preview_frame(ui_preview *p, const uint8_t *bgr, int width, int height, 
 	p->due = now - p->due > interval ? now + interval : p->due + interval;
 	GBytes *made = NULL;
 	int w = 0, h = 0;
+	size_t len = 0;
 	if (width > 0 && height > 0 && width <= MAX_SIDE && height <= MAX_SIDE && stride >= (size_t)width * 3)
-		made = encode(p, bgr, width, height, stride, &w, &h);
+		made = encode(p, bgr, width, height, stride, &w, &h, &len);
 	gint64 took = g_get_monotonic_time() - now;
 	g_mutex_lock(&p->lock);
+	p->scratch_held = p->scaled_len + p->jpeg_len;
 	if (!made) {
 		p->stats.failed++;
 	} else if (!p->watchers) { /* the last one left while it was encoded */
+		p->stats.encoded++;
 		g_bytes_unref(made);
 	} else {
 		if (p->newest)
@@ -288,7 +313,7 @@ void ui_preview_frame(ui_preview *p, const uint8_t *bgr, int width, int height, 
 		p->stats.encoded++;
 		p->stats.width = w;
 		p->stats.height = h;
-		p->stats.bytes = g_bytes_get_size(made);
+		p->stats.bytes = len;
 		p->stats.encode_us = (unsigned)took;
 		g_cond_broadcast(&p->changed);
 	}
@@ -300,6 +325,12 @@ void ui_preview_get_stats(ui_preview *p, ui_preview_stats *ret)
 	g_mutex_lock(&p->lock);
 	*ret = p->stats;
 	ret->watchers = g_list_length(p->watchers);
+	ret->held = p->scratch_held + (p->newest ? g_bytes_get_size(p->newest) : 0);
+	for (GList *l = p->watchers; l; l = l->next) {
+		const watcher *w = l->data;
+		if (w->sending && w->sending != p->newest)
+			ret->held += g_bytes_get_size(w->sending);
+	}
 	g_mutex_unlock(&p->lock);
 }
 

@@ -33,7 +33,9 @@
  * Threads: libmicrohttpd runs a thread per connection (a kiosk has one
  * browser; connections are capped); an action is handed to the loop's
  * thread and its connection waits for the loop's answer; publishing
- * happens on the loop and wakes every event stream.
+ * happens on the loop and wakes every event stream. Camera frames come on
+ * the loop too, which scales and encodes them; each preview watcher's
+ * connection thread sends them.
  */
 #pragma once
 
@@ -110,6 +112,7 @@ typedef struct ui_preview_stats {
 	int width, height;       /* of the last JPEG */
 	size_t bytes;            /* of the last JPEG */
 	unsigned encode_us;      /* the last frame's scaling and encoding took */
+	size_t held;             /* bytes of the applicant's picture in memory now (frames, JPEGs): 0 once off */
 } ui_preview_stats;
 
 /* What the preview did (any thread). */

@@ -18,8 +18,6 @@
 #include <espeak-ng/espeak_ng.h>
 
 #define SPEAKING_RATE_WPM 150      /* espeak-ng's default is 175: slower, for listeners who rely on it */
-#define CACHE_MAX_ENTRIES 64       /* every screen of the journey in both languages fits */
-#define CACHE_MAX_BYTES (16u << 20)
 #define WAV_HEADER_LEN 44
 
 /* The kiosk's languages and espeak-ng's voice for each. */
@@ -270,11 +268,11 @@ static void cache_drop_oldest(speech *sp)
 static void cache_put(speech *sp, char *key, GBytes *wav)
 {
 	size_t size = g_bytes_get_size(wav);
-	if (size > CACHE_MAX_BYTES) {
+	if (size > SPEECH_CACHE_MAX_BYTES) {
 		g_free(key);
 		return;
 	}
-	while (sp->lru.length && (sp->lru.length >= CACHE_MAX_ENTRIES || sp->bytes + size > CACHE_MAX_BYTES))
+	while (sp->lru.length && (sp->lru.length >= SPEECH_CACHE_MAX_ENTRIES || sp->bytes + size > SPEECH_CACHE_MAX_BYTES))
 		cache_drop_oldest(sp);
 	cached *c = g_new0(cached, 1);
 	c->key = key;

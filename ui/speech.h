@@ -36,6 +36,11 @@ const char *speech_strerror(speech_err e);
 /* The longest text spoken, in bytes of UTF-8, and the longest audio. */
 #define SPEECH_MAX_TEXT 1024
 #define SPEECH_MAX_AUDIO_S 90
+/* What the cache keeps at most. Every screen's prompt and every face
+ * prompt, in both languages, fits: 82 texts, 14 MB of WAV (38 screens'
+ * 9 MB, 44 face prompts' 5 MB). */
+#define SPEECH_CACHE_MAX_ENTRIES 128
+#define SPEECH_CACHE_MAX_BYTES (32u << 20)
 
 typedef struct speech speech;
 

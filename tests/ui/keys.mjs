@@ -3,7 +3,9 @@
 // part 3 and the picture's own MRZ), its YYMMDD dates as lds_date_check
 // judges them, and the review's rules as take_review does; the
 // translations id and en with the same keys and every key the page asks
-// for; the picture with no words in it and every part the page marks.
+// for (the face screen's prompts and retry reasons among them); the face
+// guide's oval where a portrait's head goes; the picture with no words in
+// it and every part the page marks.
 //
 //   node keys.mjs WWW_DIR
 import { readFileSync } from 'node:fs';
@@ -93,8 +95,33 @@ for (const n of ['document_number', 'birth_date', 'expiry_date']) wanted.add('ke
 for (const n of ['phone', 'email', 'address']) wanted.add('keyboard.rule.' + n);
 for (const n of ['filler', 'at', 'dot', 'dash', 'underscore', 'plus', 'comma', 'slash']) wanted.add('keyboard.key.' + n);
 for (const m of ['mrz', 'can']) wanted.add('keyboard.picture_' + m);
+// The face screen's prompts (app.js builds face.prompt.ID): the journey's
+// challenges and its check besides the quality checks' prompts (their ids
+// are checked against hal/face/quality.c by the face suite), and the
+// reasons a try failed (face.retry.WHY).
+for (const id of ['turn-left', 'turn-right', 'blink', 'checking', 'no-face', 'all-good'])
+  wanted.add('face.prompt.' + id);
+for (const why of ['no-match', 'not-live', 'no-capture']) wanted.add('face.retry.' + why);
+// Every face prompt is a short line, one the page shows large and speaks.
+for (const lang of ['id', 'en'])
+  for (const [key, words] of Object.entries(strings[lang]))
+    if (key.startsWith('face.prompt.')) check(words.length <= 60, `${lang}.json ${key} is short (${words.length})`);
 for (const key of wanted)
   for (const lang of ['id', 'en']) check(strings[lang][key] !== undefined, `${lang}.json has ${key}`);
+
+// The face guide: on a 3:4 portrait, an oval about 60% of the width,
+// centred, its middle on the eye line 58% from the bottom.
+const guide = readFileSync(join(www, 'app.js'), 'utf8').match(/const FACE_GUIDE = (\{[^}]*\})/);
+check(guide, 'app.js has FACE_GUIDE');
+if (guide) {
+  const g = runInNewContext('(' + guide[1] + ')');
+  check(g.width * 4 === g.height * 3, 'the guide is a 3:4 portrait');
+  check(Math.abs((2 * g.rx) / g.width - 0.6) < 0.02, `the oval is 60% of the width (${(2 * g.rx) / g.width})`);
+  check(g.cx * 2 === g.width, 'the oval is centred');
+  check(Math.abs((g.height - g.cy) / g.height - 0.58) < 0.01,
+        `the eye line is 58% from the bottom (${(g.height - g.cy) / g.height})`);
+  check(g.ry > g.rx && g.cy - g.ry > 0 && g.cy + g.ry < g.height, 'the oval is a head, upright, inside the portrait');
+}
 
 // The picture: only MRZ characters and digits as text, and the parts.
 const svg = readFileSync(join(www, 'data-page.svg'), 'utf8');

@@ -141,8 +141,9 @@ static void test_cache(void **state)
 static void test_cache_bounded(void **state)
 {
 	speech *sp = *state;
-	for (int i = 0; i < 70; i++) {
-		char text[40];
+	enum { N = SPEECH_CACHE_MAX_ENTRIES + 6 };
+	char text[40];
+	for (int i = 0; i < N; i++) {
 		snprintf(text, sizeof(text), "Nomor %d.", i);
 		GBytes *w = NULL;
 		assert_int_equal(speech_render(sp, "id", text, &w), SPEECH_OK);
@@ -150,18 +151,19 @@ static void test_cache_bounded(void **state)
 	}
 	speech_stats st;
 	speech_get_stats(sp, &st);
-	assert_int_equal(st.renders, 70);
-	assert_int_equal(st.entries, 64);
-	assert_true(st.bytes <= 16u << 20);
+	assert_int_equal(st.renders, N);
+	assert_int_equal(st.entries, SPEECH_CACHE_MAX_ENTRIES);
+	assert_true(st.bytes <= SPEECH_CACHE_MAX_BYTES);
 	GBytes *w = NULL;
-	assert_int_equal(speech_render(sp, "id", "Nomor 69.", &w), SPEECH_OK); /* kept */
+	snprintf(text, sizeof(text), "Nomor %d.", N - 1);
+	assert_int_equal(speech_render(sp, "id", text, &w), SPEECH_OK); /* kept */
 	g_bytes_unref(w);
 	assert_int_equal(speech_render(sp, "id", "Nomor 0.", &w), SPEECH_OK);  /* dropped: rendered again */
 	g_bytes_unref(w);
 	speech_get_stats(sp, &st);
-	assert_int_equal(st.renders, 71);
+	assert_int_equal(st.renders, N + 1);
 	assert_int_equal(st.hits, 1);
-	assert_int_equal(st.entries, 64);
+	assert_int_equal(st.entries, SPEECH_CACHE_MAX_ENTRIES);
 }
 
 /* Refusals, each with its own code and words; the output untouched. */

@@ -234,6 +234,98 @@ function restoreTyped(box, st) {
   }
 }
 
+// ---- the face screen: the camera's preview, the oval, one prompt ----
+
+// The oval the head should fill, on a 3:4 portrait (300 x 400): about
+// 60% of its width, centred, its middle on the eye line 58% from the
+// bottom (eyes are about halfway between chin and crown).
+const FACE_GUIDE = { width: 300, height: 400, cx: 150, cy: 168, rx: 90, ry: 122 };
+const PREVIEW_RETRY_MS = 2000;
+
+function svgEl(tag, attrs) {
+  const e = document.createElementNS('http://www.w3.org/2000/svg', tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+  return e;
+}
+
+// The oval, with what is outside it dimmed (a rectangle with the oval cut out).
+function faceGuide() {
+  const g = FACE_GUIDE;
+  const svg = svgEl('svg', { class: 'face-guide', viewBox: `0 0 ${g.width} ${g.height}`, 'aria-hidden': 'true',
+                             focusable: 'false' });
+  const oval = `M${g.cx - g.rx} ${g.cy}a${g.rx} ${g.ry} 0 1 0 ${2 * g.rx} 0a${g.rx} ${g.ry} 0 1 0 ${-2 * g.rx} 0Z`;
+  svg.append(svgEl('path', { class: 'face-dim', d: `M0 0H${g.width}V${g.height}H0Z` + oval, 'fill-rule': 'evenodd' }));
+  svg.append(svgEl('ellipse', { class: 'face-oval', cx: g.cx, cy: g.cy, rx: g.rx, ry: g.ry }));
+  return svg;
+}
+
+// The preview, shown like a mirror (CSS), as the applicant expects; words
+// instead when there is none. The daemon may turn it on a moment after
+// the screen shows, or again for a new try: asked again until it comes.
+function facePreview() {
+  const view = el('div', { class: 'face-view' });
+  const img = el('img', { class: 'face-preview', alt: t('face.preview'), 'data-stream': '' });
+  const none = el('p', { class: 'face-no-preview' }, t('face.no_preview'));
+  none.hidden = true;
+  let tries = 0;
+  const show = (shown) => {
+    img.hidden = !shown;
+    view.querySelector('.face-guide').style.visibility = shown ? '' : 'hidden';
+    none.hidden = shown;
+  };
+  img.addEventListener('load', () => show(true));
+  img.addEventListener('error', () => {
+    show(false);
+    setTimeout(() => {
+      if (img.isConnected && img.dataset.stream !== undefined) img.src = '/api/camera.mjpeg?try=' + ++tries;
+    }, PREVIEW_RETRY_MS);
+  });
+  view.append(img, faceGuide(), none);
+  img.src = '/api/camera.mjpeg';
+  return view;
+}
+
+// A stream the page no longer shows is closed, not left to the server.
+function stopPreviews(box) {
+  for (const img of box.querySelectorAll('img[data-stream]')) {
+    delete img.dataset.stream;
+    img.removeAttribute('src');
+  }
+}
+
+function faceScreen(box) {
+  const face = el('div', { class: 'face' });
+  const words = el('div', { class: 'face-words' });
+  words.append(el('p', { class: 'face-prompt', id: 'face-prompt', 'aria-live': 'polite', 'aria-atomic': 'true' }),
+               el('p', { class: 'face-retry', id: 'face-retry', role: 'status' }),
+               el('p', { class: 'face-attempt', id: 'face-attempt' }));
+  face.append(facePreview(), words);
+  box.append(face);
+  faceUpdate(box);
+}
+
+// The state's face object, shown in place (the preview goes on): the
+// prompt, on a retry why the last try failed, the try's number.
+function faceUpdate(box) {
+  const f = page.state.face || {};
+  const face = box.querySelector('.face');
+  if (!face) return;
+  const known = (key) => (page.strings[key] !== undefined ? t(key) : '');
+  const set = (id, text) => {
+    const e = document.getElementById(id);
+    if (e.textContent !== text) e.textContent = text; // unchanged words are not read out again
+  };
+  face.dataset.phase = f.phase || 'guide';
+  set('face-prompt', f.prompt ? known('face.prompt.' + f.prompt) : '');
+  set('face-retry', f.phase === 'retry' && f.last ? known('face.retry.' + f.last) : '');
+  set('face-attempt', f.attempts > 1 && f.attempt ? t('face.attempt', { n: f.attempt, total: f.attempts }) : '');
+  // A new try: the daemon may have turned the preview off and on again.
+  const img = face.querySelector('img[data-stream]');
+  if (img && face.dataset.attempt !== undefined && face.dataset.attempt !== String(f.attempt))
+    img.src = '/api/camera.mjpeg?attempt=' + f.attempt;
+  face.dataset.attempt = String(f.attempt);
+}
+
 // What each screen shows besides its title and instruction.
 const screens = {
   'wait-touch': (box) => box.append(button('button.start', 'touch')),
@@ -280,6 +372,7 @@ const screens = {
     box.append(ul);
     box.append(button('button.finish', 'finish'));
   },
+  'wait-face': faceScreen,
   'wait-still-there': (box) => box.append(button('button.still_here', 'still-here')),
   'wait-service': (box) => box.append(button('button.retry', 'retry')),
 };
@@ -304,6 +397,7 @@ function render() {
   document.getElementById('languages').hidden = !inSession || screen === 'wait-language';
   const box = document.getElementById('actions');
   keepTyped(box);
+  stopPreviews(box);
   box.replaceChildren();
   if (screens[screen]) screens[screen](box);
   restoreTyped(box, st);
@@ -315,10 +409,13 @@ async function onState(ev) {
   const previous = page.state;
   page.state = JSON.parse(ev.data);
   await loadStrings(page.state.language || 'id');
-  // Typing is not interrupted by a progress update of the same screen.
+  // Typing is not interrupted by a progress update of the same screen,
+  // nor the face screen's preview by a new prompt.
   if (!previous || previous.screen !== page.state.screen || page.state.screen === 'wait-chip' ||
       previous.language !== page.state.language || previous.session !== page.state.session)
     render();
+  else if (page.state.screen === 'wait-face')
+    faceUpdate(document.getElementById('actions'));
   speechOnState(page.state);
 }
 
