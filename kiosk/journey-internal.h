@@ -48,6 +48,7 @@ struct journey {
 	const char *face_last;   /* why the last attempt failed ("no-match", ...), NULL: none */
 	char face_chip_why[160]; /* why the chip's face could not be enrolled, "" when it was */
 	json_t *face_result;     /* the verified attempt's figures and photo, for the session */
+	GSource *face_pause;     /* a retry's words shown before the next attempt starts */
 };
 
 __attribute__((format(printf, 2, 3))) void journey_say(journey *j, const char *fmt, ...);

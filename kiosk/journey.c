@@ -655,6 +655,7 @@ void journey_free(journey *j)
 	stop_timer(&j->screen_timer);
 	stop_timer(&j->retry_timer);
 	bkjobs_free(j->jobs); /* before the rest: answers in flight are dropped */
+	journey_face_wipe(j);
 	kface_free(j->face);
 	json_decref(j->face_result);
 	json_decref(j->holder);

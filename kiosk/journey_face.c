@@ -8,6 +8,10 @@
  */
 #include <string.h>
 
+/* A retry: why the last attempt failed is shown (and said) this long
+ * before the next one starts. */
+#define RETRY_PAUSE_MS 4000
+
 #include "kiosk/journey-internal.h"
 
 void journey_attach_face(journey *j, kface *face)
@@ -29,8 +33,18 @@ void journey_face_chip(journey *j, const pp_report *rep)
 		journey_say(j, "journey: %s", j->face_chip_why);
 }
 
+static void stop_pause(journey *j)
+{
+	if (j->face_pause) {
+		g_source_destroy(j->face_pause);
+		g_source_unref(j->face_pause);
+		j->face_pause = NULL;
+	}
+}
+
 void journey_face_wipe(journey *j)
 {
+	stop_pause(j);
 	kface_wipe(j->face);
 	j->face_last = NULL;
 	j->face_chip_why[0] = '\0';
@@ -40,8 +54,12 @@ void journey_face_wipe(journey *j)
 
 void journey_face_follow(journey *j)
 {
-	if (j->face && j->f.state != FLOW_WAIT_FACE)
-		kface_stop(j->face);
+	if (!j->face || j->f.state == FLOW_WAIT_FACE)
+		return;
+	stop_pause(j);
+	kface_stop(j->face);
+	if (j->ui)
+		ui_server_preview(j->ui, NULL, 0, 0, 0); /* the picture goes with the screen */
 }
 
 /* The verified attempt, as the session keeps it. */
@@ -91,10 +109,34 @@ static void on_frame(const cam_frame *frame, void *user)
 		ui_server_preview(j->ui, frame->data, frame->width, frame->height, frame->stride);
 }
 
+static void begin(journey *j);
+
+static gboolean pause_over(gpointer data)
+{
+	journey *j = data;
+	g_source_unref(j->face_pause);
+	j->face_pause = NULL;
+	begin(j);
+	journey_publish(j);
+	return G_SOURCE_REMOVE;
+}
+
 void journey_face_start(journey *j)
 {
 	if (!j->face)
 		return;
+	if (j->face_last) { /* a retry: the words first */
+		stop_pause(j);
+		j->face_pause = g_timeout_source_new(RETRY_PAUSE_MS);
+		g_source_set_callback(j->face_pause, pause_over, j, NULL);
+		g_source_attach(j->face_pause, j->ctx);
+		return;
+	}
+	begin(j);
+}
+
+static void begin(journey *j)
+{
 	if (!kface_has_chip(j->face)) {
 		/* Nothing to compare with: a person must. */
 		journey_say(j, "journey: the face cannot be verified here (%s): an officer is needed",
@@ -113,6 +155,8 @@ json_t *journey_face_json(journey *j)
 {
 	const char *phase = j->face ? kface_phase(j->face) : NULL;
 	const char *prompt = j->face ? kface_prompt(j->face) : NULL;
+	if (j->face_pause)
+		phase = "retry", prompt = NULL;
 	return json_pack("{s:s, s:s?, s:i, s:i, s:s?}", "phase", phase ? phase : "guide", "prompt", prompt, "attempt",
 	                 (int)j->f.face_retries + 1, "attempts", FLOW_MAX_RETRIES + 1, "last", j->face_last);
 }

@@ -9,7 +9,9 @@
 #
 # SCRIPT is renewal.mjs (the default: a whole renewal), errors.mjs (the
 # error paths), overlays.mjs (Cancel everywhere, the backend down, an
-# officer, inactivity) or keys.mjs (the on-screen keyboard, and the CAN).
+# officer, inactivity), keys.mjs (the on-screen keyboard, and the CAN) or
+# face-step.mjs (the camera step: a file camera playing appm-camsim's
+# simulated applicant before HARTONO's passport, her photo on its chip).
 set -eu
 build=$1
 src=$2
@@ -33,7 +35,9 @@ trap cleanup EXIT INT TERM
 
 docgen=$build/devices/docgen/appm-docgen
 "$docgen" pki --out "$tmp/pki" >/dev/null
-"$docgen" doc --pki "$tmp/pki" --profile typical --persona lestari --out "$tmp/passport" >/dev/null
+persona=lestari
+[ "$script" != face-step.mjs ] || persona=hartono
+"$docgen" doc --pki "$tmp/pki" --profile typical --persona $persona --out "$tmp/passport" >/dev/null
 "$build/devices/vpassd/appm-vpass" --doc "$tmp/passport" --control "$tmp/vpass.sock" &
 pids="$pids $!"
 
@@ -58,6 +62,22 @@ fi
 # keys.mjs waits on it at the access key: long enough to type the MRZ.
 if [ "$script" = keys.mjs ]; then
 	printf '[journey]\ninactivity.wait-access-key = 25\n' >>"$config"
+fi
+# face-step.mjs: the camera plays the sequence `current` names (the test
+# turns the link); the challenge is a turn to the left after 1 s, which
+# the simulated holder makes at 3.5 s. A second passport (LESTARI's) for
+# the impostor.
+if [ "$script" = face-step.mjs ]; then
+	models=$src/devices/models/node_modules/faceplugin-face-recognition-js/model
+	"$build/devices/camsim/appm-camsim" persona --models "$models" \
+		--portrait /usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg --out "$tmp/camera" 2>/dev/null
+	ln -s persona-turn-left "$tmp/camera/current"
+	printf '[device camera]\nclass = camera\nconnection = file:%s/camera/current/%%03d.jpg@10\n' "$tmp" >>"$config"
+	printf '[face]\nmodels = %s\nchallenge = turn-left\ndelay_ms = 1000\n' "$models" >>"$config"
+	"$docgen" doc --pki "$tmp/pki" --profile typical --persona lestari --out "$tmp/passport2" >/dev/null
+	other=$(sed -n 's/^mrz=//p' "$tmp/passport2/document.txt" | cut -c45-88)
+	export APPM_CAMERA_DIR="$tmp/camera" APPM_OTHER_DOC="$tmp/passport2"
+	export APPM_OTHER_MRZ="$(printf '%s' "$other" | cut -c1-9) $(printf '%s' "$other" | cut -c10) $(printf '%s' "$other" | cut -c14-19) $(printf '%s' "$other" | cut -c20) $(printf '%s' "$other" | cut -c22-27) $(printf '%s' "$other" | cut -c28)"
 fi
 "$build/kiosk/appm" kiosk --config "$config" --store "$tmp/kiosk.db" --socket "$tmp/kiosk.sock" \
 	--trust "$tmp/pki/csca.pem" --backend https://127.0.0.1:8443 --backend-ca "$tmp/ca.pem" \
