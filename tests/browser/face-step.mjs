@@ -17,7 +17,8 @@
 //
 // run.sh exports APPM_CAMERA_DIR (its link `current` names the sequence
 // the camera plays: the test turns it), APPM_OTHER_DOC and
-// APPM_OTHER_MRZ (LESTARI's passport and its six MRZ fields), and
+// APPM_OTHER_MRZ (LESTARI's passport and its six MRZ fields),
+// APPM_HOLDER_DOC (HARTONO's, to place again), and
 // APPM_STAFF, APPM_KIOSK_STORE as for overlays.mjs.
 import { execSync } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, symlinkSync } from 'node:fs';
@@ -26,7 +27,7 @@ import { openKiosk } from './kiosk-page.mjs';
 const [url, artefacts, ...holderMrz] = process.argv.slice(2);
 const otherMrz = process.env.APPM_OTHER_MRZ.split(' ');
 const kiosk = await openKiosk(artefacts);
-const { page, screen, click, check, vpass } = kiosk;
+const { page, screen, check, vpass } = kiosk;
 const words = JSON.parse(readFileSync(new URL('../../ui/www/i18n/en.json', import.meta.url)));
 
 // The camera plays what `current` names; a new link is put in place in
@@ -74,8 +75,8 @@ try {
   await page.screenshot({ path: `${artefacts}/wait-face-en-turn-left.png` });
   await screen('wait-review', 'after-face');
   check(storeHolds('"photo_jpeg"') && storeHolds('"verified"'), 'the photo and the decision join the session');
-  await click('cancel');
-  await screen('wait-touch');
+  await page.click('#cancel');
+  await screen('wait-touch', 'after-holder');
   check(!storeHolds('"photo_jpeg"'), 'the photo is wiped with the session');
 
   // 2. An impostor: the same person, another holder's passport.
@@ -84,11 +85,11 @@ try {
   check(await shows('face-retry', 'face.retry.no-match', 30000), 'an impostor: "that did not match"');
   await page.screenshot({ path: `${artefacts}/wait-face-en-no-match.png` });
   check((await page.textContent('#face-attempt')).includes('2'), 'the second try is counted');
-  await click('cancel');
-  await screen('wait-touch');
+  await page.click('#cancel');
+  await screen('wait-touch', 'after-impostor');
 
   // 3. A printed photo of the holder: four tries, then the officer.
-  vpass('place');
+  vpass('place', process.env.APPM_HOLDER_DOC);
   play('persona-print');
   await toFace(holderMrz);
   check(await shows('face-retry', 'face.retry.not-live', 30000), 'a print: "we could not see you move"');
@@ -97,14 +98,14 @@ try {
   await page.waitForSelector('body[data-screen="wait-officer"]', { timeout: 90000 });
   await screen('wait-officer', 'after-print');
   execSync(`${process.env.APPM_STAFF} end`);
-  await screen('wait-touch');
+  await screen('wait-touch', 'after-officer');
 
   // 4. A screen replaying the holder, who turns right first.
   play('persona-replay');
   await toFace(holderMrz);
   check(await shows('face-retry', 'face.retry.not-live', 30000), 'a replay: "we could not see you move"');
-  await click('cancel');
-  await screen('wait-touch');
+  await page.click('#cancel');
+  await screen('wait-touch', 'after-replay');
 } catch (e) {
   error = e;
 }

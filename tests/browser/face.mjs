@@ -1,7 +1,7 @@
 // face — the face screen in Debian's chromium, driven by playwright-core,
 // with face-host playing the journey's side (still to come): the camera's
 // preview shown (640 wide, from 1280x720 frames) and mirrored under the
-// oval (60% of the 3:4 portrait's width, eye line 58% from the bottom);
+// oval (68% of the 3:4 portrait's width, eye line 58% from the bottom);
 // the prompt changed in place without the stream opened again; prompts
 // spoken after the screen's own, at most one every 2 s, only the newest
 // of a burst; a retry's reason shown and said with the try's number;
@@ -108,7 +108,7 @@ try {
     return { w: v.width, h: v.height, ow: o.width, cx: o.x + o.width / 2 - v.x, cy: o.y + o.height / 2 - v.y };
   });
   check(Math.abs(g.w / g.h - 0.75) < 0.01, `the view is a 3:4 portrait (${g.w}x${g.h})`);
-  check(Math.abs(g.ow / g.w - 0.6) < 0.03, `the oval is 60% of its width (${(g.ow / g.w).toFixed(2)})`);
+  check(Math.abs(g.ow / g.w - 0.68) < 0.03, `the oval is 68% of its width (${(g.ow / g.w).toFixed(2)})`);
   check(Math.abs(g.cx / g.w - 0.5) < 0.01, 'the oval is centred');
   check(Math.abs((g.h - g.cy) / g.h - 0.58) < 0.01,
         `the eye line is 58% from the bottom (${((g.h - g.cy) / g.h).toFixed(2)})`);

@@ -76,7 +76,7 @@ if [ "$script" = face-step.mjs ]; then
 	printf '[face]\nmodels = %s\nchallenge = turn-left\ndelay_ms = 1000\n' "$models" >>"$config"
 	"$docgen" doc --pki "$tmp/pki" --profile typical --persona lestari --out "$tmp/passport2" >/dev/null
 	other=$(sed -n 's/^mrz=//p' "$tmp/passport2/document.txt" | cut -c45-88)
-	export APPM_CAMERA_DIR="$tmp/camera" APPM_OTHER_DOC="$tmp/passport2"
+	export APPM_CAMERA_DIR="$tmp/camera" APPM_OTHER_DOC="$tmp/passport2" APPM_HOLDER_DOC="$tmp/passport"
 	export APPM_OTHER_MRZ="$(printf '%s' "$other" | cut -c1-9) $(printf '%s' "$other" | cut -c10) $(printf '%s' "$other" | cut -c14-19) $(printf '%s' "$other" | cut -c20) $(printf '%s' "$other" | cut -c22-27) $(printf '%s' "$other" | cut -c28)"
 fi
 "$build/kiosk/appm" kiosk --config "$config" --store "$tmp/kiosk.db" --socket "$tmp/kiosk.sock" \

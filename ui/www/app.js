@@ -237,10 +237,12 @@ function restoreTyped(box, st) {
 // ---- the face screen: the camera's preview, the oval, one prompt ----
 
 // The oval the head should fill, on a 3:4 portrait (300 x 400): about
-// 60% of its width, centred, its middle on the eye line 58% from the
+// 68% of its width (hal/face/quality.h FQ_HEAD_SHARE: the head the photo
+// is cropped to), centred, its middle on the eye line 58% from the
 // bottom (eyes are about halfway between chin and crown).
-const FACE_GUIDE = { width: 300, height: 400, cx: 150, cy: 168, rx: 90, ry: 122 };
-const PREVIEW_RETRY_MS = 2000;
+const FACE_GUIDE = { width: 300, height: 400, cx: 150, cy: 168, rx: 102, ry: 138 };
+const PREVIEW_RETRY_MS = 500;
+const PREVIEW_FAILS_SHOWN = 3;
 
 function svgEl(tag, attrs) {
   const e = document.createElementNS('http://www.w3.org/2000/svg', tag);
@@ -267,15 +269,20 @@ function facePreview() {
   const img = el('img', { class: 'face-preview', alt: t('face.preview'), 'data-stream': '' });
   const none = el('p', { class: 'face-no-preview' }, t('face.no_preview'));
   none.hidden = true;
-  let tries = 0;
+  let tries = 0, failed = 0;
   const show = (shown) => {
     img.hidden = !shown;
     view.querySelector('.face-guide').style.visibility = shown ? '' : 'hidden';
     none.hidden = shown;
   };
-  img.addEventListener('load', () => show(true));
+  img.addEventListener('load', () => {
+    failed = 0;
+    show(true);
+  });
+  // The first frame may come a moment after the screen (the camera
+  // starting): words only once the picture has failed a few times.
   img.addEventListener('error', () => {
-    show(false);
+    if (++failed >= PREVIEW_FAILS_SHOWN) show(false);
     setTimeout(() => {
       if (img.isConnected && img.dataset.stream !== undefined) img.src = '/api/camera.mjpeg?try=' + ++tries;
     }, PREVIEW_RETRY_MS);
