@@ -1,7 +1,9 @@
 // renewal — a complete passport renewal through the kiosk's page in
 // Debian's chromium (headless), driven by playwright-core as an applicant
 // would: touch, language, consent, the MRZ typed with its check digits, the
-// chip read, the review's details, the fee, and the application number.
+// chip read, the photo (the camera plays a simulated applicant, who turns
+// the head when asked), the review's details, the fee, and the
+// application number.
 // Every screen is checked with axe-core (no serious or critical
 // violation), its spoken prompt heard in English, and saved as a
 // screenshot in ARTEFACTS; Repeat plays the prompt again from the start,
@@ -55,6 +57,8 @@ try {
   await screen('wait-access-key');
   check(near(await volume(), 0.4), 'the volume is kept from screen to screen');
   await kiosk.typeKey(docno, docnoCheck, birth, birthCheck, expiry, expiryCheck);
+  // The photo: the simulated applicant (run.sh) turns left when asked.
+  await screen('wait-face');
   await screen('wait-review');
   await page.fill('#f-phone', '+62 812 3456 7890');
   await page.fill('#f-email', 'lestari@example.id');

@@ -35,8 +35,13 @@ trap cleanup EXIT INT TERM
 
 docgen=$build/devices/docgen/appm-docgen
 "$docgen" pki --out "$tmp/pki" >/dev/null
+# With the camera (renewal.mjs, face-step.mjs and serve: the whole
+# journey), the simulated applicant is HARTONO, whose chip holds the
+# portrait appm-camsim draws her from; the other scripts need no camera.
+camera=no
+case $script in renewal.mjs | face-step.mjs | serve) camera=yes ;; esac
 persona=lestari
-[ "$script" != face-step.mjs ] || persona=hartono
+[ $camera = no ] || persona=hartono
 "$docgen" doc --pki "$tmp/pki" --profile typical --persona $persona --out "$tmp/passport" >/dev/null
 "$build/devices/vpassd/appm-vpass" --doc "$tmp/passport" --control "$tmp/vpass.sock" &
 pids="$pids $!"
@@ -63,11 +68,11 @@ fi
 if [ "$script" = keys.mjs ]; then
 	printf '[journey]\ninactivity.wait-access-key = 25\n' >>"$config"
 fi
-# face-step.mjs: the camera plays the sequence `current` names (the test
-# turns the link); the challenge is a turn to the left after 1 s, which
-# the simulated holder makes at 3.5 s. A second passport (LESTARI's) for
-# the impostor.
-if [ "$script" = face-step.mjs ]; then
+# The camera plays the sequence `current` names (face-step.mjs turns the
+# link); the challenge is a turn to the left after 1 s, which the
+# simulated holder makes at 3.5 s. A second passport (LESTARI's) for
+# face-step.mjs's impostor.
+if [ $camera = yes ]; then
 	models=$src/devices/models/node_modules/faceplugin-face-recognition-js/model
 	"$build/devices/camsim/appm-camsim" persona --models "$models" \
 		--portrait /usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg --out "$tmp/camera" 2>/dev/null
