@@ -27,6 +27,7 @@ struct cam_source {
 	source_kind kind;
 	cv_capture *cap;        /* CAMERA, VIDEO */
 	cv_capture_info info;
+	cv_control_state exposure, focus; /* CAMERA: what the asked controls did */
 	char **files;           /* IMAGES, in playing order */
 	size_t n_files;
 	size_t next;
@@ -160,6 +161,12 @@ static cam_err open_v4l2(cam_source *s, char *why, size_t why_len)
 	if (e != CAM_OK)
 		return e;
 	s->kind = SOURCE_CAMERA;
+	/* Asked controls are set at every open (a camera plugged in again
+	 * starts from its defaults); one it lacks is said in the caps. */
+	if (s->conn.exposure.mode != CAM_CONTROL_UNSET)
+		cv_capture_set_control(s->cap, CV_CONTROL_EXPOSURE, &s->conn.exposure, &s->exposure);
+	if (s->conn.focus.mode != CAM_CONTROL_UNSET)
+		cv_capture_set_control(s->cap, CV_CONTROL_FOCUS, &s->conn.focus, &s->focus);
 	cv_capture_get_info(s->cap, &s->info);
 	return CAM_OK;
 }
@@ -318,17 +325,46 @@ double cam_source_pace_fps(const cam_source *s)
 	return CAM_FILE_DEFAULT_FPS;
 }
 
+/* The capabilities' line for a control the connection string asked for:
+ * "exposure: 150 (asked 150)", "focus: auto (asked auto)", "exposure:
+ * asked 150, not offered by the camera"; nothing when not asked. */
+static void control_line(const char *name, const cam_control *ask, const cv_control_state *st, char *out,
+                         size_t len)
+{
+	char asked[16], now[32];
+	out[0] = '\0';
+	if (ask->mode == CAM_CONTROL_UNSET)
+		return;
+	if (ask->mode == CAM_CONTROL_AUTO)
+		snprintf(asked, sizeof(asked), "auto");
+	else
+		snprintf(asked, sizeof(asked), "%d", ask->value);
+	if (!st->offered) {
+		snprintf(out, len, "%s: asked %s, not offered by the camera\n", name, asked);
+		return;
+	}
+	if (st->automatic)
+		snprintf(now, sizeof(now), "auto");
+	else if (st->has_value)
+		snprintf(now, sizeof(now), "%g", st->value);
+	else
+		snprintf(now, sizeof(now), "manual");
+	snprintf(out, len, "%s: %s (asked %s%s)\n", name, now, asked, st->refused ? ", refused by the camera" : "");
+}
+
 void cam_source_caps(cam_source *s, char *out, size_t len)
 {
 	switch (s->kind) {
 	case SOURCE_CAMERA: {
 		const cv_capture_info *i = &s->info;
-		char controls[96] = "";
+		char controls[96] = "", exposure[96], focus[96];
 		snprintf(controls, sizeof(controls), "%s%s%s%s", i->exposure ? ", exposure" : "",
 		         i->auto_exposure ? ", auto exposure" : "", i->focus ? ", focus" : "",
 		         i->autofocus ? ", autofocus" : "");
-		snprintf(out, len, "backend: %s\nresolution: %dx%d\nframe rate: %g fps\ncontrols: %s\n", i->backend,
-		         i->width, i->height, i->fps, controls[0] ? controls + 2 : "none");
+		control_line("exposure", &s->conn.exposure, &s->exposure, exposure, sizeof(exposure));
+		control_line("focus", &s->conn.focus, &s->focus, focus, sizeof(focus));
+		snprintf(out, len, "backend: %s\nresolution: %dx%d\nframe rate: %g fps\ncontrols: %s\n%s%s", i->backend,
+		         i->width, i->height, i->fps, controls[0] ? controls + 2 : "none", exposure, focus);
 		return;
 	}
 	case SOURCE_VIDEO:

@@ -50,7 +50,7 @@ void cam_source_caps(cam_source *s, char *out, size_t len);
 typedef struct cam_dev {
 	/* Set at open, read-only afterwards. */
 	cam_conn conn;
-	char conn_text[CAM_PATH_MAX + 48];
+	char conn_text[CAM_CONN_TEXT_MAX];
 	/* The worker alone replaces src, under lock; status and caps read
 	 * what it left under lock. */
 	GMutex lock;

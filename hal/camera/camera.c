@@ -95,7 +95,7 @@ static void refresh_caps_locked(cam_dev *c)
 	else
 		snprintf(source, sizeof(source), "source: not reached (%.200s)\n",
 		         c->last_why[0] ? c->last_why : cam_strerror(c->last));
-	snprintf(c->caps, sizeof(c->caps), "driver: %s\nconnection: %.200s\n%s",
+	snprintf(c->caps, sizeof(c->caps), "driver: %s\nconnection: %s\n%s",
 	         c->conn.driver == CAM_DRIVER_V4L2 ? "v4l2" : "file", c->conn_text, source);
 }
 
@@ -169,8 +169,8 @@ bool cam_device_sleep_until(dev *d, cam_dev *c, int64_t until_us)
 
 static dev_err cam_open(dev *d, const char *param, void **ret_priv)
 {
-	char connstr[CAM_PATH_MAX + 48];
-	if (strlen(param) >= CAM_PATH_MAX + 32)
+	char connstr[CAM_CONN_TEXT_MAX + 16];
+	if (strlen(param) >= CAM_CONN_TEXT_MAX)
 		return DEV_ERR_ARG;
 	snprintf(connstr, sizeof(connstr), "%s:%s", dev_driver_name(d), param);
 	cam_conn conn;

@@ -7,13 +7,28 @@
  * Connection strings (the first field picks the driver, as for the
  * passport reader; cam_conn_parse says what is wrong in words):
  *
- *   v4l2:DEVICE[:WIDTHxHEIGHT[@FPS]]
+ *   v4l2:DEVICE[:WIDTHxHEIGHT[@FPS]][,exposure=auto|N][,focus=auto|N]
  *       a V4L2 camera through cv::VideoCapture's V4L2 backend. DEVICE is
  *       a path under /dev (/dev/video0, or a stable /dev/v4l/by-id/...
- *       name, which may hold colons: the mode is taken from the end).
- *       The camera is asked for the resolution and rate; what it gives is
- *       in the capabilities.
- *   file:PATTERN[@FPS][,loop|,once]
+ *       name, which may hold colons: the mode is taken from the end of
+ *       what comes before the first comma; it holds no comma). The
+ *       camera is asked for the resolution and rate; what it gives is in
+ *       the capabilities. The options, each at most once, set controls
+ *       at every open:
+ *         exposure=auto   automatic exposure (V4L2's aperture priority,
+ *                         or its full auto for a camera without it)
+ *         exposure=N      manual, N in V4L2's absolute units of 100 us,
+ *                         1 to 100000 (0.1 ms to 10 s: APPM's bounds;
+ *                         the camera's own range is usually narrower)
+ *         focus=auto      autofocus on
+ *         focus=N         autofocus off, then the lens at N, 0 to 1000
+ *                         (APPM's bounds; the camera's scale is its own)
+ *       A control the camera does not offer is no error: the camera opens
+ *       and the capabilities say so ("exposure: asked 150, not offered by
+ *       the camera"); one it offers is read back after setting
+ *       ("exposure: 150 (asked 150)"; ", refused by the camera" when the
+ *       setting failed).
+ *   file:PATTERN[@FPS][,loop|,once]   (no ",exposure=" or ",focus=": refused)
  *       plays files at FPS frames a second (default CAM_FILE_DEFAULT_FPS
  *       for images, a video's own rate for a video): an image sequence
  *       named printf-style with one %d conversion (frames/%03d.png, from
@@ -62,8 +77,10 @@
  *
  * Capabilities ("key: value" lines, read at open and at each reopen):
  * "driver:", "source:", "resolution: WxH", "frame rate: N fps",
- * "end: loops|ends" (file), "controls: exposure, focus" or "controls:
- * none" (what the camera offers; a file offers none).
+ * "end: loops|ends" (file), "controls: exposure, auto exposure, focus,
+ * autofocus" or "controls: none" (what the camera offers; a file offers
+ * none), then "exposure: ..." and "focus: ..." for the controls the
+ * connection string asked for (see v4l2 above).
  */
 #pragma once
 
@@ -107,12 +124,35 @@ typedef enum cam_driver_kind {
 #define CAM_MAX_FPS 240.0
 #define CAM_FILE_DEFAULT_FPS 10.0 /* an image sequence without @FPS */
 
+/* APPM's bounds on the v4l2 options (not the camera's: it clamps or
+ * refuses within them, and the capabilities show what it did). */
+#define CAM_EXPOSURE_MIN 1        /* V4L2 absolute exposure, 100 us units */
+#define CAM_EXPOSURE_MAX 100000   /* 10 s */
+#define CAM_FOCUS_MIN 0
+#define CAM_FOCUS_MAX 1000
+/* cam_conn_format's longest answer, with its NUL. */
+#define CAM_CONN_TEXT_MAX (CAM_PATH_MAX + 64)
+
+typedef enum cam_control_mode {
+	CAM_CONTROL_UNSET,       /* not asked: left as the camera has it */
+	CAM_CONTROL_AUTO,
+	CAM_CONTROL_MANUAL,      /* at value */
+} cam_control_mode;
+
+/* One control a v4l2 connection string asks for. */
+typedef struct cam_control {
+	cam_control_mode mode;
+	int value;               /* CAM_CONTROL_MANUAL: the value; else 0 */
+} cam_control;
+
 typedef struct cam_conn {
 	cam_driver_kind driver;
 	char path[CAM_PATH_MAX]; /* v4l2: the device; file: the pattern */
 	int width, height;       /* v4l2: asked for; 0: the camera's own */
 	double fps;              /* 0: the camera's, the video's or CAM_FILE_DEFAULT_FPS */
 	bool loop;               /* file: start again after the last frame */
+	cam_control exposure;    /* v4l2: set at open; file: always UNSET */
+	cam_control focus;
 } cam_conn;
 
 /* Parse a whole connection string ("v4l2:..." or "file:..."). On failure

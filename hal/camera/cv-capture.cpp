@@ -184,6 +184,58 @@ void get_info(cv_capture *c, cv_capture_info *ret)
 	}
 }
 
+/* V4L2's exposure modes (the menu of V4L2_CID_EXPOSURE_AUTO), which
+ * OpenCV's V4L2 backend passes through as CAP_PROP_AUTO_EXPOSURE's
+ * value. UVC cameras mostly offer manual and aperture priority (the
+ * exposure time automatic, the iris fixed), some full auto instead. */
+enum exposure_mode { EXPOSURE_AUTO = 0, EXPOSURE_MANUAL = 1, EXPOSURE_APERTURE_PRIORITY = 3 };
+
+void set_control(cv_capture *c, cv_control which, const cam_control *ask, cv_control_state *ret)
+{
+	*ret = cv_control_state{};
+	bool exposure = which == CV_CONTROL_EXPOSURE;
+	int auto_prop = exposure ? cv::CAP_PROP_AUTO_EXPOSURE : cv::CAP_PROP_AUTOFOCUS;
+	int value_prop = exposure ? cv::CAP_PROP_EXPOSURE : cv::CAP_PROP_FOCUS;
+	try {
+		/* V4L2's own units whatever the environment: with
+		 * OPENCV_VIDEOIO_V4L_RANGE_NORMALIZED set the backend would take
+		 * and give fractions of each control's range instead. */
+		c->cap.set(cv::CAP_PROP_MODE, 0);
+		/* The V4L2 backend answers -1 for a control the camera lacks. */
+		bool has_auto = c->cap.get(auto_prop) != -1;
+		bool has_value = c->cap.get(value_prop) != -1;
+		bool ok = true;
+		if (ask->mode == CAM_CONTROL_AUTO) {
+			ret->offered = has_auto;
+			if (has_auto)
+				ok = exposure ? (c->cap.set(auto_prop, EXPOSURE_APERTURE_PRIORITY) ||
+				                 c->cap.set(auto_prop, EXPOSURE_AUTO))
+				              : c->cap.set(auto_prop, 1);
+		} else if (ask->mode == CAM_CONTROL_MANUAL) {
+			/* A camera without the automatic mode is manual already. */
+			ret->offered = has_value;
+			if (has_value) {
+				if (has_auto)
+					ok = c->cap.set(auto_prop, exposure ? EXPOSURE_MANUAL : 0);
+				ok = c->cap.set(value_prop, ask->value) && ok;
+			}
+		}
+		ret->refused = ret->offered && !ok;
+		if (has_auto) {
+			double mode = c->cap.get(auto_prop);
+			ret->automatic = exposure ? mode == EXPOSURE_AUTO || mode == EXPOSURE_APERTURE_PRIORITY : mode == 1;
+		}
+		if (has_value) {
+			ret->value = c->cap.get(value_prop);
+			ret->has_value = ret->value != -1;
+		}
+	} catch (const cv::Exception &) {
+		ret->refused = ret->offered;
+	} catch (...) {
+		ret->refused = ret->offered;
+	}
+}
+
 cam_err read_frame(cv_capture *c, cv_frame_alloc alloc, cam_frame **ret, char *why, size_t why_len)
 {
 	try {
@@ -293,10 +345,12 @@ cam_err measure(const cam_frame *f, double *ret_mean, double *ret_stddev, double
 /* In the order of cv_module_ops (C++17 has no designated initialisers). */
 const cv_module_ops ops = {
 	CV_MODULE_ABI,
+	sizeof(cv_module_ops),
 	open_v4l2,
 	open_video,
 	close_capture,
 	get_info,
+	set_control,
 	read_frame,
 	rewind_video,
 	image_read,

@@ -47,7 +47,7 @@ static gpointer load(gpointer unused)
 	const cv_module_ops *(*entry)(void) = NULL;
 	*(void **)&entry = dlsym(h, CV_MODULE_SYMBOL);
 	const cv_module_ops *ops = entry ? entry() : NULL;
-	if (!ops || ops->abi != CV_MODULE_ABI) {
+	if (!ops || ops->abi != CV_MODULE_ABI || ops->size != sizeof(cv_module_ops)) {
 		snprintf(l->error, sizeof(l->error), "%.300s: not the camera's OpenCV module of this program (%s)", path,
 		         ops ? "another version" : "no " CV_MODULE_SYMBOL);
 		dlclose(h);
@@ -90,6 +90,11 @@ void cv_capture_close(cv_capture *c)
 void cv_capture_get_info(cv_capture *c, cv_capture_info *ret)
 {
 	module(NULL, 0)->get_info(c, ret);
+}
+
+void cv_capture_set_control(cv_capture *c, cv_control which, const cam_control *ask, cv_control_state *ret)
+{
+	module(NULL, 0)->set_control(c, which, ask, ret);
 }
 
 cam_err cv_capture_read(cv_capture *c, cam_frame **ret, char *why, size_t why_len)

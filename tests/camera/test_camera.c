@@ -7,9 +7,10 @@
  * flat grey, a dark and a sharp picture; a file taken away under a stream
  * and under the watch (the device goes to "no device" with words). Errors
  * with words: a missing file, a text file named .png, an unknown driver,
- * bad connection strings; the v4l2 driver's connection strings and its
- * "no such device" (this machine has no camera). cam_reader (tools):
- * a sequence and a video read through at once, in order, then ended.
+ * bad connection strings; the v4l2 driver's "no such device" (this
+ * machine has no camera). cam_reader (tools): a sequence and a video read
+ * through at once, in order, then ended. The connection strings
+ * themselves: test_camera_conn.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -182,78 +183,6 @@ static void stream(seen *s, unsigned in_flight, unsigned max_frames)
 	assert_int_equal(cam_device_stream(s->d, "test", &opt, on_done, s), DEV_OK);
 }
 
-
-/* ---- connection strings ---- */
-
-static void expect_bad(const char *conn, cam_err want, const char *words)
-{
-	cam_conn c = { .width = 7 };
-	char why[240] = "";
-	assert_int_equal(cam_conn_parse(conn, &c, why, sizeof(why)), want);
-	if (!strstr(why, words))
-		fail_msg("'%s': words '%s' do not say '%s'", conn, why, words);
-	assert_int_equal(c.width, 7); /* untouched */
-}
-
-static void test_conn_strings(void **state)
-{
-	(void)state;
-	cam_conn c;
-	char back[300];
-	assert_int_equal(cam_conn_parse("v4l2:/dev/video0", &c, NULL, 0), CAM_OK);
-	assert_int_equal(c.driver, CAM_DRIVER_V4L2);
-	assert_string_equal(c.path, "/dev/video0");
-	assert_int_equal(c.width, 0);
-	assert_int_equal(cam_conn_parse("v4l2:/dev/video2:1280x720@30", &c, NULL, 0), CAM_OK);
-	assert_string_equal(c.path, "/dev/video2");
-	assert_int_equal(c.width, 1280);
-	assert_int_equal(c.height, 720);
-	assert_true(c.fps == 30.0);
-	cam_conn_format(&c, back, sizeof(back));
-	assert_string_equal(back, "v4l2:/dev/video2:1280x720@30");
-	/* A by-path name holds colons of its own; the mode comes last. */
-	assert_int_equal(cam_conn_parse("v4l2:/dev/v4l/by-path/pci-0000:00:14.0-usb-0:1:1.0-video-index0:640x480",
-	                                &c, NULL, 0), CAM_OK);
-	assert_string_equal(c.path, "/dev/v4l/by-path/pci-0000:00:14.0-usb-0:1:1.0-video-index0");
-	assert_int_equal(c.height, 480);
-	assert_int_equal(cam_conn_parse("file:frames/%03d.png@12.5,once", &c, NULL, 0), CAM_OK);
-	assert_int_equal(c.driver, CAM_DRIVER_FILE);
-	assert_string_equal(c.path, "frames/%03d.png");
-	assert_true(c.fps == 12.5);
-	assert_false(c.loop);
-	cam_conn_format(&c, back, sizeof(back));
-	assert_string_equal(back, "file:frames/%03d.png@12.5,once");
-	assert_int_equal(cam_conn_parse("file:clip@home.avi", &c, NULL, 0), CAM_OK);
-	assert_string_equal(c.path, "clip@home.avi"); /* an @ not followed by a rate is the name's */
-	assert_true(c.loop);
-	assert_true(c.fps == 0);
-	assert_int_equal(cam_conn_parse("file:f/*.png,loop", &c, NULL, 0), CAM_OK);
-	assert_string_equal(c.path, "f/*.png");
-	/* A name that ends as a mode would, written back (found by fuzz-config). */
-	assert_int_equal(cam_conn_parse("file:f/*.png,loop,loop", &c, NULL, 0), CAM_OK);
-	assert_string_equal(c.path, "f/*.png,loop");
-	cam_conn_format(&c, back, sizeof(back));
-	assert_string_equal(back, "file:f/*.png,loop,loop");
-	assert_int_equal(cam_conn_parse("file:a,once@5", &c, NULL, 0), CAM_OK);
-	assert_string_equal(c.path, "a,once");
-	cam_conn_format(&c, back, sizeof(back));
-	assert_string_equal(back, "file:a,once@5");
-
-	expect_bad("webcam:/dev/video0", CAM_ERR_NO_DRIVER, "'webcam' is not a camera driver (v4l2, file)");
-	expect_bad("v4l2", CAM_ERR_ARG, "no device path");
-	expect_bad("v4l2:video0", CAM_ERR_ARG, "not a device path under /dev");
-	expect_bad("v4l2:/dev/video0:640x", CAM_ERR_ARG, "resolution '640x' is not WIDTHxHEIGHT");
-	expect_bad("v4l2:/dev/video0:0x480", CAM_ERR_ARG, "is not WIDTHxHEIGHT");
-	expect_bad("v4l2:/dev/video0:99999x480", CAM_ERR_ARG, "is not WIDTHxHEIGHT");
-	expect_bad("v4l2:/dev/video0:640x480@fast", CAM_ERR_ARG, "frame rate 'fast'");
-	expect_bad("v4l2:/dev/video0:640x480@1000", CAM_ERR_ARG, "frame rate '1000'");
-	expect_bad("file:", CAM_ERR_ARG, "no file or pattern");
-	expect_bad("file:@25", CAM_ERR_ARG, "no file or pattern");
-	expect_bad("file:frames/%s.png", CAM_ERR_ARG, "one %d conversion");
-	expect_bad("file:frames/%d-%d.png", CAM_ERR_ARG, "one %d conversion");
-	expect_bad("file:a.png@0", CAM_ERR_ARG, "frame rate '0'");
-	expect_bad("file:a.png@2.12345", CAM_ERR_ARG, "frame rate");
-}
 
 /* ---- the file driver ---- */
 
@@ -626,12 +555,18 @@ static void test_driver_and_string_refused(void **state)
 	assert_int_equal(dev_open(cam_device_drivers, "webcam:/dev/video0", NULL, NULL, NULL, &d), DEV_ERR_NO_DRIVER);
 	assert_int_equal(dev_open(cam_device_drivers, "file:frames/%s.png", NULL, NULL, NULL, &d), DEV_ERR_ARG);
 	assert_int_equal(dev_open(cam_device_drivers, "v4l2:/dev/video0:640x", NULL, NULL, NULL, &d), DEV_ERR_ARG);
+	assert_int_equal(dev_open(cam_device_drivers, "v4l2:/dev/video0,exposure=0", NULL, NULL, NULL, &d), DEV_ERR_ARG);
+	assert_int_equal(dev_open(cam_device_drivers, "file:a.png,focus=auto", NULL, NULL, NULL, &d), DEV_ERR_ARG);
 	assert_null(d);
 	char words[200];
 	cam_device_explain("webcam:/dev/video0", words, sizeof(words));
 	assert_string_equal(words, "'webcam' is not a camera driver (v4l2, file)");
 	cam_device_explain("v4l2:/dev/video0:640x", words, sizeof(words));
 	assert_non_null(strstr(words, "resolution '640x' is not WIDTHxHEIGHT"));
+	cam_device_explain("v4l2:/dev/video0,exposure=0", words, sizeof(words));
+	assert_non_null(strstr(words, "exposure '0' is not auto or a number from 1 to 100000"));
+	cam_device_explain("file:a.png,focus=auto", words, sizeof(words));
+	assert_non_null(strstr(words, "exposure and focus are a camera's controls"));
 }
 
 /* Files taken away under a stream: the stream fails with words, the
@@ -702,7 +637,7 @@ static void test_v4l2_no_such_device(void **state)
 {
 	(void)state;
 	seen s;
-	open_cam(&s, "v4l2:/dev/video97:640x480@30");
+	open_cam(&s, "v4l2:/dev/video97:640x480@30,exposure=150,focus=auto");
 	dev_status st;
 	assert_int_equal(dev_status_get(s.d, &st), DEV_OK);
 	assert_int_equal(st.state, DEV_STATE_NO_DEVICE);
@@ -710,8 +645,9 @@ static void test_v4l2_no_such_device(void **state)
 	char caps[600];
 	assert_int_equal(dev_capabilities(s.d, caps, sizeof(caps)), DEV_OK);
 	assert_non_null(strstr(caps, "driver: v4l2\n"));
-	assert_non_null(strstr(caps, "connection: v4l2:/dev/video97:640x480@30\n"));
+	assert_non_null(strstr(caps, "connection: v4l2:/dev/video97:640x480@30,exposure=150,focus=auto\n"));
 	assert_non_null(strstr(caps, "source: not reached"));
+	assert_null(strstr(caps, "exposure: ")); /* nothing set: no camera to set it on */
 	self_test(&s);
 	assert_int_equal(s.err, DEV_ERR_FAILED);
 	assert_non_null(strstr(s.report, "no camera there"));
@@ -748,7 +684,6 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_conn_strings),
 		cmocka_unit_test(test_sequence_once),
 		cmocka_unit_test(test_sequence_loops),
 		cmocka_unit_test(test_glob),

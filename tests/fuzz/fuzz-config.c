@@ -6,8 +6,10 @@
  * fields); one that fails must say so in words naming the file. Each
  * camera's connection string then goes through the camera's parser
  * (hal/camera/cam-conn.c): refused with words, or parsed into bounded
- * fields that, written back, parse to the same.
+ * fields (exposure and focus within APPM's bounds, and on v4l2 only)
+ * that, written back, parse to the same.
  */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,6 +20,26 @@
 #include "kiosk/config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* A control as the parser may leave it: not asked or auto with no value,
+ * manual within APPM's bounds; a file asks for none. */
+static bool control_ok(const cam_control *k, const cam_conn *c, int min, int max)
+{
+	switch (k->mode) {
+	case CAM_CONTROL_UNSET:
+		return k->value == 0;
+	case CAM_CONTROL_AUTO:
+		return k->value == 0 && c->driver == CAM_DRIVER_V4L2;
+	case CAM_CONTROL_MANUAL:
+		return k->value >= min && k->value <= max && c->driver == CAM_DRIVER_V4L2;
+	}
+	return false;
+}
+
+static bool same_control(const cam_control *a, const cam_control *b)
+{
+	return a->mode == b->mode && a->value == b->value;
+}
 
 static void check_camera(const char *connection)
 {
@@ -30,12 +52,17 @@ static void check_camera(const char *connection)
 	}
 	if (!c.path[0] || strlen(c.path) >= sizeof(c.path) || c.width < 0 || c.width > CAM_MAX_SIDE ||
 	    c.height < 0 || c.height > CAM_MAX_SIDE || (c.width == 0) != (c.height == 0) || c.fps < 0 ||
-	    c.fps > CAM_MAX_FPS)
+	    c.fps > CAM_MAX_FPS || !control_ok(&c.exposure, &c, CAM_EXPOSURE_MIN, CAM_EXPOSURE_MAX) ||
+	    !control_ok(&c.focus, &c, CAM_FOCUS_MIN, CAM_FOCUS_MAX))
 		abort();
-	char back[CAM_PATH_MAX + 64];
+	char back[CAM_CONN_TEXT_MAX + 1];
 	cam_conn_format(&c, back, sizeof(back));
+	if (strlen(back) >= CAM_CONN_TEXT_MAX)
+		abort(); /* longer than cam_conn_format promises */
 	if (cam_conn_parse(back, &again, why, sizeof(why)) != CAM_OK || strcmp(again.path, c.path) != 0 ||
-	    again.width != c.width || again.height != c.height || again.loop != c.loop || again.driver != c.driver)
+	    again.width != c.width || again.height != c.height || again.fps != c.fps || again.loop != c.loop ||
+	    again.driver != c.driver || !same_control(&again.exposure, &c.exposure) ||
+	    !same_control(&again.focus, &c.focus))
 		abort(); /* written back, it must mean the same */
 }
 
