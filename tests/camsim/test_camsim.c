@@ -30,6 +30,7 @@
 
 #include "camsim-measure.h"
 #include "hal/camera/camera.h"
+#include "hal/face/step.h"
 #include "hal/face/verify.h"
 
 #define MAX_SEQUENCES 16
@@ -285,6 +286,44 @@ static void test_turns(void **state)
 	}
 }
 
+/* The camera step's motion rule (hal/face/step.h, fs_motion) on the real
+ * person's frames, from the question (the answer's first frame) on: each
+ * turn answers the side it turns to and is the wrong way for the other;
+ * the blink answers a blink; the printed sheet, turned by up to 25
+ * degrees about its vertical axis, answers neither turn. The figures the
+ * rule starts from are the frontal part's medians, as the step takes
+ * them from its capture window. */
+static fs_motion_state motion_over(const seq *s, fs_challenge asked, int first)
+{
+	/* the print has no frontal part: its first second, before the
+	 * sheet turns, stands for the capture window */
+	int f0 = s->frontal[0] >= 0 ? s->frontal[0] : 0, f1 = s->frontal[0] >= 0 ? s->frontal[1] : 24;
+	double r0 = median(s, f0, f1, offsetof(cs_frame, r));
+	double ear0 = median(s, f0, f1, offsetof(cs_frame, ear));
+	fs_motion m;
+	fs_motion_init(&m, asked, r0, ear0);
+	for (size_t i = (size_t)first; i < s->n; i++)
+		if (s->f[i].faces == 1)
+			fs_motion_feed(&m, s->f[i].r, s->f[i].ear);
+	return m.state;
+}
+
+static void test_motion_rule(void **state)
+{
+	(void)state;
+	const seq *left = find("genuine-turn-left"), *right = find("genuine-turn-right");
+	assert_int_equal(motion_over(left, FS_CHALLENGE_TURN_LEFT, left->answer[0]), FS_MOTION_ANSWERED);
+	assert_int_equal(motion_over(left, FS_CHALLENGE_TURN_RIGHT, left->answer[0]), FS_MOTION_WRONG);
+	assert_int_equal(motion_over(right, FS_CHALLENGE_TURN_RIGHT, right->answer[0]), FS_MOTION_ANSWERED);
+	assert_int_equal(motion_over(right, FS_CHALLENGE_TURN_LEFT, right->answer[0]), FS_MOTION_WRONG);
+	const seq *blink = find("genuine-blink");
+	assert_int_equal(motion_over(blink, FS_CHALLENGE_BLINK, blink->answer[0]), FS_MOTION_ANSWERED);
+	const seq *print = find("print");
+	assert_int_equal(motion_over(print, FS_CHALLENGE_TURN_LEFT, 0), FS_MOTION_WAITING);
+	assert_int_equal(motion_over(print, FS_CHALLENGE_TURN_RIGHT, 0), FS_MOTION_WAITING);
+	assert_int_equal(motion_over(print, FS_CHALLENGE_BLINK, 0), FS_MOTION_WAITING);
+}
+
 /* The blink closes the eyes: the eye aspect ratio falls below the eyes-
  * open check's limit and well below the frontal median. */
 static void test_blink(void **state)
@@ -528,6 +567,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_genuine_frontal_passes),
 		cmocka_unit_test(test_turns),
 		cmocka_unit_test(test_blink),
+		cmocka_unit_test(test_motion_rule),
 		cmocka_unit_test(test_verification),
 		cmocka_unit_test(test_attack_motion),
 		cmocka_unit_test(test_tool_errors),
