@@ -397,6 +397,9 @@ int appm_kiosk_main(int argc, char **argv)
 	const char *config = NULL, *store_path = NULL, *socket_path = NULL, *listen_at = NULL, *trust = NULL, *backend = NULL,
 	           *backend_ca = NULL;
 	int o;
+	/* The daemon's JSON holds applicants' details and their photo: every
+	 * value jansson frees is wiped first (kface_wipe_free). */
+	json_set_alloc_funcs(malloc, kface_wipe_free);
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (o) {
 		case 'c': config = optarg; break;

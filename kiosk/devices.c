@@ -261,6 +261,8 @@ static void begin_maintenance(kdev *k);
 static void finish_maintenance(kdev *k, dev_err e, const char *report);
 static void begin_job(kdev *k);
 
+static void finish_job_unstarted(kdev *k, dev_err e);
+
 static void watch_done(dev *d, dev_err e, void *result, void *user)
 {
 	(void)d;
@@ -270,6 +272,7 @@ static void watch_done(dev *d, dev_err e, void *result, void *user)
 	if (k->set->freeing) {
 		if (k->maintaining) /* it waited for this watch to end */
 			finish_maintenance(k, DEV_ERR_CANCELLED, STOPPING_WORDS);
+		finish_job_unstarted(k, DEV_ERR_CANCELLED); /* so did a read or a stream */
 		return;
 	}
 	if (e == DEV_ERR_CANCELLED) {
@@ -281,11 +284,14 @@ static void watch_done(dev *d, dev_err e, void *result, void *user)
 			start_watch(k);
 		return;
 	}
-	/* A watch ends only when cancelled or when the device failed. */
+	/* A watch ends only when cancelled or when the device failed: a job
+	 * that waited for it fails (its done is owed), once the close is
+	 * planned (so that nothing starts another watch on it). */
 	if (!k->fault[0])
 		snprintf(k->fault, sizeof(k->fault), "the watch failed: %s", dev_strerror(e));
 	if (!k->closing)
 		k->closing = add_timeout(k, 0, close_now);
+	finish_job_unstarted(k, DEV_ERR_FAILED);
 }
 
 static void start_watch(kdev *k)
@@ -552,6 +558,18 @@ static void begin_stream(kdev *k)
 		g_source_attach(src, k->set->ctx);
 		g_source_unref(src);
 	}
+}
+
+/* A job asked for that will never start: its done, now. */
+static void finish_job_unstarted(kdev *k, dev_err e)
+{
+	if (k->job == JOB_NONE || k->job_started)
+		return;
+	k->job_started = true; /* nothing else finishes it */
+	if (k->job == JOB_READ)
+		read_finished(NULL, e, NULL, k);
+	else
+		stream_finished(NULL, e, NULL, k);
 }
 
 static void begin_job(kdev *k)

@@ -4,6 +4,7 @@
  */
 #include "kiosk/face.h"
 
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +32,8 @@ typedef struct link {
 
 typedef struct answer {
 	attempt *a;
+	kface *f;              /* read only to leave the pending list */
+	GSource *src;
 	fs_err err;
 	fs_frame_report rep;
 	fs_result res;         /* when decided; jpeg points into photo */
@@ -45,6 +48,8 @@ struct kface {
 	bool has_chip;
 	GThread *worker;
 	GAsyncQueue *jobs;
+	GMutex lock;           /* pending */
+	GSList *pending;       /* answers posted to the loop, not yet run */
 
 	kdevs *devs;
 	link *stream;          /* the running stream's, or NULL */
@@ -58,6 +63,14 @@ struct kface {
 	uint8_t *photo;
 };
 
+void kface_wipe_free(void *p)
+{
+	if (p) {
+		explicit_bzero(p, malloc_usable_size(p));
+		free(p);
+	}
+}
+
 static void attempt_unref(attempt *a)
 {
 	if (a && g_atomic_int_dec_and_test(&a->ref)) {
@@ -69,6 +82,18 @@ static void attempt_unref(attempt *a)
 /* ---- the worker ---- */
 
 static gboolean on_answer(gpointer data);
+
+/* An answer's end, run or not: the photo it may carry is wiped. */
+static void answer_free(gpointer data)
+{
+	answer *ans = data;
+	g_mutex_lock(&ans->f->lock);
+	ans->f->pending = g_slist_remove(ans->f->pending, ans->src);
+	g_mutex_unlock(&ans->f->lock);
+	kface_wipe_free(ans->photo);
+	attempt_unref(ans->a);
+	g_free(ans);
+}
 
 static gpointer work(gpointer data)
 {
@@ -88,13 +113,21 @@ static gpointer work(gpointer data)
 		g_free(j);
 		if (ans->rep.decision != FS_PENDING) {
 			fs_step_result(ans->a->step, &ans->res);
-			if (ans->res.jpeg) {
-				ans->photo = g_memdup2(ans->res.jpeg, ans->res.jpeg_len);
-				ans->res.jpeg = ans->photo;
-			}
+			if (ans->res.jpeg && (ans->photo = malloc(ans->res.jpeg_len)))
+				memcpy(ans->photo, ans->res.jpeg, ans->res.jpeg_len);
+			ans->res.jpeg = ans->photo;
 		}
-		/* The step's own reference is the job's, passed on. */
-		g_main_context_invoke(f->ctx, on_answer, ans);
+		/* The job's reference on the attempt is the answer's now. Always
+		 * through the loop (never run here: g_main_context_invoke would,
+		 * when nobody holds the context, as at shutdown). */
+		ans->f = f;
+		ans->src = g_idle_source_new();
+		g_source_set_callback(ans->src, on_answer, ans, answer_free);
+		g_mutex_lock(&f->lock);
+		f->pending = g_slist_prepend(f->pending, ans->src);
+		g_source_attach(ans->src, f->ctx);
+		g_source_unref(ans->src); /* the context's reference keeps it */
+		g_mutex_unlock(&f->lock);
 	}
 }
 
@@ -112,7 +145,7 @@ static void abandon(kface *f)
 
 static void decided(kface *f, const fs_result *res, uint8_t *photo)
 {
-	g_free(f->photo);
+	kface_wipe_free(f->photo);
 	f->photo = photo;
 	f->result = *res;
 	f->result.jpeg = photo;
@@ -133,21 +166,20 @@ static gboolean on_answer(gpointer data)
 		bool changed = phase != f->phase || ans->rep.prompt != f->prompt;
 		f->phase = phase;
 		f->prompt = ans->rep.prompt;
-		if (ans->rep.decision != FS_PENDING) {
-			decided(f, &ans->res, ans->photo);
-			ans->photo = NULL;
-		} else if (ans->err != FS_OK) {
-			fs_result r = { .decision = FS_NO_CAPTURE };
+		if (ans->err != FS_OK) {
+			/* A network or memory failed: the kiosk's fault, not the
+			 * applicant's (FS_PENDING: no decision). */
+			fs_result r = { .decision = FS_PENDING };
 			snprintf(r.why, sizeof(r.why), "the face step failed: %s", fs_strerror(ans->err));
 			decided(f, &r, NULL);
+		} else if (ans->rep.decision != FS_PENDING) {
+			decided(f, &ans->res, ans->photo);
+			ans->photo = NULL;
 		} else if (changed && f->update) {
 			f->update(f, false, f->user);
 		}
 	}
-	g_free(ans->photo);
-	attempt_unref(a);
-	g_free(ans);
-	return G_SOURCE_REMOVE;
+	return G_SOURCE_REMOVE; /* answer_free follows */
 }
 
 static void on_frame(dev *d, cam_frame *frame, void *user)
@@ -220,6 +252,7 @@ kface *kface_new(const char *dir, const fs_config *cfg, GMainContext *ctx, char 
 	f->models = m;
 	f->cfg = cfg ? *cfg : fs_config_default();
 	f->jobs = g_async_queue_new();
+	g_mutex_init(&f->lock);
 	f->worker = g_thread_new("appm-face", work, f);
 	return f;
 }
@@ -241,6 +274,7 @@ bool kface_set_chip(kface *f, const face_image *chip, char *why, size_t why_len)
 	}
 	fm_err fe = FM_OK;
 	fv_err e = fv_enroll(f->models, &img, &f->chip, &fe);
+	explicit_bzero(img.data, chip->rgb_len);
 	g_free(img.data);
 	if (e != FV_OK) {
 		snprintf(why, why_len, "the chip's photo: %s%s%s", fv_strerror(e), e == FV_ERR_MODEL ? ": " : "",
@@ -256,15 +290,16 @@ bool kface_has_chip(const kface *f)
 	return f->has_chip;
 }
 
-dev_err kface_start(kface *f, kdevs *devs, kface_update_fn update, kface_frame_fn frame, void *user)
+dev_err kface_start(kface *f, kdevs *devs, bool photo_only, kface_update_fn update, kface_frame_fn frame,
+                    void *user)
 {
-	if (!f->has_chip)
+	if (!f->has_chip && !photo_only)
 		return DEV_ERR_ARG;
 	abandon(f);
 	attempt *a = g_new0(attempt, 1);
 	a->ref = 1;
 	a->owner = f;
-	if (fs_step_new(f->models, &f->chip, &f->cfg, &a->step) != FS_OK) {
+	if (fs_step_new(f->models, photo_only ? NULL : &f->chip, &f->cfg, &a->step) != FS_OK) {
 		g_free(a);
 		return DEV_ERR_NOMEM;
 	}
@@ -275,7 +310,7 @@ dev_err kface_start(kface *f, kdevs *devs, kface_update_fn update, kface_frame_f
 	f->user = user;
 	f->phase = "guide";
 	f->prompt = NULL;
-	g_free(f->photo);
+	kface_wipe_free(f->photo);
 	f->photo = NULL;
 	f->result = (fs_result){ 0 };
 	if (f->stopping) {
@@ -307,9 +342,9 @@ void kface_wipe(kface *f)
 	if (!f)
 		return;
 	kface_stop(f);
-	memset(&f->chip, 0, sizeof(f->chip));
+	explicit_bzero(&f->chip, sizeof(f->chip));
 	f->has_chip = false;
-	g_free(f->photo);
+	kface_wipe_free(f->photo);
 	f->photo = NULL;
 	f->result = (fs_result){ 0 };
 	f->phase = f->prompt = NULL;
@@ -341,6 +376,16 @@ void kface_free(kface *f)
 	g_async_queue_push(f->jobs, quit);
 	g_thread_join(f->worker);
 	g_async_queue_unref(f->jobs);
+	/* Answers the loop never ran (it stopped): dropped, photos wiped. */
+	for (;;) {
+		g_mutex_lock(&f->lock);
+		GSource *src = f->pending ? f->pending->data : NULL;
+		g_mutex_unlock(&f->lock);
+		if (!src)
+			break;
+		g_source_destroy(src); /* answer_free takes it off the list */
+	}
+	g_mutex_clear(&f->lock);
 	fm_models_free(f->models);
 	g_free(f);
 }

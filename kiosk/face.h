@@ -47,8 +47,13 @@ bool kface_set_chip(kface *f, const face_image *chip, char *why, size_t why_len)
 bool kface_has_chip(const kface *f);
 
 /* Start an attempt on the first camera of devs: DEV_OK, or why the
- * stream cannot start (then nothing runs). update and frame on the loop. */
-dev_err kface_start(kface *f, kdevs *devs, kface_update_fn update, kface_frame_fn frame, void *user);
+ * stream cannot start (then nothing runs). update and frame on the loop.
+ * photo_only: the photo alone (FS_CAPTURED), for an officer who compares
+ * it by eye; otherwise a chip face must be enrolled. An attempt that ends
+ * with decision FS_PENDING failed on the kiosk's side (the camera
+ * stopped, a network failed): result.why says which. */
+dev_err kface_start(kface *f, kdevs *devs, bool photo_only, kface_update_fn update, kface_frame_fn frame,
+                    void *user);
 /* Stop the attempt, if one runs (nothing more is heard of it). */
 void kface_stop(kface *f);
 /* Stop, and forget the chip's face and the last result. */
@@ -61,3 +66,7 @@ const char *kface_prompt(const kface *f);
 /* The last attempt's outcome (decision FS_PENDING when none); the photo's
  * bytes stay kface's until the next attempt or kface_wipe. */
 void kface_result(const kface *f, fs_result *ret);
+
+/* Wipe a malloc'ed block (its whole usable size) and free it: for what
+ * holds biometric or personal data. NULL is fine. */
+void kface_wipe_free(void *p);

@@ -49,6 +49,7 @@ struct journey {
 	char face_chip_why[160]; /* why the chip's face could not be enrolled, "" when it was */
 	json_t *face_result;     /* the verified attempt's figures and photo, for the session */
 	GSource *face_pause;     /* a retry's words shown before the next attempt starts */
+	bool face_officer;       /* an officer came to the face step and let it go on */
 };
 
 __attribute__((format(printf, 2, 3))) void journey_say(journey *j, const char *fmt, ...);

@@ -96,7 +96,7 @@ static void save(journey *j)
 		return;
 	json_t *all = json_pack("{s:O?, s:O?, s:s?, s:O?}", "holder", j->holder, "contact", j->contact,
 	                        "application_number", j->number[0] ? j->number : NULL, "face", j->face_result);
-	char *data = all ? json_dumps(all, JSON_COMPACT) : NULL;
+	char *data = all ? json_dumps(all, JSON_COMPACT) : NULL; /* personal data: wiped after */
 	json_decref(all);
 	store_session s = { .retries = (int)j->f.retries, .paid = j->f.paid, .skipped = j->f.skipped, .data = data };
 	snprintf(s.id, sizeof(s.id), "%s", j->session);
@@ -104,7 +104,7 @@ static void save(journey *j)
 	snprintf(s.resume, sizeof(s.resume), "%s", flow_state_name(j->f.resume));
 	snprintf(s.language, sizeof(s.language), "%s", j->f.language == FLOW_LANG_EN ? "en" : "id");
 	store_err e = store_session_save(j->st, &s);
-	free(data);
+	kface_wipe_free(data);
 	if (e != STORE_OK)
 		journey_say(j, "journey: the session could not be saved: %s", store_error_detail(j->st));
 }
@@ -613,6 +613,8 @@ bool journey_staff(journey *j, bool resume, char *why, size_t why_len)
 		return false;
 	}
 	flow_state was = j->f.resume;
+	if (resume && was == FLOW_WAIT_FACE)
+		j->face_officer = true; /* they compare the photo by eye if the chip cannot */
 	journey_feed(j, resume ? FLOW_EV_STAFF_RESUME : FLOW_EV_STAFF_END, 0);
 	journey_say(j, "journey: an officer %s the session (it was at %s)", resume ? "resumed" : "ended",
 	    flow_state_name(was));

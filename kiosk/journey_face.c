@@ -47,6 +47,7 @@ void journey_face_wipe(journey *j)
 	stop_pause(j);
 	kface_wipe(j->face);
 	j->face_last = NULL;
+	j->face_officer = false;
 	j->face_chip_why[0] = '\0';
 	json_decref(j->face_result);
 	j->face_result = NULL;
@@ -62,7 +63,8 @@ void journey_face_follow(journey *j)
 		ui_server_preview(j->ui, NULL, 0, 0, 0); /* the picture goes with the screen */
 }
 
-/* The verified attempt, as the session keeps it. */
+/* The verified attempt (or the photo an officer compared), as the
+ * session keeps it. */
 static json_t *result_json(const fs_result *r)
 {
 	gchar *photo = r->jpeg ? g_base64_encode(r->jpeg, r->jpeg_len) : NULL;
@@ -70,7 +72,7 @@ static json_t *result_json(const fs_result *r)
 	                      (double)r->score, "score_after", (double)r->score_end, "live", (double)r->live,
 	                      "challenge", fs_challenge_id(r->challenge), "answer_s", (double)r->answer_us / 1e6,
 	                      "photo_jpeg", photo);
-	g_free(photo);
+	kface_wipe_free(photo);
 	return o;
 }
 
@@ -83,14 +85,17 @@ static void on_update(kface *f, bool decided, void *user)
 	}
 	fs_result r;
 	kface_result(f, &r);
-	if (r.decision == FS_PENDING) { /* the camera went away */
-		journey_say(j, "journey: the face step stopped: %s", r.why);
-		journey_feed(j, FLOW_EV_DEVICE_FAULT, 0);
+	if (r.decision == FS_PENDING) {
+		/* The kiosk's side failed (a camera gone is also an offline
+		 * event, which takes the kiosk out of service): an officer takes
+		 * the photo, the applicant is not sent round again. */
+		journey_say(j, "journey: the face step stopped: %s: an officer is needed", r.why);
+		journey_feed(j, FLOW_EV_CALL_OFFICER, 0);
 		return;
 	}
 	journey_say(j, "journey: face %s: %s (liveness network %.2f)", fs_decision_id(r.decision), r.why,
 	            (double)r.live);
-	if (r.decision == FS_VERIFIED) {
+	if (r.decision == FS_VERIFIED || r.decision == FS_CAPTURED) {
 		json_decref(j->face_result);
 		j->face_result = result_json(&r);
 		j->face_last = NULL;
@@ -137,17 +142,20 @@ void journey_face_start(journey *j)
 
 static void begin(journey *j)
 {
-	if (!kface_has_chip(j->face)) {
-		/* Nothing to compare with: a person must. */
+	/* Nothing to compare with: a person must. Called, and back (the
+	 * officer let the session go on), the photo is taken for them to
+	 * compare by eye. */
+	bool photo_only = !kface_has_chip(j->face);
+	if (photo_only && !j->face_officer) {
 		journey_say(j, "journey: the face cannot be verified here (%s): an officer is needed",
 		            j->face_chip_why[0] ? j->face_chip_why : "no chip photo");
 		journey_feed(j, FLOW_EV_CALL_OFFICER, 0);
 		return;
 	}
-	dev_err e = kface_start(j->face, j->devs, on_update, on_frame, j);
+	dev_err e = kface_start(j->face, j->devs, photo_only, on_update, on_frame, j);
 	if (e != DEV_OK) {
-		journey_say(j, "journey: the camera cannot start: %s", dev_strerror(e));
-		journey_feed(j, FLOW_EV_DEVICE_FAULT, 0);
+		journey_say(j, "journey: the camera cannot start: %s: an officer is needed", dev_strerror(e));
+		journey_feed(j, FLOW_EV_CALL_OFFICER, 0);
 	}
 }
 

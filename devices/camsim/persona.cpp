@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <new>
 
 #include <opencv2/imgcodecs.hpp>
@@ -51,6 +52,8 @@ extern "C" bool pm_person_new(fm_models *m, const char *path, double eye_distanc
 		const fm_point *five = lm.five;
 		double ed = std::hypot(five[FM_FIVE_EYE_RIGHT].x - five[FM_FIVE_EYE_LEFT].x,
 		                       five[FM_FIVE_EYE_RIGHT].y - five[FM_FIVE_EYE_LEFT].y);
+		if (!(ed > 1) || !(eye_distance > 1))
+			return fail(why, why_len, path, "the eyes are not apart");
 		double s = eye_distance / ed;
 		double ex = (five[FM_FIVE_EYE_LEFT].x + five[FM_FIVE_EYE_RIGHT].x) / 2;
 		double ey = (five[FM_FIVE_EYE_LEFT].y + five[FM_FIVE_EYE_RIGHT].y) / 2;
@@ -59,7 +62,7 @@ extern "C" bool pm_person_new(fm_models *m, const char *path, double eye_distanc
 			return cv::Point2f((float)(s * lm.pt[i].x + a.at<double>(0, 2)),
 			                   (float)(s * lm.pt[i].y + a.at<double>(1, 2)));
 		};
-		pm_person *p = new pm_person;
+		std::unique_ptr<pm_person> p(new pm_person);
 		cv::warpAffine(src, p->face, a, cv::Size(W, H), cv::INTER_CUBIC, cv::BORDER_REPLICATE);
 		p->nose = placed(30);
 		p->jaw = placed(16).x - placed(0).x;
@@ -73,7 +76,7 @@ extern "C" bool pm_person_new(fm_models *m, const char *path, double eye_distanc
 				double d = std::hypot((x - c.x) / ax, (y - c.y) / ay);
 				p->mask.at<float>(y, x) = (float)std::min(1.0, std::max(0.0, (1.08 - d) / 0.08));
 			}
-		*ret = p;
+		*ret = p.release();
 		return true;
 	} catch (const std::bad_alloc &) {
 		return fail(why, why_len, path, "out of memory");

@@ -92,9 +92,9 @@ void fs_motion_init(fs_motion *m, fs_challenge asked, double nose0, double eye0)
 	*m = (fs_motion){ .asked = asked, .nose0 = nose0, .eye0 = eye0, .peak = asked == FS_CHALLENGE_BLINK ? eye0 : 0 };
 }
 
-bool fs_motion_moving(double nose0, double nose)
+bool fs_motion_moving(double nose0, double nose, double eye0, double eye)
 {
-	return fabs(nose - nose0) >= FS_TURN_MIN;
+	return fabs(nose - nose0) >= FS_TURN_MIN || eye < FS_BLINK_LOW * eye0;
 }
 
 fs_motion_state fs_motion_feed(fs_motion *m, double nose, double eye)
@@ -207,12 +207,23 @@ fs_err fs_step_new(fm_models *m, const fv_reference *ref, const fs_config *cfg, 
 	return FS_OK;
 }
 
+/* A frame or a photo of the applicant: wiped before it is freed. */
+static void wipe_image(fm_image *img)
+{
+	if (img->data)
+		explicit_bzero(img->data, img->stride * (size_t)img->height);
+	fm_image_free(img);
+}
+
 void fs_step_free(fs_step *s)
 {
 	if (!s)
 		return;
-	fm_image_free(&s->best);
+	wipe_image(&s->best);
+	if (s->jpeg)
+		explicit_bzero(s->jpeg, s->res.jpeg_len);
 	free(s->jpeg);
+	explicit_bzero(s, sizeof(*s));
 	free(s);
 }
 
@@ -253,7 +264,7 @@ static fs_err keep_best(fs_step *s, const fm_image *frame, const fq_assessment *
 {
 	size_t row = (size_t)frame->width * 3;
 	if (!s->best.data || s->best.width != frame->width || s->best.height != frame->height) {
-		fm_image_free(&s->best);
+		wipe_image(&s->best);
 		s->best.data = malloc(row * (size_t)frame->height);
 		if (!s->best.data)
 			return FS_ERR_NOMEM;
@@ -300,7 +311,7 @@ static fs_err capture(fs_step *s, int64_t t)
 	fq_err qe = fq_portrait(&s->best, &s->best_a.lm, &portrait);
 	if (qe == FQ_OK)
 		qe = fq_jpeg(&portrait, FQ_JPEG_MAX, &s->jpeg, &s->res.jpeg_len, &s->res.jpeg_quality);
-	fm_image_free(&portrait);
+	wipe_image(&portrait);
 	if (qe != FQ_OK) {
 		decide(s, FS_NO_CAPTURE, qe == FQ_ERR_NOMEM ? "out of memory" : "the photo could not be encoded");
 		return qe == FQ_ERR_NOMEM ? FS_ERR_NOMEM : FS_ERR_MODEL;
@@ -308,7 +319,7 @@ static fs_err capture(fs_step *s, int64_t t)
 	s->res.jpeg = s->jpeg;
 	s->res.live = s->live_n ? s->live_sum / (float)s->live_n : 0;
 	if (!s->ref) {
-		fm_image_free(&s->best);
+		wipe_image(&s->best);
 		decide(s, FS_CAPTURED, "the photo was taken (no chip photo to compare with)");
 		return FS_OK;
 	}
@@ -319,7 +330,7 @@ static fs_err capture(fs_step *s, int64_t t)
 	s->res.score = fm_cosine(s->ref->embedding, emb, FM_EMBEDDING);
 	s->motion.nose0 = median(s->nose_w, s->n_w);
 	s->motion.eye0 = median(s->eye_w, s->n_w);
-	fm_image_free(&s->best);
+	wipe_image(&s->best);
 	s->phase = FS_PHASE_CHALLENGE;
 	s->t_captured = s->t_pause = t;
 	s->t_face = t;
@@ -375,7 +386,7 @@ static fs_err guide_frame(fs_step *s, const fm_image *frame, int64_t t, fs_frame
 			return e;
 		r->captured = true;
 		r->prompt = fq_prompt_id(FQ_PROMPT_ALL_GOOD);
-	} else if (t - s->t_first >= FS_GUIDE_TIMEOUT_US) {
+	} else if (!s->window && t - s->t_first >= FS_GUIDE_TIMEOUT_US) {
 		decide(s, FS_NO_CAPTURE, "no frame passed every check in time");
 	}
 	return FS_OK;
@@ -436,13 +447,14 @@ static fs_err challenge_frame(fs_step *s, const fm_image *frame, int64_t t, fs_f
 	}
 
 	if (!s->asked) {
-		if (t - s->t_captured > FS_CHALLENGE_DELAY_MAX_US + FS_CHALLENGE_TIMEOUT_US) {
+		if (t - s->t_captured > s->delay + FS_CHALLENGE_TIMEOUT_US) {
 			decide(s, FS_NOT_LIVE, "the face kept moving before the question was asked");
 			return FS_OK;
 		}
-		/* A turn before the question starts the pause again: an answer
-		 * must follow the question, not a movement the clip makes anyway. */
-		if (r->face && fs_motion_moving(s->motion.nose0, r->nose))
+		/* A turn or a blink before the question starts the pause again:
+		 * an answer must follow the question, not a movement the clip
+		 * makes anyway. */
+		if (r->face && fs_motion_moving(s->motion.nose0, r->nose, s->motion.eye0, r->eye))
 			s->t_pause = t;
 		if (t - s->t_pause < s->delay)
 			return FS_OK;

@@ -31,7 +31,10 @@
  * until the time runs out), turns the wrong way, or does not answer in
  * time. What this does not stop: a 3-D mask, or a video replayed by
  * someone who watches the screen and picks the clip — an officer's
- * review of the photo remains.
+ * review of the photo remains. A blink is the weaker question: a replay
+ * of someone who blinks every few seconds answers it whenever it is
+ * drawn (one time in three at random), since a blink during the pause
+ * only starts the pause again; a turn must also go the right way.
  *
  * Directions are the APPLICANT's: "turn left" is the applicant's left,
  * which a camera that does not mirror sees as the nose moving to the
@@ -102,7 +105,8 @@ const char *fs_decision_id(fs_decision d);
 /* Frames collected for the photo once every check passes (ours: a few
  * frames at any rate a webcam gives, short enough not to be felt). */
 #define FS_CAPTURE_WINDOW_US 800000
-/* The guide gives up (FS_NO_CAPTURE) after this long without a capture. */
+/* The guide gives up (FS_NO_CAPTURE) after this long without a frame
+ * that passes (a capture window once open runs to its end). */
 #define FS_GUIDE_TIMEOUT_US 45000000
 /* The pause between the capture and the question: uniform in
  * [MIN, MAX] each attempt, unless the configuration fixes it. */
@@ -167,8 +171,8 @@ void fs_motion_init(fs_motion *m, fs_challenge asked, double nose0, double eye0)
 /* One frame's figures (a frame without the face is not fed). */
 fs_motion_state fs_motion_feed(fs_motion *m, double nose, double eye);
 /* Whether the figures show a turn either way or closed eyes (a movement
- * before the question). */
-bool fs_motion_moving(double nose0, double nose);
+ * before the question), against the capture window's nose0 and eye0. */
+bool fs_motion_moving(double nose0, double nose, double eye0, double eye);
 
 /* ---- The step ---- */
 

@@ -48,9 +48,10 @@ static void test_turn(void **state)
 	/* closed eyes are no turn */
 	fs_motion_init(&m, FS_CHALLENGE_TURN_LEFT, 0.50, 0.30);
 	assert_int_equal(fs_motion_feed(&m, 0.50, 0.05), FS_MOTION_WAITING);
-	assert_true(fs_motion_moving(0.50, 0.63));
-	assert_true(fs_motion_moving(0.50, 0.37));
-	assert_false(fs_motion_moving(0.50, 0.55));
+	assert_true(fs_motion_moving(0.50, 0.63, 0.30, 0.30));
+	assert_true(fs_motion_moving(0.50, 0.37, 0.30, 0.30));
+	assert_false(fs_motion_moving(0.50, 0.55, 0.30, 0.27));
+	assert_true(fs_motion_moving(0.50, 0.50, 0.30, 0.15)); /* eyes shut: a blink before the question */
 }
 
 static void test_blink(void **state)
@@ -146,6 +147,23 @@ static void test_still_is_not_live(void **state)
 	assert_in_range(n, 70, 90);
 	assert_int_equal(fs_step_feed(s, &f, (int64_t)(n + 1) * 100000, &r), FS_ERR_DONE);
 	fs_step_free(s);
+
+	/* A pause longer than FS_CHALLENGE_DELAY_MAX_US, as the configuration
+	 * allows: the question is still asked, and the answer waited for. */
+	cfg.delay_us = 9000000;
+	assert_int_equal(fs_step_new(models, &ref, &cfg, &s), FS_OK);
+	asked = false;
+	for (n = 0; n < 250; n++) {
+		assert_int_equal(fs_step_feed(s, &f, (int64_t)n * 100000, &r), FS_OK);
+		asked |= r.asked;
+		if (r.decision != FS_PENDING)
+			break;
+	}
+	fs_step_result(s, &res);
+	assert_true(asked);
+	assert_non_null(strstr(res.why, "no turn-left"));
+	fs_step_free(s);
+	cfg.delay_us = 500000;
 
 	/* Without a chip photo the step ends at the photo, which fits a chip. */
 	assert_int_equal(fs_step_new(models, NULL, &cfg, &s), FS_OK);

@@ -22,6 +22,7 @@
 
 #include "kiosk/config.h"
 #include "kiosk/control.h"
+#include "kiosk/devices.h"
 
 static const char *const classes[] = { "passport", "camera", NULL };
 static char dir[64];
@@ -303,6 +304,58 @@ static void test_control_socket(void **state)
 		assert_true(strlen(kctl_strerror((kctl_err)k)) > 0);
 }
 
+/* The journey's camera stream asked for while the watch still runs, and
+ * the device set freed before the watch has ended: the stream's done is
+ * still called (cancelled), as devices.h promises; without it the face
+ * step would keep a stream that is gone and stop it later on freed
+ * memory. */
+static void stream_frame(dev *d, cam_frame *f, void *user)
+{
+	(void)d;
+	(void)user;
+	cam_frame_free(f);
+}
+
+static void stream_done(dev_err e, void *user)
+{
+	*(dev_err *)user = e;
+}
+
+static void test_stream_asked_then_freed(void **state)
+{
+	(void)state;
+	char picture[128], path[128], msg[600] = "", text[700];
+	snprintf(picture, sizeof(picture), "%s/frame.ppm", dir);
+	FILE *f = fopen(picture, "wb");
+	assert_non_null(f);
+	fprintf(f, "P6\n64 48\n255\n");
+	for (int i = 0; i < 64 * 48; i++)
+		fputc(i % 251, f), fputc(i % 13 * 19, f), fputc(128, f);
+	fclose(f);
+	snprintf(text, sizeof(text), "[kiosk]\nstore = a\nsocket = b\n[device camera]\nclass = camera\n"
+	                             "connection = file:%s\n", picture);
+	write_file("camera.ini", text, path, sizeof(path));
+	static kcfg c;
+	assert_int_equal(kcfg_load(path, classes, &c, msg, sizeof(msg)), KCFG_OK);
+	kdevs *s = kdevs_new(&c, NULL, NULL, true);
+	kdevs_start(s);
+	/* until the camera is open and watched */
+	dev_err e = DEV_ERR_NOT_OPEN;
+	for (int i = 0; i < 500 && e == DEV_ERR_NOT_OPEN; i++) {
+		g_main_context_iteration(NULL, FALSE);
+		g_usleep(10000);
+		dev_err done = (dev_err)-1;
+		e = kdevs_stream_camera(s, stream_frame, stream_done, &done);
+		if (e == DEV_OK) {
+			kdevs_free(s); /* at once: the watch has not ended yet */
+			assert_int_equal(done, DEV_ERR_CANCELLED);
+			return;
+		}
+	}
+	kdevs_free(s);
+	fail_msg("the camera never came online: %s", dev_strerror(e));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -311,6 +364,7 @@ int main(void)
 		cmocka_unit_test(test_config_journey),
 		cmocka_unit_test(test_config_faults),
 		cmocka_unit_test(test_control_socket),
+		cmocka_unit_test(test_stream_asked_then_freed),
 	};
 	return cmocka_run_group_tests_name("kiosk units", tests, setup, teardown);
 }
