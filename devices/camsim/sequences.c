@@ -96,7 +96,7 @@ static const sequence sequences[] = {
 	{ "holder-turn-left", "the holder frontal where every check passes (3.4 s), turns to their left "
 	  "and back, frontal 1.7 s",
 	  true, { { 549, 590 }, { 590, 549 }, { 517, 546 }, { 549, 590 } }, 4, EFFECT_NONE, 0,
-	  NULL, "turn-left", 84, 113, 4, 83, "verified", CHIP_NAME, false, true },
+	  NULL, "turn-left", 84, 113, 12, 71, "verified", CHIP_NAME, false, true },
 	{ "genuine-blink", "the holder (cap13) frontal 3.7 s, blinks, frontal 3.5 s",
 	  false, { { 0, 190 } }, 1, EFFECT_NONE, 0,
 	  NULL, "blink", 93, 103, 0, 92, "verified", CHIP12_NAME, false, false },
