@@ -15,26 +15,18 @@
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
 
+#include "hal/face/fm-mat.hpp"
+
 namespace {
 
 cv::Mat wrap(const fm_image *img)
 {
-	return cv::Mat(img->height, img->width, CV_8UC3, img->data, img->stride);
+	return fm_mat_of(img);
 }
 
 bool give(const cv::Mat &m, fm_image *ret)
 {
-	size_t stride = (size_t)m.cols * 3;
-	uint8_t *data = (uint8_t *)malloc(stride * (size_t)m.rows);
-	if (!data)
-		return false;
-	for (int y = 0; y < m.rows; y++)
-		memcpy(data + stride * (size_t)y, m.ptr(y), stride);
-	ret->data = data;
-	ret->width = m.cols;
-	ret->height = m.rows;
-	ret->stride = stride;
-	return true;
+	return fm_image_from_mat(m, ret);
 }
 
 bool valid(const fm_image *img)

@@ -4,6 +4,8 @@
  */
 #include "persona.h"
 
+#include "hal/face/fm-mat.hpp"
+
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -116,13 +118,7 @@ extern "C" bool pm_person_frame(const pm_person *p, double turn, double dx, doub
 				for (int ch = 0; ch < 3; ch++)
 					o[ch] = cv::saturate_cast<uchar>(k * f[ch] + (1 - k) * o[ch]);
 			}
-		size_t bytes = (size_t)W * H * 3;
-		uint8_t *data = (uint8_t *)malloc(bytes);
-		if (!data)
-			return false;
-		memcpy(data, out.data, bytes);
-		*ret = fm_image{ data, W, H, (size_t)W * 3 };
-		return true;
+		return fm_image_from_mat(out, ret);
 	} catch (const std::bad_alloc &) {
 		return false;
 	} catch (const cv::Exception &) {

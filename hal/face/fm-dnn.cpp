@@ -9,6 +9,7 @@
  * MODELS.md has the details, the header comments below the summary.
  */
 #include "hal/face/fm.h"
+#include "hal/face/fm-mat.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -162,17 +163,7 @@ fm_err fm_image_read(const char *path, fm_image *ret)
 		cv::Mat m = cv::imread(path, cv::IMREAD_COLOR);
 		if (m.empty())
 			return FM_ERR_IMAGE;
-		size_t stride = (size_t)m.cols * 3;
-		uint8_t *data = (uint8_t *)malloc(stride * (size_t)m.rows);
-		if (!data)
-			return FM_ERR_NOMEM;
-		for (int y = 0; y < m.rows; y++)
-			memcpy(data + stride * (size_t)y, m.ptr(y), stride);
-		ret->data = data;
-		ret->width = m.cols;
-		ret->height = m.rows;
-		ret->stride = stride;
-		return FM_OK;
+		return fm_image_from_mat(m, ret) ? FM_OK : FM_ERR_NOMEM;
 	}, FM_ERR_IMAGE);
 }
 
