@@ -442,16 +442,34 @@ static void read_finished(dev *d, dev_err e, void *result, void *user)
 		pp_report_free(result);
 }
 
-typedef struct read_later {
+static void stream_finished(dev *d, dev_err e, void *result, void *user);
+
+/* A job that never began (refused, or cancelled before): finished the
+ * way a running one is, from the loop, never inside the call that asked
+ * for it. */
+typedef struct job_later {
 	kdev *k;
 	dev_err e;
-} read_later;
+} job_later;
 
-static gboolean read_finished_later(gpointer data)
+static gboolean job_finished_later(gpointer data)
 {
-	read_later *r = data;
-	read_finished(NULL, r->e, NULL, r->k);
+	job_later *r = data;
+	if (r->k->job == JOB_READ)
+		read_finished(NULL, r->e, NULL, r->k);
+	else
+		stream_finished(NULL, r->e, NULL, r->k);
 	return G_SOURCE_REMOVE;
+}
+
+static void job_finish_later(kdev *k, dev_err e)
+{
+	job_later *r = g_new0(job_later, 1);
+	*r = (job_later){ k, e };
+	GSource *src = g_idle_source_new();
+	g_source_set_callback(src, job_finished_later, r, g_free);
+	g_source_attach(src, k->set->ctx);
+	g_source_unref(src);
 }
 
 /* From watch_done (the watch has stopped) or kdevs_read_passport. */
@@ -460,14 +478,8 @@ static void begin_read(kdev *k)
 	k->job_started = true;
 	dev_err e = k->job_cancelled ? DEV_ERR_CANCELLED
 	                              : pp_device_read(k->d, "flow", &k->key, k->trust, read_finished, k);
-	if (e != DEV_OK) { /* it never began: said the same way, later */
-		read_later *r = g_new0(read_later, 1);
-		*r = (read_later){ k, e };
-		GSource *src = g_idle_source_new();
-		g_source_set_callback(src, read_finished_later, r, g_free);
-		g_source_attach(src, k->set->ctx);
-		g_source_unref(src);
-	}
+	if (e != DEV_OK) /* it never began: said the same way, later */
+		job_finish_later(k, e);
 }
 
 dev_err kdevs_read_passport(kdevs *s, const pp_access_key *key, const pa_trust *trust, kdev_read_progress progress,
@@ -537,27 +549,14 @@ static void stream_finished(dev *d, dev_err e, void *result, void *user)
 		done(e, done_user);
 }
 
-static gboolean stream_finished_later(gpointer data)
-{
-	read_later *r = data;
-	stream_finished(NULL, r->e, NULL, r->k);
-	return G_SOURCE_REMOVE;
-}
-
 static void begin_stream(kdev *k)
 {
 	k->job_started = true;
 	cam_stream_options opt = { .frame = k->stream_frame, .frame_user = k->stream_user, .max_in_flight = 2 };
 	dev_err e = k->job_cancelled ? DEV_ERR_CANCELLED
 	                             : cam_device_stream(k->d, "flow", &opt, stream_finished, k);
-	if (e != DEV_OK) {
-		read_later *r = g_new0(read_later, 1);
-		*r = (read_later){ k, e };
-		GSource *src = g_idle_source_new();
-		g_source_set_callback(src, stream_finished_later, r, g_free);
-		g_source_attach(src, k->set->ctx);
-		g_source_unref(src);
-	}
+	if (e != DEV_OK)
+		job_finish_later(k, e);
 }
 
 /* A job asked for that will never start: its done, now. */
