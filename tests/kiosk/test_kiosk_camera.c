@@ -70,8 +70,10 @@ static int setup(void **state)
 	fprintf(f,
 	        "[kiosk]\nstore = %s/kiosk.db\nsocket = %s\n\n"
 	        "[device camera]\nclass = camera\nconnection = file:%s/sharp.png@5\n\n"
-	        "[device covered]\nclass = camera\nconnection = file:%s/flat.png\n",
-	        tmp, sock, tmp, tmp);
+	        "[device covered]\nclass = camera\nconnection = file:%s/flat.png\n\n"
+	        "[ui]\nlisten = 127.0.0.1:35991\n\n" /* the journey, which has the face step */
+	        "[face]\nmodels = %s/models\n",
+	        tmp, sock, tmp, tmp, tmp);
 	fclose(f);
 	return 0;
 }
@@ -183,6 +185,10 @@ static void test_daemon(void **state)
 	}
 	it_wait_in_file(klog, "camera: online", 0, 10);
 	it_wait_in_file(klog, "covered: online", 0, 10);
+	/* The face models' folder has no models: said at start, naming the
+	 * file, and the kiosk runs without the face step. */
+	assert_int_equal(it_count_in_file(klog, "the face step is not fitted: "), 1);
+	assert_int_equal(it_count_in_file(klog, "models/fr_detect.onnx"), 1);
 	char *out = NULL, *err = NULL;
 	assert_int_equal(diag(&out, &err, "test camera"), 0);
 	assert_non_null(strstr(err, "asking the kiosk daemon"));
