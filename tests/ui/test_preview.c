@@ -445,10 +445,11 @@ static void test_rate(void **state)
 	give(r, f);
 	watch *w = watch_start(r, 0, false);
 	wait_watchers(r, 1);
-	unsigned before = stats(r).encoded;
+	unsigned before = stats(r).encoded, given = 0;
 	gint64 start = g_get_monotonic_time();
 	while (g_get_monotonic_time() - start < G_USEC_PER_SEC) {
 		give(r, f);
+		given++;
 		g_usleep(5000);
 	}
 	double seconds = (double)(g_get_monotonic_time() - start) / G_USEC_PER_SEC;
@@ -456,7 +457,10 @@ static void test_rate(void **state)
 	unsigned encoded = st.encoded - before;
 	assert_true(encoded >= 3);
 	assert_true(encoded <= (unsigned)(UI_PREVIEW_MAX_FPS * seconds) + 2);
-	assert_true(st.dropped > 0);
+	/* Some were dropped, when more came than the rate lets through (not
+	 * so under valgrind, where each encode takes longer than 1/15 s). */
+	if (given > (unsigned)(UI_PREVIEW_MAX_FPS * seconds) + 2)
+		assert_true(st.dropped > 0);
 	assert_int_equal(st.frames, st.encoded + st.unwatched + st.dropped + st.failed);
 	ui_server_preview(r->s, NULL, 0, 0, 0);
 	watch_join(w);
