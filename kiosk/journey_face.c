@@ -8,11 +8,11 @@
  */
 #include <string.h>
 
+#include "kiosk/journey-internal.h"
+
 /* A retry: why the last attempt failed is shown (and said) this long
  * before the next one starts. */
 #define RETRY_PAUSE_MS 4000
-
-#include "kiosk/journey-internal.h"
 
 void journey_attach_face(journey *j, kface *face)
 {
