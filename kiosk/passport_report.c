@@ -289,6 +289,17 @@ static json_t *reading_json(const pp_document *doc)
 	json_object_set_new(o, "sessions_reestablished", json_integer((json_int_t)doc->reestablished));
 	json_object_set_new(o, "secure_messaging_ended", json_integer((json_int_t)doc->sm_ended));
 	json_object_set_new(o, "get_responses", json_integer((json_int_t)doc->get_responses));
+	/* "SFI": every file named by its short identifier in its first READ
+	 * BINARY; "SELECT": the chip refused that (sfi_refused says how), and
+	 * the files from then on were selected. */
+	json_object_set_new(o, "files_by", json_string(doc->sfi_refused_sw ? "SELECT" : "SFI"));
+	if (doc->sfi_refused_sw) {
+		char sw[8];
+		snprintf(sw, sizeof(sw), "%04X", doc->sfi_refused_sw);
+		json_object_set_new(o, "sfi_refused", json_string(sw));
+	} else {
+		json_object_set_new(o, "sfi_refused", json_null());
+	}
 	return o;
 }
 

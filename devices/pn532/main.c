@@ -15,7 +15,8 @@
  *                        max-response, remove-after, freeze-after,
  *                        fail-reads, corrupt-mac,
  *                        aa-wrong-key, ca-wrong-key, refuse-bac, card-access,
- *                        timeout-above, link-model, link-rate, link-frame,
+ *                        timeout-above, sfi-refuse, sfi-only, link-model,
+ *                        link-rate, link-frame,
  *                        link-frame-overhead, chip-latency), and here also
  *                        type a|b (the ISO 14443 type the card answers as)
  *   status               present, target, APDU counts, longest APDUs,

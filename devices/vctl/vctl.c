@@ -32,8 +32,8 @@ const char *vctl_strerror(vctl_error e)
 	case VCTL_UNKNOWN_OPTION:
 		return "unknown option (short-only, max-response, remove-after, freeze-after, fail-reads, corrupt-mac, "
 		       "aa-wrong-key, ca-wrong-key, cam-attack, refuse-bac, card-access, timeout-above, drop-sm, "
-		       "drop-sm-at, plain-errors, plain-after-drop, link-model, link-rate, link-frame, "
-		       "link-frame-overhead, chip-latency)";
+		       "drop-sm-at, plain-errors, plain-after-drop, sfi-refuse, sfi-only, link-model, link-rate, "
+		       "link-frame, link-frame-overhead, chip-latency)";
 	case VCTL_EXPECTED_STATUS:
 		return "expected an error status word in hex, 6XXX but not 61XX or 6CXX (e.g. 6A88 or 6982), or off";
 	case VCTL_EXPECTED_VARIANT: return "expected any, mf, le or sfi";
@@ -42,6 +42,8 @@ const char *vctl_strerror(vctl_error e)
 	case VCTL_EXPECTED_FRAME_SIZE: return "expected a frame size of 16 to 4096 bytes";
 	case VCTL_EXPECTED_MICROSECONDS: return "expected a time in microseconds (0 to 10000000)";
 	case VCTL_EXPECTED_CARD_TYPE: return "expected a or b";
+	case VCTL_EXPECTED_FILE_LIST:
+		return "expected all, or files separated by commas: com, sod, card-access, dg1 ... dg16";
 	}
 	return "unknown error";
 }
@@ -116,6 +118,43 @@ static const named_value cam_attack_names[] = {
 	{ "infinity", VPASS_CAM_INFINITY },
 	{ "empty-ca", VPASS_CAM_EMPTY_CA },
 };
+
+/* A list of files by name, comma-separated ("com,sod,dg1,dg14"), as a
+ * mask of their short identifiers (VPASS_SFI_BIT); "all" for every file
+ * (0). */
+static bool parse_sfi_list(const char *v, uint32_t *ret)
+{
+	if (strcmp(v, "all") == 0) {
+		*ret = 0;
+		return true;
+	}
+	uint32_t mask = 0;
+	const char *p = v;
+	for (;;) {
+		size_t n = strcspn(p, ",");
+		unsigned long dg = 0;
+		char word[16];
+		if (n == 0 || n >= sizeof word)
+			return false;
+		memcpy(word, p, n);
+		word[n] = '\0';
+		if (strcmp(word, "com") == 0)
+			mask |= VPASS_SFI_BIT(VPASS_FID_COM & 0x1F);
+		else if (strcmp(word, "sod") == 0)
+			mask |= VPASS_SFI_BIT(VPASS_FID_SOD & 0x1F);
+		else if (strcmp(word, "card-access") == 0)
+			mask |= VPASS_SFI_BIT(VPASS_FID_CARD_ACCESS & 0x1F);
+		else if (strncmp(word, "dg", 2) == 0 && parse_count(word + 2, 16, &dg) && dg >= 1)
+			mask |= VPASS_SFI_BIT(dg);
+		else
+			return false;
+		if (!p[n])
+			break;
+		p += n + 1;
+	}
+	*ret = mask;
+	return true;
+}
 
 /* The link model's parameters start from its defaults, enabled or not. */
 static void link_defaults_once(vpass_link *l)
@@ -230,6 +269,16 @@ vctl_error vctl_set_option(const vctl_program *p, vpass_options *o, const char *
 			o->plain_errors = b;
 		else
 			o->plain_after_drop = b;
+	} else if (strcmp(name, "sfi-refuse") == 0) {
+		uint16_t sw;
+		if (!parse_status(value, &sw))
+			return VCTL_EXPECTED_STATUS;
+		o->sfi_refuse = sw;
+	} else if (strcmp(name, "sfi-only") == 0) {
+		uint32_t mask;
+		if (!parse_sfi_list(value, &mask))
+			return VCTL_EXPECTED_FILE_LIST;
+		o->sfi_only = mask;
 	} else if (strcmp(name, "timeout-above") == 0) {
 		if (strcmp(value, "off") == 0)
 			n = 0;
@@ -273,6 +322,12 @@ void vctl_options_usage(FILE *f)
 	      "                      (6A82 to SELECT of an absent file), ending the session\n"
 	      "  --plain-after-drop  a lax chip: LDS files stay readable in the clear after the\n"
 	      "                      session ended (default: 6982)\n"
+	      "  --sfi-refuse SW     READ BINARY naming its file by short identifier answered SW\n"
+	      "                      (6A81, 6D00, 6986, ...): for every file, or those outside\n"
+	      "                      --sfi-only\n"
+	      "  --sfi-only LIST     only these files may be read by short identifier (com, sod,\n"
+	      "                      card-access, dg1 ... dg16, separated by commas; all); the\n"
+	      "                      others answer --sfi-refuse's status, or 6A82\n"
 	      "  --link-model        model the ISO 14443 radio link's timing (424 kbit/s,\n"
 	      "                      256-byte frames, 10 ms chip latency unless changed)\n"
 	      "  --link-rate K       bit rate: 106, 212, 424 or 848 kbit/s\n"

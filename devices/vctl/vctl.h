@@ -47,6 +47,7 @@ typedef enum vctl_error {
 	VCTL_EXPECTED_MICROSECONDS,
 	VCTL_EXPECTED_CAM_ATTACK,  /* cam-attack: off, infinity or empty-ca */
 	VCTL_EXPECTED_CARD_TYPE,   /* appm-pn532's type: a or b */
+	VCTL_EXPECTED_FILE_LIST,   /* sfi-only: all, or com,sod,card-access,dg1..dg16 */
 } vctl_error;
 
 /* The words answered after "error OPTION: " and printed for a bad command
@@ -83,6 +84,12 @@ typedef struct vctl_program {
  *   drop-sm-at N             the N-th protected command since power-up
  *   plain-errors on|off      failing protected commands answered in the clear
  *   plain-after-drop on|off  LDS files readable in the clear after a session
+ *   sfi-refuse SW|off        READ BINARY by short file identifier answers SW
+ *                            (6A81, 6D00, 6986, ...): every file, or those
+ *                            outside sfi-only
+ *   sfi-only FILES|all       only these files by short identifier (com, sod,
+ *                            card-access, dg1..dg16, comma-separated); the
+ *                            others answer sfi-refuse's status, or 6A82
  *   link-model on|off        the radio-link timing model (devices/vpass/link.h;
  *                            its defaults until the options below change them)
  *   link-rate 106|212|424|848, link-frame BYTES, link-frame-overhead US,
@@ -113,6 +120,8 @@ vctl_error vctl_set_option(const vctl_program *p, vpass_options *o, const char *
 	{ "drop-sm-at", required_argument, NULL, VCTL_GETOPT },                \
 	{ "plain-errors", no_argument, NULL, VCTL_GETOPT },                    \
 	{ "plain-after-drop", no_argument, NULL, VCTL_GETOPT },                \
+	{ "sfi-refuse", required_argument, NULL, VCTL_GETOPT },                \
+	{ "sfi-only", required_argument, NULL, VCTL_GETOPT },                  \
 	{ "link-model", no_argument, NULL, VCTL_GETOPT },                      \
 	{ "link-rate", required_argument, NULL, VCTL_GETOPT },                 \
 	{ "link-frame", required_argument, NULL, VCTL_GETOPT },                \

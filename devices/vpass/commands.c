@@ -180,10 +180,24 @@ static uint16_t cmd_external_authenticate(vpass_card *card, const crypto_apdu *a
 	return SW_OK;
 }
 
+/* Does this chip let a READ BINARY name the file with this short
+ * identifier (opts.sfi_refuse, opts.sfi_only)? If not, the status it
+ * answers. */
+static uint16_t sfi_refused(const vpass_card *card, uint8_t sfi)
+{
+	const vpass_options *o = &card->opts;
+	if (o->sfi_only ? (o->sfi_only & VPASS_SFI_BIT(sfi)) != 0 : !o->sfi_refuse)
+		return SW_OK;
+	return o->sfi_refuse ? o->sfi_refuse : SW_FILE_NOT_FOUND;
+}
+
 /* Resolve the EF a READ BINARY names by short identifier; it becomes the
  * current EF. */
 static uint16_t file_by_sfi(vpass_card *card, uint8_t sfi, const vpass_file **ret)
 {
+	uint16_t refused = sfi_refused(card, sfi);
+	if (refused != SW_OK)
+		return refused;
 	const vpass_file *f = sfi ? vpass_doc_find_sfi(card->doc, sfi) : NULL;
 	if (!f || !visible(card, f))
 		return SW_FILE_NOT_FOUND;

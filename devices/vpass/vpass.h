@@ -33,6 +33,9 @@
  *     challenge not 8 bytes, no Le, or a signature longer than Le  6700
  *   GET CHALLENGE, EXTERNAL AUTHENTICATE on a PACE-only chip
  *     (refuse_bac)                                                 that status
+ *   READ BINARY naming its file by SFI when sfi_refuse is set (for the
+ *     SFIs outside sfi_only when that is set too)                  sfi_refuse
+ *   READ BINARY by an SFI outside sfi_only (sfi_refuse 0)          6A82
  *   EF.CardAccess by a selection variant the chip does not know
  *     (card_access_select): SELECT by file id with P1 other than
  *     00 or from the application, SELECT without Le, READ BINARY
@@ -238,7 +241,19 @@ typedef struct vpass_options {
 	                           * (VPASS_FROZEN) while staying in the field, until
 	                           * the options change or the card is removed or
 	                           * inserted (0: never) */
+	/* ---- issue 18: READ BINARY by short file identifier ---- */
+	uint16_t sfi_refuse;      /* a READ BINARY naming its file by SFI (B0 with P1
+	                           * 80 | SFI, B1 with P1 00 P2 SFI) is answered this
+	                           * status (6A81, 6D00, 6986, ...) without reading:
+	                           * for every file, or with sfi_only for the others
+	                           * (0: read, within sfi_only) */
+	uint32_t sfi_only;        /* bit n: the chip knows SFI n (VPASS_SFI_BIT); a
+	                           * read naming another one is answered sfi_refuse,
+	                           * or 6A82 when that is 0 (0: every file's SFI) */
 } vpass_options;
+
+/* sfi_only's bit for the file with this short identifier (1..30). */
+#define VPASS_SFI_BIT(sfi) (UINT32_C(1) << (sfi))
 
 typedef struct vpass_stats {
 	unsigned long apdus;          /* commands answered */

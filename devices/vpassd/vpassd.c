@@ -18,6 +18,7 @@
  *                        fail-reads N, corrupt-mac on|off, aa-wrong-key and
  *                        ca-wrong-key on|off, refuse-bac SW|off,
  *                        card-access any|mf|le|sfi, timeout-above N|off,
+ *                        sfi-refuse SW|off, sfi-only FILES|all,
  *                        link-model on|off, link-rate, link-frame,
  *                        link-frame-overhead, chip-latency (devices/vctl)
  *   status               present, connected, APDU count, sessions the chip

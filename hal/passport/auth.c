@@ -149,7 +149,8 @@ pp_err rd_chip_authentication(session *s)
 	pp_protocol_info info;
 	memset(&info, 0, sizeof(info));
 	why[0] = '\0';
-	pp_err e = pp_ca_run(&s->ch, doc->dg[14].data, doc->dg[14].len, &info, why, sizeof(why));
+	pp_err e = pp_ca_run_probe(&s->ch, s->select_files ? PP_CA_PROBE_SELECT : PP_CA_PROBE_SFI, doc->dg[14].data,
+	                           doc->dg[14].len, &info, why, sizeof(why));
 	if (e == PP_OK) {
 		snprintf(ca->method, sizeof(ca->method), "CA");
 		ca->info = info;

@@ -73,8 +73,8 @@ static pp_err session_from_secret(const protocol *p, const BUF_MEM *k, sm_ctx *r
 	return e == CRYPTO_OK ? PP_OK : PP_ERR_CRYPTO;
 }
 
-static pp_err ca_run(pp_channel *ch, const uint8_t *dg14, size_t dg14_len, pp_protocol_info *ret, char *err,
-                     size_t errlen)
+static pp_err ca_run(pp_channel *ch, pp_ca_probe probe_by, const uint8_t *dg14, size_t dg14_len,
+                     pp_protocol_info *ret, char *err, size_t errlen)
 {
 	if (!ch || !dg14 || !ret)
 		return eac_fail(err, errlen, PP_ERR_ARG, "chip authentication needs a channel and DG14");
@@ -210,9 +210,13 @@ static pp_err ca_run(pp_channel *ch, const uint8_t *dg14, size_t dg14_len, pp_pr
 	pp_channel_set_sm(ch, &session);
 	/* The chip proves it holds DG14's key by speaking under the new keys
 	 * (part 11, 6.2): a one-byte READ BINARY of EF.COM (SFI 1E) asks it
-	 * to; any status under valid secure messaging will do. */
+	 * to, or a SELECT of EF.COM on a chip that refuses reads by SFI; any
+	 * status under valid secure messaging will do. */
 	step = "first command under the chip authentication keys";
+	static const uint8_t ef_com[] = { 0x01, 0x1E };
 	crypto_apdu probe = { .cla = 0x00, .ins = 0xB0, .p1 = 0x9E, .p2 = 0x00, .le = 1 };
+	if (probe_by == PP_CA_PROBE_SELECT)
+		probe = (crypto_apdu){ .cla = 0x00, .ins = 0xA4, .p1 = 0x02, .p2 = 0x0C, .data = ef_com, .lc = 2 };
 	out.len = 0;
 	e = pp_channel_exchange(ch, &probe, &out, &sw);
 	if (e == PP_ERR_SM || (e == PP_OK && ch->sm_dropped)) {
@@ -244,13 +248,19 @@ out_free:
 /* Chip authentication is access control: the channel lets
  * its commands go as they are sent, in the clear or not, and restores
  * nothing while it runs (hal/passport/channel-internal.h). */
-pp_err pp_ca_run(pp_channel *ch, const uint8_t *dg14, size_t dg14_len, pp_protocol_info *ret, char *err,
-                 size_t errlen)
+pp_err pp_ca_run_probe(pp_channel *ch, pp_ca_probe probe, const uint8_t *dg14, size_t dg14_len,
+                       pp_protocol_info *ret, char *err, size_t errlen)
 {
 	if (ch)
 		pp_channel_begin_access(ch);
-	pp_err e = ca_run(ch, dg14, dg14_len, ret, err, errlen);
+	pp_err e = ca_run(ch, probe, dg14, dg14_len, ret, err, errlen);
 	if (ch)
 		pp_channel_end_access(ch);
 	return e;
+}
+
+pp_err pp_ca_run(pp_channel *ch, const uint8_t *dg14, size_t dg14_len, pp_protocol_info *ret, char *err,
+                 size_t errlen)
+{
+	return pp_ca_run_probe(ch, PP_CA_PROBE_SFI, dg14, dg14_len, ret, err, errlen);
 }

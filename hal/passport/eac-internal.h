@@ -67,6 +67,15 @@ void pp_pace_free(pp_pace *p);
  * holds the key (possible cloned chip). */
 pp_err pp_ca_run(pp_channel *ch, const uint8_t *dg14, size_t dg14_len, pp_protocol_info *ret, char *err,
                  size_t errlen);
+/* The first command under the new keys, which the chip must answer under
+ * valid secure messaging to prove it holds DG14's key. */
+typedef enum pp_ca_probe {
+	PP_CA_PROBE_SFI = 0, /* READ BINARY of one byte of EF.COM by SFI 1E (pp_ca_run) */
+	PP_CA_PROBE_SELECT,  /* SELECT of EF.COM by file id: for a chip that refuses
+	                      * reads by SFI, which it might refuse in the clear */
+} pp_ca_probe;
+pp_err pp_ca_run_probe(pp_channel *ch, pp_ca_probe probe, const uint8_t *dg14, size_t dg14_len,
+                       pp_protocol_info *ret, char *err, size_t errlen);
 
 /* ---- among pace.c, ca.c and eac.c ---- */
 

@@ -1,9 +1,10 @@
 /*
  * ef-read — selecting and reading elementary files under secure
- * messaging: the application and the master file, whole files with read
- * sizes that adapt to the reader and chip (extended length, short reads,
- * smaller after a failure), retries after transient statuses and lost
- * answers, progress. See reader.c for the whole read.
+ * messaging: the application and the master file, whole files named by
+ * their short identifier in the first READ BINARY (SELECT when the chip
+ * refuses that), read sizes that adapt to the reader and chip (extended
+ * length, short reads, smaller after a failure), retries after transient
+ * statuses and lost answers, progress. See reader.c for the whole read.
  */
 #include "hal/passport/reader-internal.h"
 
@@ -61,11 +62,18 @@ pp_err rd_select_file(session *s, uint16_t fid, uint16_t *ret_sw)
 
 /* ---- reading files ---------------------------------------------------------- */
 
-/* One READ BINARY of up to `want` bytes at `offset`; offsets past 32767 use
- * the odd instruction B1 with the offset in DO'54 and the answer in DO'53. */
-static pp_err read_binary(session *s, size_t offset, size_t want, crypto_buf *out, uint16_t *ret_sw)
+/* One READ BINARY of up to `want` bytes at `offset` of the current file, or
+ * (sfi != 0, offset 0) of the file with that short identifier, which it
+ * makes current (ISO/IEC 7816-4, 7.2.3: P1 = 80 | SFI, P2 = the offset);
+ * offsets past 32767 use the odd instruction B1 with the offset in DO'54
+ * and the answer in DO'53. */
+static pp_err read_binary(session *s, uint8_t sfi, size_t offset, size_t want, crypto_buf *out, uint16_t *ret_sw)
 {
 	bool extended = want > APDU_MAX_SHORT_LE;
+	if (sfi && offset == 0) {
+		crypto_apdu cmd = { .cla = 0x00, .ins = 0xB0, .p1 = (uint8_t)(0x80 | sfi), .le = want, .extended = extended };
+		return rd_exchange(s, &cmd, out, ret_sw);
+	}
 	if (offset <= 0x7FFF) {
 		crypto_apdu cmd = { .cla = 0x00, .ins = 0xB0, .p1 = (uint8_t)(offset >> 8), .p2 = (uint8_t)offset,
 			     .le = want, .extended = extended };
@@ -143,8 +151,32 @@ static pp_err clear_refusal(session *s, uint16_t sw, const char *name)
 	return PP_ERR_SM_ENDED;
 }
 
-/* Read the currently selected file whole. */
-static pp_err read_file(session *s, const char *name, pp_file *f)
+/* Statuses with which a chip refuses to have a file named by its short
+ * identifier, rather than refusing the read (ISO/IEC 7816-4, 5.6 and
+ * 7.2.3): the function (6A81) or the instruction (6D00) not supported, no
+ * current EF (6986: the SFI was not taken as a selection), P1-P2 wrong
+ * (6A86, and 6B00 from a chip that takes P1 for the high byte of an offset,
+ * 8000 and beyond, past the end of any file); or no such file (6A82), which
+ * is also how a chip reports an absent data group: the SELECT that follows
+ * tells which. Not 6E00: the class byte is the same in every protected
+ * command, so it says nothing of short identifiers and stands as an error;
+ * nor 6700, which is the extended length refused (read_file goes short). */
+static bool sfi_refusal(uint16_t sw)
+{
+	return sw == SW_FUNC_NOT_SUPPORTED || sw == SW_INS_NOT_SUPPORTED || sw == SW_NO_CURRENT_EF ||
+	       sw == SW_INCORRECT_P1P2 || sw == SW_WRONG_P1P2 || sw == SW_FILE_NOT_FOUND;
+}
+
+/* Read a file whole: the current one (sfi 0), or the one whose short
+ * identifier the first READ BINARY names (offset 0, until one is answered
+ * with data; a read asked again after a lost answer or a transient status
+ * names it again, the session restored meanwhile having selected
+ * nothing). Once it has answered, the file is current (fid, which a
+ * restored session selects again) and the rest is read from it at the
+ * offset. When the chip refuses to read by SFI (sfi_refusal), PP_OK with
+ * the status in *ret_refused and f untouched but its sw: the caller
+ * selects the file instead. */
+static pp_err read_file(session *s, const char *name, uint8_t sfi, uint16_t fid, pp_file *f, uint16_t *ret_refused)
 {
 	crypto_buf data = CRYPTO_BUF_INIT;
 	size_t total = 0;    /* unknown until the header is in */
@@ -152,13 +184,15 @@ static pp_err read_file(session *s, const char *name, pp_file *f)
 	unsigned retries_left = s->retries;
 	pp_err e = PP_OK;
 
+	if (sfi)
+		s->current_fid = 0; /* none until the chip has answered */
 	while (total == 0 || data.len < total) {
 		size_t want = rd_read_size(s);
 		if (total && total - data.len < want)
 			want = total - data.len;
 		size_t before = data.len;
 		uint16_t sw = 0;
-		e = read_binary(s, data.len, want, &data, &sw);
+		e = read_binary(s, sfi, data.len, want, &data, &sw);
 		f->apdus++;
 		if (e == PP_ERR_COMM && s->extended && want > SHORT_READ_MAX) {
 			/* The reader (not the chip) refused the large APDU. The
@@ -196,6 +230,14 @@ static pp_err read_file(session *s, const char *name, pp_file *f)
 			break;
 		}
 		f->sw = sw;
+		if (sfi && before == 0 && sfi_refusal(sw)) {
+			/* Taken whether it came protected or (twice) in the
+			 * clear: it only makes the reader select the file, which
+			 * costs a command, never a file. */
+			buf_free(&data);
+			*ret_refused = sw;
+			return PP_OK;
+		}
 		bool ended = sw == SW_WRONG_P1P2 || sw == SW_END_OF_FILE || (sw == SW_OK && data.len == before);
 		if (total && data.len == before && ended) {
 			/* The header promised more than the chip holds. */
@@ -237,6 +279,10 @@ static pp_err read_file(session *s, const char *name, pp_file *f)
 			rd_set_err(s, "%s is empty", name);
 			break;
 		}
+		if (sfi) {
+			s->current_fid = fid; /* selected by the read */
+			sfi = 0;
+		}
 		retries_left = s->retries;
 		if (total == 0) {
 			size_t len = 0;
@@ -268,12 +314,28 @@ static pp_err read_file(session *s, const char *name, pp_file *f)
 	return PP_OK;
 }
 
-/* Select and read one elementary file. A file that does not exist is not an
- * error of the whole read: it is recorded in its pp_file. */
-pp_err rd_read_ef(session *s, uint16_t fid, const char *name, pp_file *f)
+/* Read a file whole (see read_file). A file the chip does not have, or
+ * keeps behind another access control, is recorded in f; any other
+ * failure ends the read, so a data group that could not be read is never
+ * passed over. */
+static pp_err read_recorded(session *s, const char *name, uint8_t sfi, uint16_t fid, pp_file *f,
+                            uint16_t *ret_refused)
 {
-	double start = rd_now_seconds();
-	unsigned long apdus0 = pp_transport_get_stats(s->t)->apdus;
+	pp_err e = read_file(s, name, sfi, fid, f, ret_refused);
+	if (e == PP_ERR_FILE_NOT_FOUND || (e == PP_ERR_STATUS && f->sw == SW_SECURITY_STATUS)) {
+		e = PP_OK;
+		s->doc->error_sw = 0; /* recorded in f; it did not end the read */
+	}
+	return e;
+}
+
+/* SELECT the file, then read it. sfi_refused: the status with which the
+ * chip has just refused to read it by short identifier (0: none). Unless
+ * that was 6A82 and the SELECT says 6A82 too (the file is absent, which is
+ * no sign against SFIs), the chip does not read by SFI: every later file
+ * of the session is selected, and the document says why. */
+static pp_err select_and_read(session *s, uint16_t fid, const char *name, pp_file *f, uint16_t sfi_refused)
+{
 	uint16_t sw = 0;
 	pp_err e = rd_select_file(s, fid, &sw);
 	if (rd_is_lost(e)) {
@@ -282,6 +344,10 @@ pp_err rd_read_ef(session *s, uint16_t fid, const char *name, pp_file *f)
 		 * the clear the channel has already sent again.) */
 		rd_session_out_of_step(s);
 		e = rd_select_file(s, fid, &sw);
+	}
+	if (e == PP_OK && sfi_refused && (sfi_refused != SW_FILE_NOT_FOUND || sw != SW_FILE_NOT_FOUND)) {
+		s->select_files = true;
+		s->doc->sfi_refused_sw = sfi_refused;
 	}
 	if (e == PP_OK && sw != SW_OK && sw != SW_FILE_NOT_FOUND && s->ch.sm_dropped) {
 		f->sw = sw;
@@ -293,17 +359,29 @@ pp_err rd_read_ef(session *s, uint16_t fid, const char *name, pp_file *f)
 		if (sw != SW_FILE_NOT_FOUND && sw != SW_SECURITY_STATUS)
 			e = rd_status_error(s, sw, "selecting %s", name);
 	} else if (e == PP_OK) {
-		e = read_file(s, name, f);
-		/* A file the chip does not have, or keeps behind another access
-		 * control, is recorded in f; any other failure ends the read, so
-		 * a data group that could not be read is never passed over. */
-		if (e == PP_ERR_FILE_NOT_FOUND || (e == PP_ERR_STATUS && f->sw == SW_SECURITY_STATUS)) {
-			e = PP_OK;
-			s->doc->error_sw = 0; /* recorded in f; it did not end the read */
-		}
+		e = read_recorded(s, name, 0, fid, f, NULL);
 	} else if (!rd_is_removal(e)) {
 		rd_set_err(s, "selecting %s", name);
 	}
+	return e;
+}
+
+/* Read one elementary file: by its short identifier in the first READ
+ * BINARY while the chip takes that, else selected first. A file that does
+ * not exist is not an error of the whole read: it is recorded in its
+ * pp_file. */
+pp_err rd_read_ef(session *s, lds_file file, const char *name, pp_file *f)
+{
+	double start = rd_now_seconds();
+	unsigned long apdus0 = pp_transport_get_stats(s->t)->apdus;
+	uint16_t fid = lds_file_fid(file);
+	uint8_t sfi = s->select_files ? 0 : lds_file_sfi(file);
+	uint16_t refused = 0;
+	pp_err e = PP_OK;
+	if (sfi)
+		e = read_recorded(s, name, sfi, fid, f, &refused);
+	if (e == PP_OK && (!sfi || refused))
+		e = select_and_read(s, fid, name, f, refused);
 	f->seconds = rd_now_seconds() - start;
 	f->apdus = pp_transport_get_stats(s->t)->apdus - apdus0;
 	return e;

@@ -12,6 +12,7 @@
 
 #include "crypto/apdu.h"
 #include "crypto/buf.h"
+#include "crypto/lds/lds.h"
 #include "hal/passport/channel-internal.h"
 #include "hal/passport/eac-internal.h"
 #include "hal/passport/reader.h"
@@ -27,6 +28,8 @@
 #define CARD_ACCESS_MAX 4096
 
 #define SW_BAC_REFUSED 0x6A88 /* referenced data not found: no BAC key */
+#define SW_NO_CURRENT_EF 0x6986 /* command not allowed: no current EF */
+#define SW_INCORRECT_P1P2 0x6A86
 #define FID_MF 0x3F00
 
 typedef struct session {
@@ -36,7 +39,10 @@ typedef struct session {
 	const pp_access_key *key;
 	bool have_mrz;
 	bool have_can;
-	uint16_t current_fid;    /* the EF selected last (0: none) */
+	uint16_t current_fid;    /* the EF current on the chip, selected or named by
+	                          * SFI in an answered READ BINARY (0: none) */
+	bool select_files;       /* the chip refused a READ BINARY by short file
+	                          * identifier: every later file is SELECTed */
 	bool extended;           /* still trying extended-length reads */
 	bool extended_ok;        /* reader and chip take extended APDUs */
 	size_t read_max;         /* plain bytes per READ BINARY */
@@ -81,7 +87,7 @@ pp_err rd_verify_cam(session *s, const pp_file *dg14, char *why, size_t whylen);
 /* ---- selecting and reading files (ef-read.c) ---- */
 
 size_t rd_plain_capacity(size_t max_response);
-pp_err rd_read_ef(session *s, uint16_t fid, const char *name, pp_file *f);
+pp_err rd_read_ef(session *s, lds_file file, const char *name, pp_file *f);
 size_t rd_read_size(const session *s);
 pp_err rd_select_application(session *s);
 pp_err rd_select_file(session *s, uint16_t fid, uint16_t *ret_sw);

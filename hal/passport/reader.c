@@ -20,6 +20,50 @@
  * control has succeeded no command goes in the clear outside access
  * control.
  *
+ * The commands, each with its reason, for the typical document (PACE
+ * and chip authentication; EF.COM, EF.SOD, DG1, DG2 of 20 KB, DG14 and
+ * DG15) on a PC/SC reader with extended length: 17 in all.
+ *     1  SELECT EF.CardAccess, P1 02 P2 0C, in the clear: PACE's
+ *        parameters are in it; the selection most chips take, no FCP
+ *     2  READ BINARY, Le 256, in the clear: the whole file (a few
+ *        SecurityInfos) in one short read
+ *     3  MSE:Set AT: PACE's protocol and password (the CAN or the MRZ)
+ *   4-7  GENERAL AUTHENTICATE four times: the nonce, the mapping, the key
+ *        agreement, the tokens; the session's keys follow from them
+ *     8  SELECT of the eMRTD application, protected: the LDS files are in
+ *        it, and PACE ran on the master file
+ *     9  READ BINARY SFI 1E, EF.COM: its list of data groups (the report
+ *        gives it; a group listed but absent is noted)
+ *    10  READ BINARY SFI 1D, EF.SOD: which data groups it covers, all of
+ *        which are read, and passive authentication's signature
+ *    11  READ BINARY SFI 0E, DG14: the chip authentication key, read
+ *        first so that the rest is read under the chip's own key
+ * 12-13  MSE:Set AT and GENERAL AUTHENTICATE: chip authentication (AES;
+ *        3DES takes one MSE:Set KAT), re-keying the session
+ *    14  READ BINARY SFI 1E, Le 1: the chip proves it holds DG14's key by
+ *        answering under the new keys (ca.c; a SELECT of EF.COM once the
+ *        chip has refused reads by SFI)
+ *    15  READ BINARY SFI 01, DG1: the MRZ
+ *    16  READ BINARY SFI 02, DG2: the face, 20 KB in one extended answer
+ *    17  READ BINARY SFI 0F, DG15: the active authentication key, which
+ *        the SOD covers and the report describes (not used: chip
+ *        authentication passed, which ICAO 9303 prefers)
+ * Each READ BINARY names its file by short identifier (P1 = 80 | SFI, P2
+ * = offset 0; ISO/IEC 7816-4, 7.2.3), which selects it: no SELECT per
+ * file, and a whole file per command while Le can carry it (65511 plain
+ * bytes under SM); a file longer than that goes on from the offset with B0
+ * (B1 beyond 32767), the file being current. A chip that refuses the read
+ * by SFI (6A81, 6D00, 6986, 6A86, 6B00, or 6A82 for a file its SELECT
+ * then finds: ef-read.c) has that file and every later one SELECTed, one
+ * command more per file; a data group that is absent costs a SELECT too
+ * (6A82 both ways), and the session stays with SFIs. Other documents and
+ * readers cost more: BAC (GET CHALLENGE, EXTERNAL AUTHENTICATE, and
+ * EF.CardAccess probed and not found: four commands), PACE-CAM (no chip
+ * authentication commands), active authentication without DG14 (INTERNAL
+ * AUTHENTICATE), a reader or chip without extended length (223 bytes a
+ * read, GET RESPONSE for a longer answer), lost answers and sessions set
+ * up again.
+ *
  * This file holds the session and the sequence of a read; the steps are
  * in card-access.c, access.c, ef-read.c and auth.c (reader-internal.h).
  */
@@ -147,7 +191,7 @@ static pp_err read_dg(session *s, int dg)
 {
 	char name[8];
 	snprintf(name, sizeof(name), "DG%d", dg);
-	return rd_read_ef(s, lds_file_fid(lds_file_dg(dg)), name, &s->doc->dg[dg]);
+	return rd_read_ef(s, lds_file_dg(dg), name, &s->doc->dg[dg]);
 }
 
 static pp_err read_all(session *s)
@@ -203,7 +247,7 @@ static pp_err read_all(session *s)
 	double t2 = rd_now_seconds();
 	doc->access_seconds = t2 - t1;
 
-	e = rd_read_ef(s, lds_file_fid(LDS_FILE_COM), "EF.COM", &doc->com);
+	e = rd_read_ef(s, LDS_FILE_COM, "EF.COM", &doc->com);
 	if (e != PP_OK)
 		return e;
 	if (!doc->com.present) {
@@ -221,7 +265,7 @@ static pp_err read_all(session *s)
 		if (com.files[i] >= LDS_FILE_DG1 && com.files[i] <= LDS_FILE_DG16)
 			doc->listed[com.files[i]] = true;
 
-	e = rd_read_ef(s, lds_file_fid(LDS_FILE_SOD), "EF.SOD", &doc->sod);
+	e = rd_read_ef(s, LDS_FILE_SOD, "EF.SOD", &doc->sod);
 	if (e != PP_OK)
 		return e;
 	rd_sod_covered(s);

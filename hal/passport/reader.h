@@ -6,8 +6,11 @@
  * lists or the SOD covers, under secure messaging; run chip authentication
  * (DG14: PACE-CAM or CA) or else active authentication (DG15).
  *
- * Reads are as large as the chip and reader accept: one extended-length
- * READ BINARY per file when possible, falling back to short reads when the
+ * Each file is named by its short identifier in its first READ BINARY,
+ * with no SELECT, until the chip refuses that; from then on each is
+ * SELECTed (the commands of a read and their reasons: reader.c). Reads
+ * are as large as the chip and reader accept: one extended-length READ
+ * BINARY per file when possible, falling back to short reads when the
  * chip answers an extended command with an error status. A transient error
  * or a lost answer (time-out) is retried from the same offset with half the
  * read size (not below 64 bytes), after re-establishing the session when
@@ -158,6 +161,12 @@ typedef struct pp_document {
 	unsigned long sm_ended;        /* answers in the clear by which the chip ended secure messaging */
 	uint16_t error_sw;             /* the status word that ended the read (or failed
 	                                * active authentication); 0: none */
+	/* How the files were reached: each by its short file identifier in
+	 * its first READ BINARY (no SELECT) until the chip refused that, then
+	 * each by SELECT. The status of that refusal; 0: none (no file was
+	 * SELECTed but to tell an absent one from a refusal, or to pick a file
+	 * up again after the session was set up afresh). */
+	uint16_t sfi_refused_sw;
 } pp_document;
 
 /* Read a document. On PP_OK *ret holds every file that could be read (a

@@ -202,7 +202,8 @@ void it_read_mrz(const char *dir, const char *doc, char *out, size_t cap)
 const char *const it_chip_defaults[] = {
 	"remove-after 0",    "fail-reads 0",     "corrupt-mac off",   "short-only off",   "refuse-bac 0",
 	"aa-wrong-key off",  "ca-wrong-key off", "card-access any",   "timeout-above off", "link-model off",
-	"cam-attack off",    "drop-sm off",      "plain-errors off",  "plain-after-drop off", NULL,
+	"cam-attack off",    "drop-sm off",      "plain-errors off",  "plain-after-drop off", "sfi-refuse off",
+	"sfi-only all",      NULL,
 };
 
 /* The rows. Documents are made once per run (it_make_case_docs); rows that
@@ -373,6 +374,32 @@ const it_case it_cases[] = {
 	            { "protocols.chip_authentication.result", "passed" },
 	            { "protocols.active_authentication.result", "not run" },
 	            { "active_authentication_key.type", "RSA" },
+	            { "face.bytes", ">19000" },
+	            { "reading.files_by", "SFI" },
+	            { "reading.sfi_refused", "null" } } },
+	/* A chip that will not read a file named by its short identifier,
+	 * with each status chips refuse it with: the first READ BINARY by
+	 * SFI is refused, and every file is selected from then on. */
+	{ .group = "reading", .doc = "case-typical", .profile = "typical", .persona = "hartono",
+	  .chip = { "sfi-refuse 6A81" }, .key = IT_KEY_MRZ, .code = 0,
+	  .json = { { "reading.files_by", "SELECT" },
+	            { "reading.sfi_refused", "6A81" },
+	            { "protocols.chip_authentication.result", "passed" },
+	            { "face.bytes", ">19000" } } },
+	{ .group = "reading", .doc = "case-typical", .profile = "typical", .persona = "hartono",
+	  .chip = { "sfi-refuse 6D00" }, .key = IT_KEY_MRZ, .code = 0,
+	  .json = { { "reading.files_by", "SELECT" }, { "reading.sfi_refused", "6D00" }, { "face.bytes", ">19000" } } },
+	{ .group = "reading", .doc = "case-typical", .profile = "typical", .persona = "hartono",
+	  .chip = { "sfi-refuse 6986" }, .key = IT_KEY_MRZ, .code = 0,
+	  .json = { { "reading.files_by", "SELECT" }, { "reading.sfi_refused", "6986" }, { "face.bytes", ">19000" } } },
+	/* Short identifiers for EF.COM and EF.SOD only: DG14 by SFI is
+	 * "file not found", its SELECT finds it, and the data groups are
+	 * selected from then on. */
+	{ .group = "reading", .doc = "case-typical", .profile = "typical", .persona = "hartono",
+	  .chip = { "sfi-only com,sod" }, .key = IT_KEY_MRZ, .code = 0,
+	  .json = { { "reading.files_by", "SELECT" },
+	            { "reading.sfi_refused", "6A82" },
+	            { "protocols.chip_authentication.result", "passed" },
 	            { "face.bytes", ">19000" } } },
 	/* The radio link modelled at its defaults (424 kbit/s, 256-byte
 	 * frames, 10 ms per command): slower, nothing else changes. No time
@@ -404,7 +431,7 @@ const it_case it_cases[] = {
 	            { "reading.sessions_reestablished", "1" },
 	            { "protocols.active_authentication.result", "passed" } } },
 	{ .group = "sm", .doc = "case-sm-aa", .profile = "aa-rsa", .persona = "hartono",
-	  .chip = { "drop-sm 6988", "drop-sm-at 9", "plain-after-drop on" }, .key = IT_KEY_MRZ, .code = 0,
+	  .chip = { "drop-sm 6988", "drop-sm-at 5", "plain-after-drop on" }, .key = IT_KEY_MRZ, .code = 0,
 	  .json = { { "reading.secure_messaging_ended", "1" },
 	            { "reading.sessions_reestablished", "1" },
 	            { "protocols.active_authentication.result", "passed" } } },
@@ -416,16 +443,18 @@ const it_case it_cases[] = {
 	  .chip = { "drop-sm 6A82", "drop-sm-at 7" }, .key = IT_KEY_MRZ, .code = 0,
 	  .json = { { "reading.secure_messaging_ended", "1" },
 	            { "reading.sessions_reestablished", "1" } } },
-	/* A chip that sends its errors in the clear: 6A82 to SELECT of DG11,
-	 * which EF.COM lists but the chip lacks. After it DG1, DG2 and the
-	 * rest are read under PACE and CA set up again. */
+	/* A chip that sends its errors in the clear: 6A82 to the READ BINARY
+	 * naming DG11 by its short identifier and to its SELECT (DG11 is
+	 * listed in EF.COM but not on the chip). After it the rest is read,
+	 * still by SFI, under PACE and CA set up again. */
 	{ .group = "sm", .doc = "case-sm-absent", .profile = "ca", .doc_options = "--absent-dg 11",
 	  .persona = "lestari", .chip = { "plain-errors on" }, .key = IT_KEY_MRZ, .code = 0,
 	  .json = { { "reading.secure_messaging_ended", ">0" },
 	            { "reading.sessions_reestablished", ">0" },
 	            { "protocols.access_control.protocol", "PACE" },
 	            { "protocols.chip_authentication.result", "passed" },
-	            { "data_groups.listed_absent", "[11]" } } },
+	            { "data_groups.listed_absent", "[11]" },
+	            { "reading.files_by", "SFI" } } },
 	{ .group = "sm", .doc = "case-sm-absent", .profile = "ca", .doc_options = "--absent-dg 11",
 	  .persona = "lestari", .chip = { "plain-errors on", "plain-after-drop on" }, .key = IT_KEY_MRZ, .code = 0,
 	  .json = { { "reading.secure_messaging_ended", ">0" },

@@ -6,7 +6,8 @@
  * for a real answer), long answers to short commands in 61XX pieces
  * fetched with GET RESPONSE; the radio-link model's arithmetic against a
  * hand computation, and its time actually spent; and the control-text
- * parser (devices/vctl) for every new option.
+ * parser (devices/vctl) for every new option. Issue 18's: READ BINARY by
+ * short file identifier refused with a chosen status, or for some files.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -208,6 +209,61 @@ static void test_card_access_select(void **state)
 		vpass_card_free(none);
 	}
 	vpass_doc_free(absent);
+}
+
+/* ---- sfi_refuse, sfi_only ---- */
+
+/* READ BINARY B1 naming the file by short identifier (P1 00, P2 SFI). */
+static uint16_t read_b1_sfi(term *t, uint8_t sfi, size_t le)
+{
+	static const uint8_t off[3] = { 0x54, 0x01, 0x00 };
+	crypto_apdu a = { .ins = 0xB1, .p2 = sfi, .data = off, .lc = 3, .le = le };
+	return term_xfer(t, &a, NULL);
+}
+
+/* A chip that refuses reads by short identifier answers its status to
+ * both forms, under secure messaging (the session stays up), and reads the
+ * same file once it is selected; one that knows some SFIs only refuses
+ * the others, with 6A82 unless told another status. */
+static void test_sfi_refusal(void **state)
+{
+	fixture *f = *state;
+	static const struct {
+		uint16_t refuse;
+		uint32_t only;
+		uint16_t com, dg1; /* answers to EF.COM and DG1 by SFI */
+	} cases[] = {
+		{ 0, 0, SW_OK, SW_OK },
+		{ 0x6A81, 0, 0x6A81, 0x6A81 },
+		{ 0x6D00, 0, 0x6D00, 0x6D00 },
+		{ 0x6986, 0, 0x6986, 0x6986 },
+		{ 0, VPASS_SFI_BIT(0x1E), SW_OK, SW_FILE_NOT_FOUND },
+		{ 0x6A81, VPASS_SFI_BIT(0x1E), SW_OK, 0x6A81 },
+		{ 0, VPASS_SFI_BIT(1), SW_FILE_NOT_FOUND, SW_OK },
+	};
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		vpass_options o = { .sfi_refuse = cases[c].refuse, .sfi_only = cases[c].only };
+		vpass_card *card = card_with(f->doc, &o);
+		term t = term_open(card, DOCNO, DOB, DOE);
+		crypto_buf out = CRYPTO_BUF_INIT;
+		uint16_t sw = term_read_sfi(&t, 0x1E, 0, 8, &out);
+		if (sw != cases[c].com)
+			fail_msg("case %zu: EF.COM by SFI answered %04X", c, sw);
+		if (sw == SW_OK)
+			assert_memory_equal(out.data, ef_com, 8);
+		sw = term_read_sfi(&t, 0x01, 0, 8, NULL);
+		if (sw != cases[c].dg1)
+			fail_msg("case %zu: DG1 by SFI answered %04X", c, sw);
+		assert_int_equal(read_b1_sfi(&t, 0x01, 16), cases[c].dg1);
+		assert_true(t.sm_on && vpass_card_sm_active(card)); /* refused under SM */
+		/* Selected, the file reads whatever the SFIs. */
+		assert_int_equal(term_select_fid(&t, 0x02, 0x0C, VPASS_FID_DG(1), 0, NULL), SW_OK);
+		out.len = 0;
+		assert_int_equal(term_read_b0(&t, 0, 16, false, &out), SW_OK);
+		assert_memory_equal(out.data, f->dg1, 16);
+		buf_free(&out);
+		vpass_card_free(card);
+	}
 }
 
 /* ---- timeout_above ---- */
@@ -544,8 +600,27 @@ static void test_vctl_options(void **state)
 	assert_true(c.link.enabled && c.short_only);
 	assert_int_equal(c.link.bit_rate_kbps, 424);
 	assert_int_equal(c.card_access_select, VPASS_CA_SELECT_WITH_LE);
+	/* Reads by short identifier refused with a status, or known for some
+	 * files only. */
+	assert_int_equal(vctl_set_option(&p, &o, "sfi-refuse", "6A81"), VCTL_OK);
+	assert_int_equal(o.sfi_refuse, 0x6A81);
+	assert_int_equal(vctl_set_option(&p, &o, "sfi-refuse", "9000"), VCTL_EXPECTED_STATUS);
+	assert_int_equal(o.sfi_refuse, 0x6A81);
+	assert_int_equal(vctl_set_option(&p, &o, "sfi-refuse", "off"), VCTL_OK);
+	assert_int_equal(o.sfi_refuse, 0);
+	assert_int_equal(vctl_set_option(&p, &o, "sfi-only", "com,sod,dg1,dg16,card-access"), VCTL_OK);
+	assert_int_equal(o.sfi_only, VPASS_SFI_BIT(0x1E) | VPASS_SFI_BIT(0x1D) | VPASS_SFI_BIT(1) |
+	                             VPASS_SFI_BIT(16) | VPASS_SFI_BIT(0x1C));
+	static const char *const not_lists[] = { "", "dg0", "dg17", "com,", ",sod", "com,,sod", "dg", "efcom" };
+	for (size_t i = 0; i < sizeof not_lists / sizeof not_lists[0]; i++)
+		if (vctl_set_option(&p, &o, "sfi-only", not_lists[i]) != VCTL_EXPECTED_FILE_LIST)
+			fail_msg("sfi-only \"%s\" was taken", not_lists[i]);
+	assert_int_equal(o.sfi_only, VPASS_SFI_BIT(0x1E) | VPASS_SFI_BIT(0x1D) | VPASS_SFI_BIT(1) |
+	                             VPASS_SFI_BIT(16) | VPASS_SFI_BIT(0x1C));
+	assert_int_equal(vctl_set_option(&p, &o, "sfi-only", "all"), VCTL_OK);
+	assert_int_equal(o.sfi_only, 0);
 	/* Every error has words. */
-	for (int e = VCTL_OK; e <= VCTL_EXPECTED_MICROSECONDS; e++)
+	for (int e = VCTL_OK; e <= VCTL_EXPECTED_FILE_LIST; e++)
 		assert_true(strlen(vctl_strerror((vctl_error)e)) > 0);
 	assert_string_equal(vpass_strerror(VPASS_TIMEOUT),
 	                    "the command was carried out but its answer was lost (time-out)");
@@ -556,6 +631,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_refuse_bac, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_card_access_select, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sfi_refusal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeout_above, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_get_response, setup, teardown),
 		cmocka_unit_test(test_link_arithmetic),

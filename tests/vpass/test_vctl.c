@@ -269,8 +269,8 @@ static void test_set(void **state)
 	                                              "remove-after, freeze-after, fail-reads, corrupt-mac, "
 	                                              "aa-wrong-key, ca-wrong-key, cam-attack, refuse-bac, "
 	                                              "card-access, timeout-above, drop-sm, drop-sm-at, plain-errors, "
-	                                              "plain-after-drop, link-model, link-rate, link-frame, "
-	                                              "link-frame-overhead, chip-latency)\n");
+	                                              "plain-after-drop, sfi-refuse, sfi-only, link-model, "
+	                                              "link-rate, link-frame, link-frame-overhead, chip-latency)\n");
 	assert_int_equal(s->changes, 2);
 	assert_true(s->reader.options.short_only);
 	assert_int_equal(s->reader.options.max_response_data, 100);

@@ -1,0 +1,514 @@
+/*
+ * test_sfi — issue 18's first step, command by command: the reading stack
+ * names each file by its short identifier in the first READ BINARY
+ * instead of selecting it, and so reads the typical document (PACE, chip
+ * authentication, DG1, DG2 of 20 KB, DG14, DG15, EF.SOD) with one command
+ * fewer per file; a chip that refuses that (6A81, 6D00, 6986, 6A86, 6B00,
+ * or 6A82 for a file its SELECT then finds) has every file selected from
+ * then on, without a second try by SFI; a data group that is absent (6A82
+ * both ways) is recorded as absent and costs the session nothing; a lost
+ * answer, a chip that ends secure messaging on a refusal, and a reader or
+ * chip without extended length still read the whole document.
+ *
+ * Chip authentication proves the chip by a first command under its keys, a
+ * one-byte READ BINARY of EF.COM by SFI 1E, or once the chip has refused
+ * reads by SFI a SELECT of EF.COM (hal/passport/ca.c): the counts below on
+ * these documents (which run CA) have it.
+ *
+ * Between the reader and the virtual chip (devices/vpass, in-process) sits
+ * a logging transport: it records each command's header (in the clear
+ * under secure messaging), can lose the answer of a chosen read, can claim
+ * extended length for a chip that refuses it, and checks that nothing goes
+ * in the clear after access control.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "crypto/apdu.h"
+#include "devices/vpass/vpass.h"
+#include "hal/passport/reader.h"
+#include "hal/passport/sim.h"
+#include "hal/passport/transport-internal.h"
+#include "tests/docgen/fixture.h"
+
+/* ---- the logging transport ------------------------------------------------ */
+
+#define LOG_MAX 4096
+
+typedef struct logged {
+	uint8_t cla, ins, p1, p2;
+} logged;
+
+typedef struct logger {
+	pp_transport *inner;
+	bool claim_extended;       /* a reader that passes extended APDUs */
+	unsigned long lose_read;   /* the answer to this protected READ BINARY at
+	                            * an offset (1: the first) is lost; 0: none */
+	unsigned long offset_reads;
+	size_t n;
+	logged log[LOG_MAX];
+	bool opened;               /* a protected command has gone */
+	unsigned long plain_after_access;
+} logger;
+
+/* Commands that may go in the clear once a session has been up: those
+ * that set one up again, and GET RESPONSE. */
+static bool access_command(const crypto_apdu *a)
+{
+	switch (a->ins) {
+	case 0xA4:
+		return a->p1 == 0x04 || (a->lc == 2 && a->data[0] == 0x3F && a->data[1] == 0x00);
+	case 0x84:
+	case 0x82:
+	case 0x86:
+	case 0xC0:
+		return true;
+	case 0x22:
+		return a->p1 == 0xC1 && a->p2 == 0xA4;
+	default:
+		return false;
+	}
+}
+
+static pp_err log_connect(void *priv, int timeout_ms)
+{
+	logger *l = priv;
+	l->opened = false;
+	return pp_transport_connect(l->inner, timeout_ms);
+}
+
+static pp_err log_transmit(void *priv, const uint8_t *cmd, size_t len, uint8_t *resp, size_t cap, size_t *ret_len)
+{
+	logger *l = priv;
+	crypto_apdu a;
+	bool lose = false;
+	if (len >= 4 && l->n < LOG_MAX)
+		l->log[l->n++] = (logged){ cmd[0], cmd[1], cmd[2], cmd[3] };
+	if (apdu_decode(cmd, len, &a) == CRYPTO_OK) {
+		if ((a.cla & 0x0C) == 0x0C)
+			l->opened = true;
+		else if (l->opened && !access_command(&a))
+			l->plain_after_access++;
+		if (a.cla == 0x0C && a.ins == 0xB0 && !(a.p1 & 0x80) && (a.p1 || a.p2))
+			lose = ++l->offset_reads == l->lose_read;
+	}
+	pp_err e = pp_transport_transmit(l->inner, cmd, len, resp, cap, ret_len);
+	return e == PP_OK && lose ? PP_ERR_TIMEOUT : e;
+}
+
+static pp_err log_card_present(void *priv, bool *ret)
+{
+	logger *l = priv;
+	return pp_transport_card_present(l->inner, ret);
+}
+
+static pp_err log_capabilities(void *priv, pp_transport_caps *ret)
+{
+	logger *l = priv;
+	pp_err e = pp_transport_capabilities(l->inner, ret);
+	if (e == PP_OK && l->claim_extended)
+		*ret = (pp_transport_caps){ .extended_length = true, .max_command = APDU_MAX_COMMAND,
+			                    .max_response = APDU_MAX_RESPONSE };
+	return e;
+}
+
+static const char *log_reader_name(void *priv)
+{
+	(void)priv;
+	return "logging reader";
+}
+
+static void log_close(void *priv)
+{
+	(void)priv; /* the rig owns the logger */
+}
+
+static pp_err log_wait_change(void *priv, bool present, int timeout_ms, bool *ret_present)
+{
+	logger *l = priv;
+	return pp_transport_wait_change(l->inner, present, timeout_ms, ret_present);
+}
+
+static const pp_transport_ops log_ops = {
+	.name = "log",
+	.description = "forwards to the in-process virtual passport, logging command headers",
+	.connect = log_connect,
+	.transmit = log_transmit,
+	.card_present = log_card_present,
+	.capabilities = log_capabilities,
+	.reader_name = log_reader_name,
+	.close = log_close,
+	.wait_change = log_wait_change,
+};
+
+/* Protected READ BINARYs naming a file by SFI (P1 80 | SFI). */
+static unsigned long sfi_reads(const logger *l)
+{
+	unsigned long n = 0;
+	for (size_t i = 0; i < l->n; i++)
+		n += l->log[i].cla == 0x0C && l->log[i].ins == 0xB0 && (l->log[i].p1 & 0x80);
+	return n;
+}
+
+/* Protected SELECTs of an EF by file identifier (P1 02). */
+static unsigned long ef_selects(const logger *l)
+{
+	unsigned long n = 0;
+	for (size_t i = 0; i < l->n; i++)
+		n += l->log[i].cla == 0x0C && l->log[i].ins == 0xA4 && l->log[i].p1 == 0x02;
+	return n;
+}
+
+/* READ BINARYs by SFI after the first protected SELECT of an EF. */
+static unsigned long sfi_reads_after_select(const logger *l)
+{
+	unsigned long n = 0;
+	bool selected = false;
+	for (size_t i = 0; i < l->n; i++) {
+		selected = selected || (l->log[i].cla == 0x0C && l->log[i].ins == 0xA4 && l->log[i].p1 == 0x02);
+		n += selected && l->log[i].cla == 0x0C && l->log[i].ins == 0xB0 && (l->log[i].p1 & 0x80);
+	}
+	return n;
+}
+
+/* ---- a chip on a reader --------------------------------------------------- */
+
+typedef struct rig {
+	vpass_card *card;
+	logger log;
+	pp_transport *t;
+} rig;
+
+static void rig_open(rig *r, const vpass_doc *doc, const vpass_options *opts)
+{
+	memset(r, 0, sizeof *r);
+	assert_int_equal(vpass_card_new(doc, opts, &r->card), VPASS_OK);
+	assert_int_equal(pp_sim_transport_new(r->card, &r->log.inner), PP_OK);
+	assert_int_equal(pp_transport_new(&log_ops, &r->log, &r->t), PP_OK);
+}
+
+static void rig_close(rig *r)
+{
+	if (r->log.plain_after_access)
+		fail_msg("%lu command(s) went in the clear after access control", r->log.plain_after_access);
+	pp_transport_free(r->t);
+	pp_transport_free(r->log.inner);
+	vpass_card_free(r->card);
+}
+
+/* ---- documents --------------------------------------------------------------- */
+
+typedef struct doc {
+	const char *dir;
+	vpass_doc *chip;
+	pp_access_key key;
+	int dgs[PP_MAX_DG + 1]; /* the data groups on the chip, 0-terminated */
+} doc;
+
+typedef struct fx {
+	char *root;
+	const char *pki;
+	doc typical;  /* PACE + CA: DG1, DG2 of 20 KB, DG14, DG15 */
+	doc absent;   /* PACE + CA, DG11 listed and hashed but not on the chip */
+} fx;
+
+static void doc_make(fx *f, doc *d, const char *name, const char *profile, uint32_t absent_dgs)
+{
+	docgen_doc_opts o = { 0 };
+	char err[256] = "";
+	if (docgen_doc_profile(profile, &o, err, sizeof err) != DOCGEN_OK)
+		fail_msg("docgen profile %s: %s", profile, err);
+	o.absent_dgs = absent_dgs;
+	d->dir = fx_doc(f->root, name, f->pki, "hartono", o);
+	if (vpass_doc_load(d->dir, &d->chip, err, sizeof err) != VPASS_OK)
+		fail_msg("vpass_doc_load %s: %s", name, err);
+	fx_doc_access_key(d->dir, &d->key);
+	size_t n = 0;
+	for (int dg = 1; dg <= PP_MAX_DG; dg++)
+		if (vpass_doc_file(d->chip, VPASS_FID_DG(dg), &(const uint8_t *){ NULL }, &(size_t){ 0 }))
+			d->dgs[n++] = dg;
+	d->dgs[n] = 0;
+}
+
+static int setup(void **state)
+{
+	fx *f = calloc(1, sizeof *f);
+	assert_non_null(f);
+	f->root = fx_tmpdir();
+	f->pki = fx_pki(f->root, "pki", NULL);
+	doc_make(f, &f->typical, "typical", "typical", 0);
+	doc_make(f, &f->absent, "absent", "ca", 1u << 11);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fx *f = *state;
+	vpass_doc_free(f->typical.chip);
+	vpass_doc_free(f->absent.chip);
+	fx_rmtree(f->root);
+	free(f);
+	return 0;
+}
+
+/* Files the reader reads from d: EF.COM, EF.SOD and the data groups. */
+static unsigned long files_of(const doc *d)
+{
+	unsigned long n = 2;
+	for (size_t i = 0; d->dgs[i]; i++)
+		n++;
+	return n;
+}
+
+/* Every file on the chip was read, byte for byte. */
+static void assert_read_whole(const doc *d, const pp_document *got)
+{
+	const uint8_t *data;
+	size_t len;
+	assert_true(vpass_doc_file(d->chip, VPASS_FID_COM, &data, &len));
+	assert_true(got->com.present && got->com.len == len && memcmp(got->com.data, data, len) == 0);
+	assert_true(vpass_doc_file(d->chip, VPASS_FID_SOD, &data, &len));
+	assert_true(got->sod.present && got->sod.len == len && memcmp(got->sod.data, data, len) == 0);
+	for (size_t i = 0; d->dgs[i]; i++) {
+		const pp_file *pf = &got->dg[d->dgs[i]];
+		assert_true(vpass_doc_file(d->chip, VPASS_FID_DG(d->dgs[i]), &data, &len));
+		if (!pf->present || pf->len != len || memcmp(pf->data, data, len) != 0)
+			fail_msg("DG%d was not read whole (err %d, sw %04X)", d->dgs[i], pf->err, pf->sw);
+	}
+}
+
+static pp_document *read_ok(rig *r, const doc *d, const pp_read_options *opt, const char *what)
+{
+	pp_document *got = NULL;
+	char err[256] = "";
+	pp_err e = pp_read_document(r->t, &d->key, opt, &got, err, sizeof err);
+	if (e != PP_OK)
+		fail_msg("%s: %s (%s)", what, pp_strerror(e), err);
+	assert_read_whole(d, got);
+	return got;
+}
+
+/* ---- the typical document --------------------------------------------------- */
+
+/* By SFI the typical document costs one command less per file than by
+ * SELECT, which is what a chip that refuses SFI costs (less its one
+ * refused read) and what every read cost before. Both counts printed. */
+static void test_typical_fewer_commands(void **state)
+{
+	fx *f = *state;
+	rig r;
+	rig_open(&r, f->typical.chip, NULL);
+	pp_document *by_sfi = read_ok(&r, &f->typical, NULL, "by SFI");
+	assert_int_equal(by_sfi->sfi_refused_sw, 0);
+	assert_string_equal(by_sfi->access_control, "PACE");
+	assert_int_equal(by_sfi->chip_auth.result, PP_AUTH_PASSED);
+	assert_true(by_sfi->extended_length);
+	unsigned long files = files_of(&f->typical);
+	assert_int_equal(files, 6); /* EF.COM, EF.SOD, DG1, DG2, DG14, DG15 */
+	assert_int_equal(sfi_reads(&r.log), files + 1);
+	assert_int_equal(ef_selects(&r.log), 0);
+	/* Each file one READ BINARY: its whole length in one extended answer. */
+	assert_int_equal(by_sfi->com.apdus + by_sfi->sod.apdus + by_sfi->dg[1].apdus + by_sfi->dg[2].apdus +
+	                         by_sfi->dg[14].apdus + by_sfi->dg[15].apdus,
+	                 files);
+	unsigned long sfi_count = by_sfi->apdus;
+	rig_close(&r);
+
+	rig_open(&r, f->typical.chip, &(vpass_options){ .sfi_refuse = 0x6A81 });
+	pp_document *by_select = read_ok(&r, &f->typical, NULL, "by SELECT");
+	assert_int_equal(by_select->sfi_refused_sw, 0x6A81);
+	assert_int_equal(sfi_reads(&r.log), 1);
+	assert_int_equal(ef_selects(&r.log), files + 1);
+	unsigned long select_count = by_select->apdus - 1;
+	print_message("typical document over an extended-length reader: %lu commands by SFI, %lu by SELECT "
+	              "(before this change; a chip refusing SFI adds its one refused read)\n",
+	              sfi_count, select_count);
+	assert_int_equal(sfi_count + files, select_count);
+	/* The plan in hal/passport/reader.c: EF.CardAccess 2, PACE 5, the
+	 * application 1, six files 6, chip authentication 3. */
+	assert_int_equal(sfi_count, 17);
+	pp_document_free(by_sfi);
+	pp_document_free(by_select);
+	rig_close(&r);
+}
+
+/* ---- refusals ------------------------------------------------------------------- */
+
+/* Each status a chip may refuse a read by SFI with: the first file is
+ * selected and read, every later one too, and no READ BINARY names an SFI
+ * after the refusal. With plain_errors the refusal comes in the clear,
+ * ending the session: it is asked again under a new one, then believed
+ * (it only costs a SELECT). */
+static void test_refusal_switches_to_select(void **state)
+{
+	fx *f = *state;
+	static const uint16_t refusals[] = { 0x6A81, 0x6D00, 0x6986, 0x6A86, 0x6B00, 0x6A82 };
+	unsigned long files = files_of(&f->typical);
+	for (int plain = 0; plain <= 1; plain++) {
+		for (size_t i = 0; i < sizeof refusals / sizeof refusals[0]; i++) {
+			rig r;
+			rig_open(&r, f->typical.chip, &(vpass_options){ .sfi_refuse = refusals[i], .plain_errors = plain });
+			char what[64];
+			snprintf(what, sizeof what, "SFI refused with %04X%s", refusals[i], plain ? " in the clear" : "");
+			pp_document *d = read_ok(&r, &f->typical, NULL, what);
+			if (d->sfi_refused_sw != refusals[i])
+				fail_msg("%s: the document says %04X", what, d->sfi_refused_sw);
+			/* EF.COM by SFI (twice when refused in the clear), then
+			 * never again, chip authentication's probe included. */
+			assert_int_equal(sfi_reads(&r.log), plain ? 2 : 1);
+			assert_int_equal(ef_selects(&r.log), files + 1);
+			assert_int_equal(sfi_reads_after_select(&r.log), 0);
+			assert_int_equal(d->sm_ended, plain ? 2 : 0);
+			assert_int_equal(d->chip_auth.result, PP_AUTH_PASSED);
+			pp_document_free(d);
+			rig_close(&r);
+		}
+	}
+}
+
+/* A chip that knows the SFIs of EF.COM and EF.SOD only: DG14, the first
+ * data group, is "not found" by SFI, its SELECT finds it, and the data
+ * groups are selected from then on. Told another status for the unknown
+ * SFIs, the same. */
+static void test_some_files_by_sfi(void **state)
+{
+	fx *f = *state;
+	static const uint16_t refusals[] = { 0, 0x6A81 };
+	for (size_t i = 0; i < 2; i++) {
+		rig r;
+		vpass_options o = { .sfi_only = VPASS_SFI_BIT(0x1E) | VPASS_SFI_BIT(0x1D), .sfi_refuse = refusals[i] };
+		rig_open(&r, f->typical.chip, &o);
+		pp_document *d = read_ok(&r, &f->typical, NULL, "SFIs of EF.COM and EF.SOD only");
+		assert_int_equal(d->sfi_refused_sw, refusals[i] ? refusals[i] : 0x6A82);
+		/* EF.COM, EF.SOD, DG14 refused; then chip authentication's
+		 * probe is a SELECT too. */
+		assert_int_equal(sfi_reads(&r.log), 3);
+		assert_int_equal(ef_selects(&r.log), files_of(&f->typical) - 2 + 1);
+		assert_int_equal(sfi_reads_after_select(&r.log), 0);
+		assert_int_equal(d->dg[14].apdus, 3); /* refused, SELECT, READ BINARY */
+		pp_document_free(d);
+		rig_close(&r);
+	}
+}
+
+/* ---- absent data groups -------------------------------------------------------- */
+
+/* DG11, listed and hashed but not on the chip: 6A82 by SFI, 6A82 to its
+ * SELECT: recorded as absent, and the files after it are still read by
+ * SFI. From a chip that sends errors in the clear the same, with the
+ * session set up again. */
+static void test_absent_by_sfi(void **state)
+{
+	fx *f = *state;
+	for (int plain = 0; plain <= 1; plain++) {
+		rig r;
+		rig_open(&r, f->absent.chip, &(vpass_options){ .plain_errors = plain });
+		pp_document *d = read_ok(&r, &f->absent, NULL, plain ? "DG11 absent, errors in the clear" : "DG11 absent");
+		assert_true(d->listed[11] && d->in_sod[11]);
+		assert_false(d->dg[11].present);
+		assert_int_equal(d->dg[11].err, PP_ERR_FILE_NOT_FOUND);
+		assert_int_equal(d->dg[11].sw, 0x6A82);
+		assert_int_equal(d->sfi_refused_sw, 0);
+		assert_int_equal(d->error_sw, 0);
+		/* Every file by SFI, DG11 too (again in the clear, and the
+		 * probe again with chip authentication each time the session
+		 * is set up again), and only DG11 selected (again in the
+		 * clear). */
+		unsigned long again = plain ? 1 + d->reestablished : 0;
+		assert_int_equal(sfi_reads(&r.log), files_of(&f->absent) + 2 + again);
+		assert_int_equal(ef_selects(&r.log), 1 + (unsigned long)plain);
+		assert_true(d->dg[12].present);
+		if (plain)
+			assert_true(d->reestablished >= 2);
+		pp_document_free(d);
+		rig_close(&r);
+	}
+}
+
+/* ---- lost answers and length ---------------------------------------------------- */
+
+/* Answers to reads of more than 1000 bytes are lost, from the first READ
+ * BINARY by SFI on: the session is set up again and the same file asked
+ * for by SFI, smaller, until it answers. No file is selected. */
+static void test_lost_sfi_read(void **state)
+{
+	fx *f = *state;
+	rig r;
+	rig_open(&r, f->typical.chip, &(vpass_options){ .timeout_above = 1000 });
+	pp_document *d = read_ok(&r, &f->typical, NULL, "answers above 1000 bytes lost");
+	assert_true(d->timeouts > 0);
+	assert_true(d->reestablished > 0);
+	assert_true(d->read_size <= 1000);
+	assert_int_equal(d->sfi_refused_sw, 0);
+	assert_true(sfi_reads(&r.log) > files_of(&f->typical) + 1);
+	pp_document_free(d);
+	rig_close(&r);
+}
+
+/* The answer to a read at an offset (the file current by its SFI read) is
+ * lost: the session restored selects that file by its identifier, and the
+ * read goes on from the same offset. The document stays in SFI mode. */
+static void test_lost_read_at_offset(void **state)
+{
+	fx *f = *state;
+	for (unsigned long k = 1; k <= 12; k += 11) {
+		rig r;
+		rig_open(&r, f->typical.chip, NULL);
+		r.log.lose_read = k;
+		pp_read_options o = { .max_read = 1000 };
+		pp_document *d = read_ok(&r, &f->typical, &o, "a read at an offset lost");
+		assert_int_equal(d->timeouts, 1);
+		assert_int_equal(d->reestablished, 1);
+		assert_int_equal(d->sfi_refused_sw, 0);
+		/* The 12th falls in DG2, after chip authentication, which
+		 * runs again with its probe. */
+		assert_int_equal(sfi_reads(&r.log), files_of(&f->typical) + 1 + (k == 12));
+		assert_int_equal(ef_selects(&r.log), 1); /* the file picked up again */
+		pp_document_free(d);
+		rig_close(&r);
+	}
+}
+
+/* A reader that claims extended length and a chip that refuses it (6700):
+ * the first READ BINARY by SFI goes again short, still by SFI; the rest of
+ * the session reads short. A reader without it reads short by SFI from
+ * the start. */
+static void test_short_reads_by_sfi(void **state)
+{
+	fx *f = *state;
+	for (int claim = 0; claim <= 1; claim++) {
+		rig r;
+		rig_open(&r, f->typical.chip, &(vpass_options){ .short_only = true });
+		r.log.claim_extended = claim;
+		pp_document *d = read_ok(&r, &f->typical, NULL, claim ? "extended refused by the chip" : "short only");
+		assert_false(d->extended_length);
+		assert_int_equal(d->short_fallbacks, (unsigned long)claim);
+		assert_int_equal(d->sfi_refused_sw, 0);
+		assert_int_equal(sfi_reads(&r.log), files_of(&f->typical) + 1 + (unsigned long)claim);
+		assert_int_equal(ef_selects(&r.log), 0);
+		pp_document_free(d);
+		rig_close(&r);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_typical_fewer_commands),
+		cmocka_unit_test(test_refusal_switches_to_select),
+		cmocka_unit_test(test_some_files_by_sfi),
+		cmocka_unit_test(test_absent_by_sfi),
+		cmocka_unit_test(test_lost_sfi_read),
+		cmocka_unit_test(test_lost_read_at_offset),
+		cmocka_unit_test(test_short_reads_by_sfi),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
