@@ -95,14 +95,18 @@ fm_err fm_similarity_fit(const fm_point *from, const fm_point *to, size_t n,
 	}
 	if (!(pp > 1e-9) || !isfinite(pp))
 		return FM_ERR_ARG;
-	double a = dot / pp, b = cross / pp;
+	fm_similarity_matrix(dot / pp, cross / pp, fx, fy, tx, ty, ret);
+	return FM_OK;
+}
+
+void fm_similarity_matrix(double a, double b, double fx, double fy, double tx, double ty, double ret[6])
+{
 	ret[0] = a;
 	ret[1] = -b;
 	ret[2] = tx - (a * fx - b * fy);
 	ret[3] = b;
 	ret[4] = a;
 	ret[5] = ty - (b * fx + a * fy);
-	return FM_OK;
 }
 
 float fm_cosine(const float *a, const float *b, size_t n)

@@ -141,6 +141,10 @@ extern const fm_point fm_template_112[FM_FIVE];
 fm_err fm_similarity_fit(const fm_point *from, const fm_point *to, size_t n,
                              double ret[6]);
 
+/* That matrix for a rotation and scale (a, b) that takes the point
+ * (fx, fy) to (tx, ty): { a, -b, tx - (a fx - b fy), b, a, ty - (b fx + a fy) }. */
+void fm_similarity_matrix(double a, double b, double fx, double fy, double tx, double ty, double ret[6]);
+
 /* The unit-length embedding of the face whose five points are given:
  * aligned to the template, run through the feature network, L2-normalised. */
 fm_err fm_embed(fm_models *m, const fm_image *img, const fm_point five[FM_FIVE],

@@ -464,13 +464,7 @@ void fq_portrait_transform(const fm_landmarks *lm, double ret[6])
 	fm_point em = mid(el, er);
 	fm_point mm = mid(five[FM_FIVE_MOUTH_LEFT], five[FM_FIVE_MOUTH_RIGHT]);
 	double cx = (em.x + mm.x) / 2, cy = em.y;
-	double ox = FQ_PORTRAIT_WIDTH / 2.0, oy = FQ_PORTRAIT_HEIGHT * (1 - FQ_EYE_FROM_BOTTOM);
-	ret[0] = a;
-	ret[1] = -b;
-	ret[2] = ox - (a * cx - b * cy);
-	ret[3] = b;
-	ret[4] = a;
-	ret[5] = oy - (b * cx + a * cy);
+	fm_similarity_matrix(a, b, cx, cy, FQ_PORTRAIT_WIDTH / 2.0, FQ_PORTRAIT_HEIGHT * (1 - FQ_EYE_FROM_BOTTOM), ret);
 }
 
 fq_err fq_portrait(const fm_image *img, const fm_landmarks *lm, fm_image *ret)
