@@ -8,7 +8,8 @@
 // words instead of the picture when there is no preview, the picture back
 // when there is; Indonesian; leaving the screen closes the stream, and
 // turning the preview off keeps nothing of the picture. Each view is
-// checked with axe-core and saved as a screenshot in ARTEFACTS.
+// checked with axe-core and saved as a screenshot in ARTEFACTS. The
+// page's English words are held back 0.8 s, as on a loaded machine.
 //
 //   node face.mjs FACE_HOST DOCROOT ARTEFACTS
 import { spawn } from 'node:child_process';
@@ -49,6 +50,17 @@ const publish = (face, screen) => tell('state ' + JSON.stringify({
 
 const kiosk = await openKiosk(artefacts);
 const { page, check } = kiosk;
+// The page's words may come late (a loaded machine): nothing may be said
+// before they are in (CI saw "lang=null&screen=other" refused and the
+// screen's own prompt never played).
+// Here the first state comes, then the answer whether speech is there
+// (0.4 s late), then the words (0.8 s late).
+const late = (ms) => async (route) => {
+  await new Promise((r) => setTimeout(r, ms));
+  await route.continue();
+};
+await page.route((u) => u.pathname === '/api/speech' && !u.search, late(400));
+await page.route((u) => u.pathname === '/i18n/en.json', late(800));
 // The page's requests for the preview and for face prompts, with times.
 const streams = [];
 const said = [];

@@ -412,10 +412,21 @@ function render() {
   showError();
 }
 
-async function onState(ev) {
+// States are taken one after another in the order they came, each once
+// the words of its language are in: page.state is never a state whose
+// words are still loading, so nothing is shown or said without them.
+let statesTaken = Promise.resolve();
+
+function onState(ev) {
+  const state = JSON.parse(ev.data);
+  statesTaken = statesTaken.then(() => takeState(state))
+    .catch((e) => console.error('a state could not be shown:', e));
+}
+
+async function takeState(state) {
+  await loadStrings(state.language || 'id');
   const previous = page.state;
-  page.state = JSON.parse(ev.data);
-  await loadStrings(page.state.language || 'id');
+  page.state = state;
   // Typing is not interrupted by a progress update of the same screen,
   // nor the face screen's preview by a new prompt.
   if (!previous || previous.screen !== page.state.screen || page.state.screen === 'wait-chip' ||
