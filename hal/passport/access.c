@@ -234,8 +234,7 @@ static pp_err rerun_ca(session *s)
 	const pp_file *dg14 = &s->doc->dg[14];
 	char why[PP_DETAIL_LEN] = "";
 	pp_protocol_info info;
-	pp_err e = pp_ca_run_probe(&s->ch, s->select_files ? PP_CA_PROBE_SELECT : PP_CA_PROBE_SFI, dg14->data,
-	                           dg14->len, &info, why, sizeof(why));
+	pp_err e = pp_ca_run(&s->ch, dg14->data, dg14->len, &info, why, sizeof(why));
 	if (e == PP_ERR_CHIP_AUTH)
 		rd_set_err(s, "possible cloned chip: chip authentication failed when the session was set up again: %s",
 		        why);

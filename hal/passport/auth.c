@@ -149,14 +149,15 @@ pp_err rd_chip_authentication(session *s)
 	pp_protocol_info info;
 	memset(&info, 0, sizeof(info));
 	why[0] = '\0';
-	pp_err e = pp_ca_run_probe(&s->ch, s->select_files ? PP_CA_PROBE_SELECT : PP_CA_PROBE_SFI, doc->dg[14].data,
-	                           doc->dg[14].len, &info, why, sizeof(why));
+	pp_err e = pp_ca_run(&s->ch, doc->dg[14].data, doc->dg[14].len, &info, why, sizeof(why));
 	if (e == PP_OK) {
 		snprintf(ca->method, sizeof(ca->method), "CA");
 		ca->info = info;
 		ca->result = PP_AUTH_PASSED;
+		/* Passed once the chip's next answer verifies under the new
+		 * keys (rd_exchange and read_all say otherwise if it does not). */
 		rd_set_text(ca->detail, sizeof(ca->detail),
-		         "the chip proved that it holds the private key of DG14; the session is re-keyed");
+		         "the chip proved that it holds the private key of DG14: it answers under the re-keyed session");
 		s->ca_done = true;
 		return PP_OK;
 	}

@@ -2,7 +2,8 @@
  * ca — chip authentication, terminal side (ICAO 9303 part 11, 6.2): with
  * the key DG14 holds, 3DES by MSE:Set KAT, AES by MSE:Set AT and GENERAL
  * AUTHENTICATE (the chip answering 7C 00, or a TR-03110 v2 nonce and
- * token), then the session re-keyed and proved by the next command. Built
+ * token), then the session re-keyed; the chip's answer to the next
+ * command, checked by the channel, is the proof. Built
  * on OpenPACE; see eac-internal.h.
  */
 #include "hal/passport/eac-internal.h"
@@ -73,7 +74,7 @@ static pp_err session_from_secret(const protocol *p, const BUF_MEM *k, sm_ctx *r
 	return e == CRYPTO_OK ? PP_OK : PP_ERR_CRYPTO;
 }
 
-static pp_err ca_run(pp_channel *ch, pp_ca_probe probe_by, const uint8_t *dg14, size_t dg14_len,
+static pp_err ca_run(pp_channel *ch, const uint8_t *dg14, size_t dg14_len,
                      pp_protocol_info *ret, char *err, size_t errlen)
 {
 	if (!ch || !dg14 || !ret)
@@ -207,30 +208,11 @@ static pp_err ca_run(pp_channel *ch, pp_ca_probe probe_by, const uint8_t *dg14, 
 		eac_fail(err, errlen, e, "chip authentication: no usable session keys");
 		goto out_free;
 	}
+	/* The chip proves it holds DG14's key by answering the next command
+	 * under the new keys (part 11, 6.2): the channel checks that answer
+	 * (channel-internal.h), whichever command it is. */
 	pp_channel_set_sm(ch, &session);
-	/* The chip proves it holds DG14's key by speaking under the new keys
-	 * (part 11, 6.2): a one-byte READ BINARY of EF.COM (SFI 1E) asks it
-	 * to, or a SELECT of EF.COM on a chip that refuses reads by SFI; any
-	 * status under valid secure messaging will do. */
-	step = "first command under the chip authentication keys";
-	static const uint8_t ef_com[] = { 0x01, 0x1E };
-	crypto_apdu probe = { .cla = 0x00, .ins = 0xB0, .p1 = 0x9E, .p2 = 0x00, .le = 1 };
-	if (probe_by == PP_CA_PROBE_SELECT)
-		probe = (crypto_apdu){ .cla = 0x00, .ins = 0xA4, .p1 = 0x02, .p2 = 0x0C, .data = ef_com, .lc = 2 };
-	out.len = 0;
-	e = pp_channel_exchange(ch, &probe, &out, &sw);
-	if (e == PP_ERR_SM || (e == PP_OK && ch->sm_dropped)) {
-		pp_channel_clear_sm(ch);
-		e = eac_fail(err, errlen, PP_ERR_CHIP_AUTH,
-		         "%s: the chip's answer does not verify: it does not hold DG14's private key "
-		         "(possible cloned chip)",
-		         step);
-		goto out_free;
-	}
-	if (e != PP_OK) {
-		e = eac_fail(err, errlen, e, "%s: %s", step, pp_strerror(e));
-		goto out_free;
-	}
+	pp_channel_expect_proof(ch);
 	e = PP_OK;
 out_free:
 	OPENSSL_cleanse(&session, sizeof session);
@@ -248,19 +230,13 @@ out_free:
 /* Chip authentication is access control: the channel lets
  * its commands go as they are sent, in the clear or not, and restores
  * nothing while it runs (hal/passport/channel-internal.h). */
-pp_err pp_ca_run_probe(pp_channel *ch, pp_ca_probe probe, const uint8_t *dg14, size_t dg14_len,
-                       pp_protocol_info *ret, char *err, size_t errlen)
-{
-	if (ch)
-		pp_channel_begin_access(ch);
-	pp_err e = ca_run(ch, probe, dg14, dg14_len, ret, err, errlen);
-	if (ch)
-		pp_channel_end_access(ch);
-	return e;
-}
-
 pp_err pp_ca_run(pp_channel *ch, const uint8_t *dg14, size_t dg14_len, pp_protocol_info *ret, char *err,
                  size_t errlen)
 {
-	return pp_ca_run_probe(ch, PP_CA_PROBE_SFI, dg14, dg14_len, ret, err, errlen);
+	if (ch)
+		pp_channel_begin_access(ch);
+	pp_err e = ca_run(ch, dg14, dg14_len, ret, err, errlen);
+	if (ch)
+		pp_channel_end_access(ch);
+	return e;
 }

@@ -17,6 +17,17 @@
  * it is not taken at once: the command is sent again, protected, under the
  * restored session, and only a second unprotected answer stands. (6700 to
  * an extended-length command stands at once: the reader then reads short.)
+ *
+ * Chip authentication proves the chip implicitly (ICAO 9303 part 11,
+ * 6.2): it re-keys the session, and the chip shows it holds DG14's private
+ * key by answering the next command under the new keys. No command is
+ * spent on that: the protocol marks the proof due (pp_channel_expect_proof)
+ * and the next protected command, whatever it is, is the proof. Its answer
+ * verified: proven. Its MAC wrong, or 6987/6988 in the clear (the chip
+ * could not check our MAC): PP_ERR_CHIP_AUTH, the chip does not hold the
+ * key, and nothing is restored or sent again. Any other status in the
+ * clear proves nothing either way and is handled as above; the proof stays
+ * due under the restored session's new chip authentication.
  */
 #pragma once
 
@@ -46,6 +57,9 @@ typedef struct pp_channel {
 	void *restore_user;
 	unsigned long sm_ended;      /* answers in the clear that ended a session */
 	unsigned long get_responses; /* GET RESPONSE commands sent for 61XX answers */
+	bool proof_due;   /* chip authentication re-keyed: the next protected answer proves it */
+	bool proven;      /* an answer verified under chip authentication's keys */
+	bool proof_failed; /* the last PP_ERR_CHIP_AUTH was such an answer not verifying */
 	uint8_t resp[APDU_MAX_RESPONSE];
 } pp_channel;
 
@@ -58,6 +72,9 @@ void pp_channel_set_sm(pp_channel *ch, const sm_ctx *sm);
 /* Forget the session (keys wiped). Outside access control the next
  * command restores it first; inside, commands go in the clear. */
 void pp_channel_clear_sm(pp_channel *ch);
+/* Chip authentication has installed its keys (pp_channel_set_sm): the
+ * next protected answer proves the chip holds DG14's key, or not (above). */
+void pp_channel_expect_proof(pp_channel *ch);
 /* Access control (and chip authentication, and restoring a session) runs
  * between these: its plain commands are allowed, nothing is restored and
  * no command is sent twice. They nest. */
@@ -73,5 +90,6 @@ void pp_channel_end_access(pp_channel *ch);
  * command goes once more under a restored session (see above). A status
  * in the clear that stands is PP_OK with that status (6988 is the chip
  * refusing our secure messaging; the caller says so in its words). A
- * response whose MAC does not verify is PP_ERR_SM, never accepted. */
+ * response whose MAC does not verify is PP_ERR_SM, never accepted; when
+ * it was chip authentication's proof, PP_ERR_CHIP_AUTH (proof_failed). */
 pp_err pp_channel_exchange(pp_channel *ch, const crypto_apdu *cmd, crypto_buf *out, uint16_t *ret_sw);

@@ -25,12 +25,30 @@ void pp_channel_set_sm(pp_channel *ch, const sm_ctx *sm)
 	ch->secure = true;
 	ch->opened = true;
 	ch->sm_dropped = false;
+	ch->proof_due = false;
 }
 
 void pp_channel_clear_sm(pp_channel *ch)
 {
 	OPENSSL_cleanse(&ch->sm, sizeof(ch->sm));
 	ch->secure = false;
+	ch->proof_due = false; /* the keys to prove are gone */
+}
+
+void pp_channel_expect_proof(pp_channel *ch)
+{
+	ch->proof_due = ch->secure;
+	ch->proof_failed = false;
+}
+
+/* Chip authentication's proof did not come: its answer did not verify
+ * under the new keys. The session ends with it. */
+static pp_err proof_failed(pp_channel *ch)
+{
+	pp_channel_clear_sm(ch);
+	ch->sm_dropped = false;
+	ch->proof_failed = true;
+	return PP_ERR_CHIP_AUTH;
 }
 
 void pp_channel_begin_access(pp_channel *ch)
@@ -86,6 +104,7 @@ static pp_err exchange_once(pp_channel *ch, const crypto_apdu *cmd, crypto_buf *
 	size_t send_len;
 
 	ch->sm_dropped = false;
+	bool proving = ch->secure && ch->proof_due;
 	if (ch->secure) {
 		if (sm_wrap_command(&ch->sm, cmd, &wire) != CRYPTO_OK) {
 			buf_free(&wire);
@@ -116,7 +135,13 @@ static pp_err exchange_once(pp_channel *ch, const crypto_apdu *cmd, crypto_buf *
 	if (ce == CRYPTO_ERR_FORMAT && plain.len >= 2 && n == 2) {
 		/* The chip answered in the clear (e.g. 6987/6988, 6700 to an
 		 * APDU it could not parse, 6A82 from a chip that sends its
-		 * errors unprotected): it has dropped the session. */
+		 * errors unprotected): it has dropped the session. 6987 and
+		 * 6988 say it could not check our MAC: under keys it should
+		 * share with us, the proof failed. */
+		if (proving && (sw == SW_SM_MISSING || sw == SW_SM_INCORRECT)) {
+			buf_free(&plain);
+			return proof_failed(ch);
+		}
 		*ret_sw = sw;
 		pp_channel_clear_sm(ch);
 		ch->sm_dropped = true;
@@ -127,7 +152,11 @@ static pp_err exchange_once(pp_channel *ch, const crypto_apdu *cmd, crypto_buf *
 	}
 	if (ce != CRYPTO_OK || plain.len < 2) {
 		buf_free(&plain);
-		return PP_ERR_SM;
+		return proving ? proof_failed(ch) : PP_ERR_SM;
+	}
+	if (proving) {
+		ch->proof_due = false;
+		ch->proven = true;
 	}
 	*ret_sw = apdu_sw(plain.data, plain.len);
 	buf_append(out, plain.data, plain.len - 2);

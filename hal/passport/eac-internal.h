@@ -61,22 +61,14 @@ pp_err pp_pace_cam_verify(const pp_pace *p, const uint8_t *dg14, size_t dg14_len
 void pp_pace_free(pp_pace *p);
 
 /* Chip authentication with the key DG14 (the raw EF.DG14 file) holds,
- * under the channel's current session; on PP_OK the channel is re-keyed
- * and *ret describes the run. PP_ERR_NOT_SUPPORTED: DG14 offers no
- * supported CA protocol; PP_ERR_CHIP_AUTH: the chip could not prove it
- * holds the key (possible cloned chip). */
+ * under the channel's current session; on PP_OK the channel is re-keyed,
+ * its next protected answer due to prove the key (PP_ERR_CHIP_AUTH from
+ * pp_channel_exchange when it does not), and *ret describes the run.
+ * PP_ERR_NOT_SUPPORTED: DG14 offers no supported CA protocol;
+ * PP_ERR_CHIP_AUTH: the chip's token does not verify (possible cloned
+ * chip). */
 pp_err pp_ca_run(pp_channel *ch, const uint8_t *dg14, size_t dg14_len, pp_protocol_info *ret, char *err,
                  size_t errlen);
-/* The first command under the new keys, which the chip must answer under
- * valid secure messaging to prove it holds DG14's key. */
-typedef enum pp_ca_probe {
-	PP_CA_PROBE_SFI = 0, /* READ BINARY of one byte of EF.COM by SFI 1E (pp_ca_run) */
-	PP_CA_PROBE_SELECT,  /* SELECT of EF.COM by file id: for a chip that refuses
-	                      * reads by SFI, which it might refuse in the clear */
-} pp_ca_probe;
-pp_err pp_ca_run_probe(pp_channel *ch, pp_ca_probe probe, const uint8_t *dg14, size_t dg14_len,
-                       pp_protocol_info *ret, char *err, size_t errlen);
-
 /* ---- among pace.c, ca.c and eac.c ---- */
 
 #define INS_MSE 0x22

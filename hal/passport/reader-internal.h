@@ -64,6 +64,9 @@ typedef struct session {
 
 pp_err rd_command(session *s, const crypto_apdu *cmd, uint16_t *ret_sw);
 bool rd_ends_read(pp_err e);
+/* Chip authentication's proof failed (how: in words): the report's
+ * verdict and the read's error say possible clone. */
+void rd_chip_auth_unproven(session *s, const char *how);
 pp_err rd_exchange(session *s, const crypto_apdu *cmd, crypto_buf *out, uint16_t *ret_sw);
 bool rd_is_lost(pp_err e);
 bool rd_is_removal(pp_err e);

@@ -22,7 +22,7 @@
  *
  * The commands, each with its reason, for the typical document (PACE
  * and chip authentication; EF.COM, EF.SOD, DG1, DG2 of 20 KB, DG14 and
- * DG15) on a PC/SC reader with extended length: 17 in all.
+ * DG15) on a PC/SC reader with extended length: 16 in all.
  *     1  SELECT EF.CardAccess, P1 02 P2 0C, in the clear: PACE's
  *        parameters are in it; the selection most chips take, no FCP
  *     2  READ BINARY, Le 256, in the clear: the whole file (a few
@@ -33,21 +33,23 @@
  *     8  SELECT of the eMRTD application, protected: the LDS files are in
  *        it, and PACE ran on the master file
  *     9  READ BINARY SFI 1E, EF.COM: its list of data groups (the report
- *        gives it; a group listed but absent is noted)
+ *        gives it; a group listed but absent is noted), read once
  *    10  READ BINARY SFI 1D, EF.SOD: which data groups it covers, all of
  *        which are read, and passive authentication's signature
  *    11  READ BINARY SFI 0E, DG14: the chip authentication key, read
  *        first so that the rest is read under the chip's own key
  * 12-13  MSE:Set AT and GENERAL AUTHENTICATE: chip authentication (AES;
  *        3DES takes one MSE:Set KAT), re-keying the session
- *    14  READ BINARY SFI 1E, Le 1: the chip proves it holds DG14's key by
- *        answering under the new keys (ca.c; a SELECT of EF.COM once the
- *        chip has refused reads by SFI)
- *    15  READ BINARY SFI 01, DG1: the MRZ
- *    16  READ BINARY SFI 02, DG2: the face, 20 KB in one extended answer
- *    17  READ BINARY SFI 0F, DG15: the active authentication key, which
+ *    14  READ BINARY SFI 01, DG1: the MRZ; its answer, the first under the
+ *        new keys, is also the chip's proof that it holds DG14's private
+ *        key (part 11, 6.2: chip authentication is implicit; the channel
+ *        checks it, channel-internal.h), so no command is spent on a proof
+ *    15  READ BINARY SFI 02, DG2: the face, 20 KB in one extended answer
+ *    16  READ BINARY SFI 0F, DG15: the active authentication key, which
  *        the SOD covers and the report describes (not used: chip
  *        authentication passed, which ICAO 9303 prefers)
+ * Nothing is read twice, and nothing is read that the report or a check
+ * does not use.
  * Each READ BINARY names its file by short identifier (P1 = 80 | SFI, P2
  * = offset 0; ISO/IEC 7816-4, 7.2.3), which selects it: no SELECT per
  * file, and a whole file per command while Le can carry it (65511 plain
@@ -123,7 +125,21 @@ pp_err rd_exchange(session *s, const crypto_apdu *cmd, crypto_buf *out, uint16_t
 		s->err_final = true;
 		return PP_ERR_CANCELLED;
 	}
-	return pp_channel_exchange(&s->ch, cmd, out, ret_sw);
+	pp_err e = pp_channel_exchange(&s->ch, cmd, out, ret_sw);
+	if (e == PP_ERR_CHIP_AUTH && s->ch.proof_failed)
+		rd_chip_auth_unproven(s, "answer to the first command under the new keys does not verify");
+	return e;
+}
+
+/* Chip authentication ran, but the chip did not answer under its keys:
+ * it does not hold DG14's private key. The read ends on it. */
+void rd_chip_auth_unproven(session *s, const char *how)
+{
+	pp_chip_auth_report *ca = &s->doc->chip_auth;
+	ca->result = PP_AUTH_FAILED;
+	rd_set_text(ca->detail, sizeof(ca->detail), "the chip's %s: it does not hold DG14's private key", how);
+	rd_set_err(s, "possible cloned chip: chip authentication failed: %s", ca->detail);
+	s->err_final = true;
 }
 
 /* A command whose answer data is not wanted. */
@@ -287,6 +303,10 @@ static pp_err read_all(session *s)
 			continue;
 		if ((e = read_dg(s, dg)) != PP_OK)
 			return e;
+	}
+	if (s->ca_done && !s->ch.proven) {
+		rd_chip_auth_unproven(s, "answers never came under the new keys");
+		return PP_ERR_CHIP_AUTH;
 	}
 	if ((e = rd_active_authentication(s)) != PP_OK)
 		return e;

@@ -154,6 +154,41 @@ static void read_dg1(rig *r)
 	buf_free(&out);
 }
 
+/* Chip authentication, then the first command under its keys (a SELECT of
+ * the application): the chip's answer is its proof that it holds DG14's
+ * key (channel-internal.h). PP_ERR_CHIP_AUTH when the run or the proof
+ * fails, with the words in r->err or the channel's proof_failed. */
+static pp_err ca_proved(rig *r, pp_protocol_info *info)
+{
+	static const uint8_t aid[] = { 0xA0, 0x00, 0x00, 0x02, 0x47, 0x10, 0x01 };
+	pp_err e = pp_ca_run(&r->ch, r->dg14, r->dg14_len, info, r->err, sizeof r->err);
+	if (e != PP_OK)
+		return e;
+	assert_true(r->ch.proof_due);
+	assert_false(r->ch.proven);
+	crypto_apdu a = { .cla = 0x00, .ins = 0xA4, .p1 = 0x04, .p2 = 0x0C, .data = aid, .lc = sizeof aid };
+	crypto_buf out = CRYPTO_BUF_INIT;
+	uint16_t sw = 0;
+	e = pp_channel_exchange(&r->ch, &a, &out, &sw);
+	buf_free(&out);
+	if (e == PP_OK) {
+		assert_int_equal(sw, SW_OK);
+		assert_true(r->ch.proven);
+		assert_false(r->ch.proof_due);
+	} else if (e == PP_ERR_CHIP_AUTH) {
+		assert_true(r->ch.proof_failed);
+		assert_false(r->ch.secure); /* nothing more goes under keys the chip does not have */
+	}
+	return e;
+}
+
+/* A cloned chip's failure: the words say so, or the channel saw its proof fail. */
+static void assert_clone_caught(const rig *r, pp_err e)
+{
+	assert_int_equal(e, PP_ERR_CHIP_AUTH);
+	assert_true(r->ch.proof_failed || strstr(r->err, "cloned"));
+}
+
 static pp_pace *pace_ok(rig *r, pp_pace_secret type, const char *secret)
 {
 	pp_pace *p = NULL;
@@ -468,7 +503,7 @@ static void test_ca(void **state)
 		uint8_t old_key[32];
 		memcpy(old_key, r.ch.sm.ks_enc, 32);
 		pp_protocol_info info;
-		pp_err e = pp_ca_run(&r.ch, r.dg14, r.dg14_len, &info, r.err, sizeof r.err);
+		pp_err e = ca_proved(&r, &info);
 		if (e != PP_OK)
 			fail_msg("%s: %s: %s", cases[i].protocol, pp_strerror(e), r.err);
 		assert_string_equal(info.name, cases[i].protocol);
@@ -486,8 +521,7 @@ static void test_ca(void **state)
 		vpass_options opts = { .ca_wrong_key = true };
 		rig_open(&r, &pace, 1, cases[i].protocol, &opts);
 		p = pace_ok(&r, PP_PACE_MRZ, MRZ_INFO);
-		assert_int_equal(pp_ca_run(&r.ch, r.dg14, r.dg14_len, &info, r.err, sizeof r.err), PP_ERR_CHIP_AUTH);
-		assert_non_null(strstr(r.err, "cloned"));
+		assert_clone_caught(&r, ca_proved(&r, &info));
 		pp_pace_free(p);
 		rig_close(&r);
 	}
@@ -506,10 +540,9 @@ static void test_ca_tr03110_chip(void **state)
 		pp_pace *p = pace_ok(&r, PP_PACE_MRZ, MRZ_INFO);
 		read_dg1(&r);
 		pp_protocol_info info;
-		pp_err e = pp_ca_run(&r.ch, r.dg14, r.dg14_len, &info, r.err, sizeof r.err);
+		pp_err e = ca_proved(&r, &info);
 		if (clone) {
-			assert_int_equal(e, PP_ERR_CHIP_AUTH);
-			assert_non_null(strstr(r.err, "cloned"));
+			assert_clone_caught(&r, e);
 		} else {
 			if (e != PP_OK)
 				fail_msg("TR-03110 chip: %s: %s", pp_strerror(e), r.err);
@@ -547,11 +580,11 @@ static void test_ca_dh(void **state)
 			uint8_t old_key[32];
 			memcpy(old_key, r.ch.sm.ks_enc, sizeof old_key);
 			pp_protocol_info info;
-			pp_err e = pp_ca_run(&r.ch, r.dg14, r.dg14_len, &info, r.err, sizeof r.err);
+			pp_err e = ca_proved(&r, &info);
 			if (clone) {
 				if (e != PP_ERR_CHIP_AUTH)
 					fail_msg("%s, cloned chip: %s: %s", cases[i].protocol, pp_strerror(e), r.err);
-				assert_non_null(strstr(r.err, "cloned"));
+				assert_clone_caught(&r, e);
 			} else {
 				if (e != PP_OK)
 					fail_msg("%s: %s: %s", cases[i].protocol, pp_strerror(e), r.err);
@@ -583,7 +616,7 @@ static void test_ca_large_key_id(void **state)
 			pp_pace *p = pace_ok(&r, PP_PACE_MRZ, MRZ_INFO);
 			read_dg1(&r);
 			pp_protocol_info info;
-			pp_err e = pp_ca_run(&r.ch, r.dg14, r.dg14_len, &info, r.err, sizeof r.err);
+			pp_err e = ca_proved(&r, &info);
 			if (e != PP_OK)
 				fail_msg("%s, key id %d: %s: %s", protocols[i], ids[k], pp_strerror(e), r.err);
 			assert_int_equal(info.key_id, ids[k]);
@@ -591,6 +624,52 @@ static void test_ca_large_key_id(void **state)
 			pp_pace_free(p);
 			rig_close(&r);
 		}
+	}
+}
+
+/* Chip authentication's proof is the next protected answer: one whose MAC
+ * does not verify under the new keys is the chip failing it (not a lost
+ * session to set up again), and so is 6988 in the clear (the chip could
+ * not check our MAC). An answer that verifies proves it; a later wrong
+ * MAC is then only a secure messaging error. */
+static void test_ca_proof(void **state)
+{
+	const docgen_pace_info pace = { "id-PACE-ECDH-GM-AES-CBC-CMAC-128", 13 };
+	for (int how = 0; how < 3; how++) {
+		rig r;
+		rig_open(&r, &pace, 1, "id-CA-ECDH-AES-CBC-CMAC-128", NULL);
+		pp_pace *p = pace_ok(&r, PP_PACE_MRZ, MRZ_INFO);
+		read_dg1(&r);
+		pp_protocol_info info;
+		if (how == 2) {
+			assert_int_equal(ca_proved(&r, &info), PP_OK);
+			assert_false(r.ch.proof_failed);
+		} else {
+			assert_int_equal(pp_ca_run(&r.ch, r.dg14, r.dg14_len, &info, r.err, sizeof r.err), PP_OK);
+			assert_true(r.ch.proof_due);
+		}
+		if (how == 1)
+			r.ch.sm.ks_mac[0] ^= 1; /* the chip cannot check our MAC: 6988 in the clear */
+		else
+			vpass_card_set_options(r.card, &(vpass_options){ .corrupt_mac = true });
+		crypto_apdu a = { .cla = 0x00, .ins = 0xB0, .p1 = 0x81, .p2 = 0x00, .le = 8 };
+		crypto_buf out = CRYPTO_BUF_INIT;
+		uint16_t sw = 0;
+		pp_err e = pp_channel_exchange(&r.ch, &a, &out, &sw);
+		assert_int_equal(out.len, 0);
+		buf_free(&out);
+		if (how == 2) {
+			assert_int_equal(e, PP_ERR_SM);
+			assert_true(r.ch.proven);
+			assert_false(r.ch.proof_failed);
+		} else {
+			assert_int_equal(e, PP_ERR_CHIP_AUTH);
+			assert_true(r.ch.proof_failed);
+			assert_false(r.ch.proven);
+			assert_false(r.ch.secure);
+		}
+		pp_pace_free(p);
+		rig_close(&r);
 	}
 }
 
@@ -628,6 +707,7 @@ int main(void)
 		cmocka_unit_test(test_ca_tr03110_chip),
 		cmocka_unit_test(test_ca_dh),
 		cmocka_unit_test(test_ca_large_key_id),
+		cmocka_unit_test(test_ca_proof),
 		cmocka_unit_test(test_ca_errors),
 	};
 	return cmocka_run_group_tests(tests, setup_keys, teardown_keys);

@@ -313,7 +313,7 @@ static void test_typical_fewer_commands(void **state)
 	assert_true(by_sfi->extended_length);
 	unsigned long files = files_of(&f->typical);
 	assert_int_equal(files, 6); /* EF.COM, EF.SOD, DG1, DG2, DG14, DG15 */
-	assert_int_equal(sfi_reads(&r.log), files + 1);
+	assert_int_equal(sfi_reads(&r.log), files);
 	assert_int_equal(ef_selects(&r.log), 0);
 	/* Each file one READ BINARY: its whole length in one extended answer. */
 	assert_int_equal(by_sfi->com.apdus + by_sfi->sod.apdus + by_sfi->dg[1].apdus + by_sfi->dg[2].apdus +
@@ -326,15 +326,16 @@ static void test_typical_fewer_commands(void **state)
 	pp_document *by_select = read_ok(&r, &f->typical, NULL, "by SELECT");
 	assert_int_equal(by_select->sfi_refused_sw, 0x6A81);
 	assert_int_equal(sfi_reads(&r.log), 1);
-	assert_int_equal(ef_selects(&r.log), files + 1);
+	assert_int_equal(ef_selects(&r.log), files);
 	unsigned long select_count = by_select->apdus - 1;
 	print_message("typical document over an extended-length reader: %lu commands by SFI, %lu by SELECT "
 	              "(before this change; a chip refusing SFI adds its one refused read)\n",
 	              sfi_count, select_count);
 	assert_int_equal(sfi_count + files, select_count);
 	/* The plan in hal/passport/reader.c: EF.CardAccess 2, PACE 5, the
-	 * application 1, six files 6, chip authentication 3. */
-	assert_int_equal(sfi_count, 17);
+	 * application 1, six files 6, chip authentication 2 (its proof is
+	 * the answer to DG1's read). */
+	assert_int_equal(sfi_count, 16);
 	pp_document_free(by_sfi);
 	pp_document_free(by_select);
 	rig_close(&r);
@@ -362,9 +363,9 @@ static void test_refusal_switches_to_select(void **state)
 			if (d->sfi_refused_sw != refusals[i])
 				fail_msg("%s: the document says %04X", what, d->sfi_refused_sw);
 			/* EF.COM by SFI (twice when refused in the clear), then
-			 * never again, chip authentication's probe included. */
+			 * never again. */
 			assert_int_equal(sfi_reads(&r.log), plain ? 2 : 1);
-			assert_int_equal(ef_selects(&r.log), files + 1);
+			assert_int_equal(ef_selects(&r.log), files);
 			assert_int_equal(sfi_reads_after_select(&r.log), 0);
 			assert_int_equal(d->sm_ended, plain ? 2 : 0);
 			assert_int_equal(d->chip_auth.result, PP_AUTH_PASSED);
@@ -388,15 +389,39 @@ static void test_some_files_by_sfi(void **state)
 		rig_open(&r, f->typical.chip, &o);
 		pp_document *d = read_ok(&r, &f->typical, NULL, "SFIs of EF.COM and EF.SOD only");
 		assert_int_equal(d->sfi_refused_sw, refusals[i] ? refusals[i] : 0x6A82);
-		/* EF.COM, EF.SOD, DG14 refused; then chip authentication's
-		 * probe is a SELECT too. */
+		/* EF.COM, EF.SOD, DG14 refused; then every data group is
+		 * selected. */
 		assert_int_equal(sfi_reads(&r.log), 3);
-		assert_int_equal(ef_selects(&r.log), files_of(&f->typical) - 2 + 1);
+		assert_int_equal(ef_selects(&r.log), files_of(&f->typical) - 2);
 		assert_int_equal(sfi_reads_after_select(&r.log), 0);
 		assert_int_equal(d->dg[14].apdus, 3); /* refused, SELECT, READ BINARY */
 		pp_document_free(d);
 		rig_close(&r);
 	}
+}
+
+/* Chip authentication's proof is the first answer that comes protected,
+ * not the first answer: DG1, the first file after it, is refused by SFI in
+ * the clear (this chip knows the SFIs of EF.COM, EF.SOD and DG14 only, and
+ * sends its errors unprotected). That proves nothing either way: asked
+ * again under a new session (chip authentication again), refused again,
+ * then selected under another, the protected answer proves the chip, and
+ * the read ends with chip authentication passed. */
+static void test_proof_after_clear_refusal(void **state)
+{
+	fx *f = *state;
+	rig r;
+	vpass_options o = { .sfi_only = VPASS_SFI_BIT(0x1E) | VPASS_SFI_BIT(0x1D) | VPASS_SFI_BIT(0x0E),
+		            .plain_errors = true };
+	rig_open(&r, f->typical.chip, &o);
+	pp_document *d = read_ok(&r, &f->typical, NULL, "DG1 refused by SFI in the clear after chip authentication");
+	assert_int_equal(d->sfi_refused_sw, 0x6A82);
+	/* Once for the refusal, once for the SELECT after it (the refusal
+	 * that stood left the session ended). */
+	assert_int_equal(d->reestablished, 2);
+	assert_int_equal(d->chip_auth.result, PP_AUTH_PASSED);
+	pp_document_free(d);
+	rig_close(&r);
 }
 
 /* ---- absent data groups -------------------------------------------------------- */
@@ -418,12 +443,10 @@ static void test_absent_by_sfi(void **state)
 		assert_int_equal(d->dg[11].sw, 0x6A82);
 		assert_int_equal(d->sfi_refused_sw, 0);
 		assert_int_equal(d->error_sw, 0);
-		/* Every file by SFI, DG11 too (again in the clear, and the
-		 * probe again with chip authentication each time the session
-		 * is set up again), and only DG11 selected (again in the
-		 * clear). */
-		unsigned long again = plain ? 1 + d->reestablished : 0;
-		assert_int_equal(sfi_reads(&r.log), files_of(&f->absent) + 2 + again);
+		/* Every file by SFI, DG11 too (again in the clear), and only
+		 * DG11 selected (again in the clear). */
+		unsigned long again = plain ? 1 : 0;
+		assert_int_equal(sfi_reads(&r.log), files_of(&f->absent) + 1 + again);
 		assert_int_equal(ef_selects(&r.log), 1 + (unsigned long)plain);
 		assert_true(d->dg[12].present);
 		if (plain)
@@ -469,8 +492,8 @@ static void test_lost_read_at_offset(void **state)
 		assert_int_equal(d->reestablished, 1);
 		assert_int_equal(d->sfi_refused_sw, 0);
 		/* The 12th falls in DG2, after chip authentication, which
-		 * runs again with its probe. */
-		assert_int_equal(sfi_reads(&r.log), files_of(&f->typical) + 1 + (k == 12));
+		 * runs again; the file picked up is its proof. */
+		assert_int_equal(sfi_reads(&r.log), files_of(&f->typical));
 		assert_int_equal(ef_selects(&r.log), 1); /* the file picked up again */
 		pp_document_free(d);
 		rig_close(&r);
@@ -492,7 +515,7 @@ static void test_short_reads_by_sfi(void **state)
 		assert_false(d->extended_length);
 		assert_int_equal(d->short_fallbacks, (unsigned long)claim);
 		assert_int_equal(d->sfi_refused_sw, 0);
-		assert_int_equal(sfi_reads(&r.log), files_of(&f->typical) + 1 + (unsigned long)claim);
+		assert_int_equal(sfi_reads(&r.log), files_of(&f->typical) + (unsigned long)claim);
 		assert_int_equal(ef_selects(&r.log), 0);
 		pp_document_free(d);
 		rig_close(&r);
@@ -505,6 +528,7 @@ int main(void)
 		cmocka_unit_test(test_typical_fewer_commands),
 		cmocka_unit_test(test_refusal_switches_to_select),
 		cmocka_unit_test(test_some_files_by_sfi),
+		cmocka_unit_test(test_proof_after_clear_refusal),
 		cmocka_unit_test(test_absent_by_sfi),
 		cmocka_unit_test(test_lost_sfi_read),
 		cmocka_unit_test(test_lost_read_at_offset),
