@@ -10,10 +10,9 @@
  * answer, a chip that ends secure messaging on a refusal, and a reader or
  * chip without extended length still read the whole document.
  *
- * Chip authentication proves the chip by a first command under its keys, a
- * one-byte READ BINARY of EF.COM by SFI 1E, or once the chip has refused
- * reads by SFI a SELECT of EF.COM (hal/passport/ca.c): the counts below on
- * these documents (which run CA) have it.
+ * Chip authentication costs no command of its own to prove the chip: the
+ * answer to the next protected command (DG1's read here) is the proof
+ * (hal/passport/channel-internal.h), so nothing is read twice.
  *
  * Between the reader and the virtual chip (devices/vpass, in-process) sits
  * a logging transport: it records each command's header (in the clear
