@@ -51,236 +51,13 @@
 #include "hal/passport/verify.h"
 #include "hal/passport/transport-internal.h"
 #include "tests/docgen/fixture.h"
+#include "tests/reader/spy.h"
 
 /* Plain bytes of a short READ BINARY under 3DES SM, as reader.c uses. */
 #define SHORT_READ 223
 /* Commands a chip without EF.CardAccess costs: SELECT P1 02 P2 0C, P1 00
  * P2 0C, P1 02 P2 04 with Le, READ BINARY by SFI, each answered 6A82. */
 #define CARD_ACCESS_PROBES 4
-
-/* ---- the spy transport ---------------------------------------------------- */
-
-#define SPY_LOG 8192
-
-/* One command as the spy saw it (the header is in the clear under SM). */
-typedef struct spy_cmd {
-	uint8_t cla, ins, p1, p2;
-	size_t le;             /* READ BINARY: Le (under SM: of DO'97) */
-	pp_err result;         /* what the chip's transport answered */
-} spy_cmd;
-
-typedef struct spy {
-	pp_transport *inner;   /* the chip's own in-process transport */
-	vpass_card *card;
-	bool claim_extended;   /* a reader that passes extended APDUs */
-	bool not_emrtd;        /* answer SELECT of the eMRTD AID with 6A82 */
-	size_t reader_max_response; /* an extended reader with this buffer; a
-	                               longer answer is a link error */
-	bool refuse_extended;  /* claims extended length, yet fails every
-	                          extended command without sending it */
-	unsigned lose_ca_selects;   /* the next SELECTs of EF.CardAccess (011C):
-	                               carried out, their answers lost */
-	unsigned fail_ca_selects;   /* the next SELECTs of EF.CardAccess: answered
-	                               fail_ca_select_sw without reaching the chip */
-	uint16_t fail_ca_select_sw;
-	uint16_t refuse_reads_sw;   /* protected READ BINARYs answered this status
-	                               in the clear, without reaching the chip: */
-	unsigned long refuse_reads_from; /* from the one after this many on */
-	uint16_t refuse_ca_sw;      /* chip authentication's protected MSE:Set
-	                               (00 22 41 xx) answered this in the clear */
-	unsigned long protected_reads;
-	unsigned long apdus;
-	unsigned long extended_apdus;
-	unsigned long reads_b0;
-	unsigned long reads_b1;
-	size_t max_le_b0;      /* largest Le (DO'97) of a protected B0 */
-	size_t max_le_b1;
-	size_t n_log;          /* commands logged (at most SPY_LOG kept) */
-	spy_cmd log[SPY_LOG];
-	bool opened;           /* a protected command has gone since power-up */
-	unsigned long plain_after_access; /* commands in the clear after that,
-	                                     other than access control's */
-	spy_cmd first_plain;   /* the first of them */
-} spy;
-
-/* Commands a terminal may send in the clear once a session has been up:
- * those that set one up again (SELECT of the application or the MF, BAC's
- * GET CHALLENGE and EXTERNAL AUTHENTICATE, PACE's MSE:Set AT and GENERAL
- * AUTHENTICATE) and GET RESPONSE, which carries no data of its own. */
-static bool access_command(const crypto_apdu *a)
-{
-	switch (a->ins) {
-	case 0xA4:
-		return a->p1 == 0x04 || (a->lc == 2 && a->data[0] == 0x3F && a->data[1] == 0x00);
-	case 0x84:
-	case 0x82:
-	case 0x86:
-	case 0xC0:
-		return true;
-	case 0x22:
-		return a->p1 == 0xC1 && a->p2 == 0xA4;
-	default:
-		return false;
-	}
-}
-
-/* Le from DO'97 of a protected command (0 when absent). */
-static size_t protected_le(const crypto_apdu *a, bool extended)
-{
-	const uint8_t *pos = a->data, *end = a->data + a->lc;
-	crypto_tlv t;
-	while (a->lc && pos < end && tlv_next(&pos, end, &t) == TLV_OK) {
-		if (t.tag != 0x97)
-			continue;
-		size_t le = 0;
-		for (size_t i = 0; i < t.len; i++)
-			le = le << 8 | t.value[i];
-		if (le == 0)
-			le = extended || t.len == 2 ? APDU_MAX_EXT_LE : APDU_MAX_SHORT_LE;
-		return le;
-	}
-	return 0;
-}
-
-static pp_err spy_connect(void *priv, int timeout_ms)
-{
-	spy *s = priv;
-	s->opened = false;
-	return pp_transport_connect(s->inner, timeout_ms);
-}
-
-static pp_err spy_transmit(void *priv, const uint8_t *cmd, size_t len, uint8_t *resp, size_t cap, size_t *ret_len)
-{
-	spy *s = priv;
-	s->apdus++;
-	crypto_apdu a;
-	spy_cmd *entry = NULL;
-	if (s->n_log < SPY_LOG && len >= 4) {
-		entry = &s->log[s->n_log];
-		*entry = (spy_cmd){ .cla = cmd[0], .ins = cmd[1], .p1 = cmd[2], .p2 = cmd[3] };
-	}
-	s->n_log++;
-	if (apdu_decode(cmd, len, &a) == CRYPTO_OK) {
-		if ((a.cla & 0x0C) == 0x0C) {
-			s->opened = true;
-		} else if (s->opened && !access_command(&a)) {
-			if (s->plain_after_access++ == 0)
-				s->first_plain = (spy_cmd){ .cla = a.cla, .ins = a.ins, .p1 = a.p1, .p2 = a.p2 };
-		}
-		if (a.extended)
-			s->extended_apdus++;
-		if (a.extended && s->refuse_extended)
-			return PP_ERR_COMM;
-		if (s->not_emrtd && a.cla == 0x00 && a.ins == 0xA4 && a.p1 == 0x04) {
-			/* A bank card: no such application. */
-			resp[0] = 0x6A;
-			resp[1] = 0x82;
-			*ret_len = 2;
-			return PP_OK;
-		}
-		bool ca_select = a.cla == 0x00 && a.ins == 0xA4 && a.lc == 2 && a.data[0] == 0x01 && a.data[1] == 0x1C;
-		if (ca_select && s->fail_ca_selects > 0) {
-			s->fail_ca_selects--;
-			resp[0] = (uint8_t)(s->fail_ca_select_sw >> 8);
-			resp[1] = (uint8_t)s->fail_ca_select_sw;
-			*ret_len = 2;
-			if (entry)
-				entry->result = PP_OK;
-			return PP_OK;
-		}
-		if (ca_select && s->lose_ca_selects > 0) {
-			s->lose_ca_selects--;
-			pp_err e = pp_transport_transmit(s->inner, cmd, len, resp, cap, ret_len);
-			if (entry)
-				entry->result = e == PP_OK ? PP_ERR_TIMEOUT : e;
-			return e == PP_OK ? PP_ERR_TIMEOUT : e;
-		}
-		if (s->refuse_ca_sw && a.cla == 0x0C && a.ins == 0x22 && a.p1 == 0x41) {
-			resp[0] = (uint8_t)(s->refuse_ca_sw >> 8);
-			resp[1] = (uint8_t)s->refuse_ca_sw;
-			*ret_len = 2;
-			return PP_OK;
-		}
-		if (s->refuse_reads_sw && a.cla == 0x0C && a.ins == 0xB0 &&
-		    s->protected_reads++ >= s->refuse_reads_from) {
-			resp[0] = (uint8_t)(s->refuse_reads_sw >> 8);
-			resp[1] = (uint8_t)s->refuse_reads_sw;
-			*ret_len = 2;
-			if (entry)
-				entry->result = PP_OK;
-			return PP_OK;
-		}
-		if (a.cla == 0x00 && a.ins == 0xB0 && entry)
-			entry->le = a.le;
-		if (a.cla == 0x0C && (a.ins == 0xB0 || a.ins == 0xB1)) {
-			size_t le = protected_le(&a, a.extended);
-			size_t *max = a.ins == 0xB0 ? &s->max_le_b0 : &s->max_le_b1;
-			if (le > *max)
-				*max = le;
-			if (a.ins == 0xB0)
-				s->reads_b0++;
-			else
-				s->reads_b1++;
-			if (entry)
-				entry->le = le;
-		}
-	}
-	pp_err e = pp_transport_transmit(s->inner, cmd, len, resp, cap, ret_len);
-	if (entry)
-		entry->result = e;
-	if (e == PP_OK && s->reader_max_response && *ret_len > s->reader_max_response)
-		return PP_ERR_COMM;
-	return e;
-}
-
-static pp_err spy_card_present(void *priv, bool *ret)
-{
-	spy *s = priv;
-	return pp_transport_card_present(s->inner, ret);
-}
-
-static pp_err spy_capabilities(void *priv, pp_transport_caps *ret)
-{
-	spy *s = priv;
-	pp_err e = pp_transport_capabilities(s->inner, ret);
-	if (e == PP_OK && s->claim_extended)
-		*ret = (pp_transport_caps){ .extended_length = true, .max_command = APDU_MAX_COMMAND,
-			                    .max_response = APDU_MAX_RESPONSE };
-	if (e == PP_OK && s->reader_max_response) {
-		ret->extended_length = true;
-		ret->max_response = s->reader_max_response;
-	}
-	return e;
-}
-
-static const char *spy_reader_name(void *priv)
-{
-	(void)priv;
-	return "spy reader";
-}
-
-static void spy_close(void *priv)
-{
-	(void)priv; /* the rig owns the spy */
-}
-
-static pp_err spy_wait_change(void *priv, bool present, int timeout_ms, bool *ret_present)
-{
-	spy *s = priv;
-	return pp_transport_wait_change(s->inner, present, timeout_ms, ret_present);
-}
-
-static const pp_transport_ops spy_ops = {
-	.name = "spy",
-	.description = "forwards to the in-process virtual passport, recording APDUs",
-	.connect = spy_connect,
-	.transmit = spy_transmit,
-	.card_present = spy_card_present,
-	.capabilities = spy_capabilities,
-	.reader_name = spy_reader_name,
-	.close = spy_close,
-	.wait_change = spy_wait_change,
-};
 
 /* ---- a chip on a reader --------------------------------------------------- */
 
@@ -321,7 +98,7 @@ static void spy_clear(spy *s)
  * (and P1 when p1 >= 0), or -1. */
 static long spy_find(const spy *s, size_t from, int cla, int ins, int p1)
 {
-	size_t n = s->n_log < SPY_LOG ? s->n_log : SPY_LOG;
+	size_t n = spy_logged(s);
 	for (size_t i = from; i < n; i++)
 		if ((cla < 0 || s->log[i].cla == cla) && s->log[i].ins == ins && (p1 < 0 || s->log[i].p1 == p1))
 			return (long)i;
@@ -331,7 +108,7 @@ static long spy_find(const spy *s, size_t from, int cla, int ins, int p1)
 static unsigned long spy_count(const spy *s, int cla, int ins)
 {
 	unsigned long n = 0;
-	size_t end = s->n_log < SPY_LOG ? s->n_log : SPY_LOG;
+	size_t end = spy_logged(s);
 	for (size_t i = 0; i < end; i++)
 		if ((cla < 0 || s->log[i].cla == cla) && s->log[i].ins == ins)
 			n++;
@@ -1366,7 +1143,7 @@ static void drop_sweep(const fx *f, const char *what, const vpass_doc *doc, cons
 	rig_open(&r, doc, NULL);
 	pp_document *d = read_ok(&r, key, NULL, "%s, no drop", what);
 	unsigned long protected_cmds = 0;
-	size_t n = r.spy.n_log < SPY_LOG ? r.spy.n_log : SPY_LOG;
+	size_t n = spy_logged(&r.spy);
 	for (size_t i = 0; i < n; i++)
 		protected_cmds += (r.spy.log[i].cla & 0x0C) == 0x0C;
 	pp_document_free(d);
@@ -2532,7 +2309,7 @@ static void test_timeout_smaller_reads(void **state)
 	assert_true(d->reestablished >= d->timeouts);
 	assert_true(d->read_size <= 1500 && d->read_size >= 64);
 	/* Every lost read is followed by a read of the same offset. */
-	size_t n = r.spy.n_log < SPY_LOG ? r.spy.n_log : SPY_LOG;
+	size_t n = spy_logged(&r.spy);
 	unsigned long lost = 0;
 	for (size_t i = 0; i < n; i++) {
 		const spy_cmd *c = &r.spy.log[i];

@@ -15,8 +15,8 @@
  * (hal/passport/channel-internal.h), so nothing is read twice.
  *
  * Between the reader and the virtual chip (devices/vpass, in-process) sits
- * a logging transport: it records each command's header (in the clear
- * under secure messaging), can lose the answer of a chosen read, can claim
+ * the reader tests' spy (spy.h): it logs each command's header (in the
+ * clear under secure messaging), loses the answer of a chosen read, claims
  * extended length for a chip that refuses it, and checks that nothing goes
  * in the clear after access control.
  */
@@ -36,141 +36,34 @@
 #include "hal/passport/sim.h"
 #include "hal/passport/transport-internal.h"
 #include "tests/docgen/fixture.h"
+#include "tests/reader/spy.h"
 
-/* ---- the logging transport ------------------------------------------------ */
-
-#define LOG_MAX 4096
-
-typedef struct logged {
-	uint8_t cla, ins, p1, p2;
-} logged;
-
-typedef struct logger {
-	pp_transport *inner;
-	bool claim_extended;       /* a reader that passes extended APDUs */
-	unsigned long lose_read;   /* the answer to this protected READ BINARY at
-	                            * an offset (1: the first) is lost; 0: none */
-	unsigned long offset_reads;
-	size_t n;
-	logged log[LOG_MAX];
-	bool opened;               /* a protected command has gone */
-	unsigned long plain_after_access;
-} logger;
-
-/* Commands that may go in the clear once a session has been up: those
- * that set one up again, and GET RESPONSE. */
-static bool access_command(const crypto_apdu *a)
-{
-	switch (a->ins) {
-	case 0xA4:
-		return a->p1 == 0x04 || (a->lc == 2 && a->data[0] == 0x3F && a->data[1] == 0x00);
-	case 0x84:
-	case 0x82:
-	case 0x86:
-	case 0xC0:
-		return true;
-	case 0x22:
-		return a->p1 == 0xC1 && a->p2 == 0xA4;
-	default:
-		return false;
-	}
-}
-
-static pp_err log_connect(void *priv, int timeout_ms)
-{
-	logger *l = priv;
-	l->opened = false;
-	return pp_transport_connect(l->inner, timeout_ms);
-}
-
-static pp_err log_transmit(void *priv, const uint8_t *cmd, size_t len, uint8_t *resp, size_t cap, size_t *ret_len)
-{
-	logger *l = priv;
-	crypto_apdu a;
-	bool lose = false;
-	if (len >= 4 && l->n < LOG_MAX)
-		l->log[l->n++] = (logged){ cmd[0], cmd[1], cmd[2], cmd[3] };
-	if (apdu_decode(cmd, len, &a) == CRYPTO_OK) {
-		if ((a.cla & 0x0C) == 0x0C)
-			l->opened = true;
-		else if (l->opened && !access_command(&a))
-			l->plain_after_access++;
-		if (a.cla == 0x0C && a.ins == 0xB0 && !(a.p1 & 0x80) && (a.p1 || a.p2))
-			lose = ++l->offset_reads == l->lose_read;
-	}
-	pp_err e = pp_transport_transmit(l->inner, cmd, len, resp, cap, ret_len);
-	return e == PP_OK && lose ? PP_ERR_TIMEOUT : e;
-}
-
-static pp_err log_card_present(void *priv, bool *ret)
-{
-	logger *l = priv;
-	return pp_transport_card_present(l->inner, ret);
-}
-
-static pp_err log_capabilities(void *priv, pp_transport_caps *ret)
-{
-	logger *l = priv;
-	pp_err e = pp_transport_capabilities(l->inner, ret);
-	if (e == PP_OK && l->claim_extended)
-		*ret = (pp_transport_caps){ .extended_length = true, .max_command = APDU_MAX_COMMAND,
-			                    .max_response = APDU_MAX_RESPONSE };
-	return e;
-}
-
-static const char *log_reader_name(void *priv)
-{
-	(void)priv;
-	return "logging reader";
-}
-
-static void log_close(void *priv)
-{
-	(void)priv; /* the rig owns the logger */
-}
-
-static pp_err log_wait_change(void *priv, bool present, int timeout_ms, bool *ret_present)
-{
-	logger *l = priv;
-	return pp_transport_wait_change(l->inner, present, timeout_ms, ret_present);
-}
-
-static const pp_transport_ops log_ops = {
-	.name = "log",
-	.description = "forwards to the in-process virtual passport, logging command headers",
-	.connect = log_connect,
-	.transmit = log_transmit,
-	.card_present = log_card_present,
-	.capabilities = log_capabilities,
-	.reader_name = log_reader_name,
-	.close = log_close,
-	.wait_change = log_wait_change,
-};
+/* ---- counting what the spy saw -------------------------------------------- */
 
 /* Protected READ BINARYs naming a file by SFI (P1 80 | SFI). */
-static unsigned long sfi_reads(const logger *l)
+static unsigned long sfi_reads(const spy *l)
 {
 	unsigned long n = 0;
-	for (size_t i = 0; i < l->n; i++)
+	for (size_t i = 0; i < spy_logged(l); i++)
 		n += l->log[i].cla == 0x0C && l->log[i].ins == 0xB0 && (l->log[i].p1 & 0x80);
 	return n;
 }
 
 /* Protected SELECTs of an EF by file identifier (P1 02). */
-static unsigned long ef_selects(const logger *l)
+static unsigned long ef_selects(const spy *l)
 {
 	unsigned long n = 0;
-	for (size_t i = 0; i < l->n; i++)
+	for (size_t i = 0; i < spy_logged(l); i++)
 		n += l->log[i].cla == 0x0C && l->log[i].ins == 0xA4 && l->log[i].p1 == 0x02;
 	return n;
 }
 
 /* READ BINARYs by SFI after the first protected SELECT of an EF. */
-static unsigned long sfi_reads_after_select(const logger *l)
+static unsigned long sfi_reads_after_select(const spy *l)
 {
 	unsigned long n = 0;
 	bool selected = false;
-	for (size_t i = 0; i < l->n; i++) {
+	for (size_t i = 0; i < spy_logged(l); i++) {
 		selected = selected || (l->log[i].cla == 0x0C && l->log[i].ins == 0xA4 && l->log[i].p1 == 0x02);
 		n += selected && l->log[i].cla == 0x0C && l->log[i].ins == 0xB0 && (l->log[i].p1 & 0x80);
 	}
@@ -181,7 +74,7 @@ static unsigned long sfi_reads_after_select(const logger *l)
 
 typedef struct rig {
 	vpass_card *card;
-	logger log;
+	spy log;
 	pp_transport *t;
 } rig;
 
@@ -190,7 +83,8 @@ static void rig_open(rig *r, const vpass_doc *doc, const vpass_options *opts)
 	memset(r, 0, sizeof *r);
 	assert_int_equal(vpass_card_new(doc, opts, &r->card), VPASS_OK);
 	assert_int_equal(pp_sim_transport_new(r->card, &r->log.inner), PP_OK);
-	assert_int_equal(pp_transport_new(&log_ops, &r->log, &r->t), PP_OK);
+	r->log.card = r->card;
+	assert_int_equal(pp_transport_new(&spy_ops, &r->log, &r->t), PP_OK);
 }
 
 static void rig_close(rig *r)
