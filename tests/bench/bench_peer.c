@@ -31,9 +31,12 @@
  *   appm-bench-peer [--quick] [--baud N] [--rate KBPS] [--chip-latency US]
  * --quick: a face of about 3 KB and one row of other values, for a smoke
  * test of well under 20 s. The others set the main rows' UART speed
- * (115200, the PN532's HSU default), the radio bit rate the link model
- * charges (106: both readers select the target at 106 kbit/s) and the
- * chip's latency per command (the model's 10 ms).
+ * (115200, the PN532's HSU default), the link model's link-rate option
+ * (106: both readers select the target at 106 kbit/s) and the chip's
+ * latency per command (the model's 10 ms). An emulator that models InPSL
+ * (it knows "set ats-ta") charges instead the rate each reader negotiates:
+ * the chip's ATS then offers every rate, or 106 alone in one row of the
+ * table, and each read's rate is taken from its `status` (bit_rate=).
  *
  * Needs APPM, APPM_PN532 and APPM_DOCGEN (the programs' paths; meson sets
  * them), and mrtdreader on PATH or in MRTDREADER.
@@ -66,10 +69,14 @@ typedef struct bench {
 	size_t face_bytes; /* appm-docgen --face-bytes */
 } bench;
 
-/* The timing both readers meet: the UART's speed and the link model's. */
+/* The timing both readers meet: the UART's speed and the link model's.
+ * rate_kbps is the model's link-rate option: the rate it charges, unless
+ * the emulator charges the rate a reader negotiated (InPSL), in which case
+ * ats_106_only makes the chip's ATS offer 106 kbit/s alone. */
 typedef struct setting {
 	unsigned long baud;
 	unsigned rate_kbps;
+	bool ats_106_only;
 	unsigned long latency_us;
 } setting;
 
@@ -77,6 +84,7 @@ typedef struct setting {
 typedef struct emulator {
 	pid_t pid;
 	unsigned long baud;
+	bool negotiates;    /* it knows "set ats-ta": InPSL sets the rate charged */
 	char ctl[128];
 	char pty[128];
 } emulator;
@@ -86,12 +94,14 @@ typedef struct line_counts {
 	double apdus;
 	double serial_bytes; /* both ways */
 	double serial_s;     /* their modelled time */
+	double bit_rate;     /* the last target's rate (bit_rate=), 0 when not said */
 } line_counts;
 
 /* What one run of a reader gave. */
 typedef struct run {
 	int code;
 	double wall;
+	unsigned rate_kbps; /* the radio's rate it was charged at */
 	line_counts used;
 	char said[256];     /* its verdict, in its words or ours */
 	char verified[160]; /* what it checked */
@@ -136,6 +146,7 @@ static bool emulator_start(const bench *b, unsigned long baud, emulator *ret)
 		waitpid(e.pid, NULL, 0);
 		return false;
 	}
+	e.negotiates = it_sh("%s ctl %s set ats-ta 0x77 >/dev/null 2>&1", b->pn532, e.ctl) == 0;
 	*ret = e;
 	return true;
 }
@@ -189,6 +200,8 @@ static bool emulator_counts(const bench *b, const emulator *e, line_counts *ret)
 	bool ok = status_number(status, "apdus", &c.apdus) && status_number(status, "serial_out", &out) &&
 	          status_number(status, "serial_in", &in) && status_number(status, "serial_seconds", &c.serial_s);
 	if (ok) {
+		if (!status_number(status, "bit_rate", &c.bit_rate))
+			c.bit_rate = 0;
 		c.serial_bytes = out + in;
 		*ret = c;
 	} else {
@@ -202,6 +215,8 @@ static bool emulator_counts(const bench *b, const emulator *e, line_counts *ret)
  * (a directory name under b->dir) placed fresh in the field. */
 static bool emulator_prepare(const bench *b, const emulator *e, const setting *s, bool corrupt_mac, const char *doc)
 {
+	if (e->negotiates && !emulator_ctl(b, e, "set ats-ta %s", s->ats_106_only ? "0x00" : "0x77"))
+		return false;
 	return emulator_ctl(b, e, "set link-model on") && emulator_ctl(b, e, "set link-rate %u", s->rate_kbps) &&
 	       emulator_ctl(b, e, "set chip-latency %lu", s->latency_us) &&
 	       emulator_ctl(b, e, "set corrupt-mac %s", corrupt_mac ? "on" : "off") &&
@@ -235,7 +250,9 @@ static void appm_verified(json_t *report, int code, char *out, size_t cap)
 	         aa ? aa : "not reached");
 }
 
-static bool run_appm(const bench *b, const emulator *e, run *ret)
+/* The rate a run was charged at: what the emulator's status says, else
+ * (an emulator that charges its link-rate option) link_rate. */
+static bool run_appm(const bench *b, const emulator *e, unsigned link_rate, run *ret)
 {
 	run r = { 0 };
 	line_counts before, after;
@@ -261,7 +278,8 @@ static bool run_appm(const bench *b, const emulator *e, run *ret)
 	free(out);
 	free(err);
 	r.used = (line_counts){ after.apdus - before.apdus, after.serial_bytes - before.serial_bytes,
-		                after.serial_s - before.serial_s };
+		                after.serial_s - before.serial_s, after.bit_rate };
+	r.rate_kbps = after.bit_rate > 0 ? (unsigned)after.bit_rate : link_rate;
 	*ret = r;
 	return counted;
 }
@@ -313,7 +331,7 @@ static void printed_mrz_line1(const bench *b, const char *out, char line1[45])
 		line1[0] = '\0';
 }
 
-static bool run_mrtdreader(const bench *b, const emulator *e, const char *doc, run *ret)
+static bool run_mrtdreader(const bench *b, const emulator *e, unsigned link_rate, const char *doc, run *ret)
 {
 	run r = { 0 };
 	line_counts before, after;
@@ -352,7 +370,8 @@ static bool run_mrtdreader(const bench *b, const emulator *e, const char *doc, r
 	free(out);
 	free(err);
 	r.used = (line_counts){ after.apdus - before.apdus, after.serial_bytes - before.serial_bytes,
-		                after.serial_s - before.serial_s };
+		                after.serial_s - before.serial_s, after.bit_rate };
+	r.rate_kbps = after.bit_rate > 0 ? (unsigned)after.bit_rate : link_rate;
 	*ret = r;
 	return counted;
 }
@@ -361,31 +380,34 @@ static bool run_mrtdreader(const bench *b, const emulator *e, const char *doc, r
 
 static void print_pair(const run *appm, const run *mrtd)
 {
-	printf("%-11s %4s %8s %6s %9s %9s  %s\n", "reader", "exit", "wall s", "APDUs", "serial B", "serial s",
-	       "verified");
+	printf("%-11s %4s %6s %8s %6s %9s %9s  %s\n", "reader", "exit", "kbit/s", "wall s", "APDUs", "serial B",
+	       "serial s", "verified");
 	const run *rows[] = { appm, mrtd };
 	const char *names[] = { "APPM", "mrtdreader" };
 	for (int i = 0; i < 2; i++)
-		printf("%-11s %4d %8.3f %6.0f %9.0f %9.3f  %s\n", names[i], rows[i]->code, rows[i]->wall,
-		       rows[i]->used.apdus, rows[i]->used.serial_bytes, rows[i]->used.serial_s, rows[i]->verified);
-	printf("%-11s %4s %7.2fx %5.2fx %8.2fx %8.2fx\n", "mrtd/APPM", "", mrtd->wall / appm->wall,
+		printf("%-11s %4d %6u %8.3f %6.0f %9.0f %9.3f  %s\n", names[i], rows[i]->code, rows[i]->rate_kbps,
+		       rows[i]->wall, rows[i]->used.apdus, rows[i]->used.serial_bytes, rows[i]->used.serial_s,
+		       rows[i]->verified);
+	printf("%-11s %4s %6s %7.2fx %5.2fx %8.2fx %8.2fx\n", "mrtd/APPM", "", "", mrtd->wall / appm->wall,
 	       mrtd->used.apdus / appm->used.apdus, mrtd->used.serial_bytes / appm->used.serial_bytes,
 	       mrtd->used.serial_s / appm->used.serial_s);
 }
 
-static void describe(const setting *s)
+static void describe(const setting *s, const emulator *e)
 {
-	printf("UART %lu baud (8N1), radio %u kbit/s, chip latency %.1f ms", s->baud, s->rate_kbps,
-	       (double)s->latency_us / 1e3);
+	printf("UART %lu baud (8N1); radio: link-rate %u kbit/s", s->baud, s->rate_kbps);
+	if (e->negotiates)
+		printf(" until a PPS, the chip's ATS offering %s", s->ats_106_only ? "106 only" : "every rate");
+	printf("; chip latency %.1f ms", (double)s->latency_us / 1e3);
 }
 
 /* Each reader once on a chip that carries the fault; the rows printed. */
 static bool refusal_rows(const bench *b, const emulator *e, const setting *s, const char *label, const char *doc,
                          bool corrupt_mac, run *appm, run *mrtd)
 {
-	if (!emulator_prepare(b, e, s, corrupt_mac, doc) || !run_appm(b, e, appm))
+	if (!emulator_prepare(b, e, s, corrupt_mac, doc) || !run_appm(b, e, s->rate_kbps, appm))
 		return false;
-	if (!emulator_prepare(b, e, s, corrupt_mac, doc) || !run_mrtdreader(b, e, doc, mrtd))
+	if (!emulator_prepare(b, e, s, corrupt_mac, doc) || !run_mrtdreader(b, e, s->rate_kbps, doc, mrtd))
 		return false;
 	printf("%-14s %-11s %4d  %s\n", label, "APPM", appm->code, appm->said);
 	printf("%-14s %-11s %4d  %s\n", "", "mrtdreader", mrtd->code, mrtd->said);
@@ -400,13 +422,14 @@ static bool other_row(const bench *b, const setting *s, bool *checks)
 	if (!emulator_start(b, s->baud, &e))
 		return false;
 	run appm, mrtd;
-	bool ok = emulator_prepare(b, &e, s, false, "bac") && run_appm(b, &e, &appm) &&
-	          emulator_prepare(b, &e, s, false, "bac") && run_mrtdreader(b, &e, "bac", &mrtd);
+	bool ok = emulator_prepare(b, &e, s, false, "bac") && run_appm(b, &e, s->rate_kbps, &appm) &&
+	          emulator_prepare(b, &e, s, false, "bac") && run_mrtdreader(b, &e, s->rate_kbps, "bac", &mrtd);
 	emulator_stop(&e);
 	if (!ok)
 		return false;
-	printf("%8lu %6u %8.1f %8.3f %8.3f %7.2fx %8.3f %8.3f\n", s->baud, s->rate_kbps, (double)s->latency_us / 1e3,
-	       appm.wall, mrtd.wall, mrtd.wall / appm.wall, appm.used.serial_s, mrtd.used.serial_s);
+	printf("%7lu %5u %4s %5.1f | %6u %7.3f %7.3f | %6u %7.3f %7.3f | %5.2fx\n", s->baud, s->rate_kbps,
+	       !e.negotiates ? "-" : s->ats_106_only ? "106" : "all", (double)s->latency_us / 1e3, appm.rate_kbps,
+	       appm.wall, appm.used.serial_s, mrtd.rate_kbps, mrtd.wall, mrtd.used.serial_s, mrtd.wall / appm.wall);
 	if (!appm.read_ok || !mrtd.read_ok) {
 		printf("  FAIL: APPM exit %d (%s), mrtdreader exit %d (%s)\n", appm.code, appm.said, mrtd.code, mrtd.said);
 		*checks = false;
@@ -445,11 +468,11 @@ static bool run_bench(const bench *b, const setting *main_setting, const setting
 	if (!emulator_start(b, main_setting->baud, &e))
 		return false;
 	run appm, mrtd;
-	bool ok = emulator_prepare(b, &e, main_setting, false, "bac") && run_appm(b, &e, &appm) &&
-	          emulator_prepare(b, &e, main_setting, false, "bac") && run_mrtdreader(b, &e, "bac", &mrtd);
+	bool ok = emulator_prepare(b, &e, main_setting, false, "bac") && run_appm(b, &e, main_setting->rate_kbps, &appm) &&
+	          emulator_prepare(b, &e, main_setting, false, "bac") && run_mrtdreader(b, &e, main_setting->rate_kbps, "bac", &mrtd);
 	if (ok) {
 		printf("\nThe BAC document through the same emulated PN532, one read each: ");
-		describe(main_setting);
+		describe(main_setting, &e);
 		printf("\n\n");
 		print_pair(&appm, &mrtd);
 		if (!appm.read_ok) {
@@ -481,9 +504,13 @@ static bool run_bench(const bench *b, const setting *main_setting, const setting
 		printf("FAIL: APPM did not refuse the corrupt MAC for secure messaging (exit 9): exit %d\n", c_appm.code);
 		*checks = false;
 	}
-	printf("\nAt other values (one read each; serial s: the UART's modelled time):\n\n");
-	printf("%8s %6s %8s %8s %8s %8s %8s %8s\n", "UART", "kbit/s", "chip ms", "APPM s", "mrtd s", "ratio",
-	       "APPM ser", "mrtd ser");
+	printf("\nAt other values, one read each (link: the link-rate option; ATS: the rates the\n"
+	       "chip offers a PPS, - when the emulator knows no PPS; kbit/s: the rate each read\n"
+	       "was charged at; serial: the UART's modelled seconds; ratio: mrtdreader/APPM wall):\n\n");
+	printf("%7s %5s %4s %5s | %6s %7s %7s | %6s %7s %7s | %6s\n", "UART", "link", "ATS", "chip", "APPM",
+	       "wall s", "serial", "mrtd", "wall s", "serial", "ratio");
+	printf("%7s %5s %4s %5s | %6s %7s %7s | %6s %7s %7s |\n", "baud", "kbit", "", "ms", "kbit/s", "", "", "kbit/s",
+	       "", "");
 	for (size_t i = 0; i < n_others; i++)
 		if (!other_row(b, &others[i], checks))
 			return false;
@@ -580,25 +607,27 @@ int main(int argc, char **argv)
 	       "APPM reads with its defaults and verifies; mrtdreader reads EF.COM, EF.SOD,\n"
 	       "DG1 and DG2 in 100-byte reads and verifies nothing past BAC.\n",
 	       PERSONA, b.face_bytes);
+	const setting m = main_setting;
 	const setting full_others[] = {
-		{ main_setting.baud, main_setting.rate_kbps, main_setting.latency_us },
-		{ 230400, main_setting.rate_kbps, main_setting.latency_us },
-		{ 460800, main_setting.rate_kbps, main_setting.latency_us },
-		{ main_setting.baud, 424, main_setting.latency_us },
-		{ main_setting.baud, main_setting.rate_kbps, 1000 },
-		{ main_setting.baud, main_setting.rate_kbps, 5000 },
-		{ 460800, 424, 1000 },
+		m,
+		{ 230400, m.rate_kbps, m.ats_106_only, m.latency_us },
+		{ 460800, m.rate_kbps, m.ats_106_only, m.latency_us },
+		{ m.baud, 424, m.ats_106_only, m.latency_us },
+		{ m.baud, m.rate_kbps, true, m.latency_us },
+		{ m.baud, m.rate_kbps, m.ats_106_only, 1000 },
+		{ m.baud, m.rate_kbps, m.ats_106_only, 5000 },
+		{ 460800, 424, false, 1000 },
 	};
-	const setting quick_others[] = { { 460800, 424, 1000 } };
+	const setting quick_others[] = { { 460800, 424, false, 1000 } };
 	bool checks = true;
 	if (!run_bench(&b, &main_setting, quick ? quick_others : full_others,
 	               quick ? sizeof quick_others / sizeof quick_others[0] : sizeof full_others / sizeof full_others[0],
 	               &checks))
 		goto out;
-	printf("\nThe UART's speed is the emulator's --baud and the connection strings' :SPEED\n"
-	       "(on a pseudo-terminal libnfc's termios speed changes nothing: the emulator's\n"
-	       "model is what takes the time). Bit rate: what the link model charges; both\n"
-	       "readers select the target at 106 kbit/s.\n");
+	printf("\nThe UART's speed is the emulator's --baud and both connection strings' :SPEED.\n"
+	       "The radio's rate is the link model's link-rate option, or, on an emulator that\n"
+	       "models InPSL, the rate the reader negotiated from 106 (mrtdreader selects at 106\n"
+	       "and asks for no more).\n");
 	if (checks)
 		rc = 0;
 	else
