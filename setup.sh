@@ -19,7 +19,7 @@ cd "$(dirname "$0")"
 PACKAGES="meson ninja-build pkg-config gcc libc6-dev g++
  libopencv-core-dev libopencv-imgproc-dev libopencv-videoio-dev libopencv-imgcodecs-dev
  libopencv-dnn-dev libopencv-calib3d-dev
- libpcsclite-dev pcscd vsmartcard-vpcd libnfc-dev
+ libpcsclite-dev pcscd vsmartcard-vpcd libnfc-dev mrtdreader
  libssl-dev libeac-dev libturbojpeg0-dev libopenjp2-7-dev libjansson-dev libcmocka-dev libinih-dev
  libglib2.0-dev libsystemd-dev libsqlite3-dev libmicrohttpd-dev libcurl4-openssl-dev openssl
  libespeak-ng-dev espeak-ng-data
