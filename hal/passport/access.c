@@ -229,16 +229,32 @@ pp_err rd_verify_cam(session *s, const pp_file *dg14, char *why, size_t whylen)
 	return e;
 }
 
+/* How many times chip authentication may run without the chip once
+ * answering under its keys. A genuine chip that sends its errors in the
+ * clear may need three (its first file refused in the clear twice, then
+ * selected: test_sfi); a clone answering everything in the clear would
+ * otherwise have the session set up again for every file. */
+#define CA_RUNS_UNPROVEN_MAX 4
+
 static pp_err rerun_ca(session *s)
 {
 	const pp_file *dg14 = &s->doc->dg[14];
 	char why[PP_DETAIL_LEN] = "";
 	pp_protocol_info info;
+	if (!s->ch.proven && s->ca_runs >= CA_RUNS_UNPROVEN_MAX) {
+		rd_set_text(why, sizeof(why), "answers never came under the keys of %u chip authentications", s->ca_runs);
+		rd_chip_auth_unproven(s, why);
+		return PP_ERR_CHIP_AUTH;
+	}
+	s->ca_runs++;
 	pp_err e = pp_ca_run(&s->ch, dg14->data, dg14->len, &info, why, sizeof(why));
-	if (e == PP_ERR_CHIP_AUTH)
+	if (e == PP_ERR_CHIP_AUTH) {
+		s->doc->chip_auth.result = PP_AUTH_FAILED;
+		rd_set_text(s->doc->chip_auth.detail, sizeof(s->doc->chip_auth.detail),
+		            "when the session was set up again: %s", why);
 		rd_set_err(s, "possible cloned chip: chip authentication failed when the session was set up again: %s",
 		        why);
-	else if (e != PP_OK)
+	} else if (e != PP_OK)
 		rd_set_err(s, "chip authentication again: %s", why[0] ? why : pp_strerror(e));
 	return e;
 }
@@ -283,8 +299,13 @@ static pp_err reestablish(session *s)
 		e = rerun_ca(s);
 	if (e == PP_OK && fid) {
 		e = rd_select_file(s, fid, &sw);
-		if (e == PP_OK && sw != SW_OK)
+		if (e == PP_OK && s->ch.sm_dropped) {
+			/* Answered in the clear under the new session: it ended. */
+			rd_set_err(s, "selecting the file again: the chip answered %04X in the clear", sw);
+			e = PP_ERR_SM_ENDED;
+		} else if (e == PP_OK && sw != SW_OK) {
 			e = rd_status_error(s, sw, "selecting the file again");
+		}
 	}
 	return e;
 }

@@ -153,12 +153,14 @@ pp_err rd_chip_authentication(session *s)
 	if (e == PP_OK) {
 		snprintf(ca->method, sizeof(ca->method), "CA");
 		ca->info = info;
-		ca->result = PP_AUTH_PASSED;
-		/* Passed once the chip's next answer verifies under the new
-		 * keys (rd_exchange and read_all say otherwise if it does not). */
+		/* Passed only once the chip has answered under the new keys:
+		 * read_all says so then, rd_exchange and read_all otherwise. A
+		 * read that ends before reports it as run, the proof pending. */
+		ca->result = PP_AUTH_NOT_RUN;
 		rd_set_text(ca->detail, sizeof(ca->detail),
-		         "the chip proved that it holds the private key of DG14: it answers under the re-keyed session");
+		         "chip authentication ran; the read ended before the chip answered under the new keys");
 		s->ca_done = true;
+		s->ca_runs = 1;
 		return PP_OK;
 	}
 	if ((e == PP_ERR_NOT_SUPPORTED || e == PP_ERR_CRYPTO) && !cam && dg14_lists_cam(&doc->dg[14])) {

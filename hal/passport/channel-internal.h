@@ -59,7 +59,9 @@ typedef struct pp_channel {
 	unsigned long get_responses; /* GET RESPONSE commands sent for 61XX answers */
 	bool proof_due;   /* chip authentication re-keyed: the next protected answer proves it */
 	bool proven;      /* an answer verified under chip authentication's keys */
-	bool proof_failed; /* the last PP_ERR_CHIP_AUTH was such an answer not verifying */
+	bool proof_failed; /* the last PP_ERR_CHIP_AUTH was such an answer not verifying
+	                    * (the reader clears it once it has said so) */
+	uint16_t proof_sw; /* ... 6987/6988 in the clear; 0: a MAC that did not verify */
 	uint8_t resp[APDU_MAX_RESPONSE];
 } pp_channel;
 

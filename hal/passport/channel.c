@@ -42,12 +42,16 @@ void pp_channel_expect_proof(pp_channel *ch)
 }
 
 /* Chip authentication's proof did not come: its answer did not verify
- * under the new keys. The session ends with it. */
-static pp_err proof_failed(pp_channel *ch)
+ * under the new keys (sw 0), or it said in the clear that ours did not
+ * (sw 6987/6988). The session ends with it. */
+static pp_err proof_failed(pp_channel *ch, uint16_t sw)
 {
 	pp_channel_clear_sm(ch);
 	ch->sm_dropped = false;
 	ch->proof_failed = true;
+	ch->proof_sw = sw;
+	if (sw)
+		ch->sm_ended++;
 	return PP_ERR_CHIP_AUTH;
 }
 
@@ -140,7 +144,7 @@ static pp_err exchange_once(pp_channel *ch, const crypto_apdu *cmd, crypto_buf *
 		 * share with us, the proof failed. */
 		if (proving && (sw == SW_SM_MISSING || sw == SW_SM_INCORRECT)) {
 			buf_free(&plain);
-			return proof_failed(ch);
+			return proof_failed(ch, sw);
 		}
 		*ret_sw = sw;
 		pp_channel_clear_sm(ch);
@@ -152,7 +156,7 @@ static pp_err exchange_once(pp_channel *ch, const crypto_apdu *cmd, crypto_buf *
 	}
 	if (ce != CRYPTO_OK || plain.len < 2) {
 		buf_free(&plain);
-		return proving ? proof_failed(ch) : PP_ERR_SM;
+		return proving ? proof_failed(ch, 0) : PP_ERR_SM;
 	}
 	if (proving) {
 		ch->proof_due = false;

@@ -55,6 +55,7 @@ typedef struct session {
 	bool pace_session;       /* PACE opened the chip (else BAC) */
 	pp_pace *pace;           /* the last PACE run */
 	bool ca_done;            /* CA re-keyed the session with DG14's key */
+	unsigned ca_runs;        /* times CA has run in this read (restores run it again) */
 	char *err;
 	size_t errlen;
 	bool err_final;          /* err says why the read ends; later context is not added */

@@ -126,20 +126,50 @@ pp_err rd_exchange(session *s, const crypto_apdu *cmd, crypto_buf *out, uint16_t
 		return PP_ERR_CANCELLED;
 	}
 	pp_err e = pp_channel_exchange(&s->ch, cmd, out, ret_sw);
-	if (e == PP_ERR_CHIP_AUTH && s->ch.proof_failed)
-		rd_chip_auth_unproven(s, "answer to the first command under the new keys does not verify");
+	if (e == PP_ERR_CHIP_AUTH && s->ch.proof_failed) {
+		s->ch.proof_failed = false;
+		char how[160];
+		if (s->ch.proof_sw)
+			rd_set_text(how, sizeof(how), "answer to its first command under the new keys was %04X in the clear: "
+			            "it could not check our MAC",
+			            s->ch.proof_sw);
+		else
+			rd_set_text(how, sizeof(how), "answer to its first command under the new keys does not verify");
+		rd_chip_auth_unproven(s, how);
+	}
 	return e;
 }
 
 /* Chip authentication ran, but the chip did not answer under its keys:
- * it does not hold DG14's private key. The read ends on it. */
+ * it does not hold DG14's private key. The read ends on it, and these
+ * words replace any the failure had (a clone would rather be taken for a
+ * chip with a fault, which asks the applicant to try again). */
 void rd_chip_auth_unproven(session *s, const char *how)
 {
 	pp_chip_auth_report *ca = &s->doc->chip_auth;
 	ca->result = PP_AUTH_FAILED;
 	rd_set_text(ca->detail, sizeof(ca->detail), "the chip's %s: it does not hold DG14's private key", how);
+	s->err_final = false;
 	rd_set_err(s, "possible cloned chip: chip authentication failed: %s", ca->detail);
 	s->err_final = true;
+}
+
+/* The read after chip authentication ended on e. Until the chip has
+ * answered once under the new keys (channel-internal.h), a failure that
+ * came from the chip — statuses in the clear, files it would not give, an
+ * answer with no data — is the chip not holding DG14's key, whatever it
+ * said; a removal, a lost link or a cancel is not the chip's answer and
+ * stands. */
+static pp_err after_chip_auth(session *s, pp_err e)
+{
+	if (e == PP_OK || !s->ca_done || s->ch.proven || e == PP_ERR_CHIP_AUTH || rd_ends_read(e) || rd_is_lost(e) ||
+	    e == PP_ERR_NOMEM || e == PP_ERR_ARG)
+		return e;
+	char why[PP_DETAIL_LEN + 40];
+	rd_set_text(why, sizeof(why), "answers never came under the new keys (%s)",
+	            s->err && s->err[0] ? s->err : pp_strerror(e));
+	rd_chip_auth_unproven(s, why);
+	return PP_ERR_CHIP_AUTH;
 }
 
 /* A command whose answer data is not wanted. */
@@ -302,11 +332,17 @@ static pp_err read_all(session *s)
 		if (!wanted[dg] || dg == 14)
 			continue;
 		if ((e = read_dg(s, dg)) != PP_OK)
-			return e;
+			return after_chip_auth(s, e);
 	}
 	if (s->ca_done && !s->ch.proven) {
 		rd_chip_auth_unproven(s, "answers never came under the new keys");
 		return PP_ERR_CHIP_AUTH;
+	}
+	if (s->ca_done) {
+		doc->chip_auth.result = PP_AUTH_PASSED;
+		rd_set_text(doc->chip_auth.detail, sizeof(doc->chip_auth.detail),
+		            "the chip proved that it holds the private key of DG14: it answered under the re-keyed "
+		            "session");
 	}
 	if ((e = rd_active_authentication(s)) != PP_OK)
 		return e;

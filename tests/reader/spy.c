@@ -99,6 +99,17 @@ static pp_err spy_transmit(void *priv, const uint8_t *cmd, size_t len, uint8_t *
 				entry->result = e == PP_OK ? PP_ERR_TIMEOUT : e;
 			return e == PP_OK ? PP_ERR_TIMEOUT : e;
 		}
+		bool is_protected = (a.cla & 0x0C) == 0x0C;
+		if (s->clone_sw && !is_protected)
+			s->ca_keyed = false;
+		if (s->clone_sw && is_protected && s->ca_keyed) {
+			resp[0] = (uint8_t)(s->clone_sw >> 8);
+			resp[1] = (uint8_t)s->clone_sw;
+			*ret_len = 2;
+			if (entry)
+				entry->result = PP_OK;
+			return PP_OK;
+		}
 		if (s->refuse_ca_sw && a.cla == 0x0C && a.ins == 0x22 && a.p1 == 0x41) {
 			resp[0] = (uint8_t)(s->refuse_ca_sw >> 8);
 			resp[1] = (uint8_t)s->refuse_ca_sw;
@@ -132,6 +143,9 @@ static pp_err spy_transmit(void *priv, const uint8_t *cmd, size_t len, uint8_t *
 	bool lose = a_ok && a.cla == 0x0C && a.ins == 0xB0 && !(a.p1 & 0x80) && (a.p1 || a.p2) &&
 	            ++s->offset_reads == s->lose_read;
 	pp_err e = pp_transport_transmit(s->inner, cmd, len, resp, cap, ret_len);
+	if (e == PP_OK && a_ok && s->clone_sw && (a.cla & 0x0C) == 0x0C &&
+	    (a.ins == 0x86 || (a.ins == 0x22 && a.p1 == 0x41 && a.p2 == 0xA6)))
+		s->ca_keyed = true;
 	if (e == PP_OK && lose)
 		e = PP_ERR_TIMEOUT; /* carried out, its answer lost */
 	if (entry)

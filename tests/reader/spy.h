@@ -46,6 +46,13 @@ typedef struct spy {
 	uint16_t refuse_reads_sw;   /* protected READ BINARYs answered this status
 	                               in the clear, without reaching the chip: */
 	unsigned long refuse_reads_from; /* from the one after this many on */
+	uint16_t clone_sw;          /* a clone without DG14's key: once chip
+	                               authentication's GENERAL AUTHENTICATE (or
+	                               3DES's MSE:Set KAT) has passed, every protected
+	                               command is answered this in the clear without
+	                               reaching the chip, until a command in the clear
+	                               (a session set up again) */
+	bool ca_keyed;              /* ... and chip authentication has passed */
 	uint16_t refuse_ca_sw;      /* chip authentication's protected MSE:Set
 	                               (00 22 41 xx) answered this in the clear */
 	unsigned long lose_read;    /* the answer to this protected READ BINARY at

@@ -313,8 +313,43 @@ static void test_proof_after_clear_refusal(void **state)
 	 * that stood left the session ended). */
 	assert_int_equal(d->reestablished, 2);
 	assert_int_equal(d->chip_auth.result, PP_AUTH_PASSED);
+	/* EF.COM, EF.SOD and DG14 by SFI, DG1 by SFI twice: no read spent
+	 * on a proof, under any of the three chip authentications. */
+	assert_int_equal(sfi_reads(&r.log), 5);
+	unsigned long com_reads = 0;
+	for (size_t i = 0; i < spy_logged(&r.log); i++)
+		com_reads += r.log.log[i].ins == 0xB0 && r.log.log[i].p1 == 0x9E;
+	assert_int_equal(com_reads, 1);
 	pp_document_free(d);
 	rig_close(&r);
+}
+
+/* A clone: it runs chip authentication's commands (it has the public
+ * key, as anyone may) but cannot derive the keys, so every protected
+ * command after it gets a status in the clear, whichever it picks. The read
+ * ends "possible cloned chip" with chip authentication failed, never as a
+ * chip fault that asks the applicant to try again; and without setting
+ * the session up again for every file. */
+static void test_clone_answers_in_the_clear(void **state)
+{
+	fx *f = *state;
+	static const uint16_t answers[] = { 0x6982, 0x6D00, 0x9000, 0x6A82, 0x6987 };
+	for (size_t i = 0; i < sizeof answers / sizeof answers[0]; i++) {
+		rig r;
+		rig_open(&r, f->typical.chip, NULL);
+		r.log.clone_sw = answers[i];
+		pp_document *d = NULL, *partial = NULL;
+		char err[512] = "";
+		pp_err e = pp_read_document_partial(r.t, &f->typical.key, NULL, &d, &partial, err, sizeof err);
+		if (e != PP_ERR_CHIP_AUTH || !strstr(err, "possible cloned chip"))
+			fail_msg("a clone answering %04X in the clear: %s (%s)", answers[i], pp_strerror(e), err);
+		assert_null(d);
+		assert_non_null(partial);
+		assert_int_equal(partial->chip_auth.result, PP_AUTH_FAILED);
+		assert_true(partial->reestablished <= 4);
+		pp_document_free(partial);
+		rig_close(&r);
+	}
 }
 
 /* ---- absent data groups -------------------------------------------------------- */
@@ -422,6 +457,7 @@ int main(void)
 		cmocka_unit_test(test_refusal_switches_to_select),
 		cmocka_unit_test(test_some_files_by_sfi),
 		cmocka_unit_test(test_proof_after_clear_refusal),
+		cmocka_unit_test(test_clone_answers_in_the_clear),
 		cmocka_unit_test(test_absent_by_sfi),
 		cmocka_unit_test(test_lost_sfi_read),
 		cmocka_unit_test(test_lost_read_at_offset),
