@@ -580,8 +580,9 @@ static int cmd_read(int argc, char **argv)
 	 * (a failure ended the read) and passive authentication passed. */
 	if (e == PP_OK && face.path && (rc = face_out_commit(&a, &face, r->doc, &r->parsed)) != APPM_EXIT_OK)
 		goto out;
+	pp_transport_caps link;
 	if (a.json)
-		passport_report_print_json(stdout, r);
+		passport_report_print_json(stdout, r, pp_transport_capabilities(t, &link) == PP_OK ? &link : NULL);
 	else
 		passport_report_print_summary(stdout, r);
 	if (e == PP_ERR_NOT_VERIFIED) {

@@ -11,8 +11,11 @@
 
 #include "hal/passport/passport.h"
 
-/* A report that reached PP_STAGE_VERIFY, passed or not. */
-void passport_report_print_json(FILE *f, const pp_report *r);
+/* A report that reached PP_STAGE_VERIFY, passed or not. link: the
+ * transport's capabilities after the read, whose link facts (radio bit
+ * rate and how it was reached, serial speed) go in "reading"; NULL, or a
+ * fact the driver does not know, is null there. */
+void passport_report_print_json(FILE *f, const pp_report *r, const pp_transport_caps *link);
 void passport_report_print_summary(FILE *f, const pp_report *r);
 /* {"error": {kind, message, detail, exit_code, and for a reader error its
  * class, recommended_action (device faults) and the status_word that ended

@@ -89,7 +89,7 @@ struct pn532_chip {
 	bool target;              /* a target is activated (Tg 1) */
 	uint8_t ats_ta1;          /* TA(1) of the type A card's ATS */
 	bool pps_mute;            /* the card does not answer a PPS */
-	unsigned rate_kbps;       /* the active target's bit rate (InPSL), 0: none */
+	unsigned rate_kbps;       /* the last target's bit rate (InPSL), 0: none yet */
 	unsigned long new_baud;   /* SetSerialBaudRate's speed, once its answer has gone */
 
 	uint8_t *cmd_chain;       /* host-chained command so far */
@@ -134,7 +134,6 @@ void pn532_chip_free(pn532_chip *chip)
 static void drop_target(pn532_chip *c)
 {
 	c->target = false;
-	c->rate_kbps = 0;
 	c->cmd_chain_len = 0;
 	c->held_len = 0;
 	c->resp_chain_len = c->resp_chain_off = 0;

@@ -24,8 +24,9 @@
  *                        rate; 0x00: 106 kbit/s only) and pps-refuse on|off
  *                        (the card answers no PPS, whatever its ATS says)
  *   status               present, target, APDU counts, longest APDUs, the
- *                        bit rate the link model charges (bit_rate=, 0 with
- *                        no target) and the PPS left unanswered, the serial
+ *                        bit rate the link model charges the last target
+ *                        at (bit_rate=, 0 before the first) and the PPS
+ *                        left unanswered, the serial
  *                        line's speed, its bytes and their modelled time
  *   quit
  * `appm-pn532 ctl SOCKET COMMAND...` sends one command and prints the answer.

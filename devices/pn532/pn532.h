@@ -108,8 +108,8 @@ typedef struct pn532_stats {
 	size_t max_command;            /* longest APDU relayed */
 	size_t max_response;           /* longest card answer */
 	unsigned long selects;         /* targets activated */
-	unsigned bit_rate_kbps;        /* the active target's bit rate, which the link
-	                                * model charges (0: no target) */
+	unsigned bit_rate_kbps;        /* the bit rate the link model charges the last
+	                                * target activated at (0: none yet) */
 	unsigned long pps_refused;     /* InPSL the card did not answer */
 } pn532_stats;
 
