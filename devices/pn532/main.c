@@ -453,8 +453,13 @@ static void usage(FILE *f)
 	        "  --type a|b          answer as an ISO 14443-4 type A (default) or B card\n"
 	        "  --baud N            time the terminal as a UART at N baud, 8N1 (10 bits a\n"
 	        "                      byte, both ways); a real PN532 runs at %d, the HSU's\n"
-	        "                      default (PN532 user manual); 0, the default, is off\n"
+	        "                      default (PN532 user manual); 0, the default, is off;\n"
+	        "                      the host must open the terminal at N (bytes at another\n"
+	        "                      speed are dropped); SetSerialBaudRate changes it\n"
 	        "  --verbose           log every frame to standard error\n"
+	        "On the control socket only: set ats-ta BYTE (TA(1) of the type A card's ATS:\n"
+	        "the bit rates it accepts in InPSL's PPS; 0x77, the default, every rate; 0x00\n"
+	        "106 kbit/s only) and set pps-refuse on|off (the card answers no PPS).\n"
 	        "The chip's behaviour (also \"set OPTION VALUE\" on the control socket; a\n"
 	        "lost answer is reported to the host as the PN532's time-out, status 01):\n",
 	        PN532_HSU_DEFAULT_BAUD);
