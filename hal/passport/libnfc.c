@@ -38,8 +38,11 @@
  * and when the chip and the reader share a higher rate (the same both
  * ways, as libnfc's InPSL asks), deselects and selects the same UID again
  * at that rate; when that fails (the chip leaves the PPS unanswered: the
- * PN53x's status 01, NFC_ERFTRANS), it deselects and selects at 106. The
- * cost is one more activation per connect. Type B: the PN532 reads type B
+ * PN53x's status 01, NFC_ERFTRANS), it deselects and selects at 106, and
+ * does not ask that chip (by UID) again. That costs one more activation,
+ * except when wait_change or look has seen the document (the kiosk's
+ * watch): connect then selects it straight at the rate its ATS and the
+ * reader share. Type B: the PN532 reads type B
  * at 106 only (pn532_iso14443b_supported_baud_rates); libnfc offers the
  * PN533's higher type B rates only as the polling rate of
  * InListPassiveTarget, not as ATTRIB's Param 2 after reading the ATQB's
@@ -104,6 +107,8 @@ typedef struct nfc_link {
 	unsigned long serial_baud;  /* the connection string's SPEED; 0: no serial port */
 	unsigned bit_rate_kbps;     /* with the target connected; 0: none */
 	const char *bit_rate_how;   /* why that rate */
+	uint8_t pps_unanswered[10]; /* UID of the chip that left a PPS unanswered */
+	size_t pps_unanswered_len;
 } nfc_link;
 
 static pp_err map_nfc(int res)
@@ -246,6 +251,40 @@ static int select_a_at(nfc_device *dev, const nfc_target *seen, unsigned kbps, n
 	return res;
 }
 
+/* Whether this chip (by UID) left a PPS unanswered before: it is not
+ * asked again. A passport's random UID is new at every power-up. */
+static bool pps_was_unanswered(const nfc_link *l, const nfc_target *t)
+{
+	const nfc_iso14443a_info *a = &t->nti.nai;
+	return l->pps_unanswered_len && a->szUidLen == l->pps_unanswered_len &&
+	       memcmp(a->abtUid, l->pps_unanswered, a->szUidLen) == 0;
+}
+
+static void remember_pps_unanswered(nfc_link *l, const nfc_target *t)
+{
+	const nfc_iso14443a_info *a = &t->nti.nai;
+	l->pps_unanswered_len = a->szUidLen <= sizeof(l->pps_unanswered) ? a->szUidLen : 0;
+	memcpy(l->pps_unanswered, a->abtUid, l->pps_unanswered_len);
+}
+
+/* The rate to ask a type A target for (106: none higher); *ret_how says
+ * why when it is 106. */
+static unsigned rate_for(const nfc_link *l, const nfc_target *t, const char **ret_how)
+{
+	const nfc_iso14443a_info *a = &t->nti.nai;
+	unsigned reader = reader_rates_a(l->dev);
+	unsigned kbps = pp_bitrate_common(pp_ta1_decode(pp_ats_ta1(a->abtAts, a->szAtsLen)), reader);
+	if (kbps > 106 && pps_was_unanswered(l, t)) {
+		*ret_how = "the chip did not answer the PPS for a higher rate";
+		return 106;
+	}
+	*ret_how = reader == PP_RATE_106 ? "the reader has no higher rate"
+	                                 : "the chip's ATS offers no higher rate the reader has";
+	return kbps;
+}
+
+#define HOW_RAISED "the highest rate of the chip's ATS the reader has, by PPS (InPSL)"
+
 /* The target just selected at 106, at the highest rate it and the reader
  * share (see the header comment): l->target and l->bit_rate_kbps. */
 static pp_err raise_bit_rate(nfc_link *l)
@@ -255,24 +294,20 @@ static pp_err raise_bit_rate(nfc_link *l)
 		l->bit_rate_how = "type B: libnfc selects it at 106 kbit/s only";
 		return PP_OK;
 	}
-	const nfc_iso14443a_info *a = &l->target.nti.nai;
-	unsigned reader = reader_rates_a(l->dev);
-	unsigned kbps = pp_bitrate_common(pp_ta1_decode(pp_ats_ta1(a->abtAts, a->szAtsLen)), reader);
-	if (kbps == 106) {
-		l->bit_rate_how = reader == PP_RATE_106 ? "the reader has no higher rate"
-		                                        : "the chip's ATS offers no higher rate the reader has";
+	unsigned kbps = rate_for(l, &l->target, &l->bit_rate_how);
+	if (kbps == 106)
 		return PP_OK;
-	}
 	nfc_target seen = l->target, t;
 	nfc_initiator_deselect_target(l->dev);
 	if (select_a_at(l->dev, &seen, kbps, &t) > 0) {
 		l->target = t;
 		l->bit_rate_kbps = kbps;
-		l->bit_rate_how = "the highest rate of the chip's ATS the reader has, by PPS (InPSL)";
+		l->bit_rate_how = HOW_RAISED;
 		return PP_OK;
 	}
 	/* The PPS went unanswered (or the chip left): libnfc forgot the
 	 * target the PN53x still holds. Start again at 106. */
+	remember_pps_unanswered(l, &seen);
 	nfc_initiator_deselect_target(l->dev);
 	int res = select_a_at(l->dev, &seen, 106, &t);
 	if (res < 0)
@@ -429,6 +464,34 @@ out_close:
 	return e;
 }
 
+/* The type A document wait_change or look last saw, selected straight at
+ * the rate its ATS and the reader share: one activation, not two. False
+ * when that did not connect it (it left, another took its place, it left
+ * the PPS unanswered): connect then looks as usual. */
+static bool connect_seen(nfc_link *l)
+{
+	const char *how;
+	if (!l->have_seen || l->seen.nm.nmt != NMT_ISO14443A)
+		return false;
+	unsigned kbps = rate_for(l, &l->seen, &how);
+	if (kbps == 106)
+		return false;
+	nfc_target t;
+	int res = select_a_at(l->dev, &l->seen, kbps, &t);
+	if (res > 0) {
+		l->target = t;
+		l->bit_rate_kbps = kbps;
+		l->bit_rate_how = HOW_RAISED;
+		return true;
+	}
+	/* A PPS sent and not answered leaves the PN53x holding the target. */
+	if (res < 0) {
+		remember_pps_unanswered(l, &l->seen);
+		nfc_initiator_deselect_target(l->dev);
+	}
+	return false;
+}
+
 static pp_err nfc_link_connect(void *priv, int timeout_ms)
 {
 	nfc_link *l = priv;
@@ -438,6 +501,11 @@ static pp_err nfc_link_connect(void *priv, int timeout_ms)
 		l->connected = false;
 	}
 	l->bit_rate_kbps = 0;
+	if (connect_seen(l)) {
+		l->connected = true;
+		l->seen = l->target;
+		return PP_OK;
+	}
 	struct timespec start;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
