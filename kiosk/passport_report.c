@@ -353,8 +353,8 @@ void passport_report_print_json(FILE *f, const pp_report *r, const pp_transport_
 	json_decref(root);
 }
 
-void passport_report_print_error(FILE *f, const pp_document *doc, pp_err err, const char *kind,
-                                 const char *message, const char *detail, int exit_code)
+void passport_report_print_error(FILE *f, const pp_document *doc, const pp_transport_caps *link, pp_err err,
+                                 const char *kind, const char *message, const char *detail, int exit_code)
 {
 	json_t *e = json_pack("{s:s, s:s, s:i}", "kind", kind, "message", message, "exit_code", exit_code);
 	if (detail && detail[0])
@@ -375,7 +375,9 @@ void passport_report_print_error(FILE *f, const pp_document *doc, pp_err err, co
 	if (doc) {
 		json_object_set_new(root, "protocols", protocols_json(doc));
 		json_object_set_new(root, "data_groups", data_groups_json(doc, NULL));
-		json_object_set_new(root, "reading", reading_json(doc));
+		json_t *reading = reading_json(doc);
+		link_json(reading, link);
+		json_object_set_new(root, "reading", reading);
 	}
 	json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', f);

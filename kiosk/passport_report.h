@@ -23,6 +23,7 @@ void passport_report_print_summary(FILE *f, const pp_report *r);
  * when doc is not NULL what is known of the read that failed, or of the
  * document whose data could not be used: "protocols" (the access control
  * tried, chip and active authentication), "data_groups" (files read and
- * why the others were not) and "reading" (timings, APDUs, bytes). */
-void passport_report_print_error(FILE *f, const pp_document *doc, pp_err err, const char *kind,
-                                 const char *message, const char *detail, int exit_code);
+ * why the others were not) and "reading" (timings, APDUs, bytes, and
+ * link's facts as in passport_report_print_json). */
+void passport_report_print_error(FILE *f, const pp_document *doc, const pp_transport_caps *link, pp_err err,
+                                 const char *kind, const char *message, const char *detail, int exit_code);

@@ -268,6 +268,17 @@ static void test_bit_rate_fallbacks(void **state)
 	assert_int_equal(read_bit_rate(&st, how, sizeof(how)), 212);
 	assert_int_equal(st.bit_rate, 212);
 	ctl_cmd("set ats-ta 0x77");
+
+	/* A read that fails says the link's facts too. */
+	place("good", 'a');
+	it_result r = it_appm_read(&run, "--json --mrz '%s' --trust %s/trust", other_mrz, tmp);
+	assert_int_equal(r.code, 6);
+	json_t *j = it_parse_json(r.out);
+	assert_non_null(it_jget(j, "error"));
+	assert_int_equal(json_integer_value(it_jget(j, "reading.bit_rate_kbps")), 424);
+	assert_int_equal(json_integer_value(it_jget(j, "reading.serial_baud")), 115200);
+	json_decref(j);
+	it_result_free(&r);
 }
 
 /* The serial speed of the connection string is the line's: an emulated
