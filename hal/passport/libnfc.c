@@ -42,12 +42,12 @@
  * does not ask that chip (by UID) again. That costs one more activation,
  * except when wait_change or look has seen the document (the kiosk's
  * watch): connect then selects it straight at the rate its ATS and the
- * reader share. Type B: the PN532 reads type B
- * at 106 only (pn532_iso14443b_supported_baud_rates); libnfc offers the
- * PN533's higher type B rates only as the polling rate of
- * InListPassiveTarget, not as ATTRIB's Param 2 after reading the ATQB's
- * bit rate capability byte, so a type B document stays at 106. The rate
- * in use is in the capabilities (bit_rate_kbps).
+ * reader share. Type B: the PN532 reads type B at 106 only
+ * (pn532_iso14443b_supported_baud_rates); libnfc offers the PN533's higher
+ * type B rates only as the polling rate of InListPassiveTarget, not as
+ * ATTRIB's Param 2 after reading the ATQB's bit rate capability byte, so a
+ * type B document stays at 106. The rate in use and how it was reached
+ * are in the capabilities (bit_rate_kbps, bit_rate_how).
  *
  * The PN53x runs the ISO 14443-4 block protocol itself and carries at most
  * 262 bytes each way in one InDataExchange, and libnfc does not chain
@@ -286,8 +286,9 @@ static unsigned rate_for(const nfc_link *l, const nfc_target *t, const char **re
 #define HOW_RAISED "the highest rate of the chip's ATS the reader has, by PPS (InPSL)"
 
 /* The target just selected at 106, at the highest rate it and the reader
- * share (see the header comment): l->target and l->bit_rate_kbps. */
-static pp_err raise_bit_rate(nfc_link *l)
+ * share (see the header comment): l->target and l->bit_rate_kbps;
+ * *ret_found false when the chip was gone by the end. */
+static pp_err raise_bit_rate(nfc_link *l, bool *ret_found)
 {
 	l->bit_rate_kbps = 106;
 	if (l->target.nm.nmt != NMT_ISO14443A) {
@@ -312,8 +313,7 @@ static pp_err raise_bit_rate(nfc_link *l)
 	int res = select_a_at(l->dev, &seen, 106, &t);
 	if (res < 0)
 		return map_nfc(res);
-	if (res == 0)
-		return PP_ERR_REMOVED;
+	*ret_found = res > 0;
 	l->target = t;
 	l->bit_rate_how = "the chip did not answer the PPS for a higher rate";
 	return PP_OK;
@@ -513,7 +513,7 @@ static pp_err nfc_link_connect(void *priv, int timeout_ms)
 		pp_err e = select_once(l->dev, &l->target, &found);
 		if (e != PP_OK)
 			return e;
-		if (found && (e = raise_bit_rate(l)) != PP_OK)
+		if (found && (e = raise_bit_rate(l, &found)) != PP_OK)
 			return e;
 		if (found) {
 			l->connected = true;
