@@ -39,6 +39,8 @@ typedef struct read_args {
 	int wait_ms;
 	int deadline_ms; /* 0: the transport's default */
 	pp_err err;           /* the reader's error being reported, for --json */
+	pp_transport_caps link; /* the transport's link facts after the read, for --json */
+	bool have_link;
 } read_args;
 
 static void usage_read(FILE *f)
@@ -181,7 +183,8 @@ static int fail_read(const read_args *a, const pp_document *doc, int code, const
 	if (advice)
 		fprintf(stderr, "appm: %s\n", advice);
 	if (a->json)
-		passport_report_print_error(stdout, doc, a->err, kind, message, detail, code);
+		passport_report_print_error(stdout, doc, a->have_link ? &a->link : NULL, a->err, kind, message, detail,
+		                            code);
 	return code;
 }
 
@@ -546,6 +549,7 @@ static int cmd_read(int argc, char **argv)
 	};
 	e = pp_read_passport(t, &key, trust, &opt, &r);
 	a.err = e;
+	a.have_link = pp_transport_capabilities(t, &a.link) == PP_OK;
 	if (!r) {
 		rc = fail(&a, exit_for(e), "read", pp_strerror(e), NULL, pp_err_info_of(e).advice);
 		goto out;
@@ -581,7 +585,7 @@ static int cmd_read(int argc, char **argv)
 	if (e == PP_OK && face.path && (rc = face_out_commit(&a, &face, r->doc, &r->parsed)) != APPM_EXIT_OK)
 		goto out;
 	if (a.json)
-		passport_report_print_json(stdout, r);
+		passport_report_print_json(stdout, r, a.have_link ? &a.link : NULL);
 	else
 		passport_report_print_summary(stdout, r);
 	if (e == PP_ERR_NOT_VERIFIED) {

@@ -272,6 +272,20 @@ static json_t *pa_json(const pa_report *pa, bool have_trust)
 	return o;
 }
 
+static json_t *num_or_null(unsigned long n)
+{
+	return n ? json_integer((json_int_t)n) : json_null();
+}
+
+/* What the transport says of its link: the radio bit rate in kbit/s (the
+ * same both ways) and how it was reached, the serial line's speed. */
+static void link_json(json_t *o, const pp_transport_caps *link)
+{
+	json_object_set_new(o, "bit_rate_kbps", num_or_null(link ? link->bit_rate_kbps : 0));
+	json_object_set_new(o, "bit_rate_how", link && link->bit_rate_how ? json_string(link->bit_rate_how) : json_null());
+	json_object_set_new(o, "serial_baud", num_or_null(link ? link->serial_baud : 0));
+}
+
 static json_t *reading_json(const pp_document *doc)
 {
 	json_t *o = json_pack("{s:s, s:s, s:f, s:f, s:f, s:f, s:I, s:I, s:I, s:b, s:I, s:I, s:I}", "reader",
@@ -303,7 +317,7 @@ static json_t *reading_json(const pp_document *doc)
 	return o;
 }
 
-void passport_report_print_json(FILE *f, const pp_report *r)
+void passport_report_print_json(FILE *f, const pp_report *r, const pp_transport_caps *link)
 {
 	const pp_document *doc = r->doc;
 	const pp_parsed *p = &r->parsed;
@@ -331,14 +345,16 @@ void passport_report_print_json(FILE *f, const pp_report *r)
 	json_object_set_new(root, "protocols", protocols_json(doc));
 	json_object_set_new(root, "data_groups", data_groups_json(doc, pa));
 	json_object_set_new(root, "passive_authentication", pa_json(pa, have_trust));
-	json_object_set_new(root, "reading", reading_json(doc));
+	json_t *reading = reading_json(doc);
+	link_json(reading, link);
+	json_object_set_new(root, "reading", reading);
 	json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', f);
 	json_decref(root);
 }
 
-void passport_report_print_error(FILE *f, const pp_document *doc, pp_err err, const char *kind,
-                                 const char *message, const char *detail, int exit_code)
+void passport_report_print_error(FILE *f, const pp_document *doc, const pp_transport_caps *link, pp_err err,
+                                 const char *kind, const char *message, const char *detail, int exit_code)
 {
 	json_t *e = json_pack("{s:s, s:s, s:i}", "kind", kind, "message", message, "exit_code", exit_code);
 	if (detail && detail[0])
@@ -359,7 +375,9 @@ void passport_report_print_error(FILE *f, const pp_document *doc, pp_err err, co
 	if (doc) {
 		json_object_set_new(root, "protocols", protocols_json(doc));
 		json_object_set_new(root, "data_groups", data_groups_json(doc, NULL));
-		json_object_set_new(root, "reading", reading_json(doc));
+		json_t *reading = reading_json(doc);
+		link_json(reading, link);
+		json_object_set_new(root, "reading", reading);
 	}
 	json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', f);

@@ -39,6 +39,7 @@
 #define CMD_IN_COMMUNICATE_THRU  0x42
 #define CMD_IN_DESELECT          0x44
 #define CMD_IN_LIST_PASSIVE      0x4A
+#define CMD_IN_PSL               0x4E
 #define CMD_IN_RELEASE           0x52
 #define CMD_IN_SELECT            0x54
 
@@ -51,6 +52,20 @@
 
 /* SetParameters flags. */
 #define PARAM_AUTO_RATS 0x10
+
+/* InPSL's bit rates (BRit, BRti): 106, 212, 424 kbit/s. The PN532 goes no
+ * higher with ISO 14443A cards (its data sheet: "higher transfer speeds up
+ * to 424 kbit/s in both directions"; libnfc's pn532_iso14443a_supported_
+ * baud_rates likewise); 03 (848) is the PN533's. */
+#define BR_106 0x00
+#define BR_424 0x02
+
+/* TA(1) of the card's ATS (ISO 14443-4 §5.2.4): b8 same D both ways only,
+ * b7..b5 DS 8/4/2 (card to reader at 848/424/212), b4 RFU (set: 106
+ * only), b3..b1 DR 8/4/2 (reader to card). */
+#define TA1_SAME_D 0x80
+#define TA1_RFU    0x08
+#define TA1_DEFAULT 0x77 /* every rate both ways, different ones allowed */
 
 /* InListPassiveTarget baud rate / modulation. */
 #define BRTY_A_106 0x00
@@ -72,6 +87,10 @@ struct pn532_chip {
 	pn532_card_type type;
 	uint8_t uid[4];           /* type A NFCID1 / type B PUPI, per placement */
 	bool target;              /* a target is activated (Tg 1) */
+	uint8_t ats_ta1;          /* TA(1) of the type A card's ATS */
+	bool pps_mute;            /* the card does not answer a PPS */
+	unsigned rate_kbps;       /* the last target's bit rate (InPSL), 0: none yet */
+	unsigned long new_baud;   /* SetSerialBaudRate's speed, once its answer has gone */
 
 	uint8_t *cmd_chain;       /* host-chained command so far */
 	size_t cmd_chain_len;
@@ -99,6 +118,7 @@ pn532_chip *pn532_chip_new(void)
 	c->regs[0x633C] = 0x10; /* CIU_Control: initiator */
 	c->sam_mode = 0x01;
 	c->max_retry_passive = 0xFF;
+	c->ats_ta1 = TA1_DEFAULT;
 	return c;
 }
 
@@ -153,6 +173,24 @@ bool pn532_chip_asleep(const pn532_chip *chip)
 void pn532_chip_stats(const pn532_chip *chip, pn532_stats *ret)
 {
 	*ret = chip->stats;
+	ret->bit_rate_kbps = chip->rate_kbps;
+}
+
+void pn532_chip_set_ats_ta1(pn532_chip *chip, uint8_t ta1)
+{
+	chip->ats_ta1 = ta1;
+}
+
+void pn532_chip_set_pps_mute(pn532_chip *chip, bool mute)
+{
+	chip->pps_mute = mute;
+}
+
+unsigned long pn532_chip_take_baud(pn532_chip *chip)
+{
+	unsigned long b = chip->new_baud;
+	chip->new_baud = 0;
+	return b;
 }
 
 void pn532_chip_host_reset(pn532_chip *chip)
@@ -281,10 +319,11 @@ static bool rf_configuration(pn532_chip *c, const uint8_t *p, size_t n)
 
 /* Type A: Tg, SENS_RES (2), SEL_RES, NFCID1 length, NFCID1, ATS if RATS
  * is automatic. The ATS: TL, T0 (TA TB TC follow, FSCI 8 = 256 bytes),
- * TA (same bit rate both ways up to 848), TB (FWI 9, SFGI 1), TC (CID). */
+ * TA(1) (ats_ta1; by default every rate up to 848 each way), TB (FWI 9,
+ * SFGI 1), TC (CID). */
 static bool target_a(pn532_chip *c, answer *a)
 {
-	static const uint8_t ats[] = { 0x05, 0x78, 0x77, 0x91, 0x02 };
+	const uint8_t ats[] = { 0x05, 0x78, c->ats_ta1, 0x91, 0x02 };
 	uint8_t head[] = { 0x01, 0x00, 0x04, 0x20, sizeof(c->uid) };
 	if (!put(a, head, sizeof(head)) || !put(a, c->uid, sizeof(c->uid)))
 		return false;
@@ -327,10 +366,59 @@ static bool list_passive(pn532_chip *c, const uint8_t *p, size_t n, answer *a)
 	bool ok = c->type == PN532_CARD_A ? target_a(c, a) : target_b(c, a);
 	if (ok) {
 		vpass_card_reset(c->card);
+		/* Activation is at 106 kbit/s; only InPSL raises it. */
+		vpass_card_set_bit_rate(c->card, 106);
 		c->target = true;
+		c->rate_kbps = 106;
 		c->stats.selects++;
 	}
 	return ok;
+}
+
+static unsigned br_kbps(uint8_t br)
+{
+	return 106u << br;
+}
+
+/* Whether the card answers a PPS asking for br_it towards it (its DR) and
+ * br_ti back (its DS), as its ATS's TA(1) offers. */
+static bool pps_offered(uint8_t ta1, uint8_t br_it, uint8_t br_ti)
+{
+	if (ta1 & TA1_RFU)
+		ta1 = 0x00;
+	if ((ta1 & TA1_SAME_D) && br_it != br_ti)
+		return false;
+	bool dr = br_it == BR_106 || (ta1 & (0x01 << (br_it - 1)));
+	bool ds = br_ti == BR_106 || (ta1 & (0x10 << (br_ti - 1)));
+	return dr && ds;
+}
+
+/* InPSL: Tg, BRit, BRti. The PN532 sends the card a PPS (ISO 14443-4
+ * §5.3) and, when it answers, switches to the new rates. A card that does
+ * not offer them (or pps_mute) stays silent: the PN532's time-out status,
+ * the target still active at its old rate. The link model has one rate
+ * for both ways: with two different ones it charges the slower. */
+static bool psl(pn532_chip *c, const uint8_t *p, size_t n, answer *a)
+{
+	if (n != 3)
+		return false;
+	if (!c->target || (p[0] & 0x3F) != 0x01 || c->type != PN532_CARD_A) {
+		c->last_error = ST_WRONG_CONTEXT;
+		return put1(a, ST_WRONG_CONTEXT);
+	}
+	if (p[1] > BR_424 || p[2] > BR_424) {
+		c->last_error = ST_INVALID_PARAM;
+		return put1(a, ST_INVALID_PARAM);
+	}
+	if (!card_in_field(c) || c->pps_mute || !pps_offered(c->ats_ta1, p[1], p[2])) {
+		c->stats.pps_refused++;
+		c->last_error = ST_TIMEOUT;
+		return put1(a, ST_TIMEOUT);
+	}
+	c->rate_kbps = br_kbps(p[1] < p[2] ? p[1] : p[2]);
+	vpass_card_set_bit_rate(c->card, c->rate_kbps);
+	c->last_error = ST_OK;
+	return put1(a, ST_OK);
 }
 
 static bool is_extended(const uint8_t *cmd, size_t len)
@@ -521,7 +609,10 @@ bool pn532_chip_command(pn532_chip *chip, const uint8_t *cmd, size_t len, uint8_
 		ok = write_register(chip, p, n);
 		break;
 	case CMD_SET_SERIAL_BAUD_RATE:
-		ok = n == 1 && p[0] <= 0x08;
+		/* Answered at the old speed; the new one holds from then on. */
+		ok = n == 1 && p[0] < PN532_HSU_SPEEDS;
+		if (ok)
+			chip->new_baud = pn532_hsu_speeds[p[0]];
 		break;
 	case CMD_SET_PARAMETERS:
 		ok = n == 1;
@@ -545,6 +636,9 @@ bool pn532_chip_command(pn532_chip *chip, const uint8_t *cmd, size_t len, uint8_
 		break;
 	case CMD_IN_LIST_PASSIVE:
 		ok = list_passive(chip, p, n, &a);
+		break;
+	case CMD_IN_PSL:
+		ok = psl(chip, p, n, &a);
 		break;
 	case CMD_IN_DATA_EXCHANGE:
 		ok = data_exchange(chip, p, n, &a);

@@ -18,9 +18,16 @@
  *                        timeout-above, sfi-refuse, sfi-only, link-model,
  *                        link-rate, link-frame,
  *                        link-frame-overhead, chip-latency), and here also
- *                        type a|b (the ISO 14443 type the card answers as)
- *   status               present, target, APDU counts, longest APDUs,
- *                        bytes on the serial line and their modelled time
+ *                        type a|b (the ISO 14443 type the card answers as),
+ *                        ats-ta BYTE (TA(1) of the type A card's ATS: the
+ *                        bit rates it accepts in a PPS; default 0x77, every
+ *                        rate; 0x00: 106 kbit/s only) and pps-refuse on|off
+ *                        (the card answers no PPS, whatever its ATS says)
+ *   status               present, target, APDU counts, longest APDUs, the
+ *                        bit rate the link model charges the last target
+ *                        at (bit_rate=, 0 before the first) and the PPS
+ *                        left unanswered, the serial
+ *                        line's speed, its bytes and their modelled time
  *   quit
  * `appm-pn532 ctl SOCKET COMMAND...` sends one command and prints the answer.
  * The options, the document held, the commands' parsing and answers, the
@@ -34,7 +41,17 @@
  * before it is acted on. A real PN532 on a UART runs at 115200 baud (the
  * HSU's default, PN532 user manual UM0701-02; libnfc's pn532_uart driver
  * uses that speed), which is the figure to pass; the default, 0, leaves
- * the model off. SetSerialBaudRate from the host does not change it.
+ * the model off. SetSerialBaudRate changes it as it does the chip's: the
+ * answer goes at the old speed, every byte after at the new one. With the
+ * model on, the host must have its side of the terminal at the chip's
+ * speed (libnfc's pn532_uart:PATH:SPEED sets it; without SPEED, 115200):
+ * bytes sent at another speed are noise to a UART, and are dropped here.
+ *
+ * The radio link: every activation is at 106 kbit/s; a successful InPSL
+ * raises the rate, which the card's link model (link-model on) then
+ * charges in place of link-rate; link-rate stays what a PC/SC reader
+ * would have negotiated (appm-vpass) and is not used here while a target
+ * is active.
  */
 /* posix_openpt, grantpt, unlockpt, ptsname */
 #define _XOPEN_SOURCE 700
@@ -84,6 +101,8 @@ typedef struct emulator {
 	size_t last_frame_len;
 	vctl_server ctl;
 	bool verbose;
+	uint8_t ats_ta1;         /* "set ats-ta" */
+	bool pps_mute;           /* "set pps-refuse" */
 } emulator;
 
 static void log_hex(const emulator *e, const char *dir, const uint8_t *p, size_t n)
@@ -191,6 +210,13 @@ static void answer_frame(emulator *e)
 		e->last_frame_len = pn532_frame_build(PN532_TFI_CHIP, resp, n, e->last_frame, sizeof(e->last_frame));
 	}
 	send_host(e, e->last_frame, e->last_frame_len);
+	/* SetSerialBaudRate: its answer went at the old speed. */
+	unsigned long baud = pn532_chip_take_baud(e->chip);
+	if (baud) {
+		pn532_line_set_baud(&e->line, baud);
+		if (e->verbose)
+			fprintf(stderr, "appm-pn532: serial line now at %lu baud\n", baud);
+	}
 }
 
 /* The card woke up or left: answer the command it held, late. */
@@ -204,6 +230,25 @@ static void answer_held(emulator *e)
 	send_host(e, e->last_frame, e->last_frame_len);
 }
 
+/* The speed the host set on its side of the terminal (0: one termios has
+ * no constant for). */
+static unsigned long host_speed(const emulator *e)
+{
+	static const struct {
+		speed_t code;
+		unsigned long baud;
+	} speeds[] = { { B9600, 9600 },     { B19200, 19200 },   { B38400, 38400 },   { B57600, 57600 },
+		       { B115200, 115200 }, { B230400, 230400 }, { B460800, 460800 }, { B921600, 921600 } };
+	struct termios t;
+	if (tcgetattr(e->master, &t) != 0)
+		return 0;
+	speed_t code = cfgetospeed(&t);
+	for (size_t i = 0; i < sizeof(speeds) / sizeof(speeds[0]); i++)
+		if (speeds[i].code == code)
+			return speeds[i].baud;
+	return 0;
+}
+
 static void serve_host(emulator *e)
 {
 	uint8_t in[1024];
@@ -213,6 +258,14 @@ static void serve_host(emulator *e)
 	/* Charged on arrival, all of it: the chip acts on nothing before the
 	 * bytes read have crossed the line (a frame's postamble included). */
 	pace_line(e, PN532_FROM_HOST, (size_t)r);
+	/* A speed termios has no name for (1288000) is not checked. */
+	unsigned long host = host_speed(e);
+	if (e->line.baud && host && host != e->line.baud) {
+		if (e->verbose)
+			fprintf(stderr, "appm-pn532: %zd bytes at %lu baud, the chip is at %lu: noise, dropped\n", r,
+			        host, e->line.baud);
+		return;
+	}
 	size_t off = 0;
 	while (off < (size_t)r) {
 		size_t used = 0;
@@ -242,6 +295,28 @@ static void serve_host(emulator *e)
 static vctl_error set_option(void *ctx, const char *name, const char *value)
 {
 	emulator *e = ctx;
+	if (strcmp(name, "ats-ta") == 0) {
+		char *end = NULL;
+		errno = 0;
+		unsigned long ta = strtoul(value, &end, 0);
+		if (errno || end == value || *end || value[0] == '-' || ta > 0xFF)
+			return VCTL_EXPECTED_TA1;
+		e->ats_ta1 = (uint8_t)ta;
+		if (e->chip)
+			pn532_chip_set_ats_ta1(e->chip, e->ats_ta1);
+		return VCTL_OK;
+	}
+	if (strcmp(name, "pps-refuse") == 0) {
+		if (strcmp(value, "on") == 0)
+			e->pps_mute = true;
+		else if (strcmp(value, "off") == 0)
+			e->pps_mute = false;
+		else
+			return VCTL_EXPECTED_ON_OFF;
+		if (e->chip)
+			pn532_chip_set_pps_mute(e->chip, e->pps_mute);
+		return VCTL_OK;
+	}
 	if (strcmp(name, "type") != 0)
 		return VCTL_UNKNOWN_OPTION;
 	if (strcmp(value, "a") == 0 || strcmp(value, "A") == 0)
@@ -294,10 +369,10 @@ static void status_fields(void *ctx, char *out, size_t cap)
 	pn532_chip_stats(e->chip, &st);
 	snprintf(out, cap,
 	         "present=%s target=%s host=%s type=%s apdus=%lu extended=%lu max_command=%zu max_response=%zu "
-	         "selects=%lu",
+	         "selects=%lu bit_rate=%u pps_refused=%lu",
 	         vpass_card_present(e->reader.card) ? "yes" : "no", pn532_chip_target_active(e->chip) ? "yes" : "no",
 	         e->host_attached ? "yes" : "no", e->type == PN532_CARD_A ? "a" : "b", st.apdus, st.extended_apdus,
-	         st.max_command, st.max_response, st.selects);
+	         st.max_command, st.max_response, st.selects, st.bit_rate_kbps, st.pps_refused);
 }
 
 /* The serial line's fields, which end the status line before document=. */
@@ -378,8 +453,13 @@ static void usage(FILE *f)
 	        "  --type a|b          answer as an ISO 14443-4 type A (default) or B card\n"
 	        "  --baud N            time the terminal as a UART at N baud, 8N1 (10 bits a\n"
 	        "                      byte, both ways); a real PN532 runs at %d, the HSU's\n"
-	        "                      default (PN532 user manual); 0, the default, is off\n"
+	        "                      default (PN532 user manual); 0, the default, is off;\n"
+	        "                      the host must open the terminal at N (bytes at another\n"
+	        "                      speed are dropped); SetSerialBaudRate changes it\n"
 	        "  --verbose           log every frame to standard error\n"
+	        "On the control socket only: set ats-ta BYTE (TA(1) of the type A card's ATS:\n"
+	        "the bit rates it accepts in InPSL's PPS; 0x77, the default, every rate; 0x00\n"
+	        "106 kbit/s only) and set pps-refuse on|off (the card answers no PPS).\n"
 	        "The chip's behaviour (also \"set OPTION VALUE\" on the control socket; a\n"
 	        "lost answer is reported to the host as the PN532's time-out, status 01):\n",
 	        PN532_HSU_DEFAULT_BAUD);
@@ -396,8 +476,9 @@ static const char *parse_baud(const char *arg, pn532_line *ret)
 	char *end = NULL;
 	errno = 0;
 	unsigned long baud = strtoul(arg, &end, 10);
-	if (errno || end == arg || *end || arg[0] == '-' || baud > PN532_HSU_MAX_BAUD)
-		return "expected 0 (off) or a rate in baud up to 1288000";
+	if (errno || end == arg || *end || arg[0] == '-' || (baud && !pn532_hsu_speed(baud)))
+		return "expected 0 (off) or one of the PN532's speeds: 9600, 19200, 38400, 57600, 115200, 230400, "
+		       "460800, 921600, 1288000";
 	pn532_line_init(ret, baud);
 	return NULL;
 }
@@ -420,6 +501,7 @@ int main(int argc, char **argv)
 
 	static emulator e;
 	e.master = -1;
+	e.ats_ta1 = 0x77;
 	vctl_reader_init(&e.reader, &pn532_program, &pn532_reader_ops, &e);
 	vctl_server_init(&e.ctl);
 	pn532_decoder_init(&e.dec);
@@ -471,6 +553,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "appm-pn532: out of memory\n");
 		goto out;
 	}
+	pn532_chip_set_ats_ta1(e.chip, e.ats_ta1);
 	if (e.reader.document.doc && !absent && !place_card(&e)) {
 		fprintf(stderr, "appm-pn532: cannot make the chip\n");
 		goto out;

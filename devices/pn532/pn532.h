@@ -18,8 +18,11 @@
  * GetFirmwareVersion (PN532 v1.6, ISO 14443 A and B), GetGeneralStatus,
  * ReadRegister / WriteRegister (a register file that remembers),
  * SetParameters, SAMConfiguration, PowerDown, RFConfiguration,
- * SetSerialBaudRate, InListPassiveTarget (one ISO 14443-4 target, type A
- * at 106 kbit/s with ATS, or type B with ATTRIB), InDataExchange (APDUs to
+ * SetSerialBaudRate (the HSU's new speed, after the answer), InListPassiveTarget
+ * (one ISO 14443-4 target, type A at 106 kbit/s with ATS, or type B with
+ * ATTRIB, activated at 106 kbit/s), InPSL (a type A target's bit rate
+ * raised to 212 or 424 kbit/s when its ATS's TA(1) offers it; the
+ * virtual card's link model charges that rate), InDataExchange (APDUs to
  * the card, response chaining with the MI bit, host chaining likewise),
  * InCommunicateThru (ISO 14443-4 R- and I-blocks), InSelect, InDeselect,
  * InRelease. Anything else is a syntax error.
@@ -105,6 +108,9 @@ typedef struct pn532_stats {
 	size_t max_command;            /* longest APDU relayed */
 	size_t max_response;           /* longest card answer */
 	unsigned long selects;         /* targets activated */
+	unsigned bit_rate_kbps;        /* the bit rate the link model charges the last
+	                                * target activated at (0: none yet) */
+	unsigned long pps_refused;     /* InPSL the card did not answer */
 } pn532_stats;
 
 typedef struct pn532_chip pn532_chip;
@@ -120,6 +126,15 @@ bool pn532_chip_target_active(const pn532_chip *chip);
 /* True while the chip sleeps after PowerDown. */
 bool pn532_chip_asleep(const pn532_chip *chip);
 void pn532_chip_stats(const pn532_chip *chip, pn532_stats *ret);
+/* TA(1) of the ATS the type A card sends (default 77: 212, 424 and 848
+ * kbit/s each way): the rates it accepts in InPSL's PPS, the others left
+ * unanswered (00: 106 only). Applies from the next activation's ATS. */
+void pn532_chip_set_ats_ta1(pn532_chip *chip, uint8_t ta1);
+/* A card that answers no PPS at all, whatever its ATS offers. */
+void pn532_chip_set_pps_mute(pn532_chip *chip, bool mute);
+/* The HSU speed SetSerialBaudRate asked for, once; 0 when none since the
+ * last call. The answer goes at the old speed, the next byte at the new. */
+unsigned long pn532_chip_take_baud(pn532_chip *chip);
 /* The host went away: forget targets, chaining and power state. */
 void pn532_chip_host_reset(pn532_chip *chip);
 
@@ -167,9 +182,20 @@ typedef struct pn532_wire {
 typedef struct pn532_line {
 	unsigned long baud; /* 0: no model, bytes pass at once (still counted) */
 	pn532_wire wire[2]; /* by pn532_direction */
+	double past_seconds;            /* modelled time of the bytes before the */
+	unsigned long long past_bytes;  /* last speed change, and their count */
 } pn532_line;
 
 void pn532_line_init(pn532_line *l, unsigned long baud);
+/* The chip's HSU changes speed (SetSerialBaudRate): bytes from now on are
+ * charged at baud. Nothing changes without a model (baud 0 either side). */
+void pn532_line_set_baud(pn532_line *l, unsigned long baud);
+/* The HSU's speeds by SetSerialBaudRate's code 00..08 (UM0701-02):
+ * 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600, 1288000. */
+#define PN532_HSU_SPEEDS 9
+extern const unsigned long pn532_hsu_speeds[PN532_HSU_SPEEDS];
+/* Whether baud is one of them. */
+bool pn532_hsu_speed(unsigned long baud);
 /* How long n bytes keep a wire busy at baud, in nanoseconds, rounded up
  * (0 when baud is 0). */
 uint64_t pn532_line_ns(unsigned long baud, unsigned long long n);

@@ -12,6 +12,22 @@ void pn532_line_init(pn532_line *l, unsigned long baud)
 	*l = (pn532_line){ .baud = baud };
 }
 
+/* The bytes charged at the old speed keep their time; a burst under way
+ * ends there, and the next bytes follow it at the new speed. */
+void pn532_line_set_baud(pn532_line *l, unsigned long baud)
+{
+	if (!l->baud || !baud || baud == l->baud)
+		return;
+	for (int d = 0; d < 2; d++) {
+		pn532_wire *w = &l->wire[d];
+		w->burst_start_ns += pn532_line_ns(l->baud, w->burst_bytes);
+		w->burst_bytes = 0;
+	}
+	l->past_seconds = pn532_line_seconds(l);
+	l->past_bytes = l->wire[PN532_TO_HOST].total_bytes + l->wire[PN532_FROM_HOST].total_bytes;
+	l->baud = baud;
+}
+
 uint64_t pn532_line_ns(unsigned long baud, unsigned long long n)
 {
 	if (!baud)
@@ -42,5 +58,16 @@ double pn532_line_seconds(const pn532_line *l)
 	if (!l->baud)
 		return 0.0;
 	unsigned long long bytes = l->wire[PN532_TO_HOST].total_bytes + l->wire[PN532_FROM_HOST].total_bytes;
-	return (double)bytes * PN532_UART_BITS_PER_BYTE / (double)l->baud;
+	return l->past_seconds + (double)(bytes - l->past_bytes) * PN532_UART_BITS_PER_BYTE / (double)l->baud;
+}
+
+const unsigned long pn532_hsu_speeds[PN532_HSU_SPEEDS] = { 9600,   19200,  38400,  57600,  115200,
+	                                                      230400, 460800, 921600, 1288000 };
+
+bool pn532_hsu_speed(unsigned long baud)
+{
+	for (size_t i = 0; i < PN532_HSU_SPEEDS; i++)
+		if (pn532_hsu_speeds[i] == baud)
+			return true;
+	return false;
 }

@@ -44,6 +44,7 @@ const char *vctl_strerror(vctl_error e)
 	case VCTL_EXPECTED_CARD_TYPE: return "expected a or b";
 	case VCTL_EXPECTED_FILE_LIST:
 		return "expected all, or files separated by commas: com, sod, card-access, dg1 ... dg16";
+	case VCTL_EXPECTED_TA1: return "expected TA(1) as one byte, e.g. 0x77 (every rate) or 0x00 (106 kbit/s only)";
 	}
 	return "unknown error";
 }

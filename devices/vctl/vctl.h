@@ -48,6 +48,7 @@ typedef enum vctl_error {
 	VCTL_EXPECTED_CAM_ATTACK,  /* cam-attack: off, infinity or empty-ca */
 	VCTL_EXPECTED_CARD_TYPE,   /* appm-pn532's type: a or b */
 	VCTL_EXPECTED_FILE_LIST,   /* sfi-only: all, or com,sod,card-access,dg1..dg16 */
+	VCTL_EXPECTED_TA1,         /* appm-pn532's ats-ta: a byte, 0x00..0xFF */
 } vctl_error;
 
 /* The words answered after "error OPTION: " and printed for a bad command

@@ -43,6 +43,9 @@ struct vpass_card {
 	vpass_stats stats;
 	bool present;
 	unsigned long apdus_counted; /* toward opts.remove_after */
+	unsigned link_kbps;           /* the bit rate the reader negotiated (PPS), which
+	                               * the link model charges instead of opts.link's;
+	                               * 0: none negotiated, opts.link's */
 
 	bool app_selected;            /* the eMRTD application, else the MF */
 	const vpass_file *current;    /* current EF, NULL when none */

@@ -351,10 +351,12 @@ static void sleep_until(double start, double seconds)
  * is 0 and lost is set): counted, and waited for when the model is on. */
 static void apply_link(vpass_card *card, double start, size_t cmd_len, size_t resp_len, bool lost)
 {
-	if (!card->opts.link.enabled || !vpass_link_valid(&card->opts.link))
+	vpass_link link = card->opts.link;
+	if (card->link_kbps)
+		link.bit_rate_kbps = card->link_kbps;
+	if (!link.enabled || !vpass_link_valid(&link))
 		return;
-	vpass_link_cost c = lost ? vpass_link_lost(&card->opts.link, cmd_len)
-	                         : vpass_link_exchange(&card->opts.link, cmd_len, resp_len);
+	vpass_link_cost c = lost ? vpass_link_lost(&link, cmd_len) : vpass_link_exchange(&link, cmd_len, resp_len);
 	card->stats.link_seconds += c.seconds;
 	card->stats.link_bytes += c.bytes;
 	sleep_until(start, c.seconds);
@@ -421,6 +423,19 @@ void vpass_card_set_options(vpass_card *card, const vpass_options *opts)
 	card->opts = opts ? *opts : (vpass_options){ 0 };
 	card->apdus_counted = 0;
 	card->protected_cmds = 0;
+}
+
+void vpass_card_set_bit_rate(vpass_card *card, unsigned kbps)
+{
+	if (card)
+		card->link_kbps = kbps;
+}
+
+unsigned vpass_card_bit_rate(const vpass_card *card)
+{
+	if (!card)
+		return 0;
+	return card->link_kbps ? card->link_kbps : card->opts.link.bit_rate_kbps;
 }
 
 void vpass_card_get_options(const vpass_card *card, vpass_options *ret)

@@ -303,6 +303,13 @@ vpass_result vpass_card_process(vpass_card *card, const uint8_t *cmd, size_t len
 void vpass_card_set_options(vpass_card *card, const vpass_options *opts);
 /* The options in force (fail_reads: how many failures are left). */
 void vpass_card_get_options(const vpass_card *card, vpass_options *ret);
+/* The bit rate in kbit/s a reader and the card agreed on after activation
+ * (ISO 14443-4 PPS, the PN532's InPSL), which the link model charges in
+ * place of link.bit_rate_kbps until set again; 0 gives that back. The
+ * emulated PN532 sets it; a PC/SC reader's rate is the option's. */
+void vpass_card_set_bit_rate(vpass_card *card, unsigned kbps);
+/* The rate the link model charges now (0: the model has none). */
+unsigned vpass_card_bit_rate(const vpass_card *card);
 /* Take the card out of the field now / put it back (powered up afresh;
  * remove_after counts from the insertion). */
 void vpass_card_remove(vpass_card *card);

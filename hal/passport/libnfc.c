@@ -8,6 +8,47 @@
  * device libnfc finds (which depends on /etc/nfc/libnfc.conf and LIBNFC_*
  * variables, so kiosks and tests name their device).
  *
+ * The serial line: "libnfc:pn532_uart:PATH:SPEED". libnfc 1.8 (Debian 12;
+ * drivers/pn532_uart.c pn532_uart_open) opens the port at SPEED, 115200
+ * without it (PN532_UART_DEFAULT_SPEED), and sends the PN532 nothing about
+ * it: no SetSerialBaudRate (libnfc never sends that command). The PN532's
+ * HSU starts at 115200 after power-up (UM0701-02) and runs at 9600, 19200,
+ * 38400, 57600, 115200, 230400, 460800, 921600 or 1288000 baud once its
+ * host has sent SetSerialBaudRate; libnfc's buses/uart.c uart_set_speed
+ * knows 9600 to 460800 only, and for any other SPEED logs an error and
+ * leaves the port as it was. So SPEED must be the speed the PN532 already
+ * runs at: 115200 for a chip fresh from power-up, another only for a board
+ * whose firmware or earlier host set it. The driver refuses (PP_ERR_ARG) a
+ * SPEED outside 9600..460800 of the HSU's list, which libnfc would
+ * silently not apply, and reports the speed in its capabilities.
+ *
+ * The radio bit rate (type A): the PN532's InListPassiveTarget activates a
+ * type A target at 106 kbit/s; ISO/IEC 14443-4 §5.3 then lets the reader
+ * raise it by a PPS to a rate the chip's ATS offers (TA(1), §5.2.4,
+ * bitrate-internal.h). libnfc 1.8's public API (nfc/nfc.h) has no call for
+ * a PPS on a selected target, no property for it, and the PN53x's raw
+ * command path (pn53x_transceive) is not exported. What it does have:
+ * nfc_initiator_select_passive_target with a type A modulation whose nbr is
+ * above NBR_106 activates at 106 and then sends InPSL (4E 01 BRit BRti,
+ * both nbr - 1) itself (chips/pn53x.c pn53x_initiator_select_passive_target
+ * _ext), after checking nbr against nfc_device_get_supported_baud_rate
+ * (nfc.c nfc_device_validate_modulation): the PN532 offers 106, 212, 424
+ * (pn532_iso14443a_supported_baud_rates), the PN533 848 as well. It does
+ * not look at the ATS first. So the driver selects at 106, reads TA(1),
+ * and when the chip and the reader share a higher rate (the same both
+ * ways, as libnfc's InPSL asks), deselects and selects the same UID again
+ * at that rate; when that fails (the chip leaves the PPS unanswered: the
+ * PN53x's status 01, NFC_ERFTRANS), it deselects and selects at 106, and
+ * does not ask that chip (by UID) again. That costs one more activation,
+ * except when wait_change or look has seen the document (the kiosk's
+ * watch): connect then selects it straight at the rate its ATS and the
+ * reader share. Type B: the PN532 reads type B at 106 only
+ * (pn532_iso14443b_supported_baud_rates); libnfc offers the PN533's higher
+ * type B rates only as the polling rate of InListPassiveTarget, not as
+ * ATTRIB's Param 2 after reading the ATQB's bit rate capability byte, so a
+ * type B document stays at 106. The rate in use and how it was reached
+ * are in the capabilities (bit_rate_kbps, bit_rate_how).
+ *
  * The PN53x runs the ISO 14443-4 block protocol itself and carries at most
  * 262 bytes each way in one InDataExchange, and libnfc does not chain
  * commands to it: short APDUs fit, extended-length ones do not. The driver
@@ -33,6 +74,7 @@
 
 #include <nfc/nfc.h>
 
+#include "hal/passport/bitrate-internal.h"
 #include "hal/passport/transport-internal.h"
 
 /* The PN53x's largest InDataExchange payload. */
@@ -47,6 +89,8 @@
 /* Pause between two polls for a card. */
 #define POLL_INTERVAL_MS 100
 #define MAX_LISTED 16
+/* libnfc's pn532_uart speed without one in the connection string. */
+#define PN532_UART_DEFAULT_BAUD 115200
 
 typedef struct nfc_link {
 	nfc_context *ctx;
@@ -60,6 +104,11 @@ typedef struct nfc_link {
 	atomic_bool wait_cancelled; /* cancel during wait_change */
 	atomic_bool exchanging;     /* inside nfc_initiator_transceive_bytes */
 	int lock_fd;                /* the serial port, held with flock; -1 when none */
+	unsigned long serial_baud;  /* the connection string's SPEED; 0: no serial port */
+	unsigned bit_rate_kbps;     /* with the target connected; 0: none */
+	const char *bit_rate_how;   /* why that rate */
+	uint8_t pps_unanswered[10]; /* UID of the chip that left a PPS unanswered */
+	size_t pps_unanswered_len;
 } nfc_link;
 
 static pp_err map_nfc(int res)
@@ -157,6 +206,119 @@ static pp_err select_once(nfc_device *dev, nfc_target *ret_target, bool *ret_fou
 	return PP_OK;
 }
 
+/* The reader's type A rates as PP_RATE_ bits. */
+static unsigned reader_rates_a(nfc_device *dev)
+{
+	const nfc_baud_rate *br = NULL;
+	unsigned set = PP_RATE_106;
+	if (nfc_device_get_supported_baud_rate(dev, NMT_ISO14443A, &br) < 0 || !br)
+		return set;
+	for (; *br; br++) {
+		switch (*br) {
+		case NBR_212:
+			set |= PP_RATE_212;
+			break;
+		case NBR_424:
+			set |= PP_RATE_424;
+			break;
+		case NBR_847:
+			set |= PP_RATE_848;
+			break;
+		case NBR_106:
+		case NBR_UNDEFINED:
+			break;
+		}
+	}
+	return set;
+}
+
+static nfc_baud_rate nbr_of(unsigned kbps)
+{
+	return kbps == 848 ? NBR_847 : kbps == 424 ? NBR_424 : kbps == 212 ? NBR_212 : NBR_106;
+}
+
+/* Select the type A target with this UID at kbps (libnfc sends InPSL
+ * after activation when kbps is above 106). */
+static int select_a_at(nfc_device *dev, const nfc_target *seen, unsigned kbps, nfc_target *ret)
+{
+	nfc_modulation m = { .nmt = NMT_ISO14443A, .nbr = nbr_of(kbps) };
+	const nfc_iso14443a_info *a = &seen->nti.nai;
+	int res = nfc_initiator_select_passive_target(dev, m, a->abtUid, a->szUidLen, ret);
+	if (res > 0 && !is_iso14443_4(ret)) {
+		nfc_initiator_deselect_target(dev);
+		return 0;
+	}
+	return res;
+}
+
+/* Whether this chip (by UID) left a PPS unanswered before: it is not
+ * asked again. A passport's random UID is new at every power-up. */
+static bool pps_was_unanswered(const nfc_link *l, const nfc_target *t)
+{
+	const nfc_iso14443a_info *a = &t->nti.nai;
+	return l->pps_unanswered_len && a->szUidLen == l->pps_unanswered_len &&
+	       memcmp(a->abtUid, l->pps_unanswered, a->szUidLen) == 0;
+}
+
+static void remember_pps_unanswered(nfc_link *l, const nfc_target *t)
+{
+	const nfc_iso14443a_info *a = &t->nti.nai;
+	l->pps_unanswered_len = a->szUidLen <= sizeof(l->pps_unanswered) ? a->szUidLen : 0;
+	memcpy(l->pps_unanswered, a->abtUid, l->pps_unanswered_len);
+}
+
+/* The rate to ask a type A target for (106: none higher); *ret_how says
+ * why when it is 106. */
+static unsigned rate_for(const nfc_link *l, const nfc_target *t, const char **ret_how)
+{
+	const nfc_iso14443a_info *a = &t->nti.nai;
+	unsigned reader = reader_rates_a(l->dev);
+	unsigned kbps = pp_bitrate_common(pp_ta1_decode(pp_ats_ta1(a->abtAts, a->szAtsLen)), reader);
+	if (kbps > 106 && pps_was_unanswered(l, t)) {
+		*ret_how = "the chip did not answer the PPS for a higher rate";
+		return 106;
+	}
+	*ret_how = reader == PP_RATE_106 ? "the reader has no higher rate"
+	                                 : "the chip's ATS offers no higher rate the reader has";
+	return kbps;
+}
+
+#define HOW_RAISED "the highest rate of the chip's ATS the reader has, by PPS (InPSL)"
+
+/* The target just selected at 106, at the highest rate it and the reader
+ * share (see the header comment): l->target and l->bit_rate_kbps;
+ * *ret_found false when the chip was gone by the end. */
+static pp_err raise_bit_rate(nfc_link *l, bool *ret_found)
+{
+	l->bit_rate_kbps = 106;
+	if (l->target.nm.nmt != NMT_ISO14443A) {
+		l->bit_rate_how = "type B: libnfc selects it at 106 kbit/s only";
+		return PP_OK;
+	}
+	unsigned kbps = rate_for(l, &l->target, &l->bit_rate_how);
+	if (kbps == 106)
+		return PP_OK;
+	nfc_target seen = l->target, t;
+	nfc_initiator_deselect_target(l->dev);
+	if (select_a_at(l->dev, &seen, kbps, &t) > 0) {
+		l->target = t;
+		l->bit_rate_kbps = kbps;
+		l->bit_rate_how = HOW_RAISED;
+		return PP_OK;
+	}
+	/* The PPS went unanswered (or the chip left): libnfc forgot the
+	 * target the PN53x still holds. Start again at 106. */
+	remember_pps_unanswered(l, &seen);
+	nfc_initiator_deselect_target(l->dev);
+	int res = select_a_at(l->dev, &seen, 106, &t);
+	if (res < 0)
+		return map_nfc(res);
+	*ret_found = res > 0;
+	l->target = t;
+	l->bit_rate_how = "the chip did not answer the PPS for a higher rate";
+	return PP_OK;
+}
+
 static pp_err nfc_link_list(pp_reader_cb cb, void *user)
 {
 	nfc_context *ctx = NULL;
@@ -226,6 +388,37 @@ static pp_err lock_serial_port(const char *cs, int *ret_fd)
 	return PP_OK;
 }
 
+/* SPEED of "DRIVER_uart:PATH[:SPEED]": *ret 0 for other devices; the
+ * pn532_uart default without SPEED (the other serial drivers' own
+ * defaults are not the driver's to know: 0). PP_ERR_ARG for a speed
+ * libnfc would not set or the PN532 does not run at. */
+static pp_err serial_speed(const char *cs, unsigned long *ret)
+{
+	static const unsigned long speeds[] = { 9600, 19200, 38400, 57600, 115200, 230400, 460800 };
+	*ret = 0;
+	const char *colon = strchr(cs, ':');
+	if (!colon || (size_t)(colon - cs) < 5 || strncmp(colon - 5, "_uart", 5) != 0)
+		return PP_OK;
+	const char *speed = strchr(colon + 1, ':');
+	if (!speed) {
+		if (strncmp(cs, "pn532_uart:", 11) == 0)
+			*ret = PN532_UART_DEFAULT_BAUD;
+		return PP_OK;
+	}
+	char *end = NULL;
+	errno = 0;
+	unsigned long baud = strtoul(speed + 1, &end, 10);
+	if (errno || end == speed + 1 || *end)
+		return PP_ERR_ARG;
+	for (size_t i = 0; i < sizeof(speeds) / sizeof(speeds[0]); i++) {
+		if (speeds[i] == baud) {
+			*ret = baud;
+			return PP_OK;
+		}
+	}
+	return PP_ERR_ARG;
+}
+
 static pp_err nfc_link_open(const char *param, void **ret_priv)
 {
 	nfc_connstring cs;
@@ -245,6 +438,9 @@ static pp_err nfc_link_open(const char *param, void **ret_priv)
 		e = PP_ERR_NO_READER;
 		goto out_close;
 	}
+	e = serial_speed(cs, &l->serial_baud);
+	if (e != PP_OK)
+		goto out_close;
 	e = lock_serial_port(cs, &l->lock_fd);
 	if (e != PP_OK)
 		goto out_close;
@@ -268,6 +464,34 @@ out_close:
 	return e;
 }
 
+/* The type A document wait_change or look last saw, selected straight at
+ * the rate its ATS and the reader share: one activation, not two. False
+ * when that did not connect it (it left, another took its place, it left
+ * the PPS unanswered): connect then looks as usual. */
+static bool connect_seen(nfc_link *l)
+{
+	const char *how;
+	if (!l->have_seen || l->seen.nm.nmt != NMT_ISO14443A)
+		return false;
+	unsigned kbps = rate_for(l, &l->seen, &how);
+	if (kbps == 106)
+		return false;
+	nfc_target t;
+	int res = select_a_at(l->dev, &l->seen, kbps, &t);
+	if (res > 0) {
+		l->target = t;
+		l->bit_rate_kbps = kbps;
+		l->bit_rate_how = HOW_RAISED;
+		return true;
+	}
+	/* A PPS sent and not answered leaves the PN53x holding the target. */
+	if (res < 0) {
+		remember_pps_unanswered(l, &l->seen);
+		nfc_initiator_deselect_target(l->dev);
+	}
+	return false;
+}
+
 static pp_err nfc_link_connect(void *priv, int timeout_ms)
 {
 	nfc_link *l = priv;
@@ -276,12 +500,20 @@ static pp_err nfc_link_connect(void *priv, int timeout_ms)
 		nfc_initiator_deselect_target(l->dev);
 		l->connected = false;
 	}
+	l->bit_rate_kbps = 0;
+	if (connect_seen(l)) {
+		l->connected = true;
+		l->seen = l->target;
+		return PP_OK;
+	}
 	struct timespec start;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
 		bool found = false;
 		pp_err e = select_once(l->dev, &l->target, &found);
 		if (e != PP_OK)
+			return e;
+		if (found && (e = raise_bit_rate(l, &found)) != PP_OK)
 			return e;
 		if (found) {
 			l->connected = true;
@@ -344,8 +576,11 @@ static pp_err nfc_link_card_present(void *priv, bool *ret)
 
 static pp_err nfc_link_capabilities(void *priv, pp_transport_caps *ret)
 {
-	(void)priv;
+	const nfc_link *l = priv;
 	*ret = (pp_transport_caps){
+		.bit_rate_kbps = l->connected ? l->bit_rate_kbps : 0,
+		.bit_rate_how = l->connected ? l->bit_rate_how : NULL,
+		.serial_baud = l->serial_baud,
 		.extended_length = false,
 		.max_command = SHORT_MAX_COMMAND,
 		.max_response = SHORT_MAX_RESPONSE,

@@ -313,6 +313,11 @@ void pp_device_refresh_caps(pp_reader_dev *r)
 		       c.max_response);
 		if (c.presence)
 			append(text, sizeof(text), &n, "presence: %s\n", c.presence);
+		if (c.bit_rate_kbps)
+			append(text, sizeof(text), &n, "bit rate: %u kbit/s (%s)\n", c.bit_rate_kbps,
+			       c.bit_rate_how ? c.bit_rate_how : "the driver's");
+		if (c.serial_baud)
+			append(text, sizeof(text), &n, "serial line: %lu baud\n", c.serial_baud);
 	} else {
 		append(text, sizeof(text), &n, "reader: %s\n", reader);
 	}

@@ -50,6 +50,13 @@ typedef struct pp_transport_caps {
 	                         * when a chip or reader refuses) */
 	const char *presence;   /* how a document arriving or leaving is seen, e.g.
 	                         * "wait-for-change (SCardGetStatusChange)"; NULL: not said */
+	unsigned bit_rate_kbps; /* the radio bit rate with the document connected, the
+	                         * same both ways (106, 212, 424, 848); 0: not known or
+	                         * none connected */
+	const char *bit_rate_how; /* how it was reached, e.g. "ATS TA(1) and the reader's
+	                         * rates, by PPS (InPSL)"; NULL: not said */
+	unsigned long serial_baud; /* the host line's speed in baud for a reader on a
+	                         * serial port; 0: not one, or not known */
 } pp_transport_caps;
 
 /* The longest answer-to-reset (ISO/IEC 7816-3: TS and 32 bytes). */

@@ -128,7 +128,7 @@ static void report(const pp_document *doc)
 	char err[256];
 	if (doc->sod.present &&
 	    pa_verify(NULL, doc->sod.data, doc->sod.len, dgs, n, 1790000000, &r.pa, err, sizeof(err)) == CRYPTO_OK) {
-		passport_report_print_json(devnull, &r);
+		passport_report_print_json(devnull, &r, NULL);
 		passport_report_print_summary(devnull, &r);
 		char first[256];
 		pp_pa_first_failure(&r.pa, first, sizeof(first));

@@ -12,7 +12,10 @@
  * would see (exit code, message, report) and, from the emulator's
  * counters, what went over the link. The helpers it shares with
  * test_pcsc are in tests/integration/harness.c. Issue 14: a chip that
- * stops answering ends the read within its deadline.
+ * stops answering ends the read within its deadline. Issue 18: the radio
+ * bit rate is the highest the chip's ATS and the PN532 share (424), 106
+ * when the ATS offers no more or the chip leaves the PPS unanswered, and
+ * the serial speed of pn532_uart:PATH:SPEED is the line's.
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -52,6 +55,8 @@ static void ctl_cmd(const char *cmd)
 typedef struct link_stats {
 	unsigned long apdus, extended, selects;
 	size_t max_command, max_response;
+	unsigned long bit_rate, pps_refused; /* the rate charged the last target at */
+	unsigned long baud;                  /* the serial line's */
 } link_stats;
 
 static link_stats emulator_stats(void)
@@ -72,6 +77,12 @@ static link_stats emulator_stats(void)
 	st.max_response = strtoul(k + 14, NULL, 10);
 	assert_non_null(k = strstr(s, " selects="));
 	st.selects = strtoul(k + 9, NULL, 10);
+	assert_non_null(k = strstr(s, " bit_rate="));
+	st.bit_rate = strtoul(k + 10, NULL, 10);
+	assert_non_null(k = strstr(s, " pps_refused="));
+	st.pps_refused = strtoul(k + 13, NULL, 10);
+	assert_non_null(k = strstr(s, " baud="));
+	st.baud = strtoul(k + 6, NULL, 10);
 	free(s);
 	return st;
 }
@@ -178,12 +189,19 @@ static void read_and_verify(char type)
 	assert_int_equal(after.extended, 0);
 	assert_true(after.max_command <= 261);
 	assert_true(after.max_response <= 258);
-	/* Every APDU the reader counted reached the card, and one target was
-	 * activated for the read. */
+	/* Every APDU the reader counted reached the card. One target was
+	 * activated for the read, type A twice: at 106 kbit/s to read its
+	 * ATS, then at the rate chosen (libnfc sends InPSL only inside a
+	 * selection). The PN532 goes up to 424 kbit/s, the chip's ATS to 848;
+	 * type B stays at 106. */
 	json_int_t apdus = json_integer_value(it_jget(j, "reading.apdus"));
 	assert_true(apdus > 10);
 	assert_int_equal((json_int_t)(after.apdus - before.apdus), apdus);
-	assert_int_equal(after.selects - before.selects, 1);
+	assert_int_equal(after.selects - before.selects, type == 'b' ? 1 : 2);
+	json_int_t kbps = type == 'b' ? 106 : 424;
+	assert_int_equal(json_integer_value(it_jget(j, "reading.bit_rate_kbps")), kbps);
+	assert_int_equal(after.bit_rate, (unsigned long)kbps);
+	assert_int_equal(json_integer_value(it_jget(j, "reading.serial_baud")), 115200);
 	json_decref(j);
 	it_result_free(&r);
 }
@@ -198,6 +216,125 @@ static void test_read_type_b(void **state)
 {
 	(void)state;
 	read_and_verify('b');
+}
+
+/* Read with --json; the reading object's bit rate, and the emulator's. */
+static json_int_t read_bit_rate(link_stats *ret_after, char *how, size_t how_cap)
+{
+	it_result r = it_appm_read(&run, "--json --mrz '%s' --trust %s/trust", mrz, tmp);
+	if (r.code != 0)
+		fail_msg("exit %d: %s", r.code, r.err);
+	*ret_after = emulator_stats();
+	json_t *j = it_parse_json(r.out);
+	assert_string_equal(it_jstr_or_empty(j, "result"), "verified");
+	json_int_t kbps = json_integer_value(it_jget(j, "reading.bit_rate_kbps"));
+	snprintf(how, how_cap, "%s", it_jstr_or_empty(j, "reading.bit_rate_how"));
+	json_decref(j);
+	it_result_free(&r);
+	return kbps;
+}
+
+/* The fallbacks: an ATS that offers 106 only (TA(1) 00) is read at 106
+ * with no PPS sent; a chip whose ATS offers every rate but that leaves
+ * the PPS unanswered is selected again and read at 106. The emulator
+ * charged what the report says. */
+static void test_bit_rate_fallbacks(void **state)
+{
+	(void)state;
+	char how[200];
+	link_stats st;
+	place("good", 'a');
+	ctl_cmd("set ats-ta 0x00");
+	link_stats before = emulator_stats();
+	assert_int_equal(read_bit_rate(&st, how, sizeof(how)), 106);
+	assert_non_null(strstr(how, "ATS offers no higher rate"));
+	assert_int_equal(st.bit_rate, 106);
+	assert_int_equal(st.pps_refused, before.pps_refused);
+	assert_int_equal(st.selects - before.selects, 1);
+
+	place("good", 'a');
+	ctl_cmd("set ats-ta 0x77");
+	ctl_cmd("set pps-refuse on");
+	before = emulator_stats();
+	assert_int_equal(read_bit_rate(&st, how, sizeof(how)), 106);
+	assert_non_null(strstr(how, "did not answer the PPS"));
+	assert_int_equal(st.bit_rate, 106);
+	assert_int_equal(st.pps_refused - before.pps_refused, 1);
+	ctl_cmd("set pps-refuse off");
+
+	/* 212 only, each way: 212. */
+	place("good", 'a');
+	ctl_cmd("set ats-ta 0x11");
+	assert_int_equal(read_bit_rate(&st, how, sizeof(how)), 212);
+	assert_int_equal(st.bit_rate, 212);
+	ctl_cmd("set ats-ta 0x77");
+
+	/* A read that fails says the link's facts too. */
+	place("good", 'a');
+	it_result r = it_appm_read(&run, "--json --mrz '%s' --trust %s/trust", other_mrz, tmp);
+	assert_int_equal(r.code, 6);
+	json_t *j = it_parse_json(r.out);
+	assert_non_null(it_jget(j, "error"));
+	assert_int_equal(json_integer_value(it_jget(j, "reading.bit_rate_kbps")), 424);
+	assert_int_equal(json_integer_value(it_jget(j, "reading.serial_baud")), 115200);
+	json_decref(j);
+	it_result_free(&r);
+}
+
+/* The serial speed of the connection string is the line's: an emulated
+ * PN532 whose HSU runs at 230400 (--baud) is read through
+ * pn532_uart:PATH:230400; without SPEED libnfc talks at 115200, which
+ * that chip does not hear (no reader found); a SPEED libnfc cannot set
+ * is refused as a bad connection string. */
+static void test_serial_speed(void **state)
+{
+	(void)state;
+	char ctl2[300], pty2[300], log[300];
+	snprintf(ctl2, sizeof(ctl2), "%s/pn532-fast.sock", tmp);
+	snprintf(pty2, sizeof(pty2), "%s/ttyFast", tmp);
+	snprintf(log, sizeof(log), "%s/pn532-fast.log", tmp);
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (!freopen("/dev/null", "w", stdout) || !freopen(log, "w", stderr))
+			_exit(127);
+		execl(pn532, pn532, "--baud", "230400", "--control", ctl2, "--link", pty2, (char *)NULL);
+		_exit(127);
+	}
+	assert_true(pid > 0);
+	for (int i = 0; i < 50 && (access(ctl2, F_OK) != 0 || access(pty2, F_OK) != 0); i++)
+		usleep(100000);
+	assert_int_equal(it_sh("%s ctl %s place %s/good >/dev/null", pn532, ctl2, tmp), 0);
+	char fast[400];
+	snprintf(fast, sizeof(fast), "libnfc:pn532_uart:%s:230400", pty2);
+	it_appm at = run;
+	at.reader = fast;
+	it_result r = it_appm_read(&at, "--json --mrz '%s' --trust %s/trust", mrz, tmp);
+	if (r.code != 0)
+		fail_msg("exit %d: %s", r.code, r.err);
+	json_t *j = it_parse_json(r.out);
+	assert_string_equal(it_jstr_or_empty(j, "result"), "verified");
+	assert_int_equal(json_integer_value(it_jget(j, "reading.serial_baud")), 230400);
+	json_decref(j);
+	it_result_free(&r);
+	char *status = it_capture("%s ctl %s status", pn532, ctl2);
+	assert_non_null(strstr(status, " baud=230400 "));
+	assert_null(strstr(status, " serial_in=0 "));
+	free(status);
+
+	snprintf(fast, sizeof(fast), "libnfc:pn532_uart:%s", pty2);
+	r = it_appm_read(&at, "--mrz '%s' --trust %s/trust", mrz, tmp);
+	assert_int_equal(r.code, 3);
+	it_result_free(&r);
+	snprintf(fast, sizeof(fast), "libnfc:pn532_uart:%s:250000", pty2);
+	r = it_appm_read(&at, "--mrz '%s' --trust %s/trust", mrz, tmp);
+	assert_int_equal(r.code, 2);
+	assert_non_null(strstr(r.err, "invalid argument"));
+	it_result_free(&r);
+
+	kill(pid, SIGTERM);
+	int st = 0;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
 static void test_wrong_mrz(void **state)
@@ -371,6 +508,8 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_read_type_a),
 		cmocka_unit_test(test_read_type_b),
+		cmocka_unit_test(test_bit_rate_fallbacks),
+		cmocka_unit_test(test_serial_speed),
 		cmocka_unit_test(test_wrong_mrz),
 		cmocka_unit_test(test_no_document),
 		cmocka_unit_test(test_removed_while_reading),

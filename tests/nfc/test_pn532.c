@@ -4,10 +4,11 @@
  * preamble, normal and extended frames, ACK, NACK, broken checksums), and
  * its command interpreter: firmware identity, communication test, target
  * activation of type A and B, APDU relay with response and command
- * chaining (MI), presence checks, and a card that leaves the field.
- * Then the serial line's timing model: its arithmetic, and appm-pn532
- * itself (APPM_PN532) answering GetFirmwareVersion on its terminal with
- * --baud set and with it off.
+ * chaining (MI), presence checks, a card that leaves the field, InPSL
+ * raising the bit rate only to one the ATS's TA(1) offers, and
+ * SetSerialBaudRate. Then the serial line's timing model: its arithmetic,
+ * and appm-pn532 itself (APPM_PN532) answering GetFirmwareVersion on its
+ * terminal with --baud set and with it off, and changing speed when told.
  */
 /* mkdtemp, fdopen, popen, clock_gettime */
 #define _XOPEN_SOURCE 700
@@ -377,8 +378,20 @@ static uint64_t monotonic_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+/* The host's side of the terminal at baud, as libnfc's uart_set_speed
+ * sets it (the emulator drops bytes sent at another speed than its own). */
+static void tty_speed(int tty, unsigned long baud)
+{
+	speed_t code = baud == 9600 ? B9600 : baud == 230400 ? B230400 : B115200;
+	struct termios t;
+	assert_int_equal(tcgetattr(tty, &t), 0);
+	cfsetispeed(&t, code);
+	cfsetospeed(&t, code);
+	assert_int_equal(tcsetattr(tty, TCSADRAIN, &t), 0);
+}
+
 /* Start appm-pn532 with --baud (no document: the reader alone) and open
- * its terminal as libnfc would, raw. */
+ * its terminal as libnfc would, raw, at that speed (115200 for "0"). */
 static void emulator_start(emulator_run *r, const char *baud)
 {
 	r->exe = getenv("APPM_PN532");
@@ -420,6 +433,7 @@ static void emulator_start(emulator_run *r, const char *baud)
 	assert_int_equal(tcgetattr(r->tty, &t), 0);
 	cfmakeraw(&t);
 	assert_int_equal(tcsetattr(r->tty, TCSANOW, &t), 0);
+	tty_speed(r->tty, strcmp(baud, "0") == 0 ? 115200 : strtoul(baud, NULL, 10));
 }
 
 /* The status line's serial fields, from "appm-pn532 ctl SOCKET status". */
@@ -484,6 +498,119 @@ static uint64_t firmware_round_trip(const emulator_run *r)
 	return t1 - t0;
 }
 
+/* InPSL (4E Tg BRit BRti), answered 4F and a status. */
+static uint8_t psl(fixture *f, uint8_t br_it, uint8_t br_ti)
+{
+	assert_true(cmd(f, 4, 0x4E, 0x01, br_it, br_ti));
+	assert_int_equal(f->len, 2);
+	assert_int_equal(f->resp[0], 0x4F);
+	return f->resp[1];
+}
+
+static unsigned charged_rate(fixture *f)
+{
+	pn532_stats st;
+	pn532_chip_stats(f->chip, &st);
+	assert_int_equal(st.bit_rate_kbps, vpass_card_bit_rate(f->card));
+	return st.bit_rate_kbps;
+}
+
+/* Each activation is at 106 kbit/s; InPSL raises the rate the link model
+ * charges only to one the ATS's TA(1) offers and the PN532 has (212,
+ * 424); the card leaves a PPS it does not offer unanswered (status 01)
+ * and stays at its rate. */
+static void test_psl_raises_the_rate_the_ats_offers(void **state)
+{
+	fixture *f = *state;
+	pn532_chip_set_card(f->chip, f->card, PN532_CARD_A);
+	assert_int_equal(psl(f, 0x02, 0x02), 0x27); /* no target yet */
+	select_a(f);
+	assert_int_equal(f->resp[13], 0x77);        /* TA(1): every rate */
+	assert_int_equal(charged_rate(f), 106);
+	assert_int_equal(psl(f, 0x03, 0x03), 0x10); /* 848: not the PN532's */
+	assert_int_equal(charged_rate(f), 106);
+	assert_int_equal(psl(f, 0x02, 0x02), 0x00);
+	assert_int_equal(charged_rate(f), 424);
+	assert_int_equal(psl(f, 0x01, 0x01), 0x00);
+	assert_int_equal(charged_rate(f), 212);
+	assert_int_equal(psl(f, 0x01, 0x02), 0x00); /* different ways: the slower charged */
+	assert_int_equal(charged_rate(f), 212);
+	assert_false(cmd(f, 3, 0x4E, 0x01, 0x02));  /* BRti missing */
+	/* A new activation starts at 106 again. */
+	select_a(f);
+	assert_int_equal(charged_rate(f), 106);
+
+	/* 106 only: every higher rate left unanswered. */
+	pn532_chip_set_ats_ta1(f->chip, 0x00);
+	select_a(f);
+	assert_int_equal(f->resp[13], 0x00);
+	assert_int_equal(psl(f, 0x01, 0x01), 0x01);
+	assert_int_equal(psl(f, 0x02, 0x02), 0x01);
+	assert_int_equal(charged_rate(f), 106);
+	/* The exchange still works at 106. */
+	assert_true(cmd(f, 9, 0x40, 0x01, 0x00, 0xA4, 0x02, 0x0C, 0x02, 0x01, 0x1C));
+	assert_int_equal(f->resp[1], 0x00);
+	pn532_stats st;
+	pn532_chip_stats(f->chip, &st);
+	assert_int_equal(st.pps_refused, 2);
+
+	/* Same D only (b8), 212 and 424 each way: one rate both ways. */
+	pn532_chip_set_ats_ta1(f->chip, 0xB3);
+	select_a(f);
+	assert_int_equal(psl(f, 0x01, 0x02), 0x01);
+	assert_int_equal(psl(f, 0x02, 0x02), 0x00);
+	assert_int_equal(charged_rate(f), 424);
+	/* Receiving at 212 only (DR 2), sending at 424 only (DS 4). */
+	pn532_chip_set_ats_ta1(f->chip, 0x21);
+	select_a(f);
+	assert_int_equal(psl(f, 0x02, 0x02), 0x01);
+	assert_int_equal(psl(f, 0x01, 0x01), 0x01);
+	assert_int_equal(psl(f, 0x01, 0x02), 0x00);
+	assert_int_equal(charged_rate(f), 212);
+	/* The RFU bit makes the whole byte 106 only. */
+	pn532_chip_set_ats_ta1(f->chip, 0x7F);
+	select_a(f);
+	assert_int_equal(psl(f, 0x01, 0x01), 0x01);
+	/* A card that answers no PPS, whatever it offers. */
+	pn532_chip_set_ats_ta1(f->chip, 0x77);
+	pn532_chip_set_pps_mute(f->chip, true);
+	select_a(f);
+	assert_int_equal(psl(f, 0x02, 0x02), 0x01);
+	assert_int_equal(charged_rate(f), 106);
+	pn532_chip_set_pps_mute(f->chip, false);
+	assert_int_equal(psl(f, 0x02, 0x02), 0x00);
+	/* Type B: InPSL is not for it. */
+	pn532_chip_set_card(f->chip, f->card, PN532_CARD_B);
+	assert_true(cmd(f, 3, 0x4A, 0x01, 0x03));
+	assert_int_equal(f->resp[1], 0x01);
+	assert_int_equal(psl(f, 0x01, 0x01), 0x27);
+	assert_int_equal(charged_rate(f), 106);
+}
+
+/* SetSerialBaudRate: the speed taken once, after the answer. */
+static void test_set_serial_baud_rate(void **state)
+{
+	fixture *f = *state;
+	assert_int_equal(pn532_chip_take_baud(f->chip), 0);
+	assert_true(cmd(f, 2, 0x10, 0x05));
+	assert_int_equal(f->len, 1);
+	assert_int_equal(f->resp[0], 0x11);
+	assert_int_equal(pn532_chip_take_baud(f->chip), 230400);
+	assert_int_equal(pn532_chip_take_baud(f->chip), 0);
+	assert_true(cmd(f, 2, 0x10, 0x08));
+	assert_int_equal(pn532_chip_take_baud(f->chip), 1288000);
+	assert_false(cmd(f, 2, 0x10, 0x09));
+	assert_int_equal(pn532_chip_take_baud(f->chip), 0);
+	/* The line model: bytes before a change keep their time. */
+	pn532_line l;
+	pn532_line_init(&l, 9600);
+	pn532_line_charge(&l, PN532_TO_HOST, 0, 96);   /* 0.1 s */
+	pn532_line_set_baud(&l, 115200);
+	uint64_t due = pn532_line_charge(&l, PN532_TO_HOST, 0, 1152); /* 0.1 s more, after the first */
+	assert_int_equal(due, 200000000ULL);
+	assert_true(pn532_line_seconds(&l) > 0.199999 && pn532_line_seconds(&l) < 0.200001);
+}
+
 static void test_serial_baud_paces_the_terminal(void **state)
 {
 	emulator_run *r = *state;
@@ -500,6 +627,48 @@ static void test_serial_baud_paces_the_terminal(void **state)
 	emulator_stop(r);
 }
 
+/* Read exactly n bytes, or fail after timeout_ms without them. */
+static bool read_exactly(int tty, uint8_t *out, size_t n, int timeout_ms)
+{
+	size_t got = 0;
+	while (got < n) {
+		struct pollfd p = { .fd = tty, .events = POLLIN };
+		if (poll(&p, 1, timeout_ms) != 1)
+			return false;
+		ssize_t k = read(tty, out + got, n - got);
+		if (k <= 0)
+			return false;
+		got += (size_t)k;
+	}
+	return true;
+}
+
+/* SetSerialBaudRate 05 (230400): answered at 115200, then the chip hears
+ * only 230400: a frame at the old speed is noise, at the new one it is
+ * answered, and the status says the new speed. */
+static void test_serial_baud_rate_change(void **state)
+{
+	emulator_run *r = *state;
+	emulator_start(r, "115200");
+	firmware_round_trip(r);
+	static const uint8_t set_baud[] = { 0x00, 0x00, 0xFF, 0x03, 0xFD, 0xD4, 0x10, 0x05, 0x17, 0x00 };
+	static const uint8_t set_baud_answer[] = { 0x00, 0x00, 0xFF, 0x00, 0xFF, 0x00, 0x00, 0x00,
+		                                   0xFF, 0x02, 0xFE, 0xD5, 0x11, 0x1A, 0x00 };
+	assert_int_equal(write(r->tty, set_baud, sizeof(set_baud)), sizeof(set_baud));
+	uint8_t got[sizeof(firmware_answer)];
+	assert_true(read_exactly(r->tty, got, sizeof(set_baud_answer), 5000));
+	assert_memory_equal(got, set_baud_answer, sizeof(set_baud_answer));
+	assert_int_equal(write(r->tty, get_firmware_version, sizeof(get_firmware_version)),
+	                 sizeof(get_firmware_version));
+	assert_false(read_exactly(r->tty, got, 1, 300));
+	tty_speed(r->tty, 230400);
+	firmware_round_trip(r);
+	char serial[200];
+	emulator_serial_status(r, serial, sizeof(serial));
+	assert_non_null(strstr(serial, "baud=230400 "));
+	emulator_stop(r);
+}
+
 static void test_serial_baud_off_changes_nothing(void **state)
 {
 	emulator_run *r = *state;
@@ -510,7 +679,7 @@ static void test_serial_baud_off_changes_nothing(void **state)
 	assert_string_equal(serial, "baud=0 serial_out=19 serial_in=9 serial_seconds=0.000000");
 	emulator_stop(r);
 	/* Rates the option refuses: bad usage, exit status 2. */
-	const char *bad[] = { "fast", "-1", "9600x", "2000000" };
+	const char *bad[] = { "fast", "-1", "9600x", "2000000", "100000" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char cmd[512];
 		snprintf(cmd, sizeof(cmd), "'%s' --baud '%s' 2>/dev/null", r->exe, bad[i]);
@@ -531,8 +700,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_type_a_apdu_and_response_chaining, chip_setup, chip_teardown),
 		cmocka_unit_test_setup_teardown(test_type_b_and_removal, chip_setup, chip_teardown),
 		cmocka_unit_test(test_serial_line_model),
+		cmocka_unit_test_setup_teardown(test_psl_raises_the_rate_the_ats_offers, chip_setup, chip_teardown),
+		cmocka_unit_test_setup_teardown(test_set_serial_baud_rate, chip_setup, chip_teardown),
 		cmocka_unit_test_setup_teardown(test_serial_baud_paces_the_terminal, emulator_setup, emulator_teardown),
 		cmocka_unit_test_setup_teardown(test_serial_baud_off_changes_nothing, emulator_setup, emulator_teardown),
+		cmocka_unit_test_setup_teardown(test_serial_baud_rate_change, emulator_setup, emulator_teardown),
 	};
 	return cmocka_run_group_tests_name("pn532", tests, NULL, NULL);
 }
