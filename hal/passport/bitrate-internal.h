@@ -2,7 +2,8 @@
  * bitrate — the ISO/IEC 14443-4 bit rates a type A chip offers in its
  * ATS (TA(1), part 4 §5.2.4), and the highest one a reader and that chip
  * share. The libnfc driver (libnfc.c) asks the PN53x for it after
- * selecting the chip at 106 kbit/s.
+ * selecting the chip at 106 kbit/s. And the rate a PC/SC reader reports
+ * for a contactless card (pcsc.c).
  *
  * TA(1), bit by bit (b8 the most significant):
  *   b8     1: only the same divisor D both ways
@@ -45,3 +46,13 @@ unsigned pp_bitrate_common(pp_ta1 chip, unsigned reader_rates);
 
 /* 106, 212, 424, 848 for PP_RATE_106 ... PP_RATE_848; 0 otherwise. */
 unsigned pp_bitrate_kbps(unsigned rate_bit);
+
+/* The rate a PC/SC reader reports for the card in its field, from its
+ * SCARD_ATTR_CURRENT_D attribute (the bit rate adjustment factor, as
+ * little-endian bytes, 1 to 4 of them) and the card's ATR. PC/SC has no
+ * attribute of its own for a contactless rate; for an ISO/IEC 14443 card
+ * (the ATR a PC/SC reader makes for one: 3B 8n 80 01 ..., PC/SC part 3)
+ * D is the divisor of ISO/IEC 14443-4's PPS, 106 kbit/s x D for D = 1, 2,
+ * 4, 8. Anything else (a contact card's D, another value, no attribute):
+ * 0, unknown. */
+unsigned pp_pcsc_bit_rate(const uint8_t *d_attr, size_t d_len, const uint8_t *atr, size_t atr_len);

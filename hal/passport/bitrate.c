@@ -1,6 +1,7 @@
 /*
  * bitrate — the bit rates of a type A chip's ATS, and the highest one a
- * reader shares with it (see bitrate-internal.h for TA(1)'s bits).
+ * reader shares with it (see bitrate-internal.h for TA(1)'s bits); the
+ * rate a PC/SC reader reports.
  */
 #include "hal/passport/bitrate-internal.h"
 
@@ -57,4 +58,22 @@ unsigned pp_bitrate_common(pp_ta1 chip, unsigned reader_rates)
 		if (shared & bit)
 			return pp_bitrate_kbps(bit);
 	return 106;
+}
+
+unsigned pp_pcsc_bit_rate(const uint8_t *d_attr, size_t d_len, const uint8_t *atr, size_t atr_len)
+{
+	bool contactless = atr_len >= 4 && atr[0] == 0x3B && (atr[1] & 0xF0) == 0x80 && atr[2] == 0x80 &&
+	                   atr[3] == 0x01;
+	if (!contactless || !d_attr || d_len < 1 || d_len > 4)
+		return 0;
+	uint32_t d = 0;
+	for (size_t i = d_len; i-- > 0;)
+		d = d << 8 | d_attr[i];
+	switch (d) {
+	case 1: return 106;
+	case 2: return 212;
+	case 4: return 424;
+	case 8: return 848;
+	default: return 0;
+	}
 }

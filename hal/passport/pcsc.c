@@ -50,6 +50,7 @@
 #include <PCSC/reader.h>
 #include <PCSC/winscard.h>
 
+#include "hal/passport/bitrate-internal.h"
 #include "hal/passport/transport-internal.h"
 
 /* How long a reader held by another program is asked for again. */
@@ -704,6 +705,17 @@ static pp_err pcsc_capabilities(void *priv, pp_transport_caps *ret)
 				}
 			}
 		}
+	}
+	if (p->connected) {
+		/* The reader negotiates the rate itself; it says which only if
+		 * its driver answers SCARD_ATTR_CURRENT_D (bitrate-internal.h). */
+		BYTE d[8];
+		DWORD d_len = sizeof(d);
+		if (SCardGetAttrib(p->card, SCARD_ATTR_CURRENT_D, d, &d_len) == SCARD_S_SUCCESS)
+			caps.bit_rate_kbps = pp_pcsc_bit_rate(d, d_len, p->atr, p->atr_len);
+		caps.bit_rate_how = caps.bit_rate_kbps ? "negotiated by the reader (its SCARD_ATTR_CURRENT_D)"
+		                                       : "unknown: the PC/SC reader does not say (no SCARD_ATTR_CURRENT_D "
+		                                         "for this card)";
 	}
 	*ret = caps;
 	return PP_OK;

@@ -316,6 +316,8 @@ void pp_device_refresh_caps(pp_reader_dev *r)
 		if (c.bit_rate_kbps)
 			append(text, sizeof(text), &n, "bit rate: %u kbit/s (%s)\n", c.bit_rate_kbps,
 			       c.bit_rate_how ? c.bit_rate_how : "the driver's");
+		else if (c.bit_rate_how)
+			append(text, sizeof(text), &n, "bit rate: %s\n", c.bit_rate_how);
 		if (c.serial_baud)
 			append(text, sizeof(text), &n, "serial line: %lu baud\n", c.serial_baud);
 	} else {

@@ -226,6 +226,9 @@ static void test_read_and_verify(void **state)
 	assert_string_equal(it_jstr(j, "face.format"), "JPEG");
 	/* Extended length through vpcd: few APDUs for the whole document. */
 	assert_true(json_is_true(it_jget(j, "reading.extended_length")));
+	/* vpcd does not say the rate it would have negotiated: unknown. */
+	assert_true(json_is_null(it_jget(j, "reading.bit_rate_kbps")));
+	assert_non_null(strstr(json_string_value(it_jget(j, "reading.bit_rate_how")), "unknown"));
 	json_int_t apdus = json_integer_value(it_jget(j, "reading.apdus"));
 	assert_true(apdus > 0 && apdus < 30);
 	json_decref(j);

@@ -4,6 +4,8 @@
  * libnfc driver may ask the PN53x for (hal/passport/bitrate.c): every
  * value of TA(1), the "same D both ways" bit, the RFU bit, an ATS
  * without TA(1), and readers that stop at 424 (PN532) or 848 (PN533).
+ * And the rate a PC/SC reader reports: SCARD_ATTR_CURRENT_D for a
+ * contactless card's ATR, unknown otherwise.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -120,6 +122,35 @@ static void test_ats(void **state)
 	assert_int_equal(pp_bitrate_kbps(PP_RATE_212 | PP_RATE_424), 0);
 }
 
+/* D as a PC/SC reader gives it (little-endian, 1 to 4 bytes) for the ATR
+ * it makes for an ISO 14443 card: 106 x D; any other D, a contact card's
+ * ATR or no attribute: unknown (0). */
+static void test_pcsc_rate(void **state)
+{
+	(void)state;
+	static const uint8_t cl_atr[] = { 0x3B, 0x88, 0x80, 0x01, 0xE1, 0xF3, 0x5E, 0x11, 0x77, 0x83, 0x95, 0x00, 0x7E };
+	static const uint8_t contact_atr[] = { 0x3B, 0x95, 0x13, 0x81, 0x01, 0x80, 0x73, 0xFF, 0x01, 0x00, 0x0B };
+	static const struct {
+		uint8_t d[4];
+		size_t len;
+		unsigned kbps;
+	} cases[] = {
+		{ { 1 }, 1, 106 },          { { 2 }, 1, 212 },          { { 4 }, 1, 424 },
+		{ { 8 }, 1, 848 },          { { 8, 0, 0, 0 }, 4, 848 }, { { 4, 0 }, 2, 424 },
+		{ { 3 }, 1, 0 },            { { 16 }, 1, 0 },           { { 0 }, 1, 0 },
+		{ { 0, 1 }, 2, 0 },         { { 1 }, 0, 0 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		assert_int_equal(pp_pcsc_bit_rate(cases[i].d, cases[i].len, cl_atr, sizeof cl_atr), cases[i].kbps);
+		assert_int_equal(pp_pcsc_bit_rate(cases[i].d, cases[i].len, contact_atr, sizeof contact_atr), 0);
+	}
+	static const uint8_t eight[] = { 8 };
+	assert_int_equal(pp_pcsc_bit_rate(eight, 5, cl_atr, sizeof cl_atr), 0);
+	assert_int_equal(pp_pcsc_bit_rate(NULL, 1, cl_atr, sizeof cl_atr), 0);
+	assert_int_equal(pp_pcsc_bit_rate(eight, 1, cl_atr, 3), 0);
+	assert_int_equal(pp_pcsc_bit_rate(eight, 1, NULL, 0), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -127,6 +158,7 @@ int main(void)
 		cmocka_unit_test(test_common_rate),
 		cmocka_unit_test(test_every_value),
 		cmocka_unit_test(test_ats),
+		cmocka_unit_test(test_pcsc_rate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
