@@ -89,6 +89,8 @@ struct pn532_chip {
 	bool target;              /* a target is activated (Tg 1) */
 	uint8_t ats_ta1;          /* TA(1) of the type A card's ATS */
 	bool pps_mute;            /* the card does not answer a PPS */
+	bool pps_lost;            /* it takes the rate, its answer lost */
+	bool deaf;                /* ... and since then at a rate the PN532 is not */
 	unsigned rate_kbps;       /* the last target's bit rate (InPSL), 0: none yet */
 	unsigned long new_baud;   /* SetSerialBaudRate's speed, once its answer has gone */
 
@@ -186,6 +188,11 @@ void pn532_chip_set_pps_mute(pn532_chip *chip, bool mute)
 	chip->pps_mute = mute;
 }
 
+void pn532_chip_set_pps_lost(pn532_chip *chip, bool lost)
+{
+	chip->pps_lost = lost;
+}
+
 unsigned long pn532_chip_take_baud(pn532_chip *chip)
 {
 	unsigned long b = chip->new_baud;
@@ -205,7 +212,7 @@ void pn532_chip_host_reset(pn532_chip *chip)
 
 static bool card_in_field(const pn532_chip *c)
 {
-	return c->card && vpass_card_present(c->card);
+	return c->card && vpass_card_present(c->card) && !c->deaf;
 }
 
 /* ---- answers ---- */
@@ -287,6 +294,7 @@ static bool write_register(pn532_chip *c, const uint8_t *p, size_t n)
 static void field(pn532_chip *c, bool on)
 {
 	if (c->field_on && !on) {
+		c->deaf = false; /* powered up again at 106 */
 		drop_target(c);
 		if (c->card)
 			vpass_card_reset(c->card);
@@ -412,6 +420,12 @@ static bool psl(pn532_chip *c, const uint8_t *p, size_t n, answer *a)
 	}
 	if (!card_in_field(c) || c->pps_mute || !pps_offered(c->ats_ta1, p[1], p[2])) {
 		c->stats.pps_refused++;
+		c->last_error = ST_TIMEOUT;
+		return put1(a, ST_TIMEOUT);
+	}
+	if (c->pps_lost) {
+		c->stats.pps_refused++;
+		c->deaf = true;
 		c->last_error = ST_TIMEOUT;
 		return put1(a, ST_TIMEOUT);
 	}

@@ -21,8 +21,9 @@
  *                        type a|b (the ISO 14443 type the card answers as),
  *                        ats-ta BYTE (TA(1) of the type A card's ATS: the
  *                        bit rates it accepts in a PPS; default 0x77, every
- *                        rate; 0x00: 106 kbit/s only) and pps-refuse on|off
- *                        (the card answers no PPS, whatever its ATS says)
+ *                        rate; 0x00: 106 kbit/s only) and pps-refuse on|off|lost
+ *                        (on: the card answers no PPS, whatever its ATS
+ *                        says; lost: it takes the rate, its answer lost)
  *   status               present, target, APDU counts, longest APDUs, the
  *                        bit rate the link model charges the last target
  *                        at (bit_rate=, 0 before the first) and the PPS
@@ -102,7 +103,8 @@ typedef struct emulator {
 	vctl_server ctl;
 	bool verbose;
 	uint8_t ats_ta1;         /* "set ats-ta" */
-	bool pps_mute;           /* "set pps-refuse" */
+	bool pps_mute;           /* "set pps-refuse on" */
+	bool pps_lost;           /* "set pps-refuse lost" */
 } emulator;
 
 static void log_hex(const emulator *e, const char *dir, const uint8_t *p, size_t n)
@@ -307,14 +309,16 @@ static vctl_error set_option(void *ctx, const char *name, const char *value)
 		return VCTL_OK;
 	}
 	if (strcmp(name, "pps-refuse") == 0) {
-		if (strcmp(value, "on") == 0)
-			e->pps_mute = true;
-		else if (strcmp(value, "off") == 0)
-			e->pps_mute = false;
-		else
+		if (strcmp(value, "on") == 0 || strcmp(value, "lost") == 0 || strcmp(value, "off") == 0) {
+			e->pps_mute = strcmp(value, "on") == 0;
+			e->pps_lost = strcmp(value, "lost") == 0;
+		} else {
 			return VCTL_EXPECTED_ON_OFF;
-		if (e->chip)
+		}
+		if (e->chip) {
 			pn532_chip_set_pps_mute(e->chip, e->pps_mute);
+			pn532_chip_set_pps_lost(e->chip, e->pps_lost);
+		}
 		return VCTL_OK;
 	}
 	if (strcmp(name, "type") != 0)
@@ -459,7 +463,8 @@ static void usage(FILE *f)
 	        "  --verbose           log every frame to standard error\n"
 	        "On the control socket only: set ats-ta BYTE (TA(1) of the type A card's ATS:\n"
 	        "the bit rates it accepts in InPSL's PPS; 0x77, the default, every rate; 0x00\n"
-	        "106 kbit/s only) and set pps-refuse on|off (the card answers no PPS).\n"
+	        "106 kbit/s only) and set pps-refuse on|off|lost (the card answers no PPS;\n"
+	        "lost: it takes the rate, its answer lost).\n"
 	        "The chip's behaviour (also \"set OPTION VALUE\" on the control socket; a\n"
 	        "lost answer is reported to the host as the PN532's time-out, status 01):\n",
 	        PN532_HSU_DEFAULT_BAUD);

@@ -132,6 +132,10 @@ void pn532_chip_stats(const pn532_chip *chip, pn532_stats *ret);
 void pn532_chip_set_ats_ta1(pn532_chip *chip, uint8_t ta1);
 /* A card that answers no PPS at all, whatever its ATS offers. */
 void pn532_chip_set_pps_mute(pn532_chip *chip, bool mute);
+/* A card that takes the PPS's rate but whose answer is lost: the PN532
+ * reports a time-out and stays at the old rate, the card at the new, deaf
+ * to each other (no target found, no answer) until the field goes off. */
+void pn532_chip_set_pps_lost(pn532_chip *chip, bool lost);
 /* The HSU speed SetSerialBaudRate asked for, once; 0 when none since the
  * last call. The answer goes at the old speed, the next byte at the new. */
 unsigned long pn532_chip_take_baud(pn532_chip *chip);

@@ -37,9 +37,15 @@
  * not look at the ATS first. So the driver selects at 106, reads TA(1),
  * and when the chip and the reader share a higher rate (the same both
  * ways, as libnfc's InPSL asks), deselects and selects the same UID again
- * at that rate; when that fails (the chip leaves the PPS unanswered: the
- * PN53x's status 01, NFC_ERFTRANS), it deselects and selects at 106, and
- * does not ask that chip (by UID) again. That costs one more activation,
+ * at that rate; when that fails, the field is switched off and on (the
+ * chip may have taken the new rate and its answer been lost, leaving the
+ * two deaf to each other; a field reset returns it to 106) and, when the
+ * chip left the PPS unanswered (the PN53x's status 01, NFC_ERFTRANS), it is
+ * selected at 106 and not asked (by UID) again; a chip that was not there
+ * to ask is looked for as usual. A chip that took the rate but fails two
+ * exchanges in a row at it is kept at 106 from its next connection too.
+ * libnfc waits for InPSL's answer without a limit: the select at a higher
+ * rate is cancelled as an exchange is. That costs one more activation,
  * except when wait_change or look has seen the document (the kiosk's
  * watch): connect then selects it straight at the rate its ATS and the
  * reader share. Type B: the PN532 reads type B at 106 only
@@ -86,6 +92,9 @@
  * (set_timeout); the chip's own frame waiting time (from the ATS or ATQB)
  * is applied by the PN53x. */
 #define APDU_TIMEOUT_MS PP_TRANSPORT_DEFAULT_DEADLINE_MS
+/* Exchanges failed in a row at a raised rate before the chip is kept at
+ * 106 kbit/s (see nfc_link_transmit). */
+#define FAST_FAILURES_MAX 2
 /* Pause between two polls for a card. */
 #define POLL_INTERVAL_MS 100
 #define MAX_LISTED 16
@@ -107,8 +116,11 @@ typedef struct nfc_link {
 	unsigned long serial_baud;  /* the connection string's SPEED; 0: no serial port */
 	unsigned bit_rate_kbps;     /* with the target connected; 0: none */
 	const char *bit_rate_how;   /* why that rate */
-	uint8_t pps_unanswered[10]; /* UID of the chip that left a PPS unanswered */
-	size_t pps_unanswered_len;
+	uint8_t slow_uid[10];       /* UID of the chip kept at 106 kbit/s: it left a PPS
+	                             * unanswered, or failed exchanges at a higher rate */
+	size_t slow_uid_len;
+	const char *slow_how;       /* which of the two, in words */
+	unsigned fast_failures;     /* exchanges failed in a row above 106 kbit/s */
 } nfc_link;
 
 static pp_err map_nfc(int res)
@@ -238,34 +250,54 @@ static nfc_baud_rate nbr_of(unsigned kbps)
 }
 
 /* Select the type A target with this UID at kbps (libnfc sends InPSL
- * after activation when kbps is above 106). */
-static int select_a_at(nfc_device *dev, const nfc_target *seen, unsigned kbps, nfc_target *ret)
+ * after activation when kbps is above 106). libnfc waits for InPSL's
+ * answer without a time limit, so the select is abortable like an
+ * exchange: the transport core's watchdog cancels it (nfc_link_cancel). */
+static int select_a_at(nfc_link *l, const nfc_target *seen, unsigned kbps, nfc_target *ret)
 {
 	nfc_modulation m = { .nmt = NMT_ISO14443A, .nbr = nbr_of(kbps) };
 	const nfc_iso14443a_info *a = &seen->nti.nai;
-	int res = nfc_initiator_select_passive_target(dev, m, a->abtUid, a->szUidLen, ret);
+	if (kbps > 106)
+		atomic_store(&l->exchanging, true);
+	int res = nfc_initiator_select_passive_target(l->dev, m, a->abtUid, a->szUidLen, ret);
+	atomic_store(&l->exchanging, false);
 	if (res > 0 && !is_iso14443_4(ret)) {
-		nfc_initiator_deselect_target(dev);
+		nfc_initiator_deselect_target(l->dev);
 		return 0;
 	}
 	return res;
 }
 
-/* Whether this chip (by UID) left a PPS unanswered before: it is not
- * asked again. A passport's random UID is new at every power-up. */
-static bool pps_was_unanswered(const nfc_link *l, const nfc_target *t)
+/* A PPS that failed may have left the chip at the new rate (its answer
+ * lost on the way back: ISO/IEC 14443-4 has it switch once it has
+ * answered) and the PN53x at 106, where neither hears the other. The field
+ * off and on again (ISO/IEC 14443-3: at least 5 ms) returns any chip to
+ * 106 kbit/s, unselected. */
+static void reset_field(nfc_link *l)
 {
-	const nfc_iso14443a_info *a = &t->nti.nai;
-	return l->pps_unanswered_len && a->szUidLen == l->pps_unanswered_len &&
-	       memcmp(a->abtUid, l->pps_unanswered, a->szUidLen) == 0;
+	nfc_device_set_property_bool(l->dev, NP_ACTIVATE_FIELD, false);
+	struct timespec off = { 0, 10 * 1000 * 1000 };
+	nanosleep(&off, NULL);
+	nfc_device_set_property_bool(l->dev, NP_ACTIVATE_FIELD, true);
 }
 
-static void remember_pps_unanswered(nfc_link *l, const nfc_target *t)
+/* Whether this chip (by UID) is kept at 106 kbit/s (see slow_uid). A
+ * passport's random UID is new at every power-up. */
+static bool kept_slow(const nfc_link *l, const nfc_target *t)
 {
 	const nfc_iso14443a_info *a = &t->nti.nai;
-	l->pps_unanswered_len = a->szUidLen <= sizeof(l->pps_unanswered) ? a->szUidLen : 0;
-	memcpy(l->pps_unanswered, a->abtUid, l->pps_unanswered_len);
+	return l->slow_uid_len && a->szUidLen == l->slow_uid_len && memcmp(a->abtUid, l->slow_uid, a->szUidLen) == 0;
 }
+
+static void keep_slow(nfc_link *l, const nfc_target *t, const char *how)
+{
+	const nfc_iso14443a_info *a = &t->nti.nai;
+	l->slow_uid_len = a->szUidLen <= sizeof(l->slow_uid) ? a->szUidLen : 0;
+	memcpy(l->slow_uid, a->abtUid, l->slow_uid_len);
+	l->slow_how = how;
+}
+
+#define HOW_PPS_UNANSWERED "the chip did not answer the PPS for a higher rate"
 
 /* The rate to ask a type A target for (106: none higher); *ret_how says
  * why when it is 106. */
@@ -274,8 +306,8 @@ static unsigned rate_for(const nfc_link *l, const nfc_target *t, const char **re
 	const nfc_iso14443a_info *a = &t->nti.nai;
 	unsigned reader = reader_rates_a(l->dev);
 	unsigned kbps = pp_bitrate_common(pp_ta1_decode(pp_ats_ta1(a->abtAts, a->szAtsLen)), reader);
-	if (kbps > 106 && pps_was_unanswered(l, t)) {
-		*ret_how = "the chip did not answer the PPS for a higher rate";
+	if (kbps > 106 && kept_slow(l, t)) {
+		*ret_how = l->slow_how;
 		return 106;
 	}
 	*ret_how = reader == PP_RATE_106 ? "the reader has no higher rate"
@@ -300,22 +332,31 @@ static pp_err raise_bit_rate(nfc_link *l, bool *ret_found)
 		return PP_OK;
 	nfc_target seen = l->target, t;
 	nfc_initiator_deselect_target(l->dev);
-	if (select_a_at(l->dev, &seen, kbps, &t) > 0) {
+	int res = select_a_at(l, &seen, kbps, &t);
+	if (res > 0) {
 		l->target = t;
 		l->bit_rate_kbps = kbps;
 		l->bit_rate_how = HOW_RAISED;
 		return PP_OK;
 	}
-	/* The PPS went unanswered (or the chip left): libnfc forgot the
-	 * target the PN53x still holds. Start again at 106. */
-	remember_pps_unanswered(l, &seen);
-	nfc_initiator_deselect_target(l->dev);
-	int res = select_a_at(l->dev, &seen, 106, &t);
+	if (res == NFC_EOPABORTED)
+		return PP_ERR_CANCELLED;
+	/* Only a PPS the chip did not answer (the PN53x's status 01) keeps
+	 * this chip at 106; one that was not there to ask (0) is looked for
+	 * again as usual. Either way libnfc forgot the target, and the chip
+	 * may be at either rate: the field is reset, and the chip selected
+	 * at 106. */
+	if (res == NFC_ERFTRANS)
+		keep_slow(l, &seen, HOW_PPS_UNANSWERED);
+	reset_field(l);
+	res = res == NFC_ERFTRANS ? select_a_at(l, &seen, 106, &t) : 0;
 	if (res < 0)
 		return map_nfc(res);
 	*ret_found = res > 0;
-	l->target = t;
-	l->bit_rate_how = "the chip did not answer the PPS for a higher rate";
+	if (res > 0) {
+		l->target = t;
+		l->bit_rate_how = HOW_PPS_UNANSWERED;
+	}
 	return PP_OK;
 }
 
@@ -477,18 +518,19 @@ static bool connect_seen(nfc_link *l)
 	if (kbps == 106)
 		return false;
 	nfc_target t;
-	int res = select_a_at(l->dev, &l->seen, kbps, &t);
+	int res = select_a_at(l, &l->seen, kbps, &t);
 	if (res > 0) {
 		l->target = t;
 		l->bit_rate_kbps = kbps;
 		l->bit_rate_how = HOW_RAISED;
 		return true;
 	}
-	/* A PPS sent and not answered leaves the PN53x holding the target. */
-	if (res < 0) {
-		remember_pps_unanswered(l, &l->seen);
-		nfc_initiator_deselect_target(l->dev);
-	}
+	/* A PPS sent and not answered: the chip kept at 106 from now on, and
+	 * the field reset (see raise_bit_rate). */
+	if (res == NFC_ERFTRANS)
+		keep_slow(l, &l->seen, HOW_PPS_UNANSWERED);
+	if (res < 0)
+		reset_field(l);
 	return false;
 }
 
@@ -501,6 +543,7 @@ static pp_err nfc_link_connect(void *priv, int timeout_ms)
 		l->connected = false;
 	}
 	l->bit_rate_kbps = 0;
+	l->fast_failures = 0;
 	if (connect_seen(l)) {
 		l->connected = true;
 		l->seen = l->target;
@@ -541,6 +584,13 @@ static pp_err nfc_link_transmit(void *priv, const uint8_t *cmd, size_t len, uint
 	atomic_store(&l->exchanging, true);
 	int res = nfc_initiator_transceive_bytes(l->dev, cmd, len, resp, cap, l->timeout_ms);
 	atomic_store(&l->exchanging, false);
+	/* A chip that took the higher rate yet fails its exchanges at it (a
+	 * thick cover, a weak antenna) is kept at 106 from its next
+	 * connection: a document that reads at 106 is then read. */
+	if (res == NFC_ERFTRANS && l->bit_rate_kbps > 106 && ++l->fast_failures >= FAST_FAILURES_MAX)
+		keep_slow(l, &l->target, "exchanges failed at a higher rate; kept at 106 kbit/s");
+	else if (res >= 0)
+		l->fast_failures = 0;
 	if (res < 0) {
 		if (res == NFC_ETGRELEASED)
 			l->connected = false;

@@ -236,7 +236,8 @@ static json_int_t read_bit_rate(link_stats *ret_after, char *how, size_t how_cap
 
 /* The fallbacks: an ATS that offers 106 only (TA(1) 00) is read at 106
  * with no PPS sent; a chip whose ATS offers every rate but that leaves
- * the PPS unanswered is selected again and read at 106. The emulator
+ * the PPS unanswered is selected again and read at 106, and so is one
+ * that took the rate but whose answer was lost. The emulator
  * charged what the report says. */
 static void test_bit_rate_fallbacks(void **state)
 {
@@ -255,6 +256,19 @@ static void test_bit_rate_fallbacks(void **state)
 	place("good", 'a');
 	ctl_cmd("set ats-ta 0x77");
 	ctl_cmd("set pps-refuse on");
+	before = emulator_stats();
+	assert_int_equal(read_bit_rate(&st, how, sizeof(how)), 106);
+	assert_non_null(strstr(how, "did not answer the PPS"));
+	assert_int_equal(st.bit_rate, 106);
+	assert_int_equal(st.pps_refused - before.pps_refused, 1);
+	/* At 106, at 424 (refused), at 106 again after the field's reset. */
+	assert_int_equal(st.selects - before.selects, 3);
+
+	/* The chip takes the rate but its answer is lost: it and the PN532
+	 * no longer hear each other (selecting it again at 106 finds nothing)
+	 * until the field is reset; then it is read at 106. */
+	place("good", 'a');
+	ctl_cmd("set pps-refuse lost");
 	before = emulator_stats();
 	assert_int_equal(read_bit_rate(&st, how, sizeof(how)), 106);
 	assert_non_null(strstr(how, "did not answer the PPS"));
