@@ -250,6 +250,16 @@ static void appm_verified(json_t *report, int code, char *out, size_t cap)
 	         aa ? aa : "not reached");
 }
 
+/* What one reader's run cost the line: the emulator's counts after less
+ * before, and the rate it was charged at (link_rate when the emulator
+ * does not say). */
+static void charge(run *r, const line_counts *before, const line_counts *after, unsigned link_rate)
+{
+	r->used = (line_counts){ after->apdus - before->apdus, after->serial_bytes - before->serial_bytes,
+		                 after->serial_s - before->serial_s, after->bit_rate };
+	r->rate_kbps = after->bit_rate > 0 ? (unsigned)after->bit_rate : link_rate;
+}
+
 /* The rate a run was charged at: what the emulator's status says, else
  * (an emulator that charges its link-rate option) link_rate. */
 static bool run_appm(const bench *b, const emulator *e, unsigned link_rate, run *ret)
@@ -277,9 +287,7 @@ static bool run_appm(const bench *b, const emulator *e, unsigned link_rate, run 
 	json_decref(report);
 	free(out);
 	free(err);
-	r.used = (line_counts){ after.apdus - before.apdus, after.serial_bytes - before.serial_bytes,
-		                after.serial_s - before.serial_s, after.bit_rate };
-	r.rate_kbps = after.bit_rate > 0 ? (unsigned)after.bit_rate : link_rate;
+	charge(&r, &before, &after, link_rate);
 	*ret = r;
 	return counted;
 }
@@ -369,9 +377,7 @@ static bool run_mrtdreader(const bench *b, const emulator *e, unsigned link_rate
 		         face ? "the chip's" : "NOT the chip's");
 	free(out);
 	free(err);
-	r.used = (line_counts){ after.apdus - before.apdus, after.serial_bytes - before.serial_bytes,
-		                after.serial_s - before.serial_s, after.bit_rate };
-	r.rate_kbps = after.bit_rate > 0 ? (unsigned)after.bit_rate : link_rate;
+	charge(&r, &before, &after, link_rate);
 	*ret = r;
 	return counted;
 }

@@ -51,6 +51,17 @@ static void ctl_cmd(const char *cmd)
 	assert_int_equal(it_sh("%s ctl %s %s >/dev/null", pn532, ctl, cmd), 0);
 }
 
+/* The number after " NAME=" in the emulator's status line (it must be there). */
+static unsigned long status_field(const char *status, const char *name)
+{
+	char key[40];
+	snprintf(key, sizeof(key), " %s=", name);
+	const char *k = strstr(status, key);
+	if (!k)
+		fail_msg("the emulator's status has no %s: %s", name, status);
+	return strtoul(k + strlen(key), NULL, 10);
+}
+
 /* The emulator's counters, from its status line. */
 typedef struct link_stats {
 	unsigned long apdus, extended, selects;
@@ -65,24 +76,16 @@ static link_stats emulator_stats(void)
 	char p[300];
 	snprintf(p, sizeof(p), "%s/status", tmp);
 	char *s = it_slurp(p);
-	link_stats st = { 0 };
-	const char *k;
-	assert_non_null(k = strstr(s, " apdus="));
-	st.apdus = strtoul(k + 7, NULL, 10);
-	assert_non_null(k = strstr(s, " extended="));
-	st.extended = strtoul(k + 10, NULL, 10);
-	assert_non_null(k = strstr(s, " max_command="));
-	st.max_command = strtoul(k + 13, NULL, 10);
-	assert_non_null(k = strstr(s, " max_response="));
-	st.max_response = strtoul(k + 14, NULL, 10);
-	assert_non_null(k = strstr(s, " selects="));
-	st.selects = strtoul(k + 9, NULL, 10);
-	assert_non_null(k = strstr(s, " bit_rate="));
-	st.bit_rate = strtoul(k + 10, NULL, 10);
-	assert_non_null(k = strstr(s, " pps_refused="));
-	st.pps_refused = strtoul(k + 13, NULL, 10);
-	assert_non_null(k = strstr(s, " baud="));
-	st.baud = strtoul(k + 6, NULL, 10);
+	link_stats st = {
+		.apdus = status_field(s, "apdus"),
+		.extended = status_field(s, "extended"),
+		.max_command = status_field(s, "max_command"),
+		.max_response = status_field(s, "max_response"),
+		.selects = status_field(s, "selects"),
+		.bit_rate = status_field(s, "bit_rate"),
+		.pps_refused = status_field(s, "pps_refused"),
+		.baud = status_field(s, "baud"),
+	};
 	free(s);
 	return st;
 }
