@@ -161,6 +161,7 @@ pp_err rd_chip_authentication(session *s)
 		         "chip authentication ran; the read ended before the chip answered under the new keys");
 		s->ca_done = true;
 		s->ca_runs = 1;
+		s->sm_ended_at_ca = s->ch.sm_ended;
 		return PP_OK;
 	}
 	if ((e == PP_ERR_NOT_SUPPORTED || e == PP_ERR_CRYPTO) && !cam && dg14_lists_cam(&doc->dg[14])) {

@@ -56,6 +56,7 @@ typedef struct session {
 	pp_pace *pace;           /* the last PACE run */
 	bool ca_done;            /* CA re-keyed the session with DG14's key */
 	unsigned ca_runs;        /* times CA has run in this read (restores run it again) */
+	unsigned long sm_ended_at_ca; /* the channel's sm_ended when CA first ran */
 	char *err;
 	size_t errlen;
 	bool err_final;          /* err says why the read ends; later context is not added */

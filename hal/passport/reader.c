@@ -155,15 +155,17 @@ void rd_chip_auth_unproven(session *s, const char *how)
 }
 
 /* The read after chip authentication ended on e. Until the chip has
- * answered once under the new keys (channel-internal.h), a failure that
- * came from the chip — statuses in the clear, files it would not give, an
- * answer with no data — is the chip not holding DG14's key, whatever it
- * said; a removal, a lost link or a cancel is not the chip's answer and
- * stands. */
+ * answered once under the new keys (channel-internal.h), a failure after
+ * it answered in the clear — statuses, files it would not give, an answer
+ * with no data — is the chip not holding DG14's key, whatever it said. A
+ * removal, a lost link or a cancel is not the chip's answer and stands,
+ * and so does any failure while the chip has sent nothing in the clear
+ * since (a session that could not be set up again over a failing link
+ * says nothing about the key). */
 static pp_err after_chip_auth(session *s, pp_err e)
 {
 	if (e == PP_OK || !s->ca_done || s->ch.proven || e == PP_ERR_CHIP_AUTH || rd_ends_read(e) || rd_is_lost(e) ||
-	    e == PP_ERR_NOMEM || e == PP_ERR_ARG)
+	    e == PP_ERR_NOMEM || e == PP_ERR_ARG || s->ch.sm_ended == s->sm_ended_at_ca)
 		return e;
 	char why[PP_DETAIL_LEN + 40];
 	rd_set_text(why, sizeof(why), "answers never came under the new keys (%s)",

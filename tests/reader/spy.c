@@ -99,6 +99,11 @@ static pp_err spy_transmit(void *priv, const uint8_t *cmd, size_t len, uint8_t *
 				entry->result = e == PP_OK ? PP_ERR_TIMEOUT : e;
 			return e == PP_OK ? PP_ERR_TIMEOUT : e;
 		}
+		if (s->link_dead) {
+			if (entry)
+				entry->result = PP_ERR_TIMEOUT;
+			return PP_ERR_TIMEOUT;
+		}
 		bool is_protected = (a.cla & 0x0C) == 0x0C;
 		if (s->clone_sw && !is_protected)
 			s->ca_keyed = false;
@@ -143,9 +148,12 @@ static pp_err spy_transmit(void *priv, const uint8_t *cmd, size_t len, uint8_t *
 	bool lose = a_ok && a.cla == 0x0C && a.ins == 0xB0 && !(a.p1 & 0x80) && (a.p1 || a.p2) &&
 	            ++s->offset_reads == s->lose_read;
 	pp_err e = pp_transport_transmit(s->inner, cmd, len, resp, cap, ret_len);
-	if (e == PP_OK && a_ok && s->clone_sw && (a.cla & 0x0C) == 0x0C &&
-	    (a.ins == 0x86 || (a.ins == 0x22 && a.p1 == 0x41 && a.p2 == 0xA6)))
+	bool ca_passed = e == PP_OK && a_ok && (a.cla & 0x0C) == 0x0C &&
+	                 (a.ins == 0x86 || (a.ins == 0x22 && a.p1 == 0x41 && a.p2 == 0xA6));
+	if (ca_passed && s->clone_sw)
 		s->ca_keyed = true;
+	if (ca_passed && s->dead_after_ca)
+		s->link_dead = true;
 	if (e == PP_OK && lose)
 		e = PP_ERR_TIMEOUT; /* carried out, its answer lost */
 	if (entry)

@@ -53,6 +53,9 @@ typedef struct spy {
 	                               reaching the chip, until a command in the clear
 	                               (a session set up again) */
 	bool ca_keyed;              /* ... and chip authentication has passed */
+	bool dead_after_ca;         /* a link that fails once chip authentication has
+	                               passed: every later command's answer lost */
+	bool link_dead;             /* ... and it has */
 	uint16_t refuse_ca_sw;      /* chip authentication's protected MSE:Set
 	                               (00 22 41 xx) answered this in the clear */
 	unsigned long lose_read;    /* the answer to this protected READ BINARY at

@@ -352,6 +352,28 @@ static void test_clone_answers_in_the_clear(void **state)
 	}
 }
 
+/* A genuine chip whose link dies just after chip authentication: every
+ * answer lost, the session not set up again. That is no answer from the
+ * chip, so no verdict on its key: the read ends on the link, and chip
+ * authentication is not reported failed. */
+static void test_link_lost_after_chip_auth(void **state)
+{
+	fx *f = *state;
+	rig r;
+	rig_open(&r, f->typical.chip, NULL);
+	r.log.dead_after_ca = true;
+	pp_document *d = NULL, *partial = NULL;
+	char err[512] = "";
+	pp_err e = pp_read_document_partial(r.t, &f->typical.key, NULL, &d, &partial, err, sizeof err);
+	if (e == PP_OK || e == PP_ERR_CHIP_AUTH || strstr(err, "cloned"))
+		fail_msg("a link lost after chip authentication: %s (%s)", pp_strerror(e), err);
+	assert_non_null(partial);
+	assert_int_not_equal(partial->chip_auth.result, PP_AUTH_FAILED);
+	assert_int_not_equal(partial->chip_auth.result, PP_AUTH_PASSED);
+	pp_document_free(partial);
+	rig_close(&r);
+}
+
 /* ---- absent data groups -------------------------------------------------------- */
 
 /* DG11, listed and hashed but not on the chip: 6A82 by SFI, 6A82 to its
@@ -458,6 +480,7 @@ int main(void)
 		cmocka_unit_test(test_some_files_by_sfi),
 		cmocka_unit_test(test_proof_after_clear_refusal),
 		cmocka_unit_test(test_clone_answers_in_the_clear),
+		cmocka_unit_test(test_link_lost_after_chip_auth),
 		cmocka_unit_test(test_absent_by_sfi),
 		cmocka_unit_test(test_lost_sfi_read),
 		cmocka_unit_test(test_lost_read_at_offset),
