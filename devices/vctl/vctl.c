@@ -329,7 +329,7 @@ void vctl_options_usage(FILE *f)
 	      "  --sfi-only LIST     only these files may be read by short identifier (com, sod,\n"
 	      "                      card-access, dg1 ... dg16, separated by commas; all); the\n"
 	      "                      others answer --sfi-refuse's status, or 6A82\n"
-	      "  --link-model        model the ISO 14443 radio link's timing (424 kbit/s,\n"
+	      "  --link-model        model the ISO 14443 radio link's timing (848 kbit/s,\n"
 	      "                      256-byte frames, 10 ms chip latency unless changed)\n"
 	      "  --link-rate K       bit rate: 106, 212, 424 or 848 kbit/s\n"
 	      "  --link-frame N      largest frame (FSC = FSD), 16..4096 bytes\n"

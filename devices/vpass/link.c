@@ -20,7 +20,7 @@ void vpass_link_default(vpass_link *ret)
 {
 	*ret = (vpass_link){
 		.enabled = true,
-		.bit_rate_kbps = 424,
+		.bit_rate_kbps = 848,
 		.frame_size = 256,
 		.frame_overhead_us = 100.0,
 		.chip_latency_us = 10000.0,

@@ -36,12 +36,15 @@
  * extensions, retransmissions after noise.
  *
  * Default figures (vpass_link_default):
- *   - 424 kbit/s, FSC = FSD = 256 bytes (FSCI 8, what the emulated PN532's
+ *   - 848 kbit/s, FSC = FSD = 256 bytes (FSCI 8, what the emulated PN532's
  *     ATS announces and what current e-passport chips and desktop readers
  *     commonly negotiate); no CID, no NAD. The rate is the one a PC/SC
- *     reader would have negotiated (appm-vpass); the emulated PN532
+ *     reader negotiates with this chip (appm-vpass): the highest both
+ *     offer, and the chip's ATS (TA(1) 77) offers 848 both ways, as
+ *     current e-passport chips and desktop readers do. The emulated PN532
  *     replaces it with the one its host negotiated: 106 after each
- *     activation, then what InPSL set (vpass_card_set_bit_rate).
+ *     activation, then what InPSL set (vpass_card_set_bit_rate), 424 at
+ *     most.
  *   - frame_overhead_us = 100: an assumption. The standard fixes only the
  *     minimum delays above; 100 us is about one more minimum FDT, a
  *     reader whose firmware answers promptly.

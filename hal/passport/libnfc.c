@@ -8,19 +8,9 @@
  * device libnfc finds (which depends on /etc/nfc/libnfc.conf and LIBNFC_*
  * variables, so kiosks and tests name their device).
  *
- * The serial line: "libnfc:pn532_uart:PATH:SPEED". libnfc 1.8 (Debian 12;
- * drivers/pn532_uart.c pn532_uart_open) opens the port at SPEED, 115200
- * without it (PN532_UART_DEFAULT_SPEED), and sends the PN532 nothing about
- * it: no SetSerialBaudRate (libnfc never sends that command). The PN532's
- * HSU starts at 115200 after power-up (UM0701-02) and runs at 9600, 19200,
- * 38400, 57600, 115200, 230400, 460800, 921600 or 1288000 baud once its
- * host has sent SetSerialBaudRate; libnfc's buses/uart.c uart_set_speed
- * knows 9600 to 460800 only, and for any other SPEED logs an error and
- * leaves the port as it was. So SPEED must be the speed the PN532 already
- * runs at: 115200 for a chip fresh from power-up, another only for a board
- * whose firmware or earlier host set it. The driver refuses (PP_ERR_ARG) a
- * SPEED outside 9600..460800 of the HSU's list, which libnfc would
- * silently not apply, and reports the speed in its capabilities.
+ * The serial line: "libnfc:pn532_uart:PATH:SPEED", its speed checked and
+ * the port held by serial-line-internal.h (which says what libnfc and the
+ * PN532 allow).
  *
  * The radio bit rate (type A): the PN532's InListPassiveTarget activates a
  * type A target at 106 kbit/s; ISO/IEC 14443-4 §5.3 then lets the reader
@@ -55,39 +45,54 @@
  * type B document stays at 106. The rate in use and how it was reached
  * are in the capabilities (bit_rate_kbps, bit_rate_how).
  *
- * The PN53x runs the ISO 14443-4 block protocol itself and carries at most
- * 262 bytes each way in one InDataExchange, and libnfc does not chain
- * commands to it: short APDUs fit, extended-length ones do not. The driver
- * says so in its capabilities and refuses a longer command outright.
+ * APDUs: the PN53x runs the ISO 14443-4 block protocol itself in
+ * InDataExchange, but carries at most 262 bytes each way in one, and
+ * libnfc 1.8 gathers the pieces of a longer answer (status MI) into a
+ * buffer of 264 bytes: through it only short APDUs pass, and a 20 KB file
+ * takes 90 READ BINARYs, each paying the chip's processing time. So the
+ * driver runs the block protocol itself (isodep-internal.h) through
+ * InCommunicateThru (NP_EASY_FRAMING off for the exchange; the PN53x adds
+ * and checks CRC_A and parity): extended-length APDUs of any length go in
+ * and come back in chained frames of the chip's FSC (from its ATS or ATQB)
+ * and at most 256 bytes (FSD; the frames the PN53x can carry). Each
+ * frame's wait is the chip's frame waiting time, or FWT x WTXM after its
+ * S(WTX) request, set as the PN53x's InCommunicateThru time-out
+ * (NP_TIMEOUT_COM, RFConfiguration; at most 3.28 s, the PN53x's longest:
+ * a chip asking for longer is given 3.28 s). libnfc's own presence check
+ * (an R(NAK) with block number 0) leaves the chip's block number alone
+ * (part 4, rules 11 and 12).
  *
  * Each exchange's time limit is the transport core's (set_timeout: its
- * deadline and the exchange's transfer time), passed to libnfc as the
- * transceive time-out; when it runs out (NFC_ETIMEOUT: the PN53x itself
- * gave no answer, as when the card keeps asking for more waiting time) the
- * exchange is PP_ERR_UNRESPONSIVE. The core's watchdog, a little later,
- * cancels with nfc_abort_command, which ends libnfc's wait through its
- * abort pipe and makes it send the PN53x an ACK (abort).
+ * deadline and the exchange's transfer time); the block protocol's frames
+ * all fit in it, and when it runs out (the chip keeps asking for more
+ * waiting time, or the PN53x gives no answer: NFC_ETIMEOUT) the exchange
+ * is PP_ERR_UNRESPONSIVE. The core's watchdog, a little later, cancels
+ * with nfc_abort_command, which ends libnfc's wait through its abort pipe
+ * and makes it send the PN53x an ACK (abort).
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <nfc/nfc.h>
 
+#include "crypto/apdu.h"
 #include "hal/passport/bitrate-internal.h"
+#include "hal/passport/isodep-internal.h"
+#include "hal/passport/serial-line-internal.h"
 #include "hal/passport/transport-internal.h"
 
-/* The PN53x's largest InDataExchange payload. */
-#define PN53X_MAX_EXCHANGE 262
-/* Short APDUs: header, Lc, 255 bytes, Le / 256 bytes and SW1 SW2. */
-#define SHORT_MAX_COMMAND (4 + 1 + 255 + 1)
-#define SHORT_MAX_RESPONSE (256 + 2)
+/* The largest frame each way without CRC_A: FSD 256 less CRC_A, which
+ * the PN53x's InCommunicateThru (262 bytes) carries. */
+#define FRAME_MAX 254
+/* The PN53x's longest InCommunicateThru time-out (RFConfiguration). */
+#define PN53X_WAIT_MAX_MS 3280
+/* The host's wait for one frame on top of the chip's: the PN53x's own
+ * turnaround and a frame of 264 bytes each way at 9600 baud. */
+#define FRAME_HOST_MARGIN_MS 700
 /* Host-side time limit for one APDU until the transport core sets one
  * (set_timeout); the chip's own frame waiting time (from the ATS or ATQB)
  * is applied by the PN53x. */
@@ -98,8 +103,6 @@
 /* Pause between two polls for a card. */
 #define POLL_INTERVAL_MS 100
 #define MAX_LISTED 16
-/* libnfc's pn532_uart speed without one in the connection string. */
-#define PN532_UART_DEFAULT_BAUD 115200
 
 typedef struct nfc_link {
 	nfc_context *ctx;
@@ -121,6 +124,8 @@ typedef struct nfc_link {
 	size_t slow_uid_len;
 	const char *slow_how;       /* which of the two, in words */
 	unsigned fast_failures;     /* exchanges failed in a row above 106 kbit/s */
+	pp_isodep isodep;           /* the block protocol with the connected target */
+	unsigned rf_wait_ms;        /* the PN53x's InCommunicateThru time-out as set; 0: not yet */
 } nfc_link;
 
 static pp_err map_nfc(int res)
@@ -401,65 +406,6 @@ static void nfc_link_close(void *priv)
 	free(l);
 }
 
-/* libnfc does not lock a serial port: a second program opening the same
- * PN532 (diag --direct beside the daemon, a read beside a watch) would
- * interleave its frames with ours and break both. Hold the port with
- * flock, as other serial programs do, for as long as the link is open;
- * a port held by another is PP_ERR_BUSY. Only for "DRIVER_uart:PATH[:SPEED]";
- * USB devices are claimed by libusb itself. */
-static pp_err lock_serial_port(const char *cs, int *ret_fd)
-{
-	const char *colon = strchr(cs, ':');
-	*ret_fd = -1;
-	if (!colon || (size_t)(colon - cs) < 5 || strncmp(colon - 5, "_uart", 5) != 0)
-		return PP_OK;
-	char path[sizeof(nfc_connstring)];
-	snprintf(path, sizeof(path), "%s", colon + 1);
-	char *speed = strchr(path, ':');
-	if (speed)
-		*speed = '\0';
-	int fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		return PP_OK; /* libnfc will say what is wrong with the port */
-	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		close(fd);
-		return errno == EWOULDBLOCK ? PP_ERR_BUSY : PP_OK;
-	}
-	*ret_fd = fd;
-	return PP_OK;
-}
-
-/* SPEED of "DRIVER_uart:PATH[:SPEED]": *ret 0 for other devices; the
- * pn532_uart default without SPEED (the other serial drivers' own
- * defaults are not the driver's to know: 0). PP_ERR_ARG for a speed
- * libnfc would not set or the PN532 does not run at. */
-static pp_err serial_speed(const char *cs, unsigned long *ret)
-{
-	static const unsigned long speeds[] = { 9600, 19200, 38400, 57600, 115200, 230400, 460800 };
-	*ret = 0;
-	const char *colon = strchr(cs, ':');
-	if (!colon || (size_t)(colon - cs) < 5 || strncmp(colon - 5, "_uart", 5) != 0)
-		return PP_OK;
-	const char *speed = strchr(colon + 1, ':');
-	if (!speed) {
-		if (strncmp(cs, "pn532_uart:", 11) == 0)
-			*ret = PN532_UART_DEFAULT_BAUD;
-		return PP_OK;
-	}
-	char *end = NULL;
-	errno = 0;
-	unsigned long baud = strtoul(speed + 1, &end, 10);
-	if (errno || end == speed + 1 || *end)
-		return PP_ERR_ARG;
-	for (size_t i = 0; i < sizeof(speeds) / sizeof(speeds[0]); i++) {
-		if (speeds[i] == baud) {
-			*ret = baud;
-			return PP_OK;
-		}
-	}
-	return PP_ERR_ARG;
-}
-
 static pp_err nfc_link_open(const char *param, void **ret_priv)
 {
 	nfc_connstring cs;
@@ -479,10 +425,10 @@ static pp_err nfc_link_open(const char *param, void **ret_priv)
 		e = PP_ERR_NO_READER;
 		goto out_close;
 	}
-	e = serial_speed(cs, &l->serial_baud);
+	e = pp_serial_speed(cs, &l->serial_baud);
 	if (e != PP_OK)
 		goto out_close;
-	e = lock_serial_port(cs, &l->lock_fd);
+	e = pp_serial_lock(cs, &l->lock_fd);
 	if (e != PP_OK)
 		goto out_close;
 	l->dev = nfc_open(l->ctx, cs);
@@ -534,6 +480,21 @@ static bool connect_seen(nfc_link *l)
 	return false;
 }
 
+/* The target is connected: the block protocol starts afresh with it
+ * (rule A), its frame size and waiting time from its ATS or ATQB. */
+static void connected(nfc_link *l)
+{
+	const nfc_target *t = &l->target;
+	if (t->nm.nmt == NMT_ISO14443A)
+		pp_isodep_init_ats(&l->isodep, t->nti.nai.abtAts, t->nti.nai.szAtsLen, FRAME_MAX);
+	else
+		pp_isodep_init_atqb(&l->isodep, t->nti.nbi.abtProtocolInfo, t->nti.nbi.ui8CardIdentifier, FRAME_MAX);
+	l->rf_wait_ms = 0;
+	l->connected = true;
+	l->seen = *t;
+	l->have_seen = true;
+}
+
 static pp_err nfc_link_connect(void *priv, int timeout_ms)
 {
 	nfc_link *l = priv;
@@ -545,8 +506,7 @@ static pp_err nfc_link_connect(void *priv, int timeout_ms)
 	l->bit_rate_kbps = 0;
 	l->fast_failures = 0;
 	if (connect_seen(l)) {
-		l->connected = true;
-		l->seen = l->target;
+		connected(l);
 		return PP_OK;
 	}
 	struct timespec start;
@@ -559,9 +519,7 @@ static pp_err nfc_link_connect(void *priv, int timeout_ms)
 		if (found && (e = raise_bit_rate(l, &found)) != PP_OK)
 			return e;
 		if (found) {
-			l->connected = true;
-			l->seen = l->target;
-			l->have_seen = true;
+			connected(l);
 			return PP_OK;
 		}
 		if (atomic_exchange(&l->wait_cancelled, false))
@@ -573,35 +531,61 @@ static pp_err nfc_link_connect(void *priv, int timeout_ms)
 	}
 }
 
+/* One frame of the block protocol (pp_isodep_frame_fn) through
+ * InCommunicateThru. */
+static pp_err nfc_link_frame(void *user, const uint8_t *out, size_t out_len, uint8_t *in, size_t cap,
+                             size_t *ret_len, unsigned wait_ms, long limit_ms)
+{
+	nfc_link *l = user;
+	if (wait_ms > PN53X_WAIT_MAX_MS)
+		wait_ms = PN53X_WAIT_MAX_MS;
+	if (wait_ms != l->rf_wait_ms) {
+		int res = nfc_device_set_property_int(l->dev, NP_TIMEOUT_COM, (int)wait_ms);
+		if (res < 0)
+			return map_nfc(res);
+		l->rf_wait_ms = wait_ms;
+	}
+	long host_ms = (long)wait_ms + FRAME_HOST_MARGIN_MS;
+	bool last = host_ms >= limit_ms;
+	int res = nfc_initiator_transceive_bytes(l->dev, out, out_len, in, cap, (int)(last ? limit_ms : host_ms));
+	if (res >= 0) {
+		*ret_len = (size_t)res;
+		return PP_OK;
+	}
+	if (res == NFC_ETGRELEASED)
+		l->connected = false;
+	/* The host's limit ran out, not the PN53x's (its own time-out for the
+	 * card is status 01, NFC_ERFTRANS): no answer at all. */
+	if (res == NFC_ETIMEOUT)
+		return last ? PP_ERR_UNRESPONSIVE : PP_ERR_TIMEOUT;
+	return map_nfc(res);
+}
+
 static pp_err nfc_link_transmit(void *priv, const uint8_t *cmd, size_t len, uint8_t *resp, size_t cap,
                                 size_t *ret_len)
 {
 	nfc_link *l = priv;
 	if (!l->connected)
 		return PP_ERR_NO_CARD;
-	if (len > PN53X_MAX_EXCHANGE)
+	if (len > APDU_MAX_COMMAND)
 		return PP_ERR_NOT_SUPPORTED;
+	int res = nfc_device_set_property_bool(l->dev, NP_EASY_FRAMING, false);
+	if (res < 0)
+		return map_nfc(res);
 	atomic_store(&l->exchanging, true);
-	int res = nfc_initiator_transceive_bytes(l->dev, cmd, len, resp, cap, l->timeout_ms);
+	pp_err e = pp_isodep_transceive(&l->isodep, nfc_link_frame, l, cmd, len, resp, cap, ret_len, l->timeout_ms);
 	atomic_store(&l->exchanging, false);
+	res = nfc_device_set_property_bool(l->dev, NP_EASY_FRAMING, true);
+	if (e == PP_OK && res < 0)
+		e = map_nfc(res);
 	/* A chip that took the higher rate yet fails its exchanges at it (a
 	 * thick cover, a weak antenna) is kept at 106 from its next
 	 * connection: a document that reads at 106 is then read. */
-	if (res == NFC_ERFTRANS && l->bit_rate_kbps > 106 && ++l->fast_failures >= FAST_FAILURES_MAX)
+	if (e == PP_ERR_TIMEOUT && l->bit_rate_kbps > 106 && ++l->fast_failures >= FAST_FAILURES_MAX)
 		keep_slow(l, &l->target, "exchanges failed at a higher rate; kept at 106 kbit/s");
-	else if (res >= 0)
+	else if (e == PP_OK)
 		l->fast_failures = 0;
-	if (res < 0) {
-		if (res == NFC_ETGRELEASED)
-			l->connected = false;
-		/* The host's limit ran out, not the PN53x's (its own time-out
-		 * for the card is status 01, NFC_ERFTRANS): no answer at all. */
-		if (res == NFC_ETIMEOUT)
-			return PP_ERR_UNRESPONSIVE;
-		return map_nfc(res);
-	}
-	*ret_len = (size_t)res;
-	return PP_OK;
+	return e;
 }
 
 static pp_err nfc_link_card_present(void *priv, bool *ret)
@@ -631,10 +615,10 @@ static pp_err nfc_link_capabilities(void *priv, pp_transport_caps *ret)
 		.bit_rate_kbps = l->connected ? l->bit_rate_kbps : 0,
 		.bit_rate_how = l->connected ? l->bit_rate_how : NULL,
 		.serial_baud = l->serial_baud,
-		.extended_length = false,
-		.max_command = SHORT_MAX_COMMAND,
-		.max_response = SHORT_MAX_RESPONSE,
-		.extended_reported = true, /* the PN53x's own limit */
+		.extended_length = true, /* chained by the driver (isodep) */
+		.max_command = APDU_MAX_COMMAND,
+		.max_response = APDU_MAX_RESPONSE,
+		.extended_reported = true,
 		.presence = "presence checks (libnfc), every 100 ms",
 	};
 	return PP_OK;

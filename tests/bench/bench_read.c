@@ -320,13 +320,9 @@ int main(int argc, char **argv)
 	bool quick = false, eac = true, latency_given = false;
 	vpass_link link;
 	vpass_link_default(&link);
-	/* A PC/SC reader negotiates the rate itself: the highest it shares with
-	 * the chip, whose ATS (TA(1) 77, as the emulated PN532 answers for the
-	 * virtual passport) offers 848 kbit/s both ways, as current e-passport
-	 * chips and desktop contactless readers commonly do. The link model's
-	 * own default stays 424 for its tests; --rate reads at another, and
-	 * the full run prints every rate. */
-	link.bit_rate_kbps = 848;
+	/* The link model's defaults: 848 kbit/s, the rate a PC/SC reader
+	 * negotiates with this chip (devices/vpass/link.h); --rate reads at
+	 * another, and the full run prints every rate. */
 	static const struct option longopts[] = {
 		{ "quick", no_argument, NULL, 'q' },           { "bac", no_argument, NULL, 'b' },
 		{ "chip-latency", required_argument, NULL, 'c' }, { "rate", required_argument, NULL, 'r' },

@@ -401,7 +401,7 @@ const it_case it_cases[] = {
 	            { "reading.sfi_refused", "6A82" },
 	            { "protocols.chip_authentication.result", "passed" },
 	            { "face.bytes", ">19000" } } },
-	/* The radio link modelled at its defaults (424 kbit/s, 256-byte
+	/* The radio link modelled at its defaults (848 kbit/s, 256-byte
 	 * frames, 10 ms per command): slower, nothing else changes. No time
 	 * is checked: CI machines differ. */
 	{ .group = "reading", .doc = "case-typical", .profile = "typical", .persona = "hartono",

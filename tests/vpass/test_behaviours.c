@@ -422,7 +422,7 @@ static void test_get_response(void **state)
 
 /* ---- the link model ---- */
 
-/* By hand, defaults (424 kbit/s: a bit is 32 carrier cycles; FSC = FSD =
+/* By hand, defaults at 424 kbit/s (a bit is 32 carrier cycles; FSC = FSD =
  * 256, so 253 data bytes per I-block; 100 us per frame; 10 ms chip
  * latency). Short: a 19-byte command and a 250-byte answer, one I-block
  * each: 22 + 253 bytes, 9 bits each, plus 2 SOF/EOF bits per frame:
@@ -435,7 +435,9 @@ static void test_link_arithmetic(void **state)
 	vpass_link l;
 	vpass_link_default(&l);
 	assert_true(l.enabled && vpass_link_valid(&l));
-	assert_int_equal(l.bit_rate_kbps, 424);
+	assert_int_equal(l.bit_rate_kbps, 848);
+	assert_float_equal(vpass_link_bit_seconds(&l), 16 / 13.56e6, 1e-12);
+	l.bit_rate_kbps = 424;
 	assert_int_equal(l.frame_size, 256);
 	assert_float_equal(vpass_link_bit_seconds(&l), 32 / 13.56e6, 1e-12);
 
@@ -470,15 +472,16 @@ static void test_link_arithmetic(void **state)
 
 	/* Lost: the command's frame, then the frame waiting time. */
 	vpass_link_default(&l);
+	l.bit_rate_kbps = 424;
 	c = vpass_link_lost(&l, 19);
 	assert_int_equal(c.frames, 1);
 	assert_float_equal(c.seconds, (22 * 9 + 2) * 32 / 13.56e6 + 1172 / 13.56e6 + 100e-6 + 154.7e-3, 1e-9);
 
 	/* Slower link, longer time; invalid models cost nothing. */
 	vpass_link_default(&l);
-	double at424 = vpass_link_exchange(&l, 19, 250).seconds;
+	double at848 = vpass_link_exchange(&l, 19, 250).seconds;
 	l.bit_rate_kbps = 106;
-	assert_true(vpass_link_exchange(&l, 19, 250).seconds > at424 + 15e-3);
+	assert_true(vpass_link_exchange(&l, 19, 250).seconds > at848 + 15e-3);
 	l.bit_rate_kbps = 300;
 	assert_false(vpass_link_valid(&l));
 	assert_float_equal(vpass_link_exchange(&l, 19, 250).seconds, 0.0, 0.0);
@@ -598,7 +601,7 @@ static void test_vctl_options(void **state)
 			assert_int_equal(vctl_set_cmdline_option(&p, &c, &longopts[i], "le"), VCTL_OK);
 	}
 	assert_true(c.link.enabled && c.short_only);
-	assert_int_equal(c.link.bit_rate_kbps, 424);
+	assert_int_equal(c.link.bit_rate_kbps, 848);
 	assert_int_equal(c.card_access_select, VPASS_CA_SELECT_WITH_LE);
 	/* Reads by short identifier refused with a status, or known for some
 	 * files only. */
