@@ -278,11 +278,19 @@ static json_t *num_or_null(unsigned long n)
 }
 
 /* What the transport says of its link: the radio bit rate in kbit/s (the
- * same both ways) and how it was reached, the serial line's speed. */
-static void link_json(json_t *o, const pp_transport_caps *link)
+ * same both ways) and how it was reached, as the read found them when it
+ * connected (after a removal the transport knows no rate any more), the
+ * serial line's speed. */
+static void link_json(json_t *o, const pp_document *doc, const pp_transport_caps *link)
 {
-	json_object_set_new(o, "bit_rate_kbps", num_or_null(link ? link->bit_rate_kbps : 0));
-	json_object_set_new(o, "bit_rate_how", link && link->bit_rate_how ? json_string(link->bit_rate_how) : json_null());
+	unsigned kbps = link ? link->bit_rate_kbps : 0;
+	const char *how = link ? link->bit_rate_how : NULL;
+	if (doc && doc->bit_rate_kbps) {
+		kbps = doc->bit_rate_kbps;
+		how = doc->bit_rate_how;
+	}
+	json_object_set_new(o, "bit_rate_kbps", num_or_null(kbps));
+	json_object_set_new(o, "bit_rate_how", how ? json_string(how) : json_null());
 	json_object_set_new(o, "serial_baud", num_or_null(link ? link->serial_baud : 0));
 }
 
@@ -346,7 +354,7 @@ void passport_report_print_json(FILE *f, const pp_report *r, const pp_transport_
 	json_object_set_new(root, "data_groups", data_groups_json(doc, pa));
 	json_object_set_new(root, "passive_authentication", pa_json(pa, have_trust));
 	json_t *reading = reading_json(doc);
-	link_json(reading, link);
+	link_json(reading, doc, link);
 	json_object_set_new(root, "reading", reading);
 	json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', f);
@@ -376,7 +384,7 @@ void passport_report_print_error(FILE *f, const pp_document *doc, const pp_trans
 		json_object_set_new(root, "protocols", protocols_json(doc));
 		json_object_set_new(root, "data_groups", data_groups_json(doc, NULL));
 		json_t *reading = reading_json(doc);
-		link_json(reading, link);
+		link_json(reading, doc, link);
 		json_object_set_new(root, "reading", reading);
 	}
 	json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

@@ -259,6 +259,8 @@ static pp_err read_all(session *s)
 	pp_transport_caps caps;
 	if (pp_transport_capabilities(s->t, &caps) != PP_OK)
 		caps = (pp_transport_caps){ .max_response = 258 };
+	doc->bit_rate_kbps = caps.bit_rate_kbps;
+	doc->bit_rate_how = caps.bit_rate_how;
 	s->extended_ok = caps.extended_length && !s->opt->short_only;
 	s->extended = s->extended_ok;
 	s->read_max = s->extended ? rd_plain_capacity(caps.max_response) : SHORT_READ_MAX;

@@ -128,6 +128,9 @@ typedef struct pp_document {
 	char reader[128];
 	char access_control[16]; /* "PACE" or "BAC" */
 	bool extended_length;    /* extended reads were used */
+	unsigned bit_rate_kbps;  /* the radio link's rate as connect left it (the
+	                          * transport's capabilities); 0: not known */
+	const char *bit_rate_how; /* how it was reached (a driver's constant text) */
 	size_t read_size;        /* largest READ BINARY answer asked for */
 	bool listed[PP_MAX_DG + 1]; /* EF.COM lists DGn */
 	bool in_sod[PP_MAX_DG + 1]; /* EF.SOD has a hash of DGn (when it parses) */

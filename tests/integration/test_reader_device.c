@@ -373,7 +373,7 @@ static void test_flow(void **state)
 	expect_text(caps, pcsc ? "driver: pcsc\n" : "driver: libnfc\n");
 	expect_text(caps, pcsc ? "presence: wait-for-change (SCardGetStatusChange)\n"
 	                       : "presence: presence checks (libnfc), every 100 ms\n");
-	expect_text(caps, pcsc ? "extended length: unknown" : "extended length: no");
+	expect_text(caps, pcsc ? "extended length: unknown" : "extended length: yes (the reader says so)");
 	expect_text(caps, "access control: BAC, PACE (MRZ or CAN)\n");
 	self_test();
 	assert_int_equal(r.err, DEV_OK);
