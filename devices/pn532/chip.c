@@ -15,9 +15,14 @@
  * held, unanswered, until the host aborts it (an ACK frame, or any next
  * command), the card wakes up (pn532_chip_resume answers it late) or it
  * leaves the field (the PN532's time-out status).
+ *
+ * InCommunicateThru carries raw ISO 14443-4 blocks, answered by the card's
+ * side of that protocol, picc.c; a frozen card's S(WTX) requests there
+ * come one per waiting time, the command held until pn532_chip_due_ns.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/rand.h>
 
@@ -67,6 +72,15 @@
 #define TA1_RFU    0x08
 #define TA1_DEFAULT 0x77 /* every rate both ways, different ones allowed */
 
+/* The CID each type of card gets at activation: type A 0 (the PN532's
+ * RATS), type B 1 (its ATTRIB; libnfc's presence check for a PN532 sends
+ * its R(NAK) with CID 1). And the FWI each announces: the ATS's TB(1)
+ * (0x91), the ATQB's protocol info (0x81). */
+#define CID_A 0
+#define CID_B 1
+#define FWI_A 9
+#define FWI_B 8
+
 /* InListPassiveTarget baud rate / modulation. */
 #define BRTY_A_106 0x00
 #define BRTY_B_106 0x03
@@ -100,7 +114,19 @@ struct pn532_chip {
 	uint8_t *resp_chain;      /* card answer still to hand out */
 	size_t resp_chain_len, resp_chain_off;
 
+	pn532_picc *picc;         /* the card's ISO 14443-4 side, for InCommunicateThru */
+	bool thru_held;           /* an InCommunicateThru waits for a frozen card's next block */
+
 	pn532_stats stats;
+};
+
+static pn532_picc_card_result picc_card_exchange(void *ctx, const uint8_t *apdu, size_t len, bool again,
+                                                 uint8_t *resp, size_t cap, size_t *ret_len);
+static void picc_card_deselect(void *ctx);
+
+static const pn532_picc_card picc_card = {
+	.exchange = picc_card_exchange,
+	.deselect = picc_card_deselect,
 };
 
 pn532_chip *pn532_chip_new(void)
@@ -110,7 +136,8 @@ pn532_chip *pn532_chip_new(void)
 		return NULL;
 	c->cmd_chain = malloc(APDU_MAX_COMMAND);
 	c->resp_chain = malloc(APDU_MAX_RESPONSE);
-	if (!c->cmd_chain || !c->resp_chain) {
+	c->picc = pn532_picc_new(&picc_card, c);
+	if (!c->cmd_chain || !c->resp_chain || !c->picc) {
 		pn532_chip_free(c);
 		return NULL;
 	}
@@ -130,6 +157,7 @@ void pn532_chip_free(pn532_chip *chip)
 		return;
 	free(chip->cmd_chain);
 	free(chip->resp_chain);
+	pn532_picc_free(chip->picc);
 	free(chip);
 }
 
@@ -138,7 +166,9 @@ static void drop_target(pn532_chip *c)
 	c->target = false;
 	c->cmd_chain_len = 0;
 	c->held_len = 0;
+	c->thru_held = false;
 	c->resp_chain_len = c->resp_chain_off = 0;
+	pn532_picc_deactivate(c->picc);
 }
 
 void pn532_chip_set_card(pn532_chip *chip, vpass_card *card, pn532_card_type type)
@@ -176,6 +206,17 @@ void pn532_chip_stats(const pn532_chip *chip, pn532_stats *ret)
 {
 	*ret = chip->stats;
 	ret->bit_rate_kbps = chip->rate_kbps;
+	pn532_picc_stats ps;
+	pn532_picc_stats_get(chip->picc, &ps);
+	ret->i_blocks = ps.i_blocks;
+	ret->r_blocks = ps.r_blocks;
+	ret->s_blocks = ps.s_blocks;
+	ret->wtx_sent = ps.wtx_sent;
+}
+
+pn532_picc *pn532_chip_picc(pn532_chip *chip)
+{
+	return chip->picc;
 }
 
 void pn532_chip_set_ats_ta1(pn532_chip *chip, uint8_t ta1)
@@ -248,7 +289,7 @@ static bool diagnose(pn532_chip *c, const uint8_t *p, size_t n, answer *a)
 	case 0x06: /* card presence */
 		if (!c->target)
 			return put1(a, ST_WRONG_CONTEXT);
-		return put1(a, card_in_field(c) ? ST_OK : ST_TIMEOUT);
+		return put1(a, card_in_field(c) && pn532_picc_active(c->picc) ? ST_OK : ST_TIMEOUT);
 	case 0x01: /* ROM test */
 	case 0x02: /* RAM test */
 	case 0x07: /* antenna test */
@@ -326,12 +367,13 @@ static bool rf_configuration(pn532_chip *c, const uint8_t *p, size_t n)
 }
 
 /* Type A: Tg, SENS_RES (2), SEL_RES, NFCID1 length, NFCID1, ATS if RATS
- * is automatic. The ATS: TL, T0 (TA TB TC follow, FSCI 8 = 256 bytes),
+ * is automatic. The ATS: TL, T0 (TA TB TC follow, FSCI: 8 = 256 bytes
+ * unless set_fsci),
  * TA(1) (ats_ta1; by default every rate up to 848 each way), TB (FWI 9,
  * SFGI 1), TC (CID). */
 static bool target_a(pn532_chip *c, answer *a)
 {
-	const uint8_t ats[] = { 0x05, 0x78, c->ats_ta1, 0x91, 0x02 };
+	const uint8_t ats[] = { 0x05, (uint8_t)(0x70 | pn532_picc_fsci(c->picc)), c->ats_ta1, 0x91, 0x02 };
 	uint8_t head[] = { 0x01, 0x00, 0x04, 0x20, sizeof(c->uid) };
 	if (!put(a, head, sizeof(head)) || !put(a, c->uid, sizeof(c->uid)))
 		return false;
@@ -339,8 +381,10 @@ static bool target_a(pn532_chip *c, answer *a)
 }
 
 /* Type B: Tg, ATQB (50, PUPI, application data, protocol info), ATTRIB_RES
- * length and ATTRIB_RES (MBLI 0, CID 0). The application data and protocol
- * info are the ones the chip reports in its ATR's historical bytes. */
+ * length and ATTRIB_RES (MBLI 0, the CID the PN532 gave, CID_B). The
+ * application data and protocol info are the ones the chip reports in its
+ * ATR's historical bytes, with set_fsci's Max_Frame_Size (the protocol
+ * info's second byte, high nibble). */
 static bool target_b(pn532_chip *c, answer *a)
 {
 	uint8_t atr[33];
@@ -349,9 +393,12 @@ static bool target_b(pn532_chip *c, answer *a)
 	size_t hist_len = atr[1] & 0x0F;
 	if (n < 4 + hist_len || hist_len < 7)
 		return false;
+	uint8_t info[7];
+	memcpy(info, hist, sizeof(info));
+	info[5] = (uint8_t)((info[5] & 0x0F) | (pn532_picc_fsci(c->picc) << 4));
 	uint8_t head[] = { 0x01, 0x50 };
-	uint8_t tail[] = { 0x01, 0x00 };
-	return put(a, head, sizeof(head)) && put(a, c->uid, sizeof(c->uid)) && put(a, hist, 7) &&
+	uint8_t tail[] = { 0x01, CID_B };
+	return put(a, head, sizeof(head)) && put(a, c->uid, sizeof(c->uid)) && put(a, info, sizeof(info)) &&
 	       put(a, tail, sizeof(tail));
 }
 
@@ -376,6 +423,10 @@ static bool list_passive(pn532_chip *c, const uint8_t *p, size_t n, answer *a)
 		vpass_card_reset(c->card);
 		/* Activation is at 106 kbit/s; only InPSL raises it. */
 		vpass_card_set_bit_rate(c->card, 106);
+		if (c->type == PN532_CARD_A)
+			pn532_picc_activate(c->picc, CID_A, FWI_A);
+		else
+			pn532_picc_activate(c->picc, CID_B, FWI_B);
 		c->target = true;
 		c->rate_kbps = 106;
 		c->stats.selects++;
@@ -440,35 +491,70 @@ static bool is_extended(const uint8_t *cmd, size_t len)
 	return len >= 7 && cmd[4] == 0x00;
 }
 
-/* What the card made of one APDU. */
-typedef enum card_outcome {
-	CARD_ANSWERED,
-	CARD_SILENT, /* it left the field, or its answer was lost (VPASS_TIMEOUT),
-	              * which the PN532 reports as its time-out status 01 and
-	              * libnfc as NFC_ERFTRANS */
-	CARD_FROZEN, /* no answer yet, nor ever until it wakes up */
-} card_outcome;
+/* What the card made of one APDU (picc.h's words): CARD_SILENT, it left
+ * the field or its answer was lost (VPASS_TIMEOUT), which the PN532
+ * reports as its time-out status 01 and libnfc as NFC_ERFTRANS;
+ * CARD_FROZEN, no answer yet, nor ever until it wakes up. */
+typedef pn532_picc_card_result card_outcome;
+#define CARD_ANSWERED PN532_PICC_CARD_ANSWERED
+#define CARD_SILENT   PN532_PICC_CARD_SILENT
+#define CARD_FROZEN   PN532_PICC_CARD_FROZEN
 
-static card_outcome card_exchange(pn532_chip *c, const uint8_t *cmd, size_t len)
+/* One APDU to the card (again: one a frozen card was offered before, not
+ * counted twice), its answer in resp; the frame sizes the link model
+ * charges are the PICC's (fsc, chain). */
+static card_outcome card_run(pn532_chip *c, const uint8_t *cmd, size_t len, bool again, uint8_t *resp,
+                             size_t cap, size_t *ret_len)
 {
-	c->stats.apdus++;
-	if (is_extended(cmd, len))
-		c->stats.extended_apdus++;
-	if (len > c->stats.max_command)
-		c->stats.max_command = len;
+	if (!again) {
+		c->stats.apdus++;
+		c->stats.extended_apdus += is_extended(cmd, len);
+		if (len > c->stats.max_command)
+			c->stats.max_command = len;
+	}
 	size_t n = 0;
 	if (!card_in_field(c))
 		return CARD_SILENT;
-	vpass_result r = vpass_card_process(c->card, cmd, len, c->resp_chain, APDU_MAX_RESPONSE, &n);
+	size_t to_card = 0, to_reader = 0;
+	pn532_picc_frame_sizes(c->picc, &to_card, &to_reader);
+	vpass_card_set_frame_sizes(c->card, to_card, to_reader);
+	vpass_result r = vpass_card_process(c->card, cmd, len, resp, cap, &n);
 	if (r == VPASS_FROZEN)
 		return CARD_FROZEN;
 	if (r != VPASS_OK)
 		return CARD_SILENT;
 	if (n > c->stats.max_response)
 		c->stats.max_response = n;
+	*ret_len = n;
+	return CARD_ANSWERED;
+}
+
+/* InDataExchange's: the answer kept in resp_chain for answer_piece. */
+static card_outcome card_exchange(pn532_chip *c, const uint8_t *cmd, size_t len)
+{
+	size_t n = 0;
+	card_outcome o = card_run(c, cmd, len, false, c->resp_chain, APDU_MAX_RESPONSE, &n);
+	if (o != CARD_ANSWERED)
+		return o;
 	c->resp_chain_len = n;
 	c->resp_chain_off = 0;
 	return CARD_ANSWERED;
+}
+
+/* picc.c's card: the same card, its answer in picc.c's buffer. */
+static pn532_picc_card_result picc_card_exchange(void *ctx, const uint8_t *apdu, size_t len, bool again,
+                                                 uint8_t *resp, size_t cap, size_t *ret_len)
+{
+	return card_run(ctx, apdu, len, again, resp, cap, ret_len);
+}
+
+/* S(DESELECT) puts the card to sleep, as InDeselect does: its session is
+ * over (the PN532 does not know: its target stays listed). */
+static void picc_card_deselect(void *ctx)
+{
+	pn532_chip *c = ctx;
+	if (c->card)
+		vpass_card_reset(c->card);
 }
 
 /* The next piece of the card's answer, MI set while more is left. */
@@ -495,6 +581,11 @@ static bool data_exchange(pn532_chip *c, const uint8_t *p, size_t n, answer *a)
 	if (!c->target || tg != 0x01) {
 		c->last_error = ST_WRONG_CONTEXT;
 		return put1(a, ST_WRONG_CONTEXT);
+	}
+	/* A card deselected by a raw S(DESELECT) hears nothing. */
+	if (!pn532_picc_active(c->picc)) {
+		c->last_error = ST_TIMEOUT;
+		return put1(a, ST_TIMEOUT);
 	}
 	/* An empty exchange while an answer is pending fetches its next piece. */
 	if (n == 1 && c->resp_chain_len)
@@ -528,35 +619,79 @@ static bool exchange_answer(pn532_chip *c, size_t len, answer *a)
 	case CARD_ANSWERED:
 		break;
 	}
+	/* The PN532's own I-blocks and R(ACK)s advance the card's number. */
+	pn532_picc_pn532_exchange(c->picc, len, c->resp_chain, c->resp_chain_len);
 	c->last_error = ST_OK;
 	return answer_piece(c, a);
 }
 
 bool pn532_chip_held(const pn532_chip *chip)
 {
-	return chip->held_len != 0;
+	return chip->held_len != 0 || chip->thru_held;
+}
+
+uint64_t pn532_chip_due_ns(const pn532_chip *chip)
+{
+	return chip->thru_held ? pn532_picc_due_ns(chip->picc) : 0;
 }
 
 void pn532_chip_abort(pn532_chip *chip)
 {
 	chip->held_len = 0;
+	chip->thru_held = false;
+}
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* What the PICC made of a block (or of its timer): its answer, the
+ * PN532's time-out for none, or the InCommunicateThru held. */
+static bool thru_answer(pn532_chip *c, pn532_picc_reply r, const uint8_t *block, size_t len, answer *a)
+{
+	switch (r) {
+	case PN532_PICC_LATER:
+		c->thru_held = true;
+		return true;
+	case PN532_PICC_SILENT:
+		c->last_error = ST_TIMEOUT;
+		return put1(a, ST_TIMEOUT);
+	case PN532_PICC_BLOCK:
+		break;
+	}
+	c->last_error = ST_OK;
+	return put1(a, ST_OK) && put(a, block, len);
 }
 
 bool pn532_chip_resume(pn532_chip *chip, uint8_t *resp, size_t cap, size_t *ret_len)
 {
-	if (!chip->held_len || cap < 1)
+	if (!pn532_chip_held(chip) || cap < 1)
 		return false;
-	size_t len = chip->held_len;
-	chip->held_len = 0;
 	answer a = { resp, cap, 0 };
-	if (!put1(&a, CMD_IN_DATA_EXCHANGE + 1) || !exchange_answer(chip, len, &a) || chip->held_len)
+	bool ok;
+	if (chip->thru_held) {
+		chip->thru_held = false;
+		uint8_t block[PN532_PICC_BLOCK_MAX];
+		size_t n = 0;
+		pn532_picc_reply r = pn532_picc_timer(chip->picc, monotonic_ns(), block, sizeof(block), &n);
+		ok = put1(&a, CMD_IN_COMMUNICATE_THRU + 1) && thru_answer(chip, r, block, n, &a);
+	} else {
+		size_t len = chip->held_len;
+		chip->held_len = 0;
+		ok = put1(&a, CMD_IN_DATA_EXCHANGE + 1) && exchange_answer(chip, len, &a);
+	}
+	if (!ok || pn532_chip_held(chip))
 		return false;
 	*ret_len = a.len;
 	return true;
 }
 
-/* Raw ISO 14443-4 blocks: an R(NAK) is a presence check, answered with
- * R(ACK); an I-block carries an APDU. CID, when present, is echoed. */
+/* Raw ISO 14443-4 blocks (PCB [CID] [NAD] [INF], the PN532 adding and
+ * checking CRC_A), answered by the card's side of the protocol (picc.c);
+ * a block it does not answer is the PN532's time-out. */
 static bool communicate_thru(pn532_chip *c, const uint8_t *p, size_t n, answer *a)
 {
 	if (n < 1)
@@ -565,32 +700,10 @@ static bool communicate_thru(pn532_chip *c, const uint8_t *p, size_t n, answer *
 		c->last_error = ST_TIMEOUT;
 		return put1(a, ST_TIMEOUT);
 	}
-	uint8_t pcb = p[0];
-	bool cid = pcb & 0x08;
-	size_t head = cid ? 2 : 1;
-	if (n < head)
-		return put1(a, ST_TIMEOUT);
-	if ((pcb & 0xE6) == 0xA2) { /* R-block */
-		uint8_t ack[] = { (uint8_t)(0xA2 | (pcb & 0x09)), cid ? p[1] : 0 };
-		return put1(a, ST_OK) && put(a, ack, head);
-	}
-	if ((pcb & 0xE2) == 0x02 && !(pcb & 0x10) && n > head) { /* unchained I-block */
-		/* A frozen card is given up on here: the PN532 times out. */
-		if (card_exchange(c, p + head, n - head) != CARD_ANSWERED) {
-			c->last_error = ST_TIMEOUT;
-			return put1(a, ST_TIMEOUT);
-		}
-		if (c->resp_chain_len + head + 1 > a->cap) {
-			c->resp_chain_len = 0;
-			return put1(a, ST_INVALID_PARAM);
-		}
-		uint8_t hdr[] = { pcb, cid ? p[1] : 0 };
-		bool ok = put1(a, ST_OK) && put(a, hdr, head) && put(a, c->resp_chain, c->resp_chain_len);
-		c->resp_chain_len = 0;
-		return ok;
-	}
-	c->last_error = ST_TIMEOUT;
-	return put1(a, ST_TIMEOUT);
+	uint8_t block[PN532_PICC_BLOCK_MAX];
+	size_t len = 0;
+	pn532_picc_reply r = pn532_picc_receive(c->picc, p, n, monotonic_ns(), block, sizeof(block), &len);
+	return thru_answer(c, r, block, len, a);
 }
 
 bool pn532_chip_command(pn532_chip *chip, const uint8_t *cmd, size_t len, uint8_t *resp, size_t cap,
@@ -603,7 +716,9 @@ bool pn532_chip_command(pn532_chip *chip, const uint8_t *cmd, size_t len, uint8_
 	size_t n = len - 1;
 	bool ok;
 	chip->asleep = false;
-	chip->held_len = 0; /* the host has moved on */
+	/* The host has moved on (a frozen card stays at work). */
+	chip->held_len = 0;
+	chip->thru_held = false;
 	chip->stats.frames++;
 	put1(&a, (uint8_t)(cmd[0] + 1));
 	switch (cmd[0]) {
@@ -679,6 +794,6 @@ bool pn532_chip_command(pn532_chip *chip, const uint8_t *cmd, size_t len, uint8_
 	}
 	if (!ok)
 		return false;
-	*ret_len = chip->held_len ? 0 : a.len;
+	*ret_len = pn532_chip_held(chip) ? 0 : a.len;
 	return true;
 }

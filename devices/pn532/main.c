@@ -21,13 +21,28 @@
  *                        type a|b (the ISO 14443 type the card answers as),
  *                        ats-ta BYTE (TA(1) of the type A card's ATS: the
  *                        bit rates it accepts in a PPS; default 0x77, every
- *                        rate; 0x00: 106 kbit/s only) and pps-refuse on|off|lost
+ *                        rate; 0x00: 106 kbit/s only), pps-refuse on|off|lost
  *                        (on: the card answers no PPS, whatever its ATS
- *                        says; lost: it takes the rate, its answer lost)
+ *                        says; lost: it takes the rate, its answer lost),
+ *                        and for hosts running ISO 14443-4 themselves over
+ *                        InCommunicateThru (devices/pn532/picc.h):
+ *                        fsc N (the card's FSCI, 0..8: FSC 16, 24, 32, 40,
+ *                        48, 64, 96, 128, 256 bytes; default 8; in the
+ *                        ATS's T0 / the ATQB's Max_Frame_Size from the next
+ *                        activation; a longer block is not answered),
+ *                        wtx N (S(WTX) requests, WTXM 1, before each answer;
+ *                        default 0) and chain N (at most N INF bytes in each
+ *                        I-block of an answer, 1..253; 0, the default: as
+ *                        FSD allows). A frozen card (freeze-after) answers
+ *                        an I-block with an S(WTX) request per frame
+ *                        waiting time, for as long as the host answers them
  *   status               present, target, APDU counts, longest APDUs, the
  *                        bit rate the link model charges the last target
- *                        at (bit_rate=, 0 before the first) and the PPS
- *                        left unanswered, the serial
+ *                        at (bit_rate=, 0 before the first), the PPS
+ *                        left unanswered, the ISO 14443-4 blocks received
+ *                        over InCommunicateThru by kind (i_blocks=,
+ *                        r_blocks=, s_blocks=) and the S(WTX) requests sent
+ *                        (wtx=), the serial
  *                        line's speed, its bytes and their modelled time
  *   quit
  * `appm-pn532 ctl SOCKET COMMAND...` sends one command and prints the answer.
@@ -105,6 +120,9 @@ typedef struct emulator {
 	uint8_t ats_ta1;         /* "set ats-ta" */
 	bool pps_mute;           /* "set pps-refuse on" */
 	bool pps_lost;           /* "set pps-refuse lost" */
+	unsigned fsci;           /* "set fsc" */
+	unsigned wtx;            /* "set wtx" */
+	size_t chain;            /* "set chain" */
 } emulator;
 
 static void log_hex(const emulator *e, const char *dir, const uint8_t *p, size_t n)
@@ -292,11 +310,50 @@ static void serve_host(emulator *e)
 
 /* ---- what the control commands do here (vctl_reader_ops) ---- */
 
+/* A decimal number no greater than max. */
+static bool parse_count(const char *value, unsigned long max, unsigned long *ret)
+{
+	char *end = NULL;
+	errno = 0;
+	unsigned long n = strtoul(value, &end, 10);
+	if (errno || end == value || *end || value[0] == '-' || n > max)
+		return false;
+	*ret = n;
+	return true;
+}
+
+/* fsc, wtx, chain: the card's ISO 14443-4 block protocol (picc.h). */
+static vctl_error set_block_option(emulator *e, const char *name, const char *value)
+{
+	unsigned long n = 0;
+	if (strcmp(name, "fsc") == 0) {
+		if (!parse_count(value, 8, &n))
+			return VCTL_EXPECTED_FSCI;
+		e->fsci = (unsigned)n;
+	} else if (strcmp(name, "wtx") == 0) {
+		if (!parse_count(value, 1000, &n))
+			return VCTL_EXPECTED_WTX_COUNT;
+		e->wtx = (unsigned)n;
+	} else {
+		if (!parse_count(value, 253, &n))
+			return VCTL_EXPECTED_CHAIN;
+		e->chain = n;
+	}
+	if (e->chip) {
+		pn532_picc_set_fsci(pn532_chip_picc(e->chip), e->fsci);
+		pn532_picc_set_wtx(pn532_chip_picc(e->chip), e->wtx);
+		pn532_picc_set_chain(pn532_chip_picc(e->chip), e->chain);
+	}
+	return VCTL_OK;
+}
+
 /* "set type a|b" (and --type): the ISO 14443 type of the next card
  * placed; the other names are the passport's (devices/vctl). */
 static vctl_error set_option(void *ctx, const char *name, const char *value)
 {
 	emulator *e = ctx;
+	if (strcmp(name, "fsc") == 0 || strcmp(name, "wtx") == 0 || strcmp(name, "chain") == 0)
+		return set_block_option(e, name, value);
 	if (strcmp(name, "ats-ta") == 0) {
 		char *end = NULL;
 		errno = 0;
@@ -373,10 +430,11 @@ static void status_fields(void *ctx, char *out, size_t cap)
 	pn532_chip_stats(e->chip, &st);
 	snprintf(out, cap,
 	         "present=%s target=%s host=%s type=%s apdus=%lu extended=%lu max_command=%zu max_response=%zu "
-	         "selects=%lu bit_rate=%u pps_refused=%lu",
+	         "selects=%lu bit_rate=%u pps_refused=%lu i_blocks=%lu r_blocks=%lu s_blocks=%lu wtx=%lu",
 	         vpass_card_present(e->reader.card) ? "yes" : "no", pn532_chip_target_active(e->chip) ? "yes" : "no",
 	         e->host_attached ? "yes" : "no", e->type == PN532_CARD_A ? "a" : "b", st.apdus, st.extended_apdus,
-	         st.max_command, st.max_response, st.selects, st.bit_rate_kbps, st.pps_refused);
+	         st.max_command, st.max_response, st.selects, st.bit_rate_kbps, st.pps_refused, st.i_blocks,
+	         st.r_blocks, st.s_blocks, st.wtx_sent);
 }
 
 /* The serial line's fields, which end the status line before document=. */
@@ -416,6 +474,21 @@ static void check_host(emulator *e)
 	e->host_attached = attached;
 }
 
+/* How long the loop may sleep: until a held answer is due, and only
+ * briefly with no host (a hang-up is not polled for). */
+static int poll_timeout_ms(const emulator *e)
+{
+	int ms = e->host_attached ? -1 : HANGUP_POLL_MS;
+	uint64_t due = pn532_chip_due_ns(e->chip);
+	if (!due)
+		return ms;
+	uint64_t now = monotonic_ns();
+	uint64_t wait = due > now ? (due - now + 999999) / 1000000 : 0;
+	if (wait > INT32_MAX)
+		wait = INT32_MAX;
+	return ms < 0 || (int)wait < ms ? (int)wait : ms;
+}
+
 static int run(emulator *e)
 {
 	while (!e->reader.quit && !stop_signal) {
@@ -428,9 +501,13 @@ static int run(emulator *e)
 			host_slot = (int)n;
 			pfd[n++] = (struct pollfd){ .fd = e->master, .events = POLLIN };
 		}
-		int r = poll(pfd, n, e->host_attached ? -1 : HANGUP_POLL_MS);
+		int r = poll(pfd, n, poll_timeout_ms(e));
 		if (r < 0 && errno != EINTR)
 			return 1;
+		/* A frozen card's next S(WTX) request is due. */
+		uint64_t due = pn532_chip_due_ns(e->chip);
+		if (due && monotonic_ns() >= due)
+			answer_held(e);
 		if (r <= 0)
 			continue;
 		if (host_slot >= 0 && (pfd[host_slot].revents & POLLIN))
@@ -464,7 +541,11 @@ static void usage(FILE *f)
 	        "On the control socket only: set ats-ta BYTE (TA(1) of the type A card's ATS:\n"
 	        "the bit rates it accepts in InPSL's PPS; 0x77, the default, every rate; 0x00\n"
 	        "106 kbit/s only) and set pps-refuse on|off|lost (the card answers no PPS;\n"
-	        "lost: it takes the rate, its answer lost).\n"
+	        "lost: it takes the rate, its answer lost); for hosts running ISO 14443-4\n"
+	        "over InCommunicateThru: set fsc N (the card's FSCI, 0..8: FSC 16 ... 256\n"
+	        "bytes; default 8), set wtx N (S(WTX) requests before each answer; default\n"
+	        "0) and set chain N (at most N INF bytes per I-block of an answer, 1..253;\n"
+	        "0, the default, off). A frozen card asks for time with S(WTX), forever.\n"
 	        "The chip's behaviour (also \"set OPTION VALUE\" on the control socket; a\n"
 	        "lost answer is reported to the host as the PN532's time-out, status 01):\n",
 	        PN532_HSU_DEFAULT_BAUD);
@@ -507,6 +588,7 @@ int main(int argc, char **argv)
 	static emulator e;
 	e.master = -1;
 	e.ats_ta1 = 0x77;
+	e.fsci = 8;
 	vctl_reader_init(&e.reader, &pn532_program, &pn532_reader_ops, &e);
 	vctl_server_init(&e.ctl);
 	pn532_decoder_init(&e.dec);
@@ -559,6 +641,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	pn532_chip_set_ats_ta1(e.chip, e.ats_ta1);
+	pn532_picc_set_fsci(pn532_chip_picc(e.chip), e.fsci);
 	if (e.reader.document.doc && !absent && !place_card(&e)) {
 		fprintf(stderr, "appm-pn532: cannot make the chip\n");
 		goto out;

@@ -24,7 +24,8 @@
  * raised to 212 or 424 kbit/s when its ATS's TA(1) offers it; the
  * virtual card's link model charges that rate), InDataExchange (APDUs to
  * the card, response chaining with the MI bit, host chaining likewise),
- * InCommunicateThru (ISO 14443-4 R- and I-blocks), InSelect, InDeselect,
+ * InCommunicateThru (raw ISO 14443-4 blocks, to which the card answers
+ * as the PICC of the block protocol: picc.h), InSelect, InDeselect,
  * InRelease. Anything else is a syntax error.
  *
  * The serial line (serial.c) is an optional timing model of the UART
@@ -37,6 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "devices/pn532/picc.h"
 #include "devices/vpass/vpass.h"
 
 /* ---- frames ---- */
@@ -111,6 +113,10 @@ typedef struct pn532_stats {
 	unsigned bit_rate_kbps;        /* the bit rate the link model charges the last
 	                                * target activated at (0: none yet) */
 	unsigned long pps_refused;     /* InPSL the card did not answer */
+	unsigned long i_blocks;        /* ISO 14443-4 blocks received over InCommunicateThru, */
+	unsigned long r_blocks;        /* by kind (ignored ones included) */
+	unsigned long s_blocks;
+	unsigned long wtx_sent;        /* S(WTX) requests the card sent */
 } pn532_stats;
 
 typedef struct pn532_chip pn532_chip;
@@ -130,6 +136,9 @@ void pn532_chip_stats(const pn532_chip *chip, pn532_stats *ret);
  * kbit/s each way): the rates it accepts in InPSL's PPS, the others left
  * unanswered (00: 106 only). Applies from the next activation's ATS. */
 void pn532_chip_set_ats_ta1(pn532_chip *chip, uint8_t ta1);
+/* The card's side of the ISO 14443-4 block protocol over InCommunicateThru
+ * (owned by the chip): its options fsc, wtx and chain are set there. */
+pn532_picc *pn532_chip_picc(pn532_chip *chip);
 /* A card that answers no PPS at all, whatever its ATS offers. */
 void pn532_chip_set_pps_mute(pn532_chip *chip, bool mute);
 /* A card that takes the PPS's rate but whose answer is lost: the PN532
@@ -148,12 +157,18 @@ void pn532_chip_host_reset(pn532_chip *chip);
  * frozen (pn532_chip_held). */
 bool pn532_chip_command(pn532_chip *chip, const uint8_t *cmd, size_t len, uint8_t *resp, size_t cap,
                         size_t *ret_len);
-/* An InDataExchange waits for a frozen card. */
+/* An InDataExchange or InCommunicateThru waits for a frozen card. */
 bool pn532_chip_held(const pn532_chip *chip);
+/* When the held InCommunicateThru is to be answered (the frozen card's
+ * next S(WTX) request; monotonic clock, ns): call pn532_chip_resume then.
+ * 0: no deadline (nothing held, or an InDataExchange, held until the card
+ * wakes or leaves). */
+uint64_t pn532_chip_due_ns(const pn532_chip *chip);
 /* The host aborted the command in progress (an ACK frame). */
 void pn532_chip_abort(pn532_chip *chip);
-/* Offer the held command to the card again (it woke up, or left): true
- * with the late answer; false while it is still frozen or none is held. */
+/* Offer the held command to the card again (it woke up, or left; or, for
+ * InCommunicateThru, its next S(WTX) request is due): true with the late
+ * answer; false while it is still frozen or none is held. */
 bool pn532_chip_resume(pn532_chip *chip, uint8_t *resp, size_t cap, size_t *ret_len);
 
 /* ---- the serial line ---- */

@@ -45,6 +45,10 @@ const char *vctl_strerror(vctl_error e)
 	case VCTL_EXPECTED_FILE_LIST:
 		return "expected all, or files separated by commas: com, sod, card-access, dg1 ... dg16";
 	case VCTL_EXPECTED_TA1: return "expected TA(1) as one byte, e.g. 0x77 (every rate) or 0x00 (106 kbit/s only)";
+	case VCTL_EXPECTED_FSCI:
+		return "expected an FSCI of 0 to 8 (FSC 16, 24, 32, 40, 48, 64, 96, 128 or 256 bytes)";
+	case VCTL_EXPECTED_WTX_COUNT: return "expected a number of S(WTX) requests, 0 to 1000";
+	case VCTL_EXPECTED_CHAIN: return "expected 0 (off) or a number of INF bytes per I-block, 1 to 253";
 	}
 	return "unknown error";
 }

@@ -49,6 +49,9 @@ typedef enum vctl_error {
 	VCTL_EXPECTED_CARD_TYPE,   /* appm-pn532's type: a or b */
 	VCTL_EXPECTED_FILE_LIST,   /* sfi-only: all, or com,sod,card-access,dg1..dg16 */
 	VCTL_EXPECTED_TA1,         /* appm-pn532's ats-ta: a byte, 0x00..0xFF */
+	VCTL_EXPECTED_FSCI,        /* appm-pn532's fsc: an FSCI, 0..8 */
+	VCTL_EXPECTED_WTX_COUNT,   /* appm-pn532's wtx: S(WTX) requests, 0..1000 */
+	VCTL_EXPECTED_CHAIN,       /* appm-pn532's chain: 0 (off) or 1..253 bytes */
 } vctl_error;
 
 /* The words answered after "error OPTION: " and printed for a bad command

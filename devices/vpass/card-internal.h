@@ -46,6 +46,8 @@ struct vpass_card {
 	unsigned link_kbps;           /* the bit rate the reader negotiated (PPS), which
 	                               * the link model charges instead of opts.link's;
 	                               * 0: none negotiated, opts.link's */
+	size_t link_fsc, link_fsd;    /* frame sizes agreed at activation, charged
+	                               * instead of opts.link's; 0: opts.link's */
 
 	bool app_selected;            /* the eMRTD application, else the MF */
 	const vpass_file *current;    /* current EF, NULL when none */

@@ -356,7 +356,12 @@ static void apply_link(vpass_card *card, double start, size_t cmd_len, size_t re
 		link.bit_rate_kbps = card->link_kbps;
 	if (!link.enabled || !vpass_link_valid(&link))
 		return;
-	vpass_link_cost c = lost ? vpass_link_lost(&link, cmd_len) : vpass_link_exchange(&link, cmd_len, resp_len);
+	size_t fsc = card->link_fsc ? card->link_fsc : link.frame_size;
+	size_t fsd = card->link_fsd ? card->link_fsd : link.frame_size;
+	vpass_link to_card = link;
+	to_card.frame_size = fsc;
+	vpass_link_cost c = lost ? vpass_link_lost(&to_card, cmd_len)
+	                         : vpass_link_exchange_frames(&link, fsc, fsd, cmd_len, resp_len);
 	card->stats.link_seconds += c.seconds;
 	card->stats.link_bytes += c.bytes;
 	sleep_until(start, c.seconds);
@@ -429,6 +434,14 @@ void vpass_card_set_bit_rate(vpass_card *card, unsigned kbps)
 {
 	if (card)
 		card->link_kbps = kbps;
+}
+
+void vpass_card_set_frame_sizes(vpass_card *card, size_t fsc, size_t fsd)
+{
+	if (!card)
+		return;
+	card->link_fsc = fsc;
+	card->link_fsd = fsd;
 }
 
 unsigned vpass_card_bit_rate(const vpass_card *card)

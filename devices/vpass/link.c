@@ -67,21 +67,21 @@ bool vpass_link_valid(const vpass_link *l)
 	return !(l->frame_overhead_us < 0 || l->chip_latency_us < 0 || l->fwt_us < 0);
 }
 
-/* I-blocks an APDU of len bytes needs (one at least: an empty information
- * field still takes a block). */
-static unsigned long blocks(const vpass_link *l, size_t len)
+/* I-blocks an APDU of len bytes needs in frames of frame bytes (one at
+ * least: an empty information field still takes a block). */
+static unsigned long blocks(const vpass_link *l, size_t frame, size_t len)
 {
-	size_t inf = l->frame_size - i_prologue(l) - CRC_BYTES;
+	size_t inf = frame - i_prologue(l) - CRC_BYTES;
 	return len == 0 ? 1 : (unsigned long)((len + inf - 1) / inf);
 }
 
 /* One direction of an exchange: the APDU's I-blocks from the sender and
  * the R(ACK)s the receiver sends for all but the last. to_chip: the reader
  * sends the I-blocks. Adds to *c; seconds exclude the chip's latency. */
-static void send_apdu(const vpass_link *l, size_t len, bool to_chip, vpass_link_cost *c)
+static void send_apdu(const vpass_link *l, size_t frame, size_t len, bool to_chip, vpass_link_cost *c)
 {
 	double bit = vpass_link_bit_seconds(l);
-	unsigned long n = blocks(l, len);
+	unsigned long n = blocks(l, frame, len);
 	unsigned long acks = n - 1;
 	unsigned long long bytes = len + n * (i_prologue(l) + CRC_BYTES) + acks * r_block(l);
 	/* FDT before each frame, by who sends it. */
@@ -95,15 +95,21 @@ static void send_apdu(const vpass_link *l, size_t len, bool to_chip, vpass_link_
 	c->bytes += bytes;
 }
 
-vpass_link_cost vpass_link_exchange(const vpass_link *l, size_t cmd_len, size_t resp_len)
+vpass_link_cost vpass_link_exchange_frames(const vpass_link *l, size_t fsc, size_t fsd, size_t cmd_len,
+                                           size_t resp_len)
 {
 	vpass_link_cost c = { 0 };
-	if (!vpass_link_valid(l))
+	if (!vpass_link_valid(l) || fsc < 16 || fsc > 4096 || fsd < 16 || fsd > 4096)
 		return c;
-	send_apdu(l, cmd_len, true, &c);
+	send_apdu(l, fsc, cmd_len, true, &c);
 	c.seconds += l->chip_latency_us / 1e6;
-	send_apdu(l, resp_len, false, &c);
+	send_apdu(l, fsd, resp_len, false, &c);
 	return c;
+}
+
+vpass_link_cost vpass_link_exchange(const vpass_link *l, size_t cmd_len, size_t resp_len)
+{
+	return vpass_link_exchange_frames(l, l ? l->frame_size : 0, l ? l->frame_size : 0, cmd_len, resp_len);
 }
 
 vpass_link_cost vpass_link_lost(const vpass_link *l, size_t cmd_len)
@@ -111,7 +117,7 @@ vpass_link_cost vpass_link_lost(const vpass_link *l, size_t cmd_len)
 	vpass_link_cost c = { 0 };
 	if (!vpass_link_valid(l))
 		return c;
-	send_apdu(l, cmd_len, true, &c);
+	send_apdu(l, l->frame_size, cmd_len, true, &c);
 	c.seconds += l->fwt_us / 1e6;
 	return c;
 }

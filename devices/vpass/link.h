@@ -104,6 +104,13 @@ double vpass_link_bit_seconds(const vpass_link *l);
  * resp_len bytes (data + SW1 SW2). An invalid model costs nothing. */
 vpass_link_cost vpass_link_exchange(const vpass_link *l, size_t cmd_len, size_t resp_len);
 
+/* The same with frames of their own size each way, CRC included: fsc
+ * towards the chip, fsd back (ISO 14443-4 lets them differ, and lets the
+ * chip send shorter frames than FSD); each 16..4096, else nothing is
+ * charged. vpass_link_exchange is this with frame_size both ways. */
+vpass_link_cost vpass_link_exchange_frames(const vpass_link *l, size_t fsc, size_t fsd, size_t cmd_len,
+                                           size_t resp_len);
+
 /* A command whose answer never comes: its frames (with the chip's R(ACK)s
  * when chained), then the frame waiting time the reader gives up after. */
 vpass_link_cost vpass_link_lost(const vpass_link *l, size_t cmd_len);

@@ -308,6 +308,12 @@ void vpass_card_get_options(const vpass_card *card, vpass_options *ret);
  * place of link.bit_rate_kbps until set again; 0 gives that back. The
  * emulated PN532 sets it; a PC/SC reader's rate is the option's. */
 void vpass_card_set_bit_rate(vpass_card *card, unsigned kbps);
+/* The largest frames a reader and the card agreed on at activation, CRC
+ * included: fsc towards the card (its ATS's FSCI), fsd back (what the
+ * card sends, FSD or shorter by its own choice), which the link model
+ * charges in place of link.frame_size until set again; 0 gives that back
+ * (each 16..4096, else not charged). The emulated PN532 sets them. */
+void vpass_card_set_frame_sizes(vpass_card *card, size_t fsc, size_t fsd);
 /* The rate the link model charges now (0: the model has none). */
 unsigned vpass_card_bit_rate(const vpass_card *card);
 /* Take the card out of the field now / put it back (powered up afresh;

@@ -253,11 +253,15 @@ static void test_type_a_apdu_and_response_chaining(void **state)
 	assert_int_equal(f->len, 2);
 	assert_true(cmd(f, 5, 0x40, 0x01, 0x02, 0x01, 0x1C));
 	assert_int_equal(f->resp[2], 0x90);
-	/* Presence check as libnfc does it for type A: R(NAK) answered R(ACK). */
+	/* Presence check as libnfc does it for type A: R(NAK) with block
+	 * number 0. The PN532's own blocks left the card at 0 (1 at
+	 * activation, toggled by three I-blocks and two R(ACK)s), so rule 11:
+	 * its last block again, the SELECT's answer. */
 	assert_true(cmd(f, 2, 0x42, 0xB2));
-	assert_int_equal(f->len, 3);
+	assert_int_equal(f->len, 5);
 	assert_int_equal(f->resp[1], 0x00);
-	assert_int_equal(f->resp[2], 0xA2);
+	assert_int_equal(f->resp[2], 0x02);
+	assert_int_equal(f->resp[3], 0x90);
 	assert_true(cmd(f, 2, 0x00, 0x06));
 	assert_int_equal(f->resp[1], 0x00);
 }
@@ -273,10 +277,11 @@ static void test_type_b_and_removal(void **state)
 	assert_int_equal(f->resp[1], 0x01);
 	assert_int_equal(f->resp[3], 0x50); /* ATQB */
 	assert_int_equal(f->resp[13] & 0x01, 0x01); /* protocol type: ISO 14443-4 */
-	/* R(NAK) with CID, as libnfc checks a type B target. */
+	/* R(NAK) with CID 1, as libnfc checks a type B target on a PN532:
+	 * rule 12, R(ACK) with the card's number (1 at activation). */
 	assert_true(cmd(f, 3, 0x42, 0xBA, 0x01));
 	assert_int_equal(f->len, 4);
-	assert_int_equal(f->resp[2], 0xAA);
+	assert_int_equal(f->resp[2], 0xAB);
 	assert_int_equal(f->resp[3], 0x01);
 	/* The card leaves: exchanges and presence checks time out (01). */
 	vpass_card_remove(f->card);

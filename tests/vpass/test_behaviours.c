@@ -623,7 +623,7 @@ static void test_vctl_options(void **state)
 	assert_int_equal(vctl_set_option(&p, &o, "sfi-only", "all"), VCTL_OK);
 	assert_int_equal(o.sfi_only, 0);
 	/* Every error has words. */
-	for (int e = VCTL_OK; e <= VCTL_EXPECTED_FILE_LIST; e++)
+	for (int e = VCTL_OK; e <= VCTL_EXPECTED_CHAIN; e++)
 		assert_true(strlen(vctl_strerror((vctl_error)e)) > 0);
 	assert_string_equal(vpass_strerror(VPASS_TIMEOUT),
 	                    "the command was carried out but its answer was lost (time-out)");
