@@ -281,7 +281,11 @@ static pn532_picc_reply run_apdu(pn532_picc *p, size_t len, bool again, unsigned
 	pn532_picc_card_result r = p->card->exchange(p->ctx, p->cmd, len, again, p->resp, APDU_MAX_RESPONSE, &n);
 	switch (r) {
 	case PN532_PICC_CARD_SILENT:
+		/* It took the command (its number moved on) and its answer
+		 * was lost; so is every sending again (rule 11): nothing to
+		 * send. */
 		set_state(p, PICC_EXPECT_COMMAND);
+		p->last_len = 0;
 		return PN532_PICC_SILENT;
 	case PN532_PICC_CARD_FROZEN:
 		p->cmd_len = len;
@@ -333,8 +337,7 @@ static pn532_picc_reply on_command_part(pn532_picc *p, const block_in *b)
 	return send_r_ack(p, b->out, b->cap, b->ret_len);
 }
 
-/* Rule 10: the command's last I-block; the card answers (a card that
- * does not answer leaves the number as it was: it sends no block). */
+/* Rule 10: the command's last I-block; the card answers. */
 static pn532_picc_reply on_command_end(pn532_picc *p, const block_in *b)
 {
 	if (!i_block_number_ok(p, b))
@@ -346,13 +349,9 @@ static pn532_picc_reply on_command_end(pn532_picc *p, const block_in *b)
 	memcpy(p->cmd + p->cmd_len, b->inf, b->inf_len);
 	size_t len = p->cmd_len + b->inf_len;
 	p->cmd_len = 0;
-	uint8_t bn = p->block_number;
 	p->block_number ^= 1; /* rule D */
 	p->wtx_left = p->wtx_count;
-	pn532_picc_reply r = run_apdu(p, len, false, 1, b->now_ns, b->out, b->cap, b->ret_len);
-	if (r == PN532_PICC_SILENT)
-		p->block_number = bn;
-	return r;
+	return run_apdu(p, len, false, 1, b->now_ns, b->out, b->cap, b->ret_len);
 }
 
 /* Rules 11, E and 13. */

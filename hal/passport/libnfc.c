@@ -126,6 +126,7 @@ typedef struct nfc_link {
 	unsigned fast_failures;     /* exchanges failed in a row above 106 kbit/s */
 	pp_isodep isodep;           /* the block protocol with the connected target */
 	unsigned rf_wait_ms;        /* the PN53x's InCommunicateThru time-out as set; 0: not yet */
+	bool blocks_unsure;         /* an exchange was given up: the chip's block number unknown */
 } nfc_link;
 
 static pp_err map_nfc(int res)
@@ -254,17 +255,17 @@ static nfc_baud_rate nbr_of(unsigned kbps)
 	return kbps == 848 ? NBR_847 : kbps == 424 ? NBR_424 : kbps == 212 ? NBR_212 : NBR_106;
 }
 
-/* Select the type A target with this UID at kbps (libnfc sends InPSL
+/* Select the type A target with this UID (seen NULL: any) at kbps (libnfc sends InPSL
  * after activation when kbps is above 106). libnfc waits for InPSL's
  * answer without a time limit, so the select is abortable like an
  * exchange: the transport core's watchdog cancels it (nfc_link_cancel). */
 static int select_a_at(nfc_link *l, const nfc_target *seen, unsigned kbps, nfc_target *ret)
 {
 	nfc_modulation m = { .nmt = NMT_ISO14443A, .nbr = nbr_of(kbps) };
-	const nfc_iso14443a_info *a = &seen->nti.nai;
+	const nfc_iso14443a_info *a = seen ? &seen->nti.nai : NULL;
 	if (kbps > 106)
 		atomic_store(&l->exchanging, true);
-	int res = nfc_initiator_select_passive_target(l->dev, m, a->abtUid, a->szUidLen, ret);
+	int res = nfc_initiator_select_passive_target(l->dev, m, a ? a->abtUid : NULL, a ? a->szUidLen : 0, ret);
 	atomic_store(&l->exchanging, false);
 	if (res > 0 && !is_iso14443_4(ret)) {
 		nfc_initiator_deselect_target(l->dev);
@@ -490,6 +491,7 @@ static void connected(nfc_link *l)
 	else
 		pp_isodep_init_atqb(&l->isodep, t->nti.nbi.abtProtocolInfo, t->nti.nbi.ui8CardIdentifier, FRAME_MAX);
 	l->rf_wait_ms = 0;
+	l->blocks_unsure = false;
 	l->connected = true;
 	l->seen = *t;
 	l->have_seen = true;
@@ -561,12 +563,52 @@ static pp_err nfc_link_frame(void *user, const uint8_t *out, size_t out_len, uin
 	return map_nfc(res);
 }
 
+/* After an exchange was given up, the block protocol is out of step: the
+ * chip may have taken the command and lost its answer (its block number
+ * moved on), or never heard it, and a chip may ignore an I-block with the
+ * number it expects not (ISO/IEC 14443-4, the note to rule D), or take it
+ * as a new command. Guessing could run a command twice or take an old
+ * answer for a new one; the standard's way out is to deactivate the chip.
+ * The field is switched off and on (the chip back to 106 kbit/s and idle)
+ * and the same chip activated again at its rate. Its session is gone with
+ * it, as the reading stack expects after a lost answer: it sets the
+ * session up again. */
+static pp_err reactivate(nfc_link *l)
+{
+	reset_field(l);
+	nfc_target t;
+	int res;
+	if (l->target.nm.nmt == NMT_ISO14443A) {
+		/* Without its UID: an e-passport draws a new one at power-up. */
+		res = select_a_at(l, NULL, l->bit_rate_kbps ? l->bit_rate_kbps : 106, &t);
+	} else {
+		nfc_modulation m = { .nmt = NMT_ISO14443B, .nbr = NBR_106 };
+		res = nfc_initiator_select_passive_target(l->dev, m, NULL, 0, &t);
+		if (res > 0 && !is_iso14443_4(&t))
+			res = 0;
+	}
+	if (res == 0) {
+		l->connected = false;
+		return PP_ERR_REMOVED;
+	}
+	if (res < 0)
+		return map_nfc(res);
+	l->target = t;
+	connected(l);
+	return PP_OK;
+}
+
 static pp_err nfc_link_transmit(void *priv, const uint8_t *cmd, size_t len, uint8_t *resp, size_t cap,
                                 size_t *ret_len)
 {
 	nfc_link *l = priv;
 	if (!l->connected)
 		return PP_ERR_NO_CARD;
+	if (l->blocks_unsure) {
+		pp_err e = reactivate(l);
+		if (e != PP_OK)
+			return e;
+	}
 	if (len > APDU_MAX_COMMAND)
 		return PP_ERR_NOT_SUPPORTED;
 	int res = nfc_device_set_property_bool(l->dev, NP_EASY_FRAMING, false);
@@ -578,6 +620,8 @@ static pp_err nfc_link_transmit(void *priv, const uint8_t *cmd, size_t len, uint
 	res = nfc_device_set_property_bool(l->dev, NP_EASY_FRAMING, true);
 	if (e == PP_OK && res < 0)
 		e = map_nfc(res);
+	if (e != PP_OK && e != PP_ERR_REMOVED)
+		l->blocks_unsure = true;
 	/* A chip that took the higher rate yet fails its exchanges at it (a
 	 * thick cover, a weak antenna) is kept at 106 from its next
 	 * connection: a document that reads at 106 is then read. */
@@ -591,6 +635,13 @@ static pp_err nfc_link_transmit(void *priv, const uint8_t *cmd, size_t len, uint
 static pp_err nfc_link_card_present(void *priv, bool *ret)
 {
 	nfc_link *l = priv;
+	/* After an exchange given up, libnfc's check (an R(NAK)) would ask
+	 * the chip to send its lost answer again: the activation says it. */
+	if (l->connected && l->blocks_unsure) {
+		pp_err e = reactivate(l);
+		if (e != PP_OK && e != PP_ERR_REMOVED)
+			return e;
+	}
 	if (!l->connected) {
 		*ret = false;
 		return PP_OK;

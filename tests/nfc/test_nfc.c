@@ -413,7 +413,7 @@ static void test_place_again(void **state)
 {
 	(void)state;
 	place("good", 'a');
-	ctl_cmd("set remove-after 20");
+	ctl_cmd("set remove-after 9");
 	it_result r = it_appm_read(&run, "--mrz '%s' --trust %s/trust", mrz, tmp);
 	assert_int_equal(r.code, 5);
 	it_result_free(&r);
@@ -476,7 +476,7 @@ static void set_option(const char *option)
 static void test_frozen_chip(void **state)
 {
 	(void)state;
-	static const unsigned long after[] = { 2, 5, 12, 30 };
+	static const unsigned long after[] = { 2, 5, 9 };
 	place("good", 'a');
 	for (size_t i = 0; i < sizeof(after) / sizeof(after[0]); i++) {
 		char set[64];

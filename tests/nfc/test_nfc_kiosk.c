@@ -257,7 +257,7 @@ static void test_diag_direct(void **state)
 	assert_string_equal(it_jstr_or_empty(reader, "state"), "online");
 	assert_non_null(strstr(it_jstr_or_empty(reader, "status"), "document present"));
 	assert_true(has_capability(reader, "driver: libnfc"));
-	assert_true(has_capability(reader, "extended length: no (short APDUs only)"));
+	assert_true(has_capability(reader, "extended length: yes (the reader says so)"));
 	json_decref(reader);
 
 	unsigned long apdus = chip_apdus();
@@ -305,7 +305,7 @@ static void test_daemon_online(void **state)
 	assert_string_equal(it_jstr_or_empty(reader, "driver"), "libnfc");
 	assert_string_equal(it_jstr_or_empty(reader, "state"), "online");
 	assert_non_null(strstr(it_jstr_or_empty(reader, "status"), "document present"));
-	assert_true(has_capability(reader, "extended length: no (short APDUs only)"));
+	assert_true(has_capability(reader, "extended length: yes (the reader says so)"));
 	json_decref(reader);
 }
 
