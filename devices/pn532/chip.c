@@ -27,6 +27,7 @@
 #include <openssl/rand.h>
 
 #include "crypto/apdu.h"
+#include "devices/pn532/answer.h"
 #include "devices/pn532/pn532.h"
 
 /* Command codes (UM0701-02 §7). */
@@ -123,10 +124,12 @@ struct pn532_chip {
 static pn532_picc_card_result picc_card_exchange(void *ctx, const uint8_t *apdu, size_t len, bool again,
                                                  uint8_t *resp, size_t cap, size_t *ret_len);
 static void picc_card_deselect(void *ctx);
+static void picc_card_pace(void *ctx, size_t bytes);
 
 static const pn532_picc_card picc_card = {
 	.exchange = picc_card_exchange,
 	.deselect = picc_card_deselect,
+	.pace = picc_card_pace,
 };
 
 pn532_chip *pn532_chip_new(void)
@@ -254,27 +257,6 @@ void pn532_chip_host_reset(pn532_chip *chip)
 static bool card_in_field(const pn532_chip *c)
 {
 	return c->card && vpass_card_present(c->card) && !c->deaf;
-}
-
-/* ---- answers ---- */
-
-typedef struct answer {
-	uint8_t *p;
-	size_t cap, len;
-} answer;
-
-static bool put(answer *a, const uint8_t *data, size_t n)
-{
-	if (a->len + n > a->cap)
-		return false;
-	memcpy(a->p + a->len, data, n);
-	a->len += n;
-	return true;
-}
-
-static bool put1(answer *a, uint8_t b)
-{
-	return put(a, &b, 1);
 }
 
 /* ---- commands ---- */
@@ -541,11 +523,21 @@ static card_outcome card_exchange(pn532_chip *c, const uint8_t *cmd, size_t len)
 	return CARD_ANSWERED;
 }
 
-/* picc.c's card: the same card, its answer in picc.c's buffer. */
+/* picc.c's card: the same card, its answer in picc.c's buffer, its link
+ * time charged frame by frame as the host fetches them (paced). */
 static pn532_picc_card_result picc_card_exchange(void *ctx, const uint8_t *apdu, size_t len, bool again,
                                                  uint8_t *resp, size_t cap, size_t *ret_len)
 {
-	return card_run(ctx, apdu, len, again, resp, cap, ret_len);
+	pn532_chip *c = ctx;
+	vpass_card_set_paced(c->card, true);
+	card_outcome o = card_run(c, apdu, len, again, resp, cap, ret_len);
+	vpass_card_set_paced(c->card, false);
+	return o;
+}
+
+static void picc_card_pace(void *ctx, size_t bytes)
+{
+	vpass_card_pace(((pn532_chip *)ctx)->card, bytes);
 }
 
 /* S(DESELECT) puts the card to sleep, as InDeselect does: its session is

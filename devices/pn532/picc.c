@@ -260,6 +260,8 @@ static pn532_picc_reply send_answer(pn532_picc *p, uint8_t *out, size_t cap, siz
 	size_t max = answer_inf_max(p, p->reply_cid);
 	size_t n = left < max ? left : max;
 	bool more = n < left;
+	if (p->resp_off && p->card->pace)
+		p->card->pace(p->ctx, n);
 	uint8_t pcb = (uint8_t)(PCB_I | p->block_number | (more ? PCB_CHAINING : 0));
 	pn532_picc_reply r = send_block(p, pcb, p->resp + p->resp_off, n, out, cap, ret_len);
 	p->resp_off += n;

@@ -96,6 +96,9 @@ typedef struct pn532_picc_card {
 	                                   size_t cap, size_t *ret_len);
 	/* S(DESELECT): the card's session ends. */
 	void (*deselect)(void *ctx);
+	/* A later frame of an answer goes with `bytes` of it: its time on the
+	 * air (the card's paced link model; may be NULL). */
+	void (*pace)(void *ctx, size_t bytes);
 } pn532_picc_card;
 
 /* What the PICC sends back for a block. */

@@ -46,6 +46,9 @@ struct vpass_card {
 	unsigned link_kbps;           /* the bit rate the reader negotiated (PPS), which
 	                               * the link model charges instead of opts.link's;
 	                               * 0: none negotiated, opts.link's */
+	bool paced;                   /* vpass_card_set_paced */
+	double pace_seconds;          /* link time of the last answer still to sleep */
+	size_t pace_bytes;            /* ... for this many bytes of it */
 	size_t link_fsc, link_fsd;    /* frame sizes agreed at activation, charged
 	                               * instead of opts.link's; 0: opts.link's */
 

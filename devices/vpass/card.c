@@ -364,7 +364,37 @@ static void apply_link(vpass_card *card, double start, size_t cmd_len, size_t re
 	                         : vpass_link_exchange_frames(&link, fsc, fsd, cmd_len, resp_len);
 	card->stats.link_seconds += c.seconds;
 	card->stats.link_bytes += c.bytes;
+	card->pace_seconds = 0.0;
+	card->pace_bytes = 0;
+	/* Paced: until the first frame of the answer (PCB and CRC_A around
+	 * its INF), the rest frame by frame (vpass_card_pace). */
+	size_t first = fsd > 3 ? fsd - 3 : resp_len;
+	if (card->paced && !lost && resp_len > first) {
+		vpass_link_cost head = vpass_link_exchange_frames(&link, fsc, fsd, cmd_len, first);
+		card->pace_seconds = c.seconds - head.seconds;
+		card->pace_bytes = resp_len - first;
+		sleep_until(start, head.seconds);
+		return;
+	}
 	sleep_until(start, c.seconds);
+}
+
+void vpass_card_set_paced(vpass_card *card, bool paced)
+{
+	if (card)
+		card->paced = paced;
+}
+
+void vpass_card_pace(vpass_card *card, size_t bytes)
+{
+	if (!card || !card->pace_bytes)
+		return;
+	if (bytes > card->pace_bytes)
+		bytes = card->pace_bytes;
+	double share = card->pace_seconds * (double)bytes / (double)card->pace_bytes;
+	card->pace_seconds -= share;
+	card->pace_bytes -= bytes;
+	sleep_until(monotonic_seconds(), share);
 }
 
 vpass_result vpass_card_process(vpass_card *card, const uint8_t *cmd, size_t len, uint8_t *resp, size_t cap,

@@ -314,6 +314,16 @@ void vpass_card_set_bit_rate(vpass_card *card, unsigned kbps);
  * charges in place of link.frame_size until set again; 0 gives that back
  * (each 16..4096, else not charged). The emulated PN532 sets them. */
 void vpass_card_set_frame_sizes(vpass_card *card, size_t fsc, size_t fsd);
+/* Paced answers, for a reader that runs the ISO 14443-4 block protocol
+ * itself and fetches a long answer frame by frame (the emulated PN532's
+ * InCommunicateThru, devices/pn532/picc.c): vpass_card_process then sleeps
+ * only until the answer's first frame is through (the command's frames,
+ * the chip's latency, that frame), as a chip sends each frame within its
+ * frame waiting time; vpass_card_pace sleeps the share of the rest that
+ * `bytes` more of the answer take, as each later frame goes. The whole
+ * exchange is counted in the link statistics at once. Off by default. */
+void vpass_card_set_paced(vpass_card *card, bool paced);
+void vpass_card_pace(vpass_card *card, size_t bytes);
 /* The rate the link model charges now (0: the model has none). */
 unsigned vpass_card_bit_rate(const vpass_card *card);
 /* Take the card out of the field now / put it back (powered up afresh;

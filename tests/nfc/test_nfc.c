@@ -68,6 +68,7 @@ typedef struct link_stats {
 	size_t max_command, max_response;
 	unsigned long bit_rate, pps_refused; /* the rate charged the last target at */
 	unsigned long baud;                  /* the serial line's */
+	unsigned long i_blocks, r_blocks, wtx; /* ISO 14443-4 blocks the card got, S(WTX) it sent */
 } link_stats;
 
 static link_stats emulator_stats(void)
@@ -85,6 +86,9 @@ static link_stats emulator_stats(void)
 		.bit_rate = status_field(s, "bit_rate"),
 		.pps_refused = status_field(s, "pps_refused"),
 		.baud = status_field(s, "baud"),
+		.i_blocks = status_field(s, "i_blocks"),
+		.r_blocks = status_field(s, "r_blocks"),
+		.wtx = status_field(s, "wtx"),
 	};
 	free(s);
 	return st;
@@ -99,6 +103,9 @@ static void place(const char *doc, char type)
 		snprintf(set, sizeof(set), "set %s", it_chip_defaults[i]);
 		ctl_cmd(set);
 	}
+	ctl_cmd("set fsc 8");
+	ctl_cmd("set wtx 0");
+	ctl_cmd("set chain 0");
 	ctl_cmd(type == 'b' ? "set type b" : "set type a");
 	char cmd[600];
 	snprintf(cmd, sizeof(cmd), "place %s/%s", tmp, doc);
@@ -121,6 +128,7 @@ static int setup(void **state)
 	int rc = it_make_pki(docgen, tmp, "pki", NULL) |
 	         it_sh("mkdir -p %s/trust && cp %s/pki/csca.pem %s/trust/", tmp, tmp, tmp) |
 	         it_make_doc(docgen, tmp, "pki", "lestari", NULL, "good") |
+	         it_make_doc(docgen, tmp, "pki", "lestari", "--face-bytes 30000", "large") |
 	         it_make_doc(docgen, tmp, "pki", "hartono", NULL, "other");
 	if (it_group_runs_cases(group))
 		rc |= it_make_case_docs(docgen, tmp, group);
@@ -423,6 +431,78 @@ static void test_place_again(void **state)
 	it_result_free(&r);
 }
 
+/* The card's ways with the block protocol that ISO/IEC 14443-4 allows,
+ * one at a time and together on type B (whose blocks carry the CID its
+ * ATTRIB gave): the smallest frames it may take (FSCI 0, 16 bytes: 13 of
+ * INF, so most commands chained), more waiting time asked before each answer,
+ * answers in frames of 32 bytes. The read is the same, in more blocks. */
+static void test_block_protocol(void **state)
+{
+	(void)state;
+	static const struct {
+		char type;
+		const char *set[2];
+		bool chained, wtx, small_answers;
+	} cases[] = {
+		{ 'a', { "set fsc 0", NULL }, true, false, false },
+		{ 'a', { "set wtx 2", NULL }, false, true, false },
+		{ 'a', { "set chain 32", NULL }, false, false, true },
+		{ 'b', { "set fsc 0", "set wtx 1" }, true, true, false },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		place("good", cases[i].type);
+		for (size_t k = 0; k < 2 && cases[i].set[k]; k++)
+			ctl_cmd(cases[i].set[k]);
+		link_stats before = emulator_stats();
+		it_result r = it_appm_read(&run, "--json --mrz '%s' --trust %s/trust", mrz, tmp);
+		if (r.code != 0)
+			fail_msg("case %zu: exit %d: %s", i, r.code, r.err);
+		link_stats after = emulator_stats();
+		json_t *j = it_parse_json(r.out);
+		assert_string_equal(it_jstr_or_empty(j, "result"), "verified");
+		assert_true(json_is_true(it_jget(j, "reading.extended_length")));
+		json_decref(j);
+		it_result_free(&r);
+		unsigned long apdus = after.apdus - before.apdus;
+		unsigned long i_blocks = after.i_blocks - before.i_blocks;
+		print_message("case %zu: %lu APDUs, %lu I-blocks, %lu R-blocks, %lu S(WTX)\n", i, apdus, i_blocks,
+		              after.r_blocks - before.r_blocks, after.wtx - before.wtx);
+		if (cases[i].chained)
+			assert_true(i_blocks >= apdus + apdus / 2);
+		if (cases[i].wtx)
+			assert_true(after.wtx - before.wtx >= apdus);
+		if (cases[i].small_answers)
+			assert_true(after.r_blocks - before.r_blocks >= after.max_response / 32);
+	}
+}
+
+/* A long answer on a slow link: a 30 KB face at 106 kbit/s (the chip's
+ * ATS offers no more) is about 2.7 s on the air, many times the chip's
+ * frame waiting time. The chip sends frame after frame, each within it,
+ * and the whole file comes in one READ BINARY, nothing given up or read
+ * smaller. (The emulated card once charged the whole answer before its
+ * first frame; the driver then gave up waiting.) */
+static void test_long_answer_slow_link(void **state)
+{
+	(void)state;
+	char large_mrz[128];
+	it_read_mrz(tmp, "large", large_mrz, sizeof(large_mrz));
+	place("large", 'a');
+	ctl_cmd("set link-model on");
+	ctl_cmd("set ats-ta 0x00");
+	it_result r = it_appm_read(&run, "--json --mrz '%s' --trust %s/trust", large_mrz, tmp);
+	if (r.code != 0)
+		fail_msg("exit %d: %s", r.code, r.err);
+	json_t *j = it_parse_json(r.out);
+	assert_int_equal(json_integer_value(it_jget(j, "reading.bit_rate_kbps")), 106);
+	assert_true(json_is_true(it_jget(j, "reading.extended_length")));
+	assert_int_equal(json_integer_value(it_jget(j, "reading.timeouts")), 0);
+	assert_int_equal(json_integer_value(it_jget(j, "reading.short_read_fallbacks")), 0);
+	assert_int_equal(json_integer_value(it_jget(j, "reading.read_size_reductions")), 0);
+	json_decref(j);
+	it_result_free(&r);
+}
+
 /* A chip that refuses extended length is read in short APDUs after its
  * first refusal. */
 static void test_short_only_chip(void **state)
@@ -545,6 +625,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_place_again),
 		cmocka_unit_test(test_watch),
 		cmocka_unit_test(test_short_only_chip),
+		cmocka_unit_test(test_block_protocol),
+		cmocka_unit_test(test_long_answer_slow_link),
 		cmocka_unit_test(test_no_reader),
 		cmocka_unit_test(test_frozen_chip),
 	};
