@@ -117,6 +117,8 @@ struct pn532_chip {
 
 	pn532_picc *picc;         /* the card's ISO 14443-4 side, for InCommunicateThru */
 	bool thru_held;           /* an InCommunicateThru waits for a frozen card's next block */
+	uint64_t thru_timeout_ns; /* RFConfiguration item 02's fRetryTimeout; 0: none */
+	uint64_t thru_deadline_ns; /* when the held InCommunicateThru times out; 0: never */
 
 	pn532_stats stats;
 };
@@ -209,6 +211,7 @@ void pn532_chip_stats(const pn532_chip *chip, pn532_stats *ret)
 {
 	*ret = chip->stats;
 	ret->bit_rate_kbps = chip->rate_kbps;
+	ret->thru_timeout_us = (unsigned long)(chip->thru_timeout_ns / 1000);
 	pn532_picc_stats ps;
 	pn532_picc_stats_get(chip->picc, &ps);
 	ret->i_blocks = ps.i_blocks;
@@ -343,6 +346,8 @@ static bool rf_configuration(pn532_chip *c, const uint8_t *p, size_t n)
 			field(c, p[1] & 0x01);
 		else if (p[0] == 0x05)
 			c->max_retry_passive = p[3];
+		else if (p[0] == 0x02) /* n: 100 us x 2^(n-1), 0 none, 0x10 most */
+			c->thru_timeout_ns = p[3] ? 100000ULL << ((p[3] > 0x10 ? 0x10 : p[3]) - 1) : 0;
 		return true;
 	}
 	return false;
@@ -624,7 +629,10 @@ bool pn532_chip_held(const pn532_chip *chip)
 
 uint64_t pn532_chip_due_ns(const pn532_chip *chip)
 {
-	return chip->thru_held ? pn532_picc_due_ns(chip->picc) : 0;
+	if (!chip->thru_held)
+		return 0;
+	uint64_t due = pn532_picc_due_ns(chip->picc);
+	return chip->thru_deadline_ns && chip->thru_deadline_ns < due ? chip->thru_deadline_ns : due;
 }
 
 void pn532_chip_abort(pn532_chip *chip)
@@ -647,6 +655,7 @@ static bool thru_answer(pn532_chip *c, pn532_picc_reply r, const uint8_t *block,
 	switch (r) {
 	case PN532_PICC_LATER:
 		c->thru_held = true;
+		c->thru_deadline_ns = c->thru_timeout_ns ? monotonic_ns() + c->thru_timeout_ns : 0;
 		return true;
 	case PN532_PICC_SILENT:
 		c->last_error = ST_TIMEOUT;
@@ -668,7 +677,13 @@ bool pn532_chip_resume(pn532_chip *chip, uint8_t *resp, size_t cap, size_t *ret_
 		chip->thru_held = false;
 		uint8_t block[PN532_PICC_BLOCK_MAX];
 		size_t n = 0;
-		pn532_picc_reply r = pn532_picc_timer(chip->picc, monotonic_ns(), block, sizeof(block), &n);
+		uint64_t now = monotonic_ns();
+		/* The PN532 stops listening at its time-out: a block the card
+		 * sends later is lost to it. */
+		pn532_picc_reply r = chip->thru_deadline_ns && now >= chip->thru_deadline_ns &&
+		                             now < pn532_picc_due_ns(chip->picc)
+		                         ? PN532_PICC_SILENT
+		                         : pn532_picc_timer(chip->picc, now, block, sizeof(block), &n);
 		ok = put1(&a, CMD_IN_COMMUNICATE_THRU + 1) && thru_answer(chip, r, block, n, &a);
 	} else {
 		size_t len = chip->held_len;

@@ -430,11 +430,12 @@ static void status_fields(void *ctx, char *out, size_t cap)
 	pn532_chip_stats(e->chip, &st);
 	snprintf(out, cap,
 	         "present=%s target=%s host=%s type=%s apdus=%lu extended=%lu max_command=%zu max_response=%zu "
-	         "selects=%lu bit_rate=%u pps_refused=%lu i_blocks=%lu r_blocks=%lu s_blocks=%lu wtx=%lu",
+	         "selects=%lu bit_rate=%u pps_refused=%lu i_blocks=%lu r_blocks=%lu s_blocks=%lu wtx=%lu "
+	         "thru_timeout_us=%lu",
 	         vpass_card_present(e->reader.card) ? "yes" : "no", pn532_chip_target_active(e->chip) ? "yes" : "no",
 	         e->host_attached ? "yes" : "no", e->type == PN532_CARD_A ? "a" : "b", st.apdus, st.extended_apdus,
 	         st.max_command, st.max_response, st.selects, st.bit_rate_kbps, st.pps_refused, st.i_blocks,
-	         st.r_blocks, st.s_blocks, st.wtx_sent);
+	         st.r_blocks, st.s_blocks, st.wtx_sent, st.thru_timeout_us);
 }
 
 /* The serial line's fields, which end the status line before document=. */

@@ -117,6 +117,8 @@ typedef struct pn532_stats {
 	unsigned long r_blocks;        /* by kind (ignored ones included) */
 	unsigned long s_blocks;
 	unsigned long wtx_sent;        /* S(WTX) requests the card sent */
+	unsigned long thru_timeout_us; /* InCommunicateThru's time-out for the card's
+	                                * answer (RFConfiguration item 02); 0: none */
 } pn532_stats;
 
 typedef struct pn532_chip pn532_chip;

@@ -28,7 +28,12 @@
  *     (toggled on an I-block or R(ACK) with the current number).
  *   - Waiting time extension (7.3): an S(WTX) request is answered with the
  *     same WTXM, and the next frame is waited for FWT x WTXM (4.949 s at
- *     most, FWI 14) instead of FWT.
+ *     most, FWI 14) instead of FWT. A reader that stops listening sooner
+ *     (reader_wait_max_ms: the PN53x's 3.28 s) asks again with an R(NAK)
+ *     until the chip's time is up: a chip still at work does not take it,
+ *     one that is done sends its block again (rule 11); not a recovery.
+ *   - Type B: a command longer than MBL (ISO/IEC 14443-3, the answer to
+ *     ATTRIB) is refused (PP_ERR_NOT_SUPPORTED), not sent.
  *   - Errors (7.5.5): a frame lost (no answer within the wait, or CRC or
  *     parity broken) or invalid (an unknown PCB, a block number out of
  *     turn, an R(NAK) from the chip) is met with an R(NAK) (rule 4), or,
@@ -75,6 +80,9 @@ typedef struct pp_isodep {
 	unsigned fwt_ms;        /* the chip's frame waiting time, rounded up */
 	uint8_t block_number;   /* the PCD's current one (rule A: 0 at activation) */
 	uint8_t cid;            /* the chip's CID; 0: blocks carry none */
+	size_t mbl;             /* type B: the longest chained command the chip takes
+	                         * (MBL, from ATTRIB's answer); 0: not said */
+	unsigned reader_wait_max_ms; /* the reader's longest wait for a frame; 0: none */
 	/* counters since the last reset */
 	unsigned long frames, wtx, recoveries;
 } pp_isodep;

@@ -73,6 +73,8 @@ void pp_isodep_init_atqb(pp_isodep *d, const uint8_t protocol_info[3], uint8_t a
 {
 	init(d, protocol_info[1] >> 4, protocol_info[2] >> 4, frame_max);
 	d->cid = attrib_res & 0x0F;
+	unsigned mbli = attrib_res >> 4;
+	d->mbl = mbli ? d->fsc << (mbli - 1) : 0;
 }
 
 void pp_isodep_reset(pp_isodep *d)
@@ -142,7 +144,9 @@ static pp_err send(exchange *x, const uint8_t *out, size_t out_len, block *ret)
 {
 	pp_isodep *d = x->d;
 	unsigned wait_ms = d->fwt_ms;
-	uint8_t wtx[3];
+	uint8_t wtx[3], nak[2];
+	struct timespec asked; /* since when the chip's block is awaited */
+	clock_gettime(CLOCK_MONOTONIC, &asked);
 	for (;;) {
 		long left = x->deadline_ms - elapsed_ms(&x->start);
 		if (left <= 0)
@@ -150,6 +154,12 @@ static pp_err send(exchange *x, const uint8_t *out, size_t out_len, block *ret)
 		size_t n = 0;
 		d->frames++;
 		pp_err e = x->frame(x->user, out, out_len, x->in, sizeof(x->in), &n, wait_ms, left);
+		if (e == PP_ERR_TIMEOUT && d->reader_wait_max_ms && wait_ms > d->reader_wait_max_ms &&
+		    elapsed_ms(&asked) < (long)wait_ms) {
+			out_len = head(d, (uint8_t)(PCB_R_NAK | d->block_number), nak);
+			out = nak;
+			continue;
+		}
 		if (e == PP_ERR_TIMEOUT) {
 			*ret = (block){ .kind = K_INVALID };
 			return PP_OK;
@@ -165,6 +175,7 @@ static pp_err send(exchange *x, const uint8_t *out, size_t out_len, block *ret)
 		wtx[h] = (uint8_t)m;
 		out = wtx;
 		out_len = h + 1;
+		clock_gettime(CLOCK_MONOTONIC, &asked);
 		unsigned long long w = (unsigned long long)d->fwt_ms * m;
 		wait_ms = w > PP_ISODEP_FWT_MAX_MS ? PP_ISODEP_FWT_MAX_MS : (unsigned)w;
 	}
@@ -221,6 +232,8 @@ pp_err pp_isodep_transceive(pp_isodep *d, pp_isodep_frame_fn frame, void *user, 
 {
 	if (d->fsc < 16 || d->frame_max < 4 || d->frame_max > PP_ISODEP_FRAME_CAP || d->cid > 14)
 		return PP_ERR_ARG;
+	if (d->mbl && len > d->mbl)
+		return PP_ERR_NOT_SUPPORTED;
 	exchange x = { .d = d, .frame = frame, .user = user, .deadline_ms = deadline_ms };
 	clock_gettime(CLOCK_MONOTONIC, &x.start);
 	block b;

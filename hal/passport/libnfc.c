@@ -56,11 +56,13 @@
  * and come back in chained frames of the chip's FSC (from its ATS or ATQB)
  * and at most 256 bytes (FSD; the frames the PN53x can carry). Each
  * frame's wait is the chip's frame waiting time, or FWT x WTXM after its
- * S(WTX) request, set as the PN53x's InCommunicateThru time-out
- * (NP_TIMEOUT_COM, RFConfiguration; at most 3.28 s, the PN53x's longest:
- * a chip asking for longer is given 3.28 s). libnfc's own presence check
- * (an R(NAK) with block number 0) leaves the chip's block number alone
- * (part 4, rules 11 and 12).
+ * S(WTX) request, and dFWT, set as the PN53x's InCommunicateThru time-out
+ * (NP_TIMEOUT_COM, RFConfiguration, which libnfc rounds down, so the
+ * driver asks for the step above; at most 3.28 s, the PN53x's longest:
+ * for a longer wait isodep asks again). libnfc's own presence check (an
+ * R(NAK) with block number 0, 300 ms) runs with libnfc's own time-out, and
+ * leaves the chip's block number alone (part 4, rules 11 and 12). After an
+ * exchange was given up, the chip is activated again (reactivate).
  *
  * Each exchange's time limit is the transport core's (set_timeout: its
  * deadline and the exchange's transfer time); the block protocol's frames
@@ -88,8 +90,15 @@
 /* The largest frame each way without CRC_A: FSD 256 less CRC_A, which
  * the PN53x's InCommunicateThru (262 bytes) carries. */
 #define FRAME_MAX 254
-/* The PN53x's longest InCommunicateThru time-out (RFConfiguration). */
+/* The PN53x's longest InCommunicateThru time-out (RFConfiguration), as
+ * libnfc counts it (pn53x_int_to_timeout). */
 #define PN53X_WAIT_MAX_MS 3280
+/* libnfc's own InCommunicateThru time-out (timeout_communication), which
+ * its presence check (an R(NAK) with a 300 ms host limit) expects. */
+#define LIBNFC_WAIT_MS 52
+/* dFWT, the frame waiting time's tolerance (ISO/IEC 14443-4, 7.2):
+ * 49152 / fc = 3.6 ms. */
+#define DELTA_FWT_MS 4
 /* The host's wait for one frame on top of the chip's: the PN53x's own
  * turnaround and a frame of 264 bytes each way at 9600 baud. */
 #define FRAME_HOST_MARGIN_MS 700
@@ -119,13 +128,14 @@ typedef struct nfc_link {
 	unsigned long serial_baud;  /* the connection string's SPEED; 0: no serial port */
 	unsigned bit_rate_kbps;     /* with the target connected; 0: none */
 	const char *bit_rate_how;   /* why that rate */
-	uint8_t slow_uid[10];       /* UID of the chip kept at 106 kbit/s: it left a PPS
-	                             * unanswered, or failed exchanges at a higher rate */
-	size_t slow_uid_len;
+	nfc_target slow;            /* the chip kept at 106 kbit/s (same_chip): it left a
+	                             * PPS unanswered, or failed exchanges at a higher rate */
+	bool have_slow;
 	const char *slow_how;       /* which of the two, in words */
 	unsigned fast_failures;     /* exchanges failed in a row above 106 kbit/s */
 	pp_isodep isodep;           /* the block protocol with the connected target */
-	unsigned rf_wait_ms;        /* the PN53x's InCommunicateThru time-out as set; 0: not yet */
+	int rf_wait_arg;            /* NP_TIMEOUT_COM as last set; 0: not since connect */
+	atomic_bool cancel_frames;  /* cancel during an exchange: no further frame */
 	bool blocks_unsure;         /* an exchange was given up: the chip's block number unknown */
 } nfc_link;
 
@@ -287,19 +297,45 @@ static void reset_field(nfc_link *l)
 	nfc_device_set_property_bool(l->dev, NP_ACTIVATE_FIELD, true);
 }
 
-/* Whether this chip (by UID) is kept at 106 kbit/s (see slow_uid). A
- * passport's random UID is new at every power-up. */
-static bool kept_slow(const nfc_link *l, const nfc_target *t)
+/* A random UID (ISO/IEC 14443-3: 4 bytes, the first 08), drawn afresh at
+ * each power-up, as e-passports do: it names the chip until the field
+ * goes, no longer. */
+static bool random_uid(const nfc_target *t)
 {
 	const nfc_iso14443a_info *a = &t->nti.nai;
-	return l->slow_uid_len && a->szUidLen == l->slow_uid_len && memcmp(a->abtUid, l->slow_uid, a->szUidLen) == 0;
+	return a->szUidLen == 4 && a->abtUid[0] == 0x08;
+}
+
+/* Whether two activations found the same chip, as far as can be told: the
+ * same ATS and SAK (type A) and UID unless it is random; the same
+ * application data and protocol info (type B). */
+static bool same_chip(const nfc_target *x, const nfc_target *y)
+{
+	if (x->nm.nmt != y->nm.nmt)
+		return false;
+	if (x->nm.nmt == NMT_ISO14443B) {
+		const nfc_iso14443b_info *a = &x->nti.nbi, *b = &y->nti.nbi;
+		return memcmp(a->abtApplicationData, b->abtApplicationData, sizeof(a->abtApplicationData)) == 0 &&
+		       memcmp(a->abtProtocolInfo, b->abtProtocolInfo, sizeof(a->abtProtocolInfo)) == 0;
+	}
+	const nfc_iso14443a_info *a = &x->nti.nai, *b = &y->nti.nai;
+	if (a->btSak != b->btSak || a->szAtsLen != b->szAtsLen || memcmp(a->abtAts, b->abtAts, a->szAtsLen) != 0)
+		return false;
+	if (random_uid(x) && random_uid(y))
+		return true;
+	return a->szUidLen == b->szUidLen && memcmp(a->abtUid, b->abtUid, a->szUidLen) == 0;
+}
+
+/* Whether this chip is kept at 106 kbit/s (see nfc_link's slow). */
+static bool kept_slow(const nfc_link *l, const nfc_target *t)
+{
+	return l->have_slow && same_chip(&l->slow, t);
 }
 
 static void keep_slow(nfc_link *l, const nfc_target *t, const char *how)
 {
-	const nfc_iso14443a_info *a = &t->nti.nai;
-	l->slow_uid_len = a->szUidLen <= sizeof(l->slow_uid) ? a->szUidLen : 0;
-	memcpy(l->slow_uid, a->abtUid, l->slow_uid_len);
+	l->slow = *t;
+	l->have_slow = true;
 	l->slow_how = how;
 }
 
@@ -355,7 +391,7 @@ static pp_err raise_bit_rate(nfc_link *l, bool *ret_found)
 	if (res == NFC_ERFTRANS)
 		keep_slow(l, &seen, HOW_PPS_UNANSWERED);
 	reset_field(l);
-	res = res == NFC_ERFTRANS ? select_a_at(l, &seen, 106, &t) : 0;
+	res = res == NFC_ERFTRANS ? select_a_at(l, random_uid(&seen) ? NULL : &seen, 106, &t) : 0;
 	if (res < 0)
 		return map_nfc(res);
 	*ret_found = res > 0;
@@ -490,7 +526,8 @@ static void connected(nfc_link *l)
 		pp_isodep_init_ats(&l->isodep, t->nti.nai.abtAts, t->nti.nai.szAtsLen, FRAME_MAX);
 	else
 		pp_isodep_init_atqb(&l->isodep, t->nti.nbi.abtProtocolInfo, t->nti.nbi.ui8CardIdentifier, FRAME_MAX);
-	l->rf_wait_ms = 0;
+	l->isodep.reader_wait_max_ms = PN53X_WAIT_MAX_MS - DELTA_FWT_MS;
+	l->rf_wait_arg = 0;
 	l->blocks_unsure = false;
 	l->connected = true;
 	l->seen = *t;
@@ -533,21 +570,45 @@ static pp_err nfc_link_connect(void *priv, int timeout_ms)
 	}
 }
 
+/* libnfc turns NP_TIMEOUT_COM's milliseconds into the PN53x's time-out
+ * code (100 us x 2^(n-1), up to 3.28 s) rounding down: 155 ms becomes
+ * 102.4. The value to set for a wait of at least want_ms (3.28 s at
+ * most): one just above the smallest of libnfc's steps (3280 ms halved,
+ * down to 3) that covers it. */
+static int pn53x_wait_arg(unsigned want_ms)
+{
+	int step = PN53X_WAIT_MAX_MS;
+	while (step / 2 >= (int)want_ms && step / 2 > 1)
+		step /= 2;
+	return step + 1;
+}
+
+static pp_err set_wait(nfc_link *l, int arg)
+{
+	if (arg == l->rf_wait_arg)
+		return PP_OK;
+	int res = nfc_device_set_property_int(l->dev, NP_TIMEOUT_COM, arg);
+	if (res < 0)
+		return map_nfc(res);
+	l->rf_wait_arg = arg;
+	return PP_OK;
+}
+
 /* One frame of the block protocol (pp_isodep_frame_fn) through
- * InCommunicateThru. */
+ * InCommunicateThru: the PN53x listens for the chip's answer for wait_ms
+ * and dFWT (3.28 s at most: isodep asks again after a longer wait), the
+ * host for that and its margin, within limit_ms. */
 static pp_err nfc_link_frame(void *user, const uint8_t *out, size_t out_len, uint8_t *in, size_t cap,
                              size_t *ret_len, unsigned wait_ms, long limit_ms)
 {
 	nfc_link *l = user;
-	if (wait_ms > PN53X_WAIT_MAX_MS)
-		wait_ms = PN53X_WAIT_MAX_MS;
-	if (wait_ms != l->rf_wait_ms) {
-		int res = nfc_device_set_property_int(l->dev, NP_TIMEOUT_COM, (int)wait_ms);
-		if (res < 0)
-			return map_nfc(res);
-		l->rf_wait_ms = wait_ms;
-	}
-	long host_ms = (long)wait_ms + FRAME_HOST_MARGIN_MS;
+	if (atomic_load(&l->cancel_frames))
+		return PP_ERR_CANCELLED;
+	int arg = pn53x_wait_arg(wait_ms + DELTA_FWT_MS);
+	pp_err e = set_wait(l, arg);
+	if (e != PP_OK)
+		return e;
+	long host_ms = (long)arg + FRAME_HOST_MARGIN_MS;
 	bool last = host_ms >= limit_ms;
 	int res = nfc_initiator_transceive_bytes(l->dev, out, out_len, in, cap, (int)(last ? limit_ms : host_ms));
 	if (res >= 0) {
@@ -557,9 +618,11 @@ static pp_err nfc_link_frame(void *user, const uint8_t *out, size_t out_len, uin
 	if (res == NFC_ETGRELEASED)
 		l->connected = false;
 	/* The host's limit ran out, not the PN53x's (its own time-out for the
-	 * card is status 01, NFC_ERFTRANS): no answer at all. */
+	 * card is status 01, NFC_ERFTRANS): no answer at all, and the PN53x
+	 * may still answer this frame later, so no next frame may follow:
+	 * the exchange ends, and the chip is activated again. */
 	if (res == NFC_ETIMEOUT)
-		return last ? PP_ERR_UNRESPONSIVE : PP_ERR_TIMEOUT;
+		return last ? PP_ERR_UNRESPONSIVE : PP_ERR_COMM;
 	return map_nfc(res);
 }
 
@@ -569,31 +632,33 @@ static pp_err nfc_link_frame(void *user, const uint8_t *out, size_t out_len, uin
  * number it expects not (ISO/IEC 14443-4, the note to rule D), or take it
  * as a new command. Guessing could run a command twice or take an old
  * answer for a new one; the standard's way out is to deactivate the chip.
- * The field is switched off and on (the chip back to 106 kbit/s and idle)
- * and the same chip activated again at its rate. Its session is gone with
- * it, as the reading stack expects after a lost answer: it sets the
- * session up again. */
+ * The field is switched off and on (the chip back to 106 kbit/s and idle),
+ * the chip selected at 106 and, when it is the same chip (same_chip: not
+ * another card that happens to lie on the reader), raised to its rate as
+ * connect does. Its session is gone with it, as the reading stack expects
+ * after a lost answer: it sets the session up again. PP_ERR_REMOVED when
+ * the chip is not there any more. */
 static pp_err reactivate(nfc_link *l)
 {
+	nfc_target old = l->target;
+	bool was_slow = kept_slow(l, &old);
 	reset_field(l);
-	nfc_target t;
-	int res;
-	if (l->target.nm.nmt == NMT_ISO14443A) {
-		/* Without its UID: an e-passport draws a new one at power-up. */
-		res = select_a_at(l, NULL, l->bit_rate_kbps ? l->bit_rate_kbps : 106, &t);
-	} else {
-		nfc_modulation m = { .nmt = NMT_ISO14443B, .nbr = NBR_106 };
-		res = nfc_initiator_select_passive_target(l->dev, m, NULL, 0, &t);
-		if (res > 0 && !is_iso14443_4(&t))
-			res = 0;
+	bool found = false;
+	pp_err e = select_once(l->dev, &l->target, &found);
+	if (e != PP_OK)
+		return e;
+	if (found && !same_chip(&old, &l->target)) {
+		nfc_initiator_deselect_target(l->dev);
+		found = false;
 	}
-	if (res == 0) {
+	if (found && was_slow)
+		keep_slow(l, &l->target, l->slow_how); /* its new UID */
+	if (found && (e = raise_bit_rate(l, &found)) != PP_OK)
+		return e;
+	if (!found) {
 		l->connected = false;
 		return PP_ERR_REMOVED;
 	}
-	if (res < 0)
-		return map_nfc(res);
-	l->target = t;
 	connected(l);
 	return PP_OK;
 }
@@ -614,6 +679,7 @@ static pp_err nfc_link_transmit(void *priv, const uint8_t *cmd, size_t len, uint
 	int res = nfc_device_set_property_bool(l->dev, NP_EASY_FRAMING, false);
 	if (res < 0)
 		return map_nfc(res);
+	atomic_store(&l->cancel_frames, false);
 	atomic_store(&l->exchanging, true);
 	pp_err e = pp_isodep_transceive(&l->isodep, nfc_link_frame, l, cmd, len, resp, cap, ret_len, l->timeout_ms);
 	atomic_store(&l->exchanging, false);
@@ -646,6 +712,11 @@ static pp_err nfc_link_card_present(void *priv, bool *ret)
 		*ret = false;
 		return PP_OK;
 	}
+	/* libnfc's check waits 300 ms for the PN53x: its own time-out, not
+	 * a chip's longer frame waiting time. */
+	pp_err e = set_wait(l, LIBNFC_WAIT_MS);
+	if (e != PP_OK)
+		return e;
 	int res = nfc_initiator_target_is_present(l->dev, NULL);
 	if (res == NFC_SUCCESS) {
 		*ret = true;
@@ -779,6 +850,7 @@ static pp_err nfc_link_cancel(void *priv)
 	 * abort whatever command comes next. A wait sees the flag. */
 	if (!atomic_load(&l->exchanging))
 		return PP_OK;
+	atomic_store(&l->cancel_frames, true); /* between two frames */
 	return map_nfc(nfc_abort_command(l->dev));
 }
 

@@ -58,9 +58,8 @@ pp_err_info pp_err_info_of(pp_err e)
 		return INFO(DEVICE, CLEAR, "restart it and read again");
 	case PP_ERR_NO_READER:
 		return INFO(DEVICE, MAINTENANCE,
-		            "check that the reader is connected; 'appm passport readers' lists them (a PN532 on a "
-		            "serial port answers only at its own speed: 115200 baud after power-up, the default of "
-		            "libnfc:pn532_uart:PATH[:SPEED])");
+		            "check that the reader is connected ('appm passport readers' lists them); a PN532 "
+		            "answers only at its serial speed, 115200 baud after power-up");
 	case PP_ERR_BUSY:
 		return INFO(DEVICE, SUSPEND, "wait until the other program has finished, or close it, and try again");
 	case PP_ERR_COMM:

@@ -69,6 +69,7 @@ typedef struct link_stats {
 	unsigned long bit_rate, pps_refused; /* the rate charged the last target at */
 	unsigned long baud;                  /* the serial line's */
 	unsigned long i_blocks, r_blocks, wtx; /* ISO 14443-4 blocks the card got, S(WTX) it sent */
+	unsigned long thru_timeout_us;       /* the PN532's wait for the card's answer */
 } link_stats;
 
 static link_stats emulator_stats(void)
@@ -89,6 +90,7 @@ static link_stats emulator_stats(void)
 		.i_blocks = status_field(s, "i_blocks"),
 		.r_blocks = status_field(s, "r_blocks"),
 		.wtx = status_field(s, "wtx"),
+		.thru_timeout_us = status_field(s, "thru_timeout_us"),
 	};
 	free(s);
 	return st;
@@ -200,6 +202,11 @@ static void read_and_verify(char type)
 	assert_int_equal(json_integer_value(it_jget(j, "reading.short_read_fallbacks")), 0);
 	assert_true(after.extended > before.extended);
 	assert_true(after.max_response > 1000);
+	/* The PN532 listens for the chip's answers as long as the chip may
+	 * take: its FWT (FWI 9 in the emulated ATS, 154.7 ms; FWI 8 in the
+	 * ATQB, 77.3 ms) and dFWT, though libnfc rounds the time-out it is
+	 * given down to the PN532's steps. */
+	assert_true(after.thru_timeout_us >= (type == 'b' ? 77300u : 154700u) + 3600);
 	/* Every APDU the reader counted reached the card. One target was
 	 * activated for the read, type A twice: at 106 kbit/s to read its
 	 * ATS, then at the rate chosen (libnfc sends InPSL only inside a

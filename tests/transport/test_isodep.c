@@ -244,7 +244,9 @@ static void test_command_lost(void **state)
 	assert_int_equal(d.block_number, 1);
 }
 
-/* A block of the chip's chain lost: the same R(ACK) again (rule 5). */
+/* A block of the chip's chain lost: the same R(ACK) again (rule 5). The
+ * chip then sends its old block, which rule 13 does not let it (as if it
+ * had missed the R(ACK)): taken as invalid, the R(ACK) goes once more. */
 static void test_chain_block_lost(void **state)
 {
 	(void)state;
@@ -333,6 +335,42 @@ static void test_cid(void **state)
 	assert_memory_equal(resp, B(0x61, 0x90, 0x00), 3);
 }
 
+/* FWT x WTXM beyond the reader's longest wait: when the reader stops
+ * listening first, an R(NAK) asks again (the chip, done by then, sends its
+ * block again), not counted as a recovery. */
+static void test_wait_beyond_reader(void **state)
+{
+	(void)state;
+	pp_isodep d;
+	init_default(&d);
+	d.reader_wait_max_ms = 1000;
+	script s = { 0 };
+	EXPECT(&s, B(0x02, 0x00, 0x84, 0x00, 0x00, 0x08), B(0xF2, 0x3B));
+	add(&s, B(0xF2, 0x3B), 2, NULL, 0, PP_ERR_TIMEOUT, 4950);
+	add(&s, B(0xB2), 1, NULL, 0, PP_ERR_TIMEOUT, 4950);
+	add(&s, B(0xB2), 1, B(0x02, 0x90, 0x00), 3, PP_OK, 4950);
+	uint8_t resp[8];
+	size_t n = 0;
+	assert_int_equal(run(&d, &s, B(0x00, 0x84, 0x00, 0x00, 0x08), 5, resp, sizeof(resp), &n), PP_OK);
+	assert_int_equal(d.recoveries, 0);
+	assert_int_equal(n, 2);
+}
+
+/* Type B: ATTRIB's answer says MBLI 1, so MBL = FSC: a longer command is
+ * refused before any frame is sent. */
+static void test_mbl(void **state)
+{
+	(void)state;
+	pp_isodep d;
+	pp_isodep_init_atqb(&d, B(0x00, 0x21, 0x71), 0x11, 254);
+	assert_int_equal(d.mbl, 32);
+	script s = { 0 };
+	uint8_t cmd[40] = { 0 };
+	uint8_t resp[8];
+	size_t n = 0;
+	assert_int_equal(run(&d, &s, cmd, sizeof(cmd), resp, sizeof(resp), &n), PP_ERR_NOT_SUPPORTED);
+}
+
 /* A chip that keeps asking for time is given up on at the deadline. */
 static void test_wtx_forever(void **state)
 {
@@ -365,6 +403,8 @@ int main(void)
 		cmocka_unit_test(test_other_error),
 		cmocka_unit_test(test_overflow),
 		cmocka_unit_test(test_cid),
+		cmocka_unit_test(test_wait_beyond_reader),
+		cmocka_unit_test(test_mbl),
 		cmocka_unit_test(test_wtx_forever),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
