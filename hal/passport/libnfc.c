@@ -82,23 +82,10 @@
 #include <nfc/nfc.h>
 
 #include "crypto/apdu.h"
-#include "hal/passport/bitrate-internal.h"
-#include "hal/passport/isodep-internal.h"
+#include "hal/passport/libnfc-internal.h"
 #include "hal/passport/serial-line-internal.h"
 #include "hal/passport/transport-internal.h"
 
-/* The largest frame each way without CRC_A: FSD 256 less CRC_A, which
- * the PN53x's InCommunicateThru (262 bytes) carries. */
-#define FRAME_MAX 254
-/* The PN53x's longest InCommunicateThru time-out (RFConfiguration), as
- * libnfc counts it (pn53x_int_to_timeout). */
-#define PN53X_WAIT_MAX_MS 3280
-/* libnfc's own InCommunicateThru time-out (timeout_communication), which
- * its presence check (an R(NAK) with a 300 ms host limit) expects. */
-#define LIBNFC_WAIT_MS 52
-/* dFWT, the frame waiting time's tolerance (ISO/IEC 14443-4, 7.2):
- * 49152 / fc = 3.6 ms. */
-#define DELTA_FWT_MS 4
 /* The host's wait for one frame on top of the chip's: the PN53x's own
  * turnaround and a frame of 264 bytes each way at 9600 baud. */
 #define FRAME_HOST_MARGIN_MS 700
@@ -106,40 +93,11 @@
  * (set_timeout); the chip's own frame waiting time (from the ATS or ATQB)
  * is applied by the PN53x. */
 #define APDU_TIMEOUT_MS PP_TRANSPORT_DEFAULT_DEADLINE_MS
-/* Exchanges failed in a row at a raised rate before the chip is kept at
- * 106 kbit/s (see nfc_link_transmit). */
-#define FAST_FAILURES_MAX 2
 /* Pause between two polls for a card. */
 #define POLL_INTERVAL_MS 100
 #define MAX_LISTED 16
 
-typedef struct nfc_link {
-	nfc_context *ctx;
-	nfc_device *dev;
-	nfc_target target;
-	bool connected;
-	nfc_target seen;         /* the document last found (wait_change or connect) */
-	bool have_seen;
-	int timeout_ms;          /* of one exchange */
-	char name[256];
-	atomic_bool wait_cancelled; /* cancel during wait_change */
-	atomic_bool exchanging;     /* inside nfc_initiator_transceive_bytes */
-	int lock_fd;                /* the serial port, held with flock; -1 when none */
-	unsigned long serial_baud;  /* the connection string's SPEED; 0: no serial port */
-	unsigned bit_rate_kbps;     /* with the target connected; 0: none */
-	const char *bit_rate_how;   /* why that rate */
-	nfc_target slow;            /* the chip kept at 106 kbit/s (same_chip): it left a
-	                             * PPS unanswered, or failed exchanges at a higher rate */
-	bool have_slow;
-	const char *slow_how;       /* which of the two, in words */
-	unsigned fast_failures;     /* exchanges failed in a row above 106 kbit/s */
-	pp_isodep isodep;           /* the block protocol with the connected target */
-	int rf_wait_arg;            /* NP_TIMEOUT_COM as last set; 0: not since connect */
-	atomic_bool cancel_frames;  /* cancel during an exchange: no further frame */
-	bool blocks_unsure;         /* an exchange was given up: the chip's block number unknown */
-} nfc_link;
-
-static pp_err map_nfc(int res)
+pp_err nl_map_err(int res)
 {
 	switch (res) {
 	case NFC_SUCCESS:
@@ -195,213 +153,6 @@ static int reader_mode(nfc_device *dev)
 	return nfc_device_set_property_bool(dev, NP_INFINITE_SELECT, false);
 }
 
-/* An ISO 14443-4 target: type A with bit 6 of SAK, or type B that says so
- * in the ATQB protocol type. */
-static bool is_iso14443_4(const nfc_target *t)
-{
-	if (t->nm.nmt == NMT_ISO14443A)
-		return t->nti.nai.btSak & 0x20;
-	if (t->nm.nmt == NMT_ISO14443B)
-		return t->nti.nbi.abtProtocolInfo[1] & 0x01;
-	return false;
-}
-
-/* Look once for a target, type A first. Ok with *ret_found false when the
- * field is empty (or holds something that is not a passport). */
-static pp_err select_once(nfc_device *dev, nfc_target *ret_target, bool *ret_found)
-{
-	static const nfc_modulation modulations[] = {
-		{ .nmt = NMT_ISO14443A, .nbr = NBR_106 },
-		{ .nmt = NMT_ISO14443B, .nbr = NBR_106 },
-	};
-	*ret_found = false;
-	for (size_t i = 0; i < sizeof(modulations) / sizeof(modulations[0]); i++) {
-		nfc_target t;
-		int res = nfc_initiator_select_passive_target(dev, modulations[i], NULL, 0, &t);
-		/* A reader without type B says so; it still reads type A. */
-		if (res == NFC_EDEVNOTSUPP || res == NFC_ENOTIMPL)
-			continue;
-		if (res < 0)
-			return map_nfc(res);
-		if (res > 0 && is_iso14443_4(&t)) {
-			*ret_target = t;
-			*ret_found = true;
-			return PP_OK;
-		}
-		if (res > 0)
-			nfc_initiator_deselect_target(dev);
-	}
-	return PP_OK;
-}
-
-/* The reader's type A rates as PP_RATE_ bits. */
-static unsigned reader_rates_a(nfc_device *dev)
-{
-	const nfc_baud_rate *br = NULL;
-	unsigned set = PP_RATE_106;
-	if (nfc_device_get_supported_baud_rate(dev, NMT_ISO14443A, &br) < 0 || !br)
-		return set;
-	for (; *br; br++) {
-		switch (*br) {
-		case NBR_212:
-			set |= PP_RATE_212;
-			break;
-		case NBR_424:
-			set |= PP_RATE_424;
-			break;
-		case NBR_847:
-			set |= PP_RATE_848;
-			break;
-		case NBR_106:
-		case NBR_UNDEFINED:
-			break;
-		}
-	}
-	return set;
-}
-
-static nfc_baud_rate nbr_of(unsigned kbps)
-{
-	return kbps == 848 ? NBR_847 : kbps == 424 ? NBR_424 : kbps == 212 ? NBR_212 : NBR_106;
-}
-
-/* Select the type A target with this UID (seen NULL: any) at kbps (libnfc sends InPSL
- * after activation when kbps is above 106). libnfc waits for InPSL's
- * answer without a time limit, so the select is abortable like an
- * exchange: the transport core's watchdog cancels it (nfc_link_cancel). */
-static int select_a_at(nfc_link *l, const nfc_target *seen, unsigned kbps, nfc_target *ret)
-{
-	nfc_modulation m = { .nmt = NMT_ISO14443A, .nbr = nbr_of(kbps) };
-	const nfc_iso14443a_info *a = seen ? &seen->nti.nai : NULL;
-	if (kbps > 106)
-		atomic_store(&l->exchanging, true);
-	int res = nfc_initiator_select_passive_target(l->dev, m, a ? a->abtUid : NULL, a ? a->szUidLen : 0, ret);
-	atomic_store(&l->exchanging, false);
-	if (res > 0 && !is_iso14443_4(ret)) {
-		nfc_initiator_deselect_target(l->dev);
-		return 0;
-	}
-	return res;
-}
-
-/* A PPS that failed may have left the chip at the new rate (its answer
- * lost on the way back: ISO/IEC 14443-4 has it switch once it has
- * answered) and the PN53x at 106, where neither hears the other. The field
- * off and on again (ISO/IEC 14443-3: at least 5 ms) returns any chip to
- * 106 kbit/s, unselected. */
-static void reset_field(nfc_link *l)
-{
-	nfc_device_set_property_bool(l->dev, NP_ACTIVATE_FIELD, false);
-	struct timespec off = { 0, 10 * 1000 * 1000 };
-	nanosleep(&off, NULL);
-	nfc_device_set_property_bool(l->dev, NP_ACTIVATE_FIELD, true);
-}
-
-/* A random UID (ISO/IEC 14443-3: 4 bytes, the first 08), drawn afresh at
- * each power-up, as e-passports do: it names the chip until the field
- * goes, no longer. */
-static bool random_uid(const nfc_target *t)
-{
-	const nfc_iso14443a_info *a = &t->nti.nai;
-	return a->szUidLen == 4 && a->abtUid[0] == 0x08;
-}
-
-/* Whether two activations found the same chip, as far as can be told: the
- * same ATS and SAK (type A) and UID unless it is random; the same
- * application data and protocol info (type B). */
-static bool same_chip(const nfc_target *x, const nfc_target *y)
-{
-	if (x->nm.nmt != y->nm.nmt)
-		return false;
-	if (x->nm.nmt == NMT_ISO14443B) {
-		const nfc_iso14443b_info *a = &x->nti.nbi, *b = &y->nti.nbi;
-		return memcmp(a->abtApplicationData, b->abtApplicationData, sizeof(a->abtApplicationData)) == 0 &&
-		       memcmp(a->abtProtocolInfo, b->abtProtocolInfo, sizeof(a->abtProtocolInfo)) == 0;
-	}
-	const nfc_iso14443a_info *a = &x->nti.nai, *b = &y->nti.nai;
-	if (a->btSak != b->btSak || a->szAtsLen != b->szAtsLen || memcmp(a->abtAts, b->abtAts, a->szAtsLen) != 0)
-		return false;
-	if (random_uid(x) && random_uid(y))
-		return true;
-	return a->szUidLen == b->szUidLen && memcmp(a->abtUid, b->abtUid, a->szUidLen) == 0;
-}
-
-/* Whether this chip is kept at 106 kbit/s (see nfc_link's slow). */
-static bool kept_slow(const nfc_link *l, const nfc_target *t)
-{
-	return l->have_slow && same_chip(&l->slow, t);
-}
-
-static void keep_slow(nfc_link *l, const nfc_target *t, const char *how)
-{
-	l->slow = *t;
-	l->have_slow = true;
-	l->slow_how = how;
-}
-
-#define HOW_PPS_UNANSWERED "the chip did not answer the PPS for a higher rate"
-
-/* The rate to ask a type A target for (106: none higher); *ret_how says
- * why when it is 106. */
-static unsigned rate_for(const nfc_link *l, const nfc_target *t, const char **ret_how)
-{
-	const nfc_iso14443a_info *a = &t->nti.nai;
-	unsigned reader = reader_rates_a(l->dev);
-	unsigned kbps = pp_bitrate_common(pp_ta1_decode(pp_ats_ta1(a->abtAts, a->szAtsLen)), reader);
-	if (kbps > 106 && kept_slow(l, t)) {
-		*ret_how = l->slow_how;
-		return 106;
-	}
-	*ret_how = reader == PP_RATE_106 ? "the reader has no higher rate"
-	                                 : "the chip's ATS offers no higher rate the reader has";
-	return kbps;
-}
-
-#define HOW_RAISED "the highest rate of the chip's ATS the reader has, by PPS (InPSL)"
-
-/* The target just selected at 106, at the highest rate it and the reader
- * share (see the header comment): l->target and l->bit_rate_kbps;
- * *ret_found false when the chip was gone by the end. */
-static pp_err raise_bit_rate(nfc_link *l, bool *ret_found)
-{
-	l->bit_rate_kbps = 106;
-	if (l->target.nm.nmt != NMT_ISO14443A) {
-		l->bit_rate_how = "type B: libnfc selects it at 106 kbit/s only";
-		return PP_OK;
-	}
-	unsigned kbps = rate_for(l, &l->target, &l->bit_rate_how);
-	if (kbps == 106)
-		return PP_OK;
-	nfc_target seen = l->target, t;
-	nfc_initiator_deselect_target(l->dev);
-	int res = select_a_at(l, &seen, kbps, &t);
-	if (res > 0) {
-		l->target = t;
-		l->bit_rate_kbps = kbps;
-		l->bit_rate_how = HOW_RAISED;
-		return PP_OK;
-	}
-	if (res == NFC_EOPABORTED)
-		return PP_ERR_CANCELLED;
-	/* Only a PPS the chip did not answer (the PN53x's status 01) keeps
-	 * this chip at 106; one that was not there to ask (0) is looked for
-	 * again as usual. Either way libnfc forgot the target, and the chip
-	 * may be at either rate: the field is reset, and the chip selected
-	 * at 106. */
-	if (res == NFC_ERFTRANS)
-		keep_slow(l, &seen, HOW_PPS_UNANSWERED);
-	reset_field(l);
-	res = res == NFC_ERFTRANS ? select_a_at(l, random_uid(&seen) ? NULL : &seen, 106, &t) : 0;
-	if (res < 0)
-		return map_nfc(res);
-	*ret_found = res > 0;
-	if (res > 0) {
-		l->target = t;
-		l->bit_rate_how = HOW_PPS_UNANSWERED;
-	}
-	return PP_OK;
-}
-
 static pp_err nfc_link_list(pp_reader_cb cb, void *user)
 {
 	nfc_context *ctx = NULL;
@@ -415,7 +166,7 @@ static pp_err nfc_link_list(pp_reader_cb cb, void *user)
 		nfc_device *dev = nfc_open(ctx, found[i]);
 		if (dev && reader_mode(dev) >= 0) {
 			nfc_target t;
-			if (select_once(dev, &t, &present) != PP_OK)
+			if (nl_select_once(dev, &t, &present) != PP_OK)
 				present = false;
 		}
 		if (dev)
@@ -475,7 +226,7 @@ static pp_err nfc_link_open(const char *param, void **ret_priv)
 	}
 	int res = reader_mode(l->dev);
 	if (res < 0) {
-		e = map_nfc(res);
+		e = nl_map_err(res);
 		goto out_close;
 	}
 	snprintf(l->name, sizeof(l->name), "%s", nfc_device_get_name(l->dev));
@@ -488,52 +239,6 @@ out_close:
 	return e;
 }
 
-/* The type A document wait_change or look last saw, selected straight at
- * the rate its ATS and the reader share: one activation, not two. False
- * when that did not connect it (it left, another took its place, it left
- * the PPS unanswered): connect then looks as usual. */
-static bool connect_seen(nfc_link *l)
-{
-	const char *how;
-	if (!l->have_seen || l->seen.nm.nmt != NMT_ISO14443A)
-		return false;
-	unsigned kbps = rate_for(l, &l->seen, &how);
-	if (kbps == 106)
-		return false;
-	nfc_target t;
-	int res = select_a_at(l, &l->seen, kbps, &t);
-	if (res > 0) {
-		l->target = t;
-		l->bit_rate_kbps = kbps;
-		l->bit_rate_how = HOW_RAISED;
-		return true;
-	}
-	/* A PPS sent and not answered: the chip kept at 106 from now on, and
-	 * the field reset (see raise_bit_rate). */
-	if (res == NFC_ERFTRANS)
-		keep_slow(l, &l->seen, HOW_PPS_UNANSWERED);
-	if (res < 0)
-		reset_field(l);
-	return false;
-}
-
-/* The target is connected: the block protocol starts afresh with it
- * (rule A), its frame size and waiting time from its ATS or ATQB. */
-static void connected(nfc_link *l)
-{
-	const nfc_target *t = &l->target;
-	if (t->nm.nmt == NMT_ISO14443A)
-		pp_isodep_init_ats(&l->isodep, t->nti.nai.abtAts, t->nti.nai.szAtsLen, FRAME_MAX);
-	else
-		pp_isodep_init_atqb(&l->isodep, t->nti.nbi.abtProtocolInfo, t->nti.nbi.ui8CardIdentifier, FRAME_MAX);
-	l->isodep.reader_wait_max_ms = PN53X_WAIT_MAX_MS - DELTA_FWT_MS;
-	l->rf_wait_arg = 0;
-	l->blocks_unsure = false;
-	l->connected = true;
-	l->seen = *t;
-	l->have_seen = true;
-}
-
 static pp_err nfc_link_connect(void *priv, int timeout_ms)
 {
 	nfc_link *l = priv;
@@ -544,21 +249,21 @@ static pp_err nfc_link_connect(void *priv, int timeout_ms)
 	}
 	l->bit_rate_kbps = 0;
 	l->fast_failures = 0;
-	if (connect_seen(l)) {
-		connected(l);
+	if (nl_connect_seen(l)) {
+		nl_connected(l);
 		return PP_OK;
 	}
 	struct timespec start;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
 		bool found = false;
-		pp_err e = select_once(l->dev, &l->target, &found);
+		pp_err e = nl_select_once(l->dev, &l->target, &found);
 		if (e != PP_OK)
 			return e;
-		if (found && (e = raise_bit_rate(l, &found)) != PP_OK)
+		if (found && (e = nl_raise_bit_rate(l, &found)) != PP_OK)
 			return e;
 		if (found) {
-			connected(l);
+			nl_connected(l);
 			return PP_OK;
 		}
 		if (atomic_exchange(&l->wait_cancelled, false))
@@ -589,7 +294,7 @@ static pp_err set_wait(nfc_link *l, int arg)
 		return PP_OK;
 	int res = nfc_device_set_property_int(l->dev, NP_TIMEOUT_COM, arg);
 	if (res < 0)
-		return map_nfc(res);
+		return nl_map_err(res);
 	l->rf_wait_arg = arg;
 	return PP_OK;
 }
@@ -623,44 +328,7 @@ static pp_err nfc_link_frame(void *user, const uint8_t *out, size_t out_len, uin
 	 * the exchange ends, and the chip is activated again. */
 	if (res == NFC_ETIMEOUT)
 		return last ? PP_ERR_UNRESPONSIVE : PP_ERR_COMM;
-	return map_nfc(res);
-}
-
-/* After an exchange was given up, the block protocol is out of step: the
- * chip may have taken the command and lost its answer (its block number
- * moved on), or never heard it, and a chip may ignore an I-block with the
- * number it expects not (ISO/IEC 14443-4, the note to rule D), or take it
- * as a new command. Guessing could run a command twice or take an old
- * answer for a new one; the standard's way out is to deactivate the chip.
- * The field is switched off and on (the chip back to 106 kbit/s and idle),
- * the chip selected at 106 and, when it is the same chip (same_chip: not
- * another card that happens to lie on the reader), raised to its rate as
- * connect does. Its session is gone with it, as the reading stack expects
- * after a lost answer: it sets the session up again. PP_ERR_REMOVED when
- * the chip is not there any more. */
-static pp_err reactivate(nfc_link *l)
-{
-	nfc_target old = l->target;
-	bool was_slow = kept_slow(l, &old);
-	reset_field(l);
-	bool found = false;
-	pp_err e = select_once(l->dev, &l->target, &found);
-	if (e != PP_OK)
-		return e;
-	if (found && !same_chip(&old, &l->target)) {
-		nfc_initiator_deselect_target(l->dev);
-		found = false;
-	}
-	if (found && was_slow)
-		keep_slow(l, &l->target, l->slow_how); /* its new UID */
-	if (found && (e = raise_bit_rate(l, &found)) != PP_OK)
-		return e;
-	if (!found) {
-		l->connected = false;
-		return PP_ERR_REMOVED;
-	}
-	connected(l);
-	return PP_OK;
+	return nl_map_err(res);
 }
 
 static pp_err nfc_link_transmit(void *priv, const uint8_t *cmd, size_t len, uint8_t *resp, size_t cap,
@@ -670,7 +338,7 @@ static pp_err nfc_link_transmit(void *priv, const uint8_t *cmd, size_t len, uint
 	if (!l->connected)
 		return PP_ERR_NO_CARD;
 	if (l->blocks_unsure) {
-		pp_err e = reactivate(l);
+		pp_err e = nl_reactivate(l);
 		if (e != PP_OK)
 			return e;
 	}
@@ -678,21 +346,21 @@ static pp_err nfc_link_transmit(void *priv, const uint8_t *cmd, size_t len, uint
 		return PP_ERR_NOT_SUPPORTED;
 	int res = nfc_device_set_property_bool(l->dev, NP_EASY_FRAMING, false);
 	if (res < 0)
-		return map_nfc(res);
+		return nl_map_err(res);
 	atomic_store(&l->cancel_frames, false);
 	atomic_store(&l->exchanging, true);
 	pp_err e = pp_isodep_transceive(&l->isodep, nfc_link_frame, l, cmd, len, resp, cap, ret_len, l->timeout_ms);
 	atomic_store(&l->exchanging, false);
 	res = nfc_device_set_property_bool(l->dev, NP_EASY_FRAMING, true);
 	if (e == PP_OK && res < 0)
-		e = map_nfc(res);
+		e = nl_map_err(res);
 	if (e != PP_OK && e != PP_ERR_REMOVED)
 		l->blocks_unsure = true;
 	/* A chip that took the higher rate yet fails its exchanges at it (a
 	 * thick cover, a weak antenna) is kept at 106 from its next
 	 * connection: a document that reads at 106 is then read. */
 	if (e == PP_ERR_TIMEOUT && l->bit_rate_kbps > 106 && ++l->fast_failures >= FAST_FAILURES_MAX)
-		keep_slow(l, &l->target, "exchanges failed at a higher rate; kept at 106 kbit/s");
+		nl_keep_slow(l, &l->target, "exchanges failed at a higher rate; kept at 106 kbit/s");
 	else if (e == PP_OK)
 		l->fast_failures = 0;
 	return e;
@@ -704,7 +372,7 @@ static pp_err nfc_link_card_present(void *priv, bool *ret)
 	/* After an exchange given up, libnfc's check (an R(NAK)) would ask
 	 * the chip to send its lost answer again: the activation says it. */
 	if (l->connected && l->blocks_unsure) {
-		pp_err e = reactivate(l);
+		pp_err e = nl_reactivate(l);
 		if (e != PP_OK && e != PP_ERR_REMOVED)
 			return e;
 	}
@@ -727,7 +395,7 @@ static pp_err nfc_link_card_present(void *priv, bool *ret)
 		*ret = false;
 		return PP_OK;
 	}
-	return map_nfc(res);
+	return nl_map_err(res);
 }
 
 static pp_err nfc_link_capabilities(void *priv, pp_transport_caps *ret)
@@ -818,7 +486,7 @@ static pp_err nfc_link_wait_change(void *priv, bool present, int timeout_ms, boo
 			e = nfc_link_card_present(l, &now);
 		} else {
 			nfc_target t;
-			e = select_once(l->dev, &t, &now);
+			e = nl_select_once(l->dev, &t, &now);
 			if (e == PP_OK && now) {
 				nfc_initiator_deselect_target(l->dev); /* connect selects it again */
 				l->seen = t;
@@ -851,7 +519,7 @@ static pp_err nfc_link_cancel(void *priv)
 	if (!atomic_load(&l->exchanging))
 		return PP_OK;
 	atomic_store(&l->cancel_frames, true); /* between two frames */
-	return map_nfc(nfc_abort_command(l->dev));
+	return nl_map_err(nfc_abort_command(l->dev));
 }
 
 static const char *nfc_link_native_error(void *priv)
