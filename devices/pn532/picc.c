@@ -323,17 +323,26 @@ static bool i_block_number_ok(const pn532_picc *p, const block_in *b)
 	return (b->pcb & PCB_BLOCK_NUMBER) != p->block_number;
 }
 
-/* Rule 2: a chained I-block of a command, acknowledged R(ACK). */
-static pn532_picc_reply on_command_part(pn532_picc *p, const block_in *b)
+/* The I-block's INF added to the command coming in; false when the card
+ * ignores the block (its number out of turn, the command too long). */
+static bool take_command_part(pn532_picc *p, const block_in *b)
 {
 	if (!i_block_number_ok(p, b))
-		return PN532_PICC_SILENT;
+		return false;
 	if (p->cmd_len + b->inf_len > APDU_MAX_COMMAND) {
 		set_state(p, PICC_EXPECT_COMMAND);
-		return PN532_PICC_SILENT;
+		return false;
 	}
 	memcpy(p->cmd + p->cmd_len, b->inf, b->inf_len);
 	p->cmd_len += b->inf_len;
+	return true;
+}
+
+/* Rule 2: a chained I-block of a command, acknowledged R(ACK). */
+static pn532_picc_reply on_command_part(pn532_picc *p, const block_in *b)
+{
+	if (!take_command_part(p, b))
+		return PN532_PICC_SILENT;
 	p->block_number ^= 1; /* rule D */
 	set_state(p, PICC_EXPECT_CHAINED_I);
 	return send_r_ack(p, b->out, b->cap, b->ret_len);
@@ -342,14 +351,9 @@ static pn532_picc_reply on_command_part(pn532_picc *p, const block_in *b)
 /* Rule 10: the command's last I-block; the card answers. */
 static pn532_picc_reply on_command_end(pn532_picc *p, const block_in *b)
 {
-	if (!i_block_number_ok(p, b))
+	if (!take_command_part(p, b))
 		return PN532_PICC_SILENT;
-	if (p->cmd_len + b->inf_len > APDU_MAX_COMMAND) {
-		set_state(p, PICC_EXPECT_COMMAND);
-		return PN532_PICC_SILENT;
-	}
-	memcpy(p->cmd + p->cmd_len, b->inf, b->inf_len);
-	size_t len = p->cmd_len + b->inf_len;
+	size_t len = p->cmd_len;
 	p->cmd_len = 0;
 	p->block_number ^= 1; /* rule D */
 	p->wtx_left = p->wtx_count;

@@ -24,44 +24,25 @@
 #include <cmocka.h>
 
 #include "devices/pn532/pn532.h"
+#include "tests/nfc/chip-fixture.h"
 
 #define FILE_LEN 3000 /* EF.CardAccess here: an answer of many frames */
-
-typedef struct fixture {
-	vpass_doc *doc;
-	vpass_card *card;
-	pn532_chip *chip;
-	uint8_t resp[PN532_FRAME_MAX_BODY];
-	size_t len;
-	uint8_t pcd_bn; /* the host's block number (rules A, B) */
-} fixture;
 
 static int setup(void **state)
 {
 	static fixture f;
-	memset(&f, 0, sizeof(f));
 	static uint8_t data[FILE_LEN];
 	for (size_t i = 0; i < sizeof(data); i++)
 		data[i] = (uint8_t)(i * 13 + (i >> 8));
-	if (vpass_doc_new(&f.doc) != VPASS_OK ||
-	    vpass_doc_add_file(f.doc, VPASS_FID_CARD_ACCESS, data, sizeof(data)) != VPASS_OK ||
-	    vpass_doc_set_access(f.doc, "X12345678", "800101", "300101") != VPASS_OK ||
-	    vpass_card_new(f.doc, NULL, &f.card) != VPASS_OK)
+	if (fixture_open(&f, data, sizeof(data)) != 0)
 		return -1;
-	f.chip = pn532_chip_new();
-	if (!f.chip)
-		return -1;
-	pn532_chip_set_card(f.chip, f.card, PN532_CARD_A);
 	*state = &f;
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	fixture *f = *state;
-	pn532_chip_free(f->chip);
-	vpass_card_free(f->card);
-	vpass_doc_free(f->doc);
+	fixture_close(*state);
 	return 0;
 }
 

@@ -31,6 +31,7 @@
 #include <cmocka.h>
 
 #include "devices/pn532/pn532.h"
+#include "tests/nfc/chip-fixture.h"
 
 /* Feed a whole buffer; returns the last frame kind and counts INFO frames. */
 static pn532_frame_kind feed_all(pn532_decoder *d, const uint8_t *p, size_t n, int *ret_infos)
@@ -116,30 +117,15 @@ static void test_frames_round_trip(void **state)
 
 /* ---- the chip ---- */
 
-typedef struct fixture {
-	vpass_doc *doc;
-	vpass_card *card;
-	pn532_chip *chip;
-	uint8_t resp[PN532_FRAME_MAX_BODY];
-	size_t len;
-} fixture;
-
 #define CARD_ACCESS_LEN 600
 
 static int chip_setup(void **state)
 {
 	static fixture f;
-	memset(&f, 0, sizeof(f));
 	static uint8_t ca[CARD_ACCESS_LEN];
 	for (size_t i = 0; i < sizeof(ca); i++)
 		ca[i] = (uint8_t)i;
-	if (vpass_doc_new(&f.doc) != VPASS_OK ||
-	    vpass_doc_add_file(f.doc, VPASS_FID_CARD_ACCESS, ca, sizeof(ca)) != VPASS_OK ||
-	    vpass_doc_set_access(f.doc, "X12345678", "800101", "300101") != VPASS_OK ||
-	    vpass_card_new(f.doc, NULL, &f.card) != VPASS_OK)
-		return -1;
-	f.chip = pn532_chip_new();
-	if (!f.chip)
+	if (fixture_open(&f, ca, sizeof(ca)) != 0)
 		return -1;
 	*state = &f;
 	return 0;
@@ -147,23 +133,8 @@ static int chip_setup(void **state)
 
 static int chip_teardown(void **state)
 {
-	fixture *f = *state;
-	pn532_chip_free(f->chip);
-	vpass_card_free(f->card);
-	vpass_doc_free(f->doc);
+	fixture_close(*state);
 	return 0;
-}
-
-/* Send one command given as bytes; returns whether it was understood. */
-static bool cmd(fixture *f, size_t n, ...)
-{
-	uint8_t c[300];
-	va_list ap;
-	va_start(ap, n);
-	for (size_t i = 0; i < n; i++)
-		c[i] = (uint8_t)va_arg(ap, int);
-	va_end(ap);
-	return pn532_chip_command(f->chip, c, n, f->resp, sizeof(f->resp), &f->len);
 }
 
 static void test_identity_and_self_test(void **state)
