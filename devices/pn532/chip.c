@@ -93,6 +93,8 @@ struct pn532_chip {
 	bool pps_mute;            /* the card does not answer a PPS */
 	bool pps_lost;            /* it takes the rate, its answer lost */
 	bool deaf;                /* ... and since then at a rate the PN532 is not */
+	bool slow_only;           /* its frames above 106 kbit/s are lost */
+	bool pps_allowed;         /* PPS only as the first request after the ATS */
 	unsigned rate_kbps;       /* the last target's bit rate (InPSL), 0: none yet */
 	unsigned long new_baud;   /* SetSerialBaudRate's speed, once its answer has gone */
 
@@ -163,16 +165,22 @@ static void drop_target(pn532_chip *c)
 	pn532_picc_deactivate(c->picc);
 }
 
+/* A random UID (ISO 14443-3, 6.5.4: 08 and three random bytes for type A;
+ * a random PUPI for type B), drawn at each power-up, as e-passports do. */
+static void draw_uid(pn532_chip *c)
+{
+	if (RAND_bytes(c->uid, sizeof(c->uid)) != 1)
+		memset(c->uid, 0x5A, sizeof(c->uid));
+	if (c->type == PN532_CARD_A)
+		c->uid[0] = 0x08;
+}
+
 void pn532_chip_set_card(pn532_chip *chip, vpass_card *card, pn532_card_type type)
 {
 	drop_target(chip);
 	chip->card = card;
 	chip->type = type;
-	if (RAND_bytes(chip->uid, sizeof(chip->uid)) != 1)
-		memset(chip->uid, 0x5A, sizeof(chip->uid));
-	/* Random UIDs start with 08 (ISO 14443-3, 6.5.4). */
-	if (type == PN532_CARD_A)
-		chip->uid[0] = 0x08;
+	draw_uid(chip);
 	if (card) {
 		vpass_card_insert(card);
 		vpass_card_reset(card);
@@ -225,6 +233,11 @@ void pn532_chip_set_pps_mute(pn532_chip *chip, bool mute)
 void pn532_chip_set_pps_lost(pn532_chip *chip, bool lost)
 {
 	chip->pps_lost = lost;
+}
+
+void pn532_chip_set_slow_only(pn532_chip *chip, bool slow)
+{
+	chip->slow_only = slow;
 }
 
 unsigned long pn532_chip_take_baud(pn532_chip *chip)
@@ -303,11 +316,13 @@ static bool write_register(pn532_chip *c, const uint8_t *p, size_t n)
 	return true;
 }
 
-/* The card loses power when the field goes: its session is gone. */
+/* The card loses power when the field goes: its session is gone, and its
+ * UID with it. */
 static void field(pn532_chip *c, bool on)
 {
 	if (c->field_on && !on) {
 		c->deaf = false; /* powered up again at 106 */
+		draw_uid(c);
 		drop_target(c);
 		if (c->card)
 			vpass_card_reset(c->card);
@@ -386,6 +401,10 @@ static bool list_passive(pn532_chip *c, const uint8_t *p, size_t n, answer *a)
 	c->field_on = true;
 	bool found = card_in_field(c) && ((brty == BRTY_A_106 && c->type == PN532_CARD_A) ||
 	                                  (brty == BRTY_B_106 && c->type == PN532_CARD_B));
+	/* Type A with InitiatorData: the UID looked for; another card is not
+	 * found (a passport's random UID is gone after a power-up). */
+	if (found && brty == BRTY_A_106 && n > 2)
+		found = n - 2 == sizeof(c->uid) && memcmp(p + 2, c->uid, sizeof(c->uid)) == 0;
 	/* With endless retries a real PN532 would wait for a card; answering
 	 * "none" at once lets a host that polls keep control. */
 	if (!found)
@@ -402,6 +421,7 @@ static bool list_passive(pn532_chip *c, const uint8_t *p, size_t n, answer *a)
 		else
 			pn532_picc_activate(c->picc, CID_B, FWI_B);
 		c->target = true;
+		c->pps_allowed = true;
 		c->rate_kbps = 106;
 		c->stats.selects++;
 	}
@@ -425,7 +445,7 @@ static bool psl(pn532_chip *c, const uint8_t *p, size_t n, answer *a)
 		c->last_error = ST_INVALID_PARAM;
 		return put1(a, ST_INVALID_PARAM);
 	}
-	if (!card_in_field(c) || c->pps_mute || !pps_offered(c->ats_ta1, p[1], p[2])) {
+	if (!card_in_field(c) || c->pps_mute || !c->pps_allowed || !pps_offered(c->ats_ta1, p[1], p[2])) {
 		c->stats.pps_refused++;
 		c->last_error = ST_TIMEOUT;
 		return put1(a, ST_TIMEOUT);
@@ -469,7 +489,8 @@ static card_outcome card_run(pn532_chip *c, const uint8_t *cmd, size_t len, bool
 			c->stats.max_command = len;
 	}
 	size_t n = 0;
-	if (!card_in_field(c))
+	c->pps_allowed = false;
+	if (!card_in_field(c) || (c->slow_only && c->rate_kbps > 106))
 		return CARD_SILENT;
 	size_t to_card = 0, to_reader = 0;
 	pn532_picc_frame_sizes(c->picc, &to_card, &to_reader);

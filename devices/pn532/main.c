@@ -24,6 +24,10 @@
  *                        rate; 0x00: 106 kbit/s only), pps-refuse on|off|lost
  *                        (on: the card answers no PPS, whatever its ATS
  *                        says; lost: it takes the rate, its answer lost),
+ *                        slow-only on|off (it takes a higher rate, then
+ *                        hears no command at it), with the UID a type A
+ *                        card draws afresh at each power-up and a PPS
+ *                        answered only as the first request after the ATS,
  *                        and for hosts running ISO 14443-4 themselves over
  *                        InCommunicateThru (devices/pn532/picc.h):
  *                        fsc N (the card's FSCI, 0..8: FSC 16, 24, 32, 40,
@@ -120,6 +124,7 @@ typedef struct emulator {
 	uint8_t ats_ta1;         /* "set ats-ta" */
 	bool pps_mute;           /* "set pps-refuse on" */
 	bool pps_lost;           /* "set pps-refuse lost" */
+	bool slow_only;          /* "set slow-only on" */
 	unsigned fsci;           /* "set fsc" */
 	unsigned wtx;            /* "set wtx" */
 	size_t chain;            /* "set chain" */
@@ -357,7 +362,7 @@ static vctl_error set_option(void *ctx, const char *name, const char *value)
 	if (strcmp(name, "ats-ta") == 0) {
 		char *end = NULL;
 		errno = 0;
-		unsigned long ta = strtoul(value, &end, 0);
+		unsigned long ta = strtoul(value, &end, 16); /* 77 or 0x77 */
 		if (errno || end == value || *end || value[0] == '-' || ta > 0xFF)
 			return VCTL_EXPECTED_TA1;
 		e->ats_ta1 = (uint8_t)ta;
@@ -376,6 +381,14 @@ static vctl_error set_option(void *ctx, const char *name, const char *value)
 			pn532_chip_set_pps_mute(e->chip, e->pps_mute);
 			pn532_chip_set_pps_lost(e->chip, e->pps_lost);
 		}
+		return VCTL_OK;
+	}
+	if (strcmp(name, "slow-only") == 0) {
+		if (strcmp(value, "on") != 0 && strcmp(value, "off") != 0)
+			return VCTL_EXPECTED_ON_OFF;
+		e->slow_only = strcmp(value, "on") == 0;
+		if (e->chip)
+			pn532_chip_set_slow_only(e->chip, e->slow_only);
 		return VCTL_OK;
 	}
 	if (strcmp(name, "type") != 0)
@@ -542,7 +555,8 @@ static void usage(FILE *f)
 	        "On the control socket only: set ats-ta BYTE (TA(1) of the type A card's ATS:\n"
 	        "the bit rates it accepts in InPSL's PPS; 0x77, the default, every rate; 0x00\n"
 	        "106 kbit/s only) and set pps-refuse on|off|lost (the card answers no PPS;\n"
-	        "lost: it takes the rate, its answer lost); for hosts running ISO 14443-4\n"
+	        "lost: it takes the rate, its answer lost), set slow-only on|off (it takes\n"
+	        "a higher rate, then hears nothing at it); for hosts running ISO 14443-4\n"
 	        "over InCommunicateThru: set fsc N (the card's FSCI, 0..8: FSC 16 ... 256\n"
 	        "bytes; default 8), set wtx N (S(WTX) requests before each answer; default\n"
 	        "0) and set chain N (at most N INF bytes per I-block of an answer, 1..253;\n"

@@ -147,6 +147,9 @@ void pn532_chip_set_pps_mute(pn532_chip *chip, bool mute);
  * reports a time-out and stays at the old rate, the card at the new, deaf
  * to each other (no target found, no answer) until the field goes off. */
 void pn532_chip_set_pps_lost(pn532_chip *chip, bool lost);
+/* The card takes a higher rate by PPS, but then hears nothing at it (a
+ * thick cover, a weak antenna): every command above 106 kbit/s is lost. */
+void pn532_chip_set_slow_only(pn532_chip *chip, bool slow);
 /* The HSU speed SetSerialBaudRate asked for, once; 0 when none since the
  * last call. The answer goes at the old speed, the next byte at the new. */
 unsigned long pn532_chip_take_baud(pn532_chip *chip);

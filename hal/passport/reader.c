@@ -352,6 +352,12 @@ static pp_err read_all(session *s)
 		return e;
 	doc->read_seconds = rd_now_seconds() - t2;
 	doc->extended_length = s->extended;
+	/* The chip may have been activated again at another rate on the way
+	 * (libnfc, after an exchange given up): the report says the last. */
+	if (pp_transport_capabilities(s->t, &caps) == PP_OK && caps.bit_rate_kbps) {
+		doc->bit_rate_kbps = caps.bit_rate_kbps;
+		doc->bit_rate_how = caps.bit_rate_how;
+	}
 	return PP_OK;
 }
 

@@ -128,8 +128,10 @@ typedef struct pp_document {
 	char reader[128];
 	char access_control[16]; /* "PACE" or "BAC" */
 	bool extended_length;    /* extended reads were used */
-	unsigned bit_rate_kbps;  /* the radio link's rate as connect left it (the
-	                          * transport's capabilities); 0: not known */
+	unsigned bit_rate_kbps;  /* the radio link's rate as connect left it, or
+	                          * the read's end when the chip was activated again
+	                          * on the way (the transport's capabilities); 0: not
+	                          * known */
 	const char *bit_rate_how; /* how it was reached (a driver's constant text) */
 	size_t read_size;        /* largest READ BINARY answer asked for */
 	bool listed[PP_MAX_DG + 1]; /* EF.COM lists DGn */

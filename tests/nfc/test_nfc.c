@@ -108,6 +108,9 @@ static void place(const char *doc, char type)
 	ctl_cmd("set fsc 8");
 	ctl_cmd("set wtx 0");
 	ctl_cmd("set chain 0");
+	ctl_cmd("set slow-only off");
+	ctl_cmd("set ats-ta 77");
+	ctl_cmd("set pps-refuse off");
 	ctl_cmd(type == 'b' ? "set type b" : "set type a");
 	char cmd[600];
 	snprintf(cmd, sizeof(cmd), "place %s/%s", tmp, doc);
@@ -510,6 +513,31 @@ static void test_long_answer_slow_link(void **state)
 	it_result_free(&r);
 }
 
+/* A chip that takes 424 kbit/s by PPS and then hears no command at it (a
+ * thick cover, a weak antenna): after two exchanges lost at the higher
+ * rate the driver keeps it at 106 kbit/s (by ATS and SAK: its random UID
+ * is new at every power-up), activates it again and the read goes on at
+ * 106; the report says why. */
+static void test_slow_only_chip(void **state)
+{
+	(void)state;
+	place("good", 'a');
+	ctl_cmd("set slow-only on");
+	it_result r = it_appm_read(&run, "--json --mrz '%s' --trust %s/trust", mrz, tmp);
+	if (r.code != 0)
+		fail_msg("exit %d: %s", r.code, r.err);
+	json_t *j = it_parse_json(r.out);
+	assert_string_equal(it_jstr_or_empty(j, "result"), "verified");
+	assert_int_equal(json_integer_value(it_jget(j, "reading.bit_rate_kbps")), 106);
+	assert_non_null(strstr(it_jstr_or_empty(j, "reading.bit_rate_how"), "failed at a higher rate"));
+	assert_true(json_integer_value(it_jget(j, "reading.timeouts")) >= 2);
+	json_decref(j);
+	it_result_free(&r);
+	link_stats st = emulator_stats();
+	assert_true(st.selects >= 3);
+	ctl_cmd("set slow-only off");
+}
+
 /* A chip that refuses extended length is read in short APDUs after its
  * first refusal. */
 static void test_short_only_chip(void **state)
@@ -634,6 +662,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_short_only_chip),
 		cmocka_unit_test(test_block_protocol),
 		cmocka_unit_test(test_long_answer_slow_link),
+		cmocka_unit_test(test_slow_only_chip),
 		cmocka_unit_test(test_no_reader),
 		cmocka_unit_test(test_frozen_chip),
 	};
