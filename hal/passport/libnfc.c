@@ -31,9 +31,11 @@
  * chip may have taken the new rate and its answer been lost, leaving the
  * two deaf to each other; a field reset returns it to 106) and, when the
  * chip left the PPS unanswered (the PN53x's status 01, NFC_ERFTRANS), it is
- * selected at 106 and not asked (by UID) again; a chip that was not there
- * to ask is looked for as usual. A chip that took the rate but fails two
- * exchanges in a row at it is kept at 106 from its next connection too.
+ * selected at 106 and not asked again (the same chip by its ATS and SAK,
+ * and its UID unless random: a passport draws a new one at each
+ * power-up); a chip that was not there to ask is looked for as usual. A
+ * chip that took the rate but fails two exchanges in a row at it is kept
+ * at 106 from its next activation too.
  * libnfc waits for InPSL's answer without a limit: the select at a higher
  * rate is cancelled as an exchange is. That costs one more activation,
  * except when wait_change or look has seen the document (the kiosk's
@@ -358,7 +360,8 @@ static pp_err nfc_link_transmit(void *priv, const uint8_t *cmd, size_t len, uint
 		l->blocks_unsure = true;
 	/* A chip that took the higher rate yet fails its exchanges at it (a
 	 * thick cover, a weak antenna) is kept at 106 from its next
-	 * connection: a document that reads at 106 is then read. */
+	 * activation (the one after this exchange given up, or the next
+	 * connection): a document that reads at 106 is then read. */
 	if (e == PP_ERR_TIMEOUT && l->bit_rate_kbps > 106 && ++l->fast_failures >= FAST_FAILURES_MAX)
 		nl_keep_slow(l, &l->target, "exchanges failed at a higher rate; kept at 106 kbit/s");
 	else if (e == PP_OK)
