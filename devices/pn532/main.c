@@ -45,8 +45,9 @@
  *                        at (bit_rate=, 0 before the first), the PPS
  *                        left unanswered, the ISO 14443-4 blocks received
  *                        over InCommunicateThru by kind (i_blocks=,
- *                        r_blocks=, s_blocks=) and the S(WTX) requests sent
- *                        (wtx=), the serial
+ *                        r_blocks=, s_blocks=), the S(WTX) requests sent
+ *                        (wtx=), InCommunicateThru's time-out as the host
+ *                        set it (thru_timeout_us=), the serial
  *                        line's speed, its bytes and their modelled time
  *   quit
  * `appm-pn532 ctl SOCKET COMMAND...` sends one command and prints the answer.
